@@ -1,0 +1,1 @@
+"""An asyncio ETL pipeline: an async source, concurrent stages, a sink."""

@@ -1,0 +1,1 @@
+"""A tiny online shop: domain model, services, repositories and adapters."""

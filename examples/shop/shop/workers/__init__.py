@@ -1,0 +1,3 @@
+from shop.workers.audit import AuditLogger
+
+__all__ = ["AuditLogger"]

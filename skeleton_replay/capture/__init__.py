@@ -1,0 +1,34 @@
+"""Capture: the tracer backends and what they record."""
+from __future__ import annotations
+
+import sys
+from typing import Protocol
+
+from .recorder import Budget, Recorder
+
+HAS_SYSMON = sys.version_info >= (3, 12) and hasattr(sys, "monitoring")
+
+
+class Backend(Protocol):
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def select_backend(recorder: Recorder, forced: str | None = None) -> tuple[Backend, str]:
+    """The backend for this interpreter, and why, in plain words."""
+    if forced == "setprofile":
+        from .setprofile import SetProfileBackend
+        return SetProfileBackend(recorder), "forced with --backend setprofile"
+    if forced == "sysmon" and not HAS_SYSMON:
+        raise ValueError(f"--backend sysmon needs Python 3.12+ (this is {sys.version.split()[0]})")
+    if HAS_SYSMON:
+        from .sysmon import SysMonitoringBackend
+        return SysMonitoringBackend(recorder), f"sys.monitoring is available (Python {sys.version_info.major}.{sys.version_info.minor})"
+    from .setprofile import SetProfileBackend
+    return SetProfileBackend(recorder), f"Python {sys.version_info.major}.{sys.version_info.minor} has no sys.monitoring"
+
+
+__all__ = ["Backend", "Budget", "HAS_SYSMON", "Recorder", "select_backend"]

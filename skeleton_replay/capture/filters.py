@@ -1,0 +1,166 @@
+"""Which code is traced: decided once per code object, cached by file name."""
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from types import CodeType
+from typing import Sequence
+
+# Skeleton's own code is never traced, even when it sits under the project root.
+OWN_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
+EXCLUDED_DIRS = frozenset({".venv", "venv", "site-packages", "dist-packages", ".git", ".skeleton", "node_modules", "__pycache__", ".tox", ".nox"})
+
+_CO_OPTIMIZED = 0x01
+_CO_VARARGS = 0x04
+_CO_VARKEYWORDS = 0x08
+GENERATOR_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    """Static facts about one traced code object (one per code object)."""
+
+    index: int
+    module: str
+    qualified_name: str
+    function: str
+    class_name: str | None  # defining class qualname (from the code's qualname)
+    file: str  # relative to the project root, posix separators
+    line: int
+    callable_kind: str  # module_function | instance_method | class_method | static_method
+    internal: bool
+    arg_names: tuple[str, ...]  # bound at PY_START, self/cls excluded
+    receiver: str | None  # "self" / "cls" when the first argument is the receiver
+    generator: bool
+
+    def as_record(self) -> tuple:
+        return (self.index, self.module, self.qualified_name, self.function, self.class_name, self.file,
+                self.line, self.callable_kind, self.internal, self.arg_names, self.receiver, self.generator)
+
+    @classmethod
+    def from_record(cls, rec: Sequence) -> "CodeInfo":
+        (index, module, qualname, function, class_name, file, line, kind, internal, arg_names, receiver, gen) = rec
+        return cls(index, module, qualname, function, class_name, file, line, kind, internal, tuple(arg_names), receiver, gen)
+
+
+def find_project_root(script: Path) -> Path:
+    """Nearest ancestor of the script holding a project marker, else the script's folder."""
+    start = script.resolve().parent
+    for folder in (start, *start.parents):
+        for marker in ("pyproject.toml", "setup.cfg", "setup.py", ".git"):
+            if (folder / marker).exists():
+                return folder
+    return start
+
+
+class CodeFilter:
+    """Decides whether a code object is traced and describes it."""
+
+    def __init__(self, project_root: Path, include: Sequence[str] = (), exclude: Sequence[str] = (),
+                 include_private: bool = False, main_module: str = "__main__",
+                 main_file: str | None = None) -> None:
+        self.root = Path(os.path.realpath(project_root))
+        self.include = tuple(include)
+        self.exclude = tuple(exclude)
+        self.include_private = include_private
+        self.main_module = main_module  # name used for the script's own module
+        self._main_file = os.path.realpath(main_file) if main_file else None
+        self._files: dict[str, str | None] = {}  # co_filename -> relative path, or None if not traced
+        self.next_index = 0
+
+    def relative_file(self, filename: str) -> str | None:
+        """Relative posix path when the file belongs to the project, else None (cached)."""
+        try:
+            return self._files[filename]
+        except KeyError:
+            pass
+        rel = self._relative(filename)
+        self._files[filename] = rel
+        return rel
+
+    def _relative(self, filename: str) -> str | None:
+        if not filename or filename.startswith("<"):
+            return None
+        real = os.path.realpath(filename)
+        if real.startswith(OWN_PACKAGE):
+            return None
+        try:
+            rel = Path(real).relative_to(self.root)
+        except ValueError:
+            return None
+        parts = rel.parts
+        if any(p in EXCLUDED_DIRS for p in parts[:-1]):
+            return None
+        return PurePosixPath(*parts).as_posix()
+
+    def module_name(self, module_from_globals: str | None, filename: str, rel: str) -> str:
+        if module_from_globals == "__main__" or not module_from_globals:
+            if self._main_file is None or os.path.realpath(filename) == self._main_file:
+                return self.main_module
+            return module_from_path(rel)
+        return module_from_globals
+
+    def _selected(self, rel: str, module: str) -> bool:
+        def match(pattern: str) -> bool:
+            return (fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(module, pattern)
+                    or module == pattern or module.startswith(pattern + "."))
+        if self.include and not any(match(p) for p in self.include):
+            return False
+        return not any(match(p) for p in self.exclude)
+
+    def public(self, name: str) -> tuple[bool, bool]:
+        """(traced, internal) for a function name."""
+        if name.startswith("<") or (name.startswith("__") and name.endswith("__")):
+            return False, False
+        if name.startswith("_"):
+            return self.include_private, True
+        return True, False
+
+    def describe(self, code: CodeType, module_from_globals: str | None) -> CodeInfo | None:
+        """CodeInfo when the code is traced, else None. Call once per code object."""
+        if not code.co_flags & _CO_OPTIMIZED:  # module and class bodies are not calls
+            return None
+        rel = self.relative_file(code.co_filename)
+        if rel is None:
+            return None
+        traced, internal = self.public(code.co_name)
+        if not traced:
+            return None
+        module = self.module_name(module_from_globals, code.co_filename, rel)
+        if not self._selected(rel, module):
+            return None
+        qualname = getattr(code, "co_qualname", code.co_name)
+        owner, _, _ = qualname.rpartition(".")
+        class_name = owner if owner and not owner.endswith("<locals>") else None
+        nargs = code.co_argcount + code.co_kwonlyargcount
+        nargs += bool(code.co_flags & _CO_VARARGS) + bool(code.co_flags & _CO_VARKEYWORDS)
+        names = code.co_varnames[:nargs]
+        receiver = None
+        if class_name and code.co_argcount and names[0] in ("self", "cls", "mcs", "klass"):
+            receiver = "self" if names[0] == "self" else "cls"
+        if class_name is None:
+            kind = "module_function"
+        elif receiver == "self":
+            kind = "instance_method"
+        elif receiver == "cls":
+            kind = "class_method"
+        else:
+            kind = "static_method"
+        arg_names = tuple(names[1:] if receiver else names)
+        info = CodeInfo(self.next_index, module, qualname, code.co_name, class_name, rel,
+                        code.co_firstlineno, kind, internal, arg_names, receiver,
+                        bool(code.co_flags & GENERATOR_FLAGS))
+        self.next_index += 1
+        return info
+
+
+def module_from_path(rel: str) -> str:
+    """Dotted name from a path relative to the project root: app/main.py -> app.main."""
+    p = PurePosixPath(rel)
+    parts = list(p.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) or p.stem
+

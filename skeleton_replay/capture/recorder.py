@@ -1,0 +1,163 @@
+"""State shared by both tracer backends: code decisions, threads, objects, budgets, spill."""
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from types import CodeType, FrameType
+from typing import Any
+
+from . import records as R
+from .filters import CodeFilter, CodeInfo
+from .summarise import Summariser, class_path
+
+_type = type
+
+
+@dataclass
+class Budget:
+    """When argument/return summaries are taken (they cost more than the tracing)."""
+
+    first_calls: int = 10_000  # every call among the first N calls of the run
+    per_code: int = 20  # the first K calls of each function
+    sample_every: int = 1_000  # then one call in N per function
+    max_events: int = 1_000_000  # events past this are counted on edges, not recorded
+
+
+@dataclass
+class Gap:
+    kind: str
+    message: str
+    count: int = 1
+
+
+class Recorder:
+    """Everything the hot path touches lives here, prepared for fast access."""
+
+    def __init__(self, code_filter: CodeFilter, summariser: Summariser, spill: R.SpillWriter,
+                 budget: Budget | None = None) -> None:
+        self.filter = code_filter
+        self.summariser = summariser
+        self.spill = spill
+        self.budget = budget or Budget()
+        self.buf: list = []
+        # code -> (index, receiver, generator, arg_names) for traced code
+        self.table: dict[CodeType, tuple] = {}
+        self.untraced: set[CodeType] = set()  # setprofile only (sysmon uses DISABLE)
+        self.keep_alive: list[CodeType] = []  # id()-stable keys for the life of the run
+        self.counts: list[int] = []  # calls per code index
+        self.calls = 0
+        self.events = 0  # counted at flush time
+        self.tls = threading.local()
+        self.threads = 0
+        self._thread_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self.objects: dict[int, tuple] = {}
+        self.next_object = 0
+        self.gaps: dict[str, Gap] = {}
+        self.t0 = time.perf_counter_ns()
+        self.summariser._object_id = self.object_id
+
+    # -- decisions (once per code object) ----------------------------------
+    def decide(self, code: CodeType, frame: FrameType | None) -> tuple | None:
+        try:
+            module = frame.f_globals.get("__name__") if frame is not None else None
+            info = self.filter.describe(code, module if _type(module) is str else None)
+        except Exception as exc:  # a filter bug must not break the program
+            self.gap("tracer_error", f"deciding {code.co_name}: {_type(exc).__name__}: {exc}")
+            info = None
+        if info is None:
+            self.untraced.add(code)
+            return None
+        self.keep_alive.append(code)
+        entry = (info.index, info.receiver, info.generator, info.arg_names)
+        self.table[code] = entry
+        self.counts.append(0)
+        self.buf.append((R.DEF_CODE, info.as_record()))
+        return entry
+
+    # -- threads and objects -------------------------------------------------
+    def new_thread(self) -> int:
+        with self._thread_lock:
+            self.threads += 1
+            tid = self.threads
+        self.tls.t = tid
+        try:
+            name = threading.current_thread().name
+        except Exception:
+            name = f"thread-{tid}"
+        self.buf.append((R.DEF_THREAD, tid, str(name)))
+        return tid
+
+    def object_id(self, obj: Any) -> int:
+        """Run-local id, stable for the object's life (never calls user code)."""
+        key = id(obj)
+        ent = self.objects.get(key)
+        if ent is not None:
+            ref = ent[1]
+            if (ref() is obj) if ref is not None else (_type(obj) is ent[2]):
+                return ent[0]
+        self.next_object += 1
+        oid = self.next_object
+        cls = _type(obj)
+        try:
+            ref = weakref.ref(obj)
+        except TypeError:
+            ref = None
+        self.objects[key] = (oid, ref, cls)
+        is_class = isinstance(obj, type)
+        module, qualname = class_path(obj if is_class else cls)
+        if module == "__main__":
+            module = self.filter.main_module
+        self.buf.append((R.DEF_OBJECT, oid, module, qualname, is_class))
+        return oid
+
+    # -- summaries -------------------------------------------------------------
+    def summarise_args(self, frame: FrameType, names: tuple[str, ...]) -> dict | None:
+        try:
+            loc = frame.f_locals
+            s = self.summariser
+            return {n: s.value(loc[n], n) for n in names if n in loc}
+        except Exception as exc:
+            self.gap("tracer_error", f"summarising arguments: {_type(exc).__name__}")
+            return None
+
+    def summarise_value(self, value: Any) -> dict | None:
+        return self.summariser.value(value)
+
+    def summarise_exception(self, exc: BaseException) -> dict:
+        try:
+            return self.summariser.exception(exc)
+        except Exception:
+            return {"type": "?", "message": {"type": "str", "value": ""}}
+
+    # -- bookkeeping -----------------------------------------------------------
+    def gap(self, kind: str, message: str) -> None:
+        g = self.gaps.get(message)
+        if g is None:
+            self.gaps[message] = Gap(kind, message)
+        else:
+            g.count += 1
+
+    def flush(self) -> None:
+        # Other threads may append while we write: take a prefix, delete exactly it.
+        if not self._flush_lock.acquire(blocking=False):
+            return  # another thread is flushing
+        try:
+            buf = self.buf
+            n = len(buf)
+            if n:
+                records = buf[:n]
+                del buf[:n]
+                self.events += n
+                try:
+                    self.spill.write(records)
+                except Exception as exc:
+                    self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}: {exc}")
+        finally:
+            self._flush_lock.release()
+
+    def finish(self) -> None:
+        self.flush()
+        self.spill.flush()

@@ -1,0 +1,151 @@
+"""sys.setprofile backend (Python 3.11, or forced with --backend setprofile).
+
+Produces the same records as the sys.monitoring backend. setprofile reports a
+generator resume as 'call' and a yield or an exception exit as 'return'; the
+opcode at f_lasti tells them apart. setprofile cannot see the exception object of
+an exception exit: those records carry an exception of type '?'.
+"""
+from __future__ import annotations
+
+import dis
+import sys
+import threading
+import time
+from typing import Any
+
+from . import records as R
+from .recorder import Recorder
+
+_RETURN_OPS = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap)
+_YIELD_OPS = frozenset(dis.opmap[n] for n in ("YIELD_VALUE",) if n in dis.opmap)
+UNKNOWN_EXCEPTION = {"type": "?", "message": {"type": "str", "value": "", "note": "not visible to the setprofile backend"}}
+
+
+class SetProfileBackend:
+    name = "setprofile"
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.rec = recorder
+        self._previous: tuple[Any, Any] | None = None
+
+    def start(self) -> None:
+        fn = _make_profiler(self.rec)
+        self._previous = (sys.getprofile(), threading.getprofile() if hasattr(threading, "getprofile") else None)
+        threading.setprofile(fn)
+        sys.setprofile(fn)
+
+    def stop(self) -> None:
+        if self._previous is None:
+            return
+        prev_sys, prev_threading = self._previous
+        self._previous = None
+        sys.setprofile(prev_sys)
+        threading.setprofile(prev_threading)
+
+
+def _make_profiler(rec: Recorder):
+    buf = rec.buf
+    append = buf.append
+    table = rec.table
+    untraced = rec.untraced
+    counts = rec.counts
+    tls = rec.tls
+    now = time.perf_counter_ns
+    objects = rec.objects
+    object_id = rec.object_id
+    summarise_args = rec.summarise_args
+    summarise_value = rec.summarise_value
+    budget = rec.budget
+    first_calls, per_code, sample_every = budget.first_calls, budget.per_code, budget.sample_every
+    summarise_until = budget.max_events
+    chunk = R.CHUNK
+    flush = rec.flush
+    CALL, RETURN, UNWIND, YIELD, RESUME = R.CALL, R.RETURN, R.UNWIND, R.YIELD, R.RESUME
+    suspended: set[int] = set()  # frame ids of generators suspended at a yield
+    state = [0]
+
+    def profiler(frame, event, arg):
+        if event == "call":
+            code = frame.f_code
+            entry = table.get(code)
+            if entry is None:
+                if code in untraced:
+                    return
+                entry = rec.decide(code, frame)
+                if entry is None:
+                    return
+            try:
+                try:
+                    tid = tls.t
+                except AttributeError:
+                    tid = rec.new_thread()
+                idx, receiver, generator, arg_names = entry
+                if generator:
+                    fid = id(frame)
+                    if fid in suspended:
+                        suspended.discard(fid)
+                        append((RESUME, idx, tid, now(), None, 0, fid))
+                        return
+                n = counts[idx] = counts[idx] + 1
+                calls = state[0] = state[0] + 1
+                obj = 0
+                if receiver is not None:
+                    me = frame.f_locals[receiver]
+                    ent = objects.get(id(me))
+                    if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
+                        obj = ent[0]
+                    else:
+                        obj = object_id(me)
+                summary = None
+                if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0) and calls < summarise_until:
+                    summary = summarise_args(frame, arg_names)
+                if generator:
+                    append((CALL, idx, tid, now(), summary, obj, id(frame)))
+                else:
+                    append((CALL, idx, tid, now(), summary, obj))
+                if len(buf) >= chunk:
+                    flush()
+            except Exception as exc:
+                rec.gap("tracer_error", f"call: {type(exc).__name__}: {exc}")
+        elif event == "return":
+            entry = table.get(frame.f_code)
+            if entry is None:
+                return
+            try:
+                try:
+                    tid = tls.t
+                except AttributeError:
+                    tid = rec.new_thread()
+                idx = entry[0]
+                lasti = frame.f_lasti
+                op = frame.f_code.co_code[lasti] if lasti >= 0 else -1
+                n = counts[idx]
+                calls = state[0]
+                wanted = (calls <= first_calls or n <= per_code or n % sample_every == 0) and calls < summarise_until
+                if op in _RETURN_OPS:
+                    detail = summarise_value(arg) if wanted else None
+                    if entry[2]:
+                        append((RETURN, idx, tid, now(), detail, 0, id(frame)))
+                    else:
+                        append((RETURN, idx, tid, now(), detail, 0))
+                elif entry[2] and (op in _YIELD_OPS or _is_suspended(frame)):
+                    suspended.add(id(frame))
+                    append((YIELD, idx, tid, now(), summarise_value(arg) if wanted else None, 0, id(frame)))
+                elif entry[2]:
+                    append((UNWIND, idx, tid, now(), UNKNOWN_EXCEPTION, 0, id(frame)))
+                else:
+                    append((UNWIND, idx, tid, now(), UNKNOWN_EXCEPTION, 0))
+            except Exception as exc:
+                rec.gap("tracer_error", f"return: {type(exc).__name__}: {exc}")
+
+    return profiler
+
+
+def _is_suspended(frame) -> bool:
+    """3.13 reports a yield with f_lasti past YIELD_VALUE; look one instruction back."""
+    code = frame.f_code.co_code
+    i = frame.f_lasti
+    for back in (2, 4):
+        if i - back >= 0 and code[i - back] in _YIELD_OPS:
+            return True
+    return False

@@ -1,0 +1,151 @@
+"""The `skeleton` command line (a thin click layer over the Python API)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+import orjson
+
+from . import __version__
+from .options import DEFAULT_MAX_EVENTS, Options, UsageError, prepare_out_dir
+
+
+def _err(msg: str) -> None:
+    click.echo(f"skeleton: {msg}", err=True)
+
+
+def _progress(msg: str) -> None:
+    if sys.stderr.isatty():
+        click.echo(f"\rskeleton: {msg}…", err=True, nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="skeleton")
+def cli() -> None:
+    """Skeleton: run a Python program under a runtime tracer and replay its architecture.
+
+    \b
+    skeleton run app.py [ARGS...]     trace a script; writes trace.jsonl, snapshot.json,
+                                      workflow.md, report.html, session.json
+    skeleton report OUT_DIR           rebuild the artifacts from an existing trace.jsonl
+    """
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--project-root", type=click.Path(path_type=Path), help="Folder whose code is traced (default: nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git).")
+@click.option("--out-dir", type=click.Path(path_type=Path), help="Where artifacts go (default: $SKELETON_OUT_DIR, else $SKELETON_HOME/<app>, else ~/.skeleton/<app>).")
+@click.option("--include", multiple=True, metavar="PATTERN", help="Trace only code matching this glob (path relative to the root, or dotted module). Repeatable.")
+@click.option("--exclude", multiple=True, metavar="PATTERN", help="Do not trace code matching this glob. Repeatable.")
+@click.option("--max-events", type=int, default=DEFAULT_MAX_EVENTS, show_default=True, help="Record at most N events (0 = unlimited); later calls are still counted on edges.")
+@click.option("--include-private", is_flag=True, help="Also trace _private callables (marked internal).")
+@click.option("--no-html", is_flag=True, help="Do not write report.html.")
+@click.option("--no-open", is_flag=True, help="Do not open report.html in the browser.")
+@click.option("--json", "json_out", is_flag=True, help="Print one JSON line with artifact paths and metrics at the end.")
+@click.option("--secret-name", multiple=True, metavar="WORD", help="Also redact arguments and keys whose name contains WORD. Repeatable.")
+@click.option("--backend", type=click.Choice(["sysmon", "setprofile"]), hidden=True, help="Force a tracer backend (debugging).")
+@click.argument("script", type=click.Path(path_type=Path))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open, json_out,
+        secret_name, backend, script, args) -> None:
+    """Run SCRIPT with ARGS under the tracer, exactly as `python SCRIPT ARGS` would.
+
+    Everything after SCRIPT belongs to the script. Skeleton's options come before it
+    (use `--` before SCRIPT if its name starts with a dash).
+    """
+    from .session import TraceSession
+
+    opts = Options(project_root=project_root, out_dir=out_dir, include=include, exclude=exclude,
+                   max_events=max_events, html=not no_html, open_report=not no_open, include_private=include_private,
+                   backend=backend, secret_names=secret_name)
+    result = TraceSession(options=opts, progress=_progress).run_script(script, list(args))
+    if sys.stderr.isatty():
+        click.echo("\r\033[K", err=True, nl=False)
+    for w in result.warnings:
+        _err(f"warning: {w}")
+    _summary(result)
+    if json_out:
+        click.echo(orjson.dumps(_json_line(result)).decode())
+    sys.exit(result.exit_code)
+
+
+def _summary(result) -> None:
+    dropped = f", {result.dropped_events:,} dropped past --max-events" if result.dropped_events else ""
+    names = [p.name for p in (result.report_path, result.workflow_path, result.snapshot_path, result.trace_path) if p]
+    _err(f"{result.event_count:,} events recorded{dropped}; {result.metrics.get('nodes', 0)} nodes, "
+         f"{result.metrics.get('edges', 0)} edges")
+    _err(f"artifacts in {result.out_dir}: {', '.join(names)}")
+    if result.report_path is not None:
+        _err(f"report: {result.report_path.resolve().as_uri()}" + (" (opened)" if result.report_opened else ""))
+
+
+def _json_line(result) -> dict:
+    return {
+        "out_dir": str(result.out_dir),
+        "trace": str(result.trace_path) if result.trace_path else None,
+        "snapshot": str(result.snapshot_path) if result.snapshot_path else None,
+        "workflow": str(result.workflow_path) if result.workflow_path else None,
+        "report": str(result.report_path) if result.report_path else None,
+        "session": str(result.session_path) if result.session_path else None,
+        "exit_code": result.exit_code,
+        "status": result.status,
+        "metrics": result.metrics,
+    }
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--no-html", is_flag=True, help="Do not write report.html.")
+@click.option("--open", "open_report", is_flag=True, help="Open report.html when done.")
+def report(out_dir: Path, no_html: bool, open_report: bool) -> None:
+    """Rebuild snapshot.json, workflow.md and report.html from OUT_DIR/trace.jsonl."""
+    from .events.jsonl import TraceFormatError
+    from .pipeline import TRACE, from_trace
+
+    trace = out_dir / TRACE if out_dir.is_dir() else out_dir
+    if not trace.exists():
+        raise UsageError(f"no trace at {trace}; pass the folder that holds trace.jsonl")
+    folder = prepare_out_dir(trace.parent)
+    try:
+        arts = from_trace(trace, folder, not no_html, lambda n: _progress(f"read {n:,} events"))
+    except TraceFormatError as exc:
+        raise UsageError(f"{exc}") from None
+    if sys.stderr.isatty():
+        click.echo("\r\033[K", err=True, nl=False)
+    for w in arts.warnings:
+        _err(f"warning: {w}")
+    s = arts.snapshot["stats"]
+    _err(f"rebuilt from {s['recorded_events']:,} events: {s['nodes']} nodes, {s['edges']} edges in {folder}")
+    if open_report and arts.report_path is not None:
+        from .render.browser import open_in_browser
+        open_in_browser(arts.report_path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        rv = cli.main(args=argv, prog_name="skeleton", standalone_mode=False)
+    except UsageError as exc:
+        _err(f"error: {exc}")
+        return 2
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+        return 2
+    except click.UsageError as exc:
+        cmd = exc.ctx.command_path if exc.ctx else "skeleton"
+        _err(f"error: {exc.format_message()} (see '{cmd} --help')")
+        return 2
+    except click.exceptions.Abort:
+        _err("aborted")
+        return 130
+    except click.ClickException as exc:
+        _err(f"error: {exc.format_message()}")
+        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+    except Exception as exc:  # a bug in Skeleton: one line, details on request
+        if os.environ.get("SKELETON_DEBUG"):
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc} (set SKELETON_DEBUG=1 for the traceback, and please report it)")
+        return 3
+    return rv if isinstance(rv, int) else 0

@@ -1,0 +1,183 @@
+"""Spill records (capture) -> typed events, with per-thread stacks.
+
+One streaming pass. Calls, returns, yields and resumes are matched on a stack per
+thread; a generator or coroutine that yields leaves its thread's stack and is
+parked by frame key until it resumes (on any thread), keeping its call_id.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from ..capture import records as R
+from ..capture.filters import CodeInfo
+from .types import CALL, EXCEPTION, RESUME, RETURN, YIELD, Endpoint, Event
+
+_KIND = {R.CALL: CALL, R.RETURN: RETURN, R.UNWIND: EXCEPTION, R.YIELD: YIELD, R.RESUME: RESUME}
+
+
+class Decoder:
+    def __init__(self, max_events: int = 0) -> None:
+        self.max_events = max_events or 0  # 0 = unlimited
+        self.codes: dict[int, CodeInfo] = {}
+        self.thread_names: dict[int, str] = {}
+        self._named: set[int] = set()
+        self.objects: dict[int, tuple[str, str, bool]] = {}
+        self._instance_nodes: dict[int, tuple[str, str]] = {}
+        self._class_counters: dict[tuple[str, str], int] = {}
+        self._endpoints: dict[tuple[int, int], Endpoint] = {}
+        self.stacks: dict[int, list[list]] = {}
+        self.parked: dict[int, list] = {}
+        self.order = 0
+        self.dropped = 0
+        self.calls = 0
+        self.t0: int | None = None
+        self.gaps: list[dict] = []
+        self.unmatched = 0
+        self.thread_events: dict[int, int] = {}
+        self.max_depth = 0
+        self.last_t = 0
+
+    # -- endpoints -----------------------------------------------------------
+    def endpoint(self, idx: int, obj: int) -> Endpoint:
+        key = (idx, obj)
+        ep = self._endpoints.get(key)
+        if ep is None:
+            ep = self._endpoints[key] = self._make_endpoint(self.codes[idx], obj)
+        return ep
+
+    def _instance(self, obj: int) -> tuple[str, str]:
+        node = self._instance_nodes.get(obj)
+        if node is None:
+            module, qualname, _ = self.objects.get(obj, ("?", "?", False))
+            key = (module, qualname)
+            n = self._class_counters[key] = self._class_counters.get(key, 0) + 1
+            label = f"{qualname.rsplit('.', 1)[-1]}#{n}"
+            node = self._instance_nodes[obj] = (f"inst:{module}.{qualname}#{n}", label)
+        return node
+
+    def _make_endpoint(self, c: CodeInfo, obj: int) -> Endpoint:
+        kind = c.callable_kind
+        class_name = c.class_name
+        inst_node = label = None
+        instance_id = None
+        if kind == "instance_method" and obj:
+            module, qualname, _ = self.objects.get(obj, (c.module, class_name or "?", False))
+            inst_node, label = self._instance(obj)
+            class_name = qualname
+            node_id = f"meth:{inst_node[5:]}.{c.function}"
+            instance_id = obj
+        elif kind == "class_method" and obj:
+            module, qualname, _ = self.objects.get(obj, (c.module, class_name or "?", True))
+            class_name = qualname
+            inst_node = f"cls:{module}.{qualname}"
+            label = qualname.rsplit(".", 1)[-1]
+            node_id = f"clsm:{module}.{qualname}.{c.function}"
+        elif kind in ("class_method", "static_method") and class_name:
+            inst_node = f"cls:{c.module}.{class_name}"
+            label = class_name.rsplit(".", 1)[-1]
+            node_id = f"clsm:{c.module}.{class_name}.{c.function}"
+        else:
+            node_id = f"fn:{c.module}:{c.qualified_name}"
+        return Endpoint(node_id, c.module, class_name, c.function, c.qualified_name, c.file, c.line, kind,
+                        instance_id, c.internal, inst_node, label)
+
+    # -- the pass ------------------------------------------------------------
+    def events(self, chunks: Iterable[list]) -> Iterator[Event]:
+        for chunk in chunks:
+            yield from self._chunk(chunk)
+
+    def _chunk(self, chunk: list) -> Iterator[Event]:
+        stacks = self.stacks
+        cap = self.max_events
+        for rec in chunk:
+            k = rec[0]
+            if k < 0:
+                self._definition(rec)
+                continue
+            idx, tid, t, detail = rec[1], rec[2], rec[3], rec[4]
+            if self.t0 is None:
+                self.t0 = t
+            t -= self.t0
+            self.last_t = t
+            stack = stacks.get(tid)
+            if stack is None:
+                stack = stacks[tid] = []
+            kind = _KIND[k]
+            recorded = not cap or self.order < cap
+            order = self.order if recorded else -1
+            thread_name = None
+            if recorded:
+                self.order += 1
+                self.thread_events[tid] = self.thread_events.get(tid, 0) + 1
+                if tid not in self._named:
+                    self._named.add(tid)
+                    thread_name = self.thread_names.get(tid, f"thread-{tid}")
+            else:
+                self.dropped += 1
+            if kind == CALL:
+                callee = self.endpoint(idx, rec[5])
+                caller = stack[-1][2] if stack else None
+                depth = len(stack)
+                fid = rec[6] if len(rec) > 6 else None
+                stack.append([order, idx, callee, t, fid])
+                self.calls += 1
+                if depth + 1 > self.max_depth:
+                    self.max_depth = depth + 1
+                yield Event(order, CALL, order, t, depth, tid, caller, callee, detail, detail is None and bool(self.codes[idx].arg_names), thread_name)
+                continue
+            if kind == RESUME:
+                fid = rec[6]
+                frame = self.parked.pop(fid, None)
+                if frame is None:  # resumed without a recorded start: treat as a new call
+                    frame = [order, idx, self.endpoint(idx, 0), t, fid]
+                    self.unmatched += 1
+                caller = stack[-1][2] if stack else None
+                depth = len(stack)
+                stack.append(frame)
+                yield Event(order, RESUME, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name)
+                continue
+            # RETURN / EXCEPTION / YIELD: leave the frame
+            fid = rec[6] if len(rec) > 6 else None
+            pos = self._find(stack, idx, fid)
+            if pos is None:
+                self.unmatched += 1
+                continue
+            if pos != len(stack) - 1:
+                self.unmatched += len(stack) - 1 - pos
+                del stack[pos + 1:]
+            frame = stack.pop()
+            depth = len(stack)
+            caller = stack[-1][2] if stack else None
+            if kind == YIELD:
+                self.parked[fid] = frame
+                yield Event(order, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name)
+            else:
+                skipped = detail is None and kind == RETURN
+                yield Event(order, kind, frame[0], t, depth, tid, caller, frame[2], detail, skipped, thread_name, t - frame[3])
+
+    @staticmethod
+    def _find(stack: list, idx: int, fid) -> int | None:
+        for pos in range(len(stack) - 1, -1, -1):
+            frame = stack[pos]
+            if frame[1] == idx and (fid is None or frame[4] == fid):
+                return pos
+        return None
+
+    def _definition(self, rec: tuple) -> None:
+        k = rec[0]
+        if k == R.DEF_CODE:
+            info = CodeInfo.from_record(rec[1])
+            self.codes[info.index] = info
+        elif k == R.DEF_THREAD:
+            self.thread_names[rec[1]] = rec[2]
+        elif k == R.DEF_OBJECT:
+            self.objects[rec[1]] = (rec[2], rec[3], rec[4])
+        elif k == R.GAP:
+            self.gaps.append({"kind": rec[1], "message": rec[2], "count": rec[3]})
+
+    def open_frames(self) -> int:
+        return sum(len(s) for s in self.stacks.values()) + len(self.parked)
+
+    def threads(self) -> list[dict]:
+        return [{"id": tid, "name": self.thread_names.get(tid, f"thread-{tid}"), "events": n}
+                for tid, n in sorted(self.thread_events.items())]

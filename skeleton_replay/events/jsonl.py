@@ -1,0 +1,166 @@
+"""trace.jsonl: write typed events as JSON lines, and read them back.
+
+Line 1 is the header record, then one line per recorded event, then an end record.
+A trace without an end record was cut short (the process was killed).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterator
+
+import orjson
+
+from .types import CALL, EVENT_TYPE, EXCEPTION, FORMAT_VERSION, RESUME, RETURN, YIELD, Endpoint, Event
+
+_DETAIL_KEY = {CALL: "args", RETURN: "return_value", EXCEPTION: "exception", YIELD: "value", RESUME: "exception"}
+
+
+class TraceWriter:
+    """Streams events into trace.jsonl (opened as .partial, renamed when complete)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.partial = self.path.with_name(self.path.name + ".partial")
+        self._f: IO[bytes] = open(self.partial, "wb")
+        self._fragments: dict[str, orjson.Fragment] = {}
+        self._pending: list[bytes] = []
+        self.lines = 0
+
+    def _endpoint(self, ep: Endpoint | None):
+        if ep is None:
+            return None
+        frag = self._fragments.get(ep.node_id)
+        if frag is None:
+            frag = self._fragments[ep.node_id] = orjson.Fragment(orjson.dumps(ep.as_json()))
+        return frag
+
+    def record(self, data: dict) -> None:
+        self._drain()
+        self._f.write(orjson.dumps(data) + b"\n")
+        self.lines += 1
+
+    def event(self, e: Event) -> None:
+        d = {
+            "schema_version": FORMAT_VERSION,
+            "event_type": EVENT_TYPE[e.kind],
+            "order": e.order,
+            "call_id": e.call_id,
+            "timestamp": e.t_ns / 1e9,
+            "depth": e.depth,
+            "thread": e.thread,
+            "caller": self._endpoint(e.caller),
+            "callee": self._endpoint(e.callee),
+        }
+        if e.thread_name is not None:
+            d["thread_name"] = e.thread_name
+        if e.detail is not None:
+            d[_DETAIL_KEY[e.kind]] = e.detail
+        elif e.skipped:
+            d["summary_skipped"] = True
+        if e.kind == RETURN or e.kind == EXCEPTION:
+            d["duration_ns"] = e.ns
+        pending = self._pending
+        pending.append(orjson.dumps(d))
+        if len(pending) >= 4096:
+            self._drain()
+
+    def _drain(self) -> None:
+        if self._pending:
+            self._f.write(b"\n".join(self._pending) + b"\n")
+            self.lines += len(self._pending)
+            self._pending.clear()
+
+    def flush(self) -> None:
+        self._drain()
+        self._f.flush()
+
+    def close(self, complete: bool = True) -> Path:
+        self._drain()
+        self._f.close()
+        os.replace(self.partial, self.path)
+        return self.path
+
+
+class TraceFormatError(ValueError):
+    pass
+
+
+@dataclass
+class TraceContents:
+    header: dict
+    end: dict | None = None
+    truncated_line: int | None = None  # 1-based line number of an unreadable last line
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_trace(path: str | os.PathLike[str], contents: TraceContents | None = None) -> tuple[TraceContents, Iterator[Event]]:
+    """Header first, then an iterator of events. The end record lands in contents.end."""
+    path = Path(path)
+    f = open(path, "rb")
+    first = f.readline()
+    try:
+        header = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        f.close()
+        raise TraceFormatError(f"{path}:1: not a Skeleton trace (the first line is not JSON)") from None
+    if not isinstance(header, dict) or header.get("record") != "header":
+        f.close()
+        raise TraceFormatError(f"{path}:1: not a Skeleton trace (no header record)")
+    if header.get("schema_version", 0) > FORMAT_VERSION:
+        f.close()
+        raise TraceFormatError(f"{path}: trace format {header.get('schema_version')} is newer than this Skeleton reads ({FORMAT_VERSION}); upgrade skeleton-replay")
+    out = TraceContents(header)
+    return out, _events(f, path, out)
+
+
+def _events(f: IO[bytes], path: Path, out: TraceContents) -> Iterator[Event]:
+    endpoints: dict[str, Endpoint] = {}
+
+    def endpoint(d):
+        if d is None:
+            return None
+        ep = endpoints.get(d["node_id"])
+        if ep is None:
+            ep = endpoints[d["node_id"]] = Endpoint.from_json(d)
+        return ep
+
+    lineno = 1
+    with f:
+        for raw in f:
+            lineno += 1
+            try:
+                d = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                if not raw.endswith(b"\n"):
+                    out.truncated_line = lineno
+                    out.warnings.append(f"{path.name}:{lineno}: the last line is cut short (the run was killed?); using the {lineno - 2} events before it")
+                    return
+                raise TraceFormatError(f"{path}:{lineno}: not valid JSON") from None
+            rec = d.get("record")
+            if rec == "end":
+                out.end = d
+                continue
+            if rec is not None:
+                continue
+            try:
+                et = d["event_type"]
+                if et == "call":
+                    kind, detail = CALL, d.get("args")
+                elif et == "return":
+                    if "exception" in d:
+                        kind, detail = EXCEPTION, d["exception"]
+                    else:
+                        kind, detail = RETURN, d.get("return_value")
+                elif et == "yield":
+                    kind, detail = YIELD, d.get("value")
+                elif et == "resume":
+                    kind, detail = RESUME, d.get("exception")
+                else:
+                    raise KeyError(et)
+                yield Event(d["order"], kind, d["call_id"], int(round(d["timestamp"] * 1e9)), d["depth"], d["thread"],
+                            endpoint(d["caller"]), endpoint(d["callee"]), detail, bool(d.get("summary_skipped")),
+                            d.get("thread_name"), d.get("duration_ns", 0))
+            except (KeyError, TypeError) as exc:
+                raise TraceFormatError(f"{path}:{lineno}: not a trace event (missing or bad {exc})") from None

@@ -1,0 +1,278 @@
+"""Build snapshot.json from a stream of events (pure; one pass; bounded memory).
+
+Ownership: packages > modules > {functions, instances > methods, class actors > methods}.
+Instances live in the module that defines their runtime class. Root calls come from
+the scenario node. Edges are aggregated per caller node -> callee node.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from .. import __version__
+from ..events.types import CALL, EVENT_KINDS, EXCEPTION, RESUME, RETURN, YIELD, Endpoint, Event
+from .steps import StepColumns
+from .version import SNAPSHOT_FORMAT_VERSION
+
+SCENARIO_ID = "scenario:run"
+NODE_EXAMPLES = 3
+EDGE_EXAMPLES = 5
+
+
+class SnapshotBuilder:
+    def __init__(self, header: dict) -> None:
+        self.header = header
+        self.nodes: list[dict] = []
+        self.index: dict[str, int] = {}
+        self.edges: list[dict] = []
+        self.edge_index: dict[tuple[int, int], int] = {}
+        self.module_edges: dict[tuple[str, str], dict] = {}
+        self.steps = StepColumns()
+        self._callee_cache: dict[Endpoint, int] = {}
+        self._open: dict[int, tuple[int, dict | None]] = {}  # call_id -> (edge, example)
+        self._top_module: list[str] = []  # node index -> module shell id for roll-ups
+        self.events = self.recorded = self.calls = 0
+        self.max_depth = 0
+        self.last_t = 0
+        scen = self._add({
+            "id": SCENARIO_ID, "kind": "scenario", "label": header.get("app_name", "run"), "parent": None,
+            "module": "", "qualified_name": " ".join(header.get("command", [])) or "run", "file": None, "line": None,
+        }, SCENARIO_ID)
+        self.scenario = scen
+
+    # -- nodes ---------------------------------------------------------------
+    def _add(self, node: dict, module_shell: str) -> int:
+        node.setdefault("first_seen", None)
+        node.setdefault("last_seen", None)
+        node.setdefault("call_count", 0)
+        node.setdefault("internal", False)
+        i = len(self.nodes)
+        self.nodes.append(node)
+        self.index[node["id"]] = i
+        self._top_module.append(module_shell)
+        return i
+
+    def _module(self, name: str) -> int:
+        mid = "mod:" + name
+        i = self.index.get(mid)
+        if i is not None:
+            return i
+        parent = None
+        if "." in name:
+            parent = self.nodes[self._module(name.rsplit(".", 1)[0])]["id"]
+        return self._add({"id": mid, "kind": "package", "label": name.rsplit(".", 1)[-1], "parent": parent,
+                          "module": name, "qualified_name": name, "file": None, "line": None}, mid)
+
+    def _as_module(self, name: str) -> int:
+        i = self._module(name)
+        self.nodes[i]["kind"] = "module"
+        return i
+
+    def _callee(self, ep: Endpoint) -> int:
+        i = self._callee_cache.get(ep)
+        if i is not None:
+            return i
+        i = self.index.get(ep.node_id)
+        if i is None:
+            i = self._new_callable(ep)
+        self._callee_cache[ep] = i
+        return i
+
+    def _new_callable(self, ep: Endpoint) -> int:
+        if ep.instance_node:
+            holder = self.index.get(ep.instance_node)
+            if holder is None:
+                holder = self._new_holder(ep)
+            parent = self.nodes[holder]
+            shell = self._top_module[holder]
+            kind = "method"
+        else:
+            parent = self.nodes[self._as_module(ep.module)]
+            shell = parent["id"]
+            kind = "function"
+        node = {"id": ep.node_id, "kind": kind, "label": ep.function, "parent": parent["id"], "module": ep.module,
+                "qualified_name": ep.qualified_name, "file": ep.file, "line": ep.line, "internal": ep.internal,
+                "callable_kind": ep.callable_kind, "total_ns": 0, "max_ns": 0, "raised": 0, "examples": []}
+        if ep.class_name:
+            node["class_name"] = ep.class_name
+        if ep.instance_id is not None:
+            node["instance_id"] = ep.instance_id
+        return self._add(node, shell)
+
+    def _new_holder(self, ep: Endpoint) -> int:
+        hid = ep.instance_node
+        assert hid is not None
+        if hid.startswith("inst:"):
+            # inst:<module>.<Class.qualname>#n ; the class module is the longest known module prefix
+            path = hid[5:].rsplit("#", 1)[0]
+            module, qualname = _split_class_path(path, ep)
+            mod = self._as_module(module)
+            node = {"id": hid, "kind": "instance", "label": ep.instance_label or hid, "parent": self.nodes[mod]["id"],
+                    "module": module, "qualified_name": f"{module}.{qualname}", "file": ep.file if module == ep.module else None,
+                    "line": None, "class_name": qualname}
+            if ep.instance_id is not None:
+                node["instance_id"] = ep.instance_id
+        else:
+            path = hid[4:]
+            module, qualname = _split_class_path(path, ep)
+            mod = self._as_module(module)
+            node = {"id": hid, "kind": "class", "label": ep.instance_label or qualname, "parent": self.nodes[mod]["id"],
+                    "module": module, "qualified_name": f"{module}.{qualname}", "file": ep.file if module == ep.module else None,
+                    "line": None, "class_name": qualname}
+        return self._add(node, self.nodes[mod]["id"])
+
+    def _seen(self, i: int, order: int) -> None:
+        """Mark node i and its ancestors as seen at this event order."""
+        nodes = self.nodes
+        index = self.index
+        while True:
+            node = nodes[i]
+            if node["first_seen"] is None:
+                node["first_seen"] = order
+            node["last_seen"] = order
+            parent = node["parent"]
+            if parent is None:
+                return
+            i = index[parent]
+
+    # -- edges ---------------------------------------------------------------
+    def _edge(self, src: int, dst: int, order: int) -> int:
+        key = (src, dst)
+        e = self.edge_index.get(key)
+        if e is None:
+            e = self.edge_index[key] = len(self.edges)
+            s, d = self.nodes[src]["id"], self.nodes[dst]["id"]
+            self.edges.append({"id": f"{s}->{d}", "source": s, "target": d, "kind": "call", "count": 0,
+                               "first_seen": None, "last_seen": None, "total_ns": 0, "max_ns": 0, "raised": 0,
+                               "example_events": []})
+            ms, md = self._top_module[src], self._top_module[dst]
+            if ms != md:
+                me = self.module_edges.get((ms, md))
+                if me is None:
+                    self.module_edges[(ms, md)] = {"source": ms, "target": md, "count": 0, "first_seen": order if order >= 0 else None}
+        return e
+
+    # -- the pass ------------------------------------------------------------
+    def feed(self, events: Iterable[Event]) -> None:
+        for e in events:
+            self.add(e)
+
+    def add(self, e: Event) -> None:
+        self.events += 1
+        kind = e.kind
+        order = e.order
+        recorded = order >= 0
+        callee = self._callee(e.callee)
+        if kind == CALL:
+            self.calls += 1
+            src = self._callee(e.caller) if e.caller is not None else self.scenario
+            ei = self._edge(src, callee, order)
+            edge = self.edges[ei]
+            edge["count"] += 1
+            node = self.nodes[callee]
+            node["call_count"] += 1
+            ms, md = self._top_module[src], self._top_module[callee]
+            if ms != md:
+                self.module_edges[(ms, md)]["count"] += 1
+            example = None
+            if recorded:
+                if edge["first_seen"] is None:
+                    edge["first_seen"] = order
+                edge["last_seen"] = order
+                if len(edge["example_events"]) < EDGE_EXAMPLES:
+                    edge["example_events"].append(order)
+                self._seen(callee, order)
+                if src == self.scenario:
+                    self._seen(src, order)
+                if len(node["examples"]) < NODE_EXAMPLES and e.detail is not None:
+                    example = {"event": order, "args": e.detail}
+                    node["examples"].append(example)
+                self._open[order] = (ei, example)
+            if e.depth + 1 > self.max_depth:
+                self.max_depth = e.depth + 1
+        elif recorded:
+            self._seen(callee, order)
+        if recorded:
+            self.recorded += 1
+            opened = self._open.get(e.call_id)
+            ei = opened[0] if opened else -1
+            if kind == RETURN or kind == EXCEPTION:
+                if opened is not None:
+                    del self._open[e.call_id]
+                    self._finish(ei, callee, e, opened[1])
+            elif kind == YIELD and opened is not None and opened[1] is not None:
+                opened[1]["yields"] = opened[1].get("yields", 0) + 1
+            self.steps.add(kind, callee, ei, e.thread, e.depth, e.call_id, e.t_ns)
+            self.last_t = e.t_ns
+        elif kind == EXCEPTION:
+            self.nodes[callee]["raised"] += 1
+
+    def _finish(self, ei: int, callee: int, e: Event, example: dict | None) -> None:
+        edge = self.edges[ei]
+        node = self.nodes[callee]
+        ns = e.ns
+        edge["total_ns"] += ns
+        node["total_ns"] += ns
+        if ns > edge["max_ns"]:
+            edge["max_ns"] = ns
+        if ns > node["max_ns"]:
+            node["max_ns"] = ns
+        if e.kind == EXCEPTION:
+            edge["raised"] += 1
+            node["raised"] += 1
+            if example is None and len(node["examples"]) < NODE_EXAMPLES + 3:
+                example = {"event": e.call_id}
+                node["examples"].append(example)
+            if example is not None:
+                example["exception"] = e.detail or {"type": "?", "message": {"type": "str", "value": ""}}
+        elif example is not None and e.detail is not None:
+            example["return_value"] = e.detail
+
+    # -- result --------------------------------------------------------------
+    def snapshot(self, end: dict | None, threads: list[dict], gaps: list[dict], dropped: int) -> dict:
+        h = self.header
+        end = end or {}
+        for n in self.nodes:  # containers count the calls of everything inside them
+            if n["kind"] in ("function", "method") and n["call_count"]:
+                p = n["parent"]
+                while p is not None:
+                    pn = self.nodes[self.index[p]]
+                    pn["call_count"] += n["call_count"]
+                    p = pn["parent"]
+        run = {
+            "app_name": h.get("app_name", "run"),
+            "command": h.get("command", []),
+            "target": h.get("target", {"kind": "script", "path": "", "args": []}),
+            "project_root": h.get("project_root", ""),
+            "python_version": h.get("python_version", ""),
+            "backend": h.get("backend", "sysmon"),
+            "backend_reason": h.get("backend_reason", ""),
+            "started_at": h.get("started_at", ""),
+            "duration_s": end.get("duration_s", self.last_t / 1e9),
+            "exit_code": end.get("exit_code"),
+            "status": end.get("status", "incomplete"),
+            "error": end.get("error"),
+        }
+        stats = {
+            "events": self.events, "recorded_events": self.recorded, "dropped_events": dropped,
+            "calls": self.calls, "max_depth": self.max_depth, "threads": threads, "gaps": gaps,
+            "nodes": len(self.nodes), "edges": len(self.edges),
+        }
+        return {
+            "format_version": SNAPSHOT_FORMAT_VERSION,
+            "skeleton_version": __version__,
+            "run": run,
+            "stats": stats,
+            "nodes": self.nodes,
+            "edges": self.edges,
+            "module_edges": sorted(self.module_edges.values(), key=lambda m: (m["first_seen"] is None, m["first_seen"] or 0, m["source"], m["target"])),
+            "steps": self.steps.as_json(EVENT_KINDS),
+        }
+
+
+def _split_class_path(path: str, ep: Endpoint) -> tuple[str, str]:
+    """Split 'pkg.mod.Outer.Inner' into (module, class qualname) using the endpoint's class name."""
+    cls = ep.class_name or ""
+    if cls and path.endswith("." + cls):
+        return path[: -len(cls) - 1], cls
+    module, _, qualname = path.rpartition(".")
+    return module or path, qualname or path

@@ -1,0 +1,52 @@
+"""Short one-line text for safe summaries (shared by workflow.md and the CLI)."""
+from __future__ import annotations
+
+from typing import Any
+
+_SHORT = 40
+
+
+def short(s: dict | None, limit: int = _SHORT) -> str:
+    if not isinstance(s, dict):
+        return "?"
+    t = s.get("type", "?")
+    if s.get("redacted"):
+        n = f" len={s['len']}" if "len" in s else ""
+        return f"<redacted {t}{n}>"
+    if "value" in s:
+        v = s["value"]
+        if t == "str":
+            text = _clip(str(v), limit)
+            more = f"…({s['len']})" if s.get("truncated") else ""
+            return repr(text) + more
+        if t in ("bytes", "bytearray"):
+            return f"{t}(len={s.get('len', '?')})"
+        return _clip(str(v), limit)
+    if "items" in s or "entries" in s or "len" in s:
+        n = s.get("len", "?")
+        if "items" in s:
+            inner = ", ".join(short(i, 12) for i in s["items"][:3])
+            more = ", …" if s.get("len", 0) > 3 else ""
+            return f"{t}[{inner}{more}]" if n else f"{t}[]"
+        if "entries" in s:
+            inner = ", ".join(f"{short(k, 12)}: {short(v, 12)}" for k, v in s["entries"][:3])
+            more = ", …" if s.get("len", 0) > 3 else ""
+            return f"{{{inner}{more}}}"
+        return f"{t}(len={n})"
+    if "id" in s:
+        return f"<{t.rsplit('.', 1)[-1]} #{s['id']}>"
+    if t == "None":
+        return "None"
+    return f"<{t}>"
+
+
+def args_text(args: Any, limit: int = 100) -> str:
+    if not isinstance(args, dict):
+        return ""
+    text = ", ".join(f"{k}={short(v)}" for k, v in args.items())
+    return _clip(text, limit)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = text.replace("\n", "\\n").replace("`", "'")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
