@@ -56,6 +56,8 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
     """
     from .session import TraceSession
 
+    if str(script).startswith("-") and not script.exists():
+        raise UsageError(f"No such option: {script} (see 'skeleton run --help'; put '--' before a script whose name starts with '-')")
     opts = Options(project_root=project_root, out_dir=out_dir, include=include, exclude=exclude,
                    max_events=max_events, html=not no_html, open_report=not no_open, include_private=include_private,
                    backend=backend, secret_names=secret_name)

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_MAX_EVENTS = 1_000_000  # about 300-500 MB of trace.jsonl at most
+DEFAULT_MAX_EVENTS = 300_000  # about 200 MB of trace.jsonl at most (~650 bytes an event)
 
 
 class UsageError(Exception):

@@ -82,6 +82,7 @@ class ScriptRunner:
         if outcome.status in ("exception", "interrupted"):
             exc = outcome.exception
             tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None  # drop our exec frame
+            exc.__traceback__ = tb
             try:
                 sys.excepthook(type(exc), exc, tb)
             except Exception:

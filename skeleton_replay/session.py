@@ -126,8 +126,9 @@ class TraceSession:
         try:
             arts = from_spill(cap.spill_path, out_dir, header, end, opts.max_events, opts.html, progress)
         finally:
-            with contextlib.suppress(OSError):
-                cap.spill_path.unlink()
+            if not os.environ.get("SKELETON_KEEP_SPILL"):  # debugging aid: keep the raw records
+                with contextlib.suppress(OSError):
+                    cap.spill_path.unlink()
         post_s = time.perf_counter() - t0
         opened = False
         if opts.open_report and arts.report_path is not None:

@@ -13,6 +13,7 @@ from .filters import CodeFilter, CodeInfo
 from .summarise import Summariser, class_path
 
 _type = type
+INSTANCE_LIMIT = 50  # distinct objects tracked per class; later ones share one id
 
 
 @dataclass
@@ -55,6 +56,9 @@ class Recorder:
         self._flush_lock = threading.Lock()
         self.objects: dict[int, tuple] = {}
         self.next_object = 0
+        self.per_class: dict[type, int] = {}
+        # class -> object id shared by its instances past INSTANCE_LIMIT (the hot path checks it)
+        self.overflow: dict[type, int] = {}
         self.gaps: dict[str, Gap] = {}
         self.t0 = time.perf_counter_ns()
         self.summariser._object_id = self.object_id
@@ -91,22 +95,37 @@ class Recorder:
         return tid
 
     def object_id(self, obj: Any) -> int:
-        """Run-local id, stable for the object's life (never calls user code)."""
+        """Run-local id, stable for the object's life (never calls user code).
+
+        Past INSTANCE_LIMIT objects of one class, the rest share one id per class:
+        the map shows them as one "other instances" node instead of a million boxes.
+        """
         key = id(obj)
         ent = self.objects.get(key)
         if ent is not None:
             ref = ent[1]
             if (ref() is obj) if ref is not None else (_type(obj) is ent[2]):
                 return ent[0]
+        cls = _type(obj)
+        shared = self.overflow.get(cls)
+        if shared is not None:
+            return shared
+        is_class = issubclass(cls, type)  # a class receiver (classmethod); never folded
+        seen = self.per_class[cls] = self.per_class.get(cls, 0) + 1
         self.next_object += 1
         oid = self.next_object
-        cls = _type(obj)
+        if seen > INSTANCE_LIMIT and not is_class:
+            self.overflow[cls] = oid
+            module, qualname = class_path(cls)
+            if module == "__main__":
+                module = self.filter.main_module
+            self.buf.append((R.DEF_OBJECT, oid, module, qualname, None))
+            return oid
         try:
             ref = weakref.ref(obj)
         except TypeError:
             ref = None
         self.objects[key] = (oid, ref, cls)
-        is_class = isinstance(obj, type)
         module, qualname = class_path(obj if is_class else cls)
         if module == "__main__":
             module = self.filter.main_module

@@ -53,6 +53,7 @@ def _make_profiler(rec: Recorder):
     now = time.perf_counter_ns
     objects = rec.objects
     object_id = rec.object_id
+    overflow = rec.overflow
     summarise_args = rec.summarise_args
     summarise_value = rec.summarise_value
     budget = rec.budget
@@ -95,7 +96,7 @@ def _make_profiler(rec: Recorder):
                     if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
                         obj = ent[0]
                     else:
-                        obj = object_id(me)
+                        obj = overflow.get(type(me)) or object_id(me)
                 summary = None
                 if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0) and calls < summarise_until:
                     summary = summarise_args(frame, arg_names)

@@ -74,6 +74,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
     getframe = sys._getframe
     objects = rec.objects
     object_id = rec.object_id
+    overflow = rec.overflow
     summarise_args = rec.summarise_args
     summarise_value = rec.summarise_value
     summarise_exception = rec.summarise_exception
@@ -112,7 +113,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
                     if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
                         obj = ent[0]
                     else:
-                        obj = object_id(me)
+                        obj = overflow.get(type(me)) or object_id(me)
                 if (calls <= first_calls or n <= per_code or n % sample_every == 0) and calls < summarise_until:
                     summary = summarise_args(frame, arg_names) if arg_names else None
                 if generator:
@@ -141,7 +142,10 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
                 tid = tls.t
             except AttributeError:
                 tid = rec.new_thread()
-            detail = summarise_value(retval) if _detail_wanted(idx) else None
+            n = counts[idx]
+            calls = state[0]
+            detail = (summarise_value(retval) if (calls <= first_calls or n <= per_code or n % sample_every == 0)
+                      and calls < summarise_until else None)
             if entry[2]:
                 append((RETURN, idx, tid, now(), detail, 0, id(getframe(1))))
             else:

@@ -48,11 +48,15 @@ class Decoder:
     def _instance(self, obj: int) -> tuple[str, str]:
         node = self._instance_nodes.get(obj)
         if node is None:
-            module, qualname, _ = self.objects.get(obj, ("?", "?", False))
-            key = (module, qualname)
-            n = self._class_counters[key] = self._class_counters.get(key, 0) + 1
-            label = f"{qualname.rsplit('.', 1)[-1]}#{n}"
-            node = self._instance_nodes[obj] = (f"inst:{module}.{qualname}#{n}", label)
+            module, qualname, is_class = self.objects.get(obj, ("?", "?", False))
+            short = qualname.rsplit(".", 1)[-1]
+            if is_class is None:  # the shared id of instances past the per-class limit
+                node = (f"inst:{module}.{qualname}#*", f"{short} (other instances)")
+            else:
+                key = (module, qualname)
+                n = self._class_counters[key] = self._class_counters.get(key, 0) + 1
+                node = (f"inst:{module}.{qualname}#{n}", f"{short}#{n}")
+            self._instance_nodes[obj] = node
         return node
 
     def _make_endpoint(self, c: CodeInfo, obj: int) -> Endpoint:

@@ -27,7 +27,6 @@ class SnapshotBuilder:
         self.edge_index: dict[tuple[int, int], int] = {}
         self.module_edges: dict[tuple[str, str], dict] = {}
         self.steps = StepColumns()
-        self._callee_cache: dict[Endpoint, int] = {}
         self._open: dict[int, tuple[int, dict | None]] = {}  # call_id -> (edge, example)
         self._top_module: list[str] = []  # node index -> module shell id for roll-ups
         self.events = self.recorded = self.calls = 0
@@ -68,13 +67,9 @@ class SnapshotBuilder:
         return i
 
     def _callee(self, ep: Endpoint) -> int:
-        i = self._callee_cache.get(ep)
-        if i is not None:
-            return i
         i = self.index.get(ep.node_id)
         if i is None:
             i = self._new_callable(ep)
-        self._callee_cache[ep] = i
         return i
 
     def _new_callable(self, ep: Endpoint) -> int:

@@ -1,0 +1,71 @@
+"""Shared helpers: run Skeleton on fixture apps in a subprocess and read what it wrote."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pytest
+
+APPS = Path(__file__).parent / "apps"
+REPO = Path(__file__).parent.parent
+HAS_SYSMON = sys.version_info >= (3, 12)
+
+
+@dataclass
+class Run:
+    proc: subprocess.CompletedProcess
+    out: Path
+
+    @property
+    def code(self) -> int:
+        return self.proc.returncode
+
+    def lines(self) -> list[dict]:
+        return [orjson.loads(line) for line in (self.out / "trace.jsonl").read_bytes().splitlines()]
+
+    def events(self) -> list[dict]:
+        return [d for d in self.lines() if "event_type" in d]
+
+    def header(self) -> dict:
+        return self.lines()[0]
+
+    def end(self) -> dict:
+        return self.lines()[-1]
+
+    def snapshot(self) -> dict:
+        return orjson.loads((self.out / "snapshot.json").read_bytes())
+
+    def workflow(self) -> str:
+        return (self.out / "workflow.md").read_text("utf-8")
+
+
+def skeleton(*args: str, cwd: Path | None = None, stdin: str | None = None, env: dict | None = None,
+             timeout: float = 120) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "CI": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "skeleton_replay", *args], cwd=cwd, input=stdin, text=True,
+                          capture_output=True, env=full_env, timeout=timeout)
+
+
+@pytest.fixture
+def run_app(tmp_path):
+    """run_app("basics", "arg", backend=None, extra=[...]) -> Run"""
+    counter = [0]
+
+    def run(app: str, *args: str, backend: str | None = None, extra: tuple[str, ...] = (), stdin: str | None = None) -> Run:
+        counter[0] += 1
+        out = tmp_path / f"out{counter[0]}"
+        folder = APPS / app
+        opts = ["run", "--no-open", "--out-dir", str(out), "--project-root", str(folder), *extra]
+        if backend:
+            opts += ["--backend", backend]
+        proc = skeleton(*opts, str(folder / "app.py"), *args, stdin=stdin)
+        return Run(proc, out)
+
+    return run
+
+
+BACKENDS = ["setprofile"] + (["sysmon"] if HAS_SYSMON else [])

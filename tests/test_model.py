@@ -1,0 +1,139 @@
+"""snapshot.json and workflow.md: schema, ownership, counts, steps, determinism."""
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import jsonschema
+import pytest
+
+from conftest import BACKENDS, REPO, skeleton
+from skeleton_replay.model.steps import decode
+
+SCHEMA = json.loads(resources.files("skeleton_replay").joinpath("schema/snapshot.schema.json").read_text())
+
+
+@pytest.fixture(params=BACKENDS, scope="module")
+def runs(request, tmp_path_factory):
+    out = {}
+    for app, args in (("basics", ["x"]), ("concurrency", [])):
+        d = tmp_path_factory.mktemp(f"{app}-{request.param}")
+        folder = REPO / "tests" / "apps" / app
+        p = skeleton("run", "--no-open", "--no-html", "--backend", request.param, "--out-dir", str(d),
+                     "--project-root", str(folder), str(folder / "app.py"), *args)
+        assert p.returncode == 0, p.stderr
+        out[app] = d
+    return out
+
+
+def load(d):
+    return json.loads((d / "snapshot.json").read_text())
+
+
+def events(d):
+    return [json.loads(l) for l in (d / "trace.jsonl").read_text().splitlines() if '"event_type"' in l]
+
+
+@pytest.mark.parametrize("app", ["basics", "concurrency"])
+def test_snapshot_matches_schema(runs, app):
+    jsonschema.validate(load(runs[app]), SCHEMA)
+
+
+@pytest.mark.parametrize("app", ["basics", "concurrency"])
+def test_ownership_is_a_tree(runs, app):
+    snap = load(runs[app])
+    ids = {n["id"]: n for n in snap["nodes"]}
+    assert len(ids) == len(snap["nodes"]), "node ids are unique"
+    allowed = {"package": {"package", None}, "module": {"package", "module", None}, "instance": {"module"},
+               "class": {"module"}, "function": {"module"}, "method": {"instance", "class"}, "scenario": {None}}
+    for n in snap["nodes"]:
+        parent = ids[n["parent"]]["kind"] if n["parent"] else None
+        assert parent in allowed[n["kind"]], (n["id"], parent)
+        seen, p = set(), n["parent"]
+        while p:  # no cycles
+            assert p not in seen
+            seen.add(p)
+            p = ids[p]["parent"]
+
+
+@pytest.mark.parametrize("app", ["basics", "concurrency"])
+def test_edge_counts_equal_call_events(runs, app):
+    snap = load(runs[app])
+    evs = events(runs[app])
+    calls: dict[tuple, int] = {}
+    for e in evs:
+        if e["event_type"] == "call":
+            key = ((e["caller"] or {}).get("node_id", "scenario:run"), e["callee"]["node_id"])
+            calls[key] = calls.get(key, 0) + 1
+    assert {(e["source"], e["target"]): e["count"] for e in snap["edges"]} == calls
+    for n in snap["nodes"]:
+        if n["kind"] in ("function", "method"):
+            assert n["call_count"] == sum(v for (s, t), v in calls.items() if t == n["id"])
+
+
+def test_instances_live_in_the_module_of_their_class(runs):
+    snap = load(runs["basics"])
+    ids = {n["id"]: n for n in snap["nodes"]}
+    sq = ids["inst:pkg.shapes.Square#1"]
+    assert sq["parent"] == "mod:pkg.shapes" and sq["label"] == "Square#1" and sq["class_name"] == "Square"
+    assert ids["meth:pkg.shapes.Square#1.area"]["parent"] == "inst:pkg.shapes.Square#1"
+    assert ids["clsm:pkg.shapes.Shape.make"]["parent"] == "cls:pkg.shapes.Shape"
+    assert ids["mod:pkg.shapes"]["parent"] == "mod:pkg"
+    assert ids["fn:pkg.flow:validate"]["raised"] == 1
+    ex = ids["fn:pkg.flow:validate"]["examples"]
+    assert any("exception" in x for x in ex) and any("return_value" in x for x in ex)
+    medges = {(m["source"], m["target"]) for m in snap["module_edges"]}
+    assert ("mod:app", "mod:pkg.flow") in medges and ("scenario:run", "mod:app") in medges
+
+
+@pytest.mark.parametrize("app", ["basics", "concurrency"])
+def test_steps_replay_the_trace(runs, app):
+    snap = load(runs[app])
+    evs = events(runs[app])
+    cols = {k: decode(v) for k, v in snap["steps"]["columns"].items()}
+    assert snap["steps"]["count"] == len(evs) == len(cols["kind"])
+    kinds = snap["steps"]["kinds"]
+    nodes = snap["nodes"]
+    for i, e in enumerate(evs):
+        kind = kinds[cols["kind"][i]]
+        expected = "exception" if "exception" in e and e["event_type"] == "return" else e["event_type"]
+        assert kind == expected
+        assert nodes[cols["node"][i]]["id"] == e["callee"]["node_id"]
+        assert cols["depth"][i] == e["depth"] and cols["call_id"][i] == e["call_id"] and cols["thread"][i] == e["thread"]
+        if kind == "call":
+            edge = snap["edges"][cols["edge"][i]]
+            assert edge["target"] == e["callee"]["node_id"]
+    first = {}
+    for i in range(len(evs)):
+        first.setdefault(cols["node"][i], i)
+    for idx, n in enumerate(nodes):
+        if n["kind"] in ("function", "method"):
+            assert n["first_seen"] == first[idx]
+
+
+def test_workflow_is_deterministic_and_cites_ids(tmp_path):
+    folder = REPO / "tests" / "apps" / "basics"
+    texts = []
+    for i in range(2):
+        p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(tmp_path / str(i)), "--project-root", str(folder),
+                     str(folder / "app.py"), "x")
+        assert p.returncode == 0
+        text = (tmp_path / str(i) / "workflow.md").read_text()
+        texts.append([l for l in text.splitlines() if not l.startswith(("- started:", "- command:"))])
+    assert texts[0] == texts[1]
+    text = "\n".join(texts[0])
+    assert "E0 `fn:app:main`" in text
+    assert "`fn:pkg.flow:validate`" in text and "raised pkg.flow.ValidationError" in text or "raised ?" in text
+    assert "`meth:pkg.shapes.Square#1.area`" in text
+    assert "[yielded 3×]" in text
+
+
+def test_loops_fold_in_the_workflow(tmp_path):
+    script = tmp_path / "loop.py"
+    script.write_text("def tick(i):\n    return helper(i)\n\ndef helper(i):\n    return i\n\n"
+                      "def main():\n    for i in range(5000):\n        tick(i)\n\nmain()\n")
+    p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(tmp_path / "o"), str(script))
+    assert p.returncode == 0, p.stderr
+    text = (tmp_path / "o" / "workflow.md").read_text()
+    assert "×5,000 `fn:loop:tick`" in text
+    assert len(text) < 20_000
