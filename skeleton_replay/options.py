@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_MAX_EVENTS = 300_000  # about 200 MB of trace.jsonl at most (~650 bytes an event)
+DEFAULT_MAX_EVENTS = 200_000  # about 130 MB of trace.jsonl (~650 bytes an event); later calls are counted
 
 
 class UsageError(Exception):

@@ -75,6 +75,8 @@ def from_spill(spill: Path, out_dir: Path, header: dict, end: dict, max_events: 
     builder = SnapshotBuilder(header)
     tree = CallTree()
     _fan_out(decoder.events(read_spill(spill)), builder, tree, writer, progress)
+    for caller, callee, count, raised in decoder.aggregates:
+        builder.add_counted(caller, callee, count, raised)
     gaps = list(end.get("gaps", []))
     if decoder.dropped:
         gaps.insert(0, {"kind": "cap", "message": f"--max-events {max_events} reached: {decoder.dropped:,} events were not written", "count": decoder.dropped})

@@ -137,3 +137,25 @@ def test_loops_fold_in_the_workflow(tmp_path):
     text = (tmp_path / "o" / "workflow.md").read_text()
     assert "×5,000 `fn:loop:tick`" in text
     assert len(text) < 20_000
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("cap", ["5", "40", "150"])
+def test_counts_past_the_cap_equal_an_uncapped_run(tmp_path, backend, cap):
+    folder = REPO / "tests" / "apps" / "basics"
+
+    def counts(out, *extra):
+        p = skeleton("run", "--no-open", "--no-html", "--backend", backend, "--out-dir", str(tmp_path / out),
+                     "--project-root", str(folder), *extra, str(folder / "app.py"), "x")
+        assert p.returncode == 0, p.stderr
+        snap = load(tmp_path / out)
+        jsonschema.validate(snap, SCHEMA)
+        return snap, {(e["source"], e["target"]): (e["count"], e["raised"]) for e in snap["edges"]}
+
+    full, want = counts("full")
+    capped, got = counts("capped", "--max-events", cap)
+    assert got == want
+    assert capped["stats"]["calls"] == full["stats"]["calls"]
+    assert capped["stats"]["recorded_events"] == min(int(cap), full["stats"]["recorded_events"])
+    ids = {n["id"]: n["call_count"] for n in capped["nodes"]}
+    assert ids == {n["id"]: n["call_count"] for n in full["nodes"]}

@@ -23,7 +23,7 @@ class Budget:
     first_calls: int = 10_000  # every call among the first N calls of the run
     per_code: int = 20  # the first K calls of each function
     sample_every: int = 1_000  # then one call in N per function
-    max_events: int = 1_000_000  # events past this are counted on edges, not recorded
+    max_events: int = 1_000_000  # once this many records are written, later calls are only counted
 
 
 @dataclass
@@ -51,6 +51,10 @@ class Recorder:
         self.calls = 0
         self.events = 0  # counted at flush time
         self.tls = threading.local()
+        # [calls so far, call count past which calls are only counted], shared by the hot-path
+        # closures. The switch is set at flush time, once max_events records are written.
+        self.state = [0, 1 << 62]
+        self.thread_states: list[list] = []  # per thread: [tid, stack, edge counts, raised counts]
         self.threads = 0
         self._thread_lock = threading.Lock()
         self._flush_lock = threading.Lock()
@@ -82,17 +86,20 @@ class Recorder:
         return entry
 
     # -- threads and objects -------------------------------------------------
-    def new_thread(self) -> int:
+    def new_thread(self) -> list:
+        """Per-thread state: [tid, stack of node keys past the cap, edge counts, raised counts]."""
         with self._thread_lock:
             self.threads += 1
             tid = self.threads
-        self.tls.t = tid
+            p = [tid, [], {}, {}]
+            self.thread_states.append(p)
+        self.tls.p = p
         try:
             name = threading.current_thread().name
         except Exception:
             name = f"thread-{tid}"
         self.buf.append((R.DEF_THREAD, tid, str(name)))
-        return tid
+        return p
 
     def object_id(self, obj: Any) -> int:
         """Run-local id, stable for the object's life (never calls user code).
@@ -170,6 +177,8 @@ class Recorder:
                 records = buf[:n]
                 del buf[:n]
                 self.events += n
+                if self.events >= self.budget.max_events and self.state[1] > self.state[0]:
+                    self.state[1] = self.state[0]  # from now on: count, do not record
                 try:
                     self.spill.write(records)
                 except Exception as exc:
@@ -178,5 +187,14 @@ class Recorder:
             self._flush_lock.release()
 
     def finish(self) -> None:
+        counts: dict = {}
+        raised: dict = {}
+        for p in self.thread_states:
+            for k, v in p[2].items():
+                counts[k] = counts.get(k, 0) + v
+            for k, v in p[3].items():
+                raised[k] = raised.get(k, 0) + v
+        if counts:
+            self.buf.append((R.AGGREGATE, counts, raised))
         self.flush()
         self.spill.flush()

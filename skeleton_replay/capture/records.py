@@ -16,6 +16,8 @@ written to the spill file as one length-prefixed chunk. Post-processing
     DEF_THREAD    (DEF_THREAD, thread, name)
     DEF_OBJECT    (DEF_OBJECT, object_id, module, qualname, is_class)
     GAP           (GAP, kind, message, count)
+    AGGREGATE     (AGGREGATE, {((idx, obj), (idx, obj)): calls}, {same keys: raised})
+                  calls past the event cap, counted per caller -> callee (written last)
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ import struct
 from typing import BinaryIO, Iterator
 
 CALL, RETURN, UNWIND, YIELD, RESUME = 0, 1, 2, 3, 4
-DEF_CODE, DEF_THREAD, DEF_OBJECT, GAP = -1, -2, -3, -4
+DEF_CODE, DEF_THREAD, DEF_OBJECT, GAP, AGGREGATE = -1, -2, -3, -4, -5
 
 CHUNK = 32_768
 _LEN = struct.Struct("<I")

@@ -44,12 +44,14 @@ class SetProfileBackend:
 
 
 def _make_profiler(rec: Recorder):
+    """Same records and the same two regimes as the sys.monitoring backend."""
     buf = rec.buf
     append = buf.append
     table = rec.table
     untraced = rec.untraced
     counts = rec.counts
     tls = rec.tls
+    new_thread = rec.new_thread
     now = time.perf_counter_ns
     objects = rec.objects
     object_id = rec.object_id
@@ -58,12 +60,18 @@ def _make_profiler(rec: Recorder):
     summarise_value = rec.summarise_value
     budget = rec.budget
     first_calls, per_code, sample_every = budget.first_calls, budget.per_code, budget.sample_every
-    summarise_until = budget.max_events
-    chunk = R.CHUNK
+    chunk = max(1, min(R.CHUNK, budget.max_events))  # small caps switch to counting promptly
     flush = rec.flush
+    gap = rec.gap
     CALL, RETURN, UNWIND, YIELD, RESUME = R.CALL, R.RETURN, R.UNWIND, R.YIELD, R.RESUME
     suspended: set[int] = set()  # frame ids of generators suspended at a yield
-    state = [0]
+    state = rec.state
+
+    def receiver_id(me):
+        ent = objects.get(id(me))
+        if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
+            return ent[0]
+        return overflow.get(type(me)) or object_id(me)
 
     def profiler(frame, event, arg):
         if event == "call":
@@ -77,17 +85,18 @@ def _make_profiler(rec: Recorder):
                     return
             try:
                 try:
-                    tid = tls.t
+                    p = tls.p
                 except AttributeError:
-                    tid = rec.new_thread()
+                    p = new_thread()
                 idx, receiver, generator, arg_names = entry
                 if generator:
                     fid = id(frame)
                     if fid in suspended:
                         suspended.discard(fid)
-                        append((RESUME, idx, tid, now(), None, 0, fid))
+                        if state[0] > state[1]:
+                            p[1].append((-1 - idx, receiver_id(frame.f_locals[receiver]) if receiver else 0))
+                        append((RESUME, idx, p[0], now(), None, 0, fid))
                         return
-                n = counts[idx] = counts[idx] + 1
                 calls = state[0] = state[0] + 1
                 obj = 0
                 if receiver is not None:
@@ -97,47 +106,73 @@ def _make_profiler(rec: Recorder):
                         obj = ent[0]
                     else:
                         obj = overflow.get(type(me)) or object_id(me)
-                summary = None
-                if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0) and calls < summarise_until:
-                    summary = summarise_args(frame, arg_names)
-                if generator:
-                    append((CALL, idx, tid, now(), summary, obj, id(frame)))
+                if calls > state[1]:
+                    stack = p[1]
+                    key = (idx, obj)
+                    if stack and not generator:
+                        top = stack[-1]
+                        edge = (top if top[0] >= 0 else (-1 - top[0], top[1]), key)
+                        c = p[2]
+                        c[edge] = c.get(edge, 0) + 1
+                        stack.append(key)
+                        return
+                    stack.append((-1 - idx, obj))
+                    summary = None
                 else:
-                    append((CALL, idx, tid, now(), summary, obj))
+                    n = counts[idx] = counts[idx] + 1
+                    summary = None
+                    if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0):
+                        summary = summarise_args(frame, arg_names)
+                if generator:
+                    append((CALL, idx, p[0], now(), summary, obj, id(frame)))
+                else:
+                    append((CALL, idx, p[0], now(), summary, obj))
                 if len(buf) >= chunk:
                     flush()
             except Exception as exc:
-                rec.gap("tracer_error", f"call: {type(exc).__name__}: {exc}")
+                gap("tracer_error", f"call: {type(exc).__name__}: {exc}")
         elif event == "return":
             entry = table.get(frame.f_code)
             if entry is None:
                 return
             try:
                 try:
-                    tid = tls.t
+                    p = tls.p
                 except AttributeError:
-                    tid = rec.new_thread()
+                    p = new_thread()
                 idx = entry[0]
                 lasti = frame.f_lasti
                 op = frame.f_code.co_code[lasti] if lasti >= 0 else -1
-                n = counts[idx]
                 calls = state[0]
-                wanted = (calls <= first_calls or n <= per_code or n % sample_every == 0) and calls < summarise_until
+                is_yield = entry[2] and op not in _RETURN_OPS and (op in _YIELD_OPS or _is_suspended(frame))
+                if calls > state[1]:
+                    stack = p[1]
+                    if stack:
+                        key = stack.pop()
+                        if key[0] >= 0:
+                            if op not in _RETURN_OPS and stack:  # an exception left a counted call
+                                top = stack[-1]
+                                edge = (top if top[0] >= 0 else (-1 - top[0], top[1]), key)
+                                r = p[3]
+                                r[edge] = r.get(edge, 0) + 1
+                            return
+                n = counts[idx]
+                wanted = calls <= state[1] and (calls <= first_calls or n <= per_code or n % sample_every == 0)
                 if op in _RETURN_OPS:
                     detail = summarise_value(arg) if wanted else None
                     if entry[2]:
-                        append((RETURN, idx, tid, now(), detail, 0, id(frame)))
+                        append((RETURN, idx, p[0], now(), detail, 0, id(frame)))
                     else:
-                        append((RETURN, idx, tid, now(), detail, 0))
-                elif entry[2] and (op in _YIELD_OPS or _is_suspended(frame)):
+                        append((RETURN, idx, p[0], now(), detail, 0))
+                elif is_yield:
                     suspended.add(id(frame))
-                    append((YIELD, idx, tid, now(), summarise_value(arg) if wanted else None, 0, id(frame)))
+                    append((YIELD, idx, p[0], now(), summarise_value(arg) if wanted else None, 0, id(frame)))
                 elif entry[2]:
-                    append((UNWIND, idx, tid, now(), UNKNOWN_EXCEPTION, 0, id(frame)))
+                    append((UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0, id(frame)))
                 else:
-                    append((UNWIND, idx, tid, now(), UNKNOWN_EXCEPTION, 0))
+                    append((UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0))
             except Exception as exc:
-                rec.gap("tracer_error", f"return: {type(exc).__name__}: {exc}")
+                gap("tracer_error", f"return: {type(exc).__name__}: {exc}")
 
     return profiler
 

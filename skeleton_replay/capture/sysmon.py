@@ -60,7 +60,14 @@ class SysMonitoringBackend:
 
 
 def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
-    """Closures over locals: the hot path does no attribute look-ups it can avoid."""
+    """Closures over locals: the hot path does no attribute look-ups it can avoid.
+
+    Two regimes. Until the event cap, every event is appended to the record buffer.
+    Past it (calls > state[1]) plain calls are only counted per caller -> callee on a
+    per-thread stack of node keys; frames that began before the cap, and generator
+    frames, are still written as records (marked negative on that stack) so the
+    decoder's stacks stay whole.
+    """
     mon = sys.monitoring
     DISABLE = mon.DISABLE
     set_local_events = mon.set_local_events
@@ -70,6 +77,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
     table = rec.table
     counts = rec.counts
     tls = rec.tls
+    new_thread = rec.new_thread
     now = time.perf_counter_ns
     getframe = sys._getframe
     objects = rec.objects
@@ -82,11 +90,17 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
     first_calls = budget.first_calls
     per_code = budget.per_code
     sample_every = budget.sample_every
-    summarise_until = budget.max_events  # past the cap nothing is summarised
-    chunk = R.CHUNK
+    chunk = max(1, min(R.CHUNK, budget.max_events))  # small caps switch to counting promptly
     flush = rec.flush
+    gap = rec.gap
     CALL, RETURN, UNWIND, YIELD, RESUME = R.CALL, R.RETURN, R.UNWIND, R.YIELD, R.RESUME
-    state = [0]  # calls so far (a list cell is cheaper than nonlocal writes from several closures)
+    state = rec.state  # [calls so far]
+
+    def receiver_id(me):
+        ent = objects.get(id(me))
+        if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
+            return ent[0]
+        return overflow.get(type(me)) or object_id(me)
 
     def on_start(code, offset):
         try:
@@ -97,116 +111,149 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
                     return DISABLE
                 set_local_events(tool_id, code, local_events)
             try:
-                tid = tls.t
+                p = tls.p
             except AttributeError:
-                tid = rec.new_thread()
+                p = new_thread()
             idx, receiver, generator, arg_names = entry
-            n = counts[idx] = counts[idx] + 1
             calls = state[0] = state[0] + 1
-            summary = None
+            frame = None
             obj = 0
-            if receiver is not None or generator:
+            if receiver is not None:
                 frame = getframe(1)
-                if receiver is not None:
-                    me = frame.f_locals[receiver]
-                    ent = objects.get(id(me))
-                    if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
-                        obj = ent[0]
-                    else:
-                        obj = overflow.get(type(me)) or object_id(me)
-                if (calls <= first_calls or n <= per_code or n % sample_every == 0) and calls < summarise_until:
-                    summary = summarise_args(frame, arg_names) if arg_names else None
-                if generator:
-                    append((CALL, idx, tid, now(), summary, obj, id(frame)))
+                me = frame.f_locals[receiver]
+                ent = objects.get(id(me))
+                if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
+                    obj = ent[0]
                 else:
-                    append((CALL, idx, tid, now(), summary, obj))
+                    obj = overflow.get(type(me)) or object_id(me)
+            if calls > state[1]:
+                stack = p[1]
+                key = (idx, obj)
+                if stack and not generator:
+                    top = stack[-1]
+                    edge = (top if top[0] >= 0 else (-1 - top[0], top[1]), key)
+                    c = p[2]
+                    c[edge] = c.get(edge, 0) + 1
+                    stack.append(key)
+                    return
+                stack.append((-1 - idx, obj))  # written as a record: its return will be too
+                if generator:
+                    append((CALL, idx, p[0], now(), None, obj, id(frame or getframe(1))))
+                else:
+                    append((CALL, idx, p[0], now(), None, obj))
+                if len(buf) >= chunk:
+                    flush()
+                return
+            n = counts[idx] = counts[idx] + 1
+            summary = None
+            if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0):
+                if frame is None:
+                    frame = getframe(1)
+                summary = summarise_args(frame, arg_names)
+            if generator:
+                append((CALL, idx, p[0], now(), summary, obj, id(frame or getframe(1))))
             else:
-                if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0) and calls < summarise_until:
-                    summary = summarise_args(getframe(1), arg_names)
-                append((CALL, idx, tid, now(), summary, 0))
+                append((CALL, idx, p[0], now(), summary, obj))
             if len(buf) >= chunk:
                 flush()
         except Exception as exc:  # contained: never break the traced program
-            rec.gap("tracer_error", f"PY_START: {type(exc).__name__}: {exc}")
-
-    def _detail_wanted(idx):
-        n = counts[idx]
-        calls = state[0]
-        return (calls <= first_calls or n <= per_code or n % sample_every == 0) and calls < summarise_until
+            gap("tracer_error", f"PY_START: {type(exc).__name__}: {exc}")
 
     def on_return(code, offset, retval):
         try:
+            try:
+                p = tls.p
+            except AttributeError:
+                p = new_thread()
+            calls = state[0]
+            if calls > state[1]:
+                stack = p[1]
+                if stack and stack.pop()[0] >= 0:
+                    return  # a counted call
             entry = table[code]
             idx = entry[0]
-            try:
-                tid = tls.t
-            except AttributeError:
-                tid = rec.new_thread()
             n = counts[idx]
-            calls = state[0]
-            detail = (summarise_value(retval) if (calls <= first_calls or n <= per_code or n % sample_every == 0)
-                      and calls < summarise_until else None)
+            detail = (summarise_value(retval) if calls <= state[1] and (calls <= first_calls or n <= per_code
+                      or n % sample_every == 0) else None)
             if entry[2]:
-                append((RETURN, idx, tid, now(), detail, 0, id(getframe(1))))
+                append((RETURN, idx, p[0], now(), detail, 0, id(getframe(1))))
             else:
-                append((RETURN, idx, tid, now(), detail, 0))
+                append((RETURN, idx, p[0], now(), detail, 0))
         except Exception as exc:
-            rec.gap("tracer_error", f"PY_RETURN: {type(exc).__name__}: {exc}")
+            gap("tracer_error", f"PY_RETURN: {type(exc).__name__}: {exc}")
 
     def on_yield(code, offset, value):
         try:
+            try:
+                p = tls.p
+            except AttributeError:
+                p = new_thread()
+            calls = state[0]
+            if calls > state[1] and p[1]:
+                p[1].pop()
             entry = table[code]
             idx = entry[0]
-            try:
-                tid = tls.t
-            except AttributeError:
-                tid = rec.new_thread()
-            detail = summarise_value(value) if _detail_wanted(idx) else None
-            append((YIELD, idx, tid, now(), detail, 0, id(getframe(1))))
+            n = counts[idx]
+            detail = (summarise_value(value) if calls <= state[1] and (calls <= first_calls or n <= per_code
+                      or n % sample_every == 0) else None)
+            append((YIELD, idx, p[0], now(), detail, 0, id(getframe(1))))
         except Exception as exc:
-            rec.gap("tracer_error", f"PY_YIELD: {type(exc).__name__}: {exc}")
+            gap("tracer_error", f"PY_YIELD: {type(exc).__name__}: {exc}")
+
+    def _resumed(code, exc_summary):
+        try:
+            p = tls.p
+        except AttributeError:
+            p = new_thread()
+        entry = table[code]
+        frame = getframe(2)
+        if state[0] > state[1]:
+            obj = receiver_id(frame.f_locals[entry[1]]) if entry[1] is not None else 0
+            p[1].append((-1 - entry[0], obj))
+        append((RESUME, entry[0], p[0], now(), exc_summary, 0, id(frame)))
+        if len(buf) >= chunk:
+            flush()
 
     def on_resume(code, offset):
         try:
-            entry = table[code]
-            try:
-                tid = tls.t
-            except AttributeError:
-                tid = rec.new_thread()
-            append((RESUME, entry[0], tid, now(), None, 0, id(getframe(1))))
-            if len(buf) >= chunk:
-                flush()
+            _resumed(code, None)
         except Exception as exc:
-            rec.gap("tracer_error", f"PY_RESUME: {type(exc).__name__}: {exc}")
+            gap("tracer_error", f"PY_RESUME: {type(exc).__name__}: {exc}")
 
     def on_throw(code, offset, exc):
-        entry = table.get(code)  # PY_THROW is global-only: filter here
-        if entry is None:
+        if code not in table:  # PY_THROW is global-only: filter here
             return
         try:
-            try:
-                tid = tls.t
-            except AttributeError:
-                tid = rec.new_thread()
-            append((RESUME, entry[0], tid, now(), summarise_exception(exc), 0, id(getframe(1))))
+            _resumed(code, summarise_exception(exc))
         except Exception as err:
-            rec.gap("tracer_error", f"PY_THROW: {type(err).__name__}: {err}")
+            gap("tracer_error", f"PY_THROW: {type(err).__name__}: {err}")
 
     def on_unwind(code, offset, exc):
         entry = table.get(code)
-        if entry is None:
+        if entry is None:  # PY_UNWIND is global-only: one dict look-up for untraced code
             return
         try:
             try:
-                tid = tls.t
+                p = tls.p
             except AttributeError:
-                tid = rec.new_thread()
+                p = new_thread()
+            if state[0] > state[1]:
+                stack = p[1]
+                if stack:
+                    key = stack.pop()
+                    if key[0] >= 0:
+                        if stack:
+                            top = stack[-1]
+                            edge = (top if top[0] >= 0 else (-1 - top[0], top[1]), key)
+                            r = p[3]
+                            r[edge] = r.get(edge, 0) + 1
+                        return
             if entry[2]:
-                append((UNWIND, entry[0], tid, now(), summarise_exception(exc), 0, id(getframe(1))))
+                append((UNWIND, entry[0], p[0], now(), summarise_exception(exc), 0, id(getframe(1))))
             else:
-                append((UNWIND, entry[0], tid, now(), summarise_exception(exc), 0))
+                append((UNWIND, entry[0], p[0], now(), summarise_exception(exc), 0))
         except Exception as err:
-            rec.gap("tracer_error", f"PY_UNWIND: {type(err).__name__}: {err}")
+            gap("tracer_error", f"PY_UNWIND: {type(err).__name__}: {err}")
 
     return {
         "PY_START": on_start,

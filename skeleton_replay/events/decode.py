@@ -32,6 +32,8 @@ class Decoder:
         self.calls = 0
         self.t0: int | None = None
         self.gaps: list[dict] = []
+        # (caller, callee, calls, raised) counted by the tracer past the event cap
+        self.aggregates: list[tuple[Endpoint, Endpoint, int, int]] = []
         self.unmatched = 0
         self.thread_events: dict[int, int] = {}
         self.max_depth = 0
@@ -178,6 +180,12 @@ class Decoder:
             self.objects[rec[1]] = (rec[2], rec[3], rec[4])
         elif k == R.GAP:
             self.gaps.append({"kind": rec[1], "message": rec[2], "count": rec[3]})
+        elif k == R.AGGREGATE:
+            counts, raised = rec[1], rec[2]
+            for (caller, callee), n in counts.items():
+                self.aggregates.append((self.endpoint(*caller), self.endpoint(*callee), n, raised.get((caller, callee), 0)))
+                self.calls += n
+                self.dropped += 2 * n
 
     def open_frames(self) -> int:
         return sum(len(s) for s in self.stacks.values()) + len(self.parked)

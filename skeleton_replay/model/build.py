@@ -201,6 +201,21 @@ class SnapshotBuilder:
         elif kind == EXCEPTION:
             self.nodes[callee]["raised"] += 1
 
+    def add_counted(self, caller: Endpoint, callee: Endpoint, count: int, raised: int) -> None:
+        """Calls past the event cap: counted by the tracer, never recorded as events."""
+        src, dst = self._callee(caller), self._callee(callee)
+        edge = self.edges[self._edge(src, dst, -1)]
+        edge["count"] += count
+        edge["raised"] += raised
+        node = self.nodes[dst]
+        node["call_count"] += count
+        node["raised"] += raised
+        self.calls += count
+        self.events += 2 * count
+        ms, md = self._top_module[src], self._top_module[dst]
+        if ms != md:
+            self.module_edges[(ms, md)]["count"] += count
+
     def _finish(self, ei: int, callee: int, e: Event, example: dict | None) -> None:
         edge = self.edges[ei]
         node = self.nodes[callee]
