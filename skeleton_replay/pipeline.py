@@ -7,17 +7,21 @@ spill (capture records) --decode--> events --+--> trace.jsonl
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import orjson
 
 from .capture.records import read_spill
 from .events.decode import Decoder
 from .events.jsonl import TraceWriter, read_trace
+from .events.write_trace import end_record, write_trace
 from .events.types import Event
 from .model.build import SnapshotBuilder
 from .model.calltree import CallTree
@@ -44,49 +48,84 @@ def write_json(path: Path, data) -> Path:
     return path
 
 
-def _fan_out(events: Iterable[Event], builder: SnapshotBuilder, tree: CallTree, writer: TraceWriter | None,
+def _fan_out(batches: Iterable[list[Event]], builder: SnapshotBuilder, tree: CallTree, writer: TraceWriter | None,
              progress: Callable[[int], None] | None) -> None:
-    add, tree_add = builder.add, tree.add
-    write = writer.event if writer is not None else None
     n = 0
     # Millions of short-lived tuples and no cycles: the cyclic GC would only rescan
     # the growing model again and again.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for e in events:
-            add(e)
-            tree_add(e)
-            if write is not None and e.order >= 0:
-                write(e)
-            n += 1
-            if progress is not None and not n & 0x3FFFF:
+        for batch in batches:
+            builder.add_batch(batch)
+            tree.add_batch(batch)
+            if writer is not None:
+                writer.write_batch(batch)
+            n += len(batch)
+            if progress is not None:
                 progress(n)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
+def _batched(events: Iterable[Event], size: int = 8192) -> Iterator[list[Event]]:
+    batch: list[Event] = []
+    for e in events:
+        batch.append(e)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+PARALLEL_MIN_SPILL = 2 << 20  # below this, a helper process costs more than it saves
+
+
+def _start_trace_writer(spill: Path, trace: Path, header: dict, end: dict, max_events: int) -> subprocess.Popen | None:
+    """trace.jsonl on the other core: a helper process re-reads the spill and writes it."""
+    if os.environ.get("SKELETON_SERIAL") or spill.stat().st_size < PARALLEL_MIN_SPILL or not sys.executable:
+        return None
+    args = spill.with_name(".trace-writer.json")
+    args.write_bytes(orjson.dumps({"spill": str(spill), "trace": str(trace), "header": header, "end": end,
+                                   "max_events": max_events}))
+    try:
+        return subprocess.Popen([sys.executable, "-m", "skeleton_replay.events.write_trace", str(args)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except OSError:
+        return None
+
+
 def from_spill(spill: Path, out_dir: Path, header: dict, end: dict, max_events: int, html: bool,
                progress: Callable[[int], None] | None = None) -> Artifacts:
+    trace = out_dir / TRACE
+    helper = _start_trace_writer(spill, trace, header, end, max_events)
     decoder = Decoder(max_events)
-    writer = TraceWriter(out_dir / TRACE)
-    writer.record(header)
+    writer = None
+    if helper is None:
+        writer = TraceWriter(trace)
+        writer.record(header)
     builder = SnapshotBuilder(header)
     tree = CallTree()
-    _fan_out(decoder.events(read_spill(spill)), builder, tree, writer, progress)
+    _fan_out(decoder.batches(read_spill(spill)), builder, tree, writer, progress)
     for caller, callee, count, raised in decoder.aggregates:
         builder.add_counted(caller, callee, count, raised)
-    gaps = list(end.get("gaps", []))
-    if decoder.dropped:
-        gaps.insert(0, {"kind": "cap", "message": f"--max-events {max_events} reached: {decoder.dropped:,} events were not written", "count": decoder.dropped})
-    if decoder.unmatched:
-        gaps.append({"kind": "unmatched", "message": "returns without a matching call (the stack was repaired)", "count": decoder.unmatched})
-    end = {**end, "events": decoder.order, "dropped_events": decoder.dropped, "calls": decoder.calls,
-           "threads": decoder.threads(), "gaps": gaps}
-    writer.record({"record": "end", "schema_version": header["schema_version"], **end})
-    trace_path = writer.close()
-    return _finish(out_dir, builder, tree, end, html, trace_path, [])
+    end = end_record(end, decoder, max_events)
+    warnings: list[str] = []
+    if writer is not None:
+        writer.record({"record": "end", "schema_version": header["schema_version"], **end})
+        writer.close()
+    arts = _finish(out_dir, builder, tree, end, html, trace, warnings)
+    if helper is not None:
+        _, err = helper.communicate()
+        with contextlib.suppress(OSError):
+            spill.with_name(".trace-writer.json").unlink()
+        if helper.returncode != 0:  # never lose the trace: write it here instead
+            detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+            warnings.append(f"the trace writer process failed ({detail[0]}); wrote trace.jsonl in this process")
+            write_trace(spill, trace, header, end, max_events)
+    return arts
 
 
 def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int], None] | None = None) -> Artifacts:
@@ -103,7 +142,7 @@ def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int],
             t["events"] += 1
             yield e
 
-    _fan_out(counted(events), builder, tree, None, progress)
+    _fan_out(_batched(counted(events)), builder, tree, None, progress)
     warnings = list(contents.warnings)
     end = contents.end
     if end is None:

@@ -92,74 +92,101 @@ class Decoder:
         for chunk in chunks:
             yield from self._chunk(chunk)
 
+    def batches(self, chunks: Iterable[list]) -> Iterator[list[Event]]:
+        """The events of each spill chunk as one list (consumers loop over it with locals)."""
+        for chunk in chunks:
+            batch = list(self._chunk(chunk))
+            if batch:
+                yield batch
+
     def _chunk(self, chunk: list) -> Iterator[Event]:
         stacks = self.stacks
+        parked = self.parked
         cap = self.max_events
-        for rec in chunk:
-            k = rec[0]
-            if k < 0:
-                self._definition(rec)
-                continue
-            idx, tid, t, detail = rec[1], rec[2], rec[3], rec[4]
-            if self.t0 is None:
-                self.t0 = t
-            t -= self.t0
-            self.last_t = t
-            stack = stacks.get(tid)
-            if stack is None:
-                stack = stacks[tid] = []
-            kind = _KIND[k]
-            recorded = not cap or self.order < cap
-            order = self.order if recorded else -1
-            thread_name = None
-            if recorded:
-                self.order += 1
-                self.thread_events[tid] = self.thread_events.get(tid, 0) + 1
-                if tid not in self._named:
-                    self._named.add(tid)
-                    thread_name = self.thread_names.get(tid, f"thread-{tid}")
-            else:
-                self.dropped += 1
-            if kind == CALL:
-                callee = self.endpoint(idx, rec[5])
-                caller = stack[-1][2] if stack else None
-                depth = len(stack)
-                fid = rec[6] if len(rec) > 6 else None
-                stack.append([order, idx, callee, t, fid])
-                self.calls += 1
-                if depth + 1 > self.max_depth:
-                    self.max_depth = depth + 1
-                yield Event(order, CALL, order, t, depth, tid, caller, callee, detail, detail is None and bool(self.codes[idx].arg_names), thread_name)
-                continue
-            if kind == RESUME:
-                fid = rec[6]
-                frame = self.parked.pop(fid, None)
-                if frame is None:  # resumed without a recorded start: treat as a new call
-                    frame = [order, idx, self.endpoint(idx, 0), t, fid]
-                    self.unmatched += 1
-                caller = stack[-1][2] if stack else None
-                depth = len(stack)
-                stack.append(frame)
-                yield Event(order, RESUME, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name)
-                continue
-            # RETURN / EXCEPTION / YIELD: leave the frame
-            fid = rec[6] if len(rec) > 6 else None
-            pos = self._find(stack, idx, fid)
-            if pos is None:
-                self.unmatched += 1
-                continue
-            if pos != len(stack) - 1:
-                self.unmatched += len(stack) - 1 - pos
-                del stack[pos + 1:]
-            frame = stack.pop()
-            depth = len(stack)
-            caller = stack[-1][2] if stack else None
-            if kind == YIELD:
-                self.parked[fid] = frame
-                yield Event(order, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name)
-            else:
-                skipped = detail is None and kind == RETURN
-                yield Event(order, kind, frame[0], t, depth, tid, caller, frame[2], detail, skipped, thread_name, t - frame[3])
+        order = self.order
+        t0 = self.t0
+        codes = self.codes
+        endpoint = self.endpoint
+        thread_events = self.thread_events
+        named = self._named
+        find = self._find
+        definition = self._definition
+        kinds = _KIND
+        dropped = calls = unmatched = 0
+        max_depth = self.max_depth
+        last = self.last_t
+        try:
+            for rec in chunk:
+                k = rec[0]
+                if k < 0:
+                    definition(rec)
+                    continue
+                idx, tid, t, detail = rec[1], rec[2], rec[3], rec[4]
+                if t0 is None:
+                    t0 = self.t0 = t
+                t = last = t - t0
+                stack = stacks.get(tid)
+                if stack is None:
+                    stack = stacks[tid] = []
+                kind = kinds[k]
+                thread_name = None
+                if not cap or order < cap:
+                    eo = order
+                    order += 1
+                    thread_events[tid] = thread_events.get(tid, 0) + 1
+                    if tid not in named:
+                        named.add(tid)
+                        thread_name = self.thread_names.get(tid, f"thread-{tid}")
+                else:
+                    eo = -1
+                    dropped += 1
+                if kind == CALL:
+                    callee = endpoint(idx, rec[5])
+                    depth = len(stack)
+                    stack.append([eo, idx, callee, t, rec[6] if len(rec) > 6 else None])
+                    calls += 1
+                    if depth >= max_depth:
+                        max_depth = depth + 1
+                    yield Event(eo, CALL, eo, t, depth, tid, stack[-2][2] if depth else None, callee, detail,
+                                detail is None and bool(codes[idx].arg_names), thread_name)
+                elif kind == RESUME:
+                    fid = rec[6]
+                    frame = parked.pop(fid, None)
+                    if frame is None:  # resumed without a recorded start: treat as a new call
+                        frame = [eo, idx, endpoint(idx, 0), t, fid]
+                        unmatched += 1
+                    depth = len(stack)
+                    stack.append(frame)
+                    yield Event(eo, RESUME, frame[0], t, depth, tid, stack[-2][2] if depth else None, frame[2], detail,
+                                False, thread_name)
+                else:  # RETURN / EXCEPTION / YIELD: leave the frame
+                    fid = rec[6] if len(rec) > 6 else None
+                    top = stack[-1] if stack else None
+                    if top is not None and top[1] == idx and (fid is None or top[4] == fid):
+                        frame = stack.pop()
+                    else:
+                        pos = find(stack, idx, fid)
+                        if pos is None:
+                            unmatched += 1
+                            continue
+                        unmatched += len(stack) - 1 - pos
+                        frame = stack[pos]
+                        del stack[pos:]
+                    depth = len(stack)
+                    caller = stack[-1][2] if depth else None
+                    if kind == YIELD:
+                        parked[fid] = frame
+                        yield Event(eo, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name)
+                    else:
+                        yield Event(eo, kind, frame[0], t, depth, tid, caller, frame[2], detail,
+                                    detail is None and kind == RETURN, thread_name, t - frame[3])
+        finally:
+            self.order = order
+            self.dropped += dropped
+            self.calls += calls
+            self.unmatched += unmatched
+            self.max_depth = max_depth
+            self.last_t = last
 
     @staticmethod
     def _find(stack: list, idx: int, fid) -> int | None:

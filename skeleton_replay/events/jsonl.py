@@ -66,6 +66,33 @@ class TraceWriter:
         if len(pending) >= 4096:
             self._drain()
 
+    def write_batch(self, events: list[Event]) -> None:
+        """Recorded events (order >= 0) as JSON lines."""
+        fragment = self._endpoint
+        dumps = orjson.dumps
+        lines = []
+        append = lines.append
+        for e in events:
+            order, kind, call_id, t_ns, depth, thread, caller, callee, detail, skipped, thread_name, ns = e
+            if order < 0:
+                continue
+            d = {"schema_version": FORMAT_VERSION, "event_type": EVENT_TYPE[kind], "order": order,
+                 "call_id": call_id, "timestamp": t_ns / 1e9, "depth": depth, "thread": thread,
+                 "caller": fragment(caller) if caller is not None else None, "callee": fragment(callee)}
+            if thread_name is not None:
+                d["thread_name"] = thread_name
+            if detail is not None:
+                d[_DETAIL_KEY[kind]] = detail
+            elif skipped:
+                d["summary_skipped"] = True
+            if kind == RETURN or kind == EXCEPTION:
+                d["duration_ns"] = ns
+            append(dumps(d))
+        if lines:
+            self._drain()
+            self._f.write(b"\n".join(lines) + b"\n")
+            self.lines += len(lines)
+
     def _drain(self) -> None:
         if self._pending:
             self._f.write(b"\n".join(self._pending) + b"\n")

@@ -29,6 +29,7 @@ class SnapshotBuilder:
         self.steps = StepColumns()
         self._open: dict[int, tuple[int, dict | None]] = {}  # call_id -> (edge, example)
         self._top_module: list[str] = []  # node index -> module shell id for roll-ups
+        self._last_seen: dict[int, int] = {}  # node index -> last event (containers derived at the end)
         self.events = self.recorded = self.calls = 0
         self.max_depth = 0
         self.last_t = 0
@@ -115,15 +116,15 @@ class SnapshotBuilder:
                     "line": None, "class_name": qualname}
         return self._add(node, self.nodes[mod]["id"])
 
-    def _seen(self, i: int, order: int) -> None:
-        """Mark node i and its ancestors as seen at this event order."""
+    def _first_seen(self, i: int, order: int) -> None:
+        """First sighting of node i: mark it and every ancestor not yet seen."""
         nodes = self.nodes
         index = self.index
         while True:
             node = nodes[i]
-            if node["first_seen"] is None:
-                node["first_seen"] = order
-            node["last_seen"] = order
+            if node["first_seen"] is not None:
+                return
+            node["first_seen"] = order
             parent = node["parent"]
             if parent is None:
                 return
@@ -148,58 +149,91 @@ class SnapshotBuilder:
 
     # -- the pass ------------------------------------------------------------
     def feed(self, events: Iterable[Event]) -> None:
-        for e in events:
-            self.add(e)
+        self.add_batch(list(events))
 
     def add(self, e: Event) -> None:
-        self.events += 1
-        kind = e.kind
-        order = e.order
-        recorded = order >= 0
-        callee = self._callee(e.callee)
-        if kind == CALL:
-            self.calls += 1
-            src = self._callee(e.caller) if e.caller is not None else self.scenario
-            ei = self._edge(src, callee, order)
-            edge = self.edges[ei]
-            edge["count"] += 1
-            node = self.nodes[callee]
-            node["call_count"] += 1
-            ms, md = self._top_module[src], self._top_module[callee]
-            if ms != md:
-                self.module_edges[(ms, md)]["count"] += 1
-            example = None
-            if recorded:
+        self.add_batch([e])
+
+    def add_batch(self, batch: list[Event]) -> None:
+        """The per-event loop: everything it touches is a local."""
+        index_get = self.index.get
+        nodes, edges, top = self.nodes, self.edges, self._top_module
+        medges, opened_calls = self.module_edges, self._open
+        new_callable, edge_of, first_seen, finish = self._new_callable, self._edge, self._first_seen, self._finish
+        scenario = self.scenario
+        last_seen = self._last_seen
+        node_col: list[int] = []
+        edge_col: list[int] = []
+        recorded_events: list[Event] = []
+        calls = 0
+        max_depth = self.max_depth
+        for e in batch:
+            order, kind, call_id, _t, depth, _thread, caller, callee_ep, detail = e[:9]
+            callee = index_get(callee_ep.node_id)
+            if callee is None:
+                callee = new_callable(callee_ep)
+            recorded = order >= 0
+            if kind == CALL:
+                calls += 1
+                if caller is None:
+                    src = scenario
+                else:
+                    src = index_get(caller.node_id)
+                    if src is None:
+                        src = new_callable(caller)
+                ei = edge_of(src, callee, order)
+                edge = edges[ei]
+                edge["count"] += 1
+                node = nodes[callee]
+                node["call_count"] += 1
+                ms, md = top[src], top[callee]
+                if ms != md:
+                    medges[(ms, md)]["count"] += 1
+                if depth >= max_depth:
+                    max_depth = depth + 1
+                if not recorded:
+                    continue
                 if edge["first_seen"] is None:
                     edge["first_seen"] = order
                 edge["last_seen"] = order
-                if len(edge["example_events"]) < EDGE_EXAMPLES:
-                    edge["example_events"].append(order)
-                self._seen(callee, order)
-                if src == self.scenario:
-                    self._seen(src, order)
-                if len(node["examples"]) < NODE_EXAMPLES and e.detail is not None:
-                    example = {"event": order, "args": e.detail}
+                ex = edge["example_events"]
+                if len(ex) < EDGE_EXAMPLES:
+                    ex.append(order)
+                if node["first_seen"] is None:
+                    first_seen(callee, order)
+                    if src == scenario and nodes[src]["first_seen"] is None:
+                        first_seen(src, order)
+                example = None
+                if detail is not None and len(node["examples"]) < NODE_EXAMPLES:
+                    example = {"event": order, "args": detail}
                     node["examples"].append(example)
-                self._open[order] = (ei, example)
-            if e.depth + 1 > self.max_depth:
-                self.max_depth = e.depth + 1
-        elif recorded:
-            self._seen(callee, order)
-        if recorded:
-            self.recorded += 1
-            opened = self._open.get(e.call_id)
-            ei = opened[0] if opened else -1
-            if kind == RETURN or kind == EXCEPTION:
-                if opened is not None:
-                    del self._open[e.call_id]
-                    self._finish(ei, callee, e, opened[1])
-            elif kind == YIELD and opened is not None and opened[1] is not None:
-                opened[1]["yields"] = opened[1].get("yields", 0) + 1
-            self.steps.add(kind, callee, ei, e.thread, e.depth, e.call_id, e.t_ns)
-            self.last_t = e.t_ns
-        elif kind == EXCEPTION:
-            self.nodes[callee]["raised"] += 1
+                opened_calls[order] = (ei, example)
+            elif not recorded:
+                if kind == EXCEPTION:
+                    nodes[callee]["raised"] += 1
+                continue
+            else:
+                opened = opened_calls.get(call_id)
+                ei = opened[0] if opened is not None else -1
+                if kind == RETURN or kind == EXCEPTION:
+                    if opened is not None:
+                        del opened_calls[call_id]
+                        finish(ei, callee, e, opened[1])
+                elif kind == YIELD and opened is not None and opened[1] is not None:
+                    opened[1]["yields"] = opened[1].get("yields", 0) + 1
+                if nodes[callee]["first_seen"] is None:
+                    first_seen(callee, order)
+            last_seen[callee] = order
+            node_col.append(callee)
+            edge_col.append(ei)
+            recorded_events.append(e)
+        self.events += len(batch)
+        self.calls += calls
+        self.max_depth = max_depth
+        if recorded_events:
+            self.recorded += len(recorded_events)
+            self.steps.extend(recorded_events, node_col, edge_col)
+            self.last_t = recorded_events[-1].t_ns
 
     def add_counted(self, caller: Endpoint, callee: Endpoint, count: int, raised: int) -> None:
         """Calls past the event cap: counted by the tracer, never recorded as events."""
@@ -241,6 +275,14 @@ class SnapshotBuilder:
     def snapshot(self, end: dict | None, threads: list[dict], gaps: list[dict], dropped: int) -> dict:
         h = self.header
         end = end or {}
+        if self.recorded:
+            self._last_seen[self.scenario] = self.recorded - 1
+        for i, last in self._last_seen.items():  # containers: the last event of anything inside
+            n = self.nodes[i]
+            while n is not None:
+                if n["last_seen"] is None or n["last_seen"] < last:
+                    n["last_seen"] = last
+                n = self.nodes[self.index[n["parent"]]] if n["parent"] is not None else None
         for n in self.nodes:  # containers count the calls of everything inside them
             if n["kind"] in ("function", "method") and n["call_count"]:
                 p = n["parent"]

@@ -35,6 +35,12 @@ class CallTree:
         self.stacks: dict[int, list[CallNode]] = {}
         self.open_calls: dict[int, CallNode] = {}  # call_id -> node (recorded calls)
 
+    def add_batch(self, batch: list[Event]) -> None:
+        add = self.add
+        for e in batch:
+            if e.order >= 0:
+                add(e)
+
     def add(self, e: Event) -> None:
         if e.order < 0:
             return

@@ -28,6 +28,16 @@ class StepColumns:
         self.call_id.append(call_id)
         self.t_ns.append(t_ns)
 
+    def extend(self, events: list, node: list[int], edge: list[int]) -> None:
+        """Append recorded events (Event tuples) with their node and edge indices."""
+        self.kind.extend([e[1] for e in events])
+        self.node.extend(node)
+        self.edge.extend(edge)
+        self.thread.extend([e[5] if e[5] < 65535 else 65535 for e in events])
+        self.depth.extend([e[4] if e[4] < 65535 else 65535 for e in events])
+        self.call_id.extend([e[2] for e in events])
+        self.t_ns.extend([e[3] for e in events])
+
     def __len__(self) -> int:
         return len(self.kind)
 

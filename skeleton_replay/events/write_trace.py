@@ -1,0 +1,48 @@
+"""Write trace.jsonl from a spill file, in this process or in a helper process.
+
+`python -m skeleton_replay.events.write_trace ARGS.json` is how the pipeline runs it on
+the machine's other core while this process builds the snapshot from the same spill.
+"""
+from __future__ import annotations
+
+import gc
+import sys
+from pathlib import Path
+
+import orjson
+
+from ..capture.records import read_spill
+from .decode import Decoder
+from .jsonl import TraceWriter
+
+
+def end_record(end: dict, decoder: Decoder, max_events: int) -> dict:
+    """The end record (also the run summary the model uses), from the decoder's totals."""
+    gaps = list(end.get("gaps", []))
+    if decoder.dropped:
+        gaps.insert(0, {"kind": "cap", "message": f"--max-events {max_events:,} reached: {decoder.dropped:,} events were not written (their calls are counted on edges)", "count": decoder.dropped})
+    if decoder.unmatched:
+        gaps.append({"kind": "unmatched", "message": "returns without a matching call (the stack was repaired)", "count": decoder.unmatched})
+    return {**end, "events": decoder.order, "dropped_events": decoder.dropped, "calls": decoder.calls,
+            "threads": decoder.threads(), "gaps": gaps}
+
+
+def write_trace(spill: Path, trace_path: Path, header: dict, end: dict, max_events: int) -> Path:
+    gc.disable()
+    decoder = Decoder(max_events)
+    writer = TraceWriter(trace_path)
+    writer.record(header)
+    for batch in decoder.batches(read_spill(spill)):
+        writer.write_batch(batch)
+    writer.record({"record": "end", "schema_version": header["schema_version"], **end_record(end, decoder, max_events)})
+    return writer.close()
+
+
+def main(argv: list[str]) -> int:
+    args = orjson.loads(Path(argv[0]).read_bytes())
+    write_trace(Path(args["spill"]), Path(args["trace"]), args["header"], args["end"], args["max_events"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
