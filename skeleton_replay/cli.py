@@ -73,6 +73,10 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
 
 
 def _summary(result) -> None:
+    errors = result.metrics.get("tracer_errors", 0)
+    if errors:
+        _err(f"warning: {errors:,} errors inside Skeleton's tracer were contained (the program was not affected); "
+             f"see 'Limits and gaps' in {result.workflow_path}")
     dropped = f", {result.dropped_events:,} dropped past --max-events" if result.dropped_events else ""
     names = [p.name for p in (result.report_path, result.workflow_path, result.snapshot_path, result.trace_path) if p]
     _err(f"{result.event_count:,} events recorded{dropped}; {result.metrics.get('nodes', 0)} nodes, "

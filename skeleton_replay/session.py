@@ -136,7 +136,8 @@ class TraceSession:
             opened = open_in_browser(arts.report_path)
         result = _result(arts, end, opened)
         result.metrics.update({"tracing_s": end["duration_s"], "postprocess_s": round(post_s, 6),
-                               "spill_bytes": cap.spill.bytes_written})
+                               "spill_bytes": cap.spill.bytes_written,
+                               "tracer_errors": sum(g["count"] for g in end["gaps"] if g["kind"] == "tracer_error")})
         result.session_path = write_json(out_dir / SESSION, session_manifest(header, result))
         return result
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 
 import pytest
 
@@ -138,3 +139,22 @@ def test_max_events_cap_keeps_edge_counts(run_app):
     assert sum(e["count"] for e in fib_edges) == 15, "calls past the cap are still counted"
     assert snap["stats"]["gaps"][0]["kind"] == "cap"
     assert "event cap reached" in r.workflow()
+
+
+def test_a_bug_in_the_tracer_never_breaks_the_program(tmp_path):
+    """Summaries that fail inside the callback are contained, recorded as gaps and reported."""
+    script = tmp_path / "app.py"
+    script.write_text(textwrap.dedent('''
+        import skeleton_replay.capture.summarise as summarise
+        def boom(self, value, name=None):
+            raise RuntimeError("injected tracer bug")
+        def work(x):
+            return x + 1
+        summarise.Summariser.value = boom   # Skeleton's own hot path now fails on every call
+        print(sum(work(i) for i in range(10)))
+    '''))
+    p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(tmp_path / "o"), str(script))
+    assert p.returncode == 0 and p.stdout.strip() == "55"
+    assert "errors inside Skeleton's tracer were contained" in p.stderr
+    text = (tmp_path / "o" / "workflow.md").read_text()
+    assert "tracer_error" in text

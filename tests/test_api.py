@@ -1,0 +1,96 @@
+"""The Python API leaves the interpreter as it found it; trace() records code already running."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import orjson
+import pytest
+
+from conftest import APPS, HAS_SYSMON
+from skeleton_replay import TraceSession, trace
+
+
+def test_run_script_restores_interpreter_state(tmp_path):
+    argv, path, main = list(sys.argv), list(sys.path), sys.modules["__main__"]
+    profile = sys.getprofile()
+    result = TraceSession(out_dir=tmp_path / "o", project_root=APPS / "basics", html=False).run_script(
+        APPS / "basics" / "app.py", ["x"])
+    assert result.exit_code == 0 and result.status == "ok"
+    assert result.event_count > 50 and result.report_path is None
+    assert result.trace_path.exists() and result.snapshot_path.exists() and result.workflow_path.exists()
+    assert sys.argv == argv and sys.path == path and sys.modules["__main__"] is main
+    assert sys.getprofile() is profile
+    if HAS_SYSMON:
+        assert all(sys.monitoring.get_tool(i) != "skeleton" for i in range(6))
+
+
+def test_run_script_reports_the_programs_failure(tmp_path):
+    result = TraceSession(out_dir=tmp_path / "o", project_root=APPS / "basics", html=False).run_script(
+        APPS / "basics" / "app.py", ["fail"])
+    assert result.exit_code == 1 and result.status == "exception"
+    assert result.error == {"type": "RuntimeError", "message": "boom on purpose"}
+
+
+def test_trace_context_manager(tmp_path, monkeypatch):
+    pkg = tmp_path / "proj"
+    pkg.mkdir()
+    (pkg / "pyproject.toml").write_text("")
+    (pkg / "calc.py").write_text("def double(x):\n    return helper(x) * 2\n\ndef helper(x):\n    return x\n")
+    monkeypatch.syspath_prepend(str(pkg))
+    import calc
+    with trace(out_dir=tmp_path / "o", project_root=pkg, html=False) as run:
+        assert calc.double(21) == 42
+    result = run["result"]
+    events = [orjson.loads(l) for l in result.trace_path.read_bytes().splitlines()[1:-1]]
+    assert [(e["event_type"], e["callee"]["function"]) for e in events] == [
+        ("call", "double"), ("call", "helper"), ("return", "helper"), ("return", "double")]
+    assert events[-1]["return_value"] == {"type": "int", "value": 42}
+
+
+def test_project_root_inside_site_packages(tmp_path):
+    lib = tmp_path / "venv" / "lib" / "site-packages" / "mylib"
+    lib.mkdir(parents=True)
+    (lib / "__init__.py").write_text("def parse(text):\n    return _split(text)\n\ndef _split(text):\n    return text.split()\n")
+    script = tmp_path / "drive.py"
+    script.write_text(f"import sys\nsys.path.insert(0, {str(lib.parent)!r})\nimport mylib\nprint(mylib.parse('a b'))\n")
+    result = TraceSession(out_dir=tmp_path / "o", project_root=lib, html=False, include_private=True).run_script(script)
+    assert result.exit_code == 0
+    events = [orjson.loads(l) for l in result.trace_path.read_bytes().splitlines()[1:-1]]
+    calls = [e["callee"] for e in events if e["event_type"] == "call"]
+    assert [c["qualified_name"] for c in calls] == ["parse", "_split"]
+    assert calls[1]["internal"] is True and "internal" not in calls[0]
+    assert calls[0]["file"] == "__init__.py"
+
+
+def test_ctrl_c_writes_artifacts_and_exits_130(tmp_path):
+    script = tmp_path / "slow.py"
+    script.write_text(textwrap.dedent("""
+        import time
+        def step(i):
+            return i
+        def main():
+            i = 0
+            print("ready", flush=True)
+            while True:
+                step(i)
+                i += 1
+                time.sleep(0.001)
+        main()
+    """))
+    out = tmp_path / "o"
+    proc = subprocess.Popen([sys.executable, "-m", "skeleton_replay", "run", "--no-open", "--out-dir", str(out), str(script)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "1"})
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "KeyboardInterrupt" in err
+    end = orjson.loads((out / "trace.jsonl").read_bytes().splitlines()[-1])
+    assert end["record"] == "end" and end["status"] == "interrupted" and end["exit_code"] == 130
+    assert (out / "snapshot.json").exists() and (out / "workflow.md").exists()
