@@ -69,3 +69,7 @@ def run_app(tmp_path):
 
 
 BACKENDS = ["setprofile"] + (["sysmon"] if HAS_SYSMON else [])
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from this run")

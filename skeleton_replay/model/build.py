@@ -35,7 +35,7 @@ class SnapshotBuilder:
         self.last_t = 0
         scen = self._add({
             "id": SCENARIO_ID, "kind": "scenario", "label": header.get("app_name", "run"), "parent": None,
-            "module": "", "qualified_name": " ".join(header.get("command", [])) or "run", "file": None, "line": None,
+            "module": "", "qualified_name": header.get("app_name", "run"), "file": None, "line": None,
         }, SCENARIO_ID)
         self.scenario = scen
 

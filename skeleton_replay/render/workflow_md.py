@@ -81,7 +81,7 @@ def _actors(w, nodes: list[dict]) -> None:
             where = f" {n['file']}:{n['line']}" if n.get("file") and n.get("line") else ""
             flags = " internal" if n.get("internal") else ""
             raised = f", raised {n['raised']}" if n.get("raised") else ""
-            lines.append(f"{'  ' * depth}- {n['kind']} `{n['id']}`{flags} — {n['call_count']:,} calls{raised}{where}")
+            lines.append(f"{'  ' * depth}- {n['kind']} `{n['id']}`{flags} — {_calls(n['call_count'])}{raised}{where}")
         for c in children.get(n["id"], []):
             visit(c, depth + 1)
 
@@ -146,7 +146,7 @@ def _dependencies(w, snapshot: dict) -> None:
     if not medges:
         w("- none across modules")
     for m in medges[:60]:
-        w(f"- `{m['source']}` → `{m['target']}`: {m['count']:,} calls")
+        w(f"- `{m['source']}` → `{m['target']}`: {_calls(m['count'])}")
     if len(medges) > 60:
         w(f"- … {len(medges) - 60:,} more module edges (see snapshot.json)")
     w("")
@@ -156,9 +156,13 @@ def _dependencies(w, snapshot: dict) -> None:
     for e in edges[:HOT_EDGES]:
         raised = f", raised {e['raised']}" if e["raised"] else ""
         first = f" first E{e['first_seen']}" if e["first_seen"] is not None else ""
-        w(f"- `{e['source']}` → `{e['target']}`: {e['count']:,} calls{raised};{first}")
+        w(f"- `{e['source']}` → `{e['target']}`: {_calls(e['count'])}{raised};{first}")
     if len(edges) > HOT_EDGES:
         w(f"- … {len(edges) - HOT_EDGES:,} more edges (see snapshot.json)")
+
+
+def _calls(n: int) -> str:
+    return f"{n:,} call" if n == 1 else f"{n:,} calls"
 
 
 def _clip(s, n: int) -> str:
