@@ -23,8 +23,8 @@ def load_script(path: Path) -> types.CodeType:
     if not path.exists():
         raise UsageError(f"script {path} does not exist; check the path")
     if path.is_dir():
-        hint = " (it has a __main__.py: use 'skeleton run -m' on the package)" if (path / "__main__.py").exists() else ""
-        raise UsageError(f"{path} is a folder, not a Python script{hint}; pass a .py file")
+        hint = f" (to run its __main__.py, pass {path / '__main__.py'})" if (path / "__main__.py").exists() else ""
+        raise UsageError(f"{path} is a folder, not a Python script; pass a .py file{hint}")
     try:
         source = path.read_bytes()
     except OSError as exc:

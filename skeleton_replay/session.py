@@ -243,6 +243,9 @@ def trace(out_dir: str | os.PathLike[str] | None = None, project_root: str | os.
     with trace(out_dir="out") as run: ...   then run["result"] is a RunResult.
     """
     opts = Options(project_root=Path(project_root) if project_root else None, out_dir=Path(out_dir) if out_dir else None)
+    unknown = sorted(set(kwargs) - set(Options.__dataclass_fields__))
+    if unknown:
+        raise TypeError(f"trace() got unknown option(s) {', '.join(unknown)}; known: {', '.join(Options.__dataclass_fields__)}")
     for k, v in kwargs.items():
         setattr(opts, k, tuple(v) if k in ("include", "exclude") else v)
     opts.validate()

@@ -114,3 +114,44 @@ def test_any_value_summarises_small(v):
     import orjson
     out = Summariser().value(v)
     assert len(orjson.dumps(out)) < 8_000
+
+
+def test_metaclass_hooks_and_properties_not_called_while_tracing(tmp_path):
+    """A traced program whose classes have hostile metaclasses and properties runs untouched."""
+    from conftest import skeleton
+    script = tmp_path / "meta.py"
+    script.write_text('''
+calls = []
+class Meta(type):
+    def __hash__(cls):
+        calls.append("hash")
+        return 1
+    def __eq__(cls, other):
+        calls.append("eq")
+        return cls is other
+    def __repr__(cls):
+        calls.append("repr")
+        return "Meta"
+class Widget(metaclass=Meta):
+    @property
+    def name(self):
+        calls.append("property")
+        return "w"
+    def __repr__(self):
+        calls.append("repr")
+        return "W"
+    def run(self, other):
+        return other
+    @classmethod
+    def build(cls):
+        return cls()
+def main():
+    w = Widget.build()
+    for _ in range(60):
+        Widget().run(w)
+    print(calls)
+main()
+''')
+    p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(tmp_path / "o"), str(script))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]"

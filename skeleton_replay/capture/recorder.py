@@ -60,9 +60,10 @@ class Recorder:
         self._flush_lock = threading.Lock()
         self.objects: dict[int, tuple] = {}
         self.next_object = 0
-        self.per_class: dict[type, int] = {}
-        # class -> object id shared by its instances past INSTANCE_LIMIT (the hot path checks it)
-        self.overflow: dict[type, int] = {}
+        # Keyed by id(class), never by the class: a metaclass may define __hash__/__eq__.
+        self.per_class: dict[int, int] = {}
+        # id(class) -> object id shared by its instances past INSTANCE_LIMIT (the hot path checks it)
+        self.overflow: dict[int, int] = {}
         self.gaps: dict[str, Gap] = {}
         self.t0 = time.perf_counter_ns()
         self.summariser._object_id = self.object_id
@@ -114,15 +115,15 @@ class Recorder:
             if (ref() is obj) if ref is not None else (_type(obj) is ent[2]):
                 return ent[0]
         cls = _type(obj)
-        shared = self.overflow.get(cls)
+        shared = self.overflow.get(id(cls))
         if shared is not None:
             return shared
         is_class = issubclass(cls, type)  # a class receiver (classmethod); never folded
-        seen = self.per_class[cls] = self.per_class.get(cls, 0) + 1
+        seen = self.per_class[id(cls)] = self.per_class.get(id(cls), 0) + 1
         self.next_object += 1
         oid = self.next_object
         if seen > INSTANCE_LIMIT and not is_class:
-            self.overflow[cls] = oid
+            self.overflow[id(cls)] = oid
             module, qualname = class_path(cls)
             if module == "__main__":
                 module = self.filter.main_module

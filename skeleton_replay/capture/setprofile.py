@@ -71,7 +71,7 @@ def _make_profiler(rec: Recorder):
         ent = objects.get(id(me))
         if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
             return ent[0]
-        return overflow.get(type(me)) or object_id(me)
+        return overflow.get(id(type(me))) or object_id(me)
 
     def profiler(frame, event, arg):
         if event == "call":
@@ -105,7 +105,7 @@ def _make_profiler(rec: Recorder):
                     if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
                         obj = ent[0]
                     else:
-                        obj = overflow.get(type(me)) or object_id(me)
+                        obj = overflow.get(id(type(me))) or object_id(me)
                 if calls > state[1]:
                     stack = p[1]
                     key = (idx, obj)

@@ -19,7 +19,7 @@ INT_DIGITS_LIMIT = 40
 
 DEFAULT_SECRET_NAMES = (
     "password", "passwd", "pwd", "token", "secret", "key", "auth", "credential",
-    "cookie", "session", "jwt", "private", "ssn", "card",
+    "cookie", "session", "jwt", "private", "ssn", "card_number", "cardnumber", "credit_card", "cvv",
 )
 
 _VALUE_PATTERNS = (

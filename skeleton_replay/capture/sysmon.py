@@ -100,7 +100,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
         ent = objects.get(id(me))
         if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
             return ent[0]
-        return overflow.get(type(me)) or object_id(me)
+        return overflow.get(id(type(me))) or object_id(me)
 
     def on_start(code, offset):
         try:
@@ -125,7 +125,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
                 if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
                     obj = ent[0]
                 else:
-                    obj = overflow.get(type(me)) or object_id(me)
+                    obj = overflow.get(id(type(me))) or object_id(me)
             if calls > state[1]:
                 stack = p[1]
                 key = (idx, obj)
