@@ -91,7 +91,8 @@ def _start_trace_writer(spill: Path, trace: Path, header: dict, end: dict, max_e
     args.write_bytes(orjson.dumps({"spill": str(spill), "trace": str(trace), "header": header, "end": end,
                                    "max_events": max_events}))
     try:
-        return subprocess.Popen([sys.executable, "-m", "skeleton_replay.events.write_trace", str(args)],
+        code = "import sys; from skeleton_replay.events.write_trace import main; sys.exit(main(sys.argv[1:]))"
+        return subprocess.Popen([sys.executable, "-c", code, str(args)],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     except OSError:
         return None

@@ -106,6 +106,8 @@ class TraceSession:
         cap = _Capture(opts, root, out_dir, main_module, str(script))
         command = ["skeleton", "run", *_option_argv(opts), str(path), *args]
         header = _header(cap, root, command, {"kind": "script", "path": str(path), "args": list(args)}, app_name)
+        header["invocation"] = [sys.executable, "-m", "skeleton_replay", "run", *_option_argv(opts, absolute=True),
+                                "--out-dir", str(out_dir.resolve()), "--project-root", str(root), str(script.resolve()), *args]
         outcome = ScriptRunner(script, list(args)).run(code, cap.start, cap.stop)
         error = _error_info(cap.summariser, outcome.exception) if outcome.status in ("exception", "interrupted") else None
         if outcome.status == "exit" and outcome.exit_code != 0:
@@ -149,11 +151,12 @@ def _relative(path: Path, root: Path) -> str | None:
         return None
 
 
-def _option_argv(opts: Options) -> list[str]:
+def _option_argv(opts: Options, absolute: bool = False) -> list[str]:
+    """The options as command-line flags (absolute=True: without the folders, given separately)."""
     argv: list[str] = []
-    if opts.project_root:
+    if opts.project_root and not absolute:
         argv += ["--project-root", str(opts.project_root)]
-    if opts.out_dir:
+    if opts.out_dir and not absolute:
         argv += ["--out-dir", str(opts.out_dir)]
     for p in opts.include:
         argv += ["--include", p]
@@ -165,6 +168,12 @@ def _option_argv(opts: Options) -> list[str]:
         argv.append("--include-private")
     if not opts.html:
         argv.append("--no-html")
+    for name in opts.secret_names:
+        argv += ["--secret-name", name]
+    if not opts.open_report:
+        argv.append("--no-open")
+    if opts.backend:
+        argv += ["--backend", opts.backend]
     return argv
 
 
@@ -219,7 +228,7 @@ def session_manifest(header: dict, r: RunResult) -> dict:
         "format_version": SESSION_FORMAT_VERSION,
         "skeleton_version": __version__,
         "command": header["command"],
-        "invocation": header["command"],
+        "invocation": header.get("invocation", header["command"]),
         "cwd": os.getcwd(),
         "project_root": header["project_root"],
         "target": header["target"],

@@ -159,3 +159,21 @@ def test_counts_past_the_cap_equal_an_uncapped_run(tmp_path, backend, cap):
     assert capped["stats"]["recorded_events"] == min(int(cap), full["stats"]["recorded_events"])
     ids = {n["id"]: n["call_count"] for n in capped["nodes"]}
     assert ids == {n["id"]: n["call_count"] for n in full["nodes"]}
+
+
+def test_session_json_matches_schema_and_reproduces_the_run(tmp_path):
+    session_schema = json.loads(resources.files("skeleton_replay").joinpath("schema/session.schema.json").read_text())
+    folder = REPO / "tests" / "apps" / "basics"
+    p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(tmp_path / "a"), "--project-root", str(folder),
+                 str(folder / "app.py"), "x")
+    assert p.returncode == 0
+    session = json.loads((tmp_path / "a" / "session.json").read_text())
+    jsonschema.validate(session, session_schema)
+    assert session["artifacts"]["report"] is None and session["metrics"]["events"] > 0
+    argv = session["invocation"]
+    argv[argv.index("--out-dir") + 1] = str(tmp_path / "b")
+    import subprocess
+    again = subprocess.run(argv, cwd="/", capture_output=True, text=True, env={"CI": "1", "PATH": "/usr/bin:/bin"})
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == p.stdout
+    assert load(tmp_path / "b")["stats"]["calls"] == load(tmp_path / "a")["stats"]["calls"]

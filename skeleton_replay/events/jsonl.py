@@ -33,7 +33,8 @@ class TraceWriter:
             return None
         frag = self._fragments.get(ep.node_id)
         if frag is None:
-            frag = self._fragments[ep.node_id] = orjson.Fragment(orjson.dumps(ep.as_json()))
+            # bytes(...) copies: orjson's result keeps a 4 KiB buffer however short the JSON is
+            frag = self._fragments[ep.node_id] = orjson.Fragment(bytes(orjson.dumps(ep.as_json())))
         return frag
 
     def record(self, data: dict) -> None:
@@ -63,7 +64,7 @@ class TraceWriter:
             d["duration_ns"] = e.ns
         pending = self._pending
         pending.append(orjson.dumps(d))
-        if len(pending) >= 4096:
+        if len(pending) >= 256:
             self._drain()
 
     def write_batch(self, events: list[Event]) -> None:
@@ -88,10 +89,16 @@ class TraceWriter:
             if kind == RETURN or kind == EXCEPTION:
                 d["duration_ns"] = ns
             append(dumps(d))
+            if len(lines) >= 256:  # each orjson result holds 4 KiB until freed: write them soon
+                self._write_lines(lines)
         if lines:
-            self._drain()
-            self._f.write(b"\n".join(lines) + b"\n")
-            self.lines += len(lines)
+            self._write_lines(lines)
+
+    def _write_lines(self, lines: list[bytes]) -> None:
+        self._drain()
+        self._f.write(b"\n".join(lines) + b"\n")
+        self.lines += len(lines)
+        lines.clear()
 
     def _drain(self) -> None:
         if self._pending:
