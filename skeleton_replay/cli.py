@@ -45,23 +45,31 @@ def cli() -> None:
 @click.option("--json", "json_out", is_flag=True, help="Print one JSON line with artifact paths and metrics at the end.")
 @click.option("--secret-name", multiple=True, metavar="WORD", help="Also redact arguments and keys whose name contains WORD. Repeatable.")
 @click.option("--backend", type=click.Choice(["sysmon", "setprofile"]), hidden=True, help="Force a tracer backend (debugging).")
-@click.argument("script", type=click.Path(path_type=Path))
+@click.option("-m", "module", metavar="MODULE", help="Run a module like `python -m MODULE` (everything after it belongs to the module).")
+@click.argument("script", type=click.Path(path_type=Path), required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open, json_out,
-        secret_name, backend, script, args) -> None:
-    """Run SCRIPT with ARGS under the tracer, exactly as `python SCRIPT ARGS` would.
+        secret_name, backend, module, script, args) -> None:
+    """Run SCRIPT with ARGS under the tracer, exactly as `python SCRIPT ARGS` would
+    (or `-m MODULE ARGS`, as `python -m MODULE ARGS` would).
 
-    Everything after SCRIPT belongs to the script. Skeleton's options come before it
-    (use `--` before SCRIPT if its name starts with a dash).
+    Everything after SCRIPT (or -m MODULE) belongs to the program. Skeleton's options
+    come before it (use `--` before SCRIPT if its name starts with a dash).
     """
     from .session import TraceSession
 
-    if str(script).startswith("-") and not script.exists():
+    if module is None and script is None:
+        raise UsageError("missing SCRIPT (or -m MODULE) to run; see 'skeleton run --help'")
+    if module is None and str(script).startswith("-") and not script.exists():
         raise UsageError(f"No such option: {script} (see 'skeleton run --help'; put '--' before a script whose name starts with '-')")
     opts = Options(project_root=project_root, out_dir=out_dir, include=include, exclude=exclude,
                    max_events=max_events, html=not no_html, open_report=not no_open, include_private=include_private,
                    backend=backend, secret_names=secret_name)
-    result = TraceSession(options=opts, progress=_progress).run_script(script, list(args))
+    session = TraceSession(options=opts, progress=_progress)
+    if module is not None:
+        result = session.run_module(module, ([str(script)] if script is not None else []) + list(args))
+    else:
+        result = session.run_script(script, list(args))
     if sys.stderr.isatty():
         click.echo("\r\033[K", err=True, nl=False)
     for w in result.warnings:
@@ -128,7 +136,28 @@ def report(out_dir: Path, no_html: bool, open_report: bool) -> None:
         open_in_browser(arts.report_path)
 
 
+def _split_module_args(argv: list[str]) -> list[str]:
+    """`run [opts] -m MOD rest...`: everything after MOD belongs to the module, as with python -m."""
+    if "run" not in argv:
+        return argv
+    i = argv.index("run") + 1
+    while i < len(argv):
+        a = argv[i]
+        if a == "--" or not a.startswith("-"):
+            return argv  # a script (or --) comes first: nothing to do
+        if a == "-m" and i + 1 < len(argv):
+            return argv[: i + 2] + ["--"] + argv[i + 2:]
+        if a.startswith("-m") and len(a) > 2:  # -mpkg.mod
+            return argv[:i] + ["-m", a[2:], "--"] + argv[i + 1:]
+        i += 1 if "=" in a or a in _FLAGS else 2
+    return argv
+
+
+_FLAGS = {"--include-private", "--no-html", "--no-open", "--json", "-h", "--help"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = _split_module_args(list(sys.argv[1:] if argv is None else argv))
     try:
         rv = cli.main(args=argv, prog_name="skeleton", standalone_mode=False)
     except UsageError as exc:

@@ -1,6 +1,8 @@
 """Run a Python script in this process exactly as `python script.py args` would."""
 from __future__ import annotations
 
+import importlib.util
+import os
 import sys
 import threading
 import types
@@ -38,26 +40,76 @@ def load_script(path: Path) -> types.CodeType:
         raise UsageError(f"cannot compile {path}: {exc}") from None
 
 
-class ScriptRunner:
-    """Swaps in the script's argv, sys.path[0] and __main__, and restores them after."""
+@dataclass
+class Target:
+    """What to run as __main__: its code, argv[0], sys.path[0] and module globals."""
 
-    def __init__(self, path: Path, args: list[str]) -> None:
-        self.path = path
+    code: types.CodeType
+    argv0: str
+    path0: str
+    main_globals: dict
+    main_file: str
+    module_name: str | None = None  # set for `run -m`
+
+
+def script_target(path: Path) -> Target:
+    code = load_script(path)
+    return Target(code, str(path), str(path.resolve().parent),
+                  {"__file__": str(path), "__cached__": None, "__spec__": None, "__loader__": None, "__package__": None},
+                  str(path))
+
+
+def module_target(name: str) -> Target:
+    """Like `python -m name`: sys.path[0] is the current folder; a package runs its __main__."""
+    cwd = os.getcwd()
+    sys.path.insert(0, cwd)
+    try:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations is not None:
+            main_name = name + ".__main__"
+            spec = importlib.util.find_spec(main_name)
+            if spec is None:
+                raise UsageError(f"{name} is a package with no __main__ module; name a module to run with -m")
+        if spec is None or spec.loader is None:
+            raise UsageError(f"no module named {name}; check the name and that it can be imported from {cwd}")
+        code = spec.loader.get_code(spec.name)  # type: ignore[union-attr]
+    except UsageError:
+        raise
+    except SyntaxError as exc:
+        raise UsageError(f"{exc.filename}:{exc.lineno}: SyntaxError: {exc.msg}; fix the module and run again") from None
+    except ImportError as exc:
+        raise UsageError(f"cannot find module {name} ({exc}); check the name and sys.path") from None
+    finally:
+        sys.path.remove(cwd)
+    if code is None:
+        raise UsageError(f"module {name} has no code to run")
+    origin = spec.origin or name
+    return Target(code, origin, cwd,
+                  {"__file__": origin, "__cached__": getattr(spec, "cached", None), "__spec__": spec,
+                   "__loader__": spec.loader, "__package__": spec.parent},
+                  origin, spec.name)
+
+
+class ScriptRunner:
+    """Swaps in the target's argv, sys.path[0] and __main__, and restores them after."""
+
+    def __init__(self, target: Target, args: list[str]) -> None:
+        self.target = target
         self.args = list(args)
 
-    def run(self, code: types.CodeType, start: Callable[[], None], stop: Callable[[], None]) -> Outcome:
+    def run(self, start: Callable[[], None], stop: Callable[[], None]) -> Outcome:
+        target = self.target
+        code = target.code
         saved_argv = sys.argv
         saved_path = list(sys.path)
         saved_main = sys.modules.get("__main__")
         main = types.ModuleType("__main__")
-        main.__dict__.update({"__file__": str(self.path), "__builtins__": __builtins__, "__cached__": None,
-                              "__spec__": None, "__loader__": None, "__package__": None})
-        sys.argv = [str(self.path), *self.args]
-        script_dir = str(self.path.resolve().parent)
-        if sys.path and sys.path[0] != script_dir:
-            sys.path[0] = script_dir
+        main.__dict__.update({"__builtins__": __builtins__, **target.main_globals})
+        sys.argv = [target.argv0, *self.args]
+        if sys.path and sys.path[0] != target.path0:
+            sys.path[0] = target.path0
         elif not sys.path:
-            sys.path.append(script_dir)
+            sys.path.append(target.path0)
         sys.modules["__main__"] = main
         before = set(threading.enumerate())
         outcome = Outcome(0, "ok")

@@ -19,7 +19,7 @@ from .capture.sysmon import NoFreeToolId
 from .events.types import FORMAT_VERSION
 from .options import Options, UsageError, prepare_out_dir, resolve_out_dir
 from .pipeline import SESSION, Artifacts, from_spill, write_json
-from .runner import ScriptRunner, load_script
+from .runner import ScriptRunner, module_target, script_target
 
 SESSION_FORMAT_VERSION = 1
 
@@ -94,21 +94,34 @@ class TraceSession:
         self.progress = progress
 
     def run_script(self, path: str | os.PathLike[str], args: list[str] | tuple[str, ...] = ()) -> RunResult:
-        opts = self.options
-        opts.validate()
+        """Run a script as `python path args` would."""
+        self.options.validate()
         script = Path(path)
-        code = load_script(script)
-        app_name = script.stem
-        root = Path(opts.project_root).resolve() if opts.project_root else find_project_root(script)
-        out_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, app_name))
+        target = script_target(script)
+        root = Path(self.options.project_root).resolve() if self.options.project_root else find_project_root(script)
         rel = _relative(script.resolve(), root)
-        main_module = module_from_path(rel) if rel else app_name
-        cap = _Capture(opts, root, out_dir, main_module, str(script))
-        command = ["skeleton", "run", *_option_argv(opts), str(path), *args]
-        header = _header(cap, root, command, {"kind": "script", "path": str(path), "args": list(args)}, app_name)
+        return self._run(target, list(args), root, script.stem, module_from_path(rel) if rel else script.stem,
+                         {"kind": "script", "path": str(path), "args": list(args)}, [str(path)], [str(script.resolve())])
+
+    def run_module(self, name: str, args: list[str] | tuple[str, ...] = ()) -> RunResult:
+        """Run a module as `python -m name args` would (a package runs its __main__)."""
+        self.options.validate()
+        target = module_target(name)
+        root = (Path(self.options.project_root).resolve() if self.options.project_root
+                else find_project_root(Path(target.main_file)))
+        return self._run(target, list(args), root, name, target.module_name or name,
+                         {"kind": "module", "path": name, "args": list(args)}, ["-m", name], ["-m", name])
+
+    def _run(self, target, args: list[str], root: Path, app_name: str, main_module: str, target_info: dict,
+             shown: list[str], reproduce: list[str]) -> RunResult:
+        opts = self.options
+        out_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, app_name))
+        cap = _Capture(opts, root, out_dir, main_module, target.main_file)
+        command = ["skeleton", "run", *_option_argv(opts), *shown, *args]
+        header = _header(cap, root, command, target_info, app_name)
         header["invocation"] = [sys.executable, "-m", "skeleton_replay", "run", *_option_argv(opts, absolute=True),
-                                "--out-dir", str(out_dir.resolve()), "--project-root", str(root), str(script.resolve()), *args]
-        outcome = ScriptRunner(script, list(args)).run(code, cap.start, cap.stop)
+                                "--out-dir", str(out_dir.resolve()), "--project-root", str(root), *reproduce, *args]
+        outcome = ScriptRunner(target, args).run(cap.start, cap.stop)
         error = _error_info(cap.summariser, outcome.exception) if outcome.status in ("exception", "interrupted") else None
         if outcome.status == "exit" and outcome.exit_code != 0:
             error = _error_info(cap.summariser, outcome.exception)

@@ -1,6 +1,8 @@
 """The command line: fidelity to `python script.py`, exit codes, and one-line errors."""
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import textwrap
 
@@ -158,3 +160,24 @@ def test_a_bug_in_the_tracer_never_breaks_the_program(tmp_path):
     assert "errors inside Skeleton's tracer were contained" in p.stderr
     text = (tmp_path / "o" / "workflow.md").read_text()
     assert "tracer_error" in text
+
+
+def test_run_module_like_python_dash_m(tmp_path):
+    folder = APPS / "modpkg"
+    plain = subprocess.run([sys.executable, "-m", "tool", "ada", "--out-dir", "x", "--fail"], cwd=folder,
+                           capture_output=True, text=True)
+    p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(tmp_path / "o"), "-m", "tool", "ada", "--out-dir", "x",
+                 "--fail", cwd=folder)
+    assert p.returncode == plain.returncode == 3
+    assert p.stdout == plain.stdout
+    lines = [json.loads(l) for l in (tmp_path / "o" / "trace.jsonl").read_text().splitlines()]
+    assert lines[0]["target"] == {"kind": "module", "path": "tool", "args": ["ada", "--out-dir", "x", "--fail"]}
+    assert lines[0]["app_name"] == "tool"
+    calls = [(e["caller"] or {}).get("node_id", "root") + " > " + e["callee"]["node_id"] for e in lines[1:-1] if e["event_type"] == "call"]
+    assert calls == ["root > fn:tool.__main__:main", "fn:tool.__main__:main > fn:tool.core:greet"]
+
+
+@pytest.mark.parametrize("module,needle", [("no_such_module_xyz", "no module named"), ("tool.core.nope", "cannot find module")])
+def test_run_module_bad_name(tmp_path, module, needle):
+    p = skeleton("run", "--no-open", "--out-dir", str(tmp_path / "o"), "-m", module, cwd=APPS / "modpkg")
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and needle in p.stderr

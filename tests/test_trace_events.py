@@ -152,3 +152,43 @@ def test_both_backends_give_the_same_trace(run_app):
     assert len(ea) == len(eb)
     for x, y in zip(ea, eb):
         assert x == y
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_many_threads_meeting_new_code_at_once(tmp_path, backend):
+    """Threads that start the same never-seen function together get one code id and whole stacks."""
+    from conftest import skeleton
+    import json
+    script = tmp_path / "race.py"
+    script.write_text(
+        "import threading\n"
+        "barrier = threading.Barrier(8)\n"
+        "class Box:\n"
+        "    def put(self, x):\n"
+        "        return leaf(x)\n"
+        "def leaf(x):\n"
+        "    return x\n"
+        "def work(i):\n"
+        "    barrier.wait()\n"
+        "    b = Box()\n"
+        "    for j in range(50):\n"
+        "        b.put(j)\n"
+        "ts = [threading.Thread(target=work, args=(i,)) for i in range(8)]\n"
+        "[t.start() for t in ts]\n"
+        "[t.join() for t in ts]\n")
+    for attempt in range(3):
+        out = tmp_path / f"o{attempt}"
+        p = skeleton("run", "--no-open", "--no-html", "--backend", backend, "--out-dir", str(out), str(script))
+        assert p.returncode == 0, p.stderr
+        lines = [json.loads(l) for l in (out / "trace.jsonl").read_text().splitlines()]
+        end = lines[-1]
+        assert not [g for g in end["gaps"] if g["kind"] == "unmatched"], end["gaps"]
+        events = lines[1:-1]
+        assert [e["order"] for e in events] == list(range(len(events)))
+        assert end["calls"] == 8 * (1 + 50 * 2)
+        per_thread: dict = {}
+        for e in events:
+            per_thread.setdefault(e["thread"], []).append(e["event_type"])
+        assert len(per_thread) == 8
+        for kinds in per_thread.values():
+            assert kinds.count("call") == kinds.count("return") == 101

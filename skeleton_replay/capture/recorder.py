@@ -58,6 +58,7 @@ class Recorder:
         self.threads = 0
         self._thread_lock = threading.Lock()
         self._flush_lock = threading.Lock()
+        self._decide_lock = threading.Lock()
         self.objects: dict[int, tuple] = {}
         self.next_object = 0
         # Keyed by id(class), never by the class: a metaclass may define __hash__/__eq__.
@@ -70,6 +71,14 @@ class Recorder:
 
     # -- decisions (once per code object) ----------------------------------
     def decide(self, code: CodeType, frame: FrameType | None) -> tuple | None:
+        # Two threads may meet a new code object at once: decide under a lock, once.
+        with self._decide_lock:
+            entry = self.table.get(code)
+            if entry is not None or code in self.untraced:
+                return entry
+            return self._decide(code, frame)
+
+    def _decide(self, code: CodeType, frame: FrameType | None) -> tuple | None:
         try:
             module = frame.f_globals.get("__name__") if frame is not None else None
             info = self.filter.describe(code, module if _type(module) is str else None)

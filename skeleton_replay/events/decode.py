@@ -129,6 +129,20 @@ class Decoder:
                 if stack is None:
                     stack = stacks[tid] = []
                 kind = kinds[k]
+                frame = None
+                if kind != CALL and kind != RESUME:  # leaving a frame: find it first
+                    fid = rec[6] if len(rec) > 6 else None
+                    top = stack[-1] if stack else None
+                    if top is not None and top[1] == idx and (fid is None or top[4] == fid):
+                        frame = stack.pop()
+                    else:
+                        pos = find(stack, idx, fid)
+                        if pos is None:  # no matching call (it began before tracing): not an event
+                            unmatched += 1
+                            continue
+                        unmatched += len(stack) - 1 - pos
+                        frame = stack[pos]
+                        del stack[pos:]
                 thread_name = None
                 if not cap or order < cap:
                     eo = order
@@ -159,19 +173,7 @@ class Decoder:
                     stack.append(frame)
                     yield Event(eo, RESUME, frame[0], t, depth, tid, stack[-2][2] if depth else None, frame[2], detail,
                                 False, thread_name)
-                else:  # RETURN / EXCEPTION / YIELD: leave the frame
-                    fid = rec[6] if len(rec) > 6 else None
-                    top = stack[-1] if stack else None
-                    if top is not None and top[1] == idx and (fid is None or top[4] == fid):
-                        frame = stack.pop()
-                    else:
-                        pos = find(stack, idx, fid)
-                        if pos is None:
-                            unmatched += 1
-                            continue
-                        unmatched += len(stack) - 1 - pos
-                        frame = stack[pos]
-                        del stack[pos:]
+                else:  # RETURN / EXCEPTION / YIELD: the frame was taken off the stack above
                     depth = len(stack)
                     caller = stack[-1][2] if depth else None
                     if kind == YIELD:
