@@ -43,10 +43,13 @@ class Recorder:
         self.spill = spill
         self.budget = budget or Budget()
         self.buf: list = []
-        # code -> (index, receiver, generator, arg_names) for traced code
-        self.table: dict[CodeType, tuple] = {}
-        self.untraced: set[CodeType] = set()  # setprofile only (sysmon uses DISABLE)
-        self.keep_alive: list[CodeType] = []  # id()-stable keys for the life of the run
+        # id(code) -> (index, receiver, generator, arg_names) for traced code. Keyed by id():
+        # code objects do not cache their hash, and hashing one costs hundreds of instructions.
+        # The code objects are kept alive (keep_alive, untraced) so an id is never reused.
+        self.table: dict[int, tuple] = {}
+        self.untraced: dict[int, CodeType] = {}  # setprofile only (sysmon uses DISABLE instead)
+        self.remember_untraced = False
+        self.keep_alive: list[CodeType] = []
         self.counts: list[int] = []  # calls per code index
         self.calls = 0
         self.events = 0  # counted at flush time
@@ -73,8 +76,8 @@ class Recorder:
     def decide(self, code: CodeType, frame: FrameType | None) -> tuple | None:
         # Two threads may meet a new code object at once: decide under a lock, once.
         with self._decide_lock:
-            entry = self.table.get(code)
-            if entry is not None or code in self.untraced:
+            entry = self.table.get(id(code))
+            if entry is not None or id(code) in self.untraced:
                 return entry
             return self._decide(code, frame)
 
@@ -86,11 +89,12 @@ class Recorder:
             self.gap("tracer_error", f"deciding {code.co_name}: {_type(exc).__name__}: {exc}")
             info = None
         if info is None:
-            self.untraced.add(code)
+            if self.remember_untraced:
+                self.untraced[id(code)] = code
             return None
         self.keep_alive.append(code)
         entry = (info.index, info.receiver, info.generator, info.arg_names)
-        self.table[code] = entry
+        self.table[id(code)] = entry
         self.counts.append(0)
         self.buf.append((R.DEF_CODE, info.as_record()))
         return entry

@@ -29,6 +29,7 @@ class SetProfileBackend:
         self._previous: tuple[Any, Any] | None = None
 
     def start(self) -> None:
+        self.rec.remember_untraced = True  # setprofile cannot switch code off: remember the "no"
         fn = _make_profiler(self.rec)
         self._previous = (sys.getprofile(), threading.getprofile() if hasattr(threading, "getprofile") else None)
         threading.setprofile(fn)
@@ -76,9 +77,9 @@ def _make_profiler(rec: Recorder):
     def profiler(frame, event, arg):
         if event == "call":
             code = frame.f_code
-            entry = table.get(code)
+            entry = table.get(id(code))
             if entry is None:
-                if code in untraced:
+                if id(code) in untraced:
                     return
                 entry = rec.decide(code, frame)
                 if entry is None:
@@ -132,7 +133,7 @@ def _make_profiler(rec: Recorder):
             except Exception as exc:
                 gap("tracer_error", f"call: {type(exc).__name__}: {exc}")
         elif event == "return":
-            entry = table.get(frame.f_code)
+            entry = table.get(id(frame.f_code))
             if entry is None:
                 return
             try:

@@ -104,7 +104,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
 
     def on_start(code, offset):
         try:
-            entry = table.get(code)
+            entry = table.get(id(code))
             if entry is None:
                 entry = rec.decide(code, getframe(1))
                 if entry is None:
@@ -170,7 +170,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
                 stack = p[1]
                 if stack and stack.pop()[0] >= 0:
                     return  # a counted call
-            entry = table[code]
+            entry = table[id(code)]
             idx = entry[0]
             n = counts[idx]
             detail = (summarise_value(retval) if calls <= state[1] and (calls <= first_calls or n <= per_code
@@ -191,7 +191,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
             calls = state[0]
             if calls > state[1] and p[1]:
                 p[1].pop()
-            entry = table[code]
+            entry = table[id(code)]
             idx = entry[0]
             n = counts[idx]
             detail = (summarise_value(value) if calls <= state[1] and (calls <= first_calls or n <= per_code
@@ -205,7 +205,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
             p = tls.p
         except AttributeError:
             p = new_thread()
-        entry = table[code]
+        entry = table[id(code)]
         frame = getframe(2)
         if state[0] > state[1]:
             obj = receiver_id(frame.f_locals[entry[1]]) if entry[1] is not None else 0
@@ -221,7 +221,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
             gap("tracer_error", f"PY_RESUME: {type(exc).__name__}: {exc}")
 
     def on_throw(code, offset, exc):
-        if code not in table:  # PY_THROW is global-only: filter here
+        if id(code) not in table:  # PY_THROW is global-only: filter here
             return
         try:
             _resumed(code, summarise_exception(exc))
@@ -229,7 +229,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
             gap("tracer_error", f"PY_THROW: {type(err).__name__}: {err}")
 
     def on_unwind(code, offset, exc):
-        entry = table.get(code)
+        entry = table.get(id(code))
         if entry is None:  # PY_UNWIND is global-only: one dict look-up for untraced code
             return
         try:
