@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -77,6 +78,10 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
     _summary(result)
     if json_out:
         click.echo(orjson.dumps(_json_line(result)).decode())
+    if result.exit_code == -signal.SIGTERM:  # end the way plain Python would: killed by SIGTERM
+        sys.stdout.flush()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
     sys.exit(result.exit_code)
 
 
@@ -115,14 +120,19 @@ def _json_line(result) -> dict:
 def report(out_dir: Path, no_html: bool, open_report: bool) -> None:
     """Rebuild snapshot.json, workflow.md and report.html from OUT_DIR/trace.jsonl."""
     from .events.jsonl import TraceFormatError
-    from .pipeline import TRACE, from_trace
+    from .pipeline import HEADER_SIDECAR, SPILL, TRACE, from_killed_run, from_trace
 
     trace = out_dir / TRACE if out_dir.is_dir() else out_dir
-    if not trace.exists():
+    folder = trace.parent
+    killed = not trace.exists() and (folder / SPILL).exists() and (folder / HEADER_SIDECAR).exists()
+    if not trace.exists() and not killed:
         raise UsageError(f"no trace at {trace}; pass the folder that holds trace.jsonl")
-    folder = prepare_out_dir(trace.parent)
+    folder = prepare_out_dir(folder)
     try:
-        arts = from_trace(trace, folder, not no_html, lambda n: _progress(f"read {n:,} events"))
+        if killed:
+            arts = from_killed_run(folder, not no_html, lambda n: _progress(f"read {n:,} events"))
+        else:
+            arts = from_trace(trace, folder, not no_html, lambda n: _progress(f"read {n:,} events"))
     except TraceFormatError as exc:
         raise UsageError(f"{exc}") from None
     if sys.stderr.isatty():

@@ -28,6 +28,7 @@ from .model.calltree import CallTree
 from .render.workflow_md import render_workflow, write_text
 
 TRACE, SNAPSHOT, WORKFLOW, REPORT, SESSION = "trace.jsonl", "snapshot.json", "workflow.md", "report.html", "session.json"
+SPILL, HEADER_SIDECAR = ".trace.spill", ".trace-header.json"  # exist only while a run is being traced
 
 
 @dataclass
@@ -126,6 +127,16 @@ def from_spill(spill: Path, out_dir: Path, header: dict, end: dict, max_events: 
             detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
             warnings.append(f"the trace writer process failed ({detail[0]}); wrote trace.jsonl in this process")
             write_trace(spill, trace, header, end, max_events)
+    return arts
+
+
+def from_killed_run(out_dir: Path, html: bool, progress: Callable[[int], None] | None = None) -> Artifacts:
+    """A run that was killed before it wrote trace.jsonl: rebuild everything from its spill."""
+    header = orjson.loads((out_dir / HEADER_SIDECAR).read_bytes())
+    end = {"duration_s": 0.0, "exit_code": None, "status": "killed", "error": None,
+           "gaps": [{"kind": "truncated", "message": "the traced process was killed: events after the last flushed chunk are lost", "count": 1}]}
+    arts = from_spill(out_dir / SPILL, out_dir, header, end, header.get("options", {}).get("max_events", 0), html, progress)
+    arts.warnings.insert(0, "the traced process was killed before it finished; artifacts rebuilt from what it had recorded")
     return arts
 
 

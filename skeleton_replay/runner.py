@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import sys
 import threading
 import types
@@ -11,6 +12,10 @@ from pathlib import Path
 from typing import Callable
 
 from .options import UsageError
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived while the program ran (raised in the main thread by our handler)."""
 
 
 @dataclass
@@ -113,12 +118,19 @@ class ScriptRunner:
         sys.modules["__main__"] = main
         before = set(threading.enumerate())
         outcome = Outcome(0, "ok")
+        restore_sigterm = _catch_sigterm()
         start()
         try:
             try:
                 exec(code, main.__dict__)
-            finally:
+            except Terminated:
+                raise
+            except BaseException:
                 _join_new_threads(before)
+                raise
+            _join_new_threads(before)
+        except Terminated as exc:
+            outcome = Outcome(-signal.SIGTERM, "interrupted", exc)
         except SystemExit as exc:
             outcome = Outcome(_exit_code(exc), "exit", exc)
         except KeyboardInterrupt as exc:
@@ -127,11 +139,12 @@ class ScriptRunner:
             outcome = Outcome(1, "exception", exc)
         finally:
             stop()
+            restore_sigterm()
             sys.argv = saved_argv
             sys.path[:] = saved_path
             if saved_main is not None:
                 sys.modules["__main__"] = saved_main
-        if outcome.status in ("exception", "interrupted"):
+        if outcome.status in ("exception", "interrupted") and not isinstance(outcome.exception, Terminated):
             exc = outcome.exception
             tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None  # drop our exec frame
             exc.__traceback__ = tb
@@ -152,6 +165,28 @@ class ScriptRunner:
         except Exception:
             pass
         return outcome
+
+
+def _catch_sigterm() -> Callable[[], None]:
+    """Turn SIGTERM into an exception so the artifacts get written; the program's own handler wins."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return lambda: None
+
+        def handler(signum, frame):
+            raise Terminated()
+
+        signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError, AttributeError):
+        return lambda: None
+
+    def restore() -> None:
+        if signal.getsignal(signal.SIGTERM) is handler:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    return restore
 
 
 def _exit_code(exc: SystemExit) -> int:

@@ -18,8 +18,8 @@ from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser
 from .capture.sysmon import NoFreeToolId
 from .events.types import FORMAT_VERSION
 from .options import Options, UsageError, prepare_out_dir, resolve_out_dir
-from .pipeline import SESSION, Artifacts, from_spill, write_json
-from .runner import ScriptRunner, module_target, script_target
+from .pipeline import HEADER_SIDECAR, SESSION, SPILL, Artifacts, from_spill, write_json
+from .runner import ScriptRunner, Terminated, module_target, script_target
 
 SESSION_FORMAT_VERSION = 1
 
@@ -50,7 +50,7 @@ class _Capture:
         names = tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names)
         self.summariser = Summariser(secret_names=names)
         self.filter = CodeFilter(root, opts.include, opts.exclude, opts.include_private, main_module, main_file)
-        self.spill_path = out_dir / ".trace.spill"
+        self.spill_path = out_dir / SPILL
         self.spill = SpillWriter(self.spill_path)
         budget = Budget(max_events=opts.max_events or (1 << 62))
         self.recorder = Recorder(self.filter, self.summariser, self.spill, budget)
@@ -121,6 +121,7 @@ class TraceSession:
         header = _header(cap, root, command, target_info, app_name)
         header["invocation"] = [sys.executable, "-m", "skeleton_replay", "run", *_option_argv(opts, absolute=True),
                                 "--out-dir", str(out_dir.resolve()), "--project-root", str(root), *reproduce, *args]
+        write_json(out_dir / HEADER_SIDECAR, header)  # lets `skeleton report` recover a killed run
         outcome = ScriptRunner(target, args).run(cap.start, cap.stop)
         error = _error_info(cap.summariser, outcome.exception) if outcome.status in ("exception", "interrupted") else None
         if outcome.status == "exit" and outcome.exit_code != 0:
@@ -144,6 +145,8 @@ class TraceSession:
             if not os.environ.get("SKELETON_KEEP_SPILL"):  # debugging aid: keep the raw records
                 with contextlib.suppress(OSError):
                     cap.spill_path.unlink()
+                with contextlib.suppress(OSError):
+                    (out_dir / HEADER_SIDECAR).unlink()
         post_s = time.perf_counter() - t0
         opened = False
         if opts.open_report and arts.report_path is not None:
@@ -211,6 +214,8 @@ def _header(cap: _Capture, root: Path, command: list[str], target: dict, app_nam
 def _error_info(summariser: Summariser, exc: BaseException | None) -> dict | None:
     if exc is None:
         return None
+    if isinstance(exc, Terminated):
+        return {"type": "SIGTERM", "message": "terminated by signal 15"}
     info = summariser.exception(exc)
     msg = info["message"]
     if msg.get("redacted"):

@@ -94,3 +94,62 @@ def test_ctrl_c_writes_artifacts_and_exits_130(tmp_path):
     end = orjson.loads((out / "trace.jsonl").read_bytes().splitlines()[-1])
     assert end["record"] == "end" and end["status"] == "interrupted" and end["exit_code"] == 130
     assert (out / "snapshot.json").exists() and (out / "workflow.md").exists()
+
+
+LONG_RUNNING = textwrap.dedent("""
+    import time
+    def step(i):
+        return i * 2
+    def main():
+        print("ready", flush=True)
+        i = 0
+        while True:
+            step(i)
+            i += 1
+            if i % 1000 == 0:
+                time.sleep(0.001)
+    main()
+""")
+
+
+def _start(tmp_path, *opts):
+    script = tmp_path / "forever.py"
+    script.write_text(LONG_RUNNING)
+    out = tmp_path / "o"
+    proc = subprocess.Popen([sys.executable, "-m", "skeleton_replay", "run", "--no-open", "--no-html", "--out-dir", str(out),
+                             *opts, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "CI": "1"})
+    assert proc.stdout.readline().strip() == "ready"
+    return proc, out
+
+
+def test_sigterm_writes_artifacts_then_dies_like_python(tmp_path):
+    proc, out = _start(tmp_path)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGTERM, err
+    assert "Traceback" not in err
+    end = orjson.loads((out / "trace.jsonl").read_bytes().splitlines()[-1])
+    assert end["status"] == "interrupted" and end["exit_code"] == -15 and end["error"]["type"] == "SIGTERM"
+    assert (out / "snapshot.json").exists()
+
+
+def test_kill_9_then_report_recovers_what_was_recorded(tmp_path):
+    proc, out = _start(tmp_path, "--max-events", "0")
+    deadline = time.time() + 30
+    while time.time() < deadline and (not (out / ".trace.spill").exists() or (out / ".trace.spill").stat().st_size < 200_000):
+        time.sleep(0.05)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert not (out / "trace.jsonl").exists()
+    p = subprocess.run([sys.executable, "-m", "skeleton_replay", "report", "--no-html", str(out)], capture_output=True,
+                       text=True, env={**os.environ, "CI": "1"})
+    assert p.returncode == 0, p.stderr
+    assert "killed before it finished" in p.stderr
+    lines = (out / "trace.jsonl").read_bytes().splitlines()
+    events = [orjson.loads(l) for l in lines[1:-1]]
+    assert len(events) > 1000 and [e["order"] for e in events] == list(range(len(events)))
+    snap = orjson.loads((out / "snapshot.json").read_bytes())
+    assert snap["run"]["status"] == "killed"
+    assert any(n["id"] == "fn:forever:step" and n["call_count"] > 500 for n in snap["nodes"])
