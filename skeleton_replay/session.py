@@ -117,10 +117,11 @@ class TraceSession:
         opts = self.options
         out_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, app_name))
         cap = _Capture(opts, root, out_dir, main_module, target.main_file)
-        command = ["skeleton", "run", *_option_argv(opts), *shown, *args]
-        header = _header(cap, root, command, target_info, app_name)
-        header["invocation"] = [sys.executable, "-m", "skeleton_replay", "run", *_option_argv(opts, absolute=True),
-                                "--out-dir", str(out_dir.resolve()), "--project-root", str(root), *reproduce, *args]
+        redact = cap.summariser.redact_argv  # a token passed on the command line stays out of the artifacts
+        command = redact(["skeleton", "run", *_option_argv(opts), *shown, *args])
+        header = _header(cap, root, command, {**target_info, "args": redact(target_info["args"])}, app_name)
+        header["invocation"] = redact([sys.executable, "-m", "skeleton_replay", "run", *_option_argv(opts, absolute=True),
+                                       "--out-dir", str(out_dir.resolve()), "--project-root", str(root), *reproduce, *args])
         write_json(out_dir / HEADER_SIDECAR, header)  # lets `skeleton report` recover a killed run
         outcome = ScriptRunner(target, args).run(cap.start, cap.stop)
         error = _error_info(cap.summariser, outcome.exception) if outcome.status in ("exception", "interrupted") else None

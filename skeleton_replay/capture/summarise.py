@@ -81,6 +81,10 @@ class Summariser:
     def secret_value(self, text: str) -> bool:
         return self._value_re.search(text) is not None
 
+    def redact_argv(self, argv: Iterable[str]) -> list[str]:
+        """Command-line words that look like secrets (by value) become '<redacted>'."""
+        return ["<redacted>" if self.secret_value(a) else a for a in argv]
+
     def redacted(self, value: Any) -> dict:
         t = _type(value)
         out: dict = {"type": _type_name(t), "redacted": True}
