@@ -115,7 +115,7 @@ class TraceSession:
     def _run(self, target, args: list[str], root: Path, app_name: str, main_module: str, target_info: dict,
              shown: list[str], reproduce: list[str]) -> RunResult:
         opts = self.options
-        out_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, app_name))
+        out_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, app_name)).resolve()  # the program may chdir
         cap = _Capture(opts, root, out_dir, main_module, target.main_file)
         redact = cap.summariser.redact_argv  # a token passed on the command line stays out of the artifacts
         command = redact(["skeleton", "run", *_option_argv(opts), *shown, *args])
@@ -278,7 +278,7 @@ def trace(out_dir: str | os.PathLike[str] | None = None, project_root: str | os.
         setattr(opts, k, tuple(v) if k in ("include", "exclude") else v)
     opts.validate()
     root = Path(opts.project_root).resolve() if opts.project_root else find_project_root(Path.cwd() / "x.py")
-    target_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, name))
+    target_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, name)).resolve()
     cap = _Capture(opts, root, target_dir, name, None)
     header = _header(cap, root, [name], {"kind": "api", "path": name, "args": []}, name)
     holder: dict = {}

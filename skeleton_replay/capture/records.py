@@ -39,12 +39,13 @@ class SpillWriter:
         self.path = path
         self._f: BinaryIO = open(path, "wb")
         self._f.write(SPILL_MAGIC)
+        self._f.flush()
         self.bytes_written = len(SPILL_MAGIC)
 
     def write(self, records: list) -> None:
         data = marshal.dumps(records)
-        self._f.write(_LEN.pack(len(data)))
-        self._f.write(data)
+        self._f.write(_LEN.pack(len(data)) + data)
+        self._f.flush()  # a chunk at a time: what was flushed survives kill -9 and os._exit
         self.bytes_written += 4 + len(data)
 
     def flush(self) -> None:
@@ -58,7 +59,10 @@ class SpillWriter:
 def read_spill(path: str | os.PathLike[str]) -> Iterator[list]:
     """Yield the record chunks of a spill file; stops quietly at a truncated tail."""
     with open(path, "rb") as f:
-        if f.read(len(SPILL_MAGIC)) != SPILL_MAGIC:
+        magic = f.read(len(SPILL_MAGIC))
+        if not magic:
+            return  # killed before anything was written
+        if magic != SPILL_MAGIC:
             raise ValueError(f"{path}: not a Skeleton spill file")
         while True:
             head = f.read(4)
