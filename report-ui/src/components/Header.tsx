@@ -1,0 +1,64 @@
+// Run summary: app, command, status, duration, counts, backend, warnings.
+import { useData } from '../state/context';
+import { formatCount } from '../model/summary';
+
+const STATUS_TEXT: Record<string, string> = {
+  ok: 'ok', exception: 'exception', exit: 'exit', interrupted: 'interrupted', killed: 'killed', incomplete: 'incomplete',
+};
+
+function duration(s: number): string {
+  if (s < 1) return `${(s * 1000).toFixed(s < 0.01 ? 2 : 1)} ms`;
+  if (s < 120) return `${s.toFixed(2)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+export function Header() {
+  const { snap } = useData();
+  const { run, stats } = snap;
+  const statusClass = run.status === 'ok' ? 'ok' : run.status === 'exit' && run.exit_code === 0 ? 'ok' : 'bad';
+  const warnings = stats.gaps.map((gap) => `${gap.message}${gap.at_event != null ? ` (at event ${gap.at_event})` : ''}`);
+  if (stats.dropped_events > 0 && !stats.gaps.some((gap) => gap.kind === 'cap')) {
+    warnings.unshift(`Event cap reached: ${formatCount(stats.dropped_events)} events were not recorded (counted on edges only).`);
+  }
+  return (
+    <header className="header" data-testid="header">
+      <div className="header-main">
+        <div className="brand" aria-hidden="true">
+          <svg width="22" height="22" viewBox="0 0 24 24"><circle cx="5" cy="12" r="3" /><circle cx="19" cy="5" r="3" /><circle cx="19" cy="19" r="3" /><path d="M8 12 L16 6 M8 12 L16 18" /></svg>
+        </div>
+        <h1 className="app-name" data-testid="app-name" title={run.app_name}>{run.app_name}</h1>
+        <span className={`status status-${statusClass}`} data-testid="run-status" title={run.error ? `${run.error.type}: ${run.error.message}` : undefined}>
+          {STATUS_TEXT[run.status] ?? run.status}{run.exit_code !== null ? ` · exit ${run.exit_code}` : ''}
+        </span>
+        <code className="command" data-testid="run-command" title={run.command.join(' ')}>{run.command.join(' ')}</code>
+      </div>
+      <dl className="stats" data-testid="run-stats">
+        <Stat label="duration" value={duration(run.duration_s)} />
+        <Stat label="events" value={formatCount(stats.events)} title={`${stats.recorded_events} recorded`} />
+        <Stat label="dropped" value={formatCount(stats.dropped_events)} warn={stats.dropped_events > 0} />
+        <Stat label="calls" value={formatCount(stats.calls)} />
+        <Stat label="threads" value={String(stats.threads.length)} title={stats.threads.map((t) => `${t.name} (${t.events})`).join(', ')} />
+        <Stat label="nodes" value={formatCount(stats.nodes)} />
+        <Stat label="backend" value={run.backend} title={run.backend_reason} />
+        <Stat label="python" value={run.python_version} />
+      </dl>
+      {run.error && (
+        <div className="banner banner-error" data-testid="run-error"><strong>{run.error.type}</strong>: {run.error.message}</div>
+      )}
+      {warnings.length > 0 && (
+        <ul className="banner banner-warn" data-testid="run-warnings" aria-label="warnings">
+          {warnings.map((w, i) => <li key={i}>⚠ {w}</li>)}
+        </ul>
+      )}
+    </header>
+  );
+}
+
+function Stat({ label, value, title, warn }: { label: string; value: string; title?: string; warn?: boolean }) {
+  return (
+    <div className={`stat${warn ? ' stat-warn' : ''}`} title={title}>
+      <dt>{label}</dt>
+      <dd>{value}</dd>
+    </div>
+  );
+}

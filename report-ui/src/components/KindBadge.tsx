@@ -1,0 +1,20 @@
+import type { Node } from '../types/snapshot';
+
+export function kindLabel(n: Node): string {
+  if (n.kind === 'method') {
+    if (n.callable_kind === 'class_method') return 'classmethod';
+    if (n.callable_kind === 'static_method') return 'staticmethod';
+    return 'method';
+  }
+  if (n.kind === 'class') return 'class';
+  return n.kind;
+}
+
+export function kindClass(n: Node): string {
+  if (n.kind === 'method' && (n.callable_kind === 'class_method' || n.callable_kind === 'static_method')) return 'k-clsm';
+  return `k-${n.kind}`;
+}
+
+export function KindBadge({ node }: { node: Node }) {
+  return <span className={`kind-badge ${kindClass(node)}`}>{kindLabel(node)}</span>;
+}

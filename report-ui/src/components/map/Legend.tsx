@@ -1,0 +1,22 @@
+// Map legend and the fit button.
+import { useData } from '../../state/context';
+
+export function Legend({ big }: { big: boolean }) {
+  const { store } = useData();
+  return (
+    <aside className="legend" aria-label="legend" data-testid="map-legend">
+      <div className="legend-items">
+        <span className="lg lg-scenario">run</span>
+        <span className="lg lg-module">module</span>
+        <span className="lg lg-class">class</span>
+        <span className="lg lg-instance">instance</span>
+        <span className="lg lg-function">function</span>
+        <span className="lg lg-method">method</span>
+        <span className="lg lg-edge">calls (×count)</span>
+      </div>
+      {big && <div className="legend-hint">Large run: modules start collapsed — click one to open it.</div>}
+      <button type="button" className="fit-button" data-testid="map-fit" onClick={() => store.set((s) => ({ fitRequest: s.fitRequest + 1 }))}
+        title="Fit the whole map (f)">fit view</button>
+    </aside>
+  );
+}

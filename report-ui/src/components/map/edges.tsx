@@ -1,0 +1,54 @@
+// Call edges: thickness by count, count label, animated when it carries the current event.
+import { memo } from 'react';
+import { getBezierPath, Position, type Edge, type EdgeProps } from '@xyflow/react';
+import { useData } from '../../state/context';
+import { formatCount } from '../../model/summary';
+import { useMapCtx } from './MapContext';
+import { useEdgeState } from './useNodeState';
+
+export type CallEdgeT = Edge<{ k: number }, 'call'>;
+
+export const CallEdge = memo(function CallEdge(p: EdgeProps<CallEdgeT>) {
+  const { mask } = useData();
+  const { vis } = useMapCtx();
+  const many = vis.edges.length > 300;
+  const k = p.data?.k ?? 0;
+  const e = vis.edges[k];
+  const st = useEdgeState(k);
+  if (!e || !mask[e.source] || !mask[e.target]) return null;
+  if (!st.revealed && !st.ghost) return null;
+  let path: string, lx: number, ly: number;
+  if (e.source === e.target) {
+    const x = p.sourceX, y = p.sourceY;
+    path = `M ${x} ${y} C ${x + 46} ${y - 4}, ${x + 40} ${y - 46}, ${x - 14} ${y - 34} S ${p.targetX - 20} ${p.targetY - 2}, ${p.targetX} ${p.targetY}`;
+    lx = x + 26; ly = y - 34;
+  } else {
+    [path, lx, ly] = getBezierPath({ sourceX: p.sourceX, sourceY: p.sourceY, sourcePosition: Position.Right,
+      targetX: p.targetX, targetY: p.targetY, targetPosition: Position.Left, curvature: 0.3 });
+  }
+  const width = 1.2 + Math.min(5, Math.log2(Math.max(1, e.count)) * 0.9);
+  const cls = ['ce', st.revealed ? 'revealed' : 'ghost', st.active && 'active', e.raised > 0 && 'raised'].filter(Boolean).join(' ');
+  return (
+    <g className={cls} data-testid={`edge-${p.id}`} data-revealed={String(st.revealed)}>
+      <path d={path} className="ce-path" fill="none" strokeWidth={width} markerEnd={many && !st.active ? undefined : 'url(#sk-arrow)'} />
+      {st.active && <path d={path} className="ce-flow" fill="none" strokeWidth={width + 1.5} />}
+      {e.count > 1 && (!many || st.active) && (
+        <text x={lx} y={ly} className="ce-label" textAnchor="middle" dominantBaseline="central">×{formatCount(e.count)}</text>
+      )}
+    </g>
+  );
+});
+
+export const edgeTypes = { call: CallEdge };
+
+export function ArrowDefs() {
+  return (
+    <svg width="0" height="0" style={{ position: 'absolute' }} aria-hidden="true">
+      <defs>
+        <marker id="sk-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="11" markerHeight="11" orient="auto-start-reverse" markerUnits="userSpaceOnUse">
+          <path d="M 0 0 L 10 5 L 0 10 z" className="ce-arrow" />
+        </marker>
+      </defs>
+    </svg>
+  );
+}

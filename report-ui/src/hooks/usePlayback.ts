@@ -1,0 +1,77 @@
+// Playback loop and keyboard shortcuts.
+import { useEffect } from 'react';
+import { useData } from '../state/context';
+import { replayBounds } from '../model/filter';
+
+/** Events per second at 1×. */
+export const BASE_RATE = 4;
+export const SPEEDS = [1, 2, 4, 8, 16, 32, 64];
+
+export function useReplayControls() {
+  const { store, r } = useData();
+  const bounds = () => replayBounds(r?.steps.count ?? 0, store.get().filters);
+  const clamp = (p: number) => { const [lo, hi] = bounds(); return Math.max(lo, Math.min(hi, p)); };
+  return {
+    bounds,
+    step: (d: number) => store.set((s) => ({ pos: clamp(s.pos + d), playing: false, selEvent: null })),
+    seek: (p: number) => store.set({ pos: clamp(p), selEvent: null }),
+    start: () => store.set({ pos: bounds()[0], playing: false, selEvent: null }),
+    end: () => store.set({ pos: bounds()[1], playing: false, selEvent: null }),
+    toggle: () => store.set((s) => {
+      const [lo, hi] = bounds();
+      if (s.playing) return { playing: false };
+      return { playing: true, pos: s.pos >= hi ? lo : s.pos, selEvent: null };
+    }),
+  };
+}
+
+export function usePlayback() {
+  const { store, r } = useData();
+  useEffect(() => {
+    if (!r) return;
+    let raf = 0, last = 0, acc = 0;
+    const tick = (now: number) => {
+      const s = store.get();
+      if (!s.playing) { last = 0; acc = 0; raf = requestAnimationFrame(tick); return; }
+      if (last) acc += ((now - last) / 1000) * BASE_RATE * s.speed;
+      last = now;
+      const whole = Math.floor(acc);
+      if (whole > 0) {
+        acc -= whole;
+        const [, hi] = replayBounds(r.steps.count, s.filters);
+        const pos = Math.min(hi, s.pos + whole);
+        store.set({ pos, playing: pos < hi });
+      }
+      raf = requestAnimationFrame(tick);
+    };
+    raf = requestAnimationFrame(tick);
+    return () => cancelAnimationFrame(raf);
+  }, [store, r]);
+}
+
+export function useKeyboard() {
+  const { store } = useData();
+  const c = useReplayControls();
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
+      if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+      const onButton = t?.tagName === 'BUTTON' || t?.getAttribute('role') === 'slider';
+      switch (e.key) {
+        case ' ': if (onButton) return; c.toggle(); break;
+        case 'ArrowLeft': if (t?.getAttribute('role') === 'slider') return; c.step(e.shiftKey ? -10 : -1); break;
+        case 'ArrowRight': if (t?.getAttribute('role') === 'slider') return; c.step(e.shiftKey ? 10 : 1); break;
+        case 'Home': c.start(); break;
+        case 'End': c.end(); break;
+        case '/': store.set((s) => ({ searchFocus: s.searchFocus + 1 })); break;
+        case 'f': store.set((s) => ({ fitRequest: s.fitRequest + 1, view: 'map' })); break;
+        case 'Escape': store.set({ selNode: null, selEvent: null }); break;
+        default: return;
+      }
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+}

@@ -1,0 +1,153 @@
+// Index of the snapshot graph: parents, children, categories, reveal orders. Pure, no React.
+import type { Edge, Node, Snapshot } from '../types/snapshot';
+
+export const NEVER = 0x7fffffff;
+
+export const CALLABLE_KINDS = new Set(['function', 'method', 'scenario']);
+export const CONTAINER_KINDS = new Set(['package', 'module', 'class', 'instance']);
+
+export interface GraphIndex {
+  nodes: Node[];
+  edges: Edge[];
+  byId: Map<string, number>;
+  edgeById: Map<string, number>;
+  parent: Int32Array;
+  children: number[][];
+  roots: number[];
+  callable: Uint8Array;
+  /** Index of the nearest module ancestor (or itself); -1 when none (the scenario). */
+  moduleOf: Int32Array;
+  /** Effective first-seen order: min over the node and its descendants, NEVER if never seen. */
+  revealAt: Int32Array;
+  edgeSrc: Int32Array;
+  edgeTgt: Int32Array;
+  edgeRevealAt: Int32Array;
+  callsIn: Float64Array;
+  callsOut: Float64Array;
+  callableCount: number;
+  appName: string;
+}
+
+/** A node is revealed at replay position `pos` (pos 0 = nothing; pos k = events 0..k-1 happened). */
+export const isRevealed = (revealAt: number, pos: number): boolean => revealAt < pos;
+
+export function buildGraphIndex(snap: Snapshot): GraphIndex {
+  const nodes = snap.nodes;
+  const edges = snap.edges;
+  const n = nodes.length;
+  const last = Math.max(0, snap.steps.count - 1);
+  const byId = new Map<string, number>();
+  nodes.forEach((nd, i) => byId.set(nd.id, i));
+  const parent = new Int32Array(n).fill(-1);
+  const children: number[][] = nodes.map(() => []);
+  const roots: number[] = [];
+  const callable = new Uint8Array(n);
+  let callableCount = 0;
+  nodes.forEach((nd, i) => {
+    const p = nd.parent == null ? undefined : byId.get(nd.parent);
+    if (p !== undefined && p !== i) {
+      parent[i] = p;
+      children[p].push(i);
+    } else roots.push(i);
+    if (CALLABLE_KINDS.has(nd.kind)) {
+      callable[i] = 1;
+      callableCount++;
+    }
+  });
+  // guard against parent cycles (malformed input): cut the link
+  for (let i = 0; i < n; i++) {
+    let p = parent[i];
+    let hops = 0;
+    while (p >= 0 && hops <= n) { p = parent[p]; hops++; }
+    if (hops > n) {
+      children[parent[i]] = children[parent[i]].filter((c) => c !== i);
+      parent[i] = -1;
+      roots.push(i);
+    }
+  }
+  const moduleOf = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    for (let p = i, hops = 0; p >= 0 && hops <= n; p = parent[p], hops++) {
+      if (nodes[p].kind === 'module') { moduleOf[i] = p; break; }
+    }
+  }
+  const clampSeen = (v: number | null | undefined) => (v == null ? NEVER : Math.min(v, last));
+  const revealAt = new Int32Array(n);
+  for (let i = 0; i < n; i++) revealAt[i] = clampSeen(nodes[i].first_seen);
+  // propagate the minimum upward (children reveal their containers)
+  const order = depthOrder(parent, n);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const i = order[k];
+    const p = parent[i];
+    if (p >= 0 && revealAt[i] < revealAt[p]) revealAt[p] = revealAt[i];
+  }
+  const m = edges.length;
+  const edgeSrc = new Int32Array(m);
+  const edgeTgt = new Int32Array(m);
+  const edgeRevealAt = new Int32Array(m);
+  const edgeById = new Map<string, number>();
+  const callsIn = new Float64Array(n);
+  const callsOut = new Float64Array(n);
+  edges.forEach((e, j) => {
+    edgeById.set(e.id, j);
+    edgeSrc[j] = byId.get(e.source) ?? -1;
+    edgeTgt[j] = byId.get(e.target) ?? -1;
+    edgeRevealAt[j] = clampSeen(e.first_seen);
+    // A call crosses the boundary of every container holding one end but not the other:
+    // it counts as a call out of the source's containers and into the target's.
+    const srcUp = selfAndContainers(edgeSrc[j], parent);
+    const tgtUp = selfAndContainers(edgeTgt[j], parent);
+    for (const a of srcUp) if (!tgtUp.includes(a)) callsOut[a] += e.count;
+    for (const a of tgtUp) if (!srcUp.includes(a)) callsIn[a] += e.count;
+  });
+  return { nodes, edges, byId, edgeById, parent, children, roots, callable, moduleOf, revealAt, edgeSrc, edgeTgt,
+    edgeRevealAt, callsIn, callsOut, callableCount, appName: snap.run.app_name };
+}
+
+/** Node indices ordered so that every parent precedes its children (BFS from the roots). */
+export function depthOrder(parent: Int32Array, n: number): number[] {
+  const kids: number[][] = Array.from({ length: n }, () => []);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (parent[i] >= 0) kids[parent[i]].push(i); else out.push(i);
+  for (let k = 0; k < out.length; k++) for (const c of kids[out[k]]) out.push(c);
+  return out;
+}
+
+/** Ancestors of a node, nearest first. */
+export function ancestors(g: GraphIndex, i: number): number[] {
+  const out: number[] = [];
+  for (let p = g.parent[i]; p >= 0 && out.length < g.nodes.length; p = g.parent[p]) out.push(p);
+  return out;
+}
+
+/** The actor (lifeline) of a callable: its instance, class or module; the scenario is its own actor. */
+export function actorOf(g: GraphIndex, i: number): number {
+  if (i < 0) return -1;
+  if (!g.callable[i] || g.nodes[i].kind === 'scenario') return i;
+  const p = g.parent[i];
+  return p >= 0 ? p : i;
+}
+
+/** Sorted reveal orders for counting/searching: how many nodes are revealed at a position, in O(log n). */
+export function sortedReveals(revealAt: Int32Array): Int32Array {
+  return Int32Array.from(revealAt).sort();
+}
+
+export function countRevealed(sorted: Int32Array, pos: number): number {
+  let lo = 0, hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < pos) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+/** The node and all its containers (empty for -1). */
+function selfAndContainers(i: number, parent: Int32Array): number[] {
+  const out: number[] = [];
+  while (i >= 0) {
+    out.push(i);
+    i = parent[i];
+  }
+  return out;
+}

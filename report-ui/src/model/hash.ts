@@ -1,0 +1,48 @@
+// Deep links: view, selection, replay position, ghost mode and window in the URL hash. Pure.
+export type View = 'map' | 'sequence' | 'events';
+
+export interface LinkState {
+  view: View;
+  node: string | null;
+  event: number | null;
+  pos: number | null;
+  ghost: boolean;
+  window: [number, number] | null;
+}
+
+export const DEFAULT_LINK: LinkState = { view: 'map', node: null, event: null, pos: null, ghost: false, window: null };
+
+const VIEWS: View[] = ['map', 'sequence', 'events'];
+
+export function parseHash(hash: string): LinkState {
+  const out: LinkState = { ...DEFAULT_LINK };
+  const h = hash.replace(/^#/, '');
+  if (!h) return out;
+  const p = new URLSearchParams(h);
+  const view = p.get('view');
+  if (view && (VIEWS as string[]).includes(view)) out.view = view as View;
+  out.node = p.get('node');
+  const int = (k: string) => {
+    const v = p.get(k);
+    if (v === null || !/^\d+$/.test(v)) return null;
+    return Number(v);
+  };
+  out.event = int('event');
+  out.pos = int('pos');
+  out.ghost = p.get('ghost') === '1';
+  const w = p.get('window');
+  const m = w ? /^(\d+)-(\d+)$/.exec(w) : null;
+  if (m && Number(m[1]) <= Number(m[2])) out.window = [Number(m[1]), Number(m[2])];
+  return out;
+}
+
+export function formatHash(s: LinkState): string {
+  const p = new URLSearchParams();
+  p.set('view', s.view);
+  if (s.pos !== null) p.set('pos', String(s.pos));
+  if (s.node) p.set('node', s.node);
+  if (s.event !== null) p.set('event', String(s.event));
+  if (s.ghost) p.set('ghost', '1');
+  if (s.window) p.set('window', `${s.window[0]}-${s.window[1]}`);
+  return '#' + p.toString();
+}

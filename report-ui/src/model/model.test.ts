@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { deflateSync } from 'node:zlib';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeSteps } from './decode';
+import { buildGraphIndex, countRevealed, isRevealed, NEVER, sortedReveals } from './graph';
+import { activity, buildReplayIndex, callerOf, stackAt, windowReveals } from './replay';
+import { formatSummary, formatNs } from './summary';
+import { fuzzyScore, searchNodes } from './search';
+import { filterEvents, nodeMask, NO_FILTERS, replayBounds } from './filter';
+import { fullGraph, levelGraph, moduleGraph, visibleGraph } from './layoutGraph';
+import { buildSequence } from './sequence';
+import { formatHash, parseHash } from './hash';
+import { exportWindow } from './exportWindow';
+import type { Snapshot } from '../types/snapshot';
+
+const samplesDir = join(__dirname, '..', '..', 'samples');
+const samples = readdirSync(samplesDir).filter((f) => f.endsWith('.json') && !f.startsWith('big'));
+const load = (f: string) => JSON.parse(readFileSync(join(samplesDir, f), 'utf8')) as Snapshot;
+
+function col(arr: ArrayLike<number>, dtype: 'u8' | 'u16' | 'u32' | 'i32') {
+  const T = { u8: Uint8Array, u16: Uint16Array, u32: Uint32Array, i32: Int32Array }[dtype];
+  const a = T.from(arr);
+  return { dtype, data: deflateSync(Buffer.from(a.buffer)).toString('base64') };
+}
+
+/** A tiny snapshot: scenario -> main() -> gen() yields, main resumes it; thread 1 runs work(). */
+function tiny(): Snapshot {
+  const node = (id: string, kind: string, parent: string | null, first: number | null) => ({
+    id, kind, label: id, parent, module: 'm', qualified_name: 'm.' + id, file: 'm.py', line: 1,
+    first_seen: first, last_seen: first, call_count: 1, internal: id.startsWith('_'),
+  });
+  // events: 0 call main(t0) 1 call gen(t0) 2 yield gen 3 call work(t1) 4 resume gen 5 return gen 6 return work(t1) 7 return main
+  const kinds = [0, 0, 3, 0, 4, 1, 1, 1];
+  const nodeCol = [1, 2, 2, 3, 2, 2, 3, 1];
+  const edge = [0, 1, 1, 2, 1, 1, 2, 0];
+  const thread = [0, 0, 0, 1, 0, 0, 1, 0];
+  const depth = [0, 1, 1, 0, 1, 1, 0, 0];
+  const callId = [0, 1, 1, 3, 1, 1, 3, 0];
+  return {
+    format_version: 1, skeleton_version: 't',
+    run: { app_name: 't', command: ['x'], target: { kind: 'script', path: 'x', args: [] }, project_root: '/p', python_version: '3.12',
+      backend: 'sysmon', backend_reason: '', started_at: '', duration_s: 0, exit_code: 0, status: 'ok', error: null },
+    stats: { events: 8, recorded_events: 8, dropped_events: 0, calls: 3, max_depth: 2, threads: [], gaps: [], nodes: 5, edges: 3 },
+    nodes: [node('scenario:run', 'scenario', null, 0), node('main', 'function', 'mod:m', 0), node('gen', 'function', 'mod:m', 1),
+      node('_work', 'function', 'mod:m', 3), node('mod:m', 'module', null, null)] as Snapshot['nodes'],
+    edges: [['scenario:run', 'main', 0], ['main', 'gen', 1], ['scenario:run', '_work', 3]].map(([s, t, f]) => ({
+      id: `${s}->${t}`, source: s as string, target: t as string, kind: 'call' as const, count: 1, first_seen: f as number, last_seen: f as number,
+      total_ns: 0, max_ns: 0, raised: 0, example_events: [f as number] })),
+    module_edges: [],
+    steps: { count: 8, kinds: ['call', 'return', 'exception', 'yield', 'resume'], time_unit_ns: 1,
+      columns: { kind: col(kinds, 'u8'), node: col(nodeCol, 'u16'), edge: col(edge, 'i32'), thread: col(thread, 'u8'),
+        depth: col(depth, 'u16'), call_id: col(callId, 'u32'), t: col([1, 2, 3, 4, 5, 6, 7, 8], 'u32') } },
+  };
+}
+
+describe('decode + replay on a tiny snapshot', async () => {
+  const snap = tiny();
+  const steps = await decodeSteps(snap.steps);
+  const g = buildGraphIndex(snap);
+  const r = buildReplayIndex(steps);
+
+  it('decodes every column', () => {
+    expect(Array.from(steps.kind)).toEqual([0, 0, 3, 0, 4, 1, 1, 1]);
+    expect(Array.from(steps.edge)).toEqual([0, 1, 1, 2, 1, 1, 2, 0]);
+    expect(steps.edge).toBeInstanceOf(Int32Array);
+  });
+
+  it('reveals containers with their first child and nothing at position 0', () => {
+    const mod = g.byId.get('mod:m')!;
+    expect(g.revealAt[mod]).toBe(0);
+    const sorted = sortedReveals(g.revealAt);
+    expect(countRevealed(sorted, 0)).toBe(0);
+    expect(countRevealed(sorted, 1)).toBe(3); // scenario, main, module
+    expect(countRevealed(sorted, 8)).toBe(5);
+    expect(isRevealed(g.revealAt[g.byId.get('gen')!], 1)).toBe(false);
+    expect(isRevealed(g.revealAt[g.byId.get('gen')!], 2)).toBe(true);
+  });
+
+  it('keeps per-thread call stacks through yield and resume', () => {
+    const ids = (i: number) => stackAt(r, i).map((e) => g.nodes[steps.node[e]].id);
+    expect(ids(1)).toEqual(['gen', 'main']);
+    expect(ids(2)).toEqual(['gen', 'main']); // the yield leaves gen
+    expect(ids(3)).toEqual(['_work']); // other thread
+    expect(ids(4)).toEqual(['gen', 'main']);
+    expect(ids(7)).toEqual(['main']);
+    expect(g.nodes[callerOf(r, g, 5)].id).toBe('main');
+  });
+
+  it('builds an activity histogram', () => {
+    const a = activity(r, g, 4);
+    expect(a.bins).toBe(4);
+    expect(Array.from(a.calls).reduce((x, y) => x + y, 0)).toBe(3);
+  });
+
+  it('filters events by window, thread and internal', () => {
+    expect(Array.from(filterEvents(r, { ...NO_FILTERS, thread: 1 }, null, null, null))).toEqual([3, 6]);
+    const mask = nodeMask(g, { ...NO_FILTERS, hideInternal: true });
+    expect(mask[g.byId.get('_work')!]).toBe(0);
+    expect(Array.from(filterEvents(r, { ...NO_FILTERS, window: [2, 5] }, mask, null, null))).toEqual([2, 4, 5]);
+    expect(replayBounds(8, { ...NO_FILTERS, window: [2, 5] })).toEqual([2, 6]);
+  });
+
+  it('marks what a window touches', () => {
+    const w = windowReveals(r, g, 3, 3);
+    expect(w.nodes[g.byId.get('_work')!]).toBe(3);
+    expect(w.nodes[g.byId.get('gen')!]).toBe(NEVER);
+    expect(w.edges[2]).toBe(3);
+  });
+
+  it('builds a sequence window with lifelines', () => {
+    const seq = buildSequence(r, g, 4, 10, [0, 7], 0);
+    expect(seq.messages.map((m) => m.event)).toEqual([0, 1, 2, 4, 5, 7]);
+    expect(seq.messages[2].kind).toBe('yield');
+  });
+
+  it('exports a window', () => {
+    const out = exportWindow(snap, g, r, 1, 2);
+    expect(out.events.map((e) => e.kind)).toEqual(['call', 'yield']);
+    expect(out.nodes.map((n) => n.id)).toContain('gen');
+    expect(out.note).toMatch(/events 1\.\.2/);
+  });
+});
+
+describe.each(samples)('sample %s', async (file) => {
+  const snap = load(file);
+  const steps = await decodeSteps(snap.steps);
+  const g = buildGraphIndex(snap);
+  buildReplayIndex(steps);
+
+  it('has consistent columns', () => {
+    expect(steps.count).toBe(snap.steps.count);
+    for (let i = 0; i < steps.count; i++) expect(steps.node[i]).toBeLessThan(snap.nodes.length);
+  });
+
+  it('reveals every callable at its first call', () => {
+    for (let i = 0; i < steps.count; i++) {
+      const nd = steps.node[i];
+      expect(g.revealAt[nd]).toBeLessThanOrEqual(i);
+    }
+  });
+
+  it('builds layout graphs that reference existing nodes', () => {
+    const ids = new Set(snap.nodes.map((n) => n.id));
+    for (const graph of [fullGraph(g), levelGraph(g, new Map())]) {
+      for (const e of graph.edges ?? []) {
+        expect(ids.has(e.sources[0])).toBe(true);
+        expect(ids.has(e.targets[0])).toBe(true);
+      }
+    }
+    const m = snap.nodes.findIndex((n) => n.kind === 'module');
+    expect(moduleGraph(g, m).children?.[0].id).toBe(snap.nodes[m].id);
+    const collapsed = visibleGraph(g, new Set());
+    expect(collapsed.nodes.every((i) => g.moduleOf[i] === i || g.moduleOf[i] === -1)).toBe(true);
+    expect(visibleGraph(g, null).edges.length).toBe(snap.edges.length);
+  });
+});
+
+describe('summaries', () => {
+  it('renders values readably', () => {
+    expect(formatSummary({ type: 'list', len: 5, items: [{ type: 'int', value: 1 }, { type: 'int', value: 2 }, { type: 'int', value: 3 }], truncated: true }))
+      .toBe('list(len=5) [1, 2, 3…]');
+    expect(formatSummary({ type: 'str', redacted: true, len: 12 })).toBe('<redacted str len=12>');
+    expect(formatSummary({ type: 'str', value: 'a"b' })).toBe('"a\\"b"');
+    expect(formatSummary({ type: 'Order', id: 7 })).toBe('<Order #7>');
+    expect(formatSummary({ type: 'NoneType', value: null })).toBe('None');
+    expect(formatSummary({ type: 'dict', len: 1, entries: [[{ type: 'str', value: 'k' }, { type: 'int', value: 1 }]] })).toBe('dict(len=1) {"k": 1}');
+    expect(formatNs(1500)).toBe('1.5 µs');
+  });
+});
+
+describe('search and deep links', () => {
+  it('scores fuzzy matches', () => {
+    expect(fuzzyScore('ordsvc', 'OrderService#1')).toBeGreaterThan(0);
+    expect(fuzzyScore('xyz', 'OrderService#1')).toBe(-1);
+    const nodes = [{ label: 'total()', qualified_name: 'shop.Order.total' }, { label: 'OrderService#1', qualified_name: 'shop.OrderService#1' }] as Snapshot['nodes'];
+    expect(searchNodes(nodes, 'orderserv')[0].index).toBe(1);
+  });
+
+  it('round-trips the hash', () => {
+    const s = { view: 'events' as const, node: 'meth:a.B#1.c', event: 12, pos: 13, ghost: true, window: [3, 40] as [number, number] };
+    expect(parseHash(formatHash(s))).toEqual(s);
+    expect(parseHash('#view=bogus&pos=-1').view).toBe('map');
+  });
+});
+
+import { quickLevelLayout } from './quickLayout';
+describe('quick level layout', () => {
+  it.each(samples)('places every top-level node and module of %s without overlaps', (file) => {
+    const g = buildGraphIndex(load(file));
+    const boxes = quickLevelLayout(g, new Map());
+    const top = g.roots.map((r) => boxes[g.nodes[r].id]);
+    expect(top.every(Boolean)).toBe(true);
+    g.nodes.forEach((n) => { if (n.kind === 'module') expect(boxes[n.id]).toBeDefined(); });
+    for (let a = 0; a < top.length; a++) for (let b = a + 1; b < top.length; b++) {
+      const A = top[a], B = top[b];
+      const overlap = A.x < B.x + B.width && B.x < A.x + A.width && A.y < B.y + B.height && B.y < A.y + A.height;
+      expect(overlap).toBe(false);
+    }
+  });
+});
+
+describe.each(samples)('container call counts in %s', (file) => {
+  it('count only the calls that cross the container boundary', () => {
+    const snap = load(file);
+    const g = buildGraphIndex(snap);
+    const inside = (id: string, i: number) => {
+      for (let k = g.byId.get(id) ?? -1; k >= 0; k = g.parent[k]) if (k === i) return true;
+      return false;
+    };
+    for (let i = 0; i < g.nodes.length; i++) {
+      if (g.nodes[i].kind !== 'module' && g.nodes[i].kind !== 'package') continue;
+      const into = snap.edges.filter((e) => inside(e.target, i) && !inside(e.source, i)).reduce((t, e) => t + e.count, 0);
+      const out = snap.edges.filter((e) => inside(e.source, i) && !inside(e.target, i)).reduce((t, e) => t + e.count, 0);
+      expect(g.callsIn[i]).toBe(into);
+      expect(g.callsOut[i]).toBe(out);
+    }
+  });
+});
