@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = sorted(p for p in (ROOT / "report-ui" / "samples").glob("*.json") if not p.name.startswith("big"))
+SAMPLES = sorted(p for p in (ROOT / "report-ui" / "samples").glob("*.json") if not p.name.startswith(("big", "example-")))  # examples: the run: cases
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

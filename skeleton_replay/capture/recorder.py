@@ -54,9 +54,10 @@ class Recorder:
         self.calls = 0
         self.events = 0  # counted at flush time
         self.tls = threading.local()
-        # [calls so far, call count past which calls are only counted], shared by the hot-path
-        # closures. The switch is set at flush time, once max_events records are written.
-        self.state = [0, 1 << 62]
+        self.state = [0]  # [calls recorded so far], shared by the hot-path closures
+        # [counting?]: set at flush time once max_events records are written; from then on
+        # the hot path counts calls per caller -> callee instead of recording them.
+        self.mode = [False]
         self.thread_states: list[list] = []  # per thread: [tid, stack, edge counts, raised counts]
         self.threads = 0
         self._thread_lock = threading.Lock()
@@ -191,8 +192,8 @@ class Recorder:
                 records = buf[:n]
                 del buf[:n]
                 self.events += n
-                if self.events >= self.budget.max_events and self.state[1] > self.state[0]:
-                    self.state[1] = self.state[0]  # from now on: count, do not record
+                if self.events >= self.budget.max_events:
+                    self.mode[0] = True  # from now on: count, do not record
                 try:
                     self.spill.write(records)
                 except Exception as exc:
@@ -203,10 +204,16 @@ class Recorder:
     def finish(self) -> None:
         counts: dict = {}
         raised: dict = {}
+
+        def caller_key(k: tuple) -> tuple:  # frames written as records sit on the stack as (-1 - idx, obj)
+            return k if k[0] >= 0 else (-1 - k[0], k[1])
+
         for p in self.thread_states:
-            for k, v in p[2].items():
+            for (caller, callee), v in p[2].items():
+                k = (caller_key(caller), callee)
                 counts[k] = counts.get(k, 0) + v
-            for k, v in p[3].items():
+            for (caller, callee), v in p[3].items():
+                k = (caller_key(caller), callee)
                 raised[k] = raised.get(k, 0) + v
         if counts:
             self.buf.append((R.AGGREGATE, counts, raised))

@@ -66,7 +66,8 @@ def _make_profiler(rec: Recorder):
     gap = rec.gap
     CALL, RETURN, UNWIND, YIELD, RESUME = R.CALL, R.RETURN, R.UNWIND, R.YIELD, R.RESUME
     suspended: set[int] = set()  # frame ids of generators suspended at a yield
-    state = rec.state
+    state = rec.state  # [calls recorded so far]
+    mode = rec.mode  # [counting?]
 
     def receiver_id(me):
         ent = objects.get(id(me))
@@ -94,11 +95,10 @@ def _make_profiler(rec: Recorder):
                     fid = id(frame)
                     if fid in suspended:
                         suspended.discard(fid)
-                        if state[0] > state[1]:
+                        if mode[0]:
                             p[1].append((-1 - idx, receiver_id(frame.f_locals[receiver]) if receiver else 0))
                         append((RESUME, idx, p[0], now(), None, 0, fid))
                         return
-                calls = state[0] = state[0] + 1
                 obj = 0
                 if receiver is not None:
                     me = frame.f_locals[receiver]
@@ -107,12 +107,11 @@ def _make_profiler(rec: Recorder):
                         obj = ent[0]
                     else:
                         obj = overflow.get(id(type(me))) or object_id(me)
-                if calls > state[1]:
+                if mode[0]:  # past the cap
                     stack = p[1]
                     key = (idx, obj)
                     if stack and not generator:
-                        top = stack[-1]
-                        edge = (top if top[0] >= 0 else (-1 - top[0], top[1]), key)
+                        edge = (stack[-1], key)  # a negative caller idx is normalised in Recorder.finish
                         c = p[2]
                         c[edge] = c.get(edge, 0) + 1
                         stack.append(key)
@@ -120,6 +119,7 @@ def _make_profiler(rec: Recorder):
                     stack.append((-1 - idx, obj))
                     summary = None
                 else:
+                    calls = state[0] = state[0] + 1
                     n = counts[idx] = counts[idx] + 1
                     summary = None
                     if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0):
@@ -144,21 +144,20 @@ def _make_profiler(rec: Recorder):
                 idx = entry[0]
                 lasti = frame.f_lasti
                 op = frame.f_code.co_code[lasti] if lasti >= 0 else -1
-                calls = state[0]
                 is_yield = entry[2] and op not in _RETURN_OPS and (op in _YIELD_OPS or _is_suspended(frame))
-                if calls > state[1]:
+                counting = mode[0]
+                if counting:
                     stack = p[1]
                     if stack:
                         key = stack.pop()
                         if key[0] >= 0:
                             if op not in _RETURN_OPS and stack:  # an exception left a counted call
-                                top = stack[-1]
-                                edge = (top if top[0] >= 0 else (-1 - top[0], top[1]), key)
+                                edge = (stack[-1], key)
                                 r = p[3]
                                 r[edge] = r.get(edge, 0) + 1
                             return
                 n = counts[idx]
-                wanted = calls <= state[1] and (calls <= first_calls or n <= per_code or n % sample_every == 0)
+                wanted = not counting and (state[0] <= first_calls or n <= per_code or n % sample_every == 0)
                 if op in _RETURN_OPS:
                     detail = summarise_value(arg) if wanted else None
                     if entry[2]:

@@ -63,9 +63,9 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
     """Closures over locals: the hot path does no attribute look-ups it can avoid.
 
     Two regimes. Until the event cap, every event is appended to the record buffer.
-    Past it (calls > state[1]) plain calls are only counted per caller -> callee on a
-    per-thread stack of node keys; frames that began before the cap, and generator
-    frames, are still written as records (marked negative on that stack) so the
+    Past it (mode[0] is True) plain calls are only counted per caller -> callee on a
+    per-thread stack of node keys; frames that began before the switch, and generator
+    frames, are still written as records (their keys negative on that stack) so the
     decoder's stacks stay whole.
     """
     mon = sys.monitoring
@@ -94,7 +94,8 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
     flush = rec.flush
     gap = rec.gap
     CALL, RETURN, UNWIND, YIELD, RESUME = R.CALL, R.RETURN, R.UNWIND, R.YIELD, R.RESUME
-    state = rec.state  # [calls so far]
+    state = rec.state  # [calls recorded so far]
+    mode = rec.mode  # [counting?]: set by the recorder once max_events records are written
 
     def receiver_id(me):
         ent = objects.get(id(me))
@@ -115,7 +116,6 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
             except AttributeError:
                 p = new_thread()
             idx, receiver, generator, arg_names = entry
-            calls = state[0] = state[0] + 1
             frame = None
             obj = 0
             if receiver is not None:
@@ -126,12 +126,11 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
                     obj = ent[0]
                 else:
                     obj = overflow.get(id(type(me))) or object_id(me)
-            if calls > state[1]:
+            if mode[0]:  # past the cap
                 stack = p[1]
-                key = (idx, obj)
                 if stack and not generator:
-                    top = stack[-1]
-                    edge = (top if top[0] >= 0 else (-1 - top[0], top[1]), key)
+                    key = (idx, obj)
+                    edge = (stack[-1], key)  # a negative caller idx is normalised in Recorder.finish
                     c = p[2]
                     c[edge] = c.get(edge, 0) + 1
                     stack.append(key)
@@ -144,6 +143,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
                 if len(buf) >= chunk:
                     flush()
                 return
+            calls = state[0] = state[0] + 1
             n = counts[idx] = counts[idx] + 1
             summary = None
             if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0):
@@ -165,16 +165,18 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
                 p = tls.p
             except AttributeError:
                 p = new_thread()
-            calls = state[0]
-            if calls > state[1]:
+            counting = mode[0]
+            if counting:
                 stack = p[1]
                 if stack and stack.pop()[0] >= 0:
                     return  # a counted call
             entry = table[id(code)]
             idx = entry[0]
-            n = counts[idx]
-            detail = (summarise_value(retval) if calls <= state[1] and (calls <= first_calls or n <= per_code
-                      or n % sample_every == 0) else None)
+            detail = None
+            if not counting:
+                n = counts[idx]
+                if state[0] <= first_calls or n <= per_code or n % sample_every == 0:
+                    detail = summarise_value(retval)
             if entry[2]:
                 append((RETURN, idx, p[0], now(), detail, 0, id(getframe(1))))
             else:
@@ -188,14 +190,16 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
                 p = tls.p
             except AttributeError:
                 p = new_thread()
-            calls = state[0]
-            if calls > state[1] and p[1]:
+            counting = mode[0]
+            if counting and p[1]:
                 p[1].pop()
             entry = table[id(code)]
             idx = entry[0]
-            n = counts[idx]
-            detail = (summarise_value(value) if calls <= state[1] and (calls <= first_calls or n <= per_code
-                      or n % sample_every == 0) else None)
+            detail = None
+            if not counting:
+                n = counts[idx]
+                if state[0] <= first_calls or n <= per_code or n % sample_every == 0:
+                    detail = summarise_value(value)
             append((YIELD, idx, p[0], now(), detail, 0, id(getframe(1))))
         except Exception as exc:
             gap("tracer_error", f"PY_YIELD: {type(exc).__name__}: {exc}")
@@ -207,7 +211,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
             p = new_thread()
         entry = table[id(code)]
         frame = getframe(2)
-        if state[0] > state[1]:
+        if mode[0]:
             obj = receiver_id(frame.f_locals[entry[1]]) if entry[1] is not None else 0
             p[1].append((-1 - entry[0], obj))
         append((RESUME, entry[0], p[0], now(), exc_summary, 0, id(frame)))
@@ -237,14 +241,13 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
                 p = tls.p
             except AttributeError:
                 p = new_thread()
-            if state[0] > state[1]:
+            if mode[0]:
                 stack = p[1]
                 if stack:
                     key = stack.pop()
                     if key[0] >= 0:
                         if stack:
-                            top = stack[-1]
-                            edge = (top if top[0] >= 0 else (-1 - top[0], top[1]), key)
+                            edge = (stack[-1], key)
                             r = p[3]
                             r[edge] = r.get(edge, 0) + 1
                         return
