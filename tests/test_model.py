@@ -141,12 +141,15 @@ def test_loops_fold_in_the_workflow(tmp_path):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("cap", ["5", "40", "150"])
-def test_counts_past_the_cap_equal_an_uncapped_run(tmp_path, backend, cap):
-    folder = REPO / "tests" / "apps" / "basics"
+@pytest.mark.parametrize("app", ["basics", "concurrency"])
+def test_counts_past_the_cap_equal_an_uncapped_run(tmp_path, backend, cap, app):
+    """Generators, coroutines, exceptions and threads past the cap: the tracer's counts match."""
+    folder = REPO / "tests" / "apps" / app
+    args = ["x"] if app == "basics" else []
 
     def counts(out, *extra):
         p = skeleton("run", "--no-open", "--no-html", "--backend", backend, "--out-dir", str(tmp_path / out),
-                     "--project-root", str(folder), *extra, str(folder / "app.py"), "x")
+                     "--project-root", str(folder), *extra, str(folder / "app.py"), *args)
         assert p.returncode == 0, p.stderr
         snap = load(tmp_path / out)
         jsonschema.validate(snap, SCHEMA)

@@ -52,7 +52,8 @@ class Recorder:
         self.keep_alive: list[CodeType] = []
         self.counts: list[int] = []  # calls per code index
         self.calls = 0
-        self.events = 0  # counted at flush time
+        self.records = 0  # written to the spill so far (events and definitions)
+        self.definitions = 0  # DEF_* records appended so far
         self.tls = threading.local()
         self.state = [0]  # [calls recorded so far], shared by the hot-path closures
         # [counting?]: set at flush time once max_events records are written; from then on
@@ -98,6 +99,7 @@ class Recorder:
         self.table[id(code)] = entry
         self.counts.append(0)
         self.buf.append((R.DEF_CODE, info.as_record()))
+        self.definitions += 1
         return entry
 
     # -- threads and objects -------------------------------------------------
@@ -114,6 +116,7 @@ class Recorder:
         except Exception:
             name = f"thread-{tid}"
         self.buf.append((R.DEF_THREAD, tid, str(name)))
+        self.definitions += 1
         return p
 
     def object_id(self, obj: Any) -> int:
@@ -142,6 +145,7 @@ class Recorder:
             if module == "__main__":
                 module = self.filter.main_module
             self.buf.append((R.DEF_OBJECT, oid, module, qualname, None))
+            self.definitions += 1
             return oid
         try:
             ref = weakref.ref(obj)
@@ -152,6 +156,7 @@ class Recorder:
         if module == "__main__":
             module = self.filter.main_module
         self.buf.append((R.DEF_OBJECT, oid, module, qualname, is_class))
+        self.definitions += 1
         return oid
 
     # -- summaries -------------------------------------------------------------
@@ -191,8 +196,8 @@ class Recorder:
             if n:
                 records = buf[:n]
                 del buf[:n]
-                self.events += n
-                if self.events >= self.budget.max_events:
+                self.records += n
+                if self.records - self.definitions >= self.budget.max_events:  # event records written
                     self.mode[0] = True  # from now on: count, do not record
                 try:
                     self.spill.write(records)

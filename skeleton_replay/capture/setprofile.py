@@ -95,8 +95,13 @@ def _make_profiler(rec: Recorder):
                     fid = id(frame)
                     if fid in suspended:
                         suspended.discard(fid)
-                        if mode[0]:
-                            p[1].append((-1 - idx, receiver_id(frame.f_locals[receiver]) if receiver else 0))
+                        if mode[0]:  # past the cap: the resumed frame is the caller of what it calls next
+                            key = (idx, receiver_id(frame.f_locals[receiver]) if receiver else 0)
+                            stack = p[1]
+                            if stack:
+                                stack.append(key)
+                                return
+                            stack.append((-1 - idx, key[1]))  # nothing traced below it: written as a record
                         append((RESUME, idx, p[0], now(), None, 0, fid))
                         return
                 obj = 0
@@ -110,7 +115,7 @@ def _make_profiler(rec: Recorder):
                 if mode[0]:  # past the cap
                     stack = p[1]
                     key = (idx, obj)
-                    if stack and not generator:
+                    if stack:
                         edge = (stack[-1], key)  # a negative caller idx is normalised in Recorder.finish
                         c = p[2]
                         c[edge] = c.get(edge, 0) + 1
@@ -146,12 +151,14 @@ def _make_profiler(rec: Recorder):
                 op = frame.f_code.co_code[lasti] if lasti >= 0 else -1
                 is_yield = entry[2] and op not in _RETURN_OPS and (op in _YIELD_OPS or _is_suspended(frame))
                 counting = mode[0]
+                if is_yield:
+                    suspended.add(id(frame))
                 if counting:
                     stack = p[1]
                     if stack:
                         key = stack.pop()
                         if key[0] >= 0:
-                            if op not in _RETURN_OPS and stack:  # an exception left a counted call
+                            if op not in _RETURN_OPS and not is_yield and stack:  # an exception left a counted call
                                 edge = (stack[-1], key)
                                 r = p[3]
                                 r[edge] = r.get(edge, 0) + 1
@@ -165,7 +172,6 @@ def _make_profiler(rec: Recorder):
                     else:
                         append((RETURN, idx, p[0], now(), detail, 0))
                 elif is_yield:
-                    suspended.add(id(frame))
                     append((YIELD, idx, p[0], now(), summarise_value(arg) if wanted else None, 0, id(frame)))
                 elif entry[2]:
                     append((UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0, id(frame)))

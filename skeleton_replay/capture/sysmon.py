@@ -63,10 +63,10 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
     """Closures over locals: the hot path does no attribute look-ups it can avoid.
 
     Two regimes. Until the event cap, every event is appended to the record buffer.
-    Past it (mode[0] is True) plain calls are only counted per caller -> callee on a
-    per-thread stack of node keys; frames that began before the switch, and generator
-    frames, are still written as records (their keys negative on that stack) so the
-    decoder's stacks stay whole.
+    Past it (mode[0] is True) calls are only counted per caller -> callee on a per-thread
+    stack of node keys (a resume pushes, a yield pops); returns of frames that began
+    before the switch, and calls made with nothing traced below them, are still written
+    as records (their keys negative on that stack) so the decoder's stacks stay whole.
     """
     mon = sys.monitoring
     DISABLE = mon.DISABLE
@@ -128,7 +128,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
                     obj = overflow.get(id(type(me))) or object_id(me)
             if mode[0]:  # past the cap
                 stack = p[1]
-                if stack and not generator:
+                if stack:
                     key = (idx, obj)
                     edge = (stack[-1], key)  # a negative caller idx is normalised in Recorder.finish
                     c = p[2]
@@ -191,8 +191,10 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
             except AttributeError:
                 p = new_thread()
             counting = mode[0]
-            if counting and p[1]:
-                p[1].pop()
+            if counting:
+                stack = p[1]
+                if stack and stack.pop()[0] >= 0:
+                    return  # a counted generator: suspended, nothing recorded
             entry = table[id(code)]
             idx = entry[0]
             detail = None
@@ -211,9 +213,13 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
             p = new_thread()
         entry = table[id(code)]
         frame = getframe(2)
-        if mode[0]:
+        if mode[0]:  # past the cap: the resumed frame is the caller of what it calls next
             obj = receiver_id(frame.f_locals[entry[1]]) if entry[1] is not None else 0
-            p[1].append((-1 - entry[0], obj))
+            stack = p[1]
+            if stack:
+                stack.append((entry[0], obj))
+                return
+            stack.append((-1 - entry[0], obj))  # nothing traced below it: written as a record
         append((RESUME, entry[0], p[0], now(), exc_summary, 0, id(frame)))
         if len(buf) >= chunk:
             flush()

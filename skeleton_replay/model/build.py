@@ -209,8 +209,12 @@ class SnapshotBuilder:
                     node["examples"].append(example)
                 opened_calls[order] = (ei, example)
             elif not recorded:
-                if kind == EXCEPTION:
+                if kind == EXCEPTION:  # past the cap: credit the edge from the frame below
                     nodes[callee]["raised"] += 1
+                    src = scenario if caller is None else index_get(caller.node_id, scenario)
+                    ei = self.edge_index.get((src, callee))
+                    if ei is not None:
+                        edges[ei]["raised"] += 1
                 continue
             else:
                 opened = opened_calls.get(call_id)
