@@ -69,11 +69,7 @@ def _make_profiler(rec: Recorder):
     state = rec.state  # [calls recorded so far]
     mode = rec.mode  # [counting?]
 
-    def receiver_id(me):
-        ent = objects.get(id(me))
-        if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
-            return ent[0]
-        return overflow.get(id(type(me))) or object_id(me)
+    receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
 
     def profiler(frame, event, arg):
         if event == "call":

@@ -97,11 +97,7 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
     state = rec.state  # [calls recorded so far]
     mode = rec.mode  # [counting?]: set by the recorder once max_events records are written
 
-    def receiver_id(me):
-        ent = objects.get(id(me))
-        if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
-            return ent[0]
-        return overflow.get(id(type(me))) or object_id(me)
+    receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
 
     def on_start(code, offset):
         try:
