@@ -20,16 +20,14 @@ def scrub_snapshot(snap: dict) -> dict:
     for k in _VARYING_RUN:
         snap["run"][k] = f"<{k}>"
     snap["run"]["target"]["path"] = Path(snap["run"]["target"]["path"]).name
-    for n in snap["nodes"]:
+    for item in (*snap["nodes"], *snap["edges"]):
         for k in ("total_ns", "max_ns"):
-            if k in n:
-                n[k] = "<ns>"
-        for ex in n.get("examples", []):
+            if k in item:
+                item[k] = "<ns>"
+        for ex in item.get("examples", []):
             _scrub_object_ids(ex)
             if "exception" in ex:
                 ex["exception"] = "<exception>"  # the setprofile backend cannot see exception details
-    for e in snap["edges"]:
-        e["total_ns"] = e["max_ns"] = "<ns>"
     steps = snap["steps"]
     cols = {k: list(decode(v)) for k, v in steps["columns"].items() if k != "t"}
     snap["steps"] = {"count": steps["count"], "kinds": steps["kinds"], "columns": cols}

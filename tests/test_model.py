@@ -82,6 +82,11 @@ def test_instances_live_in_the_module_of_their_class(runs):
     assert ids["fn:pkg.flow:validate"]["raised"] == 1
     ex = ids["fn:pkg.flow:validate"]["examples"]
     assert any("exception" in x for x in ex) and any("return_value" in x for x in ex)
+    edges = {(e["source"], e["target"]): e for e in snap["edges"]}
+    handle = edges[("fn:pkg.flow:handle", "fn:pkg.flow:process")]
+    assert [x["args"]["value"]["value"] for x in handle["examples"]] == [1, -1, 2]
+    assert [("exception" in x, x.get("return_value", {}).get("value")) for x in handle["examples"]] == [
+        (False, 2), (True, None), (False, 4)]
     medges = {(m["source"], m["target"]) for m in snap["module_edges"]}
     assert ("mod:app", "mod:pkg.flow") in medges and ("scenario:run", "mod:app") in medges
 

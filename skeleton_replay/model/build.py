@@ -14,8 +14,9 @@ from .steps import StepColumns
 from .version import SNAPSHOT_FORMAT_VERSION
 
 SCENARIO_ID = "scenario:run"
-NODE_EXAMPLES = 3
-EDGE_EXAMPLES = 5
+NODE_EXAMPLES = 3  # example calls (arguments, return or exception) kept per node
+EDGE_EXAMPLES = 5  # event ids kept per edge
+EDGE_SUMMARIES = 3  # example calls kept per edge
 
 
 class SnapshotBuilder:
@@ -139,7 +140,7 @@ class SnapshotBuilder:
             s, d = self.nodes[src]["id"], self.nodes[dst]["id"]
             self.edges.append({"id": f"{s}->{d}", "source": s, "target": d, "kind": "call", "count": 0,
                                "first_seen": None, "last_seen": None, "total_ns": 0, "max_ns": 0, "raised": 0,
-                               "example_events": []})
+                               "example_events": [], "examples": []})
             ms, md = self._top_module[src], self._top_module[dst]
             if ms != md:
                 me = self.module_edges.get((ms, md))
@@ -204,9 +205,15 @@ class SnapshotBuilder:
                     if src == scenario and nodes[src]["first_seen"] is None:
                         first_seen(src, order)
                 example = None
-                if detail is not None and len(node["examples"]) < NODE_EXAMPLES:
-                    example = {"event": order, "args": detail}
-                    node["examples"].append(example)
+                if not e[9]:  # the arguments were summarised (or there are none)
+                    want_node = len(node["examples"]) < NODE_EXAMPLES
+                    want_edge = len(edge["examples"]) < EDGE_SUMMARIES
+                    if want_node or want_edge:
+                        example = {"event": order, "args": detail or {}}
+                        if want_node:
+                            node["examples"].append(example)
+                        if want_edge:
+                            edge["examples"].append(example)
                 opened_calls[order] = (ei, example)
             elif not recorded:
                 if kind == EXCEPTION:  # past the cap: credit the edge from the frame below
@@ -267,9 +274,12 @@ class SnapshotBuilder:
         if e.kind == EXCEPTION:
             edge["raised"] += 1
             node["raised"] += 1
-            if example is None and len(node["examples"]) < NODE_EXAMPLES + 3:
+            if example is None:  # calls that raised are kept as examples too (a few more)
                 example = {"event": e.call_id}
-                node["examples"].append(example)
+                if len(node["examples"]) < NODE_EXAMPLES + 3:
+                    node["examples"].append(example)
+                if len(edge["examples"]) < EDGE_SUMMARIES + 3:
+                    edge["examples"].append(example)
             if example is not None:
                 example["exception"] = e.detail or {"type": "?", "message": {"type": "str", "value": ""}}
         elif example is not None and e.detail is not None:

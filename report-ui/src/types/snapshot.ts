@@ -221,6 +221,10 @@ export interface Edge {
   max_ns: number;
   raised: number;
   example_events: number[];
+  /**
+   * A few calls along this edge with their argument and return summaries, and calls that raised.
+   */
+  examples?: Example[];
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
