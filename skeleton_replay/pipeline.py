@@ -108,7 +108,7 @@ def from_spill(spill: Path, out_dir: Path, header: dict, end: dict, max_events: 
     if helper is None:
         writer = TraceWriter(trace)
         writer.record(header)
-    builder = SnapshotBuilder(header)
+    builder = SnapshotBuilder(header, end.get("duration_s"))
     tree = CallTree()
     _fan_out(decoder.batches(read_spill(spill)), builder, tree, writer, progress)
     for caller, callee, count, raised in decoder.aggregates:
@@ -140,9 +140,26 @@ def from_killed_run(out_dir: Path, html: bool, progress: Callable[[int], None] |
     return arts
 
 
+def _trace_duration(trace: Path) -> float | None:
+    """The run's duration from the end record, read from the file's tail without a full pass."""
+    with open(trace, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - 65536))
+        lines = f.read().splitlines()
+    for line in reversed(lines):
+        try:
+            d = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(d, dict) and d.get("record") == "end":
+            return d.get("duration_s")
+        return None
+    return None
+
+
 def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int], None] | None = None) -> Artifacts:
     contents, events = read_trace(trace)
-    builder = SnapshotBuilder(contents.header)
+    builder = SnapshotBuilder(contents.header, _trace_duration(trace))
     tree = CallTree()
     threads: dict[int, dict] = {}
 

@@ -20,14 +20,15 @@ EDGE_SUMMARIES = 3  # example calls kept per edge
 
 
 class SnapshotBuilder:
-    def __init__(self, header: dict) -> None:
+    def __init__(self, header: dict, duration_s: float | None = None) -> None:
         self.header = header
         self.nodes: list[dict] = []
         self.index: dict[str, int] = {}
         self.edges: list[dict] = []
         self.edge_index: dict[tuple[int, int], int] = {}
         self.module_edges: dict[tuple[str, str], dict] = {}
-        self.steps = StepColumns()
+        # The time unit of the step list needs the run's length up front (None: assume < 71 min)
+        self.steps = StepColumns(int((duration_s or 0) * 1e9))
         self._open: dict[int, tuple[int, dict | None]] = {}  # call_id -> (edge, example)
         self._top_module: list[str] = []  # node index -> module shell id for roll-ups
         self._last_seen: dict[int, int] = {}  # node index -> last event (containers derived at the end)

@@ -10,54 +10,54 @@ _DTYPES = {"u8": "B", "u16": "H", "u32": "I", "i32": "i"}
 
 
 class StepColumns:
-    def __init__(self) -> None:
-        self.kind = array("B")
-        self.node = array("I")
-        self.edge = array("i")
-        self.thread = array("H")
-        self.depth = array("H")
-        self.call_id = array("I")
-        self.t_ns = array("q")
+    """Columns compressed as they grow: memory stays near the compressed size of the run.
 
-    def add(self, kind: int, node: int, edge: int, thread: int, depth: int, call_id: int, t_ns: int) -> None:
-        self.kind.append(kind)
-        self.node.append(node)
-        self.edge.append(edge)
-        self.thread.append(thread if thread < 65535 else 65535)
-        self.depth.append(depth if depth < 65535 else 65535)
-        self.call_id.append(call_id)
-        self.t_ns.append(t_ns)
+    time_unit_ns is fixed up front (the run's duration is known before post-processing, or
+    read from the trace's end record): microseconds unless the run is longer than the u32
+    column can hold (71 minutes), then coarser.
+    """
+
+    COLUMNS = (("kind", "u8"), ("node", "u32"), ("edge", "i32"), ("thread", "u16"), ("depth", "u16"),
+               ("call_id", "u32"), ("t", "u32"))
+
+    def __init__(self, duration_ns: int = 0) -> None:
+        unit = 1000
+        while duration_ns // unit >= 2**32 - 1:
+            unit *= 10
+        self.time_unit_ns = unit
+        self.count = 0
+        self._z = {name: zlib.compressobj(6) for name, _ in self.COLUMNS}
+        self._parts: dict[str, list[bytes]] = {name: [] for name, _ in self.COLUMNS}
+
+    def _put(self, name: str, arr: array) -> None:
+        if sys.byteorder != "little":
+            arr.byteswap()
+        data = self._z[name].compress(arr.tobytes())
+        if data:
+            self._parts[name].append(data)
 
     def extend(self, events: list, node: list[int], edge: list[int]) -> None:
         """Append recorded events (Event tuples) with their node and edge indices."""
-        self.kind.extend([e[1] for e in events])
-        self.node.extend(node)
-        self.edge.extend(edge)
-        self.thread.extend([e[5] if e[5] < 65535 else 65535 for e in events])
-        self.depth.extend([e[4] if e[4] < 65535 else 65535 for e in events])
-        self.call_id.extend([e[2] for e in events])
-        self.t_ns.extend([e[3] for e in events])
+        unit = self.time_unit_ns
+        top = 2**32 - 1
+        self._put("kind", array("B", [e[1] for e in events]))
+        self._put("node", array("I", node))
+        self._put("edge", array("i", edge))
+        self._put("thread", array("H", [e[5] if e[5] < 65535 else 65535 for e in events]))
+        self._put("depth", array("H", [e[4] if e[4] < 65535 else 65535 for e in events]))
+        self._put("call_id", array("I", [e[2] for e in events]))
+        self._put("t", array("I", [min(e[3] // unit, top) for e in events]))
+        self.count += len(events)
 
     def __len__(self) -> int:
-        return len(self.kind)
+        return self.count
 
     def as_json(self, kinds: tuple[str, ...]) -> dict:
-        last = self.t_ns[-1] if len(self.t_ns) else 0
-        unit = 1000
-        while last // unit >= 2**32:
-            unit *= 10
-        t = array("I", [x // unit for x in self.t_ns])
-        cols = {
-            "kind": ("u8", self.kind), "node": ("u32", self.node), "edge": ("i32", self.edge),
-            "thread": ("u16", self.thread), "depth": ("u16", self.depth), "call_id": ("u32", self.call_id),
-            "t": ("u32", t),
-        }
-        return {
-            "count": len(self.kind),
-            "kinds": list(kinds),
-            "time_unit_ns": unit,
-            "columns": {name: {"dtype": dt, "data": encode(arr)} for name, (dt, arr) in cols.items()},
-        }
+        columns = {}
+        for name, dtype in self.COLUMNS:
+            data = b"".join(self._parts[name]) + self._z[name].flush()
+            columns[name] = {"dtype": dtype, "data": base64.b64encode(data).decode("ascii")}
+        return {"count": self.count, "kinds": list(kinds), "time_unit_ns": self.time_unit_ns, "columns": columns}
 
 
 def encode(arr: array) -> str:
