@@ -9,7 +9,6 @@ import textwrap
 import time
 
 import orjson
-import pytest
 
 from conftest import APPS, HAS_SYSMON
 from skeleton_replay import TraceSession, trace

@@ -4,12 +4,12 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import Any
 
 from . import records as R
-from .filters import CodeFilter, CodeInfo
+from .filters import CodeFilter
 from .summarise import Summariser, class_path
 
 _type = type

@@ -88,10 +88,6 @@ class Decoder:
                         instance_id, c.internal, inst_node, label)
 
     # -- the pass ------------------------------------------------------------
-    def events(self, chunks: Iterable[list]) -> Iterator[Event]:
-        for chunk in chunks:
-            yield from self._chunk(chunk)
-
     def batches(self, chunks: Iterable[list]) -> Iterator[list[Event]]:
         """The events of each spill chunk as one list (consumers loop over it with locals)."""
         for chunk in chunks:

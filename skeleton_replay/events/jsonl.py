@@ -25,7 +25,6 @@ class TraceWriter:
         self.partial = self.path.with_name(self.path.name + ".partial")
         self._f: IO[bytes] = open(self.partial, "wb")
         self._fragments: dict[str, orjson.Fragment] = {}
-        self._pending: list[bytes] = []
         self.lines = 0
 
     def _endpoint(self, ep: Endpoint | None):
@@ -38,34 +37,8 @@ class TraceWriter:
         return frag
 
     def record(self, data: dict) -> None:
-        self._drain()
         self._f.write(orjson.dumps(data) + b"\n")
         self.lines += 1
-
-    def event(self, e: Event) -> None:
-        d = {
-            "schema_version": FORMAT_VERSION,
-            "event_type": EVENT_TYPE[e.kind],
-            "order": e.order,
-            "call_id": e.call_id,
-            "timestamp": e.t_ns / 1e9,
-            "depth": e.depth,
-            "thread": e.thread,
-            "caller": self._endpoint(e.caller),
-            "callee": self._endpoint(e.callee),
-        }
-        if e.thread_name is not None:
-            d["thread_name"] = e.thread_name
-        if e.detail is not None:
-            d[_DETAIL_KEY[e.kind]] = e.detail
-        elif e.skipped:
-            d["summary_skipped"] = True
-        if e.kind == RETURN or e.kind == EXCEPTION:
-            d["duration_ns"] = e.ns
-        pending = self._pending
-        pending.append(orjson.dumps(d))
-        if len(pending) >= 256:
-            self._drain()
 
     def write_batch(self, events: list[Event]) -> None:
         """Recorded events (order >= 0) as JSON lines."""
@@ -95,23 +68,14 @@ class TraceWriter:
             self._write_lines(lines)
 
     def _write_lines(self, lines: list[bytes]) -> None:
-        self._drain()
         self._f.write(b"\n".join(lines) + b"\n")
         self.lines += len(lines)
         lines.clear()
 
-    def _drain(self) -> None:
-        if self._pending:
-            self._f.write(b"\n".join(self._pending) + b"\n")
-            self.lines += len(self._pending)
-            self._pending.clear()
-
     def flush(self) -> None:
-        self._drain()
         self._f.flush()
 
-    def close(self, complete: bool = True) -> Path:
-        self._drain()
+    def close(self) -> Path:
         self._f.close()
         os.replace(self.partial, self.path)
         return self.path

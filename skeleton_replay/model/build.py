@@ -6,10 +6,9 @@ the scenario node. Edges are aggregated per caller node -> callee node.
 """
 from __future__ import annotations
 
-from typing import Iterable
 
 from .. import __version__
-from ..events.types import CALL, EVENT_KINDS, EXCEPTION, RESUME, RETURN, YIELD, Endpoint, Event
+from ..events.types import CALL, EVENT_KINDS, EXCEPTION, RETURN, YIELD, Endpoint, Event
 from .steps import StepColumns
 from .version import SNAPSHOT_FORMAT_VERSION
 
@@ -150,12 +149,6 @@ class SnapshotBuilder:
         return e
 
     # -- the pass ------------------------------------------------------------
-    def feed(self, events: Iterable[Event]) -> None:
-        self.add_batch(list(events))
-
-    def add(self, e: Event) -> None:
-        self.add_batch([e])
-
     def add_batch(self, batch: list[Event]) -> None:
         """The per-event loop: everything it touches is a local."""
         index_get = self.index.get

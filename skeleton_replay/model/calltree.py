@@ -6,7 +6,7 @@ keeps at most `budget` entries; what is cut is counted, never dropped silently.
 """
 from __future__ import annotations
 
-from ..events.types import CALL, EXCEPTION, RESUME, RETURN, YIELD, Event
+from ..events.types import CALL, EXCEPTION, RESUME, YIELD, Event
 
 
 class CallNode:
