@@ -22,7 +22,7 @@ from .capture.records import read_spill
 from .events.decode import Decoder
 from .events.jsonl import TraceWriter, read_trace
 from .events.write_trace import end_record, write_trace
-from .events.types import Event
+from .events.types import Endpoint, Event
 from .model.build import SnapshotBuilder
 from .model.calltree import CallTree
 from .render.workflow_md import render_workflow, write_text
@@ -178,6 +178,9 @@ def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int],
         warnings.append(f"{trace.name} has no end record: the traced process did not finish writing it (killed?); the report shows what was recorded")
         end = {"status": "incomplete", "exit_code": None, "error": None,
                "gaps": [{"kind": "truncated", "message": "the trace ends without an end record", "count": 1}]}
+    for c in end.get("counted", ()):
+        caller = Endpoint.from_json(c["caller"]) if c["caller"] is not None else None
+        builder.add_counted(caller, Endpoint.from_json(c["callee"]), c["calls"], c["raised"])
     end.setdefault("threads", sorted(threads.values(), key=lambda t: t["id"]))
     end.setdefault("dropped_events", 0)
     return _finish(out_dir, builder, tree, end, html, trace, warnings)

@@ -81,8 +81,10 @@ def test_bad_input_is_one_line_exit_2(tmp_path, setup, args, needle):
     assert "Traceback" not in p.stderr
 
 
-def test_report_rebuilds_from_trace(run_app):
-    r = run_app("basics", "x", extra=("--no-html",))
+@pytest.mark.parametrize("cap", [None, "20"])
+def test_report_rebuilds_from_trace(run_app, cap):
+    """The same snapshot from trace.jsonl alone, calls counted past the cap included."""
+    r = run_app("basics", "x", extra=("--no-html",) + (("--max-events", cap) if cap else ()))
     before = r.snapshot()
     (r.out / "snapshot.json").unlink()
     p = skeleton("report", "--no-html", str(r.out))

@@ -34,6 +34,9 @@ class Decoder:
         self.gaps: list[dict] = []
         # (caller, callee, calls, raised) counted by the tracer past the event cap
         self.aggregates: list[tuple[Endpoint, Endpoint, int, int]] = []
+        # calls past the cap that still reached the spill (decoded, not written): per caller -> callee
+        self.dropped_calls: dict[tuple[Endpoint | None, Endpoint], int] = {}
+        self.dropped_raised: dict[tuple[Endpoint | None, Endpoint], int] = {}
         self.unmatched = 0
         self.thread_events: dict[int, int] = {}
         self.max_depth = 0
@@ -109,6 +112,7 @@ class Decoder:
         definition = self._definition
         kinds = _KIND
         dropped = calls = unmatched = 0
+        dropped_calls, dropped_raised = self.dropped_calls, self.dropped_raised
         max_depth = self.max_depth
         last = self.last_t
         try:
@@ -153,6 +157,9 @@ class Decoder:
                 if kind == CALL:
                     callee = endpoint(idx, rec[5])
                     depth = len(stack)
+                    if eo < 0:  # past the cap: counted for the end record (skeleton report rebuilds from it)
+                        key = (stack[-1][2] if depth else None, callee)
+                        dropped_calls[key] = dropped_calls.get(key, 0) + 1
                     stack.append([eo, idx, callee, t, rec[6] if len(rec) > 6 else None])
                     calls += 1
                     if depth >= max_depth:
@@ -172,6 +179,9 @@ class Decoder:
                 else:  # RETURN / EXCEPTION / YIELD: the frame was taken off the stack above
                     depth = len(stack)
                     caller = stack[-1][2] if depth else None
+                    if kind == EXCEPTION and eo < 0:
+                        key = (caller, frame[2])
+                        dropped_raised[key] = dropped_raised.get(key, 0) + 1
                     if kind == YIELD:
                         parked[fid] = frame
                         yield Event(eo, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name)
@@ -214,6 +224,19 @@ class Decoder:
 
     def open_frames(self) -> int:
         return sum(len(s) for s in self.stacks.values()) + len(self.parked)
+
+    def counted(self) -> list[tuple[Endpoint | None, Endpoint, int, int]]:
+        """Every call past the cap, whoever counted it: (caller or None, callee, calls, raised)."""
+        out: dict = {}  # in the order the model first met them: decoded calls, then the tracer's counts
+        for key, n in self.dropped_calls.items():
+            out.setdefault(key, [0, 0])[0] += n
+        for key, r in self.dropped_raised.items():
+            out.setdefault(key, [0, 0])[1] += r
+        for caller, callee, n, r in self.aggregates:
+            c = out.setdefault((caller, callee), [0, 0])
+            c[0] += n
+            c[1] += r
+        return [(caller, callee, n, r) for (caller, callee), (n, r) in out.items()]
 
     def threads(self) -> list[dict]:
         return [{"id": tid, "name": self.thread_names.get(tid, f"thread-{tid}"), "events": n}

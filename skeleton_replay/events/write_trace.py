@@ -23,8 +23,12 @@ def end_record(end: dict, decoder: Decoder, max_events: int) -> dict:
         gaps.insert(0, {"kind": "cap", "message": f"--max-events {max_events:,} reached: {decoder.dropped:,} events were not written (their calls are counted on edges)", "count": decoder.dropped})
     if decoder.unmatched:
         gaps.append({"kind": "unmatched", "message": "returns without a matching call (the stack was repaired)", "count": decoder.unmatched})
+    # Calls the tracer counted past the cap: in the end record, so `skeleton report` can rebuild
+    # the same snapshot from trace.jsonl alone.
+    counted = [{"caller": caller.as_json() if caller is not None else None, "callee": callee.as_json(),
+                "calls": n, "raised": r} for caller, callee, n, r in decoder.counted()]
     return {**end, "events": decoder.order, "dropped_events": decoder.dropped, "calls": decoder.calls,
-            "threads": decoder.threads(), "gaps": gaps}
+            "threads": decoder.threads(), "gaps": gaps, "counted": counted}
 
 
 def write_trace(spill: Path, trace_path: Path, header: dict, end: dict, max_events: int) -> Path:

@@ -240,9 +240,10 @@ class SnapshotBuilder:
             self.steps.extend(recorded_events, node_col, edge_col)
             self.last_t = recorded_events[-1].t_ns
 
-    def add_counted(self, caller: Endpoint, callee: Endpoint, count: int, raised: int) -> None:
-        """Calls past the event cap: counted by the tracer, never recorded as events."""
-        src, dst = self._callee(caller), self._callee(callee)
+    def add_counted(self, caller: Endpoint | None, callee: Endpoint, count: int, raised: int) -> None:
+        """Calls past the event cap: counted, never recorded as events (caller None: the run itself)."""
+        dst = self._callee(callee)  # callee first: the order add_batch creates nodes in
+        src = self._callee(caller) if caller is not None else self.scenario
         edge = self.edges[self._edge(src, dst, -1)]
         edge["count"] += count
         edge["raised"] += raised
