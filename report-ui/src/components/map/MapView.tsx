@@ -71,9 +71,22 @@ function MapInner() {
     });
   }, [focus, vis, version, g, expanded, toggleModule, rf]);
 
+  // a module opened by a click: once its layout arrives, fit the view to it (it may be far bigger
+  // than the collapsed box it replaces)
+  const fitOpened = useRef<string | null>(null);
+  useEffect(() => {
+    const id = fitOpened.current;
+    if (!id || !version) return;
+    fitOpened.current = null;
+    requestAnimationFrame(() => void rf.fitView({ nodes: [{ id }], padding: 0.12, duration: 300 }));
+  }, [version, rf]);
+
   const onNodeClick = useCallback((_: unknown, node: RFNode) => {
     const idx = (node as MapNode).data.idx;
-    if (node.type === 'collapsed') toggleModule(idx);
+    if (node.type === 'collapsed') {
+      fitOpened.current = node.id;
+      toggleModule(idx);
+    }
     selectionActions(d).selectNode(idx);
   }, [d, toggleModule]);
 
