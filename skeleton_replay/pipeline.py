@@ -29,6 +29,7 @@ from .render.workflow_md import render_workflow, write_text
 
 TRACE, SNAPSHOT, WORKFLOW, REPORT, SESSION = "trace.jsonl", "snapshot.json", "workflow.md", "report.html", "session.json"
 SPILL, HEADER_SIDECAR = ".trace.spill", ".trace-header.json"  # exist only while a run is being traced
+WRITER_ARGS = ".trace-writer.json"  # arguments of the trace writer helper process
 
 
 @dataclass
@@ -88,7 +89,7 @@ def _start_trace_writer(spill: Path, trace: Path, header: dict, end: dict, max_e
     """trace.jsonl on the other core: a helper process re-reads the spill and writes it."""
     if os.environ.get("SKELETON_SERIAL") or spill.stat().st_size < PARALLEL_MIN_SPILL or not sys.executable:
         return None
-    args = spill.with_name(".trace-writer.json")
+    args = spill.with_name(WRITER_ARGS)
     args.write_bytes(orjson.dumps({"spill": str(spill), "trace": str(trace), "header": header, "end": end,
                                    "max_events": max_events}))
     try:
@@ -122,7 +123,7 @@ def from_spill(spill: Path, out_dir: Path, header: dict, end: dict, max_events: 
     if helper is not None:
         _, err = helper.communicate()
         with contextlib.suppress(OSError):
-            spill.with_name(".trace-writer.json").unlink()
+            spill.with_name(WRITER_ARGS).unlink()
         if helper.returncode != 0:  # never lose the trace: write it here instead
             detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
             warnings.append(f"the trace writer process failed ({detail[0]}); wrote trace.jsonl in this process")

@@ -98,7 +98,7 @@ class TraceSession:
         self.options.validate()
         script = Path(path)
         target = script_target(script)
-        root = Path(self.options.project_root).resolve() if self.options.project_root else find_project_root(script)
+        root = _project_root(self.options, script)
         rel = _relative(script.resolve(), root)
         return self._run(target, list(args), root, script.stem, module_from_path(rel) if rel else script.stem,
                          {"kind": "script", "path": str(path), "args": list(args)}, [str(path)], [str(script.resolve())])
@@ -107,8 +107,7 @@ class TraceSession:
         """Run a module as `python -m name args` would (a package runs its __main__)."""
         self.options.validate()
         target = module_target(name)
-        root = (Path(self.options.project_root).resolve() if self.options.project_root
-                else find_project_root(Path(target.main_file)))
+        root = _project_root(self.options, Path(target.main_file))
         return self._run(target, list(args), root, name, target.module_name or name,
                          {"kind": "module", "path": name, "args": list(args)}, ["-m", name], ["-m", name])
 
@@ -121,7 +120,7 @@ class TraceSession:
         command = redact(["skeleton", "run", *_option_argv(opts), *shown, *args])
         header = _header(cap, root, command, {**target_info, "args": redact(target_info["args"])}, app_name)
         header["invocation"] = redact([sys.executable, "-m", "skeleton_replay", "run", *_option_argv(opts, absolute=True),
-                                       "--out-dir", str(out_dir.resolve()), "--project-root", str(root), *reproduce, *args])
+                                       "--out-dir", str(out_dir), "--project-root", str(root), *reproduce, *args])
         write_json(out_dir / HEADER_SIDECAR, header)  # lets `skeleton report` recover a killed run
         outcome = ScriptRunner(target, args).run(cap.start, cap.stop)
         error = _error_info(cap.summariser, outcome.exception) if outcome.status in ("exception", "interrupted") else None
@@ -159,6 +158,11 @@ class TraceSession:
                                "tracer_errors": sum(g["count"] for g in end["gaps"] if g["kind"] == "tracer_error")})
         result.session_path = write_json(out_dir / SESSION, session_manifest(header, result))
         return result
+
+
+def _project_root(opts: Options, anchor: Path) -> Path:
+    """--project-root when given, else the nearest marker folder above the file being run."""
+    return Path(opts.project_root).resolve() if opts.project_root else find_project_root(anchor)
 
 
 def _relative(path: Path, root: Path) -> str | None:
@@ -277,7 +281,7 @@ def trace(out_dir: str | os.PathLike[str] | None = None, project_root: str | os.
     for k, v in kwargs.items():
         setattr(opts, k, tuple(v) if k in ("include", "exclude") else v)
     opts.validate()
-    root = Path(opts.project_root).resolve() if opts.project_root else find_project_root(Path.cwd() / "x.py")
+    root = _project_root(opts, Path.cwd() / "x.py")
     target_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, name)).resolve()
     cap = _Capture(opts, root, target_dir, name, None)
     header = _header(cap, root, [name], {"kind": "api", "path": name, "args": []}, name)
