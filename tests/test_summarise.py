@@ -155,3 +155,10 @@ main()
     p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(tmp_path / "o"), str(script))
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "[]"
+
+
+def test_exception_with_one_non_string_argument_shows_that_value():
+    s = Summariser()
+    assert s.exception(SystemExit(0))["message"] == {"type": "int", "value": 0}
+    assert s.exception(KeyError("k"))["message"] == {"type": "str", "value": "k"}
+    assert s.exception(ValueError(1, 2))["message"]["type"] == "tuple"

@@ -116,6 +116,8 @@ class Summariser:
             args = ()
         if _type(args) is tuple and len(args) == 1 and _type(args[0]) is str:
             message = self._summarise(args[0], 1, set())
+        elif _type(args) is tuple and len(args) == 1:  # SystemExit(0), KeyError(key): the value itself
+            message = self._summarise(args[0], 2, set())
         elif _type(args) is tuple and args:
             message = self._summarise(args, 2, set())
         else:
