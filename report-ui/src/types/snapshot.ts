@@ -20,6 +20,10 @@ export interface Snapshot {
   edges: Edge[];
   module_edges: ModuleEdge[];
   steps: Steps;
+  /**
+   * Scenarios of the run (pytest tests, skeleton_trace blocks), in the order they ran. Absent for a plain script run.
+   */
+  scenarios?: Scenario[];
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
@@ -157,6 +161,14 @@ export interface Node {
    */
   raised?: number;
   examples?: Example[];
+  /**
+   * Ids of the scenarios that exercised it (callables and edges; containers: the union of their children).
+   */
+  scenarios?: number[];
+  /**
+   * Test code (test files, conftest.py): the harness, not the system under test.
+   */
+  role?: 'harness';
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
@@ -225,6 +237,10 @@ export interface Edge {
    * A few calls along this edge with their argument and return summaries, and calls that raised.
    */
   examples?: Example[];
+  /**
+   * Ids of the scenarios that exercised it (callables and edges; containers: the union of their children).
+   */
+  scenarios?: number[];
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
@@ -315,4 +331,45 @@ export interface Column4 {
    * base64(zlib(little-endian array)).
    */
   data: string;
+}
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "Scenario".
+ */
+export interface Scenario {
+  /**
+   * Index in scenarios; what nodes[].scenarios and edges[].scenarios hold.
+   */
+  id: number;
+  /**
+   * pytest node id (tests/test_shop.py::test_checkout[2]) or block label; events in trace.jsonl carry it as `scenario`.
+   */
+  name: string;
+  kind: 'test' | 'block';
+  /**
+   * pytest outcome (error: failed in setup or teardown); null while unknown.
+   */
+  outcome: 'passed' | 'failed' | 'error' | 'skipped' | 'xfailed' | 'xpassed' | 'interrupted' | null;
+  duration_s: number | null;
+  /**
+   * One-line reason for a failure, error or skip (a safe summary).
+   */
+  message: string | null;
+  /**
+   * Test file relative to the project root.
+   */
+  file: string | null;
+  line: number | null;
+  /**
+   * Order of the scenario's first recorded event (null: none recorded).
+   */
+  first_event: number | null;
+  /**
+   * Order of its last recorded event. Scenarios run one after another: the steps between first_event and last_event are its evidence.
+   */
+  last_event: number | null;
+  /**
+   * Calls made while it ran, including calls past the event cap.
+   */
+  calls: number;
 }
