@@ -24,7 +24,7 @@ const MINIMAP_COLORS: Record<string, string> = {
 
 function MapInner() {
   const d = useData();
-  const { g, store, big, edgeReveal } = d;
+  const { g, store, big, edgeReveal, litEdges } = d;
   const expanded = useUI((s) => s.expanded);
   const { nodes, vis, busy, error, version } = useMapLayout(g, expanded);
   const rf = useReactFlow();
@@ -38,11 +38,17 @@ function MapInner() {
     if (!vis) return null;
     const visEdgeReveal = new Int32Array(vis.edges.length).fill(NEVER);
     vis.edges.forEach((e, k) => { for (const j of e.members) if (edgeReveal[j] < visEdgeReveal[k]) visEdgeReveal[k] = edgeReveal[j]; });
-    return { vis, visEdgeReveal, toggleModule };
-  }, [vis, edgeReveal, toggleModule]);
+    let visEdgeLit: Int32Array | null = null;
+    if (litEdges) {
+      const lit = new Int32Array(vis.edges.length).fill(NEVER);
+      vis.edges.forEach((e, k) => { for (const j of e.members) if (litEdges[j] < lit[k]) lit[k] = litEdges[j]; });
+      visEdgeLit = lit;
+    }
+    return { vis, visEdgeReveal, visEdgeLit, toggleModule };
+  }, [vis, edgeReveal, litEdges, toggleModule]);
   const edges: CallEdgeT[] = useMemo(() => (vis ? vis.edges.map((e, k) => ({
     id: e.id, source: g.nodes[e.source].id, target: g.nodes[e.target].id, type: 'call' as const, data: { k },
-    selectable: false, focusable: false,
+    selectable: true, focusable: false,
   })) : []), [vis, g]);
 
   // fit the whole map once per new layout (first one), centre requested nodes
@@ -90,6 +96,11 @@ function MapInner() {
     selectionActions(d).selectNode(idx);
   }, [d, toggleModule]);
 
+  const onEdgeClick = useCallback((_: unknown, edge: CallEdgeT) => {
+    const e = vis?.edges[edge.data?.k ?? -1];
+    if (e) selectionActions(d).selectEdges(e.members);
+  }, [d, vis]);
+
   return (
     <div className="map" data-testid="view-map" data-layout={busy ? 'busy' : 'ready'} data-big={String(big)}>
       <ArrowDefs />
@@ -97,7 +108,8 @@ function MapInner() {
         <MapContext.Provider value={ctx}>
           <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes} colorMode="system"
             minZoom={0.02} maxZoom={2.5} nodesDraggable={false} nodesConnectable={false} elementsSelectable
-            onlyRenderVisibleElements={big} onNodeClick={onNodeClick} onPaneClick={() => selectionActions(d).selectNode(null)}
+            onlyRenderVisibleElements={big} onNodeClick={onNodeClick} onEdgeClick={onEdgeClick}
+            onPaneClick={() => { selectionActions(d).selectNode(null); store.set({ selEdges: null }); }}
             proOptions={{ hideAttribution: true }} zoomOnDoubleClick={false} deleteKeyCode={null} selectionKeyCode={null}
             multiSelectionKeyCode={null}>
             <Background gap={24} size={1} />
