@@ -31,7 +31,7 @@ export const CallEdge = memo(function CallEdge(p: EdgeProps<CallEdgeT>) {
     st.selected && 'selected'].filter(Boolean).join(' ');
   return (
     <g className={cls} data-testid={`edge-${p.id}`} data-revealed={String(st.revealed)} data-dimmed={String(st.dimmed)}>
-      <path d={path} className="ce-hit" fill="none" strokeWidth={Math.max(10, width + 8)} />
+      {!many && <path d={path} className="ce-hit" fill="none" strokeWidth={Math.max(10, width + 8)} />}
       <path d={path} className="ce-path" fill="none" strokeWidth={width} markerEnd={many && !st.active ? undefined : 'url(#sk-arrow)'} />
       {st.active && <path d={path} className="ce-flow" fill="none" strokeWidth={width + 1.5} />}
       {e.count > 1 && (!many || st.active) && (
