@@ -30,6 +30,7 @@ def cli() -> None:
     \b
     skeleton run app.py [ARGS...]     trace a script; writes trace.jsonl, snapshot.json,
                                       workflow.md, report.html, session.json
+    skeleton pytest -- [PYTEST ARGS]  run pytest under the tracer; each test is a scenario
     skeleton report OUT_DIR           rebuild the artifacts from an existing trace.jsonl
     """
 
@@ -111,6 +112,62 @@ def _json_line(result) -> dict:
         "status": result.status,
         "metrics": result.metrics,
     }
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--project-root", type=click.Path(path_type=Path), help="Folder whose code is traced (default: pytest's rootdir).")
+@click.option("--out-dir", type=click.Path(path_type=Path), help="Where artifacts go (default: $SKELETON_OUT_DIR, else $SKELETON_HOME/pytest, else <rootdir>/.skeleton/pytest).")
+@click.option("--include", multiple=True, metavar="PATTERN", help="Trace only code matching this glob (path relative to the root, or dotted module). Repeatable.")
+@click.option("--exclude", multiple=True, metavar="PATTERN", help="Do not trace code matching this glob. Repeatable.")
+@click.option("--max-events", type=int, default=DEFAULT_MAX_EVENTS, show_default=True, help="Record at most N events (0 = unlimited); later calls are still counted on edges.")
+@click.option("--include-private", is_flag=True, help="Also trace _private callables (marked internal).")
+@click.option("--no-html", is_flag=True, help="Do not write report.html.")
+@click.option("--no-open", is_flag=True, help="Do not open report.html in the browser.")
+@click.option("--json", "json_out", is_flag=True, help="Print one JSON line with artifact paths and metrics at the end.")
+@click.option("--secret-name", multiple=True, metavar="WORD", help="Also redact arguments and keys whose name contains WORD. Repeatable.")
+@click.option("--backend", type=click.Choice(["sysmon", "setprofile"]), hidden=True, help="Force a tracer backend (debugging).")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def pytest(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open, json_out,
+           secret_name, backend, pytest_args) -> None:
+    """Run pytest in this process under the tracer: each test is a scenario.
+
+    \b
+    skeleton pytest [OPTIONS] -- [PYTEST ARGS...]
+    skeleton pytest -- tests/test_shop.py -k checkout
+
+    Keeps pytest's exit code; artifacts are written even when tests fail or
+    collection errors. Same as `pytest --skeleton` with the plugin.
+    """
+    try:
+        import pytest as _pytest  # noqa: F401
+    except ImportError:
+        raise UsageError("pytest is not installed in this Python environment; install it (pip install pytest) and run again") from None
+    from .integrations.pytest_recording import run_pytest, summary_lines
+
+    opts = Options(project_root=project_root, out_dir=out_dir, include=include, exclude=exclude,
+                   max_events=max_events, html=not no_html, open_report=not no_open, include_private=include_private,
+                   backend=backend, secret_names=secret_name)
+    opts.validate()
+    args = list(pytest_args)
+    from .session import _option_argv
+    command = ["skeleton", "pytest", *_option_argv(opts), "--", *args]
+    invocation = [sys.executable, "-m", "skeleton_replay", "pytest", *_option_argv(opts, absolute=True),
+                  *(["--project-root", str(Path(project_root).resolve())] if project_root else []), "--", *args]
+    code, plugin = run_pytest(opts, args, command, invocation)
+    if plugin.error:
+        raise UsageError(plugin.error)
+    result = plugin.result
+    if result is None:
+        _err(f"nothing recorded: pytest stopped before its session started (exit code {code})")
+        sys.exit(code)
+    for line in summary_lines(result):
+        _err(line)
+    if opts.open_report and result.report_path is not None:
+        from .render.browser import open_in_browser
+        result.report_opened = open_in_browser(result.report_path)
+    if json_out:
+        click.echo(orjson.dumps(_json_line(result)).decode())
+    sys.exit(code)
 
 
 @cli.command()

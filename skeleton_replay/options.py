@@ -25,6 +25,7 @@ class Options:
     backend: str | None = None  # None = best available; "setprofile" forces the fallback
     secret_names: tuple[str, ...] = ()  # added to the default list
     quiet: bool = False
+    harness_files: tuple[str, ...] = ()  # file name globs shown as the test harness (pytest runs)
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -40,8 +41,8 @@ class Options:
             raise UsageError(f"unknown backend {self.backend!r}; use sysmon or setprofile")
 
 
-def resolve_out_dir(explicit: Path | None, app_name: str) -> Path:
-    """--out-dir, then SKELETON_OUT_DIR, then SKELETON_HOME/<app>, then ~/.skeleton/<app>."""
+def resolve_out_dir(explicit: Path | None, app_name: str, default: Path | None = None) -> Path:
+    """--out-dir, then SKELETON_OUT_DIR, then SKELETON_HOME/<app>, then `default` or ~/.skeleton/<app>."""
     if explicit is not None:
         return Path(explicit)
     env = os.environ.get("SKELETON_OUT_DIR")
@@ -50,7 +51,7 @@ def resolve_out_dir(explicit: Path | None, app_name: str) -> Path:
     home = os.environ.get("SKELETON_HOME")
     if home:
         return Path(home) / app_name
-    return Path.home() / ".skeleton" / app_name
+    return default if default is not None else Path.home() / ".skeleton" / app_name
 
 
 def prepare_out_dir(out_dir: Path) -> Path:

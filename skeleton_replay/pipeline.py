@@ -112,8 +112,8 @@ def from_spill(spill: Path, out_dir: Path, header: dict, end: dict, max_events: 
     builder = SnapshotBuilder(header, end.get("duration_s"))
     tree = CallTree()
     _fan_out(decoder.batches(read_spill(spill)), builder, tree, writer, progress)
-    for caller, callee, count, raised in decoder.aggregates:
-        builder.add_counted(caller, callee, count, raised)
+    for caller, callee, count, raised, scenario in decoder.aggregates:
+        builder.add_counted(caller, callee, count, raised, scenario)
     end = end_record(end, decoder, max_events)
     warnings: list[str] = []
     if writer is not None:
@@ -181,7 +181,7 @@ def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int],
                "gaps": [{"kind": "truncated", "message": "the trace ends without an end record", "count": 1}]}
     for c in end.get("counted", ()):
         caller = Endpoint.from_json(c["caller"]) if c["caller"] is not None else None
-        builder.add_counted(caller, Endpoint.from_json(c["callee"]), c["calls"], c["raised"])
+        builder.add_counted(caller, Endpoint.from_json(c["callee"]), c["calls"], c["raised"], c.get("scenario"))
     end.setdefault("threads", sorted(threads.values(), key=lambda t: t["id"]))
     end.setdefault("dropped_events", 0)
     return _finish(out_dir, builder, tree, end, html, trace, warnings)

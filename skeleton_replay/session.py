@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -49,7 +50,8 @@ class _Capture:
         self.opts = opts
         names = tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names)
         self.summariser = Summariser(secret_names=names)
-        self.filter = CodeFilter(root, opts.include, opts.exclude, opts.include_private, main_module, main_file)
+        self.filter = CodeFilter(root, opts.include, opts.exclude, opts.include_private, main_module, main_file,
+                                 opts.harness_files)
         self.spill_path = out_dir / SPILL
         self.spill = SpillWriter(self.spill_path)
         budget = Budget(max_events=opts.max_events or (1 << 62))
@@ -241,7 +243,8 @@ def _result(arts: Artifacts, end: dict, opened: bool) -> RunResult:
                      end.get("exit_code") if end.get("exit_code") is not None else 0, end.get("status", "ok"),
                      s["recorded_events"], s["dropped_events"], end.get("error"), arts.warnings, opened,
                      {"events": s["recorded_events"], "dropped_events": s["dropped_events"], "nodes": s["nodes"],
-                      "edges": s["edges"], "calls": s["calls"], "threads": len(s["threads"])})
+                      "edges": s["edges"], "calls": s["calls"], "threads": len(s["threads"]),
+                      "scenarios": len(arts.snapshot.get("scenarios", ()))})
 
 
 def session_manifest(header: dict, r: RunResult) -> dict:
@@ -267,34 +270,84 @@ def session_manifest(header: dict, r: RunResult) -> dict:
     }
 
 
+class LiveTrace:
+    """Tracing code that is already running in this process: start(), then stop() -> RunResult.
+
+    The trace() context manager and the pytest plugin are built on it.
+    """
+
+    def __init__(self, opts: Options, name: str, root: Path, out_dir: Path, target: dict, command: list[str],
+                 invocation: list[str] | None = None) -> None:
+        opts.validate()
+        self.options = opts
+        self.out_dir = prepare_out_dir(out_dir).resolve()
+        self.cap = _Capture(opts, root, self.out_dir, name, None)
+        redact = self.cap.summariser.redact_argv
+        self.header = _header(self.cap, root, redact(command), {**target, "args": redact(target.get("args", []))}, name)
+        if invocation is not None:
+            self.header["invocation"] = redact(invocation)
+        write_json(self.out_dir / HEADER_SIDECAR, self.header)  # lets `skeleton report` recover a killed run
+        self.started = False
+
+    @property
+    def recorder(self) -> Recorder:
+        return self.cap.recorder
+
+    def start(self) -> None:
+        self.cap.start()
+        self.started = True
+
+    def error_info(self, exc: BaseException | None) -> dict | None:
+        return _error_info(self.cap.summariser, exc)
+
+    def safe_text(self, text: str, limit: int = 300) -> str:
+        """One line of free text (a test failure message) that may be shown in the artifacts."""
+        s = self.cap.summariser
+        line = text.strip().splitlines()[0] if text.strip() else ""
+        if line.startswith("AssertionError: assert "):  # pytest's introspection shows values: keep only the shape
+            line = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "'…'", line)
+        if s.secret_value(line) or s.secret_name(line):
+            return f"<redacted: {len(line)} characters that may hold a secret>"
+        return line if len(line) <= limit else line[: limit - 1] + "…"
+
+    def stop(self, status: str = "ok", exit_code: int | None = 0, error: dict | None = None) -> RunResult:
+        cap = self.cap
+        cap.stop()
+        end = {"duration_s": round(cap.t_stop - cap.t_start, 6), "exit_code": exit_code, "status": status,
+               "error": error, "gaps": cap.gaps()}
+        return TraceSession(options=self.options)._finish(cap, self.out_dir, self.header, end)
+
+
 @contextlib.contextmanager
 def trace(out_dir: str | os.PathLike[str] | None = None, project_root: str | os.PathLike[str] | None = None,
-          name: str = "trace", **kwargs) -> Iterator[dict]:
+          name: str = "trace", scenario: str | None = None, **kwargs) -> Iterator[dict]:
     """Trace a block of code already running in this process.
 
     with trace(out_dir="out") as run: ...   then run["result"] is a RunResult.
+    scenario="checkout" records the block as one named scenario.
     """
     opts = Options(project_root=Path(project_root) if project_root else None, out_dir=Path(out_dir) if out_dir else None)
     unknown = sorted(set(kwargs) - set(Options.__dataclass_fields__))
     if unknown:
         raise TypeError(f"trace() got unknown option(s) {', '.join(unknown)}; known: {', '.join(Options.__dataclass_fields__)}")
     for k, v in kwargs.items():
-        setattr(opts, k, tuple(v) if k in ("include", "exclude") else v)
+        setattr(opts, k, tuple(v) if k in ("include", "exclude", "secret_names", "harness_files") else v)
     opts.validate()
     root = _project_root(opts, Path.cwd() / "x.py")
-    target_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, name)).resolve()
-    cap = _Capture(opts, root, target_dir, name, None)
-    header = _header(cap, root, [name], {"kind": "api", "path": name, "args": []}, name)
-    holder: dict = {}
+    live = LiveTrace(opts, name, root, resolve_out_dir(opts.out_dir, name), {"kind": "api", "path": name, "args": []}, [name])
+    holder: dict = {"recorder": live.recorder}
     status, code, err = "ok", 0, None
-    cap.start()
+    live.start()
+    t0 = time.perf_counter()
+    if scenario is not None:
+        live.recorder.begin_scenario(scenario, "block")
     try:
         yield holder
     except BaseException as exc:
-        status, code, err = "exception", 1, _error_info(cap.summariser, exc)
+        status, code, err = "exception", 1, live.error_info(exc)
         raise
     finally:
-        cap.stop()
-        end = {"duration_s": round(cap.t_stop - cap.t_start, 6), "exit_code": code, "status": status,
-               "error": err, "gaps": cap.gaps()}
-        holder["result"] = TraceSession(options=opts)._finish(cap, target_dir, header, end)
+        if scenario is not None:
+            live.recorder.end_scenario("passed" if status == "ok" else "failed", round(time.perf_counter() - t0, 6),
+                                       f"{err['type']}: {err['message']}" if err else None)
+        holder["result"] = live.stop(status, code, err)

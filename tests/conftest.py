@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 APPS = Path(__file__).parent / "apps"
+collect_ignore = ["apps"]  # fixture programs and the sample pytest project, not tests of this suite
 REPO = Path(__file__).parent.parent
 HAS_SYSMON = sys.version_info >= (3, 12)
 

@@ -8,6 +8,9 @@ from pathlib import Path, PurePosixPath
 from types import CodeType
 from typing import Sequence
 
+# Test code in a pytest run: shown as the harness, apart from the system under test.
+HARNESS_FILES = ("test_*.py", "*_test.py", "conftest.py")
+
 # Skeleton's own code is never traced, even when it sits under the project root.
 OWN_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
 EXCLUDED_DIRS = frozenset({".venv", "venv", "site-packages", "dist-packages", ".git", ".skeleton", "node_modules", "__pycache__", ".tox", ".nox"})
@@ -34,15 +37,18 @@ class CodeInfo:
     arg_names: tuple[str, ...]  # bound at PY_START, self/cls excluded
     receiver: str | None  # "self" / "cls" when the first argument is the receiver
     generator: bool
+    role: str | None = None  # "harness" for test code (pytest runs)
 
     def as_record(self) -> tuple:
         return (self.index, self.module, self.qualified_name, self.function, self.class_name, self.file,
-                self.line, self.callable_kind, self.internal, self.arg_names, self.receiver, self.generator)
+                self.line, self.callable_kind, self.internal, self.arg_names, self.receiver, self.generator, self.role)
 
     @classmethod
     def from_record(cls, rec: Sequence) -> "CodeInfo":
-        (index, module, qualname, function, class_name, file, line, kind, internal, arg_names, receiver, gen) = rec
-        return cls(index, module, qualname, function, class_name, file, line, kind, internal, tuple(arg_names), receiver, gen)
+        (index, module, qualname, function, class_name, file, line, kind, internal, arg_names, receiver, gen) = rec[:12]
+        role = rec[12] if len(rec) > 12 else None
+        return cls(index, module, qualname, function, class_name, file, line, kind, internal, tuple(arg_names), receiver,
+                   gen, role)
 
 
 def find_project_root(script: Path) -> Path:
@@ -60,13 +66,14 @@ class CodeFilter:
 
     def __init__(self, project_root: Path, include: Sequence[str] = (), exclude: Sequence[str] = (),
                  include_private: bool = False, main_module: str = "__main__",
-                 main_file: str | None = None) -> None:
+                 main_file: str | None = None, harness_files: Sequence[str] = ()) -> None:
         self.root = Path(os.path.realpath(project_root))
         self.include = tuple(include)
         self.exclude = tuple(exclude)
         self.include_private = include_private
         self.main_module = main_module  # name used for the script's own module
         self._main_file = os.path.realpath(main_file) if main_file else None
+        self.harness_files = tuple(harness_files)  # file name globs of test code (pytest runs)
         self._files: dict[str, str | None] = {}  # co_filename -> relative path, or None if not traced
         self.next_index = 0
 
@@ -110,6 +117,10 @@ class CodeFilter:
             return False
         return not any(match(p) for p in self.exclude)
 
+    def _role(self, rel: str) -> str | None:
+        name = rel.rsplit("/", 1)[-1]
+        return "harness" if any(fnmatch.fnmatchcase(name, p) for p in self.harness_files) else None
+
     def public(self, name: str) -> tuple[bool, bool]:
         """(traced, internal) for a function name."""
         if name.startswith("<") or (name.startswith("__") and name.endswith("__")):
@@ -151,7 +162,7 @@ class CodeFilter:
         arg_names = tuple(names[1:] if receiver else names)
         info = CodeInfo(self.next_index, module, qualname, code.co_name, class_name, rel,
                         code.co_firstlineno, kind, internal, arg_names, receiver,
-                        bool(code.co_flags & GENERATOR_FLAGS))
+                        bool(code.co_flags & GENERATOR_FLAGS), self._role(rel))
         self.next_index += 1
         return info
 

@@ -71,6 +71,8 @@ class Recorder:
         # id(class) -> object id shared by its instances past INSTANCE_LIMIT (the hot path checks it)
         self.overflow: dict[int, int] = {}
         self.gaps: dict[str, Gap] = {}
+        self.scenario: str | None = None  # the scenario running now (see begin_scenario)
+        self.scenario_names: set[str] = set()
         self.t0 = time.perf_counter_ns()
         self.summariser._object_id = self.object_id
 
@@ -213,7 +215,35 @@ class Recorder:
         finally:
             self._flush_lock.release()
 
-    def finish(self) -> None:
+    # -- scenarios (pytest tests, traced blocks) -----------------------------
+    def begin_scenario(self, name: str, kind: str = "test", file: str | None = None, line: int | None = None) -> str:
+        """Events from now on belong to scenario `name` (scenarios do not nest or overlap).
+
+        Returns the name used: a repeated name gets a " #2", " #3"... suffix.
+        """
+        self._checkpoint(self.scenario)  # calls counted before it began are not its own
+        base, n = name, 1
+        while name in self.scenario_names:
+            n += 1
+            name = f"{base} #{n}"
+        self.scenario_names.add(name)
+        self.scenario = name
+        self.buf.append((R.SCENARIO, name, {"kind": kind, "file": file, "line": line}))
+        self.definitions += 1
+        return name
+
+    def end_scenario(self, outcome: str | None, duration_s: float | None = None, message: str | None = None) -> None:
+        name = self.scenario
+        if name is None:
+            return
+        self._checkpoint(name)
+        self.scenario = None
+        self.buf.append((R.SCENARIO_END, name, {"outcome": outcome, "duration_s": duration_s, "message": message}))
+        self.definitions += 1
+        self.flush()
+
+    def _checkpoint(self, scenario: str | None) -> None:
+        """Append the calls counted past the cap so far (credited to `scenario`), then start afresh."""
         counts: dict = {}
         raised: dict = {}
 
@@ -221,13 +251,22 @@ class Recorder:
             return k if k[0] >= 0 else (-1 - k[0], k[1])
 
         for p in self.thread_states:
-            for (caller, callee), v in p[2].items():
+            # Swap in fresh dicts first: the hot path fetches p[2]/p[3] on every call.
+            c, r = p[2], p[3]
+            if not c and not r:
+                continue
+            p[2], p[3] = {}, {}
+            for (caller, callee), v in c.items():
                 k = (caller_key(caller), callee)
                 counts[k] = counts.get(k, 0) + v
-            for (caller, callee), v in p[3].items():
+            for (caller, callee), v in r.items():
                 k = (caller_key(caller), callee)
                 raised[k] = raised.get(k, 0) + v
-        if counts:
-            self.buf.append((R.AGGREGATE, counts, raised))
+        if counts or raised:
+            self.buf.append((R.AGGREGATE, counts, raised, scenario))
+            self.definitions += 1
+
+    def finish(self) -> None:
+        self._checkpoint(self.scenario)
         self.flush()
         self.spill.flush()

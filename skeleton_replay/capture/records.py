@@ -16,8 +16,12 @@ written to the spill file as one length-prefixed chunk. Post-processing
     DEF_THREAD    (DEF_THREAD, thread, name)
     DEF_OBJECT    (DEF_OBJECT, object_id, module, qualname, is_class)
     GAP           (GAP, kind, message, count)
-    AGGREGATE     (AGGREGATE, {((idx, obj), (idx, obj)): calls}, {same keys: raised})
-                  calls past the event cap, counted per caller -> callee (written last)
+    AGGREGATE     (AGGREGATE, {((idx, obj), (idx, obj)): calls}, {same keys: raised}, scenario)
+                  calls past the event cap, counted per caller -> callee, written at the end
+                  of each scenario (then scenario = its name) and at the end of the run
+    SCENARIO      (SCENARIO, name, info) a scenario (a pytest test, a traced block) begins;
+                  info = {"kind", "file", "line"}. Events up to SCENARIO_END belong to it.
+    SCENARIO_END  (SCENARIO_END, name, info) it ended; info = {"outcome", "duration_s", "message"}
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ import struct
 from typing import BinaryIO, Iterator
 
 CALL, RETURN, UNWIND, YIELD, RESUME = 0, 1, 2, 3, 4
-DEF_CODE, DEF_THREAD, DEF_OBJECT, GAP, AGGREGATE = -1, -2, -3, -4, -5
+DEF_CODE, DEF_THREAD, DEF_OBJECT, GAP, AGGREGATE, SCENARIO, SCENARIO_END = -1, -2, -3, -4, -5, -6, -7
 
 CHUNK = 32_768
 _LEN = struct.Struct("<I")

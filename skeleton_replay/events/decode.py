@@ -32,15 +32,17 @@ class Decoder:
         self.calls = 0
         self.t0: int | None = None
         self.gaps: list[dict] = []
-        # (caller, callee, calls, raised) counted by the tracer past the event cap
-        self.aggregates: list[tuple[Endpoint, Endpoint, int, int]] = []
-        # calls past the cap that still reached the spill (decoded, not written): per caller -> callee
-        self.dropped_calls: dict[tuple[Endpoint | None, Endpoint], int] = {}
-        self.dropped_raised: dict[tuple[Endpoint | None, Endpoint], int] = {}
+        # (caller, callee, calls, raised, scenario) counted by the tracer past the event cap
+        self.aggregates: list[tuple[Endpoint, Endpoint, int, int, str | None]] = []
+        # calls past the cap that still reached the spill (decoded, not written): per (caller, callee, scenario)
+        self.dropped_calls: dict[tuple[Endpoint | None, Endpoint, str | None], int] = {}
+        self.dropped_raised: dict[tuple[Endpoint | None, Endpoint, str | None], int] = {}
         self.unmatched = 0
         self.thread_events: dict[int, int] = {}
         self.max_depth = 0
         self.last_t = 0
+        self.scenario: str | None = None  # the scenario running at this point of the stream
+        self.scenarios: dict[str, dict] = {}  # name -> begin and end info, in the order they began
 
     # -- endpoints -----------------------------------------------------------
     def endpoint(self, idx: int, obj: int) -> Endpoint:
@@ -88,7 +90,7 @@ class Decoder:
         else:
             node_id = f"fn:{c.module}:{c.qualified_name}"
         return Endpoint(node_id, c.module, class_name, c.function, c.qualified_name, c.file, c.line, kind,
-                        instance_id, c.internal, inst_node, label)
+                        instance_id, c.internal, inst_node, label, c.role)
 
     # -- the pass ------------------------------------------------------------
     def batches(self, chunks: Iterable[list]) -> Iterator[list[Event]]:
@@ -115,11 +117,19 @@ class Decoder:
         dropped_calls, dropped_raised = self.dropped_calls, self.dropped_raised
         max_depth = self.max_depth
         last = self.last_t
+        scen = self.scenario
         try:
             for rec in chunk:
                 k = rec[0]
                 if k < 0:
-                    definition(rec)
+                    if k == R.SCENARIO:
+                        scen = rec[1]
+                        self.scenarios[scen] = {"name": scen, **rec[2]}
+                    elif k == R.SCENARIO_END:
+                        self.scenarios.setdefault(rec[1], {"name": rec[1]}).update(rec[2])
+                        scen = None
+                    else:
+                        definition(rec)
                     continue
                 idx, tid, t, detail = rec[1], rec[2], rec[3], rec[4]
                 if t0 is None:
@@ -158,14 +168,14 @@ class Decoder:
                     callee = endpoint(idx, rec[5])
                     depth = len(stack)
                     if eo < 0:  # past the cap: counted for the end record (skeleton report rebuilds from it)
-                        key = (stack[-1][2] if depth else None, callee)
+                        key = (stack[-1][2] if depth else None, callee, scen)
                         dropped_calls[key] = dropped_calls.get(key, 0) + 1
                     stack.append([eo, idx, callee, t, rec[6] if len(rec) > 6 else None])
                     calls += 1
                     if depth >= max_depth:
                         max_depth = depth + 1
                     yield Event(eo, CALL, eo, t, depth, tid, stack[-2][2] if depth else None, callee, detail,
-                                detail is None and bool(codes[idx].arg_names), thread_name)
+                                detail is None and bool(codes[idx].arg_names), thread_name, 0, scen)
                 elif kind == RESUME:
                     fid = rec[6]
                     frame = parked.pop(fid, None)
@@ -175,19 +185,19 @@ class Decoder:
                     depth = len(stack)
                     stack.append(frame)
                     yield Event(eo, RESUME, frame[0], t, depth, tid, stack[-2][2] if depth else None, frame[2], detail,
-                                False, thread_name)
+                                False, thread_name, 0, scen)
                 else:  # RETURN / EXCEPTION / YIELD: the frame was taken off the stack above
                     depth = len(stack)
                     caller = stack[-1][2] if depth else None
                     if kind == EXCEPTION and eo < 0:
-                        key = (caller, frame[2])
+                        key = (caller, frame[2], scen)
                         dropped_raised[key] = dropped_raised.get(key, 0) + 1
                     if kind == YIELD:
                         parked[fid] = frame
-                        yield Event(eo, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name)
+                        yield Event(eo, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name, 0, scen)
                     else:
                         yield Event(eo, kind, frame[0], t, depth, tid, caller, frame[2], detail,
-                                    detail is None and kind == RETURN, thread_name, t - frame[3])
+                                    detail is None and kind == RETURN, thread_name, t - frame[3], scen)
         finally:
             self.order = order
             self.dropped += dropped
@@ -195,6 +205,7 @@ class Decoder:
             self.unmatched += unmatched
             self.max_depth = max_depth
             self.last_t = last
+            self.scenario = scen
 
     @staticmethod
     def _find(stack: list, idx: int, fid) -> int | None:
@@ -217,26 +228,28 @@ class Decoder:
             self.gaps.append({"kind": rec[1], "message": rec[2], "count": rec[3]})
         elif k == R.AGGREGATE:
             counts, raised = rec[1], rec[2]
-            for (caller, callee), n in counts.items():
-                self.aggregates.append((self.endpoint(*caller), self.endpoint(*callee), n, raised.get((caller, callee), 0)))
+            scen = rec[3] if len(rec) > 3 else None
+            for key in counts.keys() | raised.keys():
+                n = counts.get(key, 0)
+                self.aggregates.append((self.endpoint(*key[0]), self.endpoint(*key[1]), n, raised.get(key, 0), scen))
                 self.calls += n
                 self.dropped += 2 * n
 
     def open_frames(self) -> int:
         return sum(len(s) for s in self.stacks.values()) + len(self.parked)
 
-    def counted(self) -> list[tuple[Endpoint | None, Endpoint, int, int]]:
-        """Every call past the cap, whoever counted it: (caller or None, callee, calls, raised)."""
+    def counted(self) -> list[tuple[Endpoint | None, Endpoint, int, int, str | None]]:
+        """Every call past the cap, whoever counted it: (caller or None, callee, calls, raised, scenario)."""
         out: dict = {}  # in the order the model first met them: decoded calls, then the tracer's counts
         for key, n in self.dropped_calls.items():
             out.setdefault(key, [0, 0])[0] += n
         for key, r in self.dropped_raised.items():
             out.setdefault(key, [0, 0])[1] += r
-        for caller, callee, n, r in self.aggregates:
-            c = out.setdefault((caller, callee), [0, 0])
+        for caller, callee, n, r, scen in self.aggregates:
+            c = out.setdefault((caller, callee, scen), [0, 0])
             c[0] += n
             c[1] += r
-        return [(caller, callee, n, r) for (caller, callee), (n, r) in out.items()]
+        return [(caller, callee, n, r, scen) for (caller, callee, scen), (n, r) in out.items()]
 
     def threads(self) -> list[dict]:
         return [{"id": tid, "name": self.thread_names.get(tid, f"thread-{tid}"), "events": n}

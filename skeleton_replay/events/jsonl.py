@@ -47,7 +47,7 @@ class TraceWriter:
         lines = []
         append = lines.append
         for e in events:
-            order, kind, call_id, t_ns, depth, thread, caller, callee, detail, skipped, thread_name, ns = e
+            order, kind, call_id, t_ns, depth, thread, caller, callee, detail, skipped, thread_name, ns, scenario = e
             if order < 0:
                 continue
             d = {"schema_version": FORMAT_VERSION, "event_type": EVENT_TYPE[kind], "order": order,
@@ -55,6 +55,8 @@ class TraceWriter:
                  "caller": fragment(caller) if caller is not None else None, "callee": fragment(callee)}
             if thread_name is not None:
                 d["thread_name"] = thread_name
+            if scenario is not None:
+                d["scenario"] = scenario
             if detail is not None:
                 d[_DETAIL_KEY[kind]] = detail
             elif skipped:
@@ -159,6 +161,6 @@ def _events(f: IO[bytes], path: Path, out: TraceContents) -> Iterator[Event]:
                     raise KeyError(et)
                 yield Event(d["order"], kind, d["call_id"], int(round(d["timestamp"] * 1e9)), d["depth"], d["thread"],
                             endpoint(d["caller"]), endpoint(d["callee"]), detail, bool(d.get("summary_skipped")),
-                            d.get("thread_name"), d.get("duration_ns", 0))
+                            d.get("thread_name"), d.get("duration_ns", 0), d.get("scenario"))
             except (KeyError, TypeError) as exc:
                 raise TraceFormatError(f"{path}:{lineno}: not a trace event (missing or bad {exc})") from None

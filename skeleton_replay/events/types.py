@@ -3,6 +3,9 @@
 FORMAT_VERSION history (the `schema_version` field of every trace.jsonl line):
   1  first version: header record, call/return/yield/resume events with caller and
      callee endpoints, exceptions on return events, threads, end record.
+     Later additions (optional fields, readers ignore what they do not know): `scenario` on
+     events and `scenario` records (pytest runs), `role` on endpoints, `scenarios` and
+     `counted` in the end record.
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ class Endpoint:
     internal: bool = False
     instance_node: str | None = None  # inst:/cls: node that holds a method
     instance_label: str | None = None
+    role: str | None = None  # "harness": test code (pytest runs)
 
     def as_json(self) -> dict:
         d = {
@@ -49,6 +53,8 @@ class Endpoint:
         }
         if self.internal:
             d["internal"] = True
+        if self.role:
+            d["role"] = self.role
         return d
 
     @classmethod
@@ -60,13 +66,15 @@ class Endpoint:
             owner = node_id[5:].rsplit(".", 1)[0]
             instance_node = "inst:" + owner
             label = owner.rsplit(".", 1)[-1]
+            if label.endswith("#*"):  # the shared node of instances past the per-class limit
+                label = label[:-2] + " (other instances)"
         elif node_id.startswith("clsm:"):
             owner = node_id[5:].rsplit(".", 1)[0]
             instance_node = "cls:" + owner
             label = owner.rsplit(".", 1)[-1]
         return cls(node_id, d["module"], d.get("class_name"), d["function"], d["qualified_name"], d["file"],
                    d["line"], d["callable_kind"], d.get("instance_id"), bool(d.get("internal", False)),
-                   instance_node, label)
+                   instance_node, label, d.get("role"))
 
 
 class Event(NamedTuple):
@@ -82,6 +90,7 @@ class Event(NamedTuple):
     skipped: bool  # summary skipped by the budget
     thread_name: str | None = None  # set on the first event of each thread
     ns: int = 0  # duration of the call (return/exception events)
+    scenario: str | None = None  # the scenario (pytest test, traced block) running when it happened
 
 
 @dataclass

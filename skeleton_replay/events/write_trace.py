@@ -25,10 +25,17 @@ def end_record(end: dict, decoder: Decoder, max_events: int) -> dict:
         gaps.append({"kind": "unmatched", "message": "returns without a matching call (the stack was repaired)", "count": decoder.unmatched})
     # Calls the tracer counted past the cap: in the end record, so `skeleton report` can rebuild
     # the same snapshot from trace.jsonl alone.
-    counted = [{"caller": caller.as_json() if caller is not None else None, "callee": callee.as_json(),
-                "calls": n, "raised": r} for caller, callee, n, r in decoder.counted()]
-    return {**end, "events": decoder.order, "dropped_events": decoder.dropped, "calls": decoder.calls,
-            "threads": decoder.threads(), "gaps": gaps, "counted": counted}
+    counted = []
+    for caller, callee, n, r, scen in decoder.counted():
+        c = {"caller": caller.as_json() if caller is not None else None, "callee": callee.as_json(), "calls": n, "raised": r}
+        if scen is not None:
+            c["scenario"] = scen
+        counted.append(c)
+    out = {**end, "events": decoder.order, "dropped_events": decoder.dropped, "calls": decoder.calls,
+           "threads": decoder.threads(), "gaps": gaps, "counted": counted}
+    if decoder.scenarios:
+        out["scenarios"] = list(decoder.scenarios.values())
+    return out
 
 
 def write_trace(spill: Path, trace_path: Path, header: dict, end: dict, max_events: int) -> Path:

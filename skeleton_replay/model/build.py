@@ -34,6 +34,12 @@ class SnapshotBuilder:
         self.events = self.recorded = self.calls = 0
         self.max_depth = 0
         self.last_t = 0
+        # Scenarios (pytest tests, traced blocks): name -> index, and per index its stats;
+        # which scenarios exercised each edge (parallel to edges) and each callable node.
+        self._scen: dict[str, int] = {}
+        self._scen_stats: list[dict] = []
+        self._edge_sc: list[list[int]] = []
+        self._node_sc: dict[int, list[int]] = {}
         scen = self._add({
             "id": SCENARIO_ID, "kind": "scenario", "label": header.get("app_name", "run"), "parent": None,
             "module": "", "qualified_name": header.get("app_name", "run"), "file": None, "line": None,
@@ -89,6 +95,10 @@ class SnapshotBuilder:
         node = {"id": ep.node_id, "kind": kind, "label": ep.function, "parent": parent["id"], "module": ep.module,
                 "qualified_name": ep.qualified_name, "file": ep.file, "line": ep.line, "internal": ep.internal,
                 "callable_kind": ep.callable_kind, "total_ns": 0, "max_ns": 0, "raised": 0, "examples": []}
+        if ep.role:
+            node["role"] = ep.role
+            if parent["module"] == ep.module and parent["kind"] != "package":  # its module or its instance/class
+                parent["role"] = ep.role
         if ep.class_name:
             node["class_name"] = ep.class_name
         if ep.instance_id is not None:
@@ -141,6 +151,7 @@ class SnapshotBuilder:
             self.edges.append({"id": f"{s}->{d}", "source": s, "target": d, "kind": "call", "count": 0,
                                "first_seen": None, "last_seen": None, "total_ns": 0, "max_ns": 0, "raised": 0,
                                "example_events": [], "examples": []})
+            self._edge_sc.append([])
             ms, md = self._top_module[src], self._top_module[dst]
             if ms != md:
                 me = self.module_edges.get((ms, md))
@@ -162,8 +173,18 @@ class SnapshotBuilder:
         recorded_events: list[Event] = []
         calls = 0
         max_depth = self.max_depth
+        edge_sc, node_sc = self._edge_sc, self._node_sc
+        cur_name = None  # the scenario of the previous event, its index and stats
+        cur = -1
+        cur_stats: dict = {}
         for e in batch:
             order, kind, call_id, _t, depth, _thread, caller, callee_ep, detail = e[:9]
+            sname = e[12]
+            if sname is not cur_name and sname != cur_name:
+                cur_name = sname
+                if sname is not None:
+                    cur = self._scenario(sname)
+                    cur_stats = self._scen_stats[cur]
             callee = index_get(callee_ep.node_id)
             if callee is None:
                 callee = new_callable(callee_ep)
@@ -186,6 +207,16 @@ class SnapshotBuilder:
                     medges[(ms, md)]["count"] += 1
                 if depth >= max_depth:
                     max_depth = depth + 1
+                if sname is not None:
+                    cur_stats["calls"] += 1
+                    sl = edge_sc[ei]
+                    if not sl or sl[-1] != cur:
+                        sl.append(cur)
+                    sl = node_sc.get(callee)
+                    if sl is None:
+                        node_sc[callee] = [cur]
+                    elif sl[-1] != cur:
+                        sl.append(cur)
                 if not recorded:
                     continue
                 if edge["first_seen"] is None:
@@ -229,6 +260,10 @@ class SnapshotBuilder:
                 if nodes[callee]["first_seen"] is None:
                     first_seen(callee, order)
             last_seen[callee] = order
+            if sname is not None:
+                if cur_stats["first_event"] is None:
+                    cur_stats["first_event"] = order
+                cur_stats["last_event"] = order
             node_col.append(callee)
             edge_col.append(ei)
             recorded_events.append(e)
@@ -240,11 +275,20 @@ class SnapshotBuilder:
             self.steps.extend(recorded_events, node_col, edge_col)
             self.last_t = recorded_events[-1].t_ns
 
-    def add_counted(self, caller: Endpoint | None, callee: Endpoint, count: int, raised: int) -> None:
+    def add_counted(self, caller: Endpoint | None, callee: Endpoint, count: int, raised: int,
+                    scenario: str | None = None) -> None:
         """Calls past the event cap: counted, never recorded as events (caller None: the run itself)."""
         dst = self._callee(callee)  # callee first: the order add_batch creates nodes in
         src = self._callee(caller) if caller is not None else self.scenario
-        edge = self.edges[self._edge(src, dst, -1)]
+        ei = self._edge(src, dst, -1)
+        edge = self.edges[ei]
+        if scenario is not None and count:
+            si = self._scenario(scenario)
+            self._scen_stats[si]["calls"] += count
+            for sl in (self._edge_sc[ei], self._node_sc.setdefault(dst, [])):
+                if si not in sl:
+                    sl.append(si)
+                    sl.sort()
         edge["count"] += count
         edge["raised"] += raised
         node = self.nodes[dst]
@@ -255,6 +299,36 @@ class SnapshotBuilder:
         ms, md = self._top_module[src], self._top_module[dst]
         if ms != md:
             self.module_edges[(ms, md)]["count"] += count
+
+    def _scenario(self, name: str) -> int:
+        i = self._scen.get(name)
+        if i is None:
+            i = self._scen[name] = len(self._scen_stats)
+            self._scen_stats.append({"first_event": None, "last_event": None, "calls": 0})
+        return i
+
+    def _scenarios(self, infos: list[dict]) -> list[dict]:
+        """The scenario list in the order they ran; renumbers the ids held by nodes and edges to match."""
+        names = [i["name"] for i in infos]
+        names += [n for n in self._scen if n not in set(names)]
+        new = {n: k for k, n in enumerate(names)}
+        remap = {old: new[n] for n, old in self._scen.items()}
+        by_name = {i["name"]: i for i in infos}
+        out = []
+        for k, name in enumerate(names):
+            info = by_name.get(name, {})
+            old = self._scen.get(name)
+            st = self._scen_stats[old] if old is not None else {"first_event": None, "last_event": None, "calls": 0}
+            out.append({"id": k, "name": name, "kind": info.get("kind", "test"), "outcome": info.get("outcome"),
+                        "duration_s": info.get("duration_s"), "message": info.get("message"), "file": info.get("file"),
+                        "line": info.get("line"), **st})
+        for ei, sl in enumerate(self._edge_sc):
+            if sl:
+                self.edges[ei]["scenarios"] = sorted(remap[i] for i in sl)
+        for ni, sl in self._node_sc.items():
+            if sl:
+                self.nodes[ni]["scenarios"] = sorted(remap[i] for i in sl)
+        return out
 
     def _finish(self, ei: int, callee: int, e: Event, example: dict | None) -> None:
         edge = self.edges[ei]
@@ -318,7 +392,7 @@ class SnapshotBuilder:
             "calls": self.calls, "max_depth": self.max_depth, "threads": threads, "gaps": gaps,
             "nodes": len(self.nodes), "edges": len(self.edges),
         }
-        return {
+        snap = {
             "format_version": SNAPSHOT_FORMAT_VERSION,
             "skeleton_version": __version__,
             "run": run,
@@ -328,6 +402,9 @@ class SnapshotBuilder:
             "module_edges": sorted(self.module_edges.values(), key=lambda m: (m["first_seen"] is None, m["first_seen"] or 0, m["source"], m["target"])),
             "steps": self.steps.as_json(EVENT_KINDS),
         }
+        if self._scen or end.get("scenarios"):
+            snap["scenarios"] = self._scenarios(end.get("scenarios") or [])
+        return snap
 
 
 def _split_class_path(path: str, ep: Endpoint) -> tuple[str, str]:

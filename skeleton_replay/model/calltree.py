@@ -10,7 +10,8 @@ from ..events.types import CALL, EXCEPTION, RESUME, YIELD, Event
 
 
 class CallNode:
-    __slots__ = ("node_id", "order", "last_order", "args", "outcome", "detail", "children", "count", "sig", "yields", "cut")
+    __slots__ = ("node_id", "order", "last_order", "args", "outcome", "detail", "children", "count", "sig", "yields", "cut",
+                 "scenario")
 
     def __init__(self, node_id: str, order: int, args) -> None:
         self.node_id = node_id
@@ -24,6 +25,7 @@ class CallNode:
         self.sig = 0
         self.yields = 0
         self.cut = 0  # calls below this entry that were not kept
+        self.scenario: str | None = None  # the scenario it ran in (pytest runs)
 
 
 class CallTree:
@@ -53,6 +55,7 @@ class CallTree:
         if kind == CALL:
             parent = stack[-1]
             node = CallNode(e.callee.node_id, e.order, e.detail)
+            node.scenario = e.scenario
             if self.kept < self.budget:
                 self.kept += 1
                 parent.children.append(node)
@@ -84,7 +87,7 @@ class CallTree:
             self._fold(stack[-1] if stack else None, node)
 
     def _fold(self, parent: CallNode | None, node: CallNode) -> None:
-        node.sig = hash((node.node_id, node.outcome, node.yields, node.cut,
+        node.sig = hash((node.node_id, node.outcome, node.yields, node.cut, node.scenario,
                          tuple((c.sig, c.count) for c in node.children)))
         if parent is None or len(parent.children) < 2 or parent.children[-1] is not node:
             return

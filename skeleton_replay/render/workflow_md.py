@@ -15,6 +15,7 @@ SIZE_BUDGET = 60_000
 TREE_LINES = 400
 ACTOR_LINES = 150
 HOT_EDGES = 15
+SCENARIO_LINES = 300
 
 
 def render_workflow(snapshot: dict, tree: CallTree) -> str:
@@ -40,8 +41,11 @@ def render_workflow(snapshot: dict, tree: CallTree) -> str:
     w("Ids: `E<n>` is event n (`order` in trace.jsonl); backticked names are node ids in snapshot.json.")
     w("")
     _limits(w, stats)
+    scenarios = snapshot.get("scenarios") or []
+    if scenarios:
+        _scenarios(w, scenarios)
     _actors(w, nodes)
-    _tree(w, tree, by_id)
+    _tree(w, tree, by_id, {s["name"]: s for s in scenarios})
     _dependencies(w, snapshot)
     text = "\n".join(out) + "\n"
     if len(text.encode("utf-8")) > SIZE_BUDGET:
@@ -94,21 +98,59 @@ def _actors(w, nodes: list[dict]) -> None:
     w("")
 
 
-def _tree(w, tree: CallTree, by_id: dict) -> None:
+def _scenarios(w, scenarios: list[dict]) -> None:
+    w("## Scenarios")
+    w("")
+    outcomes: dict[str, int] = {}
+    for s in scenarios:
+        key = s["outcome"] or "unknown"
+        outcomes[key] = outcomes.get(key, 0) + 1
+    w("- " + ", ".join(f"{n:,} {k}" for k, n in sorted(outcomes.items(), key=lambda kv: -kv[1])))
+    lines = []
+    for s in scenarios:
+        if len(lines) >= SCENARIO_LINES:
+            break
+        events = "no recorded events"
+        if s["first_event"] is not None:
+            events = f"E{s['first_event']}–E{s['last_event']}"
+        took = f", {s['duration_s']:.3f} s" if s.get("duration_s") is not None else ""
+        why = f": {_clip(s['message'], 160)}" if s.get("message") and s["outcome"] != "passed" else ""
+        lines.append(f"- S{s['id']} `{s['name']}` {s['outcome'] or 'unknown'}{why} ({_calls(s['calls'])}{took}; {events})")
+    for line in lines:
+        w(line)
+    if len(scenarios) > len(lines):
+        w(f"- … {len(scenarios) - len(lines):,} more scenarios (see snapshot.json)")
+    w("")
+
+
+def _tree(w, tree: CallTree, by_id: dict, scenarios: dict[str, dict]) -> None:
     w("## Workflow (call tree)")
     w("")
     w("`×N` folds N consecutive identical calls (same callees, same outcome); `E a–b` gives the event range.")
+    if scenarios:
+        w("Calls made while a scenario ran are listed under it.")
     w("")
     lines: list[str] = []
     hidden = 0
     for tid, root in tree.threads():
         if len(lines) < TREE_LINES:
             lines.append(f"- thread {tid}")
-        todo: list[tuple[CallNode, int]] = [(c, 1) for c in reversed(root.children)]
+        todo: list[tuple[CallNode, int]] = []
+        current = None
+        for c in root.children:  # top-level calls, grouped under the scenario they ran in
+            if c.scenario != current:
+                current = c.scenario
+                if current is not None:
+                    todo.append((_ScenarioLine(scenarios.get(current, {"name": current})), 1))
+            todo.append((c, 2 if current is not None else 1))
+        todo.reverse()
         while todo:
             node, depth = todo.pop()
             if len(lines) >= TREE_LINES:
                 hidden += 1
+                continue
+            if isinstance(node, _ScenarioLine):
+                lines.append("  " * depth + "- " + node.text())
                 continue
             lines.append("  " * depth + "- " + _call_line(node))
             if node.cut:
@@ -121,6 +163,16 @@ def _tree(w, tree: CallTree, by_id: dict) -> None:
     if tree.cut:
         w(f"- … {tree.cut:,} calls were beyond the call-tree budget; they are counted in the actors and edges")
     w("")
+
+
+class _ScenarioLine:
+    def __init__(self, scenario: dict) -> None:
+        self.s = scenario
+
+    def text(self) -> str:
+        s = self.s
+        sid = f"S{s['id']} " if "id" in s else ""
+        return f"{sid}scenario `{s['name']}` ({s.get('outcome') or 'unknown'})"
 
 
 def _call_line(node: CallNode) -> str:

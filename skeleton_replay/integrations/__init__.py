@@ -1,0 +1,1 @@
+"""Integrations with test runners and web frameworks (imported on demand, never by skeleton_replay itself)."""

@@ -1,0 +1,196 @@
+"""Recording a pytest session with Skeleton: one scenario per test.
+
+Used by the `pytest --skeleton` plugin (pytest_plugin.py) and by `skeleton pytest`.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from ..capture.filters import HARNESS_FILES
+from ..options import Options, UsageError, resolve_out_dir
+from ..session import LiveTrace, RunResult
+
+DEFAULT_OUT = Path(".skeleton") / "pytest"  # under the rootdir
+STASH = pytest.StashKey["SkeletonPytest"]()
+
+
+class SkeletonPytest:
+    """Records one pytest session; each test (setup, call, teardown) is one scenario."""
+
+    def __init__(self, options: Options, command: list[str] | None = None, invocation: list[str] | None = None,
+                 announce: bool = False) -> None:
+        self.options = options
+        self.command = command
+        self.invocation = invocation
+        self.announce = announce  # print the summary in pytest's terminal report (pytest --skeleton)
+        self.live: LiveTrace | None = None
+        self.result: RunResult | None = None
+        self.error: str | None = None  # why nothing was recorded
+        self._reports: list = []
+        self._t0 = 0.0
+        self._active = False
+
+    # -- session ---------------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        if self.live is not None or self.error is not None:
+            return
+        config.stash[STASH] = self
+        rootdir = Path(config.rootpath)
+        opts = self.options
+        opts.harness_files = opts.harness_files or HARNESS_FILES
+        root = Path(opts.project_root).resolve() if opts.project_root else rootdir
+        out_dir = resolve_out_dir(opts.out_dir, "pytest", rootdir / DEFAULT_OUT)
+        args = list(config.invocation_params.args)
+        command = self.command or ["pytest", *args]
+        invocation = self.invocation or [sys.executable, "-m", "pytest", *args,
+                                         *([] if "--skeleton" in args else ["--skeleton"])]
+        if self.invocation and "--out-dir" not in invocation and "--" in invocation:  # reproduce into the same folder
+            cut = invocation.index("--")
+            invocation = [*invocation[:cut], "--out-dir", str(out_dir.resolve()), *invocation[cut:]]
+        try:
+            self.live = LiveTrace(opts, "pytest", root, out_dir, {"kind": "pytest", "path": str(rootdir), "args": args},
+                                  command, invocation)
+            self.live.start()
+        except UsageError as exc:
+            self.error = str(exc)
+            self.live = None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self._finish(int(exitstatus))
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self._finish(None)  # when the session never finished (an internal error)
+
+    def _finish(self, exitstatus: int | None) -> None:
+        live, self.live = self.live, None
+        if live is None:
+            return
+        if self._active:
+            self._end_scenario()
+        status, error = "ok", None
+        if exitstatus is None:
+            status, error = "exception", {"type": "pytest", "message": "the pytest session did not finish"}
+        elif exitstatus != 0:
+            status = "interrupted" if exitstatus == 2 else "exit"
+            error = {"type": "pytest", "message": f"exit code {exitstatus}: {_EXIT_MEANING.get(exitstatus, 'see the pytest output')}"}
+        self.result = live.stop(status, exitstatus, error)
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+        if not self.announce:
+            return
+        tr = terminalreporter
+        if self.error:
+            tr.write_line(f"skeleton: error: {self.error}", red=True)
+        elif self.result is not None:
+            for line in summary_lines(self.result):
+                tr.write_line(f"skeleton: {line}")
+
+    # -- tests as scenarios ----------------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem) -> Iterator[None]:
+        live = self.live
+        if live is None:
+            return (yield)
+        file = line = None
+        with contextlib.suppress(Exception):
+            file = _relative(Path(item.path), Path(live.header["project_root"]))
+            line = item.location[1] + 1 if item.location[1] is not None else None
+        live.recorder.begin_scenario(item.nodeid, "test", file, line)
+        self._reports = []
+        self._t0 = time.perf_counter()
+        self._active = True
+        try:
+            return (yield)
+        finally:
+            if self._active:
+                self._end_scenario()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self._active:
+            self._reports.append(report)
+
+    def _end_scenario(self) -> None:
+        self._active = False
+        live = self.live
+        if live is None:
+            return
+        outcome, message = _outcome(self._reports)
+        if message:
+            message = live.safe_text(message)
+        live.recorder.end_scenario(outcome, round(time.perf_counter() - self._t0, 6), message)
+
+
+_EXIT_MEANING = {1: "tests failed", 2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}
+
+
+def _outcome(reports: list) -> tuple[str, str | None]:
+    """pytest's outcome of one test from its setup/call/teardown reports."""
+    if not reports:
+        return "interrupted", None
+    for r in reports:
+        if r.failed and r.when != "call":
+            return "error", _message(r)
+    for r in reports:
+        if r.when == "call" and hasattr(r, "wasxfail"):
+            return ("xfailed" if r.skipped else "xpassed"), getattr(r, "wasxfail", None) or None
+        if r.skipped:
+            if hasattr(r, "wasxfail"):
+                return "xfailed", r.wasxfail or None
+            return "skipped", _message(r)
+        if r.failed:
+            return "failed", _message(r)
+    return "passed", None
+
+
+def _message(report) -> str | None:
+    lr = report.longrepr
+    if lr is None:
+        return None
+    if isinstance(lr, tuple) and len(lr) == 3:  # a skip: (file, line, reason)
+        return re.sub(r"^Skipped: ", "", str(lr[2]))
+    crash = getattr(lr, "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        return str(crash.message)
+    text = str(lr).strip().splitlines()
+    return text[-1] if text else None
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def summary_lines(result: RunResult) -> list[str]:
+    names = [p.name for p in (result.report_path, result.workflow_path, result.snapshot_path, result.trace_path) if p]
+    dropped = f", {result.dropped_events:,} dropped past the event cap" if result.dropped_events else ""
+    lines = [f"{result.event_count:,} events recorded{dropped}; {result.metrics.get('scenarios', 0)} tests, "
+             f"{result.metrics.get('nodes', 0)} nodes, {result.metrics.get('edges', 0)} edges",
+             f"artifacts in {result.out_dir}: {', '.join(names)}"]
+    if result.report_path is not None:
+        lines.append(f"report: {result.report_path.resolve().as_uri()}")
+    for w in result.warnings:
+        lines.append(f"warning: {w}")
+    return lines
+
+
+def run_pytest(options: Options, args: list[str], command: list[str], invocation: list[str]) -> tuple[int, SkeletonPytest]:
+    """`skeleton pytest`: pytest in this process, recorded; returns pytest's exit code and the plugin."""
+    plugin = SkeletonPytest(options, command, invocation)
+    saved = list(sys.path)
+    try:
+        code = pytest.main(list(args), plugins=[plugin])
+    finally:
+        sys.path[:] = saved
+        os.environ.pop("PYTEST_CURRENT_TEST", None)
+    return int(code), plugin

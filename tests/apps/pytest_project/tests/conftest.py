@@ -1,0 +1,8 @@
+import pytest
+
+from calc import Calculator
+
+
+@pytest.fixture
+def calc():
+    return Calculator()
