@@ -6,6 +6,9 @@ Expectations are computed from the snapshot itself (scenarios, nodes[].scenarios
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,10 +20,41 @@ PYTEST_SAMPLE = ROOT / "report-ui" / "samples" / "example-pytest.json"
 BAD = {"failed", "error", "xpassed", "interrupted"}
 
 
-@pytest.fixture(scope="module")
-def pytest_case(tmp_path_factory):
-    snap = json.loads(PYTEST_SAMPLE.read_text("utf-8"))
-    return snap, write(snap, tmp_path_factory.mktemp("pytest-report") / "pytest.html")
+@pytest.fixture(scope="module", params=["run", "sample"], ids=["run-shop-tests", "sample"])
+def pytest_case(request, tmp_path_factory):
+    """(snapshot, report path): `skeleton pytest` on examples/shop/tests, and the synthetic sample."""
+    if request.param == "sample":
+        snap = json.loads(PYTEST_SAMPLE.read_text("utf-8"))
+        return snap, write(snap, tmp_path_factory.mktemp("pytest-report") / "pytest-sample.html")
+    out = tmp_path_factory.mktemp("run-pytest")
+    proc = subprocess.run([sys.executable, "-m", "skeleton_replay", "pytest", "--no-open", "--out-dir", str(out), "--",
+                           "examples/shop/tests", "-q", "-p", "no:cacheprovider"],
+                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "CI": "1"}, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # test_known_failure.py fails on purpose
+    snap = json.loads((out / "snapshot.json").read_text("utf-8"))
+    outcomes = sorted(s["outcome"] for s in snap["scenarios"])
+    assert outcomes == sorted(["passed"] * 7 + ["failed", "skipped", "xfailed"]), outcomes
+    return snap, out / "report.html"
+
+
+def test_real_run_outcomes_match_pytest(pytest_case, open_report):
+    """The shop's suite: 7 passed, 1 failed (on purpose), 1 skipped, 1 xfailed, as pytest reports them."""
+    snap, path = pytest_case
+    if path.name != "report.html":
+        pytest.skip("only for the real run (the synthetic sample has other tests)")
+    page = open_report(path).page
+    expected = {"passed": 7, "failed": 1, "skipped": 1, "xfailed": 1}
+    for outcome, n in expected.items():
+        assert page.inner_text(f"[data-testid=outcome-count-{outcome}] strong") == str(n)
+    failed = next(s for s in snap["scenarios"] if s["outcome"] == "failed")
+    assert failed["name"] == "tests/test_known_failure.py::test_bulk_discount_on_nine_units"
+    assert page.get_attribute(f"[data-testid='scenario-{failed['id']}']", "data-outcome") == "failed"
+    assert "BULK15 should apply to 9 units" in page.get_attribute(f"[data-testid='scenario-message-{failed['id']}']", "title")
+    skipped = next(s for s in snap["scenarios"] if s["outcome"] == "skipped")
+    assert "no steps" in page.inner_text(f"[data-testid='scenario-{skipped['id']}']")
+    # the tests' own modules are harness
+    for mod in ("mod:conftest", "mod:test_checkout", "mod:test_known_failure"):
+        assert page.get_attribute(f"[data-testid='node-{mod}']", "data-harness") == "true", mod
 
 
 def unions(snapshot: dict) -> dict[str, set[int]]:
@@ -264,17 +298,19 @@ def test_screenshots_of_tests(pytest_case, open_report, scheme):
     ARTIFACTS.mkdir(exist_ok=True)
     page = open_report(path, color_scheme=scheme).page
     page.wait_for_timeout(300)
-    page.screenshot(path=str(ARTIFACTS / f"pytest-picker-{scheme}.png"))
+    tag = "sample" if path.name.startswith("pytest-sample") else "run"
+    page.screenshot(path=str(ARTIFACTS / f"pytest-{tag}-picker-{scheme}.png"))
     s = next(x for x in snap["scenarios"] if x["outcome"] == "failed")
     pick(page, s["id"])
     u = unions(snap)
-    raising = next(n for n in snap["nodes"] if (n.get("raised") or 0) > 0 and s["id"] in u[n["id"]] and n.get("role") != "harness")
-    node = next(n for n in snap["nodes"] if n["id"] == "mod:" + raising["module"])
+    mods = [n for n in snap["nodes"] if n["kind"] == "module" and s["id"] in u[n["id"]] and n.get("role") != "harness"]
+    raising = [n for n in snap["nodes"] if (n.get("raised") or 0) > 0 and s["id"] in u[n["id"]] and n.get("role") != "harness"]
+    node = next((m for m in mods if raising and m["id"] == "mod:" + raising[0]["module"]), None) or max(mods, key=lambda m: len(u[m["id"]]))
     page.locator(f"[data-testid='node-{node['id']}']").click()
     page.wait_for_selector("[data-testid=view-map][data-layout=ready]")
     page.keyboard.press("f")
     page.wait_for_timeout(700)
-    page.screenshot(path=str(ARTIFACTS / f"pytest-selected-{scheme}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"pytest-{tag}-selected-{scheme}.png"))
 
 
 # --- the selection bridge -------------------------------------------------------------------------

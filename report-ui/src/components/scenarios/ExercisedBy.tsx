@@ -25,7 +25,6 @@ export function ExercisedBy({ ids }: { ids: Int32Array | number[] }) {
                 title={`${s.name}\nclick: select this test`} onClick={() => selectionActions(d).selectScenarios([s.id])}>
                 <OutcomeIcon outcome={outcomeOf(s)} size={14} />
                 <span className="ex-name">{splitName(s.name).test}</span>
-                <span className="ex-file muted">{splitName(s.name).file}</span>
               </button>
             </li>
           ))}

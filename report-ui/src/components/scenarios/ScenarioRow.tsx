@@ -38,26 +38,26 @@ export const ScenarioRow = memo(function ScenarioRow({ s, top, selected, onPick 
       onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { onPick(s.id, e); e.preventDefault(); } }}>
       <OutcomeIcon outcome={o} />
       <div className="sc-main">
-        <div className="sc-line1">
-          <span className="sc-name">{test}</span>
-          <span className="sc-dur">{formatSeconds(s.duration_s)}</span>
-        </div>
+        <div className="sc-name">{test}</div>
         <div className="sc-line2 muted">
           <span className="sc-file">{file}{s.line != null ? `:${s.line}` : ''}</span>
           <span className="sc-calls">{noSteps ? 'no steps' : `${formatCount(s.calls)} calls`}</span>
-          {exc >= 0 && (
-            <button type="button" className="link sc-exc" data-testid={`scenario-exception-${s.id}`}
-              title={`show where it raised: step ${exc}`}
-              onClick={(e) => {
-                e.stopPropagation();
-                const a = selectionActions(d);
-                if (!d.store.get().scenarios.includes(s.id)) a.selectScenarios([s.id]);
-                a.selectEvent(exc);
-              }}>⚡ exception</button>
-          )}
+          <span className="sc-dur">{formatSeconds(s.duration_s)}</span>
         </div>
         {s.message && (
-          <div className={`sc-msg${bad ? ' bad' : ''}`} data-testid={`scenario-message-${s.id}`} title={s.message}>{s.message}</div>
+          <div className={`sc-msg${bad ? ' bad' : ''}`}>
+            <span className="sc-msg-text" data-testid={`scenario-message-${s.id}`} title={s.message}>{s.message}</span>
+            {exc >= 0 && (
+              <button type="button" className="link sc-exc" data-testid={`scenario-exception-${s.id}`}
+                title={`show where it raised: step ${exc}`}
+                onClick={(e) => {
+                  e.stopPropagation();
+                  const a = selectionActions(d);
+                  if (!d.store.get().scenarios.includes(s.id)) a.selectScenarios([s.id]);
+                  a.selectEvent(exc);
+                }}>exception ›</button>
+            )}
+          </div>
         )}
       </div>
     </div>
