@@ -141,6 +141,7 @@ def test_selecting_a_test_dims_the_rest_and_keeps_the_replay_in_its_steps(pytest
     assert page.get_attribute("[data-testid=selected-tests]", "data-count") == "1"
     assert s["name"].split("::")[-1] in page.inner_text("[data-testid=selected-tests]")
     assert page.get_attribute("[data-testid=scrubber]", "data-ranges") == f"{first}-{last}"
+    assert page.inner_text("[data-testid=replay-selection-step]").strip("· ").startswith(f"{last - first + 1} / {last - first + 1}")
     on_map = shown_node_ids(page)
     lit = lit_ids(page)
     kinds = {n["id"]: n["kind"] for n in snap["nodes"]}
@@ -226,6 +227,46 @@ def test_exercised_by_lists_the_tests_of_a_node(pytest_case, open_report):
     select_via_search(page, mod)
     page.wait_for_selector(f"[data-testid=inspector-node][data-node-id='{mod['id']}']")
     assert page.get_attribute("[data-testid=exercised-by]", "data-count") == str(len(u[mod["id"]]))
+
+
+def test_exercised_by_lists_the_tests_of_a_call_edge(pytest_case, open_report):
+    snap, path = pytest_case
+    page = open_report(path).page
+    edges = page.eval_on_selector_all("[data-testid^='edge-'][data-revealed='true']", "els => els.map(e => e.dataset.testid.slice(5))")
+    assert edges
+    # an edge between collapsed modules stands for several call edges: the list is their union
+    by_id = {e["id"]: e for e in snap["edges"]}
+    single = [e for e in edges if e in by_id]
+    target = single[0] if single else edges[0]
+    page.locator(f"[data-testid='edge-{target}'] .ce-path").dispatch_event("click")
+    box = page.locator("[data-testid=inspector-edge]")
+    box.wait_for()
+    count = int(page.get_attribute("[data-testid=exercised-by]", "data-count"))
+    if target in by_id:
+        assert count == len(set(by_id[target].get("scenarios") or []))
+        assert box.get_attribute("data-edge-id") == target
+    else:
+        assert count >= 1
+    page.keyboard.press("Escape")
+    assert page.locator("[data-testid=inspector-edge]").count() == 0
+
+
+def test_arrow_keys_walk_the_test_list(pytest_case, open_report):
+    snap, path = pytest_case
+    page = open_report(path).page
+    ids = [s["id"] for s in snap["scenarios"]]
+    pick(page, ids[0])
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function(f"() => location.hash.includes('scenario={ids[1]}') || document.querySelector('[data-testid=scenario-{ids[1]}]').getAttribute('aria-selected') === 'true'")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Shift+ArrowDown")
+    page.wait_for_function("() => document.querySelector('[data-testid=selected-tests]').dataset.count === '2'")
+    sel = page.eval_on_selector_all("[role=option][aria-selected=true]", "els => els.map(e => Number(e.dataset.sid))")
+    assert sel == ids[2:4]
+    # space on a test selects it and does not start the replay
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press(" ")
+    assert page.get_attribute("[data-testid=replay-play]", "aria-label").startswith("play")
 
 
 def test_failed_test_message_and_exception_step(pytest_case, open_report):

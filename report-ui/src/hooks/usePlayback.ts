@@ -65,7 +65,7 @@ export function useKeyboard() {
         case 'End': c.end(); break;
         case '/': store.set((s) => ({ searchFocus: s.searchFocus + 1 })); break;
         case 'f': store.set((s) => ({ fitRequest: s.fitRequest + 1, view: 'map' })); break;
-        case 'Escape': store.set({ selNode: null, selEvent: null }); break;
+        case 'Escape': store.set({ selNode: null, selEvent: null, selEdges: null }); break;
         default: return;
       }
       e.preventDefault();

@@ -104,5 +104,16 @@ export function nearestEvent(rs: Range[], i: number, dir: 1 | -1): number {
   return -1;
 }
 
+/** 1-based rank of an allowed position among all allowed positions, and their count. */
+export function posRank(rs: Range[], p: number): { rank: number; total: number } {
+  let rank = 0, total = 0;
+  for (const [a, b] of rs) {
+    if (p > b) rank += b - a + 1;
+    else if (p >= a) rank += p - a + 1;
+    total += b - a + 1;
+  }
+  return { rank, total };
+}
+
 /** Number of events in the ranges. */
 export const rangesSize = (rs: Range[]): number => rs.reduce((t, [a, b]) => t + (b - a + 1), 0);

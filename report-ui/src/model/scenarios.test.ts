@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { decodeSteps } from './decode';
 import { buildGraphIndex, NEVER } from './graph';
 import { buildReplayIndex } from './replay';
-import { clampPos, eventRanges, firstPos, lastPos, mergeRanges, nearestEvent, positionRanges, rangeOf, stepPos, type Range } from './ranges';
+import { clampPos, eventRanges, firstPos, lastPos, mergeRanges, nearestEvent, positionRanges, posRank, rangeOf, stepPos, type Range } from './ranges';
 import { buildScenarioIndex, exceptionStep, matchScenarios, pickScenarios, scenarioRanges, selectionReveals, selectScenarios, splitName } from './scenarios';
 import { filterEvents, nodeMask, NO_FILTERS } from './filter';
 import { buildSequence } from './sequence';
@@ -58,6 +58,9 @@ describe('ranges', () => {
     expect(nearestEvent([[5, 9], [20, 29]], 12, -1)).toBe(9);
     expect(nearestEvent([[5, 9], [20, 29]], 30, 1)).toBe(-1);
     expect(nearestEvent([[5, 9], [20, 29]], 2, -1)).toBe(-1);
+    expect(posRank(rs, 6)).toEqual({ rank: 1, total: 16 });
+    expect(posRank(rs, 21)).toEqual({ rank: 6, total: 16 });
+    expect(posRank(rs, 41)).toEqual({ rank: 16, total: 16 });
   });
 });
 

@@ -14,6 +14,8 @@ export function ScenarioPicker() {
   const [query, setQuery] = useState('');
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const anchor = useRef<number | null>(null);
+  /** The test the keyboard moves from: the last one clicked or reached with the arrows. */
+  const cursor = useRef<number | null>(null);
   const shown = useMemo(() => matchScenarios(si.list, query, outcome), [si, query, outcome]);
   const order = useMemo(() => shown.map((s) => s.id), [shown]);
   const selectedSet = useMemo(() => new Set(selected), [selected]);
@@ -24,7 +26,23 @@ export function ScenarioPicker() {
   const onPick = (id: number, e: React.MouseEvent | React.KeyboardEvent) => {
     const next = pickScenarios(selected, id, order, anchor.current, { toggle: e.ctrlKey || e.metaKey, range: e.shiftKey });
     if (!e.shiftKey) anchor.current = id;
+    cursor.current = id;
     act.selectScenarios(next);
+  };
+  // ↑/↓ in the list: select the previous / next test (Shift extends the selection)
+  const onListKey = (e: React.KeyboardEvent) => {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    e.preventDefault();
+    e.stopPropagation();
+    if (!order.length) return;
+    const k = cursor.current !== null ? order.indexOf(cursor.current) : -1;
+    const to = Math.max(0, Math.min(order.length - 1, k < 0 ? 0 : k + (e.key === 'ArrowDown' ? 1 : -1)));
+    const id = order[to];
+    cursor.current = id;
+    if (e.shiftKey) act.selectScenarios(pickScenarios(selected, id, order, anchor.current ?? id, { toggle: false, range: true }));
+    else { anchor.current = id; act.selectScenarios([id]); }
+    v.scrollToIndex(to, { align: 'auto' });
+    requestAnimationFrame(() => scroller.current?.querySelector<HTMLElement>(`[data-sid="${id}"]`)?.focus({ preventScroll: true }));
   };
   return (
     <aside className="picker" aria-label="tests" data-testid="scenario-picker">
@@ -51,7 +69,7 @@ export function ScenarioPicker() {
         <button type="button" data-testid="scenario-clear" disabled={!selected.length} onClick={() => act.selectScenarios([])}>clear</button>
         <span className="muted picker-sel" data-testid="scenario-selected-count">{selected.length ? `${selected.length} selected` : 'none selected'}</span>
       </div>
-      <div className="picker-list" ref={scroller} role="listbox" aria-multiselectable="true" aria-label="tests" data-testid="scenario-list">
+      <div className="picker-list" ref={scroller} onKeyDown={onListKey} role="listbox" aria-multiselectable="true" aria-label="tests" data-testid="scenario-list">
         {!shown.length && <p className="muted empty picker-empty">No test matches.</p>}
         <div style={{ height: v.getTotalSize(), position: 'relative' }}>
           {v.getVirtualItems().map((item) => {
@@ -60,7 +78,7 @@ export function ScenarioPicker() {
           })}
         </div>
       </div>
-      <p className="picker-hint muted">click: one test · ctrl-click: add · shift-click: a range</p>
+      <p className="picker-hint muted">click: one test · ctrl-click: add · shift-click: a range · ↑↓: next</p>
     </aside>
   );
 }

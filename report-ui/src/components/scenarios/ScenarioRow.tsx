@@ -32,10 +32,10 @@ export const ScenarioRow = memo(function ScenarioRow({ s, top, selected, onPick 
   const noSteps = s.first_event == null;
   return (
     <div role="option" aria-selected={selected} tabIndex={0} className={`sc-row oc-row-${o}${selected ? ' selected' : ''}`}
-      data-testid={`scenario-${s.id}`} data-outcome={o} data-name={s.name}
+      data-testid={`scenario-${s.id}`} data-sid={s.id} data-outcome={o} data-name={s.name}
       style={{ transform: `translateY(${top}px)`, height: rowHeight(s) }} title={s.name}
       onClick={(e) => onPick(s.id, e)}
-      onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { onPick(s.id, e); e.preventDefault(); } }}>
+      onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { onPick(s.id, e); e.preventDefault(); e.stopPropagation(); } }}>
       <OutcomeIcon outcome={o} />
       <div className="sc-main">
         <div className="sc-name">{test}</div>

@@ -30,7 +30,7 @@ export function SelectedTests() {
         </span>
       ))}
       {list.length > SHOWN && <span className="muted">+{list.length - SHOWN} more</span>}
-      <span className="muted st-steps">{formatCount(steps)} steps{sel.ranges.length > 1 ? ` in ${sel.ranges.length} ranges` : ''}</span>
+      <span className="muted st-steps">{steps ? `${formatCount(steps)} steps${sel.ranges.length > 1 ? ` in ${sel.ranges.length} ranges` : ''}` : 'no recorded steps'}</span>
       <button type="button" className="link" data-testid="selected-tests-clear" onClick={() => selectionActions(d).selectScenarios([])}>show the whole run</button>
     </div>
   );
