@@ -22,9 +22,11 @@ const MINIMAP_COLORS: Record<string, string> = {
   instance: 'rgba(20,184,166,.22)', function: '#f59e0b', method: '#14b8a6',
 };
 
+const MINIMAP_DIMMED = 'rgba(148,163,184,.12)';
+
 function MapInner() {
   const d = useData();
-  const { g, store, big, edgeReveal, litEdges } = d;
+  const { g, store, big, edgeReveal, litEdges, sel } = d;
   const expanded = useUI((s) => s.expanded);
   const { nodes, vis, busy, error, version } = useMapLayout(g, expanded);
   const rf = useReactFlow();
@@ -113,7 +115,11 @@ function MapInner() {
             proOptions={{ hideAttribution: true }} zoomOnDoubleClick={false} deleteKeyCode={null} selectionKeyCode={null}
             multiSelectionKeyCode={null}>
             <Background gap={24} size={1} />
-            <MiniMap pannable zoomable ariaLabel="minimap" nodeColor={(n) => MINIMAP_COLORS[g.nodes[(n as MapNode).data.idx]?.kind] ?? '#94a3b8'}
+            <MiniMap pannable zoomable ariaLabel="minimap" nodeColor={(n) => {
+              const i = (n as MapNode).data.idx;
+              if (sel && !sel.nodes[i] && g.nodes[i]?.kind !== 'scenario') return MINIMAP_DIMMED; // not used by the selected tests
+              return MINIMAP_COLORS[g.nodes[i]?.kind] ?? '#94a3b8';
+            }}
               nodeStrokeWidth={0} maskColor="var(--minimap-mask)" />
             <Controls showInteractive={false} position="bottom-left" aria-label="zoom controls" />
           </ReactFlow>

@@ -78,7 +78,7 @@ export function ScenarioPicker() {
           })}
         </div>
       </div>
-      <p className="picker-hint muted">click: one test · ctrl-click: add · shift-click: a range · ↑↓: next</p>
+      <p className="picker-hint muted">click: one · ctrl-click: add · shift-click: range · ↑↓</p>
     </aside>
   );
 }

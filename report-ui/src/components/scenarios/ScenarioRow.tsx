@@ -38,7 +38,7 @@ export const ScenarioRow = memo(function ScenarioRow({ s, top, selected, onPick 
       onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { onPick(s.id, e); e.preventDefault(); e.stopPropagation(); } }}>
       <OutcomeIcon outcome={o} />
       <div className="sc-main">
-        <div className="sc-name">{test}</div>
+        <div className="sc-name">{s.kind === 'block' && <span className="tag sc-kind">block</span>}{test}</div>
         <div className="sc-line2 muted">
           <span className="sc-file">{file}{s.line != null ? `:${s.line}` : ''}</span>
           <span className="sc-calls">{noSteps ? 'no steps' : `${formatCount(s.calls)} calls`}</span>
