@@ -1,6 +1,6 @@
 // The architecture map: React Flow over the ELK layout, revealed step by step.
 import { useCallback, useEffect, useMemo, useRef } from 'react';
-import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Node as RFNode } from '@xyflow/react';
+import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Node as RFNode, type FitViewOptions } from '@xyflow/react';
 import { selectionActions, useData, useUI } from '../../state/context';
 import { NEVER } from '../../model/graph';
 import { useMapLayout, type MapNode } from './useMapLayout';
@@ -24,9 +24,20 @@ const MINIMAP_COLORS: Record<string, string> = {
 
 const MINIMAP_DIMMED = 'rgba(148,163,184,.12)';
 
+/**
+ * Fit padding. With the tests panel open the map is narrower and the legend (bigger, with the test
+ * entries) would cover the bottom row of nodes: keep the fitted graph above it. Script runs keep
+ * the plain padding (and look as before).
+ */
+function fitPadding(base: number, tests: boolean): FitViewOptions['padding'] {
+  if (!tests) return base;
+  const legend = document.querySelector('[data-testid=map-legend]')?.getBoundingClientRect().height ?? 0;
+  return { top: base, left: base, right: base, bottom: `${Math.round(legend + 28)}px` };
+}
+
 function MapInner() {
   const d = useData();
-  const { g, store, big, edgeReveal, litEdges, sel } = d;
+  const { g, store, big, edgeReveal, litEdges, sel, si } = d;
   const expanded = useUI((s) => s.expanded);
   const { nodes, vis, busy, error, version } = useMapLayout(g, expanded);
   const rf = useReactFlow();
@@ -58,10 +69,10 @@ function MapInner() {
   useEffect(() => {
     if (!version || fitted.current) return;
     fitted.current = true;
-    requestAnimationFrame(() => void rf.fitView({ padding: 0.08, duration: 0 }));
-  }, [version, rf]);
+    requestAnimationFrame(() => void rf.fitView({ padding: fitPadding(0.08, !!si), duration: 0 }));
+  }, [version, rf, si]);
   const fitReq = useUI((s) => s.fitRequest);
-  useEffect(() => { if (fitReq) void rf.fitView({ padding: 0.08, duration: 300 }); }, [fitReq, rf]);
+  useEffect(() => { if (fitReq) void rf.fitView({ padding: fitPadding(0.08, !!si), duration: 300 }); }, [fitReq, rf, si]);
   const focus = useUI((s) => s.focus);
   useEffect(() => {
     if (!focus || !vis) return;
@@ -86,7 +97,7 @@ function MapInner() {
     const id = fitOpened.current;
     if (!id || !version) return;
     fitOpened.current = null;
-    requestAnimationFrame(() => void rf.fitView({ nodes: [{ id }], padding: 0.12, duration: 300 }));
+    requestAnimationFrame(() => void rf.fitView({ nodes: [{ id }], padding: fitPadding(0.12, !!si), duration: 300 }));
   }, [version, rf]);
 
   const onNodeClick = useCallback((_: unknown, node: RFNode) => {
