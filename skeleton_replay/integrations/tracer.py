@@ -1,0 +1,209 @@
+"""One traced request at a time per process: start a gated capture, stop it, write the artifacts.
+
+The request's handling is marked by a ContextVar (REQUEST) that the middleware sets:
+the gated backends record only where it holds this request's handle, so other
+requests running at the same time on other threads or asyncio tasks stay out of
+the trace. While one request is traced, another selected request runs untraced
+(counted in RequestTracer.stats.skipped_busy and logged): sys.monitoring local
+events and the setprofile hook are per process / per thread, not per request.
+"""
+from __future__ import annotations
+
+import contextvars
+import datetime as _dt
+import logging
+import sys
+import threading
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ..capture import HAS_SYSMON, Gate
+from ..options import Options, UsageError, resolve_out_dir
+from ..pipeline import HEADER_SIDECAR, write_json
+from ..session import RunResult, TraceSession, _Capture, _error_info, _header, _project_root
+from .request import RequestInfo, folder_name, safe_path, summarise_request, unique_folder
+from .select import Selection
+
+log = logging.getLogger("skeleton_replay.web")
+
+REQUEST: contextvars.ContextVar[TracedRequest | None] = contextvars.ContextVar("skeleton_replay_request", default=None)
+_ONE_AT_A_TIME = threading.Lock()  # process-wide: one traced request at a time
+_last_filter: list[Any] = [None]  # the filter settings of the last traced request (see _fresh_monitoring)
+
+
+def current_request() -> TracedRequest | None:
+    """The traced request this code runs in, if any (framework helpers note exceptions on it)."""
+    return REQUEST.get()
+
+
+@dataclass
+class TracerStats:
+    selected: int = 0  # requests a rule selected
+    traced: int = 0  # of those, traced (artifacts written or being written)
+    skipped_busy: int = 0  # selected while another request was traced: ran untraced
+    failed: int = 0  # Skeleton could not start or finish a trace (the request itself was unaffected)
+
+
+class RequestTracer:
+    """Shared by the WSGI, ASGI and Django middlewares: options, selection, counters."""
+
+    def __init__(self, options: Options | None = None, selection: Selection | None = None, name: str = "web") -> None:
+        opts = options or Options()
+        opts.open_report = False
+        opts.validate()
+        self.options = opts
+        self.selection = selection or Selection()
+        self.name = name
+        self.root = _project_root(opts, Path.cwd() / "x.py")
+        self.out_dir = Path(resolve_out_dir(opts.out_dir, name)).resolve() / "requests"
+        self.stats = TracerStats()
+        self.results: list[RunResult] = []  # the last few results, newest last (tests, tools)
+        self._filter_key = (str(self.root), opts.include, opts.exclude, opts.include_private, opts.backend)
+
+    def begin(self, req: RequestInfo, selected_by: str) -> TracedRequest | None:
+        """Start tracing this request, or None (another one is traced, or Skeleton failed)."""
+        self.stats.selected += 1
+        if not _ONE_AT_A_TIME.acquire(blocking=False):
+            self.stats.skipped_busy += 1
+            log.warning("skeleton: %s %s selected (%s) but another request is being traced; it runs untraced",
+                        req.method, req.path, selected_by)
+            return None
+        try:
+            handle = TracedRequest(self, req, selected_by)
+            handle._start()
+        except Exception as exc:
+            _ONE_AT_A_TIME.release()
+            self.stats.failed += 1
+            log.error("skeleton: could not trace %s %s: %s", req.method, req.path, exc)
+            return None
+        self.stats.traced += 1
+        return handle
+
+    def _fresh_monitoring(self) -> None:
+        """DISABLE outlives a tool id: when the filter changed since the last trace, re-enable events."""
+        if HAS_SYSMON and self.options.backend != "setprofile" and _last_filter[0] != self._filter_key:
+            sys.monitoring.restart_events()
+        _last_filter[0] = self._filter_key
+
+
+class TracedRequest:
+    """One traced request: enter() in the handling context, stop() when it is done, then write()."""
+
+    def __init__(self, tracer: RequestTracer, req: RequestInfo, selected_by: str) -> None:
+        self.tracer = tracer
+        self.req = req
+        self.selected_by = selected_by
+        self.status: int | None = None
+        self.exception: BaseException | None = None
+        self.result: RunResult | None = None
+        self._stopped = False
+        self._written = False
+        self._lock = threading.Lock()
+
+    def _start(self) -> None:
+        t = self.tracer
+        opts = t.options
+        self.folder = unique_folder(t.out_dir, folder_name(_dt.datetime.now(_dt.timezone.utc), self.req.method,
+                                                           self.req.path, _summariser(opts)))
+        self.cap = _Capture(opts, t.root, self.folder, t.name, None, gate=Gate(REQUEST, self))
+        path = safe_path(self.req.path, self.cap.summariser)
+        self.header = _header(self.cap, t.root, [self.req.method, path], {"kind": "request", "path": path, "args": []},
+                              f"{self.req.method} {path}")
+        self.header["request"] = self._request_info(0.0)
+        write_json(self.folder / HEADER_SIDECAR, self.header)  # lets `skeleton report` recover a killed process
+        t._fresh_monitoring()
+        try:
+            self.cap.start()
+        except UsageError:
+            self.cap.spill.close()
+            raise
+
+    def enter(self) -> contextvars.Token:
+        """Mark the current context (thread or task, and the tasks it starts) as this request."""
+        return REQUEST.set(self)
+
+    @staticmethod
+    def leave(token: contextvars.Token) -> None:
+        try:
+            REQUEST.reset(token)
+        except ValueError:  # reset from another context (a server that closes the body elsewhere)
+            REQUEST.set(None)
+
+    def set_status(self, status: int) -> None:
+        self.status = status
+
+    def note_exception(self, exc: BaseException) -> None:
+        """The handler raised (also when the framework turned it into a 500 response)."""
+        if self.exception is None:
+            self.exception = exc
+
+    def stop(self) -> None:
+        """Stop recording (fast; call it in the handling thread). Another request may be traced after it."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        try:
+            self.cap.stop()
+        finally:
+            _ONE_AT_A_TIME.release()
+
+    def write(self) -> RunResult | None:
+        """Build the artifacts (post-processing; may run in any thread). Never raises."""
+        with self._lock:
+            if self._written or not self._stopped:
+                return self.result
+            self._written = True
+        t = self.tracer
+        try:
+            duration = self.cap.t_stop - self.cap.t_start
+            self.header["request"] = self._request_info(duration)
+            failed = self.exception is not None or (self.status is not None and self.status >= 500)
+            end = {"duration_s": round(duration, 6), "exit_code": 1 if failed else 0,
+                   "status": "exception" if failed else "ok", "error": self._error(), "gaps": self.cap.gaps()}
+            self.result = TraceSession(options=t.options)._finish(self.cap, self.folder, self.header, end)
+            t.results = [*t.results[-9:], self.result]
+            log.info("skeleton: traced %s %s -> %s", self.req.method, self.header["request"]["path"], self.folder)
+        except Exception:
+            t.stats.failed += 1
+            log.exception("skeleton: writing the trace of %s %s failed", self.req.method, self.req.path)
+        return self.result
+
+    def finish(self) -> RunResult | None:
+        self.stop()
+        return self.write()
+
+    def _request_info(self, duration: float) -> dict:
+        return summarise_request(self.req, self.cap.summariser, self.status, duration, self.selected_by)
+
+    def _error(self) -> dict | None:
+        if self.exception is not None:
+            return _error_info(self.cap.summariser, self.exception)
+        if self.status is not None and self.status >= 500:
+            return {"type": f"HTTP {self.status}", "message": f"the app answered {self.status}"}
+        return None
+
+
+def _summariser(opts: Options):
+    from ..capture.summarise import DEFAULT_SECRET_NAMES, Summariser
+    return Summariser(secret_names=tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names))
+
+
+OPTION_FIELDS = frozenset(f.name for f in fields(Options)) - {"extra", "open_report"}
+
+
+def tracer_from(options: Options | None, selection: Selection | None, name: str, kwargs: dict[str, Any]) -> RequestTracer:
+    """A RequestTracer from middleware keyword arguments: Options fields and selection rules."""
+    from .select import selection_from
+    sel_kw = {k: kwargs.pop(k) for k in ("header", "paths", "rate") if k in kwargs}
+    unknown = sorted(set(kwargs) - OPTION_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(OPTION_FIELDS | {'header', 'paths', 'rate'}))}")
+    opts = options or Options()
+    for k, v in kwargs.items():
+        if k in ("project_root", "out_dir") and v is not None:
+            v = Path(v)
+        setattr(opts, k, tuple(v) if k in ("include", "exclude", "secret_names") else v)
+    return RequestTracer(opts, selection_from(selection=selection, **sel_kw), name)
