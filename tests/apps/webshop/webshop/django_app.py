@@ -14,6 +14,10 @@ def show_order(request, order_id: int):
     return JsonResponse(ORDERS.get_order(order_id))
 
 
+async def show_order_async(request, order_id: int):
+    return JsonResponse(ORDERS.get_order(order_id))
+
+
 def show_stock(request, sku: str):
     sync.meet(0)
     level = STOCK.count_stock(sku)  # between the two rendezvous: inside the other request's trace
@@ -31,6 +35,7 @@ def show_report(request, year: int):
 
 urlpatterns = [
     path("orders/<int:order_id>", show_order),
+    path("async-orders/<int:order_id>", show_order_async),
     path("stock/<str:sku>", show_stock),
     path("account", show_account),
     path("report/<int:year>", show_report),
