@@ -59,14 +59,15 @@ class RequestTracer:
         self.root = _project_root(opts, Path.cwd() / "x.py")
         self.out_dir = Path(resolve_out_dir(opts.out_dir, name)).resolve() / "requests"
         self.stats = TracerStats()
+        self._stats_lock = threading.Lock()
         self.results: list[RunResult] = []  # the last few results, newest last (tests, tools)
         self._filter_key = (str(self.root), opts.include, opts.exclude, opts.include_private, opts.backend)
 
     def begin(self, req: RequestInfo, selected_by: str) -> TracedRequest | None:
         """Start tracing this request, or None (another one is traced, or Skeleton failed)."""
-        self.stats.selected += 1
+        self._count("selected")
         if not _ONE_AT_A_TIME.acquire(blocking=False):
-            self.stats.skipped_busy += 1
+            self._count("skipped_busy")
             log.warning("skeleton: %s %s selected (%s) but another request is being traced; it runs untraced",
                         req.method, req.path, selected_by)
             return None
@@ -75,11 +76,15 @@ class RequestTracer:
             handle._start()
         except Exception as exc:
             _ONE_AT_A_TIME.release()
-            self.stats.failed += 1
+            self._count("failed")
             log.error("skeleton: could not trace %s %s: %s", req.method, req.path, exc)
             return None
-        self.stats.traced += 1
+        self._count("traced")
         return handle
+
+    def _count(self, name: str) -> None:
+        with self._stats_lock:
+            setattr(self.stats, name, getattr(self.stats, name) + 1)
 
     def _fresh_monitoring(self) -> None:
         """DISABLE outlives a tool id: when the filter changed since the last trace, re-enable events."""
@@ -167,7 +172,7 @@ class TracedRequest:
             t.results = [*t.results[-9:], self.result]
             log.info("skeleton: traced %s %s -> %s", self.req.method, self.header["request"]["path"], self.folder)
         except Exception:
-            t.stats.failed += 1
+            t._count("failed")
             log.exception("skeleton: writing the trace of %s %s failed", self.req.method, self.req.path)
         return self.result
 

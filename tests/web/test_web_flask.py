@@ -175,3 +175,20 @@ def test_without_stream_the_view_is_traced_and_the_body_is_not(make_app, tmp_pat
     run = only(tmp_path)  # written before the body was read
     assert "stream_numbers" in run.functions() and "numbers" not in run.functions()
     assert response.get_data() == b"0\n25\n50\n"
+
+
+def test_code_an_untraced_request_ran_during_a_trace_is_still_traced_later(make_app, tmp_path, rendezvous):
+    """The gate never answers DISABLE for project code: DISABLE would switch it off for every later request."""
+    app, _ = make_app()
+    rendezvous(2)
+    threads = [threading.Thread(target=lambda: app.test_client().get("/orders/7", headers=TRACE).get_data()),
+               threading.Thread(target=lambda: app.test_client().get("/stock/sku-b").get_data())]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    rendezvous(0)
+    app.test_client().get("/stock/sku-c", headers=TRACE).get_data()
+    first, second = traced(tmp_path)
+    assert "count_stock" not in first.functions()
+    assert {"show_stock", "count_stock", "find_level"} <= second.functions()
