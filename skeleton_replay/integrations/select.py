@@ -5,7 +5,7 @@ import fnmatch
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Pattern, Union
+from typing import Callable, Iterable, Pattern, Union
 
 DEFAULT_HEADER = "X-Skeleton-Trace"
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
@@ -83,7 +83,3 @@ def selection_from(header: str | None = DEFAULT_HEADER, paths: Iterable[PathPatt
     if isinstance(paths, (str, re.Pattern)):
         paths = (paths,)
     return Selection(header=header, paths=tuple(paths), rate=rate)
-
-
-def header_from_mapping(headers: Mapping[str, str], key: str | None) -> str | None:
-    return headers.get(key) if key else None

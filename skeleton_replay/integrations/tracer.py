@@ -12,15 +12,15 @@ from __future__ import annotations
 import contextvars
 import datetime as _dt
 import logging
+import shutil
 import sys
 import threading
-import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from ..capture import HAS_SYSMON, Gate
-from ..options import Options, UsageError, resolve_out_dir
+from ..options import Options, resolve_out_dir
 from ..pipeline import HEADER_SIDECAR, write_json
 from ..session import RunResult, TraceSession, _Capture, _error_info, _header, _project_root
 from .request import RequestInfo, folder_name, safe_path, summarise_request, unique_folder
@@ -50,7 +50,7 @@ class RequestTracer:
     """Shared by the WSGI, ASGI and Django middlewares: options, selection, counters."""
 
     def __init__(self, options: Options | None = None, selection: Selection | None = None, name: str = "web") -> None:
-        opts = options or Options()
+        opts = replace(options) if options is not None else Options()
         opts.open_report = False
         opts.validate()
         self.options = opts
@@ -71,11 +71,12 @@ class RequestTracer:
             log.warning("skeleton: %s %s selected (%s) but another request is being traced; it runs untraced",
                         req.method, req.path, selected_by)
             return None
+        handle = TracedRequest(self, req, selected_by)
         try:
-            handle = TracedRequest(self, req, selected_by)
             handle._start()
         except Exception as exc:
             _ONE_AT_A_TIME.release()
+            handle._discard()
             self._count("failed")
             log.error("skeleton: could not trace %s %s: %s", req.method, req.path, exc)
             return None
@@ -119,11 +120,16 @@ class TracedRequest:
         self.header["request"] = self._request_info(0.0)
         write_json(self.folder / HEADER_SIDECAR, self.header)  # lets `skeleton report` recover a killed process
         t._fresh_monitoring()
-        try:
-            self.cap.start()
-        except UsageError:
-            self.cap.spill.close()
-            raise
+        self.cap.start()
+
+    def _discard(self) -> None:
+        """A trace that could not start leaves no folder behind."""
+        cap = getattr(self, "cap", None)
+        if cap is not None:
+            cap.spill.close()
+        folder = getattr(self, "folder", None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def enter(self) -> contextvars.Token:
         """Mark the current context (thread or task, and the tasks it starts) as this request."""
@@ -145,13 +151,18 @@ class TracedRequest:
             self.exception = exc
 
     def stop(self) -> None:
-        """Stop recording (fast; call it in the handling thread). Another request may be traced after it."""
+        """Stop recording (fast; call it in the handling thread). Another request may be traced after it.
+
+        Never raises: a failure is logged and counted, and the request goes on."""
         with self._lock:
             if self._stopped:
                 return
             self._stopped = True
         try:
             self.cap.stop()
+        except Exception:
+            self.tracer._count("failed")
+            log.exception("skeleton: stopping the trace of %s %s failed", self.req.method, self.req.path)
         finally:
             _ONE_AT_A_TIME.release()
 
@@ -206,7 +217,7 @@ def tracer_from(options: Options | None, selection: Selection | None, name: str,
     unknown = sorted(set(kwargs) - OPTION_FIELDS)
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(OPTION_FIELDS | {'header', 'paths', 'rate'}))}")
-    opts = options or Options()
+    opts = replace(options) if options is not None else Options()  # the caller's object stays as it was
     for k, v in kwargs.items():
         if k in ("project_root", "out_dir") and v is not None:
             v = Path(v)

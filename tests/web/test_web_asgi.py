@@ -5,7 +5,7 @@ import asyncio
 import sys
 
 import pytest
-from webtrace import ARTIFACTS, FOLDER_RE, only, traced
+from webtrace import ARTIFACTS, FOLDER_RE, only, traced, rendezvous, webshop_root  # noqa: F401 (fixtures)
 
 pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")

@@ -6,7 +6,7 @@ import sys
 import threading
 
 import pytest
-from webtrace import ARTIFACTS, FOLDER_RE, only, traced
+from webtrace import ARTIFACTS, FOLDER_RE, only, rendezvous, webshop_root  # noqa: F401 (fixtures)
 
 pytest.importorskip("django")
 

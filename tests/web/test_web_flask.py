@@ -5,7 +5,7 @@ import re
 import threading
 
 import pytest
-from webtrace import ARTIFACTS, FOLDER_RE, only, traced
+from webtrace import ARTIFACTS, FOLDER_RE, only, traced, rendezvous, webshop_root  # noqa: F401 (fixtures)
 
 pytest.importorskip("flask")
 

@@ -1,4 +1,8 @@
-"""Helpers for the web integration tests: where the webshop app is, reading per-request artifacts."""
+"""Helpers and fixtures for the web integration tests: the webshop app, reading per-request artifacts.
+
+Not a conftest.py: tests/test_summarise.py imports `conftest` by name, and a second conftest
+module would shadow it. The test modules import the fixtures from here.
+"""
 from __future__ import annotations
 
 import json
@@ -9,6 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import orjson
+import pytest
 
 WEBSHOP = Path(__file__).parent.parent / "apps" / "webshop"
 FOLDER_RE = re.compile(r"^\d{8}T\d{6}\.\d{3}Z-[A-Z]+-[A-Za-z0-9_.-]+$")
@@ -64,3 +69,17 @@ def only(out: Path) -> Traced:
     runs = traced(out)
     assert len(runs) == 1, [r.folder.name for r in runs]
     return runs[0]
+
+
+@pytest.fixture
+def webshop_root() -> Path:
+    return WEBSHOP
+
+
+@pytest.fixture
+def rendezvous():
+    """rendezvous(2): the next two requests wait for each other twice (webshop.sync)."""
+    from webshop import sync
+
+    yield sync.reset
+    sync.reset(0)
