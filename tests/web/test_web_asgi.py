@@ -49,6 +49,9 @@ def test_header_selects_and_child_tasks_are_traced(make_app, tmp_path):
     req = run.snapshot()["run"]["request"]
     assert (req["method"], req["path"], req["status"], req["selected_by"]) == ("GET", "/orders/7", 200, "header")
     assert {"show_order", "fetch_order", "price_later", "get_order", "load", "price"} <= run.functions()
+    calls = {e["callee"]["function"]: e for e in run.events() if e["event_type"] == "call"}
+    assert calls["price_later"]["args"] == {"order_id": {"type": "int", "value": 7}}
+    assert run.snapshot()["stats"]["gaps"] == []
 
 
 def test_only_the_selected_task_is_recorded_while_another_runs_on_the_same_loop(make_app, tmp_path, rendezvous):

@@ -44,6 +44,10 @@ def test_header_selects_one_request_and_writes_its_artifacts(make_app, tmp_path)
     assert (req["method"], req["path"], req["status"], req["selected_by"]) == ("GET", "/orders/7", 200, "header")
     assert req["duration_s"] > 0 and snap_run["status"] == "ok" and snap_run["exit_code"] == 0
     assert {"show_order", "get_order", "load", "price"} <= run.functions()
+    calls = {e["callee"]["function"]: e for e in run.events() if e["event_type"] == "call"}
+    assert calls["get_order"]["args"] == {"order_id": {"type": "int", "value": 7}}  # the user frame, not the gate's
+    assert calls["get_order"]["callee"]["instance_id"] is not None
+    assert run.snapshot()["stats"]["gaps"] == []  # no tracer_error
     assert run.session()["request"]["status"] == 200
     assert "- request: GET /orders/7 -> 200" in run.workflow()
     assert mw.tracer.stats.traced == 1 and mw.tracer.stats.selected == 1
