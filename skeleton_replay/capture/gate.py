@@ -69,16 +69,27 @@ def gate_sysmon_callbacks(callbacks: dict[str, Any], gate: Gate, rec: Recorder) 
 
 
 def gate_profiler(profiler: Callable[..., Any], gate: Gate, stopped: list[bool], previous: Any) -> Callable[..., Any]:
-    """Wrap a sys.setprofile function. Once stopped, it removes itself from the thread it runs in."""
+    """Wrap a sys.setprofile function for one thread.
+
+    Where the gate is closed, the event goes to the previous hook when that is another
+    gated hook (two traced requests on one event loop thread stack their hooks). Once
+    stopped, the hook removes itself when it is the thread's current one; further down
+    a stack it only passes events on, until the hooks above it are gone.
+    """
     get = gate.var.get
     token = gate.token
     setprofile = sys.setprofile
+    getprofile = sys.getprofile
+    chained = previous if getattr(previous, "skeleton_gated", False) else None
 
     def gated(frame, event, arg):
         if get(None) is token:
             return profiler(frame, event, arg)
-        if stopped[0]:  # stop() ran in another thread: uninstall here, on first use
+        if stopped[0] and getprofile() is gated:  # stop() could not uninstall it (another thread, or not on top)
             setprofile(previous)
+        if chained is not None:
+            return chained(frame, event, arg)
         return None
 
+    gated.skeleton_gated = True  # type: ignore[attr-defined]
     return gated

@@ -31,6 +31,7 @@ class SetProfileBackend:
         self._previous: tuple[Any, Any] | None = None
         self._stopped = [False]
         self._thread = 0
+        self._gated: Any = None
 
     def start(self) -> None:
         self.rec.remember_untraced = True  # setprofile cannot switch code off: remember the "no"
@@ -38,7 +39,8 @@ class SetProfileBackend:
         if self.gate is not None:  # the thread handling the request; other threads are not touched
             self._previous = (sys.getprofile(), None)
             self._thread = threading.get_ident()
-            sys.setprofile(gate_profiler(fn, self.gate, self._stopped, self._previous[0]))
+            self._gated = gate_profiler(fn, self.gate, self._stopped, self._previous[0])
+            sys.setprofile(self._gated)
             return
         self._previous = (sys.getprofile(), threading.getprofile() if hasattr(threading, "getprofile") else None)
         threading.setprofile(fn)
@@ -50,8 +52,8 @@ class SetProfileBackend:
         prev_sys, prev_threading = self._previous
         self._previous = None
         if self.gate is not None:
-            self._stopped[0] = True  # the gated profiler uninstalls itself if this is another thread
-            if threading.get_ident() == self._thread:
+            self._stopped[0] = True  # else the gated profiler uninstalls itself when it next runs on top
+            if threading.get_ident() == self._thread and sys.getprofile() is self._gated:
                 sys.setprofile(prev_sys)
             return
         sys.setprofile(prev_sys)

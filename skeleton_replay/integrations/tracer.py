@@ -1,11 +1,12 @@
-"""One traced request at a time per process: start a gated capture, stop it, write the artifacts.
+"""Traced requests: start a gated capture per request, stop it, write the artifacts.
 
 The request's handling is marked by a ContextVar (REQUEST) that the middleware sets:
 the gated backends record only where it holds this request's handle, so other
 requests running at the same time on other threads or asyncio tasks stay out of
-the trace. While one request is traced, another selected request runs untraced
-(counted in RequestTracer.stats.skipped_busy and logged): sys.monitoring local
-events and the setprofile hook are per process / per thread, not per request.
+the trace. Each traced request has its own capture (recorder, spill, and on 3.12+ its
+own sys.monitoring tool id, so local events and DISABLE never mix). At most
+`concurrent` requests are traced at once in the process (default 1); a selected
+request past that runs untraced (counted in RequestTracer.stats.skipped_busy, logged).
 """
 from __future__ import annotations
 
@@ -29,8 +30,23 @@ from .select import Selection
 log = logging.getLogger("skeleton_replay.web")
 
 REQUEST: contextvars.ContextVar[TracedRequest | None] = contextvars.ContextVar("skeleton_replay_request", default=None)
-_ONE_AT_A_TIME = threading.Lock()  # process-wide: one traced request at a time
+MAX_CONCURRENT = 4  # sys.monitoring has 6 tool ids; the debugger, coverage and profilers use some
+_slots_lock = threading.Lock()
+_active = [0]  # traced requests running now, process-wide
 _last_filter: list[Any] = [None]  # the filter settings of the last traced request (see _fresh_monitoring)
+
+
+def _take_slot(limit: int) -> bool:
+    with _slots_lock:
+        if _active[0] >= limit:
+            return False
+        _active[0] += 1
+        return True
+
+
+def _free_slot() -> None:
+    with _slots_lock:
+        _active[0] -= 1
 
 
 def current_request() -> TracedRequest | None:
@@ -49,7 +65,11 @@ class TracerStats:
 class RequestTracer:
     """Shared by the WSGI, ASGI and Django middlewares: options, selection, counters."""
 
-    def __init__(self, options: Options | None = None, selection: Selection | None = None, name: str = "web") -> None:
+    def __init__(self, options: Options | None = None, selection: Selection | None = None, name: str = "web",
+                 concurrent: int = 1) -> None:
+        if not 1 <= concurrent <= MAX_CONCURRENT:
+            raise ValueError(f"concurrent must be between 1 and {MAX_CONCURRENT}, not {concurrent!r}")
+        self.concurrent = concurrent
         opts = replace(options) if options is not None else Options()
         opts.open_report = False
         opts.validate()
@@ -66,16 +86,16 @@ class RequestTracer:
     def begin(self, req: RequestInfo, selected_by: str) -> TracedRequest | None:
         """Start tracing this request, or None (another one is traced, or Skeleton failed)."""
         self._count("selected")
-        if not _ONE_AT_A_TIME.acquire(blocking=False):
+        if not _take_slot(self.concurrent):
             self._count("skipped_busy")
-            log.warning("skeleton: %s %s selected (%s) but another request is being traced; it runs untraced",
-                        req.method, req.path, selected_by)
+            log.warning("skeleton: %s %s selected (%s) but %d request(s) are being traced already; it runs untraced",
+                        req.method, req.path, selected_by, self.concurrent)
             return None
         handle = TracedRequest(self, req, selected_by)
         try:
             handle._start()
         except Exception as exc:
-            _ONE_AT_A_TIME.release()
+            _free_slot()
             handle._discard()
             self._count("failed")
             log.error("skeleton: could not trace %s %s: %s", req.method, req.path, exc)
@@ -164,7 +184,7 @@ class TracedRequest:
             self.tracer._count("failed")
             log.exception("skeleton: stopping the trace of %s %s failed", self.req.method, self.req.path)
         finally:
-            _ONE_AT_A_TIME.release()
+            _free_slot()
 
     def write(self) -> RunResult | None:
         """Build the artifacts (post-processing; may run in any thread). Never raises."""
@@ -214,12 +234,13 @@ def tracer_from(options: Options | None, selection: Selection | None, name: str,
     """A RequestTracer from middleware keyword arguments: Options fields and selection rules."""
     from .select import selection_from
     sel_kw = {k: kwargs.pop(k) for k in ("header", "paths", "rate") if k in kwargs}
+    concurrent = int(kwargs.pop("concurrent", 1))
     unknown = sorted(set(kwargs) - OPTION_FIELDS)
     if unknown:
-        raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(OPTION_FIELDS | {'header', 'paths', 'rate'}))}")
+        raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(OPTION_FIELDS | {'header', 'paths', 'rate', 'concurrent'}))}")
     opts = replace(options) if options is not None else Options()  # the caller's object stays as it was
     for k, v in kwargs.items():
         if k in ("project_root", "out_dir") and v is not None:
             v = Path(v)
         setattr(opts, k, tuple(v) if k in ("include", "exclude", "secret_names") else v)
-    return RequestTracer(opts, selection_from(selection=selection, **sel_kw), name)
+    return RequestTracer(opts, selection_from(selection=selection, **sel_kw), name, concurrent)

@@ -131,3 +131,20 @@ def test_a_streaming_response_is_traced_to_its_end(make_app, tmp_path):
     app = make_app()
     assert fetch(app, ("/stream", TRACE))[0].text == "0\n25\n50\n"
     assert {"stream_numbers", "numbers", "price"} <= only(tmp_path).functions()
+
+
+def test_with_concurrent_2_two_overlapping_tasks_are_each_traced_alone(make_app, tmp_path, rendezvous):
+    app = make_app(concurrent=2)
+    rendezvous(2)
+    a, b = fetch(app, ("/orders/7", TRACE), ("/stock/sku-c", TRACE))
+    assert a.status_code == b.status_code == 200
+    runs = {r.folder.name.split("-GET-")[1]: r for r in traced(tmp_path)}
+    orders, stock = runs["orders-7"], runs["stock-sku-c"]
+    assert {"show_order", "get_order", "price_later"} <= orders.functions()
+    assert not {"show_stock", "count_stock", "find_level"} & orders.functions()
+    assert {"show_stock", "count_stock", "find_level"} <= stock.functions()
+    assert not {"show_order", "get_order", "price_later"} & stock.functions()
+    assert '"sku-c"' not in orders.text() and '"lamp"' not in stock.text()  # "lamp": the report bundle says clamp
+    for run in (orders, stock):
+        assert run.snapshot()["stats"]["gaps"] == []
+    assert sys.getprofile() is None  # 3.11: both stacked gated hooks are gone from the loop thread

@@ -196,3 +196,23 @@ def test_code_an_untraced_request_ran_during_a_trace_is_still_traced_later(make_
     first, second = traced(tmp_path)
     assert "count_stock" not in first.functions()
     assert {"show_stock", "count_stock", "find_level"} <= second.functions()
+
+
+def test_with_concurrent_2_two_overlapping_selected_requests_are_each_traced_alone(make_app, tmp_path, rendezvous):
+    app, mw = make_app(concurrent=2)
+    rendezvous(2)
+    threads = [threading.Thread(target=lambda u=u: app.test_client().get(u, headers=TRACE).get_data())
+               for u in ("/orders/7", "/stock/sku-c")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert mw.tracer.stats.traced == 2 and mw.tracer.stats.skipped_busy == 0
+    runs = {r.folder.name.split("-GET-")[1]: r for r in traced(tmp_path)}
+    orders, stock = runs["orders-7"], runs["stock-sku-c"]
+    assert {"get_order", "load"} <= orders.functions() and not {"count_stock", "find_level"} & orders.functions()
+    assert {"count_stock", "find_level"} <= stock.functions() and not {"get_order", "load"} & stock.functions()
+    assert '"sku-c"' not in orders.text() and '"lamp"' not in stock.text()  # "lamp": the report bundle says clamp
+    for run in (orders, stock):
+        run.validate()
+        assert run.snapshot()["stats"]["gaps"] == []

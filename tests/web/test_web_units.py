@@ -95,3 +95,44 @@ def test_ungated_runs_register_the_plain_callbacks(tmp_path):
     finally:
         cap.stop()
     assert fn.__qualname__ == "_make_callbacks.<locals>.on_start"
+
+
+def _work() -> int:
+    return len("x")
+
+
+def test_stacked_gated_profilers_route_events_and_unwind_in_any_order():
+    """Two traced requests on one thread (3.11, ASGI): hooks stack; the one below stops first."""
+    from contextvars import ContextVar
+
+    from skeleton_replay.capture.gate import Gate, gate_profiler
+
+    var: ContextVar = ContextVar("req", default=None)
+    seen: list[tuple[str, str]] = []
+    a_stopped, b_stopped = [False], [False]
+
+    def recorder(name):
+        def profile(frame, event, arg):
+            if frame.f_code is _work.__code__ and event == "call":
+                seen.append((name, event))
+        return profile
+
+    try:
+        a = gate_profiler(recorder("a"), Gate(var, "A"), a_stopped, None)
+        sys.setprofile(a)
+        b = gate_profiler(recorder("b"), Gate(var, "B"), b_stopped, a)
+        sys.setprofile(b)
+        for who in ("A", "B", None):
+            token = var.set(who)
+            _work()
+            var.reset(token)
+        a_stopped[0] = True  # A ends first; its hook is below B's: it stays, passing events on
+        _work()
+        assert sys.getprofile() is b
+        b_stopped[0] = True
+        sys.setprofile(a)  # what B's stop() does: back to the hook below
+        _work()
+        assert sys.getprofile() is None  # A's stopped hook removed itself
+    finally:
+        sys.setprofile(None)
+    assert seen == [("a", "call"), ("b", "call")]
