@@ -33,6 +33,7 @@ REQUEST: contextvars.ContextVar[TracedRequest | None] = contextvars.ContextVar("
 MAX_CONCURRENT = 4  # sys.monitoring has 6 tool ids; the debugger, coverage and profilers use some
 _slots_lock = threading.Lock()
 _active = [0]  # traced requests running now, process-wide
+_start_lock = threading.Lock()
 _last_filter: list[Any] = [None]  # the filter settings of the last traced request (see _fresh_monitoring)
 
 
@@ -93,7 +94,8 @@ class RequestTracer:
             return None
         handle = TracedRequest(self, req, selected_by)
         try:
-            handle._start()
+            with _start_lock:  # claiming a sys.monitoring tool id is check-then-take
+                handle._start()
         except Exception as exc:
             _free_slot()
             handle._discard()
