@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 
 import pytest
@@ -216,3 +217,30 @@ def test_with_concurrent_2_two_overlapping_selected_requests_are_each_traced_alo
     for run in (orders, stock):
         run.validate()
         assert run.snapshot()["stats"]["gaps"] == []
+
+
+def test_with_stream_closing_an_unread_body_ends_the_trace(make_app, tmp_path):
+    app, _ = make_app(stream=True)
+    response = app.test_client().get("/stream", headers=TRACE, buffered=False)
+    assert traced(tmp_path) == [] or not (traced(tmp_path)[0].folder / "trace.jsonl").exists()  # still open
+    response.close()
+    run = only(tmp_path)
+    assert "stream_numbers" in run.functions() and run.snapshot()["run"]["status"] == "ok"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring tool ids")
+def test_no_free_tool_id_the_request_runs_untraced_and_leaves_nothing(make_app, tmp_path):
+    app, mw = make_app()
+    mon = sys.monitoring
+    taken = [i for i in range(6) if mon.get_tool(i) is None]
+    for i in taken:
+        mon.use_tool_id(i, "test-squatter")
+    try:
+        assert app.test_client().get("/orders/7", headers=TRACE).get_json()["total"] == 50
+    finally:
+        for i in taken:
+            mon.free_tool_id(i)
+    assert mw.tracer.stats.failed == 1 and mw.tracer.stats.traced == 0
+    assert list((tmp_path / "requests").iterdir()) == []
+    app.test_client().get("/orders/7", headers=TRACE).get_data()  # the slot was given back
+    assert "get_order" in only(tmp_path).functions()
