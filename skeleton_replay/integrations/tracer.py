@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..capture import HAS_SYSMON, Gate
+from ..capture.summarise import DEFAULT_SECRET_NAMES, Summariser
 from ..options import Options, resolve_out_dir
 from ..pipeline import HEADER_SIDECAR, write_json
 from ..session import RunResult, TraceSession, _Capture, _error_info, _header, _project_root
@@ -83,6 +84,11 @@ class RequestTracer:
         self._stats_lock = threading.Lock()
         self.results: list[RunResult] = []  # the last few results, newest last (tests, tools)
         self._filter_key = (str(self.root), opts.include, opts.exclude, opts.include_private, opts.backend)
+        self.summariser = Summariser(secret_names=tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names))
+
+    def log_path(self, req: RequestInfo) -> str:
+        """The path as logs show it: secret-looking segments redacted, as in the artifacts."""
+        return safe_path(req.path, self.summariser)
 
     def begin(self, req: RequestInfo, selected_by: str) -> TracedRequest | None:
         """Start tracing this request, or None (another one is traced, or Skeleton failed)."""
@@ -90,7 +96,7 @@ class RequestTracer:
         if not _take_slot(self.concurrent):
             self._count("skipped_busy")
             log.warning("skeleton: %s %s selected (%s) but %d request(s) are being traced already; it runs untraced",
-                        req.method, req.path, selected_by, self.concurrent)
+                        req.method, self.log_path(req), selected_by, self.concurrent)
             return None
         handle = TracedRequest(self, req, selected_by)
         try:
@@ -100,7 +106,7 @@ class RequestTracer:
             _free_slot()
             handle._discard()
             self._count("failed")
-            log.error("skeleton: could not trace %s %s: %s", req.method, req.path, exc)
+            log.error("skeleton: could not trace %s %s: %s", req.method, self.log_path(req), exc)
             return None
         self._count("traced")
         return handle
@@ -134,7 +140,7 @@ class TracedRequest:
         t = self.tracer
         opts = t.options
         self.folder = unique_folder(t.out_dir, folder_name(_dt.datetime.now(_dt.timezone.utc), self.req.method,
-                                                           self.req.path, _summariser(opts)))
+                                                           self.req.path, t.summariser))
         self.cap = _Capture(opts, t.root, self.folder, t.name, None, gate=Gate(REQUEST, self))
         path = safe_path(self.req.path, self.cap.summariser)
         self.header = _header(self.cap, t.root, [self.req.method, path], {"kind": "request", "path": path, "args": []},
@@ -184,7 +190,7 @@ class TracedRequest:
             self.cap.stop()
         except Exception:
             self.tracer._count("failed")
-            log.exception("skeleton: stopping the trace of %s %s failed", self.req.method, self.req.path)
+            log.exception("skeleton: stopping the trace of %s %s failed", self.req.method, self.tracer.log_path(self.req))
         finally:
             _free_slot()
 
@@ -206,7 +212,7 @@ class TracedRequest:
             log.info("skeleton: traced %s %s -> %s", self.req.method, self.header["request"]["path"], self.folder)
         except Exception:
             t._count("failed")
-            log.exception("skeleton: writing the trace of %s %s failed", self.req.method, self.req.path)
+            log.exception("skeleton: writing the trace of %s %s failed", self.req.method, self.tracer.log_path(self.req))
         return self.result
 
     def finish(self) -> RunResult | None:
@@ -222,11 +228,6 @@ class TracedRequest:
         if self.status is not None and self.status >= 500:
             return {"type": f"HTTP {self.status}", "message": f"the app answered {self.status}"}
         return None
-
-
-def _summariser(opts: Options):
-    from ..capture.summarise import DEFAULT_SECRET_NAMES, Summariser
-    return Summariser(secret_names=tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names))
 
 
 OPTION_FIELDS = frozenset(f.name for f in fields(Options)) - {"extra", "open_report"}
