@@ -16,6 +16,9 @@ from .gate import Gate, gate_sysmon_callbacks, gated_getframe
 from .recorder import Recorder
 
 PREFERRED_TOOL_IDS = (4, 3, 2, 1, 0, 5)
+# DISABLE outlives a tool id (free_tool_id does not undo it): the filter of the last capture in
+# this process, so that a capture with another filter re-enables what the last one switched off.
+_last_filter: list = [None]
 
 
 class NoFreeToolId(RuntimeError):
@@ -40,6 +43,11 @@ class SysMonitoringBackend:
         else:
             held = ", ".join(f"{i}={mon.get_tool(i)}" for i in range(6))
             raise NoFreeToolId(f"no free sys.monitoring tool id (held: {held}); stop the other tool or use --backend setprofile")
+        f = self.rec.filter
+        key = (str(f.root), f.include, f.exclude, f.include_private, f.main_module, f._main_file)
+        if _last_filter[0] is not None and _last_filter[0] != key:
+            mon.restart_events()  # an earlier capture here DISABLEd code this one may trace
+        _last_filter[0] = key
         ev = mon.events
         if self.gate is None:
             callbacks = _make_callbacks(self.rec, self.tool_id)

@@ -14,13 +14,12 @@ import contextvars
 import datetime as _dt
 import logging
 import shutil
-import sys
 import threading
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ..capture import HAS_SYSMON, Gate
+from ..capture import Gate
 from ..capture.summarise import DEFAULT_SECRET_NAMES, Summariser
 from ..options import Options, resolve_out_dir
 from ..pipeline import HEADER_SIDECAR, write_json
@@ -35,7 +34,6 @@ MAX_CONCURRENT = 4  # sys.monitoring has 6 tool ids; the debugger, coverage and 
 _slots_lock = threading.Lock()
 _active = [0]  # traced requests running now, process-wide
 _start_lock = threading.Lock()
-_last_filter: list[Any] = [None]  # the filter settings of the last traced request (see _fresh_monitoring)
 
 
 def _take_slot(limit: int) -> bool:
@@ -83,7 +81,6 @@ class RequestTracer:
         self.stats = TracerStats()
         self._stats_lock = threading.Lock()
         self.results: list[RunResult] = []  # the last few results, newest last (tests, tools)
-        self._filter_key = (str(self.root), opts.include, opts.exclude, opts.include_private, opts.backend)
         self.summariser = Summariser(secret_names=tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names))
 
     def log_path(self, req: RequestInfo) -> str:
@@ -115,12 +112,6 @@ class RequestTracer:
         with self._stats_lock:
             setattr(self.stats, name, getattr(self.stats, name) + 1)
 
-    def _fresh_monitoring(self) -> None:
-        """DISABLE outlives a tool id: when the filter changed since the last trace, re-enable events."""
-        if HAS_SYSMON and self.options.backend != "setprofile" and _last_filter[0] != self._filter_key:
-            sys.monitoring.restart_events()
-        _last_filter[0] = self._filter_key
-
 
 class TracedRequest:
     """One traced request: enter() in the handling context, stop() when it is done, then write()."""
@@ -147,7 +138,6 @@ class TracedRequest:
                               f"{self.req.method} {path}")
         self.header["request"] = self._request_info(0.0)
         write_json(self.folder / HEADER_SIDECAR, self.header)  # lets `skeleton report` recover a killed process
-        t._fresh_monitoring()
         self.cap.start()
 
     def _discard(self) -> None:
