@@ -1,7 +1,22 @@
 """Skeleton: run a Python program under a runtime tracer and map its architecture."""
+from __future__ import annotations
+
+from typing import Any
+
 __version__ = "0.1.0"
 
-from .options import Options, UsageError  # noqa: E402
-from .session import RunResult, TraceSession, trace  # noqa: E402
-
 __all__ = ["Options", "RunResult", "TraceSession", "UsageError", "__version__", "trace"]
+
+# Imported on first use, so `import skeleton_replay.integrations.pytest_plugin` (which pytest
+# does in every run where skeleton-replay is installed) stays cheap.
+_LAZY = {"Options": ".options", "UsageError": ".options", "RunResult": ".session", "TraceSession": ".session",
+         "trace": ".session"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(module, __name__), name)

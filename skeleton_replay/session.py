@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from . import __version__
-from .capture import Budget, Recorder, select_backend
+from .capture import Budget, Gate, Recorder, select_backend
 from .capture.filters import CodeFilter, find_project_root, module_from_path
 from .capture.records import SpillWriter
 from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser
@@ -46,7 +46,8 @@ class RunResult:
 class _Capture:
     """Recorder + backend + spill for one run."""
 
-    def __init__(self, opts: Options, root: Path, out_dir: Path, main_module: str, main_file: str | None) -> None:
+    def __init__(self, opts: Options, root: Path, out_dir: Path, main_module: str, main_file: str | None,
+                 gate: Gate | None = None) -> None:
         self.opts = opts
         names = tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names)
         self.summariser = Summariser(secret_names=names)
@@ -57,7 +58,7 @@ class _Capture:
         budget = Budget(max_events=opts.max_events or (1 << 62))
         self.recorder = Recorder(self.filter, self.summariser, self.spill, budget)
         try:
-            self.backend, self.reason = select_backend(self.recorder, opts.backend)
+            self.backend, self.reason = select_backend(self.recorder, opts.backend, gate)
         except ValueError as exc:
             self.spill.close()
             raise UsageError(str(exc)) from None
@@ -250,7 +251,7 @@ def _result(arts: Artifacts, end: dict, opened: bool) -> RunResult:
 def session_manifest(header: dict, r: RunResult) -> dict:
     def p(x):
         return str(x) if x is not None else None
-    return {
+    manifest = {
         "format_version": SESSION_FORMAT_VERSION,
         "skeleton_version": __version__,
         "command": header["command"],
@@ -268,6 +269,9 @@ def session_manifest(header: dict, r: RunResult) -> dict:
         "report_opened": r.report_opened,
         "backend": header["backend"],
     }
+    if "request" in header:  # one traced web request (skeleton_replay.integrations)
+        manifest["request"] = header["request"]
+    return manifest
 
 
 class LiveTrace:

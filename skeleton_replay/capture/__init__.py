@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from typing import Protocol
 
+from .gate import Gate
 from .recorder import Budget, Recorder
 
 HAS_SYSMON = sys.version_info >= (3, 12) and hasattr(sys, "monitoring")
@@ -17,18 +18,18 @@ class Backend(Protocol):
     def stop(self) -> None: ...
 
 
-def select_backend(recorder: Recorder, forced: str | None = None) -> tuple[Backend, str]:
-    """The backend for this interpreter, and why, in plain words."""
+def select_backend(recorder: Recorder, forced: str | None = None, gate: Gate | None = None) -> tuple[Backend, str]:
+    """The backend for this interpreter, and why, in plain words (gate: record one context only)."""
     if forced == "setprofile":
         from .setprofile import SetProfileBackend
-        return SetProfileBackend(recorder), "forced with --backend setprofile"
+        return SetProfileBackend(recorder, gate), "forced with --backend setprofile"
     if forced == "sysmon" and not HAS_SYSMON:
         raise ValueError(f"--backend sysmon needs Python 3.12+ (this is {sys.version.split()[0]})")
     if HAS_SYSMON:
         from .sysmon import SysMonitoringBackend
-        return SysMonitoringBackend(recorder), f"sys.monitoring is available (Python {sys.version_info.major}.{sys.version_info.minor})"
+        return SysMonitoringBackend(recorder, gate), f"sys.monitoring is available (Python {sys.version_info.major}.{sys.version_info.minor})"
     from .setprofile import SetProfileBackend
-    return SetProfileBackend(recorder), f"Python {sys.version_info.major}.{sys.version_info.minor} has no sys.monitoring"
+    return SetProfileBackend(recorder, gate), f"Python {sys.version_info.major}.{sys.version_info.minor} has no sys.monitoring"
 
 
-__all__ = ["Backend", "Budget", "HAS_SYSMON", "Recorder", "select_backend"]
+__all__ = ["Backend", "Budget", "Gate", "HAS_SYSMON", "Recorder", "select_backend"]

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from . import records as R
+from .gate import Gate, gate_profiler
 from .recorder import Recorder
 
 _RETURN_OPS = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap)
@@ -24,13 +25,23 @@ UNKNOWN_EXCEPTION = {"type": "?", "message": {"type": "str", "value": "", "note"
 class SetProfileBackend:
     name = "setprofile"
 
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: Recorder, gate: Gate | None = None) -> None:
         self.rec = recorder
+        self.gate = gate  # None: every thread (skeleton run); else only this thread, in one request
         self._previous: tuple[Any, Any] | None = None
+        self._stopped = [False]
+        self._thread = 0
+        self._gated: Any = None
 
     def start(self) -> None:
         self.rec.remember_untraced = True  # setprofile cannot switch code off: remember the "no"
         fn = _make_profiler(self.rec)
+        if self.gate is not None:  # the thread handling the request; other threads are not touched
+            self._previous = (sys.getprofile(), None)
+            self._thread = threading.get_ident()
+            self._gated = gate_profiler(fn, self.gate, self._stopped, self._previous[0])
+            sys.setprofile(self._gated)
+            return
         self._previous = (sys.getprofile(), threading.getprofile() if hasattr(threading, "getprofile") else None)
         threading.setprofile(fn)
         sys.setprofile(fn)
@@ -40,6 +51,11 @@ class SetProfileBackend:
             return
         prev_sys, prev_threading = self._previous
         self._previous = None
+        if self.gate is not None:
+            self._stopped[0] = True  # else the gated profiler uninstalls itself when it next runs on top
+            if threading.get_ident() == self._thread and sys.getprofile() is self._gated:
+                sys.setprofile(prev_sys)
+            return
         sys.setprofile(prev_sys)
         threading.setprofile(prev_threading)
 

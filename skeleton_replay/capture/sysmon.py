@@ -12,9 +12,13 @@ import time
 from typing import Any
 
 from . import records as R
+from .gate import Gate, gate_sysmon_callbacks, gated_getframe
 from .recorder import Recorder
 
 PREFERRED_TOOL_IDS = (4, 3, 2, 1, 0, 5)
+# DISABLE outlives a tool id (free_tool_id does not undo it): the filter of the last capture in
+# this process, so that a capture with another filter re-enables what the last one switched off.
+_last_filter: list = [None]
 
 
 class NoFreeToolId(RuntimeError):
@@ -24,8 +28,9 @@ class NoFreeToolId(RuntimeError):
 class SysMonitoringBackend:
     name = "sysmon"
 
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: Recorder, gate: Gate | None = None) -> None:
         self.rec = recorder
+        self.gate = gate  # None: record everything (skeleton run); else one request (integrations)
         self.tool_id: int | None = None
 
     def start(self) -> None:
@@ -38,8 +43,16 @@ class SysMonitoringBackend:
         else:
             held = ", ".join(f"{i}={mon.get_tool(i)}" for i in range(6))
             raise NoFreeToolId(f"no free sys.monitoring tool id (held: {held}); stop the other tool or use --backend setprofile")
+        f = self.rec.filter
+        key = (str(f.root), f.include, f.exclude, f.include_private, f.main_module, f._main_file)
+        if _last_filter[0] is not None and _last_filter[0] != key:
+            mon.restart_events()  # an earlier capture here DISABLEd code this one may trace
+        _last_filter[0] = key
         ev = mon.events
-        callbacks = _make_callbacks(self.rec, self.tool_id)
+        if self.gate is None:
+            callbacks = _make_callbacks(self.rec, self.tool_id)
+        else:  # the wrappers add one Python frame between the event and the callback
+            callbacks = gate_sysmon_callbacks(_make_callbacks(self.rec, self.tool_id, gated_getframe(1)), self.gate, self.rec)
         for event, fn in callbacks.items():
             mon.register_callback(self.tool_id, getattr(ev, event), fn)
         mon.set_events(self.tool_id, ev.PY_START | ev.PY_UNWIND | ev.PY_THROW)
@@ -59,7 +72,7 @@ class SysMonitoringBackend:
             mon.free_tool_id(tool)
 
 
-def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
+def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) -> dict[str, Any]:
     """Closures over locals: the hot path does no attribute look-ups it can avoid.
 
     Two regimes. Until the event cap, every event is appended to the record buffer.
@@ -79,7 +92,6 @@ def _make_callbacks(rec: Recorder, tool_id: int) -> dict[str, Any]:
     tls = rec.tls
     new_thread = rec.new_thread
     now = time.perf_counter_ns
-    getframe = sys._getframe
     objects = rec.objects
     object_id = rec.object_id
     overflow = rec.overflow

@@ -387,6 +387,8 @@ class SnapshotBuilder:
             "status": end.get("status", "incomplete"),
             "error": end.get("error"),
         }
+        if "request" in h:  # one traced web request (skeleton_replay.integrations)
+            run["request"] = h["request"]
         stats = {
             "events": self.events, "recorded_events": self.recorded, "dropped_events": dropped,
             "calls": self.calls, "max_depth": self.max_depth, "threads": threads, "gaps": gaps,

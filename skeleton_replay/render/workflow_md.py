@@ -31,6 +31,10 @@ def render_workflow(snapshot: dict, tree: CallTree) -> str:
     err = run.get("error")
     err_text = f" ({err['type']}: {_clip(err['message'], 120)})" if err else ""
     w(f"- exit: {run['exit_code']} ({status}){err_text}")
+    req = run.get("request")
+    if req:  # one traced web request (docs/web.md)
+        w(f"- request: {req['method']} {req['path']} -> {req['status'] if req['status'] is not None else 'no response'}"
+          f" in {req['duration_s']:.3f} s (selected by {req['selected_by']})")
     w(f"- started: {run['started_at']}, duration {run['duration_s']:.3f} s")
     w(f"- events: {stats['recorded_events']:,} recorded, {stats['dropped_events']:,} dropped past the cap; {stats['calls']:,} calls; max depth {stats['max_depth']}")
     threads = ", ".join(f"{t['id']}={t['name']} ({t['events']:,} events)" for t in stats["threads"]) or "none"

@@ -39,7 +39,7 @@ export interface Run {
    */
   command: string[];
   target: {
-    kind: 'script' | 'module' | 'pytest' | 'api';
+    kind: 'script' | 'module' | 'pytest' | 'api' | 'request';
     path: string;
     args: string[];
   };
@@ -58,6 +58,7 @@ export interface Run {
    */
   status: 'ok' | 'exception' | 'exit' | 'interrupted' | 'killed' | 'incomplete';
   error: null | ErrorInfo;
+  request?: RequestInfo;
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
@@ -66,6 +67,54 @@ export interface Run {
 export interface ErrorInfo {
   type: string;
   message: string;
+}
+/**
+ * The web request this run traced, present when target.kind is 'request' (docs/web.md). Header and query values are safe summaries: secret-looking names and values are redacted.
+ *
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "RequestInfo".
+ */
+export interface RequestInfo {
+  method: string;
+  /**
+   * URL path without the query string; a secret-looking segment is replaced by <redacted>.
+   */
+  path: string;
+  /**
+   * HTTP status of the response; null when the app raised before starting one.
+   */
+  status: number | null;
+  duration_s: number;
+  selected_by: 'header' | 'path' | 'rate';
+  /**
+   * Lower-case header name -> value summary.
+   */
+  headers: {
+    [k: string]: Summary;
+  };
+  /**
+   * Query parameter name -> value summary (a repeated name: a list).
+   */
+  query: {
+    [k: string]: Summary;
+  };
+}
+/**
+ * A safe summary of a value (see docs/trace-format.md). Never the live object.
+ *
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "Summary".
+ */
+export interface Summary {
+  type: string;
+  value?: unknown;
+  len?: number;
+  truncated?: boolean;
+  items?: Summary[];
+  entries?: unknown[][];
+  id?: number;
+  redacted?: boolean;
+  note?: string;
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
@@ -185,23 +234,6 @@ export interface Example {
   return_value?: Summary;
   exception?: ExceptionInfo;
   yields?: number;
-}
-/**
- * A safe summary of a value (see docs/trace-format.md). Never the live object.
- *
- * This interface was referenced by `Snapshot`'s JSON-Schema
- * via the `definition` "Summary".
- */
-export interface Summary {
-  type: string;
-  value?: unknown;
-  len?: number;
-  truncated?: boolean;
-  items?: Summary[];
-  entries?: unknown[][];
-  id?: number;
-  redacted?: boolean;
-  note?: string;
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema

@@ -1,0 +1,239 @@
+"""Traced requests: start a gated capture per request, stop it, write the artifacts.
+
+The request's handling is marked by a ContextVar (REQUEST) that the middleware sets:
+the gated backends record only where it holds this request's handle, so other
+requests running at the same time on other threads or asyncio tasks stay out of
+the trace. Each traced request has its own capture (recorder, spill, and on 3.12+ its
+own sys.monitoring tool id, so local events and DISABLE never mix). At most
+`concurrent` requests are traced at once in the process (default 1); a selected
+request past that runs untraced (counted in RequestTracer.stats.skipped_busy, logged).
+"""
+from __future__ import annotations
+
+import contextvars
+import datetime as _dt
+import logging
+import shutil
+import threading
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from ..capture import Gate
+from ..capture.summarise import DEFAULT_SECRET_NAMES, Summariser
+from ..options import Options, resolve_out_dir
+from ..pipeline import HEADER_SIDECAR, write_json
+from ..session import RunResult, TraceSession, _Capture, _error_info, _header, _project_root
+from .request import RequestInfo, folder_name, safe_path, summarise_request, unique_folder
+from .select import Selection
+
+log = logging.getLogger("skeleton_replay.web")
+
+REQUEST: contextvars.ContextVar[TracedRequest | None] = contextvars.ContextVar("skeleton_replay_request", default=None)
+MAX_CONCURRENT = 4  # sys.monitoring has 6 tool ids; the debugger, coverage and profilers use some
+_slots_lock = threading.Lock()
+_active = [0]  # traced requests running now, process-wide
+_start_lock = threading.Lock()
+
+
+def _take_slot(limit: int) -> bool:
+    with _slots_lock:
+        if _active[0] >= limit:
+            return False
+        _active[0] += 1
+        return True
+
+
+def _free_slot() -> None:
+    with _slots_lock:
+        _active[0] -= 1
+
+
+def current_request() -> TracedRequest | None:
+    """The traced request this code runs in, if any (framework helpers note exceptions on it)."""
+    return REQUEST.get()
+
+
+@dataclass
+class TracerStats:
+    selected: int = 0  # requests a rule selected
+    traced: int = 0  # of those, traced (artifacts written or being written)
+    skipped_busy: int = 0  # selected while another request was traced: ran untraced
+    failed: int = 0  # Skeleton could not start or finish a trace (the request itself was unaffected)
+
+
+class RequestTracer:
+    """Shared by the WSGI, ASGI and Django middlewares: options, selection, counters."""
+
+    def __init__(self, options: Options | None = None, selection: Selection | None = None, name: str = "web",
+                 concurrent: int = 1) -> None:
+        if not 1 <= concurrent <= MAX_CONCURRENT:
+            raise ValueError(f"concurrent must be between 1 and {MAX_CONCURRENT}, not {concurrent!r}")
+        self.concurrent = concurrent
+        opts = replace(options) if options is not None else Options()
+        opts.open_report = False
+        opts.validate()
+        self.options = opts
+        self.selection = selection or Selection()
+        self.name = name
+        self.root = _project_root(opts, Path.cwd() / "x.py")
+        self.out_dir = Path(resolve_out_dir(opts.out_dir, name)).resolve() / "requests"
+        self.stats = TracerStats()
+        self._stats_lock = threading.Lock()
+        self.results: list[RunResult] = []  # the last few results, newest last (tests, tools)
+        self.summariser = Summariser(secret_names=tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names))
+
+    def log_path(self, req: RequestInfo) -> str:
+        """The path as logs show it: secret-looking segments redacted, as in the artifacts."""
+        return safe_path(req.path, self.summariser)
+
+    def begin(self, req: RequestInfo, selected_by: str) -> TracedRequest | None:
+        """Start tracing this request, or None (another one is traced, or Skeleton failed)."""
+        self._count("selected")
+        if not _take_slot(self.concurrent):
+            self._count("skipped_busy")
+            log.warning("skeleton: %s %s selected (%s) but %d request(s) are being traced already; it runs untraced",
+                        req.method, self.log_path(req), selected_by, self.concurrent)
+            return None
+        handle = TracedRequest(self, req, selected_by)
+        try:
+            with _start_lock:  # claiming a sys.monitoring tool id is check-then-take
+                handle._start()
+        except Exception as exc:
+            _free_slot()
+            handle._discard()
+            self._count("failed")
+            log.error("skeleton: could not trace %s %s: %s", req.method, self.log_path(req), exc)
+            return None
+        self._count("traced")
+        return handle
+
+    def _count(self, name: str) -> None:
+        with self._stats_lock:
+            setattr(self.stats, name, getattr(self.stats, name) + 1)
+
+
+class TracedRequest:
+    """One traced request: enter() in the handling context, stop() when it is done, then write()."""
+
+    def __init__(self, tracer: RequestTracer, req: RequestInfo, selected_by: str) -> None:
+        self.tracer = tracer
+        self.req = req
+        self.selected_by = selected_by
+        self.status: int | None = None
+        self.exception: BaseException | None = None
+        self.result: RunResult | None = None
+        self._stopped = False
+        self._written = False
+        self._lock = threading.Lock()
+
+    def _start(self) -> None:
+        t = self.tracer
+        opts = t.options
+        self.folder = unique_folder(t.out_dir, folder_name(_dt.datetime.now(_dt.timezone.utc), self.req.method,
+                                                           self.req.path, t.summariser))
+        self.cap = _Capture(opts, t.root, self.folder, t.name, None, gate=Gate(REQUEST, self))
+        path = safe_path(self.req.path, self.cap.summariser)
+        self.header = _header(self.cap, t.root, [self.req.method, path], {"kind": "request", "path": path, "args": []},
+                              f"{self.req.method} {path}")
+        self.header["request"] = self._request_info(0.0)
+        write_json(self.folder / HEADER_SIDECAR, self.header)  # lets `skeleton report` recover a killed process
+        self.cap.start()
+
+    def _discard(self) -> None:
+        """A trace that could not start leaves no folder behind."""
+        cap = getattr(self, "cap", None)
+        if cap is not None:
+            cap.spill.close()
+        folder = getattr(self, "folder", None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def enter(self) -> contextvars.Token:
+        """Mark the current context (thread or task, and the tasks it starts) as this request."""
+        return REQUEST.set(self)
+
+    @staticmethod
+    def leave(token: contextvars.Token) -> None:
+        try:
+            REQUEST.reset(token)
+        except ValueError:  # reset from another context (a server that closes the body elsewhere)
+            REQUEST.set(None)
+
+    def set_status(self, status: int) -> None:
+        self.status = status
+
+    def note_exception(self, exc: BaseException) -> None:
+        """The handler raised (also when the framework turned it into a 500 response)."""
+        if self.exception is None:
+            self.exception = exc
+
+    def stop(self) -> None:
+        """Stop recording (fast; call it in the handling thread). Another request may be traced after it.
+
+        Never raises: a failure is logged and counted, and the request goes on."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        try:
+            self.cap.stop()
+        except Exception:
+            self.tracer._count("failed")
+            log.exception("skeleton: stopping the trace of %s %s failed", self.req.method, self.tracer.log_path(self.req))
+        finally:
+            _free_slot()
+
+    def write(self) -> RunResult | None:
+        """Build the artifacts (post-processing; may run in any thread). Never raises."""
+        with self._lock:
+            if self._written or not self._stopped:
+                return self.result
+            self._written = True
+        t = self.tracer
+        try:
+            duration = self.cap.t_stop - self.cap.t_start
+            self.header["request"] = self._request_info(duration)
+            failed = self.exception is not None or (self.status is not None and self.status >= 500)
+            end = {"duration_s": round(duration, 6), "exit_code": 1 if failed else 0,
+                   "status": "exception" if failed else "ok", "error": self._error(), "gaps": self.cap.gaps()}
+            self.result = TraceSession(options=t.options)._finish(self.cap, self.folder, self.header, end)
+            t.results = [*t.results[-9:], self.result]
+            log.info("skeleton: traced %s %s -> %s", self.req.method, self.header["request"]["path"], self.folder)
+        except Exception:
+            t._count("failed")
+            log.exception("skeleton: writing the trace of %s %s failed", self.req.method, self.tracer.log_path(self.req))
+        return self.result
+
+    def finish(self) -> RunResult | None:
+        self.stop()
+        return self.write()
+
+    def _request_info(self, duration: float) -> dict:
+        return summarise_request(self.req, self.cap.summariser, self.status, duration, self.selected_by)
+
+    def _error(self) -> dict | None:
+        if self.exception is not None:
+            return _error_info(self.cap.summariser, self.exception)
+        if self.status is not None and self.status >= 500:
+            return {"type": f"HTTP {self.status}", "message": f"the app answered {self.status}"}
+        return None
+
+
+OPTION_FIELDS = frozenset(f.name for f in fields(Options)) - {"extra", "open_report"}
+
+
+def tracer_from(options: Options | None, selection: Selection | None, name: str, kwargs: dict[str, Any]) -> RequestTracer:
+    """A RequestTracer from middleware keyword arguments: Options fields and selection rules."""
+    from .select import selection_from
+    sel_kw = {k: kwargs.pop(k) for k in ("header", "paths", "rate") if k in kwargs}
+    concurrent = int(kwargs.pop("concurrent", 1))
+    unknown = sorted(set(kwargs) - OPTION_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(OPTION_FIELDS | {'header', 'paths', 'rate', 'concurrent'}))}")
+    opts = replace(options) if options is not None else Options()  # the caller's object stays as it was
+    for k, v in kwargs.items():
+        if k in ("project_root", "out_dir") and v is not None:
+            v = Path(v)
+        setattr(opts, k, tuple(v) if k in ("include", "exclude", "secret_names") else v)
+    return RequestTracer(opts, selection_from(selection=selection, **sel_kw), name, concurrent)

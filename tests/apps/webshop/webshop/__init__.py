@@ -1,0 +1,1 @@
+"""A small shop served by Flask, FastAPI and Django in the web integration tests."""
