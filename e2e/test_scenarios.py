@@ -321,6 +321,13 @@ def test_deep_link_restores_the_selection(pytest_case, open_report):
     o2 = open_report(path, hash=f"#scenario={a['id']},9999&pos={a['first_event'] + 2}")
     assert o2.page.get_attribute("[data-testid=selected-tests]", "data-count") == "1"
     assert position(o2.page) == a["first_event"] + 2
+    # the list scrolls to a linked test at its end
+    last = snap["scenarios"][-1]
+    page3 = open_report(path, hash=f"#scenario={last['id']}").page
+    row = page3.locator(f"[data-testid='scenario-{last['id']}']")
+    row.wait_for()
+    lb, rb = page3.locator("[data-testid=scenario-list]").bounding_box(), row.bounding_box()
+    assert lb["y"] - 1 <= rb["y"] and rb["y"] + rb["height"] <= lb["y"] + lb["height"] + 1
 
 
 def test_script_runs_have_no_test_panel(report_case, open_report):

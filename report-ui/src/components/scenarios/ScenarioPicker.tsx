@@ -1,6 +1,6 @@
 // The scenario picker (pytest runs only): tests with outcome, duration and calls, a filter, counts
 // per outcome; click / ctrl-click / shift-click selects the tests whose evidence the map and replay show.
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { selectionActions, useData, useUI } from '../../state/context';
 import { isBad, matchScenarios, OUTCOMES, outcomeOf, pickScenarios, type Outcome } from '../../model/scenarios';
@@ -23,6 +23,13 @@ export function ScenarioPicker() {
   const scroller = useRef<HTMLDivElement>(null);
   const v = useVirtualizer({ count: shown.length, getScrollElement: () => scroller.current, estimateSize: (k) => rowHeight(shown[k]), overscan: 8 });
   const act = selectionActions(d);
+  // a selection made elsewhere (deep link, inspector, header) scrolls its first test into view
+  const first = selected[0];
+  useEffect(() => {
+    if (first === undefined) return;
+    const k = order.indexOf(first);
+    if (k >= 0) v.scrollToIndex(k, { align: 'auto' });
+  }, [first, order, v]);
   const onPick = (id: number, e: React.MouseEvent | React.KeyboardEvent) => {
     const next = pickScenarios(selected, id, order, anchor.current, { toggle: e.ctrlKey || e.metaKey, range: e.shiftKey });
     if (!e.shiftKey) anchor.current = id;
