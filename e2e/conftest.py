@@ -53,15 +53,23 @@ def write(snapshot: dict, path: Path) -> Path:
 EXAMPLES = ["shop", "async_pipeline"]  # real reports: `skeleton run` on examples/<name>/app.py
 
 
-@pytest.fixture(scope="session", params=[f"sample:{p.name}" for p in SAMPLES] + [f"run:{e}" for e in EXAMPLES],
-                ids=[f"sample-{p.stem}" for p in SAMPLES] + [f"run-{e}" for e in EXAMPLES])
+@pytest.fixture(scope="session", params=[f"sample:{p.name}" for p in SAMPLES] + [f"run:{e}" for e in EXAMPLES] + ["pytest:shop"],
+                ids=[f"sample-{p.stem}" for p in SAMPLES] + [f"run-{e}" for e in EXAMPLES] + ["pytest-shop"])
 def report_case(request, tmp_path_factory):
-    """(snapshot, report path): the UI samples, and real reports that `skeleton run` wrote for examples/."""
+    """(snapshot, report path): the UI samples, real reports that `skeleton run` wrote for examples/,
+    and the report of `skeleton pytest` on examples/shop/tests (with its tests as scenarios)."""
     kind, name = request.param.split(":", 1)
     if kind == "sample":
         snap = json.loads((ROOT / "report-ui" / "samples" / name).read_text("utf-8"))
         path = write(snap, tmp_path_factory.mktemp("reports") / f"{Path(name).stem}.html")
         return snap, path
+    if kind == "pytest":
+        out = tmp_path_factory.mktemp(f"pytest-{name}")
+        proc = subprocess.run([sys.executable, "-m", "skeleton_replay", "pytest", "--no-open", "--out-dir", str(out), "--",
+                               f"examples/{name}/tests", "-q", "-p", "no:cacheprovider"], capture_output=True, text=True,
+                              cwd=ROOT, env={**os.environ, "CI": "1"}, timeout=300)
+        assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # 1: a test fails on purpose
+        return json.loads((out / "snapshot.json").read_text("utf-8")), out / "report.html"
     out = tmp_path_factory.mktemp(f"run-{name}")
     proc = subprocess.run([sys.executable, "-m", "skeleton_replay", "run", "--no-open", "--out-dir", str(out),
                            str(ROOT / "examples" / name / "app.py")], capture_output=True, text=True,

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // A big synthetic snapshot for performance checks (not committed):
-//   node scripts/make-big-sample.mjs [OUT] [--steps N] [--modules M]
-// Defaults: ~2,000 nodes, ~5,000 edges, 4,000,000 steps -> samples/big.json.
+//   node scripts/make-big-sample.mjs [OUT] [--steps N] [--modules M] [--edges E] [--scenarios S]
+// Defaults: ~2,000 nodes, ~5,000 edges, 4,000,000 steps -> samples/big.json. With --scenarios S, a
+// pytest-like run: S tests over consecutive root calls (every 10th failed, every 25th skipped),
+// per-node/edge scenario ids, the first package's callables as harness.
 import { deflateSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,6 +16,7 @@ const out = argv.find((a, k) => !a.startsWith('--') && !(k > 0 && argv[k - 1].st
 const STEPS = opt('--steps', 4_000_000);
 const MODULES = opt('--modules', 100);
 const EDGES = opt('--edges', 5000);
+const SCENARIOS = opt('--scenarios', 0);
 
 let seed = 42;
 const rnd = () => { // mulberry32
@@ -78,6 +81,7 @@ const N = STEPS;
 const kind = new Uint8Array(N), node = new Uint16Array(N), edge = new Int32Array(N), thread = new Uint8Array(N);
 const depth = new Uint16Array(N), callId = new Uint32Array(N), t = new Uint32Array(N);
 const stack = []; // [edgeIdx, callOrder, t0]
+const rootCalls = [];
 let time = 0, i = 0;
 const touch = (n, o) => { const x = nodes[n]; if (x.first_seen === null) x.first_seen = o; x.last_seen = o; };
 while (i < N) {
@@ -87,6 +91,7 @@ while (i < N) {
   if (canCall && (stack.length === 0 || rnd() < 0.52 - stack.length * 0.02)) {
     const e = pick(outEdges[top]);
     const E = edges[e];
+    if (!stack.length) rootCalls.push(i);
     kind[i] = 0; node[i] = E.t; edge[i] = e; depth[i] = stack.length; callId[i] = i; t[i] = time;
     touch(E.t, i); touch(E.s, i);
     E.count++; if (E.first_seen === null) E.first_seen = i; E.last_seen = i; if (E.example_events.length < 3) E.example_events.push(i);
@@ -124,6 +129,30 @@ for (const E of edges) {
   m.count += E.count; m.first_seen = m.first_seen === null ? E.first_seen : Math.min(m.first_seen, E.first_seen);
   me.set(key, m);
 }
+let scenarios;
+if (SCENARIOS > 0) {
+  const per = Math.max(1, Math.floor(rootCalls.length / SCENARIOS));
+  const starts = [];
+  for (let k = 0; k < rootCalls.length && starts.length < SCENARIOS; k += per) starts.push(rootCalls[k]);
+  const nodeSets = nodes.map(() => new Set()), edgeSets = edges.map(() => new Set());
+  scenarios = starts.map((first, k) => {
+    const last = (starts[k + 1] ?? M) - 1;
+    let calls = 0;
+    for (let j = first; j <= last; j++) {
+      if (kind[j] === 0) calls++;
+      nodeSets[node[j]].add(k);
+      if (edge[j] >= 0) { edgeSets[edge[j]].add(k); nodeSets[edges[edge[j]].s].add(k); }
+    }
+    const outcome = k % 25 === 24 ? 'skipped' : k % 10 === 9 ? 'failed' : k % 50 === 7 ? 'xfailed' : 'passed';
+    const skipped = outcome === 'skipped';
+    return { id: k, name: `tests/test_mod${k % 40}.py::test_case_${k}[param${k % 3}]`, kind: 'test', outcome,
+      duration_s: skipped ? 0 : (t[last] - t[first]) * 1e-7, message: outcome === 'failed' ? `AssertionError: assert ${k} == ${k + 1}` : skipped ? 'Skipped: synthetic' : null,
+      file: `tests/test_mod${k % 40}.py`, line: 10 + k, first_event: skipped ? null : first, last_event: skipped ? null : last, calls: skipped ? 0 : calls };
+  });
+  nodes.forEach((n, k) => { if (n.kind === 'function' || n.kind === 'method') n.scenarios = [...nodeSets[k]].sort((a, b) => a - b); });
+  edges.forEach((e, j) => { e.scenarios = [...edgeSets[j]].sort((a, b) => a - b); });
+  for (const n of nodes) if (n.module.startsWith('app.pkg0.') || n.id === 'pkg:app.pkg0') n.role = 'harness';
+}
 const col = (a, dtype) => ({ dtype, data: deflateSync(Buffer.from(a.buffer, a.byteOffset, a.byteLength), { level: 6 }).toString('base64') });
 const snap = {
   format_version: 1, skeleton_version: '0.11.0.dev0',
@@ -132,6 +161,7 @@ const snap = {
     duration_s: 12.5, exit_code: 0, status: 'ok', error: null },
   stats: { events: M, recorded_events: M, dropped_events: 0, calls: cut(kind).reduce((a, k) => a + (k === 0 ? 1 : 0), 0), max_depth: 31,
     threads: [{ id: 0, name: 'MainThread', events: M }], gaps: [], nodes: nodes.length, edges: edges.length },
+  ...(scenarios ? { scenarios } : {}),
   nodes,
   edges: edges.map(({ s, t: _t, ...e }) => e),
   module_edges: [...me.values()],
@@ -139,4 +169,4 @@ const snap = {
     columns: { kind: col(cut(kind), 'u8'), node: col(cut(node), 'u16'), edge: col(cut(edge), 'i32'), thread: col(cut(thread), 'u8'), depth: col(cut(depth), 'u16'), call_id: col(cut(callId), 'u32'), t: col(cut(t), 'u32') } },
 };
 writeFileSync(out, JSON.stringify(snap));
-console.log(`${out}: ${nodes.length} nodes, ${edges.length} edges, ${M} steps`);
+console.log(`${out}: ${nodes.length} nodes, ${edges.length} edges, ${M} steps${scenarios ? `, ${scenarios.length} scenarios (${rootCalls.length} root calls)` : ''}`);

@@ -6,6 +6,8 @@ import { decodeSteps } from './model/decode';
 import { activity, buildReplayIndex, windowReveals, type ReplayIndex } from './model/replay';
 import { nodeMask } from './model/filter';
 import { parseHash } from './model/hash';
+import { clampPos, eventRanges, lastPos, positionRanges } from './model/ranges';
+import { buildScenarioIndex, knownIds, scenarioRanges, selectionReveals, selectScenarios } from './model/scenarios';
 import { isBigGraph } from './model/layoutGraph';
 import { createStore, useStoreValue } from './state/store';
 import { DataContext, useData as useDataStore, type AppData } from './state/context';
@@ -15,6 +17,7 @@ import { MapView } from './components/map/MapView';
 import { SequenceView } from './components/SequenceView';
 import { EventsView } from './components/EventsView';
 import { SidePanel } from './components/SidePanel';
+import { ScenarioPicker } from './components/scenarios/ScenarioPicker';
 import { ReplayBar } from './components/ReplayBar';
 import { useKeyboard, usePlayback } from './hooks/usePlayback';
 import { useHashSync, usePublishSelection } from './hooks/useLinks';
@@ -22,16 +25,20 @@ import { useHashSync, usePublishSelection } from './hooks/useLinks';
 export function App({ snapshot }: { snapshot: Snapshot }) {
   const g = useMemo(() => buildGraphIndex(snapshot), [snapshot]);
   const big = isBigGraph(g);
+  const si = useMemo(() => buildScenarioIndex(snapshot, g), [snapshot, g]);
   const store = useMemo(() => {
     const link = parseHash(location.hash);
     const node = link.node !== null ? g.byId.get(link.node) ?? null : null;
     const expanded = big ? new Set<number>(node !== null && g.moduleOf[node] >= 0 ? [g.moduleOf[node]] : []) : null;
     const count = snapshot.steps.count;
-    const pos = Math.min(count, link.pos ?? (link.event !== null ? link.event + 1 : count));
-    return createStore({ view: link.view, ghost: link.ghost, selNode: node, expanded, pos,
-      filters: { modules: [], thread: null, hiddenKinds: [], hideInternal: false, window: link.window },
+    const scenarios = si ? knownIds(si, link.scenarios) : [];
+    // a deep link to tests without a position opens at the end of their steps
+    const end = scenarios.length && si ? lastPos(positionRanges(count, link.window, scenarioRanges(si, scenarios))) : count;
+    const pos = Math.min(count, link.pos ?? (link.event !== null ? link.event + 1 : end));
+    return createStore({ view: link.view, ghost: link.ghost, selNode: node, expanded, pos, scenarios,
+      filters: { modules: [], thread: null, hiddenKinds: [], hideInternal: false, hideHarness: false, window: link.window },
       focus: node !== null ? { node, n: 1 } : null });
-  }, [g, big, snapshot]);
+  }, [g, big, snapshot, si]);
   const [r, setR] = useState<ReplayIndex | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -52,14 +59,24 @@ export function App({ snapshot }: { snapshot: Snapshot }) {
   }, [snapshot, store]);
 
   const filters = useStoreValue(store, (s) => s.filters);
+  const selIds = useStoreValue(store, (s) => s.scenarios);
   const act = useMemo(() => (r ? activity(r, g, 480) : null), [r, g]);
   const reveal = useMemo(() => {
     if (!r || !filters.window) return { nodes: g.revealAt, edges: g.edgeRevealAt };
     return windowReveals(r, g, filters.window[0], filters.window[1]);
   }, [r, g, filters.window]);
-  const mask = useMemo(() => nodeMask(g, filters), [g, filters]);
+  const mask = useMemo(() => nodeMask(g, filters, si?.harness ?? null), [g, filters, si]);
+  const sel = useMemo(() => (si && selIds.length ? selectScenarios(si, selIds) : null), [si, selIds]);
+  const count = snapshot.steps.count;
+  const ranges = useMemo(() => ({
+    events: eventRanges(count, filters.window, sel?.ranges ?? null),
+    positions: positionRanges(count, filters.window, sel?.ranges ?? null),
+  }), [count, filters.window, sel]);
+  const lit = useMemo(() => (sel ? selectionReveals(r, g, sel, ranges.events ?? []) : null), [r, g, sel, ranges]);
   const data: AppData = useMemo(() => ({ snap: snapshot, g, r, activity: act, big, nodeReveal: reveal.nodes,
-    edgeReveal: reveal.edges, mask, store }), [snapshot, g, r, act, big, reveal, mask, store]);
+    edgeReveal: reveal.edges, mask, store, si, sel, eventRanges: ranges.events, posRanges: ranges.positions,
+    litNodes: lit?.nodes ?? null, litEdges: lit?.edges ?? null }),
+  [snapshot, g, r, act, big, reveal, mask, store, si, sel, ranges, lit]);
   return (
     <DataContext.Provider value={data}>
       <Shell error={error} />
@@ -68,6 +85,10 @@ export function App({ snapshot }: { snapshot: Snapshot }) {
 }
 
 function Shell({ error }: { error: string | null }) {
+  const { si, store, posRanges } = useDataStore();
+  const picker = useStoreValue(store, (s) => s.picker);
+  // keep the replay inside the allowed positions when a window or a test selection changes them
+  useEffect(() => { store.set((s) => ({ pos: clampPos(posRanges, s.pos) })); }, [store, posRanges]);
   usePlayback();
   useKeyboard();
   useHashSync();
@@ -77,7 +98,8 @@ function Shell({ error }: { error: string | null }) {
       <Header />
       <Toolbar />
       {error && <div className="banner banner-error" role="alert">{error}</div>}
-      <div className="main">
+      <div className={`main${si && picker ? ' with-picker' : ''}`}>
+        {si && picker && <ScenarioPicker />}
         <ViewArea />
         <SidePanel />
       </div>

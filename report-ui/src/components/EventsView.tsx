@@ -15,7 +15,7 @@ function lowerBound(a: Int32Array, v: number) {
 
 export function EventsView() {
   const d = useData();
-  const { r, g, mask } = d;
+  const { r, g, mask, eventRanges } = d;
   const filters = useUI((s) => s.filters);
   const pos = useUI((s) => s.pos);
   const selEvent = useUI((s) => s.selEvent);
@@ -26,8 +26,8 @@ export function EventsView() {
     if (!r) return new Int32Array(0);
     const q = text.trim().toLowerCase();
     const match = q ? Uint8Array.from(g.nodes, (n) => (n.label.toLowerCase().includes(q) || n.qualified_name.toLowerCase().includes(q) ? 1 : 0)) : null;
-    return filterEvents(r, filters, mask, match, kind === '' ? null : [kind]);
-  }, [r, g, filters, mask, text, kind]);
+    return filterEvents(r, filters, mask, match, kind === '' ? null : [kind], eventRanges);
+  }, [r, g, filters, mask, text, kind, eventRanges]);
   const scroller = useRef<HTMLDivElement>(null);
   const v = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 12 });
   const cur = pos - 1;

@@ -11,11 +11,11 @@ const KINDS: { id: KindFilter; label: string }[] = [
 ];
 
 export function FiltersMenu() {
-  const { g, snap, store } = useData();
+  const { g, snap, store, si } = useData();
   const f = useUI((s) => s.filters);
   const set = (patch: Partial<typeof f>) => store.set((s) => ({ filters: { ...s.filters, ...patch } }));
   const modules = g.nodes.filter((n) => n.kind === 'module');
-  const active = f.modules.length + f.hiddenKinds.length + (f.hideInternal ? 1 : 0) + (f.thread !== null ? 1 : 0);
+  const active = f.modules.length + f.hiddenKinds.length + (f.hideInternal ? 1 : 0) + (f.hideHarness ? 1 : 0) + (f.thread !== null ? 1 : 0);
   return (
     <details className="menu" data-testid="filters-menu">
       <summary data-testid="filters-toggle">Filters{active ? <span className="count-pill">{active}</span> : null}</summary>
@@ -41,6 +41,12 @@ export function FiltersMenu() {
             <input type="checkbox" data-testid="filter-hide-internal" checked={f.hideInternal} onChange={(e) => set({ hideInternal: e.target.checked })} />
             internal (_private) callables
           </label>
+          {si?.hasHarness && (
+            <label className="check" title="test functions, fixtures and fakes defined in test files">
+              <input type="checkbox" data-testid="filter-hide-harness" checked={f.hideHarness} onChange={(e) => set({ hideHarness: e.target.checked })} />
+              test harness (test code)
+            </label>
+          )}
         </fieldset>
         <fieldset className="module-list">
           <legend>Modules {f.modules.length ? <button type="button" className="link" data-testid="filter-modules-clear" onClick={() => set({ modules: [] })}>show all</button> : null}</legend>

@@ -1,6 +1,7 @@
 // Run summary: app, command, status, duration, counts, backend, warnings.
 import { useData } from '../state/context';
 import { formatCount } from '../model/summary';
+import { SelectedTests } from './scenarios/SelectedTests';
 
 const STATUS_TEXT: Record<string, string> = {
   ok: 'ok', exception: 'exception', exit: 'exit', interrupted: 'interrupted', killed: 'killed', incomplete: 'incomplete',
@@ -42,6 +43,7 @@ export function Header() {
         <Stat label="backend" value={run.backend} title={run.backend_reason} />
         <Stat label="python" value={run.python_version} />
       </dl>
+      <SelectedTests />
       {run.error && (
         <div className="banner banner-error" data-testid="run-error"><strong>{run.error.type}</strong>: {run.error.message}</div>
       )}

@@ -5,12 +5,22 @@ import { KindBadge } from './KindBadge';
 import { Examples, Neighbours } from './InspectorParts';
 import { EventDetails } from './EventDetails';
 import { CopyButton } from './CopyButton';
+import { EdgeDetails } from './EdgeDetails';
+import { ExercisedBy } from './scenarios/ExercisedBy';
 
 export function Inspector() {
   const d = useData();
   const { g, snap, store } = d;
   const sel = useUI((s) => s.selNode);
   const selEvent = useUI((s) => s.selEvent);
+  const selEdges = useUI((s) => s.selEdges);
+  if (selEdges) {
+    return (
+      <section className="panel inspector" data-testid="inspector" aria-label="inspector">
+        <EdgeDetails edges={selEdges} />
+      </section>
+    );
+  }
   if (sel === null && selEvent === null) {
     return (
       <section className="panel inspector" data-testid="inspector" aria-label="inspector">
@@ -33,6 +43,7 @@ export function Inspector() {
             <KindBadge node={n} />
             <h2 data-testid="inspector-label">{n.label}</h2>
             {n.internal && <span className="tag">internal</span>}
+            {d.si?.harness[sel] === 1 && <span className="tag tag-harness" data-testid="inspector-harness">test harness</span>}
           </div>
           <div className="qn" data-testid="inspector-qualified-name">{n.qualified_name}</div>
           {loc && abs && (
@@ -55,6 +66,7 @@ export function Inspector() {
             {n.class_name && <Fact k="class" v={n.class_name} wide />}
             {g.children[sel].length > 0 && <Fact k="contains" v={`${g.children[sel].length} nodes`} />}
           </dl>
+          {d.si && n.kind !== 'scenario' && <ExercisedBy ids={d.si.nodeScenarios[sel]} />}
           <Neighbours idx={sel} onPick={(i) => selectionActions(d).selectNode(i, true)} />
           <Examples node={n} onEvent={(e) => selectionActions(d).selectEvent(e)} />
         </div>

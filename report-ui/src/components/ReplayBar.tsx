@@ -4,9 +4,10 @@ import { SPEEDS, useReplayControls } from '../hooks/usePlayback';
 import { Scrubber } from './Scrubber';
 import { Icon } from './Icons';
 import { formatCount, formatNs } from '../model/summary';
+import { posRank } from '../model/ranges';
 
 export function ReplayBar() {
-  const { r, g, store } = useData();
+  const { r, g, store, sel, posRanges } = useData();
   const pos = useUI((s) => s.pos);
   const playing = useUI((s) => s.playing);
   const speed = useUI((s) => s.speed);
@@ -35,6 +36,7 @@ export function ReplayBar() {
       <div className="replay-info">
         <div className="replay-pos" data-testid="replay-position" data-pos={pos}>
           step <strong>{formatCount(pos)}</strong> / {formatCount(count)}
+          {sel && sel.ranges.length > 0 && <SelectionStep rank={posRank(posRanges, pos)} />}
         </div>
         <div className="replay-current" data-testid="replay-current">
           {!r ? 'decoding steps…' : current ? (
@@ -48,5 +50,14 @@ export function ReplayBar() {
       </div>
       <Scrubber />
     </footer>
+  );
+}
+
+/** Where the replay is inside the selected tests' steps. */
+function SelectionStep({ rank }: { rank: { rank: number; total: number } }) {
+  return (
+    <span className="muted replay-sel" data-testid="replay-selection-step" title="position inside the selected tests' steps">
+      {' '}· {formatCount(rank.rank)} / {formatCount(rank.total)} in the selected tests
+    </span>
   );
 }

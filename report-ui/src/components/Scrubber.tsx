@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useData, useUI } from '../state/context';
 import { useReplayControls } from '../hooks/usePlayback';
 
-const NAMES = ['--scrub-bar', '--scrub-done', '--danger', '--scrub-reveal', '--scrub-shade', '--fg'] as const;
+const NAMES = ['--scrub-bar', '--scrub-done', '--danger', '--scrub-reveal', '--scrub-shade', '--fg', '--lit', '--panel'] as const;
 type Palette = Record<(typeof NAMES)[number], string>;
 
 /** Theme colours read once (and again when the colour scheme flips): getComputedStyle forces a style recalc. */
@@ -24,9 +24,8 @@ function usePalette(el: React.RefObject<HTMLElement | null>): Palette | null {
 }
 
 export function Scrubber() {
-  const { r, activity } = useData();
+  const { r, activity, eventRanges, sel } = useData();
   const pos = useUI((s) => s.pos);
-  const win = useUI((s) => s.filters.window);
   const c = useReplayControls();
   const canvas = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(600);
@@ -61,16 +60,28 @@ export function Scrubber() {
         if (activity.exceptions[b]) { ctx.fillStyle = exc; ctx.fillRect(b * bw, 0, Math.max(2, bw), 4); }
         if (activity.reveals[b]) { ctx.fillStyle = rev; ctx.fillRect(b * bw, 5, Math.max(2, bw), 3); }
       }
-      if (win) {
+      if (eventRanges) {
+        // shade what the window and the selected tests leave out; mark the selected tests' steps
+        const x = (e: number) => (e / count) * width;
         ctx.fillStyle = shade;
-        ctx.fillRect(0, 0, (win[0] / count) * width, h);
-        ctx.fillRect(((win[1] + 1) / count) * width, 0, width, h);
+        if (sel) { ctx.globalAlpha = 0.75; ctx.fillStyle = pal['--panel']; }
+        let from = 0;
+        for (const [a, b] of eventRanges) {
+          if (a > from) ctx.fillRect(x(from), 0, x(a) - x(from), h);
+          from = b + 1;
+        }
+        if (from < count) ctx.fillRect(x(from), 0, width - x(from), h);
+        ctx.globalAlpha = 1;
+        if (sel) {
+          ctx.fillStyle = pal['--lit'];
+          for (const [a, b] of eventRanges) ctx.fillRect(x(a), h - 3, Math.max(2, x(b + 1) - x(a)), 3);
+        }
       }
       const x = Math.round(frac * width);
       ctx.fillStyle = pal['--fg'];
       ctx.fillRect(Math.min(width - 2, x - 1), 0, 2, h);
     }
-  }, [activity, pos, count, width, win, pal]);
+  }, [activity, pos, count, width, eventRanges, sel, pal]);
   const seekAt = (clientX: number) => {
     const rect = canvas.current!.getBoundingClientRect();
     c.seek(Math.round(((clientX - rect.left) / rect.width) * count));
@@ -79,7 +90,7 @@ export function Scrubber() {
     <div className="scrubber">
       <canvas ref={canvas} style={{ width: `${width}px`, height: '44px' }} data-testid="scrubber" role="slider" tabIndex={0}
         aria-label="replay position" aria-valuemin={0} aria-valuemax={count} aria-valuenow={pos}
-        aria-valuetext={`step ${pos} of ${count}`}
+        aria-valuetext={`step ${pos} of ${count}`} data-ranges={eventRanges ? eventRanges.map(([a, b]) => `${a}-${b}`).join(',') : ''}
         onPointerDown={(e) => { if (!count) return; e.currentTarget.setPointerCapture(e.pointerId); seekAt(e.clientX); }}
         onPointerMove={(e) => { if (e.buttons & 1 && count) seekAt(e.clientX); }}
         onKeyDown={(e) => {
@@ -87,7 +98,8 @@ export function Scrubber() {
           const d = { ArrowLeft: -1, ArrowRight: 1, PageDown: big, PageUp: -big }[e.key];
           if (d) { c.step(d); e.preventDefault(); e.stopPropagation(); }
         }} />
-      <div className="scrub-legend"><span className="sw sw-calls" />calls <span className="sw sw-reveal" />first seen <span className="sw sw-exc" />exceptions</div>
+      <div className="scrub-legend"><span className="sw sw-calls" />calls <span className="sw sw-reveal" />first seen <span className="sw sw-exc" />exceptions
+        {sel && <><span className="sw sw-lit" />selected tests (other steps are skipped)</>}</div>
     </div>
   );
 }

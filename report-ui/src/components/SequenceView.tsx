@@ -2,14 +2,14 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { selectionActions, useData, useUI } from '../state/context';
 import { buildSequence, type Message } from '../model/sequence';
-import { replayBounds } from '../model/filter';
+import { nearestEvent } from '../model/ranges';
 import { kindLabel } from './KindBadge';
 
 const COL = 180, ROW = 30, TOP = 64, LEFT = 30;
 
 export function SequenceView() {
   const d = useData();
-  const { r, g } = d;
+  const { r, g, eventRanges } = d;
   const pos = useUI((s) => s.pos);
   const filters = useUI((s) => s.filters);
   const selEvent = useUI((s) => s.selEvent);
@@ -17,11 +17,14 @@ export function SequenceView() {
   const [followThread, setFollowThread] = useState(true);
   const seq = useMemo(() => {
     if (!r || !r.steps.count) return null;
-    const [lo, hi] = replayBounds(r.steps.count, filters);
-    const center = Math.max(lo, Math.min(hi - 1, pos - 1));
+    const spans = eventRanges ?? [[0, r.steps.count - 1]];
+    if (!spans.length) return null;
+    const lo = spans[0][0], hi = spans[spans.length - 1][1];
+    const want = Math.max(lo, Math.min(hi, pos - 1));
+    const center = Math.max(nearestEvent(spans, want, -1), lo);
     const thread = filters.thread ?? (followThread ? r.steps.thread[Math.max(0, center)] : null);
-    return buildSequence(r, g, center, size, [lo, hi - 1], thread);
-  }, [r, g, pos, filters, size, followThread]);
+    return buildSequence(r, g, center, size, [lo, hi], thread, eventRanges);
+  }, [r, g, pos, filters, size, followThread, eventRanges]);
   const scroller = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = scroller.current?.querySelector('.msg.current');

@@ -12,11 +12,18 @@ const VIEWS: { id: View; label: string; key: string }[] = [
 ];
 
 export function Toolbar() {
-  const { store } = useData();
+  const { store, si } = useData();
   const view = useUI((s) => s.view);
+  const picker = useUI((s) => s.picker);
   const ghost = useUI((s) => s.ghost);
   return (
     <nav className="toolbar" aria-label="views and filters">
+      {si && (
+        <button type="button" className={`tests-toggle${picker ? ' on' : ''}`} data-testid="picker-toggle" aria-pressed={picker}
+          title={picker ? 'hide the test list' : 'show the test list'} onClick={() => store.set({ picker: !picker })}>
+          Tests <span className="count-pill">{si.list.length}</span>
+        </button>
+      )}
       <div className="tabs" role="tablist" aria-label="views">
         {VIEWS.map((v) => (
           <button key={v.id} role="tab" aria-selected={view === v.id} className={`tab${view === v.id ? ' active' : ''}`}

@@ -2,6 +2,8 @@
 import { useEffect } from 'react';
 import { useData } from '../state/context';
 import { formatHash } from '../model/hash';
+import { outcomeOf } from '../model/scenarios';
+import type { UIState } from '../state/store';
 
 export function useHashSync() {
   const { store, g, r } = useData();
@@ -11,7 +13,7 @@ export function useHashSync() {
     const write = () => {
       const s = store.get();
       const hash = formatHash({ view: s.view, pos: s.pos, node: s.selNode !== null ? g.nodes[s.selNode].id : null,
-        event: s.selEvent, ghost: s.ghost, window: s.filters.window });
+        event: s.selEvent, ghost: s.ghost, window: s.filters.window, scenarios: s.scenarios });
       if (hash !== location.hash) {
         try { history.replaceState(null, '', hash); } catch { /* sandboxed frames */ }
       }
@@ -22,33 +24,76 @@ export function useHashSync() {
   }, [store, g, r]);
 }
 
+export interface PublishedScenario {
+  id: number;
+  name: string;
+  outcome: string;
+}
+
+/**
+ * What the report points at, for an editor to follow: the node (and event) the user selected, or,
+ * once the replay moves, the current event and its callable. `source` says which.
+ */
 export interface PublishedSelection {
+  source: 'selection' | 'replay';
   event: number | null;
   node_id: string | null;
   file: string | null;
   line: number | null;
   qualified_name: string | null;
+  /** Replay position (events 0..pos-1 happened). */
+  pos: number;
+  /** Selected scenarios (pytest runs), [] when none. */
+  scenarios: PublishedScenario[];
 }
 
 export function usePublishSelection() {
-  const { store, g, snap } = useData();
+  const { store, g, snap, r, si } = useData();
   useEffect(() => {
+    let last: UIState | null = null;
+    let source: PublishedSelection['source'] = 'selection';
     let lastKey = '';
-    const publish = () => {
+    let frame = 0;
+    const root = snap.run.project_root.replace(/\/$/, '');
+    const send = () => {
+      frame = 0;
       const s = store.get();
-      const key = `${s.selNode}|${s.selEvent}`;
+      let node = s.selNode;
+      let event = s.selEvent;
+      if (source === 'replay' && r) {
+        event = s.pos > 0 && s.pos <= r.steps.count ? s.pos - 1 : null;
+        node = event !== null ? r.steps.node[event] : null;
+      }
+      const n = node !== null ? g.nodes[node] : null;
+      const file = n?.file ? (n.file.startsWith('/') ? n.file : `${root}/${n.file}`) : null;
+      const scenarios = si ? s.scenarios.filter((id) => si.pos.has(id)).map((id) => {
+        const sc = si.list[si.pos.get(id)!];
+        return { id, name: sc.name, outcome: outcomeOf(sc) };
+      }) : [];
+      const selection: PublishedSelection = { source, event, node_id: n?.id ?? null, file, line: n?.line ?? null,
+        qualified_name: n?.qualified_name ?? null, pos: s.pos, scenarios };
+      const key = JSON.stringify(selection);
       if (key === lastKey) return;
       lastKey = key;
-      const n = s.selNode !== null ? g.nodes[s.selNode] : null;
-      const file = n?.file ? (n.file.startsWith('/') ? n.file : `${snap.run.project_root.replace(/\/$/, '')}/${n.file}`) : null;
-      const selection: PublishedSelection = { event: s.selEvent, node_id: n?.id ?? null, file, line: n?.line ?? null,
-        qualified_name: n?.qualified_name ?? null };
       (window as unknown as { SkeletonReplay: unknown }).SkeletonReplay = { selection };
       try {
         window.parent.postMessage({ type: 'skeleton-selection', ...selection }, '*');
       } catch { /* cross-origin parents */ }
     };
-    publish();
-    return store.subscribe(publish);
-  }, [store, g, snap]);
+    const onChange = () => {
+      const s = store.get();
+      if (last) {
+        // the latest action wins: a click on a node or event, or a move of the replay
+        if (s.selNode !== last.selNode || (s.selEvent !== last.selEvent && s.selEvent !== null)) source = 'selection';
+        else if (s.pos !== last.pos) source = 'replay';
+      }
+      last = s;
+      // at most one message per frame while playing or scrubbing
+      if (!frame) frame = requestAnimationFrame(send);
+    };
+    last = store.get();
+    send();
+    const unsub = store.subscribe(onChange);
+    return () => { unsub(); if (frame) cancelAnimationFrame(frame); };
+  }, [store, g, snap, r, si]);
 }

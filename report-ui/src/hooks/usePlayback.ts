@@ -1,32 +1,31 @@
 // Playback loop and keyboard shortcuts.
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useData } from '../state/context';
-import { replayBounds } from '../model/filter';
+import { clampPos, firstPos, lastPos, stepPos } from '../model/ranges';
 
 /** Events per second at 1×. */
 export const BASE_RATE = 4;
 export const SPEEDS = [1, 2, 4, 8, 16, 32, 64];
 
+/** Replay controls over the allowed positions (window, selected scenarios): stepping skips the gaps. */
 export function useReplayControls() {
-  const { store, r } = useData();
-  const bounds = () => replayBounds(r?.steps.count ?? 0, store.get().filters);
-  const clamp = (p: number) => { const [lo, hi] = bounds(); return Math.max(lo, Math.min(hi, p)); };
+  const { store, posRanges: rs } = useData();
   return {
-    bounds,
-    step: (d: number) => store.set((s) => ({ pos: clamp(s.pos + d), playing: false, selEvent: null })),
-    seek: (p: number) => store.set({ pos: clamp(p), selEvent: null }),
-    start: () => store.set({ pos: bounds()[0], playing: false, selEvent: null }),
-    end: () => store.set({ pos: bounds()[1], playing: false, selEvent: null }),
+    step: (d: number) => store.set((s) => ({ pos: stepPos(rs, s.pos, d), playing: false, selEvent: null })),
+    seek: (p: number) => store.set({ pos: clampPos(rs, p), selEvent: null }),
+    start: () => store.set({ pos: firstPos(rs), playing: false, selEvent: null }),
+    end: () => store.set({ pos: lastPos(rs), playing: false, selEvent: null }),
     toggle: () => store.set((s) => {
-      const [lo, hi] = bounds();
       if (s.playing) return { playing: false };
-      return { playing: true, pos: s.pos >= hi ? lo : s.pos, selEvent: null };
+      return { playing: true, pos: s.pos >= lastPos(rs) ? firstPos(rs) : clampPos(rs, s.pos), selEvent: null };
     }),
   };
 }
 
 export function usePlayback() {
-  const { store, r } = useData();
+  const { store, r, posRanges } = useData();
+  const ranges = useRef(posRanges);
+  ranges.current = posRanges;
   useEffect(() => {
     if (!r) return;
     let raf = 0, last = 0, acc = 0;
@@ -38,9 +37,9 @@ export function usePlayback() {
       const whole = Math.floor(acc);
       if (whole > 0) {
         acc -= whole;
-        const [, hi] = replayBounds(r.steps.count, s.filters);
-        const pos = Math.min(hi, s.pos + whole);
-        store.set({ pos, playing: pos < hi });
+        const rs = ranges.current;
+        const pos = stepPos(rs, s.pos, whole);
+        store.set({ pos, playing: pos < lastPos(rs) });
       }
       raf = requestAnimationFrame(tick);
     };
@@ -66,7 +65,7 @@ export function useKeyboard() {
         case 'End': c.end(); break;
         case '/': store.set((s) => ({ searchFocus: s.searchFocus + 1 })); break;
         case 'f': store.set((s) => ({ fitRequest: s.fitRequest + 1, view: 'map' })); break;
-        case 'Escape': store.set({ selNode: null, selEvent: null }); break;
+        case 'Escape': store.set({ selNode: null, selEvent: null, selEdges: null }); break;
         default: return;
       }
       e.preventDefault();

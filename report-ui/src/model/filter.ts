@@ -1,6 +1,7 @@
-// Filters shared by every view: modules, thread, node kinds, internal callables, trace window. Pure.
+// Filters shared by every view: modules, thread, node kinds, internal callables, test harness, trace window. Pure.
 import type { GraphIndex } from './graph';
 import type { ReplayIndex } from './replay';
+import type { Range } from './ranges';
 
 export type KindFilter = 'function' | 'method' | 'class_method' | 'instance' | 'class';
 
@@ -12,11 +13,13 @@ export interface Filters {
   /** Node kinds hidden on the map. */
   hiddenKinds: KindFilter[];
   hideInternal: boolean;
+  /** Hide test code (nodes with role "harness"). */
+  hideHarness: boolean;
   /** Trace window [start, end] (event orders, inclusive), or null. */
   window: [number, number] | null;
 }
 
-export const NO_FILTERS: Filters = { modules: [], thread: null, hiddenKinds: [], hideInternal: false, window: null };
+export const NO_FILTERS: Filters = { modules: [], thread: null, hiddenKinds: [], hideInternal: false, hideHarness: false, window: null };
 
 export function kindKey(g: GraphIndex, i: number): KindFilter | null {
   const n = g.nodes[i];
@@ -28,7 +31,7 @@ export function kindKey(g: GraphIndex, i: number): KindFilter | null {
 }
 
 /** 1 where a node passes the node filters (its container chain too); containers pass if any child does. */
-export function nodeMask(g: GraphIndex, f: Filters): Uint8Array {
+export function nodeMask(g: GraphIndex, f: Filters, harness: Uint8Array | null = null): Uint8Array {
   const n = g.nodes.length;
   const mask = new Uint8Array(n).fill(1);
   const mods = new Set(f.modules);
@@ -43,6 +46,7 @@ export function nodeMask(g: GraphIndex, f: Filters): Uint8Array {
     const k = kindKey(g, i);
     if (k && hidden.has(k)) mask[i] = 0;
     if (f.hideInternal && nd.internal) mask[i] = 0;
+    if (f.hideHarness && harness?.[i]) mask[i] = 0;
   }
   // a hidden container hides its descendants
   for (let i = 0; i < n; i++) {
@@ -57,22 +61,29 @@ export function nodeMask(g: GraphIndex, f: Filters): Uint8Array {
   return mask;
 }
 
-/** Event orders passing the filters (window, thread, node mask, optional text match on the callee). */
-export function filterEvents(r: ReplayIndex, f: Filters, mask: Uint8Array | null, nodeMatch: Uint8Array | null, kinds: number[] | null): Int32Array {
+/**
+ * Event orders passing the filters (window, thread, node mask, optional text match on the callee),
+ * inside `ranges` (inclusive event ranges, e.g. selected scenarios cut to the window) when given.
+ */
+export function filterEvents(r: ReplayIndex, f: Filters, mask: Uint8Array | null, nodeMatch: Uint8Array | null, kinds: number[] | null,
+  ranges: Range[] | null = null): Int32Array {
   const n = r.steps.count;
   const [s, e] = f.window ?? [0, n - 1];
-  const lo = Math.max(0, s), hi = Math.min(n - 1, e);
-  const out = new Int32Array(Math.max(0, hi - lo + 1));
+  const spans: Range[] = ranges ?? [[Math.max(0, s), Math.min(n - 1, e)]];
+  const size = spans.reduce((t, [a, b]) => t + Math.max(0, Math.min(n - 1, b) - Math.max(0, a) + 1), 0);
+  const out = new Int32Array(size);
   let len = 0;
   const { thread, node, kind } = r.steps;
   const kset = kinds && kinds.length ? new Set(kinds) : null;
-  for (let i = lo; i <= hi; i++) {
-    if (f.thread !== null && thread[i] !== f.thread) continue;
-    const nd = node[i];
-    if (mask && !mask[nd]) continue;
-    if (nodeMatch && !nodeMatch[nd]) continue;
-    if (kset && !kset.has(kind[i])) continue;
-    out[len++] = i;
+  for (const [a, b] of spans) {
+    for (let i = Math.max(0, a), hi = Math.min(n - 1, b); i <= hi; i++) {
+      if (f.thread !== null && thread[i] !== f.thread) continue;
+      const nd = node[i];
+      if (mask && !mask[nd]) continue;
+      if (nodeMatch && !nodeMatch[nd]) continue;
+      if (kset && !kset.has(kind[i])) continue;
+      out[len++] = i;
+    }
   }
   return out.subarray(0, len);
 }

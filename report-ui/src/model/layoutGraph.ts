@@ -39,7 +39,10 @@ export function leafSize(g: GraphIndex, i: number, collapsed = false): { width: 
   const len = [...n.label].length;
   if (n.kind === 'scenario') return { width: Math.round(Math.min(260, Math.max(120, (appName ?? n.label).length * 8.2 + 56))), height: 46 };
   if (collapsed) return { width: Math.round(Math.min(340, Math.max(190, len * 7.4 + 48))), height: 64 };
-  if (g.callable[i]) return { width: Math.round(Math.min(320, Math.max(120, len * 7.4 + 74 + ((n.raised ?? 0) > 0 ? 22 : 0)))), height: 34 };
+  // room for the "!" of raised calls and the "test" badge of harness code
+  const badge = n.role === 'harness' ? 40 : 0;
+  const extra = ((n.raised ?? 0) > 0 ? 22 : 0) + badge;
+  if (g.callable[i]) return { width: Math.round(Math.min(320 + badge, Math.max(120, len * 7.4 + 74 + extra))), height: 34 };
   return { width: Math.round(Math.min(300, Math.max(150, len * 7.2 + 40))), height: 44 };
 }
 
@@ -49,7 +52,8 @@ function subtree(g: GraphIndex, i: number, stopAt: (i: number) => 'leaf' | 'skip
   const id = g.nodes[i].id;
   const kids = mode === 'open' ? g.children[i].map((c) => subtree(g, c, stopAt, sizes)).filter((x): x is ElkIn => !!x) : [];
   if (kids.length) {
-    const minW = Math.round(Math.min(520, 150 + [...g.nodes[i].label].length * 7.6));
+    const badge = g.nodes[i].role === 'harness' ? 50 : 0; // the "test" badge of harness code
+    const minW = Math.round(Math.min(520 + badge, 150 + badge + [...g.nodes[i].label].length * 7.6));
     return { id, children: kids, layoutOptions: { 'elk.padding': PAD, 'elk.nodeSize.constraints': 'MINIMUM_SIZE', 'elk.nodeSize.minimum': `(${minW}, 60)` } };
   }
   const size = sizes?.get(i) ?? leafSize(g, i, mode === 'leaf' && g.nodes[i].kind === 'module' && g.children[i].length > 0);

@@ -178,7 +178,7 @@ describe('search and deep links', () => {
   });
 
   it('round-trips the hash', () => {
-    const s = { view: 'events' as const, node: 'meth:a.B#1.c', event: 12, pos: 13, ghost: true, window: [3, 40] as [number, number] };
+    const s = { view: 'events' as const, node: 'meth:a.B#1.c', event: 12, pos: 13, ghost: true, window: [3, 40] as [number, number], scenarios: [2, 5] };
     expect(parseHash(formatHash(s))).toEqual(s);
     expect(parseHash('#view=bogus&pos=-1').view).toBe('map');
   });

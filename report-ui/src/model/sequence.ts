@@ -1,6 +1,7 @@
 // Sequence diagram model for a window of events around the replay position. Pure.
 import { actorOf, type GraphIndex } from './graph';
 import { callerOf, type ReplayIndex } from './replay';
+import { nearestEvent, type Range } from './ranges';
 
 export type MessageKind = 'call' | 'return' | 'exception' | 'yield' | 'resume';
 
@@ -21,18 +22,24 @@ export interface SequenceModel {
   messages: Message[];
 }
 
-/** Events [start, end] around `center`, optionally for one thread only; at most `size` messages. */
-export function buildSequence(r: ReplayIndex, g: GraphIndex, center: number, size: number, bounds: [number, number], thread: number | null): SequenceModel {
+/**
+ * Events [start, end] around `center`, optionally for one thread only and inside `ranges` (skipping
+ * the events between them); at most `size` messages.
+ */
+export function buildSequence(r: ReplayIndex, g: GraphIndex, center: number, size: number, bounds: [number, number], thread: number | null,
+  ranges: Range[] | null = null): SequenceModel {
   const n = r.steps.count;
   const [lo, hi] = [Math.max(0, bounds[0]), Math.min(n - 1, bounds[1])];
   const picked: number[] = [];
   const ok = (i: number) => thread === null || r.steps.thread[i] === thread;
   const c = Math.min(hi, Math.max(lo, center));
   const before: number[] = [];
-  for (let i = c; i >= lo && before.length < Math.ceil(size / 2); i--) if (ok(i)) before.push(i);
+  const down = (i: number) => (ranges ? nearestEvent(ranges, i, -1) : i);
+  const up = (i: number) => { const j = ranges ? nearestEvent(ranges, i, 1) : i; return j < 0 ? hi + 1 : j; };
+  for (let i = down(c); i >= lo && before.length < Math.ceil(size / 2); i = down(i - 1)) if (ok(i)) before.push(i);
   before.reverse();
   const after: number[] = [];
-  for (let i = c + 1; i <= hi && before.length + after.length < size; i++) if (ok(i)) after.push(i);
+  for (let i = up(c + 1); i <= hi && before.length + after.length < size; i = up(i + 1)) if (ok(i)) after.push(i);
   picked.push(...before, ...after);
   const lifeIndex = new Map<number, number>();
   const lifelines: number[] = [];

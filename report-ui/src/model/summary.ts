@@ -64,3 +64,12 @@ export function formatCount(n: number): string {
   if (n < 1e6) return `${(n / 1e3).toFixed(n < 1e5 ? 1 : 0)}k`;
   return `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)}M`;
 }
+
+/** A test's or run's duration in seconds: `0.8 ms`, `12 ms`, `1.24 s`, `2 min 5 s`; `–` when unknown. */
+export function formatSeconds(s: number | null | undefined): string {
+  if (s == null || !Number.isFinite(s)) return '–';
+  if (s < 0.001) return `${(s * 1e6).toFixed(0)} µs`;
+  if (s < 1) return `${(s * 1000).toFixed(s < 0.01 ? 1 : 0)} ms`;
+  if (s < 120) return `${s.toFixed(2)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}

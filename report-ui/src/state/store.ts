@@ -10,6 +10,12 @@ export interface UIState {
   view: View;
   selNode: number | null;
   selEvent: number | null;
+  /** Selected call edges (indices into snapshot edges; several for an edge between collapsed modules). */
+  selEdges: number[] | null;
+  /** Selected scenario ids (sorted); [] = none, the whole run. */
+  scenarios: number[];
+  /** The scenario picker panel is open. */
+  picker: boolean;
   ghost: boolean;
   filters: Filters;
   /** Expanded modules (big graphs); null = everything open (small graphs). */
@@ -28,7 +34,7 @@ export interface Store {
 
 export function createStore(init: Partial<UIState> = {}): Store {
   let state: UIState = {
-    pos: 0, playing: false, speed: 4, view: 'map', selNode: null, selEvent: null, ghost: false,
+    pos: 0, playing: false, speed: 4, view: 'map', selNode: null, selEvent: null, selEdges: null, scenarios: [], picker: true, ghost: false,
     filters: NO_FILTERS, expanded: null, focus: null, fitRequest: 0, searchFocus: 0, ...init,
   };
   const subs = new Set<() => void>();

@@ -2,7 +2,7 @@
 import { useData } from '../../state/context';
 
 export function Legend({ big }: { big: boolean }) {
-  const { store } = useData();
+  const { store, si, sel } = useData();
   return (
     <aside className="legend" aria-label="legend" data-testid="map-legend">
       <div className="legend-items">
@@ -13,6 +13,9 @@ export function Legend({ big }: { big: boolean }) {
         <span className="lg lg-function">function</span>
         <span className="lg lg-method">method</span>
         <span className="lg lg-edge">calls (×count)</span>
+        {si?.hasHarness && <span className="lg lg-harness" data-testid="legend-harness">test harness</span>}
+        {sel && <span className="lg lg-lit" data-testid="legend-lit">used by selected tests</span>}
+        {sel && <span className="lg lg-dimmed">not used by them</span>}
       </div>
       {big && <div className="legend-hint">Large run: modules start collapsed — click one to open it.</div>}
       <button type="button" className="fit-button" data-testid="map-fit" onClick={() => store.set((s) => ({ fitRequest: s.fitRequest + 1 }))}

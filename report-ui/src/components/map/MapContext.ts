@@ -5,6 +5,8 @@ export interface MapCtx {
   vis: VisibleGraph;
   /** Reveal order of each visible edge (min over its members). */
   visEdgeReveal: Int32Array;
+  /** With selected scenarios: when each visible edge lights up (min over its members); else null. */
+  visEdgeLit: Int32Array | null;
   toggleModule: (idx: number) => void;
 }
 

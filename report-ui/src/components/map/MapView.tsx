@@ -1,6 +1,6 @@
 // The architecture map: React Flow over the ELK layout, revealed step by step.
 import { useCallback, useEffect, useMemo, useRef } from 'react';
-import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Node as RFNode } from '@xyflow/react';
+import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Node as RFNode, type FitViewOptions } from '@xyflow/react';
 import { selectionActions, useData, useUI } from '../../state/context';
 import { NEVER } from '../../model/graph';
 import { useMapLayout, type MapNode } from './useMapLayout';
@@ -22,9 +22,22 @@ const MINIMAP_COLORS: Record<string, string> = {
   instance: 'rgba(20,184,166,.22)', function: '#f59e0b', method: '#14b8a6',
 };
 
+const MINIMAP_DIMMED = 'rgba(148,163,184,.12)';
+
+/**
+ * Fit padding. With the tests panel open the map is narrower and the legend (bigger, with the test
+ * entries) would cover the bottom row of nodes: keep the fitted graph above it. Script runs keep
+ * the plain padding (and look as before).
+ */
+function fitPadding(base: number, tests: boolean): FitViewOptions['padding'] {
+  if (!tests) return base;
+  const legend = document.querySelector('[data-testid=map-legend]')?.getBoundingClientRect().height ?? 0;
+  return { top: base, left: base, right: base, bottom: `${Math.round(legend + 28)}px` };
+}
+
 function MapInner() {
   const d = useData();
-  const { g, store, big, edgeReveal } = d;
+  const { g, store, big, edgeReveal, litEdges, sel, si } = d;
   const expanded = useUI((s) => s.expanded);
   const { nodes, vis, busy, error, version } = useMapLayout(g, expanded);
   const rf = useReactFlow();
@@ -38,11 +51,17 @@ function MapInner() {
     if (!vis) return null;
     const visEdgeReveal = new Int32Array(vis.edges.length).fill(NEVER);
     vis.edges.forEach((e, k) => { for (const j of e.members) if (edgeReveal[j] < visEdgeReveal[k]) visEdgeReveal[k] = edgeReveal[j]; });
-    return { vis, visEdgeReveal, toggleModule };
-  }, [vis, edgeReveal, toggleModule]);
+    let visEdgeLit: Int32Array | null = null;
+    if (litEdges) {
+      const lit = new Int32Array(vis.edges.length).fill(NEVER);
+      vis.edges.forEach((e, k) => { for (const j of e.members) if (litEdges[j] < lit[k]) lit[k] = litEdges[j]; });
+      visEdgeLit = lit;
+    }
+    return { vis, visEdgeReveal, visEdgeLit, toggleModule };
+  }, [vis, edgeReveal, litEdges, toggleModule]);
   const edges: CallEdgeT[] = useMemo(() => (vis ? vis.edges.map((e, k) => ({
     id: e.id, source: g.nodes[e.source].id, target: g.nodes[e.target].id, type: 'call' as const, data: { k },
-    selectable: false, focusable: false,
+    selectable: true, focusable: false,
   })) : []), [vis, g]);
 
   // fit the whole map once per new layout (first one), centre requested nodes
@@ -50,10 +69,10 @@ function MapInner() {
   useEffect(() => {
     if (!version || fitted.current) return;
     fitted.current = true;
-    requestAnimationFrame(() => void rf.fitView({ padding: 0.08, duration: 0 }));
-  }, [version, rf]);
+    requestAnimationFrame(() => void rf.fitView({ padding: fitPadding(0.08, !!si), duration: 0 }));
+  }, [version, rf, si]);
   const fitReq = useUI((s) => s.fitRequest);
-  useEffect(() => { if (fitReq) void rf.fitView({ padding: 0.08, duration: 300 }); }, [fitReq, rf]);
+  useEffect(() => { if (fitReq) void rf.fitView({ padding: fitPadding(0.08, !!si), duration: 300 }); }, [fitReq, rf, si]);
   const focus = useUI((s) => s.focus);
   useEffect(() => {
     if (!focus || !vis) return;
@@ -78,7 +97,7 @@ function MapInner() {
     const id = fitOpened.current;
     if (!id || !version) return;
     fitOpened.current = null;
-    requestAnimationFrame(() => void rf.fitView({ nodes: [{ id }], padding: 0.12, duration: 300 }));
+    requestAnimationFrame(() => void rf.fitView({ nodes: [{ id }], padding: fitPadding(0.12, !!si), duration: 300 }));
   }, [version, rf]);
 
   const onNodeClick = useCallback((_: unknown, node: RFNode) => {
@@ -90,6 +109,11 @@ function MapInner() {
     selectionActions(d).selectNode(idx);
   }, [d, toggleModule]);
 
+  const onEdgeClick = useCallback((_: unknown, edge: CallEdgeT) => {
+    const e = vis?.edges[edge.data?.k ?? -1];
+    if (e) selectionActions(d).selectEdges(e.members);
+  }, [d, vis]);
+
   return (
     <div className="map" data-testid="view-map" data-layout={busy ? 'busy' : 'ready'} data-big={String(big)}>
       <ArrowDefs />
@@ -97,11 +121,16 @@ function MapInner() {
         <MapContext.Provider value={ctx}>
           <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes} colorMode="system"
             minZoom={0.02} maxZoom={2.5} nodesDraggable={false} nodesConnectable={false} elementsSelectable
-            onlyRenderVisibleElements={big} onNodeClick={onNodeClick} onPaneClick={() => selectionActions(d).selectNode(null)}
+            onlyRenderVisibleElements={big} onNodeClick={onNodeClick} onEdgeClick={onEdgeClick}
+            onPaneClick={() => { selectionActions(d).selectNode(null); store.set({ selEdges: null }); }}
             proOptions={{ hideAttribution: true }} zoomOnDoubleClick={false} deleteKeyCode={null} selectionKeyCode={null}
             multiSelectionKeyCode={null}>
             <Background gap={24} size={1} />
-            <MiniMap pannable zoomable ariaLabel="minimap" nodeColor={(n) => MINIMAP_COLORS[g.nodes[(n as MapNode).data.idx]?.kind] ?? '#94a3b8'}
+            <MiniMap pannable zoomable ariaLabel="minimap" nodeColor={(n) => {
+              const i = (n as MapNode).data.idx;
+              if (sel && !sel.nodes[i] && g.nodes[i]?.kind !== 'scenario') return MINIMAP_DIMMED; // not used by the selected tests
+              return MINIMAP_COLORS[g.nodes[i]?.kind] ?? '#94a3b8';
+            }}
               nodeStrokeWidth={0} maskColor="var(--minimap-mask)" />
             <Controls showInteractive={false} position="bottom-left" aria-label="zoom controls" />
           </ReactFlow>

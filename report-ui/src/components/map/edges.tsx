@@ -27,9 +27,11 @@ export const CallEdge = memo(function CallEdge(p: EdgeProps<CallEdgeT>) {
       targetX: p.targetX, targetY: p.targetY, targetPosition: Position.Left, curvature: 0.3 });
   }
   const width = 1.2 + Math.min(5, Math.log2(Math.max(1, e.count)) * 0.9);
-  const cls = ['ce', st.revealed ? 'revealed' : 'ghost', st.active && 'active', e.raised > 0 && 'raised'].filter(Boolean).join(' ');
+  const cls = ['ce', st.revealed ? 'revealed' : 'ghost', st.active && 'active', e.raised > 0 && 'raised', st.dimmed && 'dimmed',
+    st.selected && 'selected'].filter(Boolean).join(' ');
   return (
-    <g className={cls} data-testid={`edge-${p.id}`} data-revealed={String(st.revealed)}>
+    <g className={cls} data-testid={`edge-${p.id}`} data-revealed={String(st.revealed)} data-dimmed={String(st.dimmed)}>
+      {!many && <path d={path} className="ce-hit" fill="none" strokeWidth={Math.max(10, width + 8)} />}
       <path d={path} className="ce-path" fill="none" strokeWidth={width} markerEnd={many && !st.active ? undefined : 'url(#sk-arrow)'} />
       {st.active && <path d={path} className="ce-flow" fill="none" strokeWidth={width + 1.5} />}
       {e.count > 1 && (!many || st.active) && (

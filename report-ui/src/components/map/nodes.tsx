@@ -17,14 +17,26 @@ function Handles() {
   );
 }
 
-function testProps(id: string, st: ReturnType<typeof useNodeState>, kind: string) {
+function testProps(id: string, st: ReturnType<typeof useNodeState>, kind: string, harness = false) {
   return {
     'data-testid': `node-${id}`,
     'data-revealed': String(st.revealed),
     'data-active': String(st.active),
+    'data-lit': String(st.lit),
     'data-kind': kind,
-    className: `${st.cls} ${kind}`,
+    ...(harness ? { 'data-harness': 'true' } : {}),
+    className: `${st.cls} ${kind}${harness ? ' harness' : ''}`,
   };
+}
+
+/** Test code (role "harness"): a small badge next to the label. */
+function HarnessBadge() {
+  return <span className="mn-test" title="test harness: test code, not the system under test">test</span>;
+}
+
+function useHarness(idx: number): boolean {
+  const { si } = useData();
+  return !!si && si.harness[idx] === 1;
 }
 
 export const GroupNode = memo(function GroupNode({ data }: NodeProps<MapNode>) {
@@ -33,11 +45,13 @@ export const GroupNode = memo(function GroupNode({ data }: NodeProps<MapNode>) {
   const n = g.nodes[data.idx];
   const st = useNodeState(data.idx);
   const canCollapse = big && n.kind === 'module';
+  const harness = useHarness(data.idx);
   return (
-    <div {...testProps(n.id, st, kindClass(n))} title={n.qualified_name}>
+    <div {...testProps(n.id, st, kindClass(n), harness)} title={n.qualified_name}>
       <div className="mn-header">
         <span className="mn-kind">{kindLabel(n)}</span>
         <span className="mn-title">{n.label}</span>
+        {harness && <HarnessBadge />}
         {n.call_count > 0 && <span className="mn-count" title="calls into this container">{formatCount(n.call_count)} calls</span>}
         {canCollapse && (
           <button type="button" className="mn-collapse nodrag" data-testid={`collapse-${n.id}`} aria-label={`collapse ${n.label}`}
@@ -54,10 +68,12 @@ export const CallableNode = memo(function CallableNode({ data }: NodeProps<MapNo
   const n = g.nodes[data.idx];
   const st = useNodeState(data.idx);
   const calls = n.call_count;
+  const harness = useHarness(data.idx);
   return (
-    <div {...testProps(n.id, st, kindClass(n))} title={`${n.qualified_name}${n.file ? `\n${n.file}:${n.line ?? ''}` : ''}`}>
+    <div {...testProps(n.id, st, kindClass(n), harness)} title={`${n.qualified_name}${n.file ? `\n${n.file}:${n.line ?? ''}` : ''}${harness ? '\n(test harness)' : ''}`}>
       <span className="mn-dot" aria-hidden="true" />
       <span className="mn-label">{n.label}</span>
+      {harness && <HarnessBadge />}
       {(n.raised ?? 0) > 0 && <span className="mn-raised" title={`${n.raised} calls raised`}>!</span>}
       {calls > 0 && <span className="mn-badge">{formatCount(calls)}</span>}
       <Handles />
@@ -84,9 +100,10 @@ export const CollapsedModuleNode = memo(function CollapsedModuleNode({ data }: N
   const st = useNodeState(data.idx);
   const busy = useUI((s) => s.expanded?.has(data.idx) ?? false);
   const inner = countCallables(g, data.idx);
+  const harness = useHarness(data.idx);
   return (
-    <div {...testProps(n.id, st, 'k-module collapsed')} title={`${n.qualified_name} — click to expand`}>
-      <div className="mn-kind">module</div>
+    <div {...testProps(n.id, st, 'k-module collapsed', harness)} title={`${n.qualified_name} — click to expand`}>
+      <div className="mn-kind">module{harness && <> · <HarnessBadge /></>}</div>
       <div className="mn-title">{n.label}</div>
       <div className="mn-sub">{inner} callables · {formatCount(n.call_count)} calls{busy ? ' · opening…' : ''}</div>
       <span className="mn-expand" aria-hidden="true">+</span>
