@@ -71,6 +71,8 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
         result = session.run_module(module, ([str(script)] if script is not None else []) + list(args))
     else:
         result = session.run_script(script, list(args))
+    if result.child_process:  # a forked child of the program ended: the parent reports
+        sys.exit(result.exit_code)
     if sys.stderr.isatty():
         click.echo("\r\033[K", err=True, nl=False)
     for w in result.warnings:

@@ -167,6 +167,10 @@ class ScriptRunner:
         return outcome
 
 
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def _catch_sigterm() -> Callable[[], None]:
     """Turn SIGTERM into an exception so the artifacts get written; the program's own handler wins."""
     if threading.current_thread() is not threading.main_thread():
@@ -174,19 +178,24 @@ def _catch_sigterm() -> Callable[[], None]:
     try:
         if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
             return lambda: None
-
-        def handler(signum, frame):
-            raise Terminated()
-
-        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError, AttributeError):
         return lambda: None
 
     def restore() -> None:
-        if signal.getsignal(signal.SIGTERM) is handler:
+        if signal.getsignal(signal.SIGTERM) is _on_sigterm:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     return restore
+
+
+def forget_sigterm() -> None:
+    """In a forked child (not traced): SIGTERM kills it, as it would under plain Python."""
+    try:
+        if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except (ValueError, OSError):
+        pass
 
 
 def _exit_code(exc: SystemExit) -> int:

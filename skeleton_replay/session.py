@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from . import __version__
-from .capture import Budget, Recorder, select_backend
+from .capture import Budget, Recorder, forks, select_backend
 from .capture.filters import CodeFilter, find_project_root, module_from_path
 from .capture.records import SpillWriter
 from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser
@@ -19,7 +19,7 @@ from .capture.sysmon import NoFreeToolId
 from .events.types import FORMAT_VERSION
 from .options import Options, UsageError, prepare_out_dir, resolve_out_dir
 from .pipeline import HEADER_SIDECAR, SESSION, SPILL, Artifacts, from_spill, write_json
-from .runner import ScriptRunner, Terminated, module_target, script_target
+from .runner import ScriptRunner, Terminated, forget_sigterm, module_target, script_target
 
 SESSION_FORMAT_VERSION = 1
 
@@ -40,6 +40,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     report_opened: bool = False
     metrics: dict = field(default_factory=dict)
+    child_process: bool = False  # True in a forked child: it wrote nothing; exit quietly with exit_code
 
 
 class _Capture:
@@ -60,6 +61,10 @@ class _Capture:
             self.spill.close()
             raise UsageError(str(exc)) from None
         self.t_start = self.t_stop = 0.0
+        self.pid = os.getpid()
+        self.child = False  # this process is a forked copy of the traced one
+        self.forks = self.mp_forks = 0  # os.fork() calls while tracing; those made by multiprocessing
+        self.mp_processes = 0  # multiprocessing processes created while tracing (any start method)
 
     def start(self) -> None:
         try:
@@ -67,16 +72,45 @@ class _Capture:
         except NoFreeToolId as exc:
             self.spill.close()
             raise UsageError(str(exc)) from None
+        self._mp_before = forks.multiprocessing_processes()
+        forks.watch(self)
         self.t_start = time.perf_counter()
 
     def stop(self) -> None:
         self.t_stop = time.perf_counter()
+        forks.unwatch(self)
         self.backend.stop()
         self.recorder.finish()
         self.spill.close()
+        if not self.child:
+            self.mp_processes = forks.multiprocessing_processes() - self._mp_before
+
+    # -- os.fork: called by capture/forks.py ---------------------------------------
+    def before_fork(self) -> None:
+        self.recorder.before_fork()
+
+    def after_fork_parent(self, multiprocessing_fork: bool) -> None:
+        self.recorder.after_fork_parent()
+        self.forks += 1
+        self.mp_forks += multiprocessing_fork
+
+    def after_fork_child(self) -> None:
+        self.child = True
+        self.recorder.after_fork_child()
+        try:
+            self.backend.stop()
+        except Exception:
+            pass
+        forget_sigterm()
 
     def gaps(self) -> list[dict]:
-        return [{"kind": g.kind, "message": g.message, "count": g.count} for g in self.recorder.gaps.values()]
+        gaps = [{"kind": g.kind, "message": g.message, "count": g.count} for g in self.recorder.gaps.values()]
+        children = self.forks + max(0, self.mp_processes - self.mp_forks)  # spawn/forkserver do not fork us
+        if children:
+            gaps.append({"kind": "child_process", "count": children,
+                         "message": f"{children:,} child process{'es' if children != 1 else ''} (os.fork, multiprocessing) "
+                                    "ran untraced: only this process is traced"})
+        return gaps
 
 
 class TraceSession:
@@ -123,6 +157,8 @@ class TraceSession:
                                        "--out-dir", str(out_dir), "--project-root", str(root), *reproduce, *args])
         write_json(out_dir / HEADER_SIDECAR, header)  # lets `skeleton report` recover a killed run
         outcome = ScriptRunner(target, args).run(cap.start, cap.stop)
+        if cap.child:  # a forked copy of the program ended here: the parent writes the artifacts
+            return _child_result(out_dir, outcome.exit_code, outcome.status)
         error = _error_info(cap.summariser, outcome.exception) if outcome.status in ("exception", "interrupted") else None
         if outcome.status == "exit" and outcome.exit_code != 0:
             error = _error_info(cap.summariser, outcome.exception)
@@ -158,6 +194,10 @@ class TraceSession:
                                "tracer_errors": sum(g["count"] for g in end["gaps"] if g["kind"] == "tracer_error")})
         result.session_path = write_json(out_dir / SESSION, session_manifest(header, result))
         return result
+
+
+def _child_result(out_dir: Path, exit_code: int, status: str) -> RunResult:
+    return RunResult(out_dir, None, None, None, None, None, exit_code, status, 0, 0, None, child_process=True)
 
 
 def _project_root(opts: Options, anchor: Path) -> Path:
@@ -295,6 +335,9 @@ def trace(out_dir: str | os.PathLike[str] | None = None, project_root: str | os.
         raise
     finally:
         cap.stop()
-        end = {"duration_s": round(cap.t_stop - cap.t_start, 6), "exit_code": code, "status": status,
-               "error": err, "gaps": cap.gaps()}
-        holder["result"] = TraceSession(options=opts)._finish(cap, target_dir, header, end)
+        if cap.child:  # a forked copy of the block ended here: the parent writes the artifacts
+            holder["result"] = _child_result(target_dir, code, status)
+        else:
+            end = {"duration_s": round(cap.t_stop - cap.t_start, 6), "exit_code": code, "status": status,
+                   "error": err, "gaps": cap.gaps()}
+            holder["result"] = TraceSession(options=opts)._finish(cap, target_dir, header, end)

@@ -61,9 +61,10 @@ class Recorder:
         self.mode = [False]
         self.thread_states: list[list] = []  # per thread: [tid, stack, edge counts, raised counts]
         self.threads = 0
-        self._thread_lock = threading.Lock()
+        # Re-entrant: the fork hooks hold them while other at-fork code may run traced (capture/forks.py)
+        self._thread_lock = threading.RLock()
         self._flush_lock = threading.Lock()
-        self._decide_lock = threading.Lock()
+        self._decide_lock = threading.RLock()
         self.objects: dict[int, tuple] = {}
         self.next_object = 0
         # Keyed by id(class), never by the class: a metaclass may define __hash__/__eq__.
@@ -212,6 +213,26 @@ class Recorder:
                     self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}: {exc}")
         finally:
             self._flush_lock.release()
+
+    # -- os.fork (capture/forks.py) ----------------------------------------------
+    def before_fork(self) -> None:
+        """No flush, decision or thread registration may be half done when the process forks."""
+        self._decide_lock.acquire()
+        self._thread_lock.acquire()
+        self._flush_lock.acquire()
+
+    def after_fork_parent(self) -> None:
+        self._flush_lock.release()
+        self._thread_lock.release()
+        self._decide_lock.release()
+
+    def after_fork_child(self) -> None:
+        """The child keeps nothing: its copy of the buffer is the parent's to write."""
+        self._flush_lock = threading.Lock()
+        self._thread_lock = threading.RLock()
+        self._decide_lock = threading.RLock()
+        self.buf.clear()
+        self.spill.detach()
 
     def finish(self) -> None:
         counts: dict = {}

@@ -51,6 +51,18 @@ class SpillWriter:
     def flush(self) -> None:
         self._f.flush()
 
+    def detach(self) -> None:
+        """In a forked child: let go of the parent's file without writing to it.
+
+        The fork hooks hold the flush lock, so the file's buffer is empty (each chunk is
+        flushed whole) and closing the child's copy of the descriptor writes nothing.
+        """
+        self.write = self.flush = lambda *a: None  # type: ignore[method-assign]
+        try:
+            self._f.close()
+        except (OSError, ValueError):
+            pass
+
     def close(self) -> None:
         if not self._f.closed:
             self._f.close()
