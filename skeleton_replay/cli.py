@@ -77,7 +77,10 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
         click.echo("\r\033[K", err=True, nl=False)
     for w in result.warnings:
         _err(f"warning: {w}")
-    _summary(result)
+    if result.lost:  # the program ran; only Skeleton's output is gone: one line, the program's exit code
+        _err(f"error: {result.lost}")
+    else:
+        _summary(result)
     if json_out:
         click.echo(orjson.dumps(_json_line(result)).decode())
     if result.exit_code == -signal.SIGTERM:  # end the way plain Python would: killed by SIGTERM
@@ -112,6 +115,7 @@ def _json_line(result) -> dict:
         "exit_code": result.exit_code,
         "status": result.status,
         "metrics": result.metrics,
+        "lost": result.lost,
     }
 
 

@@ -18,7 +18,7 @@ from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser
 from .capture.sysmon import NoFreeToolId
 from .events.types import FORMAT_VERSION
 from .options import Options, UsageError, prepare_out_dir, resolve_out_dir
-from .pipeline import HEADER_SIDECAR, SESSION, SPILL, Artifacts, from_spill, write_json
+from .pipeline import HEADER_SIDECAR, SESSION, SPILL, WRITER_ARGS, Artifacts, from_spill, write_json
 from .runner import ScriptRunner, Terminated, forget_sigterm, module_target, script_target
 
 SESSION_FORMAT_VERSION = 1
@@ -41,6 +41,7 @@ class RunResult:
     report_opened: bool = False
     metrics: dict = field(default_factory=dict)
     child_process: bool = False  # True in a forked child: it wrote nothing; exit quietly with exit_code
+    lost: str | None = None  # why no artifacts were written (output folder gone, disk full), else None
 
 
 class _Capture:
@@ -52,7 +53,11 @@ class _Capture:
         self.summariser = Summariser(secret_names=names)
         self.filter = CodeFilter(root, opts.include, opts.exclude, opts.include_private, main_module, main_file)
         self.spill_path = out_dir / SPILL
-        self.spill = SpillWriter(self.spill_path)
+        try:
+            self.spill = SpillWriter(self.spill_path)
+        except OSError as exc:
+            raise UsageError(f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); "
+                             "choose another with --out-dir") from None
         budget = Budget(max_events=opts.max_events or (1 << 62))
         self.recorder = Recorder(self.filter, self.summariser, self.spill, budget)
         try:
@@ -155,7 +160,14 @@ class TraceSession:
         header = _header(cap, root, command, {**target_info, "args": redact(target_info["args"])}, app_name)
         header["invocation"] = redact([sys.executable, "-m", "skeleton_replay", "run", *_option_argv(opts, absolute=True),
                                        "--out-dir", str(out_dir), "--project-root", str(root), *reproduce, *args])
-        write_json(out_dir / HEADER_SIDECAR, header)  # lets `skeleton report` recover a killed run
+        try:
+            write_json(out_dir / HEADER_SIDECAR, header)  # lets `skeleton report` recover a killed run
+        except OSError as exc:
+            cap.spill.close()
+            with contextlib.suppress(OSError):
+                cap.spill_path.unlink()
+            raise UsageError(f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); "
+                             "choose another with --out-dir") from None
         outcome = ScriptRunner(target, args).run(cap.start, cap.stop)
         if cap.child:  # a forked copy of the program ended here: the parent writes the artifacts
             return _child_result(out_dir, outcome.exit_code, outcome.status)
@@ -175,8 +187,16 @@ class TraceSession:
             if say is not None:
                 say(f"processed {n:,} events")
 
+        spill_error = cap.spill.error
+        if spill_error is not None:  # disk full or folder gone during the run: build from what was written
+            end["gaps"].append({"kind": "truncated", "count": cap.spill.records_lost,
+                                "message": f"writing the raw records failed during the run ({_describe(spill_error)}): "
+                                           f"the last {cap.spill.records_lost:,} records are lost"})
         try:
             arts = from_spill(cap.spill_path, out_dir, header, end, opts.max_events, opts.html, progress)
+        except OSError as exc:  # the output folder disappeared or filled up: the program's result still counts
+            _remove_partial_files(out_dir)
+            return _lost_result(out_dir, end, _lost_message(out_dir, exc))
         finally:
             if not os.environ.get("SKELETON_KEEP_SPILL"):  # debugging aid: keep the raw records
                 with contextlib.suppress(OSError):
@@ -189,11 +209,47 @@ class TraceSession:
             from .render.browser import open_in_browser
             opened = open_in_browser(arts.report_path)
         result = _result(arts, end, opened)
+        if spill_error is not None:
+            result.warnings.insert(0, f"writing the raw records to {out_dir} failed during the run ({_describe(spill_error)}): "
+                                      f"the artifacts hold only what was written before; free some space or choose "
+                                      "another folder with --out-dir")
         result.metrics.update({"tracing_s": end["duration_s"], "postprocess_s": round(post_s, 6),
                                "spill_bytes": cap.spill.bytes_written,
                                "tracer_errors": sum(g["count"] for g in end["gaps"] if g["kind"] == "tracer_error")})
-        result.session_path = write_json(out_dir / SESSION, session_manifest(header, result))
+        try:
+            result.session_path = write_json(out_dir / SESSION, session_manifest(header, result))
+        except OSError as exc:
+            _remove_partial_files(out_dir)
+            result.warnings.append(f"session.json not written ({_describe(exc)})")
         return result
+
+
+def _describe(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _lost_message(out_dir: Path, exc: OSError) -> str:
+    if not out_dir.is_dir():
+        return (f"the output folder {out_dir} disappeared during the run: no artifacts were written "
+                "(choose a folder the program does not delete with --out-dir)")
+    where = f" ({Path(exc.filename).name})" if exc.filename else ""
+    return (f"the artifacts could not be written to {out_dir}: {_describe(exc)}{where}; "
+            "free some space or choose another folder with --out-dir")
+
+
+def _remove_partial_files(out_dir: Path) -> None:
+    """Half-written files would only take space and mislead: keep the complete artifacts only."""
+    with contextlib.suppress(OSError):
+        for p in out_dir.iterdir():
+            if p.name.endswith((".tmp", ".partial")) or p.name == WRITER_ARGS:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+
+
+def _lost_result(out_dir: Path, end: dict, message: str) -> RunResult:
+    code = end.get("exit_code")
+    return RunResult(out_dir, None, None, None, None, None, code if code is not None else 0, end.get("status", "ok"),
+                     0, 0, end.get("error"), [], False, {}, lost=message)
 
 
 def _child_result(out_dir: Path, exit_code: int, status: str) -> RunResult:
