@@ -35,8 +35,8 @@ def cli() -> None:
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--project-root", type=click.Path(path_type=Path), help="Folder whose code is traced (default: nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git).")
-@click.option("--out-dir", type=click.Path(path_type=Path), help="Where artifacts go (default: $SKELETON_OUT_DIR, else $SKELETON_HOME/<app>, else ~/.skeleton/<app>).")
+@click.option("--project-root", type=click.Path(), help="Folder whose code is traced (default: nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git).")
+@click.option("--out-dir", type=click.Path(), help="Where artifacts go (default: $SKELETON_OUT_DIR, else $SKELETON_HOME/<app>, else ~/.skeleton/<app>).")
 @click.option("--include", multiple=True, metavar="PATTERN", help="Trace only code matching this glob (path relative to the root, or dotted module). Repeatable.")
 @click.option("--exclude", multiple=True, metavar="PATTERN", help="Do not trace code matching this glob. Repeatable.")
 @click.option("--max-events", type=int, default=DEFAULT_MAX_EVENTS, show_default=True, help="Record at most N events (0 = unlimited); later calls are still counted on edges.")
@@ -128,6 +128,8 @@ def report(out_dir: Path, no_html: bool, open_report: bool) -> None:
     from .events.jsonl import TraceFormatError
     from .pipeline import HEADER_SIDECAR, SPILL, TRACE, from_killed_run, from_trace
 
+    if no_html and open_report:
+        raise UsageError("--open needs report.html, which --no-html skips; drop one of them")
     trace = out_dir / TRACE if out_dir.is_dir() else out_dir
     folder = trace.parent
     killed = not trace.exists() and (folder / SPILL).exists() and (folder / HEADER_SIDECAR).exists()

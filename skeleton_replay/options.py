@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_MAX_EVENTS = 200_000  # about 130 MB of trace.jsonl (~650 bytes an event); later calls are counted
+MAX_EVENTS_LIMIT = 1 << 62  # the spill and the decoder count in 64-bit integers
+
+
+_type = type
 
 
 class UsageError(Exception):
@@ -28,8 +32,36 @@ class Options:
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> None:
+        """Every value checked, for the CLI and the Python API alike: one UsageError line each."""
+        if _type(self.max_events) is not int:
+            raise UsageError(f"--max-events must be a whole number, not {self.max_events!r}")
         if self.max_events < 0:
             raise UsageError(f"--max-events must be 0 (unlimited) or more, not {self.max_events}")
+        if self.max_events > MAX_EVENTS_LIMIT:
+            raise UsageError(f"--max-events {self.max_events} is too large (at most {MAX_EVENTS_LIMIT}); use 0 for unlimited")
+        for flag, name in (("--include", "include"), ("--exclude", "exclude"), ("--secret-name", "secret_names")):
+            values = getattr(self, name)
+            if isinstance(values, str):  # one pattern given as a plain string (Python API)
+                values = (values,)
+            if not isinstance(values, (tuple, list)) or not all(isinstance(v, str) for v in values):
+                raise UsageError(f"{flag} takes strings; got {values!r}")
+            if any(not v.strip() for v in values):
+                raise UsageError(f"{flag} must not be empty; give a {'word' if name == 'secret_names' else 'pattern'}")
+            setattr(self, name, tuple(values))
+        both = sorted(set(self.include) & set(self.exclude))
+        if both:
+            raise UsageError(f"{both[0]!r} is given to both --include and --exclude; keep it in one of them")
+        for flag, name in (("--project-root", "project_root"), ("--out-dir", "out_dir")):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, (str, os.PathLike)):
+                raise UsageError(f"{flag} must be a folder path, not {value!r}")
+            if value is not None and not os.fspath(value).strip():
+                raise UsageError(f"{flag} must not be empty; give a folder")
+            if value is not None:
+                setattr(self, name, Path(value))
+        for name in ("html", "open_report", "include_private"):
+            if not isinstance(getattr(self, name), bool):
+                raise UsageError(f"{name} must be True or False, not {getattr(self, name)!r}")
         if self.project_root is not None:
             root = Path(self.project_root)
             if not root.exists():

@@ -14,7 +14,7 @@ from . import __version__
 from .capture import Budget, Recorder, forks, select_backend
 from .capture.filters import CodeFilter, find_project_root, module_from_path
 from .capture.records import SpillWriter
-from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser
+from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser, utf8
 from .capture.sysmon import NoFreeToolId
 from .events.types import FORMAT_VERSION
 from .options import Options, UsageError, prepare_out_dir, resolve_out_dir
@@ -51,7 +51,7 @@ class _Capture:
         self.opts = opts
         names = tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names)
         self.summariser = Summariser(secret_names=names)
-        self.filter = CodeFilter(root, opts.include, opts.exclude, opts.include_private, main_module, main_file)
+        self.filter = CodeFilter(root, opts.include, opts.exclude, opts.include_private, utf8(main_module), main_file)
         self.spill_path = out_dir / SPILL
         try:
             self.spill = SpillWriter(self.spill_path)
@@ -124,8 +124,9 @@ class TraceSession:
                  include_private: bool = False, backend: str | None = None, options: Options | None = None,
                  progress: Callable[[str], None] | None = None) -> None:
         if options is None:
-            options = Options(project_root=Path(project_root) if project_root else None,
-                              out_dir=Path(out_dir) if out_dir else None, include=tuple(include), exclude=tuple(exclude),
+            options = Options(project_root=project_root, out_dir=out_dir,  # checked by validate()
+                              include=include if isinstance(include, str) else tuple(include),
+                              exclude=exclude if isinstance(exclude, str) else tuple(exclude),
                               html=html, open_report=open_report, include_private=include_private, backend=backend)
             if max_events is not None:
                 options.max_events = max_events
@@ -137,9 +138,10 @@ class TraceSession:
         self.options.validate()
         script = Path(path)
         target = script_target(script)
-        root = _project_root(self.options, script)
-        rel = _relative(script.resolve(), root)
-        return self._run(target, list(args), root, script.stem, module_from_path(rel) if rel else script.stem,
+        main = Path(target.main_file)  # a folder runs its __main__.py, as with python
+        root = _project_root(self.options, main)
+        rel = _relative(main.resolve(), root)
+        return self._run(target, list(args), root, script.stem, module_from_path(rel) if rel else main.stem,
                          {"kind": "script", "path": str(path), "args": list(args)}, [str(path)], [str(script.resolve())])
 
     def run_module(self, name: str, args: list[str] | tuple[str, ...] = ()) -> RunResult:
@@ -161,6 +163,7 @@ class TraceSession:
         header["invocation"] = redact([sys.executable, "-m", "skeleton_replay", "run", *_option_argv(opts, absolute=True),
                                        "--out-dir", str(out_dir), "--project-root", str(root), *reproduce, *args])
         try:
+            header = _clean(header)  # undecodable bytes in paths and arguments: JSON needs UTF-8
             write_json(out_dir / HEADER_SIDECAR, header)  # lets `skeleton report` recover a killed run
         except OSError as exc:
             cap.spill.close()
@@ -217,11 +220,22 @@ class TraceSession:
                                "spill_bytes": cap.spill.bytes_written,
                                "tracer_errors": sum(g["count"] for g in end["gaps"] if g["kind"] == "tracer_error")})
         try:
-            result.session_path = write_json(out_dir / SESSION, session_manifest(header, result))
+            result.session_path = write_json(out_dir / SESSION, _clean(session_manifest(header, result)))
         except OSError as exc:
             _remove_partial_files(out_dir)
             result.warnings.append(f"session.json not written ({_describe(exc)})")
         return result
+
+
+def _clean(data):
+    """JSON-ready copy of header-like data: lone surrogates in strings become U+FFFD."""
+    if isinstance(data, str):
+        return utf8(data)
+    if isinstance(data, list):
+        return [_clean(v) for v in data]
+    if isinstance(data, dict):
+        return {k: _clean(v) for k, v in data.items()}
+    return data
 
 
 def _describe(exc: OSError) -> str:
@@ -370,17 +384,17 @@ def trace(out_dir: str | os.PathLike[str] | None = None, project_root: str | os.
 
     with trace(out_dir="out") as run: ...   then run["result"] is a RunResult.
     """
-    opts = Options(project_root=Path(project_root) if project_root else None, out_dir=Path(out_dir) if out_dir else None)
+    opts = Options(project_root=project_root, out_dir=out_dir)  # type: ignore[arg-type]  # checked by validate()
     unknown = sorted(set(kwargs) - set(Options.__dataclass_fields__))
     if unknown:
         raise TypeError(f"trace() got unknown option(s) {', '.join(unknown)}; known: {', '.join(Options.__dataclass_fields__)}")
     for k, v in kwargs.items():
-        setattr(opts, k, tuple(v) if k in ("include", "exclude") else v)
+        setattr(opts, k, tuple(v) if k in ("include", "exclude", "secret_names") and not isinstance(v, str) else v)
     opts.validate()
     root = _project_root(opts, Path.cwd() / "x.py")
     target_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, name)).resolve()
     cap = _Capture(opts, root, target_dir, name, None)
-    header = _header(cap, root, [name], {"kind": "api", "path": name, "args": []}, name)
+    header = _clean(_header(cap, root, [name], {"kind": "api", "path": name, "args": []}, name))
     holder: dict = {}
     status, code, err = "ok", 0, None
     cap.start()

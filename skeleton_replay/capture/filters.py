@@ -8,6 +8,8 @@ from pathlib import Path, PurePosixPath
 from types import CodeType
 from typing import Sequence
 
+from .summarise import utf8
+
 # Skeleton's own code is never traced, even when it sits under the project root.
 OWN_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
 EXCLUDED_DIRS = frozenset({".venv", "venv", "site-packages", "dist-packages", ".git", ".skeleton", "node_modules", "__pycache__", ".tox", ".nox"})
@@ -149,7 +151,7 @@ class CodeFilter:
         else:
             kind = "static_method"
         arg_names = tuple(names[1:] if receiver else names)
-        info = CodeInfo(self.next_index, module, qualname, code.co_name, class_name, rel,
+        info = CodeInfo(self.next_index, utf8(module), qualname, code.co_name, class_name, utf8(rel),
                         code.co_firstlineno, kind, internal, arg_names, receiver,
                         bool(code.co_flags & GENERATOR_FLAGS))
         self.next_index += 1

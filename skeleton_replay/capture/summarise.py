@@ -32,6 +32,15 @@ _VALUE_PATTERNS = (
     r"\bxox[abpr]-[A-Za-z0-9-]{10,}",  # Slack token
 )
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8(s: str) -> str:
+    """s with lone surrogates (undecodable bytes of file names, argv, the environment) as U+FFFD:
+    JSON text must be valid UTF-8."""
+    return s if s.isascii() else _SURROGATE.sub("\ufffd", s)
+
+
 _type = type
 _type_qualname = type.__dict__["__qualname__"].__get__
 _type_module = type.__dict__["__module__"].__get__
@@ -142,8 +151,8 @@ class Summariser:
             if self.secret_value(v if len(v) <= 4096 else v[:4096]):
                 return self.redacted(v)
             if len(v) > STR_LIMIT:
-                return {"type": "str", "value": v[:STR_LIMIT], "len": len(v), "truncated": True}
-            return {"type": "str", "value": v}
+                return {"type": "str", "value": utf8(v[:STR_LIMIT]), "len": len(v), "truncated": True}
+            return {"type": "str", "value": v if v.isascii() else utf8(v)}
         if t is bytes or t is bytearray:
             head = bytes(v[:BYTES_LIMIT])
             out = {"type": t.__name__, "value": head.decode("latin-1"), "len": len(v)}
