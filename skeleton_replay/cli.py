@@ -45,12 +45,13 @@ def cli() -> None:
 @click.option("--no-open", is_flag=True, help="Do not open report.html in the browser.")
 @click.option("--json", "json_out", is_flag=True, help="Print one JSON line with artifact paths and metrics at the end.")
 @click.option("--secret-name", multiple=True, metavar="WORD", help="Also redact arguments and keys whose name contains WORD. Repeatable.")
+@click.option("--secret-pattern", multiple=True, metavar="REGEX", help="Also redact any string value matching this regular expression (Python re syntax). Repeatable.")
 @click.option("--backend", type=click.Choice(["sysmon", "setprofile"]), hidden=True, help="Force a tracer backend (debugging).")
 @click.option("-m", "module", metavar="MODULE", help="Run a module like `python -m MODULE` (everything after it belongs to the module).")
 @click.argument("script", type=click.Path(path_type=Path), required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open, json_out,
-        secret_name, backend, module, script, args) -> None:
+        secret_name, secret_pattern, backend, module, script, args) -> None:
     """Run SCRIPT with ARGS under the tracer, exactly as `python SCRIPT ARGS` would
     (or `-m MODULE ARGS`, as `python -m MODULE ARGS` would).
 
@@ -65,7 +66,7 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
         raise UsageError(f"No such option: {script} (see 'skeleton run --help'; put '--' before a script whose name starts with '-')")
     opts = Options(project_root=project_root, out_dir=out_dir, include=include, exclude=exclude,
                    max_events=max_events, html=not no_html, open_report=not no_open, include_private=include_private,
-                   backend=backend, secret_names=secret_name)
+                   backend=backend, secret_names=secret_name, secret_patterns=secret_pattern)
     session = TraceSession(options=opts, progress=_progress)
     if module is not None:
         result = session.run_module(module, ([str(script)] if script is not None else []) + list(args))

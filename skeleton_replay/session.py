@@ -17,7 +17,7 @@ from .capture.records import SpillWriter
 from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser, utf8
 from .capture.sysmon import NoFreeToolId
 from .events.types import FORMAT_VERSION
-from .options import Options, UsageError, prepare_out_dir, resolve_out_dir
+from .options import Options, UsageError, prepare_out_dir, resolve_out_dir, with_project_config
 from .pipeline import HEADER_SIDECAR, SESSION, SPILL, WRITER_ARGS, Artifacts, from_spill, write_json
 from .runner import ScriptRunner, Terminated, forget_sigterm, module_target, script_target
 
@@ -50,7 +50,7 @@ class _Capture:
     def __init__(self, opts: Options, root: Path, out_dir: Path, main_module: str, main_file: str | None) -> None:
         self.opts = opts
         names = tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names)
-        self.summariser = Summariser(secret_names=names)
+        self.summariser = Summariser(secret_names=names, extra_value_patterns=opts.secret_patterns)
         self.filter = CodeFilter(root, opts.include, opts.exclude, opts.include_private, utf8(main_module), main_file)
         self.spill_path = out_dir / SPILL
         try:
@@ -156,7 +156,7 @@ class TraceSession:
              shown: list[str], reproduce: list[str]) -> RunResult:
         opts = self.options
         out_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, app_name)).resolve()  # the program may chdir
-        cap = _Capture(opts, root, out_dir, main_module, target.main_file)
+        cap = _Capture(with_project_config(opts, root), root, out_dir, main_module, target.main_file)
         redact = cap.summariser.redact_argv  # a token passed on the command line stays out of the artifacts
         command = redact(["skeleton", "run", *_option_argv(opts), *shown, *args])
         header = _header(cap, root, command, {**target_info, "args": redact(target_info["args"])}, app_name)
@@ -301,6 +301,8 @@ def _option_argv(opts: Options, absolute: bool = False) -> list[str]:
         argv.append("--no-html")
     for name in opts.secret_names:
         argv += ["--secret-name", name]
+    for pattern in opts.secret_patterns:
+        argv += ["--secret-pattern", pattern]
     if not opts.open_report:
         argv.append("--no-open")
     if opts.backend:
@@ -393,7 +395,7 @@ def trace(out_dir: str | os.PathLike[str] | None = None, project_root: str | os.
     opts.validate()
     root = _project_root(opts, Path.cwd() / "x.py")
     target_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, name)).resolve()
-    cap = _Capture(opts, root, target_dir, name, None)
+    cap = _Capture(with_project_config(opts, root), root, target_dir, name, None)
     header = _clean(_header(cap, root, [name], {"kind": "api", "path": name, "args": []}, name))
     holder: dict = {}
     status, code, err = "ok", 0, None

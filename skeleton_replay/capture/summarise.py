@@ -74,7 +74,9 @@ class Summariser:
     ) -> None:
         names = tuple(n.lower() for n in secret_names if n)
         self._secret_name_re = re.compile("|".join(re.escape(n) for n in names)) if names else None
-        self._value_re = re.compile("|".join((*_VALUE_PATTERNS, *extra_value_patterns)))
+        self._value_re = re.compile("|".join(_VALUE_PATTERNS))
+        # Each compiled on its own: a user's pattern may carry inline flags or groups of its own.
+        self._extra_res = tuple(re.compile(p) for p in extra_value_patterns)
         self._object_id = object_id or id
         self._name_cache: dict[str, bool] = {}
 
@@ -88,7 +90,12 @@ class Summariser:
         return hit
 
     def secret_value(self, text: str) -> bool:
-        return self._value_re.search(text) is not None
+        if self._value_re.search(text) is not None:
+            return True
+        for r in self._extra_res:
+            if r.search(text) is not None:
+                return True
+        return False
 
     def redact_argv(self, argv: Iterable[str]) -> list[str]:
         """Command-line words that look like secrets (by value) become '<redacted>'."""
