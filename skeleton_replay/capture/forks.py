@@ -62,7 +62,7 @@ def _before() -> None:
 
 
 def _from_multiprocessing() -> bool:
-    """Is os.fork() being called by multiprocessing's fork start method? (frame 0 is this hook's caller's caller)"""
+    """Is os.fork() being called by multiprocessing's fork start method? (frame 2: os.fork's caller)"""
     try:
         f = sys._getframe(2)
         name = f.f_code.co_filename.replace("\\", "/")
@@ -80,6 +80,8 @@ def _after_parent() -> None:
 
 
 def _after_child() -> None:
+    global _lock
+    _lock = threading.Lock()  # another thread of the parent may have held it: it does not exist here
     held = getattr(_in_fork, "held", ())
     _in_fork.held = ()
     _watched.clear()  # nothing is traced in this process any more
