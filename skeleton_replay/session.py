@@ -18,7 +18,8 @@ from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser, utf8
 from .capture.sysmon import NoFreeToolId
 from .events.types import FORMAT_VERSION
 from .options import Options, UsageError, prepare_out_dir, resolve_out_dir, with_project_config
-from .pipeline import HEADER_SIDECAR, SESSION, SPILL, WRITER_ARGS, Artifacts, from_spill, write_json
+from .pipeline import (HEADER_SIDECAR, SESSION, SPILL, Artifacts, describe_os_error, from_spill, json_safe,
+                       lost_message, remove_partial_files, write_json)
 from .runner import ScriptRunner, Terminated, forget_sigterm, module_target, script_target
 
 SESSION_FORMAT_VERSION = 1
@@ -163,7 +164,7 @@ class TraceSession:
         header["invocation"] = redact([sys.executable, "-m", "skeleton_replay", "run", *_option_argv(opts, absolute=True),
                                        "--out-dir", str(out_dir), "--project-root", str(root), *reproduce, *args])
         try:
-            header = _clean(header)  # undecodable bytes in paths and arguments: JSON needs UTF-8
+            header = json_safe(header)  # undecodable bytes in paths and arguments: JSON needs UTF-8
             write_json(out_dir / HEADER_SIDECAR, header)  # lets `skeleton report` recover a killed run
         except OSError as exc:
             cap.spill.close()
@@ -193,13 +194,13 @@ class TraceSession:
         spill_error = cap.spill.error
         if spill_error is not None:  # disk full or folder gone during the run: build from what was written
             end["gaps"].append({"kind": "truncated", "count": cap.spill.records_lost,
-                                "message": f"writing the raw records failed during the run ({_describe(spill_error)}): "
+                                "message": f"writing the raw records failed during the run ({describe_os_error(spill_error)}): "
                                            f"the last {cap.spill.records_lost:,} records are lost"})
         try:
             arts = from_spill(cap.spill_path, out_dir, header, end, opts.max_events, opts.html, progress)
         except OSError as exc:  # the output folder disappeared or filled up: the program's result still counts
-            _remove_partial_files(out_dir)
-            return _lost_result(out_dir, end, _lost_message(out_dir, exc))
+            remove_partial_files(out_dir)
+            return _lost_result(out_dir, end, lost_message(out_dir, exc))
         finally:
             if not os.environ.get("SKELETON_KEEP_SPILL"):  # debugging aid: keep the raw records
                 with contextlib.suppress(OSError):
@@ -213,51 +214,18 @@ class TraceSession:
             opened = open_in_browser(arts.report_path)
         result = _result(arts, end, opened)
         if spill_error is not None:
-            result.warnings.insert(0, f"writing the raw records to {out_dir} failed during the run ({_describe(spill_error)}): "
+            result.warnings.insert(0, f"writing the raw records to {out_dir} failed during the run ({describe_os_error(spill_error)}): "
                                       f"the artifacts hold only what was written before; free some space or choose "
                                       "another folder with --out-dir")
         result.metrics.update({"tracing_s": end["duration_s"], "postprocess_s": round(post_s, 6),
                                "spill_bytes": cap.spill.bytes_written,
                                "tracer_errors": sum(g["count"] for g in end["gaps"] if g["kind"] == "tracer_error")})
         try:
-            result.session_path = write_json(out_dir / SESSION, _clean(session_manifest(header, result)))
+            result.session_path = write_json(out_dir / SESSION, json_safe(session_manifest(header, result)))
         except OSError as exc:
-            _remove_partial_files(out_dir)
-            result.warnings.append(f"session.json not written ({_describe(exc)})")
+            remove_partial_files(out_dir)
+            result.warnings.append(f"session.json not written ({describe_os_error(exc)})")
         return result
-
-
-def _clean(data):
-    """JSON-ready copy of header-like data: lone surrogates in strings become U+FFFD."""
-    if isinstance(data, str):
-        return utf8(data)
-    if isinstance(data, list):
-        return [_clean(v) for v in data]
-    if isinstance(data, dict):
-        return {k: _clean(v) for k, v in data.items()}
-    return data
-
-
-def _describe(exc: OSError) -> str:
-    return exc.strerror or str(exc) or type(exc).__name__
-
-
-def _lost_message(out_dir: Path, exc: OSError) -> str:
-    if not out_dir.is_dir():
-        return (f"the output folder {out_dir} disappeared during the run: no artifacts were written "
-                "(choose a folder the program does not delete with --out-dir)")
-    where = f" ({Path(exc.filename).name})" if exc.filename else ""
-    return (f"the artifacts could not be written to {out_dir}: {_describe(exc)}{where}; "
-            "free some space or choose another folder with --out-dir")
-
-
-def _remove_partial_files(out_dir: Path) -> None:
-    """Half-written files would only take space and mislead: keep the complete artifacts only."""
-    with contextlib.suppress(OSError):
-        for p in out_dir.iterdir():
-            if p.name.endswith((".tmp", ".partial")) or p.name == WRITER_ARGS:
-                with contextlib.suppress(OSError):
-                    p.unlink()
 
 
 def _lost_result(out_dir: Path, end: dict, message: str) -> RunResult:
@@ -396,7 +364,7 @@ def trace(out_dir: str | os.PathLike[str] | None = None, project_root: str | os.
     root = _project_root(opts, Path.cwd() / "x.py")
     target_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, name)).resolve()
     cap = _Capture(with_project_config(opts, root), root, target_dir, name, None)
-    header = _clean(_header(cap, root, [name], {"kind": "api", "path": name, "args": []}, name))
+    header = json_safe(_header(cap, root, [name], {"kind": "api", "path": name, "args": []}, name))
     holder: dict = {}
     status, code, err = "ok", 0, None
     cap.start()

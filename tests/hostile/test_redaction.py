@@ -3,7 +3,6 @@ pyproject.toml, --secret-name / --secret-pattern on the command line, and the sa
 Planted secrets must appear in no artifact and in none of Skeleton's own output."""
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 from pathlib import Path
