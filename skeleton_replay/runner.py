@@ -74,7 +74,7 @@ def script_target(path: Path) -> Target:
 def module_target(name: str) -> Target:
     """Like `python -m name`: sys.path[0] is the current folder; a package runs its __main__."""
     if not name.strip():
-        raise UsageError("-m needs a module name, not an empty string")
+        raise UsageError("-m needs a module name, not an empty string: give one as for python -m NAME")
     cwd = os.getcwd()
     sys.path.insert(0, cwd)
     try:

@@ -103,3 +103,24 @@ def test_program_that_starts_coverage_itself(tmp_path, core, backend):
     assert traced.stdout == plain.stdout
     assert executed(tmp_path / "self.coverage", app) == expected  # coverage measured exactly as without Skeleton
     assert calls(tmp_path / "out") == ["main"] + ["helper"] * 5
+
+
+@pytest.mark.skipif(not HAS_SYSMON, reason="sys.monitoring tool ids exist on 3.12+")
+def test_every_tool_id_taken_is_one_clear_line(tmp_path):
+    """Other tools hold all six sys.monitoring ids: Skeleton says so and how to go on; it evicts nobody."""
+    app = tmp_path / "app.py"
+    app.write_text(textwrap.dedent(APP))
+    hog = ("import sys\nfor i in range(6):\n    sys.monitoring.use_tool_id(i, f'tool{i}')\n"
+           "from skeleton_replay.cli import main\nrc = main()\n"
+           "assert [sys.monitoring.get_tool(i) for i in range(6)] == [f'tool{i}' for i in range(6)]\nsys.exit(rc)\n")
+    p = subprocess.run([sys.executable, "-c", hog, "run", "--no-open", "--out-dir", "out", str(app)],
+                       capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "CI": "1"}, timeout=120)
+    assert p.returncode == 2 and p.stdout == "", p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("skeleton: error: no free sys.monitoring tool id (held: 0=tool0")
+    assert lines[0].endswith("stop the other tool or use --backend setprofile")
+    p = subprocess.run([sys.executable, "-c", hog, "run", "--no-open", "--no-html", "--backend", "setprofile",
+                        "--out-dir", "out", str(app)], capture_output=True, text=True, cwd=tmp_path,
+                       env={**os.environ, "CI": "1"}, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert calls(tmp_path / "out") == ["main"] + ["helper"] * 5
