@@ -237,3 +237,79 @@ def test_program_that_catches_recursion_errors(tmp_path, backend):
     else:  # CPython removes a profile function that raises, and at the limit the call itself raises
         lost = [g for g in end["gaps"] if g["kind"] == "other"]
         assert len(lost) == 1 and "profiler was removed" in lost[0]["message"], end["gaps"]
+
+
+MIXED = """
+import asyncio, threading
+class Account:
+    def __init__(self):
+        self.total = 0
+    def deposit(self, x):
+        self.total += check(x)
+        return self.total
+def check(x):
+    if x < 0:
+        raise ValueError(x)
+    return x
+def numbers(n):
+    for i in range(n):
+        yield check(i)
+def worker(i):
+    acc = Account()
+    for j in range(60):
+        acc.deposit(j)
+        try:
+            check(-1)
+        except ValueError:
+            pass
+    return sum(numbers(10))
+async def job(i):
+    await asyncio.sleep(0)
+    return check(i)
+async def gather():
+    return sum(await asyncio.gather(*(job(i) for i in range(400))))
+def main():
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(20)]
+    for t in ts:
+        t.start()
+    print(asyncio.run(gather()))
+    for t in ts:
+        t.join()
+main()
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_counting_past_the_cap_under_concurrency_is_exact(tmp_path, backend):
+    """Past --max-events, calls are counted per caller -> callee on per-thread stacks: with threads,
+    generators and coroutines interleaving, the counts must equal those of an uncapped run."""
+    import json
+    import re
+
+    def edges(out: Path) -> tuple[dict, int]:
+        snap = json.loads((out / "snapshot.json").read_text())
+        counts: dict = {}
+        for e in snap["edges"]:
+            if e["kind"] != "call":
+                continue
+            key = (re.sub(r"#\d+", "#", e["source"]), re.sub(r"#\d+", "#", e["target"]))  # instance numbers follow scheduling
+            c = counts.setdefault(key, [0, 0])
+            c[0] += e["count"]
+            c[1] += e["raised"]
+        end = json.loads((out / "trace.jsonl").read_text().splitlines()[-1])
+        return counts, end["calls"]
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _, full, out_full = run_both(tmp_path / "a", MIXED, backend=backend, extra=ALL)
+    _, capped, out_capped = run_both(tmp_path / "b", MIXED, backend=backend, extra=("--max-events", "300"))
+    assert full.returncode == capped.returncode == 0, capped.stderr
+    assert full.stdout == capped.stdout
+    header, events, end = read_trace(out_capped)
+    assert end["dropped_events"] > 5_000, end["dropped_events"]
+    assert [e["order"] for e in events] == list(range(len(events)))
+    assert not [g for g in end["gaps"] if g["kind"] in ("unmatched", "tracer_error")], end["gaps"]
+    full_edges, full_calls = edges(out_full)
+    capped_edges, capped_calls = edges(out_capped)
+    assert capped_calls == full_calls == 1 + 20 * (1 + 60 * 3 + 1 + 10) + 1 + 400 * 2
+    assert capped_edges == full_edges
