@@ -36,7 +36,7 @@ def forked():
     return os.waitstatus_to_exitcode(status)
 
 def pools():
-    for method in ("fork", "spawn"):
+    for method in ("fork", "spawn", "forkserver"):
         ctx = mp.get_context(method)
         with ctx.Pool(2) as pool:
             print(method, pool.map(work, range(5)), flush=True)
@@ -61,7 +61,7 @@ def test_fork_and_multiprocessing(tmp_path, backend):
     plain, traced, out = run_both(tmp_path, FORK_AND_MULTIPROCESSING, backend=backend)
     assert plain.returncode == traced.returncode == 5, traced.stderr
     assert traced.stdout == plain.stdout
-    assert "child 42" in plain.stdout and "spawn exit 0" in plain.stdout
+    assert "child 42" in plain.stdout and "spawn exit 0" in plain.stdout and "forkserver exit 0" in plain.stdout
     assert traced.stderr.count("events recorded") == 1, traced.stderr  # no child printed a summary
     assert "Traceback" not in traced.stderr and "error" not in traced.stderr
     header, events, end = read_trace(out)
@@ -71,7 +71,7 @@ def test_fork_and_multiprocessing(tmp_path, backend):
     assert called == ["main", "forked", "pools", "work"]  # nothing from the children
     gaps = [g for g in end["gaps"] if g["kind"] == "child_process"]
     # 1 os.fork + (2 pool workers + 1 process) per start method
-    assert len(gaps) == 1 and gaps[0]["count"] == 7, end["gaps"]
+    assert len(gaps) == 1 and gaps[0]["count"] == 10, end["gaps"]
     snap = json.loads((out / "snapshot.json").read_text())
     assert any(g["kind"] == "child_process" for g in snap["stats"]["gaps"])
     assert "child process" in (out / "workflow.md").read_text()
