@@ -92,11 +92,7 @@ class _Capture:
             self.mp_processes = forks.multiprocessing_processes() - self._mp_before
 
     # -- os.fork: called by capture/forks.py ---------------------------------------
-    def before_fork(self) -> None:
-        self.recorder.before_fork()
-
     def after_fork_parent(self, multiprocessing_fork: bool) -> None:
-        self.recorder.after_fork_parent()
         self.forks += 1
         self.mp_forks += multiprocessing_fork
 

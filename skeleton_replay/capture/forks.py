@@ -8,11 +8,16 @@ when its copy of the program finishes, write (and delete) the parent's artifacts
 `os.register_at_fork` hooks cannot be unregistered, so they are registered once per
 process and act on the captures currently watched (normally one):
 
-  before            take the recorder's locks, so no thread is half-way through a flush,
-                    a code decision or a thread registration at the moment of the fork;
-  after_in_parent   release them and count the child;
-  after_in_child    release them, then the capture's `on_fork_child` stops the backend and
-                    detaches the spill without writing a byte, and the run is marked as a child.
+  after_in_parent   count the child;
+  after_in_child    the capture's `after_fork_child` stops the backend, drops the buffered
+                    records (the parent's) and closes its copy of the spill without writing.
+
+No lock is taken before the fork: other libraries' before-fork hooks (logging's, for one) take
+their own locks after ours would, and a thread holding one of them while waiting for ours
+would deadlock the fork. Instead the Recorder checks its pid where it could block or write
+(code decisions, flushes), so a child never waits for a lock held by a thread that was not
+copied, nor writes, in the moments before `after_in_child` stops its tracer. The spill is
+unbuffered, so no half-written chunk sits in a buffer the child could flush.
 
 Processes started by multiprocessing's "spawn" and "forkserver" methods do not fork this
 interpreter: they are counted from multiprocessing's own process counter instead.
@@ -26,8 +31,6 @@ from typing import Protocol
 
 
 class Watched(Protocol):
-    def before_fork(self) -> None: ...
-
     def after_fork_parent(self, multiprocessing_fork: bool) -> None: ...
 
     def after_fork_child(self) -> None: ...
@@ -36,14 +39,13 @@ class Watched(Protocol):
 _watched: list[Watched] = []
 _registered = False
 _lock = threading.Lock()
-_in_fork = threading.local()  # which watched captures' locks this thread holds across the fork
 
 
 def watch(capture: Watched) -> None:
     global _registered
     with _lock:
         if not _registered and hasattr(os, "register_at_fork"):
-            os.register_at_fork(before=_before, after_in_parent=_after_parent, after_in_child=_after_child)
+            os.register_at_fork(after_in_parent=_after_parent, after_in_child=_after_child)
             _registered = True
         _watched.append(capture)
 
@@ -52,13 +54,6 @@ def unwatch(capture: Watched) -> None:
     with _lock:
         if capture in _watched:
             _watched.remove(capture)
-
-
-def _before() -> None:
-    held = list(_watched)
-    _in_fork.held = held
-    for c in held:
-        c.before_fork()
 
 
 def _from_multiprocessing() -> bool:
@@ -72,18 +67,15 @@ def _from_multiprocessing() -> bool:
 
 
 def _after_parent() -> None:
-    held = getattr(_in_fork, "held", ())
-    _in_fork.held = ()
     mp = _from_multiprocessing()
-    for c in held:
+    for c in list(_watched):
         c.after_fork_parent(mp)
 
 
 def _after_child() -> None:
     global _lock
     _lock = threading.Lock()  # another thread of the parent may have held it: it does not exist here
-    held = getattr(_in_fork, "held", ())
-    _in_fork.held = ()
+    held = list(_watched)
     _watched.clear()  # nothing is traced in this process any more
     for c in held:
         c.after_fork_child()

@@ -1,6 +1,7 @@
 """State shared by both tracer backends: code decisions, threads, objects, budgets, spill."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -61,10 +62,12 @@ class Recorder:
         self.mode = [False]
         self.thread_states: list[list] = []  # per thread: [tid, stack, edge counts, raised counts]
         self.threads = 0
-        # Re-entrant: the fork hooks hold them while other at-fork code may run traced (capture/forks.py)
-        self._thread_lock = threading.RLock()
+        self._thread_lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._decide_lock = threading.RLock()
+        self._decide_lock = threading.Lock()
+        # A forked child runs other at-fork hooks (traced) before capture/forks.py stops its tracer;
+        # meanwhile it must neither wait for a lock held by a thread that was not copied nor write.
+        self.pid = os.getpid()
         self.objects: dict[int, tuple] = {}
         self.next_object = 0
         # Keyed by id(class), never by the class: a metaclass may define __hash__/__eq__.
@@ -78,6 +81,8 @@ class Recorder:
     # -- decisions (once per code object) ----------------------------------
     def decide(self, code: CodeType, frame: FrameType | None) -> tuple | None:
         # Two threads may meet a new code object at once: decide under a lock, once.
+        if os.getpid() != self.pid:
+            return None  # a forked child, about to stop tracing
         with self._decide_lock:
             entry = self.table.get(id(code))
             if entry is not None or id(code) in self.untraced:
@@ -196,6 +201,8 @@ class Recorder:
 
     def flush(self) -> None:
         # Other threads may append while we write: take a prefix, delete exactly it.
+        if os.getpid() != self.pid:
+            return  # a forked child: the spill is the parent's
         if not self._flush_lock.acquire(blocking=False):
             return  # another thread is flushing
         try:
@@ -215,22 +222,11 @@ class Recorder:
             self._flush_lock.release()
 
     # -- os.fork (capture/forks.py) ----------------------------------------------
-    def before_fork(self) -> None:
-        """No flush, decision or thread registration may be half done when the process forks."""
-        self._decide_lock.acquire()
-        self._thread_lock.acquire()
-        self._flush_lock.acquire()
-
-    def after_fork_parent(self) -> None:
-        self._flush_lock.release()
-        self._thread_lock.release()
-        self._decide_lock.release()
-
     def after_fork_child(self) -> None:
         """The child keeps nothing: its copy of the buffer is the parent's to write."""
-        self._flush_lock = threading.Lock()
-        self._thread_lock = threading.RLock()
-        self._decide_lock = threading.RLock()
+        self._flush_lock = threading.Lock()  # a thread that held one was not copied
+        self._thread_lock = threading.Lock()
+        self._decide_lock = threading.Lock()
         self.buf.clear()
         self.spill.detach()
 

@@ -77,8 +77,7 @@ class SpillWriter:
     def detach(self) -> None:
         """In a forked child: let go of the parent's file without writing to it.
 
-        The file is unbuffered and the fork hooks hold the flush lock, so no chunk is half
-        written and closing the child's copy of the descriptor writes nothing.
+        The file is unbuffered, so closing the child's copy of the descriptor writes nothing.
         """
         self.write = self.flush = lambda *a: None  # type: ignore[method-assign]
         try:

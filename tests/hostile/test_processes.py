@@ -199,3 +199,41 @@ print("parent", r.child_process, r.event_count, r.trace_path.name)
     header, events, end = read_trace(tmp_path / "out")
     check_stacks(events)
     assert [g["count"] for g in end["gaps"] if g["kind"] == "child_process"] == [1]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fork_while_threads_log(tmp_path, backend):
+    """logging takes its module lock in a before-fork hook: Skeleton must not hold a lock of its
+    own across the fork that a logging thread could be waiting for (a lock-order deadlock)."""
+    plain, traced, out = run_both(tmp_path, """
+        import logging, os, threading
+        logging.basicConfig(level=logging.INFO, format="%(message)s", filename=os.devnull)
+        stop = threading.Event()
+        def note(i, n):
+            logging.getLogger(f"t{i}.{n % 50}").info("tick %d", n)
+            return n + 1
+        def chatter(i):
+            n = 0
+            while not stop.is_set() and n < 5000:
+                n = note(i, n)
+        def main():
+            ts = [threading.Thread(target=chatter, args=(i,)) for i in range(3)]
+            for t in ts:
+                t.start()
+            codes = set()
+            for k in range(15):
+                pid = os.fork()
+                if pid == 0:  # (logging in the child could hang even without Skeleton: a copied,
+                    os._exit(0)  # locked stream buffer)
+                codes.add(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+            stop.set()
+            for t in ts:
+                t.join()
+            print(codes)
+        main()
+    """, backend=backend, timeout=120)
+    assert plain.returncode == traced.returncode == 0, traced.stderr
+    assert traced.stdout == plain.stdout == "{0}\n"
+    header, events, end = read_trace(out)
+    check_stacks(events)
+    assert [g["count"] for g in end["gaps"] if g["kind"] == "child_process"] == [15]
