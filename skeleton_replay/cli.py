@@ -36,8 +36,8 @@ def cli() -> None:
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--project-root", type=click.Path(path_type=Path), help="Folder whose code is traced (default: nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git).")
-@click.option("--out-dir", type=click.Path(path_type=Path), help="Where artifacts go (default: $SKELETON_OUT_DIR, else $SKELETON_HOME/<app>, else ~/.skeleton/<app>).")
+@click.option("--project-root", type=click.Path(), help="Folder whose code is traced (default: nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git).")
+@click.option("--out-dir", type=click.Path(), help="Where artifacts go (default: $SKELETON_OUT_DIR, else $SKELETON_HOME/<app>, else ~/.skeleton/<app>).")
 @click.option("--include", multiple=True, metavar="PATTERN", help="Trace only code matching this glob (path relative to the root, or dotted module). Repeatable.")
 @click.option("--exclude", multiple=True, metavar="PATTERN", help="Do not trace code matching this glob. Repeatable.")
 @click.option("--max-events", type=int, default=DEFAULT_MAX_EVENTS, show_default=True, help="Record at most N events (0 = unlimited); later calls are still counted on edges.")
@@ -46,12 +46,13 @@ def cli() -> None:
 @click.option("--no-open", is_flag=True, help="Do not open report.html in the browser.")
 @click.option("--json", "json_out", is_flag=True, help="Print one JSON line with artifact paths and metrics at the end.")
 @click.option("--secret-name", multiple=True, metavar="WORD", help="Also redact arguments and keys whose name contains WORD. Repeatable.")
+@click.option("--secret-pattern", multiple=True, metavar="REGEX", help="Also redact any string value matching this regular expression (Python re syntax). Repeatable.")
 @click.option("--backend", type=click.Choice(["sysmon", "setprofile"]), hidden=True, help="Force a tracer backend (debugging).")
 @click.option("-m", "module", metavar="MODULE", help="Run a module like `python -m MODULE` (everything after it belongs to the module).")
 @click.argument("script", type=click.Path(path_type=Path), required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open, json_out,
-        secret_name, backend, module, script, args) -> None:
+        secret_name, secret_pattern, backend, module, script, args) -> None:
     """Run SCRIPT with ARGS under the tracer, exactly as `python SCRIPT ARGS` would
     (or `-m MODULE ARGS`, as `python -m MODULE ARGS` would).
 
@@ -66,17 +67,22 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
         raise UsageError(f"No such option: {script} (see 'skeleton run --help'; put '--' before a script whose name starts with '-')")
     opts = Options(project_root=project_root, out_dir=out_dir, include=include, exclude=exclude,
                    max_events=max_events, html=not no_html, open_report=not no_open, include_private=include_private,
-                   backend=backend, secret_names=secret_name)
+                   backend=backend, secret_names=secret_name, secret_patterns=secret_pattern)
     session = TraceSession(options=opts, progress=_progress)
     if module is not None:
         result = session.run_module(module, ([str(script)] if script is not None else []) + list(args))
     else:
         result = session.run_script(script, list(args))
+    if result.child_process:  # a forked child of the program ended: the parent reports
+        sys.exit(result.exit_code)
     if sys.stderr.isatty():
         click.echo("\r\033[K", err=True, nl=False)
     for w in result.warnings:
         _err(f"warning: {w}")
-    _summary(result)
+    if result.lost:  # the program ran; only Skeleton's output is gone: one line, the program's exit code
+        _err(f"error: {result.lost}")
+    else:
+        _summary(result)
     if json_out:
         click.echo(orjson.dumps(_json_line(result)).decode())
     if result.exit_code == -signal.SIGTERM:  # end the way plain Python would: killed by SIGTERM
@@ -111,6 +117,7 @@ def _json_line(result) -> dict:
         "exit_code": result.exit_code,
         "status": result.status,
         "metrics": result.metrics,
+        "lost": result.lost,
     }
 
 
@@ -125,10 +132,11 @@ def _json_line(result) -> dict:
 @click.option("--no-open", is_flag=True, help="Do not open report.html in the browser.")
 @click.option("--json", "json_out", is_flag=True, help="Print one JSON line with artifact paths and metrics at the end.")
 @click.option("--secret-name", multiple=True, metavar="WORD", help="Also redact arguments and keys whose name contains WORD. Repeatable.")
+@click.option("--secret-pattern", multiple=True, metavar="REGEX", help="Also redact any string value matching this regular expression (Python re syntax). Repeatable.")
 @click.option("--backend", type=click.Choice(["sysmon", "setprofile"]), hidden=True, help="Force a tracer backend (debugging).")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def pytest(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open, json_out,
-           secret_name, backend, pytest_args) -> None:
+           secret_name, secret_pattern, backend, pytest_args) -> None:
     """Run pytest in this process under the tracer: each test is a scenario.
 
     \b
@@ -146,7 +154,7 @@ def pytest(project_root, out_dir, include, exclude, max_events, include_private,
 
     opts = Options(project_root=project_root, out_dir=out_dir, include=include, exclude=exclude,
                    max_events=max_events, html=not no_html, open_report=not no_open, include_private=include_private,
-                   backend=backend, secret_names=secret_name)
+                   backend=backend, secret_names=secret_name, secret_patterns=secret_pattern)
     opts.validate()
     args = list(pytest_args)
     from .session import _option_argv
@@ -179,6 +187,8 @@ def report(out_dir: Path, no_html: bool, open_report: bool) -> None:
     from .events.jsonl import TraceFormatError
     from .pipeline import HEADER_SIDECAR, SPILL, TRACE, from_killed_run, from_trace
 
+    if no_html and open_report:
+        raise UsageError("--open needs report.html, which --no-html skips; drop one of them")
     trace = out_dir / TRACE if out_dir.is_dir() else out_dir
     folder = trace.parent
     killed = not trace.exists() and (folder / SPILL).exists() and (folder / HEADER_SIDECAR).exists()

@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Iterator
 import orjson
 
 from .capture.records import read_spill
+from .capture.summarise import utf8
 from .events.decode import Decoder
 from .events.jsonl import TraceWriter, read_trace
 from .events.write_trace import end_record, write_trace
@@ -204,3 +205,37 @@ def _finish(out_dir: Path, builder: SnapshotBuilder, tree: CallTree, end: dict, 
         if stale.exists():
             stale.unlink()
     return Artifacts(out_dir, trace_path, snapshot_path, workflow_path, report_path, snapshot, warnings)
+
+
+# -- for session.py: JSON-safe header data; artifacts lost to a vanished or full folder ----
+def json_safe(data):
+    """JSON-ready copy of header-like data: lone surrogates in strings become U+FFFD."""
+    if isinstance(data, str):
+        return utf8(data)
+    if isinstance(data, list):
+        return [json_safe(v) for v in data]
+    if isinstance(data, dict):
+        return {k: json_safe(v) for k, v in data.items()}
+    return data
+
+
+def describe_os_error(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def lost_message(out_dir: Path, exc: OSError) -> str:
+    if not out_dir.is_dir():
+        return (f"the output folder {out_dir} disappeared during the run: no artifacts were written "
+                "(choose a folder the program does not delete with --out-dir)")
+    where = f" ({Path(exc.filename).name})" if exc.filename else ""
+    return (f"the artifacts could not be written to {out_dir}: {describe_os_error(exc)}{where}; "
+            "free some space or choose another folder with --out-dir")
+
+
+def remove_partial_files(out_dir: Path) -> None:
+    """Half-written files would only take space and mislead: keep the complete artifacts only."""
+    with contextlib.suppress(OSError):
+        for p in out_dir.iterdir():
+            if p.name.endswith((".tmp", ".partial")) or p.name == WRITER_ARGS:
+                with contextlib.suppress(OSError):
+                    p.unlink()

@@ -25,19 +25,19 @@ class Outcome:
     exception: BaseException | None = None
 
 
-def load_script(path: Path) -> types.CodeType:
+def load_script(path: Path, filename: str | None = None) -> types.CodeType:
     """Compile the script, turning bad input into one clear UsageError line."""
     if not path.exists():
         raise UsageError(f"script {path} does not exist; check the path")
     if path.is_dir():
-        hint = f" (to run its __main__.py, pass {path / '__main__.py'})" if (path / "__main__.py").exists() else ""
-        raise UsageError(f"{path} is a folder, not a Python script; pass a .py file{hint}")
+        raise UsageError(f"{path} is a folder without a __main__.py, not a Python script; pass a .py file "
+                         "(or a folder holding __main__.py)")
     try:
         source = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read script {path} ({exc.strerror or exc}); check its permissions") from None
     try:
-        return compile(source, str(path), "exec", dont_inherit=True)
+        return compile(source, filename or str(path), "exec", dont_inherit=True)
     except SyntaxError as exc:
         where = f"{exc.filename}:{exc.lineno}" if exc.lineno else str(path)
         raise UsageError(f"{where}: SyntaxError: {exc.msg}; fix the script and run again") from None
@@ -58,6 +58,13 @@ class Target:
 
 
 def script_target(path: Path) -> Target:
+    if path.is_dir() and (path / "__main__.py").is_file():  # `python folder` runs folder/__main__.py
+        main_file = str((path / "__main__.py").resolve())
+        code = load_script(path / "__main__.py", main_file)
+        spec = importlib.util.spec_from_file_location("__main__", main_file)
+        return Target(code, str(path), str(path.resolve()),
+                      {"__file__": main_file, "__cached__": None, "__spec__": spec,
+                       "__loader__": spec.loader if spec else None, "__package__": ""}, main_file)
     code = load_script(path)
     return Target(code, str(path), str(path.resolve().parent),
                   {"__file__": str(path), "__cached__": None, "__spec__": None, "__loader__": None, "__package__": None},
@@ -66,6 +73,8 @@ def script_target(path: Path) -> Target:
 
 def module_target(name: str) -> Target:
     """Like `python -m name`: sys.path[0] is the current folder; a package runs its __main__."""
+    if not name.strip():
+        raise UsageError("-m needs a module name, not an empty string: give one as for python -m NAME")
     cwd = os.getcwd()
     sys.path.insert(0, cwd)
     try:
@@ -82,8 +91,11 @@ def module_target(name: str) -> Target:
         raise
     except SyntaxError as exc:
         raise UsageError(f"{exc.filename}:{exc.lineno}: SyntaxError: {exc.msg}; fix the module and run again") from None
-    except ImportError as exc:
-        raise UsageError(f"cannot find module {name} ({exc}); check the name and sys.path") from None
+    except (ImportError, ValueError) as exc:  # ValueError: an empty or relative name
+        if name.endswith(".py"):
+            raise UsageError(f"-m takes a module name, not a file: use 'skeleton run {name}' "
+                             f"(or -m {name[:-3]})") from None
+        raise UsageError(f"cannot find module {name!r} ({exc}); check the name and sys.path") from None
     finally:
         sys.path.remove(cwd)
     if code is None:
@@ -167,6 +179,10 @@ class ScriptRunner:
         return outcome
 
 
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def _catch_sigterm() -> Callable[[], None]:
     """Turn SIGTERM into an exception so the artifacts get written; the program's own handler wins."""
     if threading.current_thread() is not threading.main_thread():
@@ -174,19 +190,24 @@ def _catch_sigterm() -> Callable[[], None]:
     try:
         if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
             return lambda: None
-
-        def handler(signum, frame):
-            raise Terminated()
-
-        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError, AttributeError):
         return lambda: None
 
     def restore() -> None:
-        if signal.getsignal(signal.SIGTERM) is handler:
+        if signal.getsignal(signal.SIGTERM) is _on_sigterm:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     return restore
+
+
+def forget_sigterm() -> None:
+    """In a forked child (not traced): SIGTERM kills it, as it would under plain Python."""
+    try:
+        if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except (ValueError, OSError):
+        pass
 
 
 def _exit_code(exc: SystemExit) -> int:

@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from . import __version__
-from .capture import Budget, Gate, Recorder, select_backend
+from .capture import Budget, Gate, Recorder, forks, select_backend
 from .capture.filters import CodeFilter, find_project_root, module_from_path
 from .capture.records import SpillWriter
-from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser
+from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser, utf8
 from .capture.sysmon import NoFreeToolId
 from .events.types import FORMAT_VERSION
-from .options import Options, UsageError, prepare_out_dir, resolve_out_dir
-from .pipeline import HEADER_SIDECAR, SESSION, SPILL, Artifacts, from_spill, write_json
-from .runner import ScriptRunner, Terminated, module_target, script_target
+from .options import Options, UsageError, prepare_out_dir, resolve_out_dir, with_project_config
+from .pipeline import (HEADER_SIDECAR, SESSION, SPILL, Artifacts, describe_os_error, from_spill, json_safe,
+                       lost_message, remove_partial_files, write_json)
+from .runner import ScriptRunner, Terminated, forget_sigterm, module_target, script_target
 
 SESSION_FORMAT_VERSION = 1
 
@@ -41,6 +42,8 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     report_opened: bool = False
     metrics: dict = field(default_factory=dict)
+    child_process: bool = False  # True in a forked child: it wrote nothing; exit quietly with exit_code
+    lost: str | None = None  # why no artifacts were written (output folder gone, disk full), else None
 
 
 class _Capture:
@@ -50,11 +53,15 @@ class _Capture:
                  gate: Gate | None = None) -> None:
         self.opts = opts
         names = tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names)
-        self.summariser = Summariser(secret_names=names)
-        self.filter = CodeFilter(root, opts.include, opts.exclude, opts.include_private, main_module, main_file,
+        self.summariser = Summariser(secret_names=names, extra_value_patterns=opts.secret_patterns)
+        self.filter = CodeFilter(root, opts.include, opts.exclude, opts.include_private, utf8(main_module), main_file,
                                  opts.harness_files)
         self.spill_path = out_dir / SPILL
-        self.spill = SpillWriter(self.spill_path)
+        try:
+            self.spill = SpillWriter(self.spill_path)
+        except OSError as exc:
+            raise UsageError(f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); "
+                             "choose another with --out-dir") from None
         budget = Budget(max_events=opts.max_events or (1 << 62))
         self.recorder = Recorder(self.filter, self.summariser, self.spill, budget)
         try:
@@ -63,6 +70,10 @@ class _Capture:
             self.spill.close()
             raise UsageError(str(exc)) from None
         self.t_start = self.t_stop = 0.0
+        self.pid = os.getpid()
+        self.child = False  # this process is a forked copy of the traced one
+        self.forks = self.mp_forks = 0  # os.fork() calls while tracing; those made by multiprocessing
+        self.mp_processes = 0  # multiprocessing processes created while tracing (any start method)
 
     def start(self) -> None:
         try:
@@ -70,16 +81,41 @@ class _Capture:
         except NoFreeToolId as exc:
             self.spill.close()
             raise UsageError(str(exc)) from None
+        self._mp_before = forks.multiprocessing_processes()
+        forks.watch(self)
         self.t_start = time.perf_counter()
 
     def stop(self) -> None:
         self.t_stop = time.perf_counter()
+        forks.unwatch(self)
         self.backend.stop()
         self.recorder.finish()
         self.spill.close()
+        if not self.child:
+            self.mp_processes = forks.multiprocessing_processes() - self._mp_before
+
+    # -- os.fork: called by capture/forks.py ---------------------------------------
+    def after_fork_parent(self, multiprocessing_fork: bool) -> None:
+        self.forks += 1
+        self.mp_forks += multiprocessing_fork
+
+    def after_fork_child(self) -> None:
+        self.child = True
+        self.recorder.after_fork_child()
+        try:
+            self.backend.stop()
+        except Exception:
+            pass
+        forget_sigterm()
 
     def gaps(self) -> list[dict]:
-        return [{"kind": g.kind, "message": g.message, "count": g.count} for g in self.recorder.gaps.values()]
+        gaps = [{"kind": g.kind, "message": g.message, "count": g.count} for g in self.recorder.gaps.values()]
+        children = self.forks + max(0, self.mp_processes - self.mp_forks)  # spawn/forkserver do not fork us
+        if children:
+            gaps.append({"kind": "child_process", "count": children,
+                         "message": f"{children:,} child process{'es' if children != 1 else ''} (os.fork, multiprocessing) "
+                                    "ran untraced: only this process is traced"})
+        return gaps
 
 
 class TraceSession:
@@ -88,8 +124,9 @@ class TraceSession:
                  include_private: bool = False, backend: str | None = None, options: Options | None = None,
                  progress: Callable[[str], None] | None = None) -> None:
         if options is None:
-            options = Options(project_root=Path(project_root) if project_root else None,
-                              out_dir=Path(out_dir) if out_dir else None, include=tuple(include), exclude=tuple(exclude),
+            options = Options(project_root=project_root, out_dir=out_dir,  # checked by validate()
+                              include=include if isinstance(include, str) else tuple(include),
+                              exclude=exclude if isinstance(exclude, str) else tuple(exclude),
                               html=html, open_report=open_report, include_private=include_private, backend=backend)
             if max_events is not None:
                 options.max_events = max_events
@@ -101,9 +138,10 @@ class TraceSession:
         self.options.validate()
         script = Path(path)
         target = script_target(script)
-        root = _project_root(self.options, script)
-        rel = _relative(script.resolve(), root)
-        return self._run(target, list(args), root, script.stem, module_from_path(rel) if rel else script.stem,
+        main = Path(target.main_file)  # a folder runs its __main__.py, as with python
+        root = _project_root(self.options, main)
+        rel = _relative(main.resolve(), root)
+        return self._run(target, list(args), root, script.stem, module_from_path(rel) if rel else main.stem,
                          {"kind": "script", "path": str(path), "args": list(args)}, [str(path)], [str(script.resolve())])
 
     def run_module(self, name: str, args: list[str] | tuple[str, ...] = ()) -> RunResult:
@@ -118,14 +156,24 @@ class TraceSession:
              shown: list[str], reproduce: list[str]) -> RunResult:
         opts = self.options
         out_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, app_name)).resolve()  # the program may chdir
-        cap = _Capture(opts, root, out_dir, main_module, target.main_file)
+        cap = _Capture(with_project_config(opts, root), root, out_dir, main_module, target.main_file)
         redact = cap.summariser.redact_argv  # a token passed on the command line stays out of the artifacts
         command = redact(["skeleton", "run", *_option_argv(opts), *shown, *args])
         header = _header(cap, root, command, {**target_info, "args": redact(target_info["args"])}, app_name)
         header["invocation"] = redact([sys.executable, "-m", "skeleton_replay", "run", *_option_argv(opts, absolute=True),
                                        "--out-dir", str(out_dir), "--project-root", str(root), *reproduce, *args])
-        write_json(out_dir / HEADER_SIDECAR, header)  # lets `skeleton report` recover a killed run
+        try:
+            header = json_safe(header)  # undecodable bytes in paths and arguments: JSON needs UTF-8
+            write_json(out_dir / HEADER_SIDECAR, header)  # lets `skeleton report` recover a killed run
+        except OSError as exc:
+            cap.spill.close()
+            with contextlib.suppress(OSError):
+                cap.spill_path.unlink()
+            raise UsageError(f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); "
+                             "choose another with --out-dir") from None
         outcome = ScriptRunner(target, args).run(cap.start, cap.stop)
+        if cap.child:  # a forked copy of the program ended here: the parent writes the artifacts
+            return _child_result(out_dir, outcome.exit_code, outcome.status)
         error = _error_info(cap.summariser, outcome.exception) if outcome.status in ("exception", "interrupted") else None
         if outcome.status == "exit" and outcome.exit_code != 0:
             error = _error_info(cap.summariser, outcome.exception)
@@ -142,8 +190,16 @@ class TraceSession:
             if say is not None:
                 say(f"processed {n:,} events")
 
+        spill_error = cap.spill.error
+        if spill_error is not None:  # disk full or folder gone during the run: build from what was written
+            end["gaps"].append({"kind": "truncated", "count": cap.spill.records_lost,
+                                "message": f"writing the raw records failed during the run ({describe_os_error(spill_error)}): "
+                                           f"the last {cap.spill.records_lost:,} records are lost"})
         try:
             arts = from_spill(cap.spill_path, out_dir, header, end, opts.max_events, opts.html, progress)
+        except OSError as exc:  # the output folder disappeared or filled up: the program's result still counts
+            remove_partial_files(out_dir)
+            return _lost_result(out_dir, end, lost_message(out_dir, exc))
         finally:
             if not os.environ.get("SKELETON_KEEP_SPILL"):  # debugging aid: keep the raw records
                 with contextlib.suppress(OSError):
@@ -156,11 +212,29 @@ class TraceSession:
             from .render.browser import open_in_browser
             opened = open_in_browser(arts.report_path)
         result = _result(arts, end, opened)
+        if spill_error is not None:
+            result.warnings.insert(0, f"writing the raw records to {out_dir} failed during the run ({describe_os_error(spill_error)}): "
+                                      f"the artifacts hold only what was written before; free some space or choose "
+                                      "another folder with --out-dir")
         result.metrics.update({"tracing_s": end["duration_s"], "postprocess_s": round(post_s, 6),
                                "spill_bytes": cap.spill.bytes_written,
                                "tracer_errors": sum(g["count"] for g in end["gaps"] if g["kind"] == "tracer_error")})
-        result.session_path = write_json(out_dir / SESSION, session_manifest(header, result))
+        try:
+            result.session_path = write_json(out_dir / SESSION, json_safe(session_manifest(header, result)))
+        except OSError as exc:
+            remove_partial_files(out_dir)
+            result.warnings.append(f"session.json not written ({describe_os_error(exc)})")
         return result
+
+
+def _lost_result(out_dir: Path, end: dict, message: str) -> RunResult:
+    code = end.get("exit_code")
+    return RunResult(out_dir, None, None, None, None, None, code if code is not None else 0, end.get("status", "ok"),
+                     0, 0, end.get("error"), [], False, {}, lost=message)
+
+
+def _child_result(out_dir: Path, exit_code: int, status: str) -> RunResult:
+    return RunResult(out_dir, None, None, None, None, None, exit_code, status, 0, 0, None, child_process=True)
 
 
 def _project_root(opts: Options, anchor: Path) -> Path:
@@ -194,6 +268,8 @@ def _option_argv(opts: Options, absolute: bool = False) -> list[str]:
         argv.append("--no-html")
     for name in opts.secret_names:
         argv += ["--secret-name", name]
+    for pattern in opts.secret_patterns:
+        argv += ["--secret-pattern", pattern]
     if not opts.open_report:
         argv.append("--no-open")
     if opts.backend:
@@ -285,11 +361,12 @@ class LiveTrace:
         opts.validate()
         self.options = opts
         self.out_dir = prepare_out_dir(out_dir).resolve()
-        self.cap = _Capture(opts, root, self.out_dir, name, None)
+        self.cap = _Capture(with_project_config(opts, root), root, self.out_dir, name, None)
         redact = self.cap.summariser.redact_argv
-        self.header = _header(self.cap, root, redact(command), {**target, "args": redact(target.get("args", []))}, name)
+        header = _header(self.cap, root, redact(command), {**target, "args": redact(target.get("args", []))}, name)
         if invocation is not None:
-            self.header["invocation"] = redact(invocation)
+            header["invocation"] = redact(invocation)
+        self.header = json_safe(header)  # undecodable bytes in paths and arguments: JSON needs UTF-8
         write_json(self.out_dir / HEADER_SIDECAR, self.header)  # lets `skeleton report` recover a killed run
         self.started = False
 
@@ -317,6 +394,8 @@ class LiveTrace:
     def stop(self, status: str = "ok", exit_code: int | None = 0, error: dict | None = None) -> RunResult:
         cap = self.cap
         cap.stop()
+        if cap.child:  # a forked copy of the traced code ended here: the parent writes the artifacts
+            return _child_result(self.out_dir, exit_code or 0, status)
         end = {"duration_s": round(cap.t_stop - cap.t_start, 6), "exit_code": exit_code, "status": status,
                "error": error, "gaps": cap.gaps()}
         return TraceSession(options=self.options)._finish(cap, self.out_dir, self.header, end)
@@ -330,12 +409,12 @@ def trace(out_dir: str | os.PathLike[str] | None = None, project_root: str | os.
     with trace(out_dir="out") as run: ...   then run["result"] is a RunResult.
     scenario="checkout" records the block as one named scenario.
     """
-    opts = Options(project_root=Path(project_root) if project_root else None, out_dir=Path(out_dir) if out_dir else None)
+    opts = Options(project_root=project_root, out_dir=out_dir)  # type: ignore[arg-type]  # checked by validate()
     unknown = sorted(set(kwargs) - set(Options.__dataclass_fields__))
     if unknown:
         raise TypeError(f"trace() got unknown option(s) {', '.join(unknown)}; known: {', '.join(Options.__dataclass_fields__)}")
     for k, v in kwargs.items():
-        setattr(opts, k, tuple(v) if k in ("include", "exclude", "secret_names", "harness_files") else v)
+        setattr(opts, k, tuple(v) if k in ("include", "exclude", "secret_names", "harness_files") and not isinstance(v, str) else v)
     opts.validate()
     root = _project_root(opts, Path.cwd() / "x.py")
     live = LiveTrace(opts, name, root, resolve_out_dir(opts.out_dir, name), {"kind": "api", "path": name, "args": []}, [name])

@@ -8,6 +8,8 @@ from pathlib import Path, PurePosixPath
 from types import CodeType
 from typing import Sequence
 
+from .summarise import utf8
+
 # Test code in a pytest run: shown as the harness, apart from the system under test.
 HARNESS_FILES = ("test_*.py", "*_test.py", "conftest.py")
 
@@ -160,7 +162,7 @@ class CodeFilter:
         else:
             kind = "static_method"
         arg_names = tuple(names[1:] if receiver else names)
-        info = CodeInfo(self.next_index, module, qualname, code.co_name, class_name, rel,
+        info = CodeInfo(self.next_index, utf8(module), qualname, code.co_name, class_name, utf8(rel),
                         code.co_firstlineno, kind, internal, arg_names, receiver,
                         bool(code.co_flags & GENERATOR_FLAGS), self._role(rel))
         self.next_index += 1

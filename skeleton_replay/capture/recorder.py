@@ -1,6 +1,7 @@
 """State shared by both tracer backends: code decisions, threads, objects, budgets, spill."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -64,6 +65,9 @@ class Recorder:
         self._thread_lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._decide_lock = threading.Lock()
+        # A forked child runs other at-fork hooks (traced) before capture/forks.py stops its tracer;
+        # meanwhile it must neither wait for a lock held by a thread that was not copied nor write.
+        self.pid = os.getpid()
         self.objects: dict[int, tuple] = {}
         self.next_object = 0
         # Keyed by id(class), never by the class: a metaclass may define __hash__/__eq__.
@@ -79,6 +83,8 @@ class Recorder:
     # -- decisions (once per code object) ----------------------------------
     def decide(self, code: CodeType, frame: FrameType | None) -> tuple | None:
         # Two threads may meet a new code object at once: decide under a lock, once.
+        if os.getpid() != self.pid:
+            return None  # a forked child, about to stop tracing
         with self._decide_lock:
             entry = self.table.get(id(code))
             if entry is not None or id(code) in self.untraced:
@@ -197,6 +203,8 @@ class Recorder:
 
     def flush(self) -> None:
         # Other threads may append while we write: take a prefix, delete exactly it.
+        if os.getpid() != self.pid:
+            return  # a forked child: the spill is the parent's
         if not self._flush_lock.acquire(blocking=False):
             return  # another thread is flushing
         try:
@@ -214,6 +222,15 @@ class Recorder:
                     self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}: {exc}")
         finally:
             self._flush_lock.release()
+
+    # -- os.fork (capture/forks.py) ----------------------------------------------
+    def after_fork_child(self) -> None:
+        """The child keeps nothing: its copy of the buffer is the parent's to write."""
+        self._flush_lock = threading.Lock()  # a thread that held one was not copied
+        self._thread_lock = threading.Lock()
+        self._decide_lock = threading.Lock()
+        self.buf.clear()
+        self.spill.detach()
 
     # -- scenarios (pytest tests, traced blocks) -----------------------------
     def begin_scenario(self, name: str, kind: str = "test", file: str | None = None, line: int | None = None) -> str:

@@ -41,23 +41,60 @@ SPILL_MAGIC = b"SKSPILL1"
 class SpillWriter:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = path
-        self._f: BinaryIO = open(path, "wb")
-        self._f.write(SPILL_MAGIC)
-        self._f.flush()
+        # Unbuffered: each chunk goes to the file whole, and a failed write leaves nothing
+        # behind in a buffer that could be written later (after a fork, at close).
+        self._f: BinaryIO = open(path, "wb", buffering=0)
+        self._write_all(SPILL_MAGIC)
         self.bytes_written = len(SPILL_MAGIC)
+        self.error: OSError | None = None  # the first failed write (disk full, folder gone...)
+        self.records_lost = 0
 
     def write(self, records: list) -> None:
+        if self.error is not None:
+            self.records_lost += len(records)
+            return
         data = marshal.dumps(records)
-        self._f.write(_LEN.pack(len(data)) + data)
-        self._f.flush()  # a chunk at a time: what was flushed survives kill -9 and os._exit
+        try:
+            self._write_all(_LEN.pack(len(data)) + data)  # a chunk at a time: survives kill -9 and os._exit
+        except OSError as exc:
+            # Disk full, folder gone...: cut the torn chunk off (giving its space back) and write no
+            # more, so the file stays readable up to the last whole chunk.
+            self.error = exc
+            self.records_lost += len(records)
+            try:
+                os.ftruncate(self._f.fileno(), self.bytes_written)
+                self._f.seek(self.bytes_written)
+            except (OSError, ValueError):
+                pass
+            return
         self.bytes_written += 4 + len(data)
 
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = self._f.write(view)
+            view = view[n:]
+
     def flush(self) -> None:
-        self._f.flush()
+        pass  # unbuffered: every chunk is already in the file
+
+    def detach(self) -> None:
+        """In a forked child: let go of the parent's file without writing to it.
+
+        The file is unbuffered, so closing the child's copy of the descriptor writes nothing.
+        """
+        self.write = self.flush = lambda *a: None  # type: ignore[method-assign]
+        try:
+            self._f.close()
+        except (OSError, ValueError):
+            pass
 
     def close(self) -> None:
         if not self._f.closed:
-            self._f.close()
+            try:
+                self._f.close()
+            except OSError as exc:
+                self.error = self.error or exc
 
 
 def read_spill(path: str | os.PathLike[str]) -> Iterator[list]:

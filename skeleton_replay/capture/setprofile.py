@@ -35,7 +35,7 @@ class SetProfileBackend:
 
     def start(self) -> None:
         self.rec.remember_untraced = True  # setprofile cannot switch code off: remember the "no"
-        fn = _make_profiler(self.rec)
+        fn = self._fn = _make_profiler(self.rec)
         if self.gate is not None:  # the thread handling the request; other threads are not touched
             self._previous = (sys.getprofile(), None)
             self._thread = threading.get_ident()
@@ -56,6 +56,9 @@ class SetProfileBackend:
             if threading.get_ident() == self._thread and sys.getprofile() is self._gated:
                 sys.setprofile(prev_sys)
             return
+        if sys.getprofile() is not self._fn:  # CPython drops a profiler whose call raised (recursion limit)
+            self.rec.gap("other", "the profiler was removed from the thread that ended the run (by the program's own "
+                                  "sys.setprofile, or at the recursion limit): its later calls are not in the trace")
         sys.setprofile(prev_sys)
         threading.setprofile(prev_threading)
 
@@ -105,7 +108,7 @@ def _make_profiler(rec: Recorder):
                 idx, receiver, generator, arg_names = entry
                 if generator:
                     fid = id(frame)
-                    if fid in suspended:
+                    if fid in suspended and _at_yield(frame):  # else: a new frame where a closed one was
                         suspended.discard(fid)
                         if mode[0]:  # past the cap: the resumed frame is the caller of what it calls next
                             key = (idx, receiver_id(frame.f_locals[receiver]) if receiver else 0)
@@ -193,6 +196,12 @@ def _make_profiler(rec: Recorder):
                 gap("tracer_error", f"return: {type(exc).__name__}: {exc}")
 
     return profiler
+
+
+def _at_yield(frame) -> bool:
+    """A resumed frame stands at (throw) or just after (send) a yield; a new one at its start."""
+    i = frame.f_lasti
+    return i >= 0 and (frame.f_code.co_code[i] in _YIELD_OPS or _is_suspended(frame))
 
 
 def _is_suspended(frame) -> bool:

@@ -32,6 +32,15 @@ _VALUE_PATTERNS = (
     r"\bxox[abpr]-[A-Za-z0-9-]{10,}",  # Slack token
 )
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8(s: str) -> str:
+    """s with lone surrogates (undecodable bytes of file names, argv, the environment) as U+FFFD:
+    JSON text must be valid UTF-8."""
+    return s if s.isascii() else _SURROGATE.sub("\ufffd", s)
+
+
 _type = type
 _type_qualname = type.__dict__["__qualname__"].__get__
 _type_module = type.__dict__["__module__"].__get__
@@ -65,7 +74,9 @@ class Summariser:
     ) -> None:
         names = tuple(n.lower() for n in secret_names if n)
         self._secret_name_re = re.compile("|".join(re.escape(n) for n in names)) if names else None
-        self._value_re = re.compile("|".join((*_VALUE_PATTERNS, *extra_value_patterns)))
+        self._value_re = re.compile("|".join(_VALUE_PATTERNS))
+        # Each compiled on its own: a user's pattern may carry inline flags or groups of its own.
+        self._extra_res = tuple(re.compile(p) for p in extra_value_patterns)
         self._object_id = object_id or id
         self._name_cache: dict[str, bool] = {}
 
@@ -79,7 +90,12 @@ class Summariser:
         return hit
 
     def secret_value(self, text: str) -> bool:
-        return self._value_re.search(text) is not None
+        if self._value_re.search(text) is not None:
+            return True
+        for r in self._extra_res:
+            if r.search(text) is not None:
+                return True
+        return False
 
     def redact_argv(self, argv: Iterable[str]) -> list[str]:
         """Command-line words that look like secrets (by value) become '<redacted>'."""
@@ -142,8 +158,8 @@ class Summariser:
             if self.secret_value(v if len(v) <= 4096 else v[:4096]):
                 return self.redacted(v)
             if len(v) > STR_LIMIT:
-                return {"type": "str", "value": v[:STR_LIMIT], "len": len(v), "truncated": True}
-            return {"type": "str", "value": v}
+                return {"type": "str", "value": utf8(v[:STR_LIMIT]), "len": len(v), "truncated": True}
+            return {"type": "str", "value": v if v.isascii() else utf8(v)}
         if t is bytes or t is bytearray:
             head = bytes(v[:BYTES_LIMIT])
             out = {"type": t.__name__, "value": head.decode("latin-1"), "len": len(v)}
