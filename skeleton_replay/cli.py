@@ -35,19 +35,41 @@ def cli() -> None:
     """
 
 
+def _trace_options(root_default: str, out_default: str):
+    """The options `run` and `pytest` share (they shape what is traced and written)."""
+    options = [
+        click.option("--project-root", type=click.Path(), help=f"Folder whose code is traced (default: {root_default})."),
+        click.option("--out-dir", type=click.Path(), help=f"Where artifacts go (default: {out_default})."),
+        click.option("--include", multiple=True, metavar="PATTERN", help="Trace only code matching this glob (path relative to the root, or dotted module). Repeatable."),
+        click.option("--exclude", multiple=True, metavar="PATTERN", help="Do not trace code matching this glob. Repeatable."),
+        click.option("--max-events", type=int, default=DEFAULT_MAX_EVENTS, show_default=True, help="Record at most N events (0 = unlimited); later calls are still counted on edges."),
+        click.option("--include-private", is_flag=True, help="Also trace _private callables (marked internal)."),
+        click.option("--no-html", is_flag=True, help="Do not write report.html."),
+        click.option("--no-open", is_flag=True, help="Do not open report.html in the browser."),
+        click.option("--json", "json_out", is_flag=True, help="Print one JSON line with artifact paths and metrics at the end."),
+        click.option("--secret-name", multiple=True, metavar="WORD", help="Also redact arguments and keys whose name contains WORD. Repeatable."),
+        click.option("--secret-pattern", multiple=True, metavar="REGEX", help="Also redact any string value matching this regular expression (Python re syntax). Repeatable."),
+        click.option("--backend", type=click.Choice(["sysmon", "setprofile"]), hidden=True, help="Force a tracer backend (debugging)."),
+    ]
+
+    def apply(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return apply
+
+
+def _options(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open,
+             secret_name, secret_pattern, backend) -> Options:
+    return Options(project_root=project_root, out_dir=out_dir, include=include, exclude=exclude,
+                   max_events=max_events, html=not no_html, open_report=not no_open, include_private=include_private,
+                   backend=backend, secret_names=secret_name, secret_patterns=secret_pattern)
+
+
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--project-root", type=click.Path(), help="Folder whose code is traced (default: nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git).")
-@click.option("--out-dir", type=click.Path(), help="Where artifacts go (default: $SKELETON_OUT_DIR, else $SKELETON_HOME/<app>, else ~/.skeleton/<app>).")
-@click.option("--include", multiple=True, metavar="PATTERN", help="Trace only code matching this glob (path relative to the root, or dotted module). Repeatable.")
-@click.option("--exclude", multiple=True, metavar="PATTERN", help="Do not trace code matching this glob. Repeatable.")
-@click.option("--max-events", type=int, default=DEFAULT_MAX_EVENTS, show_default=True, help="Record at most N events (0 = unlimited); later calls are still counted on edges.")
-@click.option("--include-private", is_flag=True, help="Also trace _private callables (marked internal).")
-@click.option("--no-html", is_flag=True, help="Do not write report.html.")
-@click.option("--no-open", is_flag=True, help="Do not open report.html in the browser.")
-@click.option("--json", "json_out", is_flag=True, help="Print one JSON line with artifact paths and metrics at the end.")
-@click.option("--secret-name", multiple=True, metavar="WORD", help="Also redact arguments and keys whose name contains WORD. Repeatable.")
-@click.option("--secret-pattern", multiple=True, metavar="REGEX", help="Also redact any string value matching this regular expression (Python re syntax). Repeatable.")
-@click.option("--backend", type=click.Choice(["sysmon", "setprofile"]), hidden=True, help="Force a tracer backend (debugging).")
+@_trace_options("nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git",
+                "$SKELETON_OUT_DIR, else $SKELETON_HOME/<app>, else ~/.skeleton/<app>")
 @click.option("-m", "module", metavar="MODULE", help="Run a module like `python -m MODULE` (everything after it belongs to the module).")
 @click.argument("script", type=click.Path(path_type=Path), required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
@@ -65,9 +87,8 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
         raise UsageError("missing SCRIPT (or -m MODULE) to run; see 'skeleton run --help'")
     if module is None and str(script).startswith("-") and not script.exists():
         raise UsageError(f"No such option: {script} (see 'skeleton run --help'; put '--' before a script whose name starts with '-')")
-    opts = Options(project_root=project_root, out_dir=out_dir, include=include, exclude=exclude,
-                   max_events=max_events, html=not no_html, open_report=not no_open, include_private=include_private,
-                   backend=backend, secret_names=secret_name, secret_patterns=secret_pattern)
+    opts = _options(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open,
+                    secret_name, secret_pattern, backend)
     session = TraceSession(options=opts, progress=_progress)
     if module is not None:
         result = session.run_module(module, ([str(script)] if script is not None else []) + list(args))
@@ -122,18 +143,7 @@ def _json_line(result) -> dict:
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--project-root", type=click.Path(path_type=Path), help="Folder whose code is traced (default: pytest's rootdir).")
-@click.option("--out-dir", type=click.Path(path_type=Path), help="Where artifacts go (default: $SKELETON_OUT_DIR, else $SKELETON_HOME/pytest, else <rootdir>/.skeleton/pytest).")
-@click.option("--include", multiple=True, metavar="PATTERN", help="Trace only code matching this glob (path relative to the root, or dotted module). Repeatable.")
-@click.option("--exclude", multiple=True, metavar="PATTERN", help="Do not trace code matching this glob. Repeatable.")
-@click.option("--max-events", type=int, default=DEFAULT_MAX_EVENTS, show_default=True, help="Record at most N events (0 = unlimited); later calls are still counted on edges.")
-@click.option("--include-private", is_flag=True, help="Also trace _private callables (marked internal).")
-@click.option("--no-html", is_flag=True, help="Do not write report.html.")
-@click.option("--no-open", is_flag=True, help="Do not open report.html in the browser.")
-@click.option("--json", "json_out", is_flag=True, help="Print one JSON line with artifact paths and metrics at the end.")
-@click.option("--secret-name", multiple=True, metavar="WORD", help="Also redact arguments and keys whose name contains WORD. Repeatable.")
-@click.option("--secret-pattern", multiple=True, metavar="REGEX", help="Also redact any string value matching this regular expression (Python re syntax). Repeatable.")
-@click.option("--backend", type=click.Choice(["sysmon", "setprofile"]), hidden=True, help="Force a tracer backend (debugging).")
+@_trace_options("pytest's rootdir", "$SKELETON_OUT_DIR, else $SKELETON_HOME/pytest, else <rootdir>/.skeleton/pytest")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def pytest(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open, json_out,
            secret_name, secret_pattern, backend, pytest_args) -> None:
@@ -152,9 +162,8 @@ def pytest(project_root, out_dir, include, exclude, max_events, include_private,
         raise UsageError("pytest is not installed in this Python environment; install it (pip install pytest) and run again") from None
     from .integrations.pytest_recording import run_pytest, summary_lines
 
-    opts = Options(project_root=project_root, out_dir=out_dir, include=include, exclude=exclude,
-                   max_events=max_events, html=not no_html, open_report=not no_open, include_private=include_private,
-                   backend=backend, secret_names=secret_name, secret_patterns=secret_pattern)
+    opts = _options(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open,
+                    secret_name, secret_pattern, backend)
     opts.validate()
     args = list(pytest_args)
     from .session import _option_argv
