@@ -35,6 +35,11 @@ export function Header() {
       </div>
       <dl className="stats" data-testid="run-stats">
         <Stat label="duration" value={duration(run.duration_s)} />
+        {run.request && (
+          <Stat label="http" value={run.request.status != null ? String(run.request.status) : 'no response'}
+            warn={run.request.status == null || run.request.status >= 500}
+            title={`${run.request.method} ${run.request.path} · selected by ${run.request.selected_by}`} />
+        )}
         <Stat label="events" value={formatCount(stats.events)} title={`${stats.recorded_events} recorded`} />
         <Stat label="dropped" value={formatCount(stats.dropped_events)} warn={stats.dropped_events > 0} />
         <Stat label="calls" value={formatCount(stats.calls)} />
