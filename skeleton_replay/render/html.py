@@ -20,13 +20,15 @@ BUILD_HINT = "rebuild the report UI with: bash report-ui/scripts/build.sh"
 
 # Characters that could end the <script> element, open an HTML comment or end a
 # JavaScript line inside the embedded JSON. All are legal in JSON as \\uXXXX.
-_ESCAPES = {
-    ord("<"): "\\u003c",
-    ord(">"): "\\u003e",
-    ord("&"): "\\u0026",
-    0x2028: "\\u2028",
-    0x2029: "\\u2029",
-}
+# Replaced in the UTF-8 bytes (bytes.replace is ~50x faster than str.translate on a
+# multi-megabyte snapshot); none of them can be part of another character's encoding.
+_ESCAPES = (
+    (b"<", b"\\u003c"),
+    (b">", b"\\u003e"),
+    (b"&", b"\\u0026"),
+    ("\u2028".encode(), b"\\u2028"),
+    ("\u2029".encode(), b"\\u2029"),
+)
 
 
 class ReportTemplateMissing(RuntimeError):
@@ -35,7 +37,11 @@ class ReportTemplateMissing(RuntimeError):
 
 def embed_json(data: Any) -> str:
     """Serialise data as JSON that is safe inside a <script> element."""
-    return orjson.dumps(data).decode("utf-8").translate(_ESCAPES)
+    raw = orjson.dumps(data)
+    for char, escaped in _ESCAPES:
+        if char in raw:
+            raw = raw.replace(char, escaped)
+    return raw.decode("utf-8")
 
 
 def load_template() -> str:
