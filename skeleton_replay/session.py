@@ -368,7 +368,6 @@ class LiveTrace:
             header["invocation"] = redact(invocation)
         self.header = json_safe(header)  # undecodable bytes in paths and arguments: JSON needs UTF-8
         write_json(self.out_dir / HEADER_SIDECAR, self.header)  # lets `skeleton report` recover a killed run
-        self.started = False
 
     @property
     def recorder(self) -> Recorder:
@@ -376,7 +375,6 @@ class LiveTrace:
 
     def start(self) -> None:
         self.cap.start()
-        self.started = True
 
     def error_info(self, exc: BaseException | None) -> dict | None:
         return _error_info(self.cap.summariser, exc)

@@ -210,3 +210,18 @@ def test_bad_skeleton_option_is_one_line(project):
     p = skeleton("pytest", "--max-events", "-3", "--", cwd=project)
     assert p.returncode == 2
     assert p.stderr.strip().splitlines() == [p.stderr.strip()] and "--max-events" in p.stderr
+
+
+def test_a_session_stopped_inside_a_test_ends_that_scenario_as_interrupted(project):
+    (project / "tests" / "test_calc.py").write_text(
+        "import pytest\nfrom calc import add\n\n"
+        "def test_first():\n    assert add(1, 1) == 2\n\n"
+        "def test_stops():\n    add(2, 2)\n    pytest.exit('stopping here', returncode=3)\n\n"
+        "def test_never_runs():\n    add(3, 3)\n")
+    p = skeleton("pytest", "--no-open", "--out-dir", str(project / "out"), "--", "-p", "no:randomly", cwd=project)
+    assert p.returncode == 3, p.stderr
+    snap = _load(project / "out", "snapshot.json")
+    assert [(s["name"].split("::")[1], s["outcome"]) for s in snap["scenarios"]] == [
+        ("test_first", "passed"), ("test_stops", "interrupted")]
+    assert snap["scenarios"][1]["calls"] == 2  # test_stops and its add()
+    assert snap["run"]["exit_code"] == 3 and snap["run"]["status"] == "exit"

@@ -71,11 +71,11 @@ class SkeletonPytest:
         self._finish(None)  # when the session never finished (an internal error)
 
     def _finish(self, exitstatus: int | None) -> None:
+        if self.live is not None and self._active:  # the session ended inside a test (Ctrl-C, pytest.exit)
+            self._end_scenario()
         live, self.live = self.live, None
         if live is None:
             return
-        if self._active:
-            self._end_scenario()
         status, error = "ok", None
         if exitstatus is None:
             status, error = "exception", {"type": "pytest", "message": "the pytest session did not finish"}
@@ -148,6 +148,8 @@ def _outcome(reports: list) -> tuple[str, str | None]:
             return "skipped", _message(r)
         if r.failed:
             return "failed", _message(r)
+    if not any(r.when == "call" for r in reports):  # stopped before its call phase reported (pytest.exit, Ctrl-C)
+        return "interrupted", None
     return "passed", None
 
 
