@@ -180,7 +180,7 @@ class SnapshotBuilder:
         for e in batch:
             order, kind, call_id, _t, depth, _thread, caller, callee_ep, detail = e[:9]
             sname = e[12]
-            if sname is not cur_name and sname != cur_name:
+            if sname != cur_name:
                 cur_name = sname
                 if sname is not None:
                     cur = self._scenario(sname)
@@ -310,7 +310,8 @@ class SnapshotBuilder:
     def _scenarios(self, infos: list[dict]) -> list[dict]:
         """The scenario list in the order they ran; renumbers the ids held by nodes and edges to match."""
         names = [i["name"] for i in infos]
-        names += [n for n in self._scen if n not in set(names)]
+        known = set(names)
+        names += [n for n in self._scen if n not in known]
         new = {n: k for k, n in enumerate(names)}
         remap = {old: new[n] for n, old in self._scen.items()}
         by_name = {i["name"]: i for i in infos}
