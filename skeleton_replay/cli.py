@@ -11,6 +11,7 @@ import orjson
 
 from . import __version__
 from .options import DEFAULT_MAX_EVENTS, Options, UsageError, prepare_out_dir
+from .render.text import run_summary
 
 
 def _err(msg: str) -> None:
@@ -100,10 +101,8 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
         click.echo("\r\033[K", err=True, nl=False)
     for w in result.warnings:
         _err(f"warning: {w}")
-    if result.lost:  # the program ran; only Skeleton's output is gone: one line, the program's exit code
-        _err(f"error: {result.lost}")
-    else:
-        _summary(result)
+    for line in run_summary(result):  # lost artifacts: one error line, the program's exit code stays
+        _err(line)
     if json_out:
         click.echo(orjson.dumps(_json_line(result)).decode())
     if result.exit_code == -signal.SIGTERM:  # end the way plain Python would: killed by SIGTERM
@@ -111,20 +110,6 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
     sys.exit(result.exit_code)
-
-
-def _summary(result) -> None:
-    errors = result.metrics.get("tracer_errors", 0)
-    if errors:
-        _err(f"warning: {errors:,} errors inside Skeleton's tracer were contained (the program was not affected); "
-             f"see 'Limits and gaps' in {result.workflow_path}")
-    dropped = f", {result.dropped_events:,} dropped past --max-events" if result.dropped_events else ""
-    names = [p.name for p in (result.report_path, result.workflow_path, result.snapshot_path, result.trace_path) if p]
-    _err(f"{result.event_count:,} events recorded{dropped}; {result.metrics.get('nodes', 0)} nodes, "
-         f"{result.metrics.get('edges', 0)} edges")
-    _err(f"artifacts in {result.out_dir}: {', '.join(names)}")
-    if result.report_path is not None:
-        _err(f"report: {result.report_path.resolve().as_uri()}" + (" (opened)" if result.report_opened else ""))
 
 
 def _json_line(result) -> dict:
@@ -160,7 +145,7 @@ def pytest(project_root, out_dir, include, exclude, max_events, include_private,
         import pytest as _pytest  # noqa: F401
     except ImportError:
         raise UsageError("pytest is not installed in this Python environment; install it (pip install pytest) and run again") from None
-    from .integrations.pytest_recording import run_pytest, summary_lines
+    from .integrations.pytest_recording import run_pytest
 
     opts = _options(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open,
                     secret_name, secret_pattern, backend)
@@ -177,11 +162,13 @@ def pytest(project_root, out_dir, include, exclude, max_events, include_private,
     if result is None:
         _err(f"nothing recorded: pytest stopped before its session started (exit code {code})")
         sys.exit(code)
-    for line in summary_lines(result):
-        _err(line)
-    if opts.open_report and result.report_path is not None:
+    if opts.open_report and result.report_path is not None and not result.lost:
         from .render.browser import open_in_browser
         result.report_opened = open_in_browser(result.report_path)
+    for w in result.warnings:
+        _err(f"warning: {w}")
+    for line in run_summary(result):
+        _err(line)
     if json_out:
         click.echo(orjson.dumps(_json_line(result)).decode())
     sys.exit(code)

@@ -16,7 +16,8 @@ import pytest
 
 from ..capture.filters import HARNESS_FILES
 from ..options import Options, UsageError, resolve_out_dir
-from ..session import LiveTrace, RunResult
+from ..render.text import run_summary
+from ..session import LiveTrace, RunResult, _relative
 
 DEFAULT_OUT = Path(".skeleton") / "pytest"  # under the rootdir
 STASH = pytest.StashKey["SkeletonPytest"]()
@@ -91,7 +92,7 @@ class SkeletonPytest:
         if self.error:
             tr.write_line(f"skeleton: error: {self.error}", red=True)
         elif self.result is not None:
-            for line in summary_lines(self.result):
+            for line in [*(f"warning: {w}" for w in self.result.warnings), *run_summary(self.result, "--skeleton-max-events")]:
                 tr.write_line(f"skeleton: {line}")
 
     # -- tests as scenarios ----------------------------------------------------
@@ -102,7 +103,8 @@ class SkeletonPytest:
             return (yield)
         file = line = None
         with contextlib.suppress(Exception):
-            file = _relative(Path(item.path), Path(live.header["project_root"]))
+            path = Path(item.path).resolve()
+            file = _relative(path, Path(live.header["project_root"]).resolve()) or path.as_posix()
             line = item.location[1] + 1 if item.location[1] is not None else None
         live.recorder.begin_scenario(item.nodeid, "test", file, line)
         self._reports = []
@@ -164,26 +166,6 @@ def _message(report) -> str | None:
         return str(crash.message)
     text = str(lr).strip().splitlines()
     return text[-1] if text else None
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def summary_lines(result: RunResult) -> list[str]:
-    names = [p.name for p in (result.report_path, result.workflow_path, result.snapshot_path, result.trace_path) if p]
-    dropped = f", {result.dropped_events:,} dropped past the event cap" if result.dropped_events else ""
-    lines = [f"{result.event_count:,} events recorded{dropped}; {result.metrics.get('scenarios', 0)} tests, "
-             f"{result.metrics.get('nodes', 0)} nodes, {result.metrics.get('edges', 0)} edges",
-             f"artifacts in {result.out_dir}: {', '.join(names)}"]
-    if result.report_path is not None:
-        lines.append(f"report: {result.report_path.resolve().as_uri()}")
-    for w in result.warnings:
-        lines.append(f"warning: {w}")
-    return lines
 
 
 def run_pytest(options: Options, args: list[str], command: list[str], invocation: list[str]) -> tuple[int, SkeletonPytest]:

@@ -1,4 +1,4 @@
-"""Short one-line text for safe summaries (shared by workflow.md and the CLI)."""
+"""Short one-line text for safe summaries and run summaries (shared by workflow.md, the CLI and the pytest plugin)."""
 from __future__ import annotations
 
 from typing import Any
@@ -50,3 +50,23 @@ def args_text(args: Any, limit: int = 100) -> str:
 def _clip(text: str, limit: int) -> str:
     text = text.replace("\n", "\\n").replace("`", "'")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def run_summary(result: Any, cap_option: str = "--max-events") -> list[str]:
+    """The lines printed at the end of a run (a RunResult): counts, where the artifacts are, the report."""
+    if result.lost:  # the program ran; only Skeleton's output is gone
+        return [f"error: {result.lost}"]
+    lines = []
+    errors = result.metrics.get("tracer_errors", 0)
+    if errors:
+        lines.append(f"warning: {errors:,} errors inside Skeleton's tracer were contained (the program was not affected); "
+                     f"see 'Limits and gaps' in {result.workflow_path}")
+    dropped = f", {result.dropped_events:,} dropped past {cap_option}" if result.dropped_events else ""
+    tests = f"{result.metrics['scenarios']:,} tests, " if result.metrics.get("scenarios") else ""
+    names = [p.name for p in (result.report_path, result.workflow_path, result.snapshot_path, result.trace_path) if p]
+    lines.append(f"{result.event_count:,} events recorded{dropped}; {tests}{result.metrics.get('nodes', 0)} nodes, "
+                 f"{result.metrics.get('edges', 0)} edges")
+    lines.append(f"artifacts in {result.out_dir}: {', '.join(names)}")
+    if result.report_path is not None:
+        lines.append(f"report: {result.report_path.resolve().as_uri()}" + (" (opened)" if result.report_opened else ""))
+    return lines
