@@ -19,4 +19,8 @@ for v in "${versions[@]}"; do
   fi
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v "is ignored" || true
   "$venv/bin/python" -c 'import skeleton_replay, jsonschema, pytest' || { echo "setup: install failed in $venv" >&2; exit 1; }
+  if ! SKELETON_PURE_PYTHON= "$venv/bin/python" -c 'from skeleton_replay.capture import speedups; raise SystemExit(speedups.load() is None)'; then
+    echo "setup: NOTE: the tracer's C fast paths did not compile in $venv (a C compiler and the Python headers are" >&2
+    echo "setup:       needed): Skeleton works, in pure Python, 2-4x slower. 'pip install -v -e .' shows why." >&2
+  fi
 done

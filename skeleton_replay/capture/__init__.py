@@ -20,6 +20,14 @@ class Backend(Protocol):
 
 def select_backend(recorder: Recorder, forced: str | None = None, gate: Gate | None = None) -> tuple[Backend, str]:
     """The backend for this interpreter, and why, in plain words (gate: record one context only)."""
+    backend, reason = _select(recorder, forced, gate)
+    if gate is None:  # gated captures (one web request) always run the Python callbacks
+        from . import speedups
+        reason = f"{reason}; {speedups.status()}"
+    return backend, reason
+
+
+def _select(recorder: Recorder, forced: str | None, gate: Gate | None) -> tuple[Backend, str]:
     if forced == "setprofile":
         from .setprofile import SetProfileBackend
         return SetProfileBackend(recorder, gate), "forced with --backend setprofile"

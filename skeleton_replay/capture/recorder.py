@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 import threading
 import time
 import weakref
@@ -98,6 +99,9 @@ class Recorder:
         except Exception as exc:  # a filter bug must not break the program
             self.gap("tracer_error", f"deciding {code.co_name}: {_type(exc).__name__}: {exc}")
             info = None
+        if info is not None and info.index >= R.NODE_KEY_SPAN:  # node keys past the cap need room for it
+            self.gap("other", f"more than {R.NODE_KEY_SPAN:,} traced functions: the later ones are not traced")
+            info = None
         if info is None:
             if self.remember_untraced:
                 self.untraced[id(code)] = code
@@ -116,7 +120,7 @@ class Recorder:
         with self._thread_lock:
             self.threads += 1
             tid = self.threads
-            p = [tid, [], {}, {}]
+            p = [tid, [], defaultdict(int), defaultdict(int)]
             self.thread_states.append(p)
         self.tls.p = p
         try:
@@ -264,20 +268,22 @@ class Recorder:
         counts: dict = {}
         raised: dict = {}
 
-        def caller_key(k: tuple) -> tuple:  # frames written as records sit on the stack as (-1 - idx, obj)
-            return k if k[0] >= 0 else (-1 - k[0], k[1])
-
+        split = R.split_node_key  # int node keys (see records.NODE_KEY_SPAN) -> (idx, obj)
         for p in self.thread_states:
             # Swap in fresh dicts first: the hot path fetches p[2]/p[3] on every call.
             c, r = p[2], p[3]
             if not c and not r:
                 continue
-            p[2], p[3] = {}, {}
-            for (caller, callee), v in c.items():
-                k = (caller_key(caller), callee)
+            p[2], p[3] = defaultdict(int), defaultdict(int)
+            for edge, v in c.items():
+                if type(edge) is int:  # the C fast path's packed edge: caller << 32 | callee
+                    caller, callee = edge >> R.EDGE_SHIFT, edge & R.EDGE_MASK
+                else:
+                    caller, callee = edge
+                k = (split(caller), split(callee))
                 counts[k] = counts.get(k, 0) + v
             for (caller, callee), v in r.items():
-                k = (caller_key(caller), callee)
+                k = (split(caller), split(callee))
                 raised[k] = raised.get(k, 0) + v
         if counts or raised:
             self.buf.append((R.AGGREGATE, counts, raised, scenario))

@@ -34,6 +34,22 @@ CALL, RETURN, UNWIND, YIELD, RESUME = 0, 1, 2, 3, 4
 DEF_CODE, DEF_THREAD, DEF_OBJECT, GAP, AGGREGATE, SCENARIO, SCENARIO_END = -1, -2, -3, -4, -5, -6, -7
 
 CHUNK = 32_768
+
+# Past the event cap the tracers count calls per caller -> callee node. A node is one int,
+# obj * NODE_KEY_SPAN + code index (no tuple to build or hash on the hot path); frames that are
+# written as records sit on the per-thread stack as -1 - key. Code indexes stay below the span.
+NODE_KEY_SPAN = 1 << 20  # code indexes stay below it (Recorder._decide); keys of objects below 4096 fit in 32 bits
+# The C fast path (_speedups.c) packs an edge of two keys below 2**32 into one int: caller << 32 | callee.
+EDGE_SHIFT = 32
+EDGE_MASK = (1 << EDGE_SHIFT) - 1
+
+
+def split_node_key(key: int) -> tuple[int, int]:
+    """(code index, object id) of a node key; a negative (record-written) key counts as its node."""
+    if key < 0:
+        key = -1 - key
+    obj, idx = divmod(key, NODE_KEY_SPAN)
+    return idx, obj
 _LEN = struct.Struct("<I")
 SPILL_MAGIC = b"SKSPILL1"
 

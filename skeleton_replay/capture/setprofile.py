@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from . import records as R
+from . import speedups
 from .gate import Gate, gate_profiler
 from .recorder import Recorder
 
@@ -32,6 +33,7 @@ class SetProfileBackend:
         self._stopped = [False]
         self._thread = 0
         self._gated: Any = None
+        self._hooks: Any = None  # the C fast paths, when used
 
     def start(self) -> None:
         self.rec.remember_untraced = True  # setprofile cannot switch code off: remember the "no"
@@ -43,6 +45,14 @@ class SetProfileBackend:
             sys.setprofile(self._gated)
             return
         self._previous = (sys.getprofile(), threading.getprofile() if hasattr(threading, "getprofile") else None)
+        fast = speedups.load()
+        if fast is not None:  # a C profile function drops C calls and untraced code before any Python runs
+            self._hooks = speedups.hooks(self.rec, fn, fn)
+            hook = self._fn = fast.ProfileHook(fn, self.rec.table, self.rec.untraced, hooks=self._hooks,
+                                               return_ops=_RETURN_OPS)
+            threading.setprofile(hook)  # a new thread's first event installs the C function there
+            hook.install()
+            return
         threading.setprofile(fn)
         sys.setprofile(fn)
 
@@ -61,6 +71,8 @@ class SetProfileBackend:
                                   "sys.setprofile, or at the recursion limit): its later calls are not in the trace")
         sys.setprofile(prev_sys)
         threading.setprofile(prev_threading)
+        if self._hooks is not None:
+            self._hooks.close()
 
 
 def _make_profiler(rec: Recorder):
@@ -87,6 +99,7 @@ def _make_profiler(rec: Recorder):
     suspended: set[int] = set()  # frame ids of generators suspended at a yield
     state = rec.state  # [calls recorded so far]
     mode = rec.mode  # [counting?]
+    SPAN = R.NODE_KEY_SPAN  # node key past the cap: obj * SPAN + idx
 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
 
@@ -111,12 +124,12 @@ def _make_profiler(rec: Recorder):
                     if fid in suspended and _at_yield(frame):  # else: a new frame where a closed one was
                         suspended.discard(fid)
                         if mode[0]:  # past the cap: the resumed frame is the caller of what it calls next
-                            key = (idx, receiver_id(frame.f_locals[receiver]) if receiver else 0)
+                            key = (receiver_id(frame.f_locals[receiver]) if receiver else 0) * SPAN + idx
                             stack = p[1]
                             if stack:
                                 stack.append(key)
                                 return
-                            stack.append((-1 - idx, key[1]))  # nothing traced below it: written as a record
+                            stack.append(-1 - key)  # nothing traced below it: written as a record
                         append((RESUME, idx, p[0], now(), None, 0, fid))
                         return
                 obj = 0
@@ -129,14 +142,13 @@ def _make_profiler(rec: Recorder):
                         obj = overflow.get(id(type(me))) or object_id(me)
                 if mode[0]:  # past the cap
                     stack = p[1]
-                    key = (idx, obj)
+                    key = obj * SPAN + idx
                     if stack:
-                        edge = (stack[-1], key)  # a negative caller idx is normalised in Recorder.finish
-                        c = p[2]
-                        c[edge] = c.get(edge, 0) + 1
+                        edge = (stack[-1], key)  # a negative caller key is normalised by the recorder
+                        p[2][edge] += 1  # a defaultdict(int): no switch of threads inside
                         stack.append(key)
                         return
-                    stack.append((-1 - idx, obj))
+                    stack.append(-1 - key)
                     summary = None
                 else:
                     calls = state[0] = state[0] + 1
@@ -172,11 +184,10 @@ def _make_profiler(rec: Recorder):
                     stack = p[1]
                     if stack:
                         key = stack.pop()
-                        if key[0] >= 0:
+                        if key >= 0:
                             if op not in _RETURN_OPS and not is_yield and stack:  # an exception left a counted call
                                 edge = (stack[-1], key)
-                                r = p[3]
-                                r[edge] = r.get(edge, 0) + 1
+                                p[3][edge] += 1
                             return
                 n = counts[idx]
                 wanted = not counting and (state[0] <= first_calls or n <= per_code or n % sample_every == 0)

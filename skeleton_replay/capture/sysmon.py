@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from . import records as R
+from . import speedups
 from .gate import Gate, gate_sysmon_callbacks, gated_getframe
 from .recorder import Recorder
 
@@ -32,6 +33,7 @@ class SysMonitoringBackend:
         self.rec = recorder
         self.gate = gate  # None: record everything (skeleton run); else one request (integrations)
         self.tool_id: int | None = None
+        self._hooks: Any = None  # the C fast paths, when used
 
     def start(self) -> None:
         mon = sys.monitoring
@@ -51,6 +53,11 @@ class SysMonitoringBackend:
         ev = mon.events
         if self.gate is None:
             callbacks = _make_callbacks(self.rec, self.tool_id)
+            # PY_START and PY_RETURN through the C fast paths when compiled: they hand every case they
+            # do not handle (a new code object, a new thread, an error) to these Python callbacks.
+            self._hooks = speedups.hooks(self.rec, callbacks["PY_START"], callbacks["PY_RETURN"])
+            if self._hooks is not None:
+                callbacks = {**callbacks, "PY_START": self._hooks.start, "PY_RETURN": self._hooks.ret}
         else:  # the wrappers add one Python frame between the event and the callback
             callbacks = gate_sysmon_callbacks(_make_callbacks(self.rec, self.tool_id, gated_getframe(1)), self.gate, self.rec)
         for event, fn in callbacks.items():
@@ -70,6 +77,8 @@ class SysMonitoringBackend:
                 mon.register_callback(tool, getattr(mon.events, name), None)
         finally:
             mon.free_tool_id(tool)
+            if self._hooks is not None:
+                self._hooks.close()
 
 
 def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) -> dict[str, Any]:
@@ -108,6 +117,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     CALL, RETURN, UNWIND, YIELD, RESUME = R.CALL, R.RETURN, R.UNWIND, R.YIELD, R.RESUME
     state = rec.state  # [calls recorded so far]
     mode = rec.mode  # [counting?]: set by the recorder once max_events records are written
+    SPAN = R.NODE_KEY_SPAN  # node key past the cap: obj * SPAN + idx
 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
 
@@ -136,14 +146,13 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                     obj = overflow.get(id(type(me))) or object_id(me)
             if mode[0]:  # past the cap
                 stack = p[1]
+                key = obj * SPAN + idx
                 if stack:
-                    key = (idx, obj)
-                    edge = (stack[-1], key)  # a negative caller idx is normalised in Recorder.finish
-                    c = p[2]
-                    c[edge] = c.get(edge, 0) + 1
+                    edge = (stack[-1], key)  # a negative caller key is normalised by the recorder
+                    p[2][edge] += 1  # a defaultdict(int): no switch of threads inside
                     stack.append(key)
                     return
-                stack.append((-1 - idx, obj))  # written as a record: its return will be too
+                stack.append(-1 - key)  # written as a record: its return will be too
                 if generator:
                     append((CALL, idx, p[0], now(), None, obj, id(frame or getframe(1))))
                 else:
@@ -176,7 +185,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
             counting = mode[0]
             if counting:
                 stack = p[1]
-                if stack and stack.pop()[0] >= 0:
+                if stack and stack.pop() >= 0:
                     return  # a counted call
             entry = table[id(code)]
             idx = entry[0]
@@ -201,7 +210,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
             counting = mode[0]
             if counting:
                 stack = p[1]
-                if stack and stack.pop()[0] >= 0:
+                if stack and stack.pop() >= 0:
                     return  # a counted generator: suspended, nothing recorded
             entry = table[id(code)]
             idx = entry[0]
@@ -222,12 +231,12 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
         entry = table[id(code)]
         frame = getframe(2)
         if mode[0]:  # past the cap: the resumed frame is the caller of what it calls next
-            obj = receiver_id(frame.f_locals[entry[1]]) if entry[1] is not None else 0
+            key = (receiver_id(frame.f_locals[entry[1]]) if entry[1] is not None else 0) * SPAN + entry[0]
             stack = p[1]
             if stack:
-                stack.append((entry[0], obj))
+                stack.append(key)
                 return
-            stack.append((-1 - entry[0], obj))  # nothing traced below it: written as a record
+            stack.append(-1 - key)  # nothing traced below it: written as a record
         append((RESUME, entry[0], p[0], now(), exc_summary, 0, id(frame)))
         if len(buf) >= chunk:
             flush()
@@ -259,11 +268,10 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 stack = p[1]
                 if stack:
                     key = stack.pop()
-                    if key[0] >= 0:
+                    if key >= 0:
                         if stack:
                             edge = (stack[-1], key)
-                            r = p[3]
-                            r[edge] = r.get(edge, 0) + 1
+                            p[3][edge] += 1
                         return
             if entry[2]:
                 append((UNWIND, entry[0], p[0], now(), summarise_exception(exc), 0, id(getframe(1))))

@@ -1,0 +1,17 @@
+"""Build of the optional C fast paths (skeleton_replay/capture/_speedups.c).
+
+Everything else is in pyproject.toml. The extension is optional: where it cannot be
+compiled (no compiler, no Python headers) the package installs without it and the
+tracer runs its pure-Python callbacks, which write the same trace, only slower.
+"""
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "skeleton_replay.capture._speedups",
+            ["skeleton_replay/capture/_speedups.c"],
+            optional=True,
+        )
+    ]
+)

@@ -1,0 +1,828 @@
+/* Optional C fast paths for the two tracer backends (skeleton_replay.capture).
+ *
+ * Nothing here decides anything the Python backends do not: each hook handles the
+ * common case with the same records and the same state (the Recorder's lists and
+ * dicts), and hands every other case (a code object met for the first time, a new
+ * thread, an error) to the Python callback it stands in front of, before touching
+ * any state. Without a compiler the package runs the Python callbacks alone and
+ * writes the same trace, only slower.
+ *
+ *   Hooks   PY_START and PY_RETURN callbacks for sys.monitoring (3.12+)
+ *   ProfileHook   a C-level profile function (PyEval_SetProfile): C calls and
+ *                 untraced code are dropped here; traced code goes to the Python
+ *                 profiler (the setprofile backend, 3.11 or --backend setprofile)
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <frameobject.h>
+
+/* ---------------------------------------------------------------- helpers */
+
+/* A new reference to the referent of a weak reference, or NULL (dead). */
+static PyObject *
+referent(PyObject *ref)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *obj = NULL;
+    if (PyWeakref_GetRef(ref, &obj) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return obj;
+#else
+    PyObject *obj = PyWeakref_GetObject(ref);
+    if (obj == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (obj == Py_None) {
+        return NULL;
+    }
+    Py_INCREF(obj);
+    return obj;
+#endif
+}
+
+/* list[i] += 1 for a list of ints; returns the new value or -1 on error. */
+static long long
+bump(PyObject *list, Py_ssize_t i)
+{
+    long long v = PyLong_AsLongLong(PyList_GET_ITEM(list, i));
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    PyObject *n = PyLong_FromLongLong(v + 1);
+    if (n == NULL) {
+        return -1;
+    }
+    PyList_SetItem(list, i, n);  /* steals n */
+    return v + 1;
+}
+
+/* ------------------------------------------------------------ Hooks */
+
+#define CODE_CACHE 1024
+#define EDGE_SHIFT 32  /* an edge of two node keys below 2**32 is one int: caller << 32 | callee */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *table;       /* {id(code): (idx, receiver, generator, arg_names)} */
+    PyObject *buf;         /* record buffer (list) */
+    PyObject *counts;      /* calls recorded per code index (list of int) */
+    PyObject *state;       /* [calls recorded so far] */
+    PyObject *mode;        /* [counting past the cap?] */
+    PyObject *objects;     /* {id(obj): (oid, weakref or None, class)} */
+    PyObject *overflow;    /* {id(class): the one id shared by its instances past INSTANCE_LIMIT} */
+    PyObject *tls_key;     /* key of this capture's per-thread state in the thread-state dict */
+    PyObject *thread_state;     /* () -> per-thread list [tid, stack, counts, raised] */
+    PyObject *receiver_id;      /* (obj) -> run-local id (slow path) */
+    PyObject *summarise_args;   /* (frame, names) -> summary */
+    PyObject *summarise_value;  /* (value) -> summary */
+    PyObject *now;              /* time.perf_counter_ns */
+    PyObject *flush;            /* () -> None */
+    PyObject *gap;              /* (kind, message) -> None */
+    PyObject *py_start;         /* the Python PY_START callback: every case not handled here */
+    PyObject *py_return;        /* the Python PY_RETURN callback */
+    PyObject *kind_call, *kind_return, *zero, *span;
+    long long first_calls, per_code, sample_every, chunk, span_c;
+    /* Direct-mapped cache id(code) -> table entry. Entries are borrowed: the table only grows
+       during a capture and keeps every entry alive. */
+    void *cache_code[CODE_CACHE];
+    PyObject *cache_entry[CODE_CACHE];
+} Hooks;
+
+static void
+hooks_dealloc(Hooks *h)
+{
+    Py_XDECREF(h->table); Py_XDECREF(h->buf); Py_XDECREF(h->counts); Py_XDECREF(h->state);
+    Py_XDECREF(h->mode); Py_XDECREF(h->objects); Py_XDECREF(h->overflow); Py_XDECREF(h->tls_key); Py_XDECREF(h->thread_state);
+    Py_XDECREF(h->receiver_id); Py_XDECREF(h->summarise_args); Py_XDECREF(h->summarise_value);
+    Py_XDECREF(h->now); Py_XDECREF(h->flush); Py_XDECREF(h->gap); Py_XDECREF(h->py_start);
+    Py_XDECREF(h->py_return); Py_XDECREF(h->kind_call); Py_XDECREF(h->kind_return);
+    Py_XDECREF(h->zero); Py_XDECREF(h->span);
+    Py_TYPE(h)->tp_free((PyObject *)h);
+}
+
+static int
+hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"table", "buf", "counts", "state", "mode", "objects", "overflow", "thread_state",
+                             "receiver_id", "summarise_args", "summarise_value", "now", "flush", "gap",
+                             "py_start", "py_return", "kind_call", "kind_return", "span",
+                             "first_calls", "per_code", "sample_every", "chunk", NULL};
+    PyObject *o[19];
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOLLLL", kwlist,
+                                     &PyDict_Type, &o[0], &PyList_Type, &o[1], &PyList_Type, &o[2],
+                                     &PyList_Type, &o[3], &PyList_Type, &o[4], &PyDict_Type, &o[5],
+                                     &PyDict_Type, &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12],
+                                     &o[13], &o[14], &o[15], &o[16], &o[17], &o[18],
+                                     &h->first_calls, &h->per_code, &h->sample_every, &h->chunk)) {
+        return -1;
+    }
+    if (PyList_GET_SIZE(o[3]) != 1 || PyList_GET_SIZE(o[4]) != 1) {
+        PyErr_SetString(PyExc_ValueError, "state and mode must be one-item lists");
+        return -1;
+    }
+    if (h->sample_every < 1) {
+        h->sample_every = 1;
+    }
+    PyObject **slots[] = {&h->table, &h->buf, &h->counts, &h->state, &h->mode, &h->objects,
+                          &h->overflow, &h->thread_state, &h->receiver_id, &h->summarise_args, &h->summarise_value,
+                          &h->now, &h->flush, &h->gap, &h->py_start, &h->py_return, &h->kind_call,
+                          &h->kind_return, &h->span};
+    for (int i = 0; i < 19; i++) {
+        Py_INCREF(o[i]);
+        Py_XSETREF(*slots[i], o[i]);
+    }
+    static unsigned long long captures = 0;  /* a fresh key per capture: never another capture's state */
+    Py_XSETREF(h->tls_key, PyUnicode_FromFormat("skeleton_replay.thread.%llu", ++captures));
+    Py_XSETREF(h->zero, PyLong_FromLong(0));
+    h->span_c = PyLong_AsLongLong(h->span);
+    if (h->span_c <= 0) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "span must be positive");
+        }
+        return -1;
+    }
+    memset(h->cache_code, 0, sizeof(h->cache_code));
+    return (h->tls_key && h->zero) ? 0 : -1;
+}
+
+/* This thread's state list (borrowed), or NULL with an error set. */
+static PyObject *
+thread_p(Hooks *h)
+{
+    PyObject *d = PyThreadState_GetDict();
+    if (d != NULL) {
+        PyObject *p = PyDict_GetItemWithError(d, h->tls_key);
+        if (p != NULL) {
+            return p;
+        }
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    PyObject *p = PyObject_CallNoArgs(h->thread_state);
+    if (p == NULL) {
+        return NULL;
+    }
+    if (!PyList_CheckExact(p) || PyList_GET_SIZE(p) < 4 || d == NULL) {
+        Py_DECREF(p);
+        PyErr_SetString(PyExc_RuntimeError, "unexpected thread state");
+        return NULL;
+    }
+    int err = PyDict_SetItem(d, h->tls_key, p);
+    Py_DECREF(p);  /* the thread-state dict keeps it */
+    return err < 0 ? NULL : p;
+}
+
+/* Contain an error raised inside a hook: record a gap, never raise into the program. Like the
+   Python callbacks (`except Exception`), a KeyboardInterrupt or SystemExit raised by a signal
+   handler while a hook ran Python code is the program's: it propagates (NULL). */
+static PyObject *
+contain(Hooks *h, const char *event)
+{
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        return NULL;
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject *msg = NULL;
+    if (value != NULL) {
+        PyObject *name = PyType_GetName(Py_TYPE(value));
+        msg = name ? PyUnicode_FromFormat("%s: %U: %S", event, name, value) : NULL;
+        Py_XDECREF(name);
+    }
+    Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+    if (msg == NULL) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    PyObject *r = PyObject_CallFunction(h->gap, "sO", "tracer_error", msg);
+    Py_DECREF(msg);
+    if (r == NULL) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(r);
+    Py_RETURN_NONE;
+}
+
+/* The table entry of a code object (borrowed), NULL if untraced or undecided (error set on failure). */
+static PyObject *
+code_entry(Hooks *h, PyObject *code)
+{
+    size_t slot = ((size_t)code >> 4) & (CODE_CACHE - 1);
+    if (h->cache_code[slot] == (void *)code) {
+        return h->cache_entry[slot];
+    }
+    PyObject *k = PyLong_FromVoidPtr(code);
+    if (k == NULL) {
+        return NULL;
+    }
+    PyObject *entry = PyDict_GetItemWithError(h->table, k);
+    Py_DECREF(k);
+    if (entry != NULL && PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 4) {
+        h->cache_code[slot] = (void *)code;  /* the table keeps the code object alive */
+        h->cache_entry[slot] = entry;
+        return entry;
+    }
+    return NULL;
+}
+
+/* Run-local id of the receiver: the objects table first, as Recorder.receiver_id does. */
+static PyObject *
+receiver_oid(Hooks *h, PyObject *me)
+{
+    PyObject *k = PyLong_FromVoidPtr(me);
+    if (k == NULL) {
+        return NULL;
+    }
+    PyObject *ent = PyDict_GetItemWithError(h->objects, k);
+    Py_DECREF(k);
+    if (ent != NULL && PyTuple_CheckExact(ent) && PyTuple_GET_SIZE(ent) == 3) {
+        PyObject *ref = PyTuple_GET_ITEM(ent, 1);
+        int same;
+        if (ref != Py_None) {
+            PyObject *obj = referent(ref);
+            same = obj == me;
+            Py_XDECREF(obj);
+        }
+        else {
+            same = (PyObject *)Py_TYPE(me) == PyTuple_GET_ITEM(ent, 2);
+        }
+        if (same) {
+            return Py_NewRef(PyTuple_GET_ITEM(ent, 0));
+        }
+    }
+    else if (PyErr_Occurred()) {
+        return NULL;
+    }
+    k = PyLong_FromVoidPtr(Py_TYPE(me));  /* past INSTANCE_LIMIT: one id per class */
+    if (k == NULL) {
+        return NULL;
+    }
+    PyObject *shared = PyDict_GetItemWithError(h->overflow, k);
+    Py_DECREF(k);
+    if (shared != NULL && PyObject_IsTrue(shared) == 1) {
+        return Py_NewRef(shared);
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    return PyObject_CallOneArg(h->receiver_id, me);
+}
+
+/* Append a record; flush the buffer when a chunk is full (as the Python callbacks do). */
+static int
+append_record(Hooks *h, PyObject *rec, int flush)
+{
+    if (rec == NULL) {
+        return -1;
+    }
+    int err = PyList_Append(h->buf, rec);
+    Py_DECREF(rec);
+    if (err < 0) {
+        return -1;
+    }
+    if (flush && PyList_GET_SIZE(h->buf) >= h->chunk) {
+        PyObject *r = PyObject_CallNoArgs(h->flush);
+        if (r == NULL) {
+            return -1;
+        }
+        Py_DECREF(r);
+    }
+    return 0;
+}
+
+/* A variable of a running frame (new reference), without building f_locals where possible. */
+static PyObject *
+frame_var(PyFrameObject *frame, PyObject *name)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyFrame_GetVar(frame, name);
+#else
+    PyObject *locals = PyFrame_GetLocals(frame);
+    if (locals == NULL) {
+        return NULL;
+    }
+    PyObject *v = PyObject_GetItem(locals, name);
+    Py_DECREF(locals);
+    return v;
+#endif
+}
+
+/* A call of traced code: 1 recorded or counted, 0 left to the Python callback (nothing
+   changed), -1 error (to be contained). `frame` may be NULL: the current frame is fetched
+   only when needed. */
+static int
+start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
+{
+    PyObject *idx = PyTuple_GET_ITEM(entry, 0);
+    PyObject *receiver = PyTuple_GET_ITEM(entry, 1);
+    int generator = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2));
+    PyObject *arg_names = PyTuple_GET_ITEM(entry, 3);
+    PyObject *obj = NULL;
+    if (receiver != Py_None) {
+        if (frame == NULL) {
+            frame = PyEval_GetFrame();  /* borrowed: the traced function's frame */
+        }
+        PyObject *me = frame ? frame_var(frame, receiver) : NULL;
+        if (me == NULL) {  /* unbound receiver, no frame: the Python callback records why */
+            PyErr_Clear();
+            return 0;
+        }
+        obj = receiver_oid(h, me);
+        Py_DECREF(me);
+        if (obj == NULL) {
+            return -1;
+        }
+    }
+    else {
+        obj = Py_NewRef(h->zero);
+    }
+    PyObject *tid = PyList_GET_ITEM(p, 0);
+    PyObject *t = NULL, *summary = NULL, *rec = NULL, *fid = NULL, *key = NULL;
+    if (PyList_GET_ITEM(h->mode, 0) == Py_True) {  /* past the cap: count */
+        PyObject *stack = PyList_GET_ITEM(p, 1);
+        long long o = PyLong_AsLongLong(obj), ix = PyLong_AsLongLong(idx);
+        if ((o == -1 || ix == -1) && PyErr_Occurred()) {
+            goto error;
+        }
+        long long kv = o * h->span_c + ix;  /* the node key, as records.NODE_KEY_SPAN defines it */
+        key = PyLong_FromLongLong(kv);
+        if (key == NULL || !PyList_CheckExact(stack)) {
+            goto error;
+        }
+        Py_ssize_t n = PyList_GET_SIZE(stack);
+        if (n) {
+            PyObject *top = PyList_GET_ITEM(stack, n - 1);
+            long long tv = PyLong_AsLongLong(top);
+            if (tv == -1 && PyErr_Occurred()) {
+                goto error;
+            }
+            if (tv < 0) {
+                tv = -1 - tv;  /* a frame written as a record counts as its node */
+            }
+            PyObject *edge;
+            if (tv < (1LL << EDGE_SHIFT) && kv < (1LL << EDGE_SHIFT)) {
+                edge = PyLong_FromUnsignedLongLong(((unsigned long long)tv << EDGE_SHIFT) | (unsigned long long)kv);
+            }
+            else {
+                edge = PyTuple_Pack(2, top, key);
+            }
+            if (edge == NULL) {
+                goto error;
+            }
+            PyObject *c = PyList_GET_ITEM(p, 2);
+            PyObject *v = PyDict_GetItemWithError(c, edge);
+            long long cnt = 0;
+            if (v != NULL) {
+                cnt = PyLong_AsLongLong(v);
+            }
+            PyObject *nv = PyErr_Occurred() ? NULL : PyLong_FromLongLong(cnt + 1);
+            int err = nv ? PyDict_SetItem(c, edge, nv) : -1;
+            Py_XDECREF(nv);
+            Py_DECREF(edge);
+            if (err < 0 || PyList_Append(stack, key) < 0) {
+                goto error;
+            }
+            Py_DECREF(key);
+            Py_DECREF(obj);
+            return 1;
+        }
+        PyObject *marker = PyLong_FromLongLong(-1 - kv);  /* written as a record: its return will be too */
+        int err = marker ? PyList_Append(stack, marker) : -1;
+        Py_XDECREF(marker);
+        Py_CLEAR(key);
+        if (err < 0) {
+            goto error;
+        }
+        summary = Py_NewRef(Py_None);
+    }
+    else {
+        long long calls = bump(h->state, 0);
+        Py_ssize_t i = PyLong_AsSsize_t(idx);
+        if (calls < 0 || i < 0 || i >= PyList_GET_SIZE(h->counts)) {
+            goto error;
+        }
+        long long n = bump(h->counts, i);
+        if (n < 0) {
+            goto error;
+        }
+        if (PyTuple_CheckExact(arg_names) && PyTuple_GET_SIZE(arg_names) > 0 &&
+                (calls <= h->first_calls || n <= h->per_code || n % h->sample_every == 0)) {
+            if (frame == NULL) {
+                frame = PyEval_GetFrame();
+            }
+            summary = frame ? PyObject_CallFunctionObjArgs(h->summarise_args, (PyObject *)frame, arg_names, NULL)
+                            : Py_NewRef(Py_None);
+            if (summary == NULL) {
+                goto error;
+            }
+        }
+        else {
+            summary = Py_NewRef(Py_None);
+        }
+    }
+    t = PyObject_CallNoArgs(h->now);
+    if (t == NULL) {
+        goto error;
+    }
+    if (generator) {
+        if (frame == NULL) {
+            frame = PyEval_GetFrame();
+        }
+        fid = PyLong_FromVoidPtr(frame);
+        rec = fid ? PyTuple_Pack(7, h->kind_call, idx, tid, t, summary, obj, fid) : NULL;
+    }
+    else {
+        rec = PyTuple_Pack(6, h->kind_call, idx, tid, t, summary, obj);
+    }
+    Py_CLEAR(t);
+    Py_CLEAR(fid);
+    Py_CLEAR(summary);
+    Py_CLEAR(obj);
+    if (append_record(h, rec, 1) < 0) {
+        goto error;
+    }
+    return 1;
+error:
+    Py_XDECREF(t); Py_XDECREF(fid); Py_XDECREF(summary); Py_XDECREF(obj); Py_XDECREF(key);
+    return -1;
+}
+
+static PyObject *
+hooks_start(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "PY_START takes (code, offset)");
+        return NULL;
+    }
+    PyObject *entry = code_entry(h, args[0]);
+    if (entry == NULL) {
+        if (PyErr_Occurred()) {
+            return contain(h, "PY_START");
+        }
+        return PyObject_Vectorcall(h->py_start, args, nargs, NULL);  /* decide, DISABLE */
+    }
+    PyObject *p = thread_p(h);
+    if (p == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+            return NULL;  /* KeyboardInterrupt...: the program's */
+        }
+        PyErr_Clear();
+        return PyObject_Vectorcall(h->py_start, args, nargs, NULL);
+    }
+    int r = start_core(h, entry, p, NULL);
+    if (r < 0) {
+        return contain(h, "PY_START");
+    }
+    if (r == 0) {
+        return PyObject_Vectorcall(h->py_start, args, nargs, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+/* A normal return of traced code (not an exception leaving it): 0 done, -1 error. */
+static int
+return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObject *retval)
+{
+    int counting = PyList_GET_ITEM(h->mode, 0) == Py_True;
+    if (counting) {
+        PyObject *stack = PyList_GET_ITEM(p, 1);
+        Py_ssize_t n = PyList_CheckExact(stack) ? PyList_GET_SIZE(stack) : 0;
+        if (n) {
+            PyObject *top = PyList_GET_ITEM(stack, n - 1);
+            int counted = PyObject_RichCompareBool(top, h->zero, Py_GE);
+            if (counted < 0 || PyList_SetSlice(stack, n - 1, n, NULL) < 0) {
+                return -1;
+            }
+            if (counted) {
+                return 0;  /* a counted call */
+            }
+        }
+    }
+    PyObject *idx = PyTuple_GET_ITEM(entry, 0);
+    PyObject *detail = NULL, *t = NULL, *fid = NULL, *rec;
+    if (!counting) {
+        Py_ssize_t i = PyLong_AsSsize_t(idx);
+        if (i < 0 || i >= PyList_GET_SIZE(h->counts)) {
+            return -1;
+        }
+        long long n = PyLong_AsLongLong(PyList_GET_ITEM(h->counts, i));
+        long long calls = PyLong_AsLongLong(PyList_GET_ITEM(h->state, 0));
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        if (calls <= h->first_calls || n <= h->per_code || n % h->sample_every == 0) {
+            detail = PyObject_CallOneArg(h->summarise_value, retval);
+            if (detail == NULL) {
+                return -1;
+            }
+        }
+    }
+    if (detail == NULL) {
+        detail = Py_NewRef(Py_None);
+    }
+    t = PyObject_CallNoArgs(h->now);
+    if (t == NULL) {
+        Py_DECREF(detail);
+        return -1;
+    }
+    PyObject *tid = PyList_GET_ITEM(p, 0);
+    if (PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2))) {
+        fid = PyLong_FromVoidPtr(frame ? frame : PyEval_GetFrame());
+        rec = fid ? PyTuple_Pack(7, h->kind_return, idx, tid, t, detail, h->zero, fid) : NULL;
+        Py_XDECREF(fid);
+    }
+    else {
+        rec = PyTuple_Pack(6, h->kind_return, idx, tid, t, detail, h->zero);
+    }
+    Py_DECREF(t);
+    Py_DECREF(detail);
+    return append_record(h, rec, 0);
+}
+
+static PyObject *
+hooks_return(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "PY_RETURN takes (code, offset, retval)");
+        return NULL;
+    }
+    PyObject *entry = code_entry(h, args[0]);
+    if (entry == NULL) {
+        PyErr_Clear();
+        return PyObject_Vectorcall(h->py_return, args, nargs, NULL);
+    }
+    PyObject *p = thread_p(h);
+    if (p == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        return PyObject_Vectorcall(h->py_return, args, nargs, NULL);
+    }
+    if (return_core(h, entry, p, NULL, args[2]) < 0) {
+        return contain(h, "PY_RETURN");
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+hooks_close(Hooks *h, PyObject *unused)
+{
+    /* Drop this capture's state from the calling thread (other threads drop theirs when they end). */
+    PyObject *d = PyThreadState_GetDict();
+    if (d != NULL && h->tls_key != NULL && PyDict_DelItem(d, h->tls_key) < 0) {
+        PyErr_Clear();
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef hooks_methods[] = {
+    {"close", (PyCFunction)hooks_close, METH_NOARGS, "Forget this capture's state in the calling thread."},
+    {"start", (PyCFunction)(void (*)(void))hooks_start, METH_FASTCALL, "PY_START callback."},
+    {"ret", (PyCFunction)(void (*)(void))hooks_return, METH_FASTCALL, "PY_RETURN callback."},
+    {NULL}
+};
+
+static PyTypeObject HooksType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "skeleton_replay.capture._speedups.Hooks",
+    .tp_basicsize = sizeof(Hooks),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "C fast paths of the sys.monitoring backend's PY_START and PY_RETURN callbacks.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)hooks_init,
+    .tp_dealloc = (destructor)hooks_dealloc,
+    .tp_methods = hooks_methods,
+};
+
+
+/* ------------------------------------------------------------ ProfileHook */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *profiler;   /* the Python profiler: profiler(frame, event, arg) */
+    PyObject *table;      /* traced code ids */
+    PyObject *untraced;   /* code ids decided untraced */
+    Hooks *hooks;         /* fast paths for calls and returns of traced code, or NULL */
+    char return_ops[256]; /* opcodes of a normal return (else a 'return' event is an exception leaving) */
+    PyObject *ev_call, *ev_return;
+} ProfileHook;
+
+static void
+profile_dealloc(ProfileHook *self)
+{
+    Py_XDECREF(self->profiler); Py_XDECREF(self->table); Py_XDECREF(self->untraced);
+    Py_XDECREF(self->hooks); Py_XDECREF(self->ev_call); Py_XDECREF(self->ev_return);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+profile_init(ProfileHook *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"profiler", "table", "untraced", "hooks", "return_ops", NULL};
+    PyObject *profiler, *table, *untraced, *hooks = Py_None, *return_ops = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!|OO", kwlist, &profiler, &PyDict_Type, &table,
+                                     &PyDict_Type, &untraced, &hooks, &return_ops)) {
+        return -1;
+    }
+    if (hooks != Py_None && !PyObject_TypeCheck(hooks, &HooksType)) {
+        PyErr_SetString(PyExc_TypeError, "hooks must be a Hooks object or None");
+        return -1;
+    }
+    memset(self->return_ops, 0, sizeof(self->return_ops));
+    if (return_ops != NULL && return_ops != Py_None) {
+        PyObject *it = PyObject_GetIter(return_ops);
+        if (it == NULL) {
+            return -1;
+        }
+        PyObject *op;
+        while ((op = PyIter_Next(it)) != NULL) {
+            long v = PyLong_AsLong(op);
+            Py_DECREF(op);
+            if (v >= 0 && v < 256) {
+                self->return_ops[v] = 1;
+            }
+        }
+        Py_DECREF(it);
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    Py_XSETREF(self->profiler, Py_NewRef(profiler));
+    Py_XSETREF(self->table, Py_NewRef(table));
+    Py_XSETREF(self->untraced, Py_NewRef(untraced));
+    Py_XSETREF(self->hooks, hooks == Py_None ? NULL : (Hooks *)Py_NewRef(hooks));
+    Py_XSETREF(self->ev_call, PyUnicode_InternFromString("call"));
+    Py_XSETREF(self->ev_return, PyUnicode_InternFromString("return"));
+    return (self->ev_call && self->ev_return) ? 0 : -1;
+}
+
+/* The fast path of one profile event: 1 handled, 0 not (nothing changed), -1 an exception that
+   belongs to the program (KeyboardInterrupt...). Other errors are contained. */
+static int
+profile_fast(ProfileHook *self, PyFrameObject *frame, int what, PyObject *arg, PyCodeObject *code)
+{
+    Hooks *h = self->hooks;
+    PyObject *entry = code_entry(h, (PyObject *)code);
+    if (entry == NULL || PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2))) {
+        PyErr_Clear();
+        return 0;  /* undecided or untraced code, or a generator (resumes are told apart in Python) */
+    }
+    if (what == PyTrace_RETURN) {
+        int lasti = PyFrame_GetLasti(frame);
+        PyObject *co = PyCode_GetCode(code);
+        if (co == NULL) {
+            PyErr_Clear();
+            return 0;
+        }
+        int op = (lasti >= 0 && lasti < PyBytes_GET_SIZE(co)) ? (unsigned char)PyBytes_AS_STRING(co)[lasti] : -1;
+        Py_DECREF(co);
+        if (op < 0 || !self->return_ops[op]) {
+            return 0;  /* an exception leaving the function */
+        }
+    }
+    PyObject *p = thread_p(h);
+    if (p == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+            return -1;
+        }
+        PyErr_Clear();
+        return 0;
+    }
+    int r = what == PyTrace_CALL ? start_core(h, entry, p, frame) : (return_core(h, entry, p, frame, arg ? arg : Py_None) < 0 ? -1 : 1);
+    if (r < 0) {
+        PyObject *none = contain(h, what == PyTrace_CALL ? "call" : "return");
+        if (none == NULL) {
+            return -1;  /* KeyboardInterrupt...: raised into the program, as by the Python profiler */
+        }
+        Py_DECREF(none);
+        return 1;
+    }
+    return r;
+}
+
+/* The C profile function. Like CPython's own trampoline, a profiler that raises is removed. */
+static int
+profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    ProfileHook *self = (ProfileHook *)obj;
+    PyObject *event;
+    if (what == PyTrace_CALL) {
+        event = self->ev_call;
+    }
+    else if (what == PyTrace_RETURN) {
+        event = self->ev_return;
+    }
+    else {
+        return 0;  /* c_call, c_return, c_exception: never traced */
+    }
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    if (self->hooks != NULL) {
+        int r = profile_fast(self, frame, what, arg, code);
+        if (r) {
+            Py_DECREF(code);
+            if (r < 0) {
+                goto fail;
+            }
+            return 0;
+        }
+    }
+    PyObject *k = PyLong_FromVoidPtr(code);
+    Py_DECREF(code);
+    if (k == NULL) {
+        goto fail;
+    }
+    int skip;
+    if (what == PyTrace_CALL) {
+        skip = PyDict_Contains(self->untraced, k);
+    }
+    else {
+        skip = PyDict_Contains(self->table, k);
+        skip = skip < 0 ? -1 : !skip;
+    }
+    Py_DECREF(k);
+    if (skip) {
+        if (skip < 0) {
+            goto fail;
+        }
+        return 0;
+    }
+    PyObject *r = PyObject_CallFunctionObjArgs(self->profiler, (PyObject *)frame, event, arg ? arg : Py_None, NULL);
+    if (r == NULL) {
+        goto fail;
+    }
+    Py_DECREF(r);
+    return 0;
+fail:
+    PyEval_SetProfile(NULL, NULL);
+    return -1;
+}
+
+static PyObject *
+profile_call(ProfileHook *self, PyObject *args, PyObject *kwds)
+{
+    /* Called as a Python-level profiler (sys.setprofile(hook), a thread's first event):
+       install the C profile function in this thread, then pass the event on. */
+    PyEval_SetProfile(profile_func, (PyObject *)self);
+    return PyObject_Call(self->profiler, args, kwds);
+}
+
+static PyObject *
+profile_install(ProfileHook *self, PyObject *unused)
+{
+    PyEval_SetProfile(profile_func, (PyObject *)self);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef profile_methods[] = {
+    {"install", (PyCFunction)profile_install, METH_NOARGS, "Make this the profile function of the calling thread."},
+    {NULL}
+};
+
+static PyTypeObject ProfileHookType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "skeleton_replay.capture._speedups.ProfileHook",
+    .tp_basicsize = sizeof(ProfileHook),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A C profile function in front of the setprofile backend's Python profiler.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)profile_init,
+    .tp_dealloc = (destructor)profile_dealloc,
+    .tp_call = (ternaryfunc)profile_call,
+    .tp_methods = profile_methods,
+};
+
+/* ----------------------------------------------------------------- module */
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT, "_speedups", "Optional C fast paths of Skeleton's tracer backends.", -1, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    if (PyType_Ready(&ProfileHookType) < 0) {
+        return NULL;
+    }
+    if (PyType_Ready(&HooksType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&speedups_module);
+    if (m == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddObject(m, "ProfileHook", Py_NewRef((PyObject *)&ProfileHookType)) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddObject(m, "Hooks", Py_NewRef((PyObject *)&HooksType)) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,56 @@
+"""The optional C fast paths (_speedups.c), when they were compiled and are wanted.
+
+`SKELETON_PURE_PYTHON=1` runs the pure-Python callbacks only (tests compare the two;
+the benchmarks measure both). Both write the same records.
+"""
+from __future__ import annotations
+
+import os
+import time
+from types import ModuleType
+from typing import Any, Callable
+
+from . import records as R
+
+
+def load() -> ModuleType | None:
+    if os.environ.get("SKELETON_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from . import _speedups
+    except ImportError:  # not compiled here (no compiler at install time): the Python callbacks do it all
+        return None
+    return _speedups
+
+
+def status() -> str:
+    """One phrase for the trace header: which implementation of the callbacks ran."""
+    if os.environ.get("SKELETON_PURE_PYTHON", "") not in ("", "0"):
+        return "pure Python (SKELETON_PURE_PYTHON)"
+    return "C fast paths" if load() is not None else "pure Python (C fast paths not compiled)"
+
+
+def hooks(rec: Any, py_start: Callable, py_return: Callable) -> Any | None:
+    """The C fast paths over this Recorder's state (None when not compiled or not wanted).
+
+    py_start / py_return: the Python callbacks that handle what the C code hands back.
+    """
+    fast = load()
+    if fast is None:
+        return None
+    tls, new_thread = rec.tls, rec.new_thread
+
+    def thread_state() -> list:
+        try:
+            return tls.p
+        except AttributeError:
+            return new_thread()
+
+    b = rec.budget
+    return fast.Hooks(
+        table=rec.table, buf=rec.buf, counts=rec.counts, state=rec.state, mode=rec.mode, objects=rec.objects,
+        overflow=rec.overflow, thread_state=thread_state, receiver_id=rec.receiver_id,
+        summarise_args=rec.summarise_args, summarise_value=rec.summarise_value, now=time.perf_counter_ns,
+        flush=rec.flush, gap=rec.gap, py_start=py_start, py_return=py_return, kind_call=R.CALL,
+        kind_return=R.RETURN, span=R.NODE_KEY_SPAN, first_calls=b.first_calls, per_code=b.per_code,
+        sample_every=b.sample_every, chunk=max(1, min(R.CHUNK, b.max_events)))

@@ -1,0 +1,126 @@
+"""The optional C fast paths (capture/_speedups.c) write exactly what the pure-Python callbacks write."""
+from __future__ import annotations
+
+import os
+import textwrap
+
+import orjson
+import pytest
+
+from conftest import BACKENDS, skeleton
+from skeleton_replay.capture import speedups
+
+COMPILED = speedups.load() is not None
+needs_c = pytest.mark.skipif(not COMPILED, reason="the C fast paths were not compiled here (no compiler at install)")
+
+APP = textwrap.dedent("""
+    import threading
+
+    class Cell:
+        def __init__(self, v):
+            self.v = v
+        def value(self):
+            return self.v
+        def double(self):
+            f = lambda: self.value() * 2   # self is a cell variable here
+            return f()
+        @classmethod
+        def make(cls, v):
+            return cls(v)
+        @staticmethod
+        def clamp(v):
+            return min(v, 100)
+        def countdown(self, n):
+            while n:
+                yield self.value() + n
+                n -= 1
+        def risky(self):
+            raise ValueError("no " + str(self.v))
+
+    def fib(n):
+        return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+    def guarded(c):
+        try:
+            c.risky()
+        except ValueError:
+            return -1
+
+    def work(cells):
+        total = 0
+        for c in cells:
+            total += Cell.clamp(c.double()) + sum(c.countdown(2)) + guarded(c)
+        return total
+
+    class Base:
+        def ping(self, other):
+            return other.pong()
+        def pong(self):
+            return 1
+
+    def many_objects():
+        # 90 classes x 50 instances: run-local object ids past 4096, where a caller -> callee edge no
+        # longer packs into one int (the C code's tuple fallback)
+        kinds = [type(f"K{i}", (Base,), {}) for i in range(90)]
+        objs = [k() for k in kinds for _ in range(50)]
+        return sum(a.ping(b) for a, b in zip(objs, objs[1:]))
+
+    def main():
+        cells = [Cell.make(i) for i in range(70)]   # past INSTANCE_LIMIT: later ones share an id
+        out = [work(cells), fib(12), many_objects()]
+        t = threading.Thread(target=lambda: out.append(work(cells[:5])))
+        t.start()
+        t.join()
+        print(out)
+
+    main()
+""")
+
+
+def _run(tmp_path, name, backend, cap, pure):
+    script = tmp_path / "app.py"
+    script.write_text(APP)
+    out = tmp_path / name
+    opts = ["run", "--no-open", "--no-html", "--backend", backend, "--out-dir", str(out), "--project-root", str(tmp_path)]
+    if cap is not None:
+        opts += ["--max-events", cap]
+    p = skeleton(*opts, str(script), env={"SKELETON_PURE_PYTHON": "1" if pure else "0"})
+    assert p.returncode == 0, p.stderr
+    lines = [orjson.loads(line) for line in (out / "trace.jsonl").read_bytes().splitlines()]
+    header, events, end = lines[0], lines[1:-1], lines[-1]
+    for e in events:
+        e.pop("timestamp", None)
+        e.pop("duration_ns", None)
+    snap = orjson.loads((out / "snapshot.json").read_bytes())
+    return header, events, end, snap, p.stdout
+
+
+def _untimed(items):
+    return [{k: v for k, v in d.items() if not k.endswith("_ns")} for d in items]
+
+
+def test_compiled_where_the_build_requires_it():
+    """CI sets SKELETON_REQUIRE_SPEEDUPS=1: there a failed compile must not pass unnoticed."""
+    if os.environ.get("SKELETON_REQUIRE_SPEEDUPS") != "1":
+        pytest.skip("SKELETON_REQUIRE_SPEEDUPS is not set")
+    assert COMPILED, "skeleton_replay/capture/_speedups.c did not compile: see `pip install -v -e .`"
+
+
+@needs_c
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("cap", [None, "150", "1"])
+def test_c_and_python_callbacks_write_the_same_trace(tmp_path, backend, cap):
+    hc, ec, endc, sc, outc = _run(tmp_path, "c", backend, cap, pure=False)
+    hp, ep, endp, sp, outp = _run(tmp_path, "py", backend, cap, pure=True)
+    assert "C fast paths" in hc["backend_reason"] and "pure Python" in hp["backend_reason"]
+    assert outc == outp  # the program's own output is untouched
+    assert len(ec) == len(ep)
+    for a, b in zip(ec, ep):
+        assert a == b
+    for key in ("events", "dropped_events", "calls", "status", "gaps", "counted"):
+        assert endc.get(key) == endp.get(key), key
+    assert _untimed(sc["edges"]) == _untimed(sp["edges"])
+    assert [(n["id"], n.get("call_count")) for n in sc["nodes"]] == [(n["id"], n.get("call_count")) for n in sp["nodes"]]
+    if cap == "1":  # nearly everything was counted past the cap, by the C code
+        assert endc["dropped_events"] > 1000
+        assert any(e["count"] > 100 for e in sc["edges"])
