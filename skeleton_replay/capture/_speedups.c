@@ -603,12 +603,15 @@ static PyTypeObject HooksType = {
 
 /* ------------------------------------------------------------ ProfileHook */
 
+#define UNTRACED_CACHE 4096
+
 typedef struct {
     PyObject_HEAD
     PyObject *profiler;   /* the Python profiler: profiler(frame, event, arg) */
     PyObject *table;      /* traced code ids */
     PyObject *untraced;   /* code ids decided untraced */
     Hooks *hooks;         /* fast paths for calls and returns of traced code, or NULL */
+    void *untraced_cache[UNTRACED_CACHE];  /* code known untraced (the untraced dict keeps it alive) */
     char return_ops[256]; /* opcodes of a normal return (else a 'return' event is an exception leaving) */
     PyObject *ev_call, *ev_return;
 } ProfileHook;
@@ -635,6 +638,7 @@ profile_init(ProfileHook *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     memset(self->return_ops, 0, sizeof(self->return_ops));
+    memset(self->untraced_cache, 0, sizeof(self->untraced_cache));
     if (return_ops != NULL && return_ops != Py_None) {
         PyObject *it = PyObject_GetIter(return_ops);
         if (it == NULL) {
@@ -722,6 +726,11 @@ profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         return 0;  /* c_call, c_return, c_exception: never traced */
     }
     PyCodeObject *code = PyFrame_GetCode(frame);
+    size_t slot = ((size_t)code >> 4) & (UNTRACED_CACHE - 1);
+    if (self->untraced_cache[slot] == (void *)code) {
+        Py_DECREF(code);
+        return 0;  /* library code: the common case on 3.11, one compare */
+    }
     if (self->hooks != NULL) {
         int r = profile_fast(self, frame, what, arg, code);
         if (r) {
@@ -733,16 +742,16 @@ profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         }
     }
     PyObject *k = PyLong_FromVoidPtr(code);
-    Py_DECREF(code);
+    Py_DECREF(code);  /* (its address stays the cache key: untraced code is kept alive by the dict) */
     if (k == NULL) {
         goto fail;
     }
-    int skip;
-    if (what == PyTrace_CALL) {
-        skip = PyDict_Contains(self->untraced, k);
+    int skip = PyDict_Contains(self->untraced, k);
+    if (skip > 0) {
+        self->untraced_cache[slot] = (void *)code;
     }
-    else {
-        skip = PyDict_Contains(self->table, k);
+    else if (skip == 0 && what == PyTrace_RETURN) {
+        skip = PyDict_Contains(self->table, k);  /* a return of code that is neither: not traced */
         skip = skip < 0 ? -1 : !skip;
     }
     Py_DECREF(k);
