@@ -122,7 +122,7 @@ def inspect_out_dir(out_dir, metrics=None):
         info["skeleton_metrics"] = m
         if isinstance(m.get("events"), int):
             info["events"], info["events_source"] = m["events"], "skeleton --json"
-        for key in ("tracing_s", "postprocess_s", "calls", "dropped_events"):
+        for key in ("tracing_s", "postprocess_s", "calls", "dropped_events", "worker_cpu_s", "worker_max_rss_kib"):
             info[key] = m.get(key)
     if not os.path.isdir(out_dir):
         return info
@@ -282,6 +282,13 @@ def measure(variant, interp, name, scale, base_dir, tag, args):
         res["program_s"] = None
     if variant == "traced":
         res.update(inspect_out_dir(os.path.join(run_dir, "out"), skeleton_metrics(stdout)))
+        # skeleton run's post-processing worker is not a child of the command (it cannot be reaped
+        # by the traced program): it reports its own CPU and peak RSS, added here so e2e CPU and
+        # RSS still count every process Skeleton starts.
+        if isinstance(res.get("worker_cpu_s"), (int, float)) and isinstance(res.get("cpu_s"), (int, float)):
+            res["cpu_s"] += res["worker_cpu_s"]
+        if isinstance(res.get("worker_max_rss_kib"), int) and isinstance(res.get("maxrss_mib"), (int, float)):
+            res["maxrss_mib"] = max(res["maxrss_mib"], res["worker_max_rss_kib"] / 1024)
     elif variant == "viztracer":
         vz = os.path.join(run_dir, "result.json")
         res["artifacts"] = {"result.json": os.path.getsize(vz)} if os.path.exists(vz) else {}

@@ -106,19 +106,30 @@ def _start_trace_writer(spill: Path, trace: Path, header: dict, end: dict, max_e
 
 def from_spill(spill: Path, out_dir: Path, header: dict, end: dict, max_events: int, html: bool,
                progress: Callable[[int], None] | None = None) -> Artifacts:
+    return from_records(read_spill(spill), out_dir, header, lambda: end, max_events, html, progress,
+                        duration_s=end.get("duration_s"), spill=spill)
+
+
+def from_records(chunks: Iterable[list], out_dir: Path, header: dict, get_end: Callable[[], dict], max_events: int,
+                 html: bool, progress: Callable[[int], None] | None = None, duration_s: float | None = None,
+                 spill: Path | None = None) -> Artifacts:
+    """Every artifact from the tracer's record chunks. get_end() gives the run's end (exit code,
+    status, gaps) once the chunks are exhausted (the post-processing worker streams a live spill).
+    duration_s, when known up front, sets the step list's time unit (None: a run under 71 minutes).
+    spill: the spill file, for the trace-writer helper of big runs (needs the end up front)."""
     trace = out_dir / TRACE
-    helper = _start_trace_writer(spill, trace, header, end, max_events)
+    helper = _start_trace_writer(spill, trace, header, get_end(), max_events) if spill is not None else None
     decoder = Decoder(max_events)
     writer = None
     if helper is None:
         writer = TraceWriter(trace)
         writer.record(header)
-    builder = SnapshotBuilder(header, end.get("duration_s"))
+    builder = SnapshotBuilder(header, duration_s)
     tree = CallTree()
-    _fan_out(decoder.batches(read_spill(spill)), builder, tree, writer, progress)
+    _fan_out(decoder.batches(chunks), builder, tree, writer, progress)
     for caller, callee, count, raised, scenario in decoder.aggregates:
         builder.add_counted(caller, callee, count, raised, scenario)
-    end = end_record(end, decoder, max_events)
+    end = end_record(get_end(), decoder, max_events)
     warnings: list[str] = []
     if writer is not None:
         writer.record({"record": "end", "schema_version": header["schema_version"], **end})
@@ -128,7 +139,7 @@ def from_spill(spill: Path, out_dir: Path, header: dict, end: dict, max_events: 
         _, err = helper.communicate()
         with contextlib.suppress(OSError):
             spill.with_name(WRITER_ARGS).unlink()
-        if helper.returncode != 0:  # never lose the trace: write it here instead
+        if helper.returncode != 0 and spill is not None:  # never lose the trace: write it here instead
             detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
             warnings.append(f"the trace writer process failed ({detail[0]}); wrote trace.jsonl in this process")
             write_trace(spill, trace, header, end, max_events)
@@ -138,6 +149,9 @@ def from_spill(spill: Path, out_dir: Path, header: dict, end: dict, max_events: 
 def from_killed_run(out_dir: Path, html: bool, progress: Callable[[int], None] | None = None) -> Artifacts:
     """A run that was killed before it wrote trace.jsonl: rebuild everything from its spill."""
     header = orjson.loads((out_dir / HEADER_SIDECAR).read_bytes())
+    for leftover in out_dir.glob(".post-worker*"):  # the post-processing worker's, if it was killed too
+        with contextlib.suppress(OSError):
+            leftover.unlink()
     end = {"duration_s": 0.0, "exit_code": None, "status": "killed", "error": None,
            "gaps": [{"kind": "truncated", "message": "the traced process was killed: events after the last flushed chunk are lost", "count": 1}]}
     arts = from_spill(out_dir / SPILL, out_dir, header, end, header.get("options", {}).get("max_events", 0), html, progress)

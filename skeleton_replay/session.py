@@ -19,6 +19,7 @@ from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser, utf8
 from .capture.sysmon import NoFreeToolId
 from .events.types import FORMAT_VERSION
 from .options import Options, UsageError, prepare_out_dir, resolve_out_dir, with_project_config
+from . import postworker
 from .pipeline import (HEADER_SIDECAR, SESSION, SPILL, Artifacts, describe_os_error, from_spill, json_safe,
                        lost_message, remove_partial_files, write_json)
 from .runner import ScriptRunner, Terminated, forget_sigterm, module_target, script_target
@@ -171,6 +172,8 @@ class TraceSession:
                 cap.spill_path.unlink()
             raise UsageError(f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); "
                              "choose another with --out-dir") from None
+        # Post-processing starts now, on the other core, as the records arrive (postworker.py).
+        worker = postworker.start(out_dir, cap.spill_path, header, opts.max_events, opts.html)
         outcome = ScriptRunner(target, args).run(cap.start, cap.stop)
         if cap.child:  # a forked copy of the program ended here: the parent writes the artifacts
             return _child_result(out_dir, outcome.exit_code, outcome.status)
@@ -179,9 +182,10 @@ class TraceSession:
             error = _error_info(cap.summariser, outcome.exception)
         end = {"duration_s": round(cap.t_stop - cap.t_start, 6), "exit_code": outcome.exit_code,
                "status": outcome.status, "error": error, "gaps": cap.gaps()}
-        return self._finish(cap, out_dir, header, end)
+        return self._finish(cap, out_dir, header, end, worker)
 
-    def _finish(self, cap: _Capture, out_dir: Path, header: dict, end: dict) -> RunResult:
+    def _finish(self, cap: _Capture, out_dir: Path, header: dict, end: dict,
+                worker: postworker.Worker | None = None) -> RunResult:
         opts = self.options
         t0 = time.perf_counter()
         say = self.progress
@@ -196,7 +200,14 @@ class TraceSession:
                                 "message": f"writing the raw records failed during the run ({describe_os_error(spill_error)}): "
                                            f"the last {cap.spill.records_lost:,} records are lost"})
         try:
-            arts = from_spill(cap.spill_path, out_dir, header, end, opts.max_events, opts.html, progress)
+            arts = None
+            if worker is not None:
+                if spill_error is None:
+                    arts = worker.finish(end, say)  # None: it failed or stepped aside; do it here
+                else:
+                    worker.abandon()
+            if arts is None:
+                arts = from_spill(cap.spill_path, out_dir, header, end, opts.max_events, opts.html, progress)
         except OSError as exc:  # the output folder disappeared or filled up: the program's result still counts
             remove_partial_files(out_dir)
             return _lost_result(out_dir, end, lost_message(out_dir, exc))
@@ -216,6 +227,8 @@ class TraceSession:
             result.warnings.insert(0, f"writing the raw records to {out_dir} failed during the run ({describe_os_error(spill_error)}): "
                                       f"the artifacts hold only what was written before; free some space or choose "
                                       "another folder with --out-dir")
+        if worker is not None:
+            result.metrics.update(worker.metrics)  # the worker is not our child: its cost, counted by itself
         result.metrics.update({"tracing_s": end["duration_s"], "postprocess_s": round(post_s, 6),
                                "spill_bytes": cap.spill.bytes_written,
                                "tracer_errors": sum(g["count"] for g in end["gaps"] if g["kind"] == "tracer_error")})

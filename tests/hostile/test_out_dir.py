@@ -60,10 +60,12 @@ def test_program_deletes_the_output_folder(tmp_path, backend):
 
 
 def _run_patched(tmp_path: Path, patch: str, *args: str) -> subprocess.CompletedProcess:
-    """Skeleton's CLI in a process where `patch` (Python source) has broken one of its writers."""
+    """Skeleton's CLI in a process where `patch` (Python source) has broken one of its writers.
+
+    SKELETON_SERIAL: the artifacts are written in this (patched) process, not by the worker."""
     code = textwrap.dedent(patch) + "\nfrom skeleton_replay.cli import main\nsys.exit(main())\n"
     return subprocess.run([sys.executable, "-c", code, *args], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "CI": "1"})
+                          timeout=300, env={**os.environ, "CI": "1", "SKELETON_SERIAL": "1"})
 
 
 ENOSPC_AFTER_FIRST_CHUNK = """

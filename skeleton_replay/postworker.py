@@ -1,0 +1,191 @@
+"""Post-processing on the other core while the traced program runs.
+
+The tracer's records reach the spill file in chunks from the start of the run, and with the
+default event cap the recorded part of a long run is over early: afterwards the program only
+counts calls. So `skeleton run` starts this worker process next to the program: it follows
+the growing spill and decodes it, builds the snapshot model and the call tree and writes
+trace.jsonl as the chunks arrive, on the core the program is not using. When the program ends
+the main process drops the run's end (exit code, status, gaps) into END; the worker reads the
+last chunks, writes every artifact and then RESULT, and exits. What is left after the program is
+the tail of the work instead of all of it.
+
+Nothing depends on the worker: if it cannot start, fails, or is killed, the main process
+post-processes the spill itself as before (the spill is only removed after success). The
+worker never deletes the spill, exits without writing when the traced process dies (so
+`skeleton report` can still recover a killed run), ignores Ctrl-C (the main process handles it), and
+leaves runs it cannot reproduce exactly to the main process: runs longer than the step list's
+default time unit allows, and unlimited recording (`--max-events 0`, which has its own helper).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import orjson
+
+from .capture.records import SPILL_MAGIC, _LEN
+from .pipeline import REPORT, SNAPSHOT, TRACE, WORKFLOW, Artifacts, from_records, write_json
+
+ARGS, END, RESULT, LOG = ".post-worker.json", ".post-worker-end.json", ".post-worker-result.json", ".post-worker.log"
+POLL_S = 0.02
+MAX_EVENTS_STREAMED = 2_000_000  # above this (or unlimited), the main process and its trace-writer helper do it
+MAX_DURATION_S = 4000  # the step list's microsecond unit holds 71 minutes; longer runs are redone by the main process
+FALLBACK_EXIT = 4  # "not for me": the main process post-processes the spill itself
+
+
+class Worker:
+    """The main process's handle on a running worker (not its child: see start())."""
+
+    def __init__(self, pid: int, out_dir: Path) -> None:
+        self.pid = pid
+        self.out_dir = out_dir
+        self.metrics: dict = {}  # its own CPU seconds and peak RSS, once it has finished
+
+    def finish(self, end: dict, progress: Callable[[str], None] | None = None) -> Artifacts | None:
+        """Hand over the run's end; the artifacts when the worker wrote them all, else None."""
+        out = self.out_dir
+        try:
+            write_json(out / END, end)
+            if progress is not None:
+                progress("writing the artifacts")
+            while not (out / RESULT).exists():
+                if not _alive(self.pid):
+                    if (out / RESULT).exists():
+                        break
+                    return None
+                time.sleep(POLL_S / 2)
+            result = orjson.loads((out / RESULT).read_bytes())
+            snapshot = orjson.loads((out / SNAPSHOT).read_bytes())
+        except (OSError, ValueError):
+            return None
+        finally:
+            self.cleanup()
+        self.metrics = {"worker_cpu_s": result.get("cpu_s"), "worker_max_rss_kib": result.get("max_rss_kib")}
+        report = out / REPORT if result.get("report") else None
+        return Artifacts(out, out / TRACE, out / SNAPSHOT, out / WORKFLOW, report, snapshot, list(result.get("warnings", [])))
+
+    def abandon(self) -> None:
+        """The main process goes its own way (a forked child of the program, an error)."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        for name in (ARGS, END, RESULT, LOG):
+            try:
+                (self.out_dir / name).unlink()
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process nobody has reaped yet is a zombie: dead for us
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+# The worker is started through a launcher that exits at once, so it is nobody's child here:
+# a program that reaps any child (os.wait()) can neither reap it nor block on it.
+_LAUNCHER = ("import subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, "
+             "stdout=subprocess.DEVNULL, start_new_session=True, close_fds=True); print(p.pid)")
+
+
+def start(out_dir: Path, spill: Path, header: dict, max_events: int, html: bool) -> Worker | None:
+    """Start the worker for a run, or None where the main process should do it all."""
+    if os.environ.get("SKELETON_SERIAL") or not sys.executable or max_events <= 0 or max_events > MAX_EVENTS_STREAMED:
+        return None
+    try:
+        write_json(out_dir / ARGS, {"spill": str(spill), "out_dir": str(out_dir), "header": header,
+                                    "max_events": max_events, "html": html, "parent": os.getpid()})
+        package_parent = str(Path(__file__).resolve().parent.parent)  # this very copy of skeleton_replay
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)}
+        with open(out_dir / LOG, "wb") as log:
+            launched = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, sys.executable, "-c",
+                                       "from skeleton_replay.postworker import main; main()", str(out_dir / ARGS)],
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=env, timeout=30)
+        pid = int(launched.stdout.strip())
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    return Worker(pid, out_dir)
+
+
+def follow(spill: Path, end_file: Path, parent: int, orphaned: Callable[[], None]) -> Iterator[list]:
+    """The record chunks of a spill that is still being written, until the run's END appears."""
+    import marshal
+
+    with open(spill, "rb") as f:
+        buf = b""
+        magic_seen = False
+        while True:
+            data = f.read()
+            if data:
+                buf += data
+                if not magic_seen:
+                    if len(buf) < len(SPILL_MAGIC):
+                        continue
+                    if buf[:len(SPILL_MAGIC)] != SPILL_MAGIC:
+                        raise ValueError(f"{spill}: not a Skeleton spill file")
+                    buf = buf[len(SPILL_MAGIC):]
+                    magic_seen = True
+                pos = 0
+                while len(buf) - pos >= 4:
+                    (n,) = _LEN.unpack_from(buf, pos)
+                    if len(buf) - pos - 4 < n:
+                        break
+                    yield marshal.loads(buf[pos + 4:pos + 4 + n])
+                    pos += 4 + n
+                buf = buf[pos:]
+                continue
+            if end_file.exists():
+                rest = f.read()  # written before END: the tracer closed the spill first
+                if rest:
+                    f.seek(-len(rest), os.SEEK_CUR)
+                    continue
+                return
+            if not _alive(parent):  # the program was killed: leave the spill to `skeleton report`
+                orphaned()
+                os._exit(3)
+            time.sleep(POLL_S)
+
+
+def main(argv: list[str] | None = None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    args = orjson.loads(Path((argv or sys.argv[1:])[0]).read_bytes())
+    out_dir = Path(args["out_dir"])
+    end_file = out_dir / END
+
+    def get_end() -> dict:
+        end = orjson.loads(end_file.read_bytes())
+        if (end.get("duration_s") or 0) >= MAX_DURATION_S:
+            sys.exit(FALLBACK_EXIT)
+        return end
+
+    def orphaned() -> None:
+        for leftover in (TRACE + ".partial", ARGS, LOG):
+            try:
+                (out_dir / leftover).unlink()
+            except OSError:
+                pass
+
+    arts = from_records(follow(Path(args["spill"]), end_file, args["parent"], orphaned), out_dir, args["header"],
+                        get_end, args["max_events"], args["html"])
+    import resource  # POSIX, as is the rest of this worker
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # not the program's child: report its own cost
+    write_json(out_dir / RESULT, {"warnings": arts.warnings, "report": arts.report_path is not None,
+                                  "cpu_s": round(usage.ru_utime + usage.ru_stime, 6), "max_rss_kib": usage.ru_maxrss})

@@ -1,0 +1,99 @@
+"""Post-processing on the other core while the program runs (skeleton_replay/postworker.py)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import orjson
+
+from conftest import skeleton
+from skeleton_replay.pipeline import from_spill
+
+APP = textwrap.dedent("""
+    import os, sys, time
+
+    class Counter:
+        def __init__(self):
+            self.n = 0
+        def bump(self, k):
+            self.n += k
+            return self.n
+
+    def work(c, n):
+        for i in range(n):
+            c.bump(i % 3)
+        return c.n
+
+    def main():
+        c = Counter()
+        total = work(c, 30_000)
+        if "--kill-worker" in sys.argv:  # the worker dies mid-run: the main process must do it all
+            for pid in os.listdir("/proc"):
+                if pid.isdigit():
+                    try:
+                        cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+                    except OSError:
+                        continue
+                    if b"skeleton_replay.postworker" in cmd:
+                        os.kill(int(pid), 9)
+        if "--wait" in sys.argv:  # reaps any child: must neither reap nor wait for the worker
+            if os.fork() == 0:
+                os._exit(7)
+            _, status = os.wait()
+            try:
+                os.wait()
+                print("another child!")
+            except ChildProcessError:
+                pass
+        total += work(c, 30_000)
+        print("total", total)
+
+    main()
+""")
+
+
+def _run(tmp_path: Path, name: str, *args: str, env: dict | None = None) -> tuple[Path, subprocess.CompletedProcess]:
+    script = tmp_path / "app.py"
+    script.write_text(APP)
+    out = tmp_path / name
+    p = skeleton("run", "--no-open", "--max-events", "20000", "--out-dir", str(out), "--project-root", str(tmp_path),
+                 str(script), *args, env=env, timeout=180)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip().splitlines()[-1] == "total 90000"
+    return out, p
+
+
+def test_the_worker_writes_what_the_main_process_would(tmp_path):
+    out, p = _run(tmp_path, "w", env={"SKELETON_KEEP_SPILL": "1"})
+    metrics = orjson.loads((out / "session.json").read_bytes())["metrics"]
+    assert metrics["events"] == 20000 and metrics["calls"] == 60003
+    assert not list(out.glob(".post-worker*")) and not (out / "trace.jsonl.partial").exists()
+    # The same spill, post-processed here: byte-identical artifacts.
+    header = orjson.loads((out / ".trace-header.json").read_bytes())
+    end_line = orjson.loads((out / "trace.jsonl").read_bytes().splitlines()[-1])
+    end = {k: end_line[k] for k in ("duration_s", "exit_code", "status", "error")}
+    end["gaps"] = [g for g in end_line["gaps"] if g["kind"] != "cap"]  # the cap gap is added when writing
+    again = tmp_path / "again"
+    again.mkdir()
+    from_spill(out / ".trace.spill", again, header, end, 20000, True)
+    for name in ("trace.jsonl", "snapshot.json", "workflow.md", "report.html"):
+        assert (out / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_a_program_that_reaps_any_child_neither_reaps_nor_waits_for_the_worker(tmp_path):
+    out, p = _run(tmp_path, "w", "--wait")
+    assert "another child!" not in p.stdout
+    assert (out / "report.html").exists()
+
+
+def test_a_dead_worker_leaves_the_work_to_the_main_process(tmp_path):
+    out, p = _run(tmp_path, "k", "--kill-worker")
+    serial, _ = _run(tmp_path, "s", env={"SKELETON_SERIAL": "1"})
+    snap, ref = (orjson.loads((d / "snapshot.json").read_bytes()) for d in (out, serial))
+    assert snap["stats"]["calls"] == ref["stats"]["calls"] == 60003
+    assert [(e["id"], e["count"]) for e in snap["edges"]] == [(e["id"], e["count"]) for e in ref["edges"]]
+    assert len((out / "trace.jsonl").read_bytes().splitlines()) == 20002
+    assert not list(out.glob(".post-worker*"))
