@@ -60,7 +60,7 @@ def _run(tmp_path: Path, name: str, *args: str, env: dict | None = None) -> tupl
     script.write_text(APP)
     out = tmp_path / name
     p = skeleton("run", "--no-open", "--max-events", "20000", "--out-dir", str(out), "--project-root", str(tmp_path),
-                 str(script), *args, env=env, timeout=180)
+                 str(script), *args, env={"SKELETON_POSTWORKER": "1", **(env or {})}, timeout=180)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip().splitlines()[-1] == "total 90000"
     return out, p
@@ -70,6 +70,7 @@ def test_the_worker_writes_what_the_main_process_would(tmp_path):
     out, p = _run(tmp_path, "w", env={"SKELETON_KEEP_SPILL": "1"})
     metrics = orjson.loads((out / "session.json").read_bytes())["metrics"]
     assert metrics["events"] == 20000 and metrics["calls"] == 60003
+    assert metrics["worker_cpu_s"] > 0  # the worker did run (it reports its own cost)
     assert not list(out.glob(".post-worker*")) and not (out / "trace.jsonl.partial").exists()
     # The same spill, post-processed here: byte-identical artifacts.
     header = orjson.loads((out / ".trace-header.json").read_bytes())
@@ -89,8 +90,14 @@ def test_a_program_that_reaps_any_child_neither_reaps_nor_waits_for_the_worker(t
     assert (out / "report.html").exists()
 
 
+def test_off_unless_asked_for(tmp_path):
+    out, p = _run(tmp_path, "o", env={"SKELETON_POSTWORKER": "0"})
+    assert "worker_cpu_s" not in orjson.loads((out / "session.json").read_bytes())["metrics"]
+
+
 def test_a_dead_worker_leaves_the_work_to_the_main_process(tmp_path):
     out, p = _run(tmp_path, "k", "--kill-worker")
+    assert "worker_cpu_s" not in orjson.loads((out / "session.json").read_bytes())["metrics"]
     serial, _ = _run(tmp_path, "s", env={"SKELETON_SERIAL": "1"})
     snap, ref = (orjson.loads((d / "snapshot.json").read_bytes()) for d in (out, serial))
     assert snap["stats"]["calls"] == ref["stats"]["calls"] == 60003

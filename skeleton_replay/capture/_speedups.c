@@ -7,10 +7,12 @@
  * any state. Without a compiler the package runs the Python callbacks alone and
  * writes the same trace, only slower.
  *
- *   Hooks   PY_START and PY_RETURN callbacks for sys.monitoring (3.12+)
- *   ProfileHook   a C-level profile function (PyEval_SetProfile): C calls and
- *                 untraced code are dropped here; traced code goes to the Python
- *                 profiler (the setprofile backend, 3.11 or --backend setprofile)
+ *   Hooks         calls and returns of traced code over the Recorder's state; its
+ *                 start/ret methods are the PY_START/PY_RETURN callbacks (3.12+)
+ *   ProfileHook   a C-level profile function (PyEval_SetProfile) for the setprofile
+ *                 backend (3.11, or --backend setprofile): C calls and untraced code
+ *                 are dropped here, traced calls and normal returns go through Hooks,
+ *                 the rest (generators, exception exits) to the Python profiler
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -593,7 +595,8 @@ static PyTypeObject HooksType = {
     .tp_name = "skeleton_replay.capture._speedups.Hooks",
     .tp_basicsize = sizeof(Hooks),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "C fast paths of the sys.monitoring backend's PY_START and PY_RETURN callbacks.",
+    .tp_doc = "C fast paths for calls and returns of traced code over a Recorder's state: the PY_START and "
+              "PY_RETURN callbacks (sys.monitoring), and the traced-code path of ProfileHook.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)hooks_init,
     .tp_dealloc = (destructor)hooks_dealloc,
