@@ -127,7 +127,9 @@ def from_records(chunks: Iterable[list], out_dir: Path, header: dict, get_end: C
     builder = SnapshotBuilder(header, duration_s)
     tree = CallTree()
     _fan_out(decoder.batches(chunks), builder, tree, writer, progress)
-    for caller, callee, count, raised, scenario in decoder.aggregates:
+    # Calls past the cap, counted by the tracer or decoded from its records: counts only, exactly
+    # what `skeleton report` rebuilds from the end record.
+    for caller, callee, count, raised, scenario in decoder.counted():
         builder.add_counted(caller, callee, count, raised, scenario)
     end = end_record(get_end(), decoder, max_events)
     warnings: list[str] = []

@@ -167,13 +167,14 @@ class Decoder:
                 if kind == CALL:
                     callee = endpoint(idx, rec[5])
                     depth = len(stack)
-                    if eo < 0:  # past the cap: counted for the end record (skeleton report rebuilds from it)
-                        key = (stack[-1][2] if depth else None, callee, scen)
-                        dropped_calls[key] = dropped_calls.get(key, 0) + 1
                     stack.append([eo, idx, callee, t, rec[6] if len(rec) > 6 else None])
                     calls += 1
                     if depth >= max_depth:
                         max_depth = depth + 1
+                    if eo < 0:  # past the cap: only counted (counted() hands these to the model, as skeleton report does)
+                        key = (stack[-2][2] if depth else None, callee, scen)
+                        dropped_calls[key] = dropped_calls.get(key, 0) + 1
+                        continue
                     yield Event(eo, CALL, eo, t, depth, tid, stack[-2][2] if depth else None, callee, detail,
                                 detail is None and bool(codes[idx].arg_names), thread_name, 0, scen)
                 elif kind == RESUME:
@@ -184,6 +185,8 @@ class Decoder:
                         unmatched += 1
                     depth = len(stack)
                     stack.append(frame)
+                    if eo < 0:
+                        continue
                     yield Event(eo, RESUME, frame[0], t, depth, tid, stack[-2][2] if depth else None, frame[2], detail,
                                 False, thread_name, 0, scen)
                 else:  # RETURN / EXCEPTION / YIELD: the frame was taken off the stack above
@@ -194,8 +197,10 @@ class Decoder:
                         dropped_raised[key] = dropped_raised.get(key, 0) + 1
                     if kind == YIELD:
                         parked[fid] = frame
+                        if eo < 0:
+                            continue
                         yield Event(eo, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name, 0, scen)
-                    else:
+                    elif eo >= 0:
                         yield Event(eo, kind, frame[0], t, depth, tid, caller, frame[2], detail,
                                     detail is None and kind == RETURN, thread_name, t - frame[3], scen)
         finally:
