@@ -124,3 +124,57 @@ def test_c_and_python_callbacks_write_the_same_trace(tmp_path, backend, cap):
     if cap == "1":  # nearly everything was counted past the cap, by the C code
         assert endc["dropped_events"] > 1000
         assert any(e["count"] > 100 for e in sc["edges"])
+
+
+LOOP_APP = textwrap.dedent("""
+    class Counter:
+        def __init__(self):
+            self.n = 0
+        def step(self, i):
+            self.n += i % 3
+            return self.n
+
+    def numbers(k):
+        for i in range(k):
+            yield i
+
+    def main():
+        c = Counter()
+        total = 0
+        for i in numbers(20000):      # a generator started before the cap, resumed after it
+            total += c.step(i)        # called by a frame that was open when the cap was reached
+        try:
+            c.step(None)              # raises TypeError past the cap, caught here
+        except TypeError:
+            total -= 1
+        print(total)
+
+    main()
+""")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("pure", [False, True] if COMPILED else [True])
+def test_frames_open_at_the_cap_count_their_calls_instead_of_writing_them(tmp_path, backend, pure):
+    """Past the cap, the calls of a loop in a frame that was already running (main(), the generator
+    it iterates) are counted on edges, not written to the spill one by one: the spill stays small,
+    and the counts are exactly those of the program."""
+    script = tmp_path / "app.py"
+    script.write_text(LOOP_APP)
+    out = tmp_path / "out"
+    p = skeleton("run", "--no-open", "--no-html", "--json", "--backend", backend, "--max-events", "50",
+                 "--out-dir", str(out), "--project-root", str(tmp_path), str(script),
+                 env={"SKELETON_PURE_PYTHON": "1" if pure else "0"})
+    assert p.returncode == 0, p.stderr
+    metrics = orjson.loads(p.stdout.splitlines()[-1])["metrics"]
+    # 20,000 calls and 20,000 resumes past the cap would take well over 300 KB as records
+    assert metrics["spill_bytes"] < 30_000, metrics
+    snap = orjson.loads((out / "snapshot.json").read_bytes())
+    nodes = {n["id"]: n for n in snap["nodes"]}
+    edges = {(nodes[e["source"]].get("label"), nodes[e["target"]].get("label")): e for e in snap["edges"]}
+    step = edges[("main", "step")]
+    assert step["count"] == 20001
+    assert step.get("raised", 0) == 1
+    assert edges[("main", "numbers")]["count"] == 1
+    end = orjson.loads((out / "trace.jsonl").read_bytes().splitlines()[-1])
+    assert end["events"] == 50 and end["calls"] == 20003  # main, numbers, 20,001 step (__init__ is a dunder)

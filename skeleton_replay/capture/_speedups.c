@@ -85,8 +85,11 @@ typedef struct {
     PyObject *gap;              /* (kind, message) -> None */
     PyObject *py_start;         /* the Python PY_START callback: every case not handled here */
     PyObject *py_return;        /* the Python PY_RETURN callback */
-    PyObject *kind_call, *kind_return, *zero, *span;
-    long long first_calls, per_code, sample_every, chunk, span_c;
+    PyObject *py_yield;         /* the Python PY_YIELD callback (optional: sys.monitoring only) */
+    PyObject *py_resume;        /* the Python PY_RESUME callback (optional) */
+    PyObject *kind_call, *kind_return, *kind_yield, *kind_resume, *zero, *span;
+    PyObject *limit;            /* [flush when the buffer holds this many records] (Recorder.limit) */
+    long long first_calls, per_code, sample_every, span_c;
     /* Direct-mapped cache id(code) -> table entry. Entries are borrowed: the table only grows
        during a capture and keeps every entry alive. */
     void *cache_code[CODE_CACHE];
@@ -101,7 +104,8 @@ hooks_dealloc(Hooks *h)
     Py_XDECREF(h->receiver_id); Py_XDECREF(h->summarise_args); Py_XDECREF(h->summarise_value);
     Py_XDECREF(h->now); Py_XDECREF(h->flush); Py_XDECREF(h->gap); Py_XDECREF(h->py_start);
     Py_XDECREF(h->py_return); Py_XDECREF(h->kind_call); Py_XDECREF(h->kind_return);
-    Py_XDECREF(h->zero); Py_XDECREF(h->span);
+    Py_XDECREF(h->zero); Py_XDECREF(h->span); Py_XDECREF(h->limit);
+    Py_XDECREF(h->py_yield); Py_XDECREF(h->py_resume); Py_XDECREF(h->kind_yield); Py_XDECREF(h->kind_resume);
     Py_TYPE(h)->tp_free((PyObject *)h);
 }
 
@@ -110,19 +114,30 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"table", "buf", "counts", "state", "mode", "objects", "overflow", "thread_state",
                              "receiver_id", "summarise_args", "summarise_value", "now", "flush", "gap",
-                             "py_start", "py_return", "kind_call", "kind_return", "span",
-                             "first_calls", "per_code", "sample_every", "chunk", NULL};
-    PyObject *o[19];
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOLLLL", kwlist,
+                             "py_start", "py_return", "kind_call", "kind_return", "span", "limit",
+                             "first_calls", "per_code", "sample_every",
+                             "py_yield", "py_resume", "kind_yield", "kind_resume", NULL};
+    PyObject *o[20];
+    PyObject *opt[4] = {NULL, NULL, NULL, NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOO!LLL|OOOO", kwlist,
                                      &PyDict_Type, &o[0], &PyList_Type, &o[1], &PyList_Type, &o[2],
                                      &PyList_Type, &o[3], &PyList_Type, &o[4], &PyDict_Type, &o[5],
                                      &PyDict_Type, &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12],
-                                     &o[13], &o[14], &o[15], &o[16], &o[17], &o[18],
-                                     &h->first_calls, &h->per_code, &h->sample_every, &h->chunk)) {
+                                     &o[13], &o[14], &o[15], &o[16], &o[17], &o[18], &PyList_Type, &o[19],
+                                     &h->first_calls, &h->per_code, &h->sample_every,
+                                     &opt[0], &opt[1], &opt[2], &opt[3])) {
         return -1;
     }
-    if (PyList_GET_SIZE(o[3]) != 1 || PyList_GET_SIZE(o[4]) != 1) {
-        PyErr_SetString(PyExc_ValueError, "state and mode must be one-item lists");
+    if ((opt[0] || opt[1]) && !(opt[2] && opt[3])) {
+        PyErr_SetString(PyExc_TypeError, "py_yield/py_resume need kind_yield and kind_resume");
+        return -1;
+    }
+    Py_XSETREF(h->py_yield, Py_XNewRef(opt[0]));
+    Py_XSETREF(h->py_resume, Py_XNewRef(opt[1]));
+    Py_XSETREF(h->kind_yield, Py_XNewRef(opt[2]));
+    Py_XSETREF(h->kind_resume, Py_XNewRef(opt[3]));
+    if (PyList_GET_SIZE(o[3]) != 1 || PyList_GET_SIZE(o[4]) != 1 || PyList_GET_SIZE(o[19]) != 1) {
+        PyErr_SetString(PyExc_ValueError, "state, mode and limit must be one-item lists");
         return -1;
     }
     if (h->sample_every < 1) {
@@ -131,8 +146,8 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
     PyObject **slots[] = {&h->table, &h->buf, &h->counts, &h->state, &h->mode, &h->objects,
                           &h->overflow, &h->thread_state, &h->receiver_id, &h->summarise_args, &h->summarise_value,
                           &h->now, &h->flush, &h->gap, &h->py_start, &h->py_return, &h->kind_call,
-                          &h->kind_return, &h->span};
-    for (int i = 0; i < 19; i++) {
+                          &h->kind_return, &h->span, &h->limit};
+    for (int i = 0; i < 20; i++) {
         Py_INCREF(o[i]);
         Py_XSETREF(*slots[i], o[i]);
     }
@@ -287,7 +302,7 @@ append_record(Hooks *h, PyObject *rec, int flush)
     if (err < 0) {
         return -1;
     }
-    if (flush && PyList_GET_SIZE(h->buf) >= h->chunk) {
+    if (flush && PyList_GET_SIZE(h->buf) >= PyLong_AsSsize_t(PyList_GET_ITEM(h->limit, 0))) {
         PyObject *r = PyObject_CallNoArgs(h->flush);
         if (r == NULL) {
             return -1;
@@ -314,12 +329,23 @@ frame_var(PyFrameObject *frame, PyObject *name)
 #endif
 }
 
+/* Past the cap, a thread whose counting stack is not yet seeded with its open frames
+   (Recorder.seed): its next event goes to the Python callback, which seeds it. */
+static inline int
+needs_seed(Hooks *h, PyObject *p)
+{
+    return PyList_GET_ITEM(h->mode, 0) == Py_True && PyList_GET_SIZE(p) > 4 && PyList_GET_ITEM(p, 4) != Py_True;
+}
+
 /* A call of traced code: 1 recorded or counted, 0 left to the Python callback (nothing
    changed), -1 error (to be contained). `frame` may be NULL: the current frame is fetched
    only when needed. */
 static int
 start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
 {
+    if (needs_seed(h, p)) {
+        return 0;
+    }
     PyObject *idx = PyTuple_GET_ITEM(entry, 0);
     PyObject *receiver = PyTuple_GET_ITEM(entry, 1);
     int generator = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2));
@@ -486,9 +512,11 @@ hooks_start(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-/* A normal return of traced code (not an exception leaving it): 0 done, -1 error. */
+/* A normal return (kind_return) or a yield (kind_yield) of traced code, not an exception
+   leaving it: 0 done, -1 error. The caller hands the event to the Python callback instead
+   when needs_seed(). */
 static int
-return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObject *retval)
+return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObject *retval, PyObject *kind)
 {
     int counting = PyList_GET_ITEM(h->mode, 0) == Py_True;
     if (counting) {
@@ -501,7 +529,7 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
                 return -1;
             }
             if (counted) {
-                return 0;  /* a counted call */
+                return 0;  /* a counted call (or a counted generator, suspended) */
             }
         }
     }
@@ -533,13 +561,13 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
         return -1;
     }
     PyObject *tid = PyList_GET_ITEM(p, 0);
-    if (PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2))) {
+    if (kind != h->kind_return || PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2))) {
         fid = PyLong_FromVoidPtr(frame ? frame : PyEval_GetFrame());
-        rec = fid ? PyTuple_Pack(7, h->kind_return, idx, tid, t, detail, h->zero, fid) : NULL;
+        rec = fid ? PyTuple_Pack(7, kind, idx, tid, t, detail, h->zero, fid) : NULL;
         Py_XDECREF(fid);
     }
     else {
-        rec = PyTuple_Pack(6, h->kind_return, idx, tid, t, detail, h->zero);
+        rec = PyTuple_Pack(6, kind, idx, tid, t, detail, h->zero);
     }
     Py_DECREF(t);
     Py_DECREF(detail);
@@ -566,8 +594,133 @@ hooks_return(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
         PyErr_Clear();
         return PyObject_Vectorcall(h->py_return, args, nargs, NULL);
     }
-    if (return_core(h, entry, p, NULL, args[2]) < 0) {
+    if (needs_seed(h, p)) {
+        return PyObject_Vectorcall(h->py_return, args, nargs, NULL);
+    }
+    if (return_core(h, entry, p, NULL, args[2], h->kind_return) < 0) {
         return contain(h, "PY_RETURN");
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+hooks_yield(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (h->py_yield == NULL || nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "PY_YIELD takes (code, offset, value) and needs py_yield");
+        return NULL;
+    }
+    PyObject *entry = code_entry(h, args[0]);
+    if (entry == NULL) {
+        PyErr_Clear();
+        return PyObject_Vectorcall(h->py_yield, args, nargs, NULL);
+    }
+    PyObject *p = thread_p(h);
+    if (p == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        return PyObject_Vectorcall(h->py_yield, args, nargs, NULL);
+    }
+    if (needs_seed(h, p)) {
+        return PyObject_Vectorcall(h->py_yield, args, nargs, NULL);
+    }
+    if (return_core(h, entry, p, NULL, args[2], h->kind_yield) < 0) {
+        return contain(h, "PY_YIELD");
+    }
+    Py_RETURN_NONE;
+}
+
+/* A generator or coroutine resumed (not by a throw): 1 done, 0 left to the Python callback
+   (nothing changed), -1 error. As _resumed() in sysmon.py: past the cap the resumed frame goes
+   on the counting stack (as the caller of what it calls next); it is written as a record only
+   when nothing traced is below it. */
+static int
+resume_core(Hooks *h, PyObject *entry, PyObject *p)
+{
+    if (needs_seed(h, p)) {
+        return 0;
+    }
+    PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the resumed frame */
+    if (frame == NULL) {
+        return 0;
+    }
+    PyObject *idx = PyTuple_GET_ITEM(entry, 0);
+    if (PyList_GET_ITEM(h->mode, 0) == Py_True) {
+        PyObject *receiver = PyTuple_GET_ITEM(entry, 1);
+        long long o = 0;
+        if (receiver != Py_None) {
+            PyObject *me = frame_var(frame, receiver);
+            if (me == NULL) {
+                PyErr_Clear();
+                return 0;  /* the Python callback records why */
+            }
+            PyObject *obj = receiver_oid(h, me);
+            Py_DECREF(me);
+            if (obj == NULL) {
+                return -1;
+            }
+            o = PyLong_AsLongLong(obj);
+            Py_DECREF(obj);
+        }
+        long long ix = PyLong_AsLongLong(idx);
+        if ((o == -1 || ix == -1) && PyErr_Occurred()) {
+            return -1;
+        }
+        PyObject *stack = PyList_GET_ITEM(p, 1);
+        if (!PyList_CheckExact(stack)) {
+            return -1;
+        }
+        long long kv = o * h->span_c + ix;
+        int written = PyList_GET_SIZE(stack) == 0;  /* nothing traced below it: written as a record */
+        PyObject *key = PyLong_FromLongLong(written ? -1 - kv : kv);
+        int err = key ? PyList_Append(stack, key) : -1;
+        Py_XDECREF(key);
+        if (err < 0) {
+            return -1;
+        }
+        if (!written) {
+            return 1;
+        }
+    }
+    PyObject *t = PyObject_CallNoArgs(h->now);
+    if (t == NULL) {
+        return -1;
+    }
+    PyObject *fid = PyLong_FromVoidPtr(frame);
+    PyObject *rec = fid ? PyTuple_Pack(7, h->kind_resume, idx, PyList_GET_ITEM(p, 0), t, Py_None, h->zero, fid) : NULL;
+    Py_DECREF(t);
+    Py_XDECREF(fid);
+    return append_record(h, rec, 1) < 0 ? -1 : 1;
+}
+
+static PyObject *
+hooks_resume(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (h->py_resume == NULL || nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "PY_RESUME takes (code, offset) and needs py_resume");
+        return NULL;
+    }
+    PyObject *entry = code_entry(h, args[0]);
+    if (entry == NULL) {
+        PyErr_Clear();
+        return PyObject_Vectorcall(h->py_resume, args, nargs, NULL);
+    }
+    PyObject *p = thread_p(h);
+    if (p == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        return PyObject_Vectorcall(h->py_resume, args, nargs, NULL);
+    }
+    int r = resume_core(h, entry, p);
+    if (r < 0) {
+        return contain(h, "PY_RESUME");
+    }
+    if (r == 0) {
+        return PyObject_Vectorcall(h->py_resume, args, nargs, NULL);
     }
     Py_RETURN_NONE;
 }
@@ -587,6 +740,8 @@ static PyMethodDef hooks_methods[] = {
     {"close", (PyCFunction)hooks_close, METH_NOARGS, "Forget this capture's state in the calling thread."},
     {"start", (PyCFunction)(void (*)(void))hooks_start, METH_FASTCALL, "PY_START callback."},
     {"ret", (PyCFunction)(void (*)(void))hooks_return, METH_FASTCALL, "PY_RETURN callback."},
+    {"yield_", (PyCFunction)(void (*)(void))hooks_yield, METH_FASTCALL, "PY_YIELD callback."},
+    {"resume", (PyCFunction)(void (*)(void))hooks_resume, METH_FASTCALL, "PY_RESUME callback."},
     {NULL}
 };
 
@@ -701,7 +856,10 @@ profile_fast(ProfileHook *self, PyFrameObject *frame, int what, PyObject *arg, P
         PyErr_Clear();
         return 0;
     }
-    int r = what == PyTrace_CALL ? start_core(h, entry, p, frame) : (return_core(h, entry, p, frame, arg ? arg : Py_None) < 0 ? -1 : 1);
+    if (what == PyTrace_RETURN && needs_seed(h, p)) {
+        return 0;
+    }
+    int r = what == PyTrace_CALL ? start_core(h, entry, p, frame) : (return_core(h, entry, p, frame, arg ? arg : Py_None, h->kind_return) < 0 ? -1 : 1);
     if (r < 0) {
         PyObject *none = contain(h, what == PyTrace_CALL ? "call" : "return");
         if (none == NULL) {

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections import defaultdict
 import threading
 import time
@@ -35,6 +36,23 @@ class Gap:
     count: int = 1
 
 
+def _thread_stacks() -> dict[int, list[tuple[int, int]]]:
+    """thread ident -> its stack now, bottom first, as (id(frame), id(code)) pairs."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    try:
+        frames = sys._current_frames()
+    except Exception:
+        return out
+    for ident, frame in frames.items():
+        stack = []
+        while frame is not None:
+            stack.append((id(frame), id(frame.f_code)))
+            frame = frame.f_back
+        stack.reverse()
+        out[ident] = stack
+    return out
+
+
 class Recorder:
     """Everything the hot path touches lives here, prepared for fast access."""
 
@@ -61,6 +79,10 @@ class Recorder:
         # [counting?]: set at flush time once max_events records are written; from then on
         # the hot path counts calls per caller -> callee instead of recording them.
         self.mode = [False]
+        # [buffer length that triggers a flush]: a whole chunk, or what is left until the cap, so
+        # that recording stops at the cap and not up to a chunk later (with summaries, the most
+        # expensive events to record and then to decode, only to be dropped)
+        self.limit = [max(1, min(R.CHUNK, self.budget.max_events))]
         self.thread_states: list[list] = []  # per thread: [tid, stack, edge counts, raised counts]
         self.threads = 0
         self._thread_lock = threading.Lock()
@@ -80,6 +102,9 @@ class Recorder:
         self.scenario_names: set[str] = set()
         self.t0 = time.perf_counter_ns()
         self.summariser._object_id = self.object_id
+        # Each thread's stack when the capture began: those frames' calls were never recorded, so
+        # seed() leaves them out (ids only: keeping the frames would keep their locals alive).
+        self.preexisting: dict[int, list[tuple[int, int]]] = _thread_stacks()
 
     # -- decisions (once per code object) ----------------------------------
     def decide(self, code: CodeType, frame: FrameType | None) -> tuple | None:
@@ -116,11 +141,15 @@ class Recorder:
 
     # -- threads and objects -------------------------------------------------
     def new_thread(self) -> list:
-        """Per-thread state: [tid, stack of node keys past the cap, edge counts, raised counts]."""
+        """Per-thread state: [tid, stack of node keys past the cap, edge counts, raised counts, seeded].
+
+        seeded: the stack holds this thread's frames that were open at the switch to counting (see
+        seed()). A thread first met past the cap has no recorded frame open: nothing to seed.
+        """
         with self._thread_lock:
             self.threads += 1
             tid = self.threads
-            p = [tid, [], defaultdict(int), defaultdict(int)]
+            p = [tid, [], defaultdict(int), defaultdict(int), self.mode[0]]
             self.thread_states.append(p)
         self.tls.p = p
         try:
@@ -178,6 +207,40 @@ class Recorder:
             return ent[0]
         return self.overflow.get(id(_type(me))) or self.object_id(me)
 
+    def seed(self, p: list, frame: FrameType | None) -> None:
+        """This thread's first event past the cap: its open traced frames go on its counting stack.
+
+        Every traced frame on the stack at this point was recorded (the thread was still recording
+        when it entered it), so each goes on as a record-written key (-1 - key): its return is
+        still written, and the calls it makes from now on are counted on edges from it instead
+        of being written as records (a loop in main() would otherwise write one per iteration).
+        frame: the innermost frame to include (the callbacks of a call or resume pass its caller).
+        """
+        p[4] = True
+        chain = []
+        while frame is not None:
+            chain.append(frame)
+            frame = frame.f_back
+        chain.reverse()
+        # The bottom frames that were already there when the capture began (same frame, same code,
+        # same place: a frame that returned may leave its address to a new one) are not recorded.
+        pre = self.preexisting.get(threading.get_ident(), ())
+        start = 0
+        while start < len(chain) and start < len(pre) and pre[start] == (id(chain[start]), id(chain[start].f_code)):
+            start += 1
+        table, keys = self.table, []
+        for frame in chain[start:]:
+            entry = table.get(id(frame.f_code))
+            if entry is not None:
+                obj = 0
+                if entry[1] is not None:
+                    try:
+                        obj = self.receiver_id(frame.f_locals[entry[1]])
+                    except Exception:  # the receiver was deleted: the function's own node
+                        obj = 0
+                keys.append(-1 - (obj * R.NODE_KEY_SPAN + entry[0]))
+        p[1][:0] = keys
+
     # -- summaries -------------------------------------------------------------
     def summarise_args(self, frame: FrameType, names: tuple[str, ...]) -> dict | None:
         try:
@@ -218,8 +281,12 @@ class Recorder:
                 records = buf[:n]
                 del buf[:n]
                 self.records += n
-                if self.records - self.definitions >= self.budget.max_events:  # event records written
+                left = self.budget.max_events - (self.records - self.definitions)  # event records to go
+                if left <= 0:
                     self.mode[0] = True  # from now on: count, do not record
+                    self.limit[0] = R.CHUNK
+                elif left < self.limit[0]:
+                    self.limit[0] = left
                 try:
                     self.spill.write(records)
                 except Exception as exc:

@@ -92,7 +92,7 @@ def _make_profiler(rec: Recorder):
     summarise_value = rec.summarise_value
     budget = rec.budget
     first_calls, per_code, sample_every = budget.first_calls, budget.per_code, budget.sample_every
-    chunk = max(1, min(R.CHUNK, budget.max_events))  # small caps switch to counting promptly
+    limit = rec.limit  # [flush when the buffer holds this many records]
     flush = rec.flush
     gap = rec.gap
     CALL, RETURN, UNWIND, YIELD, RESUME = R.CALL, R.RETURN, R.UNWIND, R.YIELD, R.RESUME
@@ -102,6 +102,7 @@ def _make_profiler(rec: Recorder):
     SPAN = R.NODE_KEY_SPAN  # node key past the cap: obj * SPAN + idx
 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
+    seed = rec.seed  # once per thread, at its first event past the cap
 
     def profiler(frame, event, arg):
         if event == "call":
@@ -124,6 +125,8 @@ def _make_profiler(rec: Recorder):
                     if fid in suspended and _at_yield(frame):  # else: a new frame where a closed one was
                         suspended.discard(fid)
                         if mode[0]:  # past the cap: the resumed frame is the caller of what it calls next
+                            if not p[4]:
+                                seed(p, frame.f_back)
                             key = (receiver_id(frame.f_locals[receiver]) if receiver else 0) * SPAN + idx
                             stack = p[1]
                             if stack:
@@ -141,6 +144,8 @@ def _make_profiler(rec: Recorder):
                     else:
                         obj = overflow.get(id(type(me))) or object_id(me)
                 if mode[0]:  # past the cap
+                    if not p[4]:
+                        seed(p, frame.f_back)
                     stack = p[1]
                     key = obj * SPAN + idx
                     if stack:
@@ -160,7 +165,7 @@ def _make_profiler(rec: Recorder):
                     append((CALL, idx, p[0], now(), summary, obj, id(frame)))
                 else:
                     append((CALL, idx, p[0], now(), summary, obj))
-                if len(buf) >= chunk:
+                if len(buf) >= limit[0]:
                     flush()
             except Exception as exc:
                 gap("tracer_error", f"call: {type(exc).__name__}: {exc}")
@@ -181,6 +186,8 @@ def _make_profiler(rec: Recorder):
                 if is_yield:
                     suspended.add(id(frame))
                 if counting:
+                    if not p[4]:
+                        seed(p, frame)
                     stack = p[1]
                     if stack:
                         key = stack.pop()

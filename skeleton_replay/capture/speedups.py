@@ -30,10 +30,12 @@ def status() -> str:
     return "C fast paths" if load() is not None else "pure Python (C fast paths not compiled)"
 
 
-def hooks(rec: Any, py_start: Callable, py_return: Callable) -> Any | None:
+def hooks(rec: Any, py_start: Callable, py_return: Callable, py_yield: Callable | None = None,
+          py_resume: Callable | None = None) -> Any | None:
     """The C fast paths over this Recorder's state (None when not compiled or not wanted).
 
-    py_start / py_return: the Python callbacks that handle what the C code hands back.
+    py_start / py_return (/ py_yield / py_resume, sys.monitoring): the Python callbacks that
+    handle what the C code hands back.
     """
     fast = load()
     if fast is None:
@@ -53,4 +55,6 @@ def hooks(rec: Any, py_start: Callable, py_return: Callable) -> Any | None:
         summarise_args=rec.summarise_args, summarise_value=rec.summarise_value, now=time.perf_counter_ns,
         flush=rec.flush, gap=rec.gap, py_start=py_start, py_return=py_return, kind_call=R.CALL,
         kind_return=R.RETURN, span=R.NODE_KEY_SPAN, first_calls=b.first_calls, per_code=b.per_code,
-        sample_every=b.sample_every, chunk=max(1, min(R.CHUNK, b.max_events)))
+        sample_every=b.sample_every, limit=rec.limit,
+        **({"py_yield": py_yield, "py_resume": py_resume, "kind_yield": R.YIELD, "kind_resume": R.RESUME}
+           if py_yield is not None and py_resume is not None else {}))

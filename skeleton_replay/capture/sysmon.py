@@ -53,11 +53,14 @@ class SysMonitoringBackend:
         ev = mon.events
         if self.gate is None:
             callbacks = _make_callbacks(self.rec, self.tool_id)
-            # PY_START and PY_RETURN through the C fast paths when compiled: they hand every case they
-            # do not handle (a new code object, a new thread, an error) to these Python callbacks.
-            self._hooks = speedups.hooks(self.rec, callbacks["PY_START"], callbacks["PY_RETURN"])
+            # PY_START, PY_RETURN, PY_YIELD and PY_RESUME through the C fast paths when compiled: they
+            # hand every case they do not handle (a new code object, a new thread, an error) to these
+            # Python callbacks.
+            self._hooks = speedups.hooks(self.rec, callbacks["PY_START"], callbacks["PY_RETURN"],
+                                         callbacks["PY_YIELD"], callbacks["PY_RESUME"])
             if self._hooks is not None:
-                callbacks = {**callbacks, "PY_START": self._hooks.start, "PY_RETURN": self._hooks.ret}
+                callbacks = {**callbacks, "PY_START": self._hooks.start, "PY_RETURN": self._hooks.ret,
+                             "PY_YIELD": self._hooks.yield_, "PY_RESUME": self._hooks.resume}
         else:  # the wrappers add one Python frame between the event and the callback
             callbacks = gate_sysmon_callbacks(_make_callbacks(self.rec, self.tool_id, gated_getframe(1)), self.gate, self.rec)
         for event, fn in callbacks.items():
@@ -86,9 +89,10 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
 
     Two regimes. Until the event cap, every event is appended to the record buffer.
     Past it (mode[0] is True) calls are only counted per caller -> callee on a per-thread
-    stack of node keys (a resume pushes, a yield pops); returns of frames that began
-    before the switch, and calls made with nothing traced below them, are still written
-    as records (their keys negative on that stack) so the decoder's stacks stay whole.
+    stack of node keys (a resume pushes, a yield pops). A thread's first event past the cap
+    seeds that stack with its open (recorded) frames; their returns, and calls made with
+    nothing traced below them, are still written as records (their keys negative on that
+    stack) so the decoder's stacks stay whole.
     """
     mon = sys.monitoring
     DISABLE = mon.DISABLE
@@ -111,7 +115,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     first_calls = budget.first_calls
     per_code = budget.per_code
     sample_every = budget.sample_every
-    chunk = max(1, min(R.CHUNK, budget.max_events))  # small caps switch to counting promptly
+    limit = rec.limit  # [flush when the buffer holds this many records]
     flush = rec.flush
     gap = rec.gap
     CALL, RETURN, UNWIND, YIELD, RESUME = R.CALL, R.RETURN, R.UNWIND, R.YIELD, R.RESUME
@@ -120,6 +124,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     SPAN = R.NODE_KEY_SPAN  # node key past the cap: obj * SPAN + idx
 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
+    seed = rec.seed  # once per thread, at its first event past the cap
 
     def on_start(code, offset):
         try:
@@ -145,6 +150,8 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 else:
                     obj = overflow.get(id(type(me))) or object_id(me)
             if mode[0]:  # past the cap
+                if not p[4]:
+                    seed(p, (frame or getframe(1)).f_back)
                 stack = p[1]
                 key = obj * SPAN + idx
                 if stack:
@@ -157,7 +164,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                     append((CALL, idx, p[0], now(), None, obj, id(frame or getframe(1))))
                 else:
                     append((CALL, idx, p[0], now(), None, obj))
-                if len(buf) >= chunk:
+                if len(buf) >= limit[0]:
                     flush()
                 return
             calls = state[0] = state[0] + 1
@@ -171,7 +178,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 append((CALL, idx, p[0], now(), summary, obj, id(frame or getframe(1))))
             else:
                 append((CALL, idx, p[0], now(), summary, obj))
-            if len(buf) >= chunk:
+            if len(buf) >= limit[0]:
                 flush()
         except Exception as exc:  # contained: never break the traced program
             gap("tracer_error", f"PY_START: {type(exc).__name__}: {exc}")
@@ -184,6 +191,8 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 p = new_thread()
             counting = mode[0]
             if counting:
+                if not p[4]:
+                    seed(p, getframe(1))
                 stack = p[1]
                 if stack and stack.pop() >= 0:
                     return  # a counted call
@@ -209,6 +218,8 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 p = new_thread()
             counting = mode[0]
             if counting:
+                if not p[4]:
+                    seed(p, getframe(1))
                 stack = p[1]
                 if stack and stack.pop() >= 0:
                     return  # a counted generator: suspended, nothing recorded
@@ -231,6 +242,8 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
         entry = table[id(code)]
         frame = getframe(2)
         if mode[0]:  # past the cap: the resumed frame is the caller of what it calls next
+            if not p[4]:
+                seed(p, frame.f_back)
             key = (receiver_id(frame.f_locals[entry[1]]) if entry[1] is not None else 0) * SPAN + entry[0]
             stack = p[1]
             if stack:
@@ -238,7 +251,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 return
             stack.append(-1 - key)  # nothing traced below it: written as a record
         append((RESUME, entry[0], p[0], now(), exc_summary, 0, id(frame)))
-        if len(buf) >= chunk:
+        if len(buf) >= limit[0]:
             flush()
 
     def on_resume(code, offset):
@@ -265,6 +278,8 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
             except AttributeError:
                 p = new_thread()
             if mode[0]:
+                if not p[4]:
+                    seed(p, getframe(1))
                 stack = p[1]
                 if stack:
                     key = stack.pop()
