@@ -83,10 +83,11 @@ def _batched(events: Iterable[Event], size: int = 8192) -> Iterator[list[Event]]
         yield batch
 
 
-# Below this, a helper process costs more than it saves: it decodes the whole spill a second
-# time. A default-cap run (200k events, ~9 MB of spill) took the same wall time either way and
-# ~1.5 s more CPU with the helper; a 5M-event run took 53 s with it and 68 s without.
-PARALLEL_MIN_SPILL = 24 << 20
+# Below this, a helper process costs more than it saves: it starts an interpreter and decodes
+# the spill a second time. Measured (3.12, 2-core VM, medians of 6): the mixed benchmark at the
+# default cap (200k events, 11.5 MB of spill) post-processed in 1.9 s with the helper and 2.5 s
+# without (+1 s of CPU); a 5M-event run took 53 s with it and 68 s without.
+PARALLEL_MIN_SPILL = 4 << 20
 
 
 def _start_trace_writer(spill: Path, trace: Path, header: dict, end: dict, max_events: int) -> subprocess.Popen | None:

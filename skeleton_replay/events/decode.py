@@ -96,11 +96,16 @@ class Decoder:
     def batches(self, chunks: Iterable[list]) -> Iterator[list[Event]]:
         """The events of each spill chunk as one list (consumers loop over it with locals)."""
         for chunk in chunks:
-            batch = list(self._chunk(chunk))
+            batch: list[Event] = []
+            self._chunk(chunk, batch.append)
             if batch:
                 yield batch
 
-    def _chunk(self, chunk: list) -> Iterator[Event]:
+    def _chunk(self, chunk: list, out) -> None:
+        """Decode one chunk, passing each recorded event to out()."""
+        # tuple.__new__ directly: Event(...) would run the named tuple's Python-level __new__
+        new = tuple.__new__
+        ev = Event
         stacks = self.stacks
         parked = self.parked
         cap = self.max_events
@@ -175,8 +180,8 @@ class Decoder:
                         key = (stack[-2][2] if depth else None, callee, scen)
                         dropped_calls[key] = dropped_calls.get(key, 0) + 1
                         continue
-                    yield Event(eo, CALL, eo, t, depth, tid, stack[-2][2] if depth else None, callee, detail,
-                                detail is None and bool(codes[idx].arg_names), thread_name, 0, scen)
+                    out(new(ev, (eo, CALL, eo, t, depth, tid, stack[-2][2] if depth else None, callee, detail,
+                                    detail is None and bool(codes[idx].arg_names), thread_name, 0, scen)))
                 elif kind == RESUME:
                     fid = rec[6]
                     frame = parked.pop(fid, None)
@@ -187,8 +192,8 @@ class Decoder:
                     stack.append(frame)
                     if eo < 0:
                         continue
-                    yield Event(eo, RESUME, frame[0], t, depth, tid, stack[-2][2] if depth else None, frame[2], detail,
-                                False, thread_name, 0, scen)
+                    out(new(ev, (eo, RESUME, frame[0], t, depth, tid, stack[-2][2] if depth else None, frame[2], detail,
+                                    False, thread_name, 0, scen)))
                 else:  # RETURN / EXCEPTION / YIELD: the frame was taken off the stack above
                     depth = len(stack)
                     caller = stack[-1][2] if depth else None
@@ -199,10 +204,10 @@ class Decoder:
                         parked[fid] = frame
                         if eo < 0:
                             continue
-                        yield Event(eo, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name, 0, scen)
+                        out(new(ev, (eo, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name, 0, scen)))
                     elif eo >= 0:
-                        yield Event(eo, kind, frame[0], t, depth, tid, caller, frame[2], detail,
-                                    detail is None and kind == RETURN, thread_name, t - frame[3], scen)
+                        out(new(ev, (eo, kind, frame[0], t, depth, tid, caller, frame[2], detail,
+                                        detail is None and kind == RETURN, thread_name, t - frame[3], scen)))
         finally:
             self.order = order
             self.dropped += dropped
