@@ -91,6 +91,7 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
     opts = _options(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open,
                     secret_name, secret_pattern, backend)
     session = TraceSession(options=opts, progress=_progress)
+    session.owns_process = True
     if module is not None:
         result = session.run_module(module, ([str(script)] if script is not None else []) + list(args))
     else:

@@ -1,6 +1,7 @@
 """Run a Python script in this process exactly as `python script.py args` would."""
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 import signal
@@ -110,9 +111,10 @@ def module_target(name: str) -> Target:
 class ScriptRunner:
     """Swaps in the target's argv, sys.path[0] and __main__, and restores them after."""
 
-    def __init__(self, target: Target, args: list[str]) -> None:
+    def __init__(self, target: Target, args: list[str], owns_process: bool = False) -> None:
         self.target = target
         self.args = list(args)
+        self.owns_process = owns_process  # `skeleton run`: nothing of a host to keep as it was
 
     def run(self, start: Callable[[], None], stop: Callable[[], None]) -> Outcome:
         target = self.target
@@ -131,6 +133,7 @@ class ScriptRunner:
         before = set(threading.enumerate())
         outcome = Outcome(0, "ok")
         restore_sigterm = _catch_sigterm()
+        froze = _freeze_startup_objects(self.owns_process)
         start()
         try:
             try:
@@ -151,6 +154,8 @@ class ScriptRunner:
             outcome = Outcome(1, "exception", exc)
         finally:
             stop()
+            if froze == "undo":
+                gc.unfreeze()
             restore_sigterm()
             sys.argv = saved_argv
             sys.path[:] = saved_path
@@ -177,6 +182,30 @@ class ScriptRunner:
         except Exception:
             pass
         return outcome
+
+
+def _freeze_startup_objects(owns_process: bool) -> str | None:
+    """Keep what exists before the program starts (Skeleton's own modules, click, orjson: ~27 MiB
+    that `python script.py` does not have) out of the program's garbage collections.
+
+    Without this, every full collection the program triggers also walks Skeleton's objects: a
+    workload that allocates many containers ran ~1.3x slower traced while the tracer itself was
+    idle (stdlib_heavy, medians of 12: 1.48x without, 1.10x with). gc.freeze() only moves the
+    objects to the permanent generation. Returns "undo" when gc.unfreeze() at the end restores the
+    state exactly (nothing was frozen before), "keep" when this process is Skeleton's own and had
+    frozen objects already (3.12 starts with a few hundred), None when nothing was done: in a host
+    process (run_script) that froze objects of its own, unfreezing them later would undo its work.
+    """
+    try:
+        if not gc.isenabled():
+            return None
+        before = gc.get_freeze_count()
+        if before and not owns_process:
+            return None
+        gc.freeze()
+        return "keep" if before else "undo"
+    except Exception:
+        return None
 
 
 def _on_sigterm(signum, frame):

@@ -133,6 +133,7 @@ class TraceSession:
                 options.max_events = max_events
         self.options = options
         self.progress = progress
+        self.owns_process = False  # set by the CLI: the process exists only to run this program
 
     def run_script(self, path: str | os.PathLike[str], args: list[str] | tuple[str, ...] = ()) -> RunResult:
         """Run a script as `python path args` would."""
@@ -174,7 +175,7 @@ class TraceSession:
                              "choose another with --out-dir") from None
         # Post-processing starts now, on the other core, as the records arrive (postworker.py).
         worker = postworker.start(out_dir, cap.spill_path, header, opts.max_events, opts.html)
-        outcome = ScriptRunner(target, args).run(cap.start, cap.stop)
+        outcome = ScriptRunner(target, args, self.owns_process).run(cap.start, cap.stop)
         if cap.child:  # a forked copy of the program ended here: the parent writes the artifacts
             return _child_result(out_dir, outcome.exit_code, outcome.status)
         error = _error_info(cap.summariser, outcome.exception) if outcome.status in ("exception", "interrupted") else None

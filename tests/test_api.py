@@ -10,7 +10,7 @@ import time
 
 import orjson
 
-from conftest import APPS, HAS_SYSMON
+from conftest import APPS, HAS_SYSMON, skeleton
 from skeleton_replay import TraceSession, trace
 from skeleton_replay.capture.records import read_spill
 
@@ -27,6 +27,47 @@ def test_run_script_restores_interpreter_state(tmp_path):
     assert sys.getprofile() is profile
     if HAS_SYSMON:
         assert all(sys.monitoring.get_tool(i) != "skeleton" for i in range(6))
+
+
+GC_APP = textwrap.dedent("""
+    import gc, sys, weakref
+
+    class Node:
+        def link(self, other):
+            self.other = other
+
+    def make_cycle():
+        a, b = Node(), Node()
+        a.link(b)
+        b.link(a)
+        return weakref.ref(a)
+
+    ref = make_cycle()
+    gc.collect()
+    print("collected" if ref() is None else "leaked", gc.isenabled(), gc.get_freeze_count())
+    sys.exit(0 if ref() is None else 3)
+""")
+
+
+def test_skeletons_objects_stay_out_of_the_programs_collections(tmp_path):
+    """`skeleton run` freezes what exists before the program starts (gc.freeze): the program's own
+    cycles are still collected; run_script in a host process restores the freeze state exactly."""
+    import gc
+    script = tmp_path / "gcapp.py"
+    script.write_text(GC_APP)
+    plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    status, enabled, frozen_plain = plain.stdout.split()
+    assert (plain.returncode, status, enabled) == (0, "collected", "True")
+    p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(tmp_path / "cli"), "--project-root", str(tmp_path), str(script))
+    status, enabled, frozen = p.stdout.split()
+    assert (p.returncode, status, enabled) == (0, "collected", "True"), p.stderr
+    assert int(frozen) > int(frozen_plain) + 10_000  # Skeleton's objects, out of the program's way
+    events = [orjson.loads(line) for line in (tmp_path / "cli" / "trace.jsonl").read_bytes().splitlines()[1:-1]]
+    assert [e["callee"]["function"] for e in events if e["event_type"] == "call"] == ["make_cycle", "link", "link"]
+    before = gc.get_freeze_count()
+    result = TraceSession(out_dir=tmp_path / "o", project_root=tmp_path, html=False).run_script(script)
+    assert result.exit_code == 0 and result.event_count == 6
+    assert gc.get_freeze_count() == before and gc.isenabled()
 
 
 def test_run_script_reports_the_programs_failure(tmp_path):
