@@ -637,12 +637,14 @@ hooks_yield(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
    on the counting stack (as the caller of what it calls next); it is written as a record only
    when nothing traced is below it. */
 static int
-resume_core(Hooks *h, PyObject *entry, PyObject *p)
+resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int flush)
 {
     if (needs_seed(h, p)) {
         return 0;
     }
-    PyFrameObject *frame = PyEval_GetFrame();  /* borrowed: the resumed frame */
+    if (frame == NULL) {
+        frame = PyEval_GetFrame();  /* borrowed: the resumed frame */
+    }
     if (frame == NULL) {
         return 0;
     }
@@ -692,7 +694,7 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p)
     PyObject *rec = fid ? PyTuple_Pack(7, h->kind_resume, idx, PyList_GET_ITEM(p, 0), t, Py_None, h->zero, fid) : NULL;
     Py_DECREF(t);
     Py_XDECREF(fid);
-    return append_record(h, rec, 1) < 0 ? -1 : 1;
+    return append_record(h, rec, flush) < 0 ? -1 : 1;
 }
 
 static PyObject *
@@ -715,7 +717,7 @@ hooks_resume(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
         PyErr_Clear();
         return PyObject_Vectorcall(h->py_resume, args, nargs, NULL);
     }
-    int r = resume_core(h, entry, p);
+    int r = resume_core(h, entry, p, NULL, 1);
     if (r < 0) {
         return contain(h, "PY_RESUME");
     }
@@ -771,6 +773,8 @@ typedef struct {
     Hooks *hooks;         /* fast paths for calls and returns of traced code, or NULL */
     void *untraced_cache[UNTRACED_CACHE];  /* code known untraced (the untraced dict keeps it alive) */
     char return_ops[256]; /* opcodes of a normal return (else a 'return' event is an exception leaving) */
+    char yield_ops[256];  /* opcodes of a yield */
+    PyObject *suspended;  /* the Python profiler's set of frame ids of generators suspended at a yield, or NULL */
     PyObject *ev_call, *ev_return;
 } ProfileHook;
 
@@ -778,43 +782,59 @@ static void
 profile_dealloc(ProfileHook *self)
 {
     Py_XDECREF(self->profiler); Py_XDECREF(self->table); Py_XDECREF(self->untraced);
-    Py_XDECREF(self->hooks); Py_XDECREF(self->ev_call); Py_XDECREF(self->ev_return);
+    Py_XDECREF(self->hooks); Py_XDECREF(self->ev_call); Py_XDECREF(self->ev_return); Py_XDECREF(self->suspended);
     Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* table[op] = 1 for each opcode in the iterable `ops` (None or NULL: none). */
+static int
+opcode_table(PyObject *ops, char *table)
+{
+    memset(table, 0, 256);
+    if (ops == NULL || ops == Py_None) {
+        return 0;
+    }
+    PyObject *it = PyObject_GetIter(ops);
+    if (it == NULL) {
+        return -1;
+    }
+    PyObject *op;
+    while ((op = PyIter_Next(it)) != NULL) {
+        long v = PyLong_AsLong(op);
+        Py_DECREF(op);
+        if (v >= 0 && v < 256) {
+            table[v] = 1;
+        }
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 0;
 }
 
 static int
 profile_init(ProfileHook *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"profiler", "table", "untraced", "hooks", "return_ops", NULL};
-    PyObject *profiler, *table, *untraced, *hooks = Py_None, *return_ops = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!|OO", kwlist, &profiler, &PyDict_Type, &table,
-                                     &PyDict_Type, &untraced, &hooks, &return_ops)) {
+    static char *kwlist[] = {"profiler", "table", "untraced", "hooks", "return_ops", "yield_ops", "suspended", NULL};
+    PyObject *profiler, *table, *untraced, *hooks = Py_None, *return_ops = NULL, *yield_ops = NULL, *suspended = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!|OOOO", kwlist, &profiler, &PyDict_Type, &table,
+                                     &PyDict_Type, &untraced, &hooks, &return_ops, &yield_ops, &suspended)) {
+        return -1;
+    }
+    if (suspended == Py_None) {
+        suspended = NULL;
+    }
+    if (suspended != NULL && !PySet_Check(suspended)) {
+        PyErr_SetString(PyExc_TypeError, "suspended must be a set");
         return -1;
     }
     if (hooks != Py_None && !PyObject_TypeCheck(hooks, &HooksType)) {
         PyErr_SetString(PyExc_TypeError, "hooks must be a Hooks object or None");
         return -1;
     }
-    memset(self->return_ops, 0, sizeof(self->return_ops));
     memset(self->untraced_cache, 0, sizeof(self->untraced_cache));
-    if (return_ops != NULL && return_ops != Py_None) {
-        PyObject *it = PyObject_GetIter(return_ops);
-        if (it == NULL) {
-            return -1;
-        }
-        PyObject *op;
-        while ((op = PyIter_Next(it)) != NULL) {
-            long v = PyLong_AsLong(op);
-            Py_DECREF(op);
-            if (v >= 0 && v < 256) {
-                self->return_ops[v] = 1;
-            }
-        }
-        Py_DECREF(it);
-        if (PyErr_Occurred()) {
-            return -1;
-        }
+    if (opcode_table(return_ops, self->return_ops) < 0 || opcode_table(yield_ops, self->yield_ops) < 0) {
+        return -1;
     }
+    Py_XSETREF(self->suspended, Py_XNewRef(suspended));
     Py_XSETREF(self->profiler, Py_NewRef(profiler));
     Py_XSETREF(self->table, Py_NewRef(table));
     Py_XSETREF(self->untraced, Py_NewRef(untraced));
@@ -831,20 +851,44 @@ profile_fast(ProfileHook *self, PyFrameObject *frame, int what, PyObject *arg, P
 {
     Hooks *h = self->hooks;
     PyObject *entry = code_entry(h, (PyObject *)code);
-    if (entry == NULL || PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2))) {
+    if (entry == NULL) {
         PyErr_Clear();
-        return 0;  /* undecided or untraced code, or a generator (resumes are told apart in Python) */
+        return 0;  /* undecided or untraced code */
     }
-    if (what == PyTrace_RETURN) {
+    int gen = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2));
+    if (gen && (self->suspended == NULL || h->kind_yield == NULL)) {
+        return 0;  /* generators without what tells a resume from a call: the Python profiler */
+    }
+    /* As setprofile.py does: the opcode at f_lasti tells a return from a yield (or an exception
+       leaving), and a generator resumed at a yield from a new one. */
+    int op = -1, at_yield = 0;
+    PyObject *kind = h->kind_return;
+    if (what == PyTrace_RETURN || gen) {
         int lasti = PyFrame_GetLasti(frame);
         PyObject *co = PyCode_GetCode(code);
         if (co == NULL) {
             PyErr_Clear();
             return 0;
         }
-        int op = (lasti >= 0 && lasti < PyBytes_GET_SIZE(co)) ? (unsigned char)PyBytes_AS_STRING(co)[lasti] : -1;
+        const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(co);
+        Py_ssize_t size = PyBytes_GET_SIZE(co);
+        if (lasti >= 0 && lasti < size) {
+            op = bytes[lasti];
+            at_yield = self->yield_ops[op];
+            for (int back = 2; !at_yield && back <= 4; back += 2) {  /* 3.13: f_lasti past YIELD_VALUE */
+                at_yield = lasti - back >= 0 && self->yield_ops[bytes[lasti - back]];
+            }
+        }
         Py_DECREF(co);
-        if (op < 0 || !self->return_ops[op]) {
+    }
+    if (what == PyTrace_RETURN) {
+        if (op >= 0 && self->return_ops[op]) {
+            kind = h->kind_return;
+        }
+        else if (gen && at_yield) {
+            kind = h->kind_yield;
+        }
+        else {
             return 0;  /* an exception leaving the function */
         }
     }
@@ -856,10 +900,50 @@ profile_fast(ProfileHook *self, PyFrameObject *frame, int what, PyObject *arg, P
         PyErr_Clear();
         return 0;
     }
-    if (what == PyTrace_RETURN && needs_seed(h, p)) {
-        return 0;
+    if (needs_seed(h, p)) {
+        return 0;  /* the Python profiler seeds the counting stack first */
     }
-    int r = what == PyTrace_CALL ? start_core(h, entry, p, frame) : (return_core(h, entry, p, frame, arg ? arg : Py_None, h->kind_return) < 0 ? -1 : 1);
+    int r;
+    if (what == PyTrace_RETURN) {
+        if (kind == h->kind_yield) {
+            PyObject *fid = PyLong_FromVoidPtr(frame);
+            int err = fid ? PySet_Add(self->suspended, fid) : -1;
+            Py_XDECREF(fid);
+            if (err < 0) {
+                r = -1;
+                goto done;
+            }
+        }
+        r = return_core(h, entry, p, frame, arg ? arg : Py_None, kind) < 0 ? -1 : 1;
+    }
+    else if (gen && at_yield) {  /* suspended here before? then this is a resume */
+        PyObject *fid = PyLong_FromVoidPtr(frame);
+        int found = fid ? PySet_Contains(self->suspended, fid) : -1;
+        if (found == 1) {
+            found = PySet_Discard(self->suspended, fid) < 0 ? -1 : 1;
+        }
+        Py_XDECREF(fid);
+        if (found < 0) {
+            r = -1;
+        }
+        else if (found) {
+            r = resume_core(h, entry, p, frame, 0);
+            if (r == 0) {  /* handed back: the Python profiler must see it suspended, as it was */
+                PyObject *again = PyLong_FromVoidPtr(frame);
+                if (again == NULL || PySet_Add(self->suspended, again) < 0) {
+                    r = -1;
+                }
+                Py_XDECREF(again);
+            }
+        }
+        else {
+            r = start_core(h, entry, p, frame);
+        }
+    }
+    else {
+        r = start_core(h, entry, p, frame);
+    }
+done:
     if (r < 0) {
         PyObject *none = contain(h, what == PyTrace_CALL ? "call" : "return");
         if (none == NULL) {

@@ -47,9 +47,11 @@ class SetProfileBackend:
         self._previous = (sys.getprofile(), threading.getprofile() if hasattr(threading, "getprofile") else None)
         fast = speedups.load()
         if fast is not None:  # a C profile function drops C calls and untraced code before any Python runs
-            self._hooks = speedups.hooks(self.rec, fn, fn)
+            # and records traced calls, returns, yields and resumes itself (the rest comes back to fn)
+            self._hooks = speedups.hooks(self.rec, fn, fn, fn, fn)
             hook = self._fn = fast.ProfileHook(fn, self.rec.table, self.rec.untraced, hooks=self._hooks,
-                                               return_ops=_RETURN_OPS)
+                                               return_ops=_RETURN_OPS, yield_ops=_YIELD_OPS,
+                                               suspended=fn.suspended)
             threading.setprofile(hook)  # a new thread's first event installs the C function there
             hook.install()
             return
@@ -213,6 +215,7 @@ def _make_profiler(rec: Recorder):
             except Exception as exc:
                 gap("tracer_error", f"return: {type(exc).__name__}: {exc}")
 
+    profiler.suspended = suspended  # shared with the C profile function (capture/_speedups.c)
     return profiler
 
 
