@@ -71,9 +71,11 @@ export function buildGraphIndex(snap: Snapshot): GraphIndex {
       if (nodes[p].kind === 'module') { moduleOf[i] = p; break; }
     }
   }
-  const clampSeen = (v: number | null | undefined) => (v == null ? NEVER : Math.min(v, last));
+  // Never seen in the recorded steps but called (counted past the --max-events cap): on the map from
+  // the last step on, so the end of the replay shows everything that ran.
+  const clampSeen = (v: number | null | undefined, calls = 0) => (v == null ? (calls > 0 ? last : NEVER) : Math.min(v, last));
   const revealAt = new Int32Array(n);
-  for (let i = 0; i < n; i++) revealAt[i] = clampSeen(nodes[i].first_seen);
+  for (let i = 0; i < n; i++) revealAt[i] = clampSeen(nodes[i].first_seen, (nodes[i] as { call_count?: number }).call_count ?? 0);
   // propagate the minimum upward (children reveal their containers)
   const order = depthOrder(parent, n);
   for (let k = order.length - 1; k >= 0; k--) {
@@ -92,7 +94,7 @@ export function buildGraphIndex(snap: Snapshot): GraphIndex {
     edgeById.set(e.id, j);
     edgeSrc[j] = byId.get(e.source) ?? -1;
     edgeTgt[j] = byId.get(e.target) ?? -1;
-    edgeRevealAt[j] = clampSeen(e.first_seen);
+    edgeRevealAt[j] = clampSeen(e.first_seen, e.count);
     // A call crosses the boundary of every container holding one end but not the other:
     // it counts as a call out of the source's containers and into the target's.
     const srcUp = selfAndContainers(edgeSrc[j], parent);

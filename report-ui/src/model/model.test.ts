@@ -54,6 +54,23 @@ function tiny(): Snapshot {
   };
 }
 
+describe('calls counted past the event cap', () => {
+  it('puts what only ran past the cap on the map at the last step', () => {
+    const snap = tiny();
+    snap.nodes.push({ ...snap.nodes[2], id: 'late', label: 'late', first_seen: null, last_seen: null, call_count: 5 });
+    snap.nodes.push({ ...snap.nodes[2], id: 'idle', label: 'idle', first_seen: null, last_seen: null, call_count: 0 });
+    snap.edges.push({ ...snap.edges[1], id: 'main->late', target: 'late', count: 5, first_seen: null, last_seen: null, example_events: [] });
+    const g = buildGraphIndex(snap);
+    const late = g.byId.get('late')!;
+    expect(isRevealed(g.revealAt[late], 7)).toBe(false);
+    expect(isRevealed(g.revealAt[late], 8)).toBe(true); // pos 8: all 8 recorded steps happened
+    expect(isRevealed(g.edgeRevealAt[3], 7)).toBe(false);
+    expect(isRevealed(g.edgeRevealAt[3], 8)).toBe(true);
+    expect(g.revealAt[g.byId.get('idle')!]).toBe(NEVER);
+    expect(g.revealAt[g.byId.get('main')!]).toBe(0);
+  });
+});
+
 describe('decode + replay on a tiny snapshot', async () => {
   const snap = tiny();
   const steps = await decodeSteps(snap.steps);
