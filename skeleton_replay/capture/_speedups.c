@@ -128,9 +128,14 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
                                      &opt[0], &opt[1], &opt[2], &opt[3])) {
         return -1;
     }
-    if ((opt[0] || opt[1]) && !(opt[2] && opt[3])) {
-        PyErr_SetString(PyExc_TypeError, "py_yield/py_resume need kind_yield and kind_resume");
+    if (!(opt[2] && opt[3])) {
+        PyErr_SetString(PyExc_TypeError, "kind_yield and kind_resume are required");
         return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (opt[i] == Py_None) {
+            opt[i] = NULL;  /* no Python callback: that hook is not used */
+        }
     }
     Py_XSETREF(h->py_yield, Py_XNewRef(opt[0]));
     Py_XSETREF(h->py_resume, Py_XNewRef(opt[1]));
@@ -330,7 +335,8 @@ frame_var(PyFrameObject *frame, PyObject *name)
 }
 
 /* Past the cap, a thread whose counting stack is not yet seeded with its open frames
-   (Recorder.seed): its next event goes to the Python callback, which seeds it. */
+   (Recorder.seed): its next event goes to the Python callback, which seeds it. The entry points
+   (the hooks, profile_fast) check it, once per event, before any *_core function runs. */
 static inline int
 needs_seed(Hooks *h, PyObject *p)
 {
@@ -343,9 +349,6 @@ needs_seed(Hooks *h, PyObject *p)
 static int
 start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
 {
-    if (needs_seed(h, p)) {
-        return 0;
-    }
     PyObject *idx = PyTuple_GET_ITEM(entry, 0);
     PyObject *receiver = PyTuple_GET_ITEM(entry, 1);
     int generator = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2));
@@ -502,7 +505,7 @@ hooks_start(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
         PyErr_Clear();
         return PyObject_Vectorcall(h->py_start, args, nargs, NULL);
     }
-    int r = start_core(h, entry, p, NULL);
+    int r = needs_seed(h, p) ? 0 : start_core(h, entry, p, NULL);
     if (r < 0) {
         return contain(h, "PY_START");
     }
@@ -513,8 +516,7 @@ hooks_start(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* A normal return (kind_return) or a yield (kind_yield) of traced code, not an exception
-   leaving it: 0 done, -1 error. The caller hands the event to the Python callback instead
-   when needs_seed(). */
+   leaving it: 0 done, -1 error. */
 static int
 return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObject *retval, PyObject *kind)
 {
@@ -574,17 +576,18 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
     return append_record(h, rec, 0);
 }
 
+/* PY_RETURN and PY_YIELD: a frame leaves normally (kind_return) or suspends (kind_yield). */
 static PyObject *
-hooks_return(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
+leave_hook(Hooks *h, PyObject *const *args, Py_ssize_t nargs, PyObject *py, PyObject *kind, const char *event)
 {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "PY_RETURN takes (code, offset, retval)");
+    if (py == NULL || nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "%s takes (code, offset, value) and needs its Python callback", event);
         return NULL;
     }
     PyObject *entry = code_entry(h, args[0]);
     if (entry == NULL) {
         PyErr_Clear();
-        return PyObject_Vectorcall(h->py_return, args, nargs, NULL);
+        return PyObject_Vectorcall(py, args, nargs, NULL);
     }
     PyObject *p = thread_p(h);
     if (p == NULL) {
@@ -592,44 +595,27 @@ hooks_return(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
         }
         PyErr_Clear();
-        return PyObject_Vectorcall(h->py_return, args, nargs, NULL);
+        return PyObject_Vectorcall(py, args, nargs, NULL);
     }
     if (needs_seed(h, p)) {
-        return PyObject_Vectorcall(h->py_return, args, nargs, NULL);
+        return PyObject_Vectorcall(py, args, nargs, NULL);
     }
-    if (return_core(h, entry, p, NULL, args[2], h->kind_return) < 0) {
-        return contain(h, "PY_RETURN");
+    if (return_core(h, entry, p, NULL, args[2], kind) < 0) {
+        return contain(h, event);
     }
     Py_RETURN_NONE;
 }
 
 static PyObject *
+hooks_return(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
+{
+    return leave_hook(h, args, nargs, h->py_return, h->kind_return, "PY_RETURN");
+}
+
+static PyObject *
 hooks_yield(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (h->py_yield == NULL || nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "PY_YIELD takes (code, offset, value) and needs py_yield");
-        return NULL;
-    }
-    PyObject *entry = code_entry(h, args[0]);
-    if (entry == NULL) {
-        PyErr_Clear();
-        return PyObject_Vectorcall(h->py_yield, args, nargs, NULL);
-    }
-    PyObject *p = thread_p(h);
-    if (p == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
-            return NULL;
-        }
-        PyErr_Clear();
-        return PyObject_Vectorcall(h->py_yield, args, nargs, NULL);
-    }
-    if (needs_seed(h, p)) {
-        return PyObject_Vectorcall(h->py_yield, args, nargs, NULL);
-    }
-    if (return_core(h, entry, p, NULL, args[2], h->kind_yield) < 0) {
-        return contain(h, "PY_YIELD");
-    }
-    Py_RETURN_NONE;
+    return leave_hook(h, args, nargs, h->py_yield, h->kind_yield, "PY_YIELD");
 }
 
 /* A generator or coroutine resumed (not by a throw): 1 done, 0 left to the Python callback
@@ -639,9 +625,6 @@ hooks_yield(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
 static int
 resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int flush)
 {
-    if (needs_seed(h, p)) {
-        return 0;
-    }
     if (frame == NULL) {
         frame = PyEval_GetFrame();  /* borrowed: the resumed frame */
     }
@@ -717,7 +700,7 @@ hooks_resume(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
         PyErr_Clear();
         return PyObject_Vectorcall(h->py_resume, args, nargs, NULL);
     }
-    int r = resume_core(h, entry, p, NULL, 1);
+    int r = needs_seed(h, p) ? 0 : resume_core(h, entry, p, NULL, 1);
     if (r < 0) {
         return contain(h, "PY_RESUME");
     }
@@ -856,7 +839,7 @@ profile_fast(ProfileHook *self, PyFrameObject *frame, int what, PyObject *arg, P
         return 0;  /* undecided or untraced code */
     }
     int gen = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2));
-    if (gen && (self->suspended == NULL || h->kind_yield == NULL)) {
+    if (gen && self->suspended == NULL) {
         return 0;  /* generators without what tells a resume from a call: the Python profiler */
     }
     /* As setprofile.py does: the opcode at f_lasti tells a return from a yield (or an exception

@@ -83,7 +83,7 @@ class Recorder:
         # that recording stops at the cap and not up to a chunk later (with summaries, the most
         # expensive events to record and then to decode, only to be dropped)
         self.limit = [max(1, min(R.CHUNK, self.budget.max_events))]
-        self.thread_states: list[list] = []  # per thread: [tid, stack, edge counts, raised counts]
+        self.thread_states: list[list] = []  # per thread: see new_thread()
         self.threads = 0
         self._thread_lock = threading.Lock()
         self._flush_lock = threading.Lock()

@@ -48,7 +48,7 @@ class SetProfileBackend:
         fast = speedups.load()
         if fast is not None:  # a C profile function drops C calls and untraced code before any Python runs
             # and records traced calls, returns, yields and resumes itself (the rest comes back to fn)
-            self._hooks = speedups.hooks(self.rec, fn, fn, fn, fn)
+            self._hooks = speedups.hooks(self.rec, fn, fn)
             hook = self._fn = fast.ProfileHook(fn, self.rec.table, self.rec.untraced, hooks=self._hooks,
                                                return_ops=_RETURN_OPS, yield_ops=_YIELD_OPS,
                                                suspended=fn.suspended)

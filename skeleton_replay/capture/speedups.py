@@ -55,6 +55,5 @@ def hooks(rec: Any, py_start: Callable, py_return: Callable, py_yield: Callable 
         summarise_args=rec.summarise_args, summarise_value=rec.summarise_value, now=time.perf_counter_ns,
         flush=rec.flush, gap=rec.gap, py_start=py_start, py_return=py_return, kind_call=R.CALL,
         kind_return=R.RETURN, span=R.NODE_KEY_SPAN, first_calls=b.first_calls, per_code=b.per_code,
-        sample_every=b.sample_every, limit=rec.limit,
-        **({"py_yield": py_yield, "py_resume": py_resume, "kind_yield": R.YIELD, "kind_resume": R.RESUME}
-           if py_yield is not None and py_resume is not None else {}))
+        sample_every=b.sample_every, limit=rec.limit, py_yield=py_yield, py_resume=py_resume,
+        kind_yield=R.YIELD, kind_resume=R.RESUME)
