@@ -93,11 +93,11 @@ def resolve_out_dir(explicit: Path | None, app_name: str, default: Path | None =
 
 
 def prepare_out_dir(out_dir: Path) -> Path:
+    """out_dir, created private (0700) if missing, after a probe file could be created in it."""
+    from . import safefiles
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / ".skeleton-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        safefiles.make_dirs(out_dir)
+        safefiles.check_writable(out_dir)
     except OSError as exc:
         raise UsageError(f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); choose another with --out-dir") from None
     return out_dir

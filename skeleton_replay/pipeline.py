@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Iterator
 
 import orjson
 
+from . import safefiles
 from .capture.records import read_spill
 from .capture.summarise import utf8
 from .events.decode import Decoder
@@ -26,7 +27,7 @@ from .events.write_trace import end_record, write_trace
 from .events.types import Endpoint, Event
 from .model.build import SnapshotBuilder
 from .model.calltree import CallTree
-from .render.workflow_md import render_workflow, write_text
+from .render.workflow_md import render_workflow
 
 TRACE, SNAPSHOT, WORKFLOW, REPORT, SESSION = "trace.jsonl", "snapshot.json", "workflow.md", "report.html", "session.json"
 SPILL, HEADER_SIDECAR = ".trace.spill", ".trace-header.json"  # exist only while a run is being traced
@@ -45,10 +46,8 @@ class Artifacts:
 
 
 def write_json(path: Path, data) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(orjson.dumps(data))
-    os.replace(tmp, path)
-    return path
+    """A private file, written whole through a random temporary (safefiles.py): never through a link."""
+    return safefiles.write_atomic(path, orjson.dumps(data))
 
 
 def _fan_out(batches: Iterable[list[Event]], builder: SnapshotBuilder, tree: CallTree, writer: TraceWriter | None,
@@ -94,9 +93,8 @@ def _start_trace_writer(spill: Path, trace: Path, header: dict, end: dict, max_e
     """trace.jsonl on the other core: a helper process re-reads the spill and writes it."""
     if os.environ.get("SKELETON_SERIAL") or spill.stat().st_size < PARALLEL_MIN_SPILL or not sys.executable:
         return None
-    args = spill.with_name(WRITER_ARGS)
-    args.write_bytes(orjson.dumps({"spill": str(spill), "trace": str(trace), "header": header, "end": end,
-                                   "max_events": max_events}))
+    args = write_json(spill.with_name(WRITER_ARGS), {"spill": str(spill), "trace": str(trace), "header": header,
+                                                     "end": end, "max_events": max_events})
     try:
         code = "import sys; from skeleton_replay.events.write_trace import main; sys.exit(main(sys.argv[1:]))"
         return subprocess.Popen([sys.executable, "-c", code, str(args)],
@@ -157,8 +155,13 @@ def from_killed_run(out_dir: Path, html: bool, progress: Callable[[int], None] |
             leftover.unlink()
     end = {"duration_s": 0.0, "exit_code": None, "status": "killed", "error": None,
            "gaps": [{"kind": "truncated", "message": "the traced process was killed: events after the last flushed chunk are lost", "count": 1}]}
+    remove_partial_files(out_dir)
     arts = from_spill(out_dir / SPILL, out_dir, header, end, header.get("options", {}).get("max_events", 0), html, progress)
     arts.warnings.insert(0, "the traced process was killed before it finished; artifacts rebuilt from what it had recorded")
+    if not os.environ.get("SKELETON_KEEP_SPILL"):  # trace.jsonl now holds it all: the raw records are only weight
+        for name in (SPILL, HEADER_SIDECAR):
+            with contextlib.suppress(OSError):
+                (out_dir / name).unlink()
     return arts
 
 
@@ -180,6 +183,7 @@ def _trace_duration(trace: Path) -> float | None:
 
 
 def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int], None] | None = None) -> Artifacts:
+    remove_partial_files(out_dir)  # a writer that crashed earlier left them
     contents, events = read_trace(trace)
     builder = SnapshotBuilder(contents.header, _trace_duration(trace))
     tree = CallTree()
@@ -212,12 +216,12 @@ def _finish(out_dir: Path, builder: SnapshotBuilder, tree: CallTree, end: dict, 
             trace_path: Path | None, warnings: list[str]) -> Artifacts:
     snapshot = builder.snapshot(end, end.get("threads", []), end.get("gaps", []), end.get("dropped_events", 0))
     snapshot_path = write_json(out_dir / SNAPSHOT, snapshot)
-    workflow_path = write_text(out_dir / WORKFLOW, render_workflow(snapshot, tree))
+    workflow_path = safefiles.write_atomic(out_dir / WORKFLOW, render_workflow(snapshot, tree))
     report_path = None
     if html:
-        from .render.html import ReportTemplateMissing, write_report
+        from .render.html import ReportTemplateMissing, render_html
         try:
-            report_path = write_report(snapshot, out_dir / REPORT)
+            report_path = safefiles.write_atomic(out_dir / REPORT, render_html(snapshot))
         except ReportTemplateMissing as exc:
             warnings.append(f"report.html not written: {exc}")
     else:
@@ -253,9 +257,10 @@ def lost_message(out_dir: Path, exc: OSError) -> str:
 
 
 def remove_partial_files(out_dir: Path) -> None:
-    """Half-written files would only take space and mislead: keep the complete artifacts only."""
+    """Half-written files would only take space and mislead: keep the complete artifacts only.
+    (Unlinking a name removes a link planted there, never what it points to.)"""
     with contextlib.suppress(OSError):
         for p in out_dir.iterdir():
-            if p.name.endswith((".tmp", ".partial")) or p.name == WRITER_ARGS:
+            if p.name.endswith((safefiles.TMP_SUFFIX, ".partial")) or p.name == WRITER_ARGS:
                 with contextlib.suppress(OSError):
                     p.unlink()

@@ -28,6 +28,7 @@ from typing import Callable, Iterator
 
 import orjson
 
+from . import safefiles
 from .capture.records import SPILL_MAGIC, _LEN
 from .pipeline import REPORT, SNAPSHOT, TRACE, WORKFLOW, Artifacts, from_records, write_json
 
@@ -125,7 +126,7 @@ def start(out_dir: Path, spill: Path, header: dict, max_events: int, html: bool)
                                     "max_events": max_events, "html": html, "parent": os.getpid()})
         package_parent = str(Path(__file__).resolve().parent.parent)  # this very copy of skeleton_replay
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)}
-        with open(out_dir / LOG, "wb") as log:
+        with safefiles.open_new(out_dir / LOG) as log:  # private; a planted link is replaced
             launched = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, sys.executable, "-c",
                                        "from skeleton_replay.postworker import main; main()", str(out_dir / ARGS)],
                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=env, timeout=30)

@@ -30,6 +30,8 @@ import os
 import struct
 from typing import BinaryIO, Iterator
 
+from .. import safefiles
+
 CALL, RETURN, UNWIND, YIELD, RESUME = 0, 1, 2, 3, 4
 DEF_CODE, DEF_THREAD, DEF_OBJECT, GAP, AGGREGATE, SCENARIO, SCENARIO_END = -1, -2, -3, -4, -5, -6, -7
 
@@ -59,7 +61,7 @@ class SpillWriter:
         self.path = path
         # Unbuffered: each chunk goes to the file whole, and a failed write leaves nothing
         # behind in a buffer that could be written later (after a fork, at close).
-        self._f: BinaryIO = open(path, "wb", buffering=0)
+        self._f: BinaryIO = safefiles.open_new(path, buffering=0)  # private; a planted link is replaced
         self._write_all(SPILL_MAGIC)
         self.bytes_written = len(SPILL_MAGIC)
         self.error: OSError | None = None  # the first failed write (disk full, folder gone...)

@@ -12,6 +12,7 @@ from typing import IO, Iterator
 
 import orjson
 
+from .. import safefiles
 from .types import CALL, EVENT_TYPE, EXCEPTION, FORMAT_VERSION, RESUME, RETURN, YIELD, Endpoint, Event
 
 _DETAIL_KEY = {CALL: "args", RETURN: "return_value", EXCEPTION: "exception", YIELD: "value", RESUME: "exception"}
@@ -23,7 +24,7 @@ class TraceWriter:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.partial = self.path.with_name(self.path.name + ".partial")
-        self._f: IO[bytes] = open(self.partial, "wb")
+        self._f: IO[bytes] = safefiles.open_new(self.partial)  # private; a planted link is replaced
         self._fragments: dict[str, orjson.Fragment] = {}
         self.lines = 0
 

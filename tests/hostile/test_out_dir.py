@@ -109,11 +109,14 @@ def test_disk_fills_up_during_the_run(tmp_path, backend):
 
 REPORT_ENOSPC = """
 import errno, sys
-from skeleton_replay.render import html
-def write_report(snapshot, path):
-    path.with_name(path.name + ".tmp").write_bytes(b"half a report")
+from skeleton_replay import safefiles
+real = safefiles.write_atomic
+def write_atomic(path, data):
+    if path.name != "report.html":
+        return real(path, data)
+    safefiles.temp_name(path).write_bytes(b"half a report")  # as if the process had died here
     raise OSError(errno.ENOSPC, "No space left on device", str(path))
-html.write_report = write_report
+safefiles.write_atomic = write_atomic
 """
 
 
@@ -169,3 +172,81 @@ def test_real_full_disk(tmp_path, tiny_tmpfs, html):
         assert end["exit_code"] == 4 and [g["kind"] for g in end["gaps"]] == ["truncated"]
     names = [p.name for p in tiny_tmpfs.iterdir()]
     assert not [n for n in names if n.endswith((".tmp", ".partial")) or n.startswith(".trace")], names
+
+
+# -- planted links: an output folder others can write to (docs/safety.md#files) -----------------
+def _fixed_names() -> list[str]:
+    """Every name Skeleton writes in an output folder, from the code, with the temporaries' old names."""
+    from skeleton_replay import pipeline, postworker
+
+    finals = [pipeline.TRACE, pipeline.SNAPSHOT, pipeline.WORKFLOW, pipeline.REPORT, pipeline.SESSION,
+              pipeline.SPILL, pipeline.HEADER_SIDECAR, pipeline.WRITER_ARGS,
+              postworker.ARGS, postworker.END, postworker.RESULT, postworker.LOG]
+    return finals + [n + ".tmp" for n in finals] + [pipeline.TRACE + ".partial", ".skeleton-write-test"]
+
+
+VICTIM = b"the victim's own data\n"
+
+
+def _plant(out: Path, victim: Path) -> list[str]:
+    victim.write_bytes(VICTIM)
+    out.mkdir(exist_ok=True)
+    names = _fixed_names()
+    for name in names:
+        (out / name).symlink_to(victim)
+    return names
+
+
+def _skeleton_cli(tmp_path: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "skeleton_replay", *args], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "CI": "1", **(env or {})})
+
+
+@pytest.mark.parametrize("mode", ["serial", "postworker", "writer-helper"])
+def test_links_planted_at_every_fixed_name_are_never_written_through(tmp_path, mode):
+    script = tmp_path / "many.py"
+    script.write_text(MANY_CALLS)
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    _plant(out, victim)
+    env = {"serial": {"SKELETON_SERIAL": "1"}, "postworker": {"SKELETON_POSTWORKER": "1"}, "writer-helper": {}}[mode]
+    args = ["run", "--no-open", "--out-dir", "out"] + (["--max-events", "0"] if mode == "writer-helper" else [])
+    p = _skeleton_cli(tmp_path, *args, str(script), env=env)
+    assert p.returncode == 4, p.stderr
+    assert victim.read_bytes() == VICTIM
+    for name in ("trace.jsonl", "snapshot.json", "workflow.md", "report.html", "session.json"):
+        st = (out / name).lstat()
+        assert not (out / name).is_symlink() and oct(st.st_mode & 0o777) == oct(0o600), name
+    assert json.loads((out / "trace.jsonl").read_text().splitlines()[-1])["exit_code"] == 4
+
+
+def test_new_output_folders_are_private(tmp_path):
+    script = tmp_path / "many.py"
+    script.write_text(MANY_CALLS)
+    p = _skeleton_cli(tmp_path, "run", "--no-open", "--out-dir", "new/deeper", str(script))
+    assert p.returncode == 4, p.stderr
+    for folder in (tmp_path / "new", tmp_path / "new" / "deeper"):
+        assert oct(folder.stat().st_mode & 0o777) == oct(0o700), folder
+    files = list((tmp_path / "new" / "deeper").iterdir())
+    assert len(files) == 5 and all(oct(f.stat().st_mode & 0o777) == oct(0o600) for f in files), files
+
+
+def test_report_recovers_a_killed_run_through_planted_links_and_leaves_nothing_behind(tmp_path):
+    script = tmp_path / "dies.py"
+    script.write_text("import os\ndef work(i):\n    return i\nfor i in range(5000):\n    work(i)\nos._exit(7)\n")
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    p = _skeleton_cli(tmp_path, "run", "--no-open", "--out-dir", "out", str(script))
+    assert p.returncode == 7 and (out / ".trace.spill").exists() and not (out / "trace.jsonl").exists()
+    victim.write_bytes(VICTIM)
+    for name in _fixed_names():  # what a killed run leaves stays; every other name is a planted link
+        if not (out / name).exists():
+            (out / name).symlink_to(victim)
+    (out / "trace.jsonl").unlink()  # a link there would mean "not killed": report reads it
+    (out / ".snapshot.json.0123456789ab.tmp").write_bytes(b"stale temporary of a crashed writer")
+    p = _skeleton_cli(tmp_path, "report", str(out))
+    assert p.returncode == 0 and "killed before it finished" in p.stderr, p.stderr
+    assert victim.read_bytes() == VICTIM
+    files = sorted(f.name for f in out.iterdir() if not f.is_symlink())
+    assert files == ["report.html", "snapshot.json", "trace.jsonl", "workflow.md"], files  # no spill, no temporaries
+    assert all(oct((out / f).stat().st_mode & 0o777) == oct(0o600) for f in files)
+    links = sorted(f.name for f in out.iterdir() if f.is_symlink())  # planted at names a recovery does not write
+    assert links == [".skeleton-write-test", "session.json"], links
