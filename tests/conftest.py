@@ -44,10 +44,27 @@ class Run:
         return (self.out / "workflow.md").read_text("utf-8")
 
 
+# scripts/test.sh (and so CI) runs the suite against the wheel installed in the venv, not the checkout:
+# it sets SKELETON_TEST_INSTALLED=1 and runs pytest with -P. `python -m skeleton_replay` would put the
+# current folder first on sys.path (the checkout, when it is the repository), so Skeleton is started the
+# way users start it, through the installed `skeleton` command.
+INSTALLED = os.environ.get("SKELETON_TEST_INSTALLED") == "1"
+SKELETON_CMD = [str(Path(sys.executable).parent / "skeleton")] if INSTALLED else [sys.executable, "-m", "skeleton_replay"]
+
+
+def pytest_configure(config):
+    if INSTALLED:
+        import skeleton_replay
+        where = Path(skeleton_replay.__file__).resolve()
+        assert REPO not in where.parents, (
+            f"SKELETON_TEST_INSTALLED=1 but skeleton_replay was imported from the checkout ({where}): "
+            "run pytest with python -P and install the wheel")
+
+
 def skeleton(*args: str, cwd: Path | None = None, stdin: str | None = None, env: dict | None = None,
              timeout: float = 120) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "CI": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "skeleton_replay", *args], cwd=cwd, input=stdin, text=True,
+    return subprocess.run([*SKELETON_CMD, *args], cwd=cwd, input=stdin, text=True,
                           capture_output=True, env=full_env, timeout=timeout)
 
 

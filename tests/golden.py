@@ -5,8 +5,11 @@ Run `pytest tests/test_golden.py --update-golden` to rewrite them (then read the
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
+
+import pytest
 
 from skeleton_replay.model.steps import decode
 
@@ -60,6 +63,9 @@ def scrub_workflow(text: str) -> str:
 
 def check(name: str, text: str, update: bool) -> None:
     path = GOLDEN / name
+    if not path.exists() and not update and os.environ.get("CI"):
+        # A golden file forgotten in a commit must not pass by writing itself on the CI machine.
+        pytest.fail(f"golden file tests/golden/{name} is missing: run pytest --update-golden, review it and commit it")
     if update or not path.exists():
         path.write_text(text, encoding="utf-8")
         return

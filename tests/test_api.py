@@ -10,7 +10,7 @@ import time
 
 import orjson
 
-from conftest import APPS, HAS_SYSMON, skeleton
+from conftest import APPS, HAS_SYSMON, SKELETON_CMD, skeleton
 from skeleton_replay import TraceSession, trace
 from skeleton_replay.capture.records import read_spill
 
@@ -124,7 +124,7 @@ def test_ctrl_c_writes_artifacts_and_exits_130(tmp_path):
         main()
     """))
     out = tmp_path / "o"
-    proc = subprocess.Popen([sys.executable, "-m", "skeleton_replay", "run", "--no-open", "--out-dir", str(out), str(script)],
+    proc = subprocess.Popen([*SKELETON_CMD, "run", "--no-open", "--out-dir", str(out), str(script)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "1"})
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(0.3)
@@ -157,7 +157,7 @@ def _start(tmp_path, *opts):
     script = tmp_path / "forever.py"
     script.write_text(LONG_RUNNING)
     out = tmp_path / "o"
-    proc = subprocess.Popen([sys.executable, "-m", "skeleton_replay", "run", "--no-open", "--no-html", "--out-dir", str(out),
+    proc = subprocess.Popen([*SKELETON_CMD, "run", "--no-open", "--no-html", "--out-dir", str(out),
                              *opts, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "CI": "1"})
     assert proc.stdout.readline().strip() == "ready"
@@ -192,7 +192,7 @@ def test_kill_9_then_report_recovers_what_was_recorded(tmp_path):
     proc.kill()
     proc.communicate(timeout=30)
     assert not (out / "trace.jsonl").exists()
-    p = subprocess.run([sys.executable, "-m", "skeleton_replay", "report", "--no-html", str(out)], capture_output=True,
+    p = subprocess.run([*SKELETON_CMD, "report", "--no-html", str(out)], capture_output=True,
                        text=True, env={**os.environ, "CI": "1"})
     assert p.returncode == 0, p.stderr
     assert "killed before it finished" in p.stderr
