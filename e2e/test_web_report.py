@@ -23,8 +23,9 @@ def failing_request(tmp_path_factory) -> Path:
         from skeleton_replay.integrations.flask import install
         from webshop.flask_app import create_app
         app = create_app()
-        install(app, out_dir={str(out)!r}, project_root={str(WEBSHOP)!r})
-        assert app.test_client().get("/report/2024", headers={{"X-Skeleton-Trace": "1"}}).status_code == 500
+        install(app, out_dir={str(out)!r}, project_root={str(WEBSHOP)!r}, token="e2e-test-token-5a8c0f2d")
+        headers = {{"X-Skeleton-Trace": "e2e-test-token-5a8c0f2d"}}
+        assert app.test_client().get("/report/2024", headers=headers).status_code == 500
     """)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -25,7 +25,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 class SkeletonASGI:
     """Wrap an ASGI app; keyword arguments are Options fields (out_dir, project_root, include,
-    exclude, max_events, html, ...) and selection rules (header, paths, rate)."""
+    exclude, max_events, html, ...), selection rules (header, token, debug, paths, rate) and limits
+    (max_per_minute, max_runs, max_bytes, concurrent): docs/web.md."""
 
     def __init__(self, app: ASGIApp, options: Options | None = None, *, selection: Selection | None = None,
                  name: str = "web", header: str | None = DEFAULT_HEADER, paths: Any = (), rate: float = 0.0,

@@ -1,8 +1,9 @@
 """Django: add "skeleton_replay.integrations.django.SkeletonMiddleware" to MIDDLEWARE.
 
 Options come from settings.SKELETON_TRACE, a dict of the SkeletonWSGI keyword
-arguments (out_dir, project_root, include, exclude, max_events, html, header, paths,
-rate, ...); project_root defaults to settings.BASE_DIR when it is set. Put the entry
+arguments (out_dir, project_root, include, exclude, max_events, html, header, token, paths,
+rate, ...); project_root defaults to settings.BASE_DIR when it is set, and the header rule
+accepts a true value while settings.DEBUG is on (otherwise only the token). Put the entry
 first in MIDDLEWARE to trace the other middlewares too. Works under WSGI and ASGI.
 The view is traced; a StreamingHttpResponse body, produced after the middleware
 returns, is not. Django is imported only when this module is.
@@ -23,6 +24,8 @@ def _tracer() -> RequestTracer:
     kwargs = dict(getattr(settings, "SKELETON_TRACE", {}) or {})
     if kwargs.get("project_root") is None and getattr(settings, "BASE_DIR", None):
         kwargs["project_root"] = settings.BASE_DIR
+    if "selection" not in kwargs:
+        kwargs.setdefault("debug", lambda: settings.DEBUG)  # the header's true values count in DEBUG only
     return tracer_from(kwargs.pop("options", None), kwargs.pop("selection", None), kwargs.pop("name", "web"), kwargs)
 
 

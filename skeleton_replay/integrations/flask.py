@@ -17,12 +17,17 @@ from .wsgi import SkeletonWSGI
 def install(app: Any, **kwargs: Any) -> SkeletonWSGI:
     """Trace selected requests of a Flask app; keyword arguments as for SkeletonWSGI.
 
+    The header rule accepts a true value (X-Skeleton-Trace: 1) while app.debug is on; otherwise
+    only the configured token (see docs/web.md#safe-setup).
+
     The project root defaults to the folder holding the app's project marker
     (pyproject.toml, setup.cfg, setup.py or .git) above app.root_path.
     """
     from flask import got_request_exception
 
     kwargs.setdefault("name", app.name)
+    if "selection" not in kwargs:
+        kwargs.setdefault("debug", lambda: app.debug)  # asked per request: `flask run --debug` sets it late
     options = kwargs.get("options")
     if kwargs.get("project_root") is None and (options is None or options.project_root is None):
         kwargs["project_root"] = find_project_root(Path(app.root_path) / "__init__.py")

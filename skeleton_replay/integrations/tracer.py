@@ -7,6 +7,7 @@ the trace. Each traced request has its own capture (recorder, spill, and on 3.12
 own sys.monitoring tool id, so local events and DISABLE never mix). At most
 `concurrent` requests are traced at once in the process (default 1); a selected
 request past that runs untraced (counted in RequestTracer.stats.skipped_busy, logged).
+Traces are rate-limited and their folders kept within a disk quota (limits.py).
 """
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ from typing import Any
 
 from ..capture import Gate
 from ..capture.summarise import DEFAULT_SECRET_NAMES, Summariser
-from ..options import Options, resolve_out_dir
+from ..options import Options, resolve_out_dir, with_project_config
 from ..pipeline import HEADER_SIDECAR, write_json
 from ..session import RunResult, TraceSession, _Capture, _error_info, _header, _project_root
+from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PER_MINUTE, DEFAULT_MAX_RUNS, DiskQuota, RateLimit
 from .request import RequestInfo, folder_name, safe_path, summarise_request, unique_folder
 from .select import Selection
 
@@ -33,6 +35,7 @@ REQUEST: contextvars.ContextVar[TracedRequest | None] = contextvars.ContextVar("
 MAX_CONCURRENT = 4  # sys.monitoring has 6 tool ids; the debugger, coverage and profilers use some
 _slots_lock = threading.Lock()
 _active = [0]  # traced requests running now, process-wide
+_busy_folders: set[str] = set()  # their folders, until written: the disk quota leaves them alone
 _start_lock = threading.Lock()
 
 
@@ -49,6 +52,19 @@ def _free_slot() -> None:
         _active[0] -= 1
 
 
+def _busy() -> set[str]:
+    with _slots_lock:
+        return set(_busy_folders)
+
+
+def _set_busy(folder: Path, busy: bool) -> None:
+    with _slots_lock:
+        if busy:
+            _busy_folders.add(str(folder))
+        else:
+            _busy_folders.discard(str(folder))
+
+
 def current_request() -> TracedRequest | None:
     """The traced request this code runs in, if any (framework helpers note exceptions on it)."""
     return REQUEST.get()
@@ -59,29 +75,37 @@ class TracerStats:
     selected: int = 0  # requests a rule selected
     traced: int = 0  # of those, traced (artifacts written or being written)
     skipped_busy: int = 0  # selected while another request was traced: ran untraced
+    skipped_rate: int = 0  # selected past max_per_minute: ran untraced
     failed: int = 0  # Skeleton could not start or finish a trace (the request itself was unaffected)
+    pruned: int = 0  # old request folders removed to stay within max_runs / max_bytes
 
 
 class RequestTracer:
     """Shared by the WSGI, ASGI and Django middlewares: options, selection, counters."""
 
     def __init__(self, options: Options | None = None, selection: Selection | None = None, name: str = "web",
-                 concurrent: int = 1) -> None:
+                 concurrent: int = 1, max_runs: int | None = DEFAULT_MAX_RUNS, max_bytes: int | None = DEFAULT_MAX_BYTES,
+                 max_per_minute: int | None = DEFAULT_MAX_PER_MINUTE) -> None:
         if not 1 <= concurrent <= MAX_CONCURRENT:
             raise ValueError(f"concurrent must be between 1 and {MAX_CONCURRENT}, not {concurrent!r}")
         self.concurrent = concurrent
         opts = replace(options) if options is not None else Options()
         opts.open_report = False
         opts.validate()
-        self.options = opts
         self.selection = selection or Selection()
         self.name = name
         self.root = _project_root(opts, Path.cwd() / "x.py")
+        self.options = opts = with_project_config(opts, self.root)  # [tool.skeleton], as for `skeleton run`
         self.out_dir = Path(resolve_out_dir(opts.out_dir, name)).resolve() / "requests"
+        self.rate = RateLimit(max_per_minute)
+        self.quota = DiskQuota(self.out_dir, max_runs, max_bytes)
         self.stats = TracerStats()
         self._stats_lock = threading.Lock()
         self.results: list[RunResult] = []  # the last few results, newest last (tests, tools)
-        self.summariser = Summariser(secret_names=tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names))
+        # Built as each request's capture builds its own (session._Capture): logs and folder names
+        # redact exactly what the artifacts redact.
+        self.summariser = Summariser(secret_names=tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names),
+                                     extra_value_patterns=opts.secret_patterns)
 
     def log_path(self, req: RequestInfo) -> str:
         """The path as logs show it: secret-looking segments redacted, as in the artifacts."""
@@ -94,6 +118,14 @@ class RequestTracer:
             self._count("skipped_busy")
             log.warning("skeleton: %s %s selected (%s) but %d request(s) are being traced already; it runs untraced",
                         req.method, self.log_path(req), selected_by, self.concurrent)
+            return None
+        if not self.rate.allow():
+            _free_slot()
+            self._count("skipped_rate")
+            if self.rate.should_warn():
+                log.warning("skeleton: %s %s selected (%s) but %d traced requests per minute (max_per_minute) were "
+                            "reached; it and the next ones run untraced for a while (not logged again for 60 s)",
+                            req.method, self.log_path(req), selected_by, self.rate.per_minute)
             return None
         handle = TracedRequest(self, req, selected_by)
         try:
@@ -132,6 +164,7 @@ class TracedRequest:
         opts = t.options
         self.folder = unique_folder(t.out_dir, folder_name(_dt.datetime.now(_dt.timezone.utc), self.req.method,
                                                            self.req.path, t.summariser))
+        _set_busy(self.folder, True)
         self.cap = _Capture(opts, t.root, self.folder, t.name, None, gate=Gate(REQUEST, self))
         path = safe_path(self.req.path, self.cap.summariser)
         self.header = _header(self.cap, t.root, [self.req.method, path], {"kind": "request", "path": path, "args": []},
@@ -148,6 +181,7 @@ class TracedRequest:
         folder = getattr(self, "folder", None)
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+            _set_busy(folder, False)
 
     def enter(self) -> contextvars.Token:
         """Mark the current context (thread or task, and the tasks it starts) as this request."""
@@ -203,6 +237,14 @@ class TracedRequest:
         except Exception:
             t._count("failed")
             log.exception("skeleton: writing the trace of %s %s failed", self.req.method, self.tracer.log_path(self.req))
+        finally:
+            _set_busy(self.folder, False)
+        try:
+            pruned = t.quota.prune(self.folder, _busy)
+            with t._stats_lock:
+                t.stats.pruned += pruned
+        except OSError as exc:
+            log.error("skeleton: could not keep %s within its quota: %s", t.out_dir, exc)
         return self.result
 
     def finish(self) -> RunResult | None:
@@ -221,19 +263,24 @@ class TracedRequest:
 
 
 OPTION_FIELDS = frozenset(f.name for f in fields(Options)) - {"extra", "open_report"}
+SELECTION_ARGS = ("header", "paths", "rate", "token", "debug", "allow_header_in_debug")
+TRACER_ARGS = ("concurrent", "max_runs", "max_bytes", "max_per_minute")
 
 
 def tracer_from(options: Options | None, selection: Selection | None, name: str, kwargs: dict[str, Any]) -> RequestTracer:
     """A RequestTracer from middleware keyword arguments: Options fields and selection rules."""
     from .select import selection_from
-    sel_kw = {k: kwargs.pop(k) for k in ("header", "paths", "rate") if k in kwargs}
-    concurrent = int(kwargs.pop("concurrent", 1))
+    sel_kw = {k: kwargs.pop(k) for k in SELECTION_ARGS if k in kwargs}
+    tracer_kw = {k: kwargs.pop(k) for k in TRACER_ARGS if k in kwargs}
+    if "concurrent" in tracer_kw:
+        tracer_kw["concurrent"] = int(tracer_kw["concurrent"])
     unknown = sorted(set(kwargs) - OPTION_FIELDS)
     if unknown:
-        raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(OPTION_FIELDS | {'header', 'paths', 'rate', 'concurrent'}))}")
+        known = ", ".join(sorted(OPTION_FIELDS | set(SELECTION_ARGS) | set(TRACER_ARGS)))
+        raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {known}")
     opts = replace(options) if options is not None else Options()  # the caller's object stays as it was
     for k, v in kwargs.items():
         if k in ("project_root", "out_dir") and v is not None:
             v = Path(v)
         setattr(opts, k, tuple(v) if k in ("include", "exclude", "secret_names") else v)
-    return RequestTracer(opts, selection_from(selection=selection, **sel_kw), name, concurrent)
+    return RequestTracer(opts, selection_from(selection=selection, **sel_kw), name, **tracer_kw)

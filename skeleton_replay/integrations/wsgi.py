@@ -22,8 +22,9 @@ WSGIApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
 
 class SkeletonWSGI:
     """Wrap a WSGI app; keyword arguments are Options fields (out_dir, project_root, include,
-    exclude, max_events, html, ...) and selection rules (header, paths, rate); stream=True also
-    traces the iteration of the response body (see the module docstring)."""
+    exclude, max_events, html, ...), selection rules (header, token, debug, paths, rate) and limits
+    (max_per_minute, max_runs, max_bytes, concurrent): docs/web.md; stream=True also traces the
+    iteration of the response body (see the module docstring)."""
 
     def __init__(self, app: WSGIApp, options: Options | None = None, *, selection: Selection | None = None,
                  name: str = "web", header: str | None = DEFAULT_HEADER, paths: Any = (), rate: float = 0.0,

@@ -182,6 +182,7 @@ def _fixed_names() -> list[str]:
     finals = [pipeline.TRACE, pipeline.SNAPSHOT, pipeline.WORKFLOW, pipeline.REPORT, pipeline.SESSION,
               pipeline.SPILL, pipeline.HEADER_SIDECAR, pipeline.WRITER_ARGS,
               postworker.ARGS, postworker.END, postworker.RESULT, postworker.LOG]
+    finals += [getattr(pipeline, "END_SIDECAR", ".trace-end.json")]
     return finals + [n + ".tmp" for n in finals] + [pipeline.TRACE + ".partial", ".skeleton-write-test"]
 
 
@@ -243,7 +244,7 @@ def test_report_recovers_a_killed_run_through_planted_links_and_leaves_nothing_b
     (out / "trace.jsonl").unlink()  # a link there would mean "not killed": report reads it
     (out / ".snapshot.json.0123456789ab.tmp").write_bytes(b"stale temporary of a crashed writer")
     p = _skeleton_cli(tmp_path, "report", str(out))
-    assert p.returncode == 0 and "killed before it finished" in p.stderr, p.stderr
+    assert p.returncode == 0 and "before it finished" in p.stderr, p.stderr
     assert victim.read_bytes() == VICTIM
     files = sorted(f.name for f in out.iterdir() if not f.is_symlink())
     assert files == ["report.html", "snapshot.json", "trace.jsonl", "workflow.md"], files  # no spill, no temporaries

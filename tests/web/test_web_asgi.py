@@ -12,7 +12,8 @@ httpx = pytest.importorskip("httpx")
 
 from skeleton_replay.integrations import SkeletonASGI  # noqa: E402
 
-TRACE = {"X-Skeleton-Trace": "1"}
+TOKEN = "asgi-test-token-7c2e51aa"
+TRACE = {"X-Skeleton-Trace": TOKEN}
 
 
 @pytest.fixture
@@ -23,6 +24,7 @@ def make_app(tmp_path, webshop_root):
         app = create_app()
         kwargs.setdefault("out_dir", tmp_path)
         kwargs.setdefault("project_root", webshop_root)
+        kwargs.setdefault("token", TOKEN)
         app.add_middleware(SkeletonASGI, **kwargs)  # the documented one-liner
         return app
 
@@ -148,3 +150,20 @@ def test_with_concurrent_2_two_overlapping_tasks_are_each_traced_alone(make_app,
     for run in (orders, stock):
         assert run.snapshot()["stats"]["gaps"] == []
     assert sys.getprofile() is None  # 3.11: both stacked gated hooks are gone from the loop thread
+
+
+def test_the_header_needs_the_token_or_debug(make_app, tmp_path):
+    app = make_app(token=None)
+    fetch(app, ("/orders/7", {"X-Skeleton-Trace": "1"}), ("/orders/8", TRACE))
+    assert traced(tmp_path) == []
+    app = make_app(token=None, debug=True)  # ASGI has no debug flag of its own: the operator says so
+    fetch(app, ("/orders/7", {"X-Skeleton-Trace": "on"}))
+    assert len(traced(tmp_path)) == 1
+
+
+def test_a_wrong_token_is_ignored(make_app, tmp_path):
+    app = make_app()
+    fetch(app, ("/orders/7", {"X-Skeleton-Trace": "1"}), ("/orders/8", {"X-Skeleton-Trace": TOKEN[1:]}))
+    assert traced(tmp_path) == []
+    fetch(app, ("/orders/9", TRACE))
+    assert only(tmp_path).folder.name.endswith("-GET-orders-9")

@@ -10,7 +10,8 @@ from webtrace import ARTIFACTS, FOLDER_RE, only, rendezvous, webshop_root  # noq
 
 pytest.importorskip("django")
 
-TRACE = {"HTTP_X_SKELETON_TRACE": "1"}
+TOKEN = "django-test-token-0e9d6c3b"
+TRACE = {"HTTP_X_SKELETON_TRACE": TOKEN}
 
 
 @pytest.fixture
@@ -18,8 +19,11 @@ def client_for(tmp_path, webshop_root):
     """client_for(**SKELETON_TRACE) -> a new django.test.Client using those settings."""
     from webshop import django_app
 
-    def make(async_client: bool = False, **options):
-        django_app.configure({"out_dir": str(tmp_path), "project_root": str(webshop_root), **options})
+    def make(async_client: bool = False, debug: bool = False, **options):
+        django_app.configure({"out_dir": str(tmp_path), "project_root": str(webshop_root), "token": TOKEN, **options})
+        from django.conf import settings
+
+        settings.DEBUG = debug
         from django.test import AsyncClient, Client
 
         return (AsyncClient if async_client else Client)(raise_request_exception=False)
@@ -96,7 +100,7 @@ def test_under_asgi_only_the_selected_task_is_recorded(client_for, tmp_path, url
     client = client_for(async_client=True)
 
     async def main():
-        return await asyncio.gather(client.get(url, headers={"X-Skeleton-Trace": "1"}),
+        return await asyncio.gather(client.get(url, headers={"X-Skeleton-Trace": TOKEN}),
                                     client.get("/account", {"user": "carol"}))
 
     a, b = asyncio.run(main())
@@ -104,3 +108,26 @@ def test_under_asgi_only_the_selected_task_is_recorded(client_for, tmp_path, url
     run = only(tmp_path)
     assert "get_order" in run.functions() and "lookup_account" not in run.functions()
     assert "carol" not in run.text()
+
+
+def test_the_header_needs_the_token_or_debug(client_for, tmp_path):
+    client = client_for(token=None)
+    client.get("/orders/7", HTTP_X_SKELETON_TRACE="1")
+    client.get("/orders/7", **TRACE)
+    from webtrace import traced
+
+    assert traced(tmp_path) == []
+    client = client_for(token=None, debug=True)  # settings.DEBUG
+    client.get("/orders/7", HTTP_X_SKELETON_TRACE="1")
+    assert only(tmp_path).snapshot()["run"]["request"]["selected_by"] == "header"
+
+
+def test_a_wrong_token_is_ignored(client_for, tmp_path):
+    client = client_for()
+    client.get("/orders/7", HTTP_X_SKELETON_TRACE="yes")
+    client.get("/orders/7", HTTP_X_SKELETON_TRACE=TOKEN.upper())
+    from webtrace import traced
+
+    assert traced(tmp_path) == []
+    client.get("/orders/7", **TRACE)
+    assert len(traced(tmp_path)) == 1

@@ -14,7 +14,8 @@ from skeleton_replay.integrations import SkeletonWSGI  # noqa: E402
 from skeleton_replay.integrations.flask import install  # noqa: E402
 from skeleton_replay.integrations.select import Selection  # noqa: E402
 
-TRACE = {"X-Skeleton-Trace": "1"}
+TOKEN = "flask-test-token-4b1d9e7f"
+TRACE = {"X-Skeleton-Trace": TOKEN}
 
 
 @pytest.fixture
@@ -25,6 +26,7 @@ def make_app(tmp_path, webshop_root):
         app = create_app()
         kwargs.setdefault("out_dir", tmp_path)
         kwargs.setdefault("project_root", webshop_root)
+        kwargs.setdefault("token", TOKEN)
         return app, install(app, **kwargs)
 
     return make
@@ -113,7 +115,7 @@ def test_an_exception_that_escapes_the_app_is_recorded_and_reraised(tmp_path, we
 
     app = create_app()
     app.testing = True  # PROPAGATE_EXCEPTIONS: the exception leaves wsgi_app
-    app.wsgi_app = SkeletonWSGI(app.wsgi_app, out_dir=tmp_path, project_root=webshop_root)
+    app.wsgi_app = SkeletonWSGI(app.wsgi_app, out_dir=tmp_path, project_root=webshop_root, token=TOKEN)
     with pytest.raises(RuntimeError, match="failed on purpose"):
         app.test_client().get("/report/2023", headers=TRACE)
     snap_run = only(tmp_path).snapshot()["run"]
@@ -244,3 +246,24 @@ def test_no_free_tool_id_the_request_runs_untraced_and_leaves_nothing(make_app, 
     assert list((tmp_path / "requests").iterdir()) == []
     app.test_client().get("/orders/7", headers=TRACE).get_data()  # the slot was given back
     assert "get_order" in only(tmp_path).functions()
+
+
+def test_the_header_needs_the_token_or_debug_mode(make_app, tmp_path):
+    app, mw = make_app(token=None)
+    client = app.test_client()
+    for value in ("1", "true", TOKEN):  # no token configured, app.debug is False: the header means nothing
+        assert client.get("/orders/7", headers={"X-Skeleton-Trace": value}).status_code == 200
+    assert traced(tmp_path) == [] and mw.tracer.stats.selected == 0
+    app.debug = True  # as `flask run --debug` or app.run(debug=True) set it
+    client.get("/orders/7", headers={"X-Skeleton-Trace": "1"}).get_data()
+    assert only(tmp_path).snapshot()["run"]["request"]["selected_by"] == "header"
+
+
+def test_a_wrong_token_is_ignored(make_app, tmp_path):
+    app, mw = make_app()
+    client = app.test_client()
+    for value in ("1", TOKEN[:-1], TOKEN + "0", "x" * 100_000):
+        client.get("/orders/7", headers={"X-Skeleton-Trace": value}).get_data()
+    assert traced(tmp_path) == [] and mw.tracer.stats.selected == 0
+    client.get("/orders/7", headers=TRACE).get_data()
+    assert len(traced(tmp_path)) == 1

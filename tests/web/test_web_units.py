@@ -14,7 +14,7 @@ from skeleton_replay.integrations.select import Selection
 
 
 def test_header_rule_accepts_true_values_only():
-    sel = Selection()
+    sel = Selection(debug=True)
     assert sel.environ_key == "HTTP_X_SKELETON_TRACE" and sel.header_key == "x-skeleton-trace"
     assert [sel.match("/x", v) for v in ("1", "true", " YES ", "on", "0", "no", "", None)] == \
         ["header"] * 4 + [None] * 4
