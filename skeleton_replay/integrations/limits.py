@@ -23,6 +23,7 @@ DEFAULT_MAX_BYTES = 500_000_000  # 500 MB
 DEFAULT_MAX_PER_MINUTE = 30
 WINDOW_S = 60.0
 RUN_FOLDER = re.compile(r"\d{8}T\d{6}\.\d{3}Z-")  # request.folder_name()
+COMPLETE = "session.json"  # written last: a folder holding it no longer grows
 
 log = logging.getLogger("skeleton_replay.web")
 
@@ -85,6 +86,15 @@ class DiskQuota:
         self.max_runs = check_limit("max_runs", max_runs)
         self.max_bytes = check_limit("max_bytes", max_bytes)
         self._lock = threading.Lock()
+        self._sizes: dict[str, int] = {}  # complete folders' sizes: each folder is measured once
+
+    def _size(self, path: str) -> int:
+        size = self._sizes.get(path)
+        if size is None:
+            size = _size(path)
+            if os.path.exists(os.path.join(path, COMPLETE)):
+                self._sizes[path] = size
+        return size
 
     def prune(self, keep: Path, busy: Callable[[], set]) -> int:
         """Remove the oldest run folders over the quota, never `keep` nor a busy one; how many were removed."""
@@ -97,7 +107,8 @@ class DiskQuota:
                     if RUN_FOLDER.match(entry.name) and entry.is_dir(follow_symlinks=False):
                         runs.append((entry.name, entry.path))
             runs.sort()  # the names start with the UTC start time
-            sizes = {path: _size(path) for _, path in runs} if self.max_bytes is not None else {}
+            sizes = {path: self._size(path) for _, path in runs} if self.max_bytes is not None else {}
+            self._sizes = {path: size for path, size in self._sizes.items() if path in sizes}
             total = sum(sizes.values())
             count = len(runs)
             removed = 0
