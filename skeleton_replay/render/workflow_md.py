@@ -2,6 +2,11 @@
 
 Cites event ids (E42 = the event with order 42 in trace.jsonl) and node ids
 (as in snapshot.json). Stays under a size budget; whatever is cut is said.
+
+Program text is untrusted: every string taken from the snapshot or the call tree goes through
+md.text() (escaped plain text) or md.code() (an inline code span), so it can never become Markdown
+structure or HTML; numbers are formatted here (`:d`, `:,`, `:.3f`). Locals that hold finished
+Markdown end in `_md`. tests/hostile/test_forgery.py lints the f-strings of this file for that rule.
 """
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import os
 from pathlib import Path
 
 from ..model.calltree import CallNode, CallTree
+from . import md
 from .text import args_text, short
 
 SIZE_BUDGET = 60_000
@@ -21,41 +27,46 @@ SCENARIO_LINES = 300
 def render_workflow(snapshot: dict, tree: CallTree) -> str:
     run, stats = snapshot["run"], snapshot["stats"]
     nodes = snapshot["nodes"]
-    by_id = {n["id"]: n for n in nodes}
     out: list[str] = []
     w = out.append
-    w(f"# Workflow: {run['app_name']}")
+    w(f"# Workflow: {md.text(run['app_name'], 120)}")
     w("")
-    w(f"- command: `{' '.join(run['command'])}`")
-    status = run["status"]
+    w(f"- command: {md.code(' '.join(run['command']), 1000)}")
     err = run.get("error")
-    err_text = f" ({err['type']}: {_clip(err['message'], 120)})" if err else ""
-    w(f"- exit: {run['exit_code']} ({status}){err_text}")
+    err_md = f" ({md.text(err['type'], 120)}: {md.text(err['message'], 120)})" if err else ""
+    code_md = f"{run['exit_code']:d}" if run["exit_code"] is not None else "unknown"
+    w(f"- exit: {code_md} ({md.text(run['status'], 40)}){err_md}")
     req = run.get("request")
     if req:  # one traced web request (docs/web.md)
-        w(f"- request: {req['method']} {req['path']} -> {req['status'] if req['status'] is not None else 'no response'}"
-          f" in {req['duration_s']:.3f} s (selected by {req['selected_by']})")
-    w(f"- started: {run['started_at']}, duration {run['duration_s']:.3f} s")
-    w(f"- events: {stats['recorded_events']:,} recorded, {stats['dropped_events']:,} dropped past the cap; {stats['calls']:,} calls; max depth {stats['max_depth']}")
-    threads = ", ".join(f"{t['id']}={t['name']} ({t['events']:,} events)" for t in stats["threads"]) or "none"
-    w(f"- threads: {threads}")
-    w(f"- backend: {run['backend']} ({run['backend_reason']}); Python {run['python_version']}")
-    w(f"- project root: `{run['project_root']}`")
+        status_md = f"{req['status']:d}" if req["status"] is not None else "no response"
+        w(f"- request: {md.text(req['method'], 20)} {md.text(req['path'], 300)} -> {status_md}"
+          f" in {req['duration_s']:.3f} s (selected by {md.text(req['selected_by'])})")
+    w(f"- started: {md.text(run['started_at'], 60)}, duration {run['duration_s']:.3f} s")
+    w(f"- events: {stats['recorded_events']:,} recorded, {stats['dropped_events']:,} dropped past the cap; "
+      f"{stats['calls']:,} calls; max depth {stats['max_depth']:d}")
+    threads_md = ", ".join(f"{t['id']:d}={md.text(t['name'], 80)} ({t['events']:,} events)"
+                           for t in stats["threads"]) or "none"
+    w(f"- threads: {threads_md}")
+    w(f"- backend: {md.text(run['backend'], 40)} ({md.text(run['backend_reason'])}); "
+      f"Python {md.text(run['python_version'], 40)}")
+    w(f"- project root: {md.code(run['project_root'], 1000)}")
     w("")
-    w("Ids: `E<n>` is event n (`order` in trace.jsonl); backticked names are node ids in snapshot.json.")
+    w("Ids: `E<n>` is event n (`order` in trace.jsonl); backticked names are node ids in snapshot.json. "
+      "Program text is quoted: names and values verbatim in backticks, messages escaped.")
     w("")
     _limits(w, stats)
     scenarios = snapshot.get("scenarios") or []
     if scenarios:
         _scenarios(w, scenarios)
     _actors(w, nodes)
-    _tree(w, tree, by_id, {s["name"]: s for s in scenarios})
+    _tree(w, tree, {s["name"]: s for s in scenarios})
     _dependencies(w, snapshot)
     text = "\n".join(out) + "\n"
     if len(text.encode("utf-8")) > SIZE_BUDGET:
         cut = text.encode("utf-8")[: SIZE_BUDGET - 200].decode("utf-8", "ignore")
         cut = cut[: cut.rfind("\n")]
-        text = cut + f"\n\n… workflow.md cut at {SIZE_BUDGET:,} bytes (full text was {len(text):,} characters); see snapshot.json and trace.jsonl.\n"
+        text = cut + (f"\n\n… workflow.md cut at {SIZE_BUDGET:,} bytes (full text was {len(text):,} characters); "
+                      "see snapshot.json and trace.jsonl.\n")
     return text
 
 
@@ -64,9 +75,10 @@ def _limits(w, stats: dict) -> None:
     w("")
     lines = []
     if stats["dropped_events"]:
-        lines.append(f"- event cap reached: {stats['dropped_events']:,} events were not recorded (their calls are still counted on edges)")
+        lines.append(f"- event cap reached: {stats['dropped_events']:,} events were not recorded "
+                     "(their calls are still counted on edges)")
     for g in stats["gaps"]:
-        lines.append(f"- {g['kind']}: {g['message']} (×{g['count']})")
+        lines.append(f"- {md.text(g['kind'], 40)}: {md.text(g['message'], 300)} (×{g['count']:,})")
     w("\n".join(lines) if lines else "- none: every event of the traced code was recorded")
     w("")
 
@@ -86,10 +98,11 @@ def _actors(w, nodes: list[dict]) -> None:
             return
         total += 1
         if len(lines) < ACTOR_LINES:
-            where = f" {n['file']}:{n['line']}" if n.get("file") and n.get("line") else ""
-            flags = " internal" if n.get("internal") else ""
-            raised = f", raised {n['raised']}" if n.get("raised") else ""
-            lines.append(f"{'  ' * depth}- {n['kind']} `{n['id']}`{flags} — {_calls(n['call_count'])}{raised}{where}")
+            where_md = f" {md.text(n['file'], 300)}:{n['line']:d}" if n.get("file") and n.get("line") else ""
+            flags_md = " internal" if n.get("internal") else ""
+            raised_md = f", raised {n['raised']:,}" if n.get("raised") else ""
+            lines.append(f"{'  ' * depth}- {md.text(n['kind'], 40)} {md.code(n['id'])}{flags_md} — "
+                         f"{_calls(n['call_count'])}{raised_md}{where_md}")
         for c in children.get(n["id"], []):
             visit(c, depth + 1)
 
@@ -109,17 +122,18 @@ def _scenarios(w, scenarios: list[dict]) -> None:
     for s in scenarios:
         key = s["outcome"] or "unknown"
         outcomes[key] = outcomes.get(key, 0) + 1
-    w("- " + ", ".join(f"{n:,} {k}" for k, n in sorted(outcomes.items(), key=lambda kv: -kv[1])))
+    w("- " + ", ".join(f"{n:,} {md.text(k, 40)}" for k, n in sorted(outcomes.items(), key=lambda kv: -kv[1])))
     lines = []
     for s in scenarios:
         if len(lines) >= SCENARIO_LINES:
             break
-        events = "no recorded events"
+        events_md = "no recorded events"
         if s["first_event"] is not None:
-            events = f"E{s['first_event']}–E{s['last_event']}"
-        took = f", {s['duration_s']:.3f} s" if s.get("duration_s") is not None else ""
-        why = f": {_clip(s['message'], 160)}" if s.get("message") and s["outcome"] != "passed" else ""
-        lines.append(f"- S{s['id']} `{s['name']}` {s['outcome'] or 'unknown'}{why} ({_calls(s['calls'])}{took}; {events})")
+            events_md = f"E{s['first_event']:d}–E{s['last_event']:d}"
+        took_md = f", {s['duration_s']:.3f} s" if s.get("duration_s") is not None else ""
+        why_md = f": {md.text(s['message'], 160)}" if s.get("message") and s["outcome"] != "passed" else ""
+        lines.append(f"- S{s['id']:d} {md.code(s['name'])} {md.text(s['outcome'] or 'unknown', 40)}{why_md} "
+                     f"({_calls(s['calls'])}{took_md}; {events_md})")
     for line in lines:
         w(line)
     if len(scenarios) > len(lines):
@@ -127,7 +141,7 @@ def _scenarios(w, scenarios: list[dict]) -> None:
     w("")
 
 
-def _tree(w, tree: CallTree, by_id: dict, scenarios: dict[str, dict]) -> None:
+def _tree(w, tree: CallTree, scenarios: dict[str, dict]) -> None:
     w("## Workflow (call tree)")
     w("")
     w("`×N` folds N consecutive identical calls (same callees, same outcome); `E a–b` gives the event range.")
@@ -138,7 +152,7 @@ def _tree(w, tree: CallTree, by_id: dict, scenarios: dict[str, dict]) -> None:
     hidden = 0
     for tid, root in tree.threads():
         if len(lines) < TREE_LINES:
-            lines.append(f"- thread {tid}")
+            lines.append(f"- thread {tid:d}")
         todo: list[tuple[CallNode, int]] = []
         current = None
         for c in root.children:  # top-level calls, grouped under the scenario they ran in
@@ -154,16 +168,16 @@ def _tree(w, tree: CallTree, by_id: dict, scenarios: dict[str, dict]) -> None:
                 hidden += 1
                 continue
             if isinstance(node, _ScenarioLine):
-                lines.append("  " * depth + "- " + node.text())
+                lines.append("  " * depth + "- " + node.text_md())
                 continue
-            lines.append("  " * depth + "- " + _call_line(node))
+            lines.append("  " * depth + "- " + _call_line_md(node))
             if node.cut:
                 lines.append("  " * (depth + 1) + f"- … {node.cut:,} nested calls not kept (tree budget)")
             todo.extend((c, depth + 1) for c in reversed(node.children))
     for line in lines:
         w(line)
     if hidden:
-        w(f"- … {hidden:,} more call-tree entries not shown (line budget {TREE_LINES})")
+        w(f"- … {hidden:,} more call-tree entries not shown (line budget {TREE_LINES:,})")
     if tree.cut:
         w(f"- … {tree.cut:,} calls were beyond the call-tree budget; they are counted in the actors and edges")
     w("")
@@ -173,26 +187,26 @@ class _ScenarioLine:
     def __init__(self, scenario: dict) -> None:
         self.s = scenario
 
-    def text(self) -> str:
+    def text_md(self) -> str:
         s = self.s
-        sid = f"S{s['id']} " if "id" in s else ""
-        return f"{sid}scenario `{s['name']}` ({s.get('outcome') or 'unknown'})"
+        sid_md = f"S{s['id']:d} " if "id" in s else ""
+        return f"{sid_md}scenario {md.code(s['name'])} ({md.text(s.get('outcome') or 'unknown', 40)})"
 
 
-def _call_line(node: CallNode) -> str:
-    ids = f"E{node.order}" if node.count == 1 else f"E{node.order}–E{node.last_order}"
-    times = f" ×{node.count:,}" if node.count > 1 else ""
+def _call_line_md(node: CallNode) -> str:
+    ids_md = f"E{node.order:d}" if node.count == 1 else f"E{node.order:d}–E{node.last_order:d}"
+    times_md = f" ×{node.count:,}" if node.count > 1 else ""
     args = args_text(node.args) if node.count == 1 else ""
-    call = f"`{node.node_id}`({args})"
+    call_md = f"{md.code(node.node_id)}({md.code(args) if args else ''})"
     if node.outcome == "raised":
         exc = node.detail or {}
-        tail = f" raised {exc.get('type', '?')}: {short(exc.get('message'), 60)}"
+        tail_md = f" raised {md.text(exc.get('type', '?'), 120)}: {md.code(short(exc.get('message'), 60))}"
     elif node.outcome == "returned":
-        tail = f" → {short(node.detail)}" if node.detail is not None and node.count == 1 else ""
+        tail_md = f" → {md.code(short(node.detail))}" if node.detail is not None and node.count == 1 else ""
     else:
-        tail = " (did not return)"
-    ys = f" [yielded {node.yields}×]" if node.yields else ""
-    return f"{ids}{times} {call}{tail}{ys}"
+        tail_md = " (did not return)"
+    ys_md = f" [yielded {node.yields:,}×]" if node.yields else ""
+    return f"{ids_md}{times_md} {call_md}{tail_md}{ys_md}"
 
 
 def _dependencies(w, snapshot: dict) -> None:
@@ -202,28 +216,24 @@ def _dependencies(w, snapshot: dict) -> None:
     if not medges:
         w("- none across modules")
     for m in medges[:60]:
-        w(f"- `{m['source']}` → `{m['target']}`: {_calls(m['count'])}")
+        w(f"- {md.code(m['source'])} → {md.code(m['target'])}: {_calls(m['count'])}")
     if len(medges) > 60:
         w(f"- … {len(medges) - 60:,} more module edges (see snapshot.json)")
     w("")
     w("## Hot edges")
     w("")
-    edges = sorted(snapshot["edges"], key=lambda e: (-e["count"], e["first_seen"] if e["first_seen"] is not None else 1 << 62))
+    edges = sorted(snapshot["edges"],
+                   key=lambda e: (-e["count"], e["first_seen"] if e["first_seen"] is not None else 1 << 62))
     for e in edges[:HOT_EDGES]:
-        raised = f", raised {e['raised']}" if e["raised"] else ""
-        first = f" first E{e['first_seen']}" if e["first_seen"] is not None else ""
-        w(f"- `{e['source']}` → `{e['target']}`: {_calls(e['count'])}{raised};{first}")
+        raised_md = f", raised {e['raised']:,}" if e["raised"] else ""
+        first_md = f" first E{e['first_seen']:d}" if e["first_seen"] is not None else ""
+        w(f"- {md.code(e['source'])} → {md.code(e['target'])}: {_calls(e['count'])}{raised_md};{first_md}")
     if len(edges) > HOT_EDGES:
         w(f"- … {len(edges) - HOT_EDGES:,} more edges (see snapshot.json)")
 
 
 def _calls(n: int) -> str:
     return f"{n:,} call" if n == 1 else f"{n:,} calls"
-
-
-def _clip(s, n: int) -> str:
-    s = str(s)
-    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
