@@ -25,6 +25,7 @@ MAX_HEADERS = 40
 MAX_QUERY = 40
 MAX_QUERY_STRING = 8192  # characters of the query string that are parsed
 SLUG_LIMIT = 60
+MAX_NAME = 256  # characters of a header name kept (a longer one is garbage, not a name)
 REDACTED = "<redacted>"
 CUT = "..."  # ends a path cut at MAX_PATH
 
@@ -63,7 +64,7 @@ def _text(v: object) -> str:
 def header_pairs(headers: Headers) -> list[tuple[str, str]]:
     """(lower-case name, value) strings, in order, from pairs (str or bytes) or a mapping."""
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return [(_text(name).lower(), _text(value)) for name, value in items]
+    return [(_text(name)[:MAX_NAME].lower(), _text(value)) for name, value in items]
 
 
 def web_secret_name(name: str, summariser: Summariser) -> bool:
@@ -80,6 +81,8 @@ def random_looking(segment: str) -> bool:
 
 
 def _secret_segment_name(segment: str, summariser: Summariser) -> bool:
+    if len(segment) > 64:  # words, not data: and the Summariser caches the names it is asked about
+        return False
     return segment.lower() in WEB_SECRET_SEGMENTS or summariser.secret_name(segment)
 
 
@@ -133,7 +136,7 @@ def summarise_request(req: RequestInfo, summariser: Summariser, status: int | No
         "status": status,
         "duration_s": round(duration_s, 6),
         "selected_by": selected_by,
-        "headers": summarise_pairs(header_pairs(req.headers), summariser, MAX_HEADERS, join=True),
+        "headers": summarise_pairs(req.headers, summariser, MAX_HEADERS, join=True),  # pairs since __post_init__
         "query": summarise_pairs(query, summariser, MAX_QUERY, join=False),
     }
 
