@@ -105,12 +105,6 @@ def safe_path(path: str, summariser: Summariser) -> str:
     return shown
 
 
-def _redacted(value: str | list[str]) -> dict:
-    if isinstance(value, list):
-        return {"type": "list", "redacted": True, "len": len(value)}
-    return {"type": "str", "redacted": True, "len": len(value)}
-
-
 def summarise_pairs(pairs: Iterable[tuple[str, str]], summariser: Summariser, limit: int, join: bool) -> dict:
     """At most `limit` names; repeated names joined (headers) or listed (query); secrets redacted."""
     grouped: dict[str, list[str]] = {}
@@ -122,7 +116,12 @@ def summarise_pairs(pairs: Iterable[tuple[str, str]], summariser: Summariser, li
     out = {}
     for name, values in grouped.items():
         value = ", ".join(values) if join else (values[0] if len(values) == 1 else values)
-        out[name] = _redacted(value) if web_secret_name(name, summariser) else summariser.value(value, name)
+        if web_secret_name(name, summariser):
+            for v in values:  # the Summariser remembers redacted values: found again in the trace, they stay hidden
+                summariser.redacted(v)
+            out[name] = summariser.redacted(value)
+        else:
+            out[name] = summariser.value(value, name)
     return out
 
 

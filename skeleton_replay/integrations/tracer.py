@@ -84,8 +84,8 @@ class RequestTracer:
     """Shared by the WSGI, ASGI and Django middlewares: options, selection, counters."""
 
     def __init__(self, options: Options | None = None, selection: Selection | None = None, name: str = "web",
-                 concurrent: int = 1, max_runs: int | None = DEFAULT_MAX_RUNS, max_bytes: int | None = DEFAULT_MAX_BYTES,
-                 max_per_minute: int | None = DEFAULT_MAX_PER_MINUTE) -> None:
+                 concurrent: int = 1, max_runs: int | None = DEFAULT_MAX_RUNS,
+                 max_bytes: int | None = DEFAULT_MAX_BYTES, max_per_minute: int | None = DEFAULT_MAX_PER_MINUTE) -> None:
         if not 1 <= concurrent <= MAX_CONCURRENT:
             raise ValueError(f"concurrent must be between 1 and {MAX_CONCURRENT}, not {concurrent!r}")
         self.concurrent = concurrent
