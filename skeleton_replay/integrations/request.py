@@ -128,7 +128,7 @@ def summarise_pairs(pairs: Iterable[tuple[str, str]], summariser: Summariser, li
 def summarise_request(req: RequestInfo, summariser: Summariser, status: int | None, duration_s: float,
                       selected_by: str) -> dict:
     """The run's `request` object (schema: RequestInfo in snapshot.schema.json)."""
-    query = parse_qsl(req.query[:MAX_QUERY_STRING], keep_blank_values=True, max_num_fields=None)
+    query = parse_qsl(req.query[:MAX_QUERY_STRING], keep_blank_values=True)
     return {
         "method": req.method,
         "path": safe_path(req.path, summariser),
