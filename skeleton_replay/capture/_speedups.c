@@ -20,31 +20,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* A new reference to the referent of a weak reference, or NULL (dead). */
-static PyObject *
-referent(PyObject *ref)
-{
-#if PY_VERSION_HEX >= 0x030D0000
-    PyObject *obj = NULL;
-    if (PyWeakref_GetRef(ref, &obj) < 0) {
-        PyErr_Clear();
-        return NULL;
-    }
-    return obj;
-#else
-    PyObject *obj = PyWeakref_GetObject(ref);
-    if (obj == NULL) {
-        PyErr_Clear();
-        return NULL;
-    }
-    if (obj == Py_None) {
-        return NULL;
-    }
-    Py_INCREF(obj);
-    return obj;
-#endif
-}
-
 /* list[i] += 1 for a list of ints; returns the new value or -1 on error. */
 static long long
 bump(PyObject *list, Py_ssize_t i)
@@ -73,7 +48,10 @@ typedef struct {
     PyObject *counts;      /* calls recorded per code index (list of int) */
     PyObject *state;       /* [calls recorded so far] */
     PyObject *mode;        /* [counting past the cap?] */
-    PyObject *objects;     /* {id(obj): (oid, weakref or None, class)} */
+    PyObject *objects;     /* {id(obj): (oid, class)} (no reference to the object) */
+    PyObject *inits;       /* {id(code): receiver name} of the project's __init__ methods (watched, not traced) */
+    PyObject *foreign;     /* (exc) -> is it the program's (origin.foreign)? */
+    PyObject *is_tracing;  /* _tracemalloc.is_tracing */
     PyObject *overflow;    /* {id(class): the one id shared by its instances past INSTANCE_LIMIT} */
     PyObject *tls_key;     /* key of this capture's per-thread state in the thread-state dict */
     PyObject *thread_state;     /* () -> per-thread list [tid, stack, counts, raised] */
@@ -106,6 +84,7 @@ hooks_dealloc(Hooks *h)
     Py_XDECREF(h->py_return); Py_XDECREF(h->kind_call); Py_XDECREF(h->kind_return);
     Py_XDECREF(h->zero); Py_XDECREF(h->span); Py_XDECREF(h->limit);
     Py_XDECREF(h->py_yield); Py_XDECREF(h->py_resume); Py_XDECREF(h->kind_yield); Py_XDECREF(h->kind_resume);
+    Py_XDECREF(h->inits); Py_XDECREF(h->foreign); Py_XDECREF(h->is_tracing);
     Py_TYPE(h)->tp_free((PyObject *)h);
 }
 
@@ -116,18 +95,24 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
                              "receiver_id", "summarise_args", "summarise_value", "now", "flush", "gap",
                              "py_start", "py_return", "kind_call", "kind_return", "span", "limit",
                              "first_calls", "per_code", "sample_every",
-                             "py_yield", "py_resume", "kind_yield", "kind_resume", NULL};
+                             "py_yield", "py_resume", "kind_yield", "kind_resume", "inits", "foreign", "is_tracing",
+                             NULL};
     PyObject *o[20];
     PyObject *opt[4] = {NULL, NULL, NULL, NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOO!LLL|OOOO", kwlist,
+    PyObject *inits = NULL, *foreign = NULL, *is_tracing = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOO!LLL|OOOOO!OO", kwlist,
                                      &PyDict_Type, &o[0], &PyList_Type, &o[1], &PyList_Type, &o[2],
                                      &PyList_Type, &o[3], &PyList_Type, &o[4], &PyDict_Type, &o[5],
                                      &PyDict_Type, &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12],
                                      &o[13], &o[14], &o[15], &o[16], &o[17], &o[18], &PyList_Type, &o[19],
                                      &h->first_calls, &h->per_code, &h->sample_every,
-                                     &opt[0], &opt[1], &opt[2], &opt[3])) {
+                                     &opt[0], &opt[1], &opt[2], &opt[3], &PyDict_Type, &inits, &foreign,
+                                     &is_tracing)) {
         return -1;
     }
+    Py_XSETREF(h->inits, Py_XNewRef(inits));
+    Py_XSETREF(h->foreign, foreign == Py_None ? NULL : Py_XNewRef(foreign));
+    Py_XSETREF(h->is_tracing, is_tracing == Py_None ? NULL : Py_XNewRef(is_tracing));
     if (!(opt[2] && opt[3])) {
         PyErr_SetString(PyExc_TypeError, "kind_yield and kind_resume are required");
         return -1;
@@ -198,13 +183,45 @@ thread_p(Hooks *h)
     return err < 0 ? NULL : p;
 }
 
-/* Contain an error raised inside a hook: record a gap, never raise into the program. Like the
-   Python callbacks (`except Exception`), a KeyboardInterrupt or SystemExit raised by a signal
-   handler while a hook ran Python code is the program's: it propagates (NULL). */
+/* With an exception set: 1 when it is the program's (a signal handler's exception, raised while a hook
+   ran Python code; KeyboardInterrupt, SystemExit...), which must propagate unchanged; 0 when it is
+   Skeleton's own error. The exception stays set either way (if asking fails, the new one is). */
+static int
+is_foreign(Hooks *h)
+{
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        return 1;
+    }
+    if (h->foreign == NULL) {
+        return 0;
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value == NULL) {
+        PyErr_Restore(type, value, tb);
+        return 0;
+    }
+    if (tb != NULL) {
+        PyException_SetTraceback(value, tb);
+    }
+    PyObject *r = PyObject_CallOneArg(h->foreign, value);
+    if (r == NULL) {  /* another exception (a second signal) while asking: that one propagates */
+        Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+        return 1;
+    }
+    int yes = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    PyErr_Restore(type, value, tb);
+    return yes != 0;
+}
+
+/* Contain an error raised inside a hook: record a gap, never raise into the program. The program's
+   exceptions (is_foreign) propagate unchanged (NULL). */
 static PyObject *
 contain(Hooks *h, const char *event)
 {
-    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+    if (is_foreign(h)) {
         return NULL;
     }
     PyObject *type, *value, *tb;
@@ -262,18 +279,8 @@ receiver_oid(Hooks *h, PyObject *me)
     }
     PyObject *ent = PyDict_GetItemWithError(h->objects, k);
     Py_DECREF(k);
-    if (ent != NULL && PyTuple_CheckExact(ent) && PyTuple_GET_SIZE(ent) == 3) {
-        PyObject *ref = PyTuple_GET_ITEM(ent, 1);
-        int same;
-        if (ref != Py_None) {
-            PyObject *obj = referent(ref);
-            same = obj == me;
-            Py_XDECREF(obj);
-        }
-        else {
-            same = (PyObject *)Py_TYPE(me) == PyTuple_GET_ITEM(ent, 2);
-        }
-        if (same) {
+    if (ent != NULL && PyTuple_CheckExact(ent) && PyTuple_GET_SIZE(ent) == 2) {
+        if ((PyObject *)Py_TYPE(me) == PyTuple_GET_ITEM(ent, 1)) {
             return Py_NewRef(PyTuple_GET_ITEM(ent, 0));
         }
     }
@@ -295,6 +302,24 @@ receiver_oid(Hooks *h, PyObject *me)
     return PyObject_CallOneArg(h->receiver_id, me);
 }
 
+/* Does tracemalloc trace allocations now? Then records (Python objects) are flushed in small chunks,
+   so that a program measuring its own memory growth does not see them pile up (Recorder.flush). */
+static int
+tracing(Hooks *h)
+{
+    if (h->is_tracing == NULL) {
+        return 0;
+    }
+    PyObject *r = PyObject_CallNoArgs(h->is_tracing);
+    if (r == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int on = r == Py_True;
+    Py_DECREF(r);
+    return on;
+}
+
 /* Append a record; flush the buffer when a chunk is full (as the Python callbacks do). */
 static int
 append_record(Hooks *h, PyObject *rec, int flush)
@@ -307,7 +332,8 @@ append_record(Hooks *h, PyObject *rec, int flush)
     if (err < 0) {
         return -1;
     }
-    if (flush && PyList_GET_SIZE(h->buf) >= PyLong_AsSsize_t(PyList_GET_ITEM(h->limit, 0))) {
+    Py_ssize_t size = PyList_GET_SIZE(h->buf);
+    if (flush && (size >= PyLong_AsSsize_t(PyList_GET_ITEM(h->limit, 0)) || ((size & 255) == 0 && tracing(h)))) {
         PyObject *r = PyObject_CallNoArgs(h->flush);
         if (r == NULL) {
             return -1;
@@ -346,6 +372,41 @@ needs_seed(Hooks *h, PyObject *p)
 /* A call of traced code: 1 recorded or counted, 0 left to the Python callback (nothing
    changed), -1 error (to be contained). `frame` may be NULL: the current frame is fetched
    only when needed. */
+/* The program's exception raised while a hook ran Python code, set aside until the hook's records are
+   consistent with what CPython reports next (a call that raises is unwound: its call must be recorded). */
+typedef struct {
+    PyObject *type, *value, *tb;
+} Pending;
+
+/* With an exception set: set it aside when it is the program's (1), leave it set when it is ours (0). */
+static int
+set_aside(Hooks *h, Pending *e)
+{
+    if (!is_foreign(h)) {
+        return 0;
+    }
+    if (e->type == NULL) {
+        PyErr_Fetch(&e->type, &e->value, &e->tb);
+    }
+    else {
+        PyErr_Clear();  /* a second one: the first is raised */
+    }
+    return 1;
+}
+
+/* Raise what was set aside (-1), or return r. */
+static int
+raise_pending(Pending *e, int r)
+{
+    if (e->type == NULL) {
+        return r;
+    }
+    PyErr_Clear();
+    PyErr_Restore(e->type, e->value, e->tb);
+    e->type = e->value = e->tb = NULL;
+    return -1;
+}
+
 static int
 start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
 {
@@ -354,6 +415,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
     int generator = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2));
     PyObject *arg_names = PyTuple_GET_ITEM(entry, 3);
     PyObject *obj = NULL;
+    Pending pending = {NULL, NULL, NULL};
     if (receiver != Py_None) {
         if (frame == NULL) {
             frame = PyEval_GetFrame();  /* borrowed: the traced function's frame */
@@ -366,7 +428,10 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
         obj = receiver_oid(h, me);
         Py_DECREF(me);
         if (obj == NULL) {
-            return -1;
+            if (!set_aside(h, &pending)) {
+                return -1;
+            }
+            obj = Py_NewRef(h->zero);  /* interrupted: the function's own node */
         }
     }
     else {
@@ -420,7 +485,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
             }
             Py_DECREF(key);
             Py_DECREF(obj);
-            return 1;
+            return raise_pending(&pending, 1);
         }
         PyObject *marker = PyLong_FromLongLong(-1 - kv);  /* written as a record: its return will be too */
         int err = marker ? PyList_Append(stack, marker) : -1;
@@ -449,7 +514,10 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
             summary = frame ? PyObject_CallFunctionObjArgs(h->summarise_args, (PyObject *)frame, arg_names, NULL)
                             : Py_NewRef(Py_None);
             if (summary == NULL) {
-                goto error;
+                if (!set_aside(h, &pending)) {
+                    goto error;
+                }
+                summary = Py_NewRef(Py_None);  /* interrupted by the program's exception: recorded without */
             }
         }
         else {
@@ -477,10 +545,64 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
     if (append_record(h, rec, 1) < 0) {
         goto error;
     }
-    return 1;
+    return raise_pending(&pending, 1);
 error:
     Py_XDECREF(t); Py_XDECREF(fid); Py_XDECREF(summary); Py_XDECREF(obj); Py_XDECREF(key);
-    return -1;
+    return raise_pending(&pending, -1);
+}
+
+/* A project __init__ starts (Recorder.reborn): 1 when `code` is one (handled), 0 when not, -1 error.
+   An object initialised at an address seen before is a new object: its old entry goes, so it gets a
+   new id, unless the caller is an __init__ of the same object (super().__init__()). */
+static int
+reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
+{
+    if (h->inits == NULL || PyDict_GET_SIZE(h->inits) == 0) {
+        return 0;
+    }
+    PyObject *k = PyLong_FromVoidPtr(code);
+    if (k == NULL) {
+        return -1;
+    }
+    PyObject *name = PyDict_GetItemWithError(h->inits, k);
+    Py_DECREF(k);
+    if (name == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (frame == NULL) {
+        frame = PyEval_GetFrame();
+    }
+    PyObject *me = frame ? frame_var(frame, name) : NULL;
+    if (me == NULL) {
+        PyErr_Clear();
+        return 1;
+    }
+    PyObject *key = PyLong_FromVoidPtr(me);
+    int known = key ? PyDict_Contains(h->objects, key) : -1;
+    int same = 0;
+    if (known == 1) {
+        PyFrameObject *back = PyFrame_GetBack(frame);
+        if (back != NULL) {
+            PyCodeObject *bc = PyFrame_GetCode(back);
+            PyObject *bk = PyLong_FromVoidPtr(bc);
+            Py_DECREF(bc);
+            PyObject *bname = bk ? PyDict_GetItemWithError(h->inits, bk) : NULL;
+            Py_XDECREF(bk);
+            if (bname != NULL) {
+                PyObject *them = frame_var(back, bname);
+                same = them == me;
+                Py_XDECREF(them);
+            }
+            PyErr_Clear();
+            Py_DECREF(back);
+        }
+        if (!same && PyDict_DelItem(h->objects, key) < 0) {
+            known = -1;
+        }
+    }
+    Py_XDECREF(key);
+    Py_DECREF(me);
+    return known < 0 ? -1 : 1;
 }
 
 static PyObject *
@@ -495,12 +617,19 @@ hooks_start(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
         if (PyErr_Occurred()) {
             return contain(h, "PY_START");
         }
+        int r = reborn(h, args[0], NULL);
+        if (r < 0) {
+            return contain(h, "PY_START");
+        }
+        if (r) {
+            Py_RETURN_NONE;
+        }
         return PyObject_Vectorcall(h->py_start, args, nargs, NULL);  /* decide, DISABLE */
     }
     PyObject *p = thread_p(h);
     if (p == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
-            return NULL;  /* KeyboardInterrupt...: the program's */
+        if (is_foreign(h)) {
+            return NULL;  /* a signal handler's exception, KeyboardInterrupt...: the program's */
         }
         PyErr_Clear();
         return PyObject_Vectorcall(h->py_start, args, nargs, NULL);
@@ -516,10 +645,13 @@ hooks_start(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* A normal return (kind_return) or a yield (kind_yield) of traced code, not an exception
-   leaving it: 0 done, -1 error. */
+   leaving it: 0 done, -1 error. When the program's exception interrupts the summary, the exit is not
+   recorded (CPython reports the frame's exception exit next), unless `keep` (a profile function on
+   3.11, where nothing follows a failed 'return'): then it is recorded without the summary. */
 static int
-return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObject *retval, PyObject *kind)
+return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObject *retval, PyObject *kind, int keep)
 {
+    Pending pending = {NULL, NULL, NULL};
     int counting = PyList_GET_ITEM(h->mode, 0) == Py_True;
     if (counting) {
         PyObject *stack = PyList_GET_ITEM(p, 1);
@@ -549,7 +681,7 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
         }
         if (calls <= h->first_calls || n <= h->per_code || n % h->sample_every == 0) {
             detail = PyObject_CallOneArg(h->summarise_value, retval);
-            if (detail == NULL) {
+            if (detail == NULL && (!keep || !set_aside(h, &pending))) {
                 return -1;
             }
         }
@@ -560,7 +692,7 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
     t = PyObject_CallNoArgs(h->now);
     if (t == NULL) {
         Py_DECREF(detail);
-        return -1;
+        return raise_pending(&pending, -1);
     }
     PyObject *tid = PyList_GET_ITEM(p, 0);
     if (kind != h->kind_return || PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2))) {
@@ -573,7 +705,7 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
     }
     Py_DECREF(t);
     Py_DECREF(detail);
-    return append_record(h, rec, 0);
+    return raise_pending(&pending, append_record(h, rec, 0));
 }
 
 /* PY_RETURN and PY_YIELD: a frame leaves normally (kind_return) or suspends (kind_yield). */
@@ -591,7 +723,7 @@ leave_hook(Hooks *h, PyObject *const *args, Py_ssize_t nargs, PyObject *py, PyOb
     }
     PyObject *p = thread_p(h);
     if (p == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        if (is_foreign(h)) {
             return NULL;
         }
         PyErr_Clear();
@@ -600,7 +732,7 @@ leave_hook(Hooks *h, PyObject *const *args, Py_ssize_t nargs, PyObject *py, PyOb
     if (needs_seed(h, p)) {
         return PyObject_Vectorcall(py, args, nargs, NULL);
     }
-    if (return_core(h, entry, p, NULL, args[2], kind) < 0) {
+    if (return_core(h, entry, p, NULL, args[2], kind, 0) < 0) {
         return contain(h, event);
     }
     Py_RETURN_NONE;
@@ -632,6 +764,7 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int fl
         return 0;
     }
     PyObject *idx = PyTuple_GET_ITEM(entry, 0);
+    Pending pending = {NULL, NULL, NULL};
     if (PyList_GET_ITEM(h->mode, 0) == Py_True) {
         PyObject *receiver = PyTuple_GET_ITEM(entry, 1);
         long long o = 0;
@@ -644,18 +777,21 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int fl
             PyObject *obj = receiver_oid(h, me);
             Py_DECREF(me);
             if (obj == NULL) {
-                return -1;
+                if (!set_aside(h, &pending)) {
+                    return -1;
+                }
+                obj = Py_NewRef(h->zero);  /* interrupted: the function's own node, still pushed */
             }
             o = PyLong_AsLongLong(obj);
             Py_DECREF(obj);
         }
         long long ix = PyLong_AsLongLong(idx);
         if ((o == -1 || ix == -1) && PyErr_Occurred()) {
-            return -1;
+            return raise_pending(&pending, -1);
         }
         PyObject *stack = PyList_GET_ITEM(p, 1);
         if (!PyList_CheckExact(stack)) {
-            return -1;
+            return raise_pending(&pending, -1);
         }
         long long kv = o * h->span_c + ix;
         int written = PyList_GET_SIZE(stack) == 0;  /* nothing traced below it: written as a record */
@@ -663,21 +799,21 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int fl
         int err = key ? PyList_Append(stack, key) : -1;
         Py_XDECREF(key);
         if (err < 0) {
-            return -1;
+            return raise_pending(&pending, -1);
         }
         if (!written) {
-            return 1;
+            return raise_pending(&pending, 1);
         }
     }
     PyObject *t = PyObject_CallNoArgs(h->now);
     if (t == NULL) {
-        return -1;
+        return raise_pending(&pending, -1);
     }
     PyObject *fid = PyLong_FromVoidPtr(frame);
     PyObject *rec = fid ? PyTuple_Pack(7, h->kind_resume, idx, PyList_GET_ITEM(p, 0), t, Py_None, h->zero, fid) : NULL;
     Py_DECREF(t);
     Py_XDECREF(fid);
-    return append_record(h, rec, flush) < 0 ? -1 : 1;
+    return raise_pending(&pending, append_record(h, rec, flush) < 0 ? -1 : 1);
 }
 
 static PyObject *
@@ -694,7 +830,7 @@ hooks_resume(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *p = thread_p(h);
     if (p == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        if (is_foreign(h)) {
             return NULL;
         }
         PyErr_Clear();
@@ -877,7 +1013,7 @@ profile_fast(ProfileHook *self, PyFrameObject *frame, int what, PyObject *arg, P
     }
     PyObject *p = thread_p(h);
     if (p == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        if (is_foreign(h)) {
             return -1;
         }
         PyErr_Clear();
@@ -897,7 +1033,7 @@ profile_fast(ProfileHook *self, PyFrameObject *frame, int what, PyObject *arg, P
                 goto done;
             }
         }
-        r = return_core(h, entry, p, frame, arg ? arg : Py_None, kind) < 0 ? -1 : 1;
+        r = return_core(h, entry, p, frame, arg ? arg : Py_None, kind, PY_VERSION_HEX < 0x030C0000) < 0 ? -1 : 1;
     }
     else if (gen && at_yield) {  /* suspended here before? then this is a resume */
         PyObject *fid = PyLong_FromVoidPtr(frame);
@@ -961,6 +1097,9 @@ profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     }
     if (self->hooks != NULL) {
         int r = profile_fast(self, frame, what, arg, code);
+        if (r == 0 && what == PyTrace_CALL) {
+            r = reborn(self->hooks, (PyObject *)code, frame);  /* a project __init__: watched, not traced */
+        }
         if (r) {
             Py_DECREF(code);
             if (r < 0) {
@@ -996,6 +1135,16 @@ profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     Py_DECREF(r);
     return 0;
 fail:
+    if (self->hooks != NULL) {
+        /* The program's exception (a signal handler's) is raised in the frame; unlike a Python profile
+           function, this one stays installed. Skeleton's own errors become a gap. */
+        PyObject *none = contain(self->hooks, what == PyTrace_CALL ? "call" : "return");
+        if (none == NULL) {
+            return -1;
+        }
+        Py_DECREF(none);
+        return 0;
+    }
     PyEval_SetProfile(NULL, NULL);
     return -1;
 }

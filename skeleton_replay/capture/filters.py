@@ -10,6 +10,9 @@ from typing import Sequence
 
 from .summarise import utf8
 
+# Bound at import, before the program runs: a builtin the program replaces is never called here.
+from builtins import any, bool, getattr, len, tuple  # noqa: E402
+
 # Test code in a pytest run: shown as the harness, apart from the system under test.
 HARNESS_FILES = ("test_*.py", "*_test.py", "conftest.py")
 
@@ -130,6 +133,17 @@ class CodeFilter:
         if name.startswith("_"):
             return self.include_private, True
         return True, False
+
+    def init_receiver(self, code: CodeType) -> str | None:
+        """The receiver's name when `code` is the __init__ of a class in the project (not traced, but
+        watched: it tells a new object from a freed one at the same address), else None."""
+        if not code.co_flags & _CO_OPTIMIZED or not code.co_argcount or self.relative_file(code.co_filename) is None:
+            return None
+        qualname = getattr(code, "co_qualname", code.co_name)
+        owner = qualname.rpartition(".")[0]
+        if not owner or owner.endswith("<locals>"):
+            return None
+        return code.co_varnames[0]
 
     def describe(self, code: CodeType, module_from_globals: str | None) -> CodeInfo | None:
         """CodeInfo when the code is traced, else None. Call once per code object."""

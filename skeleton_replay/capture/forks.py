@@ -29,6 +29,9 @@ import sys
 import threading
 from typing import Protocol
 
+# Bound at import, before the program runs: a builtin the program replaces is never called here.
+from builtins import Exception, int, list, repr  # noqa: E402
+
 
 class Watched(Protocol):
     def after_fork_parent(self, multiprocessing_fork: bool) -> None: ...

@@ -20,6 +20,9 @@ from typing import Any, Callable
 
 from .recorder import Recorder
 
+# Bound at import, before the program runs: a builtin the program replaces is never called here.
+from builtins import getattr, id  # noqa: E402
+
 
 @dataclass(frozen=True)
 class Gate:

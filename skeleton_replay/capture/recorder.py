@@ -1,22 +1,38 @@
 """State shared by both tracer backends: code decisions, threads, objects, budgets, spill."""
 from __future__ import annotations
 
+import marshal
 import os
 import sys
 from collections import defaultdict
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import Any
 
+# Bound at import, before the program runs: a program that replaces a builtin is never called by the tracer.
+from builtins import BaseException, Exception, dict, id, issubclass, len, max, min, range, str, type
+
 from . import records as R
 from .filters import CodeFilter
+from .origin import foreign
 from .summarise import Summariser, class_path
 
 _type = type
 INSTANCE_LIMIT = 50  # distinct objects tracked per class; later ones share one id
+# While tracemalloc traces, the record buffer is flushed every SMALL_CHUNK records: records are Python
+# objects, and a program that bounds its own memory growth with tracemalloc must not see them pile up.
+SMALL_CHUNK = 256
+_dict_get = dict.get
+_threads = threading._active  # type: ignore[attr-defined]  # ident -> Thread, the dict threading keeps
+_thread_dict = threading.Thread.__dict__["__dict__"].__get__  # the instance dict, never the object's attributes
+_get_ident = threading.get_ident
+try:
+    from _tracemalloc import is_tracing as _tracemalloc_on
+except ImportError:  # pragma: no cover - CPython always has it
+    def _tracemalloc_on() -> bool:
+        return False
 
 
 @dataclass
@@ -91,7 +107,13 @@ class Recorder:
         # A forked child runs other at-fork hooks (traced) before capture/forks.py stops its tracer;
         # meanwhile it must neither wait for a lock held by a thread that was not copied nor write.
         self.pid = os.getpid()
+        # id(obj) -> (run-local id, class). No reference to the object (a weak reference would show in
+        # weakref.getweakrefcount): an address reused by a new object of the same class is told apart
+        # by its __init__ (see reborn()), else it gets the old id.
         self.objects: dict[int, tuple] = {}
+        # id(__init__ code) -> receiver name, for the project's __init__ methods: their PY_START drops
+        # the object's entry above when a new object is initialised at an address seen before.
+        self.inits: dict[int, str] = {}
         self.next_object = 0
         # Keyed by id(class), never by the class: a metaclass may define __hash__/__eq__.
         self.per_class: dict[int, int] = {}
@@ -119,16 +141,24 @@ class Recorder:
 
     def _decide(self, code: CodeType, frame: FrameType | None) -> tuple | None:
         try:
-            module = frame.f_globals.get("__name__") if frame is not None else None
+            g = frame.f_globals if frame is not None else None
+            module = _dict_get(g, "__name__") if _type(g) is dict else None  # never a dict subclass's .get
             info = self.filter.describe(code, module if _type(module) is str else None)
+            if info is None and code.co_name == "__init__":
+                receiver = self.filter.init_receiver(code)
+                if receiver is not None:  # not traced, but tells a new object from an old one at its address
+                    self.inits[id(code)] = receiver
+                    self.keep_alive.append(code)
         except Exception as exc:  # a filter bug must not break the program
-            self.gap("tracer_error", f"deciding {code.co_name}: {_type(exc).__name__}: {exc}")
+            if foreign(exc):
+                raise
+            self.gap("tracer_error", f"deciding {code.co_name}: {_type(exc).__name__}")
             info = None
         if info is not None and info.index >= R.NODE_KEY_SPAN:  # node keys past the cap need room for it
             self.gap("other", f"more than {R.NODE_KEY_SPAN:,} traced functions: the later ones are not traced")
             info = None
         if info is None:
-            if self.remember_untraced:
+            if self.remember_untraced and id(code) not in self.inits:
                 self.untraced[id(code)] = code
             return None
         self.keep_alive.append(code)
@@ -146,33 +176,35 @@ class Recorder:
         seeded: the stack holds this thread's frames that were open at the switch to counting (see
         seed()). A thread first met past the cap has no recorded frame open: nothing to seed.
         """
+        name = None
+        try:  # the Thread object's own _name: never a subclass's `name` property or __getattribute__
+            t = _threads.get(_get_ident())
+            if t is not None:
+                name = _dict_get(_thread_dict(t), "_name")
+        except Exception as exc:
+            if foreign(exc):
+                raise
         with self._thread_lock:
             self.threads += 1
             tid = self.threads
             p = [tid, [], defaultdict(int), defaultdict(int), self.mode[0]]
             self.thread_states.append(p)
-        self.tls.p = p
-        try:
-            name = threading.current_thread().name
-        except Exception:
-            name = f"thread-{tid}"
-        self.buf.append((R.DEF_THREAD, tid, str(name)))
-        self.definitions += 1
+            self.buf.append((R.DEF_THREAD, tid, name if _type(name) is str else f"thread-{tid}"))
+            self.definitions += 1
+            self.tls.p = p
         return p
 
     def object_id(self, obj: Any) -> int:
-        """Run-local id, stable for the object's life (never calls user code).
+        """Run-local id, stable while the object lives (never calls user code, keeps no reference).
 
         Past INSTANCE_LIMIT objects of one class, the rest share one id per class:
         the map shows them as one "other instances" node instead of a million boxes.
         """
         key = id(obj)
-        ent = self.objects.get(key)
-        if ent is not None:
-            ref = ent[1]
-            if (ref() is obj) if ref is not None else (_type(obj) is ent[2]):
-                return ent[0]
         cls = _type(obj)
+        ent = self.objects.get(key)
+        if ent is not None and ent[1] is cls:
+            return ent[0]
         shared = self.overflow.get(id(cls))
         if shared is not None:
             return shared
@@ -188,24 +220,40 @@ class Recorder:
             self.buf.append((R.DEF_OBJECT, oid, module, qualname, None))
             self.definitions += 1
             return oid
-        try:
-            ref = weakref.ref(obj)
-        except TypeError:
-            ref = None
-        self.objects[key] = (oid, ref, cls)
         module, qualname = class_path(obj if is_class else cls)
         if module == "__main__":
             module = self.filter.main_module
         self.buf.append((R.DEF_OBJECT, oid, module, qualname, is_class))
         self.definitions += 1
+        self.objects[key] = (oid, cls)  # last: an interrupted definition is made again, never missing
         return oid
 
     def receiver_id(self, me: Any) -> int:
         """object_id() with the fast paths first; both backends inline this in their PY_START."""
         ent = self.objects.get(id(me))
-        if ent is not None and ((ent[1]() is me) if ent[1] is not None else (_type(me) is ent[2])):
+        if ent is not None and ent[1] is _type(me):
             return ent[0]
         return self.overflow.get(id(_type(me))) or self.object_id(me)
+
+    def reborn(self, frame: FrameType, receiver: str) -> None:
+        """A project __init__ starts: a new object at an address seen before gets a new id.
+
+        Not when the caller is an __init__ of the same object (super().__init__(), Base.__init__(self)).
+        """
+        try:
+            me = frame.f_locals[receiver]
+        except Exception as exc:
+            if foreign(exc):
+                raise
+            return
+        if id(me) not in self.objects:
+            return
+        back = frame.f_back
+        if back is not None:
+            name = self.inits.get(id(back.f_code))
+            if name is not None and _dict_get(back.f_locals, name) is me:
+                return
+        self.objects.pop(id(me), None)
 
     def seed(self, p: list, frame: FrameType | None) -> None:
         """This thread's first event past the cap: its open traced frames go on its counting stack.
@@ -224,7 +272,7 @@ class Recorder:
         chain.reverse()
         # The bottom frames that were already there when the capture began (same frame, same code,
         # same place: a frame that returned may leave its address to a new one) are not recorded.
-        pre = self.preexisting.get(threading.get_ident(), ())
+        pre = self.preexisting.get(_get_ident(), ())
         start = 0
         while start < len(chain) and start < len(pre) and pre[start] == (id(chain[start]), id(chain[start].f_code)):
             start += 1
@@ -236,7 +284,9 @@ class Recorder:
                 if entry[1] is not None:
                     try:
                         obj = self.receiver_id(frame.f_locals[entry[1]])
-                    except Exception:  # the receiver was deleted: the function's own node
+                    except Exception as exc:  # the receiver was deleted: the function's own node
+                        if foreign(exc):
+                            raise
                         obj = 0
                 keys.append(-1 - (obj * R.NODE_KEY_SPAN + entry[0]))
         p[1][:0] = keys
@@ -248,6 +298,8 @@ class Recorder:
             s = self.summariser
             return {n: s.value(loc[n], n) for n in names if n in loc}
         except Exception as exc:
+            if foreign(exc):
+                raise
             self.gap("tracer_error", f"summarising arguments: {_type(exc).__name__}")
             return None
 
@@ -257,16 +309,43 @@ class Recorder:
     def summarise_exception(self, exc: BaseException) -> dict:
         try:
             return self.summariser.exception(exc)
-        except Exception:
+        except Exception as err:
+            if foreign(err):
+                raise
             return {"type": "?", "message": {"type": "str", "value": ""}}
 
+    # -- the program's exceptions inside the callbacks -----------------------------
+    foreign = staticmethod(foreign)
+
+    def passed_through(self, exc: BaseException, event: str) -> None:
+        """The program's exception surfaced inside a callback (a signal handler's): it is re-raised."""
+        self.gap("interrupted", f"the program's {_type(exc).__name__} was raised while the tracer's {event} "
+                                "callback ran (a signal handler, Ctrl-C) and passed on to the program unchanged; "
+                                "that event's summary may be missing")
+
+    @staticmethod
+    def holds(buf: list, record: Any) -> bool:
+        """Is this very record (by identity) in the buffer? (after an interrupted append)"""
+        for r in buf:
+            if r is record:
+                return True
+        return False
+
+    @staticmethod
+    def drop(buf: list, record: Any) -> None:
+        """Remove this very record (by identity) from the buffer, if there."""
+        for i in range(len(buf) - 1, -1, -1):
+            if buf[i] is record:
+                del buf[i]
+                return
+
     # -- bookkeeping -----------------------------------------------------------
-    def gap(self, kind: str, message: str) -> None:
+    def gap(self, kind: str, message: str, count: int = 1) -> None:
         g = self.gaps.get(message)
         if g is None:
-            self.gaps[message] = Gap(kind, message)
+            self.gaps[message] = Gap(kind, message, count)
         else:
-            g.count += 1
+            g.count += count
 
     def flush(self) -> None:
         # Other threads may append while we write: take a prefix, delete exactly it.
@@ -274,6 +353,8 @@ class Recorder:
             return  # a forked child: the spill is the parent's
         if not self._flush_lock.acquire(blocking=False):
             return  # another thread is flushing
+        records = None
+        pos = self._spill_pos()
         try:
             buf = self.buf
             n = len(buf)
@@ -282,17 +363,62 @@ class Recorder:
                 del buf[:n]
                 self.records += n
                 left = self.budget.max_events - (self.records - self.definitions)  # event records to go
+                chunk = SMALL_CHUNK if _tracemalloc_on() else R.CHUNK
                 if left <= 0:
                     self.mode[0] = True  # from now on: count, do not record
-                    self.limit[0] = R.CHUNK
-                elif left < self.limit[0]:
-                    self.limit[0] = left
-                try:
-                    self.spill.write(records)
-                except Exception as exc:
-                    self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}: {exc}")
+                    self.limit[0] = chunk
+                else:
+                    self.limit[0] = max(1, min(chunk, left))
+                self._write(records)
+                records = None
+        except BaseException as exc:
+            # Interrupted (a signal handler) after taking the records: write them, unless they are written
+            # (the file moved on: the exception came after the write).
+            if records is not None and pos is not None and self._spill_pos() == pos:
+                self._write(records)
+            if foreign(exc):
+                raise
+            self.gap("tracer_error", f"flushing records: {_type(exc).__name__}")
         finally:
             self._flush_lock.release()
+
+    def _spill_pos(self) -> int | None:
+        try:
+            return self.spill._f.tell()
+        except Exception:
+            return None
+
+    def _write(self, records: list) -> None:
+        """Write a chunk; a record that cannot be marshalled never takes the good ones with it."""
+        try:
+            self.spill.write(records)
+            return
+        except ValueError:  # marshal: an unmarshallable value slipped into a record
+            pass
+        except Exception as exc:
+            if foreign(exc):
+                raise
+            self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}")
+            return
+        good, bad = [], 0
+        for r in records:
+            try:
+                marshal.dumps(r)
+                good.append(r)
+            except ValueError:
+                fixed = _plain_record(r)
+                if fixed is None:
+                    bad += 1
+                else:
+                    good.append(fixed)
+        if bad:
+            self.gap("tracer_error", "a record held a value that cannot be stored: it was left out", bad)
+        try:
+            self.spill.write(good)
+        except Exception as exc:
+            if foreign(exc):
+                raise
+            self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}")
 
     # -- os.fork (capture/forks.py) ----------------------------------------------
     def after_fork_child(self) -> None:
@@ -360,3 +486,18 @@ class Recorder:
         self._checkpoint(self.scenario)
         self.flush()
         self.spill.flush()
+
+
+_PLACEHOLDER = {"type": "?", "note": "summary could not be stored"}
+
+
+def _plain_record(r: Any) -> tuple | None:
+    """An event record with its summary replaced by a placeholder, if that makes it storable."""
+    if _type(r) is not tuple or len(r) < 6 or _type(r[0]) is not int or r[0] < 0:
+        return None
+    fixed = (*r[:4], _PLACEHOLDER, *r[5:])
+    try:
+        marshal.dumps(fixed)
+    except ValueError:
+        return None
+    return fixed

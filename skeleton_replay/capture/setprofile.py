@@ -13,6 +13,9 @@ import threading
 import time
 from typing import Any
 
+# Bound at import, before the program runs: a builtin the program replaces is never called here.
+from builtins import BaseException, frozenset, hasattr, id, len, set, type
+
 from . import records as R
 from . import speedups
 from .gate import Gate, gate_profiler
@@ -20,6 +23,10 @@ from .recorder import Recorder
 
 _RETURN_OPS = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap)
 _YIELD_OPS = frozenset(dis.opmap[n] for n in ("YIELD_VALUE",) if n in dis.opmap)
+# When a C profile function fails (the program's exception passes through it), CPython reports the
+# frame's exception exit next ('return'), except after a failed 'return' on 3.11. So a failed 'call'
+# is recorded, and a failed 'return' is recorded only where no exit follows.
+RETURN_FAILURE_UNWINDS = sys.version_info >= (3, 12)
 UNKNOWN_EXCEPTION = {"type": "?", "message": {"type": "str", "value": "", "note": "not visible to the setprofile backend"}}
 
 
@@ -37,7 +44,8 @@ class SetProfileBackend:
 
     def start(self) -> None:
         self.rec.remember_untraced = True  # setprofile cannot switch code off: remember the "no"
-        fn = self._fn = _make_profiler(self.rec)
+        fast = speedups.load() if self.gate is None else None
+        fn = self._fn = _make_profiler(self.rec, fast is not None)
         if self.gate is not None:  # the thread handling the request; other threads are not touched
             self._previous = (sys.getprofile(), None)
             self._thread = threading.get_ident()
@@ -45,7 +53,6 @@ class SetProfileBackend:
             sys.setprofile(self._gated)
             return
         self._previous = (sys.getprofile(), threading.getprofile() if hasattr(threading, "getprofile") else None)
-        fast = speedups.load()
         if fast is not None:  # a C profile function drops C calls and untraced code before any Python runs
             # and records traced calls, returns, yields and resumes itself (the rest comes back to fn)
             self._hooks = speedups.hooks(self.rec, fn, fn)
@@ -68,17 +75,28 @@ class SetProfileBackend:
             if threading.get_ident() == self._thread and sys.getprofile() is self._gated:
                 sys.setprofile(prev_sys)
             return
-        if sys.getprofile() is not self._fn:  # CPython drops a profiler whose call raised (recursion limit)
-            self.rec.gap("other", "the profiler was removed from the thread that ended the run (by the program's own "
-                                  "sys.setprofile, or at the recursion limit): its later calls are not in the trace")
-        sys.setprofile(prev_sys)
-        threading.setprofile(prev_threading)
-        if self._hooks is not None:
-            self._hooks.close()
+        try:
+            if sys.getprofile() is not self._fn:  # CPython drops a profiler whose call raised (recursion limit)
+                self.rec.gap("other", "the profiler was removed from the thread that ended the run (by the program's "
+                                      "own sys.setprofile, or at the recursion limit): its later calls are not in the trace")
+            if hasattr(threading, "getprofile") and threading.getprofile() is not self._fn:
+                self.rec.gap("other", "the program replaced the profiler for new threads (threading.setprofile): "
+                                      "threads started after that are not in the trace")
+            sys.setprofile(prev_sys)
+            threading.setprofile(prev_threading)
+        except Exception as exc:
+            self.rec.gap("other", f"could not remove the profiler cleanly ({type(exc).__name__}: {exc})")
+        finally:
+            if self._hooks is not None:
+                self._hooks.close()
 
 
-def _make_profiler(rec: Recorder):
-    """Same records and the same two regimes as the sys.monitoring backend."""
+def _make_profiler(rec: Recorder, fast: bool = False):
+    """Same records and the same two regimes as the sys.monitoring backend.
+
+    fast: called by the C profile function (which stays installed when the program's exception
+    passes through it) rather than installed with sys.setprofile (which CPython then removes).
+    """
     buf = rec.buf
     append = buf.append
     table = rec.table
@@ -90,6 +108,8 @@ def _make_profiler(rec: Recorder):
     objects = rec.objects
     object_id = rec.object_id
     overflow = rec.overflow
+    inits = rec.inits
+    reborn = rec.reborn
     summarise_args = rec.summarise_args
     summarise_value = rec.summarise_value
     budget = rec.budget
@@ -99,6 +119,16 @@ def _make_profiler(rec: Recorder):
     gap = rec.gap
     CALL, RETURN, UNWIND, YIELD, RESUME = R.CALL, R.RETURN, R.UNWIND, R.YIELD, R.RESUME
     suspended: set[int] = set()  # frame ids of generators suspended at a yield
+    foreign = rec.foreign
+    holds, drop = rec.holds, rec.drop
+
+    def interrupted(exc: BaseException, event: str) -> None:
+        """The program's exception passed through the profiler (a signal handler's): it is re-raised."""
+        rec.passed_through(exc, event)
+        if not fast:  # CPython removes a Python profile function that raises, for this thread
+            gap("other", "the program's exception passed through the profiler and CPython removed it from that "
+                         "thread (a Python profile function that raises is unset): that thread's later calls are "
+                         "not in the trace")
     state = rec.state  # [calls recorded so far]
     mode = rec.mode  # [counting?]
     SPAN = R.NODE_KEY_SPAN  # node key past the cap: obj * SPAN + idx
@@ -113,9 +143,22 @@ def _make_profiler(rec: Recorder):
             if entry is None:
                 if id(code) in untraced:
                     return
-                entry = rec.decide(code, frame)
+                receiver = inits.get(id(code))
+                if receiver is not None:  # a project __init__: not traced, only watched
+                    try:
+                        reborn(frame, receiver)
+                    except BaseException as exc:
+                        interrupted(exc, "call")
+                        raise
+                    return
+                try:
+                    entry = rec.decide(code, frame)
+                except BaseException as exc:  # decide() contains its own errors: this is the program's
+                    interrupted(exc, "call")
+                    raise
                 if entry is None:
                     return
+            record = pending = None
             try:
                 try:
                     p = tls.p
@@ -141,7 +184,7 @@ def _make_profiler(rec: Recorder):
                 if receiver is not None:
                     me = frame.f_locals[receiver]
                     ent = objects.get(id(me))
-                    if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
+                    if ent is not None and ent[1] is type(me):
                         obj = ent[0]
                     else:
                         obj = overflow.get(id(type(me))) or object_id(me)
@@ -161,20 +204,34 @@ def _make_profiler(rec: Recorder):
                     calls = state[0] = state[0] + 1
                     n = counts[idx] = counts[idx] + 1
                     summary = None
+                    pending = (idx, obj, generator)  # a record is due (see the except clause)
                     if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0):
                         summary = summarise_args(frame, arg_names)
-                if generator:
-                    append((CALL, idx, p[0], now(), summary, obj, id(frame)))
-                else:
-                    append((CALL, idx, p[0], now(), summary, obj))
+                record = (CALL, idx, p[0], now(), summary, obj, id(frame)) if generator else \
+                    (CALL, idx, p[0], now(), summary, obj)
+                append(record)
+                record = pending = None
                 if len(buf) >= limit[0]:
                     flush()
-            except Exception as exc:
-                gap("tracer_error", f"call: {type(exc).__name__}: {exc}")
+            except BaseException as exc:
+                if not foreign(exc):
+                    gap("tracer_error", f"call: {type(exc).__name__}: {exc}")
+                    return
+                if fast:  # the frame's exception exit follows: its call must be on record
+                    if record is not None:
+                        if not holds(buf, record):
+                            append(record)
+                    elif pending is not None:
+                        idx, obj, generator = pending
+                        append((CALL, idx, p[0], now(), None, obj, id(frame)) if generator else
+                               (CALL, idx, p[0], now(), None, obj))
+                interrupted(exc, "call")
+                raise
         elif event == "return":
             entry = table.get(id(frame.f_code))
             if entry is None:
                 return
+            record = None
             try:
                 try:
                     p = tls.p
@@ -202,21 +259,43 @@ def _make_profiler(rec: Recorder):
                 wanted = not counting and (state[0] <= first_calls or n <= per_code or n % sample_every == 0)
                 if op in _RETURN_OPS:
                     detail = summarise_value(arg) if wanted else None
-                    if entry[2]:
-                        append((RETURN, idx, p[0], now(), detail, 0, id(frame)))
-                    else:
-                        append((RETURN, idx, p[0], now(), detail, 0))
+                    record = (RETURN, idx, p[0], now(), detail, 0, id(frame)) if entry[2] else \
+                        (RETURN, idx, p[0], now(), detail, 0)
                 elif is_yield:
-                    append((YIELD, idx, p[0], now(), summarise_value(arg) if wanted else None, 0, id(frame)))
+                    record = (YIELD, idx, p[0], now(), summarise_value(arg) if wanted else None, 0, id(frame))
                 elif entry[2]:
-                    append((UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0, id(frame)))
+                    record = (UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0, id(frame))
                 else:
-                    append((UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0))
-            except Exception as exc:
-                gap("tracer_error", f"return: {type(exc).__name__}: {exc}")
+                    record = (UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0)
+                append(record)
+            except BaseException as exc:
+                if not foreign(exc):
+                    gap("tracer_error", f"return: {type(exc).__name__}: {exc}")
+                    return
+                if fast and RETURN_FAILURE_UNWINDS and record is not None:
+                    drop(buf, record)  # the frame's exception exit follows and closes it
+                elif fast and record is None and not RETURN_FAILURE_UNWINDS:  # nothing follows: record the exit
+                    append(_exit_record(frame, entry, p))
+                interrupted(exc, "return")
+                raise
 
     profiler.suspended = suspended  # shared with the C profile function (capture/_speedups.c)
     return profiler
+
+
+def _exit_record(frame, entry: tuple, p: list) -> tuple:
+    """The exit of a frame whose 'return' event the program's exception interrupted (summary left out)."""
+    lasti = frame.f_lasti
+    op = frame.f_code.co_code[lasti] if lasti >= 0 else -1
+    if op in _RETURN_OPS:
+        kind, detail = R.RETURN, None
+    elif entry[2] and (op in _YIELD_OPS or _is_suspended(frame)):
+        kind, detail = R.YIELD, None
+    else:
+        kind, detail = R.UNWIND, UNKNOWN_EXCEPTION
+    if entry[2]:
+        return (kind, entry[0], p[0], time.perf_counter_ns(), detail, 0, id(frame))
+    return (kind, entry[0], p[0], time.perf_counter_ns(), detail, 0)
 
 
 def _at_yield(frame) -> bool:

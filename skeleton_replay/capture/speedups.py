@@ -12,6 +12,14 @@ from typing import Any, Callable
 
 from . import records as R
 
+# Bound at import, before the program runs: a builtin the program replaces is never called here.
+from builtins import AttributeError  # noqa: E402
+
+try:
+    from _tracemalloc import is_tracing as _is_tracing
+except ImportError:  # pragma: no cover - CPython always has it
+    _is_tracing = None
+
 
 def load() -> ModuleType | None:
     if os.environ.get("SKELETON_PURE_PYTHON", "") not in ("", "0"):
@@ -56,4 +64,4 @@ def hooks(rec: Any, py_start: Callable, py_return: Callable, py_yield: Callable 
         flush=rec.flush, gap=rec.gap, py_start=py_start, py_return=py_return, kind_call=R.CALL,
         kind_return=R.RETURN, span=R.NODE_KEY_SPAN, first_calls=b.first_calls, per_code=b.per_code,
         sample_every=b.sample_every, limit=rec.limit, py_yield=py_yield, py_resume=py_resume,
-        kind_yield=R.YIELD, kind_resume=R.RESUME)
+        kind_yield=R.YIELD, kind_resume=R.RESUME, inits=rec.inits, foreign=rec.foreign, is_tracing=_is_tracing)

@@ -11,6 +11,9 @@ import sys
 import time
 from typing import Any
 
+# Bound at import, before the program runs: a builtin the program replaces is never called here.
+from builtins import BaseException, getattr, id, len, type
+
 from . import records as R
 from . import speedups
 from .gate import Gate, gate_sysmon_callbacks, gated_getframe
@@ -34,6 +37,8 @@ class SysMonitoringBackend:
         self.gate = gate  # None: record everything (skeleton run); else one request (integrations)
         self.tool_id: int | None = None
         self._hooks: Any = None  # the C fast paths, when used
+        self._callbacks: dict[str, Any] = {}
+        self._events = 0
 
     def start(self) -> None:
         mon = sys.monitoring
@@ -65,24 +70,40 @@ class SysMonitoringBackend:
             callbacks = gate_sysmon_callbacks(_make_callbacks(self.rec, self.tool_id, gated_getframe(1)), self.gate, self.rec)
         for event, fn in callbacks.items():
             mon.register_callback(self.tool_id, getattr(ev, event), fn)
-        mon.set_events(self.tool_id, ev.PY_START | ev.PY_UNWIND | ev.PY_THROW)
+        self._callbacks = callbacks  # stop() tells whether the program replaced them
+        self._events = ev.PY_START | ev.PY_UNWIND | ev.PY_THROW
+        mon.set_events(self.tool_id, self._events)
 
     def stop(self) -> None:
+        """Unregister everything; never raises (the program may have freed the tool id or replaced callbacks)."""
         if self.tool_id is None:
             return
         mon = sys.monitoring
         tool, self.tool_id = self.tool_id, None
+        gap = self.rec.gap
         try:
+            holder = mon.get_tool(tool)
+            if holder != "skeleton":  # freed by the program (and maybe taken by another tool): not ours to touch
+                gap("other", f"the program freed sys.monitoring tool id {tool}, which Skeleton was using"
+                             f"{f' (now held by {holder!r})' if holder else ''}: calls after that may be missing "
+                             "from the trace")
+                return
+            if mon.get_events(tool) != self._events:
+                gap("other", "the program changed the sys.monitoring events of Skeleton's tool id: calls after "
+                             "that may be missing from the trace")
             mon.set_events(tool, 0)
             for code in self.rec.keep_alive:
                 mon.set_local_events(tool, code, 0)
-            for name in ("PY_START", "PY_RETURN", "PY_YIELD", "PY_RESUME", "PY_THROW", "PY_UNWIND"):
-                mon.register_callback(tool, getattr(mon.events, name), None)
-        finally:
+            for name, ours in self._callbacks.items():
+                if mon.register_callback(tool, getattr(mon.events, name), None) is not ours:
+                    gap("other", f"the program replaced Skeleton's sys.monitoring {name} callback: calls after "
+                                 "that may be missing from the trace")
             mon.free_tool_id(tool)
+        except Exception as exc:
+            gap("other", f"could not stop sys.monitoring cleanly ({type(exc).__name__}: {exc})")
+        finally:
             if self._hooks is not None:
                 self._hooks.close()
-
 
 def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) -> dict[str, Any]:
     """Closures over locals: the hot path does no attribute look-ups it can avoid.
@@ -93,6 +114,11 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     seeds that stack with its open (recorded) frames; their returns, and calls made with
     nothing traced below them, are still written as records (their keys negative on that
     stack) so the decoder's stacks stay whole.
+
+    The program's exceptions (a signal handler's, raised while a callback runs) are re-raised
+    unchanged. CPython then raises them in the monitored frame and reports its PY_UNWIND, so the
+    state is left as that expects: a start or resume is recorded (or pushed), a return or yield
+    is not (or not popped).
     """
     mon = sys.monitoring
     DISABLE = mon.DISABLE
@@ -101,6 +127,8 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     buf = rec.buf
     append = buf.append
     table = rec.table
+    inits = rec.inits
+    reborn = rec.reborn
     counts = rec.counts
     tls = rec.tls
     new_thread = rec.new_thread
@@ -118,6 +146,8 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     limit = rec.limit  # [flush when the buffer holds this many records]
     flush = rec.flush
     gap = rec.gap
+    passed_through = rec.passed_through
+    holds, drop = rec.holds, rec.drop
     CALL, RETURN, UNWIND, YIELD, RESUME = R.CALL, R.RETURN, R.UNWIND, R.YIELD, R.RESUME
     state = rec.state  # [calls recorded so far]
     mode = rec.mode  # [counting?]: set by the recorder once max_events records are written
@@ -127,12 +157,18 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     seed = rec.seed  # once per thread, at its first event past the cap
 
     def on_start(code, offset):
+        record = pending = key = stack = None
+        depth = -1
         try:
             entry = table.get(id(code))
             if entry is None:
+                receiver = inits.get(id(code))
+                if receiver is not None:  # a project __init__: not traced, only watched
+                    reborn(getframe(1), receiver)
+                    return None
                 entry = rec.decide(code, getframe(1))
                 if entry is None:
-                    return DISABLE
+                    return None if id(code) in inits else DISABLE
                 set_local_events(tool_id, code, local_events)
             try:
                 p = tls.p
@@ -145,7 +181,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 frame = getframe(1)
                 me = frame.f_locals[receiver]
                 ent = objects.get(id(me))
-                if ent is not None and ((ent[1]() is me) if ent[1] is not None else (type(me) is ent[2])):
+                if ent is not None and ent[1] is type(me):
                     obj = ent[0]
                 else:
                     obj = overflow.get(id(type(me))) or object_id(me)
@@ -154,36 +190,62 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                     seed(p, (frame or getframe(1)).f_back)
                 stack = p[1]
                 key = obj * SPAN + idx
-                if stack:
+                depth = len(stack)
+                if depth:
                     edge = (stack[-1], key)  # a negative caller key is normalised by the recorder
                     p[2][edge] += 1  # a defaultdict(int): no switch of threads inside
                     stack.append(key)
                     return
+                pending = (idx, obj, generator, frame)  # a record is due (see the except clause)
                 stack.append(-1 - key)  # written as a record: its return will be too
                 if generator:
-                    append((CALL, idx, p[0], now(), None, obj, id(frame or getframe(1))))
+                    record = (CALL, idx, p[0], now(), None, obj, id(frame or getframe(1)))
                 else:
-                    append((CALL, idx, p[0], now(), None, obj))
+                    record = (CALL, idx, p[0], now(), None, obj)
+                append(record)
+                record = pending = None
                 if len(buf) >= limit[0]:
                     flush()
                 return
             calls = state[0] = state[0] + 1
             n = counts[idx] = counts[idx] + 1
             summary = None
+            pending = (idx, obj, generator, frame)
             if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0):
                 if frame is None:
                     frame = getframe(1)
                 summary = summarise_args(frame, arg_names)
             if generator:
-                append((CALL, idx, p[0], now(), summary, obj, id(frame or getframe(1))))
+                record = (CALL, idx, p[0], now(), summary, obj, id(frame or getframe(1)))
             else:
-                append((CALL, idx, p[0], now(), summary, obj))
+                record = (CALL, idx, p[0], now(), summary, obj)
+            append(record)
+            record = pending = None
             if len(buf) >= limit[0]:
                 flush()
-        except Exception as exc:  # contained: never break the traced program
-            gap("tracer_error", f"PY_START: {type(exc).__name__}: {exc}")
+        except BaseException as exc:
+            if not rec.foreign(exc):
+                gap("tracer_error", f"PY_START: {type(exc).__name__}: {exc}")
+                return
+            # The program's: the frame unwinds next (PY_UNWIND), so its call must be on record.
+            if depth >= 0 and len(stack) == depth:
+                stack.append(key if depth else -1 - key)
+            if record is not None:
+                if not holds(buf, record):
+                    append(record)
+            elif pending is not None:
+                idx, obj, generator, frame = pending
+                if generator:
+                    append((CALL, idx, p[0], now(), None, obj, id(frame or getframe(1))))
+                else:
+                    append((CALL, idx, p[0], now(), None, obj))
+            passed_through(exc, "PY_START")
+            raise
 
-    def on_return(code, offset, retval):
+    def leave(code, value, kind, event):
+        """PY_RETURN, PY_YIELD: the frame leaves normally or suspends."""
+        record = stack = top = None
+        depth = -1
         try:
             try:
                 p = tls.p
@@ -192,37 +254,14 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
             counting = mode[0]
             if counting:
                 if not p[4]:
-                    seed(p, getframe(1))
+                    seed(p, getframe(2))
                 stack = p[1]
-                if stack and stack.pop() >= 0:
-                    return  # a counted call
-            entry = table[id(code)]
-            idx = entry[0]
-            detail = None
-            if not counting:
-                n = counts[idx]
-                if state[0] <= first_calls or n <= per_code or n % sample_every == 0:
-                    detail = summarise_value(retval)
-            if entry[2]:
-                append((RETURN, idx, p[0], now(), detail, 0, id(getframe(1))))
-            else:
-                append((RETURN, idx, p[0], now(), detail, 0))
-        except Exception as exc:
-            gap("tracer_error", f"PY_RETURN: {type(exc).__name__}: {exc}")
-
-    def on_yield(code, offset, value):
-        try:
-            try:
-                p = tls.p
-            except AttributeError:
-                p = new_thread()
-            counting = mode[0]
-            if counting:
-                if not p[4]:
-                    seed(p, getframe(1))
-                stack = p[1]
-                if stack and stack.pop() >= 0:
-                    return  # a counted generator: suspended, nothing recorded
+                depth = len(stack)
+                if depth:
+                    top = stack[-1]
+                    del stack[-1]
+                    if top >= 0:
+                        return  # a counted call (a counted generator: suspended, nothing recorded)
             entry = table[id(code)]
             idx = entry[0]
             detail = None
@@ -230,9 +269,28 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 n = counts[idx]
                 if state[0] <= first_calls or n <= per_code or n % sample_every == 0:
                     detail = summarise_value(value)
-            append((YIELD, idx, p[0], now(), detail, 0, id(getframe(1))))
-        except Exception as exc:
-            gap("tracer_error", f"PY_YIELD: {type(exc).__name__}: {exc}")
+            if entry[2] or kind == YIELD:
+                record = (kind, idx, p[0], now(), detail, 0, id(getframe(2)))
+            else:
+                record = (kind, idx, p[0], now(), detail, 0)
+            append(record)
+        except BaseException as exc:
+            if not rec.foreign(exc):
+                gap("tracer_error", f"{event}: {type(exc).__name__}: {exc}")
+                return
+            # The program's: the frame unwinds next (PY_UNWIND), which closes it; undo this exit.
+            if stack is not None and depth > 0 and len(stack) < depth:
+                stack.append(top)
+            if record is not None:
+                drop(buf, record)
+            passed_through(exc, event)
+            raise
+
+    def on_return(code, offset, retval):
+        return leave(code, retval, RETURN, "PY_RETURN")
+
+    def on_yield(code, offset, value):
+        return leave(code, value, YIELD, "PY_YIELD")
 
     def _resumed(code, exc_summary):
         try:
@@ -241,37 +299,63 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
             p = new_thread()
         entry = table[id(code)]
         frame = getframe(2)
+        interrupted = None
         if mode[0]:  # past the cap: the resumed frame is the caller of what it calls next
             if not p[4]:
                 seed(p, frame.f_back)
-            key = (receiver_id(frame.f_locals[entry[1]]) if entry[1] is not None else 0) * SPAN + entry[0]
+            obj = 0
+            if entry[1] is not None:
+                try:
+                    obj = receiver_id(frame.f_locals[entry[1]])
+                except BaseException as exc:
+                    if not rec.foreign(exc):
+                        raise
+                    interrupted = exc  # the program's: the frame still goes on the stack, then it is raised
+            key = obj * SPAN + entry[0]
             stack = p[1]
             if stack:
                 stack.append(key)
+                if interrupted is not None:
+                    raise interrupted
                 return
             stack.append(-1 - key)  # nothing traced below it: written as a record
         append((RESUME, entry[0], p[0], now(), exc_summary, 0, id(frame)))
+        if interrupted is not None:
+            raise interrupted
         if len(buf) >= limit[0]:
             flush()
 
     def on_resume(code, offset):
         try:
             _resumed(code, None)
-        except Exception as exc:
+        except BaseException as exc:
+            if rec.foreign(exc):
+                passed_through(exc, "PY_RESUME")
+                raise
             gap("tracer_error", f"PY_RESUME: {type(exc).__name__}: {exc}")
 
     def on_throw(code, offset, exc):
         if id(code) not in table:  # PY_THROW is global-only: filter here
             return
         try:
-            _resumed(code, summarise_exception(exc))
-        except Exception as err:
+            try:
+                summary = summarise_exception(exc)
+            except BaseException as err:  # the program's, interrupting the summary: record the resume, then raise
+                if rec.foreign(err):
+                    _resumed(code, None)
+                raise
+            _resumed(code, summary)
+        except BaseException as err:
+            if rec.foreign(err):
+                passed_through(err, "PY_THROW")
+                raise
             gap("tracer_error", f"PY_THROW: {type(err).__name__}: {err}")
 
     def on_unwind(code, offset, exc):
         entry = table.get(id(code))
         if entry is None:  # PY_UNWIND is global-only: one dict look-up for untraced code
             return
+        record = None
         try:
             try:
                 p = tls.p
@@ -288,12 +372,25 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                             edge = (stack[-1], key)
                             p[3][edge] += 1
                         return
+            t = now()
+            try:
+                summary = summarise_exception(exc)
+            except BaseException as err:  # the program's: the frame leaves anyway, recorded without it
+                if not rec.foreign(err):
+                    raise
+                summary, record = None, err
             if entry[2]:
-                append((UNWIND, entry[0], p[0], now(), summarise_exception(exc), 0, id(getframe(1))))
+                append((UNWIND, entry[0], p[0], t, summary, 0, id(getframe(1))))
             else:
-                append((UNWIND, entry[0], p[0], now(), summarise_exception(exc), 0))
-        except Exception as err:
-            gap("tracer_error", f"PY_UNWIND: {type(err).__name__}: {err}")
+                append((UNWIND, entry[0], p[0], t, summary, 0))
+            if record is not None:
+                raise record
+        except BaseException as err:
+            if not rec.foreign(err):
+                gap("tracer_error", f"PY_UNWIND: {type(err).__name__}: {err}")
+                return
+            passed_through(err, "PY_UNWIND")
+            raise
 
     return {
         "PY_START": on_start,
