@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 
-from conftest import ARTIFACTS, write
+from conftest import ARTIFACTS, ROOT, write
 from helpers import NEVER, effective_reveal, summary_text
 
 SMALL = 40  # the UI lays out every node when the run has at most this many callables (BIG_GRAPH_CALLABLES)
@@ -206,3 +207,164 @@ def test_hostile_snapshot_renders_as_text(snapshot, tmp_path, open_report):
     assert page.evaluate("window.__pwned") is None
     embedded = json.loads(page.eval_on_selector("#skeleton-snapshot", "e => e.textContent"))
     assert embedded["run"]["app_name"] == HOSTILE[0]
+
+
+# -- Content-Security-Policy: only the bundle's own inline script and style run ------------------
+WATCH_CSP = ("window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push("
+             "{directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample}));")
+READY = "[data-testid=view-map][data-layout=ready] .react-flow__node"
+
+
+def _page(browser, url: str, errors: list[str] | None = None):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    ctx.add_init_script(WATCH_CSP)
+    page = ctx.new_page()
+    if errors is not None:
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    return page
+
+
+def _shop_sample() -> dict:
+    return json.loads((ROOT / "report-ui" / "samples" / "shop.json").read_text("utf-8"))
+
+
+def test_csp_pins_the_bundle_and_the_report_runs_without_violations(report_path, browser):
+    html = report_path.read_text("utf-8")
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)"', html).group(1)
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
+    assert re.fullmatch(r"'sha256-[A-Za-z0-9+/]{43}='", directives["script-src"])
+    assert re.fullmatch(r"'sha256-[A-Za-z0-9+/]{43}='", directives["style-src"])
+    errors: list[str] = []
+    page = _page(browser, report_path.resolve().as_uri(), errors)
+    try:
+        page.wait_for_selector(READY, state="attached", timeout=30_000)
+        page.keyboard.press("Home")
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        for view in ("sequence", "events", "map"):
+            page.locator(f"[data-testid=tab-{view}]").click()
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__csp") == []
+    finally:
+        page.context.close()
+    assert errors == []
+
+
+def test_csp_blocks_inline_script_injected_into_the_report(tmp_path, browser):
+    path = write(_shop_sample(), tmp_path / "report.html")
+    html = path.read_text("utf-8")
+    injected = ('<script>window.__pwned = 1</script><div id="x" onclick="window.__pwned = 2">x</div>'
+                '<img src="data:," onerror="window.__pwned = 3">')
+    path.write_text(html.replace("<body>", "<body>" + injected, 1), "utf-8")
+    page = _page(browser, path.resolve().as_uri())
+    try:
+        page.wait_for_selector(READY, state="attached", timeout=30_000)  # the bundle still runs
+        page.evaluate("document.getElementById('x').click()")
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__pwned") is None
+        blocked = page.evaluate("window.__csp")
+        assert {v["directive"] for v in blocked} >= {"script-src-elem", "script-src-attr"}
+        assert all(v["blocked"] == "inline" for v in blocked)
+    finally:
+        page.context.close()
+
+
+# -- the selection bridge: posts only where the embedding page is allowed to receive it ------------
+EMBED = """<!doctype html><html><head><meta charset="utf-8"><title>embed</title></head><body>
+<script>window.msgs = []; addEventListener('message', (e) => {
+  if (e.data && e.data.type === 'skeleton-selection') window.msgs.push(e.data); });</script>
+<iframe id="report" src="REPORT" style="width: 1400px; height: 860px; border: 0"></iframe></body></html>"""
+
+
+def _embed(browser, parent_url: str):
+    page = _page(browser, parent_url)
+    frame = page.frame_locator("#report")
+    frame.locator("[data-testid=replay-play]:not([disabled])").wait_for(timeout=30_000)
+    return page, frame
+
+
+def _move_and_collect(page, frame) -> tuple[dict, list[dict]]:
+    """Step the replay to 3; (the report's own window.SkeletonReplay.selection, messages the parent got)."""
+    frame.locator("[data-testid=replay-start]").click()
+    for _ in range(3):
+        frame.locator("[data-testid=replay-forward]").click()
+    inner = page.frames[1]
+    inner.wait_for_function("() => window.SkeletonReplay && window.SkeletonReplay.selection.pos === 3")
+    page.wait_for_timeout(400)  # postMessage is delivered in a later task
+    return inner.evaluate("window.SkeletonReplay.selection"), page.evaluate("window.msgs")
+
+
+@pytest.fixture(scope="module")
+def shop_report(tmp_path_factory):
+    snap = _shop_sample()
+    folder = tmp_path_factory.mktemp("bridge")
+    return snap, write(snap, folder / "report.html")
+
+
+@pytest.mark.parametrize("query, expect", [
+    ("", None),                                    # file://: no origin to target, nothing is posted
+    ("?bridge=https://ide.example", None),         # an origin the parent does not have
+    ("?bridge=*", "relative"),
+    ("?bridge=*&bridge-paths=absolute", "absolute"),
+])
+def test_bridge_posts_only_when_the_embedding_page_opted_in(shop_report, browser, tmp_path, query, expect):
+    snap, path = shop_report
+    parent = tmp_path / "embed.html"
+    parent.write_text(EMBED.replace("REPORT", path.resolve().as_uri() + query), "utf-8")
+    page, frame = _embed(browser, parent.as_uri())
+    try:
+        inner, msgs = _move_and_collect(page, frame)
+    finally:
+        page.context.close()
+    node = next(n for n in snap["nodes"] if n["id"] == inner["node_id"])
+    root = snap["run"]["project_root"].rstrip("/")
+    assert node["file"] and inner["file"] == f"{root}/{node['file']}"  # same page: unchanged, absolute
+    if expect is None:
+        assert msgs == []
+        return
+    last = msgs[-1]
+    assert last["pos"] == 3 and last["node_id"] == node["id"] and last["line"] == node["line"]
+    assert last["file"] == (node["file"] if expect == "relative" else f"{root}/{node['file']}")
+    if expect == "relative":
+        assert not any(m["file"] and (m["file"].startswith("/") or root in m["file"]) for m in msgs)
+
+
+@pytest.fixture
+def http_servers(shop_report):
+    """Two local origins serving the report folder: (same-origin URL base, other-origin URL base)."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(shop_report[1].parent))
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) for _ in range(2)]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    yield [f"http://127.0.0.1:{s.server_address[1]}" for s in servers]
+    for s in servers:
+        s.shutdown()
+        s.server_close()
+
+
+@pytest.mark.parametrize("parent_origin", ["same", "other"])
+def test_bridge_defaults_to_the_reports_own_origin(shop_report, http_servers, browser, parent_origin):
+    snap, path = shop_report
+    same, other = http_servers
+    (path.parent / "embed.html").write_text(EMBED.replace("REPORT", f"{same}/{path.name}"), "utf-8")
+    page, frame = _embed(browser, f"{same if parent_origin == 'same' else other}/embed.html")
+    try:
+        inner, msgs = _move_and_collect(page, frame)
+    finally:
+        page.context.close()
+    if parent_origin == "other":
+        assert msgs == []  # a page of another origin that frames the report hears nothing
+        return
+    node = next(n for n in snap["nodes"] if n["id"] == inner["node_id"])
+    assert msgs[-1]["pos"] == 3 and msgs[-1]["file"] == node["file"]

@@ -389,7 +389,9 @@ def _node_column(snapshot: dict):
 def test_selection_bridge_follows_the_replay_in_an_embedding_page(pytest_case, browser, tmp_path):
     snap, path = pytest_case
     page_path = tmp_path / "embed.html"
-    page_path.write_text(EMBED.replace("REPORT", Path(path).resolve().as_uri()), "utf-8")
+    # file:// pages have no origin to target: opt in to any parent, with absolute paths (docs/report.md)
+    src = Path(path).resolve().as_uri() + "?bridge=*&bridge-paths=absolute"
+    page_path.write_text(EMBED.replace("REPORT", src), "utf-8")
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
     page = ctx.new_page()
     errors, external = [], []

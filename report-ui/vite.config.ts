@@ -3,8 +3,12 @@ import react from '@vitejs/plugin-react';
 import { viteSingleFile } from 'vite-plugin-singlefile';
 import type { Plugin } from 'vite';
 
-/** The report must never touch the network: only inline scripts/styles, blob/data workers and images. */
-export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; " +
+/**
+ * The report must never touch the network: only its own inline script and style, blob/data workers and images.
+ * script-src and style-src stay 'none' here: skeleton_replay/render/html.py sets them to the sha256 hashes of
+ * this file's inline <script> and <style> when it writes report.html, so nothing else inline can run.
+ */
+export const CSP = "default-src 'none'; script-src 'none'; style-src 'none'; img-src data: blob:; " +
   "worker-src blob: data:; font-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'";
 
 function cspMeta(): Plugin {

@@ -1,5 +1,6 @@
 // Deep links (URL hash) and selection publishing for IDE plugins (window.SkeletonReplay + postMessage).
 import { useEffect } from 'react';
+import { bridgeConfig, bridgeFile } from './bridge';
 import { useData } from '../state/context';
 import { formatHash } from '../model/hash';
 import { outcomeOf } from '../model/scenarios';
@@ -47,6 +48,9 @@ export interface PublishedSelection {
   scenarios: PublishedScenario[];
 }
 
+/** The posted message: `file` relative to the project root unless the page opted in to absolute paths. */
+export type SelectionMessage = { type: 'skeleton-selection' } & PublishedSelection;
+
 export function usePublishSelection() {
   const { store, g, snap, r, si } = useData();
   useEffect(() => {
@@ -55,6 +59,9 @@ export function usePublishSelection() {
     let lastKey = '';
     let frame = 0;
     const root = snap.run.project_root.replace(/\/$/, '');
+    // read once: the hash changes as the user moves, the query (set by the embedding page) does not
+    const bridge = bridgeConfig(location.search, location.origin);
+    const embedded = window.parent !== window;
     const send = () => {
       frame = 0;
       const s = store.get();
@@ -75,10 +82,14 @@ export function usePublishSelection() {
       const key = JSON.stringify(selection);
       if (key === lastKey) return;
       lastKey = key;
+      // same page (IDE plugins that inject into the report): the full payload, absolute file path
       (window as unknown as { SkeletonReplay: unknown }).SkeletonReplay = { selection };
+      if (!embedded || bridge.target === null) return;
+      const message: SelectionMessage = { type: 'skeleton-selection', ...selection,
+        file: bridgeFile(n?.file, root, bridge.absolute) };
       try {
-        window.parent.postMessage({ type: 'skeleton-selection', ...selection }, '*');
-      } catch { /* cross-origin parents */ }
+        window.parent.postMessage(message, bridge.target);
+      } catch { /* a parent that went away */ }
     };
     const onChange = () => {
       const s = store.get();
