@@ -162,3 +162,200 @@ def test_exception_with_one_non_string_argument_shows_that_value():
     assert s.exception(SystemExit(0))["message"] == {"type": "int", "value": 0}
     assert s.exception(KeyError("k"))["message"] == {"type": "str", "value": "k"}
     assert s.exception(ValueError(1, 2))["message"]["type"] == "tuple"
+
+
+# -- known secrets: a value redacted once is redacted wherever it shows up again ----------------
+
+def test_a_redacted_value_is_redacted_in_later_strings():
+    s = Summariser()
+    assert s.value("tok_93a7f1c2xyz", "token")["redacted"] is True
+    # an exception message, a return value, a yielded value, another argument under an innocent name
+    assert s.exception(ValueError("bad token tok_93a7f1c2xyz"))["message"]["redacted"] is True
+    assert s.value("Token tok_93a7f1c2xyz")["redacted"] is True
+    assert s.value("tok_93a7f1c2xyz", "x")["redacted"] is True
+    assert s.value(["ok", {"k": "=tok_93a7f1c2xyz="}])["items"][1]["entries"][0][1]["redacted"] is True
+    assert s.value(b"tok_93a7f1c2xyz")["redacted"] is True
+    assert s.value("an innocent string") == {"type": "str", "value": "an innocent string"}
+
+
+def test_known_secrets_skip_short_and_plain_values_and_weak_names():
+    s = Summariser()
+    s.value("1234", "pin")  # too short to hunt for
+    s.value("function", "token")  # a plain word (a lexer's token)
+    s.value("WIDGET-1", "key")  # `key` names dictionary keys far more often than secrets
+    for text in ("pin 1234", "function name", "WIDGET-1 in stock"):
+        assert "redacted" not in s.value(text), text
+    assert len(s.known) == 0
+
+
+def test_known_secrets_found_with_many_of_them():
+    s = Summariser()
+    secrets = [f"{chr(65 + i % 26)}ecret-{i:04d}-{i * 7919 % 10007:05d}" for i in range(200)]
+    for i, secret in enumerate(secrets):
+        s.value(secret, "password")
+        if i % 37 == 0:  # searches between additions: the matcher is rebuilt in batches
+            assert s.value("nothing here at all")["type"] == "str"
+    assert len(s.known) == 200
+    for secret in secrets[::13]:
+        assert s.value(f"x {secret} y")["redacted"] is True, secret
+    assert "redacted" not in s.value("secret-9999-00000")
+
+
+def test_known_secrets_are_bounded():
+    from skeleton_replay.capture.redact import KNOWN_LIMIT
+    s = Summariser()
+    for i in range(KNOWN_LIMIT + 50):
+        s.value(f"passw0rd-{i:06d}", "password")
+    assert len(s.known) == KNOWN_LIMIT and s.known.full
+    assert s.value(f"passw0rd-{KNOWN_LIMIT + 10:06d}", "password")["redacted"] is True  # still redacted by name
+
+
+def test_scrub_text_replaces_only_the_secret():
+    s = Summariser()
+    s.value("HUNTER2-horse-battery", "password")
+    text = "AssertionError: assert {'user': 'ada', 'password': 'HUNTER2-horse-battery'} == {}"
+    assert s.scrub_text(text) == "AssertionError: assert {'user': 'ada', 'password': '<redacted>'} == {}"
+    assert s.scrub_text("login with Bearer abcdef123456 failed") == "login with Bearer <redacted> failed"
+    assert s.scrub_text("nothing to hide") == "nothing to hide"
+    assert s.value("abcdef123456", "x")["redacted"] is True  # what scrub_text found is known too
+
+
+# -- names -----------------------------------------------------------------------------------
+
+def test_short_words_match_whole_name_parts_long_words_anywhere():
+    s = Summariser()
+    for name in ("pw", "new_pw", "pass", "db_pass", "passphrase", "otp", "user_pin", "pinCode", "PIN", "cvc",
+                 "signature", "conn_str", "connStr", "dsn", "sentry_dsn", "api_key", "apiKey", "APIKEY", "X-Api-Key",
+                 "keys", "authorization", "basic_auth", "db_password", "accessToken", "client_secret", "sessionid"):
+        assert s.secret_name(name), name
+    for name in ("compass", "spinner", "shipping", "footprint", "monkey", "keyboard", "bypass", "passenger",
+                 "author", "pinned", "topology", "user", "name", "description"):
+        assert not s.secret_name(name), name
+    # words the user adds match anywhere in the name, as documented for --secret-name
+    assert Summariser(secret_names=("flav",)).secret_name("flavour")
+
+
+def test_secret_callables():
+    s = Summariser()
+    for name in ("get_password", "Settings.database_password", "load_api_key", "get_private_key", "getToken",
+                 "refresh_token", "read_secret", "otp", "get_pin", "cookie_value", "db_dsn"):
+        assert s.secret_callable(name), name
+    for name in ("get_session", "key_of", "tokenize", "Lexer.tokenizer", "private_helper", "author", "signature",
+                 "compass", "spinner", "main"):
+        assert not s.secret_callable(name), name
+
+
+def test_secret_result_redacts_data_keeps_objects():
+    s = Summariser()
+
+    class Session:
+        pass
+
+    assert s.secret_result("hunter2-correct")["redacted"] is True
+    assert s.secret_result({"a": 1}) == {"type": "dict", "redacted": True}
+    assert s.secret_result(4242)["redacted"] is True
+    assert s.secret_result(None) == {"type": "None"} and s.secret_result(True) == {"type": "bool", "value": True}
+    obj = s.secret_result(Session())
+    assert obj["type"].endswith("Session") and "id" in obj and "redacted" not in obj
+    assert s.value("x hunter2-correct")["redacted"] is True  # the returned secret is known
+
+
+# -- value formats -----------------------------------------------------------------------------
+
+def test_more_secret_formats():
+    s = Summariser()
+    for secret in ["github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ",
+                   "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", "rk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
+                   "sk_test_" + "4eC39HqLyjWDarjtT1zdp7dc", "AIza" + "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+                   "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF", "-----BEGIN OPENSSH PRIVATE KEY-----",
+                   "Authorization: Basic dXNlcjpwYXNzd29yZA==", "host=db user=app password=s3cr3t dbname=x",
+                   "Server=db;Uid=app;Pwd=s3cr3t;", "redis://:s3cr3tpass@cache:6379/0",
+                   "{'user': 'ada', 'password': 'hunter2'}"]:
+        out = s.value(secret)
+        assert out.get("redacted") is True and "value" not in out, secret
+    for text in ["Basic settings are fine", "Basic usage: see docs", "sk_test_demo", "password: ", "a://b@c",
+                 "the password is required"]:
+        assert "redacted" not in s.value(text), text
+
+
+def test_private_key_lines_in_a_container_are_redacted():
+    s = Summariser()
+    lines = ["-----BEGIN RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA7secretpemline1", "Zm9vYmFyYmF6cXV4secretline2",
+             "-----END RSA PRIVATE KEY-----"]
+    out = s.value(lines)
+    assert all(item["redacted"] for item in out["items"])
+    assert s.value(("header", *lines))["items"][0] == {"type": "str", "value": "header"}
+    assert s.value(dict(enumerate(lines)))["entries"][2][1]["redacted"] is True
+    assert s.value([line.encode() for line in lines])["items"][3]["redacted"] is True
+    assert s.value("then Zm9vYmFyYmF6cXV4secretline2 alone")["redacted"] is True  # the body lines are known
+
+
+# -- bounded scanning --------------------------------------------------------------------------
+
+def test_only_what_is_written_is_scanned():
+    from skeleton_replay.capture.summarise import SCAN_MARGIN, STR_LIMIT
+    s = Summariser()
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    after = "x" * (STR_LIMIT + SCAN_MARGIN) + " " + token  # never shown: not scanned
+    assert s.value(after) == {"type": "str", "value": "x" * STR_LIMIT, "len": len(after), "truncated": True}
+    crossing = "x" * (STR_LIMIT - 5) + " " + token + " " + "y" * 5000  # starts before the cut, ends after it
+    assert s.value(crossing)["redacted"] is True
+    s.value("hunter2-horse-battery", "password")
+    assert s.value("x" * (STR_LIMIT - 1) + "hunter2-horse-battery" + "y" * 5000)["redacted"] is True
+    assert "redacted" not in s.value("x" * (STR_LIMIT + SCAN_MARGIN) + "hunter2-horse-battery")
+
+
+def _unbounded_repeats(pattern: str) -> list:
+    try:
+        from re import _parser as sre_parse  # 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse
+    found = []
+
+    def walk(items):
+        for op, arg in items:
+            if op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, getattr(sre_parse, "POSSESSIVE_REPEAT", None)):
+                lo, hi, sub = arg
+                if hi == sre_parse.MAXREPEAT:
+                    found.append((op, lo))
+                walk(sub)
+            elif op in (sre_parse.SUBPATTERN, sre_parse.ATOMIC_GROUP if hasattr(sre_parse, "ATOMIC_GROUP") else None):
+                walk(arg[-1])
+            elif op == sre_parse.BRANCH:
+                for sub in arg[1]:
+                    walk(sub)
+            elif op in (sre_parse.ASSERT, sre_parse.ASSERT_NOT):
+                walk(arg[1])
+    walk(sre_parse.parse(pattern))
+    return found
+
+
+def test_every_value_pattern_repetition_is_bounded():
+    from skeleton_replay.capture import redact
+    assert _unbounded_repeats(r"a+b{2,}") == [(_op("MAX_REPEAT"), 1), (_op("MAX_REPEAT"), 2)]  # the checker works
+    for r in (*redact.VALUE_RES, redact._GATE):
+        assert _unbounded_repeats(r.pattern) == [], r.pattern
+    assert _unbounded_repeats(redact.trie_regex(["hunter2-horse", "hunter3-pony", "zz-top-secret"])) == []
+
+
+def _op(name):
+    try:
+        from re import _parser as sre_parse
+    except ImportError:  # pragma: no cover
+        import sre_parse
+    return getattr(sre_parse, name)
+
+
+# -- command lines -----------------------------------------------------------------------------
+
+def test_redact_argv_hides_secret_option_values():
+    s = Summariser(secret_names=("pin",))
+    argv = ["app.py", "--password", "hunter2-pass", "--api-key=AK-123456789", "-v", "--user", "ada",
+            "DB_PASSWORD=s3cr3t-db", "--token", "--next", "--secret-name", "pin", "--secret-pattern", "X[0-9]+",
+            "-p", "8080", "--compass", "north"]
+    assert s.redact_argv(argv) == ["app.py", "--password", "<redacted>", "--api-key=<redacted>", "-v", "--user", "ada",
+                                   "DB_PASSWORD=<redacted>", "--token", "--next", "--secret-name", "pin",
+                                   "--secret-pattern", "X[0-9]+", "-p", "8080", "--compass", "north"]
+    # the hidden values are known secrets from now on
+    assert s.redact_argv(["hunter2-pass", "AK-123456789"]) == ["<redacted>", "<redacted>"]
+    assert s.value("connect with hunter2-pass")["redacted"] is True

@@ -11,26 +11,24 @@ import re
 from collections import deque
 from typing import Any, Callable, Iterable
 
+from .redact import DEFAULT_SECRET_NAMES, NONE, PRIVATE_KEY_MARK, STRONG, Redactor
+from .origin import foreign
+
+# Bound at import, before the program runs: a builtin the program replaces is never called here.
+from builtins import bool, bytes, enumerate, float, id, len, min, range, repr, set, str, zip  # noqa: E402
+
+__all__ = ["DEFAULT_SECRET_NAMES", "STR_LIMIT", "Summariser", "class_path", "utf8"]
+
 STR_LIMIT = 80
 BYTES_LIMIT = 32
 ITEMS_LIMIT = 5
 DEPTH_LIMIT = 3
 INT_DIGITS_LIMIT = 40
-
-DEFAULT_SECRET_NAMES = (
-    "password", "passwd", "pwd", "token", "secret", "key", "auth", "credential",
-    "cookie", "session", "jwt", "private", "ssn", "card_number", "cardnumber", "credit_card", "cvv",
-)
-
-_VALUE_PATTERNS = (
-    r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}",  # JWT
-    r"(?i:\bbearer\s+[A-Za-z0-9._~+/=-]{8,})",  # bearer token
-    r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",  # AWS access key id
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----",  # PEM private key block
-    r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@",  # URL with a password
-    r"\bgh[pousr]_[A-Za-z0-9]{30,}\b",  # GitHub token
-    r"\bxox[abpr]-[A-Za-z0-9-]{10,}",  # Slack token
-)
+# Strings are scanned for secrets only as far as they are written, plus this margin: a secret that
+# starts before the cut and ends after it is still found, one that starts after it is never shown.
+SCAN_MARGIN = 128
+STR_WINDOW = STR_LIMIT + SCAN_MARGIN
+BYTES_WINDOW = BYTES_LIMIT + SCAN_MARGIN
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -50,13 +48,17 @@ def class_path(cls: type) -> tuple[str, str]:
     """(module, qualname) of a class, read from the type itself (no user code)."""
     try:
         module = _type_module(cls)
-    except Exception:
+    except Exception as exc:
+        if foreign(exc):
+            raise
         module = None
     try:
         qualname = _type_qualname(cls)
-    except Exception:
+    except Exception as exc:
+        if foreign(exc):
+            raise
         qualname = "?"
-    if not isinstance(module, str):
+    if _type(module) is not str:  # exact: a str subclass's methods are user code, and it cannot be marshalled
         module = "?"
     if _type(qualname) is not str:
         qualname = "?"
@@ -64,7 +66,12 @@ def class_path(cls: type) -> tuple[str, str]:
 
 
 class Summariser:
-    """Builds safe summaries; configured once per run."""
+    """Builds safe summaries; configured once per run.
+
+    Redaction (docs/safety.md): by name (arguments, dict keys, secret-named functions' results),
+    by value (patterns, scanned over what is written plus SCAN_MARGIN), and by memory: every value
+    redacted once is a known secret for the rest of the run, redacted wherever it shows up again.
+    """
 
     def __init__(
         self,
@@ -72,41 +79,60 @@ class Summariser:
         extra_value_patterns: Iterable[str] = (),
         object_id: Callable[[Any], int] | None = None,
     ) -> None:
-        names = tuple(n.lower() for n in secret_names if n)
-        self._secret_name_re = re.compile("|".join(re.escape(n) for n in names)) if names else None
-        self._value_re = re.compile("|".join(_VALUE_PATTERNS))
-        # Each compiled on its own: a user's pattern may carry inline flags or groups of its own.
-        self._extra_res = tuple(re.compile(p) for p in extra_value_patterns)
+        self.redactor = Redactor(secret_names, extra_value_patterns)
+        self.names = self.redactor.names
+        self.known = self.redactor.known
+        self._scan = self.redactor.scan
         self._object_id = object_id or id
-        self._name_cache: dict[str, bool] = {}
 
     # -- redaction ---------------------------------------------------------
     def secret_name(self, name: str) -> bool:
-        hit = self._name_cache.get(name)
-        if hit is None:
-            hit = bool(self._secret_name_re and self._secret_name_re.search(name.lower()))
-            if len(self._name_cache) < 10_000:
-                self._name_cache[name] = hit
-        return hit
+        """An argument, dict key, option or header name under which values are redacted."""
+        return self.names.level(name) != NONE
+
+    def secret_callable(self, qualname: str) -> bool:
+        """A function or property (by its name, or qualified name) whose results are redacted:
+        get_password(), Settings.database_password, load_api_key(). The tracer decides this once
+        per code object and summarises such a function's return and yielded values with secret_result()."""
+        return self.names.secret_callable(qualname)
 
     def secret_value(self, text: str) -> bool:
-        if self._value_re.search(text) is not None:
-            return True
-        for r in self._extra_res:
-            if r.search(text) is not None:
-                return True
-        return False
+        """text holds a secret-looking value or a known secret (a match is remembered). Scans all of
+        text, in linear time: bound what you pass (summaries pass STR_WINDOW characters)."""
+        return self._scan(text)
 
-    def redact_argv(self, argv: Iterable[str]) -> list[str]:
-        """Command-line words that look like secrets (by value) become '<redacted>'."""
-        return ["<redacted>" if self.secret_value(a) else a for a in argv]
+    def learn(self, value: Any) -> None:
+        """Remember a str/bytes value as a known secret (values too short or too plain are not)."""
+        self.redactor.learn(value)
 
-    def redacted(self, value: Any) -> dict:
+    def redacted(self, value: Any, learn: bool = True) -> dict:
+        """The summary of a secret: type and length only. A str/bytes value becomes a known secret."""
         t = _type(value)
         out: dict = {"type": _type_name(t), "redacted": True}
         if t is str or t is bytes or t is bytearray:
             out["len"] = len(value)
+            if learn:
+                self.learn(value)
         return out
+
+    def secret_result(self, value: Any) -> dict:
+        """A value returned or yielded by a secret-named callable: data (str, bytes, numbers,
+        builtin containers) is redacted; None, booleans, classes and objects (a summary of an object
+        holds no data, only its class and id) are summarised as usual."""
+        t = _type(value)
+        if value is None or t is bool or t is type or t not in _DATA_TYPES:
+            return self.value(value)
+        return self.redacted(value)
+
+    def scrub_text(self, text: str) -> str:
+        """Free text (a failure message, an error message): each secret-looking piece and each known
+        secret in it replaced by '<redacted>', the rest kept. Scans all of text: bound it."""
+        return self.redactor.scrub_text(text)
+
+    def redact_argv(self, argv: Iterable[str]) -> list[str]:
+        """A command line with secrets replaced by '<redacted>': secret-looking words, known
+        secrets, and the values of secret-named options (`--password X`, `--api-key=X`, `DB_PASSWORD=X`)."""
+        return self.redactor.redact_argv(argv)
 
     # -- summaries ---------------------------------------------------------
     def args(self, names: Iterable[str], values: Iterable[Any]) -> dict:
@@ -114,10 +140,14 @@ class Summariser:
 
     def value(self, value: Any, name: str | None = None) -> dict:
         try:
-            if name is not None and self.secret_name(name):
-                return self.redacted(value)
+            if name is not None:
+                level = self.names.level(name)
+                if level:
+                    return self.redacted(value, learn=level == STRONG)
             return self._summarise(value, DEPTH_LIMIT, set())
         except Exception as exc:  # never let a summary break the program
+            if foreign(exc):  # a signal handler's exception (not the summary's): the program's
+                raise
             return {"type": "?", "note": f"summary failed: {_type_name(_type(exc))}"}
 
     def exception(self, exc: BaseException) -> dict:
@@ -128,7 +158,9 @@ class Summariser:
         message: Any = None
         try:
             args = BaseException.__dict__["args"].__get__(exc)
-        except Exception:
+        except Exception as err:
+            if foreign(err):
+                raise
             args = ()
         if _type(args) is tuple and len(args) == 1 and _type(args[0]) is str:
             message = self._summarise(args[0], 1, set())
@@ -155,12 +187,15 @@ class Summariser:
                 return {"type": "float", "value": repr(v)}
             return {"type": "float", "value": v}
         if t is str:
-            if self.secret_value(v if len(v) <= 4096 else v[:4096]):
+            n = len(v)
+            if self._scan(v if n <= STR_WINDOW else v[:STR_WINDOW], v):
                 return self.redacted(v)
-            if len(v) > STR_LIMIT:
-                return {"type": "str", "value": utf8(v[:STR_LIMIT]), "len": len(v), "truncated": True}
+            if n > STR_LIMIT:
+                return {"type": "str", "value": utf8(v[:STR_LIMIT]), "len": n, "truncated": True}
             return {"type": "str", "value": v if v.isascii() else utf8(v)}
         if t is bytes or t is bytearray:
+            if self._scan(bytes(v[:BYTES_WINDOW]).decode("latin-1")):
+                return self.redacted(v)
             head = bytes(v[:BYTES_LIMIT])
             out = {"type": t.__name__, "value": head.decode("latin-1"), "len": len(v)}
             if len(v) > BYTES_LIMIT:
@@ -205,7 +240,15 @@ class Summariser:
             head = [v[i] for i in range(min(n, ITEMS_LIMIT))]
         else:
             head = v[:ITEMS_LIMIT]
-        out["items"] = [self._summarise(item, depth - 1, seen) for item in head]
+        items = out["items"] = []
+        after_key = False  # the lines of a private key: once its first line is seen, the rest are secret
+        for item in head:
+            if after_key:
+                items.append(self.redacted(item))
+                continue
+            summary = self._summarise(item, depth - 1, seen)
+            items.append(summary)
+            after_key = summary.get("redacted", False) and _private_key_head(item)
         if n > ITEMS_LIMIT:
             out["truncated"] = True
         seen.discard(key)
@@ -220,14 +263,18 @@ class Summariser:
             return out
         seen.add(key)
         entries = []
+        after_key = False  # a private key's lines as values: once its first line is seen, the rest are secret
         for i, (k, item) in enumerate(dict.items(v)):
             if i >= ITEMS_LIMIT:
                 break
             ks = self._summarise(k, 1, seen)
-            if _type(k) is str and self.secret_name(k):
-                entries.append([ks, self.redacted(item)])
+            level = self.names.level(k) if _type(k) is str else NONE
+            if level or after_key:
+                entries.append([ks, self.redacted(item, learn=after_key or level == STRONG)])
             else:
-                entries.append([ks, self._summarise(item, depth - 1, seen)])
+                summary = self._summarise(item, depth - 1, seen)
+                entries.append([ks, summary])
+                after_key = summary.get("redacted", False) and _private_key_head(item)
         out["entries"] = entries
         if n > ITEMS_LIMIT:
             out["truncated"] = True
@@ -239,6 +286,18 @@ class Summariser:
         name = qualname if module in ("builtins", "?") else f"{module}.{qualname}"
         out = {"type": name, "id": self._object_id(v)}
         return out
+
+
+def _private_key_head(item: Any) -> bool:
+    t = _type(item)
+    if t is str:
+        return PRIVATE_KEY_MARK in item[:STR_WINDOW]
+    if t is bytes or t is bytearray:
+        return PRIVATE_KEY_MARK.encode() in item[:BYTES_WINDOW]
+    return False
+
+
+_DATA_TYPES = frozenset({str, bytes, bytearray, int, float, complex, list, tuple, set, frozenset, deque, dict})
 
 
 def _type_name(t: type) -> str:
