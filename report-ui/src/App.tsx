@@ -29,13 +29,12 @@ export function App({ snapshot }: { snapshot: Snapshot }) {
   const store = useMemo(() => {
     const link = parseHash(location.hash);
     const node = link.node !== null ? g.byId.get(link.node) ?? null : null;
-    const expanded = big ? new Set<number>(node !== null && g.moduleOf[node] >= 0 ? [g.moduleOf[node]] : []) : null;
     const count = snapshot.steps.count;
     const scenarios = si ? knownIds(si, link.scenarios) : [];
     // a deep link to tests without a position opens at the end of their steps
     const end = scenarios.length && si ? lastPos(positionRanges(count, link.window, scenarioRanges(si, scenarios))) : count;
     const pos = Math.min(count, link.pos ?? (link.event !== null ? link.event + 1 : end));
-    return createStore({ view: link.view, ghost: link.ghost, selNode: node, expanded, pos, scenarios,
+    return createStore({ view: link.view, ghost: link.ghost, selNode: node, expanded: null, center: big ? node : null, pos, scenarios,
       filters: { modules: [], thread: null, hiddenKinds: [], hideInternal: false, hideHarness: false, window: link.window },
       focus: node !== null ? { node, n: 1 } : null });
   }, [g, big, snapshot, si]);

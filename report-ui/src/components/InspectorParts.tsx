@@ -1,5 +1,5 @@
 // Inspector pieces: callers/callees and example calls with summarised values.
-import type { Node } from '../types/snapshot';
+import type { VNode as Node } from '../model/levels';
 import { useData } from '../state/context';
 import { formatCount, formatSummary } from '../model/summary';
 

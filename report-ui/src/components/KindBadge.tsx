@@ -1,4 +1,4 @@
-import type { Node } from '../types/snapshot';
+import type { VNode as Node } from '../model/levels';
 
 export function kindLabel(n: Node): string {
   if (n.kind === 'method') {
@@ -7,11 +7,14 @@ export function kindLabel(n: Node): string {
     return 'method';
   }
   if (n.kind === 'class') return 'class';
+  if (n.kind === 'group') return 'instances';
+  if (n.kind === 'agg') return 'method · all';
   return n.kind;
 }
 
 export function kindClass(n: Node): string {
   if (n.kind === 'method' && (n.callable_kind === 'class_method' || n.callable_kind === 'static_method')) return 'k-clsm';
+  if (n.kind === 'agg') return 'k-method k-agg';
   return `k-${n.kind}`;
 }
 

@@ -1,5 +1,6 @@
 // Index of the snapshot graph: parents, children, categories, reveal orders. Pure, no React.
-import type { Edge, Node, Snapshot } from '../types/snapshot';
+import type { Edge, Snapshot } from '../types/snapshot';
+import { augmentNodes, type VNode } from './levels';
 
 export const NEVER = 0x7fffffff;
 
@@ -7,7 +8,14 @@ export const CALLABLE_KINDS = new Set(['function', 'method', 'scenario']);
 export const CONTAINER_KINDS = new Set(['package', 'module', 'class', 'instance']);
 
 export interface GraphIndex {
-  nodes: Node[];
+  /** The snapshot's nodes (same positions) followed by synthetic ones (see levels.ts). */
+  nodes: VNode[];
+  /** How many nodes come from the snapshot; synthetic ones follow. */
+  realCount: number;
+  /** Instance group -> its method aggregates (not in `children`: they stand for the instances' methods). */
+  aggOf: Map<number, number[]>;
+  /** Method -> the aggregate standing for it in its instance group, else -1. */
+  aggFor: Int32Array;
   edges: Edge[];
   byId: Map<string, number>;
   edgeById: Map<string, number>;
@@ -32,7 +40,7 @@ export interface GraphIndex {
 export const isRevealed = (revealAt: number, pos: number): boolean => revealAt < pos;
 
 export function buildGraphIndex(snap: Snapshot): GraphIndex {
-  const nodes = snap.nodes;
+  const nodes = augmentNodes(snap.nodes);
   const edges = snap.edges;
   const n = nodes.length;
   const last = Math.max(0, snap.steps.count - 1);
@@ -102,7 +110,28 @@ export function buildGraphIndex(snap: Snapshot): GraphIndex {
     for (const a of srcUp) if (!tgtUp.includes(a)) callsOut[a] += e.count;
     for (const a of tgtUp) if (!srcUp.includes(a)) callsIn[a] += e.count;
   });
-  return { nodes, edges, byId, edgeById, parent, children, roots, callable, moduleOf, revealAt, edgeSrc, edgeTgt,
+  // method aggregates: out of the tree walks (their members are counted already), sums of their members
+  const aggOf = new Map<number, number[]>();
+  const aggFor = new Int32Array(n).fill(-1);
+  for (let i = snap.nodes.length; i < n; i++) {
+    const nd = nodes[i];
+    if (nd.kind !== 'agg') continue;
+    const gi = parent[i];
+    if (gi >= 0) {
+      children[gi] = children[gi].filter((c) => c !== i);
+      const list = aggOf.get(gi);
+      if (list) list.push(i); else aggOf.set(gi, [i]);
+    }
+    for (const mid of nd.members ?? []) {
+      const m = byId.get(mid);
+      if (m === undefined) continue;
+      aggFor[m] = i;
+      callsIn[i] += callsIn[m];
+      callsOut[i] += callsOut[m];
+      if (revealAt[m] < revealAt[i]) revealAt[i] = revealAt[m];
+    }
+  }
+  return { nodes, realCount: snap.nodes.length, aggOf, aggFor, edges, byId, edgeById, parent, children, roots, callable, moduleOf, revealAt, edgeSrc, edgeTgt,
     edgeRevealAt, callsIn, callsOut, callableCount, appName: snap.run.app_name };
 }
 

@@ -1,5 +1,5 @@
 // Deep links: view, selection, replay position, ghost mode, window and scenarios in the URL hash. Pure.
-export type View = 'map' | 'sequence' | 'events';
+export type View = 'map' | 'sequence' | 'events' | 'matrix';
 
 export interface LinkState {
   view: View;
@@ -14,7 +14,7 @@ export interface LinkState {
 
 export const DEFAULT_LINK: LinkState = { view: 'map', node: null, event: null, pos: null, ghost: false, window: null, scenarios: [] };
 
-const VIEWS: View[] = ['map', 'sequence', 'events'];
+const VIEWS: View[] = ['map', 'sequence', 'events', 'matrix'];
 
 export function parseHash(hash: string): LinkState {
   const out: LinkState = { ...DEFAULT_LINK };

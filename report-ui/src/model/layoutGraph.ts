@@ -46,11 +46,16 @@ export function leafSize(g: GraphIndex, i: number, collapsed = false): { width: 
   return { width: Math.round(Math.min(300, Math.max(150, len * 7.2 + 40))), height: 44 };
 }
 
+/** Children drawn inside a box of the full map: instance groups are transparent there (every instance shows). */
+function openKids(g: GraphIndex, i: number): number[] {
+  return g.children[i].flatMap((c) => (g.nodes[c].kind === 'group' ? openKids(g, c) : [c]));
+}
+
 function subtree(g: GraphIndex, i: number, stopAt: (i: number) => 'leaf' | 'skip' | 'open', sizes?: Map<number, { width: number; height: number }>): ElkIn | null {
   const mode = stopAt(i);
   if (mode === 'skip') return null;
   const id = g.nodes[i].id;
-  const kids = mode === 'open' ? g.children[i].map((c) => subtree(g, c, stopAt, sizes)).filter((x): x is ElkIn => !!x) : [];
+  const kids = mode === 'open' ? openKids(g, i).map((c) => subtree(g, c, stopAt, sizes)).filter((x): x is ElkIn => !!x) : [];
   if (kids.length) {
     const badge = g.nodes[i].role === 'harness' ? 50 : 0; // the "test" badge of harness code
     const minW = Math.round(Math.min(520 + badge, 150 + badge + [...g.nodes[i].label].length * 7.6));
@@ -82,7 +87,7 @@ export function fullGraph(g: GraphIndex): ElkIn {
   return {
     id: '__root',
     layoutOptions: ROOT_OPTIONS,
-    children: g.roots.map((r) => subtree(g, r, () => 'open')).filter((x): x is ElkIn => !!x),
+    children: g.roots.flatMap((r) => (g.nodes[r].kind === 'group' ? openKids(g, r) : [r])).map((r) => subtree(g, r, () => 'open')).filter((x): x is ElkIn => !!x),
     edges: edgesFor(g, rep, () => true),
   };
 }
@@ -159,6 +164,8 @@ export interface VisEdge {
   raised: number;
   /** Snapshot edge indices aggregated into this visible edge. */
   members: number[];
+  /** Drawn against the layering (a call back to an earlier layer: part of a cycle). */
+  back?: boolean;
 }
 
 export interface VisibleGraph {

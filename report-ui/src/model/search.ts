@@ -1,5 +1,5 @@
 // Fuzzy search over node labels and qualified names. Pure.
-import type { Node } from '../types/snapshot';
+import type { VNode as Node } from './levels';
 
 /** Score of `query` as a subsequence of `text` (higher is better), or -1 when it does not match. */
 export function fuzzyScore(query: string, text: string): number {

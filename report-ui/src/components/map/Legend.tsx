@@ -17,7 +17,7 @@ export function Legend({ big }: { big: boolean }) {
         {sel && <span className="lg lg-lit" data-testid="legend-lit">used by selected tests</span>}
         {sel && <span className="lg lg-dimmed">not used by them</span>}
       </div>
-      {big && <div className="legend-hint">Large run: modules start collapsed — click one to open it.</div>}
+      {big && <div className="legend-hint">Large run: click a box to focus on it (callers left, callees right); the breadcrumbs lead back.</div>}
       <button type="button" className="fit-button" data-testid="map-fit" onClick={() => store.set((s) => ({ fitRequest: s.fitRequest + 1 }))}
         title="Fit the whole map (f)">fit view</button>
     </aside>

@@ -7,7 +7,6 @@ export interface MapCtx {
   visEdgeReveal: Int32Array;
   /** With selected scenarios: when each visible edge lights up (min over its members); else null. */
   visEdgeLit: Int32Array | null;
-  toggleModule: (idx: number) => void;
 }
 
 export const MapContext = createContext<MapCtx | null>(null);

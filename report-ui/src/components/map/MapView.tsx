@@ -1,25 +1,33 @@
-// The architecture map: React Flow over the ELK layout, revealed step by step.
-import { useCallback, useEffect, useMemo, useRef } from 'react';
+// The architecture map: React Flow over the layout, revealed step by step. Small runs show the whole
+// hierarchy; big runs show the overview or the focus view of the selected node (see useBigLayout).
+import { useCallback, useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Node as RFNode, type FitViewOptions } from '@xyflow/react';
 import { selectionActions, useData, useUI } from '../../state/context';
 import { NEVER } from '../../model/graph';
-import { useMapLayout, type MapNode } from './useMapLayout';
+import { useMapLayout, type MapLayout, type MapNode } from './useMapLayout';
+import { useBigLayout } from './useBigLayout';
 import { MapContext, type MapCtx } from './MapContext';
 import { nodeTypes } from './nodes';
 import { ArrowDefs, edgeTypes, type CallEdgeT } from './edges';
 import { Legend } from './Legend';
+import { Breadcrumbs } from './Breadcrumbs';
+import { fitWithFloor } from './fit';
+
+/** Lowest zoom a fit may choose: the labels stay at 10 px or more on screen (overview 17 px, focus 12 px). */
+export const FLOOR = { overview: 0.6, focus: 0.86 };
 
 export function MapView() {
+  const { big } = useData();
   return (
     <ReactFlowProvider>
-      <MapInner />
+      {big ? <BigMap /> : <SmallMap />}
     </ReactFlowProvider>
   );
 }
 
 const MINIMAP_COLORS: Record<string, string> = {
   scenario: '#475569', package: 'rgba(148,163,184,.25)', module: 'rgba(59,130,246,.18)', class: 'rgba(168,85,247,.22)',
-  instance: 'rgba(20,184,166,.22)', function: '#f59e0b', method: '#14b8a6',
+  instance: 'rgba(20,184,166,.22)', group: 'rgba(20,184,166,.3)', function: '#f59e0b', method: '#14b8a6', agg: '#14b8a6',
 };
 
 const MINIMAP_DIMMED = 'rgba(148,163,184,.12)';
@@ -35,18 +43,64 @@ function fitPadding(base: number, tests: boolean): FitViewOptions['padding'] {
   return { top: base, left: base, right: base, bottom: `${Math.round(legend + 28)}px` };
 }
 
-function MapInner() {
-  const d = useData();
-  const { g, store, big, edgeReveal, litEdges, sel, si } = d;
-  const expanded = useUI((s) => s.expanded);
-  const { nodes, vis, busy, error, version } = useMapLayout(g, expanded);
+/** Small runs: the whole hierarchy, laid out once. */
+function SmallMap() {
+  const { g, si } = useData();
+  const lay = useMapLayout(g, null);
   const rf = useReactFlow();
-  const toggleModule = useCallback((idx: number) => store.set((s) => {
-    if (!s.expanded) return {};
-    const next = new Set(s.expanded);
-    if (next.has(idx)) next.delete(idx); else next.add(idx);
-    return { expanded: next };
-  }), [store]);
+  const fitted = useRef(false);
+  useEffect(() => {
+    if (!lay.version || fitted.current) return;
+    fitted.current = true;
+    requestAnimationFrame(() => void rf.fitView({ padding: fitPadding(0.08, !!si), duration: 0 }));
+  }, [lay.version, rf, si]);
+  const fitReq = useUI((s) => s.fitRequest);
+  useEffect(() => { if (fitReq) void rf.fitView({ padding: fitPadding(0.08, !!si), duration: 300 }); }, [fitReq, rf, si]);
+  const focus = useUI((s) => s.focus);
+  useEffect(() => {
+    if (!focus || !lay.vis) return;
+    const id = g.nodes[lay.vis.rep[focus.node]]?.id;
+    requestAnimationFrame(() => {
+      const n = id ? rf.getInternalNode(id) : undefined;
+      if (!n) return;
+      const p = n.internals.positionAbsolute;
+      const w = n.measured.width ?? n.width ?? 100, h = n.measured.height ?? n.height ?? 40;
+      void rf.setCenter(p.x + w / 2, p.y + h / 2, { zoom: Math.max(rf.getZoom(), 1), duration: 350 });
+    });
+  }, [focus, lay.vis, lay.version, g, rf]);
+  return <MapCanvas lay={lay} />;
+}
+
+/** Big runs: the overview, or the neighbourhood of the node in focus; the selection moves the focus. */
+function BigMap() {
+  const { g, store } = useData();
+  const center = useUI((s) => s.center);
+  const hops = useUI((s) => s.hops);
+  const selNode = useUI((s) => s.selNode);
+  useEffect(() => { if (selNode !== null && selNode < g.nodes.length) store.set({ center: selNode }); }, [selNode, store, g]);
+  const lay = useBigLayout(g, center, hops);
+  const rf = useReactFlow<MapNode>();
+  const fit = useCallback(() => fitWithFloor(rf, FLOOR[lay.mode], lay.anchor, lay.mode), [rf, lay.mode, lay.anchor]);
+  useEffect(() => {
+    if (!lay.version) return;
+    // after React Flow has measured the new nodes
+    let k = 0;
+    const tick = () => { if (rf.getNodes().length && (++k > 1)) fit(); else requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  }, [lay.version, fit, rf]);
+  const fitReq = useUI((s) => s.fitRequest);
+  useEffect(() => { if (fitReq) fit(); }, [fitReq, fit]);
+  return (
+    <MapCanvas lay={lay} mode={lay.mode}>
+      <Breadcrumbs />
+    </MapCanvas>
+  );
+}
+
+function MapCanvas({ lay, mode, children }: { lay: MapLayout; mode?: 'overview' | 'focus'; children?: ReactNode }) {
+  const d = useData();
+  const { g, store, big, edgeReveal, litEdges, sel } = d;
+  const { nodes, vis, busy, error } = lay;
   const ctx: MapCtx | null = useMemo(() => {
     if (!vis) return null;
     const visEdgeReveal = new Int32Array(vis.edges.length).fill(NEVER);
@@ -57,57 +111,17 @@ function MapInner() {
       vis.edges.forEach((e, k) => { for (const j of e.members) if (litEdges[j] < lit[k]) lit[k] = litEdges[j]; });
       visEdgeLit = lit;
     }
-    return { vis, visEdgeReveal, visEdgeLit, toggleModule };
-  }, [vis, edgeReveal, litEdges, toggleModule]);
+    return { vis, visEdgeReveal, visEdgeLit };
+  }, [vis, edgeReveal, litEdges]);
   const edges: CallEdgeT[] = useMemo(() => (vis ? vis.edges.map((e, k) => ({
     id: e.id, source: g.nodes[e.source].id, target: g.nodes[e.target].id, type: 'call' as const, data: { k },
     selectable: true, focusable: false,
   })) : []), [vis, g]);
 
-  // fit the whole map once per new layout (first one), centre requested nodes
-  const fitted = useRef(false);
-  useEffect(() => {
-    if (!version || fitted.current) return;
-    fitted.current = true;
-    requestAnimationFrame(() => void rf.fitView({ padding: fitPadding(0.08, !!si), duration: 0 }));
-  }, [version, rf, si]);
-  const fitReq = useUI((s) => s.fitRequest);
-  useEffect(() => { if (fitReq) void rf.fitView({ padding: fitPadding(0.08, !!si), duration: 300 }); }, [fitReq, rf, si]);
-  const focus = useUI((s) => s.focus);
-  useEffect(() => {
-    if (!focus || !vis) return;
-    const i = focus.node;
-    const m = g.moduleOf[i];
-    if (expanded && m >= 0 && m !== i && !expanded.has(m)) { toggleModule(m); return; }
-    const target = vis.rep[i];
-    const id = g.nodes[target].id;
-    requestAnimationFrame(() => {
-      const n = rf.getInternalNode(id);
-      if (!n) return;
-      const p = n.internals.positionAbsolute;
-      const w = n.measured.width ?? n.width ?? 100, h = n.measured.height ?? n.height ?? 40;
-      void rf.setCenter(p.x + w / 2, p.y + h / 2, { zoom: Math.max(rf.getZoom(), 1), duration: 350 });
-    });
-  }, [focus, vis, version, g, expanded, toggleModule, rf]);
-
-  // a module opened by a click: once its layout arrives, fit the view to it (it may be far bigger
-  // than the collapsed box it replaces)
-  const fitOpened = useRef<string | null>(null);
-  useEffect(() => {
-    const id = fitOpened.current;
-    if (!id || !version) return;
-    fitOpened.current = null;
-    requestAnimationFrame(() => void rf.fitView({ nodes: [{ id }], padding: fitPadding(0.12, !!si), duration: 300 }));
-  }, [version, rf]);
-
   const onNodeClick = useCallback((_: unknown, node: RFNode) => {
     const idx = (node as MapNode).data.idx;
-    if (node.type === 'collapsed') {
-      fitOpened.current = node.id;
-      toggleModule(idx);
-    }
-    selectionActions(d).selectNode(idx);
-  }, [d, toggleModule]);
+    if (idx >= 0) selectionActions(d).selectNode(idx);
+  }, [d]);
 
   const onEdgeClick = useCallback((_: unknown, edge: CallEdgeT) => {
     const e = vis?.edges[edge.data?.k ?? -1];
@@ -115,19 +129,20 @@ function MapInner() {
   }, [d, vis]);
 
   return (
-    <div className="map" data-testid="view-map" data-layout={busy ? 'busy' : 'ready'} data-big={String(big)}>
+    <div className="map" data-testid="view-map" data-layout={busy ? 'busy' : 'ready'} data-big={String(big)} data-mode={mode ?? 'all'}>
       <ArrowDefs />
       {ctx && (
         <MapContext.Provider value={ctx}>
           <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes} colorMode="system"
-            minZoom={0.02} maxZoom={2.5} nodesDraggable={false} nodesConnectable={false} elementsSelectable
-            onlyRenderVisibleElements={big} onNodeClick={onNodeClick} onEdgeClick={onEdgeClick}
+            minZoom={0.05} maxZoom={2.5} nodesDraggable={false} nodesConnectable={false} elementsSelectable
+            onlyRenderVisibleElements={false} onNodeClick={onNodeClick} onEdgeClick={onEdgeClick}
             onPaneClick={() => { selectionActions(d).selectNode(null); store.set({ selEdges: null }); }}
             proOptions={{ hideAttribution: true }} zoomOnDoubleClick={false} deleteKeyCode={null} selectionKeyCode={null}
             multiSelectionKeyCode={null}>
             <Background gap={24} size={1} />
             <MiniMap pannable zoomable ariaLabel="minimap" nodeColor={(n) => {
               const i = (n as MapNode).data.idx;
+              if (i < 0) return 'transparent';
               if (sel && !sel.nodes[i] && g.nodes[i]?.kind !== 'scenario') return MINIMAP_DIMMED; // not used by the selected tests
               return MINIMAP_COLORS[g.nodes[i]?.kind] ?? '#94a3b8';
             }}
@@ -136,6 +151,7 @@ function MapInner() {
           </ReactFlow>
         </MapContext.Provider>
       )}
+      {children}
       <Legend big={big} />
       {(busy || error) && (
         <div className={`layout-status${nodes.length ? ' corner' : ''}`} role="status" data-testid="layout-status">

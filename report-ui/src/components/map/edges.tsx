@@ -27,7 +27,7 @@ export const CallEdge = memo(function CallEdge(p: EdgeProps<CallEdgeT>) {
       targetX: p.targetX, targetY: p.targetY, targetPosition: Position.Left, curvature: 0.3 });
   }
   const width = 1.2 + Math.min(5, Math.log2(Math.max(1, e.count)) * 0.9);
-  const cls = ['ce', st.revealed ? 'revealed' : 'ghost', st.active && 'active', e.raised > 0 && 'raised', st.dimmed && 'dimmed',
+  const cls = ['ce', st.revealed ? 'revealed' : 'ghost', st.active && 'active', e.raised > 0 && 'raised', e.back && 'back', st.dimmed && 'dimmed',
     st.selected && 'selected'].filter(Boolean).join(' ');
   return (
     <g className={cls} data-testid={`edge-${p.id}`} data-revealed={String(st.revealed)} data-dimmed={String(st.dimmed)}>

@@ -1,10 +1,12 @@
-// Custom map nodes: labelled container shells, callables, the scenario root, collapsed modules.
+// Custom map nodes: labelled container shells, callables, the scenario root, closed boxes (modules,
+// packages, instance groups, instances at a coarse level of detail) and "+N more" notes.
 import { memo } from 'react';
 import { Handle, Position, type NodeProps } from '@xyflow/react';
-import { useData, useUI } from '../../state/context';
+import { useData } from '../../state/context';
 import { formatCount } from '../../model/summary';
+import type { GraphIndex } from '../../model/graph';
+import { treeOrder } from '../../model/lod';
 import { kindClass, kindLabel } from '../KindBadge';
-import { useMapCtx } from './MapContext';
 import { useNodeState } from './useNodeState';
 import type { MapNode } from './useMapLayout';
 
@@ -17,7 +19,7 @@ function Handles() {
   );
 }
 
-function testProps(id: string, st: ReturnType<typeof useNodeState>, kind: string, harness = false) {
+function testProps(id: string, st: ReturnType<typeof useNodeState>, kind: string, harness = false, extra = '') {
   return {
     'data-testid': `node-${id}`,
     'data-revealed': String(st.revealed),
@@ -25,7 +27,7 @@ function testProps(id: string, st: ReturnType<typeof useNodeState>, kind: string
     'data-lit': String(st.lit),
     'data-kind': kind,
     ...(harness ? { 'data-harness': 'true' } : {}),
-    className: `${st.cls} ${kind}${harness ? ' harness' : ''}`,
+    className: `${st.cls} ${kind}${harness ? ' harness' : ''}${extra}`,
   };
 }
 
@@ -40,23 +42,19 @@ function useHarness(idx: number): boolean {
 }
 
 export const GroupNode = memo(function GroupNode({ data }: NodeProps<MapNode>) {
-  const { g, big } = useData();
-  const { toggleModule } = useMapCtx();
+  const { g } = useData();
   const n = g.nodes[data.idx];
   const st = useNodeState(data.idx);
-  const canCollapse = big && n.kind === 'module';
   const harness = useHarness(data.idx);
+  const more = data.more ?? 0;
   return (
-    <div {...testProps(n.id, st, kindClass(n), harness)} title={n.qualified_name}>
+    <div {...testProps(n.id, st, kindClass(n), harness, data.ov ? ' ov' : '')} title={n.qualified_name}>
       <div className="mn-header">
         <span className="mn-kind">{kindLabel(n)}</span>
-        <span className="mn-title">{n.label}</span>
+        <span className="mn-title" data-label="">{n.label}</span>
         {harness && <HarnessBadge />}
         {n.call_count > 0 && <span className="mn-count" title="calls into this container">{formatCount(n.call_count)} calls</span>}
-        {canCollapse && (
-          <button type="button" className="mn-collapse nodrag" data-testid={`collapse-${n.id}`} aria-label={`collapse ${n.label}`}
-            onClick={(e) => { e.stopPropagation(); toggleModule(data.idx); }}>−</button>
-        )}
+        {more > 0 && <span className="mn-count" data-testid="inner-more" title="children left out: select one from search or the inspector">+{more} more</span>}
       </div>
       <Handles />
     </div>
@@ -69,10 +67,13 @@ export const CallableNode = memo(function CallableNode({ data }: NodeProps<MapNo
   const st = useNodeState(data.idx);
   const calls = n.call_count;
   const harness = useHarness(data.idx);
+  const agg = n.kind === 'agg';
+  const title = agg ? `${n.qualified_name} on ${n.members?.length ?? 0} instances` : `${n.qualified_name}${n.file ? `\n${n.file}:${n.line ?? ''}` : ''}`;
   return (
-    <div {...testProps(n.id, st, kindClass(n), harness)} title={`${n.qualified_name}${n.file ? `\n${n.file}:${n.line ?? ''}` : ''}${harness ? '\n(test harness)' : ''}`}>
+    <div {...testProps(n.id, st, kindClass(n), harness)} title={`${title}${harness ? '\n(test harness)' : ''}`}>
       <span className="mn-dot" aria-hidden="true" />
-      <span className="mn-label">{n.label}</span>
+      <span className="mn-label" data-label="">{data.text ?? n.label}</span>
+      {agg && <span className="mn-agg" title="this method on every instance of the group">×{n.members?.length ?? 0}</span>}
       {harness && <HarnessBadge />}
       {(n.raised ?? 0) > 0 && <span className="mn-raised" title={`${n.raised} calls raised`}>!</span>}
       {calls > 0 && <span className="mn-badge">{formatCount(calls)}</span>}
@@ -86,41 +87,55 @@ export const ScenarioNode = memo(function ScenarioNode({ data }: NodeProps<MapNo
   const n = g.nodes[data.idx];
   const st = useNodeState(data.idx);
   return (
-    <div {...testProps(n.id, st, 'k-scenario')} title={snap.run.command.join(' ')}>
+    <div {...testProps(n.id, st, 'k-scenario', false, data.ov ? ' ov' : '')} title={snap.run.command.join(' ')}>
       <span className="mn-play" aria-hidden="true">▶</span>
-      <span className="mn-label">{n.label === 'run' ? snap.run.app_name : n.label}</span>
+      <span className="mn-label" data-label="">{n.label === 'run' ? snap.run.app_name : n.label}</span>
       <Handles />
     </div>
   );
 });
 
-export const CollapsedModuleNode = memo(function CollapsedModuleNode({ data }: NodeProps<MapNode>) {
+/** A container drawn closed: module, package, instance group, instance or class at a coarse level. */
+export const ClosedNode = memo(function ClosedNode({ data }: NodeProps<MapNode>) {
   const { g } = useData();
   const n = g.nodes[data.idx];
   const st = useNodeState(data.idx);
-  const busy = useUI((s) => s.expanded?.has(data.idx) ?? false);
-  const inner = countCallables(g, data.idx);
+  const inner = callablesInside(g, data.idx);
   const harness = useHarness(data.idx);
   return (
-    <div {...testProps(n.id, st, 'k-module collapsed', harness)} title={`${n.qualified_name} — click to expand`}>
-      <div className="mn-kind">module{harness && <> · <HarnessBadge /></>}</div>
-      <div className="mn-title">{n.label}</div>
-      <div className="mn-sub">{inner} callables · {formatCount(n.call_count)} calls{busy ? ' · opening…' : ''}</div>
-      <span className="mn-expand" aria-hidden="true">+</span>
+    <div {...testProps(n.id, st, `${kindClass(n)} collapsed`, harness, data.ov ? ' ov' : '')} title={`${n.qualified_name} — click to focus`}>
+      <div className="mn-kind">{kindLabel(n)}{harness && <> · <HarnessBadge /></>}</div>
+      <div className="mn-title" data-label="">{n.label}</div>
+      <div className="mn-sub">
+        {inner} callables · {formatCount(n.call_count)} calls
+        {data.hub ? <span className="mn-hub" title="called from most boxes of the overview: drawn apart, its incoming edges left out"> · called from {data.hub}</span> : null}
+      </div>
       <Handles />
     </div>
   );
 });
 
-const callableCounts = new WeakMap<object, Map<number, number>>();
-function countCallables(g: ReturnType<typeof useData>['g'], m: number): number {
-  let cache = callableCounts.get(g);
-  if (!cache) {
-    cache = new Map();
-    for (let i = 0; i < g.nodes.length; i++) if (g.callable[i] && g.moduleOf[i] >= 0) cache.set(g.moduleOf[i], (cache.get(g.moduleOf[i]) ?? 0) + 1);
-    callableCounts.set(g, cache);
+/** "+N more" under a column of neighbours that did not fit even at the coarsest level. */
+export const MoreNode = memo(function MoreNode({ data }: NodeProps<MapNode>) {
+  return <div className="mn-more" data-testid="focus-more">+{data.more} more {data.text}</div>;
+});
+
+const counts = new WeakMap<GraphIndex, Int32Array>();
+/** Callables inside a node (an aggregate: its members). */
+export function callablesInside(g: GraphIndex, i: number): number {
+  let c = counts.get(g);
+  if (!c) {
+    c = new Int32Array(g.nodes.length);
+    const order = treeOrder(g);
+    for (let k = order.length - 1; k >= 0; k--) {
+      const v = order[k];
+      if (g.nodes[v].kind === 'agg') { c[v] = g.nodes[v].members?.length ?? 0; continue; }
+      if (g.callable[v]) c[v] += 1;
+      if (g.parent[v] >= 0) c[g.parent[v]] += c[v];
+    }
+    counts.set(g, c);
   }
-  return cache.get(m) ?? 0;
+  return c[i];
 }
 
-export const nodeTypes = { shell: GroupNode, callable: CallableNode, scenario: ScenarioNode, collapsed: CollapsedModuleNode };
+export const nodeTypes = { shell: GroupNode, callable: CallableNode, scenario: ScenarioNode, collapsed: ClosedNode, more: MoreNode };

@@ -7,8 +7,17 @@ import { depthOrder, type GraphIndex } from '../../model/graph';
 import { quickLevelLayout } from '../../model/quickLayout';
 import { fullGraph, moduleGraph, visibleGraph, type Boxes, type VisibleGraph } from '../../model/layoutGraph';
 
-export type MapNodeType = 'shell' | 'callable' | 'scenario' | 'collapsed';
-export interface MapNodeData extends Record<string, unknown> { idx: number }
+export type MapNodeType = 'shell' | 'callable' | 'scenario' | 'collapsed' | 'more';
+export interface MapNodeData extends Record<string, unknown> {
+  idx: number;
+  /** Drawn on the overview (bigger labels). */
+  ov?: boolean;
+  /** A hub: how many boxes call it. */
+  hub?: number;
+  /** "+N more": children or neighbours left out. */
+  more?: number;
+  text?: string;
+}
 export type MapNode = RFNode<MapNodeData, MapNodeType>;
 
 export interface MapLayout {
@@ -24,7 +33,7 @@ function nodeType(g: GraphIndex, i: number, vis: VisibleGraph, expanded: Set<num
   const n = g.nodes[i];
   if (n.kind === 'scenario') return 'scenario';
   if (expanded && n.kind === 'module' && !expanded.has(i) && g.children[i].length) return 'collapsed';
-  if (g.children[i].some((c) => vis.rep[c] === c)) return 'shell';
+  if (g.children[i].some((c) => vis.rep[c] === c && g.nodes[c].kind !== 'agg')) return 'shell';
   return g.callable[i] ? 'callable' : 'shell';
 }
 
@@ -59,8 +68,9 @@ export function useMapLayout(g: GraphIndex, expanded: Set<number> | null): MapLa
         const id = g.nodes[i].id;
         const b = boxes[id];
         if (!b) continue;
-        const p = g.parent[i];
-        const parentId = p >= 0 && boxes[g.nodes[p].id] ? g.nodes[p].id : undefined;
+        let p = g.parent[i];
+        while (p >= 0 && !boxes[g.nodes[p].id]) p = g.parent[p]; // instance groups have no box here
+        const parentId = p >= 0 ? g.nodes[p].id : undefined;
         const type = nodeType(g, i, vis, expanded);
         nodes.push({ id, type, position: { x: b.x, y: b.y }, width: b.width, height: b.height, parentId,
           data: { idx: i }, draggable: false, connectable: false, deletable: false,

@@ -1,0 +1,125 @@
+// Places a focus view: the centre (a box, or a shell packing its inside in a grid) between columns of
+// callers and callees, each column ordered by where its partners sit. Instant, deterministic. Pure.
+import type { GraphIndex } from './graph';
+import { HEADER, leafSize, type Boxes } from './layoutGraph';
+import { shownKids } from './lod';
+import type { FocusView } from './focus';
+
+const GAP = 16, PADX = 14, PADB = 14, COL_GAP = 150;
+
+type Size = { width: number; height: number };
+
+/** Size of a closed box (callables, aggregates and closed containers). */
+export function closedSize(g: GraphIndex, i: number): Size {
+  const n = g.nodes[i];
+  if (g.callable[i] || n.kind === 'agg') return leafSize(g, i);
+  if (n.kind === 'scenario') return leafSize(g, i);
+  return leafSize(g, i, true);
+}
+
+/** Label of a neighbour callable: with its owner (instance, group class or module), since many
+ * callables share a name (`run`, `visit`). */
+export function sideLabel(g: GraphIndex, i: number): string {
+  const n = g.nodes[i];
+  if (!(g.callable[i] || n.kind === 'agg') || n.kind === 'scenario') return n.label;
+  const p = g.parent[i];
+  if (p < 0) return n.label;
+  const owner = n.kind === 'agg' ? (n.class_name ?? '').split('.').pop() : g.nodes[p].label;
+  return `${owner}.${n.label}`;
+}
+
+function sideSize(g: GraphIndex, i: number): Size {
+  const s = closedSize(g, i);
+  const extra = [...sideLabel(g, i)].length - [...g.nodes[i].label].length;
+  return extra > 0 ? { width: Math.round(Math.min(420, s.width + extra * 7.4)), height: s.height } : s;
+}
+
+export interface FocusPlacement {
+  /** Boxes by node id, relative to their parent box (`parent`) or to the view. */
+  boxes: Boxes;
+  /** Visible parent box of a nested box. */
+  parent: Map<number, number>;
+  /** "+N more" notes under the columns: column index (negative: callers) -> position. */
+  notes: { col: number; more: number; x: number; y: number }[];
+}
+
+export function focusLayout(g: GraphIndex, fv: FocusView): FocusPlacement {
+  const boxes: Boxes = {};
+  const parent = new Map<number, number>();
+  const shown = new Set(fv.inner);
+  const abs = new Map<number, { x: number; y: number; w: number; h: number }>();
+  const place = (i: number): Size => {
+    const kids = fv.cut.open.has(i) ? shownKids(g, i, fv.cut).filter((k) => shown.has(k)) : [];
+    if (!kids.length) return closedSize(g, i);
+    const sizes = kids.map(place);
+    const cols = Math.max(1, Math.min(4, Math.ceil(Math.sqrt(kids.length / 2.5))));
+    const rows = Math.ceil(kids.length / cols);
+    const colW = new Array(cols).fill(0), rowH = new Array(rows).fill(0);
+    kids.forEach((_, k) => {
+      colW[k % cols] = Math.max(colW[k % cols], sizes[k].width);
+      rowH[Math.floor(k / cols)] = Math.max(rowH[Math.floor(k / cols)], sizes[k].height);
+    });
+    const xs = colW.map((_, c) => PADX + colW.slice(0, c).reduce((a, b) => a + b + GAP, 0));
+    const ys = rowH.map((_, r) => HEADER + rowH.slice(0, r).reduce((a, b) => a + b + GAP, 0));
+    kids.forEach((k, idx) => {
+      boxes[g.nodes[k].id] = { x: xs[idx % cols], y: ys[Math.floor(idx / cols)], ...sizes[idx] };
+      parent.set(k, i);
+    });
+    const minW = 170 + [...g.nodes[i].label].length * 7.6;
+    return { width: Math.max(minW, xs[cols - 1] + colW[cols - 1] + PADX), height: ys[rows - 1] + rowH[rows - 1] + PADB };
+  };
+  const cs = place(fv.center);
+  const colsL = fv.callers, colsR = fv.callees;
+  const widthOf = (col: number[]) => Math.max(0, ...col.map((b) => sideSize(g, b).width));
+  let x = 0;
+  const xL: number[] = [];
+  for (let k = colsL.length - 1; k >= 0; k--) { xL[k] = x; x += widthOf(colsL[k]) + COL_GAP; }
+  const cx = x;
+  boxes[g.nodes[fv.center].id] = { x: cx, y: 0, ...cs };
+  // absolute centres of the centre's boxes, for ordering the columns
+  const absOf = (i: number): { x: number; y: number } => {
+    const b = boxes[g.nodes[i].id];
+    const p = parent.get(i);
+    const o = p !== undefined ? absOf(p) : { x: 0, y: 0 };
+    return { x: o.x + b.x, y: o.y + b.y };
+  };
+  for (const i of fv.inner) { const a = absOf(i); const b = boxes[g.nodes[i].id]; abs.set(i, { x: a.x, y: a.y, w: b.width, h: b.height }); }
+  const midY = cs.height / 2;
+  const notes: FocusPlacement['notes'] = [];
+  const placeCol = (col: number[], colX: number, k: number, colW: number) => {
+    // barycentre of the partners already placed, then the heavier first
+    const key = new Map<number, number>();
+    for (const b of col) {
+      let s = 0, c = 0;
+      for (const e of fv.edges) {
+        const other = e.source === b ? e.target : e.target === b ? e.source : -1;
+        const a = other >= 0 ? abs.get(other) : undefined;
+        if (a) { s += (a.y + a.h / 2) * e.count; c += e.count; }
+      }
+      key.set(b, c ? s / c : midY);
+    }
+    const order = [...col].sort((a, b) => key.get(a)! - key.get(b)! || a - b);
+    const sizes = order.map((b) => sideSize(g, b));
+    const total = sizes.reduce((t, s) => t + s.height + GAP, -GAP);
+    let y = midY - total / 2;
+    order.forEach((b, n) => {
+      const s = sizes[n];
+      const bx = k < 0 ? colX + colW - s.width : colX;
+      boxes[g.nodes[b].id] = { x: bx, y, ...s };
+      abs.set(b, { x: bx, y, w: s.width, h: s.height });
+      y += s.height + GAP;
+    });
+    return y;
+  };
+  colsL.forEach((col, k) => {
+    const y = placeCol(col, xL[k], -(k + 1), widthOf(col));
+    if (fv.callersMore[k]) notes.push({ col: -(k + 1), more: fv.callersMore[k], x: xL[k], y: y + 4 });
+  });
+  x = cx + cs.width + COL_GAP;
+  colsR.forEach((col, k) => {
+    const y = placeCol(col, x, k + 1, widthOf(col));
+    if (fv.calleesMore[k]) notes.push({ col: k + 1, more: fv.calleesMore[k], x, y: y + 4 });
+    x += widthOf(col) + COL_GAP;
+  });
+  return { boxes, parent, notes };
+}
