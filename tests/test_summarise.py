@@ -359,3 +359,28 @@ def test_redact_argv_hides_secret_option_values():
     # the hidden values are known secrets from now on
     assert s.redact_argv(["hunter2-pass", "AK-123456789"]) == ["<redacted>", "<redacted>"]
     assert s.value("connect with hunter2-pass")["redacted"] is True
+
+
+def test_redaction_entry_points_call_no_str_subclass_method():
+    CALLS.clear()
+
+    class Sneaky(str):
+        def lower(self):
+            CALLS.append("lower")
+            return str.lower(self)
+
+        def __contains__(self, item):
+            CALLS.append("contains")
+            return False
+
+        def __getitem__(self, i):
+            CALLS.append("getitem")
+            return str.__getitem__(self, i)
+
+    s = Summariser()
+    s.learn(Sneaky("hunter2-correct-horse"))
+    assert s.secret_value(Sneaky("x hunter2-correct-horse")) and s.secret_value(Sneaky("Bearer abcdef123456"))
+    assert s.scrub_text(Sneaky("pw hunter2-correct-horse")) == "pw <redacted>"
+    assert s.redact_argv([Sneaky("--password"), Sneaky("hunter3-correct-horse")]) == ["--password", "<redacted>"]
+    assert s.value(Sneaky("hunter2-correct-horse"))["type"].endswith("Sneaky")  # an object, as before
+    assert CALLS == []

@@ -20,9 +20,15 @@ import threading
 from typing import Iterable
 
 # Bound at import, before the program runs: a builtin the program replaces is never called here.
-from builtins import bytearray, bytes, len, set, sorted, str, tuple, type  # noqa: E402
+from builtins import bytearray, bytes, issubclass, len, set, sorted, str, tuple, type  # noqa: E402
 
 REDACTED = "<redacted>"
+_lower = str.lower  # the C method, also for a str subclass's value
+
+
+def plain(text: str) -> str:
+    """An exact str with text's characters: a str subclass's own methods are user code."""
+    return text if type(text) is str else str.__str__(text)
 
 # -- names ---------------------------------------------------------------------------------
 DEFAULT_SECRET_NAMES = (
@@ -158,7 +164,7 @@ def value_matches(text: str):
     and end delimit the secret part (the token after "Bearer ", the password of a URL...)."""
     if len(text) < _SHORTEST_MATCH:
         return
-    found = _GATE.findall(text.lower())
+    found = _GATE.findall(_lower(text))
     if not found:
         return
     for i in sorted({i for t in found for i in _BY_TRIGGER[t]}):
@@ -328,7 +334,9 @@ class Redactor:
         t = type(value)
         if t is bytes or t is bytearray:
             value = bytes(value[:_LEARN_WINDOW]).decode("latin-1")
-        elif t is not str:
+        elif issubclass(t, str):
+            value = plain(value)
+        else:
             return
         self.known.add(value)
         if PRIVATE_KEY_MARK in value[:_LEARN_WINDOW]:
@@ -338,6 +346,7 @@ class Redactor:
     def scan(self, text: str, whole: str | None = None) -> bool:
         """Patterns, the user's patterns, then known secrets, over all of text (callers bound it).
         whole: the value text was cut from (to remember a private key's body lines)."""
+        text = plain(text)
         for label, _, _, piece in value_matches(text):
             self.learn(piece if label != "private_key" else whole or text)
             return True
@@ -349,6 +358,7 @@ class Redactor:
         return self.known.find(text)
 
     def scrub_text(self, text: str) -> str:
+        text = plain(text)
         spans = sorted((start, end, piece) for _, start, end, piece in value_matches(text))
         if spans:
             out, pos = [], 0
@@ -367,6 +377,7 @@ class Redactor:
         out: list[str] = []
         hide_next = NONE  # the previous word was a secret-named option: its value follows
         for word in argv:
+            word = plain(word)
             if hide_next:
                 level, hide_next = hide_next, NONE
                 if not word.startswith("-") or word == "-":
