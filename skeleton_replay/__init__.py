@@ -1,4 +1,8 @@
-"""Skeleton: run a Python program under a runtime tracer and map its architecture."""
+"""Skeleton: run a Python program under a runtime tracer and map its architecture.
+
+PYTEST_DONT_REWRITE: `skeleton pytest` imports this package before pytest starts; pytest would
+otherwise warn that it is already imported and cannot be rewritten (an error under -W error).
+"""
 from __future__ import annotations
 
 from typing import Any

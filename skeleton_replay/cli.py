@@ -10,17 +10,34 @@ import click
 import orjson
 
 from . import __version__
+from .keep import Streams
 from .options import DEFAULT_MAX_EVENTS, Options, UsageError, prepare_out_dir
 from .render.text import run_summary
 
+# Skeleton's own output goes to copies of fds 1 and 2 taken at start: the traced program may
+# close or replace sys.stdout/sys.stderr (or close the fds) without silencing Skeleton (keep.py).
+_streams: Streams | None = None
+
+
+def _out() -> Streams:
+    global _streams
+    if _streams is None:
+        _streams = Streams()
+    return _streams
+
 
 def _err(msg: str) -> None:
-    click.echo(f"skeleton: {msg}", err=True)
+    _out().write_err(f"skeleton: {msg}\n")
 
 
 def _progress(msg: str) -> None:
-    if sys.stderr.isatty():
-        click.echo(f"\rskeleton: {msg}…", err=True, nl=False)
+    if _out().err_isatty():
+        _out().write_err(f"\rskeleton: {msg}…")
+
+
+def _clear_progress() -> None:
+    if _out().err_isatty():
+        _out().write_err("\r\033[K")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,16 +115,14 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
         result = session.run_script(script, list(args))
     if result.child_process:  # a forked child of the program ended: the parent reports
         sys.exit(result.exit_code)
-    if sys.stderr.isatty():
-        click.echo("\r\033[K", err=True, nl=False)
+    _clear_progress()
     for w in result.warnings:
         _err(f"warning: {w}")
     for line in run_summary(result):  # lost artifacts: one error line, the program's exit code stays
         _err(line)
     if json_out:
-        click.echo(orjson.dumps(_json_line(result)).decode())
+        _out().write_out(orjson.dumps(_json_line(result)).decode() + "\n")
     if result.exit_code == -signal.SIGTERM:  # end the way plain Python would: killed by SIGTERM
-        sys.stdout.flush()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
     sys.exit(result.exit_code)
@@ -171,7 +186,7 @@ def pytest(project_root, out_dir, include, exclude, max_events, include_private,
     for line in run_summary(result):
         _err(line)
     if json_out:
-        click.echo(orjson.dumps(_json_line(result)).decode())
+        _out().write_out(orjson.dumps(_json_line(result)).decode() + "\n")
     sys.exit(code)
 
 
@@ -182,13 +197,13 @@ def pytest(project_root, out_dir, include, exclude, max_events, include_private,
 def report(out_dir: Path, no_html: bool, open_report: bool) -> None:
     """Rebuild snapshot.json, workflow.md and report.html from OUT_DIR/trace.jsonl."""
     from .events.jsonl import TraceFormatError
-    from .pipeline import HEADER_SIDECAR, SPILL, TRACE, from_killed_run, from_trace
+    from .pipeline import TRACE, from_killed_run, from_trace, unfinished_run
 
     if no_html and open_report:
         raise UsageError("--open needs report.html, which --no-html skips; drop one of them")
     trace = out_dir / TRACE if out_dir.is_dir() else out_dir
     folder = trace.parent
-    killed = not trace.exists() and (folder / SPILL).exists() and (folder / HEADER_SIDECAR).exists()
+    killed = trace.name == TRACE and unfinished_run(folder)  # raw records newer than any trace.jsonl
     if not trace.exists() and not killed:
         raise UsageError(f"no trace at {trace}; pass the folder that holds trace.jsonl")
     folder = prepare_out_dir(folder)
@@ -199,8 +214,7 @@ def report(out_dir: Path, no_html: bool, open_report: bool) -> None:
             arts = from_trace(trace, folder, not no_html, lambda n: _progress(f"read {n:,} events"))
     except TraceFormatError as exc:
         raise UsageError(f"{exc}") from None
-    if sys.stderr.isatty():
-        click.echo("\r\033[K", err=True, nl=False)
+    _clear_progress()
     for w in arts.warnings:
         _err(f"warning: {w}")
     s = arts.snapshot["stats"]
@@ -231,6 +245,7 @@ _FLAGS = {"--include-private", "--no-html", "--no-open", "--json", "-h", "--help
 
 
 def main(argv: list[str] | None = None) -> int:
+    _out()  # before any program runs
     argv = _split_module_args(list(sys.argv[1:] if argv is None else argv))
     try:
         rv = cli.main(args=argv, prog_name="skeleton", standalone_mode=False)
@@ -238,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         _err(f"error: {exc}")
         return 2
     except click.exceptions.NoArgsIsHelpError as exc:
-        click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+        _out().write_err((exc.ctx.get_help() if exc.ctx else str(exc)) + "\n")
         return 2
     except click.UsageError as exc:
         cmd = exc.ctx.command_path if exc.ctx else "skeleton"

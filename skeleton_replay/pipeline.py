@@ -31,6 +31,7 @@ from .render.workflow_md import render_workflow
 
 TRACE, SNAPSHOT, WORKFLOW, REPORT, SESSION = "trace.jsonl", "snapshot.json", "workflow.md", "report.html", "session.json"
 SPILL, HEADER_SIDECAR = ".trace.spill", ".trace-header.json"  # exist only while a run is being traced
+END_SIDECAR = ".trace-end.json"  # the run's end, written when the program ended: it was not killed
 WRITER_ARGS = ".trace-writer.json"  # arguments of the trace writer helper process
 
 
@@ -148,21 +149,51 @@ def from_records(chunks: Iterable[list], out_dir: Path, header: dict, get_end: C
 
 
 def from_killed_run(out_dir: Path, html: bool, progress: Callable[[int], None] | None = None) -> Artifacts:
-    """A run that was killed before it wrote trace.jsonl: rebuild everything from its spill."""
+    """A run that did not write trace.jsonl: rebuild everything from its spill. Killed (or ended by
+    os._exit()) unless END_SIDECAR shows that the program ended and Skeleton stopped afterwards."""
     header = orjson.loads((out_dir / HEADER_SIDECAR).read_bytes())
     for leftover in out_dir.glob(".post-worker*"):  # the post-processing worker's, if it was killed too
         with contextlib.suppress(OSError):
             leftover.unlink()
-    end = {"duration_s": 0.0, "exit_code": None, "status": "killed", "error": None,
-           "gaps": [{"kind": "truncated", "message": "the traced process was killed: events after the last flushed chunk are lost", "count": 1}]}
+    end = _recorded_end(out_dir)
+    if end is not None:
+        code = end.get("exit_code")
+        warning = (f"the program ended ({end.get('status')}, exit code {code}) but Skeleton stopped before it wrote "
+                   "the artifacts; rebuilt from everything it had recorded")
+    else:
+        end = {"duration_s": 0.0, "exit_code": None, "status": "killed", "error": None,
+               "gaps": [{"kind": "truncated", "count": 1, "message": "the traced process ended without finishing "
+                         "(killed, or os._exit()): events after the last flushed chunk are lost"}]}
+        warning = ("the traced process ended before it finished (it was killed, or called os._exit()); "
+                   "artifacts rebuilt from what it had recorded")
     remove_partial_files(out_dir)
     arts = from_spill(out_dir / SPILL, out_dir, header, end, header.get("options", {}).get("max_events", 0), html, progress)
-    arts.warnings.insert(0, "the traced process was killed before it finished; artifacts rebuilt from what it had recorded")
+    arts.warnings.insert(0, warning)
     if not os.environ.get("SKELETON_KEEP_SPILL"):  # trace.jsonl now holds it all: the raw records are only weight
-        for name in (SPILL, HEADER_SIDECAR):
+        for name in (SPILL, HEADER_SIDECAR, END_SIDECAR):
             with contextlib.suppress(OSError):
                 (out_dir / name).unlink()
     return arts
+
+
+def _recorded_end(out_dir: Path) -> dict | None:
+    try:
+        end = orjson.loads((out_dir / END_SIDECAR).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return end if isinstance(end, dict) and "status" in end else None
+
+
+def unfinished_run(out_dir: Path) -> bool:
+    """OUT_DIR holds the raw records of a run that wrote no trace.jsonl after them (killed, os._exit(),
+    or Skeleton stopped): `skeleton report` rebuilds from those, not from an older trace.jsonl."""
+    spill, header, trace = out_dir / SPILL, out_dir / HEADER_SIDECAR, out_dir / TRACE
+    if not (spill.is_file() and header.is_file()):
+        return False
+    try:
+        return not trace.exists() or header.stat().st_mtime_ns > trace.stat().st_mtime_ns
+    except OSError:
+        return False
 
 
 def _trace_duration(trace: Path) -> float | None:

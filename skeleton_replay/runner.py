@@ -1,18 +1,18 @@
-"""Run a Python script in this process exactly as `python script.py args` would."""
+"""Run a Python program in this process exactly as `python script.py args` (or `python -m mod`,
+`python DIR`) would: what to run and its globals come from targets.py."""
 from __future__ import annotations
 
 import gc
-import importlib.util
-import os
+import runpy
 import signal
 import sys
 import threading
 import types
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
-from .options import UsageError
+from .keep import ProcessState, flush_program_streams
+from .targets import Target, load_script, module_target, script_target  # noqa: F401  (the runner's API)
 
 
 class Terminated(BaseException):
@@ -26,88 +26,6 @@ class Outcome:
     exception: BaseException | None = None
 
 
-def load_script(path: Path, filename: str | None = None) -> types.CodeType:
-    """Compile the script, turning bad input into one clear UsageError line."""
-    if not path.exists():
-        raise UsageError(f"script {path} does not exist; check the path")
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder without a __main__.py, not a Python script; pass a .py file "
-                         "(or a folder holding __main__.py)")
-    try:
-        source = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read script {path} ({exc.strerror or exc}); check its permissions") from None
-    try:
-        return compile(source, filename or str(path), "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        where = f"{exc.filename}:{exc.lineno}" if exc.lineno else str(path)
-        raise UsageError(f"{where}: SyntaxError: {exc.msg}; fix the script and run again") from None
-    except ValueError as exc:  # e.g. source with NUL bytes
-        raise UsageError(f"cannot compile {path}: {exc}") from None
-
-
-@dataclass
-class Target:
-    """What to run as __main__: its code, argv[0], sys.path[0] and module globals."""
-
-    code: types.CodeType
-    argv0: str
-    path0: str
-    main_globals: dict
-    main_file: str
-    module_name: str | None = None  # set for `run -m`
-
-
-def script_target(path: Path) -> Target:
-    if path.is_dir() and (path / "__main__.py").is_file():  # `python folder` runs folder/__main__.py
-        main_file = str((path / "__main__.py").resolve())
-        code = load_script(path / "__main__.py", main_file)
-        spec = importlib.util.spec_from_file_location("__main__", main_file)
-        return Target(code, str(path), str(path.resolve()),
-                      {"__file__": main_file, "__cached__": None, "__spec__": spec,
-                       "__loader__": spec.loader if spec else None, "__package__": ""}, main_file)
-    code = load_script(path)
-    return Target(code, str(path), str(path.resolve().parent),
-                  {"__file__": str(path), "__cached__": None, "__spec__": None, "__loader__": None, "__package__": None},
-                  str(path))
-
-
-def module_target(name: str) -> Target:
-    """Like `python -m name`: sys.path[0] is the current folder; a package runs its __main__."""
-    if not name.strip():
-        raise UsageError("-m needs a module name, not an empty string: give one as for python -m NAME")
-    cwd = os.getcwd()
-    sys.path.insert(0, cwd)
-    try:
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.submodule_search_locations is not None:
-            main_name = name + ".__main__"
-            spec = importlib.util.find_spec(main_name)
-            if spec is None:
-                raise UsageError(f"{name} is a package with no __main__ module; name a module to run with -m")
-        if spec is None or spec.loader is None:
-            raise UsageError(f"no module named {name}; check the name and that it can be imported from {cwd}")
-        code = spec.loader.get_code(spec.name)  # type: ignore[union-attr]
-    except UsageError:
-        raise
-    except SyntaxError as exc:
-        raise UsageError(f"{exc.filename}:{exc.lineno}: SyntaxError: {exc.msg}; fix the module and run again") from None
-    except (ImportError, ValueError) as exc:  # ValueError: an empty or relative name
-        if name.endswith(".py"):
-            raise UsageError(f"-m takes a module name, not a file: use 'skeleton run {name}' "
-                             f"(or -m {name[:-3]})") from None
-        raise UsageError(f"cannot find module {name!r} ({exc}); check the name and sys.path") from None
-    finally:
-        sys.path.remove(cwd)
-    if code is None:
-        raise UsageError(f"module {name} has no code to run")
-    origin = spec.origin or name
-    return Target(code, origin, cwd,
-                  {"__file__": origin, "__cached__": getattr(spec, "cached", None), "__spec__": spec,
-                   "__loader__": spec.loader, "__package__": spec.parent},
-                  origin, spec.name)
-
-
 class ScriptRunner:
     """Swaps in the target's argv, sys.path[0] and __main__, and restores them after."""
 
@@ -118,41 +36,35 @@ class ScriptRunner:
 
     def run(self, start: Callable[[], None], stop: Callable[[], None]) -> Outcome:
         target = self.target
-        code = target.code
         saved_argv = sys.argv
         saved_path = list(sys.path)
         saved_main = sys.modules.get("__main__")
         main = types.ModuleType("__main__")
-        main.__dict__.update({"__builtins__": __builtins__, **target.main_globals})
+        main.__dict__.update(target.main_globals)
         sys.argv = [target.argv0, *self.args]
-        if sys.path and sys.path[0] != target.path0:
-            sys.path[0] = target.path0
-        elif not sys.path:
-            sys.path.append(target.path0)
+        _set_path0(target)
         sys.modules["__main__"] = main
         before = set(threading.enumerate())
-        outcome = Outcome(0, "ok")
+        state = ProcessState()  # builtins, sys.modules, import system: put back when the program ends
         restore_sigterm = _catch_sigterm()
         froze = _freeze_startup_objects(self.owns_process)
         start()
+        exc = None
         try:
-            try:
-                exec(code, main.__dict__)
-            except Terminated:
-                raise
-            except BaseException:
-                _join_new_threads(before)
-                raise
-            _join_new_threads(before)
-        except Terminated as exc:
-            outcome = Outcome(-signal.SIGTERM, "interrupted", exc)
-        except SystemExit as exc:
-            outcome = Outcome(_exit_code(exc), "exit", exc)
-        except KeyboardInterrupt as exc:
-            outcome = Outcome(130, "interrupted", exc)
-        except BaseException as exc:  # the program's own error: reported like Python does
-            outcome = Outcome(1, "exception", exc)
+            if target.run_name is None:
+                exec(target.code, main.__dict__)
+            else:  # the same frames (and traceback lines) as python -m / python DIR
+                runpy._run_module_as_main(target.run_name, target.alter_argv)
+        except:  # noqa: E722  a bare except looks up no name: the program may have replaced every builtin
+            exc = sys.exc_info()[1]
+        join_exc = None
+        try:
+            if exc is None or exc.__class__ is not Terminated:
+                _join_new_threads(before)  # python waits for non-daemon threads; so do we, still tracing
+        except:  # noqa: E722  (Ctrl-C or SIGTERM while waiting)
+            join_exc = sys.exc_info()[1]
         finally:
+            state.restore()  # before any more of Skeleton's code runs
             stop()
             if froze == "undo":
                 gc.unfreeze()
@@ -161,27 +73,77 @@ class ScriptRunner:
             sys.path[:] = saved_path
             if saved_main is not None:
                 sys.modules["__main__"] = saved_main
+        if isinstance(join_exc, (KeyboardInterrupt, Terminated)):  # anything else: ignored, as python does
+            exc = join_exc
+        outcome = _outcome(exc)
         if outcome.status in ("exception", "interrupted") and not isinstance(outcome.exception, Terminated):
-            exc = outcome.exception
-            tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None  # drop our exec frame
-            exc.__traceback__ = tb
-            try:
-                sys.excepthook(type(exc), exc, tb)
-            except Exception:
-                import traceback
-                traceback.print_exception(type(exc), exc, tb)
+            _print_exception(outcome.exception)
         elif outcome.status == "exit":
-            code_obj = outcome.exception.code  # type: ignore[union-attr]
-            if code_obj is not None and not isinstance(code_obj, int):
-                try:
-                    print(code_obj, file=sys.stderr)
-                except Exception:
-                    pass
-        try:
-            sys.stdout.flush()
-        except Exception:
-            pass
+            _print_exit_message(outcome.exception)
+        flush_program_streams()
         return outcome
+
+
+_RUNNER_FILE = ScriptRunner.run.__code__.co_filename
+
+
+def _outcome(exc: BaseException | None) -> Outcome:
+    if exc is None:
+        return Outcome(0, "ok")
+    if isinstance(exc, Terminated):
+        return Outcome(-signal.SIGTERM, "interrupted", exc)
+    if isinstance(exc, SystemExit):
+        return Outcome(_exit_code(exc), "exit", exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return Outcome(130, "interrupted", exc)
+    return Outcome(1, "exception", exc)  # the program's own error: reported like python does
+
+
+def _set_path0(target: Target) -> None:
+    """sys.path[0] as python sets it. Skeleton's own sys.path[0] (its script's folder, or the
+    current folder for python -m skeleton_replay) is one python would not have: replaced."""
+    if target.path0 is None:
+        return
+    if target.insert_path0 and getattr(sys.flags, "safe_path", False):  # python -P DIR: inserted all the same
+        sys.path.insert(0, target.path0)
+    elif sys.path:
+        sys.path[0] = target.path0
+    else:
+        sys.path.append(target.path0)
+
+
+def _print_exception(exc: BaseException) -> None:
+    """What python does with an uncaught exception: sys.excepthook, without Skeleton's frames."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == _RUNNER_FILE:
+        tb = tb.tb_next
+    exc.__traceback__ = tb
+    hook = getattr(sys, "excepthook", None)
+    try:
+        if hook is None:
+            raise RuntimeError("lost sys.excepthook")
+        hook(type(exc), exc, tb)
+        return
+    except BaseException:  # python then prints both with its default hook; at least the program's
+        pass
+    try:
+        sys.__excepthook__(type(exc), exc, tb)
+    except BaseException:  # no usable sys.stderr: python prints nothing either
+        pass
+
+
+def _print_exit_message(exc: BaseException | None) -> None:
+    """SystemExit("text"): python writes the text and a newline to sys.stderr (pythonrun.c)."""
+    code = getattr(exc, "code", None)
+    if code is None or isinstance(code, int):
+        return
+    try:
+        stream = sys.stderr
+        if stream is not None:
+            stream.write(str(code))
+            stream.write("\n")
+    except BaseException:
+        pass
 
 
 def _freeze_startup_objects(owns_process: bool) -> str | None:
@@ -251,10 +213,15 @@ def _exit_code(exc: SystemExit) -> int:
 
 
 def _join_new_threads(before: set) -> None:
-    """Python waits for non-daemon threads before exiting; so do we, while still tracing."""
+    """Python waits for non-daemon threads before exiting; so do we, while still tracing.
+    Written without builtins (list(), len()...): the program may have replaced them."""
+    me = threading.current_thread()
     while True:
-        pending = [t for t in threading.enumerate() if t not in before and not t.daemon and t.is_alive()
-                   and t is not threading.current_thread()]
+        try:
+            threads = [*threading._active.values(), *threading._limbo.values()]  # threading.enumerate, minus list()
+        except AttributeError:
+            threads = threading.enumerate()
+        pending = [t for t in threads if t not in before and not t.daemon and t.is_alive() and t is not me]
         if not pending:
             return
         for t in pending:

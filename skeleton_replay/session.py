@@ -19,9 +19,9 @@ from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser, utf8
 from .capture.sysmon import NoFreeToolId
 from .events.types import FORMAT_VERSION
 from .options import Options, UsageError, prepare_out_dir, resolve_out_dir, with_project_config
-from . import postworker
-from .pipeline import (HEADER_SIDECAR, SESSION, SPILL, Artifacts, describe_os_error, from_spill, json_safe,
-                       lost_message, remove_partial_files, write_json)
+from . import keep, postworker
+from .pipeline import (END_SIDECAR, HEADER_SIDECAR, SESSION, SPILL, Artifacts, describe_os_error, from_spill,
+                       json_safe, lost_message, remove_partial_files, write_json)
 from .runner import ScriptRunner, Terminated, forget_sigterm, module_target, script_target
 
 SESSION_FORMAT_VERSION = 1
@@ -141,8 +141,9 @@ class TraceSession:
         script = Path(path)
         target = script_target(script)
         main = Path(target.main_file)  # a folder runs its __main__.py, as with python
-        root = _project_root(self.options, main)
-        rel = _relative(main.resolve(), root)
+        in_zip = not main.parent.is_dir()  # python app.zip: app.zip/__main__.py
+        root = _project_root(self.options, Path(os.path.abspath(script)) if in_zip else main)
+        rel = None if in_zip else _relative(main.resolve(), root)
         return self._run(target, list(args), root, script.stem, module_from_path(rel) if rel else main.stem,
                          {"kind": "script", "path": str(path), "args": list(args)}, [str(path)], [str(script.resolve())])
 
@@ -175,6 +176,7 @@ class TraceSession:
                              "choose another with --out-dir") from None
         # Post-processing starts now, on the other core, as the records arrive (postworker.py).
         worker = postworker.start(out_dir, cap.spill_path, header, opts.max_events, opts.html)
+        keep.preload(("webbrowser",) if opts.open_report else ())  # nothing is imported after the program
         outcome = ScriptRunner(target, args, self.owns_process).run(cap.start, cap.stop)
         if cap.child:  # a forked copy of the program ended here: the parent writes the artifacts
             return _child_result(out_dir, outcome.exit_code, outcome.status)
@@ -200,6 +202,8 @@ class TraceSession:
             end["gaps"].append({"kind": "truncated", "count": cap.spill.records_lost,
                                 "message": f"writing the raw records failed during the run ({describe_os_error(spill_error)}): "
                                            f"the last {cap.spill.records_lost:,} records are lost"})
+        with contextlib.suppress(OSError):  # evidence for `skeleton report` that the program did end
+            write_json(out_dir / END_SIDECAR, end)
         try:
             arts = None
             if worker is not None:
@@ -211,13 +215,10 @@ class TraceSession:
                 arts = from_spill(cap.spill_path, out_dir, header, end, opts.max_events, opts.html, progress)
         except OSError as exc:  # the output folder disappeared or filled up: the program's result still counts
             remove_partial_files(out_dir)
+            _drop_raw_records(cap, out_dir)
             return _lost_result(out_dir, end, lost_message(out_dir, exc))
-        finally:
-            if not os.environ.get("SKELETON_KEEP_SPILL"):  # debugging aid: keep the raw records
-                with contextlib.suppress(OSError):
-                    cap.spill_path.unlink()
-                with contextlib.suppress(OSError):
-                    (out_dir / HEADER_SIDECAR).unlink()
+        # (any other error is Skeleton's: the raw records stay for `skeleton report`)
+        _drop_raw_records(cap, out_dir)
         post_s = time.perf_counter() - t0
         opened = False
         if opts.open_report and arts.report_path is not None:
@@ -239,6 +240,14 @@ class TraceSession:
             remove_partial_files(out_dir)
             result.warnings.append(f"session.json not written ({describe_os_error(exc)})")
         return result
+
+
+def _drop_raw_records(cap: _Capture, out_dir: Path) -> None:
+    if os.environ.get("SKELETON_KEEP_SPILL"):  # debugging aid: keep the raw records
+        return
+    for path in (cap.spill_path, out_dir / HEADER_SIDECAR, out_dir / END_SIDECAR):
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _lost_result(out_dir: Path, end: dict, message: str) -> RunResult:
