@@ -15,7 +15,7 @@ from . import __version__
 from .capture import Budget, Gate, Recorder, forks, select_backend
 from .capture.filters import CodeFilter, find_project_root, module_from_path
 from .capture.records import SpillWriter
-from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser, utf8
+from .capture.summarise import DEFAULT_SECRET_NAMES, SCAN_MARGIN, Summariser, utf8
 from .capture.sysmon import NoFreeToolId
 from .events.types import FORMAT_VERSION
 from .options import Options, UsageError, prepare_out_dir, resolve_out_dir, with_project_config
@@ -185,6 +185,7 @@ class TraceSession:
             error = _error_info(cap.summariser, outcome.exception)
         end = {"duration_s": round(cap.t_stop - cap.t_start, 6), "exit_code": outcome.exit_code,
                "status": outcome.status, "error": error, "gaps": cap.gaps()}
+        header = scrub_header(cap.summariser, header)  # secrets learned during the run
         return self._finish(cap, out_dir, header, end, worker)
 
     def _finish(self, cap: _Capture, out_dir: Path, header: dict, end: dict,
@@ -328,13 +329,40 @@ def _error_info(summariser: Summariser, exc: BaseException | None) -> dict | Non
     if msg.get("redacted"):
         text = f"<redacted {msg.get('type')} len={msg.get('len', '?')}>"
     elif msg.get("type") == "str":
-        text = str(msg.get("value", ""))
+        text = summariser.scrub_text(str(msg.get("value", "")))
     else:
         from .render.text import short
-        text = short(msg, 200)
+        text = summariser.scrub_text(short(msg, 200))
     if isinstance(exc, SystemExit):
         text = str(exc.code) if isinstance(exc.code, int) else text
     return {"type": info["type"], "message": text}
+
+
+def safe_line(summariser: Summariser, text: str, limit: int = 300) -> str:
+    """The first line of a free text (a test failure message), safe to write: pytest's assertion
+    introspection reduced to its shape (the compared values become '…'), secret-looking pieces and
+    known secrets replaced by <redacted>; a line that names a secret is withheld whole."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    line = line[:limit + SCAN_MARGIN]  # scanning costs what is written, not what the program produced
+    if line.startswith(("AssertionError: assert ", "assert ")):  # pytest shows values: keep only the shape
+        line = re.sub(r"'(?:[^'\\]|\\.){0,4096}'|\"(?:[^\"\\]|\\.){0,4096}\"", "'…'", line)
+    line = summariser.scrub_text(line)
+    if summariser.secret_name(line):
+        return f"<redacted: {len(line)} characters that may hold a secret>"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def scrub_header(summariser: Summariser, header: dict) -> dict:
+    """The header's command lines once more at the end of the run: a word the run showed to be a
+    secret (passed on the command line, then received under a secret name) is redacted too."""
+    redact = summariser.redact_argv
+    header = dict(header)
+    for key in ("command", "invocation"):
+        if isinstance(header.get(key), list):
+            header[key] = redact(header[key])
+    if isinstance(header.get("target"), dict) and isinstance(header["target"].get("args"), list):
+        header["target"] = {**header["target"], "args": redact(header["target"]["args"])}
+    return header
 
 
 def _result(arts: Artifacts, end: dict, opened: bool) -> RunResult:
@@ -404,13 +432,7 @@ class LiveTrace:
 
     def safe_text(self, text: str, limit: int = 300) -> str:
         """One line of free text (a test failure message) that may be shown in the artifacts."""
-        s = self.cap.summariser
-        line = text.strip().splitlines()[0] if text.strip() else ""
-        if line.startswith("AssertionError: assert "):  # pytest's introspection shows values: keep only the shape
-            line = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "'…'", line)
-        if s.secret_value(line) or s.secret_name(line):
-            return f"<redacted: {len(line)} characters that may hold a secret>"
-        return line if len(line) <= limit else line[: limit - 1] + "…"
+        return safe_line(self.cap.summariser, text, limit)
 
     def stop(self, status: str = "ok", exit_code: int | None = 0, error: dict | None = None) -> RunResult:
         cap = self.cap

@@ -17,7 +17,7 @@ import pytest
 from ..capture.filters import HARNESS_FILES
 from ..options import Options, UsageError, resolve_out_dir
 from ..render.text import run_summary
-from ..session import LiveTrace, RunResult, _relative
+from ..session import LiveTrace, RunResult, _relative, scrub_header
 
 DEFAULT_OUT = Path(".skeleton") / "pytest"  # under the rootdir
 STASH = pytest.StashKey["SkeletonPytest"]()
@@ -83,6 +83,7 @@ class SkeletonPytest:
         elif exitstatus != 0:
             status = "interrupted" if exitstatus == 2 else "exit"
             error = {"type": "pytest", "message": f"exit code {exitstatus}: {_EXIT_MEANING.get(exitstatus, 'see the pytest output')}"}
+        live.header = scrub_header(live.cap.summariser, live.header)  # secrets learned during the session
         self.result = live.stop(status, exitstatus, error)
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -106,7 +107,8 @@ class SkeletonPytest:
             path = Path(item.path).resolve()
             file = _relative(path, Path(live.header["project_root"]).resolve()) or path.as_posix()
             line = item.location[1] + 1 if item.location[1] is not None else None
-        live.recorder.begin_scenario(item.nodeid, "test", file, line)
+        # a parametrized test's id shows its parameters: secret-looking ones and known secrets are redacted
+        live.recorder.begin_scenario(live.cap.summariser.scrub_text(item.nodeid), "test", file, line)
         self._reports = []
         self._t0 = time.perf_counter()
         self._active = True

@@ -3,6 +3,7 @@ pyproject.toml, --secret-name / --secret-pattern on the command line, and the sa
 Planted secrets must appear in no artifact and in none of Skeleton's own output."""
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -164,3 +165,44 @@ def test_python_api_patterns(tmp_path):
     assert run["result"].event_count == 2
     with pytest.raises(UsageError, match=r"--secret-pattern '\(' is not a valid regular expression"):
         TraceSession(options=Options(secret_patterns=("(",))).run_script(tmp_path / "app.py")
+
+
+NAMES_APP = """
+def connect(pw, passphrase, otp, pin, cvc, signature, conn_str, dsn, apiKey, user_pass):
+    return None
+
+def draw(compass, spinner, shipping, footprint, monkey, author):
+    return None
+
+connect("pw-value-1", "pp-value-2", "otp-value-3", "pin-value-4", "cvc-value-5", "sig-value-6",
+        "Driver=x;Server=db;Uid=app", "dbname=prod host=db", "ak-value-9", "up-value-10")
+draw("north-by-nw", "spin-fast", "ship-by-sea", "big-feet", "banana-eater", "ada-lovelace")
+"""
+
+
+def test_secret_names_match_whole_words_for_short_words(tmp_path):
+    (tmp_path / "app.py").write_text(NAMES_APP)
+    p = skeleton("run", "--no-open", "--no-html", "--out-dir", "o", "app.py", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    header, events, end = read_trace(tmp_path / "o")
+    calls = {e["callee"]["function"]: e["args"] for e in events if e["event_type"] == "call"}
+    assert all(v.get("redacted") for v in calls["connect"].values()), calls["connect"]
+    assert not any(v.get("redacted") for v in calls["draw"].values()), calls["draw"]
+    text = artifacts_text(tmp_path / "o")
+    for secret in ("pw-value-1", "pp-value-2", "otp-value-3", "pin-value-4", "cvc-value-5", "sig-value-6",
+                   "Uid=app", "dbname=prod", "ak-value-9", "up-value-10"):
+        assert secret not in text, secret
+    assert "north-by-nw" in text and "spin-fast" in text
+
+
+def test_pytest_command_line_option_values_are_redacted(tmp_path):
+    """`pytest --skeleton` records pytest's own command line: a secret-named option's value is hidden."""
+    (tmp_path / "conftest.py").write_text("def pytest_addoption(parser):\n    parser.addoption('--db-password')\n")
+    (tmp_path / "test_a.py").write_text("def test_a(request):\n    assert request.config.getoption('db_password')\n")
+    p = skeleton("pytest", "--no-open", "--no-html", "--out-dir", "o", "--", "-q", "-p", "no:randomly",
+                 "--db-password", "Pytest-Opt-Secret-77", cwd=tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    text = artifacts_text(tmp_path / "o")
+    assert "Pytest-Opt-Secret-77" not in text
+    session = json.loads((tmp_path / "o" / "session.json").read_text())
+    assert session["invocation"][-2:] == ["--db-password", "<redacted>"]
