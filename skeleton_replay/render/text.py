@@ -15,8 +15,8 @@ def short(s: dict | None, limit: int = _SHORT) -> str:
         return f"<redacted {t}{n}>"
     if "value" in s:
         v = s["value"]
-        if t == "str":
-            text = _clip(str(v), limit)
+        if t == "str":  # repr() shows a newline as \n itself: escaping it first would double the backslash
+            text = _cut(str(v).replace("`", "'"), limit)
             more = f"…({s['len']})" if s.get("truncated") else ""
             return repr(text) + more
         if t in ("bytes", "bytearray"):
@@ -48,7 +48,10 @@ def args_text(args: Any, limit: int = 100) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    text = text.replace("\n", "\\n").replace("`", "'")
+    return _cut(text.replace("\n", "\\n").replace("`", "'"), limit)
+
+
+def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
