@@ -384,3 +384,17 @@ def test_redaction_entry_points_call_no_str_subclass_method():
     assert s.redact_argv([Sneaky("--password"), Sneaky("hunter3-correct-horse")]) == ["--password", "<redacted>"]
     assert s.value(Sneaky("hunter2-correct-horse"))["type"].endswith("Sneaky")  # an object, as before
     assert CALLS == []
+
+
+def test_name_value_pairs_are_redacted_by_name_like_dict_entries():
+    """Headers and form fields often travel as lists of pairs (WSGI-style str pairs, ASGI bytes pairs)."""
+    s = Summariser()
+    out = s.value([("x-api-key", "k3y-abcdef123456"), (b"authorization", b"Basic dXNlcjpwYXNz"),
+                   ["accept", "text/html"], ("compass", "north")])
+    api, auth, accept, compass = out["items"]
+    assert api["items"][0] == {"type": "str", "value": "x-api-key"} and api["items"][1]["redacted"] is True
+    assert auth["items"][1] == {"type": "bytes", "redacted": True, "len": 18}
+    assert accept["type"] == "list" and accept["items"][1] == {"type": "str", "value": "text/html"}
+    assert compass["items"][1] == {"type": "str", "value": "north"}
+    assert s.value("k3y-abcdef123456").get("redacted") is True  # a known secret from then on
+    assert "k3y-abcdef" not in str(s.value(("x", "k3y-abcdef123456", "y")))

@@ -246,6 +246,12 @@ class Summariser:
             if after_key:
                 items.append(self.redacted(item))
                 continue
+            level = self._pair_name_level(item)
+            if level:  # ("Authorization", "Basic …"): headers and form fields often come as pairs
+                items.append({"type": _type(item).__name__, "len": 2,
+                              "items": [self._summarise(item[0], 1, seen),
+                                        self.redacted(item[1], learn=level == STRONG)]})
+                continue
             summary = self._summarise(item, depth - 1, seen)
             items.append(summary)
             after_key = summary.get("redacted", False) and _private_key_head(item)
@@ -253,6 +259,20 @@ class Summariser:
             out["truncated"] = True
         seen.discard(key)
         return out
+
+    def _pair_name_level(self, item: Any) -> int:
+        """For a (name, value) pair (a tuple or list of two whose first item is a str or bytes): how
+        secret its name is (redact.NONE, WEAK or STRONG); NONE for anything else."""
+        t = _type(item)
+        if (t is not tuple and t is not list) or len(item) != 2:
+            return NONE
+        name = item[0]
+        tn = _type(name)
+        if tn is bytes:
+            name = name[:64].decode("latin-1")
+        elif tn is not str:
+            return NONE
+        return self.names.level(str.__getitem__(name, slice(0, 64)))
 
     def _mapping(self, v: dict, depth: int, seen: set) -> dict:
         n = len(v)
