@@ -10,6 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+import tracecheck
+
 APPS = Path(__file__).parent / "apps"
 collect_ignore = ["apps"]  # fixture programs and the sample pytest project, not tests of this suite
 REPO = Path(__file__).parent.parent
@@ -26,7 +28,7 @@ class Run:
         return self.proc.returncode
 
     def lines(self) -> list[dict]:
-        return [orjson.loads(line) for line in (self.out / "trace.jsonl").read_bytes().splitlines()]
+        return tracecheck.check_trace(self.out / "trace.jsonl")  # checked against trace.schema.json
 
     def events(self) -> list[dict]:
         return [d for d in self.lines() if "event_type" in d]
@@ -53,6 +55,8 @@ SKELETON_CMD = [str(Path(sys.executable).parent / "skeleton")] if INSTALLED else
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "trace_tampered: the test rewrites a trace.jsonl on purpose; "
+                                       "it is not checked against trace.schema.json")
     if INSTALLED:
         import skeleton_replay
         where = Path(skeleton_replay.__file__).resolve()
@@ -87,6 +91,59 @@ def run_app(tmp_path):
 
 
 BACKENDS = ["setprofile"] + (["sysmon"] if HAS_SYSMON else [])
+
+
+# -- every trace.jsonl a test leaves in its tmp_path is checked against trace.schema.json (tests/tracecheck.py) --
+# Tests that rewrite a trace on purpose (cut, corrupt, forged) carry @pytest.mark.trace_tampered; those below
+# are marked from here until their files carry the marker themselves.
+TAMPERING_TESTS = {
+    ("test_cli.py", "test_report_on_a_killed_trace_warns_and_renders"),
+    ("test_cli.py", "test_report_on_a_corrupt_trace_names_the_line"),
+    ("test_forgery.py", "test_every_program_string_in_the_trace_is_escaped"),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if (item.path.name, getattr(item, "originalname", item.name)) in TAMPERING_TESTS:
+            item.add_marker(pytest.mark.trace_tampered)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield  # the fixtures are torn down: traces written at teardown (skeleton_trace) exist now
+    tmp = (getattr(item, "funcargs", None) or {}).get("tmp_path")
+    if isinstance(tmp, Path) and tmp.is_dir():
+        tampered = item.get_closest_marker("trace_tampered") is not None
+        for trace in tracecheck.traces_under(tmp):
+            if tampered:
+                tracecheck.skip(trace)
+            elif not tracecheck.seen(trace):
+                tracecheck.check_trace(trace)  # a teardown error names the file and line
+    return result
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Traces written outside a test's own tmp_path (module fixtures use tmp_path_factory)."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    base = getattr(factory, "_basetemp", None)
+    if base is None or not Path(base).is_dir():
+        return
+    problems = []
+    for trace in tracecheck.traces_under(Path(base)):
+        if not tracecheck.seen(trace):
+            try:
+                tracecheck.check_trace(trace)
+            except (AssertionError, ValueError) as exc:
+                problems.append(str(exc).splitlines()[0])
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("")
+            reporter.write_sep("=", "trace.jsonl files that do not match trace.schema.json", red=True)
+            for line in problems:
+                reporter.write_line(line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_addoption(parser):

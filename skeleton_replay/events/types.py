@@ -4,13 +4,15 @@ FORMAT_VERSION history (the `schema_version` field of every trace.jsonl line):
   1  first version: header record, call/return/yield/resume events with caller and
      callee endpoints, exceptions on return events, threads, end record.
      Later additions (optional fields, readers ignore what they do not know): `scenario` on
-     events and `scenario` records (pytest runs), `role` on endpoints, `scenarios` and
-     `counted` in the end record.
+     events (pytest runs, trace(scenario=...)), `role` on endpoints, `scenarios` (one entry per
+     scenario; there are no scenario lines) and `counted` in the end record, `request` in the
+     header (web requests).
+The published schema of every line: skeleton_replay/schema/trace.schema.json (docs/trace-format.md).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, NamedTuple
 
 FORMAT_VERSION = 1
 
@@ -93,34 +95,78 @@ class Event(NamedTuple):
     scenario: str | None = None  # the scenario (pytest test, traced block) running when it happened
 
 
+# The end record's `status` (docs/cli.md#runresult). snapshot.json adds "incomplete" for a trace
+# that has no end record; no trace.jsonl carries it.
+STATUSES = ("ok", "exception", "exit", "interrupted", "killed")
+# Gap kinds written today (the `kind` of a gap is an open string: readers must accept new ones;
+# docs/trace-format.md and the schema's Gap description list these, tests/test_trace_schema.py checks).
+GAP_KINDS = ("cap", "tracer_error", "unmatched", "child_process", "truncated", "interrupted", "other")
+
+
 @dataclass
 class TraceHeader:
+    """The first line of trace.jsonl: `$defs/Header` in schema/trace.schema.json."""
+
     skeleton_version: str
     python_version: str
-    backend: str
+    backend: str  # "sysmon" or "setprofile"
     backend_reason: str
     project_root: str
     command: list[str]
-    target: dict
+    target: dict  # {"kind": script|module|pytest|api|request, "path": str, "args": [str]}
     app_name: str
-    started_at: str
-    options: dict = field(default_factory=dict)
+    started_at: str  # UTC, ISO 8601, seconds
+    options: dict  # {"max_events": int, "include": [str], "exclude": [str], "include_private": bool}
+    invocation: list[str] | None = None  # written only when known
+    request: dict | None = None  # web requests only ($defs/RequestInfo)
 
     def as_json(self) -> dict:
-        return {"record": "header", "schema_version": FORMAT_VERSION, **self.__dict__}
+        return {"record": "header", "schema_version": FORMAT_VERSION, **_fields_json(self, ("invocation", "request"))}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "TraceHeader":
+        """From a header record; fields this version does not know are ignored."""
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
 
 @dataclass
 class TraceEnd:
-    events: int = 0  # recorded
+    """The last line of trace.jsonl: `$defs/End` in schema/trace.schema.json.
+
+    The run's part (RUN_FIELDS) is known when the traced program ends; the totals (events ... scenarios)
+    come from decoding its records (events/write_trace.end_record)."""
+
+    duration_s: float
+    exit_code: int | None
+    status: str  # one of STATUSES
+    error: dict | None = None  # {"type": str, "message": str}
+    gaps: list[dict] = field(default_factory=list)  # {"kind": str, "message": str, "count": int}
+    events: int = 0  # written to the file
     dropped_events: int = 0
     calls: int = 0
-    duration_s: float = 0.0
-    exit_code: int | None = None
-    status: str = "ok"
-    error: dict | None = None
-    threads: list[dict] = field(default_factory=list)
-    gaps: list[dict] = field(default_factory=list)
+    threads: list[dict] = field(default_factory=list)  # {"id", "name", "events"}
+    counted: list[dict] = field(default_factory=list)  # {"caller", "callee", "calls", "raised"[, "scenario"]}
+    scenarios: list[dict] | None = None  # pytest runs and trace(scenario=...) only
+
+    RUN_FIELDS: ClassVar[tuple[str, ...]] = ("duration_s", "exit_code", "status", "error", "gaps")
+
+    def run_end(self) -> dict:
+        """The run's part only, as the pipeline takes it (and .trace-end.json holds it)."""
+        return {name: getattr(self, name) for name in self.RUN_FIELDS}
 
     def as_json(self) -> dict:
-        return {"record": "end", "schema_version": FORMAT_VERSION, **self.__dict__}
+        return {"record": "end", "schema_version": FORMAT_VERSION, **_fields_json(self, ("scenarios",))}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "TraceEnd":
+        """From an end record (or a run end); fields this version does not know are ignored."""
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+
+
+def _fields_json(record, omit_when_none: tuple[str, ...]) -> dict:
+    out = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if value is not None or f.name not in omit_when_none:
+            out[f.name] = value
+    return out

@@ -1,13 +1,13 @@
 """Helpers for hostile tests: run a program plain and traced, and check a trace's structure."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
+import tracecheck  # noqa: E402
 from conftest import skeleton  # noqa: E402
 
 
@@ -25,8 +25,7 @@ def run_both(tmp_path: Path, source: str, *args: str, backend: str | None = None
 
 
 def read_trace(out: Path) -> tuple[dict, list[dict], dict]:
-    lines = [json.loads(line) for line in (out / "trace.jsonl").read_text("utf-8").splitlines()]
-    assert lines[0]["record"] == "header" and lines[-1]["record"] == "end"
+    lines = tracecheck.check_trace(out / "trace.jsonl")  # header first, end last, trace.schema.json
     return lines[0], lines[1:-1], lines[-1]
 
 
