@@ -50,6 +50,9 @@ def cli() -> None:
                                       workflow.md, report.html, session.json
     skeleton pytest -- [PYTEST ARGS]  run pytest under the tracer; each test is a scenario
     skeleton report OUT_DIR           rebuild the artifacts from an existing trace.jsonl
+    skeleton check OUT_DIR            check architecture rules on a run's observed calls
+    skeleton diff A B                 what changed between two runs (text, markdown, json)
+    skeleton export OUT_DIR           a run as Mermaid, DOT, PlantUML or a Perfetto timeline
     """
 
 
@@ -222,6 +225,17 @@ def report(out_dir: Path, no_html: bool, open_report: bool) -> None:
     if open_report and arts.report_path is not None:
         from .render.browser import open_in_browser
         open_in_browser(arts.report_path)
+
+
+from .commands.check import check as _check  # noqa: E402  (commands/: one module per command)
+
+cli.add_command(_check)
+
+from .commands.diff import diff as _diff  # noqa: E402
+from .commands.export import export as _export  # noqa: E402
+
+cli.add_command(_diff)
+cli.add_command(_export)
 
 
 def _split_module_args(argv: list[str]) -> list[str]:

@@ -112,6 +112,7 @@ def check_pattern(pattern: str, where: str) -> None:
 
 
 CONFIG_KEYS = ("secret_names", "secret_patterns")
+OTHER_KEYS = ("rules",)  # read by other commands: `skeleton check` (rules/load.py)
 
 
 def project_config(root: Path) -> dict[str, tuple[str, ...]]:
@@ -133,7 +134,7 @@ def project_config(root: Path) -> dict[str, tuple[str, ...]]:
     table = data.get("tool", {}).get("skeleton", {}) if isinstance(data.get("tool"), dict) else {}
     if not isinstance(table, dict):
         raise UsageError(f"{path}: [tool.skeleton] must be a table")
-    unknown = sorted(set(table) - set(CONFIG_KEYS))
+    unknown = sorted(set(table) - set(CONFIG_KEYS) - set(OTHER_KEYS))
     if unknown:
         raise UsageError(f"{path}: unknown key {unknown[0]!r} in [tool.skeleton]; known keys: {', '.join(CONFIG_KEYS)}")
     out: dict[str, tuple[str, ...]] = {}

@@ -1,0 +1,206 @@
+"""`skeleton check OUT_DIR`: architecture rules evaluated on a run's observed calls (docs/check.md).
+
+Pure helpers first (find and read the snapshot and the rules, build check.json, format lines);
+the click command is at the bottom. Exit codes: 0 every rule holds, 1 a rule is violated,
+2 bad input (a missing snapshot, a malformed rule: one line, no traceback).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+import orjson
+
+from .. import __version__
+from ..options import UsageError
+
+if TYPE_CHECKING:  # imported when the command runs: `skeleton run` starts without them
+    from .. import rules
+
+SNAPSHOT = "snapshot.json"
+CHECK = "check.json"
+CHECK_FORMAT_VERSION = 1  # 1: first version (rules, status, violations with edge, count, first_seen)
+MAX_LINES_PER_RULE = 20  # printed; check.json and --json hold every violation
+
+
+def snapshot_path(out: Path) -> Path:
+    """OUT_DIR/snapshot.json, or OUT itself when it names a snapshot file."""
+    if out.is_dir():
+        path = out / SNAPSHOT
+        if path.is_file():
+            return path
+        hint = (f"rebuild it with 'skeleton report {out}'" if (out / "trace.jsonl").is_file()
+                else "pass the output folder of a run (skeleton run --out-dir DIR ...)")
+        raise UsageError(f"no {SNAPSHOT} in {out}; {hint}")
+    if out.is_file():
+        return out
+    raise UsageError(f"{out} does not exist; pass the output folder of a run (it holds {SNAPSHOT})")
+
+
+def read_snapshot(path: Path) -> dict:
+    from ..model.version import SNAPSHOT_FORMAT_VERSION
+
+    try:
+        snap = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise UsageError(f"cannot read {path} ({exc.strerror or exc}); check its permissions") from None
+    except orjson.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not valid JSON ({exc}); rebuild it with 'skeleton report {path.parent}'") from None
+    if not (isinstance(snap, dict) and isinstance(snap.get("nodes"), list) and isinstance(snap.get("edges"), list)):
+        raise UsageError(f"{path} is not a Skeleton snapshot (no nodes and edges); pass a run's output folder")
+    version = snap.get("format_version")
+    if version != SNAPSHOT_FORMAT_VERSION:
+        raise UsageError(f"{path} has snapshot format {version!r}; this Skeleton reads format "
+                         f"{SNAPSHOT_FORMAT_VERSION}: rebuild it with 'skeleton report {path.parent}'")
+    return snap
+
+
+def project_root(snap: dict) -> Path | None:
+    root = (snap.get("run") or {}).get("project_root")
+    return Path(root) if isinstance(root, str) and root else None
+
+
+def load_rules(snap: dict, rules_file: Path | None) -> rules.RuleSet:
+    """--rules FILE, else [tool.skeleton.rules] in the run's project root's pyproject.toml."""
+    from .. import rules
+
+    if rules_file is not None:
+        return rules.load_file(rules_file)
+    root = project_root(snap)
+    if root is None:
+        raise UsageError("the snapshot names no project root to find pyproject.toml in; pass --rules FILE")
+    found = rules.load_project(root)
+    if found is None:
+        raise UsageError(f"no rules: {root / 'pyproject.toml'} has no {rules.PYPROJECT_TABLE} table; add one "
+                         "or pass --rules FILE (see docs/check.md)")
+    return found
+
+
+def event_text(first_seen: int | None) -> str:
+    return f"first E{first_seen}" if first_seen is not None else "counted past the cap"
+
+
+def _calls(n: int) -> str:
+    return f"{n:,} call" + ("" if n == 1 else "s")
+
+
+def violation_line(v: rules.Violation, kind: str) -> str:
+    return f'{kind} "{v.rule}": {v.source} -> {v.target} ({_calls(v.count)}, {event_text(v.first_seen)}): {v.detail}'
+
+
+def show_path(path: str | Path) -> str:
+    """A path relative to the current folder when it is below it, else as it is."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def summary_line(results: list[rules.RuleResult], source: str, written: Path | None) -> str:
+    violated = [r for r in results if r.status == "violated"]
+    skipped = sum(r.status == "not_evaluated" for r in results)
+    parts = []
+    if violated:
+        edges = sum(len(r.violations) for r in violated)
+        calls = sum(r.calls for r in violated)
+        parts.append(f"FAILED: {len(violated)} of {len(results)} rules violated on {edges} "
+                     f"edge{'s' if edges != 1 else ''} ({_calls(calls)})")
+    else:
+        held = len(results) - skipped
+        parts.append(f"passed: {held} rule{'s' if held != 1 else ''} hold{'s' if held == 1 else ''}")
+    if skipped:
+        parts.append(f"{skipped} not evaluated")
+    parts.append(f"rules: {show_path(source)}")
+    if written is not None:
+        parts.append(f"written: {show_path(written)}")
+    return "skeleton check: " + "; ".join(parts)
+
+
+def text_lines(results: list[rules.RuleResult]) -> list[str]:
+    """One line per violation (at most MAX_LINES_PER_RULE a rule), one per rule not evaluated."""
+    lines = []
+    for r in results:
+        for v in r.violations[:MAX_LINES_PER_RULE]:
+            lines.append(violation_line(v, r.rule.kind))
+        more = len(r.violations) - MAX_LINES_PER_RULE
+        if more > 0:
+            lines.append(f'{r.rule.kind} "{r.rule.name}": ... and {more:,} more violations (all in {CHECK}, or --json)')
+        if r.note:
+            lines.append(f'{r.rule.kind} "{r.rule.name}": {r.note}')
+    return lines
+
+
+def warnings(results: list[rules.RuleResult]) -> list[str]:
+    return [f'warning: {r.rule.kind} "{r.rule.name}": pattern {p!r} matched no node of this run '
+            "(a typo, or code the run did not reach)" for r in results for p in r.unmatched]
+
+
+def check_document(results: list[rules.RuleResult], ruleset: rules.RuleSet, snap: dict, snap_path: Path) -> dict:
+    """What check.json holds (and --json prints)."""
+    run = snap.get("run") or {}
+    return {
+        "format_version": CHECK_FORMAT_VERSION,
+        "skeleton_version": __version__,
+        "snapshot": str(snap_path),
+        "run_started_at": run.get("started_at"),
+        "rules_file": str(Path(ruleset.source).resolve()),
+        "rules_table": ruleset.table or None,
+        "status": "violated" if any(r.status == "violated" for r in results) else "passed",
+        "rules": [_rule_doc(r) for r in results],
+    }
+
+
+def _rule_doc(r: rules.RuleResult) -> dict:
+    return {
+        "name": r.rule.name, "kind": r.rule.kind, "status": r.status, "note": r.note,
+        "unmatched_patterns": r.unmatched,
+        "violations": [{"source": v.source, "target": v.target, "edge": f"{v.source}->{v.target}",
+                        "count": v.count, "first_seen": v.first_seen,
+                        "event": None if v.first_seen is None else f"E{v.first_seen}",
+                        "raised": v.raised, "scenarios": list(v.scenarios), "detail": v.detail}
+                       for v in r.violations],
+    }
+
+
+def write_check(folder: Path, doc: dict) -> Path:
+    from ..safefiles import write_atomic
+
+    return write_atomic(folder / CHECK, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+@click.command("check")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--rules", "rules_file", type=click.Path(path_type=Path), metavar="FILE",
+              help="Rule file (TOML; or a pyproject.toml with [tool.skeleton.rules]). "
+                   "Default: [tool.skeleton.rules] in the run's project root's pyproject.toml.")
+@click.option("--json", "json_out", is_flag=True, help="Print the result as one JSON document (as check.json).")
+def check(out_dir: Path, rules_file: Path | None, json_out: bool) -> None:
+    """Check architecture rules on the calls a run observed (OUT_DIR/snapshot.json).
+
+    Prints one line per violating edge (rule, caller -> callee, calls, first event E<n> to
+    replay), writes OUT_DIR/check.json, and exits 1 when a rule is violated (0 when all hold).
+    """
+    snap_path = snapshot_path(out_dir)
+    snap = read_snapshot(snap_path)
+    ruleset = load_rules(snap, rules_file)
+    from .. import rules
+
+    results = rules.evaluate(ruleset, snap)
+    doc = check_document(results, ruleset, snap, snap_path)
+    for w in warnings(results):
+        click.echo(f"skeleton: {w}", err=True)
+    written = None
+    try:
+        written = write_check(snap_path.parent, doc)
+    except OSError as exc:
+        click.echo(f"skeleton: warning: could not write {snap_path.parent / CHECK} ({exc.strerror or exc})", err=True)
+    if json_out:
+        click.echo(orjson.dumps(doc).decode())
+    else:
+        for line in text_lines(results):
+            click.echo(line)
+        click.echo(summary_line(results, ruleset.source, written))
+    raise SystemExit(1 if doc["status"] == "violated" else 0)

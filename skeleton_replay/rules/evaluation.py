@@ -1,0 +1,206 @@
+"""Check rules on a snapshot's observed calls (its `edges`: caller node -> callee node, with counts).
+
+Each edge is one (caller, callee) pair of nodes; a rule that forbids it yields one Violation with the
+edge's call count (calls past the event cap included) and the `order` of its first recorded call
+(`first_seen`, None when every call on it was only counted past the cap).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from .model import IO, Forbidden, Independence, Layers, Rule, RuleSet
+from .patterns import Pattern
+
+NO_IO_EVIDENCE = "not evaluated: this run has no I/O evidence"
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    source: str  # caller node id (the actor, for an [[io]] rule)
+    target: str  # callee node id (the I/O boundary, for an [[io]] rule)
+    count: int  # calls on the edge, including calls past the event cap
+    first_seen: int | None  # order of the first recorded call (E<n>); None: counted past the cap only
+    detail: str  # why it breaks the rule, in words
+    raised: int = 0
+    scenarios: tuple[int, ...] = ()  # pytest runs: the tests that made these calls
+
+
+@dataclass
+class RuleResult:
+    rule: Rule
+    status: str = "passed"  # passed | violated | not_evaluated
+    violations: list[Violation] = field(default_factory=list)
+    note: str | None = None
+    unmatched: list[str] = field(default_factory=list)  # patterns that matched no node of the run
+
+    @property
+    def calls(self) -> int:
+        return sum(v.count for v in self.violations)
+
+
+@dataclass(frozen=True)
+class IOUse:
+    """One actor's I/O of one kind, as a run will record it at its boundaries (not recorded yet)."""
+    actor: str  # node id of the callable that did the I/O
+    boundary: str  # node id of the boundary (the file, socket, database...)
+    io_kind: str  # one of model.IO_KINDS
+    count: int
+    first_seen: int | None
+
+
+def io_uses(snapshot: dict) -> list[IOUse] | None:
+    """The run's I/O evidence, or None when the snapshot records none (no version of Skeleton does yet).
+
+    When runs record their I/O boundaries, turn them into IOUse records here: [[io]] rules are then
+    evaluated by _check_io with no other change."""
+    return None
+
+
+def evaluate(ruleset: RuleSet, snapshot: dict) -> list[RuleResult]:
+    nodes = {n["id"]: n for n in snapshot.get("nodes", ()) if isinstance(n, dict) and "id" in n}
+    edges = [e for e in snapshot.get("edges", ()) if isinstance(e, dict)]
+    results = []
+    for rule in ruleset.rules:
+        result = RuleResult(rule, unmatched=_unmatched(rule.patterns(), nodes.values()))
+        if isinstance(rule, IO):
+            uses = io_uses(snapshot)
+            if uses is None:
+                result.status, result.note = "not_evaluated", NO_IO_EVIDENCE
+                results.append(result)
+                continue
+            result.violations = _check_io(rule, uses, nodes)
+        else:
+            result.violations = _check_calls(rule, edges, nodes)
+        result.violations.sort(key=_order)
+        result.status = "violated" if result.violations else "passed"
+        results.append(result)
+    return results
+
+
+def _order(v: Violation) -> tuple:
+    return (v.first_seen is None, v.first_seen or 0, -v.count, v.source, v.target)
+
+
+def _unmatched(pats: Iterable[Pattern], nodes: Iterable[dict]) -> list[str]:
+    left = {p.text: p for p in pats}
+    for node in nodes:
+        if not left:
+            break
+        for text in [t for t, p in left.items() if p.matches(node)]:
+            del left[text]
+    return list(left)
+
+
+def _best(pats: tuple[Pattern, ...], node: dict) -> Pattern | None:
+    """The most specific pattern that matches node (the first of equals)."""
+    best = None
+    for p in pats:
+        if (best is None or p.specificity > best.specificity) and p.matches(node):
+            best = p
+    return best
+
+
+def _cached(fn: Callable[[dict], object]) -> Callable[[dict], object]:
+    memo: dict[str, object] = {}
+
+    def get(node: dict) -> object:
+        key = node["id"]
+        if key not in memo:
+            memo[key] = fn(node)
+        return memo[key]
+
+    return get
+
+
+def _layer_of(rule: Layers) -> Callable[[dict], object]:
+    flat = tuple((p, i) for i, layer in enumerate(rule.layers) for p in layer)
+    index = {id(p): i for p, i in flat}
+    pats = tuple(p for p, _ in flat)
+
+    def layer(node: dict) -> int | None:
+        p = _best(pats, node)
+        return None if p is None else index[id(p)]
+
+    return _cached(layer)
+
+
+def _label(layer: tuple[Pattern, ...]) -> str:
+    return " | ".join(p.text for p in layer)
+
+
+def _detail_fn(rule: Rule) -> Callable[[dict, dict], str | None]:
+    """For a call rule: (caller, callee) -> why the call breaks it, or None when it does not."""
+    if isinstance(rule, Layers):
+        layer = _layer_of(rule)
+
+        def layers(caller: dict, callee: dict) -> str | None:
+            a, b = layer(caller), layer(callee)
+            if a is None or b is None or a <= b:
+                return None
+            return (f"layer {a + 1} ({_label(rule.layers[a])}) calls up into layer {b + 1} "
+                    f"({_label(rule.layers[b])})")
+
+        return layers
+    if isinstance(rule, Forbidden):
+        caller_of = _cached(lambda n: _best(rule.callers, n))
+        callee_of = _cached(lambda n: _best(rule.callees, n))
+
+        def forbidden(caller: dict, callee: dict) -> str | None:
+            a = caller_of(caller)
+            b = a and callee_of(callee)
+            return f"{a.text} must not call {b.text}" if b else None
+
+        return forbidden
+    assert isinstance(rule, Independence)
+    group = _cached(lambda n: _best(rule.modules, n))
+
+    def independence(caller: dict, callee: dict) -> str | None:
+        a, b = group(caller), group(callee)
+        if a is None or b is None or a is b:
+            return None
+        return f"{a.text} and {b.text} must not call each other"
+
+    return independence
+
+
+def _check_calls(rule: Rule, edges: list[dict], nodes: dict[str, dict]) -> list[Violation]:
+    why = _detail_fn(rule)
+    out = []
+    for edge in edges:
+        caller, callee = nodes.get(edge.get("source")), nodes.get(edge.get("target"))
+        if caller is None or callee is None:
+            continue
+        detail = why(caller, callee)
+        if detail is None or any(i.matches(caller, callee) for i in rule.ignore):
+            continue
+        out.append(_violation(rule, edge, detail))
+    return out
+
+
+def _violation(rule: Rule, edge: dict, detail: str) -> Violation:
+    first = edge.get("first_seen")
+    scenarios = edge.get("scenarios") or ()
+    return Violation(rule.name, edge["source"], edge["target"], _int(edge.get("count")),
+                     first if isinstance(first, int) and not isinstance(first, bool) else None, detail,
+                     _int(edge.get("raised")), tuple(s for s in scenarios if isinstance(s, int)))
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _check_io(rule: IO, uses: list[IOUse], nodes: dict[str, dict]) -> list[Violation]:
+    allowed = ", ".join(p.text for p in rule.actors)
+    out = []
+    for use in uses:
+        if use.io_kind != rule.io_kind:
+            continue
+        actor = nodes.get(use.actor, {"id": use.actor})
+        boundary = nodes.get(use.boundary, {"id": use.boundary})
+        if _best(rule.actors, actor) is not None or any(i.matches(actor, boundary) for i in rule.ignore):
+            continue
+        out.append(Violation(rule.name, use.actor, use.boundary, use.count, use.first_seen,
+                             f"{rule.io_kind} I/O outside the allowed actors ({allowed})"))
+    return out

@@ -1,0 +1,298 @@
+"""`skeleton check`: rule files, matching, evaluation on snapshot edges, and the command's exit codes."""
+from __future__ import annotations
+
+import shutil
+import textwrap
+import tomllib
+
+import orjson
+import pytest
+
+from conftest import REPO, skeleton
+from skeleton_replay import rules
+from skeleton_replay.commands import check as cmd
+from skeleton_replay.options import UsageError
+from skeleton_replay.rules import evaluation as ev
+
+SHOP_RULES = REPO / "examples" / "shop" / "skeleton-rules.toml"
+
+
+# -- hand-made snapshots ------------------------------------------------------------------------------
+
+def fn(module: str, name: str) -> dict:
+    return {"id": f"fn:{module}:{name}", "kind": "function", "module": module}
+
+
+def meth(module: str, cls: str, name: str, n: int = 1) -> dict:
+    return {"id": f"meth:{module}.{cls}#{n}.{name}", "kind": "method", "module": module, "class_name": cls}
+
+
+SCENARIO = {"id": "scenario:run", "kind": "scenario", "module": ""}
+
+
+def snapshot(*calls: tuple[dict, dict, int, int | None]) -> dict:
+    nodes = {SCENARIO["id"]: SCENARIO}
+    edges = []
+    for caller, callee, count, first in calls:
+        nodes[caller["id"]], nodes[callee["id"]] = caller, callee
+        edges.append({"id": f"{caller['id']}->{callee['id']}", "source": caller["id"], "target": callee["id"],
+                      "count": count, "first_seen": first, "raised": 0})
+    return {"format_version": 1, "run": {}, "nodes": list(nodes.values()), "edges": edges}
+
+
+def ruleset(text: str) -> rules.RuleSet:
+    return rules.parse(tomllib.loads(textwrap.dedent(text)), "rules.toml")
+
+
+def results(text: str, snap: dict) -> dict[str, rules.RuleResult]:
+    return {r.rule.name: r for r in rules.evaluate(ruleset(text), snap)}
+
+
+APP, SVC, REPO_, DOM = fn("app", "main"), meth("shop.services.orders", "OrderService", "place"), \
+    meth("shop.repositories.memory", "Repo", "get"), meth("shop.domain.order", "Order", "total")
+
+LAYERS = """
+    [[layers]]
+    name = "L"
+    layers = ["app", ["shop.services", "shop.workers"], "shop.repositories", "shop.domain"]
+"""
+
+
+# -- patterns -----------------------------------------------------------------------------------------
+
+def test_module_pattern_covers_submodules_not_lookalikes():
+    from skeleton_replay.rules.patterns import parse
+    p = parse("shop.services")
+    assert p.matches(SVC) and p.matches({"id": "mod:shop.services", "kind": "package", "module": "shop.services"})
+    assert not p.matches(meth("shop.servicesx", "A", "b")) and not p.matches(REPO_)
+    assert parse("shop.*.memory").matches(REPO_) and not parse("shop.*.memory").matches(SVC)
+    assert not parse("*").matches(SCENARIO), "the scenario only matches id: patterns"
+    assert parse("id:scenario:*").matches(SCENARIO)
+
+
+def test_class_and_id_patterns():
+    from skeleton_replay.rules.patterns import parse
+    assert parse("class:Repo").matches(REPO_) and parse("class:shop.repositories.*.Repo").matches(REPO_)
+    assert not parse("class:Repo").matches(APP) and not parse("class:Order").matches(REPO_)
+    assert parse("id:meth:shop.repositories.memory.Repo#*.get").matches(REPO_)
+    assert not parse("id:meth:shop.repositories.memory.Repo#*.put").matches(REPO_)
+
+
+# -- evaluation ---------------------------------------------------------------------------------------
+
+def test_layers_flag_upward_calls_only():
+    snap = snapshot((APP, SVC, 1, 0), (SVC, REPO_, 2, 1), (SVC, DOM, 1, 3), (REPO_, SVC, 3, 7), (DOM, REPO_, 4, 9),
+                    (SVC, meth("shop.workers.audit", "W", "run"), 1, 11), (fn("elsewhere", "f"), APP, 1, 12))
+    r = results(LAYERS, snap)["L"]
+    assert r.status == "violated"
+    assert [(v.source, v.target, v.count, v.first_seen) for v in r.violations] == [
+        (REPO_["id"], SVC["id"], 3, 7), (DOM["id"], REPO_["id"], 4, 9)]
+    assert r.violations[0].detail == ("layer 3 (shop.repositories) calls up into layer 2 "
+                                      "(shop.services | shop.workers)")
+    assert r.calls == 7
+
+
+def test_the_most_specific_pattern_places_a_node():
+    text = """
+        [[layers]]
+        name = "L"
+        layers = ["shop.domain", "shop"]
+    """
+    core = meth("shop.core", "C", "f")
+    # shop.domain.order matches both "shop.domain" (top) and "shop" (bottom): the longer pattern wins
+    assert results(text, snapshot((core, DOM, 1, 0)))["L"].violations[0].source == core["id"]
+    assert results(text, snapshot((DOM, core, 1, 0)))["L"].status == "passed"
+
+
+def test_forbidden_with_ignore():
+    text = """
+        [[forbidden]]
+        name = "F"
+        callers = ["shop.services"]
+        callees = ["class:Repo", "shop.domain"]
+        ignore = ["shop.services.orders -> shop.domain.order"]
+    """
+    r = results(text, snapshot((SVC, REPO_, 2, 5), (SVC, DOM, 1, 6), (APP, REPO_, 1, 7)))["F"]
+    assert [(v.source, v.target) for v in r.violations] == [(SVC["id"], REPO_["id"])]
+    assert r.violations[0].detail == "shop.services must not call class:Repo"
+
+
+def test_independence_between_groups_not_within():
+    a1, a2, b = meth("pkg.a", "A", "f"), meth("pkg.a.sub", "A2", "g"), fn("pkg.b", "h")
+    text = """
+        [[independence]]
+        name = "I"
+        modules = ["pkg.a", "pkg.b"]
+    """
+    r = results(text, snapshot((a1, a2, 1, 0), (a2, b, 2, 1), (APP, b, 1, 2), (b, a1, 1, None)))["I"]
+    assert [(v.source, v.target, v.first_seen) for v in r.violations] == [(a2["id"], b["id"], 1),
+                                                                         (b["id"], a1["id"], None)]
+
+
+def test_calls_counted_past_the_cap_have_no_event():
+    snap = snapshot((REPO_, SVC, 40, None), (DOM, SVC, 2, 17))
+    r = results(LAYERS, snap)["L"]
+    assert [v.first_seen for v in r.violations] == [17, None], "recorded violations come first"
+    line = cmd.violation_line(r.violations[1], "layers")
+    assert line.endswith("(40 calls, counted past the cap): layer 3 (shop.repositories) calls up into layer 2 "
+                         "(shop.services | shop.workers)") and "E" + "None" not in line
+    assert "(2 calls, first E17)" in cmd.violation_line(r.violations[0], "layers")
+
+
+def test_io_rules_are_not_evaluated_without_io_evidence(monkeypatch):
+    text = """
+        [[io]]
+        name = "IO"
+        kind = "file"
+        actors = ["shop.adapters"]
+    """
+    snap = snapshot((APP, SVC, 1, 0))
+    r = results(text, snap)["IO"]
+    assert r.status == "not_evaluated" and r.note == rules.NO_IO_EVIDENCE and not r.violations
+    # once runs record I/O boundaries, io_uses feeds the evaluation with no other change
+    adapter = meth("shop.adapters.storage", "FileStorage", "write")
+    snap["nodes"].append(adapter)
+    monkeypatch.setattr(ev, "io_uses", lambda s: [
+        rules.IOUse(SVC["id"], "io:file", "file", 3, 4), rules.IOUse(adapter["id"], "io:file", "file", 9, 2),
+        rules.IOUse(SVC["id"], "io:net", "network", 1, 1)])
+    r = results(text, snap)["IO"]
+    assert r.status == "violated"
+    assert [(v.source, v.count, v.first_seen) for v in r.violations] == [(SVC["id"], 3, 4)]
+
+
+def test_patterns_that_match_no_node_are_reported():
+    text = LAYERS.replace('"shop.workers"', '"shop.wrokers"')
+    r = results(text, snapshot((APP, SVC, 1, 0), (SVC, REPO_, 1, 1), (REPO_, DOM, 1, 2)))["L"]
+    assert r.status == "passed" and r.unmatched == ["shop.wrokers"]
+    assert "pattern 'shop.wrokers' matched no node" in cmd.warnings([r])[0]
+
+
+# -- validation: one line naming the file, the rule and what to do --------------------------------------
+
+@pytest.mark.parametrize("text,message", [
+    ('[[layer]]\nlayers = ["a", "b"]\n', "rules.toml: unknown rule kind 'layer'; use [[layers]]"),
+    ('layers = ["a", "b"]\n', "rules.toml: 'layers' must hold rule tables: write [[layers]] above each rule"),
+    ('[[layers]]\nname = "x"\nlayers = ["a"]\n', "[[layers]] #1 ('x'): 'layers' must list at least 2 layers"),
+    ('[[layers]]\nlayer = ["a", "b"]\n', "[[layers]] #1: unknown key 'layer'; known keys: name, description"),
+    ('[[layers]]\nlayers = ["a", []]\n', "[[layers]] #1: 'layers[1]' must be a list of patterns"),
+    ('[[layers]]\nlayers = ["a", "b | c"]\n', "pattern 'b | c' contains spaces"),
+    ('[[forbidden]]\ncallers = ["a"]\n', "[[forbidden]] #1: missing 'callees'; write callees = "),
+    ('[[forbidden]]\ncallers = ["fn:a"]\ncallees = ["b"]\n', "unknown prefix 'fn:'"),
+    ('[[forbidden]]\ncallers = [1]\ncallees = ["b"]\n', "callers: a pattern must be a string, not 1"),
+    ('[[independence]]\nmodules = ["a"]\n', "'modules' must list at least 2 patterns"),
+    ('[[io]]\nkind = "disk"\nactors = ["a"]\n', "'kind' must be one of file, network"),
+    ('[[forbidden]]\ncallers = ["a"]\ncallees = ["b"]\nignore = ["a b"]\n', "must be a string \"CALLER -> CALLEE\""),
+    ('[[forbidden]]\nname = "n"\ncallers = ["a"]\ncallees = ["b"]\n[[independence]]\nname = "n"\n'
+     'modules = ["a", "b"]\n', "two rules are named 'n'"),
+    ('', "holds no rules"),
+])
+def test_malformed_rules_give_one_line(text, message):
+    with pytest.raises(UsageError) as exc:
+        ruleset(text)
+    assert message in str(exc.value) and "\n" not in str(exc.value)
+    assert str(exc.value).startswith("rules.toml: ")
+
+
+def test_pyproject_rules_are_read_from_the_tool_table(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert rules.load_project(tmp_path) is None
+    (tmp_path / "pyproject.toml").write_text('[tool.skeleton]\nsecret_names = ["pin"]\n\n'
+                                             '[[tool.skeleton.rules.forbidden]]\ncallers = ["a"]\ncallees = ["b"]\n')
+    rs = rules.load_project(tmp_path)
+    assert [r.name for r in rs.rules] == ["forbidden #1"] and rs.table == "[tool.skeleton.rules]"
+    assert rules.load_file(tmp_path / "pyproject.toml").rules == rs.rules
+    (tmp_path / "pyproject.toml").write_text('[[tool.skeleton.rules.forbidden]]\ncallers = ["a"]\n')
+    with pytest.raises(UsageError, match=r"pyproject.toml: \[tool.skeleton.rules\] \[\[forbidden\]\] #1: missing"):
+        rules.load_project(tmp_path)
+
+
+# -- the command, on a real run of examples/shop ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    out = tmp_path_factory.mktemp("shop") / "out"
+    p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(out), str(REPO / "examples" / "shop" / "app.py"))
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+def _edge(out, source_part: str, target_part: str) -> dict:
+    snap = orjson.loads((out / "snapshot.json").read_bytes())
+    [edge] = [e for e in snap["edges"] if source_part in e["source"] and target_part in e["target"]]
+    return edge
+
+
+def test_shop_rules_find_the_violation(shop):
+    p = skeleton("check", "--rules", str(SHOP_RULES), str(shop))
+    assert p.returncode == 1, p.stderr
+    edge = _edge(shop, "FileStorage#1.write_lines", "OrderRepository#1.all")
+    lines = p.stdout.splitlines()
+    assert lines[0] == (f'layers "shop layers": {edge["source"]} -> {edge["target"]} ({edge["count"]} call, '
+                        f'first E{edge["first_seen"]}): layer 4 (shop.adapters) calls up into layer 3 '
+                        "(shop.repositories)")
+    assert lines[1] == 'io "only storage touches files": not evaluated: this run has no I/O evidence'
+    assert lines[2].startswith("skeleton check: FAILED: 1 of 4 rules violated on 1 edge (1 call); 1 not evaluated")
+    assert len(lines) == 3 and p.stderr == ""
+    doc = orjson.loads((shop / "check.json").read_bytes())
+    assert doc["status"] == "violated" and doc["rules_file"] == str(SHOP_RULES)
+    layers = doc["rules"][0]
+    assert [(v["edge"], v["count"], v["event"]) for v in layers["violations"]] == [
+        (edge["id"], edge["count"], f"E{edge['first_seen']}")]
+    assert [r["status"] for r in doc["rules"]] == ["violated", "passed", "passed", "not_evaluated"]
+
+
+def test_json_output_is_check_json(shop):
+    p = skeleton("check", "--json", "--rules", str(SHOP_RULES), str(shop / "snapshot.json"))
+    assert p.returncode == 1
+    assert orjson.loads(p.stdout) == orjson.loads((shop / "check.json").read_bytes())
+
+
+def test_rules_without_violation_exit_0(shop, tmp_path):
+    text = SHOP_RULES.read_text().replace('name = "shop layers"\n', 'name = "shop layers"\nignore = '
+                                          '["shop.adapters.storage -> shop.repositories.memory"]\n')
+    (tmp_path / "ok.toml").write_text(text)
+    p = skeleton("check", "--rules", str(tmp_path / "ok.toml"), str(shop))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.splitlines()[-1].startswith("skeleton check: passed: 3 rules hold; 1 not evaluated")
+    assert orjson.loads((shop / "check.json").read_bytes())["status"] == "passed"
+
+
+@pytest.mark.parametrize("text,message", [
+    ('[[layers]]\nname = "L"\nlayers = ["shop"]\n', "[[layers]] #1 ('L'): 'layers' must list at least 2 layers"),
+    ('[[forbidden\n', "is not valid TOML"),
+])
+def test_malformed_rule_file_exits_2_with_one_line(shop, tmp_path, text, message):
+    (tmp_path / "bad.toml").write_text(text)
+    p = skeleton("check", "--rules", str(tmp_path / "bad.toml"), str(shop))
+    assert p.returncode == 2 and p.stdout == ""
+    assert len(p.stderr.splitlines()) == 1 and "Traceback" not in p.stderr
+    assert p.stderr.startswith(f"skeleton: error: {tmp_path / 'bad.toml'}") and message in p.stderr
+
+
+def test_missing_inputs_exit_2(shop, tmp_path):
+    for args, message in [
+        ((str(tmp_path),), f"no snapshot.json in {tmp_path}; pass the output folder of a run"),
+        (("--rules", str(tmp_path / "nope.toml"), str(shop)), f"rule file {tmp_path / 'nope.toml'} does not exist"),
+    ]:
+        p = skeleton("check", *args)
+        assert p.returncode == 2 and len(p.stderr.splitlines()) == 1 and message in p.stderr, p.stderr
+
+
+def test_rules_from_the_projects_pyproject(tmp_path):
+    """[tool.skeleton.rules] sits next to [tool.skeleton]: `skeleton run` accepts it, `skeleton check` finds it."""
+    project = tmp_path / "proj"
+    shutil.copytree(REPO / "examples" / "shop", project, ignore=shutil.ignore_patterns("tests", ".pytest_cache"))
+    rules_text = (project / "skeleton-rules.toml").read_text().replace("[[", "[[tool.skeleton.rules.")
+    rules_text = rules_text.replace('"examples.shop.app"', '"app"')  # the project root is now the shop folder
+    (project / "pyproject.toml").write_text('[project]\nname = "shop"\n\n[tool.skeleton]\nsecret_names = ["pin"]\n\n'
+                                            + rules_text)
+    out = tmp_path / "out"
+    p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(out), str(project / "app.py"))
+    assert p.returncode == 0, p.stderr
+    p = skeleton("check", str(out))
+    assert p.returncode == 1, p.stderr
+    assert p.stdout.startswith('layers "shop layers": meth:shop.adapters.storage.FileStorage#1.write_lines -> ')
+    assert f"rules: {project / 'pyproject.toml'}" in p.stdout
+    (project / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    p = skeleton("check", str(out))
+    assert p.returncode == 2 and "has no [tool.skeleton.rules] table; add one or pass --rules FILE" in p.stderr
