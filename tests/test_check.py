@@ -296,3 +296,10 @@ def test_rules_from_the_projects_pyproject(tmp_path):
     (project / "pyproject.toml").write_text('[project]\nname = "shop"\n')
     p = skeleton("check", str(out))
     assert p.returncode == 2 and "has no [tool.skeleton.rules] table; add one or pass --rules FILE" in p.stderr
+
+
+def test_a_single_rule_may_be_a_plain_table():
+    rs = ruleset('[forbidden]\nname = "F"\ncallers = "shop.services"\ncallees = "shop.domain"\n')
+    assert [r.name for r in rs.rules] == ["F"]
+    assert results('[forbidden]\nname = "F"\ncallers = "shop.services"\ncallees = "shop.domain"\n',
+                   snapshot((SVC, DOM, 2, 3)))["F"].violations[0].count == 2
