@@ -180,6 +180,7 @@ def test_patterns_that_match_no_node_are_reported():
     ('[[forbidden]]\ncallers = ["fn:a"]\ncallees = ["b"]\n', "unknown prefix 'fn:'"),
     ('[[forbidden]]\ncallers = [1]\ncallees = ["b"]\n', "callers: a pattern must be a string, not 1"),
     ('[[independence]]\nmodules = ["a"]\n', "'modules' must list at least 2 patterns"),
+    ('[[layers]]\nlayers = ["a", ["b", "a"]]\n', "[[layers]] #1: layers: pattern 'a' is listed twice"),
     ('[[io]]\nkind = "disk"\nactors = ["a"]\n', "'kind' must be one of file, network"),
     ('[[forbidden]]\ncallers = ["a"]\ncallees = ["b"]\nignore = ["a b"]\n', "must be a string \"CALLER -> CALLEE\""),
     ('[[forbidden]]\nname = "n"\ncallers = ["a"]\ncallees = ["b"]\n[[independence]]\nname = "n"\n'

@@ -183,11 +183,11 @@ def check(out_dir: Path, rules_file: Path | None, json_out: bool) -> None:
     Prints one line per violating edge (rule, caller -> callee, calls, first event E<n> to
     replay), writes OUT_DIR/check.json, and exits 1 when a rule is violated (0 when all hold).
     """
+    from .. import rules
+
     snap_path = snapshot_path(out_dir)
     snap = read_snapshot(snap_path)
     ruleset = load_rules(snap, rules_file)
-    from .. import rules
-
     results = rules.evaluate(ruleset, snap)
     doc = check_document(results, ruleset, snap, snap_path)
     for w in warnings(results):

@@ -130,12 +130,14 @@ def _rule(kind: str, entry: dict, where: str, default_name: str) -> Rule:
             raise UsageError(f"{where}: 'layers' must list at least 2 layers; {_HOW[('layers', 'layers')]}")
         parsed = tuple(_patterns([layer] if isinstance(layer, str) else layer, f"layers[{i}]", where)
                        for i, layer in enumerate(layers))
+        _unique([p for layer in parsed for p in layer], "layers", where)
         return Layers(kind, name, ignore, layers=parsed)
     if kind == "forbidden":
         return Forbidden(kind, name, ignore, callers=_patterns(entry["callers"], "callers", where),
                          callees=_patterns(entry["callees"], "callees", where))
     if kind == "independence":
         modules = _patterns(entry["modules"], "modules", where)
+        _unique(modules, "modules", where)
         if len(modules) < 2:
             raise UsageError(f"{where}: 'modules' must list at least 2 patterns; {_HOW[('independence', 'modules')]}")
         return Independence(kind, name, ignore, modules=modules)
@@ -171,6 +173,14 @@ def _patterns(value: object, key: str, where: str) -> tuple[patterns.Pattern, ..
         except patterns.PatternError as exc:
             raise UsageError(f"{where}: {key}: {exc}") from None
     return tuple(out)
+
+
+def _unique(pats: list | tuple, key: str, where: str) -> None:
+    seen = set()
+    for p in pats:
+        if p.text in seen:
+            raise UsageError(f"{where}: {key}: pattern {p.text!r} is listed twice; keep it in one place")
+        seen.add(p.text)
 
 
 def _ignore(value: object, where: str) -> Ignore:
