@@ -1,0 +1,149 @@
+"""A diff (compare.model.compute) as plain text for a terminal or Markdown for a PR comment.
+
+Every program-derived string (names, paths, commands) goes through render.md: in Markdown as an
+inline code span that cannot end early, in text with non-printable characters made visible, so a
+name can never add a line, a heading or a terminal escape.
+"""
+from __future__ import annotations
+
+from ..render import md
+
+DEFAULT_LIMIT = 50  # entries per section in text and Markdown (JSON has them all)
+_NAME_LIMIT = 160
+_KIND_WORD = {"module": "module", "class": "class", "instances": "objects", "classmethod": "classmethod",
+              "method": "method", "function": "function"}
+
+
+def _t(s) -> str:
+    """Program text for a terminal: one line, visible escapes, capped."""
+    return md.visible(md.clip(s, _NAME_LIMIT))
+
+
+def _calls(n: int) -> str:
+    return f"{n:,} call{'s' if n != 1 else ''}"
+
+
+def _pct(change: dict) -> str:
+    if change["ratio"] is None:
+        return "new"
+    return f"{(change['ratio'] - 1) * 100:+.0f}%"
+
+
+def _run_line(side: dict) -> str:
+    bits = [side.get("app_name") or "?", f"status {side.get('status')}"]
+    if side.get("calls") is not None:
+        bits.append(_calls(side["calls"]))
+    if side.get("scenarios") is not None:
+        bits.append(f"{side['scenarios']} tests")
+    return ", ".join(_t(b) for b in bits)
+
+
+def _module_name(node_id: str) -> str:
+    return "(run)" if node_id == "scenario:run" else node_id.removeprefix("mod:")
+
+
+def _headline(diff: dict) -> str:
+    s = diff["summary"]
+    return (f"actors +{s['actors_added']} -{s['actors_removed']}, edges +{s['edges_added']} -{s['edges_removed']}, "
+            f"module dependencies +{s['dependencies_added']} -{s['dependencies_removed']}, "
+            f"call-count changes {s['calls_changed']}")
+
+
+def _threshold(diff: dict) -> str:
+    from .model import Threshold
+    return Threshold(**diff["threshold"]).describe()
+
+
+def _sections(diff: dict):
+    """(title, rows) per section; a row is (sign, shape, [name parts], note), shape "actor" or "edge"."""
+    actors, edges, deps = diff["actors"], diff["edges"], diff["dependencies"]
+
+    def actor_rows(items, sign):
+        for a in items:
+            note = _calls(a["calls"])
+            if a["kind"] == "instances":
+                note = f"{a['instances']}{'+' if a.get('instances_capped') else ''} objects, {note}"
+            yield sign, "actor", [_KIND_WORD.get(a["kind"], a["kind"]), a["display"]], note
+
+    def edge_rows(items, sign):
+        for e in items:
+            yield sign, "edge", [e["source_display"], e["target_display"]], _calls(e["calls"])
+
+    def dep_rows(items, sign):
+        for d in items:
+            names = [_module_name(d["source"]), _module_name(d["target"])]
+            yield sign, "edge", names, _calls(d["calls"])
+
+    def change_rows():
+        for c in actors["changed"]:
+            yield "~", "actor", [_KIND_WORD.get(c["kind"], c["kind"]), c["display"]], \
+                f"{c['a']:,} -> {c['b']:,} calls ({_pct(c)})"
+        for c in edges["changed"]:
+            yield "~", "edge", [c["source_display"], c["target_display"]], f"{c['a']:,} -> {c['b']:,} calls ({_pct(c)})"
+
+    yield "Added actors", list(actor_rows(actors["added"], "+"))
+    yield "Removed actors", list(actor_rows(actors["removed"], "-"))
+    yield "Added edges", list(edge_rows(edges["added"], "+"))
+    yield "Removed edges", list(edge_rows(edges["removed"], "-"))
+    yield "Added module dependencies", list(dep_rows(deps["added"], "+"))
+    yield "Removed module dependencies", list(dep_rows(deps["removed"], "-"))
+    yield f"Call-count changes (threshold {_threshold(diff)})", list(change_rows())
+
+
+def _not_compared(diff: dict) -> list[str]:
+    return [name for name in ("boundaries", "violations") if not diff[name].get("available")]
+
+
+def text(diff: dict, limit: int = DEFAULT_LIMIT) -> str:
+    a, b = diff["a"], diff["b"]
+    lines = [f"skeleton diff: A {_t(a['path'])} ({_run_line(a)})",
+             f"               B {_t(b['path'])} ({_run_line(b)})", _headline(diff)]
+    any_rows = False
+    for title, rows in _sections(diff):
+        if not rows:
+            continue
+        any_rows = True
+        lines += ["", f"{title}:"]
+        for sign, shape, parts, note in rows[:limit]:
+            name = f"{parts[0]:<11} {_t(parts[1])}" if shape == "actor" else f"{_t(parts[0])} -> {_t(parts[1])}"
+            lines.append(f"  {sign} {name}  ({note})")
+        if len(rows) > limit:
+            lines.append(f"  … and {len(rows) - limit} more (--format json lists all)")
+    if not any_rows:
+        lines += ["", f"No differences (call-count changes under {_threshold(diff)} are not shown)."]
+    lines += [f"\nNote: {md.visible(md.clip(n, 600))}" for n in diff.get("notes", [])]
+    missing = _not_compared(diff)
+    if missing:
+        lines += ["", f"Not compared: {' and '.join(m.replace('violations', 'rule violations') for m in missing)} "
+                      "(runs do not record them yet)."]
+    return "\n".join(lines) + "\n"
+
+
+def markdown(diff: dict, limit: int = DEFAULT_LIMIT) -> str:
+    a, b, s = diff["a"], diff["b"], diff["summary"]
+    lines = ["### Skeleton diff", "",
+             f"- **A** {md.code(a['path'])}: {md.text(_run_line(a))}",
+             f"- **B** {md.code(b['path'])}: {md.text(_run_line(b))}", "",
+             "| | added | removed |", "| --- | ---: | ---: |",
+             f"| actors | {s['actors_added']} | {s['actors_removed']} |",
+             f"| call edges | {s['edges_added']} | {s['edges_removed']} |",
+             f"| module dependencies | {s['dependencies_added']} | {s['dependencies_removed']} |", "",
+             f"Call-count changes above {md.text(_threshold(diff))}: {s['calls_changed']}"]
+    for title, rows in _sections(diff):
+        if not rows:
+            continue
+        lines += ["", f"#### {md.text(title)}", ""]
+        for sign, shape, parts, note in rows[:limit]:
+            if shape == "edge":
+                name = f"{md.code(parts[0])} → {md.code(parts[1])}"
+            else:
+                name = f"{parts[0]} {md.code(parts[1])}"
+            lines.append(f"- {name} ({md.text(note)})")
+        if len(rows) > limit:
+            lines.append(f"- … and {len(rows) - limit} more (`skeleton diff --format json` lists all)")
+    lines += [f"\n> Note: {md.text(n, 400)}" for n in diff.get("notes", [])]
+    missing = _not_compared(diff)
+    if missing:
+        lines += ["", f"_Not compared: {' and '.join(m.replace('violations', 'rule violations') for m in missing)} "
+                      "(runs do not record them yet)._"]
+    return "\n".join(lines) + "\n"

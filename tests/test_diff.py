@@ -1,0 +1,197 @@
+"""`skeleton diff A B` on real runs of examples/shop: what changed, matched by module, class and callable."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from conftest import REPO, skeleton
+
+from skeleton_replay.compare import Threshold, parse_fail_on, parse_threshold
+from skeleton_replay.options import UsageError
+
+SHOP = REPO / "examples" / "shop"
+
+
+def _run(folder, out, *extra):
+    p = skeleton("run", "--no-open", "--no-html", "--project-root", str(folder), "--out-dir", str(out), *extra,
+                 str(folder / "app.py"))
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+def _copy_shop(tmp, name, edit=None):
+    dest = tmp / name
+    shutil.copytree(SHOP, dest, ignore=shutil.ignore_patterns("__pycache__", ".skeleton"))
+    if edit:
+        path, old, new = edit
+        text = (dest / path).read_text()
+        assert old in text
+        (dest / path).write_text(text.replace(old, new, 1))
+    return dest
+
+
+# the docs' worked example (docs/diff.md): place_order now formats the total with shop.util.format_money
+REFACTOR = ("shop/services/orders.py", "                          total_cents=order.total().cents)",
+            "                          total=__import__('shop.util').util.format_money(order.total().cents))")
+# one more Money used before all others: every Money instance number shifts by one
+SHIFT = ("app.py", "    with tempfile.TemporaryDirectory",
+         "    Money.parse('0.01').times(1)\n    with tempfile.TemporaryDirectory")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("diff")
+    before = _copy_shop(tmp, "before")
+    return {
+        "a": _run(before, tmp / "a"),
+        "a2": _run(before, tmp / "a2"),
+        "refactor": _run(_copy_shop(tmp, "after", REFACTOR), tmp / "refactor"),
+        "shift": _run(_copy_shop(tmp, "shift", SHIFT), tmp / "shift"),
+    }
+
+
+def diff(*args):
+    return skeleton("diff", *map(str, args))
+
+
+def diff_json(a, b, *extra):
+    p = diff(a, b, "--format", "json", *extra)
+    assert p.returncode in (0, 1), p.stderr
+    return json.loads(p.stdout)
+
+
+def _edges(d, side):
+    return {(e["source"], e["target"]) for e in d["edges"][side]}
+
+
+def test_the_same_program_twice_has_no_differences(runs):
+    p = diff(runs["a"], runs["a2"], "--fail-on", "new-edges,removed-edges,new-actors,removed-actors")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "No differences" in p.stdout
+    d = diff_json(runs["a"], runs["a2"])
+    assert all(v == 0 for v in d["summary"].values()), d["summary"]
+
+
+def test_instance_numbers_do_not_make_differences(runs):
+    snap_a = json.loads((runs["a"] / "snapshot.json").read_text())
+    snap_b = json.loads((runs["shift"] / "snapshot.json").read_text())
+    ids_a = {(e["source"], e["target"]) for e in snap_a["edges"]}
+    ids_b = {(e["source"], e["target"]) for e in snap_b["edges"]}
+    moved = ("meth:shop.domain.order.LineItem#1.subtotal", "meth:shop.domain.money.Money#1.times")
+    assert moved in ids_a and moved not in ids_b  # the runs number their Money objects differently
+    assert len(ids_a - ids_b) > 5
+    d = diff_json(runs["a"], runs["shift"])
+    assert _edges(d, "removed") == set()
+    assert _edges(d, "added") == {("fn:app:main", "clsm:shop.domain.money.Money.parse"),
+                                  ("fn:app:main", "meth:shop.domain.money.Money.times")}
+    assert d["actors"]["added"] == [] and d["actors"]["removed"] == []
+    assert d["dependencies"]["added"] == [] and d["dependencies"]["removed"] == []
+
+
+def test_a_refactor_shows_its_new_edge_and_module_dependency(runs):
+    d = diff_json(runs["a"], runs["refactor"])
+    assert _edges(d, "added") == {("meth:shop.services.orders.OrderService.place_order", "fn:shop.util:format_money")}
+    assert _edges(d, "removed") == set()
+    assert [(x["source"], x["target"]) for x in d["dependencies"]["added"]] == \
+        [("mod:shop.services.orders", "mod:shop.util")]
+    added = d["edges"]["added"][0]
+    assert added["calls"] == 2 and added["source_display"] == "shop.services.orders.OrderService.place_order"
+    p = diff(runs["a"], runs["refactor"])
+    assert p.returncode == 0
+    assert "+ shop.services.orders.OrderService.place_order -> shop.util.format_money  (2 calls)" in p.stdout
+    assert "+ shop.services.orders -> shop.util  (2 calls)" in p.stdout
+    md = diff(runs["a"], runs["refactor"], "--format", "markdown").stdout
+    assert "- `shop.services.orders.OrderService.place_order` → `shop.util.format_money` (2 calls)" in md
+    assert "| call edges | 1 | 0 |" in md
+    back = diff_json(runs["refactor"], runs["a"])  # the other way round: removed
+    assert _edges(back, "removed") == _edges(d, "added") and _edges(back, "added") == set()
+
+
+@pytest.mark.parametrize("fail_on, code, named", [
+    ("new-edges", 1, "new-edges"), ("new-dependencies,removed-edges", 1, "new-dependencies"),
+    ("removed-edges", 0, None), ("new-actors,removed-actors", 0, None),
+])
+def test_fail_on_selects_the_exit_code(runs, fail_on, code, named):
+    p = diff(runs["a"], runs["refactor"], "--fail-on", fail_on)
+    assert p.returncode == code, p.stderr
+    if named:
+        assert named in p.stderr
+    d = diff_json(runs["a"], runs["refactor"], "--fail-on", fail_on)
+    assert d["failed"] == ([named] if named else [])
+
+
+def test_threshold_relative_and_absolute(runs):
+    # format_money: 5 calls before, 7 after (+40%)
+    def changed(*extra):
+        d = diff_json(runs["a"], runs["refactor"], *extra)
+        return {c["key"]: (c["a"], c["b"]) for c in d["actors"]["changed"]}
+
+    assert "fn:shop.util:format_money" not in changed()  # default 50%
+    assert changed("--threshold", "40%")["fn:shop.util:format_money"] == (5, 7)
+    assert "fn:shop.util:format_money" not in changed("--threshold", "41%")
+    assert changed("--threshold", "2")["fn:shop.util:format_money"] == (5, 7)
+    assert "fn:shop.util:format_money" not in changed("--threshold", "3")
+    assert "fn:shop.util:format_money" not in changed("--threshold", "10%,3")
+    text = diff(runs["a"], runs["refactor"], "--threshold", "40%").stdout
+    assert "~ function    shop.util.format_money  (5 -> 7 calls (+40%))" in text
+
+
+def test_parse_threshold_and_fail_on():
+    assert parse_threshold("50%") == Threshold(0.5, 1)
+    assert parse_threshold("25%,10") == Threshold(0.25, 10)
+    assert parse_threshold("7") == Threshold(0.0, 7)
+    assert Threshold(0.5, 1).passes(10, 15) and not Threshold(0.5, 1).passes(10, 14)
+    assert Threshold(0.5, 1).passes(10, 5) and not Threshold(0.5, 1).passes(3, 3)
+    for bad in ("", "x", "-5%", "5%,5%", "nan%", "1,2"):
+        with pytest.raises(UsageError):
+            parse_threshold(bad)
+    assert parse_fail_on("new-edges, new-edges,new-actors") == ["new-edges", "new-actors"]
+    for bad in (",", "new-edge", "new-io", "new-violations"):
+        with pytest.raises(UsageError):
+            parse_fail_on(bad)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["{tmp}", "{a}"], "is not a Skeleton run: no snapshot.json"),
+    (["{a}", "{tmp}/missing"], "does not exist"),
+    (["{a}", "{a}", "--fail-on", "new-edges,bogus"], "unknown condition 'bogus'"),
+    (["{a}", "{a}", "--fail-on", "new-violations"], "runs do not record rule violations yet"),
+    (["{a}", "{a}", "--fail-on", "new-io"], "runs do not record I/O boundaries yet"),
+    (["{a}", "{a}", "--threshold", "lots"], "--threshold takes a percentage"),
+    (["{a}", "{a}", "--format", "html"], "Invalid value for '--format'"),
+    (["{bad}", "{a}"], "is not valid JSON"),
+])
+def test_bad_input_is_one_line_exit_2(runs, tmp_path, args, needle):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "snapshot.json").write_text("{not json")
+    p = diff(*(a.format(tmp=tmp_path, a=runs["a"], bad=tmp_path / "bad") for a in args))
+    assert p.returncode == 2
+    assert needle in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+
+
+HOSTILE = '''
+EVIL = 'x"] --> y}{ \\n## Heading <b>&lt;</b> `tick` [[z]] |a|'
+
+class Table:
+    def render(self):
+        return 1
+
+Table.__qualname__ = "Table" + EVIL
+Table().render()
+'''
+
+
+def test_program_names_cannot_forge_text_or_markdown(runs, tmp_path):
+    (tmp_path / "app.py").write_text(HOSTILE)
+    _run(tmp_path, tmp_path / "out")
+    md = diff(runs["a"], tmp_path / "out", "--format", "markdown").stdout
+    text = diff(runs["a"], tmp_path / "out").stdout
+    entry = [line for line in md.splitlines() if "Heading" in line]
+    assert entry and all(line.startswith("- ") for line in entry)  # never a heading of its own
+    assert not re.search(r"^#+ .*Heading", md, re.M) and "<b>" not in md.replace("`", "").split("Table")[0]
+    for line in entry:  # every hostile name sits inside one code span (fence longer than any backtick run)
+        assert re.search(r"``[^`]*x\"\] --> y}\{ \\n## Heading <b>&lt;</b> `tick` \[\[z\]\] \|a\|[^`]*``", line), line
+    assert "\\n## Heading" in text and "\n## Heading" not in text
