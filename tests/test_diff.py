@@ -135,7 +135,7 @@ def test_threshold_relative_and_absolute(runs):
     assert "fn:shop.util:format_money" not in changed("--threshold", "3")
     assert "fn:shop.util:format_money" not in changed("--threshold", "10%,3")
     text = diff(runs["a"], runs["refactor"], "--threshold", "40%").stdout
-    assert "~ function    shop.util.format_money  (5 -> 7 calls (+40%))" in text
+    assert "~ function    shop.util.format_money  (5 -> 7 calls, +40%)" in text
 
 
 def test_parse_threshold_and_fail_on():

@@ -77,9 +77,9 @@ def _sections(diff: dict):
     def change_rows():
         for c in actors["changed"]:
             yield "~", "actor", [_KIND_WORD.get(c["kind"], c["kind"]), c["display"]], \
-                f"{c['a']:,} -> {c['b']:,} calls ({_pct(c)})"
+                f"{c['a']:,} -> {c['b']:,} calls, {_pct(c)}"
         for c in edges["changed"]:
-            yield "~", "edge", [c["source_display"], c["target_display"]], f"{c['a']:,} -> {c['b']:,} calls ({_pct(c)})"
+            yield "~", "edge", [c["source_display"], c["target_display"]], f"{c['a']:,} -> {c['b']:,} calls, {_pct(c)}"
 
     yield "Added actors", list(actor_rows(actors["added"], "+"))
     yield "Removed actors", list(actor_rows(actors["removed"], "-"))
