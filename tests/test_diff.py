@@ -35,9 +35,10 @@ def _copy_shop(tmp, name, edit=None):
 # the docs' worked example (docs/diff.md): place_order now formats the total with shop.util.format_money
 REFACTOR = ("shop/services/orders.py", "                          total_cents=order.total().cents)",
             "                          total=__import__('shop.util').util.format_money(order.total().cents))")
-# one more Money used before all others: every Money instance number shifts by one
+# one more Money used before all others: every Money instance number shifts by one (kept alive, so no
+# later Money reuses its address and, with it, its run-local id: docs/safety.md#object-ids)
 SHIFT = ("app.py", "    with tempfile.TemporaryDirectory",
-         "    Money.parse('0.01').times(1)\n    with tempfile.TemporaryDirectory")
+         "    first = Money.parse('0.01')\n    first.times(1)\n    with tempfile.TemporaryDirectory")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,15 @@ def runs(tmp_path_factory):
         "a2": _run(before, tmp / "a2"),
         "refactor": _run(_copy_shop(tmp, "after", REFACTOR), tmp / "refactor"),
         "shift": _run(_copy_shop(tmp, "shift", SHIFT), tmp / "shift"),
+        "other_root": tmp / "other_root",
+        "_": _run_with_root(tmp, before, tmp / "other_root"),
     }
+
+
+def _run_with_root(root, folder, out):  # the same program, its root one folder up: app is `before.app`
+    p = skeleton("run", "--no-open", "--no-html", "--project-root", str(root), "--out-dir", str(out),
+                 str(folder / "app.py"))
+    assert p.returncode == 0, p.stderr
 
 
 def diff(*args):
@@ -107,6 +116,18 @@ def test_a_refactor_shows_its_new_edge_and_module_dependency(runs):
     assert "| call edges | 1 | 0 |" in md
     back = diff_json(runs["refactor"], runs["a"])  # the other way round: removed
     assert _edges(back, "removed") == _edges(d, "added") and _edges(back, "added") == set()
+
+
+def test_another_project_root_is_named_and_long_lists_are_cut(runs, tmp_path):
+    d = diff_json(runs["a"], runs["other_root"])
+    assert {a["key"] for a in d["actors"]["added"]} >= {"mod:before.app", "fn:before.app:main"}
+    assert len(d["notes"]) == 1 and "'app' in A is 'before.app' in B" in d["notes"][0]
+    p = diff(runs["a"], runs["other_root"], "--limit", "2", "--output", tmp_path / "d.txt")
+    assert p.returncode == 0 and p.stdout == ""
+    text = (tmp_path / "d.txt").read_text()
+    added = len(d["edges"]["added"])
+    assert f"  … and {added - 2} more (--format json lists all)" in text
+    assert "Note: module 'app' in A is 'before.app' in B: were the runs made with different project roots?" in text
 
 
 @pytest.mark.parametrize("fail_on, code, named", [
