@@ -53,6 +53,7 @@ def cli() -> None:
     skeleton check OUT_DIR            check architecture rules on a run's observed calls
     skeleton diff A B                 what changed between two runs (text, markdown, json)
     skeleton export OUT_DIR           a run as Mermaid, DOT, PlantUML or a Perfetto timeline
+    skeleton runs                     the runs kept in ~/.skeleton, newest first
     """
 
 
@@ -90,7 +91,8 @@ def _options(project_root, out_dir, include, exclude, max_events, include_privat
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @_trace_options("nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git",
-                "$SKELETON_OUT_DIR, else $SKELETON_HOME/<app>, else ~/.skeleton/<app>")
+                "$SKELETON_OUT_DIR, else a new folder per run, <app>-<hash>/<UTC time>/ in $SKELETON_HOME "
+                "or ~/.skeleton; see 'skeleton runs'")
 @click.option("-m", "module", metavar="MODULE", help="Run a module like `python -m MODULE` (everything after it belongs to the module).")
 @click.argument("script", type=click.Path(path_type=Path), required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
@@ -147,7 +149,8 @@ def _json_line(result) -> dict:
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@_trace_options("pytest's rootdir", "$SKELETON_OUT_DIR, else $SKELETON_HOME/pytest, else <rootdir>/.skeleton/pytest")
+@_trace_options("pytest's rootdir", "$SKELETON_OUT_DIR, else a new folder per session in $SKELETON_HOME/pytest-<hash>/ "
+                "or <rootdir>/.skeleton/pytest/")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def pytest(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open, json_out,
            secret_name, secret_pattern, backend, pytest_args) -> None:
@@ -236,6 +239,10 @@ from .commands.export import export as _export  # noqa: E402
 
 cli.add_command(_diff)
 cli.add_command(_export)
+
+from .commands.runs import runs as _runs  # noqa: E402
+
+cli.add_command(_runs)
 
 
 def _split_module_args(argv: list[str]) -> list[str]:

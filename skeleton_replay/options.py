@@ -6,6 +6,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .runs import Budget
 
 DEFAULT_MAX_EVENTS = 200_000  # about 130 MB of trace.jsonl (~650 bytes an event); later calls are counted
 MAX_EVENTS_LIMIT = 1 << 62  # the spill and the decoder count in 64-bit integers
@@ -92,6 +96,47 @@ def resolve_out_dir(explicit: Path | None, app_name: str, default: Path | None =
     return default if default is not None else Path.home() / ".skeleton" / app_name
 
 
+def run_out_dir(explicit: Path | None, app_name: str, target: str, root: Path, default: Path | None = None) -> Path:
+    """The folder a new run writes to.
+
+    --out-dir, then $SKELETON_OUT_DIR: that folder, as it is (every run writes there). Otherwise a new
+    run folder of its own (runs.py): $SKELETON_HOME/<app>-<hash>/<time>/, else
+    `default`/<time>/ when given (pytest: <rootdir>/.skeleton/pytest), else ~/.skeleton/<app>-<hash>/<time>/,
+    made after the oldest runs over the budget ($SKELETON_KEEP_RUNS / _SIZE, [tool.skeleton] keep_runs /
+    keep_size of ROOT's pyproject.toml) were removed. `target` is the absolute path of what runs (the
+    hash keeps `app.py` and `other/app.py` apart) and is shown by `skeleton runs`."""
+    if explicit is not None:
+        return Path(explicit)
+    env = os.environ.get("SKELETON_OUT_DIR")
+    if env:
+        return Path(env)
+    from . import runs
+    budget = run_budget(root)
+    if default is not None and not os.environ.get("SKELETON_HOME"):
+        app_dir, scope = Path(default), Path(default).parent
+    else:
+        scope = runs.home_folder()
+        app_dir = scope / runs.app_folder_name(app_name, target)
+    try:
+        folder = runs.new_run(app_dir, app_name, target)
+    except OSError as exc:
+        raise UsageError(f"cannot write to the output folder {app_dir} ({exc.strerror or exc}); "
+                         "choose another with --out-dir") from None
+    runs.prune(scope, budget, app_dir, keep=folder)
+    return folder
+
+
+def run_budget(root: Path | None) -> Budget:
+    """How many runs, and how many bytes of runs, the Skeleton home keeps (env, then [tool.skeleton], then defaults)."""
+    from . import runs
+    table = tool_table(root) if root is not None else {}
+    try:
+        return runs.budget_from(os.environ, {k: table[k] for k in RUN_KEYS if k in table})
+    except runs.BudgetError as exc:
+        where = f"{Path(root) / 'pyproject.toml'}: " if str(exc).startswith("[tool") else ""
+        raise UsageError(f"{where}{exc}") from None
+
+
 def prepare_out_dir(out_dir: Path) -> Path:
     """out_dir, created private (0700) if missing, after a probe file could be created in it."""
     from . import safefiles
@@ -112,11 +157,33 @@ def check_pattern(pattern: str, where: str) -> None:
 
 
 CONFIG_KEYS = ("secret_names", "secret_patterns")
-OTHER_KEYS = ("rules",)  # read by other commands: `skeleton check` (rules/load.py)
+RUN_KEYS = ("keep_runs", "keep_size")  # the run folders' budget (run_budget, runs.py)
+OTHER_KEYS = ("rules",) + RUN_KEYS  # read by other commands: `skeleton check` (rules/load.py)
 
 
 def project_config(root: Path) -> dict[str, tuple[str, ...]]:
     """[tool.skeleton] of ROOT/pyproject.toml: {"secret_names": (...), "secret_patterns": (...)}."""
+    path = Path(root) / "pyproject.toml"
+    table = tool_table(root)
+    if not table:
+        return {}
+    unknown = sorted(set(table) - set(CONFIG_KEYS) - set(OTHER_KEYS))
+    if unknown:
+        raise UsageError(f"{path}: unknown key {unknown[0]!r} in [tool.skeleton]; known keys: {', '.join(CONFIG_KEYS)}")
+    out: dict[str, tuple[str, ...]] = {}
+    for key in CONFIG_KEYS:
+        values = table.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+            raise UsageError(f"{path}: [tool.skeleton] {key} must be a list of non-empty strings, not {values!r}")
+        if key == "secret_patterns":
+            for v in values:
+                check_pattern(v, f"{path}: [tool.skeleton] secret_patterns:")
+        out[key] = tuple(values)
+    return out
+
+
+def tool_table(root: Path) -> dict:
+    """The [tool.skeleton] table of ROOT/pyproject.toml ({} when there is none)."""
     path = Path(root) / "pyproject.toml"
     try:
         raw = path.read_bytes()
@@ -134,19 +201,7 @@ def project_config(root: Path) -> dict[str, tuple[str, ...]]:
     table = data.get("tool", {}).get("skeleton", {}) if isinstance(data.get("tool"), dict) else {}
     if not isinstance(table, dict):
         raise UsageError(f"{path}: [tool.skeleton] must be a table")
-    unknown = sorted(set(table) - set(CONFIG_KEYS) - set(OTHER_KEYS))
-    if unknown:
-        raise UsageError(f"{path}: unknown key {unknown[0]!r} in [tool.skeleton]; known keys: {', '.join(CONFIG_KEYS)}")
-    out: dict[str, tuple[str, ...]] = {}
-    for key in CONFIG_KEYS:
-        values = table.get(key, [])
-        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
-            raise UsageError(f"{path}: [tool.skeleton] {key} must be a list of non-empty strings, not {values!r}")
-        if key == "secret_patterns":
-            for v in values:
-                check_pattern(v, f"{path}: [tool.skeleton] secret_patterns:")
-        out[key] = tuple(values)
-    return out
+    return table
 
 
 def with_project_config(opts: Options, root: Path) -> Options:

@@ -18,7 +18,7 @@ from .capture.records import SpillWriter
 from .capture.summarise import DEFAULT_SECRET_NAMES, SCAN_MARGIN, Summariser, utf8
 from .capture.sysmon import NoFreeToolId
 from .events.types import FORMAT_VERSION
-from .options import Options, UsageError, prepare_out_dir, resolve_out_dir, with_project_config
+from .options import Options, UsageError, prepare_out_dir, run_out_dir, with_project_config
 from . import keep, postworker
 from .pipeline import (END_SIDECAR, HEADER_SIDECAR, SESSION, SPILL, Artifacts, describe_os_error, from_spill,
                        json_safe, lost_message, remove_partial_files, write_json)
@@ -158,7 +158,9 @@ class TraceSession:
     def _run(self, target, args: list[str], root: Path, app_name: str, main_module: str, target_info: dict,
              shown: list[str], reproduce: list[str]) -> RunResult:
         opts = self.options
-        out_dir = prepare_out_dir(resolve_out_dir(opts.out_dir, app_name)).resolve()  # the program may chdir
+        # a folder of its own for this run unless --out-dir / $SKELETON_OUT_DIR names one (runs.py)
+        out_dir = run_out_dir(opts.out_dir, app_name, os.path.abspath(target.main_file), root)
+        out_dir = prepare_out_dir(out_dir).resolve()  # the program may chdir
         cap = _Capture(with_project_config(opts, root), root, out_dir, main_module, target.main_file)
         redact = cap.summariser.redact_argv  # a token passed on the command line stays out of the artifacts
         command = redact(["skeleton", "run", *_option_argv(opts), *shown, *args])
@@ -460,7 +462,8 @@ def trace(out_dir: str | os.PathLike[str] | None = None, project_root: str | os.
         setattr(opts, k, tuple(v) if k in ("include", "exclude", "secret_names", "harness_files") and not isinstance(v, str) else v)
     opts.validate()
     root = _project_root(opts, Path.cwd() / "x.py")
-    live = LiveTrace(opts, name, root, resolve_out_dir(opts.out_dir, name), {"kind": "api", "path": name, "args": []}, [name])
+    out_dir = run_out_dir(opts.out_dir, name, str(root), root)  # a run folder of its own by default (runs.py)
+    live = LiveTrace(opts, name, root, out_dir, {"kind": "api", "path": name, "args": []}, [name])
     holder: dict = {"recorder": live.recorder}
     status, code, err = "ok", 0, None
     live.start()

@@ -127,7 +127,7 @@ def test_out_dir_precedence(tmp_path):
     script.write_text("def f():\n    return 1\nf()\n")
     p = skeleton("run", "--no-open", str(script), env={"SKELETON_OUT_DIR": "", "SKELETON_HOME": str(tmp_path / "home")})
     assert p.returncode == 0, p.stderr
-    assert (tmp_path / "home" / "tiny" / "trace.jsonl").exists()
+    assert len(list((tmp_path / "home").glob("tiny-*/latest/trace.jsonl"))) == 1  # a run folder of its own (runs.py)
     p = skeleton("run", "--no-open", str(script), env={"SKELETON_OUT_DIR": str(tmp_path / "env"), "SKELETON_HOME": str(tmp_path / "home2")})
     assert (tmp_path / "env" / "trace.jsonl").exists() and not (tmp_path / "home2").exists()
 

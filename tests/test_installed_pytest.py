@@ -84,4 +84,4 @@ def test_plugin_from_plain_pytest(venv, tmp_path):
     p = subprocess.run([str(venv / "pytest"), "--skeleton", "--skeleton-no-html", "-W", "error", "-q",
                         "-p", "no:cacheprovider"], cwd=project, capture_output=True, text=True, timeout=300, env=_env())
     _clean(p)
-    assert (project / ".skeleton" / "pytest" / "trace.jsonl").is_file()
+    assert (project / ".skeleton" / "pytest" / "latest" / "trace.jsonl").is_file()

@@ -55,7 +55,7 @@ def test_each_test_is_a_scenario_with_pytests_outcome(project):
     plain = _plain_pytest(project)
     p = skeleton("pytest", "--no-open", "--", "-q", "-p", "no:randomly", cwd=project, env=CLEAN_ENV)
     assert p.returncode == plain.returncode == 1, p.stderr
-    out = project / ".skeleton" / "pytest"  # the default: under pytest's rootdir
+    out = (project / ".skeleton" / "pytest" / "latest").resolve()  # the default: a run folder under pytest's rootdir
     assert "2 failed, 4 passed, 1 skipped" in p.stdout  # pytest's own report is untouched
     assert f"artifacts in {out}" in p.stderr
     snap = _load(out, "snapshot.json")

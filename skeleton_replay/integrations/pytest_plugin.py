@@ -20,9 +20,10 @@ from ..options import DEFAULT_MAX_EVENTS
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("skeleton", "Skeleton runtime architecture recording")
     g.addoption("--skeleton", action="store_true", default=False,
-                help="Record the run with Skeleton: each test is a scenario (artifacts in .skeleton/pytest/).")
+                help="Record the run with Skeleton: each test is a scenario (artifacts in .skeleton/pytest/<time>/).")
     g.addoption("--skeleton-out", metavar="DIR", default=None,
-                help="Where Skeleton's artifacts go (default: $SKELETON_OUT_DIR, else $SKELETON_HOME/pytest, else <rootdir>/.skeleton/pytest).")
+                help="Where Skeleton's artifacts go (default: $SKELETON_OUT_DIR, else a new folder per session in "
+                     "$SKELETON_HOME/pytest-<hash>/ or <rootdir>/.skeleton/pytest/).")
     g.addoption("--skeleton-max-events", metavar="N", type=int, default=DEFAULT_MAX_EVENTS,
                 help=f"Record at most N events (0 = unlimited); later calls are counted (default {DEFAULT_MAX_EVENTS:,}).")
     g.addoption("--skeleton-no-html", action="store_true", default=False, help="Do not write report.html.")

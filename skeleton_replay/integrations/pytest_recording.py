@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from ..capture.filters import HARNESS_FILES
-from ..options import Options, UsageError, resolve_out_dir
+from ..options import Options, UsageError, run_out_dir
 from ..render.text import run_summary
 from ..session import LiveTrace, RunResult, _relative, scrub_header
 
@@ -48,7 +48,11 @@ class SkeletonPytest:
         opts = self.options
         opts.harness_files = opts.harness_files or HARNESS_FILES
         root = Path(opts.project_root).resolve() if opts.project_root else rootdir
-        out_dir = resolve_out_dir(opts.out_dir, "pytest", rootdir / DEFAULT_OUT)
+        try:  # a run folder of its own per session, <rootdir>/.skeleton/pytest/<time>/, unless --out-dir (runs.py)
+            out_dir = run_out_dir(opts.out_dir, "pytest", str(rootdir.resolve()), root, rootdir / DEFAULT_OUT)
+        except UsageError as exc:
+            self.error = str(exc)
+            return
         args = list(config.invocation_params.args)
         command = self.command or ["pytest", *args]
         invocation = self.invocation or [sys.executable, "-m", "pytest", *args,
