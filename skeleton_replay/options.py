@@ -169,7 +169,8 @@ def project_config(root: Path) -> dict[str, tuple[str, ...]]:
         return {}
     unknown = sorted(set(table) - set(CONFIG_KEYS) - set(OTHER_KEYS))
     if unknown:
-        raise UsageError(f"{path}: unknown key {unknown[0]!r} in [tool.skeleton]; known keys: {', '.join(CONFIG_KEYS)}")
+        known = ", ".join(CONFIG_KEYS + RUN_KEYS + ("rules",))
+        raise UsageError(f"{path}: unknown key {unknown[0]!r} in [tool.skeleton]; known keys: {known}")
     out: dict[str, tuple[str, ...]] = {}
     for key in CONFIG_KEYS:
         values = table.get(key, [])

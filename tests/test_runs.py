@@ -274,6 +274,10 @@ def test_project_config_budget_is_checked(tmp_path, scripts):
     p = skeleton("run", "--no-open", str(scripts[0]), env=_env(tmp_path / "home"))
     assert p.returncode == 2 and p.stderr.count("\n") == 1
     assert "pyproject.toml: [tool.skeleton] keep_size must be a size such as 500MB" in p.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.skeleton]\nkeep_run = 1\n')
+    p = skeleton("run", "--no-open", str(scripts[0]), env=_env(tmp_path / "home"))
+    assert p.returncode == 2 and "unknown key 'keep_run' in [tool.skeleton]; known keys: secret_names, " \
+                                 "secret_patterns, keep_runs, keep_size, rules" in p.stderr
     (tmp_path / "pyproject.toml").write_text('[tool.skeleton]\nkeep_runs = 1\n')
     for _ in range(2):
         p = skeleton("run", "--no-open", "--no-html", str(scripts[0]), env=_env(tmp_path / "home"))
@@ -293,7 +297,8 @@ def test_pytest_sessions_keep_their_folders_under_the_rootdir(tmp_path):
     project = tmp_path / "proj"
     project.mkdir()
     (project / "pytest.ini").write_text("[pytest]\n")
-    (project / "test_one.py").write_text("def add(a, b):\n    return a + b\n\ndef test_add():\n    assert add(1, 1) == 2\n")
+    (project / "test_one.py").write_text("def add(a, b):\n    return a + b\n\n\n"
+                                         "def test_add():\n    assert add(1, 1) == 2\n")
     env = {**_env(tmp_path / "home"), "SKELETON_HOME": ""}
     outs = []
     for _ in range(2):

@@ -67,7 +67,8 @@ def _project_root() -> Path | None:
 
 @click.command("runs")
 @click.argument("folder", type=click.Path(path_type=Path), required=False)
-@click.option("--app", metavar="NAME", help="Only the runs of this app (its name, e.g. app, or its folder, app-1a2b3c4d).")
+@click.option("--app", metavar="NAME",
+              help="Only the runs of this app (its name, e.g. app, or its folder, app-1a2b3c4d).")
 @click.option("--json", "json_out", is_flag=True, help="Print one JSON document instead of the table.")
 @click.option("--prune", is_flag=True, help="First remove the oldest runs over the budget "
               "($SKELETON_KEEP_RUNS / $SKELETON_KEEP_SIZE, [tool.skeleton] keep_runs / keep_size).")
