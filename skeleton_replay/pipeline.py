@@ -164,7 +164,7 @@ def from_killed_run(out_dir: Path, html: bool, progress: Callable[[int], None] |
         end = {"duration_s": 0.0, "exit_code": None, "status": "killed", "error": None,
                "gaps": [{"kind": "truncated", "count": 1, "message": "the traced process ended without finishing "
                          "(killed, or os._exit()): events after the last flushed chunk are lost"}]}
-        warning = ("the traced process ended before it finished (it was killed, or called os._exit()); "
+        warning = ("the traced process was killed before it finished (or it called os._exit()); "
                    "artifacts rebuilt from what it had recorded")
     remove_partial_files(out_dir)
     arts = from_spill(out_dir / SPILL, out_dir, header, end, header.get("options", {}).get("max_events", 0), html, progress)

@@ -2,6 +2,7 @@
 `python DIR`) would: what to run and its globals come from targets.py."""
 from __future__ import annotations
 
+import atexit
 import gc
 import runpy
 import signal
@@ -10,6 +11,10 @@ import threading
 import types
 from dataclasses import dataclass
 from typing import Callable
+
+# Bound at import: the end of a run (traceback, thread joins, atexit) must not look up a builtin
+# the program replaced. Module globals are found before builtins.
+from builtins import BaseException, KeyboardInterrupt, SystemExit, getattr, int, isinstance, str  # noqa: A004
 
 from .keep import ProcessState, flush_program_streams
 from .targets import Target, load_script, module_target, script_target  # noqa: F401  (the runner's API)
@@ -48,6 +53,7 @@ class ScriptRunner:
         state = ProcessState()  # builtins, sys.modules, import system: put back when the program ends
         restore_sigterm = _catch_sigterm()
         froze = _freeze_startup_objects(self.owns_process)
+        run_atexit = self.owns_process and _atexit_count() == 0  # then every handler is the program's
         start()
         exc = None
         try:
@@ -57,12 +63,16 @@ class ScriptRunner:
                 runpy._run_module_as_main(target.run_name, target.alter_argv)
         except:  # noqa: E722  a bare except looks up no name: the program may have replaced every builtin
             exc = sys.exc_info()[1]
-        join_exc = None
-        try:
+        late = None
+        try:  # python's order, still tracing: report the exception, wait for threads, atexit handlers
+            if exc is not None and exc.__class__ is not Terminated:
+                _report(exc)
             if exc is None or exc.__class__ is not Terminated:
-                _join_new_threads(before)  # python waits for non-daemon threads; so do we, still tracing
+                _join_new_threads(before)
+                if run_atexit:
+                    atexit._run_exitfuncs()  # runs them once (and forgets them), as python's shutdown does
         except:  # noqa: E722  (Ctrl-C or SIGTERM while waiting)
-            join_exc = sys.exc_info()[1]
+            late = sys.exc_info()[1]
         finally:
             state.restore()  # before any more of Skeleton's code runs
             stop()
@@ -73,13 +83,9 @@ class ScriptRunner:
             sys.path[:] = saved_path
             if saved_main is not None:
                 sys.modules["__main__"] = saved_main
-        if isinstance(join_exc, (KeyboardInterrupt, Terminated)):  # anything else: ignored, as python does
-            exc = join_exc
+        if isinstance(late, (KeyboardInterrupt, Terminated)):  # anything else: ignored, as python does
+            exc = late
         outcome = _outcome(exc)
-        if outcome.status in ("exception", "interrupted") and not isinstance(outcome.exception, Terminated):
-            _print_exception(outcome.exception)
-        elif outcome.status == "exit":
-            _print_exit_message(outcome.exception)
         flush_program_streams()
         return outcome
 
@@ -112,6 +118,21 @@ def _set_path0(target: Target) -> None:
         sys.path.append(target.path0)
 
 
+def _atexit_count() -> int:
+    try:
+        return atexit._ncallbacks()
+    except Exception:
+        return -1
+
+
+def _report(exc: BaseException) -> None:
+    """What python prints for an uncaught exception or SystemExit, before it shuts down."""
+    if isinstance(exc, SystemExit):
+        _print_exit_message(exc)
+    else:
+        _print_exception(exc)
+
+
 def _print_exception(exc: BaseException) -> None:
     """What python does with an uncaught exception: sys.excepthook, without Skeleton's frames."""
     tb = exc.__traceback__
@@ -119,15 +140,14 @@ def _print_exception(exc: BaseException) -> None:
         tb = tb.tb_next
     exc.__traceback__ = tb
     hook = getattr(sys, "excepthook", None)
+    if hook is not None:
+        try:
+            hook(exc.__class__, exc, tb)
+            return
+        except BaseException:  # python then prints both with its default hook; at least the program's
+            pass
     try:
-        if hook is None:
-            raise RuntimeError("lost sys.excepthook")
-        hook(type(exc), exc, tb)
-        return
-    except BaseException:  # python then prints both with its default hook; at least the program's
-        pass
-    try:
-        sys.__excepthook__(type(exc), exc, tb)
+        sys.__excepthook__(exc.__class__, exc, tb)
     except BaseException:  # no usable sys.stderr: python prints nothing either
         pass
 

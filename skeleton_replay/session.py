@@ -377,6 +377,13 @@ def _result(arts: Artifacts, end: dict, opened: bool) -> RunResult:
                       "scenarios": len(arts.snapshot.get("scenarios", ()))})
 
 
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:  # the program deleted its working directory
+        return None
+
+
 def session_manifest(header: dict, r: RunResult) -> dict:
     def p(x):
         return str(x) if x is not None else None
@@ -385,7 +392,7 @@ def session_manifest(header: dict, r: RunResult) -> dict:
         "skeleton_version": __version__,
         "command": header["command"],
         "invocation": header.get("invocation", header["command"]),
-        "cwd": os.getcwd(),
+        "cwd": _cwd(),
         "project_root": header["project_root"],
         "target": header["target"],
         "artifacts": {"out_dir": p(r.out_dir), "trace": p(r.trace_path), "snapshot": p(r.snapshot_path),

@@ -92,7 +92,7 @@ def test_os_exit_leaves_a_recoverable_run(tmp_path):
     assert traced.returncode == plain.returncode == 7
     assert not (out / "trace.jsonl").exists() and (out / ".trace-header.json").exists()
     p = skeleton("report", "--no-html", str(out))
-    assert p.returncode == 0 and "killed, or called os._exit()" in p.stderr
+    assert p.returncode == 0 and "killed before it finished (or it called os._exit())" in p.stderr
 
 
 # -- the program breaks what Skeleton needs afterwards: streams, builtins, sys.modules ----------
@@ -120,6 +120,7 @@ ENDINGS = {
                                   "    if name.split('.')[0] in ('skeleton_replay', 'orjson', 'click'):\n"
                                   "        del sys.modules[name]",
     "import system emptied": "sys.meta_path.clear()\nsys.path_hooks.clear()\nsys.path_importer_cache.clear()",
+    "working directory deleted": "import tempfile\nd = tempfile.mkdtemp()\nos.chdir(d)\nos.rmdir(d)",
 }
 
 

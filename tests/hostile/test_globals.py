@@ -178,3 +178,39 @@ def test_safe_path_leaves_sys_path_alone(tmp_path):
         plain, traced = _both(tmp_path, FORMS[form], env={"PYTHONSAFEPATH": "1"})
         assert traced.returncode == plain.returncode == 0, (form, traced.stderr)
         assert json.loads(traced.stdout)[:2] == json.loads(plain.stdout)[:2], form
+
+
+def test_shutdown_in_pythons_order(tmp_path):
+    """Python prints the traceback, then waits for threads, then runs atexit handlers: so does
+    Skeleton, still tracing (the handlers are the program's), before its own summary."""
+    script = tmp_path / "prog.py"
+    script.write_text(textwrap.dedent("""
+        import atexit, builtins, threading, time
+        def bye():
+            print("bye from atexit", flush=True)
+        def late():
+            time.sleep(0.3)
+            print("thread done", flush=True)
+        def loud(*args, **kwargs):
+            builtins.__dict__["__skeleton_test_print"](">>", *args, **kwargs)
+        atexit.register(bye)
+        threading.Thread(target=late).start()
+        builtins.__dict__["__skeleton_test_print"] = print
+        builtins.print = loud  # still patched when the atexit handler runs
+        raise ValueError("x")
+    """))
+    run = dict(cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120,
+               env={**os.environ, "CI": "1"})
+    plain = subprocess.run([sys.executable, str(script)], **run)
+    traced = subprocess.run([sys.executable, "-m", "skeleton_replay", "run", "--no-open", "--no-html", "--out-dir",
+                             "out", str(script)], **run)
+    assert plain.returncode == traced.returncode == 1
+    lines = traced.stdout.splitlines(True)
+    program = [x for x in lines if not x.startswith("skeleton: ")]
+    assert "".join(program) == plain.stdout
+    assert plain.stdout.index("ValueError: x") < plain.stdout.index("thread done") < plain.stdout.index(">> bye")
+    assert lines[-1].startswith("skeleton: ") and lines.index(program[-1]) < lines.index(lines[-1])
+    events = [json.loads(x) for x in (tmp_path / "out" / "trace.jsonl").read_text().splitlines()[1:-1]]
+    calls = [e["callee"]["function"] for e in events if e["event_type"] == "call"]
+    assert calls[0] == "late" and calls[-2:] == ["bye", "loud"] and set(calls) == {"late", "loud", "bye"}  # 3.13's
+    # traceback printer calls the (patched) print too
