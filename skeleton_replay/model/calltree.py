@@ -2,7 +2,10 @@
 
 Consecutive sibling calls with identical subtrees fold into one entry with a count
 and the range of event ids, so a loop of a million calls is one line. The tree
-keeps at most `budget` entries; what is cut is counted, never dropped silently.
+keeps at most `budget` entries in all and at most `per_root` entries below any one
+top-level call, so a long start-up (thousands of small import-time calls) cannot use
+up the budget before the work starts. What is cut is counted, never dropped silently:
+every entry knows how many calls ran in its subtree (`size`), kept or not.
 """
 from __future__ import annotations
 
@@ -10,8 +13,8 @@ from ..events.types import CALL, EXCEPTION, RESUME, YIELD, Event
 
 
 class CallNode:
-    __slots__ = ("node_id", "order", "last_order", "args", "outcome", "detail", "children", "count", "sig", "yields", "cut",
-                 "scenario")
+    __slots__ = ("node_id", "order", "last_order", "args", "outcome", "detail", "children", "count", "sig", "yields",
+                 "cut", "scenario", "size", "start", "kept_below")
 
     def __init__(self, node_id: str, order: int, args) -> None:
         self.node_id = node_id
@@ -26,16 +29,21 @@ class CallNode:
         self.yields = 0
         self.cut = 0  # calls below this entry that were not kept
         self.scenario: str | None = None  # the scenario it ran in (pytest runs)
+        self.size = 0  # calls in its subtree, itself included, kept or not (all `count` calls when folded)
+        self.start = 0  # the thread's call counter when it started (size is known once it ends)
+        self.kept_below = 0  # top-level entries: entries kept below it
 
 
 class CallTree:
-    def __init__(self, budget: int = 1500) -> None:
+    def __init__(self, budget: int = 20_000, per_root: int = 400) -> None:
         self.budget = budget
+        self.per_root = per_root
         self.kept = 0
         self.cut = 0
         self.roots: dict[int, CallNode] = {}  # thread -> pseudo root
         self.stacks: dict[int, list[CallNode]] = {}
         self.open_calls: dict[int, CallNode] = {}  # call_id -> node (recorded calls)
+        self.calls: dict[int, int] = {}  # thread -> calls so far
 
     def add_batch(self, batch: list[Event]) -> None:
         add = self.add
@@ -52,13 +60,19 @@ class CallTree:
         if stack is None:
             root = self.roots[tid] = CallNode(f"thread:{tid}", e.order, None)
             stack = self.stacks[tid] = [root]
+            self.calls[tid] = 0
         if kind == CALL:
             parent = stack[-1]
             node = CallNode(e.callee.node_id, e.order, e.detail)
             node.scenario = e.scenario
-            if self.kept < self.budget:
+            node.start = self.calls[tid]
+            self.calls[tid] = node.start + 1
+            top = stack[1] if len(stack) > 1 else None
+            if self.kept < self.budget and (top is None or top.kept_below < self.per_root):
                 self.kept += 1
                 parent.children.append(node)
+                if top is not None:
+                    top.kept_below += 1
             else:
                 self.cut += 1
                 parent.cut += 1
@@ -84,9 +98,10 @@ class CallTree:
             node.outcome = "raised" if kind == EXCEPTION else "returned"
             node.last_order = e.order
             node.detail = e.detail
-            self._fold(stack[-1] if stack else None, node)
+            node.size = self.calls[tid] - node.start
+            self._fold(stack[-1] if stack else None, node, stack[1] if len(stack) > 1 else None)
 
-    def _fold(self, parent: CallNode | None, node: CallNode) -> None:
+    def _fold(self, parent: CallNode | None, node: CallNode, top: CallNode | None) -> None:
         node.sig = hash((node.node_id, node.outcome, node.yields, node.cut, node.scenario,
                          tuple((c.sig, c.count) for c in node.children)))
         if parent is None or len(parent.children) < 2 or parent.children[-1] is not node:
@@ -95,10 +110,21 @@ class CallTree:
         if prev.sig == node.sig and prev.outcome != "open":
             prev.count += 1
             prev.last_order = node.last_order
+            prev.size += node.size
             parent.children.pop()
-            self.kept -= _size(node)
+            n = _size(node)
+            self.kept -= n
+            if top is not None:
+                top.kept_below -= n
 
     def threads(self) -> list[tuple[int, CallNode]]:
+        """(thread id, pseudo root) in thread order; calls still open get their size so far."""
+        for node in self.open_calls.values():
+            if node.outcome == "open":
+                tid = next((t for t, s in self.stacks.items() if node in s), None)
+                node.size = max(1, self.calls.get(tid, node.start + 1) - node.start) if tid is not None else 1
+        for tid, root in self.roots.items():
+            root.size = self.calls.get(tid, 0)
         return sorted(self.roots.items())
 
 

@@ -1,5 +1,10 @@
 """workflow.md: a compact, deterministic narrative of the run for people and LLMs.
 
+Sections: limits and gaps first; the scenarios (pytest tests, requests) with their main calls;
+the phases (start-up apart from the work, model/phases.py); the call tree of the work, folded by
+repetition and chosen by importance within a line budget; the actors grouped by module and by
+class (instance groups); module dependencies in layer order with cycles flagged; hot edges.
+
 Cites event ids (E42 = the event with order 42 in trace.jsonl) and node ids
 (as in snapshot.json). Stays under a size budget; whatever is cut is said.
 
@@ -10,18 +15,30 @@ Markdown end in `_md`. tests/hostile/test_forgery.py lints the f-strings of this
 """
 from __future__ import annotations
 
+import heapq
 import os
 from pathlib import Path
 
+from ..model import phases as ph
 from ..model.calltree import CallNode, CallTree
+from ..model.layers import layers
 from . import md
 from .text import args_text, short
 
 SIZE_BUDGET = 60_000
-TREE_LINES = 400
+TREE_LINES = 250  # call-tree lines of the work (lines are capped in length: about 35 KB at most)
+TOP_LINES = 120  # top-level calls of the work listed (the biggest first when there are more)
+EXPAND_LINES = 30  # nested calls shown under one top-level call, on average
+EXPAND_DEPTH = 6  # levels shown below one top-level call
 ACTOR_LINES = 150
+INSTANCE_GROUP = 4  # a class with this many instances or more is one line (an instance group)
+MODULE_FUNCTIONS = 8  # functions listed per module
 HOT_EDGES = 15
-SCENARIO_LINES = 300
+MODULE_EDGES = 60
+SCENARIO_LINES = 40  # scenarios described one by one
+SCENARIO_CALLS = 5  # main calls listed per scenario
+STARTUP_MODULES = 12
+STARTUP_BUSIEST = 5
 
 
 def render_workflow(snapshot: dict, tree: CallTree) -> str:
@@ -54,12 +71,16 @@ def render_workflow(snapshot: dict, tree: CallTree) -> str:
     w("Ids: `E<n>` is event n (`order` in trace.jsonl); backticked names are node ids in snapshot.json. "
       "Program text is quoted: names and values verbatim in backticks, messages escaped.")
     w("")
-    _limits(w, stats)
     scenarios = snapshot.get("scenarios") or []
+    threads = tree.threads()
+    split = _split(threads, bool(scenarios))
+    _limits(w, stats, tree)
     if scenarios:
-        _scenarios(w, scenarios)
+        _scenarios(w, scenarios, threads)
+    module_of = {n["id"]: n.get("module") or "" for n in nodes}
+    _phases(w, split, module_of)
+    _tree(w, split, {s["name"]: s for s in scenarios})
     _actors(w, nodes)
-    _tree(w, tree, {s["name"]: s for s in scenarios})
     _dependencies(w, snapshot)
     text = "\n".join(out) + "\n"
     if len(text.encode("utf-8")) > SIZE_BUDGET:
@@ -70,7 +91,19 @@ def render_workflow(snapshot: dict, tree: CallTree) -> str:
     return text
 
 
-def _limits(w, stats: dict) -> None:
+def _split(threads: list[tuple[int, CallNode]], scenarios: bool) -> list[tuple[int, ph.Phase, ph.Phase]]:
+    """Per thread (start-up, work); start-up is looked for in the first thread only."""
+    out = []
+    for i, (tid, root) in enumerate(threads):
+        if i == 0:
+            start, work = ph.split(root.children, scenarios)
+        else:
+            start, work = ph.Phase("start-up"), ph.Phase("work", list(root.children))
+        out.append((tid, start, work))
+    return out
+
+
+def _limits(w, stats: dict, tree: CallTree) -> None:
     w("## Limits and gaps")
     w("")
     lines = []
@@ -79,43 +112,17 @@ def _limits(w, stats: dict) -> None:
                      "(their calls are still counted on edges)")
     for g in stats["gaps"]:
         lines.append(f"- {md.text(g['kind'], 40)}: {md.text(g['message'], 300)} (×{g['count']:,})")
+    if tree.cut:
+        lines.append(f"- call tree: {tree.cut:,} nested calls were not kept in it (at most {tree.budget:,} entries, "
+                     f"{tree.per_root:,} below one top-level call); every call is still counted in the sizes, "
+                     "actors and edges")
     w("\n".join(lines) if lines else "- none: every event of the traced code was recorded")
+    w(f"- sections below are bounded (call tree {TREE_LINES:,} lines, actors {ACTOR_LINES:,} lines, "
+      f"file {SIZE_BUDGET:,} bytes); each says what it leaves out")
     w("")
 
 
-def _actors(w, nodes: list[dict]) -> None:
-    w("## Actors")
-    w("")
-    children: dict[str | None, list[dict]] = {}
-    for n in nodes:
-        children.setdefault(n["parent"], []).append(n)
-    lines: list[str] = []
-    total = 0
-
-    def visit(n: dict, depth: int) -> None:
-        nonlocal total
-        if n["kind"] == "scenario":
-            return
-        total += 1
-        if len(lines) < ACTOR_LINES:
-            where_md = f" {md.text(n['file'], 300)}:{n['line']:d}" if n.get("file") and n.get("line") else ""
-            flags_md = " internal" if n.get("internal") else ""
-            raised_md = f", raised {n['raised']:,}" if n.get("raised") else ""
-            lines.append(f"{'  ' * depth}- {md.text(n['kind'], 40)} {md.code(n['id'])}{flags_md} — "
-                         f"{_calls(n['call_count'])}{raised_md}{where_md}")
-        for c in children.get(n["id"], []):
-            visit(c, depth + 1)
-
-    for root in children.get(None, []):
-        visit(root, 0)
-    for line in lines:
-        w(line)
-    if total > len(lines):
-        w(f"- … {total - len(lines):,} more actors not listed (see snapshot.json)")
-    w("")
-
-
-def _scenarios(w, scenarios: list[dict]) -> None:
+def _scenarios(w, scenarios: list[dict], threads: list[tuple[int, CallNode]]) -> None:
     w("## Scenarios")
     w("")
     outcomes: dict[str, int] = {}
@@ -123,74 +130,197 @@ def _scenarios(w, scenarios: list[dict]) -> None:
         key = s["outcome"] or "unknown"
         outcomes[key] = outcomes.get(key, 0) + 1
     w("- " + ", ".join(f"{n:,} {md.text(k, 40)}" for k, n in sorted(outcomes.items(), key=lambda kv: -kv[1])))
-    lines = []
+    by_name: dict[str, list[CallNode]] = {}
+    for _tid, root in threads:
+        for c in root.children:
+            if c.scenario is not None:
+                by_name.setdefault(c.scenario, []).append(c)
+    shown = 0
     for s in scenarios:
-        if len(lines) >= SCENARIO_LINES:
+        if shown >= SCENARIO_LINES:
             break
+        shown += 1
         events_md = "no recorded events"
         if s["first_event"] is not None:
             events_md = f"E{s['first_event']:d}–E{s['last_event']:d}"
         took_md = f", {s['duration_s']:.3f} s" if s.get("duration_s") is not None else ""
         why_md = f": {md.text(s['message'], 160)}" if s.get("message") and s["outcome"] != "passed" else ""
-        lines.append(f"- S{s['id']:d} {md.code(s['name'])} {md.text(s['outcome'] or 'unknown', 40)}{why_md} "
-                     f"({_calls(s['calls'])}{took_md}; {events_md})")
-    for line in lines:
-        w(line)
-    if len(scenarios) > len(lines):
-        w(f"- … {len(scenarios) - len(lines):,} more scenarios (see snapshot.json)")
+        w(f"- S{s['id']:d} {md.code(s['name'])} {md.text(s['outcome'] or 'unknown', 40)}{why_md} "
+          f"({_calls(s['calls'])}{took_md}; {events_md})")
+        entries = by_name.get(s["name"], [])
+        main = sorted(entries, key=ph.importance)[:SCENARIO_CALLS]
+        main.sort(key=lambda n: n.order)
+        if main:
+            w("  - main calls: " + "; ".join(_brief_md(n) for n in main))
+        if len(entries) > len(main):
+            w(f"  - … {len(entries) - len(main):,} more top-level calls in it")
+    if len(scenarios) > shown:
+        w(f"- … {len(scenarios) - shown:,} more scenarios (see snapshot.json `scenarios`)")
     w("")
 
 
-def _tree(w, tree: CallTree, scenarios: dict[str, dict]) -> None:
+def _brief_md(n: CallNode) -> str:
+    """`E12 name` with its size: one call or a folded run."""
+    ids_md = f"E{n.order:d}" if n.count == 1 else f"E{n.order:d}–E{n.last_order:d} ×{n.count:,}"
+    raised_md = " raised" if n.outcome == "raised" else ""
+    return f"{ids_md} {md.code(n.node_id)} ({_calls(n.size)}){raised_md}"
+
+
+def _phases(w, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: dict[str, str]) -> None:
+    w("## Phases")
+    w("")
+    _tid, start, work = split[0] if split else (0, ph.Phase("start-up"), ph.Phase("work"))
+    if start.entries:
+        mods: dict[str, int] = {}
+        callees: dict[str, int] = {}
+        for e in start.entries:
+            mods[module_of.get(e.node_id, "")] = mods.get(module_of.get(e.node_id, ""), 0) + e.size
+            callees[e.node_id] = callees.get(e.node_id, 0) + e.count
+        start_n_md = _entries(len(start.entries))
+        w(f"- start-up (imports, definitions; inferred, see docs/workflow.md): E{start.first:d}–E{start.last:d}, "
+          f"{start_n_md}, {_calls(start.calls)} in {len(mods):,} modules; "
+          "not expanded in the call tree")
+        top_mods = sorted(mods.items(), key=lambda kv: (-kv[1], kv[0]))
+        mods_md = ", ".join(f"{md.code(m)} ({_calls(n)})" for m, n in top_mods[:STARTUP_MODULES])
+        more_md = f", … {len(top_mods) - STARTUP_MODULES:,} more" if len(top_mods) > STARTUP_MODULES else ""
+        w(f"  - modules whose code ran at top level: {mods_md}{more_md}")
+        busiest = sorted(callees.items(), key=lambda kv: (-kv[1], kv[0]))[:STARTUP_BUSIEST]
+        w("  - most repeated: " + ", ".join(f"{md.code(k)} ×{n:,}" for k, n in busiest))
+    else:
+        w("- start-up: none told apart (no leading top-level calls that define functions or classes)")
+    if work.entries:
+        work_n_md = _entries(len(work.entries))
+        w(f"- work: E{work.first:d}–E{work.last:d}, {work_n_md}, {_calls(work.calls)}")
+        main = sorted(work.entries, key=ph.importance)[:8]
+        main.sort(key=lambda n: n.order)
+        w("  - its biggest calls, in order: " + "; ".join(_brief_md(n) for n in main))
+    else:
+        w("- work: no top-level calls after start-up")
+    for tid, _s, other in split[1:]:
+        if other.entries:
+            other_n_md = _entries(len(other.entries))
+            w(f"- thread {tid:d}: E{other.first:d}–E{other.last:d}, {other_n_md}, "
+              f"{_calls(other.calls)}")
+    w("")
+
+
+def _tree(w, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[str, dict]) -> None:
     w("## Workflow (call tree)")
     w("")
-    w("`×N` folds N consecutive identical calls (same callees, same outcome); `E a–b` gives the event range.")
+    w("`×N` folds N consecutive identical calls (same callees, same outcome); `E a–b` gives the event range; "
+      "`[n calls]` counts the calls inside. Only the work is shown (start-up is summarised under Phases); "
+      "the calls with the most nested calls are expanded first, and every omission is counted.")
     if scenarios:
         w("Calls made while a scenario ran are listed under it.")
     w("")
-    lines: list[str] = []
-    hidden = 0
-    for tid, root in tree.threads():
-        if len(lines) < TREE_LINES:
-            lines.append(f"- thread {tid:d}")
-        todo: list[tuple[CallNode, int]] = []
-        current = None
-        for c in root.children:  # top-level calls, grouped under the scenario they ran in
-            if c.scenario != current:
-                current = c.scenario
-                if current is not None:
-                    todo.append((_ScenarioLine(scenarios.get(current, {"name": current})), 1))
-            todo.append((c, 2 if current is not None else 1))
-        todo.reverse()
-        while todo:
-            node, depth = todo.pop()
-            if len(lines) >= TREE_LINES:
-                hidden += 1
-                continue
-            if isinstance(node, _ScenarioLine):
-                lines.append("  " * depth + "- " + node.text_md())
-                continue
-            lines.append("  " * depth + "- " + _call_line_md(node))
-            if node.cut:
-                lines.append("  " * (depth + 1) + f"- … {node.cut:,} nested calls not kept (tree budget)")
-            todo.extend((c, depth + 1) for c in reversed(node.children))
-    for line in lines:
-        w(line)
-    if hidden:
-        w(f"- … {hidden:,} more call-tree entries not shown (line budget {TREE_LINES:,})")
-    if tree.cut:
-        w(f"- … {tree.cut:,} calls were beyond the call-tree budget; they are counted in the actors and edges")
+    _tree_lines(w, split, scenarios, EXPAND_LINES)
     w("")
 
 
-class _ScenarioLine:
-    def __init__(self, scenario: dict) -> None:
-        self.s = scenario
+def _tree_lines(w, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[str, dict], expand_lines: int) -> None:
+    budget = TREE_LINES
+    for tid, start, work in split:
+        entries = work.entries
+        if not entries and not start.entries:
+            continue
+        w(f"- thread {tid:d}")
+        if start.entries:
+            start_n_md = _entries(len(start.entries))
+            w(f"  - E{start.first:d}–E{start.last:d} start-up: {start_n_md}, "
+              f"{_calls(start.calls)} (see Phases)")
+        ranked = sorted(entries, key=ph.importance)
+        room = max(1, min(TOP_LINES, budget // 2))
+        if len(ranked) > room:  # only calls that matter get a line; runs of small ones are summarised
+            floor = max(2, ranked[0].size // 50) if ranked else 0
+            ranked = [n for n in ranked[:room] if n.size >= floor]
+        listed = set(map(id, ranked))
+        budget -= len(listed)
+        expand: dict[int, int] = {}
+        big = [n for n in ranked if n.children]
+        total = sum(n.size for n in big) or 1
+        share = max(0, min(budget, expand_lines * len(big)))
+        for n in big:  # nested lines in proportion to the calls inside, the biggest first
+            cap = min(max(2, share * n.size // total), 3 * expand_lines, budget)
+            if cap <= 0:
+                break
+            expand[id(n)] = cap
+            budget -= cap
+        current = None
+        skipped: list[CallNode] = []
+        for n in entries:
+            if n.scenario != current:
+                _skipped(w, skipped, 1 if current is None else 2)
+                skipped = []
+                current = n.scenario
+                if current is not None:
+                    w("  - " + _scenario_md(scenarios.get(current, {"name": current})))
+            depth = 2 if current is not None else 1
+            if id(n) not in listed:
+                skipped.append(n)
+                continue
+            _skipped(w, skipped, depth)
+            skipped = []
+            w("  " * depth + "- " + _call_line_md(n))
+            if id(n) in expand:
+                _expand(w, n, depth + 1, expand[id(n)])
+            elif n.children or n.cut:
+                w("  " * (depth + 1) + f"- … {_calls(n.size - n.count)} nested, not expanded (line budget)")
+        _skipped(w, skipped, 2 if current is not None else 1)
 
-    def text_md(self) -> str:
-        s = self.s
-        sid_md = f"S{s['id']:d} " if "id" in s else ""
-        return f"{sid_md}scenario {md.code(s['name'])} ({md.text(s.get('outcome') or 'unknown', 40)})"
+
+def _skipped(w, skipped: list[CallNode], depth: int) -> None:
+    if not skipped:
+        return
+    calls = sum(n.size for n in skipped)
+    names: dict[str, int] = {}
+    for n in skipped:
+        names[n.node_id] = names.get(n.node_id, 0) + n.count
+    top = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    top_md = ", ".join(f"{md.code(k)} ×{c:,}" for k, c in top)
+    what_md = "1 smaller top-level entry" if len(skipped) == 1 else f"{len(skipped):,} smaller top-level entries"
+    w("  " * depth + f"- … E{skipped[0].order:d}–E{skipped[-1].last_order:d}: {what_md} not shown "
+      f"({_calls(calls)}; mostly {top_md})")
+
+
+def _expand(w, top: CallNode, depth: int, cap: int) -> None:
+    """The `cap` biggest calls below `top` (by calls in their subtree), written in call order."""
+    chosen: set[int] = set()
+    heap: list[tuple[int, int, int, int, CallNode]] = []
+    seq = 0
+    for c in top.children:
+        heap.append((-_weight(c), c.order, seq, 1, c))
+        seq += 1
+    heapq.heapify(heap)
+    while heap and len(chosen) < cap:
+        _s, _o, _q, level, n = heapq.heappop(heap)
+        chosen.add(id(n))
+        if level < EXPAND_DEPTH:
+            for c in n.children:
+                seq += 1
+                heapq.heappush(heap, (-_weight(c), c.order, seq, level + 1, c))
+
+    def visit(n: CallNode, d: int) -> None:
+        hidden = [c for c in n.children if id(c) not in chosen]
+        for c in n.children:
+            if id(c) in chosen:
+                w("  " * d + "- " + _call_line_md(c))
+                visit(c, d + 1)
+        hidden_calls = sum(c.size for c in hidden) + n.cut
+        if hidden_calls:
+            kind_md = "not kept (tree budget)" if n.cut and not hidden else "not shown"
+            w("  " * d + f"- … {_calls(hidden_calls)} nested, {kind_md}")
+
+    visit(top, depth)
+
+
+def _weight(n: CallNode) -> int:
+    """How much a nested call deserves a line: its calls, a quarter for definition-time work (decorators)."""
+    return n.size // 4 if ph.definition_like(n) else n.size
+
+
+def _scenario_md(s: dict) -> str:
+    sid_md = f"S{s['id']:d} " if "id" in s else ""
+    return f"{sid_md}scenario {md.code(s['name'])} ({md.text(s.get('outcome') or 'unknown', 40)})"
 
 
 def _call_line_md(node: CallNode) -> str:
@@ -206,19 +336,111 @@ def _call_line_md(node: CallNode) -> str:
     else:
         tail_md = " (did not return)"
     ys_md = f" [yielded {node.yields:,}×]" if node.yields else ""
-    return f"{ids_md}{times_md} {call_md}{tail_md}{ys_md}"
+    size_md = f" [{_calls(node.size)}]" if node.size > node.count else ""
+    return f"{ids_md}{times_md} {call_md}{tail_md}{ys_md}{size_md}"
 
 
+# -- actors -----------------------------------------------------------------------------------
+def _actors(w, nodes: list[dict]) -> None:
+    w("## Actors")
+    w("")
+    w("- by module (busiest first); a class with many instances is one instance group (`Class ×N instances`)")
+    by_id = {n["id"]: n for n in nodes}
+    modules: dict[str, dict] = {}
+    for n in nodes:
+        if n["kind"] in ("module", "package") and n["id"] not in modules:
+            modules[n["id"]] = {"node": n, "functions": [], "classes": [], "instances": {}}
+    for n in nodes:
+        parent = by_id.get(n["parent"]) if n["parent"] else None
+        if parent is None or parent["id"] not in modules:
+            continue
+        m = modules[parent["id"]]
+        if n["kind"] == "function":
+            m["functions"].append(n)
+        elif n["kind"] == "class":
+            m["classes"].append(n)
+        elif n["kind"] == "instance":
+            m["instances"].setdefault(n.get("class_name") or n["label"], []).append(n)
+    methods: dict[str, list[dict]] = {}
+    for n in nodes:
+        if n["kind"] == "method":
+            methods.setdefault(n["parent"], []).append(n)
+    lines: list[str] = []
+    total = 0
+    order = sorted((m for m in modules.values() if m["functions"] or m["classes"] or m["instances"]),
+                   key=lambda m: (-m["node"]["call_count"], m["node"]["id"]))
+    for m in order:
+        total += 1
+        mod = m["node"]
+        lines.append(f"- module {md.code(mod['id'])} — {_calls(mod['call_count'])}")
+        fns = sorted(m["functions"], key=lambda n: (-n["call_count"], n["id"]))
+        for f in fns[:MODULE_FUNCTIONS]:
+            node_md = _node_md(f)
+            lines.append(f"  - function {md.code(f['id'])} — {node_md}")
+        if len(fns) > MODULE_FUNCTIONS:
+            rest = fns[MODULE_FUNCTIONS:]
+            lines.append(f"  - … {len(rest):,} more functions ({_calls(sum(f['call_count'] for f in rest))})")
+        for c in sorted(m["classes"], key=lambda n: (-n["call_count"], n["id"])):
+            ms = sorted(methods.get(c["id"], []), key=lambda n: (-n["call_count"], n["id"]))
+            busiest_md = ", ".join(f"{md.code(x['label'])} {x['call_count']:,}" for x in ms[:4])
+            lines.append(f"  - class {md.code(c['id'])} — {_calls(c['call_count'])}; class-level methods: {busiest_md}")
+        groups = sorted(m["instances"].items(), key=lambda kv: (-sum(i["call_count"] for i in kv[1]), kv[0]))
+        for cls, insts in groups:
+            calls = sum(i["call_count"] for i in insts)
+            per: dict[str, int] = {}
+            raised = 0
+            for i in insts:
+                for x in methods.get(i["id"], []):
+                    per[x["label"]] = per.get(x["label"], 0) + x["call_count"]
+                    raised += x.get("raised") or 0
+            busiest = sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
+            busiest_md = ", ".join(f"{md.code(k)} {n:,}" for k, n in busiest)
+            raised_md = f", raised {raised:,}" if raised else ""
+            if len(insts) >= INSTANCE_GROUP:
+                first = min(insts, key=lambda i: (i["first_seen"] is None, i["first_seen"] or 0))
+                first_md = f", first {md.code(first['id'])}" if first else ""
+                lines.append(f"  - instance group {md.code(cls)} ×{len(insts):,} instances · {_calls(calls)}{raised_md}; "
+                             f"busiest methods: {busiest_md}{first_md}")
+                continue
+            for i in insts:
+                ms = sorted(methods.get(i["id"], []), key=lambda n: (-n["call_count"], n["id"]))
+                ms_md = ", ".join(f"{md.code(x['label'])} {x['call_count']:,}" for x in ms[:4])
+                lines.append(f"  - instance {md.code(i['id'])} — {_calls(i['call_count'])}; methods: {ms_md}")
+    shown = lines[:ACTOR_LINES]
+    for line in shown:
+        w(line)
+    if len(lines) > len(shown):
+        w(f"- … {len(lines) - len(shown):,} more actor lines not listed (see snapshot.json `nodes`)")
+    w("")
+
+
+def _node_md(n: dict) -> str:
+    raised_md = f", raised {n['raised']:,}" if n.get("raised") else ""
+    where_md = f" {md.text(n['file'], 300)}:{n['line']:d}" if n.get("file") and n.get("line") else ""
+    flags_md = " internal" if n.get("internal") else ""
+    return f"{_calls(n['call_count'])}{raised_md}{flags_md}{where_md}"
+
+
+# -- dependencies -------------------------------------------------------------------------------
 def _dependencies(w, snapshot: dict) -> None:
     w("## Module dependencies (observed)")
     w("")
     medges = snapshot["module_edges"]
     if not medges:
         w("- none across modules")
-    for m in medges[:60]:
-        w(f"- {md.code(m['source'])} → {md.code(m['target'])}: {_calls(m['count'])}")
-    if len(medges) > 60:
-        w(f"- … {len(medges) - 60:,} more module edges (see snapshot.json)")
+    else:
+        level, comp = layers([(m["source"], m["target"]) for m in medges])
+        w("- direction: `A → B` means code in A called B; L0 is called by nothing observed, a callee sits "
+          "below its deepest caller; `(cycle)` marks an edge between modules that call each other")
+        ordered = sorted(medges, key=lambda m: (level[m["source"]], level[m["target"]], -m["count"],
+                                                m["source"], m["target"]))
+        for m in ordered[:MODULE_EDGES]:
+            cycle_md = " (cycle)" if comp[m["source"]] == comp[m["target"]] else ""
+            first_md = f", first E{m['first_seen']:d}" if m.get("first_seen") is not None else ""
+            w(f"- L{level[m['source']]:d} {md.code(m['source'])} → L{level[m['target']]:d} {md.code(m['target'])}: "
+              f"{_calls(m['count'])}{first_md}{cycle_md}")
+        if len(medges) > MODULE_EDGES:
+            w(f"- … {len(medges) - MODULE_EDGES:,} more module edges (see snapshot.json `module_edges`)")
     w("")
     w("## Hot edges")
     w("")
@@ -230,6 +452,10 @@ def _dependencies(w, snapshot: dict) -> None:
         w(f"- {md.code(e['source'])} → {md.code(e['target'])}: {_calls(e['count'])}{raised_md};{first_md}")
     if len(edges) > HOT_EDGES:
         w(f"- … {len(edges) - HOT_EDGES:,} more edges (see snapshot.json)")
+
+
+def _entries(n: int) -> str:
+    return f"{n:,} top-level entry" if n == 1 else f"{n:,} top-level entries"
 
 
 def _calls(n: int) -> str:

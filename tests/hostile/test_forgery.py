@@ -22,11 +22,12 @@ from conftest import APPS, BACKENDS, skeleton  # noqa: E402
 from skeleton_replay.events.jsonl import read_trace  # noqa: E402
 from skeleton_replay.model.calltree import CallTree  # noqa: E402
 from skeleton_replay.render import md  # noqa: E402
+from skeleton_replay.model.phases import DEFINITION_TYPES  # noqa: E402
 from skeleton_replay.render.workflow_md import render_workflow  # noqa: E402
 from skeleton_replay.render.text import short  # noqa: E402
 
-HEADINGS = ["## Limits and gaps", "## Actors", "## Workflow (call tree)", "## Module dependencies (observed)",
-            "## Hot edges"]
+HEADINGS = ["## Limits and gaps", "## Phases", "## Workflow (call tree)", "## Actors",
+            "## Module dependencies (observed)", "## Hot edges"]
 FORGED = "\n\n## Limits and gaps\n\n- none"
 HTML = "<img src=x onerror=alert(1)>"
 # lines the renderer writes itself (everything else is a list entry)
@@ -204,11 +205,13 @@ def test_hostile_program_cannot_forge_workflow_structure(hostile_run):
 # -- every string of a real trace made hostile -----------------------------------------------
 SUFFIX = "\n\n## Forged\n<img src=x onerror=alert(1)> `x` ``` [l](http://e) |t|\u2028> q\\"
 STRUCTURAL = {"record", "event_type", "callable_kind", "schema_version"}
+NODE_KINDS = {"scenario", "package", "module", "function", "class", "instance", "method"}
 
 
 def _poison(value, key=None):
     if isinstance(value, str):
-        if key in STRUCTURAL or (key == "kind" and value == "scenario"):  # what the renderer branches on
+        if key in STRUCTURAL or (key == "kind" and value in NODE_KINDS) or (key == "type" and value in DEFINITION_TYPES):
+            # what the renderer branches on: Skeleton's node kinds, the builtin types of value summaries
             return value
         return value + SUFFIX
     if isinstance(value, list):
