@@ -25,3 +25,64 @@ def summary_text(s: dict) -> str | None:
     if "items" not in s and "entries" not in s and "id" in s and "value" not in s:
         return f"<{s['type']} #{s['id']}>"
     return None
+
+
+# What a person sees on the map: for each box drawn inside the map's viewport, the on-screen size of its
+# label (font size × the map zoom, the first number of the .react-flow__viewport transform matrix).
+LABEL_SIZES_JS = """() => {
+  const vp = document.querySelector('.react-flow__viewport');
+  const zoom = new DOMMatrixReadOnly(getComputedStyle(vp).transform).a;
+  const map = document.querySelector('[data-testid=view-map] .react-flow').getBoundingClientRect();
+  const boxes = [];
+  for (const el of document.querySelectorAll('.react-flow__node [data-testid^="node-"]')) {
+    if (el.classList.contains('unrevealed') || el.classList.contains('filtered')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= map.left || r.left >= map.right || r.bottom <= map.top || r.top >= map.bottom) continue;
+    const label = el.querySelector('[data-label]');
+    const px = label ? parseFloat(getComputedStyle(label).fontSize) * zoom : 0;
+    boxes.push({id: el.dataset.testid.slice(5), px, text: label ? label.textContent : ''});
+  }
+  return {zoom, boxes};
+}"""
+
+
+def label_sizes(page) -> dict:
+    """{'zoom': map zoom, 'boxes': [{'id', 'px', 'text'}]} for the boxes inside the visible map."""
+    return page.evaluate(LABEL_SIZES_JS)
+
+
+def readable_share(sizes: dict, min_px: float = 10.0) -> float:
+    boxes = sizes["boxes"]
+    return sum(1 for b in boxes if b["px"] >= min_px and b["text"].strip()) / len(boxes) if boxes else 0.0
+
+
+def on_screen(page, node_id: str) -> bool:
+    """The node's box is drawn inside the visible map."""
+    return page.evaluate("""(id) => {
+      const el = document.querySelector(`[data-testid="node-${CSS.escape(id)}"]`);
+      if (!el) return false;
+      const r = el.getBoundingClientRect(), m = document.querySelector('[data-testid=view-map] .react-flow').getBoundingClientRect();
+      return r.width > 0 && r.left >= m.left - 1 && r.right <= m.right + 1 && r.top >= m.top - 1 && r.bottom <= m.bottom + 1;
+    }""", node_id)
+
+
+def matrix_units(snapshot: dict) -> dict[str, str]:
+    """Node id -> the id of its row in the dependency matrix (modules; a package's own code is `init:<name>`)."""
+    nodes = {n["id"]: n for n in snapshot["nodes"]}
+    kids: dict[str, list[str]] = {}
+    for n in snapshot["nodes"]:
+        if n["parent"] in nodes:
+            kids.setdefault(n["parent"], []).append(n["id"])
+    has_sub = {i for i, ks in kids.items() if any(nodes[k]["kind"] in ("module", "package") for k in ks)}
+    out: dict[str, str] = {}
+    for n in snapshot["nodes"]:
+        p, hops = n, 0
+        while p is not None and hops < 64:
+            if p["kind"] == "module":
+                if p["id"] in has_sub:
+                    out[n["id"]] = None if p is n else f"init:{p['module']}"
+                else:
+                    out[n["id"]] = p["id"]
+                break
+            p, hops = nodes.get(p["parent"]), hops + 1
+    return {k: v for k, v in out.items() if v}

@@ -16,6 +16,7 @@ import { Toolbar } from './components/Toolbar';
 import { MapView } from './components/map/MapView';
 import { SequenceView } from './components/SequenceView';
 import { EventsView } from './components/EventsView';
+import { MatrixView } from './components/MatrixView';
 import { SidePanel } from './components/SidePanel';
 import { ScenarioPicker } from './components/scenarios/ScenarioPicker';
 import { ReplayBar } from './components/ReplayBar';
@@ -115,6 +116,7 @@ function ViewArea() {
       {view === 'map' && <MapView />}
       {view === 'sequence' && <SequenceView />}
       {view === 'events' && <EventsView />}
+      {view === 'matrix' && <MatrixView />}
     </main>
   );
 }

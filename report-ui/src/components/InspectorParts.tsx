@@ -2,6 +2,7 @@
 import type { VNode as Node } from '../model/levels';
 import { useData } from '../state/context';
 import { formatCount, formatSummary } from '../model/summary';
+import { ownerText } from '../model/graph';
 
 export function Neighbours({ idx, onPick }: { idx: number; onPick: (i: number) => void }) {
   const { g } = useData();
@@ -20,6 +21,7 @@ export function Neighbours({ idx, onPick }: { idx: number; onPick: (i: number) =
           <li key={i}>
             <button type="button" className="link" onClick={() => onPick(i)} title={g.nodes[i].qualified_name}>{g.nodes[i].label}</button>
             <span className="muted"> ×{formatCount(c)}</span>
+            <span className="nb-owner" data-testid="neighbour-owner"> {ownerText(g, i)}</span>
           </li>
         ))}
         {items.length > 8 && <li className="muted">… {items.length - 8} more</li>}

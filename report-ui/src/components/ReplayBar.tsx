@@ -28,6 +28,8 @@ export function ReplayBar() {
         <button type="button" className="play" data-testid="replay-play" onClick={c.toggle} aria-label={playing ? 'pause (space)' : 'play (space)'}
           title={playing ? 'pause (space)' : 'play (space)'} disabled={!r}><Icon name={playing ? 'pause' : 'play'} /></button>
         <button type="button" data-testid="replay-forward" onClick={() => c.step(1)} aria-label="step forward (→)" title="step forward (→)" disabled={!r}><Icon name="forward" /></button>
+        <button type="button" className="next-new" data-testid="replay-next-new" onClick={c.nextNew} aria-label="next first sighting (n)"
+          title="jump to the next step where a callable is seen for the first time (n)" disabled={!r}>new ›</button>
         <button type="button" data-testid="replay-end" onClick={c.end} aria-label="jump to end (End)" title="end (End)" disabled={!r}><Icon name="end" /></button>
         <select value={speed} data-testid="replay-speed" aria-label="playback speed" onChange={(e) => store.set({ speed: Number(e.target.value) })}>
           {SPEEDS.map((s) => <option key={s} value={s}>{s}×</option>)}

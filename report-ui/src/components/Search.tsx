@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { selectionActions, useData, useUI } from '../state/context';
 import { searchNodes } from '../model/search';
+import { ownerText } from '../model/graph';
 import { KindBadge } from './KindBadge';
 
 export function Search() {
@@ -13,7 +14,10 @@ export function Search() {
   const input = useRef<HTMLInputElement>(null);
   const focusReq = useUI((s) => s.searchFocus);
   useEffect(() => { if (focusReq) { input.current?.focus(); input.current?.select(); } }, [focusReq]);
-  const hits = useMemo(() => searchNodes(g.nodes, q, 12), [g, q]);
+  const hits = useMemo(() => searchNodes(g.nodes, q, 12, undefined, (i) => {
+    const n = g.nodes[i], p = g.parent[i];
+    return (n.kind === 'method' || n.kind === 'agg') && p >= 0 ? `${g.nodes[p].label}.${n.label}` : null;
+  }), [g, q]);
   const pick = (i: number) => {
     store.set({ view: 'map' });
     selectionActions(d).selectNode(i, true);
@@ -42,7 +46,7 @@ export function Search() {
                 data-testid={`search-result-${n.id}`} onMouseDown={(e) => { e.preventDefault(); pick(h.index); }}>
                 <KindBadge node={n} />
                 <span className="sr-label">{n.label}</span>
-                <span className="sr-qn">{n.qualified_name}</span>
+                <span className="sr-qn">{n.qualified_name}{g.nodes[h.index].kind === 'method' || g.nodes[h.index].kind === 'agg' ? ` · ${ownerText(g, h.index)}` : ''}</span>
               </li>
             );
           })}

@@ -9,6 +9,7 @@ const VIEWS: { id: View; label: string; key: string }[] = [
   { id: 'map', label: 'Map', key: 'M' },
   { id: 'sequence', label: 'Sequence', key: 'S' },
   { id: 'events', label: 'Events', key: 'E' },
+  { id: 'matrix', label: 'Matrix', key: 'X' },
 ];
 
 export function Toolbar() {

@@ -2,6 +2,7 @@
 import { useEffect, useRef } from 'react';
 import { useData } from '../state/context';
 import { clampPos, firstPos, lastPos, stepPos } from '../model/ranges';
+import { nextReveal } from '../model/replay';
 
 /** Events per second at 1×. */
 export const BASE_RATE = 4;
@@ -9,8 +10,13 @@ export const SPEEDS = [1, 2, 4, 8, 16, 32, 64];
 
 /** Replay controls over the allowed positions (window, selected scenarios): stepping skips the gaps. */
 export function useReplayControls() {
-  const { store, posRanges: rs } = useData();
+  const { store, posRanges: rs, nodeReveal, g } = useData();
   return {
+    /** Jump to the next step where a callable is seen for the first time (long runs). */
+    nextNew: () => store.set((s) => {
+      const p = nextReveal(g, nodeReveal, s.pos);
+      return p === null ? {} : { pos: clampPos(rs, p), playing: false, selEvent: null };
+    }),
     step: (d: number) => store.set((s) => ({ pos: stepPos(rs, s.pos, d), playing: false, selEvent: null })),
     seek: (p: number) => store.set({ pos: clampPos(rs, p), selEvent: null }),
     start: () => store.set({ pos: firstPos(rs), playing: false, selEvent: null }),
@@ -62,6 +68,7 @@ export function useKeyboard() {
         case 'ArrowLeft': if (t?.getAttribute('role') === 'slider') return; c.step(e.shiftKey ? -10 : -1); break;
         case 'ArrowRight': if (t?.getAttribute('role') === 'slider') return; c.step(e.shiftKey ? 10 : 1); break;
         case 'Home': c.start(); break;
+        case 'n': c.nextNew(); break;
         case 'End': c.end(); break;
         case '/': store.set((s) => ({ searchFocus: s.searchFocus + 1 })); break;
         case 'f': store.set((s) => ({ fitRequest: s.fitRequest + 1, view: 'map' })); break;

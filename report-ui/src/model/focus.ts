@@ -151,7 +151,9 @@ export function focusView(g: GraphIndex, center: number, opts: Partial<FocusOpti
   callees.forEach((c, k) => c.forEach((b) => { col[b] = k + 1; }));
   // inside a centre with many boxes, only the calls that cross its border (else a hairball)
   const innerLeaves = cv.boxes.filter((b) => !cut.open.has(b)).length;
-  const ve = aggregateEdges(g, rep, (rs, rt) => {
+  // a centre with many boxes inside takes its calls at its border (one edge per neighbour)
+  const erep = innerLeaves > 8 ? rep.map((r, i) => (inC[i] ? center : r)) : rep;
+  const ve = aggregateEdges(g, erep, (rs, rt) => {
     if (Math.abs(col[rs] - col[rt]) > 1) return false;
     if (col[rs] === 0 && col[rt] === 0) return innerLeaves <= 8 || rs === center || rt === center;
     return col[rs] !== col[rt];

@@ -182,3 +182,13 @@ function selfAndContainers(i: number, parent: Int32Array): number[] {
   }
   return out;
 }
+
+/** Where a node lives, to tell apart nodes with the same label: `Class#2 · pkg.mod` for a method on an
+ * instance, `pkg.mod` for a function, the module for containers. */
+export function ownerText(g: GraphIndex, i: number): string {
+  const n = g.nodes[i];
+  if (n.kind === 'scenario') return '';
+  const p = g.parent[i];
+  const owner = p >= 0 && (n.kind === 'method' || n.kind === 'agg') ? g.nodes[p].label : '';
+  return owner ? `${owner} · ${n.module}` : n.module;
+}

@@ -7,6 +7,8 @@ import { focusView } from './focus';
 import { focusLayout, sideLabel } from './focusLayout';
 import { layering } from './layers';
 import { hubThreshold, overview, overviewLayout } from './overview';
+import { buildMatrix } from './matrix';
+import { nextReveal } from './replay';
 
 type N = [id: string, kind: string, parent: string | null, calls?: number, cls?: string];
 
@@ -163,5 +165,31 @@ describe('overview', () => {
       expect(b.x > a.x || (b.x === a.x && b.y > a.y)).toBe(true);
     }
     expect(boxes['mod:util'].y).toBeLessThan(Math.min(...mods.map((m) => boxes[`mod:${m}`].y)));
+  });
+});
+
+describe('dependency matrix', () => {
+  it('orders units by layer, puts calls right of the diagonal and marks the calls back', () => {
+    const g = buildGraphIndex(sample());
+    const m = buildMatrix(g);
+    const ids = m.rows.map((u) => g.nodes[u].id);
+    expect(ids).toEqual(['init:pkg', 'mod:pkg.a', 'mod:pkg.b']); // f -> g -> C.m -> h (-> C.n back)
+    const cell = (a: string, b: string) => m.cells.get(m.index.get(g.byId.get(a)!)! * m.rows.length + m.index.get(g.byId.get(b)!)!);
+    expect(cell('init:pkg', 'mod:pkg.a')).toMatchObject({ count: 4, back: false, cycle: false });
+    expect(cell('mod:pkg.a', 'mod:pkg.b')).toMatchObject({ count: 9, back: false, cycle: true });
+    expect(cell('mod:pkg.b', 'mod:pkg.a')).toMatchObject({ count: 1, back: true, cycle: true });
+    expect([...m.cyclic]).toEqual([0, 1, 1]);
+    const withGroups = buildMatrix(g, true);
+    expect(withGroups.rows.map((u) => g.nodes[u].id)).toContain('group:pkg.a.C');
+  });
+});
+
+describe('next first sighting', () => {
+  it('jumps to the step after the next callable seen for the first time', () => {
+    const g = buildGraphIndex(sample());
+    const firsts = [...g.revealAt].filter((_v, i) => i < g.realCount && g.callable[i] === 1).sort((a, b) => a - b);
+    expect(nextReveal(g, g.revealAt, 0)).toBe(firsts[0] + 1);
+    expect(nextReveal(g, g.revealAt, firsts[1])).toBe(firsts[1] + 1);
+    expect(nextReveal(g, g.revealAt, firsts[firsts.length - 1] + 1)).toBeNull();
   });
 });

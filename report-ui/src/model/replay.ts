@@ -116,6 +116,8 @@ export function windowReveals(r: ReplayIndex, g: GraphIndex, start: number, end:
     for (let p = i, hops = 0; p >= 0 && nodes[p] > o && hops < 64; p = g.parent[p], hops++) nodes[p] = o;
   };
   for (let i = s; i <= e; i++) {
+    const a = g.aggFor[r.steps.node[i]];
+    if (a >= 0 && nodes[a] > i) nodes[a] = i;
     mark(r.steps.node[i], i);
     const ed = edgeOf(r, i);
     if (ed >= 0) {
@@ -124,4 +126,20 @@ export function windowReveals(r: ReplayIndex, g: GraphIndex, start: number, end:
     }
   }
   return { nodes, edges };
+}
+
+const revealSorted = new WeakMap<Int32Array, Int32Array>();
+/** The replay position right after the next first sighting of a callable at or after position `pos`
+ * (events pos.. are still to come), or null when nothing new comes. */
+export function nextReveal(g: GraphIndex, reveal: Int32Array, pos: number): number | null {
+  let sorted = revealSorted.get(reveal);
+  if (!sorted) {
+    const vals: number[] = [];
+    for (let i = 0; i < g.realCount; i++) if (g.callable[i] && reveal[i] !== 0x7fffffff) vals.push(reveal[i]);
+    sorted = Int32Array.from(new Set(vals)).sort();
+    revealSorted.set(reveal, sorted);
+  }
+  let lo = 0, hi = sorted.length;
+  while (lo < hi) { const mid = (lo + hi) >>> 1; if (sorted[mid] < pos) lo = mid + 1; else hi = mid; }
+  return lo < sorted.length ? sorted[lo] + 1 : null;
 }

@@ -22,14 +22,17 @@ export function fuzzyScore(query: string, text: string): number {
 
 export interface SearchHit { index: number; score: number }
 
-export function searchNodes(nodes: Node[], query: string, limit = 20, accept?: (i: number) => boolean): SearchHit[] {
+/** `alias(i)`: another name the node answers to (e.g. `Class#2.method`, telling apart a method's instances). */
+export function searchNodes(nodes: Node[], query: string, limit = 20, accept?: (i: number) => boolean,
+  alias?: (i: number) => string | null): SearchHit[] {
   const q = query.trim();
   if (!q) return [];
   const hits: SearchHit[] = [];
   for (let i = 0; i < nodes.length; i++) {
     if (accept && !accept(i)) continue;
     const n = nodes[i];
-    const s = Math.max(fuzzyScore(q, n.label), fuzzyScore(q, n.qualified_name) - 5);
+    const a = alias?.(i);
+    const s = Math.max(fuzzyScore(q, n.label), fuzzyScore(q, n.qualified_name) - 5, a ? fuzzyScore(q, a) : -1);
     if (s >= 0) hits.push({ index: i, score: s });
   }
   hits.sort((a, b) => b.score - a.score || a.index - b.index);
