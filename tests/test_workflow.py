@@ -1,0 +1,244 @@
+"""workflow.md as a narrative: phases, the call tree of the work, instance groups, dependency layers.
+
+Structural checks on small programs written for each test and on the shop demo; every event id
+the file cites is checked against trace.jsonl.
+"""
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import orjson
+import pytest
+
+from conftest import REPO, skeleton
+from skeleton_replay.model.layers import layers
+from skeleton_replay.render import workflow_md
+
+HEADINGS = ["## Limits and gaps", "## Phases", "## Workflow (call tree)", "## Actors",
+            "## Module dependencies (observed)", "## Hot edges"]
+
+
+def _run(folder: Path, script: str = "app.py", *args: str) -> tuple[str, Path]:
+    out = folder / "out"
+    p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(out), "--project-root", str(folder),
+                 str(folder / script), *args, cwd=folder)
+    assert p.returncode == 0, p.stderr
+    return (out / "workflow.md").read_text("utf-8"), out
+
+
+def _write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).write_text(textwrap.dedent(text), "utf-8")
+
+
+def _section(text: str, heading: str) -> str:
+    start = text.index(heading + "\n")
+    nxt = text.find("\n## ", start + len(heading))
+    return text[start: nxt if nxt >= 0 else len(text)]
+
+
+def _events(out: Path) -> dict[int, dict]:
+    lines = [orjson.loads(x) for x in (out / "trace.jsonl").read_bytes().splitlines()]
+    return {d["order"]: d for d in lines if "event_type" in d}
+
+
+def assert_cited_ids_exist(text: str, out: Path) -> None:
+    """Every E<n> exists; every call line `E<n> `node`` names the callee of event n."""
+    events = _events(out)
+    cited = [int(n) for n in re.findall(r"\bE(\d+)\b", text)]
+    assert cited
+    assert all(n in events for n in cited), sorted(set(cited) - set(events))[:5]
+    for n, node in re.findall(r"\bE(\d+)(?:–E\d+)?(?: ×[\d,]+)? `([^`]+)`", text):
+        ev = events[int(n)]
+        assert ev["event_type"] == "call" and ev["callee"]["node_id"] == node, (n, node)
+
+
+IMPORT_THEN_WORK = {
+    "plugins.py": """
+        REGISTRY = []
+
+        def register(fn):
+            REGISTRY.append(fn)
+            return fn
+
+        def make_handler(i):
+            def handler(x):
+                return x + i
+            return handler
+
+        for i in range(40):  # top-level calls while the module is imported
+            register(make_handler(i))
+
+        @register
+        def double(x):
+            return x * 2
+        """,
+    "work.py": """
+        def load(n):
+            return [parse(i) for i in range(n)]
+
+        def parse(i):
+            return {"id": i, "name": label(i)}
+
+        def label(i):
+            return f"item-{i}"
+
+        def total(items):
+            return sum(weight(it) for it in items)
+
+        def weight(item):
+            return item["id"] * 2
+        """,
+    "app.py": """
+        import plugins
+        import work
+
+        def main():
+            items = work.load(30)
+            print(work.total(items), len(plugins.REGISTRY))
+
+        main()
+        """,
+}
+
+
+def test_start_up_is_summarised_apart_from_the_work(tmp_path):
+    _write(tmp_path, IMPORT_THEN_WORK)
+    text, out = _run(tmp_path)
+    assert [l for l in text.splitlines() if l.startswith("## ")] == HEADINGS
+    phases = _section(text, "## Phases")
+    m = re.search(r"- start-up \(imports, definitions; inferred.*?\): E0–E(\d+), ([\d,]+) top-level entries", phases)
+    assert m, phases
+    events = _events(out)
+    main_call = next(o for o, e in events.items() if e["event_type"] == "call"
+                     and e["callee"]["node_id"] == "fn:app:main")
+    assert int(m.group(1)) < main_call  # start-up ends before the work starts
+    # every import-time call (from plugins' module body) is in the start-up range, the work is not
+    register_calls = [o for o, e in events.items() if e["event_type"] == "call" and e["depth"] == 0
+                      and e["callee"]["module"] == "plugins"]
+    assert len(register_calls) == 81 and max(register_calls) <= int(m.group(1))
+    assert "`plugins`" in phases
+    assert f"- work: E{main_call}–" in phases and f"E{main_call} `fn:app:main`" in phases
+    tree = _section(text, "## Workflow (call tree)")
+    assert "`fn:plugins:register`" not in tree and "`fn:plugins:make_handler`" not in tree  # not in the work
+    assert f"E{main_call} `fn:app:main`" in tree and "`fn:work:load`" in tree and "`fn:work:total`" in tree
+    assert "start-up: " in tree  # one line says where start-up went
+    assert_cited_ids_exist(text, out)
+
+
+def test_a_long_start_up_does_not_use_up_the_call_tree(tmp_path):
+    """Thousands of import-time calls first (the SQLAlchemy case): the work is still in the tree."""
+    files = dict(IMPORT_THEN_WORK)
+    files["plugins.py"] = files["plugins.py"].replace("range(40)", "range(2500)")
+    _write(tmp_path, files)
+    text, out = _run(tmp_path)
+    tree = _section(text, "## Workflow (call tree)")
+    assert "`fn:work:parse`" in tree and "`fn:work:label`" in tree and "`fn:work:weight`" in tree
+    assert len(text.encode("utf-8")) <= workflow_md.SIZE_BUDGET
+    assert_cited_ids_exist(text, out)
+
+
+def test_big_calls_are_expanded_first_and_omissions_are_counted(tmp_path):
+    # 400 distinct small top-level calls, then two big ones: the big ones must be shown in full
+    lines = ["def small(i):\n    return i\n", "def leaf(i):\n    return i\n",
+             "def big(n):\n    return [mid(i) for i in range(n)]\n",
+             "def mid(i):\n    return [leaf(j) for j in range(3)]\n"]
+    lines.append("for i in range(400):\n    small(i) if i % 2 else leaf(i)\n")
+    lines.append("big(50)\nbig(60)\n")
+    (tmp_path / "app.py").write_text("\n".join(lines), "utf-8")
+    text, out = _run(tmp_path)
+    tree = _section(text, "## Workflow (call tree)")
+    assert re.search(r"E\d+ `fn:app:big`\(`n=50`\) → .* \[201 calls\]", tree), tree[-2000:]
+    assert re.search(r"E\d+ `fn:app:big`\(`n=60`\) → .* \[241 calls\]", tree)
+    # the small ones are summarised with a count and a range, not listed one by one, not dropped
+    m = re.findall(r"- … E\d+–E\d+: ([\d,]+) smaller top-level entries not shown \(([\d,]+) calls", tree)
+    assert m and sum(int(n.replace(",", "")) for _, n in m) == 400
+    tree_lines = [l for l in tree.splitlines() if l.startswith(("- ", "  "))]
+    assert len(tree_lines) <= workflow_md.TREE_LINES + 10
+    assert_cited_ids_exist(text, out)
+
+
+def test_many_instances_of_a_class_are_one_instance_group(tmp_path):
+    _write(tmp_path, {"app.py": """
+        class Style:
+            def __init__(self, n):
+                self.n = n
+
+            def render(self, text):
+                return self.wrap(text)
+
+            def wrap(self, text):
+                return f"[{self.n}]{text}"
+
+        class Console:
+            def __init__(self, name):
+                self.name = name
+
+            def emit(self, text):
+                return text
+
+        def main():
+            styles = [Style(i) for i in range(30)]
+            out = [s.render("x") for s in styles]
+            a, b = Console("a"), Console("b")
+            a.emit(out[0])
+            b.emit(out[1])
+
+        main()
+        """})
+    text, out = _run(tmp_path)
+    actors = _section(text, "## Actors")
+    assert re.search(r"- instance group `Style` ×30 instances · 60 calls; busiest methods: `render` 30, `wrap` 30", actors)
+    assert "inst:app.Style#2" not in actors  # no line per instance
+    assert "- instance `inst:app.Console#1`" in actors and "- instance `inst:app.Console#2`" in actors  # few: listed
+    assert_cited_ids_exist(text, out)
+
+
+def test_shop_demo_reads_as_a_narrative():
+    folder = REPO / "examples" / "shop"
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(out), str(folder / "app.py"), cwd=folder)
+        assert p.returncode == 0, p.stderr
+        text = (out / "workflow.md").read_text("utf-8")
+        assert [l for l in text.splitlines() if l.startswith("## ")] == HEADINGS
+        assert len(text.encode("utf-8")) <= workflow_md.SIZE_BUDGET
+        deps = _section(text, "## Module dependencies (observed)")
+        levels = [int(x) for x in re.findall(r"^- L(\d+) ", deps, re.M)]
+        assert levels and levels == sorted(levels)  # callers before callees
+        assert "`mod:shop.services" in deps or "`mod:shop" in deps
+        assert "its biggest calls, in order:" in _section(text, "## Phases")
+        assert_cited_ids_exist(text, out)
+
+
+def test_layers_put_callers_first_and_flag_cycles():
+    level, comp = layers([("app", "svc"), ("svc", "repo"), ("svc", "model"), ("repo", "model"),
+                          ("model", "util"), ("util", "model"), ("app", "model")])
+    assert level["app"] == 0 and level["svc"] == 1 and level["repo"] == 2 and level["model"] == 3
+    assert comp["model"] == comp["util"] and level["util"] == level["model"]  # a cycle shares a layer
+    assert len({comp["app"], comp["svc"], comp["repo"], comp["model"]}) == 4
+
+
+@pytest.mark.parametrize("n_instances, grouped", [(3, False), (4, True)])
+def test_instance_group_threshold(tmp_path, n_instances, grouped):
+    _write(tmp_path, {"app.py": f"""
+        class Cell:
+            def __init__(self, v):
+                self.v = v
+
+            def value(self):
+                return self.v
+
+        def main():
+            return [Cell(i).value() for i in range({n_instances})]
+
+        main()
+        """})
+    text, _ = _run(tmp_path)
+    actors = _section(text, "## Actors")
+    assert (f"- instance group `Cell` ×{n_instances} instances" in actors) is grouped
+    assert ("- instance `inst:app.Cell#1`" in actors) is not grouped
