@@ -14,7 +14,7 @@ from ..events.types import CALL, EXCEPTION, RESUME, YIELD, Event
 
 class CallNode:
     __slots__ = ("node_id", "order", "last_order", "args", "outcome", "detail", "children", "count", "sig", "yields",
-                 "cut", "scenario", "size", "start", "kept_below")
+                 "cut", "scenario", "size", "start", "kept_below", "paused")
 
     def __init__(self, node_id: str, order: int, args) -> None:
         self.node_id = node_id
@@ -32,6 +32,7 @@ class CallNode:
         self.size = 0  # calls in its subtree, itself included, kept or not (all `count` calls when folded)
         self.start = 0  # the thread's call counter when it started (size is known once it ends)
         self.kept_below = 0  # top-level entries: entries kept below it
+        self.paused = 0  # the thread's call counter when it last yielded (generators, coroutines)
 
 
 class CallTree:
@@ -83,6 +84,7 @@ class CallTree:
             node = self.open_calls.get(e.call_id)
             if node is not None:
                 stack.append(node)
+                node.start += self.calls[tid] - node.paused  # calls made while it was suspended are not its own
         else:
             node = self.open_calls.get(e.call_id)
             if node is None:
@@ -93,12 +95,13 @@ class CallTree:
                 del stack[stack.index(node):]
             if kind == YIELD:
                 node.yields += 1
+                node.paused = self.calls[tid]
                 return
             del self.open_calls[e.call_id]
             node.outcome = "raised" if kind == EXCEPTION else "returned"
             node.last_order = e.order
             node.detail = e.detail
-            node.size = self.calls[tid] - node.start
+            node.size = max(1, self.calls[tid] - node.start)
             self._fold(stack[-1] if stack else None, node, stack[1] if len(stack) > 1 else None)
 
     def _fold(self, parent: CallNode | None, node: CallNode, top: CallNode | None) -> None:

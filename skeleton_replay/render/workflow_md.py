@@ -26,15 +26,14 @@ from . import md
 from .text import args_text, short
 
 SIZE_BUDGET = 60_000
-TREE_LINES = 250  # call-tree lines of the work (lines are capped in length: about 35 KB at most)
+TREE_LINES = 180  # call-tree lines of the work (about 30 KB at typical line lengths)
 TOP_LINES = 120  # top-level calls of the work listed (the biggest first when there are more)
-EXPAND_LINES = 30  # nested calls shown under one top-level call, on average
 EXPAND_DEPTH = 6  # levels shown below one top-level call
-ACTOR_LINES = 150
+ACTOR_LINES = 100
 INSTANCE_GROUP = 4  # a class with this many instances or more is one line (an instance group)
 MODULE_FUNCTIONS = 8  # functions listed per module
 HOT_EDGES = 15
-MODULE_EDGES = 60
+MODULE_EDGES = 40
 SCENARIO_LINES = 40  # scenarios described one by one
 SCENARIO_CALLS = 5  # main calls listed per scenario
 STARTUP_MODULES = 12
@@ -213,11 +212,11 @@ def _tree(w, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[str, d
     if scenarios:
         w("Calls made while a scenario ran are listed under it.")
     w("")
-    _tree_lines(w, split, scenarios, EXPAND_LINES)
+    _tree_lines(w, split, scenarios)
     w("")
 
 
-def _tree_lines(w, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[str, dict], expand_lines: int) -> None:
+def _tree_lines(w, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[str, dict]) -> None:
     budget = TREE_LINES
     for tid, start, work in split:
         entries = work.entries
@@ -238,9 +237,9 @@ def _tree_lines(w, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[
         expand: dict[int, int] = {}
         big = [n for n in ranked if n.children]
         total = sum(n.size for n in big) or 1
-        share = max(0, min(budget, expand_lines * len(big)))
+        share = max(0, budget)
         for n in big:  # nested lines in proportion to the calls inside, the biggest first
-            cap = min(max(2, share * n.size // total), 3 * expand_lines, budget)
+            cap = min(max(2, share * n.size // total), budget)
             if cap <= 0:
                 break
             expand[id(n)] = cap
@@ -260,11 +259,7 @@ def _tree_lines(w, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[
                 continue
             _skipped(w, skipped, depth)
             skipped = []
-            w("  " * depth + "- " + _call_line_md(n))
-            if id(n) in expand:
-                _expand(w, n, depth + 1, expand[id(n)])
-            elif n.children or n.cut:
-                w("  " * (depth + 1) + f"- … {_calls(n.size - n.count)} nested, not expanded (line budget)")
+            _expand(w, n, depth, expand.get(id(n), 0))
         _skipped(w, skipped, 2 if current is not None else 1)
 
 
@@ -282,8 +277,8 @@ def _skipped(w, skipped: list[CallNode], depth: int) -> None:
       f"({_calls(calls)}; mostly {top_md})")
 
 
-def _expand(w, top: CallNode, depth: int, cap: int) -> None:
-    """The `cap` biggest calls below `top` (by calls in their subtree), written in call order."""
+def _chosen(top: CallNode, cap: int) -> set[int]:
+    """The `cap` biggest calls below `top` (by calls in their subtree, decorators weigh less)."""
     chosen: set[int] = set()
     heap: list[tuple[int, int, int, int, CallNode]] = []
     seq = 0
@@ -298,17 +293,19 @@ def _expand(w, top: CallNode, depth: int, cap: int) -> None:
             for c in n.children:
                 seq += 1
                 heapq.heappush(heap, (-_weight(c), c.order, seq, level + 1, c))
+    return chosen
+
+
+def _expand(w, top: CallNode, depth: int, cap: int) -> None:
+    """`top` and its `cap` biggest nested calls, in call order; a line says how many nested calls it leaves out."""
+    chosen = _chosen(top, cap) if cap > 0 else set()
 
     def visit(n: CallNode, d: int) -> None:
-        hidden = [c for c in n.children if id(c) not in chosen]
+        hidden = sum(c.size for c in n.children if id(c) not in chosen) + n.cut
+        w("  " * d + "- " + _call_line_md(n, hidden, n.cut))
         for c in n.children:
             if id(c) in chosen:
-                w("  " * d + "- " + _call_line_md(c))
                 visit(c, d + 1)
-        hidden_calls = sum(c.size for c in hidden) + n.cut
-        if hidden_calls:
-            kind_md = "not kept (tree budget)" if n.cut and not hidden else "not shown"
-            w("  " * d + f"- … {_calls(hidden_calls)} nested, {kind_md}")
 
     visit(top, depth)
 
@@ -323,10 +320,10 @@ def _scenario_md(s: dict) -> str:
     return f"{sid_md}scenario {md.code(s['name'])} ({md.text(s.get('outcome') or 'unknown', 40)})"
 
 
-def _call_line_md(node: CallNode) -> str:
+def _call_line_md(node: CallNode, hidden: int = 0, cut: int = 0) -> str:
     ids_md = f"E{node.order:d}" if node.count == 1 else f"E{node.order:d}–E{node.last_order:d}"
     times_md = f" ×{node.count:,}" if node.count > 1 else ""
-    args = args_text(node.args) if node.count == 1 else ""
+    args = args_text(node.args, 80) if node.count == 1 else ""
     call_md = f"{md.code(node.node_id)}({md.code(args) if args else ''})"
     if node.outcome == "raised":
         exc = node.detail or {}
@@ -336,7 +333,11 @@ def _call_line_md(node: CallNode) -> str:
     else:
         tail_md = " (did not return)"
     ys_md = f" [yielded {node.yields:,}×]" if node.yields else ""
-    size_md = f" [{_calls(node.size)}]" if node.size > node.count else ""
+    size_md = ""
+    if node.size > node.count:  # calls inside; those not written below it are said here
+        why_md = " not kept (tree budget)" if cut and cut >= hidden else " not shown"
+        hidden_md = f", {hidden:,}{why_md}" if hidden else ""
+        size_md = f" [{_calls(node.size)}{hidden_md}]"
     return f"{ids_md}{times_md} {call_md}{tail_md}{ys_md}{size_md}"
 
 
