@@ -7,6 +7,11 @@
  * any state. Without a compiler the package runs the Python callbacks alone and
  * writes the same trace, only slower.
  *
+ * The program's exceptions (a signal handler's, raised while a hook runs Python code:
+ * a summary, a new object, a flush) are never cleared: they propagate into the
+ * program (is_foreign), after the hook has left its records as CPython's next event
+ * expects (see start_core, return_core). Only Skeleton's own errors become gaps.
+ *
  *   Hooks         calls and returns of traced code over the Recorder's state; its
  *                 start/ret methods are the PY_START/PY_RETURN callbacks (3.12+)
  *   ProfileHook   a C-level profile function (PyEval_SetProfile) for the setprofile
@@ -39,6 +44,7 @@ bump(PyObject *list, Py_ssize_t i)
 /* ------------------------------------------------------------ Hooks */
 
 #define CODE_CACHE 1024
+#define INIT_CACHE 256
 #define EDGE_SHIFT 32  /* an edge of two node keys below 2**32 is one int: caller << 32 | callee */
 
 typedef struct {
@@ -50,7 +56,7 @@ typedef struct {
     PyObject *mode;        /* [counting past the cap?] */
     PyObject *objects;     /* {id(obj): (oid, class)} (no reference to the object) */
     PyObject *inits;       /* {id(code): receiver name} of the project's __init__ methods (watched, not traced) */
-    PyObject *foreign;     /* (exc) -> is it the program's (origin.foreign)? */
+    PyObject *foreign;     /* (own_prefixes, stdlib_prefixes): what origin.foreign calls Skeleton's and stdlib's files */
     PyObject *is_tracing;  /* _tracemalloc.is_tracing */
     PyObject *overflow;    /* {id(class): the one id shared by its instances past INSTANCE_LIMIT} */
     PyObject *tls_key;     /* key of this capture's per-thread state in the thread-state dict */
@@ -72,6 +78,9 @@ typedef struct {
        during a capture and keeps every entry alive. */
     void *cache_code[CODE_CACHE];
     PyObject *cache_entry[CODE_CACHE];
+    /* Direct-mapped cache id(code) -> receiver name of watched __init__ methods (borrowed: inits keeps them) */
+    void *init_code[INIT_CACHE];
+    PyObject *init_name[INIT_CACHE];
 } Hooks;
 
 static void
@@ -111,6 +120,12 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
         return -1;
     }
     Py_XSETREF(h->inits, Py_XNewRef(inits));
+    if (foreign != NULL && foreign != Py_None &&
+            !(PyTuple_Check(foreign) && PyTuple_GET_SIZE(foreign) == 2 && PyTuple_Check(PyTuple_GET_ITEM(foreign, 0))
+              && PyTuple_Check(PyTuple_GET_ITEM(foreign, 1)))) {
+        PyErr_SetString(PyExc_TypeError, "foreign must be (own_prefixes, stdlib_prefixes)");
+        return -1;
+    }
     Py_XSETREF(h->foreign, foreign == Py_None ? NULL : Py_XNewRef(foreign));
     Py_XSETREF(h->is_tracing, is_tracing == Py_None ? NULL : Py_XNewRef(is_tracing));
     if (!(opt[2] && opt[3])) {
@@ -152,6 +167,7 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
         return -1;
     }
     memset(h->cache_code, 0, sizeof(h->cache_code));
+    memset(h->init_code, 0, sizeof(h->init_code));
     return (h->tls_key && h->zero) ? 0 : -1;
 }
 
@@ -183,9 +199,36 @@ thread_p(Hooks *h)
     return err < 0 ? NULL : p;
 }
 
+/* Is this file Skeleton's or the standard library's (origin._skeleton_or_stdlib)? */
+static int
+trusted_file(Hooks *h, PyObject *filename)
+{
+    if (!PyUnicode_Check(filename)) {
+        return 0;
+    }
+    PyObject *own = PyTuple_GET_ITEM(h->foreign, 0), *std = PyTuple_GET_ITEM(h->foreign, 1);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(own); i++) {
+        if (PyUnicode_Tailmatch(filename, PyTuple_GET_ITEM(own, i), 0, PY_SSIZE_T_MAX, -1) == 1) {
+            return 1;
+        }
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(std); i++) {
+        if (PyUnicode_Tailmatch(filename, PyTuple_GET_ITEM(std, i), 0, PY_SSIZE_T_MAX, -1) == 1) {
+            PyObject *marker = PyUnicode_FromString("-packages");
+            Py_ssize_t at = marker ? PyUnicode_Find(filename, marker, 0, PY_SSIZE_T_MAX, 1) : -2;
+            Py_XDECREF(marker);
+            PyErr_Clear();
+            return at == -1;
+        }
+    }
+    return 0;
+}
+
 /* With an exception set: 1 when it is the program's (a signal handler's exception, raised while a hook
    ran Python code; KeyboardInterrupt, SystemExit...), which must propagate unchanged; 0 when it is
-   Skeleton's own error. The exception stays set either way (if asking fails, the new one is). */
+   Skeleton's own error. The exception stays set. Decided here, without running Python code (which
+   could fail at the recursion limit), as origin.foreign decides: an Exception is Skeleton's when
+   every frame of its traceback is Skeleton's or the standard library's. */
 static int
 is_foreign(Hooks *h)
 {
@@ -198,22 +241,17 @@ is_foreign(Hooks *h)
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
-    if (value == NULL) {
-        PyErr_Restore(type, value, tb);
-        return 0;
-    }
-    if (tb != NULL) {
+    if (value != NULL && tb != NULL) {
         PyException_SetTraceback(value, tb);
     }
-    PyObject *r = PyObject_CallOneArg(h->foreign, value);
-    if (r == NULL) {  /* another exception (a second signal) while asking: that one propagates */
-        Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
-        return 1;
+    int yes = 0;
+    for (PyTracebackObject *t = (PyTracebackObject *)tb; t != NULL && !yes; t = t->tb_next) {
+        PyCodeObject *code = PyFrame_GetCode(t->tb_frame);
+        yes = !trusted_file(h, code->co_filename);
+        Py_DECREF(code);
     }
-    int yes = PyObject_IsTrue(r);
-    Py_DECREF(r);
     PyErr_Restore(type, value, tb);
-    return yes != 0;
+    return yes;
 }
 
 /* Contain an error raised inside a hook: record a gap, never raise into the program. The program's
@@ -560,14 +598,26 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
     if (h->inits == NULL || PyDict_GET_SIZE(h->inits) == 0) {
         return 0;
     }
-    PyObject *k = PyLong_FromVoidPtr(code);
-    if (k == NULL) {
-        return -1;
+    size_t slot = ((size_t)code >> 4) & (INIT_CACHE - 1);
+    PyObject *name;
+    if (h->init_code[slot] == (void *)code) {
+        name = h->init_name[slot];
     }
-    PyObject *name = PyDict_GetItemWithError(h->inits, k);
-    Py_DECREF(k);
-    if (name == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
+    else {
+        PyObject *k = PyLong_FromVoidPtr(code);
+        if (k == NULL) {
+            return -1;
+        }
+        name = PyDict_GetItemWithError(h->inits, k);
+        Py_DECREF(k);
+        if (name == NULL) {
+            return PyErr_Occurred() ? -1 : 0;
+        }
+        h->init_code[slot] = (void *)code;  /* the recorder keeps watched code alive (keep_alive) */
+        h->init_name[slot] = name;
+    }
+    if (PyDict_GET_SIZE(h->objects) == 0) {
+        return 1;
     }
     if (frame == NULL) {
         frame = PyEval_GetFrame();
@@ -611,6 +661,12 @@ hooks_start(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "PY_START takes (code, offset)");
         return NULL;
+    }
+    if (h->init_code[((size_t)args[0] >> 4) & (INIT_CACHE - 1)] == (void *)args[0]) {  /* a watched __init__ */
+        if (reborn(h, args[0], NULL) < 0) {
+            return contain(h, "PY_START");
+        }
+        Py_RETURN_NONE;
     }
     PyObject *entry = code_entry(h, args[0]);
     if (entry == NULL) {

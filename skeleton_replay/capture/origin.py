@@ -20,6 +20,8 @@ _traceback = BaseException.__dict__["__traceback__"].__get__  # not the object's
 _OWN = os.path.dirname(os.path.abspath(__file__))[:-len("capture")]  # .../skeleton_replay/
 _STDLIB = tuple({os.path.join(sysconfig.get_paths()[k], "") for k in ("stdlib", "platstdlib")})
 _known: dict[str, bool] = {}
+# For the C fast paths (_speedups.c decides the same way without running Python code)
+PREFIXES = ((_OWN, "<frozen "), _STDLIB)
 
 
 def _skeleton_or_stdlib(filename: str) -> bool:

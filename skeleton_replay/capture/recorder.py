@@ -251,8 +251,13 @@ class Recorder:
         back = frame.f_back
         if back is not None:
             name = self.inits.get(id(back.f_code))
-            if name is not None and _dict_get(back.f_locals, name) is me:
-                return
+            if name is not None:
+                try:
+                    if back.f_locals[name] is me:  # a dict, or the frame's own proxy (3.13): no user code
+                        return
+                except Exception as exc:
+                    if foreign(exc):
+                        raise
         self.objects.pop(id(me), None)
 
     def seed(self, p: list, frame: FrameType | None) -> None:

@@ -148,6 +148,9 @@ def _make_profiler(rec: Recorder, fast: bool = False):
                     try:
                         reborn(frame, receiver)
                     except BaseException as exc:
+                        if not foreign(exc):
+                            gap("tracer_error", f"call: {type(exc).__name__}: {exc}")
+                            return
                         interrupted(exc, "call")
                         raise
                     return

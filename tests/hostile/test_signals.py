@@ -53,16 +53,20 @@ TICKS = """
         return Box(text).work(n)
 
 
+    def spin(text, i, deadline):
+        while time.monotonic() < deadline:
+            i = work(text, i)
+        return i
+
+
     def main():
         signal.signal(signal.SIGALRM, handler)
         text = "x" * 4000
         i = caught = lost = 0
         while caught < 40 and not lost:
             signal.setitimer(signal.ITIMER_REAL, 0.003)
-            deadline = time.monotonic() + 2
-            try:
-                while time.monotonic() < deadline:
-                    i = work(text, i)
+            try:  # (the loop is in a function: CPython 3.13.0 can miss this try for an exception at a `while` test)
+                i = spin(text, i, time.monotonic() + 2)
                 lost += 1
             except Tick:
                 caught += 1
@@ -101,16 +105,8 @@ def _run(tmp_path: Path, source: str, backend: str, pure: bool):
     return plain, traced, tmp_path / "out"
 
 
-def _skip_cpython_313_profiler_bug(backend: str, pure: bool) -> None:
-    if backend == "setprofile" and pure and sys.version_info[:2] == (3, 13):
-        # CPython 3.13 itself: an exception raised inside a Python profile function at a C call escapes the
-        # `try` around that call (reproduced with a program's own sys.setprofile and no Skeleton).
-        pytest.skip("CPython 3.13 bug: a Python profiler's exception at a c_call escapes the enclosing try")
-
-
 @pytest.mark.parametrize("backend,pure", VARIANTS)
 def test_every_signal_handler_exception_reaches_the_program(tmp_path, backend, pure):
-    _skip_cpython_313_profiler_bug(backend, pure)
     plain, traced, out = _run(tmp_path, TICKS, backend, pure)
     assert plain.stdout == "fired 40 caught 40 lost 0\n", plain
     assert traced.stdout == plain.stdout, traced.stderr[-2000:]
@@ -120,7 +116,8 @@ def test_every_signal_handler_exception_reaches_the_program(tmp_path, backend, p
     assert "tracer_error" not in kinds, end["gaps"]
     if backend == "setprofile" and pure:
         # CPython unsets a Python profile function that raises: said in a gap, the rest of that thread is not traced
-        assert any("CPython removed it" in g["message"] for g in end["gaps"]), end["gaps"]
+        if "interrupted" in kinds:  # (a run where no Tick came while the profiler ran keeps it)
+            assert any("CPython removed it" in g["message"] for g in end["gaps"]), end["gaps"]
     else:
         calls = check_stacks(events)  # the tracer's state stayed consistent around each re-raised exception
         assert sum(calls.values()) > 40
@@ -128,7 +125,6 @@ def test_every_signal_handler_exception_reaches_the_program(tmp_path, backend, p
 
 @pytest.mark.parametrize("backend,pure", VARIANTS)
 def test_uncaught_timeout_ends_the_program_as_under_python(tmp_path, backend, pure):
-    _skip_cpython_313_profiler_bug(backend, pure)
     plain, traced, out = _run(tmp_path, TIMEOUT, backend, pure)
     assert plain.returncode == 1 and plain.stderr.strip().endswith("TimeoutError: took too long")
     assert traced.returncode == plain.returncode, traced.stderr[-2000:]
