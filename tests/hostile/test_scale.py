@@ -234,7 +234,10 @@ def test_program_that_catches_recursion_errors(tmp_path, backend):
         check_stacks(events)
         assert per_function(events)["main"] == 1 and per_function(events)["probe"] == 2
         assert per_function(events, "return")["main"] == 1
-    else:  # CPython removes a profile function that raises, and at the limit the call itself raises
+    elif "C fast paths" in header.get("backend_reason", ""):  # the C profile function stays installed
+        check_stacks(events)
+        assert per_function(events)["main"] == 1 and per_function(events)["probe"] == 2
+    else:  # CPython removes a Python profile function that raises, and at the limit the call itself raises
         lost = [g for g in end["gaps"] if g["kind"] == "other"]
         assert len(lost) == 1 and "profiler was removed" in lost[0]["message"], end["gaps"]
 
