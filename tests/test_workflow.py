@@ -242,3 +242,28 @@ def test_instance_group_threshold(tmp_path, n_instances, grouped):
     actors = _section(text, "## Actors")
     assert (f"- instance group `Cell` ×{n_instances} instances" in actors) is grouped
     assert ("- instance `inst:app.Cell#1`" in actors) is not grouped
+
+
+def test_pytest_scenarios_get_their_main_calls_and_a_bounded_list(tmp_path, monkeypatch):
+    from skeleton_replay.events.jsonl import read_trace
+    from skeleton_replay.model.calltree import CallTree
+
+    out = tmp_path / "out"
+    p = skeleton("pytest", "--no-open", "--no-html", "--out-dir", str(out), "--", "-p", "no:randomly", "-q",
+                 cwd=REPO / "tests" / "apps" / "pytest_project")
+    assert p.returncode == 1, p.stdout + p.stderr  # the sample project fails on purpose
+    text = (out / "workflow.md").read_text("utf-8")
+    scen = _section(text, "## Scenarios")
+    assert "- S3 `tests/test_calc.py::test_divide_by_zero_fails` failed" in scen
+    assert "  - main calls: E20 `fn:test_calc:test_divide_by_zero_fails` (2 calls) raised" in scen
+    assert "in 6 scenarios (their main calls are under Scenarios)" in _section(text, "## Phases")
+    assert_cited_ids_exist(text, out)
+    # bounded, with the remainder stated
+    _, events = read_trace(out / "trace.jsonl")
+    tree = CallTree()
+    tree.add_batch(list(events))
+    snapshot = orjson.loads((out / "snapshot.json").read_bytes())
+    monkeypatch.setattr(workflow_md, "SCENARIO_LINES", 3)
+    scen = _section(workflow_md.render_workflow(snapshot, tree), "## Scenarios")
+    assert len(re.findall(r"^- S\d+ ", scen, re.M)) == 3
+    assert "- … 4 more scenarios (see snapshot.json `scenarios`)" in scen

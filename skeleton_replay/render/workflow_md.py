@@ -77,7 +77,7 @@ def render_workflow(snapshot: dict, tree: CallTree) -> str:
     if scenarios:
         _scenarios(w, scenarios, threads)
     module_of = {n["id"]: n.get("module") or "" for n in nodes}
-    _phases(w, split, module_of)
+    _phases(w, split, module_of, bool(scenarios))
     _tree(w, split, {s["name"]: s for s in scenarios})
     _actors(w, nodes)
     _dependencies(w, snapshot)
@@ -165,7 +165,7 @@ def _brief_md(n: CallNode) -> str:
     return f"{ids_md} {md.code(n.node_id)} ({_calls(n.size)}){raised_md}"
 
 
-def _phases(w, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: dict[str, str]) -> None:
+def _phases(w, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: dict[str, str], scenarios: bool) -> None:
     w("## Phases")
     w("")
     _tid, start, work = split[0] if split else (0, ph.Phase("start-up"), ph.Phase("work"))
@@ -185,9 +185,16 @@ def _phases(w, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: dict[str,
         w(f"  - modules whose code ran at top level: {mods_md}{more_md}")
         busiest = sorted(callees.items(), key=lambda kv: (-kv[1], kv[0]))[:STARTUP_BUSIEST]
         w("  - most repeated: " + ", ".join(f"{md.code(k)} ×{n:,}" for k, n in busiest))
+    elif scenarios:
+        w("- start-up: no traced calls before the first scenario")
     else:
         w("- start-up: none told apart (no leading top-level calls that define functions or classes)")
-    if work.entries:
+    if work.entries and scenarios:
+        n_scen = len({e.scenario for e in work.entries if e.scenario is not None})
+        work_n_md = _entries(len(work.entries))
+        w(f"- work: E{work.first:d}–E{work.last:d}, {work_n_md}, {_calls(work.calls)} in {n_scen:,} scenarios "
+          "(their main calls are under Scenarios)")
+    elif work.entries:
         work_n_md = _entries(len(work.entries))
         w(f"- work: E{work.first:d}–E{work.last:d}, {work_n_md}, {_calls(work.calls)}")
         main = sorted(work.entries, key=ph.importance)[:8]
