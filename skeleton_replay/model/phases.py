@@ -7,8 +7,9 @@ imported is a top-level call like any other: which top-level calls are start-up 
 - Otherwise a top-level call "looks like definition time" when a function or a class goes in or
   comes out (decorators, registrations, class set-up: what module bodies do when imported). The
   start-up phase is the prefix of top-level calls that best separates those from the rest: each
-  definition-like entry scores +1, each other entry -log2(1 + calls in it), and the split is after
-  the last entry where the running score is highest (no split when it never gets above 0). Big calls after start-up
+  definition-like entry scores +1, a small call (at most SMALL calls inside) of a function or class
+  method 0, any other entry -log2(1 + calls in it) (instance methods always: module bodies rarely have
+  instances to call), and the split is after the last entry where the running score is highest (no split when it never gets above 0). Big calls after start-up
   therefore end it; a few small plain calls among decorators do not.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from .calltree import CallNode
 
 # value summaries (capture/summarise.py) of things that define rather than compute
+SMALL = 3  # calls inside one top-level call (itself included) that still look like module-body work
 DEFINITION_TYPES = frozenset({"function", "type", "method", "builtin_function_or_method", "classmethod",
                               "staticmethod", "property", "functools.partial", "module"})
 
@@ -59,7 +61,11 @@ def split(entries: list[CallNode], scenarios: bool) -> tuple[Phase, Phase]:
         return Phase("start-up", entries[:k]), Phase("work", entries[k:])
     best, best_i, score = 0.0, -1, 0.0
     for i, e in enumerate(entries):
-        score += e.count if definition_like(e) else -math.log2(1 + e.size)
+        if definition_like(e):
+            score += e.count
+        elif e.size > SMALL * e.count or e.node_id.startswith("meth:"):
+            score -= math.log2(1 + e.size)
+        # else: a small call of a function or class method, as module bodies make too: neutral
         if score >= best and score > 0:  # the latest of equal scores: a tie continues start-up
             best, best_i = score, i
     return Phase("start-up", entries[: best_i + 1]), Phase("work", entries[best_i + 1:])

@@ -182,7 +182,7 @@ def _phases(w, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: dict[str,
         top_mods = sorted(mods.items(), key=lambda kv: (-kv[1], kv[0]))
         mods_md = ", ".join(f"{md.code(m)} ({_calls(n)})" for m, n in top_mods[:STARTUP_MODULES])
         more_md = f", … {len(top_mods) - STARTUP_MODULES:,} more" if len(top_mods) > STARTUP_MODULES else ""
-        w(f"  - modules whose code ran at top level: {mods_md}{more_md}")
+        w(f"  - modules called at top level: {mods_md}{more_md}")
         busiest = sorted(callees.items(), key=lambda kv: (-kv[1], kv[0]))[:STARTUP_BUSIEST]
         w("  - most repeated: " + ", ".join(f"{md.code(k)} ×{n:,}" for k, n in busiest))
     elif scenarios:
