@@ -185,3 +185,13 @@ def test_session_json_matches_schema_and_reproduces_the_run(tmp_path):
     assert again.returncode == 0, again.stderr
     assert again.stdout == p.stdout
     assert load(tmp_path / "b")["stats"]["calls"] == load(tmp_path / "a")["stats"]["calls"]
+
+
+def test_snapshot_gaps_accept_every_gap_kind_the_trace_can_carry():
+    """Snapshot gaps are copied from the trace's end record: each kind written there (and a future one,
+    the list is open) must pass the snapshot schema too."""
+    from skeleton_replay.events.types import GAP_KINDS
+    schema = json.loads(resources.files("skeleton_replay").joinpath("schema/snapshot.schema.json").read_text())
+    gap = {"$ref": "#/$defs/Gap", "$defs": schema["$defs"]}
+    for kind in (*GAP_KINDS, "a-kind-from-a-newer-skeleton"):
+        jsonschema.validate({"kind": kind, "message": "m", "count": 1}, gap)

@@ -154,7 +154,10 @@ export interface ThreadInfo {
  * via the `definition` "Gap".
  */
 export interface Gap {
-  kind: 'cap' | 'tracer_error' | 'truncated' | 'unmatched' | 'child_process' | 'other';
+  /**
+   * An open list (readers show unknown kinds as they are): cap, tracer_error, truncated, unmatched, child_process, interrupted, other.
+   */
+  kind: string;
   message: string;
   count: number;
   at_event?: number | null;
