@@ -274,3 +274,38 @@ def test_pytest_scenarios_get_their_main_calls_and_a_bounded_list(tmp_path, monk
     scen = _section(workflow_md.render_workflow(snapshot, tree), "## Scenarios")
     assert len(re.findall(r"^- S\d+ ", scen, re.M)) == 3
     assert "- … 4 more scenarios (see snapshot.json `scenarios`)" in scen
+
+
+def test_calls_beyond_the_tree_budget_are_counted_on_the_entry_above(tmp_path):
+    from skeleton_replay.events.jsonl import read_trace
+    from skeleton_replay.model.calltree import CallTree
+
+    _write(tmp_path, {"app.py": """
+        def leaf(i):
+            return i
+
+        def branch(i):
+            return [leaf(j) for j in range(i)]
+
+        def main():
+            return [branch(i) for i in range(1, 8)]
+
+        main()
+        """})
+    _, out = _run(tmp_path)
+    _, events = read_trace(out / "trace.jsonl")
+    tree = CallTree(budget=6, per_root=6)
+    tree.add_batch(list(events))
+    snapshot = orjson.loads((out / "snapshot.json").read_bytes())
+    text = workflow_md.render_workflow(snapshot, tree)
+    total = 1 + 7 + sum(range(1, 8))  # main, 7 branches, 28 leaves
+    # kept: main, branch(1) + leaf, branch(2) + 2 leaves (folded into one entry, so room for one more),
+    # branch(3); not kept: branch(3)'s leaves (counted on branch(3)) and branches 4-7 with their leaves
+    # (counted on main, at any depth)
+    assert tree.cut == total - 7
+    assert f"- call tree: {tree.cut:,} nested calls were not kept in it" in text
+    lines = text.splitlines()
+    main_line = next(l for l in lines if "`fn:app:main`" in l and l.startswith("  - E0 "))
+    on_main = 4 + 5 + 6 + 7 + 4
+    assert main_line.endswith(f"[{total:,} calls, {on_main:,} not kept (tree budget)]"), main_line
+    assert any("`fn:app:branch`(`i=3`)" in l and l.endswith("[4 calls, 3 not kept (tree budget)]") for l in lines)

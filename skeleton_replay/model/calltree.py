@@ -3,8 +3,7 @@
 Consecutive sibling calls with identical subtrees fold into one entry with a count
 and the range of event ids, so a loop of a million calls is one line. The tree
 keeps at most `budget` entries in all and at most `per_root` entries below any one
-top-level call, so a long start-up (thousands of small import-time calls) cannot use
-up the budget before the work starts. What is cut is counted, never dropped silently:
+top-level call. Calls not kept are counted on the nearest kept entry above them. What is cut is counted, never dropped silently:
 every entry knows how many calls ran in its subtree (`size`), kept or not.
 """
 from __future__ import annotations
@@ -14,7 +13,7 @@ from ..events.types import CALL, EXCEPTION, RESUME, YIELD, Event
 
 class CallNode:
     __slots__ = ("node_id", "order", "last_order", "args", "outcome", "detail", "children", "count", "sig", "yields",
-                 "cut", "scenario", "size", "start", "kept_below", "paused")
+                 "cut", "scenario", "size", "start", "kept_below", "paused", "holder")
 
     def __init__(self, node_id: str, order: int, args) -> None:
         self.node_id = node_id
@@ -27,16 +26,17 @@ class CallNode:
         self.count = 1
         self.sig = 0
         self.yields = 0
-        self.cut = 0  # calls below this entry that were not kept
+        self.cut = 0  # calls below this entry that were not kept (at any depth, down to the next kept entry)
         self.scenario: str | None = None  # the scenario it ran in (pytest runs)
         self.size = 0  # calls in its subtree, itself included, kept or not (all `count` calls when folded)
         self.start = 0  # the thread's call counter when it started (size is known once it ends)
         self.kept_below = 0  # top-level entries: entries kept below it
         self.paused = 0  # the thread's call counter when it last yielded (generators, coroutines)
+        self.holder: CallNode | None = None  # calls not kept: the nearest kept entry above, which counts them
 
 
 class CallTree:
-    def __init__(self, budget: int = 20_000, per_root: int = 400) -> None:
+    def __init__(self, budget: int = 20_000, per_root: int = 5_000) -> None:
         self.budget = budget
         self.per_root = per_root
         self.kept = 0
@@ -45,6 +45,7 @@ class CallTree:
         self.stacks: dict[int, list[CallNode]] = {}
         self.open_calls: dict[int, CallNode] = {}  # call_id -> node (recorded calls)
         self.calls: dict[int, int] = {}  # thread -> calls so far
+        self.last: dict[int, int] = {}  # thread -> its last event
 
     def add_batch(self, batch: list[Event]) -> None:
         add = self.add
@@ -57,6 +58,7 @@ class CallTree:
             return
         kind = e.kind
         tid = e.thread
+        self.last[tid] = e.order
         stack = self.stacks.get(tid)
         if stack is None:
             root = self.roots[tid] = CallNode(f"thread:{tid}", e.order, None)
@@ -76,7 +78,10 @@ class CallTree:
                     top.kept_below += 1
             else:
                 self.cut += 1
-                parent.cut += 1
+                holder = parent if parent.sig != -1 else parent.holder
+                if holder is not None:
+                    holder.cut += 1
+                node.holder = holder
                 node.sig = -1  # not kept
             stack.append(node)
             self.open_calls[e.order] = node
@@ -128,6 +133,9 @@ class CallTree:
                 node.size = max(1, self.calls.get(tid, node.start + 1) - node.start) if tid is not None else 1
         for tid, root in self.roots.items():
             root.size = self.calls.get(tid, 0)
+            for node in self.stacks.get(tid, ())[1:]:  # still running when the trace ended
+                if node.outcome == "open":
+                    node.last_order = max(node.last_order, self.last.get(tid, node.order))
         return sorted(self.roots.items())
 
 
