@@ -9,6 +9,7 @@ import { layering } from './layers';
 import { hubThreshold, overview, overviewLayout } from './overview';
 import { buildMatrix } from './matrix';
 import { nextReveal } from './replay';
+import { buildScenarioIndex } from './scenarios';
 
 type N = [id: string, kind: string, parent: string | null, calls?: number, cls?: string];
 
@@ -191,5 +192,18 @@ describe('next first sighting', () => {
     expect(nextReveal(g, g.revealAt, 0)).toBe(firsts[0] + 1);
     expect(nextReveal(g, g.revealAt, firsts[1])).toBe(firsts[1] + 1);
     expect(nextReveal(g, g.revealAt, firsts[firsts.length - 1] + 1)).toBeNull();
+  });
+});
+
+describe('tests exercising an aggregate', () => {
+  it('are the union over the aggregated methods', () => {
+    const s = sample();
+    const base = { kind: 'test' as const, outcome: 'passed' as const, duration_s: 0, message: null, file: null };
+    s.scenarios = [1, 2, 3].map((id) => ({ ...base, id, name: `t${id}` })) as Snapshot['scenarios'];
+    s.nodes.forEach((n) => { if (/C#\d\.m$/.test(n.id)) n.scenarios = [Number(n.id.slice(-3, -2))]; });
+    const g = buildGraphIndex(s);
+    const si = buildScenarioIndex(s, g)!;
+    expect([...si.nodeScenarios[g.byId.get('agg:pkg.a.C.m')!]]).toEqual([1, 2, 3]);
+    expect([...si.nodeScenarios[g.byId.get('agg:pkg.a.C.n')!]]).toEqual([]);
   });
 });

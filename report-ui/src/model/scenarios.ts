@@ -59,6 +59,12 @@ export function buildScenarioIndex(snap: Snapshot, g: GraphIndex): ScenarioIndex
     for (const c of kids) take(nodeScenarios[c]);
     nodeScenarios[i] = acc.length ? Int32Array.from(acc).sort() : EMPTY;
   }
+  // a method aggregate (levels.ts) stands for its members
+  for (const aggs of g.aggOf.values()) for (const a of aggs) {
+    const ids = new Set<number>();
+    for (const mid of g.nodes[a].members ?? []) { const m = g.byId.get(mid); if (m !== undefined) nodeScenarios[m].forEach((x) => ids.add(x)); }
+    nodeScenarios[a] = ids.size ? Int32Array.from(ids).sort() : EMPTY;
+  }
   const edgeScenarios = g.edges.map((e, j) => {
     if (e.scenarios) return sortedIds(e.scenarios);
     const a = g.edgeSrc[j] >= 0 ? nodeScenarios[g.edgeSrc[j]] : EMPTY, b = g.edgeTgt[j] >= 0 ? nodeScenarios[g.edgeTgt[j]] : EMPTY;

@@ -115,8 +115,8 @@ function MapCanvas({ lay, mode, children }: { lay: MapLayout; mode?: 'overview' 
   }, [vis, edgeReveal, litEdges]);
   const edges: CallEdgeT[] = useMemo(() => (vis ? vis.edges.map((e, k) => ({
     id: e.id, source: g.nodes[e.source].id, target: g.nodes[e.target].id, type: 'call' as const, data: { k },
-    selectable: true, focusable: false,
-  })) : []), [vis, g]);
+    selectable: true, focusable: false, ...(mode ? { zIndex: 1 } : {}),
+  })) : []), [vis, g, mode]);
 
   const onNodeClick = useCallback((_: unknown, node: RFNode) => {
     const idx = (node as MapNode).data.idx;
@@ -135,7 +135,7 @@ function MapCanvas({ lay, mode, children }: { lay: MapLayout; mode?: 'overview' 
         <MapContext.Provider value={ctx}>
           <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes} colorMode="system"
             minZoom={0.05} maxZoom={2.5} nodesDraggable={false} nodesConnectable={false} elementsSelectable
-            onlyRenderVisibleElements={false} onNodeClick={onNodeClick} onEdgeClick={onEdgeClick}
+            onlyRenderVisibleElements={false} zIndexMode={mode ? 'manual' : undefined} onNodeClick={onNodeClick} onEdgeClick={onEdgeClick}
             onPaneClick={() => { selectionActions(d).selectNode(null); store.set({ selEdges: null }); }}
             proOptions={{ hideAttribution: true }} zoomOnDoubleClick={false} deleteKeyCode={null} selectionKeyCode={null}
             multiSelectionKeyCode={null}>

@@ -18,7 +18,7 @@ export interface BigLayout extends MapLayout {
 function rfNode(g: GraphIndex, i: number, type: MapNodeType, b: { x: number; y: number; width: number; height: number },
   parentId: string | undefined, extra: Partial<MapNode['data']> = {}): MapNode {
   return { id: g.nodes[i].id, type, position: { x: b.x, y: b.y }, width: b.width, height: b.height, parentId,
-    data: { idx: i, ...extra }, draggable: false, connectable: false, deletable: false, zIndex: type === 'shell' ? 0 : 1,
+    data: { idx: i, ...extra }, draggable: false, connectable: false, deletable: false, zIndex: type === 'shell' ? 0 : 2, // edges at 1: over shells, under boxes
     ariaLabel: `${g.nodes[i].kind} ${g.nodes[i].label}` };
 }
 
