@@ -197,7 +197,8 @@ def test_many_instances_of_a_class_are_one_instance_group(tmp_path):
         """})
     text, out = _run(tmp_path)
     actors = _section(text, "## Actors")
-    assert re.search(r"- instance group `Style` ×30 instances · 60 calls; busiest methods: `render` 30, `wrap` 30", actors)
+    assert re.search(r"- instance group `Style` ×30 instances · 60 calls; busiest methods: `render` 30, `wrap` 30",
+                     actors)
     assert "inst:app.Style#2" not in actors  # no line per instance
     assert "- instance `inst:app.Console#1`" in actors and "- instance `inst:app.Console#2`" in actors  # few: listed
     assert_cited_ids_exist(text, out)

@@ -3,8 +3,9 @@
 Consecutive sibling calls with identical subtrees fold into one entry with a count
 and the range of event ids, so a loop of a million calls is one line. The tree
 keeps at most `budget` entries in all and at most `per_root` entries below any one
-top-level call. Calls not kept are counted on the nearest kept entry above them. What is cut is counted, never dropped silently:
-every entry knows how many calls ran in its subtree (`size`), kept or not.
+top-level call. What is cut is counted, never dropped silently: calls not kept are
+counted on the nearest kept entry above them, and every entry knows how many calls ran
+in its subtree (`size`), kept or not.
 """
 from __future__ import annotations
 

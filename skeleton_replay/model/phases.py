@@ -9,8 +9,9 @@ imported is a top-level call like any other: which top-level calls are start-up 
   start-up phase is the prefix of top-level calls that best separates those from the rest: each
   definition-like entry scores +1, a small call (at most SMALL calls inside) of a function or class
   method 0, any other entry -log2(1 + calls in it) (instance methods always: module bodies rarely have
-  instances to call), and the split is after the last entry where the running score is highest (no split when it never gets above 0). Big calls after start-up
-  therefore end it; a few small plain calls among decorators do not.
+  instances to call), and the split is after the last entry where the running score is highest (no
+  split when it never gets above 0). Big calls after start-up therefore end it; a few small plain
+  calls among decorators do not.
 """
 from __future__ import annotations
 

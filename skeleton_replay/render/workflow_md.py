@@ -391,7 +391,8 @@ def _actors(w, nodes: list[dict]) -> None:
         for c in sorted(m["classes"], key=lambda n: (-n["call_count"], n["id"])):
             ms = sorted(methods.get(c["id"], []), key=lambda n: (-n["call_count"], n["id"]))
             busiest_md = ", ".join(f"{md.code(x['label'])} {x['call_count']:,}" for x in ms[:4])
-            lines.append(f"  - class {md.code(c['id'])} — {_calls(c['call_count'])}; class-level methods: {busiest_md}")
+            lines.append(f"  - class {md.code(c['id'])} — {_calls(c['call_count'])}; "
+                         f"class-level methods: {busiest_md}")
         groups = sorted(m["instances"].items(), key=lambda kv: (-sum(i["call_count"] for i in kv[1]), kv[0]))
         for cls, insts in groups:
             calls = sum(i["call_count"] for i in insts)
@@ -407,7 +408,8 @@ def _actors(w, nodes: list[dict]) -> None:
             if len(insts) >= INSTANCE_GROUP:
                 first = min(insts, key=lambda i: (i["first_seen"] is None, i["first_seen"] or 0))
                 first_md = f", first {md.code(first['id'])}" if first else ""
-                lines.append(f"  - instance group {md.code(cls)} ×{len(insts):,} instances · {_calls(calls)}{raised_md}; "
+                lines.append(f"  - instance group {md.code(cls)} ×{len(insts):,} instances · "
+                             f"{_calls(calls)}{raised_md}; "
                              f"busiest methods: {busiest_md}{first_md}")
                 continue
             for i in insts:
