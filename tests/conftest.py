@@ -60,7 +60,7 @@ def pytest_configure(config):
     if INSTALLED:
         import skeleton_replay
         where = Path(skeleton_replay.__file__).resolve()
-        assert REPO not in where.parents, (
+        assert REPO / "skeleton_replay" not in where.parents, (
             f"SKELETON_TEST_INSTALLED=1 but skeleton_replay was imported from the checkout ({where}): "
             "run pytest with python -P and install the wheel")
 
