@@ -201,3 +201,11 @@ def test_replay_lights_the_group_of_a_folded_instance(real_case, open_report):
     active = page.eval_on_selector_all("[data-testid^='node-'][data-active=true]", "els => els.map(e => e.dataset.testid.slice(5))")
     assert active, "the current call lights a box"
     assert all(a.startswith(("group:", "agg:", "inst:", "meth:")) for a in active), active
+
+
+def test_first_view_of_the_demo_reports_is_readable(report_case, open_report):
+    """Small runs too: the first fit never goes below a zoom where labels fall under 10 px."""
+    _snap, path = report_case
+    page = open_report(path).page
+    page.wait_for_timeout(400)
+    assert_readable(page, f"{path.name} first view")

@@ -1,7 +1,7 @@
 // The architecture map: React Flow over the layout, revealed step by step. Small runs show the whole
 // hierarchy; big runs show the overview or the focus view of the selected node (see useBigLayout).
 import { useCallback, useEffect, useMemo, useRef, type ReactNode } from 'react';
-import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Node as RFNode, type FitViewOptions } from '@xyflow/react';
+import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Node as RFNode } from '@xyflow/react';
 import { selectionActions, useData, useUI } from '../../state/context';
 import { NEVER } from '../../model/graph';
 import { useMapLayout, type MapLayout, type MapNode } from './useMapLayout';
@@ -13,8 +13,9 @@ import { Legend } from './Legend';
 import { Breadcrumbs } from './Breadcrumbs';
 import { fitWithFloor } from './fit';
 
-/** Lowest zoom a fit may choose: the labels stay at 10 px or more on screen (overview 17 px, focus 12 px). */
-export const FLOOR = { overview: 0.6, focus: 0.86 };
+/** Lowest zoom a fit may choose: the labels stay at 10 px or more on screen (overview 17 px, focus and
+ * the whole map of a small run 12 px). */
+export const FLOOR = { overview: 0.6, focus: 0.86, all: 0.84 };
 
 export function MapView() {
   const { big } = useData();
@@ -32,30 +33,21 @@ const MINIMAP_COLORS: Record<string, string> = {
 
 const MINIMAP_DIMMED = 'rgba(148,163,184,.12)';
 
-/**
- * Fit padding. With the tests panel open the map is narrower and the legend (bigger, with the test
- * entries) would cover the bottom row of nodes: keep the fitted graph above it. Script runs keep
- * the plain padding (and look as before).
- */
-function fitPadding(base: number, tests: boolean): FitViewOptions['padding'] {
-  if (!tests) return base;
-  const legend = document.querySelector('[data-testid=map-legend]')?.getBoundingClientRect().height ?? 0;
-  return { top: base, left: base, right: base, bottom: `${Math.round(legend + 28)}px` };
-}
-
 /** Small runs: the whole hierarchy, laid out once. */
 function SmallMap() {
-  const { g, si } = useData();
+  const { g } = useData();
   const lay = useMapLayout(g, null);
-  const rf = useReactFlow();
+  const rf = useReactFlow<MapNode>();
+  const scenario = useMemo(() => g.roots.find((r) => g.nodes[r].kind === 'scenario'), [g]);
+  const fit = useCallback(() => fitWithFloor(rf, FLOOR.all, scenario !== undefined ? g.nodes[scenario].id : null, 'all'), [rf, g, scenario]);
   const fitted = useRef(false);
   useEffect(() => {
     if (!lay.version || fitted.current) return;
     fitted.current = true;
-    requestAnimationFrame(() => void rf.fitView({ padding: fitPadding(0.08, !!si), duration: 0 }));
-  }, [lay.version, rf, si]);
+    requestAnimationFrame(() => requestAnimationFrame(fit));
+  }, [lay.version, fit]);
   const fitReq = useUI((s) => s.fitRequest);
-  useEffect(() => { if (fitReq) void rf.fitView({ padding: fitPadding(0.08, !!si), duration: 300 }); }, [fitReq, rf, si]);
+  useEffect(() => { if (fitReq) fit(); }, [fitReq, fit]);
   const focus = useUI((s) => s.focus);
   useEffect(() => {
     if (!focus || !lay.vis) return;
