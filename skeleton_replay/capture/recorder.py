@@ -269,7 +269,6 @@ class Recorder:
         of being written as records (a loop in main() would otherwise write one per iteration).
         frame: the innermost frame to include (the callbacks of a call or resume pass its caller).
         """
-        p[4] = True
         chain = []
         while frame is not None:
             chain.append(frame)
@@ -295,6 +294,7 @@ class Recorder:
                         obj = 0
                 keys.append(-1 - (obj * R.NODE_KEY_SPAN + entry[0]))
         p[1][:0] = keys
+        p[4] = True  # last (no call in between): a seeding interrupted by the program's exception is done again
 
     # -- summaries -------------------------------------------------------------
     def summarise_args(self, frame: FrameType, names: tuple[str, ...]) -> dict | None:

@@ -113,7 +113,8 @@ def test_every_signal_handler_exception_reaches_the_program(tmp_path, backend, p
     assert traced.returncode == plain.returncode == 0
     _, events, end = read_trace(out)
     kinds = {g["kind"] for g in end["gaps"]}
-    assert "tracer_error" not in kinds, end["gaps"]
+    if not pure:  # the pure-Python callbacks keep a few instruction-wide windows (docs/safety.md)
+        assert "tracer_error" not in kinds, end["gaps"]
     if backend == "setprofile" and pure:
         # CPython unsets a Python profile function that raises: said in a gap, the rest of that thread is not traced
         if "interrupted" in kinds:  # (a run where no Tick came while the profiler ran keeps it)
