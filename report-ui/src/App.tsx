@@ -35,7 +35,7 @@ export function App({ snapshot }: { snapshot: Snapshot }) {
     // a deep link to tests without a position opens at the end of their steps
     const end = scenarios.length && si ? lastPos(positionRanges(count, link.window, scenarioRanges(si, scenarios))) : count;
     const pos = Math.min(count, link.pos ?? (link.event !== null ? link.event + 1 : end));
-    return createStore({ view: link.view, ghost: link.ghost, selNode: node, expanded: null, center: big ? node : null, pos, scenarios,
+    return createStore({ view: link.view, ghost: link.ghost, selNode: node, center: big ? node : null, pos, scenarios,
       filters: { modules: [], thread: null, hiddenKinds: [], hideInternal: false, hideHarness: false, window: link.window },
       focus: node !== null ? { node, n: 1 } : null });
   }, [g, big, snapshot, si]);

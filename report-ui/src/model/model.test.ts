@@ -201,18 +201,20 @@ describe('search and deep links', () => {
   });
 });
 
-import { quickLevelLayout } from './quickLayout';
-describe('quick level layout', () => {
-  it.each(samples)('places every top-level node and module of %s without overlaps', (file) => {
+import { overview, overviewLayout } from './overview';
+describe('overview layout', () => {
+  it.each(samples)('places every box of the overview of %s, siblings without overlaps', (file) => {
     const g = buildGraphIndex(load(file));
-    const boxes = quickLevelLayout(g, new Map());
-    const top = g.roots.map((r) => boxes[g.nodes[r].id]);
-    expect(top.every(Boolean)).toBe(true);
-    g.nodes.forEach((n) => { if (n.kind === 'module') expect(boxes[n.id]).toBeDefined(); });
-    for (let a = 0; a < top.length; a++) for (let b = a + 1; b < top.length; b++) {
-      const A = top[a], B = top[b];
-      const overlap = A.x < B.x + B.width && B.x < A.x + A.width && A.y < B.y + B.height && B.y < A.y + A.height;
-      expect(overlap).toBe(false);
+    const ov = overview(g);
+    const boxes = overviewLayout(g, ov);
+    ov.boxes.forEach((i) => expect(boxes[g.nodes[i].id], g.nodes[i].id).toBeDefined());
+    const siblings = [...ov.kidsOf.values(), [...ov.hubs.keys()]];
+    for (const kids of siblings) {
+      const bs = kids.map((k) => boxes[g.nodes[k].id]);
+      for (let a = 0; a < bs.length; a++) for (let c = a + 1; c < bs.length; c++) {
+        const A = bs[a], B = bs[c];
+        expect(A.x < B.x + B.width && B.x < A.x + A.width && A.y < B.y + B.height && B.y < A.y + A.height).toBe(false);
+      }
     }
   });
 });

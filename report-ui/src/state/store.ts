@@ -18,8 +18,6 @@ export interface UIState {
   picker: boolean;
   ghost: boolean;
   filters: Filters;
-  /** Expanded modules (big graphs); null = everything open (small graphs). */
-  expanded: Set<number> | null;
   /** Big runs: the node the map is focused on (its neighbourhood); null = the overview. */
   center: number | null;
   /** Focus view: columns of callers / callees shown (1 = direct neighbours). */
@@ -39,7 +37,7 @@ export interface Store {
 export function createStore(init: Partial<UIState> = {}): Store {
   let state: UIState = {
     pos: 0, playing: false, speed: 4, view: 'map', selNode: null, selEvent: null, selEdges: null, scenarios: [], picker: true, ghost: false,
-    filters: NO_FILTERS, expanded: null, center: null, hops: 1, focus: null, fitRequest: 0, searchFocus: 0, ...init,
+    filters: NO_FILTERS, center: null, hops: 1, focus: null, fitRequest: 0, searchFocus: 0, ...init,
   };
   const subs = new Set<() => void>();
   return {

@@ -36,7 +36,7 @@ const MINIMAP_DIMMED = 'rgba(148,163,184,.12)';
 /** Small runs: the whole hierarchy, laid out once. */
 function SmallMap() {
   const { g } = useData();
-  const lay = useMapLayout(g, null);
+  const lay = useMapLayout(g);
   const rf = useReactFlow<MapNode>();
   const scenario = useMemo(() => g.roots.find((r) => g.nodes[r].kind === 'scenario'), [g]);
   const fit = useCallback(() => fitWithFloor(rf, FLOOR.all, scenario !== undefined ? g.nodes[scenario].id : null, 'all'), [rf, g, scenario]);
