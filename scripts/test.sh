@@ -2,7 +2,7 @@
 # The whole test suite, against what users install: an sdist is built, a wheel is built from it for
 # each of Python 3.11, 3.12 and 3.13 (each that exists; all three under CI) and installed into that
 # version's venv in place of the editable checkout; the suite then runs against the installed
-# package (python -P: the checkout is not on sys.path). Then the Python tests run once more with
+# package, from an empty folder (the checkout is not on sys.path). Then the Python tests run once more with
 # the pure-Python tracer callbacks (SKELETON_PURE_PYTHON=1), the report UI checks (Node from the
 # system, else installed into a venv), and the browser tests in Debian's Chromium.
 # Usage: scripts/test.sh [extra pytest args]
@@ -54,7 +54,7 @@ export SKELETON_TEST_INSTALLED=1  # tests/conftest.py checks that the installed 
 # pytest runs from an empty folder, so neither it nor a program it starts finds the checkout on sys.path.
 repo="$PWD"
 runs="$dist/cwd"; mkdir -p "$runs"
-pytest_in() { local v="$1"; shift; (cd "$runs" && "$repo/.venv-$v/bin/python" -P -m pytest -c "$repo/pyproject.toml" --rootdir "$repo" "$@"); }
+pytest_in() { local v="$1"; shift; (cd "$runs" && "$repo/.venv-$v/bin/python" -m pytest -c "$repo/pyproject.toml" --rootdir "$repo" "$@"); }
 stamp "packaging done"
 
 # The report UI: generated types and the committed bundle must match their sources. Never skipped.
