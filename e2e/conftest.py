@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import SKELETON_CMD
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted(p for p in (ROOT / "report-ui" / "samples").glob("*.json") if not p.name.startswith(("big", "example-")))  # examples: the run: cases
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -23,7 +25,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync",
 ]
 
-sys.path.insert(0, str(ROOT))
+if os.environ.get("SKELETON_TEST_INSTALLED") != "1":  # under scripts/test.sh the installed wheel is what runs
+    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # helpers.py
 
 
 def chromium_path() -> str | None:
@@ -65,13 +69,13 @@ def report_case(request, tmp_path_factory):
         return snap, path
     if kind == "pytest":
         out = tmp_path_factory.mktemp(f"pytest-{name}")
-        proc = subprocess.run([sys.executable, "-m", "skeleton_replay", "pytest", "--no-open", "--out-dir", str(out), "--",
+        proc = subprocess.run([*SKELETON_CMD, "pytest", "--no-open", "--out-dir", str(out), "--",
                                f"examples/{name}/tests", "-q", "-p", "no:cacheprovider"], capture_output=True, text=True,
                               cwd=ROOT, env={**os.environ, "CI": "1"}, timeout=300)
         assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # 1: a test fails on purpose
         return json.loads((out / "snapshot.json").read_text("utf-8")), out / "report.html"
     out = tmp_path_factory.mktemp(f"run-{name}")
-    proc = subprocess.run([sys.executable, "-m", "skeleton_replay", "run", "--no-open", "--out-dir", str(out),
+    proc = subprocess.run([*SKELETON_CMD, "run", "--no-open", "--out-dir", str(out),
                            str(ROOT / "examples" / name / "app.py")], capture_output=True, text=True,
                           env={**os.environ, "CI": "1"}, timeout=300)
     assert proc.returncode == 0, proc.stderr

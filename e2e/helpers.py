@@ -1,7 +1,17 @@
 """What the report should show, computed from the snapshot itself (never hard-coded ids)."""
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 NEVER = 2**31 - 1
+
+# How the tests start Skeleton. Under scripts/test.sh (SKELETON_TEST_INSTALLED=1) the suite runs against the
+# installed wheel: the installed `skeleton` command, since `python -m skeleton_replay` run from the repository
+# would import the checkout instead.
+SKELETON_CMD = ([str(Path(sys.executable).parent / "skeleton")] if os.environ.get("SKELETON_TEST_INSTALLED") == "1"
+                else [sys.executable, "-m", "skeleton_replay"])
 
 
 def effective_reveal(snapshot: dict) -> dict[str, int]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ARTIFACTS, ROOT
-from helpers import label_sizes, matrix_units, on_screen, readable_share
+from helpers import SKELETON_CMD, label_sizes, matrix_units, on_screen, readable_share
 
 PROGRAMS = {  # library -> driver in e2e/real_programs/
     "jinja2": "jinja_templates.py",
@@ -33,7 +33,7 @@ def real_case(request, tmp_path_factory):
     lib = request.param
     mod = pytest.importorskip(lib)
     out = tmp_path_factory.mktemp(f"real-{lib}")
-    proc = subprocess.run([sys.executable, "-m", "skeleton_replay", "run", "--no-open", "--out-dir", str(out),
+    proc = subprocess.run([*SKELETON_CMD, "run", "--no-open", "--out-dir", str(out),
                            "--project-root", str(Path(mod.__file__).parent), str(ROOT / "e2e" / "real_programs" / PROGRAMS[lib])],
                           capture_output=True, text=True, env={**os.environ, "CI": "1"}, timeout=600)
     assert proc.returncode == 0, proc.stderr

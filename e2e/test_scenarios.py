@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import SKELETON_CMD
 from conftest import ARTIFACTS, ROOT, write
 from test_report import position, select_via_search
 
@@ -27,7 +28,7 @@ def pytest_case(request, tmp_path_factory):
         snap = json.loads(PYTEST_SAMPLE.read_text("utf-8"))
         return snap, write(snap, tmp_path_factory.mktemp("pytest-report") / "pytest-sample.html")
     out = tmp_path_factory.mktemp("run-pytest")
-    proc = subprocess.run([sys.executable, "-m", "skeleton_replay", "pytest", "--no-open", "--out-dir", str(out), "--",
+    proc = subprocess.run([*SKELETON_CMD, "pytest", "--no-open", "--out-dir", str(out), "--",
                            "examples/shop/tests", "-q", "-p", "no:cacheprovider"],
                           capture_output=True, text=True, cwd=ROOT, env={**os.environ, "CI": "1"}, timeout=300)
     assert proc.returncode == 1, proc.stdout + proc.stderr  # test_known_failure.py fails on purpose
