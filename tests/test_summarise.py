@@ -398,3 +398,11 @@ def test_name_value_pairs_are_redacted_by_name_like_dict_entries():
     assert compass["items"][1] == {"type": "str", "value": "north"}
     assert s.value("k3y-abcdef123456").get("redacted") is True  # a known secret from then on
     assert "k3y-abcdef" not in str(s.value(("x", "k3y-abcdef123456", "y")))
+
+
+def test_none_and_booleans_under_secret_names_are_shown_they_hide_nothing():
+    s = Summariser()
+    assert s.value(None, "api_key") == {"type": "None"}
+    assert s.value(True, "sort_keys") == {"type": "bool", "value": True}
+    assert s.value(0, "pin")["redacted"] is True  # a number can be a secret
+    assert s.value("hunter22", "password")["redacted"] is True

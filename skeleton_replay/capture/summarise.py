@@ -142,7 +142,7 @@ class Summariser:
         try:
             if name is not None:
                 level = self.names.level(name)
-                if level:
+                if level and value is not None and _type(value) is not bool:  # None/True/False hide nothing
                     return self.redacted(value, learn=level == STRONG)
             return self._summarise(value, DEPTH_LIMIT, set())
         except Exception as exc:  # never let a summary break the program
