@@ -120,7 +120,9 @@ def test_every_signal_handler_exception_reaches_the_program(tmp_path, backend, p
         if "interrupted" in kinds:  # (a run where no Tick came while the profiler ran keeps it)
             assert any("CPython removed it" in g["message"] for g in end["gaps"]), end["gaps"]
     else:
-        calls = check_stacks(events)  # the tracer's state stayed consistent around each re-raised exception
+        # the tracer's state stayed consistent around each re-raised exception. The C paths can make 200,000 events
+        # (the default --max-events) in the 40 ticks: the calls open at the cap then have no return, by design
+        calls = check_stacks(events, capped="cap" in kinds)
         assert sum(calls.values()) > 40
 
 
