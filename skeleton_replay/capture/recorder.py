@@ -57,7 +57,9 @@ def _thread_stacks() -> dict[int, list[tuple[int, int]]]:
     out: dict[int, list[tuple[int, int]]] = {}
     try:
         frames = sys._current_frames()
-    except Exception:
+    except Exception as exc:
+        if foreign(exc):
+            raise
         return out
     for ident, frame in frames.items():
         stack = []
@@ -358,9 +360,9 @@ class Recorder:
             return  # a forked child: the spill is the parent's
         if not self._flush_lock.acquire(blocking=False):
             return  # another thread is flushing
-        records = None
-        pos = self._spill_pos()
+        records = pos = None
         try:
+            pos = self._spill_pos()
             buf = self.buf
             n = len(buf)
             if n:
@@ -390,7 +392,9 @@ class Recorder:
     def _spill_pos(self) -> int | None:
         try:
             return self.spill._f.tell()
-        except Exception:
+        except Exception as exc:
+            if foreign(exc):
+                raise
             return None
 
     def _write(self, records: list) -> None:
@@ -398,8 +402,9 @@ class Recorder:
         try:
             self.spill.write(records)
             return
-        except ValueError:  # marshal: an unmarshallable value slipped into a record
-            pass
+        except ValueError as exc:  # marshal: an unmarshallable value slipped into a record
+            if foreign(exc):
+                raise
         except Exception as exc:
             if foreign(exc):
                 raise

@@ -31,6 +31,7 @@ import struct
 from typing import BinaryIO, Iterator
 
 from .. import safefiles
+from .origin import foreign
 
 CALL, RETURN, UNWIND, YIELD, RESUME = 0, 1, 2, 3, 4
 DEF_CODE, DEF_THREAD, DEF_OBJECT, GAP, AGGREGATE, SCENARIO, SCENARIO_END = -1, -2, -3, -4, -5, -6, -7
@@ -74,18 +75,27 @@ class SpillWriter:
         data = marshal.dumps(records)
         try:
             self._write_all(_LEN.pack(len(data)) + data)  # a chunk at a time: survives kill -9 and os._exit
-        except OSError as exc:
+        except BaseException as exc:
+            if not isinstance(exc, OSError) or (exc.errno is None and foreign(exc)):
+                # Not a write error (a failed write has an errno), e.g. the program's: a signal handler's
+                # TimeoutError is an OSError too. Cut the chunk off, for the caller to write again; let it go on.
+                self._cut()
+                raise
             # Disk full, folder gone...: cut the torn chunk off (giving its space back) and write no
             # more, so the file stays readable up to the last whole chunk.
             self.error = exc
             self.records_lost += len(records)
-            try:
-                os.ftruncate(self._f.fileno(), self.bytes_written)
-                self._f.seek(self.bytes_written)
-            except (OSError, ValueError):
-                pass
+            self._cut()
             return
         self.bytes_written += 4 + len(data)
+
+    def _cut(self) -> None:
+        """Give back what a torn chunk wrote: the file ends at the last whole chunk."""
+        try:
+            os.ftruncate(self._f.fileno(), self.bytes_written)
+            self._f.seek(self.bytes_written)
+        except (OSError, ValueError):
+            pass
 
     def _write_all(self, data: bytes) -> None:
         view = memoryview(data)

@@ -134,3 +134,30 @@ def test_uncaught_timeout_ends_the_program_as_under_python(tmp_path, backend, pu
     assert "TimeoutError: took too long" in traced.stderr
     end = json.loads((out / "trace.jsonl").read_text().splitlines()[-1])
     assert end["status"] == "exception" and end["error"]["type"] == "TimeoutError"
+
+
+def test_a_timeout_raised_while_a_chunk_is_written_reaches_the_program(tmp_path):
+    """TimeoutError is an OSError: raised by the program's alarm handler half-way through a spill write, it is
+    not a disk error (which stops the spill quietly): it goes on, and the torn chunk is cut off for the retry."""
+    from skeleton_replay.capture.records import SpillWriter, read_spill
+
+    spill = SpillWriter(tmp_path / "spill")
+    spill.write([(0, 1, 1, 10, None, 0)])
+    real = spill._f
+
+    class AlarmMidWrite:  # the alarm goes off after the first bytes of the chunk are in the file
+        def write(self, view):
+            real.write(view[:3])
+            raise TimeoutError("took too long")
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    spill._f = AlarmMidWrite()
+    with pytest.raises(TimeoutError, match="took too long"):
+        spill.write([(1, 1, 1, 11, None, 0)])
+    spill._f = real
+    assert spill.error is None and spill.records_lost == 0
+    spill.write([(1, 1, 1, 11, None, 0)])  # the flush writes the chunk again
+    spill.close()
+    assert list(read_spill(tmp_path / "spill")) == [[(0, 1, 1, 10, None, 0)], [(1, 1, 1, 11, None, 0)]]
