@@ -123,9 +123,6 @@ def pin_csp(template: str) -> str:
 
 
 def write_report(snapshot: dict, path: str | os.PathLike[str], template: str | None = None) -> Path:
-    """Write report.html atomically (temporary file + rename)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_html(snapshot, template), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Write report.html atomically and privately (safefiles: a random temporary, never through a link)."""
+    from ..safefiles import write_atomic
+    return write_atomic(path, render_html(snapshot, template))

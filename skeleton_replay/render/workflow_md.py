@@ -473,8 +473,6 @@ def _calls(n: int) -> str:
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Write workflow.md atomically and privately (safefiles: a random temporary, never through a link)."""
+    from ..safefiles import write_atomic
+    return write_atomic(path, text)

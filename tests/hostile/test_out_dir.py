@@ -251,3 +251,20 @@ def test_report_recovers_a_killed_run_through_planted_links_and_leaves_nothing_b
     assert all(oct((out / f).stat().st_mode & 0o777) == oct(0o600) for f in files)
     links = sorted(f.name for f in out.iterdir() if f.is_symlink())  # planted at names a recovery does not write
     assert links == [".skeleton-write-test", "session.json"], links
+
+
+def test_public_writers_never_follow_a_planted_link(tmp_path):
+    """render.html.write_report and render.workflow_md.write_text (public helpers) write like the pipeline:
+    a private temporary renamed over the name, never through a link planted there."""
+    from skeleton_replay.render.html import write_report
+    from skeleton_replay.render.workflow_md import write_text
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    for name in ("workflow.md", "workflow.md.tmp", "report.html", "report.html.tmp"):
+        (tmp_path / name).symlink_to(victim)
+    write_text(tmp_path / "workflow.md", "# hi\n")
+    snap = json.loads((Path(__file__).parents[2] / "report-ui" / "samples" / "shop.json").read_text("utf-8"))
+    write_report(snap, tmp_path / "report.html")
+    assert victim.read_text() == "keep"
+    for name in ("workflow.md", "report.html"):
+        assert not (tmp_path / name).is_symlink() and (tmp_path / name).stat().st_mode & 0o777 == 0o600
