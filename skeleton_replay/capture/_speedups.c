@@ -63,7 +63,7 @@ typedef struct {
     PyObject *thread_state;     /* () -> per-thread list [tid, stack, counts, raised] */
     PyObject *receiver_id;      /* (obj) -> run-local id (slow path) */
     PyObject *summarise_args;   /* (frame, names) -> summary */
-    PyObject *summarise_value;  /* (value) -> summary */
+    PyObject *summarise_value;  /* (code index, value) -> summary: Recorder.summarise_return */
     PyObject *now;              /* time.perf_counter_ns */
     PyObject *flush;            /* () -> None */
     PyObject *gap;              /* (kind, message) -> None */
@@ -736,7 +736,7 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
             return -1;
         }
         if (calls <= h->first_calls || n <= h->per_code || n % h->sample_every == 0) {
-            detail = PyObject_CallOneArg(h->summarise_value, retval);
+            detail = PyObject_CallFunctionObjArgs(h->summarise_value, idx, retval, NULL);
             if (detail == NULL && (!keep || !set_aside(h, &pending))) {
                 return -1;
             }

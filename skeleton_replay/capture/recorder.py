@@ -78,6 +78,7 @@ class Recorder:
                  budget: Budget | None = None) -> None:
         self.filter = code_filter
         self.summariser = summariser
+        self.secret_codes: set[int] = set()  # indexes of secret-named code: its results are redacted (_decide)
         self.spill = spill
         self.budget = budget or Budget()
         self.buf: list = []
@@ -164,6 +165,13 @@ class Recorder:
                 self.untraced[id(code)] = code
             return None
         self.keep_alive.append(code)
+        try:  # get_password(), Settings.database_password: what it returns or yields is redacted
+            if self.summariser.secret_callable(code.co_qualname):
+                self.secret_codes.add(info.index)
+        except Exception as exc:
+            if foreign(exc):
+                raise
+            self.secret_codes.add(info.index)  # when in doubt, redact
         entry = (info.index, info.receiver, info.generator, info.arg_names)
         self.table[id(code)] = entry
         self.counts.append(0)
@@ -311,6 +319,12 @@ class Recorder:
             return None
 
     def summarise_value(self, value: Any) -> dict | None:
+        return self.summariser.value(value)
+
+    def summarise_return(self, idx: int, value: Any) -> dict | None:
+        """A value returned or yielded by traced code `idx` (only called for the sampled summaries)."""
+        if idx in self.secret_codes:
+            return self.summariser.secret_result(value)
         return self.summariser.value(value)
 
     def summarise_exception(self, exc: BaseException) -> dict:

@@ -111,7 +111,7 @@ def _make_profiler(rec: Recorder, fast: bool = False):
     inits = rec.inits
     reborn = rec.reborn
     summarise_args = rec.summarise_args
-    summarise_value = rec.summarise_value
+    summarise_return = rec.summarise_return  # (code index, value): a secret-named callable's is redacted
     budget = rec.budget
     first_calls, per_code, sample_every = budget.first_calls, budget.per_code, budget.sample_every
     limit = rec.limit  # [flush when the buffer holds this many records]
@@ -261,11 +261,11 @@ def _make_profiler(rec: Recorder, fast: bool = False):
                 n = counts[idx]
                 wanted = not counting and (state[0] <= first_calls or n <= per_code or n % sample_every == 0)
                 if op in _RETURN_OPS:
-                    detail = summarise_value(arg) if wanted else None
+                    detail = summarise_return(idx, arg) if wanted else None
                     record = (RETURN, idx, p[0], now(), detail, 0, id(frame)) if entry[2] else \
                         (RETURN, idx, p[0], now(), detail, 0)
                 elif is_yield:
-                    record = (YIELD, idx, p[0], now(), summarise_value(arg) if wanted else None, 0, id(frame))
+                    record = (YIELD, idx, p[0], now(), summarise_return(idx, arg) if wanted else None, 0, id(frame))
                 elif entry[2]:
                     record = (UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0, id(frame))
                 else:

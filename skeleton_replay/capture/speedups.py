@@ -61,7 +61,7 @@ def hooks(rec: Any, py_start: Callable, py_return: Callable, py_yield: Callable 
     return fast.Hooks(
         table=rec.table, buf=rec.buf, counts=rec.counts, state=rec.state, mode=rec.mode, objects=rec.objects,
         overflow=rec.overflow, thread_state=thread_state, receiver_id=rec.receiver_id,
-        summarise_args=rec.summarise_args, summarise_value=rec.summarise_value, now=time.perf_counter_ns,
+        summarise_args=rec.summarise_args, summarise_value=rec.summarise_return, now=time.perf_counter_ns,
         flush=rec.flush, gap=rec.gap, py_start=py_start, py_return=py_return, kind_call=R.CALL,
         kind_return=R.RETURN, span=R.NODE_KEY_SPAN, first_calls=b.first_calls, per_code=b.per_code,
         sample_every=b.sample_every, limit=rec.limit, py_yield=py_yield, py_resume=py_resume,

@@ -137,7 +137,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     object_id = rec.object_id
     overflow = rec.overflow
     summarise_args = rec.summarise_args
-    summarise_value = rec.summarise_value
+    summarise_return = rec.summarise_return  # (code index, value): a secret-named callable's is redacted
     summarise_exception = rec.summarise_exception
     budget = rec.budget
     first_calls = budget.first_calls
@@ -268,7 +268,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
             if not counting:
                 n = counts[idx]
                 if state[0] <= first_calls or n <= per_code or n % sample_every == 0:
-                    detail = summarise_value(value)
+                    detail = summarise_return(idx, value)
             if entry[2] or kind == YIELD:
                 record = (kind, idx, p[0], now(), detail, 0, id(getframe(2)))
             else:
