@@ -4,7 +4,8 @@
 # version's venv in place of the editable checkout; the suite then runs against the installed
 # package, from an empty folder (the checkout is not on sys.path). Then the Python tests run once more with
 # the pure-Python tracer callbacks (SKELETON_PURE_PYTHON=1), the report UI checks (Node from the
-# system, else installed into a venv), and the browser tests in Debian's Chromium.
+# system, else installed into a venv), and the browser tests in Debian's Chromium. First, the Python static
+# checks (scripts/static.sh: ruff, ruff format --check, mypy --strict); their findings fail the run too.
 # Usage: scripts/test.sh [extra pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,12 @@ for v in 3.11 3.12 3.13; do
   fi
 done
 bash scripts/setup.sh "${versions[@]}"
+
+# Python static checks (ruff, ruff format, mypy --strict): a finding fails the run, after the suite has run.
+echo "== static checks: scripts/static.sh"
+static_status=0
+bash scripts/static.sh ".venv-${versions[0]}" || static_status=1
+stamp "static checks done"
 
 # What users install: sdist -> wheel per version -> installed over the editable checkout.
 dist="$(mktemp -d)"
@@ -83,5 +90,6 @@ pytest_in "${versions[0]}" "$repo/e2e" -q "$@"
 rc=$?
 set -e
 if [ $rc -eq 5 ]; then echo "test: no browser tests were collected" >&2; elif [ $rc -ne 0 ]; then status=1; fi
+if [ $static_status -ne 0 ]; then echo "test: the static checks failed (scripts/static.sh, above)" >&2; status=1; fi
 echo "test: done in $(( $(date +%s) - start )) s, status $status"
 exit $status
