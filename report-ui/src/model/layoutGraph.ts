@@ -1,5 +1,9 @@
-// Builds the graphs handed to ELK and the visible graph (collapsed modules vs expanded). Pure.
+// Builds the graph handed to ELK for a small run's full map (big runs: overview.ts, focusLayout.ts).
+// Edges come from lod.ts's aggregateEdges, the one place where calls are summed onto boxes. Pure.
 import type { GraphIndex } from './graph';
+import { aggregateEdges, identityRep, type VisibleGraph } from './lod';
+
+export type { VisEdge, VisibleEdges, VisibleGraph } from './lod';
 
 export const BIG_GRAPH_CALLABLES = 40;
 export const HEADER = 34;
@@ -66,144 +70,23 @@ function subtree(g: GraphIndex, i: number, stopAt: (i: number) => 'leaf' | 'skip
   return { id, ...size };
 }
 
-function edgesFor(g: GraphIndex, rep: Int32Array, keep: (s: number, t: number) => boolean) {
-  const seen = new Set<string>();
-  const out: ElkIn['edges'] = [];
-  for (let j = 0; j < g.edges.length; j++) {
-    const s = g.edgeSrc[j], t = g.edgeTgt[j];
-    if (s < 0 || t < 0) continue;
-    const rs = rep[s], rt = rep[t];
-    if (rs === rt || !keep(rs, rt)) continue;
-    const id = `${g.nodes[rs].id}->${g.nodes[rt].id}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    out.push({ id, sources: [g.nodes[rs].id], targets: [g.nodes[rt].id] });
-  }
-  return out;
-}
-
 /** The whole hierarchy with every call edge (small graphs). */
 export function fullGraph(g: GraphIndex): ElkIn {
-  const rep = Int32Array.from({ length: g.nodes.length }, (_, i) => i);
   return {
     id: '__root',
     layoutOptions: ROOT_OPTIONS,
     children: g.roots.flatMap((r) => (g.nodes[r].kind === 'group' ? openKids(g, r) : [r])).map((r) => subtree(g, r, () => 'open')).filter((x): x is ElkIn => !!x),
-    edges: edgesFor(g, rep, () => true),
+    edges: fullEdges(g).edges.filter((e) => e.source !== e.target)
+      .map((e) => ({ id: e.id, sources: [g.nodes[e.source].id], targets: [g.nodes[e.target].id] })),
   };
 }
 
-/** Representative of each node when the modules not in `expanded` are collapsed. */
-export function representatives(g: GraphIndex, expanded: Set<number> | null): Int32Array {
-  const rep = new Int32Array(g.nodes.length);
-  for (let i = 0; i < rep.length; i++) {
-    rep[i] = i;
-    if (expanded === null) continue;
-    const m = g.moduleOf[i];
-    if (m >= 0 && m !== i && !expanded.has(m)) rep[i] = m;
-  }
-  return rep;
-}
-
-/** Top level for big graphs: packages and modules as leaves (expanded modules sized by their own layout).
- * Laid out level by level (SEPARATE_CHILDREN): each edge goes into the lowest container holding both
- * ends, as an edge between that container's children, so ELK never routes across the hierarchy. */
-export function levelGraph(g: GraphIndex, moduleSizes: Map<number, { width: number; height: number }>): ElkIn {
-  const stop = (i: number) => (g.nodes[i].kind === 'module' ? 'leaf' : 'open') as 'leaf' | 'open';
-  const rep = representatives(g, new Set());
-  const root: ElkIn = {
-    id: '__root',
-    layoutOptions: { ...ROOT_OPTIONS, 'elk.hierarchyHandling': 'SEPARATE_CHILDREN' },
-    children: g.roots.map((r) => subtree(g, r, stop, moduleSizes)).filter((x): x is ElkIn => !!x),
-    edges: [],
-  };
-  const byId = new Map<string, ElkIn>();
-  const walk = (n: ElkIn) => { byId.set(n.id, n); n.children?.forEach(walk); };
-  walk(root);
-  // chain of laid-out ancestors (outermost first) for a representative node
-  const chain = (i: number) => {
-    const out: number[] = [];
-    for (let p = i; p >= 0; p = g.parent[p]) if (byId.has(g.nodes[p].id)) out.unshift(p);
-    return out;
-  };
-  const seen = new Set<string>();
-  for (let j = 0; j < g.edges.length; j++) {
-    const s = g.edgeSrc[j], t = g.edgeTgt[j];
-    if (s < 0 || t < 0 || rep[s] === rep[t]) continue;
-    const a = chain(rep[s]), b = chain(rep[t]);
-    let k = 0;
-    while (k < a.length && k < b.length && a[k] === b[k]) k++;
-    if (k >= a.length || k >= b.length) continue; // one contains the other
-    const holder = k === 0 ? root : byId.get(g.nodes[a[k - 1]].id)!;
-    const src = g.nodes[a[k]].id, tgt = g.nodes[b[k]].id;
-    const id = `${src}->${tgt}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    (holder.edges ??= []).push({ id, sources: [src], targets: [tgt] });
-  }
-  return root;
-}
-
-/** One module's inside, laid out alone; the module box is the single child of the root. */
-export function moduleGraph(g: GraphIndex, m: number): ElkIn {
-  const inside = (i: number) => g.moduleOf[i] === m && i !== m;
-  const rep = Int32Array.from({ length: g.nodes.length }, (_, i) => i);
-  const mod = subtree(g, m, () => 'open') as ElkIn;
-  return {
-    id: '__root',
-    layoutOptions: { ...ROOT_OPTIONS, 'elk.padding': '[top=0,left=0,bottom=0,right=0]' },
-    children: [mod],
-    edges: edgesFor(g, rep, (s, t) => inside(s) && inside(t)),
-  };
-}
-
-export interface VisEdge {
-  id: string;
-  source: number;
-  target: number;
-  count: number;
-  raised: number;
-  /** Snapshot edge indices aggregated into this visible edge. */
-  members: number[];
-  /** Drawn against the layering (a call back to an earlier layer: part of a cycle). */
-  back?: boolean;
-}
-
-export interface VisibleGraph {
-  nodes: number[];
-  rep: Int32Array;
-  edges: VisEdge[];
-  /** Snapshot edge index -> visible edge index (-1 when not drawn). */
-  edgeToVis: Int32Array;
-}
-
-/** Nodes and (aggregated) edges drawn on the map; `expanded` null means everything is open. */
-export function visibleGraph(g: GraphIndex, expanded: Set<number> | null): VisibleGraph {
-  const rep = representatives(g, expanded);
+/** Every node is its own box, every call edge drawn (small runs): the visible graph of the full map. */
+export function fullEdges(g: GraphIndex): VisibleGraph {
+  const rep = identityRep(g);
   const nodes: number[] = [];
-  for (let i = 0; i < rep.length; i++) if (rep[i] === i) nodes.push(i);
-  const byKey = new Map<string, number>();
-  const edges: VisEdge[] = [];
-  const edgeToVis = new Int32Array(g.edges.length).fill(-1);
-  for (let j = 0; j < g.edges.length; j++) {
-    const s = g.edgeSrc[j], t = g.edgeTgt[j];
-    if (s < 0 || t < 0) continue;
-    const rs = rep[s], rt = rep[t];
-    if (rs === rt && (rs !== s || rt !== t)) continue; // calls inside a collapsed module
-    const id = expanded === null ? g.edges[j].id : `${g.nodes[rs].id}->${g.nodes[rt].id}`;
-    let k = byKey.get(id);
-    if (k === undefined) {
-      k = edges.length;
-      byKey.set(id, k);
-      edges.push({ id, source: rs, target: rt, count: 0, raised: 0, members: [] });
-    }
-    const e = edges[k];
-    e.count += g.edges[j].count;
-    e.raised += g.edges[j].raised;
-    e.members.push(j);
-    edgeToVis[j] = k;
-  }
-  return { nodes, rep, edges, edgeToVis };
+  for (let i = 0; i < rep.length; i++) nodes.push(i);
+  return { nodes, rep, ...aggregateEdges(g, rep) };
 }
 
 /** Read an ELK result into boxes relative to the parent. */

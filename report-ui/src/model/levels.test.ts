@@ -167,6 +167,24 @@ describe('overview', () => {
     }
     expect(boxes['mod:util'].y).toBeLessThan(Math.min(...mods.map((m) => boxes[`mod:${m}`].y)));
   });
+
+  it('opens a lone package even when its modules are a few more than the budget', () => {
+    // a library traced on its own (rich: one package of 24 modules) must not open on one closed box
+    const nodes: N[] = [['scenario:run', 'scenario', null], ['mod:lib', 'module', null], ['fn:lib:top', 'function', 'mod:lib', 1]];
+    const edges: [string, string, number][] = [['scenario:run', 'fn:lib:top', 1]];
+    for (let k = 0; k < 30; k++) {
+      nodes.push([`mod:lib.m${k}`, 'module', 'mod:lib'], [`fn:lib.m${k}:f`, 'function', `mod:lib.m${k}`, 1]);
+      edges.push(['fn:lib:top', `fn:lib.m${k}:f`, 1]);
+    }
+    const g = buildGraphIndex(snap(nodes, edges));
+    const ov = overview(g);
+    expect(ov.cut.open.has(g.byId.get('mod:lib')!)).toBe(true);
+    expect(ov.leaves.length).toBe(32); // the run, lib/__init__ and the 30 modules
+    // a package too big to read on one screen stays closed
+    for (let k = 30; k < 80; k++) nodes.push([`mod:lib.m${k}`, 'module', 'mod:lib'], [`fn:lib.m${k}:f`, 'function', `mod:lib.m${k}`, 1]);
+    const big = buildGraphIndex(snap(nodes, edges));
+    expect(overview(big).cut.open.has(big.byId.get('mod:lib')!)).toBe(false);
+  });
 });
 
 describe('dependency matrix', () => {

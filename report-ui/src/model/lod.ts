@@ -2,7 +2,6 @@
 // A cut is chosen within a box budget, coarsest first, so a view never holds more boxes than a person
 // can read. Pure, no React.
 import { depthOrder, type GraphIndex } from './graph';
-import type { VisEdge } from './layoutGraph';
 
 export interface Cut {
   /** Open containers (drawn as shells with their children inside). */
@@ -127,7 +126,41 @@ export function autoCut(g: GraphIndex, scope: readonly number[], budget: number,
   return cut;
 }
 
-/** Call edges drawn between boxes (`rep`), counts summed; `keep` filters by the two boxes. */
+export interface VisEdge {
+  id: string;
+  source: number;
+  target: number;
+  count: number;
+  raised: number;
+  /** Snapshot edge indices aggregated into this visible edge. */
+  members: number[];
+  /** Drawn against the layering (a call back to an earlier layer: part of a cycle). */
+  back?: boolean;
+}
+
+export interface VisibleEdges {
+  edges: VisEdge[];
+  /** Snapshot edge index -> visible edge index (-1 when not drawn). */
+  edgeToVis: Int32Array;
+}
+
+export interface VisibleGraph extends VisibleEdges {
+  /** Boxes drawn. */
+  nodes: number[];
+  /** Per node: the box standing for it (-1: not in the view). */
+  rep: Int32Array;
+}
+
+/** Every node standing for itself. */
+export const identityRep = (g: GraphIndex): Int32Array => Int32Array.from({ length: g.nodes.length }, (_, i) => i);
+
+/**
+ * Call edges drawn between boxes (`rep`), counts summed: the one aggregation of calls onto what is
+ * visible, for every view (full map, overview, focus). Calls inside one box are left out, except a
+ * box's calls to itself (recursion) when it stands for itself; `keep` filters by the two boxes.
+ * Visible edge ids are `<source box id>-><target box id>`, the snapshot's own edge ids when every
+ * node stands for itself.
+ */
 export function aggregateEdges(g: GraphIndex, rep: Int32Array, keep: (rs: number, rt: number) => boolean = () => true): VisibleEdges {
   const byKey = new Map<string, number>();
   const edges: VisEdge[] = [];
@@ -155,4 +188,3 @@ export function aggregateEdges(g: GraphIndex, rep: Int32Array, keep: (rs: number
   return { edges, edgeToVis };
 }
 
-export interface VisibleEdges { edges: VisEdge[]; edgeToVis: Int32Array }

@@ -7,6 +7,8 @@ import { layering } from './layers';
 import { HEADER, type Boxes } from './layoutGraph';
 
 export const OVERVIEW_BUDGET = 24;
+/** When no package opens within the budget, the first one may take this many times the budget. */
+export const LONE_PACKAGE_STRETCH = 1.5;
 
 export interface Overview extends VisibleEdges {
   cut: Cut;
@@ -28,9 +30,20 @@ export function hubThreshold(leafCount: number): number {
 }
 
 export function overview(g: GraphIndex, budget = OVERVIEW_BUDGET): Overview {
-  const cut = autoCut(g, g.roots, budget, (i) => g.nodes[i].kind === 'package');
-  const cv = cutView(g, cut, g.roots);
-  const leaves = leafBoxes(g, cut, cv.boxes);
+  const isPackage = (i: number) => g.nodes[i].kind === 'package';
+  let cut = autoCut(g, g.roots, budget, isPackage);
+  let cv = cutView(g, cut, g.roots);
+  let leaves = leafBoxes(g, cut, cv.boxes);
+  if (![...cut.open].some(isPackage)) {
+    // a library traced on its own is one package: open it a little over the budget rather than show
+    // a single closed box (its modules still fit a screen at the overview's zoom)
+    const wide = autoCut(g, g.roots, Math.round(budget * LONE_PACKAGE_STRETCH), isPackage);
+    if ([...wide.open].some(isPackage)) {
+      cut = wide;
+      cv = cutView(g, cut, g.roots);
+      leaves = leafBoxes(g, cut, cv.boxes);
+    }
+  }
   const all = aggregateEdges(g, cv.rep);
   const callers = new Map<number, Set<number>>();
   for (const e of all.edges) {

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import type { Node as RFNode } from '@xyflow/react';
 import { layout } from '../../layout/client';
 import { depthOrder, type GraphIndex } from '../../model/graph';
-import { fullGraph, visibleGraph, type VisibleGraph } from '../../model/layoutGraph';
+import { fullEdges, fullGraph, type VisibleGraph } from '../../model/layoutGraph';
 
 export type MapNodeType = 'shell' | 'callable' | 'scenario' | 'collapsed' | 'more';
 export interface MapNodeData extends Record<string, unknown> {
@@ -43,7 +43,7 @@ export function useMapLayout(g: GraphIndex): MapLayout {
     setState((s) => ({ ...s, busy: true, error: null }));
     layout('full', () => fullGraph(g)).then((boxes) => {
       if (!live) return;
-      const vis = visibleGraph(g, null);
+      const vis = fullEdges(g);
       const order = depthOrder(g.parent, g.nodes.length);
       const nodes: MapNode[] = [];
       for (const i of order) {
