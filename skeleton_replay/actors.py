@@ -20,7 +20,7 @@ parents, never by parsing ids, so names holding dots, `#` or newlines cannot shi
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 RUN, MODULE, CLASS, INSTANCES, METHOD, CLASS_METHOD, FUNCTION = (
     "run", "module", "class", "instances", "method", "classmethod", "function")
@@ -76,12 +76,12 @@ class Key(NamedTuple):
         return f"{self.cls}.{self.name}"
 
     @property
-    def class_key(self) -> "Key":
+    def class_key(self) -> Key:
         """The class an instance group, method or class method belongs to (CLASS kind)."""
         return Key(CLASS, self.module, self.cls)
 
 
-def node_keys(nodes: list[dict]) -> dict[str, Key]:
+def node_keys(nodes: list[dict[str, Any]]) -> dict[str, Key]:
     """node id -> Key, for every node of a snapshot."""
     by_id = {n["id"]: n for n in nodes}
     out: dict[str, Key] = {}
@@ -90,7 +90,7 @@ def node_keys(nodes: list[dict]) -> dict[str, Key]:
     return out
 
 
-def node_key(n: dict, by_id: dict[str, dict]) -> Key:
+def node_key(n: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> Key:
     kind = n.get("kind")
     module = str(n.get("module") or "")
     if kind == "scenario":
@@ -110,7 +110,7 @@ def node_key(n: dict, by_id: dict[str, dict]) -> Key:
     return Key(FUNCTION, module, None, str(n.get("qualified_name") or name))
 
 
-def module_of(node_id: str, by_id: dict[str, dict]) -> Key:
+def module_of(node_id: str, by_id: dict[str, dict[str, Any]]) -> Key:
     """The module (or package) that holds a node: the nearest mod: ancestor; the run for the scenario."""
     seen = 0
     n = by_id.get(node_id)

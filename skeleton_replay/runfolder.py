@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -21,7 +22,7 @@ TRACE = "trace.jsonl"
 @dataclass
 class RunFolder:
     path: Path  # the folder
-    snapshot: dict
+    snapshot: dict[str, Any]  # snapshot.json, checked by load() to be an object with nodes and edges lists
 
     @property
     def trace(self) -> Path | None:
@@ -29,9 +30,9 @@ class RunFolder:
         p = self.path / TRACE
         return p if p.is_file() else None
 
-    def scenario(self, wanted: str) -> dict:
+    def scenario(self, wanted: str) -> dict[str, Any]:
         """A scenario of a pytest run by its test id (exact), or by its index."""
-        scenarios = self.snapshot.get("scenarios") or []
+        scenarios: list[dict[str, Any]] = self.snapshot.get("scenarios") or []
         if not scenarios:
             raise UsageError(f"{self.path} has no scenarios (tests); --scenario needs a run of "
                              "'skeleton pytest' or 'pytest --skeleton'")

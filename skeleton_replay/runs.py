@@ -22,9 +22,10 @@ import hashlib
 import os
 import re
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any, TypedDict
 
 import orjson
 
@@ -51,6 +52,21 @@ class Budget:
     keep_size: int = DEFAULT_KEEP_SIZE  # 0: no limit
 
 
+class RunJSON(TypedDict):
+    """One run in `skeleton runs --json` (Run.as_json)."""
+
+    path: str
+    app: str
+    started_at: str | None
+    target: str | None
+    status: str
+    exit_code: int | None
+    events: int | None
+    size: int
+    latest: bool
+    report: str | None
+
+
 @dataclass
 class Run:
     path: Path
@@ -65,7 +81,7 @@ class Run:
     report: str | None = None
     pid: int | None = None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> RunJSON:
         return {"path": str(self.path), "app": self.app, "started_at": self.started_at, "target": self.target,
                 "status": self.status, "exit_code": self.exit_code, "events": self.events, "size": self.size,
                 "latest": self.latest, "report": self.report}
@@ -86,7 +102,7 @@ def app_folder_name(app_name: str, anchor: str | os.PathLike[str]) -> str:
 
 
 def run_name(now: _dt.datetime, n: int = 1) -> str:
-    stamp = now.astimezone(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = now.astimezone(_dt.UTC).strftime("%Y%m%d-%H%M%S")
     return stamp if n == 1 else f"{stamp}-{n}"
 
 
@@ -106,7 +122,7 @@ def _started(path: Path) -> object:
 # -- a new run -----------------------------------------------------------------------------
 def new_run(app_dir: Path, app_name: str, target: str, now: _dt.datetime | None = None) -> Path:
     """Create app_dir/<UTC time>[-n]/ (0700) with its marker, and point app_dir/latest at it."""
-    now = now or _dt.datetime.now(_dt.timezone.utc)
+    now = now or _dt.datetime.now(_dt.UTC)
     safefiles.make_dirs(app_dir)
     if app_dir.is_symlink():
         raise OSError(f"{app_dir} is a symbolic link; Skeleton makes run folders only in a real folder")
@@ -120,7 +136,7 @@ def new_run(app_dir: Path, app_name: str, target: str, now: _dt.datetime | None 
     else:
         raise FileExistsError(f"no free run folder name in {app_dir}")
     marker = {"format": MARKER_FORMAT, "app": _utf8(app_name), "target": _utf8(target), "pid": os.getpid(),
-              "started_at": now.astimezone(_dt.timezone.utc).isoformat(timespec="milliseconds")}
+              "started_at": now.astimezone(_dt.UTC).isoformat(timespec="milliseconds")}
     safefiles.write_atomic(folder / MARKER, orjson.dumps(marker) + b"\n")
     set_latest(app_dir, folder.name)
     return folder
@@ -219,7 +235,7 @@ def folder_size(folder: str | os.PathLike[str]) -> int:
     return total
 
 
-def _read_json(path: Path) -> dict | None:
+def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
@@ -245,23 +261,36 @@ def describe(path: Path) -> Run:
     """What `skeleton runs` shows of one run folder (marker + session.json)."""
     marker = _read_json(path / MARKER) or {}
     session = _read_json(path / SESSION)
-    app = marker.get("app") if isinstance(marker.get("app"), str) else path.parent.name
-    target = marker.get("target") if isinstance(marker.get("target"), str) else None
+    app = _str(marker.get("app"))
+    target = _str(marker.get("target"))
     status, code, events, report = ("running" if _alive(marker.get("pid")) else "unfinished"), None, None, None
     if session is not None:
         status = str(session.get("status") or "ok")
-        code = session.get("exit_code") if type(session.get("exit_code")) is int else None
-        metrics = session.get("metrics") if isinstance(session.get("metrics"), dict) else {}
-        events = metrics.get("events") if type(metrics.get("events")) is int else None
-        arts = session.get("artifacts") if isinstance(session.get("artifacts"), dict) else {}
-        report = arts.get("report") if isinstance(arts.get("report"), str) else None
-        tgt = session.get("target") if isinstance(session.get("target"), dict) else {}
+        code = _int(session.get("exit_code"))
+        events = _int(_dict(session.get("metrics")).get("events"))
+        report = _str(_dict(session.get("artifacts")).get("report"))
+        tgt = _dict(session.get("target"))
         if tgt.get("kind") == "module" and isinstance(tgt.get("path"), str):
             target = f"-m {tgt['path']}"
-    started = marker.get("started_at") if isinstance(marker.get("started_at"), str) else None
-    pid = marker.get("pid") if type(marker.get("pid")) is int else None
+    started = _str(marker.get("started_at"))
+    pid = _int(marker.get("pid"))
     latest = latest_name(path.parent) == path.name
-    return Run(path, app, started, target, status, code, events, folder_size(path), latest, report, pid)
+    return Run(path, app if app is not None else path.parent.name, started, target, status, code, events,
+               folder_size(path), latest, report, pid)
+
+
+# What session.json and the marker hold was written by some Skeleton, maybe another version: typed on reading.
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: object) -> int | None:
+    """An int (not a bool)."""
+    return value if type(value) is int else None
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def list_runs(folder: Path) -> list[Run]:

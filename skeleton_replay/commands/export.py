@@ -6,14 +6,19 @@ Exit codes: 0 written, 2 bad input (not a run, an unknown format or level, a mal
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from ..export.select import Counts, Window
+    from ..runfolder import RunFolder
 
 FORMATS = ("mermaid", "dot", "plantuml", "perfetto")
 LEVELS = ("modules", "classes", "methods")
 
 
-def _header(run, fmt: str, level: str, scenario: dict | None, window) -> list[str]:
+def _header(run: RunFolder, fmt: str, level: str, scenario: dict[str, Any] | None, window: Window | None) -> list[str]:
     snap = run.snapshot
     app = (snap.get("run") or {}).get("app_name") or "run"
     words = [f"skeleton export of {app} ({run.path.name})", f"level {level}"]
@@ -24,7 +29,7 @@ def _header(run, fmt: str, level: str, scenario: dict | None, window) -> list[st
     return [", ".join(words)]
 
 
-def _selection(run, scenario: dict | None, window):
+def _selection(run: RunFolder, scenario: dict[str, Any] | None, window: Window | None) -> tuple[Counts, str]:
     """(calls per edge, run box label) for the diagram."""
     from ..export import select
     from ..options import UsageError
@@ -37,11 +42,12 @@ def _selection(run, scenario: dict | None, window):
     if trace is None:
         if window is not None:
             raise UsageError(f"--window needs {run.path / 'trace.jsonl'}, which is missing; export without --window")
+        assert scenario is not None  # no test and no window: answered above
         return select.from_snapshot(run.snapshot, scenario["id"]), label  # edges of the test, counts unknown
     return select.from_trace(trace, window, scenario.get("name") if scenario else None).counts, label
 
 
-def _check_window(run, window) -> None:
+def _check_window(run: RunFolder, window: Window) -> None:
     from ..options import UsageError
 
     recorded = (run.snapshot.get("stats") or {}).get("recorded_events")

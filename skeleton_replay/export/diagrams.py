@@ -5,16 +5,17 @@ goes through escape.py. Edge labels are call counts (blank when unknown).
 """
 from __future__ import annotations
 
+from ..actors import Key
 from . import escape
 from .graph import Graph
 
 FORMATS = ("mermaid", "dot", "plantuml")
 
 
-def _members(graph: Graph) -> tuple[list[int], dict[object, list[int]]]:
+def _members(graph: Graph) -> tuple[list[int], dict[Key, list[int]]]:
     """Units outside any group, and the units of each group, in drawing order."""
     loose: list[int] = []
-    grouped: dict[object, list[int]] = {}
+    grouped: dict[Key, list[int]] = {}
     for i, u in enumerate(graph.units):
         if u.group is None:
             loose.append(i)
@@ -54,7 +55,7 @@ def dot(graph: Graph, header: list[str]) -> str:
         lines.append("  }")
     for a, b, n in graph.edges:
         lines.append(f'  n{a} -> n{b} [label="{_count(n)}"];' if n is not None else f"  n{a} -> n{b};")
-    return "\n".join(lines + ["}"]) + "\n"
+    return "\n".join([*lines, "}"]) + "\n"
 
 
 def plantuml(graph: Graph, header: list[str]) -> str:
@@ -68,7 +69,7 @@ def plantuml(graph: Graph, header: list[str]) -> str:
         lines.append("}")
     for a, b, n in graph.edges:
         lines.append(f"n{a} --> n{b} : {_count(n)}" if n is not None else f"n{a} --> n{b}")
-    return "\n".join(lines + ["@enduml"]) + "\n"
+    return "\n".join([*lines, "@enduml"]) + "\n"
 
 
 WRITERS = {"mermaid": mermaid, "dot": dot, "plantuml": plantuml}

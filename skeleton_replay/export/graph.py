@@ -12,6 +12,7 @@ box that says how many it holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..actors import CLASS_METHOD, FUNCTION, METHOD, MODULE, RUN, Key, module_of, node_keys
 
@@ -40,7 +41,7 @@ class Graph:
     notes: list[str] = field(default_factory=list)
 
 
-def _unit_key(level: str, node_id: str, keys: dict[str, Key], by_id: dict[str, dict]) -> Key | None:
+def _unit_key(level: str, node_id: str, keys: dict[str, Key], by_id: dict[str, dict[str, Any]]) -> Key | None:
     k = keys.get(node_id)
     if k is None:
         return None
@@ -63,9 +64,9 @@ def _label(level: str, k: Key, run_label: str) -> str:
     return k.short
 
 
-def build(snapshot: dict, counts: dict[tuple[str, str], int | None], level: str,
+def build(snapshot: dict[str, Any], counts: dict[tuple[str, str], int | None], level: str,
           max_nodes: int = DEFAULT_MAX_NODES, run_label: str | None = None) -> Graph:
-    nodes = snapshot.get("nodes") or []
+    nodes: list[dict[str, Any]] = snapshot.get("nodes") or []
     by_id = {n["id"]: n for n in nodes}
     keys = node_keys(nodes)
     app = (snapshot.get("run") or {}).get("app_name") or "run"
@@ -95,7 +96,8 @@ def build(snapshot: dict, counts: dict[tuple[str, str], int | None], level: str,
         units[b].calls += 1 if n is None else n
         if a == b and level != "methods":
             continue
-        agg[(a, b)] = None if n is None or agg.get((a, b), 0) is None else agg.get((a, b), 0) + n
+        before = agg.get((a, b), 0)
+        agg[(a, b)] = None if n is None or before is None else before + n
     graph = Graph(level, [], [])
     if unknown:
         graph.notes.append(f"{unknown} call edges name nodes this snapshot does not have (left out)")
@@ -109,7 +111,8 @@ def build(snapshot: dict, counts: dict[tuple[str, str], int | None], level: str,
         ia, ib = index.get(_fold(a, kept)), index.get(_fold(b, kept))
         if ia is None or ib is None or (ia == ib and order[ia].key == FOLDED):
             continue
-        edges[(ia, ib)] = None if n is None or edges.get((ia, ib), 0) is None else edges.get((ia, ib), 0) + n
+        before = edges.get((ia, ib), 0)
+        edges[(ia, ib)] = None if n is None or before is None else before + n
     ranked = sorted(edges.items(), key=lambda kv: (-(kv[1] or 0), kv[0]))
     if len(ranked) > MAX_EDGES:
         graph.notes.append(f"{len(ranked) - MAX_EDGES} edges with the fewest calls left out (at most {MAX_EDGES})")

@@ -14,35 +14,45 @@ ends at the selection's last event (`args.unfinished: true`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..events.types import CALL, EXCEPTION, RESUME, RETURN, YIELD
+from ..events.types import CALL, EXCEPTION, RESUME, RETURN, YIELD, Endpoint
 from ..options import UsageError
 from .select import Window
+
+if TYPE_CHECKING:
+    from ..events.jsonl import TraceContents
+
+TraceEvent = dict[str, Any]  # one Chrome trace event: {"ph", "name", "ts", "pid", "tid", "args", ...}
+
+
+class _Close(Protocol):
+    def __call__(self, x: TraceEvent, t: int, **extra: Any) -> None: ...
 
 
 def _us(t_ns: int) -> float:
     return round(t_ns / 1000, 3)
 
 
-def _name(ep) -> str:
+def _name(ep: Endpoint) -> str:
     return ep.qualified_name or ep.function
 
 
-def timeline(trace: Path, window: Window | None = None, scenario: str | None = None) -> dict:
+def timeline(trace: Path, window: Window | None = None, scenario: str | None = None) -> dict[str, Any]:
     from ..events.jsonl import TraceFormatError, read_trace
 
     try:
         contents, events = read_trace(trace)
     except (TraceFormatError, OSError) as exc:
         raise UsageError(f"cannot read {trace}: {exc}") from None
-    out: list[dict] = []
-    stacks: dict[int, list[dict]] = {}  # thread -> open stretches (X events without dur yet)
+    out: list[TraceEvent] = []
+    stacks: dict[int, list[TraceEvent]] = {}  # thread -> open stretches (X events without dur yet)
     thread_names: dict[int, str] = {}
-    first_t = last_t = None
-    selected = 0
+    first_t: int | None = None
+    last_t: int | None = None  # None: no event selected
     stop = window.last if window is not None else None
 
-    def close(x: dict, t: int, **extra) -> None:
+    def close(x: TraceEvent, t: int, **extra: Any) -> None:
         x["dur"] = max(round(_us(t) - x["ts"], 3), 0.0)
         x["args"].update(extra)
         out.append(x)
@@ -55,13 +65,12 @@ def timeline(trace: Path, window: Window | None = None, scenario: str | None = N
                 break
             if (window is not None and ev.order not in window) or (scenario is not None and ev.scenario != scenario):
                 continue
-            selected += 1
             first_t = ev.t_ns if first_t is None else first_t
             last_t = ev.t_ns
             stack = stacks.setdefault(ev.thread, [])
             if ev.kind in (CALL, RESUME):
-                args = {"event": ev.order, "call": ev.call_id, "node": ev.callee.node_id,
-                        "caller": ev.caller.node_id if ev.caller is not None else None}
+                args: dict[str, Any] = {"event": ev.order, "call": ev.call_id, "node": ev.callee.node_id,
+                                        "caller": ev.caller.node_id if ev.caller is not None else None}
                 if ev.kind == CALL:
                     if ev.detail is not None:
                         args["args"] = ev.detail
@@ -74,7 +83,7 @@ def timeline(trace: Path, window: Window | None = None, scenario: str | None = N
                 stack.append({"ph": "X", "name": _name(ev.callee), "cat": ev.callee.module, "ts": _us(ev.t_ns),
                               "pid": 1, "tid": ev.thread, "args": args})
                 continue
-            extra = {"return_value": ev.detail} if ev.kind == RETURN else \
+            extra: dict[str, Any] = {"return_value": ev.detail} if ev.kind == RETURN else \
                 {"exception": ev.detail} if ev.kind == EXCEPTION else {"yielded": ev.detail} if ev.kind == YIELD else {}
             extra["end_event"] = ev.order
             depth = next((i for i in range(len(stack) - 1, -1, -1) if stack[i]["args"]["call"] == ev.call_id), None)
@@ -91,7 +100,7 @@ def timeline(trace: Path, window: Window | None = None, scenario: str | None = N
         raise UsageError(f"{exc}") from None
     finally:
         events.close()
-    if selected == 0:
+    if last_t is None:
         return _document(contents, [], thread_names)
     for stack in stacks.values():
         _close_all(stack, last_t, close)
@@ -99,12 +108,12 @@ def timeline(trace: Path, window: Window | None = None, scenario: str | None = N
     return _document(contents, out, thread_names)
 
 
-def _close_all(stack: list[dict], t: int, close) -> None:
+def _close_all(stack: list[TraceEvent], t: int, close: _Close) -> None:
     while stack:
         close(stack.pop(), t, unfinished=True)
 
 
-def _document(contents, xs: list[dict], thread_names: dict[int, str]) -> dict:
+def _document(contents: TraceContents, xs: list[TraceEvent], thread_names: dict[int, str]) -> dict[str, Any]:
     header, end = contents.header, contents.end or {}
     for t in end.get("threads") or []:
         if isinstance(t, dict) and isinstance(t.get("id"), int):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..options import UsageError
 
@@ -49,7 +50,7 @@ def parse_window(text: str) -> Window:
 Counts = dict[tuple[str, str], "int | None"]
 
 
-def from_snapshot(snapshot: dict, scenario_id: int | None = None) -> Counts:
+def from_snapshot(snapshot: dict[str, Any], scenario_id: int | None = None) -> Counts:
     """Calls per edge from the snapshot; with a scenario, its edges (edge `scenarios` lists), counts unknown."""
     out: Counts = {}
     for e in snapshot.get("edges") or []:

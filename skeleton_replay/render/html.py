@@ -17,6 +17,7 @@ import functools
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,7 @@ def load_template() -> str:
         raise ReportTemplateMissing(f"the report UI bundle is missing ({TEMPLATE_NAME}); {BUILD_HINT}") from None
 
 
-def render_html(snapshot: dict, template: str | None = None) -> str:
+def render_html(snapshot: dict[str, Any], template: str | None = None) -> str:
     before, after = _stitchable(load_template() if template is None else template)
     data = f'<script type="application/json" id="skeleton-snapshot">{embed_json(snapshot)}</script>'
     return before + data + after
@@ -76,7 +77,8 @@ def _stitchable(template: str) -> tuple[str, str]:
     """(before, after) the marker, with the template's CSP pinned to its own inline code."""
     if template.count(MARKER) != 1:
         raise ReportTemplateMissing(f"the report template has no single {MARKER} marker; {BUILD_HINT}")
-    return tuple(pin_csp(template).split(MARKER))  # type: ignore[return-value]
+    before, _, after = pin_csp(template).partition(MARKER)
+    return before, after
 
 
 def csp_hash(source: str) -> str:
@@ -85,7 +87,7 @@ def csp_hash(source: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def _inline_elements(html: str):
+def _inline_elements(html: str) -> Iterator[tuple[str, str, str]]:
     """(tag, attributes, text) of each <script> and <style>: the text runs to the first "</script" or
     "</style", as the HTML tokeniser reads it (the bundle holds no such sequence inside)."""
     pos = 0
@@ -122,7 +124,7 @@ def pin_csp(template: str) -> str:
     return template[:meta.start(1)] + content + template[meta.end(1):]
 
 
-def write_report(snapshot: dict, path: str | os.PathLike[str], template: str | None = None) -> Path:
+def write_report(snapshot: dict[str, Any], path: str | os.PathLike[str], template: str | None = None) -> Path:
     """Write report.html atomically and privately (safefiles: a random temporary, never through a link)."""
     from ..safefiles import write_atomic
     return write_atomic(path, render_html(snapshot, template))

@@ -1,12 +1,40 @@
 """Short one-line text for safe summaries and run summaries (shared by workflow.md, the CLI and the pytest plugin)."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
 
 _SHORT = 40
 
 
-def short(s: dict | None, limit: int = _SHORT) -> str:
+class RunOutcome(Protocol):
+    """What run_summary reads of a finished run (session.RunResult); render does not import session."""
+
+    @property
+    def out_dir(self) -> Path: ...
+    @property
+    def trace_path(self) -> Path | None: ...
+    @property
+    def snapshot_path(self) -> Path | None: ...
+    @property
+    def workflow_path(self) -> Path | None: ...
+    @property
+    def report_path(self) -> Path | None: ...
+    @property
+    def event_count(self) -> int: ...
+    @property
+    def dropped_events(self) -> int: ...
+    @property
+    def report_opened(self) -> bool: ...
+    @property
+    def metrics(self) -> Mapping[str, Any]: ...
+    @property
+    def lost(self) -> str | None: ...
+
+
+def short(s: object, limit: int = _SHORT) -> str:
+    """A value summary (a dict written by capture/summarise.py) in a few characters; "?" for anything else."""
     if not isinstance(s, dict):
         return "?"
     t = s.get("type", "?")
@@ -55,15 +83,15 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def run_summary(result: Any, cap_option: str = "--max-events") -> list[str]:
+def run_summary(result: RunOutcome, cap_option: str = "--max-events") -> list[str]:
     """The lines printed at the end of a run (a RunResult): counts, where the artifacts are, the report."""
     if result.lost:  # the program ran; only Skeleton's output is gone
         return [f"error: {result.lost}"]
     lines = []
     errors = result.metrics.get("tracer_errors", 0)
     if errors:
-        lines.append(f"warning: {errors:,} errors inside Skeleton's tracer were contained (the program was not affected); "
-                     f"see 'Limits and gaps' in {result.workflow_path}")
+        lines.append(f"warning: {errors:,} errors inside Skeleton's tracer were contained (the program was not "
+                     f"affected); see 'Limits and gaps' in {result.workflow_path}")
     dropped = f", {result.dropped_events:,} dropped past {cap_option}" if result.dropped_events else ""
     tests = f"{result.metrics['scenarios']:,} tests, " if result.metrics.get("scenarios") else ""
     names = [p.name for p in (result.report_path, result.workflow_path, result.snapshot_path, result.trace_path) if p]
