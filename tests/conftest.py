@@ -94,19 +94,8 @@ BACKENDS = ["setprofile"] + (["sysmon"] if HAS_SYSMON else [])
 
 
 # -- every trace.jsonl a test leaves in its tmp_path is checked against trace.schema.json (tests/tracecheck.py) --
-# Tests that rewrite a trace on purpose (cut, corrupt, forged) carry @pytest.mark.trace_tampered; those below
-# are marked from here until their files carry the marker themselves.
-TAMPERING_TESTS = {
-    ("test_cli.py", "test_report_on_a_killed_trace_warns_and_renders"),
-    ("test_cli.py", "test_report_on_a_corrupt_trace_names_the_line"),
-    ("test_forgery.py", "test_every_program_string_in_the_trace_is_escaped"),
-}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if (item.path.name, getattr(item, "originalname", item.name)) in TAMPERING_TESTS:
-            item.add_marker(pytest.mark.trace_tampered)
+# Tests that rewrite a trace on purpose (cut, corrupt, forged) carry @pytest.mark.trace_tampered (registered in
+# pytest_configure above): their traces are not checked.
 
 
 @pytest.hookimpl(wrapper=True)

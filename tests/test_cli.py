@@ -94,6 +94,7 @@ def test_report_rebuilds_from_trace(run_app, cap):
     assert after["steps"] == before["steps"]
 
 
+@pytest.mark.trace_tampered  # rewrites trace.jsonl: not checked against the schema
 def test_report_on_a_killed_trace_warns_and_renders(run_app):
     r = run_app("basics", "x", extra=("--no-html",))
     lines = (r.out / "trace.jsonl").read_bytes().splitlines(keepends=True)
@@ -106,6 +107,7 @@ def test_report_on_a_killed_trace_warns_and_renders(run_app):
     assert snap["run"]["status"] == "incomplete" and snap["stats"]["recorded_events"] == 39
 
 
+@pytest.mark.trace_tampered  # rewrites trace.jsonl: not checked against the schema
 def test_report_on_a_corrupt_trace_names_the_line(run_app):
     r = run_app("basics", "x", extra=("--no-html",))
     lines = (r.out / "trace.jsonl").read_bytes().splitlines(keepends=True)

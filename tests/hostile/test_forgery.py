@@ -248,6 +248,7 @@ def _report(out: Path) -> str:
     return (out / "workflow.md").read_text("utf-8")
 
 
+@pytest.mark.trace_tampered  # rewrites trace.jsonl: not checked against the schema
 @pytest.mark.parametrize("source", ["script", "pytest"])
 def test_every_program_string_in_the_trace_is_escaped(tmp_path, source):
     out = tmp_path / "out"
