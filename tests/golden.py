@@ -56,7 +56,7 @@ def scrub_workflow(text: str) -> str:
         if line.startswith(("- started:", "- command:", "- backend:", "- project root:")):
             line = line.split(":", 1)[0] + ": <scrubbed>"
         line = re.sub(r"raised [\w.?]+: .*", "raised <exception>", line)
-        line = re.sub(r"<(\w+) #\d+>", r"<\1 #id>", line)
+        line = re.sub(r"<(\w+) #(?:id=)?\d+>", r"<\1 #id>", line)  # instance numbers, object ids
         out.append(line)
     return "\n".join(out) + "\n"
 

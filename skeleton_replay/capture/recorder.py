@@ -127,6 +127,7 @@ class Recorder:
         self.scenario_names: set[str] = set()
         self.t0 = time.perf_counter_ns()
         self.summariser._object_id = self.object_id
+        self.summariser.main_module = code_filter.main_module
         # Each thread's stack when the capture began: those frames' calls were never recorded, so
         # seed() leaves them out (ids only: keeping the frames would keep their locals alive).
         self.preexisting: dict[int, list[tuple[int, int]]] = _thread_stacks()

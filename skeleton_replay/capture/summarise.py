@@ -84,6 +84,8 @@ class Summariser:
         self.known = self.redactor.known
         self._scan = self.redactor.scan
         self._object_id = object_id or id
+        # The name nodes use for the script's module: objects of its classes say `shop.Cart`, not `__main__.Cart`
+        self.main_module = "__main__"
 
     # -- redaction ---------------------------------------------------------
     def secret_name(self, name: str) -> bool:
@@ -303,6 +305,8 @@ class Summariser:
 
     def _object(self, v: Any, t: type) -> dict:
         module, qualname = class_path(t)
+        if module == "__main__":
+            module = self.main_module
         name = qualname if module in ("builtins", "?") else f"{module}.{qualname}"
         out = {"type": name, "id": self._object_id(v)}
         return out

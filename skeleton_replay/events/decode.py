@@ -53,6 +53,9 @@ class Decoder:
         return ep
 
     def _instance(self, obj: int) -> tuple[str, str]:
+        """(node id, label) of the instance with run-local object id `obj`: numbered 1, 2, ... per class in
+        order of first use as a receiver (stable: summaries past the cap or the sampling do not shift it).
+        A value summary of the object ({"type", "id": obj}) links to it by the node's `instance_id`."""
         node = self._instance_nodes.get(obj)
         if node is None:
             module, qualname, is_class = self.objects.get(obj, ("?", "?", False))
@@ -75,14 +78,14 @@ class Decoder:
             module, qualname, _ = self.objects.get(obj, (c.module, class_name or "?", False))
             inst_node, label = self._instance(obj)
             class_name = qualname
-            node_id = f"meth:{inst_node[5:]}.{c.function}"
+            node_id = f"meth:{inst_node[5:]}.{implementation(c, module, qualname)}"
             instance_id = obj
         elif kind == "class_method" and obj:
             module, qualname, _ = self.objects.get(obj, (c.module, class_name or "?", True))
             class_name = qualname
             inst_node = f"cls:{module}.{qualname}"
             label = qualname.rsplit(".", 1)[-1]
-            node_id = f"clsm:{module}.{qualname}.{c.function}"
+            node_id = f"clsm:{module}.{qualname}.{implementation(c, module, qualname)}"
         elif kind in ("class_method", "static_method") and class_name:
             inst_node = f"cls:{c.module}.{class_name}"
             label = class_name.rsplit(".", 1)[-1]
@@ -172,21 +175,25 @@ class Decoder:
                 if kind == CALL:
                     callee = endpoint(idx, rec[5])
                     depth = len(stack)
-                    stack.append([eo, idx, callee, t, rec[6] if len(rec) > 6 else None])
+                    caller = stack[-1][2] if depth else None
+                    if len(rec) > 7:  # an edge's first call recorded while counting names its caller (capture/budget.py)
+                        caller = None if rec[7] == R.MODULE_KEY else endpoint(*R.split_node_key(rec[7]))
+                    # frame: [call order, code, callee, start, frame key, caller (the edge its raise is credited to)]
+                    stack.append([eo, idx, callee, t, rec[6] if len(rec) > 6 else None, caller])
                     calls += 1
                     if depth >= max_depth:
                         max_depth = depth + 1
                     if eo < 0:  # past the cap: only counted (counted() hands these to the model, as skeleton report does)
-                        key = (stack[-2][2] if depth else None, callee, scen)
+                        key = (caller, callee, scen)
                         dropped_calls[key] = dropped_calls.get(key, 0) + 1
                         continue
-                    out(new(ev, (eo, CALL, eo, t, depth, tid, stack[-2][2] if depth else None, callee, detail,
+                    out(new(ev, (eo, CALL, eo, t, depth, tid, caller, callee, detail,
                                     detail is None and bool(codes[idx].arg_names), thread_name, 0, scen)))
                 elif kind == RESUME:
                     fid = rec[6]
                     frame = parked.pop(fid, None)
                     if frame is None:  # resumed without a recorded start: treat as a new call
-                        frame = [eo, idx, endpoint(idx, 0), t, fid]
+                        frame = [eo, idx, endpoint(idx, 0), t, fid, stack[-1][2] if stack else None]
                         unmatched += 1
                     depth = len(stack)
                     stack.append(frame)
@@ -197,8 +204,8 @@ class Decoder:
                 else:  # RETURN / EXCEPTION / YIELD: the frame was taken off the stack above
                     depth = len(stack)
                     caller = stack[-1][2] if depth else None
-                    if kind == EXCEPTION and eo < 0:
-                        key = (caller, frame[2], scen)
+                    if kind == EXCEPTION and eo < 0:  # credited to the call's edge, as a recorded raise is
+                        key = (frame[5], frame[2], scen)
                         dropped_raised[key] = dropped_raised.get(key, 0) + 1
                     if kind == YIELD:
                         parked[fid] = frame
@@ -241,7 +248,8 @@ class Decoder:
             scen = rec[3] if len(rec) > 3 else None
             for key in counts.keys() | raised.keys():
                 n = counts.get(key, 0)
-                self.aggregates.append((self.endpoint(*key[0]), self.endpoint(*key[1]), n, raised.get(key, 0), scen))
+                caller = self.endpoint(*key[0]) if key[0] is not None else None  # None: a module body (an import)
+                self.aggregates.append((caller, self.endpoint(*key[1]), n, raised.get(key, 0), scen))
                 self.calls += n
                 self.dropped += 2 * n
 
@@ -264,3 +272,15 @@ class Decoder:
     def threads(self) -> list[dict]:
         return [{"id": tid, "name": self.thread_names.get(tid, f"thread-{tid}"), "events": n}
                 for tid, n in sorted(self.thread_events.items())]
+
+
+def implementation(c: CodeInfo, module: str, qualname: str) -> str:
+    """The last part of a method's node id: the function's name when the code is defined on the
+    receiver's runtime class (module.qualname), else which code ran: the code's own qualname
+    (`Command.invoke` on a `Group`: an inherited method or a super() call), with its module
+    (`click.core:Command.invoke`) when the defining class has the same qualname in another module."""
+    if c.class_name == qualname and c.module == module:
+        return c.function
+    if c.module == module or c.class_name != qualname:
+        return c.qualified_name
+    return f"{c.module}:{c.qualified_name}"

@@ -65,18 +65,31 @@ class Endpoint:
         instance_node = None
         label = None
         if node_id.startswith("meth:") and d.get("callable_kind") == "instance_method":
-            owner = node_id[5:].rsplit(".", 1)[0]
+            rest = node_id[5:]  # <instance>#<n>.<function, or the code's qualname: decode.implementation>
+            owner = rest[:rest.find(".", rest.rfind("#"))]
             instance_node = "inst:" + owner
             label = owner.rsplit(".", 1)[-1]
             if label.endswith("#*"):  # the shared node of instances past the per-class limit
                 label = label[:-2] + " (other instances)"
         elif node_id.startswith("clsm:"):
-            owner = node_id[5:].rsplit(".", 1)[0]
+            owner = _class_owner(node_id[5:], d)
             instance_node = "cls:" + owner
             label = owner.rsplit(".", 1)[-1]
         return cls(node_id, d["module"], d.get("class_name"), d["function"], d["qualified_name"], d["file"],
                    d["line"], d["callable_kind"], d.get("instance_id"), bool(d.get("internal", False)),
                    instance_node, label, d.get("role"))
+
+
+def _class_owner(rest: str, d: dict) -> str:
+    """The class part of a clsm: id: `<module>.<Class>.<function>`, or with the code's qualname
+    (`module:qualname` too) when the code is defined on another class (decode.implementation)."""
+    cls = d.get("class_name") or ""
+    q = d["qualified_name"]
+    for tail in (f"{d['module']}:{q}", q, d["function"]):
+        owner = rest[: -len(tail) - 1]
+        if rest.endswith("." + tail) and (owner == cls or owner.endswith("." + cls)):
+            return owner
+    return rest.rsplit(".", 1)[0]
 
 
 class Event(NamedTuple):

@@ -92,7 +92,10 @@ class SnapshotBuilder:
             parent = self.nodes[self._as_module(ep.module)]
             shell = parent["id"]
             kind = "function"
-        node = {"id": ep.node_id, "kind": kind, "label": ep.function, "parent": parent["id"], "module": ep.module,
+        label = ep.function
+        if ep.class_name and ep.class_name != ep.qualified_name.rpartition(".")[0]:
+            label = ep.qualified_name  # inherited or reached by super(): `Command.invoke` inside a Group instance
+        node = {"id": ep.node_id, "kind": kind, "label": label, "parent": parent["id"], "module": ep.module,
                 "qualified_name": ep.qualified_name, "file": ep.file, "line": ep.line, "internal": ep.internal,
                 "callable_kind": ep.callable_kind, "total_ns": 0, "max_ns": 0, "raised": 0, "examples": []}
         if ep.role:

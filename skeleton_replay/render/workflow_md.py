@@ -41,6 +41,36 @@ STARTUP_BUSIEST = 5
 
 
 def render_workflow(snapshot: dict, tree: CallTree) -> str:
+    # One instance numbering: a summary of an object that has a node reads `<Cart #2>` like `inst:…Cart#2`
+    _NUMBERS.clear()
+    for n in snapshot["nodes"]:
+        if n["kind"] == "instance" and n.get("instance_id") is not None:
+            _NUMBERS[n["instance_id"]] = n["id"].rpartition("#")[2]
+    try:
+        return _render_workflow(snapshot, tree)
+    finally:
+        _NUMBERS.clear()
+
+
+# run-local object id -> the number of its instance node (set while render_workflow runs)
+_NUMBERS: dict[int, str] = {}
+
+
+def _numbered(value: object) -> object:
+    """A summary with each object's `id` (the run-local object id) replaced by its instance node's number;
+    an object with no node shows `id=<object id>` (never a `#n` that could name another instance)."""
+    if isinstance(value, dict):
+        out = {k: _numbered(v) for k, v in value.items()}
+        if "type" in value and isinstance(value.get("id"), int):
+            number = _NUMBERS.get(value["id"])
+            out["id"] = number if number is not None else f"id={value['id']:d}"
+        return out
+    if isinstance(value, list):
+        return [_numbered(v) for v in value]
+    return value
+
+
+def _render_workflow(snapshot: dict, tree: CallTree) -> str:
     run, stats = snapshot["run"], snapshot["stats"]
     nodes = snapshot["nodes"]
     out: list[str] = []
@@ -330,13 +360,13 @@ def _scenario_md(s: dict) -> str:
 def _call_line_md(node: CallNode, hidden: int = 0, cut: int = 0) -> str:
     ids_md = f"E{node.order:d}" if node.count == 1 else f"E{node.order:d}–E{node.last_order:d}"
     times_md = f" ×{node.count:,}" if node.count > 1 else ""
-    args = args_text(node.args, 80) if node.count == 1 else ""
+    args = args_text(_numbered(node.args), 80) if node.count == 1 else ""
     call_md = f"{md.code(node.node_id)}({md.code(args) if args else ''})"
     if node.outcome == "raised":
         exc = node.detail or {}
-        tail_md = f" raised {md.text(exc.get('type', '?'), 120)}: {md.code(short(exc.get('message'), 60))}"
+        tail_md = f" raised {md.text(exc.get('type', '?'), 120)}: {md.code(short(_numbered(exc.get('message')), 60))}"
     elif node.outcome == "returned":
-        tail_md = f" → {md.code(short(node.detail))}" if node.detail is not None and node.count == 1 else ""
+        tail_md = f" → {md.code(short(_numbered(node.detail)))}" if node.detail is not None and node.count == 1 else ""
     else:
         tail_md = " (did not return)"
     ys_md = f" [yielded {node.yields:,}×]" if node.yields else ""
