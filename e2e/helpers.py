@@ -50,14 +50,17 @@ LABEL_SIZES_JS = """() => {
     if (r.width === 0 || r.right <= map.left || r.left >= map.right || r.bottom <= map.top || r.top >= map.bottom) continue;
     const label = el.querySelector('[data-label]');
     const px = label ? parseFloat(getComputedStyle(label).fontSize) * zoom : 0;
-    boxes.push({id: el.dataset.testid.slice(5), px, text: label ? label.textContent : ''});
+    // the share of the label's text that fits its box (1: whole; less: cut with an ellipsis)
+    const shown = label && label.scrollWidth > 0 ? Math.min(1, label.clientWidth / label.scrollWidth) : 1;
+    boxes.push({id: el.dataset.testid.slice(5), px, text: label ? label.textContent : '', shown});
   }
   return {zoom, boxes};
 }"""
 
 
 def label_sizes(page) -> dict:
-    """{'zoom': map zoom, 'boxes': [{'id', 'px', 'text'}]} for the boxes inside the visible map."""
+    """{'zoom': map zoom, 'boxes': [{'id', 'px', 'text', 'shown'}]} for the boxes inside the visible map
+    (`shown`: the share of the label's width that fits its box)."""
     return page.evaluate(LABEL_SIZES_JS)
 
 

@@ -9,6 +9,7 @@ import { parseHash } from './model/hash';
 import { clampPos, eventRanges, lastPos, positionRanges } from './model/ranges';
 import { buildScenarioIndex, knownIds, scenarioRanges, selectionReveals, selectScenarios } from './model/scenarios';
 import { isBigGraph } from './model/layoutGraph';
+import { openingFocus } from './model/overview';
 import { createStore, useStoreValue } from './state/store';
 import { DataContext, useData as useDataStore, type AppData } from './state/context';
 import { Header } from './components/Header';
@@ -35,7 +36,7 @@ export function App({ snapshot }: { snapshot: Snapshot }) {
     // a deep link to tests without a position opens at the end of their steps
     const end = scenarios.length && si ? lastPos(positionRanges(count, link.window, scenarioRanges(si, scenarios))) : count;
     const pos = Math.min(count, link.pos ?? (link.event !== null ? link.event + 1 : end));
-    return createStore({ view: link.view, ghost: link.ghost, selNode: node, center: big ? node : null, pos, scenarios,
+    return createStore({ view: link.view, ghost: link.ghost, selNode: node, center: big ? node ?? openingFocus(g) : null, pos, scenarios,
       filters: { modules: [], thread: null, hiddenKinds: [], hideInternal: false, hideHarness: false, window: link.window },
       focus: node !== null ? { node, n: 1 } : null });
   }, [g, big, snapshot, si]);

@@ -3,6 +3,7 @@
 import type { GraphIndex } from './graph';
 import { HEADER, leafSize, type Boxes } from './layoutGraph';
 import { shownKids } from './lod';
+import { layering } from './layers';
 import type { FocusView } from './focus';
 
 const GAP = 16, PADX = 14, PADB = 14, COL_GAP = 150;
@@ -34,6 +35,27 @@ function sideSize(g: GraphIndex, i: number): Size {
   return extra > 0 ? { width: Math.round(Math.min(420, s.width + extra * 7.4)), height: s.height } : s;
 }
 
+/** `kids` in layer order (callers before callees, by the view's edges between them); ties keep their order. */
+export function layered(g: GraphIndex, fv: FocusView, kids: number[]): number[] {
+  if (kids.length < 2) return kids;
+  const set = new Set(kids);
+  const kidOf = (x: number) => {
+    for (let p = x, hops = 0; p >= 0 && hops < 64; p = g.parent[p], hops++) if (set.has(p)) return p;
+    return -1;
+  };
+  const succ = new Map<number, number[]>();
+  for (const e of fv.edges) {
+    const a = kidOf(e.source), b = kidOf(e.target);
+    if (a < 0 || b < 0 || a === b) continue;
+    const list = succ.get(a);
+    if (list) list.push(b); else succ.set(a, [b]);
+  }
+  if (!succ.size) return kids;
+  const lay = layering(kids, succ).layer;
+  const at = new Map(kids.map((k, n) => [k, n]));
+  return [...kids].sort((a, b) => (lay.get(a) ?? 0) - (lay.get(b) ?? 0) || at.get(a)! - at.get(b)!);
+}
+
 export interface FocusPlacement {
   /** Boxes by node id, relative to their parent box (`parent`) or to the view. */
   boxes: Boxes;
@@ -49,24 +71,28 @@ export function focusLayout(g: GraphIndex, fv: FocusView): FocusPlacement {
   const shown = new Set(fv.inner);
   const abs = new Map<number, { x: number; y: number; w: number; h: number }>();
   const place = (i: number): Size => {
-    const kids = fv.cut.open.has(i) ? shownKids(g, i, fv.cut).filter((k) => shown.has(k)) : [];
+    const kids = layered(g, fv, fv.cut.open.has(i) ? shownKids(g, i, fv.cut).filter((k) => shown.has(k)) : []);
     if (!kids.length) return closedSize(g, i);
     const sizes = kids.map(place);
+    // a grid filled column by column in layer order: callers left of their callees
     const cols = Math.max(1, Math.min(4, Math.ceil(Math.sqrt(kids.length / 2.5))));
     const rows = Math.ceil(kids.length / cols);
+    const colOf = (k: number) => Math.floor(k / rows), rowOf = (k: number) => k % rows;
     const colW = new Array(cols).fill(0), rowH = new Array(rows).fill(0);
     kids.forEach((_, k) => {
-      colW[k % cols] = Math.max(colW[k % cols], sizes[k].width);
-      rowH[Math.floor(k / cols)] = Math.max(rowH[Math.floor(k / cols)], sizes[k].height);
+      colW[colOf(k)] = Math.max(colW[colOf(k)], sizes[k].width);
+      rowH[rowOf(k)] = Math.max(rowH[rowOf(k)], sizes[k].height);
     });
-    const xs = colW.map((_, c) => PADX + colW.slice(0, c).reduce((a, b) => a + b + GAP, 0));
+    const xs = colW.map((_, c) => PADX + colW.slice(0, c).reduce((a, b) => a + b + GAP * (b ? 1 : 0), 0));
     const ys = rowH.map((_, r) => HEADER + rowH.slice(0, r).reduce((a, b) => a + b + GAP, 0));
+    const used = colW.filter((w) => w > 0).length;
     kids.forEach((k, idx) => {
-      boxes[g.nodes[k].id] = { x: xs[idx % cols], y: ys[Math.floor(idx / cols)], ...sizes[idx] };
+      boxes[g.nodes[k].id] = { x: xs[colOf(idx)], y: ys[rowOf(idx)], ...sizes[idx] };
       parent.set(k, i);
     });
+    const last = Math.max(0, used - 1);
     const minW = 170 + [...g.nodes[i].label].length * 7.6;
-    return { width: Math.max(minW, xs[cols - 1] + colW[cols - 1] + PADX), height: ys[rows - 1] + rowH[rows - 1] + PADB };
+    return { width: Math.max(minW, xs[last] + colW[last] + PADX), height: ys[rows - 1] + rowH[rows - 1] + PADB };
   };
   const cs = place(fv.center);
   const colsL = fv.callers, colsR = fv.callees;

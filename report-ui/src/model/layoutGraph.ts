@@ -46,8 +46,9 @@ export function leafSize(g: GraphIndex, i: number, collapsed = false): { width: 
   // room for the "!" of raised calls and the "test" badge of harness code
   const badge = n.role === 'harness' ? 40 : 0;
   const digits = n.call_count > 0 ? Math.min(6, String(n.call_count).length) : 0; // the call count badge
-  const extra = ((n.raised ?? 0) > 0 ? 22 : 0) + badge + Math.max(0, digits - 2) * 7 + (n.kind === 'agg' ? 34 : 0);
-  if (g.callable[i]) return { width: Math.round(Math.min(320 + badge, Math.max(120, len * 7.4 + 74 + extra))), height: 34 };
+  const extra = ((n.raised ?? 0) > 0 ? 22 : 0) + badge + Math.max(0, digits - 2) * 7
+    + (n.kind === 'agg' ? 20 + String(n.members?.length ?? 0).length * 8 : 0); // its "×N" instances
+  if (g.callable[i] || n.kind === 'agg') return { width: Math.round(Math.min(320 + badge, Math.max(120, len * 7.4 + 74 + extra))), height: 34 };
   return { width: Math.round(Math.min(300, Math.max(150, len * 7.2 + 40))), height: 44 };
 }
 

@@ -2,7 +2,7 @@
 // edges aggregated to the visible boxes, layered callers before callees with back edges marked, and
 // hubs (boxes that nearly every other box calls) set apart with their incoming edges left out. Pure.
 import type { GraphIndex } from './graph';
-import { aggregateEdges, autoCut, cutView, leafBoxes, shownKids, type Cut, type VisibleEdges } from './lod';
+import { aggregateEdges, autoCut, cutView, firstKids, leafBoxes, shownKids, type Cut, type VisibleEdges } from './lod';
 import { layering } from './layers';
 import { HEADER, type Boxes } from './layoutGraph';
 
@@ -94,6 +94,13 @@ export function overview(g: GraphIndex, budget = OVERVIEW_BUDGET): Overview {
     if (p && backs.get(p[0])?.has(`${p[1]},${p[2]}`)) e.back = true;
   });
   return { cut, boxes: cv.boxes, leaves, rep: cv.rep, layer, kidsOf, hubs, ...ve };
+}
+
+/** Where a big run opens when its overview would be one closed box next to the run (a program of one
+ * module): focused on that box, its inside shown; null: on the overview. */
+export function openingFocus(g: GraphIndex, ov: Overview = overview(g)): number | null {
+  const rest = ov.leaves.filter((i) => g.nodes[i].kind !== 'scenario');
+  return rest.length === 1 && firstKids(g, rest[0]).length > 0 ? rest[0] : null;
 }
 
 export const OVERVIEW_LEAF_H = 74;

@@ -1,0 +1,106 @@
+// The report with thousands of instances of one class (the capture keeps every instance): grouped
+// as `Class ×N` wherever one by one would not fit, fast to index, overview and focus. Pure model.
+import { describe, expect, it } from 'vitest';
+import type { Snapshot } from '../types/snapshot';
+import { buildGraphIndex } from './graph';
+import { focusView } from './focus';
+import { focusLayout, layered } from './focusLayout';
+import { leafSize } from './layoutGraph';
+import { openingFocus, overview, overviewLayout } from './overview';
+
+const node = (id: string, kind: string, parent: string | null, calls = 0, cls?: string, k = 0) => ({
+  id, kind, label: id.replace(/^.*[.:]/, '').replace(/^.*\.(?=[^.]*#)/, ''), parent, module: 'sim', qualified_name: id, file: null, line: null,
+  first_seen: k, last_seen: k, call_count: calls, internal: false, ...(cls ? { class_name: cls } : {}),
+});
+
+/** One module `sim`: a Field whose advance() steps N particles (step, energy on each), main() drives it. */
+function particles(n: number): Snapshot {
+  const nodes = [node('scenario:run', 'scenario', null), node('mod:sim', 'module', null), node('fn:sim:main', 'function', 'mod:sim', 1),
+    node('inst:sim.Field#1', 'instance', 'mod:sim', 2, 'Field'), node('meth:sim.Field#1.advance', 'method', 'inst:sim.Field#1', 1),
+    node('meth:sim.Field#1.total', 'method', 'inst:sim.Field#1', 1)];
+  const edges: [string, string, number][] = [['scenario:run', 'fn:sim:main', 1], ['fn:sim:main', 'meth:sim.Field#1.advance', 1],
+    ['fn:sim:main', 'meth:sim.Field#1.total', 1]];
+  for (let k = 1; k <= n; k++) {
+    const inst = `inst:sim.Particle#${k}`;
+    nodes.push(node(inst, 'instance', 'mod:sim', 3, 'Particle', k), node(`meth:sim.Particle#${k}.step`, 'method', inst, 2, undefined, k),
+      node(`meth:sim.Particle#${k}.energy`, 'method', inst, 1, undefined, k));
+    edges.push(['meth:sim.Field#1.advance', `meth:sim.Particle#${k}.step`, 2], ['meth:sim.Field#1.total', `meth:sim.Particle#${k}.energy`, 1]);
+  }
+  return {
+    format_version: 1, skeleton_version: 't',
+    run: { app_name: 'sim', command: ['x'], target: { kind: 'script', path: 'x', args: [] }, project_root: '/p', python_version: '3.12',
+      backend: 'sysmon', backend_reason: '', started_at: '', duration_s: 0, exit_code: 0, status: 'ok', error: null },
+    stats: { events: 0, recorded_events: 0, dropped_events: 0, calls: 0, max_depth: 0, threads: [], gaps: [], nodes: nodes.length, edges: edges.length },
+    nodes: nodes as Snapshot['nodes'],
+    edges: edges.map(([s, t, c], k) => ({ id: `${s}->${t}`, source: s, target: t, kind: 'call' as const, count: c, first_seen: k,
+      last_seen: k, total_ns: 0, max_ns: 0, raised: 0, example_events: [] })),
+    module_edges: [],
+    steps: { count: 0, kinds: ['call'], time_unit_ns: 1, columns: {} as Snapshot['steps']['columns'] },
+  };
+}
+
+const ms = (f: () => unknown) => { const t = performance.now(); f(); return performance.now() - t; };
+
+describe('thousands of instances of one class', () => {
+  const N = 5000;
+  const s = particles(N);
+  let g = buildGraphIndex(s);
+  const indexMs = ms(() => { g = buildGraphIndex(s); });
+  const at = (id: string) => g.byId.get(id)!;
+  const group = at('group:sim.Particle');
+
+  it('folds them into one group with one aggregate per method name', () => {
+    expect(g.nodes[group]).toMatchObject({ kind: 'group', label: `Particle ×${N}` });
+    expect(g.children[group].length).toBe(N);
+    expect(g.aggOf.get(group)!.map((a) => g.nodes[a].label)).toEqual(['energy', 'step']);
+    expect(g.nodes[at('agg:sim.Particle.step')].call_count).toBe(2 * N);
+    expect(indexMs).toBeLessThan(1500);
+  });
+
+  it('opens a one-module program on the focus of its module, the group as one box with its aggregates', () => {
+    const ov = overview(g);
+    expect(openingFocus(g, ov)).toBe(at('mod:sim'));
+    let fv = focusView(g, at('mod:sim'));
+    const t = ms(() => { fv = focusView(g, at('mod:sim')); focusLayout(g, fv); });
+    const ids = fv.inner.map((i) => g.nodes[i].id);
+    expect(ids).toContain('group:sim.Particle');
+    expect(ids).toContain('agg:sim.Particle.step');
+    expect(ids.filter((i) => i.startsWith('inst:sim.Particle#')).length).toBe(0);
+    expect(fv.inner.length).toBeLessThan(20);
+    expect(t).toBeLessThan(300);
+    // the calls from the Field's methods to the particles are drawn once per aggregate, with the sum
+    const step = fv.edges.find((e) => g.nodes[e.target].id === 'agg:sim.Particle.step')!;
+    expect(step.count).toBe(2 * N);
+    expect(step.members.length).toBe(N);
+  });
+
+  it('focuses one instance\'s method among thousands quickly, its caller on the left', () => {
+    let fv = focusView(g, at('meth:sim.Particle#4321.step'));
+    const t = ms(() => { fv = focusView(g, at('meth:sim.Particle#4321.step')); focusLayout(g, fv); });
+    expect(t).toBeLessThan(300);
+    expect(fv.callers[0].map((i) => g.nodes[i].id)).toEqual(['meth:sim.Field#1.advance']);
+    // the group's caller sees the thousands of callees as the aggregate, not one box each
+    const adv = focusView(g, at('meth:sim.Field#1.advance'));
+    expect(adv.callees[0].map((i) => g.nodes[i].id)).toEqual(['agg:sim.Particle.step']);
+  });
+
+  it('sizes an aggregate box for its ×N badge', () => {
+    const small = buildGraphIndex(particles(3));
+    const a3 = leafSize(small, small.byId.get('agg:sim.Particle.energy')!).width;
+    const aN = leafSize(g, at('agg:sim.Particle.energy')).width;
+    expect(aN - a3).toBeGreaterThanOrEqual(24); // "×5000" is three digits wider than "×3"
+  });
+
+  it('lays out a container in focus callers first (column by column, by layer)', () => {
+    const fv = focusView(g, at('mod:sim'));
+    const kids = layered(g, fv, [at('group:sim.Particle'), at('inst:sim.Field#1'), at('fn:sim:main')]);
+    expect(kids.map((i) => g.nodes[i].id)).toEqual(['fn:sim:main', 'inst:sim.Field#1', 'group:sim.Particle']);
+    const boxes = focusLayout(g, fv).boxes;
+    expect(boxes['fn:sim:main'].x).toBeLessThanOrEqual(boxes['inst:sim.Field#1'].x);
+    expect(boxes['inst:sim.Field#1'].x).toBeLessThan(boxes['group:sim.Particle'].x);
+  });
+
+  it('keeps the overview of a run with many modules on the overview', () => {
+    expect(Object.keys(overviewLayout(g, overview(g))).length).toBeGreaterThan(0);
+  });
+});
