@@ -17,7 +17,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from conftest import BACKENDS, skeleton
 
 # A click program with group dispatch: Group.invoke runs Command.invoke through super().invoke(ctx).
