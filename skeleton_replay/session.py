@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 
 from . import __version__
 from .capture import Budget, Gate, Recorder, forks, select_backend
+from .capture.boundaries import Boundaries
 from .capture.filters import CodeFilter, find_project_root, module_from_path
 from .capture.records import SpillWriter
 from .capture.summarise import DEFAULT_SECRET_NAMES, SCAN_MARGIN, Summariser, utf8
@@ -70,6 +71,7 @@ class _Capture:
         except ValueError as exc:
             self.spill.close()
             raise UsageError(str(exc)) from None
+        self.boundaries = Boundaries(self.recorder, gate)  # I/O boundaries (capture/boundaries.py)
         self.t_start = self.t_stop = 0.0
         self.pid = os.getpid()
         self.child = False  # this process is a forked copy of the traced one
@@ -84,11 +86,13 @@ class _Capture:
             raise UsageError(str(exc)) from None
         self._mp_before = forks.multiprocessing_processes()
         forks.watch(self)
+        self.boundaries.start()
         self.t_start = time.perf_counter()
 
     def stop(self) -> None:
         self.t_stop = time.perf_counter()
         forks.unwatch(self)
+        self.boundaries.stop()
         self.backend.stop()
         self.recorder.finish()
         self.spill.close()

@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from conftest import BACKENDS, skeleton
 
 # A click program with group dispatch: Group.invoke runs Command.invoke through super().invoke(ctx).

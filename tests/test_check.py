@@ -139,25 +139,39 @@ def test_calls_counted_past_the_cap_have_no_event():
     assert "(2 calls, first E17)" in cmd.violation_line(r.violations[0], "layers")
 
 
-def test_io_rules_are_not_evaluated_without_io_evidence(monkeypatch):
+def test_io_rules_are_evaluated_on_the_snapshot_boundaries():
     text = """
         [[io]]
         name = "IO"
         kind = "file"
         actors = ["shop.adapters"]
+        ignore = ["app -> id:io:file:<tmp>/*"]
+
+        [[io]]
+        name = "console"
+        kind = "console"
+        actors = ["app"]
     """
     snap = snapshot((APP, SVC, 1, 0))
-    r = results(text, snap)["IO"]
-    assert r.status == "not_evaluated" and r.note == rules.NO_IO_EVIDENCE and not r.violations
-    # once runs record I/O boundaries, io_uses feeds the evaluation with no other change
+    r = results(text, snap)  # a snapshot of a Skeleton that did not record I/O: no evidence either way
+    assert r["IO"].status == "not_evaluated" and r["IO"].note == rules.NO_IO_EVIDENCE and not r["IO"].violations
     adapter = meth("shop.adapters.storage", "FileStorage", "write")
     snap["nodes"].append(adapter)
-    monkeypatch.setattr(ev, "io_uses", lambda s: [
-        rules.IOUse(SVC["id"], "io:file", "file", 3, 4), rules.IOUse(adapter["id"], "io:file", "file", 9, 2),
-        rules.IOUse(SVC["id"], "io:net", "network", 1, 1)])
-    r = results(text, snap)["IO"]
-    assert r.status == "violated"
-    assert [(v.source, v.count, v.first_seen) for v in r.violations] == [(SVC["id"], 3, 4)]
+
+    def boundary(bid: str, kind: str, *uses: tuple[dict, int, int]) -> dict:
+        return {"id": bid, "kind": kind, "uses": [{"actor": a["id"], "count": n, "first_seen": f, "scenarios": [2]}
+                                                 for a, n, f in uses]}
+
+    snap["boundaries"] = [boundary("io:file:data/x.json", "file", (SVC, 3, 4), (adapter, 9, 2)),
+                          boundary("io:file:<tmp>/work", "file", (APP, 1, 0)),
+                          boundary("io:network:example.org:443", "network", (SVC, 1, 1))]
+    r = results(text, snap)
+    assert r["IO"].status == "violated"
+    assert [(v.source, v.target, v.count, v.first_seen, v.scenarios) for v in r["IO"].violations] == [
+        (SVC["id"], "io:file:data/x.json", 3, 4, (2,))]
+    assert r["console"].status == "not_evaluated" and "does not record console I/O" in r["console"].note
+    snap["boundaries"] = []  # a run that did no I/O: the rule holds
+    assert results(text, snap)["IO"].status == "passed"
 
 
 def test_patterns_that_match_no_node_are_reported():
@@ -226,20 +240,26 @@ def _edge(out, source_part: str, target_part: str) -> dict:
 def test_shop_rules_find_the_violation(shop):
     p = skeleton("check", "--rules", str(SHOP_RULES), str(shop))
     assert p.returncode == 1, p.stderr
-    edge = _edge(shop, "FileStorage#1.write_lines", "OrderRepository#1.all")
+    edge = _edge(shop, "FileStorage#", "OrderRepository#")
+    snap = orjson.loads((shop / "snapshot.json").read_bytes())
+    [summary] = [b for b in snap["boundaries"] if b["id"] == "io:file:<tmp>/summary.json"]
+    [use] = summary["uses"]
     lines = p.stdout.splitlines()
     assert lines[0] == (f'layers "shop layers": {edge["source"]} -> {edge["target"]} ({edge["count"]} call, '
                         f'first E{edge["first_seen"]}): layer 4 (shop.adapters) calls up into layer 3 '
                         "(shop.repositories)")
-    assert lines[1] == 'io "only storage touches files": not evaluated: this run has no I/O evidence'
-    assert lines[2].startswith("skeleton check: FAILED: 1 of 4 rules violated on 1 edge (1 call); 1 not evaluated")
+    assert use["actor"].startswith("meth:shop.services.reporting.ReportService#") and use["actor"].endswith(".summarize")
+    assert lines[1] == (f'io "only storage touches files": {use["actor"]} -> io:file:<tmp>/summary.json '
+                        f'(1 call, first E{use["first_seen"]}): file I/O outside the allowed actors '
+                        "(shop.adapters.storage)")
+    assert lines[2].startswith("skeleton check: FAILED: 2 of 4 rules violated on 2 edges (2 calls)")
     assert len(lines) == 3 and p.stderr == ""
     doc = orjson.loads((shop / "check.json").read_bytes())
     assert doc["status"] == "violated" and doc["rules_file"] == str(SHOP_RULES)
     layers = doc["rules"][0]
     assert [(v["edge"], v["count"], v["event"]) for v in layers["violations"]] == [
         (edge["id"], edge["count"], f"E{edge['first_seen']}")]
-    assert [r["status"] for r in doc["rules"]] == ["violated", "passed", "passed", "not_evaluated"]
+    assert [r["status"] for r in doc["rules"]] == ["violated", "passed", "passed", "violated"]
 
 
 def test_json_output_is_check_json(shop):
@@ -251,10 +271,11 @@ def test_json_output_is_check_json(shop):
 def test_rules_without_violation_exit_0(shop, tmp_path):
     text = SHOP_RULES.read_text().replace('name = "shop layers"\n', 'name = "shop layers"\nignore = '
                                           '["shop.adapters.storage -> shop.repositories.memory"]\n')
+    text = text.replace('actors = ["shop.adapters.storage"]', 'actors = ["shop.adapters.storage", "class:ReportService"]')
     (tmp_path / "ok.toml").write_text(text)
     p = skeleton("check", "--rules", str(tmp_path / "ok.toml"), str(shop))
     assert p.returncode == 0, p.stdout + p.stderr
-    assert p.stdout.splitlines()[-1].startswith("skeleton check: passed: 3 rules hold; 1 not evaluated")
+    assert p.stdout.splitlines()[-1].startswith("skeleton check: passed: 4 rules hold; rules:")
     assert orjson.loads((shop / "check.json").read_bytes())["status"] == "passed"
 
 

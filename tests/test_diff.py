@@ -41,6 +41,12 @@ SHIFT = ("app.py", "    with tempfile.TemporaryDirectory",
          "    first = Money.parse('0.01')\n    first.times(1)\n    with tempfile.TemporaryDirectory")
 
 
+# the io rule's fix (docs/diff.md): ReportService.summarize asks the storage adapter instead of opening the file
+IO_FIX = ("shop/services/reporting.py", 'with open(self.storage.path("summary.json"), "w", encoding="utf-8") as fh:',
+          'if True:\n            fh = None\n            self.storage.write_json("summary.json", {"orders": orders})\n'
+          '        if False:')
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("diff")
@@ -50,6 +56,7 @@ def runs(tmp_path_factory):
         "a2": _run(before, tmp / "a2"),
         "refactor": _run(_copy_shop(tmp, "after", REFACTOR), tmp / "refactor"),
         "shift": _run(_copy_shop(tmp, "shift", SHIFT), tmp / "shift"),
+        "io_fix": _run(_copy_shop(tmp, "io_fix", IO_FIX), tmp / "io_fix"),
         "other_root": tmp / "other_root",
         "_": _run_with_root(tmp, before, tmp / "other_root"),
     }
@@ -169,7 +176,8 @@ def test_parse_threshold_and_fail_on():
         with pytest.raises(UsageError):
             parse_threshold(bad)
     assert parse_fail_on("new-edges, new-edges,new-actors") == ["new-edges", "new-actors"]
-    for bad in (",", "new-edge", "new-io", "new-violations"):
+    assert parse_fail_on("new-io,new-boundaries") == ["new-io", "new-boundaries"]
+    for bad in (",", "new-edge", "new-violations"):
         with pytest.raises(UsageError):
             parse_fail_on(bad)
 
@@ -179,7 +187,6 @@ def test_parse_threshold_and_fail_on():
     (["{a}", "{tmp}/missing"], "does not exist"),
     (["{a}", "{a}", "--fail-on", "new-edges,bogus"], "unknown condition 'bogus'"),
     (["{a}", "{a}", "--fail-on", "new-violations"], "runs do not record rule violations yet"),
-    (["{a}", "{a}", "--fail-on", "new-io"], "runs do not record I/O boundaries yet"),
     (["{a}", "{a}", "--threshold", "lots"], "--threshold takes a percentage"),
     (["{a}", "{a}", "--format", "html"], "Invalid value for '--format'"),
     (["{bad}", "{a}"], "is not valid JSON"),
@@ -216,3 +223,22 @@ def test_program_names_cannot_forge_text_or_markdown(runs, tmp_path):
     for line in entry:  # every hostile name sits inside one code span (fence longer than any backtick run)
         assert re.search(r"``[^`]*x\"\] --> y}\{ \\n## Heading <b>&lt;</b> `tick` \[\[z\]\] \|a\|[^`]*``", line), line
     assert "\\n## Heading" in text and "\n## Heading" not in text
+
+
+def test_io_moved_to_the_adapter_shows_as_io_by_actor_and_fails_on_new_io(runs):
+    d = diff_json(runs["a"], runs["io_fix"])
+    io = d["boundaries"]
+    assert io["available"] and io["added"] == [] and io["removed"] == []  # the same file, written by someone else
+    assert [(u["actor_display"], u["target"], u["ops"]) for u in io["uses_removed"]] == [
+        ("shop.services.reporting.ReportService.summarize", "<tmp>/summary.json", ["write"])]
+    assert [(u["actor_display"], u["target"]) for u in io["uses_added"]] == [
+        ("shop.adapters.storage.FileStorage.write_json", "<tmp>/summary.json")]
+    assert d["summary"]["io_added"] == 1 and d["summary"]["io_removed"] == 1
+    p = diff(runs["a"], runs["io_fix"], "--fail-on", "new-io")
+    assert p.returncode == 1
+    assert "+ shop.adapters.storage.FileStorage.write_json -> file <tmp>/summary.json  (write)" in p.stdout
+    assert "- shop.services.reporting.ReportService.summarize -> file <tmp>/summary.json  (write)" in p.stdout
+    assert diff(runs["a"], runs["io_fix"], "--fail-on", "new-boundaries").returncode == 0
+    md = diff(runs["a"], runs["io_fix"], "--format", "markdown").stdout
+    assert "| I/O by actor | 1 | 1 |" in md
+    assert diff_json(runs["a"], runs["a2"])["boundaries"]["uses_added"] == []  # the same program: no I/O change

@@ -22,6 +22,9 @@ written to the spill file as one length-prefixed chunk. Post-processing
     SCENARIO      (SCENARIO, name, info) a scenario (a pytest test, a traced block) begins;
                   info = {"kind", "file", "line"}. Events up to SCENARIO_END belong to it.
     SCENARIO_END  (SCENARIO_END, name, info) it ended; info = {"outcome", "duration_s", "message"}
+    BOUNDARY      (BOUNDARY, n, code_index, object_id, kind, target, op, detail) the first time a traced
+                  callable did this I/O (capture/boundaries.py); n numbers it for BOUNDARY_COUNTS
+    BOUNDARY_COUNTS (BOUNDARY_COUNTS, {n: times seen after the first}) written when the capture stops
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from .origin import foreign
 
 CALL, RETURN, UNWIND, YIELD, RESUME = 0, 1, 2, 3, 4
 DEF_CODE, DEF_THREAD, DEF_OBJECT, GAP, AGGREGATE, SCENARIO, SCENARIO_END = -1, -2, -3, -4, -5, -6, -7
+BOUNDARY, BOUNDARY_COUNTS = -8, -9
 
 CHUNK = 32_768
 

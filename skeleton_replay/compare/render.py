@@ -46,7 +46,8 @@ def _headline(diff: dict) -> str:
     s = diff["summary"]
     return (f"actors +{s['actors_added']} -{s['actors_removed']}, edges +{s['edges_added']} -{s['edges_removed']}, "
             f"module dependencies +{s['dependencies_added']} -{s['dependencies_removed']}, "
-            f"call-count changes {s['calls_changed']}")
+            f"call-count changes {s['calls_changed']}, I/O boundaries +{s['boundaries_added']} "
+            f"-{s['boundaries_removed']}")
 
 
 def _threshold(diff: dict) -> str:
@@ -88,10 +89,26 @@ def _sections(diff: dict):
     yield "Added module dependencies", list(dep_rows(deps["added"], "+"))
     yield "Removed module dependencies", list(dep_rows(deps["removed"], "-"))
     yield f"Call-count changes (threshold {_threshold(diff)})", list(change_rows())
+    io = diff["boundaries"]
+    if io.get("available"):
+        yield "Added I/O boundaries", [("+", "actor", [b["kind"], b["target"]], ", ".join(b["ops"]))
+                                       for b in io["added"]]
+        yield "Removed I/O boundaries", [("-", "actor", [b["kind"], b["target"]], ", ".join(b["ops"]))
+                                         for b in io["removed"]]
+        yield "Added I/O by actor", [("+", "edge", [u["actor_display"], f"{u['kind']} {u['target']}"],
+                                      ", ".join(u["ops"])) for u in io["uses_added"]]
+        yield "Removed I/O by actor", [("-", "edge", [u["actor_display"], f"{u['kind']} {u['target']}"],
+                                        ", ".join(u["ops"])) for u in io["uses_removed"]]
 
 
 def _not_compared(diff: dict) -> list[str]:
-    return [name for name in ("boundaries", "violations") if not diff[name].get("available")]
+    """One sentence per section that could not be compared."""
+    out = []
+    if not diff["boundaries"].get("available"):
+        out.append(f"I/O boundaries ({diff['boundaries'].get('note')})")
+    if not diff["violations"].get("available"):
+        out.append("rule violations (runs do not record them yet)")
+    return out
 
 
 def text(diff: dict, limit: int = DEFAULT_LIMIT) -> str:
@@ -112,10 +129,7 @@ def text(diff: dict, limit: int = DEFAULT_LIMIT) -> str:
     if not any_rows:
         lines += ["", f"No differences (call-count changes under {_threshold(diff)} are not shown)."]
     lines += [f"\nNote: {md.visible(md.clip(n, 600))}" for n in diff.get("notes", [])]
-    missing = _not_compared(diff)
-    if missing:
-        lines += ["", f"Not compared: {' and '.join(m.replace('violations', 'rule violations') for m in missing)} "
-                      "(runs do not record them yet)."]
+    lines += [f"\nNot compared: {md.visible(n)}." for n in _not_compared(diff)]
     return "\n".join(lines) + "\n"
 
 
@@ -127,7 +141,9 @@ def markdown(diff: dict, limit: int = DEFAULT_LIMIT) -> str:
              "| | added | removed |", "| --- | ---: | ---: |",
              f"| actors | {s['actors_added']} | {s['actors_removed']} |",
              f"| call edges | {s['edges_added']} | {s['edges_removed']} |",
-             f"| module dependencies | {s['dependencies_added']} | {s['dependencies_removed']} |", "",
+             f"| module dependencies | {s['dependencies_added']} | {s['dependencies_removed']} |",
+             f"| I/O boundaries | {s['boundaries_added']} | {s['boundaries_removed']} |",
+             f"| I/O by actor | {s['io_added']} | {s['io_removed']} |", "",
              f"Call-count changes above {md.text(_threshold(diff))}: {s['calls_changed']}"]
     for title, rows in _sections(diff):
         if not rows:
@@ -142,8 +158,5 @@ def markdown(diff: dict, limit: int = DEFAULT_LIMIT) -> str:
         if len(rows) > limit:
             lines.append(f"- … and {len(rows) - limit} more (`skeleton diff --format json` lists all)")
     lines += [f"\n> Note: {md.text(n, 400)}" for n in diff.get("notes", [])]
-    missing = _not_compared(diff)
-    if missing:
-        lines += ["", f"_Not compared: {' and '.join(m.replace('violations', 'rule violations') for m in missing)} "
-                      "(runs do not record them yet)._"]
+    lines += [f"\n_Not compared: {md.text(n)}._" for n in _not_compared(diff)]
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ from typing import Iterable, Iterator
 
 from ..capture import records as R
 from ..capture.filters import CodeInfo
+from .boundaries import BoundaryLog
 from .types import CALL, EXCEPTION, RESUME, RETURN, YIELD, Endpoint, Event
 
 _KIND = {R.CALL: CALL, R.RETURN: RETURN, R.UNWIND: EXCEPTION, R.YIELD: YIELD, R.RESUME: RESUME}
@@ -43,6 +44,7 @@ class Decoder:
         self.last_t = 0
         self.scenario: str | None = None  # the scenario running at this point of the stream
         self.scenarios: dict[str, dict] = {}  # name -> begin and end info, in the order they began
+        self.io = BoundaryLog()  # I/O boundaries (BOUNDARY records): the end record's `boundaries`
 
     # -- endpoints -----------------------------------------------------------
     def endpoint(self, idx: int, obj: int) -> Endpoint:
@@ -136,6 +138,8 @@ class Decoder:
                     elif k == R.SCENARIO_END:
                         self.scenarios.setdefault(rec[1], {"name": rec[1]}).update(rec[2])
                         scen = None
+                    elif k == R.BOUNDARY or k == R.BOUNDARY_COUNTS:
+                        self.io.add(rec, order, cap, scen, endpoint)
                     else:
                         definition(rec)
                     continue

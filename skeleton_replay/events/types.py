@@ -160,6 +160,7 @@ class TraceEnd:
     threads: list[dict] = field(default_factory=list)  # {"id", "name", "events"}
     counted: list[dict] = field(default_factory=list)  # {"caller", "callee", "calls", "raised"[, "scenario"]}
     scenarios: list[dict] | None = None  # pytest runs and trace(scenario=...) only
+    boundaries: list[dict] | None = None  # I/O boundary uses (events/boundaries.py); runs that did I/O only
 
     RUN_FIELDS: ClassVar[tuple[str, ...]] = ("duration_s", "exit_code", "status", "error", "gaps")
 
@@ -168,7 +169,7 @@ class TraceEnd:
         return {name: getattr(self, name) for name in self.RUN_FIELDS}
 
     def as_json(self) -> dict:
-        return {"record": "end", "schema_version": FORMAT_VERSION, **_fields_json(self, ("scenarios",))}
+        return {"record": "end", "schema_version": FORMAT_VERSION, **_fields_json(self, ("scenarios", "boundaries"))}
 
     @classmethod
     def from_json(cls, d: dict) -> "TraceEnd":

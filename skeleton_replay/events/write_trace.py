@@ -35,6 +35,9 @@ def end_record(end: dict, decoder: Decoder, max_events: int) -> dict:
            "threads": decoder.threads(), "gaps": gaps, "counted": counted}
     if decoder.scenarios:
         out["scenarios"] = list(decoder.scenarios.values())
+    boundaries = decoder.io.as_json()
+    if boundaries:  # I/O boundary uses (events/boundaries.py), read back by `skeleton report`
+        out["boundaries"] = boundaries
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .. import __version__
 from ..events.types import CALL, EVENT_KINDS, EXCEPTION, RETURN, YIELD, Endpoint, Event
+from . import boundaries
 from .steps import StepColumns
 from .version import SNAPSHOT_FORMAT_VERSION
 
@@ -362,6 +363,7 @@ class SnapshotBuilder:
     def snapshot(self, end: dict | None, threads: list[dict], gaps: list[dict], dropped: int) -> dict:
         h = self.header
         end = end or {}
+        io = boundaries.collect(end.get("boundaries"), self._callee, lambda i: self.nodes[i]["id"])
         if self.recorded:
             self._last_seen[self.scenario] = self.recorded - 1
         for i, last in self._last_seen.items():  # containers: the last event of anything inside
@@ -410,6 +412,8 @@ class SnapshotBuilder:
         }
         if self._scen or end.get("scenarios"):
             snap["scenarios"] = self._scenarios(end.get("scenarios") or [])
+        # I/O boundaries and the callables that touched them (model/boundaries.py); [] when none
+        snap["boundaries"] = boundaries.finish(io, snap.get("scenarios"))
         return snap
 
 

@@ -12,7 +12,9 @@ from typing import Callable, Iterable
 from .model import IO, Forbidden, Independence, Layers, Rule, RuleSet
 from .patterns import Pattern
 
-NO_IO_EVIDENCE = "not evaluated: this run has no I/O evidence"
+NO_IO_EVIDENCE = "not evaluated: this run has no I/O evidence (made by a Skeleton that did not record I/O)"
+NOT_RECORDED = "not evaluated: Skeleton does not record {kind} I/O yet"
+RECORDED_IO = ("file", "network", "subprocess", "database")  # the kinds capture/boundaries.py records
 
 
 @dataclass(frozen=True)
@@ -42,20 +44,32 @@ class RuleResult:
 
 @dataclass(frozen=True)
 class IOUse:
-    """One actor's I/O of one kind, as a run will record it at its boundaries (not recorded yet)."""
+    """One actor's I/O of one kind on one boundary (snapshot.json `boundaries`, docs/boundaries.md)."""
     actor: str  # node id of the callable that did the I/O
-    boundary: str  # node id of the boundary (the file, socket, database...)
+    boundary: str  # id of the boundary (io:file:data/orders.json, io:network:api.example.com:443...)
     io_kind: str  # one of model.IO_KINDS
     count: int
     first_seen: int | None
+    scenarios: tuple[int, ...] = ()
 
 
 def io_uses(snapshot: dict) -> list[IOUse] | None:
-    """The run's I/O evidence, or None when the snapshot records none (no version of Skeleton does yet).
-
-    When runs record their I/O boundaries, turn them into IOUse records here: [[io]] rules are then
-    evaluated by _check_io with no other change."""
-    return None
+    """The run's I/O evidence, or None when the snapshot has none (made by a Skeleton that did not record I/O)."""
+    found = snapshot.get("boundaries")
+    if not isinstance(found, list):
+        return None
+    out = []
+    for b in found:
+        if not isinstance(b, dict) or not isinstance(b.get("id"), str):
+            continue
+        for u in b.get("uses") or ():
+            if isinstance(u, dict) and isinstance(u.get("actor"), str):
+                first = u.get("first_seen")
+                scenarios = u.get("scenarios") or ()
+                out.append(IOUse(u["actor"], b["id"], str(b.get("kind")), _int(u.get("count")),
+                                 first if isinstance(first, int) and not isinstance(first, bool) else None,
+                                 tuple(s for s in scenarios if isinstance(s, int))))
+    return out
 
 
 def evaluate(ruleset: RuleSet, snapshot: dict) -> list[RuleResult]:
@@ -66,8 +80,9 @@ def evaluate(ruleset: RuleSet, snapshot: dict) -> list[RuleResult]:
         result = RuleResult(rule, unmatched=_unmatched(rule.patterns(), nodes.values()))
         if isinstance(rule, IO):
             uses = io_uses(snapshot)
-            if uses is None:
-                result.status, result.note = "not_evaluated", NO_IO_EVIDENCE
+            if uses is None or rule.io_kind not in RECORDED_IO:
+                result.status = "not_evaluated"
+                result.note = NO_IO_EVIDENCE if uses is None else NOT_RECORDED.format(kind=rule.io_kind)
                 results.append(result)
                 continue
             result.violations = _check_io(rule, uses, nodes)
@@ -202,5 +217,5 @@ def _check_io(rule: IO, uses: list[IOUse], nodes: dict[str, dict]) -> list[Viola
         if _best(rule.actors, actor) is not None or any(i.matches(actor, boundary) for i in rule.ignore):
             continue
         out.append(Violation(rule.name, use.actor, use.boundary, use.count, use.first_seen,
-                             f"{rule.io_kind} I/O outside the allowed actors ({allowed})"))
+                             f"{rule.io_kind} I/O outside the allowed actors ({allowed})", 0, use.scenarios))
     return out

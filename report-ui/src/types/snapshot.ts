@@ -24,6 +24,14 @@ export interface Snapshot {
    * Scenarios of the run (pytest tests, skeleton_trace blocks), in the order they ran. Absent for a plain script run.
    */
   scenarios?: Scenario[];
+  /**
+   * Where project code touched the outside world, grouped by target, first seen first (docs/boundaries.md); empty when it did none. Absent in snapshots of Skeleton versions that did not record I/O.
+   */
+  boundaries?: Boundary[];
+  /**
+   * Architecture rule violations of the last check (skeleton check, skeleton run --check). Absent when not checked.
+   */
+  violations?: Violation[];
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
@@ -407,4 +415,61 @@ export interface Scenario {
    * Calls made while it ran, including calls past the event cap.
    */
   calls: number;
+}
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "Boundary".
+ */
+export interface Boundary {
+  /**
+   * io:<kind>:<target>, stable across runs.
+   */
+  id: string;
+  /**
+   * file, network, subprocess or database.
+   */
+  kind: string;
+  target: string;
+  label: string;
+  count: number;
+  first_seen: number | null;
+  ops: string[];
+  uses: BoundaryUse[];
+}
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "BoundaryUse".
+ */
+export interface BoundaryUse {
+  /**
+   * Node id of the callable that did the I/O.
+   */
+  actor: string;
+  count: number;
+  first_seen: number | null;
+  ops: string[];
+  details: string[];
+  scenarios: number[];
+}
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "Violation".
+ */
+export interface Violation {
+  rule: string;
+  /**
+   * layers, forbidden, independence or io.
+   */
+  kind: string;
+  /**
+   * Caller node id (the actor, for an io rule).
+   */
+  source: string;
+  /**
+   * Callee node id (the boundary id, for an io rule).
+   */
+  target: string;
+  count: number;
+  first_seen: number | null;
+  detail: string;
 }

@@ -44,8 +44,9 @@ class ReportService:
             )
         best = max(sorted(per_customer), key=per_customer.__getitem__, default=None)
         summary = SalesSummary(orders, units, revenue, best)
-        self.storage.write_json("summary.json", {
-            "orders": orders, "units": units,
-            "revenue_cents": revenue.cents, "best_customer": best,
-        })
+        # Deliberate I/O in the wrong layer (skeleton-rules.toml, "only storage touches files"): the
+        # service writes the file itself instead of asking the storage adapter (storage.write_json).
+        with open(self.storage.path("summary.json"), "w", encoding="utf-8") as fh:
+            json.dump({"orders": orders, "units": units,
+                       "revenue_cents": revenue.cents, "best_customer": best}, fh, indent=2, sort_keys=True)
         return summary

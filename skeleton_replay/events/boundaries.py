@@ -1,0 +1,45 @@
+"""BOUNDARY spill records -> the run's I/O boundary uses (capture/boundaries.py records them).
+
+One use is (actor, kind, target, operation, scenario): the traced callable that did the I/O, with how
+many times and the first event at or before it (`first_seen`: the replay step, None past the event
+cap). They go into the end record (`boundaries`), so `skeleton report` rebuilds the same snapshot
+from trace.jsonl alone.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..capture import records as R
+from .types import Endpoint
+
+
+class BoundaryLog:
+    def __init__(self) -> None:
+        self._uses: dict[int, dict[str, Any]] = {}  # the record's number -> the use (JSON-ready)
+
+    def add(self, rec: tuple[Any, ...], order: int, cap: int, scenario: str | None,
+            endpoint: Callable[[int, int], Endpoint]) -> None:
+        """One BOUNDARY or BOUNDARY_COUNTS record; order: the order the next recorded event gets."""
+        if rec[0] == R.BOUNDARY_COUNTS:
+            for n, extra in rec[1].items():
+                seen = self._uses.get(n)
+                if seen is not None:
+                    seen["count"] += extra
+            return
+        _, n, idx, obj, kind, target, op, detail = rec[:8]
+        try:
+            actor = endpoint(idx, obj)
+        except KeyError:  # a code index never defined (a torn spill): nothing to attribute it to
+            return
+        first = order - 1 if order and (not cap or order < cap) else None
+        use: dict[str, Any] = {"actor": actor.as_json(), "kind": kind, "target": target, "op": op,
+                               "count": 1, "first_seen": first}
+        if detail is not None:
+            use["detail"] = detail
+        if scenario is not None:
+            use["scenario"] = scenario
+        self._uses[n] = use
+
+    def as_json(self) -> list[dict[str, Any]]:
+        return list(self._uses.values())
