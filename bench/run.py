@@ -41,14 +41,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORKLOADS_DIR = os.path.join(HERE, "workloads")
 MEASURE = os.path.join(HERE, "_measure.py")
-WORKLOADS = ("call_heavy", "stdlib_heavy", "mixed")
+WORKLOADS = ("call_heavy", "stdlib_heavy", "mixed", "text_heavy")
 
 DEFAULT_TRACER_CMD = "{python} -m skeleton_replay run --no-open --json {flags} --out-dir {out}"
 
 # In-program ratio targets: (sys.monitoring backend on 3.12+, setprofile backend / 3.11)
 TARGETS = {
-    "sysmon": {"call_heavy": 8.0, "stdlib_heavy": 1.15, "mixed": 8.0},
-    "setprofile": {"call_heavy": 12.0, "stdlib_heavy": 2.5, "mixed": 12.0},
+    "sysmon": {"call_heavy": 8.0, "stdlib_heavy": 1.15, "mixed": 8.0, "text_heavy": 1.15},
+    "setprofile": {"call_heavy": 12.0, "stdlib_heavy": 2.5, "mixed": 12.0, "text_heavy": 2.5},
 }
 MEMORY_TARGET_MIB = 100.0
 MEMORY_TARGET_EVENTS = 5_000_000

@@ -305,6 +305,72 @@ def test_only_what_is_written_is_scanned():
     assert "redacted" not in s.value("x" * (STR_LIMIT + SCAN_MARGIN) + "hunter2-horse-battery")
 
 
+
+STRADDLING = ["Bearer abcdefghijklmnopqrstuvwxyz0123456789", "AKIAABCDEFGHIJKLMNOP",
+              "postgres://app:s3cr3t-pass@db.internal:5432/shop",
+              "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijk",
+              "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8", "-----BEGIN RSA PRIVATE KEY-----"]
+
+
+def test_a_secret_across_the_cut_is_redacted_wherever_it_starts_before_it():
+    """Shown text ends at STR_LIMIT; a secret that starts before that and ends after it is caught by the
+    margin scanned past the cut, from its first character written to its last one."""
+    from skeleton_replay.capture.summarise import STR_LIMIT
+    s = Summariser()
+    for secret in STRADDLING:
+        for shown in (1, len(secret) // 2, len(secret) - 1):  # characters of the secret inside the written part
+            text = "x " * STR_LIMIT
+            text = text[:STR_LIMIT - shown] + " " + secret + " " + "filler " * 2000
+            out = s.value(text)
+            assert out.get("redacted") is True, (secret, shown)
+
+
+def test_a_long_string_is_scanned_as_far_as_its_written_part():
+    """Whatever its length, a string costs the scan of what is written plus the margin: the scanner is
+    handed the same number of characters for 1 MB as for its first STR_WINDOW characters."""
+    from skeleton_replay.capture.summarise import STR_WINDOW
+    s = Summariser()
+    scanned: list[int] = []
+    real = s._scan
+    s._scan = lambda text, whole=None: scanned.append(len(text)) or real(text, whole)
+    text = "the quick brown fox jumps over the lazy dog " * 24000  # ~1 MB
+    assert s.value(text)["len"] == len(text)
+    s.value([text, {"k": text}, (text,)])
+    assert scanned and max(scanned) == STR_WINDOW
+    long_total = sum(scanned)
+    scanned.clear()
+    s2 = Summariser()
+    s2._scan = lambda text, whole=None: scanned.append(len(text)) or real(text, whole)
+    short = text[:STR_WINDOW]
+    s2.value(short)
+    s2.value([short, {"k": short}, (short,)])
+    assert sum(scanned) == long_total
+
+
+def test_a_text_handed_on_is_scanned_once_until_a_new_secret_is_learned():
+    """A text returned by one call and passed to the next is summarised several times: its written window
+    is scanned once; learning a secret forgets what was found clean (it may hold the new secret)."""
+    s = Summariser()
+    scanned: list[str] = []
+    real = s._scan
+    s._scan = lambda text, whole=None: scanned.append(text) or real(text, whole)
+    text = "lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor " * 60
+    first = s.value(text)
+    assert s.value(text) == first and s.value([text, text]) == {"type": "list", "len": 2, "items": [first, first]}
+    assert len(scanned) == 1
+    s.value("hunter2-horse-battery", "password")  # a known secret from now on
+    leaked = text[:40] + "hunter2-horse-battery" + text
+    assert s.value(leaked)["redacted"] is True
+    s.value(text)
+    assert len(scanned) == 3  # scanned again after the secret was learned
+    # a window found clean before a secret was learned is redacted once it holds it
+    s2 = Summariser()
+    holder = "session notes: hunter2-horse-battery " + text
+    assert "redacted" not in s2.value(holder)
+    s2.value("hunter2-horse-battery", "password")
+    assert s2.value(holder)["redacted"] is True
+
+
 def _unbounded_repeats(pattern: str) -> list:
     try:
         from re import _parser as sre_parse  # 3.11+

@@ -204,6 +204,7 @@ class KnownSecrets:
         self._pending: tuple[str, ...] = ()
         self._lock = threading.RLock()  # a signal handler may summarise while this thread holds it
         self.full = False  # KNOWN_LIMIT reached
+        self.version = 0  # grows with every value added: a text found clean before may hold it now
 
     def __len__(self) -> int:
         return len(self._all)
@@ -218,6 +219,7 @@ class KnownSecrets:
                 return
             self._all[text] = None
             self._pending = (*self._pending, text)
+            self.version += 1
 
     def find(self, text: str) -> bool:
         if not self._all or len(text) < KNOWN_MIN:

@@ -29,6 +29,10 @@ INT_DIGITS_LIMIT = 40
 SCAN_MARGIN = 128
 STR_WINDOW = STR_LIMIT + SCAN_MARGIN
 BYTES_WINDOW = BYTES_LIMIT + SCAN_MARGIN
+# Windows found clean are remembered (until a new secret is learned): a text handed on from call to
+# call (returned by one, passed to the next) is scanned once. Shorter strings cost less to scan than to look up.
+CLEAN_MIN = 48
+CLEAN_LIMIT = 256  # windows remembered at most (~70 KB), then forgotten all at once
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -84,6 +88,8 @@ class Summariser:
         self.known = self.redactor.known
         self._scan = self.redactor.scan
         self._object_id = object_id or id
+        self._clean: dict[str, None] = {}  # string windows scanned and found clean ...
+        self._clean_version = 0  # ... while the known secrets were at this version
         # The name nodes use for the script's module: objects of its classes say `shop.Cart`, not `__main__.Cart`
         self.main_module = "__main__"
 
@@ -190,7 +196,8 @@ class Summariser:
             return {"type": "float", "value": v}
         if t is str:
             n = len(v)
-            if self._scan(v if n <= STR_WINDOW else v[:STR_WINDOW], v):
+            if self._secret_str(v if n <= STR_WINDOW else v[:STR_WINDOW], v) if n >= CLEAN_MIN \
+                    else self._scan(v, v):
                 return self.redacted(v)
             if n > STR_LIMIT:
                 return {"type": "str", "value": utf8(v[:STR_LIMIT]), "len": n, "truncated": True}
@@ -213,6 +220,22 @@ class Summariser:
             module, qualname = class_path(v)
             return {"type": "type", "value": f"{module}.{qualname}"}
         return self._object(v, t)
+
+    def _secret_str(self, window: str, whole: str) -> bool:
+        """self._scan(window, whole), skipped for a window found clean since the last secret was learned."""
+        clean = self._clean
+        version = self.known.version
+        if version != self._clean_version:  # a new known secret may be in any of them
+            clean.clear()
+            self._clean_version = version
+        elif window in clean:  # exact str: its hash and == are str's own
+            return False
+        if self._scan(window, whole):
+            return True
+        if len(clean) >= CLEAN_LIMIT:
+            clean.clear()
+        clean[window] = None  # a secret learned meanwhile (another thread) changes the version: cleared next time
+        return False
 
     def _big_int(self, v: int) -> dict:
         bits = v.bit_length()
