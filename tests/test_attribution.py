@@ -256,8 +256,8 @@ _KNOWN = {  # not strict: they depend on where the cap falls and on work in prog
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("lib", [pytest.param(k, marks=pytest.mark.xfail(reason=_KNOWN[k], strict=False)) if k in _KNOWN
-                                 else k for k in sorted(LIB_PROGRAMS)])
+@pytest.mark.parametrize("lib", [pytest.param(k, marks=pytest.mark.xfail(reason=_KNOWN[k], strict=False))
+                                 if k in _KNOWN else k for k in sorted(LIB_PROGRAMS)])
 def test_capped_counts_equal_uncapped(tmp_path, lib, backend):
     root = _lib_root(lib)
     script = tmp_path / "app.py"
