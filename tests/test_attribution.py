@@ -251,7 +251,7 @@ LIB_PROGRAMS = {
 _KNOWN = {  # not strict: they depend on where the cap falls and on work in progress elsewhere
     "jinja2": "capture (L4): past the cap a generator's raise goes to the frame that resumed it "
               "(Node.find starts iter_fields, iter_child_nodes resumes it); see the generator test below",
-    "docutils": "import-time calls past the cap lose their caller with the capture changes in progress (not at 9ffbc52)",
+    "docutils": "import-time calls past the cap lose their caller with the capture changes in progress",
 }
 
 
