@@ -179,6 +179,31 @@ HOSTILE = [
 ]
 
 
+def test_io_boundaries_sit_on_the_right_edge_of_the_map(snapshot, report_path, open_report):
+    """Where the program touched the outside world (snapshot `boundaries`): a box per boundary right of
+    every other box, an edge from each callable that did the I/O, and the callers in its focus."""
+    boundaries = snapshot.get("boundaries") or []
+    if not boundaries:
+        pytest.skip("this run did no I/O")
+    page = open_report(report_path).page
+    page.wait_for_timeout(300)
+    boxes = page.eval_on_selector_all(
+        ".react-flow__node [data-testid^='node-']",
+        "els => els.map(e => [e.dataset.testid.slice(5), e.dataset.kind, e.getBoundingClientRect().left, e.getBoundingClientRect().right])")
+    io = {i: left for i, kind, left, _ in boxes if kind.startswith("k-boundary")}
+    assert set(io) == {b["id"] for b in boundaries}
+    others = [right for i, kind, _, right in boxes if not kind.startswith("k-boundary")]
+    assert min(io.values()) > max(others), "boundaries right of every other box"
+    assert page.locator("[data-testid=legend-boundary]").count() == 1
+    # an edge into a boundary for each of its callers' boxes; focus on the busiest boundary lists its users
+    b = max(boundaries, key=lambda b: (len(b["uses"]), b["id"]))
+    assert page.locator(f"[data-testid$='->{b['id']}']").count() >= 1
+    page.locator(f"[data-testid='node-{b['id']}']").click()
+    page.wait_for_selector(f"[data-testid=inspector-node][data-node-id='{b['id']}']")
+    callers = page.locator("[data-testid=inspector-callers] li")
+    assert callers.count() == len({u["actor"] for u in b["uses"]})
+
+
 def test_hostile_snapshot_renders_as_text(snapshot, tmp_path, open_report):
     snap = copy.deepcopy(snapshot)
     snap["run"]["app_name"] = HOSTILE[0]

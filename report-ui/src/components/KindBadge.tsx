@@ -9,6 +9,7 @@ export function kindLabel(n: Node): string {
   if (n.kind === 'class') return 'class';
   if (n.kind === 'group') return 'instances';
   if (n.kind === 'agg') return 'method · all';
+  if (n.kind === 'boundary') return `I/O · ${n.io?.kind ?? '?'}`;
   return n.kind;
 }
 

@@ -1,6 +1,6 @@
 // Index of the snapshot graph: parents, children, categories, reveal orders. Pure, no React.
 import type { Edge, Snapshot } from '../types/snapshot';
-import { augmentNodes, type VNode } from './levels';
+import { augmentNodes, boundaryNodes, type VNode } from './levels';
 
 export const NEVER = 0x7fffffff;
 
@@ -40,8 +40,11 @@ export interface GraphIndex {
 export const isRevealed = (revealAt: number, pos: number): boolean => revealAt < pos;
 
 export function buildGraphIndex(snap: Snapshot): GraphIndex {
-  const nodes = augmentNodes(snap.nodes);
-  const edges = snap.edges;
+  const base = augmentNodes(snap.nodes);
+  // I/O boundaries (snapshot `boundaries`): boxes after every other node, their edges after the calls
+  const io = boundaryNodes((snap as { boundaries?: unknown }).boundaries, new Set(base.map((x) => x.id)));
+  const nodes = io.nodes.length ? base.concat(io.nodes) : base;
+  const edges = io.edges.length ? snap.edges.concat(io.edges) : snap.edges;
   const n = nodes.length;
   const last = Math.max(0, snap.steps.count - 1);
   const byId = new Map<string, number>();

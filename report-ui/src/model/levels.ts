@@ -8,11 +8,15 @@
 //   (label `Class ×N`), holding the instances;
 // - each method name of a group gets an aggregate `agg:<module>.<Class>.<name>` standing for that
 //   method on every instance of the group (shown while the group is not opened one by one).
-import type { Node, NodeKind } from '../types/snapshot';
+import type { Edge, Node, NodeKind } from '../types/snapshot';
 
-export type VKind = NodeKind | 'group' | 'agg';
+export type VKind = NodeKind | 'group' | 'agg' | 'boundary';
 /** A snapshot node, or a synthetic one (`synthetic` says which). */
-export type VNode = Omit<Node, 'kind'> & { kind: VKind; synthetic?: 'init' | 'group' | 'agg'; members?: string[] };
+export type VNode = Omit<Node, 'kind'> & {
+  kind: VKind; synthetic?: 'init' | 'group' | 'agg' | 'boundary'; members?: string[];
+  /** An I/O boundary: what kind of outside (file, network, subprocess, database) and the operations seen. */
+  io?: { kind: string; target: string; ops: string[] };
+};
 
 const CODE_PARENT = new Set<string>(['module', 'package']);
 
@@ -124,4 +128,38 @@ export function augmentNodes(nodes: readonly Node[]): VNode[] {
     }
   }
   return out.concat(extra);
+}
+
+/** An I/O boundary of snapshot.json (`boundaries`, docs/boundaries.md): where project code touched the
+ * outside world. Declared here so the report reads it whatever the generated types say. */
+export interface BoundaryIn {
+  id: string; kind: string; target: string; label: string; count: number; first_seen: number | null; ops: string[];
+  uses: { actor: string; count: number; first_seen: number | null; ops: string[]; details: string[]; scenarios: number[] }[];
+}
+
+/**
+ * The boundaries as boxes of their own (kind `boundary`, at the top level: outside every module, drawn
+ * on the map's right edge) and one edge from each callable that did the I/O to its boundary, counted
+ * like calls. Uses whose actor is not a node are left out.
+ */
+export function boundaryNodes(raw: unknown, known: ReadonlySet<string>): { nodes: VNode[]; edges: Edge[] } {
+  const nodes: VNode[] = [], edges: Edge[] = [];
+  if (!Array.isArray(raw)) return { nodes, edges };
+  for (const b of raw as BoundaryIn[]) {
+    if (!b || typeof b.id !== 'string' || known.has(b.id)) continue;
+    const uses = Array.isArray(b.uses) ? b.uses.filter((u) => u && known.has(u.actor)) : [];
+    const scen = [...new Set(uses.flatMap((u) => u.scenarios ?? []))].sort((x, y) => x - y);
+    nodes.push({
+      id: b.id, kind: 'boundary', label: b.label || b.target, parent: null, module: '', qualified_name: `${b.kind} ${b.target}`,
+      file: null, line: null, first_seen: b.first_seen ?? null, last_seen: maxOrNull(uses.map((u) => u.first_seen)),
+      call_count: b.count ?? 0, internal: false, synthetic: 'boundary', io: { kind: b.kind, target: b.target, ops: b.ops ?? [] },
+      ...(scen.length ? { scenarios: scen } : {}),
+    } as VNode);
+    for (const u of uses) {
+      edges.push({ id: `${u.actor}->${b.id}`, source: u.actor, target: b.id, kind: 'call', count: u.count ?? 0, first_seen: u.first_seen ?? null,
+        last_seen: u.first_seen ?? null, total_ns: 0, max_ns: 0, raised: 0, example_events: [],
+        ...(u.scenarios?.length ? { scenarios: u.scenarios } : {}) } as Edge);
+    }
+  }
+  return { nodes, edges };
 }

@@ -22,6 +22,8 @@ export interface Overview extends VisibleEdges {
   kidsOf: Map<number, number[]>;
   /** Boxes set apart (their edges left out); their value: how many other boxes call them. */
   hubs: Map<number, number>;
+  /** I/O boundaries: a column on the right edge, outside the layers. */
+  io: number[];
 }
 
 /** A box is a hub when at least this many of the other boxes call it. */
@@ -53,7 +55,8 @@ export function overview(g: GraphIndex, budget = OVERVIEW_BUDGET): Overview {
   }
   const hubs = new Map<number, number>();
   const th = hubThreshold(leaves.length);
-  for (const [t, s] of callers) if (s.size >= th && g.nodes[t].kind !== 'scenario') hubs.set(t, s.size);
+  const isIo = (i: number) => g.nodes[i].kind === 'boundary';
+  for (const [t, s] of callers) if (s.size >= th && g.nodes[t].kind !== 'scenario' && !isIo(t)) hubs.set(t, s.size);
   const ve = aggregateEdges(g, cv.rep, (rs, rt) => !hubs.has(rt) && !hubs.has(rs));
   // each open container is layered on its own: an edge counts between the children of the lowest
   // container holding both ends
@@ -64,7 +67,8 @@ export function overview(g: GraphIndex, budget = OVERVIEW_BUDGET): Overview {
     return out;
   };
   const kidsOf = new Map<number, number[]>(); // -1: the top level
-  kidsOf.set(-1, g.roots.filter((r) => shown.has(r) && !hubs.has(r)));
+  kidsOf.set(-1, g.roots.filter((r) => shown.has(r) && !hubs.has(r) && !isIo(r)));
+  const io = g.roots.filter((r) => shown.has(r) && isIo(r));
   for (const b of cv.boxes) if (cut.open.has(b)) kidsOf.set(b, shownKids(g, b, cut).filter((k) => shown.has(k) && !hubs.has(k)));
   const succ = new Map<number, Map<number, number[]>>();
   const pairOf = new Map<number, [number, number, number]>(); // visible edge -> (container, from kid, to kid)
@@ -93,13 +97,13 @@ export function overview(g: GraphIndex, budget = OVERVIEW_BUDGET): Overview {
     const p = pairOf.get(k);
     if (p && backs.get(p[0])?.has(`${p[1]},${p[2]}`)) e.back = true;
   });
-  return { cut, boxes: cv.boxes, leaves, rep: cv.rep, layer, kidsOf, hubs, ...ve };
+  return { cut, boxes: cv.boxes, leaves, rep: cv.rep, layer, kidsOf, hubs, io, ...ve };
 }
 
 /** Where a big run opens when its overview would be one closed box next to the run (a program of one
  * module): focused on that box, its inside shown; null: on the overview. */
 export function openingFocus(g: GraphIndex, ov: Overview = overview(g)): number | null {
-  const rest = ov.leaves.filter((i) => g.nodes[i].kind !== 'scenario');
+  const rest = ov.leaves.filter((i) => g.nodes[i].kind !== 'scenario' && g.nodes[i].kind !== 'boundary');
   return rest.length === 1 && firstKids(g, rest[0]).length > 0 ? rest[0] : null;
 }
 
@@ -204,6 +208,19 @@ function layoutOnce(g: GraphIndex, ov: Overview, density: number): { boxes: Boxe
     return { width: Math.max(minW, x - GAP_X + left), height: top + H + (holder < 0 ? 0 : PAD) };
   };
   const top = place(-1);
+  // I/O boundaries: a column right of everything (the outside world), in the order their callers sit
+  let ioY = 0;
+  const ioX = top.width + GAP_X * 2;
+  const ioKey = (b: number) => {
+    const ys = ov.edges.filter((e) => e.target === b && boxes[g.nodes[e.source].id]).map((e) => absY(g, boxes, e.source));
+    return ys.length ? ys.reduce((a, c) => a + c, 0) / ys.length : 1e9;
+  };
+  for (const b of [...ov.io].sort((a, c) => ioKey(a) - ioKey(c) || a - c)) {
+    const s = overviewLeafSize(g, b);
+    boxes[g.nodes[b].id] = { x: ioX, y: ioY, ...s };
+    ioY += s.height + GAP_Y;
+  }
+  const ioW = ov.io.length ? GAP_X * 2 + Math.max(...ov.io.map((b) => overviewLeafSize(g, b).width)) : 0;
   // hubs in rows above everything else
   const hubs = [...ov.hubs].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   const rowW = Math.max(top.width, 900);
@@ -225,7 +242,14 @@ function layoutOnce(g: GraphIndex, ov: Overview, density: number): { boxes: Boxe
     }
     y += OVERVIEW_LEAF_H + 24;
   }
-  return { boxes, width: top.width, height: top.height + (rows.length ? 90 + rows.length * (OVERVIEW_LEAF_H + 24) : 0) };
+  return { boxes, width: top.width + ioW, height: Math.max(top.height, ioY) + (rows.length ? 90 + rows.length * (OVERVIEW_LEAF_H + 24) : 0) };
+}
+
+/** Top of a placed box in the overview's coordinates (boxes are relative to their parent box). */
+function absY(g: GraphIndex, boxes: Boxes, i: number): number {
+  let y = 0;
+  for (let p = i, hops = 0; p >= 0 && hops < 64; p = g.parent[p], hops++) { const b = boxes[g.nodes[p].id]; if (b) y += b.y; }
+  return y;
 }
 
 /** The member of `kids` that is `i` or contains it, else -1. */

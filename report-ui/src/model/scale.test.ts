@@ -104,3 +104,42 @@ describe('thousands of instances of one class', () => {
     expect(Object.keys(overviewLayout(g, overview(g))).length).toBeGreaterThan(0);
   });
 });
+
+describe('I/O boundaries', () => {
+  const s = particles(3);
+  const use = (actor: string, count: number, first: number) => ({ actor, count, first_seen: first, ops: ['write'], details: [], scenarios: [] });
+  (s as { boundaries?: unknown }).boundaries = [
+    { id: 'io:file:out/energy.csv', kind: 'file', target: 'out/energy.csv', label: 'energy.csv', count: 3, first_seen: 5, ops: ['open', 'write'],
+      uses: [use('meth:sim.Field#1.total', 2, 5), use('fn:sim:main', 1, 9), use('meth:sim.Nobody#1.x', 4, 1)] },
+    { id: 'io:network:api.example:443', kind: 'network', target: 'api.example:443', label: 'api.example:443', count: 1, first_seen: 7,
+      ops: ['connect'], uses: [use('fn:sim:main', 1, 7)] },
+  ];
+  const g = buildGraphIndex(s);
+  const at = (id: string) => g.byId.get(id)!;
+
+  it('are boxes of their own with an edge from each callable that did the I/O (unknown actors left out)', () => {
+    const b = at('io:file:out/energy.csv');
+    expect(g.nodes[b]).toMatchObject({ kind: 'boundary', label: 'energy.csv', call_count: 3, io: { kind: 'file', ops: ['open', 'write'] } });
+    expect(g.parent[b]).toBe(-1);
+    const into = g.edges.filter((e) => e.target === 'io:file:out/energy.csv').map((e) => [e.source, e.count]);
+    expect(into).toEqual([['meth:sim.Field#1.total', 2], ['fn:sim:main', 1]]);
+    expect(g.realCount).toBe(s.nodes.length);
+  });
+
+  it('sit in a column right of everything on the overview, never as hubs', () => {
+    const big = buildGraphIndex({ ...particles(60), boundaries: (s as { boundaries?: unknown }).boundaries } as Snapshot);
+    const ov = overview(big);
+    expect(ov.io.map((i) => big.nodes[i].id).sort()).toEqual(['io:file:out/energy.csv', 'io:network:api.example:443']);
+    const boxes = overviewLayout(big, ov);
+    const right = Math.max(...Object.entries(boxes).filter(([id]) => !id.startsWith('io:')).map(([, b]) => b.x + b.width));
+    for (const id of ['io:file:out/energy.csv', 'io:network:api.example:443']) expect(boxes[id].x).toBeGreaterThan(right);
+    expect(openingFocus(big, ov)).toBe(big.byId.get('mod:sim'));
+  });
+
+  it('are callees in the focus of the callable that did the I/O, and the focus of a boundary lists its users', () => {
+    expect(focusView(g, at('fn:sim:main')).callees[0].map((i) => g.nodes[i].id)).toContain('io:network:api.example:443');
+    const fv = focusView(g, at('io:file:out/energy.csv'));
+    expect(fv.callers[0].map((i) => g.nodes[i].id).sort()).toEqual(['fn:sim:main', 'meth:sim.Field#1.total']);
+    expect(fv.edges.map((e) => e.count).sort()).toEqual([1, 2]);
+  });
+});

@@ -2,7 +2,8 @@
 import { useData } from '../../state/context';
 
 export function Legend({ big }: { big: boolean }) {
-  const { store, si, sel } = useData();
+  const { g, store, si, sel } = useData();
+  const io = g.nodes.length > g.realCount && g.nodes[g.nodes.length - 1].kind === 'boundary';
   return (
     <aside className="legend" aria-label="legend" data-testid="map-legend">
       <div className="legend-items">
@@ -13,6 +14,7 @@ export function Legend({ big }: { big: boolean }) {
         <span className="lg lg-function">function</span>
         <span className="lg lg-method">method</span>
         <span className="lg lg-edge">calls (×count)</span>
+        {io && <span className="lg lg-boundary" data-testid="legend-boundary">I/O boundary</span>}
         {si?.hasHarness && <span className="lg lg-harness" data-testid="legend-harness">test harness</span>}
         {sel && <span className="lg lg-lit" data-testid="legend-lit">used by selected tests</span>}
         {sel && <span className="lg lg-dimmed">not used by them</span>}

@@ -115,6 +115,24 @@ export const ClosedNode = memo(function ClosedNode({ data }: NodeProps<MapNode>)
   );
 });
 
+/** An I/O boundary: where the program touches the outside world (a file, a host, a subprocess, a
+ * database), on the map's right edge; its edges come from the callables that did the I/O. */
+export const BoundaryNode = memo(function BoundaryNode({ data }: NodeProps<MapNode>) {
+  const { g } = useData();
+  const n = g.nodes[data.idx];
+  const st = useNodeState(data.idx);
+  const io = n.io ?? { kind: '?', target: n.label, ops: [] };
+  return (
+    <div {...testProps(n.id, st, `k-boundary io-${io.kind.replace(/[^a-z]/g, '')}`, false, data.ov ? ' ov' : '')}
+      title={`${io.kind} ${io.target}\n${io.ops.join(', ')}`}>
+      <div className="mn-kind">{kindLabel(n)}</div>
+      <div className="mn-title" data-label="">{n.label}</div>
+      <div className="mn-sub">{io.ops.join(' · ')}{n.call_count > 0 ? ` · ${formatCount(n.call_count)}×` : ''}</div>
+      <Handles />
+    </div>
+  );
+});
+
 /** "+N more" under a column of neighbours that did not fit even at the coarsest level. */
 export const MoreNode = memo(function MoreNode({ data }: NodeProps<MapNode>) {
   return <div className="mn-more" data-testid="focus-more">+{data.more} more {data.text}</div>;
@@ -138,4 +156,4 @@ export function callablesInside(g: GraphIndex, i: number): number {
   return c[i];
 }
 
-export const nodeTypes = { shell: GroupNode, callable: CallableNode, scenario: ScenarioNode, collapsed: ClosedNode, more: MoreNode };
+export const nodeTypes = { shell: GroupNode, callable: CallableNode, scenario: ScenarioNode, collapsed: ClosedNode, more: MoreNode, boundary: BoundaryNode };

@@ -32,7 +32,8 @@ function overviewNodes(g: GraphIndex, ov: Overview): MapNode[] {
     const p = g.parent[i];
     const parentId = !ov.hubs.has(i) && p >= 0 && shown.has(p) && boxes[g.nodes[p].id] ? g.nodes[p].id : undefined;
     const open = ov.cut.open.has(i) && shownKids(g, i, ov.cut).length > 0;
-    const type: MapNodeType = g.nodes[i].kind === 'scenario' ? 'scenario' : open ? 'shell' : 'collapsed';
+    const k = g.nodes[i].kind;
+    const type: MapNodeType = k === 'scenario' ? 'scenario' : k === 'boundary' ? 'boundary' : open ? 'shell' : 'collapsed';
     nodes.push(rfNode(g, i, type, b, parentId, { ov: true, ...(ov.hubs.has(i) ? { hub: ov.hubs.get(i) } : {}) }));
   }
   return nodes;
@@ -49,7 +50,7 @@ function focusNodes(g: GraphIndex, fv: FocusView): MapNode[] {
     const p = pl.parent.get(i);
     const open = fv.cut.open.has(i) && fv.inner.includes(i) && shownKids(g, i, fv.cut).length > 0;
     const kind = g.nodes[i].kind;
-    const type: MapNodeType = kind === 'scenario' ? 'scenario' : open ? 'shell' : g.callable[i] || kind === 'agg' ? 'callable' : 'collapsed';
+    const type: MapNodeType = kind === 'scenario' ? 'scenario' : kind === 'boundary' ? 'boundary' : open ? 'shell' : g.callable[i] || kind === 'agg' ? 'callable' : 'collapsed';
     const extra = i === fv.center && fv.innerMore ? { more: fv.innerMore } : side.has(i) && type === 'callable' ? { text: sideLabel(g, i) } : {};
     nodes.push(rfNode(g, i, type, b, p !== undefined ? g.nodes[p].id : undefined, extra));
   }

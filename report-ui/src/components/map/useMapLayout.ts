@@ -6,7 +6,7 @@ import { layout } from '../../layout/client';
 import { depthOrder, type GraphIndex } from '../../model/graph';
 import { fullEdges, fullGraph, type VisibleGraph } from '../../model/layoutGraph';
 
-export type MapNodeType = 'shell' | 'callable' | 'scenario' | 'collapsed' | 'more';
+export type MapNodeType = 'shell' | 'callable' | 'scenario' | 'collapsed' | 'more' | 'boundary';
 export interface MapNodeData extends Record<string, unknown> {
   idx: number;
   /** Drawn on the overview (bigger labels). */
@@ -31,6 +31,7 @@ export interface MapLayout {
 function nodeType(g: GraphIndex, i: number, vis: VisibleGraph): MapNodeType {
   const n = g.nodes[i];
   if (n.kind === 'scenario') return 'scenario';
+  if (n.kind === 'boundary') return 'boundary';
   if (g.children[i].some((c) => vis.rep[c] === c && g.nodes[c].kind !== 'agg')) return 'shell';
   return g.callable[i] ? 'callable' : 'shell';
 }
