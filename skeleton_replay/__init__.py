@@ -9,12 +9,13 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Options", "RunResult", "TraceSession", "UsageError", "__version__", "trace"]
+__all__ = ["Entry", "Options", "RunLifecycle", "RunResult", "TraceSession", "TracedBlock", "UsageError", "__version__",
+           "trace"]
 
 # Imported on first use, so `import skeleton_replay.integrations.pytest_plugin` (which pytest
 # does in every run where skeleton-replay is installed) stays cheap.
-_LAZY = {"Options": ".options", "UsageError": ".options", "RunResult": ".session", "TraceSession": ".session",
-         "trace": ".session"}
+_LAZY = {"Options": ".options", "UsageError": ".options", "RunResult": ".result", "TraceSession": ".session",
+         "TracedBlock": ".session", "trace": ".session", "RunLifecycle": ".lifecycle", "Entry": ".lifecycle"}
 
 
 def __getattr__(name: str) -> Any:

@@ -4,15 +4,22 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
 
 from . import __version__
 from .keep import Streams
-from .options import DEFAULT_MAX_EVENTS, Options, UsageError, prepare_out_dir
+from .options import DEFAULTS, KINDS, SPECS, SWITCHES, UsageError, option_argv, options_from_flags, prepare_out_dir
 from .render.text import run_summary
+
+if TYPE_CHECKING:
+    from .result import RunResult
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # Skeleton's own output goes to copies of fds 1 and 2 taken at start: the traced program may
 # close or replace sys.stdout/sys.stderr (or close the fds) without silencing Skeleton (keep.py).
@@ -57,24 +64,33 @@ def cli() -> None:
     """
 
 
-def _trace_options(root_default: str, out_default: str):
-    """The options `run` and `pytest` share (they shape what is traced and written)."""
-    options = [
-        click.option("--project-root", type=click.Path(), help=f"Folder whose code is traced (default: {root_default})."),
-        click.option("--out-dir", type=click.Path(), help=f"Where artifacts go (default: {out_default})."),
-        click.option("--include", multiple=True, metavar="PATTERN", help="Trace only code matching this glob (path relative to the root, or dotted module). Repeatable."),
-        click.option("--exclude", multiple=True, metavar="PATTERN", help="Do not trace code matching this glob. Repeatable."),
-        click.option("--max-events", type=int, default=DEFAULT_MAX_EVENTS, show_default=True, help="Record at most N events (0 = unlimited); later calls are still counted on edges."),
-        click.option("--include-private", is_flag=True, help="Also trace _private callables (marked internal)."),
-        click.option("--no-html", is_flag=True, help="Do not write report.html."),
-        click.option("--no-open", is_flag=True, help="Do not open report.html in the browser."),
-        click.option("--json", "json_out", is_flag=True, help="Print one JSON line with artifact paths and metrics at the end."),
-        click.option("--secret-name", multiple=True, metavar="WORD", help="Also redact arguments and keys whose name contains WORD. Repeatable."),
-        click.option("--secret-pattern", multiple=True, metavar="REGEX", help="Also redact any string value matching this regular expression (Python re syntax). Repeatable."),
-        click.option("--backend", type=click.Choice(["sysmon", "setprofile"]), hidden=True, help="Force a tracer backend (debugging)."),
-    ]
+def _trace_options(command: str, root_default: str, out_default: str) -> Callable[[F], F]:
+    """The options `run` and `pytest` share (they shape what is traced and written): the table in options.py,
+    and --json (what is printed, not what is traced) after --no-open."""
+    options = []
+    for name, spec in SPECS.items():
+        if spec.flag is None or command not in spec.commands:
+            continue
+        text = spec.help.format(root=root_default, out=out_default)
+        kind = KINDS[name]
+        if kind == "bool":
+            options.append(click.option(spec.flag, name, is_flag=True, help=text, hidden=spec.hidden))
+        elif kind == "strings":
+            options.append(click.option(spec.flag, name, multiple=True, metavar=spec.metavar, help=text,
+                                        hidden=spec.hidden))
+        elif kind == "int":
+            options.append(click.option(spec.flag, name, type=int, default=getattr(DEFAULTS, name),
+                                        show_default=spec.show_default, help=text, hidden=spec.hidden))
+        elif kind == "choice":
+            options.append(click.option(spec.flag, name, type=click.Choice(list(spec.choices)), help=text,
+                                        hidden=spec.hidden))
+        else:
+            options.append(click.option(spec.flag, name, type=click.Path(), help=text, hidden=spec.hidden))
+        if name == "open_report":
+            options.append(click.option("--json", "json_out", is_flag=True,
+                                        help="Print one JSON line with artifact paths and metrics at the end."))
 
-    def apply(fn):
+    def apply(fn: F) -> F:
         for option in reversed(options):
             fn = option(fn)
         return fn
@@ -82,22 +98,15 @@ def _trace_options(root_default: str, out_default: str):
     return apply
 
 
-def _options(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open,
-             secret_name, secret_pattern, backend) -> Options:
-    return Options(project_root=project_root, out_dir=out_dir, include=include, exclude=exclude,
-                   max_events=max_events, html=not no_html, open_report=not no_open, include_private=include_private,
-                   backend=backend, secret_names=secret_name, secret_patterns=secret_pattern)
-
-
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@_trace_options("nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git",
+@_trace_options("run", "nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git",
                 "$SKELETON_OUT_DIR, else a new folder per run, <app>-<hash>/<UTC time>/ in $SKELETON_HOME "
                 "or ~/.skeleton; see 'skeleton runs'")
-@click.option("-m", "module", metavar="MODULE", help="Run a module like `python -m MODULE` (everything after it belongs to the module).")
+@click.option("-m", "module", metavar="MODULE",
+              help="Run a module like `python -m MODULE` (everything after it belongs to the module).")
 @click.argument("script", type=click.Path(path_type=Path), required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open, json_out,
-        secret_name, secret_pattern, backend, module, script, args) -> None:
+def run(json_out: bool, module: str | None, script: Path | None, args: tuple[str, ...], **options: Any) -> None:
     """Run SCRIPT with ARGS under the tracer, exactly as `python SCRIPT ARGS` would
     (or `-m MODULE ARGS`, as `python -m MODULE ARGS` would).
 
@@ -108,15 +117,16 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
 
     if module is None and script is None:
         raise UsageError("missing SCRIPT (or -m MODULE) to run; see 'skeleton run --help'")
-    if module is None and str(script).startswith("-") and not script.exists():
-        raise UsageError(f"No such option: {script} (see 'skeleton run --help'; put '--' before a script whose name starts with '-')")
-    opts = _options(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open,
-                    secret_name, secret_pattern, backend)
+    if module is None and script is not None and str(script).startswith("-") and not script.exists():
+        raise UsageError(f"No such option: {script} (see 'skeleton run --help'; put '--' before a script whose name "
+                         "starts with '-')")
+    opts = options_from_flags(options)
     session = TraceSession(options=opts, progress=_progress)
     session.owns_process = True
     if module is not None:
         result = session.run_module(module, ([str(script)] if script is not None else []) + list(args))
     else:
+        assert script is not None
         result = session.run_script(script, list(args))
     if result.child_process:  # a forked child of the program ended: the parent reports
         sys.exit(result.exit_code)
@@ -133,7 +143,7 @@ def run(project_root, out_dir, include, exclude, max_events, include_private, no
     sys.exit(result.exit_code)
 
 
-def _json_line(result) -> dict:
+def _json_line(result: RunResult) -> dict[str, Any]:
     return {
         "out_dir": str(result.out_dir),
         "trace": str(result.trace_path) if result.trace_path else None,
@@ -149,11 +159,11 @@ def _json_line(result) -> dict:
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@_trace_options("pytest's rootdir", "$SKELETON_OUT_DIR, else a new folder per session in $SKELETON_HOME/pytest-<hash>/ "
+@_trace_options("pytest", "pytest's rootdir",
+                "$SKELETON_OUT_DIR, else a new folder per session in $SKELETON_HOME/pytest-<hash>/ "
                 "or <rootdir>/.skeleton/pytest/")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def pytest(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open, json_out,
-           secret_name, secret_pattern, backend, pytest_args) -> None:
+def pytest(json_out: bool, pytest_args: tuple[str, ...], **options: Any) -> None:
     """Run pytest in this process under the tracer: each test is a scenario.
 
     \b
@@ -166,17 +176,17 @@ def pytest(project_root, out_dir, include, exclude, max_events, include_private,
     try:
         import pytest as _pytest  # noqa: F401
     except ImportError:
-        raise UsageError("pytest is not installed in this Python environment; install it (pip install pytest) and run again") from None
+        raise UsageError("pytest is not installed in this Python environment; install it (pip install pytest) "
+                         "and run again") from None
     from .integrations.pytest_recording import run_pytest
 
-    opts = _options(project_root, out_dir, include, exclude, max_events, include_private, no_html, no_open,
-                    secret_name, secret_pattern, backend)
+    opts = options_from_flags(options)
     opts.validate()
     args = list(pytest_args)
-    from .session import _option_argv
-    command = ["skeleton", "pytest", *_option_argv(opts), "--", *args]
-    invocation = [sys.executable, "-m", "skeleton_replay", "pytest", *_option_argv(opts, absolute=True),
-                  *(["--project-root", str(Path(project_root).resolve())] if project_root else []), "--", *args]
+    command = ["skeleton", "pytest", *option_argv(opts), "--", *args]
+    root = ["--project-root", str(Path(opts.project_root).resolve())] if opts.project_root else []
+    invocation = [sys.executable, "-m", "skeleton_replay", "pytest", *option_argv(opts, absolute=True), *root,
+                  "--", *args]
     code, plugin = run_pytest(opts, args, command, invocation)
     if plugin.error:
         raise UsageError(plugin.error)
@@ -255,14 +265,14 @@ def _split_module_args(argv: list[str]) -> list[str]:
         if a == "--" or not a.startswith("-"):
             return argv  # a script (or --) comes first: nothing to do
         if a == "-m" and i + 1 < len(argv):
-            return argv[: i + 2] + ["--"] + argv[i + 2:]
+            return [*argv[: i + 2], "--", *argv[i + 2:]]
         if a.startswith("-m") and len(a) > 2:  # -mpkg.mod
-            return argv[:i] + ["-m", a[2:], "--"] + argv[i + 1:]
+            return [*argv[:i], "-m", a[2:], "--", *argv[i + 1:]]
         i += 1 if "=" in a or a in _FLAGS else 2
     return argv
 
 
-_FLAGS = {"--include-private", "--no-html", "--no-open", "--json", "-h", "--help"}
+_FLAGS = SWITCHES | {"--json", "-h", "--help"}  # options that take no value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug in Skeleton: one line, details on request
         if os.environ.get("SKELETON_DEBUG"):
             raise
-        _err(f"internal error: {type(exc).__name__}: {exc} (set SKELETON_DEBUG=1 for the traceback, and please report it)")
+        _err(f"internal error: {type(exc).__name__}: {exc} (set SKELETON_DEBUG=1 for the traceback, "
+             "and please report it)")
         return 3
     return rv if isinstance(rv, int) else 0

@@ -4,15 +4,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .runs import Budget
 
 DEFAULT_MAX_EVENTS = 200_000  # about 130 MB of trace.jsonl (~650 bytes an event); later calls are counted
 MAX_EVENTS_LIMIT = 1 << 62  # the spill and the decoder count in 64-bit integers
+BACKENDS = ("sysmon", "setprofile")
 
 
 _type = type
@@ -22,65 +24,195 @@ class UsageError(Exception):
     """Bad input from the user: one line, exit code 2."""
 
 
+@dataclass(frozen=True)
+class OptionSpec:
+    """How one Options field is given: everything but its name, type and default (the field's own).
+
+    The command-line flag, the pytest flag, validation, the [tool.skeleton] key and the rebuilt command
+    line (option_argv) are all derived from these (OPTIONS)."""
+
+    help: str = ""  # may use {root} and {out}: the command's defaults (cli.py fills them in)
+    flag: str | None = None  # the `skeleton run` / `skeleton pytest` flag; None: Python API only
+    pytest_flag: str | None = None  # the `pytest --skeleton` plugin's flag
+    config_key: str | None = None  # [tool.skeleton] key: its values come before the caller's own
+    metavar: str | None = None
+    sets: bool = True  # a switch (bool field): the value the flag sets (False for --no-html)
+    choices: tuple[str, ...] = ()
+    hidden: bool = False  # not in --help (debugging aids)
+    regex: bool = False  # every value must compile (Python re syntax)
+    commands: tuple[str, ...] = ("run", "pytest")  # the CLI commands that take the flag
+    show_default: bool = False
+
+
+def _opt(default: Any = None, **spec: Any) -> Any:
+    """A dataclass field (dataclasses.field) carrying its OptionSpec; defaults are immutable values."""
+    return field(default=default, metadata={"option": OptionSpec(**spec)})
+
+
 @dataclass
 class Options:
-    project_root: Path | None = None
-    out_dir: Path | None = None
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    max_events: int = DEFAULT_MAX_EVENTS
-    html: bool = True
-    open_report: bool = False
-    include_private: bool = False
-    backend: str | None = None  # None = best available; "setprofile" forces the fallback
-    secret_names: tuple[str, ...] = ()  # added to the default list
-    secret_patterns: tuple[str, ...] = ()  # regexes: a matching str value is redacted (added to the built-in ones)
-    quiet: bool = False
-    harness_files: tuple[str, ...] = ()  # file name globs shown as the test harness (pytest runs)
-    extra: dict = field(default_factory=dict)
+    """Every option of a traced run, declared once: add a field with _opt(...) and the CLI flag, the
+    pytest flag, validation, the [tool.skeleton] key and the reproducing command line follow."""
 
-    def validate(self) -> None:
-        """Every value checked, for the CLI and the Python API alike: one UsageError line each."""
-        if _type(self.max_events) is not int:
-            raise UsageError(f"--max-events must be a whole number, not {self.max_events!r}")
-        if self.max_events < 0:
-            raise UsageError(f"--max-events must be 0 (unlimited) or more, not {self.max_events}")
-        if self.max_events > MAX_EVENTS_LIMIT:
-            raise UsageError(f"--max-events {self.max_events} is too large (at most {MAX_EVENTS_LIMIT}); use 0 for unlimited")
-        for flag, name in (("--include", "include"), ("--exclude", "exclude"), ("--secret-name", "secret_names"),
-                           ("--secret-pattern", "secret_patterns")):
-            values = getattr(self, name)
-            if isinstance(values, str):  # one pattern given as a plain string (Python API)
-                values = (values,)
-            if not isinstance(values, (tuple, list)) or not all(isinstance(v, str) for v in values):
-                raise UsageError(f"{flag} takes strings; got {values!r}")
-            if any(not v.strip() for v in values):
-                raise UsageError(f"{flag} must not be empty; give a {'word' if name == 'secret_names' else 'pattern'}")
-            setattr(self, name, tuple(values))
+    # (RUF009: _opt is dataclasses.field with metadata, not a shared mutable default)
+    project_root: Path | None = _opt(None, flag="--project-root", pytest_flag="--skeleton-project-root",  # noqa: RUF009
+                                     metavar="DIR", help="Folder whose code is traced (default: {root}).")
+    out_dir: Path | None = _opt(None, flag="--out-dir", pytest_flag="--skeleton-out", metavar="DIR",  # noqa: RUF009
+                                help="Where artifacts go (default: {out}).")
+    include: tuple[str, ...] = _opt((), flag="--include", pytest_flag="--skeleton-include", metavar="PATTERN",
+                                    help="Trace only code matching this glob (path relative to the root, or dotted "
+                                         "module). Repeatable.")
+    exclude: tuple[str, ...] = _opt((), flag="--exclude", pytest_flag="--skeleton-exclude", metavar="PATTERN",
+                                    help="Do not trace code matching this glob. Repeatable.")
+    max_events: int = _opt(DEFAULT_MAX_EVENTS, flag="--max-events", pytest_flag="--skeleton-max-events", metavar="N",
+                           show_default=True, help="Record at most N events (0 = unlimited); later calls are still "
+                                                   "counted on edges.")
+    include_private: bool = _opt(False, flag="--include-private", pytest_flag="--skeleton-include-private",
+                                 help="Also trace _private callables (marked internal).")
+    html: bool = _opt(True, flag="--no-html", pytest_flag="--skeleton-no-html", sets=False,
+                      help="Do not write report.html.")
+    open_report: bool = _opt(False, flag="--no-open", sets=False, help="Do not open report.html in the browser.")
+    secret_names: tuple[str, ...] = _opt((), flag="--secret-name", pytest_flag="--skeleton-secret-name",
+                                         config_key="secret_names", metavar="WORD",
+                                         help="Also redact arguments and keys whose name contains WORD. Repeatable.")
+    secret_patterns: tuple[str, ...] = _opt((), flag="--secret-pattern", pytest_flag="--skeleton-secret-pattern",
+                                            config_key="secret_patterns", metavar="REGEX", regex=True,
+                                            help="Also redact any string value matching this regular expression "
+                                                 "(Python re syntax). Repeatable.")
+    backend: str | None = _opt(flag="--backend", choices=BACKENDS, hidden=True,
+                               help="Force a tracer backend (debugging).")  # None: the best available
+    harness_files: tuple[str, ...] = _opt((), help="File name globs shown as the test harness (pytest runs).")
+
+    def validate(self, pytest_flags: bool = False) -> None:
+        """Every value checked, for the CLI, pytest and the Python API alike: one UsageError line each
+        (naming the pytest plugin's flags with pytest_flags=True)."""
+        def flag(name: str) -> str:
+            spec = SPECS[name]
+            return (spec.pytest_flag if pytest_flags else None) or spec.flag or name
+
+        for name, spec in SPECS.items():
+            value = getattr(self, name)
+            kind = KINDS[name]
+            if kind == "int":
+                _check_count(value, flag(name))
+            elif kind == "strings":
+                setattr(self, name, _check_strings(value, flag(name), spec))
+            elif kind == "path":
+                setattr(self, name, _check_path(value, flag(name)))
+            elif kind == "bool" and not isinstance(value, bool):
+                raise UsageError(f"{name} must be True or False, not {value!r}")
+            elif kind == "choice" and value is not None and value not in spec.choices:
+                raise UsageError(f"unknown {name} {value!r}; use {' or '.join(spec.choices)}")
         both = sorted(set(self.include) & set(self.exclude))
         if both:
-            raise UsageError(f"{both[0]!r} is given to both --include and --exclude; keep it in one of them")
-        for pattern in self.secret_patterns:
-            check_pattern(pattern, "--secret-pattern")
-        for flag, name in (("--project-root", "project_root"), ("--out-dir", "out_dir")):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, (str, os.PathLike)):
-                raise UsageError(f"{flag} must be a folder path, not {value!r}")
-            if value is not None and not os.fspath(value).strip():
-                raise UsageError(f"{flag} must not be empty; give a folder")
-            if value is not None:
-                setattr(self, name, Path(value))
-        for name in ("html", "open_report", "include_private"):
-            if not isinstance(getattr(self, name), bool):
-                raise UsageError(f"{name} must be True or False, not {getattr(self, name)!r}")
+            raise UsageError(f"{both[0]!r} is given to both {flag('include')} and {flag('exclude')}; "
+                             "keep it in one of them")
         if self.project_root is not None:
             root = Path(self.project_root)
             if not root.exists():
-                raise UsageError(f"project root {root} does not exist; pass an existing folder to --project-root")
+                raise UsageError(f"project root {root} does not exist; pass an existing folder to "
+                                 f"{flag('project_root')}")
             if not root.is_dir():
-                raise UsageError(f"project root {root} is not a folder; pass a folder to --project-root")
-        if self.backend not in (None, "sysmon", "setprofile"):
-            raise UsageError(f"unknown backend {self.backend!r}; use sysmon or setprofile")
+                raise UsageError(f"project root {root} is not a folder; pass a folder to {flag('project_root')}")
+
+
+def _kind(f: dataclasses.Field[Any]) -> str:
+    spec: OptionSpec = f.metadata["option"]
+    if spec.choices:
+        return "choice"
+    if isinstance(f.default, bool):
+        return "bool"
+    if isinstance(f.default, int):
+        return "int"
+    if isinstance(f.default, tuple):
+        return "strings"
+    return "path"
+
+
+SPECS: dict[str, OptionSpec] = {f.name: f.metadata["option"] for f in dataclasses.fields(Options)}
+KINDS: dict[str, str] = {f.name: _kind(f) for f in dataclasses.fields(Options)}  # int, strings, path, bool, choice
+DEFAULTS = Options()
+TUPLE_FIELDS = frozenset(name for name, kind in KINDS.items() if kind == "strings")
+CONFIG_FIELDS = {spec.config_key: name for name, spec in SPECS.items() if spec.config_key}  # [tool.skeleton] key: field
+CONFIG_KEYS = tuple(CONFIG_FIELDS)
+SWITCHES = frozenset(spec.flag for name, spec in SPECS.items() if spec.flag and KINDS[name] == "bool")
+
+
+def _check_count(value: Any, flag: str) -> None:
+    if _type(value) is not int:
+        raise UsageError(f"{flag} must be a whole number, not {value!r}")
+    if value < 0:
+        raise UsageError(f"{flag} must be 0 (unlimited) or more, not {value}")
+    if value > MAX_EVENTS_LIMIT:
+        raise UsageError(f"{flag} {value} is too large (at most {MAX_EVENTS_LIMIT}); use 0 for unlimited")
+
+
+def _check_strings(values: Any, flag: str, spec: OptionSpec) -> tuple[str, ...]:
+    if isinstance(values, str):  # one pattern given as a plain string (Python API)
+        values = (values,)
+    if not isinstance(values, (tuple, list)) or not all(isinstance(v, str) for v in values):
+        raise UsageError(f"{flag} takes strings; got {values!r}")
+    if any(not v.strip() for v in values):
+        raise UsageError(f"{flag} must not be empty; give a {'word' if spec.metavar == 'WORD' else 'pattern'}")
+    if spec.regex:
+        for pattern in values:
+            check_pattern(pattern, flag)
+    return tuple(values)
+
+
+def _check_path(value: Any, flag: str) -> Path | None:
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise UsageError(f"{flag} must be a folder path, not {value!r}")
+    if not os.fspath(value).strip():
+        raise UsageError(f"{flag} must not be empty; give a folder")
+    return Path(value)
+
+
+def options_from(values: Mapping[str, Any], prefix: str = "", base: Options | None = None) -> Options:
+    """Options from keyword arguments (TraceSession, trace(), the web middlewares), over `base` (left as it
+    was) or the defaults: lists become tuples; unknown names raise TypeError; validate() checks the values."""
+    unknown = sorted(set(values) - set(SPECS))
+    if unknown:
+        raise TypeError(f"{prefix}unknown option(s) {', '.join(unknown)}; known: {', '.join(SPECS)}")
+    fixed: dict[str, Any] = {k: tuple(v) if k in TUPLE_FIELDS and isinstance(v, (list, tuple)) else v
+                             for k, v in values.items()}
+    return dataclasses.replace(base, **fixed) if base is not None else Options(**fixed)
+
+
+def options_from_flags(given: Mapping[str, Any]) -> Options:
+    """Options from parsed flags keyed by field name (click, pytest): a switch is True when given."""
+    values: dict[str, Any] = {}
+    for name, raw in given.items():
+        if KINDS[name] == "bool":
+            values[name] = SPECS[name].sets if raw else not SPECS[name].sets
+        elif KINDS[name] == "strings":
+            values[name] = tuple(raw or ())
+        else:
+            values[name] = raw
+    return Options(**values)
+
+
+def option_argv(opts: Options, absolute: bool = False) -> list[str]:
+    """The options as command-line flags (absolute=True: without the folders, given separately)."""
+    argv: list[str] = []
+    for name, spec in SPECS.items():
+        kind, value = KINDS[name], getattr(opts, name)
+        if spec.flag is None or (kind == "path" and absolute):
+            continue
+        if kind == "strings":
+            for v in value:
+                argv += [spec.flag, v]
+        elif kind == "bool":
+            if value == spec.sets:
+                argv.append(spec.flag)
+        elif kind == "int":
+            if value != getattr(DEFAULTS, name):
+                argv += [spec.flag, str(value)]
+        elif value is not None:
+            argv += [spec.flag, str(value)]
+    return argv
 
 
 def resolve_out_dir(explicit: Path | None, app_name: str, default: Path | None = None) -> Path:
@@ -133,7 +265,7 @@ def run_budget(root: Path | None) -> Budget:
     try:
         return runs.budget_from(os.environ, {k: table[k] for k in RUN_KEYS if k in table})
     except runs.BudgetError as exc:
-        where = f"{Path(root) / 'pyproject.toml'}: " if str(exc).startswith("[tool") else ""
+        where = f"{Path(root) / 'pyproject.toml'}: " if root is not None and str(exc).startswith("[tool") else ""
         raise UsageError(f"{where}{exc}") from None
 
 
@@ -144,7 +276,8 @@ def prepare_out_dir(out_dir: Path) -> Path:
         safefiles.make_dirs(out_dir)
         safefiles.check_writable(out_dir)
     except OSError as exc:
-        raise UsageError(f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); choose another with --out-dir") from None
+        raise UsageError(f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); "
+                         "choose another with --out-dir") from None
     return out_dir
 
 
@@ -156,9 +289,8 @@ def check_pattern(pattern: str, where: str) -> None:
                          "(Python 're' syntax)") from None
 
 
-CONFIG_KEYS = ("secret_names", "secret_patterns")
 RUN_KEYS = ("keep_runs", "keep_size")  # the run folders' budget (run_budget, runs.py)
-OTHER_KEYS = ("rules",) + RUN_KEYS  # read by other commands: `skeleton check` (rules/load.py)
+OTHER_KEYS = ("rules", *RUN_KEYS)  # read by other commands: `skeleton check` (rules/load.py)
 
 
 def project_config(root: Path) -> dict[str, tuple[str, ...]]:
@@ -176,14 +308,14 @@ def project_config(root: Path) -> dict[str, tuple[str, ...]]:
         values = table.get(key, [])
         if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
             raise UsageError(f"{path}: [tool.skeleton] {key} must be a list of non-empty strings, not {values!r}")
-        if key == "secret_patterns":
+        if SPECS[CONFIG_FIELDS[key]].regex:
             for v in values:
-                check_pattern(v, f"{path}: [tool.skeleton] secret_patterns:")
+                check_pattern(v, f"{path}: [tool.skeleton] {key}:")
         out[key] = tuple(values)
     return out
 
 
-def tool_table(root: Path) -> dict:
+def tool_table(root: Path) -> dict[str, Any]:
     """The [tool.skeleton] table of ROOT/pyproject.toml ({} when there is none)."""
     path = Path(root) / "pyproject.toml"
     try:
@@ -206,9 +338,13 @@ def tool_table(root: Path) -> dict:
 
 
 def with_project_config(opts: Options, root: Path) -> Options:
-    """The options with [tool.skeleton]'s redaction settings added (the caller's own come last)."""
+    """The options with [tool.skeleton]'s settings added (its values first, the caller's own after;
+    a value already there is not repeated, so applying it twice changes nothing)."""
     cfg = project_config(root)
     if not cfg:
         return opts
-    return dataclasses.replace(opts, secret_names=cfg["secret_names"] + tuple(opts.secret_names),
-                               secret_patterns=cfg["secret_patterns"] + tuple(opts.secret_patterns))
+    merged: dict[str, Any] = {}
+    for key, values in cfg.items():
+        name = CONFIG_FIELDS[key]
+        merged[name] = tuple(dict.fromkeys(values + tuple(getattr(opts, name))))
+    return dataclasses.replace(opts, **merged)

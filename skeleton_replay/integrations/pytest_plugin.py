@@ -9,69 +9,88 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..options import DEFAULT_MAX_EVENTS
+from ..options import DEFAULTS, KINDS, SPECS
+
+if TYPE_CHECKING:
+    from ..session import TracedBlock
+
+PYTEST_OUT = ("$SKELETON_OUT_DIR, else a new folder per session in $SKELETON_HOME/pytest-<hash>/ or "
+              "<rootdir>/.skeleton/pytest/")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("skeleton", "Skeleton runtime architecture recording")
     g.addoption("--skeleton", action="store_true", default=False,
                 help="Record the run with Skeleton: each test is a scenario (artifacts in .skeleton/pytest/<time>/).")
-    g.addoption("--skeleton-out", metavar="DIR", default=None,
-                help="Where Skeleton's artifacts go (default: $SKELETON_OUT_DIR, else a new folder per session in "
-                     "$SKELETON_HOME/pytest-<hash>/ or <rootdir>/.skeleton/pytest/).")
-    g.addoption("--skeleton-max-events", metavar="N", type=int, default=DEFAULT_MAX_EVENTS,
-                help=f"Record at most N events (0 = unlimited); later calls are counted (default {DEFAULT_MAX_EVENTS:,}).")
-    g.addoption("--skeleton-no-html", action="store_true", default=False, help="Do not write report.html.")
+    for name, spec in SPECS.items():  # the options table (options.py): the flags `skeleton pytest` takes too
+        if spec.pytest_flag is None:
+            continue
+        text = spec.help.format(root="pytest's rootdir", out=PYTEST_OUT)
+        kind, dest = KINDS[name], f"skeleton_opt_{name}"
+        if kind == "bool":
+            g.addoption(spec.pytest_flag, dest=dest, action="store_true", default=False, help=text)
+        elif kind == "strings":
+            g.addoption(spec.pytest_flag, dest=dest, action="append", default=[], metavar=spec.metavar, help=text)
+        elif kind == "int":
+            default = getattr(DEFAULTS, name)
+            g.addoption(spec.pytest_flag, dest=dest, type=int, default=default, metavar=spec.metavar,
+                        help=f"{text} (default {default:,})")
+        else:
+            g.addoption(spec.pytest_flag, dest=dest, default=None, metavar=spec.metavar, help=text)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("skeleton", False):
         return
-    from ..options import Options
+    from ..options import UsageError, options_from_flags
     from .pytest_recording import STASH, SkeletonPytest
 
-    if config.stash.get(STASH, None) is not None or any(isinstance(p, SkeletonPytest) for p in config.pluginmanager.get_plugins()):
+    plugins = config.pluginmanager.get_plugins()
+    if config.stash.get(STASH, None) is not None or any(isinstance(p, SkeletonPytest) for p in plugins):
         return  # `skeleton pytest` registered its own instance
     if hasattr(config, "workerinput"):  # a pytest-xdist worker
         return
-    out = config.getoption("skeleton_out")
-    max_events = config.getoption("skeleton_max_events")
-    if max_events < 0:
-        raise pytest.UsageError(f"--skeleton-max-events must be 0 (unlimited) or more, not {max_events}")
-    opts = Options(out_dir=Path(out) if out else None, max_events=max_events, html=not config.getoption("skeleton_no_html"))
+    opts = options_from_flags({name: config.getoption(f"skeleton_opt_{name}") for name, spec in SPECS.items()
+                               if spec.pytest_flag is not None})
+    try:
+        opts.validate(pytest_flags=True)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
     plugin = SkeletonPytest(opts, announce=True)
     config.pluginmanager.register(plugin, "skeleton-recording")  # pytest calls its pytest_configure
 
 
 @pytest.fixture
-def skeleton_trace(request: pytest.FixtureRequest) -> Callable[..., contextlib.AbstractContextManager[dict]]:
+def skeleton_trace(request: pytest.FixtureRequest) -> Callable[..., contextlib.AbstractContextManager[TracedBlock]]:
     """Trace a block inside a test, with the test's fixtures and monkeypatches active:
 
         def test_checkout(skeleton_trace, cart):
             with skeleton_trace("checkout") as run:
                 cart.checkout()
-            run["result"].snapshot_path   # a RunResult once the block is done
+            run.result.snapshot_path   # a RunResult once the block is done
 
     Artifacts go to <rootdir>/.skeleton/pytest/<test>/<label>/ (or out_dir=...). Under
     `pytest --skeleton` the whole test is already a scenario of the session's recording:
-    the block is not recorded separately and run["result"] is None.
+    the block is not recorded separately and run.result is None (run.session is True).
     """
     from .pytest_recording import STASH
 
     session_recording = request.config.stash.get(STASH, None)
 
     @contextlib.contextmanager
-    def block(label: str = "block", **options) -> Iterator[dict]:
+    def block(label: str = "block", **options: Any) -> Iterator[TracedBlock]:
+        from ..session import TracedBlock, trace
+
         if session_recording is not None and session_recording.live is not None:
-            yield {"result": None, "session": True}
+            yield TracedBlock(session_recording.live.recorder, None, session=True)
             return
         from ..capture.filters import HARNESS_FILES
-        from ..session import trace
         from .pytest_recording import DEFAULT_OUT
 
         root = Path(request.config.rootpath)

@@ -5,19 +5,22 @@ Used by the `pytest --skeleton` plugin (pytest_plugin.py) and by `skeleton pytes
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from ..capture.filters import HARNESS_FILES
-from ..options import Options, UsageError, run_out_dir
+from ..lifecycle import Entry, RunLifecycle
+from ..options import Options, UsageError
 from ..render.text import run_summary
-from ..session import LiveTrace, RunResult, _relative, scrub_header
+from ..result import RunResult
+from ..run_capture import relative_to
 
 DEFAULT_OUT = Path(".skeleton") / "pytest"  # under the rootdir
 STASH = pytest.StashKey["SkeletonPytest"]()
@@ -32,10 +35,10 @@ class SkeletonPytest:
         self.command = command
         self.invocation = invocation
         self.announce = announce  # print the summary in pytest's terminal report (pytest --skeleton)
-        self.live: LiveTrace | None = None
+        self.live: RunLifecycle | None = None
         self.result: RunResult | None = None
         self.error: str | None = None  # why nothing was recorded
-        self._reports: list = []
+        self._reports: list[pytest.TestReport] = []
         self._t0 = 0.0
         self._active = False
 
@@ -45,24 +48,25 @@ class SkeletonPytest:
             return
         config.stash[STASH] = self
         rootdir = Path(config.rootpath)
-        opts = self.options
-        opts.harness_files = opts.harness_files or HARNESS_FILES
-        root = Path(opts.project_root).resolve() if opts.project_root else rootdir
-        try:  # a run folder of its own per session, <rootdir>/.skeleton/pytest/<time>/, unless --out-dir (runs.py)
-            out_dir = run_out_dir(opts.out_dir, "pytest", str(rootdir.resolve()), root, rootdir / DEFAULT_OUT)
-        except UsageError as exc:
-            self.error = str(exc)
-            return
+        # the browser is opened by `skeleton pytest` once pytest is done, never from inside the session
+        opts = dataclasses.replace(self.options, harness_files=self.options.harness_files or HARNESS_FILES,
+                                   open_report=False)
         args = list(config.invocation_params.args)
         command = self.command or ["pytest", *args]
-        invocation = self.invocation or [sys.executable, "-m", "pytest", *args,
-                                         *([] if "--skeleton" in args else ["--skeleton"])]
-        if self.invocation and "--out-dir" not in invocation and "--" in invocation:  # reproduce into the same folder
-            cut = invocation.index("--")
-            invocation = [*invocation[:cut], "--out-dir", str(out_dir.resolve()), *invocation[cut:]]
-        try:
-            self.live = LiveTrace(opts, "pytest", root, out_dir, {"kind": "pytest", "path": str(rootdir), "args": args},
-                                  command, invocation)
+        fixed = self.invocation or [sys.executable, "-m", "pytest", *args,
+                                    *([] if "--skeleton" in args else ["--skeleton"])]
+
+        def invocation(out_dir: Path) -> list[str]:
+            if self.invocation and "--out-dir" not in fixed and "--" in fixed:  # reproduce into the same folder
+                cut = fixed.index("--")
+                return [*fixed[:cut], "--out-dir", str(out_dir), *fixed[cut:]]
+            return fixed
+
+        entry = Entry(kind="pytest", name="pytest", path=str(rootdir), args=args, command=command,
+                      invocation=invocation, key=str(rootdir.resolve()))
+        root = Path(opts.project_root).resolve() if opts.project_root else rootdir
+        try:  # a run folder of its own per session, <rootdir>/.skeleton/pytest/<time>/, unless --out-dir (runs.py)
+            self.live = RunLifecycle(opts, entry, root=root, default_out=rootdir / DEFAULT_OUT)
             self.live.start()
         except UsageError as exc:
             self.error = str(exc)
@@ -86,33 +90,39 @@ class SkeletonPytest:
             status, error = "exception", {"type": "pytest", "message": "the pytest session did not finish"}
         elif exitstatus != 0:
             status = "interrupted" if exitstatus == 2 else "exit"
-            error = {"type": "pytest", "message": f"exit code {exitstatus}: {_EXIT_MEANING.get(exitstatus, 'see the pytest output')}"}
-        live.header = scrub_header(live.cap.summariser, live.header)  # secrets learned during the session
-        self.result = live.stop(status, exitstatus, error)
+            meaning = _EXIT_MEANING.get(exitstatus, "see the pytest output")
+            error = {"type": "pytest", "message": f"exit code {exitstatus}: {meaning}"}
+        live.stop()
+        self.result = live.finish(status, exitstatus, error)
 
-    def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter, exitstatus: int,
+                                config: pytest.Config) -> None:
         if not self.announce:
             return
         tr = terminalreporter
         if self.error:
             tr.write_line(f"skeleton: error: {self.error}", red=True)
         elif self.result is not None:
-            for line in [*(f"warning: {w}" for w in self.result.warnings), *run_summary(self.result, "--skeleton-max-events")]:
+            warnings = [f"warning: {w}" for w in self.result.warnings]
+            for line in [*warnings, *run_summary(self.result, "--skeleton-max-events")]:
                 tr.write_line(f"skeleton: {line}")
 
     # -- tests as scenarios ----------------------------------------------------
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item, nextitem) -> Iterator[None]:
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
         live = self.live
         if live is None:
             return (yield)
         file = line = None
         with contextlib.suppress(Exception):
             path = Path(item.path).resolve()
-            file = _relative(path, Path(live.header["project_root"]).resolve()) or path.as_posix()
+            file = relative_to(path, live.root.resolve()) or path.as_posix()
             line = item.location[1] + 1 if item.location[1] is not None else None
         # a parametrized test's id shows its parameters: secret-looking ones and known secrets are redacted
-        live.recorder.begin_scenario(live.cap.summariser.scrub_text(item.nodeid), "test", file, line)
+        # each test gets its share of the recording budget: what is left / tests still to run (capture/budget.py)
+        self._begun = getattr(self, "_begun", 0) + 1
+        remaining = max(1, len(getattr(item.session, "items", ())) - self._begun + 1)
+        live.recorder.begin_scenario(live.summariser.scrub_text(item.nodeid), "test", file, line, remaining)
         self._reports = []
         self._t0 = time.perf_counter()
         self._active = True
@@ -140,7 +150,7 @@ class SkeletonPytest:
 _EXIT_MEANING = {1: "tests failed", 2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}
 
 
-def _outcome(reports: list) -> tuple[str, str | None]:
+def _outcome(reports: list[pytest.TestReport]) -> tuple[str, str | None]:
     """pytest's outcome of one test from its setup/call/teardown reports."""
     if not reports:
         return "interrupted", None
@@ -161,7 +171,7 @@ def _outcome(reports: list) -> tuple[str, str | None]:
     return "passed", None
 
 
-def _message(report) -> str | None:
+def _message(report: pytest.TestReport) -> str | None:
     lr = report.longrepr
     if lr is None:
         return None
@@ -174,7 +184,8 @@ def _message(report) -> str | None:
     return text[-1] if text else None
 
 
-def run_pytest(options: Options, args: list[str], command: list[str], invocation: list[str]) -> tuple[int, SkeletonPytest]:
+def run_pytest(options: Options, args: list[str], command: list[str],
+               invocation: list[str]) -> tuple[int, SkeletonPytest]:
     """`skeleton pytest`: pytest in this process, recorded; returns pytest's exit code and the plugin."""
     plugin = SkeletonPytest(options, command, invocation)
     saved = list(sys.path)

@@ -16,15 +16,15 @@ import datetime as _dt
 import logging
 import shutil
 import threading
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..capture import Gate
-from ..capture.summarise import DEFAULT_SECRET_NAMES, Summariser
-from ..options import Options, resolve_out_dir, with_project_config
-from ..pipeline import HEADER_SIDECAR, write_json
-from ..session import RunResult, TraceSession, _Capture, _error_info, _header, _project_root
+from ..lifecycle import Entry, RunLifecycle
+from ..options import SPECS, Options, options_from, resolve_out_dir, with_project_config
+from ..result import RunResult
+from ..run_capture import project_root_for, summariser_for
 from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PER_MINUTE, DEFAULT_MAX_RUNS, DiskQuota, RateLimit
 from .request import RequestInfo, folder_name, safe_path, summarise_request, unique_folder
 from .select import Selection
@@ -85,7 +85,8 @@ class RequestTracer:
 
     def __init__(self, options: Options | None = None, selection: Selection | None = None, name: str = "web",
                  concurrent: int = 1, max_runs: int | None = DEFAULT_MAX_RUNS,
-                 max_bytes: int | None = DEFAULT_MAX_BYTES, max_per_minute: int | None = DEFAULT_MAX_PER_MINUTE) -> None:
+                 max_bytes: int | None = DEFAULT_MAX_BYTES,
+                 max_per_minute: int | None = DEFAULT_MAX_PER_MINUTE) -> None:
         if not 1 <= concurrent <= MAX_CONCURRENT:
             raise ValueError(f"concurrent must be between 1 and {MAX_CONCURRENT}, not {concurrent!r}")
         self.concurrent = concurrent
@@ -94,18 +95,17 @@ class RequestTracer:
         opts.validate()
         self.selection = selection or Selection()
         self.name = name
-        self.root = _project_root(opts, Path.cwd() / "x.py")
-        self.options = opts = with_project_config(opts, self.root)  # [tool.skeleton], as for `skeleton run`
+        self.root = project_root_for(opts, Path.cwd() / "x.py")
+        self.options = opts = with_project_config(opts, self.root)  # [tool.skeleton]: folder names and log lines
         self.out_dir = Path(resolve_out_dir(opts.out_dir, name)).resolve() / "requests"
         self.rate = RateLimit(max_per_minute)
         self.quota = DiskQuota(self.out_dir, max_runs, max_bytes)
         self.stats = TracerStats()
         self._stats_lock = threading.Lock()
         self.results: list[RunResult] = []  # the last few results, newest last (tests, tools)
-        # Built as each request's capture builds its own (session._Capture): logs and folder names
-        # redact exactly what the artifacts redact.
-        self.summariser = Summariser(secret_names=tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names),
-                                     extra_value_patterns=opts.secret_patterns)
+        # Built as each request's capture builds its own (run_capture.summariser_for): logs and folder
+        # names redact exactly what the artifacts redact.
+        self.summariser = summariser_for(opts)
 
     def log_path(self, req: RequestInfo) -> str:
         """The path as logs show it: secret-looking segments redacted, as in the artifacts."""
@@ -161,34 +161,32 @@ class TracedRequest:
 
     def _start(self) -> None:
         t = self.tracer
-        opts = t.options
-        self.folder = unique_folder(t.out_dir, folder_name(_dt.datetime.now(_dt.timezone.utc), self.req.method,
+        self.folder = unique_folder(t.out_dir, folder_name(_dt.datetime.now(_dt.UTC), self.req.method,
                                                            self.req.path, t.summariser))
         _set_busy(self.folder, True)
-        self.cap = _Capture(opts, t.root, self.folder, t.name, None, gate=Gate(REQUEST, self))
-        path = safe_path(self.req.path, self.cap.summariser)
-        self.header = _header(self.cap, t.root, [self.req.method, path], {"kind": "request", "path": path, "args": []},
-                              f"{self.req.method} {path}")
-        self.header["request"] = self._request_info(0.0)
-        write_json(self.folder / HEADER_SIDECAR, self.header)  # lets `skeleton report` recover a killed process
-        self.cap.start()
+        path = safe_path(self.req.path, t.summariser)
+        entry = Entry(kind="request", name=f"{self.req.method} {path}", path=path, command=[self.req.method, path],
+                      main_module=t.name)
+        self.run = RunLifecycle(t.options, entry, root=t.root, out_dir=self.folder, gate=Gate(REQUEST, self))
+        self.run.header.request = self._request_info(0.0)
+        self.run.start()
 
     def _discard(self) -> None:
         """A trace that could not start leaves no folder behind."""
-        cap = getattr(self, "cap", None)
-        if cap is not None:
-            cap.spill.close()
+        run = getattr(self, "run", None)
+        if run is not None:
+            run.discard()
         folder = getattr(self, "folder", None)
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
             _set_busy(folder, False)
 
-    def enter(self) -> contextvars.Token:
+    def enter(self) -> contextvars.Token[TracedRequest | None]:
         """Mark the current context (thread or task, and the tasks it starts) as this request."""
         return REQUEST.set(self)
 
     @staticmethod
-    def leave(token: contextvars.Token) -> None:
+    def leave(token: contextvars.Token[TracedRequest | None]) -> None:
         try:
             REQUEST.reset(token)
         except ValueError:  # reset from another context (a server that closes the body elsewhere)
@@ -211,10 +209,11 @@ class TracedRequest:
                 return
             self._stopped = True
         try:
-            self.cap.stop()
+            self.run.stop()
         except Exception:
             self.tracer._count("failed")
-            log.exception("skeleton: stopping the trace of %s %s failed", self.req.method, self.tracer.log_path(self.req))
+            log.exception("skeleton: stopping the trace of %s %s failed", self.req.method,
+                          self.tracer.log_path(self.req))
         finally:
             _free_slot()
 
@@ -226,17 +225,16 @@ class TracedRequest:
             self._written = True
         t = self.tracer
         try:
-            duration = self.cap.t_stop - self.cap.t_start
-            self.header["request"] = self._request_info(duration)
+            run = self.run
+            run.header.request = request = self._request_info(run.capture.duration_s)
             failed = self.exception is not None or (self.status is not None and self.status >= 500)
-            end = {"duration_s": round(duration, 6), "exit_code": 1 if failed else 0,
-                   "status": "exception" if failed else "ok", "error": self._error(), "gaps": self.cap.gaps()}
-            self.result = TraceSession(options=t.options)._finish(self.cap, self.folder, self.header, end)
+            self.result = run.finish("exception" if failed else "ok", 1 if failed else 0, self._error())
             t.results = [*t.results[-9:], self.result]
-            log.info("skeleton: traced %s %s -> %s", self.req.method, self.header["request"]["path"], self.folder)
+            log.info("skeleton: traced %s %s -> %s", self.req.method, request["path"], self.folder)
         except Exception:
             t._count("failed")
-            log.exception("skeleton: writing the trace of %s %s failed", self.req.method, self.tracer.log_path(self.req))
+            log.exception("skeleton: writing the trace of %s %s failed", self.req.method,
+                          self.tracer.log_path(self.req))
         finally:
             _set_busy(self.folder, False)
         try:
@@ -251,23 +249,24 @@ class TracedRequest:
         self.stop()
         return self.write()
 
-    def _request_info(self, duration: float) -> dict:
-        return summarise_request(self.req, self.cap.summariser, self.status, duration, self.selected_by)
+    def _request_info(self, duration: float) -> dict[str, Any]:
+        return summarise_request(self.req, self.run.summariser, self.status, duration, self.selected_by)
 
-    def _error(self) -> dict | None:
+    def _error(self) -> dict[str, Any] | None:
         if self.exception is not None:
-            return _error_info(self.cap.summariser, self.exception)
+            return self.run.error_info(self.exception)
         if self.status is not None and self.status >= 500:
             return {"type": f"HTTP {self.status}", "message": f"the app answered {self.status}"}
         return None
 
 
-OPTION_FIELDS = frozenset(f.name for f in fields(Options)) - {"extra", "open_report"}
+OPTION_FIELDS = frozenset(SPECS) - {"open_report"}
 SELECTION_ARGS = ("header", "paths", "rate", "token", "debug", "allow_header_in_debug")
 TRACER_ARGS = ("concurrent", "max_runs", "max_bytes", "max_per_minute")
 
 
-def tracer_from(options: Options | None, selection: Selection | None, name: str, kwargs: dict[str, Any]) -> RequestTracer:
+def tracer_from(options: Options | None, selection: Selection | None, name: str,
+                kwargs: dict[str, Any]) -> RequestTracer:
     """A RequestTracer from middleware keyword arguments: Options fields and selection rules."""
     from .select import selection_from
     sel_kw = {k: kwargs.pop(k) for k in SELECTION_ARGS if k in kwargs}
@@ -278,9 +277,5 @@ def tracer_from(options: Options | None, selection: Selection | None, name: str,
     if unknown:
         known = ", ".join(sorted(OPTION_FIELDS | set(SELECTION_ARGS) | set(TRACER_ARGS)))
         raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {known}")
-    opts = replace(options) if options is not None else Options()  # the caller's object stays as it was
-    for k, v in kwargs.items():
-        if k in ("project_root", "out_dir") and v is not None:
-            v = Path(v)
-        setattr(opts, k, tuple(v) if k in ("include", "exclude", "secret_names") else v)
+    opts = options_from(kwargs, base=options)  # the caller's object stays as it was
     return RequestTracer(opts, selection_from(selection=selection, **sel_kw), name, **tracer_kw)

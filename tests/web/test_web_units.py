@@ -83,9 +83,9 @@ def test_unknown_middleware_options_are_refused(tmp_path):
 def test_ungated_runs_register_the_plain_callbacks(tmp_path):
     """skeleton run / trace(): no gate wrapper between sys.monitoring and the hot path."""
     from skeleton_replay.options import Options
-    from skeleton_replay.session import _Capture
+    from skeleton_replay.run_capture import Capture
 
-    cap = _Capture(Options(), tmp_path, tmp_path, "m", None)
+    cap = Capture(Options(), tmp_path, tmp_path, "m", None)
     cap.start()
     try:
         tool = cap.backend.tool_id

@@ -1,0 +1,200 @@
+"""One run lifecycle: every entry point applies [tool.skeleton] redaction the same way.
+
+The project below configures one secret name (`pin_code`) and one secret pattern (`zz-<4 digits>`) in
+its pyproject.toml, nowhere else. Each entry point (skeleton run, run -m, TraceSession, trace(),
+skeleton pytest, a WSGI request) runs code that handles such values; none of them may appear in any
+artifact, in the folder names or in the log lines.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+import orjson
+import pytest
+import tracecheck
+from conftest import skeleton
+
+PIN, TOKEN, ARG_TOKEN, PATH_TOKEN = "sesame-Q7x", "zz-1234", "zz-9876", "zz-5555"
+LEAKS = (PIN, TOKEN, ARG_TOKEN, PATH_TOKEN)
+
+PYPROJECT = textwrap.dedent("""
+    [project]
+    name = "vault"
+    [tool.skeleton]
+    secret_names = ["pin_code"]
+    secret_patterns = ["zz-[0-9]{4}"]
+""")
+VAULT = textwrap.dedent("""
+    def login(pin_code, note):
+        return check(pin_code) and len(note) > 0
+
+    def check(value):
+        return len(value) > 3
+
+    def main(argv):
+        return login("sesame-Q7x", "zz-1234") and len(argv) >= 0
+""")
+MAIN = "import sys\nfrom vault import main\nmain(sys.argv[1:])\n"
+TEST_VAULT = "from vault import login\n\ndef test_login():\n    assert login('sesame-Q7x', 'zz-1234')\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    proj = tmp_path / "proj"
+    (proj / "vault").mkdir(parents=True)
+    (proj / "pyproject.toml").write_text(PYPROJECT)
+    (proj / "vault" / "__init__.py").write_text(VAULT)
+    (proj / "vault" / "__main__.py").write_text(MAIN)
+    (proj / "app.py").write_text(MAIN)
+    (proj / "tests").mkdir()
+    (proj / "tests" / "test_vault.py").write_text(TEST_VAULT)
+    return proj
+
+
+def assert_redacted(out: Path, calls: tuple[str, ...] = ("login", "check")) -> None:
+    """The run happened (its calls are in the trace), and no secret is in any file of OUT."""
+    lines = tracecheck.check_trace(out / "trace.jsonl")
+    called = [e["callee"]["function"] for e in lines if e.get("event_type") == "call"]
+    assert all(c in called for c in calls), called
+    login = next(e for e in lines if e.get("event_type") == "call" and e["callee"]["function"] == "login")
+    assert login["args"]["pin_code"].get("redacted") and login["args"]["note"].get("redacted"), login["args"]
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", "replace")
+            assert not [s for s in LEAKS if s in text], (path.name, [s for s in LEAKS if s in text])
+    session = orjson.loads((out / "session.json").read_bytes())
+    assert lines[0]["project_root"] == session["project_root"]
+
+
+def test_skeleton_run_script(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    p = skeleton("run", "--no-open", "--out-dir", str(out), str(project / "app.py"), ARG_TOKEN, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert_redacted(out)
+
+
+def test_skeleton_run_module(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    p = skeleton("run", "--no-open", "--out-dir", str(out), "-m", "vault", ARG_TOKEN, cwd=project)
+    assert p.returncode == 0, p.stderr
+    assert_redacted(out)
+
+
+def test_trace_session_api(project: Path, tmp_path: Path) -> None:
+    from skeleton_replay import TraceSession
+
+    result = TraceSession(out_dir=tmp_path / "o", html=False).run_script(project / "app.py", [ARG_TOKEN])
+    assert result.exit_code == 0 and result.status == "ok"
+    assert_redacted(result.out_dir)
+
+
+def test_trace_block(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skeleton_replay import trace
+
+    monkeypatch.syspath_prepend(str(project))
+    monkeypatch.chdir(project)  # trace() finds the project root from the working folder
+    monkeypatch.delitem(sys.modules, "vault", raising=False)
+    import vault
+
+    with trace(out_dir=tmp_path / "o", html=False, name="block") as run:
+        vault.main([ARG_TOKEN])
+    assert run.result is not None and run.result.status == "ok"
+    assert run["result"] is run.result  # the mapping access of earlier versions still works
+    assert_redacted(run.result.out_dir)
+
+
+def test_skeleton_pytest(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    p = skeleton("pytest", "--no-open", "--out-dir", str(out), "--", "-q", "-p", "no:randomly",
+                 "-p", "no:cacheprovider", f"-k=test_login or {ARG_TOKEN}", cwd=project)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert_redacted(out)
+
+
+def test_wsgi_request(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                      caplog: pytest.LogCaptureFixture) -> None:
+    """A request: the configured pattern is redacted in the folder name and the log line too."""
+    from skeleton_replay.integrations import SkeletonWSGI
+
+    monkeypatch.syspath_prepend(str(project))
+    monkeypatch.chdir(project)
+    monkeypatch.delitem(sys.modules, "vault", raising=False)
+    import vault
+
+    def app(environ, start_response):
+        vault.main([environ["PATH_INFO"]])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    out = tmp_path / "web"
+    wrapped = SkeletonWSGI(app, out_dir=out, paths=["/item/*"], html=False)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/item/{PATH_TOKEN}", "QUERY_STRING": f"pin_code={PIN}",
+               "SERVER_NAME": "x", "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+    with caplog.at_level(logging.INFO, logger="skeleton_replay.web"):
+        body = wrapped(environ, lambda status, headers, exc_info=None: None)
+    assert list(body) == [b"ok"]
+    folders = list((out / "requests").iterdir())
+    assert len(folders) == 1 and PATH_TOKEN not in folders[0].name, folders
+    assert "redacted" in folders[0].name
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("traced GET" in m for m in logged) and not any(s in m for m in logged for s in LEAKS), logged
+    assert_redacted(folders[0])
+
+
+def test_a_new_entry_point_gets_every_step_in_a_few_lines(project: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake entry point: prepare, start, stop, finish. It gets the header, [tool.skeleton]
+    redaction (also of its command line), the end record and every artifact."""
+    from skeleton_replay.lifecycle import Entry, RunLifecycle
+    from skeleton_replay.options import Options
+
+    monkeypatch.syspath_prepend(str(project))
+    monkeypatch.delitem(sys.modules, "vault", raising=False)
+    import vault
+
+    run = RunLifecycle(Options(project_root=project, out_dir=tmp_path / "o", html=True),
+                       Entry(kind="api", name="fake", path="fake", args=[ARG_TOKEN], command=["fake", ARG_TOKEN]))
+    run.start()
+    vault.main([])
+    run.stop()
+    result = run.finish()
+    assert (result.status, result.exit_code, result.error) == ("ok", 0, None)
+    assert {p.name for p in result.out_dir.iterdir()} == {
+        "trace.jsonl", "snapshot.json", "workflow.md", "report.html", "session.json"}
+    lines = tracecheck.check_trace(result.out_dir / "trace.jsonl")
+    assert lines[0]["record"] == "header" and lines[0]["target"]["kind"] == "api"
+    assert lines[0]["command"][0] == "fake" and lines[-1]["record"] == "end" and lines[-1]["status"] == "ok"
+    assert_redacted(result.out_dir)
+
+
+def test_a_secret_learned_during_a_request_is_scrubbed_from_its_header(project: Path, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The end of every run scrubs the header once more (as `skeleton run` always did): a path segment
+    that the request handed to a secret-named parameter does not stay in clear in trace.jsonl's header
+    or session.json. (The folder name is chosen before the request runs: it cannot know.)"""
+    from skeleton_replay.integrations import SkeletonWSGI
+
+    monkeypatch.syspath_prepend(str(project))
+    monkeypatch.chdir(project)
+    monkeypatch.delitem(sys.modules, "vault", raising=False)
+    import vault
+
+    def app(environ, start_response):
+        vault.login(environ["PATH_INFO"].rsplit("/", 1)[-1], "note")
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    out = tmp_path / "web"
+    wrapped = SkeletonWSGI(app, out_dir=out, paths=["/open/*"], html=False)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/open/opensesame42", "QUERY_STRING": "",
+               "SERVER_NAME": "x", "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+    assert list(wrapped(environ, lambda status, headers, exc_info=None: None)) == [b"ok"]
+    folder = next((out / "requests").iterdir())
+    header = tracecheck.check_trace(folder / "trace.jsonl")[0]
+    session = orjson.loads((folder / "session.json").read_bytes())
+    del session["artifacts"]  # paths in the folder named before the request ran
+    assert header["request"]["path"] == "/open/<redacted>"
+    assert "opensesame42" not in orjson.dumps(header).decode() + orjson.dumps(session).decode(), header
