@@ -83,16 +83,24 @@ def _batched(events: Iterable[Event], size: int = 8192) -> Iterator[list[Event]]
         yield batch
 
 
-# Below this, a helper process costs more than it saves: it starts an interpreter and decodes
-# the spill a second time. Measured (3.12, 2-core VM, medians of 6): the mixed benchmark at the
-# default cap (200k events, 11.5 MB of spill) post-processed in 1.9 s with the helper and 2.5 s
-# without (+1 s of CPU); a 5M-event run took 53 s with it and 68 s without.
-PARALLEL_MIN_SPILL = 4 << 20
+# Below this, the helper process costs more than it saves: it starts an interpreter and decodes the
+# spill a second time, CPU that a user pays on a busy machine, in CI or under pytest (the second core
+# is not idle there). Measured (3.12, 2-core VM): the mixed benchmark at the default cap (200k events,
+# 11.5 MB of spill) took 0.85 s of CPU to post-process in one process and 1.25 s with the helper
+# (0.6 s here + 0.65 s there), for ~0.6 s less wall on an idle second core. 64 MiB of spill is about
+# 1-2 M recorded events (--max-events 0 or a raised cap): there a 5M-event run took 53 s with the
+# helper and 68 s without, and the duplicated decoding is a smaller share of the whole.
+PARALLEL_MIN_SPILL = 64 << 20
+
+
+def use_trace_writer(spill_bytes: int) -> bool:
+    """Whether trace.jsonl is written by a helper process (on the other core) for a spill this big."""
+    return not os.environ.get("SKELETON_SERIAL") and spill_bytes >= PARALLEL_MIN_SPILL and bool(sys.executable)
 
 
 def _start_trace_writer(spill: Path, trace: Path, header: dict, end: dict, max_events: int) -> subprocess.Popen | None:
     """trace.jsonl on the other core: a helper process re-reads the spill and writes it."""
-    if os.environ.get("SKELETON_SERIAL") or spill.stat().st_size < PARALLEL_MIN_SPILL or not sys.executable:
+    if not use_trace_writer(spill.stat().st_size):
         return None
     args = write_json(spill.with_name(WRITER_ARGS), {"spill": str(spill), "trace": str(trace), "header": header,
                                                      "end": end, "max_events": max_events})

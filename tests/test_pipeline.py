@@ -37,3 +37,15 @@ def test_helper_process_and_in_process_write_the_same_artifacts(tmp_path, monkey
     assert not (outs["helper"] / pipeline.WRITER_ARGS).exists()
     for name in (pipeline.TRACE, pipeline.SNAPSHOT, pipeline.WORKFLOW):
         assert (outs["serial"] / name).read_bytes() == (outs["helper"] / name).read_bytes(), name
+
+
+def test_default_cap_runs_write_the_trace_in_process(monkeypatch):
+    """The helper decodes the spill a second time: CPU a busy machine pays. A default-cap run's spill
+    (200k events: 11.5 MB for the mixed benchmark, ~35 MB for text-heavy programs) is written in process;
+    only runs recording millions of events (--max-events 0) use the other core."""
+    monkeypatch.delenv("SKELETON_SERIAL", raising=False)
+    assert not pipeline.use_trace_writer(12 << 20)
+    assert not pipeline.use_trace_writer(40 << 20)
+    assert pipeline.use_trace_writer(200 << 20)
+    monkeypatch.setenv("SKELETON_SERIAL", "1")
+    assert not pipeline.use_trace_writer(200 << 20)

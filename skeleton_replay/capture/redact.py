@@ -349,9 +349,10 @@ class Redactor:
         """Patterns, the user's patterns, then known secrets, over all of text (callers bound it).
         whole: the value text was cut from (to remember a private key's body lines)."""
         text = plain(text)
-        for label, _, _, piece in value_matches(text):
-            self.learn(piece if label != "private_key" else whole or text)
-            return True
+        if len(text) >= _SHORTEST_MATCH:  # (most strings a program passes are short: no generator for those)
+            for label, _, _, piece in value_matches(text):
+                self.learn(piece if label != "private_key" else whole or text)
+                return True
         for r in self.extra:
             m = r.search(text)
             if m is not None:
