@@ -197,8 +197,7 @@ def test_many_instances_of_a_class_are_one_instance_group(tmp_path):
         """})
     text, out = _run(tmp_path)
     actors = _section(text, "## Actors")
-    assert re.search(r"- instance group `Style` ×30 instances · 60 calls; busiest methods: `render` 30, `wrap` 30",
-                     actors)
+    assert re.search(r"- instance group `Style ×30` · 60 calls; busiest methods: `render` 30, `wrap` 30", actors)
     assert "inst:app.Style#2" not in actors  # no line per instance
     assert "- instance `inst:app.Console#1`" in actors and "- instance `inst:app.Console#2`" in actors  # few: listed
     assert_cited_ids_exist(text, out)
@@ -248,7 +247,7 @@ def test_instance_group_threshold(tmp_path, n_instances, grouped):
         """})
     text, _ = _run(tmp_path)
     actors = _section(text, "## Actors")
-    assert (f"- instance group `Cell` ×{n_instances} instances" in actors) is grouped
+    assert (f"- instance group `Cell ×{n_instances}` · " in actors) is grouped
     assert ("- instance `inst:app.Cell#1`" in actors) is not grouped
 
 
@@ -310,3 +309,31 @@ def test_calls_beyond_the_tree_budget_are_counted_on_the_entry_above(tmp_path):
     on_main = 4 + 5 + 6 + 7 + 4
     assert main_line.endswith(f"[{total:,} calls, {on_main:,} not kept (tree budget)]"), main_line
     assert any("`fn:app:branch`(`i=3`)" in l and l.endswith("[4 calls, 3 not kept (tree budget)]") for l in lines)
+
+
+def test_calls_of_one_method_on_many_instances_fold_into_one_line(tmp_path):
+    _write(tmp_path, {"app.py": """
+        class Style:
+            def __init__(self, n):
+                self.n = n
+
+            def render(self, text):
+                return self.wrap(text)
+
+            def wrap(self, text):
+                return f"[{self.n}]{text}"
+
+        def main():
+            styles = [Style(i) for i in range(40)]
+            for s in styles:
+                s.render("x")
+
+        main()
+        """})
+    text, out = _run(tmp_path)
+    tree = _section(text, "## Workflow (call tree)")
+    line = next(x for x in tree.splitlines() if "Style ×40 .render" in x)
+    # one line for the 40 calls on 40 instances, citing the first call and its node
+    assert re.search(r"- E(\d+)–E\d+ ×40 `meth:app\.Style#1\.render` \(first of `Style ×40 \.render`\)", line)
+    assert not re.search(r"`meth:app\.Style#(?:[2-9]|\d\d)\.render`", tree)  # no line per instance
+    assert_cited_ids_exist(text, out)

@@ -1,7 +1,9 @@
 """The folded call tree for workflow.md, built while events stream past.
 
 Consecutive sibling calls with identical subtrees fold into one entry with a count
-and the range of event ids, so a loop of a million calls is one line. The tree
+and the range of event ids, so a loop of a million calls is one line. Calls of the same
+method on different instances of one class fold too (`Style#1.render`, `Style#2.render`, …:
+one entry `Style ×214 .render` that keeps its first call's node id as the cited example). The tree
 keeps at most `budget` entries in all and at most `per_root` entries below any one
 top-level call. What is cut is counted, never dropped silently: calls not kept are
 counted on the nearest kept entry above them, and every entry knows how many calls ran
@@ -9,12 +11,33 @@ in its subtree (`size`), kept or not.
 """
 from __future__ import annotations
 
+import re
+
 from ..events.types import CALL, EXCEPTION, RESUME, YIELD, Event
+
+_INSTANCE_NUMBER = re.compile(r"#(?:\d+|\*)(?=\.)")
+
+
+def fold_key(node_id: str) -> str:
+    """The node id with its instance number left out: what sibling calls on different instances share."""
+    return _INSTANCE_NUMBER.sub("#", node_id) if node_id.startswith("meth:") else node_id
+
+
+def group_label(node_id: str, instances: int) -> str:
+    """`Style ×214 .render` for a method of `instances` instances of one class, else the node id."""
+    if instances <= 1 or not node_id.startswith("meth:"):
+        return node_id
+    rest = node_id[5:]
+    h = rest.rfind("#")
+    dot = rest.find(".", h)
+    if h < 0 or dot < 0:
+        return node_id
+    return f"{rest[:h].rsplit('.', 1)[-1]} ×{instances:,} .{rest[dot + 1:]}"
 
 
 class CallNode:
     __slots__ = ("node_id", "order", "last_order", "args", "outcome", "detail", "children", "count", "sig", "yields",
-                 "cut", "scenario", "size", "start", "kept_below", "paused", "holder")
+                 "cut", "scenario", "size", "start", "kept_below", "paused", "holder", "key", "ids")
 
     def __init__(self, node_id: str, order: int, args) -> None:
         self.node_id = node_id
@@ -34,6 +57,18 @@ class CallNode:
         self.kept_below = 0  # top-level entries: entries kept below it
         self.paused = 0  # the thread's call counter when it last yielded (generators, coroutines)
         self.holder: CallNode | None = None  # calls not kept: the nearest kept entry above, which counts them
+        self.key = node_id  # fold_key(node_id): equal for the same method on other instances of the class
+        self.ids: set[str] | None = None  # folded entries: the node ids folded in when there are several
+
+    @property
+    def instances(self) -> int:
+        """Distinct instances (node ids) this entry stands for: 1 unless calls on several were folded."""
+        return len(self.ids) if self.ids else 1
+
+    @property
+    def label(self) -> str:
+        """The node id, or `Style ×214 .render` when calls on several instances were folded into it."""
+        return group_label(self.node_id, self.instances)
 
 
 class CallTree:
@@ -47,6 +82,7 @@ class CallTree:
         self.open_calls: dict[int, CallNode] = {}  # call_id -> node (recorded calls)
         self.calls: dict[int, int] = {}  # thread -> calls so far
         self.last: dict[int, int] = {}  # thread -> its last event
+        self._keys: dict[str, str] = {}  # node id -> fold_key (cached)
 
     def add_batch(self, batch: list[Event]) -> None:
         add = self.add
@@ -67,7 +103,12 @@ class CallTree:
             self.calls[tid] = 0
         if kind == CALL:
             parent = stack[-1]
-            node = CallNode(e.callee.node_id, e.order, e.detail)
+            nid = e.callee.node_id
+            node = CallNode(nid, e.order, e.detail)
+            key = self._keys.get(nid)
+            if key is None:
+                key = self._keys[nid] = fold_key(nid)
+            node.key = key
             node.scenario = e.scenario
             node.start = self.calls[tid]
             self.calls[tid] = node.start + 1
@@ -111,7 +152,7 @@ class CallTree:
             self._fold(stack[-1] if stack else None, node, stack[1] if len(stack) > 1 else None)
 
     def _fold(self, parent: CallNode | None, node: CallNode, top: CallNode | None) -> None:
-        node.sig = hash((node.node_id, node.outcome, node.yields, node.cut, node.scenario,
+        node.sig = hash((node.key, node.outcome, node.yields, node.cut, node.scenario,
                          tuple((c.sig, c.count) for c in node.children)))
         if parent is None or len(parent.children) < 2 or parent.children[-1] is not node:
             return
@@ -120,6 +161,10 @@ class CallTree:
             prev.count += 1
             prev.last_order = node.last_order
             prev.size += node.size
+            if node.node_id != prev.node_id or prev.ids or node.ids:  # the same method on another instance
+                ids = prev.ids if prev.ids is not None else {prev.node_id}
+                ids.update(node.ids or (node.node_id,))
+                prev.ids = ids
             parent.children.pop()
             n = _size(node)
             self.kept -= n

@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from ..model import phases as ph
-from ..model.calltree import CallNode, CallTree
+from ..model.calltree import CallNode, CallTree, group_label
 from ..model.layers import layers
 from . import md
 from .text import args_text, short
@@ -192,7 +192,16 @@ def _brief_md(n: CallNode) -> str:
     """`E12 name` with its size: one call or a folded run."""
     ids_md = f"E{n.order:d}" if n.count == 1 else f"E{n.order:d}–E{n.last_order:d} ×{n.count:,}"
     raised_md = " raised" if n.outcome == "raised" else ""
-    return f"{ids_md} {md.code(n.node_id)} ({_calls(n.size)}){raised_md}"
+    callee_md = _callee_md(n)
+    return f"{ids_md} {callee_md} ({_calls(n.size)}){raised_md}"
+
+
+def _callee_md(n: CallNode) -> str:
+    """The callee's node id (the first call's: cited), and `Style ×214 .render` when calls of the same
+    method on several instances of its class were folded into this entry."""
+    if n.instances <= 1:
+        return md.code(n.node_id)
+    return f"{md.code(n.node_id)} (first of {md.code(n.label)})"
 
 
 def _phases(w, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: dict[str, str], scenarios: bool) -> None:
@@ -201,10 +210,8 @@ def _phases(w, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: dict[str,
     _tid, start, work = split[0] if split else (0, ph.Phase("start-up"), ph.Phase("work"))
     if start.entries:
         mods: dict[str, int] = {}
-        callees: dict[str, int] = {}
         for e in start.entries:
             mods[module_of.get(e.node_id, "")] = mods.get(module_of.get(e.node_id, ""), 0) + e.size
-            callees[e.node_id] = callees.get(e.node_id, 0) + e.count
         start_n_md = _entries(len(start.entries))
         w(f"- start-up (imports, definitions; inferred, see docs/workflow.md): E{start.first:d}–E{start.last:d}, "
           f"{start_n_md}, {_calls(start.calls)} in {len(mods):,} modules; "
@@ -213,7 +220,7 @@ def _phases(w, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: dict[str,
         mods_md = ", ".join(f"{md.code(m)} ({_calls(n)})" for m, n in top_mods[:STARTUP_MODULES])
         more_md = f", … {len(top_mods) - STARTUP_MODULES:,} more" if len(top_mods) > STARTUP_MODULES else ""
         w(f"  - modules called at top level: {mods_md}{more_md}")
-        busiest = sorted(callees.items(), key=lambda kv: (-kv[1], kv[0]))[:STARTUP_BUSIEST]
+        busiest = _by_method(start.entries)[:STARTUP_BUSIEST]
         w("  - most repeated: " + ", ".join(f"{md.code(k)} ×{n:,}" for k, n in busiest))
     elif scenarios:
         w("- start-up: no traced calls before the first scenario")
@@ -243,7 +250,9 @@ def _phases(w, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: dict[str,
 def _tree(w, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[str, dict]) -> None:
     w("## Workflow (call tree)")
     w("")
-    w("`×N` folds N consecutive identical calls (same callees, same outcome); `E a–b` gives the event range; "
+    w("`×N` folds N consecutive identical calls (same callees, same outcome); calls of one method on several "
+      "instances of a class fold into `Class ×K .method` (K instances, one example node id); "
+      "`E a–b` gives the event range; "
       "`[n calls]` counts the calls inside. Only the work is shown (start-up is summarised under Phases); "
       "the calls with the most nested calls are expanded first, and every omission is counted.")
     if scenarios:
@@ -304,14 +313,25 @@ def _skipped(w, skipped: list[CallNode], depth: int) -> None:
     if not skipped:
         return
     calls = sum(n.size for n in skipped)
-    names: dict[str, int] = {}
-    for n in skipped:
-        names[n.node_id] = names.get(n.node_id, 0) + n.count
-    top = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    top = _by_method(skipped)[:3]
     top_md = ", ".join(f"{md.code(k)} ×{c:,}" for k, c in top)
     what_md = "1 smaller top-level entry" if len(skipped) == 1 else f"{len(skipped):,} smaller top-level entries"
     w("  " * depth + f"- … E{skipped[0].order:d}–E{skipped[-1].last_order:d}: {what_md} not shown "
       f"({_calls(calls)}; mostly {top_md})")
+
+
+def _by_method(entries: list[CallNode]) -> list[tuple[str, int]]:
+    """(label, calls) per node id, calls of one method on several instances of a class as one
+    (`Style ×214 .render`), the most called first."""
+    calls: dict[str, int] = {}
+    ids: dict[str, set[str]] = {}
+    first: dict[str, str] = {}
+    for n in entries:
+        calls[n.key] = calls.get(n.key, 0) + n.count
+        first.setdefault(n.key, n.node_id)
+        ids.setdefault(n.key, set()).update(n.ids or (n.node_id,))
+    out = [(group_label(first[k], len(ids[k])), c) for k, c in calls.items()]
+    return sorted(out, key=lambda kv: (-kv[1], kv[0]))
 
 
 def _chosen(top: CallNode, cap: int) -> set[int]:
@@ -362,6 +382,8 @@ def _call_line_md(node: CallNode, hidden: int = 0, cut: int = 0) -> str:
     times_md = f" ×{node.count:,}" if node.count > 1 else ""
     args = args_text(_numbered(node.args), 80) if node.count == 1 else ""
     call_md = f"{md.code(node.node_id)}({md.code(args) if args else ''})"
+    if node.instances > 1:  # the same method on several instances of one class, folded
+        call_md = _callee_md(node)
     if node.outcome == "raised":
         exc = node.detail or {}
         tail_md = f" raised {md.text(exc.get('type', '?'), 120)}: {md.code(short(_numbered(exc.get('message')), 60))}"
@@ -382,7 +404,7 @@ def _call_line_md(node: CallNode, hidden: int = 0, cut: int = 0) -> str:
 def _actors(w, nodes: list[dict]) -> None:
     w("## Actors")
     w("")
-    w("- by module (busiest first); a class with many instances is one instance group (`Class ×N instances`)")
+    w("- by module (busiest first); a class with many instances is one instance group (`Class ×N`: N instances)")
     by_id = {n["id"]: n for n in nodes}
     modules: dict[str, dict] = {}
     for n in nodes:
@@ -438,7 +460,8 @@ def _actors(w, nodes: list[dict]) -> None:
             if len(insts) >= INSTANCE_GROUP:
                 first = min(insts, key=lambda i: (i["first_seen"] is None, i["first_seen"] or 0))
                 first_md = f", first {md.code(first['id'])}" if first else ""
-                lines.append(f"  - instance group {md.code(cls)} ×{len(insts):,} instances · "
+                group = cls + " ×" + format(len(insts), ",")
+                lines.append(f"  - instance group {md.code(group)} · "
                              f"{_calls(calls)}{raised_md}; "
                              f"busiest methods: {busiest_md}{first_md}")
                 continue
