@@ -8,6 +8,8 @@ artifact, in the folder names or in the log lines.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -198,3 +200,47 @@ def test_a_secret_learned_during_a_request_is_scrubbed_from_its_header(project: 
     del session["artifacts"]  # paths in the folder named before the request ran
     assert header["request"]["path"] == "/open/<redacted>"
     assert "opensesame42" not in orjson.dumps(header).decode() + orjson.dumps(session).decode(), header
+
+
+# -- options declared once (options.py) ------------------------------------------------------------------------
+
+
+def test_the_rebuilt_command_line_parses_back_to_the_same_options(tmp_path: Path) -> None:
+    """option_argv() (the header's command and invocation) and the click options come from the same
+    table: every non-default value survives a round trip through `skeleton run`'s parser."""
+    from skeleton_replay.cli import cli
+    from skeleton_replay.options import Options, option_argv, options_from_flags
+
+    opts = Options(project_root=tmp_path, out_dir=tmp_path / "o", include=("a.*", "b"), exclude=("c",),
+                   max_events=7, include_private=True, html=False, open_report=False, secret_names=("pin",),
+                   secret_patterns=("zz-[0-9]+",), backend="setprofile")
+    ctx = cli.commands["run"].make_context("run", [*option_argv(opts), "app.py"])
+    params = {k: v for k, v in ctx.params.items() if k not in ("json_out", "module", "script", "args")}
+    parsed = options_from_flags(params)
+    parsed.validate()  # the folders become Paths, as for every caller
+    assert parsed == opts
+    default = cli.commands["run"].make_context("run", ["app.py"]).params
+    assert options_from_flags({k: default[k] for k in params}) == Options(open_report=True)  # the CLI opens
+
+
+def test_every_pytest_flag_of_the_table_reaches_the_recording(tmp_path: Path) -> None:
+    """`pytest --skeleton` takes the table's pytest flags (not only --skeleton-out/-max-events/-no-html)
+    and checks them with the same messages, naming its own flag."""
+    proj = tmp_path / "p"
+    proj.mkdir()
+    (proj / "calc.py").write_text("def _twice(x):\n    return 2 * x\n\ndef four():\n    return _twice(2)\n")
+    (proj / "test_calc.py").write_text("from calc import four\n\ndef test_four():\n    assert four() == 4\n")
+    out = tmp_path / "o"
+    run = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--skeleton",
+           "--skeleton-out", str(out)]
+    env = {**os.environ, "CI": "1"}
+    p = subprocess.run([*run, "--skeleton-include-private", "--skeleton-exclude", "test_*", "--skeleton-no-html"],
+                       cwd=proj, capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = tracecheck.check_trace(out / "trace.jsonl")
+    assert lines[0]["options"]["include_private"] is True and lines[0]["options"]["exclude"] == ["test_*"]
+    assert [e["callee"]["function"] for e in lines if e.get("event_type") == "call"] == ["four", "_twice"]
+    assert not (out / "report.html").exists()
+    bad = subprocess.run([*run, "--skeleton-secret-pattern", "(unclosed"], cwd=proj, capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert bad.returncode == 4 and "--skeleton-secret-pattern '(unclosed' is not a valid regular expression" in bad.stderr
