@@ -12,6 +12,7 @@ in its subtree (`size`), kept or not.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ..events.types import CALL, EXCEPTION, RESUME, YIELD, Event
 
@@ -39,13 +40,13 @@ class CallNode:
     __slots__ = ("node_id", "order", "last_order", "args", "outcome", "detail", "children", "count", "sig", "yields",
                  "cut", "scenario", "size", "start", "kept_below", "paused", "holder", "key", "ids")
 
-    def __init__(self, node_id: str, order: int, args) -> None:
+    def __init__(self, node_id: str, order: int, args: Any) -> None:
         self.node_id = node_id
         self.order = order
         self.last_order = order
         self.args = args
         self.outcome = "open"  # returned | raised | open
-        self.detail = None
+        self.detail: Any = None
         self.children: list[CallNode] = []
         self.count = 1
         self.sig = 0
@@ -128,14 +129,15 @@ class CallTree:
             stack.append(node)
             self.open_calls[e.order] = node
         elif kind == RESUME:
-            node = self.open_calls.get(e.call_id)
-            if node is not None:
-                stack.append(node)
-                node.start += self.calls[tid] - node.paused  # calls made while it was suspended are not its own
+            resumed = self.open_calls.get(e.call_id)
+            if resumed is not None:
+                stack.append(resumed)
+                resumed.start += self.calls[tid] - resumed.paused  # calls made while it was suspended are not its own
         else:
-            node = self.open_calls.get(e.call_id)
-            if node is None:
+            ended = self.open_calls.get(e.call_id)
+            if ended is None:
                 return
+            node = ended
             if stack[-1] is node:
                 stack.pop()
             elif node in stack:
