@@ -6,7 +6,7 @@ report.html from file:// and measures: file size, time until the map is laid out
 (a click on a box until the new view is painted), and the longest main-thread task while playing
 and scrubbing (PerformanceObserver 'longtask').
 
-    python bench/report_speed.py [--scale 1.6] [--max-events N] [--report PATH] [--real docutils]
+    python bench/report_speed.py [--scale 1.6] [--max-events N] [--report PATH] [--real docutils] [--instances 5000]
 """
 from __future__ import annotations
 
@@ -35,7 +35,50 @@ def make_report(scale: float, max_events: int | None, out: Path) -> tuple[Path, 
     return out / "report.html", time.perf_counter() - t
 
 
-REAL = {"docutils": "docutils_rst.py", "jinja2": "jinja_templates.py"}
+REAL = {"docutils": "docutils_rst.py", "jinja2": "jinja_templates.py", "sqlalchemy": "sqlalchemy_orm.py",
+        "rich": "rich_render.py", "astroid": "astroid_infer.py"}
+
+# --instances N: one class with N instances (each stepped twice and asked its energy once), for the instance groups
+INSTANCES = """
+class Particle:
+    def __init__(self, k):
+        self.x = float(k)
+
+    def step(self, dt):
+        self.x += dt
+        return self.x
+
+    def energy(self):
+        return 0.5 * self.x
+
+
+class Field:
+    def __init__(self, n):
+        self.particles = [Particle(k) for k in range(n)]
+
+    def advance(self):
+        return sum(p.step(0.1) for p in self.particles)
+
+    def total_energy(self):
+        return sum(p.energy() for p in self.particles)
+
+
+f = Field(N)
+f.advance()
+f.advance()
+print(f.total_energy())
+"""
+
+
+def make_instances_report(n: int, out: Path) -> tuple[Path, float]:
+    out.mkdir(parents=True, exist_ok=True)
+    script = out.parent / "particles.py"
+    script.write_text(INSTANCES.replace("Field(N)", f"Field({n})"), "utf-8")
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "skeleton_replay", "run", "--no-open", "--out-dir", str(out), str(script)],
+                   check=True,
+                   env={**os.environ, "CI": "1", "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL)
+    return out / "report.html", time.perf_counter() - t
 
 
 def make_real_report(lib: str, out: Path) -> tuple[Path, float]:
@@ -62,6 +105,17 @@ FOCUS_JS = """async (id) => {
   }
   return null;
 }"""
+
+
+def label_figures(page) -> dict:
+    """Boxes on screen and the size their labels are drawn at (e2e/helpers.py: label_sizes)."""
+    sys.path.insert(0, str(ROOT / "e2e"))
+    from helpers import label_sizes, readable_share
+
+    sizes = label_sizes(page)
+    px = [b["px"] for b in sizes["boxes"]] or [0.0]
+    return {"boxes": len(sizes["boxes"]), "zoom": sizes["zoom"], "min_px": min(px), "max_px": max(px),
+            "readable": readable_share(sizes)}
 
 
 def focus_changes(page, n: int = 6) -> list[float]:
@@ -102,6 +156,8 @@ def measure(report: Path) -> dict:
         ready_s = time.perf_counter() - t0
         load_longest = max(page.evaluate("window.__long") or [0])
         big = page.get_attribute("[data-testid=view-map]", "data-big") == "true"
+        page.wait_for_timeout(300)
+        first = label_figures(page)
         focus_ms = focus_changes(page) if big else []
         page.evaluate("window.__long = []")
         # play at the highest speed for a while (the focus view stays on)
@@ -128,7 +184,7 @@ def measure(report: Path) -> dict:
         browser.close()
     return {"size_mb": report.stat().st_size / 2**20, "map_s": map_s, "ready_s": ready_s, "longest_task_ms": longest,
             "scrubbed": bool(box), "focus_ms": focus_ms,
-            "load_longest_ms": load_longest}
+            "load_longest_ms": load_longest, "first_view": first}
 
 
 def main() -> None:
@@ -137,10 +193,13 @@ def main() -> None:
     ap.add_argument("--max-events", type=int, default=None)
     ap.add_argument("--report", type=Path, help="measure this report.html instead of making one")
     ap.add_argument("--real", choices=sorted(REAL), help="trace this real library's driver instead of call_heavy")
+    ap.add_argument("--instances", type=int, help="trace N instances of one class instead of call_heavy")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if a.report:
             report, run_s = a.report, 0.0
+        elif a.instances:
+            report, run_s = make_instances_report(a.instances, Path(tmp) / "out")
         elif a.real:
             report, run_s = make_real_report(a.real, Path(tmp) / "out")
         else:
@@ -150,6 +209,10 @@ def main() -> None:
           f"replay ready {r['ready_s']:.2f} s (longest task while opening {r['load_longest_ms']:.0f} ms); "
           f"longest main-thread task while playing and scrubbing {r['longest_task_ms']:.0f} ms"
           + ("" if r["scrubbed"] else " (no scrubber found)"))
+    fv = r["first_view"]
+    print(f"first view: {fv['boxes']} boxes on screen at zoom {fv['zoom']:.2f}, "
+          f"labels {fv['min_px']:.1f}-{fv['max_px']:.1f} px "
+          f"(font size x zoom), {fv['readable']:.0%} at 10 px or more")
     if r["focus_ms"]:
         f = sorted(r["focus_ms"])
         print(f"focus changes: median {f[len(f) // 2]:.0f} ms, slowest {f[-1]:.0f} ms over {len(f)} clicks "

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -209,3 +210,75 @@ def test_first_view_of_the_demo_reports_is_readable(report_case, open_report):
     page = open_report(path).page
     page.wait_for_timeout(400)
     assert_readable(page, f"{path.name} first view")
+
+
+PARTICLES = """
+class Particle:
+    def __init__(self, k):
+        self.x = float(k)
+
+    def step(self, dt):
+        self.x += dt
+
+    def energy(self):
+        return 0.5 * self.x
+
+
+class Field:
+    def __init__(self, n):
+        self.particles = [Particle(k) for k in range(n)]
+
+    def advance(self):
+        for p in self.particles:
+            p.step(0.1)
+
+    def total(self):
+        return sum(p.energy() for p in self.particles)
+
+
+field = Field(3000)
+field.advance()
+print(field.total())
+"""
+
+
+@pytest.fixture(scope="module")
+def particles(tmp_path_factory):
+    """(snapshot, report path): 3,000 instances of one class, each with its methods called."""
+    out = tmp_path_factory.mktemp("particles")
+    (out / "particles.py").write_text(PARTICLES, "utf-8")
+    proc = subprocess.run([*SKELETON_CMD, "run", "--no-open", "--out-dir", str(out / "run"), str(out / "particles.py")],
+                          capture_output=True, text=True, env={**os.environ, "CI": "1"}, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads((out / "run" / "snapshot.json").read_text("utf-8")), out / "run" / "report.html"
+
+
+def test_thousands_of_instances_show_as_one_group(particles, open_report):
+    """The first view of a one-module program is its module, the instances one box `Particle ×N` with
+    its methods aggregated; a deep link to one instance's method is readable and quick."""
+    snap, path = particles
+    insts = [n for n in snap["nodes"] if n["kind"] == "instance" and n.get("class_name", "").endswith("Particle")]
+    named = [n for n in insts if not n["id"].endswith("#*")]
+    assert len(insts) >= 50
+    label = f"Particle ×{len(named)}" + ("+" if len(named) < len(insts) else "")
+    t0 = time.perf_counter()
+    page = open_report(path).page
+    opened = time.perf_counter() - t0
+    page.wait_for_timeout(400)
+    assert page.get_attribute("[data-testid=view-map]", "data-mode") == "focus"
+    group = page.locator("[data-testid='node-group:particles.Particle']")
+    assert group.locator("[data-label]").inner_text() == label
+    sizes = assert_readable(page, "particles first view")
+    assert len(sizes["boxes"]) <= 20, "the instances are not drawn one by one"
+    assert all(b["shown"] > 0.99 for b in sizes["boxes"]), [(b["text"], b["shown"]) for b in sizes["boxes"] if b["shown"] <= 0.99]
+    shot(page, "particles-module")
+    assert opened < 10
+    # one instance among thousands: its caller on the left, readable
+    meth = next(n for n in snap["nodes"] if n["kind"] == "method" and n["parent"] == named[len(named) // 2]["id"] and n["label"] == "step")
+    page = open_report(path, hash=f"#node={meth['id']}").page
+    page.wait_for_selector(f"[data-testid=inspector-node][data-node-id='{meth['id']}']")
+    page.wait_for_timeout(300)
+    assert on_screen(page, meth["id"])
+    assert_readable(page, f"#node={meth['id']}")
+    assert page.locator("[data-testid='node-meth:particles.Field#1.advance']").count() == 1
+    shot(page, "particles-instance")

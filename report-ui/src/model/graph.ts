@@ -42,7 +42,8 @@ export const isRevealed = (revealAt: number, pos: number): boolean => revealAt <
 export function buildGraphIndex(snap: Snapshot): GraphIndex {
   const base = augmentNodes(snap.nodes);
   // I/O boundaries (snapshot `boundaries`): boxes after every other node, their edges after the calls
-  const io = boundaryNodes((snap as { boundaries?: unknown }).boundaries, new Set(base.map((x) => x.id)));
+  const raw = (snap as { boundaries?: unknown }).boundaries;
+  const io = Array.isArray(raw) && raw.length ? boundaryNodes(raw, new Set(base.map((x) => x.id))) : { nodes: [], edges: [] };
   const nodes = io.nodes.length ? base.concat(io.nodes) : base;
   const edges = io.edges.length ? snap.edges.concat(io.edges) : snap.edges;
   const n = nodes.length;
@@ -65,22 +66,30 @@ export function buildGraphIndex(snap: Snapshot): GraphIndex {
       callableCount++;
     }
   });
-  // guard against parent cycles (malformed input): cut the link
+  // guard against parent cycles (malformed input): cut the link that closes each cycle. Each node is
+  // walked once (0: not seen, 1: on the current walk, 2: leads to a root).
+  const state = new Uint8Array(n);
+  const path: number[] = [];
   for (let i = 0; i < n; i++) {
-    let p = parent[i];
-    let hops = 0;
-    while (p >= 0 && hops <= n) { p = parent[p]; hops++; }
-    if (hops > n) {
-      children[parent[i]] = children[parent[i]].filter((c) => c !== i);
-      parent[i] = -1;
-      roots.push(i);
+    path.length = 0;
+    let v = i;
+    while (v >= 0 && state[v] === 0) { state[v] = 1; path.push(v); v = parent[v]; }
+    if (v >= 0 && state[v] === 1) { // back on this walk: a cycle through v; cut v's link
+      const p = parent[v];
+      children[p] = children[p].filter((c) => c !== v);
+      parent[v] = -1;
+      roots.push(v);
     }
+    for (const w of path) state[w] = 2;
   }
+  // parents before children (BFS from the roots)
+  const order = depthOrder(parent, n);
   const moduleOf = new Int32Array(n).fill(-1);
-  for (let i = 0; i < n; i++) {
-    for (let p = i, hops = 0; p >= 0 && hops <= n; p = parent[p], hops++) {
-      if (nodes[p].kind === 'module') { moduleOf[i] = p; break; }
-    }
+  const depth = new Int32Array(n);
+  for (const i of order) {
+    const p = parent[i];
+    if (p >= 0) depth[i] = depth[p] + 1;
+    moduleOf[i] = nodes[i].kind === 'module' ? i : p >= 0 ? moduleOf[p] : -1;
   }
   // Never seen in the recorded steps but called (counted past the --max-events cap): on the map from
   // the last step on, so the end of the replay shows everything that ran.
@@ -88,7 +97,6 @@ export function buildGraphIndex(snap: Snapshot): GraphIndex {
   const revealAt = new Int32Array(n);
   for (let i = 0; i < n; i++) revealAt[i] = clampSeen(nodes[i].first_seen, (nodes[i] as { call_count?: number }).call_count ?? 0);
   // propagate the minimum upward (children reveal their containers)
-  const order = depthOrder(parent, n);
   for (let k = order.length - 1; k >= 0; k--) {
     const i = order[k];
     const p = parent[i];
@@ -106,12 +114,22 @@ export function buildGraphIndex(snap: Snapshot): GraphIndex {
     edgeSrc[j] = byId.get(e.source) ?? -1;
     edgeTgt[j] = byId.get(e.target) ?? -1;
     edgeRevealAt[j] = clampSeen(e.first_seen, e.count);
-    // A call crosses the boundary of every container holding one end but not the other:
-    // it counts as a call out of the source's containers and into the target's.
-    const srcUp = selfAndContainers(edgeSrc[j], parent);
-    const tgtUp = selfAndContainers(edgeTgt[j], parent);
-    for (const a of srcUp) if (!tgtUp.includes(a)) callsOut[a] += e.count;
-    for (const a of tgtUp) if (!srcUp.includes(a)) callsIn[a] += e.count;
+    // A call crosses the boundary of every container holding one end but not the other: it counts
+    // as a call out of the source and its containers below the lowest one holding both ends, and
+    // into the target and its containers below it.
+    let a = edgeSrc[j], b = edgeTgt[j];
+    if (a < 0 || b < 0) {
+      for (; a >= 0; a = parent[a]) callsOut[a] += e.count;
+      for (; b >= 0; b = parent[b]) callsIn[b] += e.count;
+      return;
+    }
+    while (depth[a] > depth[b]) { callsOut[a] += e.count; a = parent[a]; }
+    while (depth[b] > depth[a]) { callsIn[b] += e.count; b = parent[b]; }
+    while (a !== b) {
+      callsOut[a] += e.count; callsIn[b] += e.count;
+      a = parent[a]; b = parent[b];
+      if (a < 0 || b < 0) { for (; a >= 0; a = parent[a]) callsOut[a] += e.count; for (; b >= 0; b = parent[b]) callsIn[b] += e.count; break; }
+    }
   });
   // method aggregates: out of the tree walks (their members are counted already), sums of their members
   const aggOf = new Map<number, number[]>();
@@ -174,16 +192,6 @@ export function countRevealed(sorted: Int32Array, pos: number): number {
     if (sorted[mid] < pos) lo = mid + 1; else hi = mid;
   }
   return lo;
-}
-
-/** The node and all its containers (empty for -1). */
-function selfAndContainers(i: number, parent: Int32Array): number[] {
-  const out: number[] = [];
-  while (i >= 0) {
-    out.push(i);
-    i = parent[i];
-  }
-  return out;
 }
 
 /** Where a node lives, to tell apart nodes with the same label: `Class#2 · pkg.mod` for a method on an
