@@ -113,6 +113,12 @@ class RunLifecycle:
         """This process is a forked copy of the traced one: it writes nothing."""
         return self.capture.child
 
+    def update_header(self, **fields: Any) -> None:
+        """Header fields known only once the capture exists (a web request's summary, made with the run's
+        Summariser so that the secrets it redacts stay hidden in the trace too): before start()."""
+        self.header = _json_safe(dataclasses.replace(self.header, **fields))
+        write_json(self.out_dir / HEADER_SIDECAR, self.header.as_json())
+
     def start(self) -> None:
         self.capture.start()
 

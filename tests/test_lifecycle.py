@@ -243,4 +243,5 @@ def test_every_pytest_flag_of_the_table_reaches_the_recording(tmp_path: Path) ->
     assert not (out / "report.html").exists()
     bad = subprocess.run([*run, "--skeleton-secret-pattern", "(unclosed"], cwd=proj, capture_output=True,
                          text=True, env=env, timeout=120)
-    assert bad.returncode == 4 and "--skeleton-secret-pattern '(unclosed' is not a valid regular expression" in bad.stderr
+    assert bad.returncode == 4
+    assert "--skeleton-secret-pattern '(unclosed' is not a valid regular expression" in bad.stderr

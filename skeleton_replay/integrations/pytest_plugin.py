@@ -40,7 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         elif kind == "int":
             default = getattr(DEFAULTS, name)
             g.addoption(spec.pytest_flag, dest=dest, type=int, default=default, metavar=spec.metavar,
-                        help=f"{text} (default {default:,})")
+                        help=f"{text.rstrip('.')} (default {default:,}).")
         else:
             g.addoption(spec.pytest_flag, dest=dest, default=None, metavar=spec.metavar, help=text)
 

@@ -168,7 +168,7 @@ class TracedRequest:
         entry = Entry(kind="request", name=f"{self.req.method} {path}", path=path, command=[self.req.method, path],
                       main_module=t.name)
         self.run = RunLifecycle(t.options, entry, root=t.root, out_dir=self.folder, gate=Gate(REQUEST, self))
-        self.run.header.request = self._request_info(0.0)
+        self.run.update_header(request=self._request_info(0.0))
         self.run.start()
 
     def _discard(self) -> None:
