@@ -6,7 +6,8 @@ parked by frame key until it resumes (on any thread), keeping its call_id.
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from ..capture import records as R
 from ..capture.filters import CodeInfo
@@ -26,15 +27,16 @@ class Decoder:
         self._instance_nodes: dict[int, tuple[str, str]] = {}
         self._class_counters: dict[tuple[str, str], int] = {}
         self._endpoints: dict[tuple[int, int], Endpoint] = {}
-        self.stacks: dict[int, list[list]] = {}
-        self.parked: dict[int, list] = {}
+        # a frame: [call order, code index, callee, start, frame key, caller]
+        self.stacks: dict[int, list[list[Any]]] = {}
+        self.parked: dict[int, list[Any]] = {}
         self.order = 0
         self.dropped = 0
         self.calls = 0
         self.t0: int | None = None
-        self.gaps: list[dict] = []
+        self.gaps: list[dict[str, Any]] = []
         # (caller, callee, calls, raised, scenario) counted by the tracer past the event cap
-        self.aggregates: list[tuple[Endpoint, Endpoint, int, int, str | None]] = []
+        self.aggregates: list[tuple[Endpoint | None, Endpoint, int, int, str | None]] = []
         # calls past the cap that still reached the spill (decoded, not written): per (caller, callee, scenario)
         self.dropped_calls: dict[tuple[Endpoint | None, Endpoint, str | None], int] = {}
         self.dropped_raised: dict[tuple[Endpoint | None, Endpoint, str | None], int] = {}
@@ -43,7 +45,7 @@ class Decoder:
         self.max_depth = 0
         self.last_t = 0
         self.scenario: str | None = None  # the scenario running at this point of the stream
-        self.scenarios: dict[str, dict] = {}  # name -> begin and end info, in the order they began
+        self.scenarios: dict[str, dict[str, Any]] = {}  # name -> begin and end info, in the order they began
         self.io = BoundaryLog()  # I/O boundaries (BOUNDARY records): the end record's `boundaries`
 
     # -- endpoints -----------------------------------------------------------
@@ -98,7 +100,7 @@ class Decoder:
                         instance_id, c.internal, inst_node, label, c.role)
 
     # -- the pass ------------------------------------------------------------
-    def batches(self, chunks: Iterable[list]) -> Iterator[list[Event]]:
+    def batches(self, chunks: Iterable[list[Any]]) -> Iterator[list[Event]]:
         """The events of each spill chunk as one list (consumers loop over it with locals)."""
         for chunk in chunks:
             batch: list[Event] = []
@@ -106,7 +108,7 @@ class Decoder:
             if batch:
                 yield batch
 
-    def _chunk(self, chunk: list, out) -> None:
+    def _chunk(self, chunk: list[Any], out: Callable[[Event], None]) -> None:
         """Decode one chunk, passing each recorded event to out()."""
         # tuple.__new__ directly: Event(...) would run the named tuple's Python-level __new__
         new = tuple.__new__
@@ -151,9 +153,9 @@ class Decoder:
                 if stack is None:
                     stack = stacks[tid] = []
                 kind = kinds[k]
-                frame = None
+                frame: Any = None
                 if kind != CALL and kind != RESUME:  # leaving a frame: find it first
-                    fid = rec[6] if len(rec) > 6 else None
+                    fid: Any = rec[6] if len(rec) > 6 else None
                     top = stack[-1] if stack else None
                     if top is not None and top[1] == idx and (fid is None or top[4] == fid):
                         frame = stack.pop()
@@ -187,7 +189,7 @@ class Decoder:
                     calls += 1
                     if depth >= max_depth:
                         max_depth = depth + 1
-                    if eo < 0:  # past the cap: only counted (counted() hands these to the model, as skeleton report does)
+                    if eo < 0:  # past the cap: only counted (counted() hands these to the model, like skeleton report)
                         key = (caller, callee, scen)
                         dropped_calls[key] = dropped_calls.get(key, 0) + 1
                         continue
@@ -215,7 +217,8 @@ class Decoder:
                         parked[fid] = frame
                         if eo < 0:
                             continue
-                        out(new(ev, (eo, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name, 0, scen)))
+                        out(new(ev, (eo, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name, 0,
+                                        scen)))
                     elif eo >= 0:
                         out(new(ev, (eo, kind, frame[0], t, depth, tid, caller, frame[2], detail,
                                         detail is None and kind == RETURN, thread_name, t - frame[3], scen)))
@@ -229,14 +232,14 @@ class Decoder:
             self.scenario = scen
 
     @staticmethod
-    def _find(stack: list, idx: int, fid) -> int | None:
+    def _find(stack: list[list[Any]], idx: int, fid: int | None) -> int | None:
         for pos in range(len(stack) - 1, -1, -1):
             frame = stack[pos]
             if frame[1] == idx and (fid is None or frame[4] == fid):
                 return pos
         return None
 
-    def _definition(self, rec: tuple) -> None:
+    def _definition(self, rec: tuple[Any, ...]) -> None:
         k = rec[0]
         if k == R.DEF_CODE:
             info = CodeInfo.from_record(rec[1])
@@ -262,7 +265,8 @@ class Decoder:
 
     def counted(self) -> list[tuple[Endpoint | None, Endpoint, int, int, str | None]]:
         """Every call past the cap, whoever counted it: (caller or None, callee, calls, raised, scenario)."""
-        out: dict = {}  # in the order the model first met them: decoded calls, then the tracer's counts
+        # in the order the model first met them: decoded calls, then the tracer's counts
+        out: dict[tuple[Endpoint | None, Endpoint, str | None], list[int]] = {}
         for key, n in self.dropped_calls.items():
             out.setdefault(key, [0, 0])[0] += n
         for key, r in self.dropped_raised.items():
@@ -273,7 +277,7 @@ class Decoder:
             c[1] += r
         return [(caller, callee, n, r, scen) for (caller, callee, scen), (n, r) in out.items()]
 
-    def threads(self) -> list[dict]:
+    def threads(self) -> list[dict[str, Any]]:
         return [{"id": tid, "name": self.thread_names.get(tid, f"thread-{tid}"), "events": n}
                 for tid, n in sorted(self.thread_events.items())]
 
