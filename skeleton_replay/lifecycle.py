@@ -147,6 +147,7 @@ class RunLifecycle:
         if self.capture.child:  # a forked copy of the traced code ended here: the parent writes the artifacts
             return child_result(self.out_dir, exit_code or 0, status)
         end = end_of_run(self.capture.duration_s, status, exit_code, error, self.capture.gaps())
+        end.sampling = self.capture.recorder.sampled  # the recording budgets' account (capture/budget.py)
         self.header = scrub_header(self.summariser, self.header)  # secrets learned during the run
         return self._write(end)
 

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from . import __version__
+from .capture.budget import UNLIMITED, Budget
 from .capture.summarise import SCAN_MARGIN, Summariser
 from .events.types import TraceEnd, TraceHeader
 from .options import Options
@@ -31,7 +32,8 @@ def build_header(opts: Options, backend: str, reason: str, root: str, command: l
         app_name=app_name,
         started_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         options={"max_events": opts.max_events, "include": list(opts.include), "exclude": list(opts.exclude),
-                 "include_private": opts.include_private},
+                 "include_private": opts.include_private,
+                 "sampling": Budget(max_events=opts.max_events or UNLIMITED).policy()},  # capture/budget.py
         invocation=invocation,
     )
 

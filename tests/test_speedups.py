@@ -65,9 +65,18 @@ APP = textwrap.dedent("""
         objs = [k() for k in kinds for _ in range(50)]
         return sum(a.ping(b) for a, b in zip(objs, objs[1:]))
 
+    class Dot:
+        def x(self):
+            return 1
+
+    def crowd():
+        # past INSTANCE_LIMIT (10,000 objects of one class): the later ones share one id (`Dot#*`)
+        return sum(d.x() for d in [Dot() for _ in range(10_050)])
+
     def main():
-        cells = [Cell.make(i) for i in range(70)]   # past INSTANCE_LIMIT: later ones share an id
-        out = [work(cells), fib(12), many_objects()]
+        import helpers   # a module body calling traced code: the imports' budget (capture/budget.py)
+        cells = [Cell.make(i) for i in range(70)]
+        out = [work(cells), fib(12), many_objects(), crowd(), helpers.TOTAL]
         t = threading.Thread(target=lambda: out.append(work(cells[:5])))
         t.start()
         t.join()
@@ -77,9 +86,21 @@ APP = textwrap.dedent("""
 """)
 
 
+HELPERS = textwrap.dedent("""
+    def triple(n):
+        return 3 * twice(n)
+
+    def twice(n):
+        return 2 * n
+
+    TOTAL = sum(triple(i) for i in range(300))
+""")
+
+
 def _run(tmp_path, name, backend, cap, pure):
     script = tmp_path / "app.py"
     script.write_text(APP)
+    (tmp_path / "helpers.py").write_text(HELPERS)
     out = tmp_path / name
     opts = ["run", "--no-open", "--no-html", "--backend", backend, "--out-dir", str(out), "--project-root", str(tmp_path)]
     if cap is not None:
@@ -108,7 +129,7 @@ def test_compiled_where_the_build_requires_it():
 
 @needs_c
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("cap", [None, "150", "1"])
+@pytest.mark.parametrize("cap", [None, "150", "1", "3000"])
 def test_c_and_python_callbacks_write_the_same_trace(tmp_path, backend, cap):
     hc, ec, endc, sc, outc = _run(tmp_path, "c", backend, cap, pure=False)
     hp, ep, endp, sp, outp = _run(tmp_path, "py", backend, cap, pure=True)
@@ -124,6 +145,10 @@ def test_c_and_python_callbacks_write_the_same_trace(tmp_path, backend, cap):
     if cap == "1":  # nearly everything was counted past the cap, by the C code
         assert endc["dropped_events"] > 1000
         assert any(e["count"] > 100 for e in sc["edges"])
+    if cap == "3000":  # the first calls of edges past the budgets, recorded by the C code with their caller
+        assert any(e.get("count", 0) > 3 and len(e.get("example_events", [])) >= 1 for e in sc["edges"])
+        assert any(g["kind"] == "sampling" and "first 3 calls" in g["message"] for g in endc["gaps"])
+    assert any(n["id"].endswith("Dot#*") for n in sc["nodes"])  # the safety limit on instances
 
 
 LOOP_APP = textwrap.dedent("""

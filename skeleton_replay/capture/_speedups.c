@@ -73,7 +73,9 @@ typedef struct {
     PyObject *py_resume;        /* the Python PY_RESUME callback (optional) */
     PyObject *kind_call, *kind_return, *kind_yield, *kind_resume, *zero, *span;
     PyObject *limit;            /* [flush when the buffer holds this many records] (Recorder.limit) */
-    long long first_calls, per_code, sample_every, span_c;
+    PyObject *reserve;          /* [events left for the first calls of edges met while counting] (budget.py) */
+    PyObject *importing;        /* [module bodies running now]: no first calls of edges recorded then */
+    long long first_calls, per_code, sample_every, span_c, first_per_edge;
     /* Direct-mapped cache id(code) -> table entry. Entries are borrowed: the table only grows
        during a capture and keeps every entry alive. */
     void *cache_code[CODE_CACHE];
@@ -94,6 +96,7 @@ hooks_dealloc(Hooks *h)
     Py_XDECREF(h->zero); Py_XDECREF(h->span); Py_XDECREF(h->limit);
     Py_XDECREF(h->py_yield); Py_XDECREF(h->py_resume); Py_XDECREF(h->kind_yield); Py_XDECREF(h->kind_resume);
     Py_XDECREF(h->inits); Py_XDECREF(h->foreign); Py_XDECREF(h->is_tracing);
+    Py_XDECREF(h->reserve); Py_XDECREF(h->importing);
     Py_TYPE(h)->tp_free((PyObject *)h);
 }
 
@@ -105,20 +108,31 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
                              "py_start", "py_return", "kind_call", "kind_return", "span", "limit",
                              "first_calls", "per_code", "sample_every",
                              "py_yield", "py_resume", "kind_yield", "kind_resume", "inits", "foreign", "is_tracing",
-                             NULL};
+                             "reserve", "importing", "first_per_edge", NULL};
     PyObject *o[20];
     PyObject *opt[4] = {NULL, NULL, NULL, NULL};
-    PyObject *inits = NULL, *foreign = NULL, *is_tracing = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOO!LLL|OOOOO!OO", kwlist,
+    PyObject *inits = NULL, *foreign = NULL, *is_tracing = NULL, *reserve = NULL, *importing = NULL;
+    h->first_per_edge = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOO!LLL|OOOOO!OOO!O!L", kwlist,
                                      &PyDict_Type, &o[0], &PyList_Type, &o[1], &PyList_Type, &o[2],
                                      &PyList_Type, &o[3], &PyList_Type, &o[4], &PyDict_Type, &o[5],
                                      &PyDict_Type, &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12],
                                      &o[13], &o[14], &o[15], &o[16], &o[17], &o[18], &PyList_Type, &o[19],
                                      &h->first_calls, &h->per_code, &h->sample_every,
                                      &opt[0], &opt[1], &opt[2], &opt[3], &PyDict_Type, &inits, &foreign,
-                                     &is_tracing)) {
+                                     &is_tracing, &PyList_Type, &reserve, &PyList_Type, &importing,
+                                     &h->first_per_edge)) {
         return -1;
     }
+    if ((reserve && PyList_GET_SIZE(reserve) != 1) || (importing && PyList_GET_SIZE(importing) != 1)) {
+        PyErr_SetString(PyExc_ValueError, "reserve and importing must be one-item lists");
+        return -1;
+    }
+    if (!reserve || !importing) {
+        h->first_per_edge = 0;  /* no first calls of edges recorded while counting */
+    }
+    Py_XSETREF(h->reserve, Py_XNewRef(reserve));
+    Py_XSETREF(h->importing, Py_XNewRef(importing));
     Py_XSETREF(h->inits, Py_XNewRef(inits));
     if (foreign != NULL && foreign != Py_None &&
             !(PyTuple_Check(foreign) && PyTuple_GET_SIZE(foreign) == 2 && PyTuple_Check(PyTuple_GET_ITEM(foreign, 0))
@@ -476,7 +490,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
         obj = Py_NewRef(h->zero);
     }
     PyObject *tid = PyList_GET_ITEM(p, 0);
-    PyObject *t = NULL, *summary = NULL, *rec = NULL, *fid = NULL, *key = NULL;
+    PyObject *t = NULL, *summary = NULL, *rec = NULL, *fid = NULL, *key = NULL, *caller = NULL;
     if (PyList_GET_ITEM(h->mode, 0) == Py_True) {  /* past the cap: count */
         PyObject *stack = PyList_GET_ITEM(p, 1);
         long long o = PyLong_AsLongLong(obj), ix = PyLong_AsLongLong(idx);
@@ -503,7 +517,9 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
                 edge = PyLong_FromUnsignedLongLong(((unsigned long long)tv << EDGE_SHIFT) | (unsigned long long)kv);
             }
             else {
-                edge = PyTuple_Pack(2, top, key);
+                PyObject *caller_key = PyLong_FromLongLong(tv);
+                edge = caller_key ? PyTuple_Pack(2, caller_key, key) : NULL;
+                Py_XDECREF(caller_key);
             }
             if (edge == NULL) {
                 goto error;
@@ -517,13 +533,53 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
             PyObject *nv = PyErr_Occurred() ? NULL : PyLong_FromLongLong(cnt + 1);
             int err = nv ? PyDict_SetItem(c, edge, nv) : -1;
             Py_XDECREF(nv);
-            Py_DECREF(edge);
-            if (err < 0 || PyList_Append(stack, key) < 0) {
+            if (err < 0) {
+                Py_DECREF(edge);
                 goto error;
             }
-            Py_DECREF(key);
-            Py_DECREF(obj);
-            return raise_pending(&pending, 1);
+            /* One of the first calls of this edge (budget.py): recorded, with its arguments and its caller. */
+            int first = cnt + 1 <= h->first_per_edge && PyList_GET_SIZE(p) > 6;
+            long long left = 0, seen = 0;
+            PyObject *run_firsts = NULL;
+            if (first) {
+                left = PyLong_AsLongLong(PyList_GET_ITEM(h->reserve, 0));
+                long long busy = PyLong_AsLongLong(PyList_GET_ITEM(h->importing, 0));
+                run_firsts = PyList_GET_ITEM(p, 6);  /* the run's firsts per edge (never reset) */
+                PyObject *sv = PyDict_CheckExact(run_firsts) ? PyDict_GetItemWithError(run_firsts, edge) : NULL;
+                seen = sv ? PyLong_AsLongLong(sv) : 0;
+                if (PyErr_Occurred() || !PyDict_CheckExact(run_firsts)) {
+                    Py_DECREF(edge);
+                    goto error;
+                }
+                first = left > 0 && busy == 0 && seen < h->first_per_edge;
+            }
+            if (!first) {
+                Py_DECREF(edge);
+                if (PyList_Append(stack, key) < 0) {
+                    goto error;
+                }
+                Py_DECREF(key);
+                Py_DECREF(obj);
+                return raise_pending(&pending, 1);
+            }
+            PyObject *ns = PyLong_FromLongLong(seen + 1);
+            err = ns ? PyDict_SetItem(run_firsts, edge, ns) : -1;
+            Py_XDECREF(ns);
+            PyObject *f = PyList_GET_ITEM(p, 5);
+            PyObject *fv = err < 0 ? NULL : PyDict_GetItemWithError(f, edge);
+            long long fcnt = fv ? PyLong_AsLongLong(fv) : 0;
+            PyObject *nf = (err < 0 || PyErr_Occurred()) ? NULL : PyLong_FromLongLong(fcnt + 1);
+            err = nf ? PyDict_SetItem(f, edge, nf) : -1;
+            Py_XDECREF(nf);
+            Py_DECREF(edge);
+            PyObject *r2 = err < 0 ? NULL : PyLong_FromLongLong(left - 2);  /* the call and its return */
+            if (r2 == NULL || PyList_SetItem(h->reserve, 0, r2) < 0) {  /* steals r2 */
+                goto error;
+            }
+            caller = PyLong_FromLongLong(tv);
+            if (caller == NULL) {
+                goto error;
+            }
         }
         PyObject *marker = PyLong_FromLongLong(-1 - kv);  /* written as a record: its return will be too */
         int err = marker ? PyList_Append(stack, marker) : -1;
@@ -532,7 +588,22 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
         if (err < 0) {
             goto error;
         }
-        summary = Py_NewRef(Py_None);
+        if (caller != NULL && PyTuple_CheckExact(arg_names) && PyTuple_GET_SIZE(arg_names) > 0) {
+            if (frame == NULL) {
+                frame = PyEval_GetFrame();
+            }
+            summary = frame ? PyObject_CallFunctionObjArgs(h->summarise_args, (PyObject *)frame, arg_names, NULL)
+                            : Py_NewRef(Py_None);
+            if (summary == NULL) {
+                if (!set_aside(h, &pending)) {
+                    goto error;
+                }
+                summary = Py_NewRef(Py_None);  /* interrupted by the program's exception: recorded without */
+            }
+        }
+        else {
+            summary = Py_NewRef(Py_None);
+        }
     }
     else {
         long long calls = bump(h->state, 0);
@@ -571,7 +642,18 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
             frame = PyEval_GetFrame();
         }
         fid = PyLong_FromVoidPtr(frame);
-        rec = fid ? PyTuple_Pack(7, h->kind_call, idx, tid, t, summary, obj, fid) : NULL;
+        if (fid == NULL) {
+            rec = NULL;
+        }
+        else if (caller != NULL) {
+            rec = PyTuple_Pack(8, h->kind_call, idx, tid, t, summary, obj, fid, caller);
+        }
+        else {
+            rec = PyTuple_Pack(7, h->kind_call, idx, tid, t, summary, obj, fid);
+        }
+    }
+    else if (caller != NULL) {
+        rec = PyTuple_Pack(8, h->kind_call, idx, tid, t, summary, obj, Py_None, caller);
     }
     else {
         rec = PyTuple_Pack(6, h->kind_call, idx, tid, t, summary, obj);
@@ -580,12 +662,13 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
     Py_CLEAR(fid);
     Py_CLEAR(summary);
     Py_CLEAR(obj);
+    Py_CLEAR(caller);
     if (append_record(h, rec, 1) < 0) {
         goto error;
     }
     return raise_pending(&pending, 1);
 error:
-    Py_XDECREF(t); Py_XDECREF(fid); Py_XDECREF(summary); Py_XDECREF(obj); Py_XDECREF(key);
+    Py_XDECREF(t); Py_XDECREF(fid); Py_XDECREF(summary); Py_XDECREF(obj); Py_XDECREF(key); Py_XDECREF(caller);
     return raise_pending(&pending, -1);
 }
 
@@ -945,6 +1028,7 @@ typedef struct {
     PyObject *profiler;   /* the Python profiler: profiler(frame, event, arg) */
     PyObject *table;      /* traced code ids */
     PyObject *untraced;   /* code ids decided untraced */
+    PyObject *modules;    /* code ids of module bodies being imported: their 'return' goes to the profiler */
     Hooks *hooks;         /* fast paths for calls and returns of traced code, or NULL */
     void *untraced_cache[UNTRACED_CACHE];  /* code known untraced (the untraced dict keeps it alive) */
     char return_ops[256]; /* opcodes of a normal return (else a 'return' event is an exception leaving) */
@@ -956,7 +1040,7 @@ typedef struct {
 static void
 profile_dealloc(ProfileHook *self)
 {
-    Py_XDECREF(self->profiler); Py_XDECREF(self->table); Py_XDECREF(self->untraced);
+    Py_XDECREF(self->profiler); Py_XDECREF(self->table); Py_XDECREF(self->untraced); Py_XDECREF(self->modules);
     Py_XDECREF(self->hooks); Py_XDECREF(self->ev_call); Py_XDECREF(self->ev_return); Py_XDECREF(self->suspended);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -988,12 +1072,16 @@ opcode_table(PyObject *ops, char *table)
 static int
 profile_init(ProfileHook *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"profiler", "table", "untraced", "hooks", "return_ops", "yield_ops", "suspended", NULL};
+    static char *kwlist[] = {"profiler", "table", "untraced", "hooks", "return_ops", "yield_ops", "suspended",
+                             "modules", NULL};
     PyObject *profiler, *table, *untraced, *hooks = Py_None, *return_ops = NULL, *yield_ops = NULL, *suspended = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!|OOOO", kwlist, &profiler, &PyDict_Type, &table,
-                                     &PyDict_Type, &untraced, &hooks, &return_ops, &yield_ops, &suspended)) {
+    PyObject *modules = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!|OOOOO!", kwlist, &profiler, &PyDict_Type, &table,
+                                     &PyDict_Type, &untraced, &hooks, &return_ops, &yield_ops, &suspended,
+                                     &PyDict_Type, &modules)) {
         return -1;
     }
+    Py_XSETREF(self->modules, Py_XNewRef(modules));
     if (suspended == Py_None) {
         suspended = NULL;
     }
@@ -1176,6 +1264,10 @@ profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     else if (skip == 0 && what == PyTrace_RETURN) {
         skip = PyDict_Contains(self->table, k);  /* a return of code that is neither: not traced */
         skip = skip < 0 ? -1 : !skip;
+        if (skip == 1 && self->modules != NULL && PyDict_GET_SIZE(self->modules) > 0) {
+            skip = PyDict_Contains(self->modules, k);  /* a module body being imported ends: the profiler */
+            skip = skip < 0 ? -1 : !skip;
+        }
     }
     Py_DECREF(k);
     if (skip) {

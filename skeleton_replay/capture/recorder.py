@@ -1,48 +1,38 @@
-"""State shared by both tracer backends: code decisions, threads, objects, budgets, spill."""
+"""State shared by both tracer backends: code decisions, threads, objects, budgets, spill.
+
+The Recorder is assembled from one class per concern (each in its own module):
+  objects.py   run-local object ids (ObjectIds)
+  counting.py  per-thread state, the counting regime past the budgets (Counting)
+  budget.py    recording budgets: imports, scenarios, first calls of edges (Budget, Budgets)
+  buffer.py    the record buffer and its flushes to the spill file (Buffer)
+The hot paths (sysmon.py, setprofile.py, _speedups.c) read the attributes set in Recorder.__init__.
+Other capture modules that add records (boundaries.py) append to `buf` and count `definitions`.
+"""
 from __future__ import annotations
 
-import marshal
 import os
-import sys
-from collections import defaultdict
 import threading
 import time
+
+# Bound at import, before the program runs: a program that replaces a builtin is never called by the tracer.
+from builtins import BaseException, Exception, dict, id, str, type
 from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import Any
 
-# Bound at import, before the program runs: a program that replaces a builtin is never called by the tracer.
-from builtins import BaseException, Exception, dict, id, issubclass, len, max, min, range, str, type
-
 from . import records as R
+from .budget import ROOT, Budget, Budgets, sampling_text
+from .buffer import Buffer
+from .counting import Counting, thread_stacks
 from .filters import CodeFilter
+from .objects import INSTANCE_LIMIT, ObjectIds
 from .origin import foreign
-from .summarise import Summariser, class_path
+from .summarise import Summariser
 
 _type = type
-INSTANCE_LIMIT = 50  # distinct objects tracked per class; later ones share one id
-# While tracemalloc traces, the record buffer is flushed every SMALL_CHUNK records: records are Python
-# objects, and a program that bounds its own memory growth with tracemalloc must not see them pile up.
-SMALL_CHUNK = 256
 _dict_get = dict.get
-_threads = threading._active  # type: ignore[attr-defined]  # ident -> Thread, the dict threading keeps
-_thread_dict = threading.Thread.__dict__["__dict__"].__get__  # the instance dict, never the object's attributes
-_get_ident = threading.get_ident
-try:
-    from _tracemalloc import is_tracing as _tracemalloc_on
-except ImportError:  # pragma: no cover - CPython always has it
-    def _tracemalloc_on() -> bool:
-        return False
 
-
-@dataclass
-class Budget:
-    """When argument/return summaries are taken (they cost more than the tracing)."""
-
-    first_calls: int = 10_000  # every call among the first N calls of the run
-    per_code: int = 20  # the first K calls of each function
-    sample_every: int = 1_000  # then one call in N per function
-    max_events: int = 1_000_000  # once this many records are written, later calls are only counted
+__all__ = ["INSTANCE_LIMIT", "Budget", "Gap", "Recorder"]
 
 
 @dataclass
@@ -52,26 +42,16 @@ class Gap:
     count: int = 1
 
 
-def _thread_stacks() -> dict[int, list[tuple[int, int]]]:
-    """thread ident -> its stack now, bottom first, as (id(frame), id(code)) pairs."""
-    out: dict[int, list[tuple[int, int]]] = {}
-    try:
-        frames = sys._current_frames()
-    except Exception as exc:
-        if foreign(exc):
-            raise
-        return out
-    for ident, frame in frames.items():
-        stack = []
-        while frame is not None:
-            stack.append((id(frame), id(frame.f_code)))
-            frame = frame.f_back
-        stack.reverse()
-        out[ident] = stack
-    return out
+def _imported(code: CodeType, frame: FrameType) -> bool:
+    """Is this module body being imported? (not the script run as __main__, not exec() of a string)"""
+    g = frame.f_globals
+    if _type(g) is not dict:
+        return False
+    name = _dict_get(g, "__name__")
+    return _type(name) is str and name != "__main__" and _dict_get(g, "__spec__") is not None
 
 
-class Recorder:
+class Recorder(ObjectIds, Counting, Budgets, Buffer):
     """Everything the hot path touches lives here, prepared for fast access."""
 
     def __init__(self, code_filter: CodeFilter, summariser: Summariser, spill: R.SpillWriter,
@@ -81,7 +61,7 @@ class Recorder:
         self.secret_codes: set[int] = set()  # indexes of secret-named code: its results are redacted (_decide)
         self.spill = spill
         self.budget = budget or Budget()
-        self.buf: list = []
+        self.buf: list[Any] = []
         # id(code) -> (index, receiver, generator, arg_names) for traced code. Keyed by id():
         # code objects do not cache their hash, and hashing one costs hundreds of instructions.
         # The code objects are kept alive (keep_alive, untraced) so an id is never reused.
@@ -98,10 +78,6 @@ class Recorder:
         # [counting?]: set at flush time once max_events records are written; from then on
         # the hot path counts calls per caller -> callee instead of recording them.
         self.mode = [False]
-        # [buffer length that triggers a flush]: a whole chunk, or what is left until the cap, so
-        # that recording stops at the cap and not up to a chunk later (with summaries, the most
-        # expensive events to record and then to decode, only to be dropped)
-        self.limit = [max(1, min(R.CHUNK, self.budget.max_events))]
         self.thread_states: list[list] = []  # per thread: see new_thread()
         self.threads = 0
         self._thread_lock = threading.Lock()
@@ -110,18 +86,7 @@ class Recorder:
         # A forked child runs other at-fork hooks (traced) before capture/forks.py stops its tracer;
         # meanwhile it must neither wait for a lock held by a thread that was not copied nor write.
         self.pid = os.getpid()
-        # id(obj) -> (run-local id, class). No reference to the object (a weak reference would show in
-        # weakref.getweakrefcount): an address reused by a new object of the same class is told apart
-        # by its __init__ (see reborn()), else it gets the old id.
-        self.objects: dict[int, tuple] = {}
-        # id(__init__ code) -> receiver name, for the project's __init__ methods: their PY_START drops
-        # the object's entry above when a new object is initialised at an address seen before.
-        self.inits: dict[int, str] = {}
-        self.next_object = 0
-        # Keyed by id(class), never by the class: a metaclass may define __hash__/__eq__.
-        self.per_class: dict[int, int] = {}
-        # id(class) -> object id shared by its instances past INSTANCE_LIMIT (the hot path checks it)
-        self.overflow: dict[int, int] = {}
+        self.init_objects()  # objects.py: run-local object ids
         self.gaps: dict[str, Gap] = {}
         self.scenario: str | None = None  # the scenario running now (see begin_scenario)
         self.scenario_names: set[str] = set()
@@ -130,7 +95,11 @@ class Recorder:
         self.summariser.main_module = code_filter.main_module
         # Each thread's stack when the capture began: those frames' calls were never recorded, so
         # seed() leaves them out (ids only: keeping the frames would keep their locals alive).
-        self.preexisting: dict[int, list[tuple[int, int]]] = _thread_stacks()
+        self.preexisting: dict[int, list[tuple[int, int]]] = thread_stacks()
+        # budget.py: phases and their budgets; sets `limit`, [buffer length that triggers a flush]: a
+        # whole chunk, or what is left of the phase's budget, so that recording stops there and not up to a
+        # chunk later (with summaries, the most expensive events to record and then to decode)
+        self.init_budgets()
 
     # -- decisions (once per code object) ----------------------------------
     def decide(self, code: CodeType, frame: FrameType | None) -> tuple | None:
@@ -158,10 +127,13 @@ class Recorder:
                 raise
             self.gap("tracer_error", f"deciding {code.co_name}: {_type(exc).__name__}")
             info = None
-        if info is not None and info.index >= R.NODE_KEY_SPAN:  # node keys past the cap need room for it
+        if info is not None and info.index >= ROOT:  # node keys past the cap need room for it (and for ROOT)
             self.gap("other", f"more than {R.NODE_KEY_SPAN:,} traced functions: the later ones are not traced")
             info = None
         if info is None:
+            if frame is not None and code.co_name == "<module>" and _imported(code, frame):
+                self.import_began(id(code))  # budget.py: the backends report its end (import_ended)
+                return None  # never remembered as untraced: each run of a module body is seen
             if self.remember_untraced and id(code) not in self.inits:
                 self.untraced[id(code)] = code
             return None
@@ -179,133 +151,6 @@ class Recorder:
         self.buf.append((R.DEF_CODE, info.as_record()))
         self.definitions += 1
         return entry
-
-    # -- threads and objects -------------------------------------------------
-    def new_thread(self) -> list:
-        """Per-thread state: [tid, stack of node keys past the cap, edge counts, raised counts, seeded].
-
-        seeded: the stack holds this thread's frames that were open at the switch to counting (see
-        seed()). A thread first met past the cap has no recorded frame open: nothing to seed.
-        """
-        name = None
-        try:  # the Thread object's own _name: never a subclass's `name` property or __getattribute__
-            t = _threads.get(_get_ident())
-            if t is not None:
-                name = _dict_get(_thread_dict(t), "_name")
-        except Exception as exc:
-            if foreign(exc):
-                raise
-        with self._thread_lock:
-            self.threads += 1
-            tid = self.threads
-            p = [tid, [], defaultdict(int), defaultdict(int), self.mode[0]]
-            self.thread_states.append(p)
-            self.buf.append((R.DEF_THREAD, tid, name if _type(name) is str else f"thread-{tid}"))
-            self.definitions += 1
-            self.tls.p = p
-        return p
-
-    def object_id(self, obj: Any) -> int:
-        """Run-local id, stable while the object lives (never calls user code, keeps no reference).
-
-        Past INSTANCE_LIMIT objects of one class, the rest share one id per class:
-        the map shows them as one "other instances" node instead of a million boxes.
-        """
-        key = id(obj)
-        cls = _type(obj)
-        ent = self.objects.get(key)
-        if ent is not None and ent[1] is cls:
-            return ent[0]
-        shared = self.overflow.get(id(cls))
-        if shared is not None:
-            return shared
-        is_class = issubclass(cls, type)  # a class receiver (classmethod); never folded
-        seen = self.per_class[id(cls)] = self.per_class.get(id(cls), 0) + 1
-        self.next_object += 1
-        oid = self.next_object
-        if seen > INSTANCE_LIMIT and not is_class:
-            self.overflow[id(cls)] = oid
-            module, qualname = class_path(cls)
-            if module == "__main__":
-                module = self.filter.main_module
-            self.buf.append((R.DEF_OBJECT, oid, module, qualname, None))
-            self.definitions += 1
-            return oid
-        module, qualname = class_path(obj if is_class else cls)
-        if module == "__main__":
-            module = self.filter.main_module
-        self.buf.append((R.DEF_OBJECT, oid, module, qualname, is_class))
-        self.definitions += 1
-        self.objects[key] = (oid, cls)  # last: an interrupted definition is made again, never missing
-        return oid
-
-    def receiver_id(self, me: Any) -> int:
-        """object_id() with the fast paths first; both backends inline this in their PY_START."""
-        ent = self.objects.get(id(me))
-        if ent is not None and ent[1] is _type(me):
-            return ent[0]
-        return self.overflow.get(id(_type(me))) or self.object_id(me)
-
-    def reborn(self, frame: FrameType, receiver: str) -> None:
-        """A project __init__ starts: a new object at an address seen before gets a new id.
-
-        Not when the caller is an __init__ of the same object (super().__init__(), Base.__init__(self)).
-        """
-        try:
-            me = frame.f_locals[receiver]
-        except Exception as exc:
-            if foreign(exc):
-                raise
-            return
-        if id(me) not in self.objects:
-            return
-        back = frame.f_back
-        if back is not None:
-            name = self.inits.get(id(back.f_code))
-            if name is not None:
-                try:
-                    if back.f_locals[name] is me:  # a dict, or the frame's own proxy (3.13): no user code
-                        return
-                except Exception as exc:
-                    if foreign(exc):
-                        raise
-        self.objects.pop(id(me), None)
-
-    def seed(self, p: list, frame: FrameType | None) -> None:
-        """This thread's first event past the cap: its open traced frames go on its counting stack.
-
-        Every traced frame on the stack at this point was recorded (the thread was still recording
-        when it entered it), so each goes on as a record-written key (-1 - key): its return is
-        still written, and the calls it makes from now on are counted on edges from it instead
-        of being written as records (a loop in main() would otherwise write one per iteration).
-        frame: the innermost frame to include (the callbacks of a call or resume pass its caller).
-        """
-        chain = []
-        while frame is not None:
-            chain.append(frame)
-            frame = frame.f_back
-        chain.reverse()
-        # The bottom frames that were already there when the capture began (same frame, same code,
-        # same place: a frame that returned may leave its address to a new one) are not recorded.
-        pre = self.preexisting.get(_get_ident(), ())
-        start = 0
-        while start < len(chain) and start < len(pre) and pre[start] == (id(chain[start]), id(chain[start].f_code)):
-            start += 1
-        table, keys = self.table, []
-        for frame in chain[start:]:
-            entry = table.get(id(frame.f_code))
-            if entry is not None:
-                obj = 0
-                if entry[1] is not None:
-                    try:
-                        obj = self.receiver_id(frame.f_locals[entry[1]])
-                    except Exception as exc:  # the receiver was deleted: the function's own node
-                        if foreign(exc):
-                            raise
-                        obj = 0
-                keys.append(-1 - (obj * R.NODE_KEY_SPAN + entry[0]))
-        p[1][:0] = keys
-        p[4] = True  # last (no call in between): a seeding interrupted by the program's exception is done again
 
     # -- summaries -------------------------------------------------------------
     def summarise_args(self, frame: FrameType, names: tuple[str, ...]) -> dict | None:
@@ -345,22 +190,6 @@ class Recorder:
                                 "callback ran (a signal handler, Ctrl-C) and passed on to the program unchanged; "
                                 "that event's summary may be missing")
 
-    @staticmethod
-    def holds(buf: list, record: Any) -> bool:
-        """Is this very record (by identity) in the buffer? (after an interrupted append)"""
-        for r in buf:
-            if r is record:
-                return True
-        return False
-
-    @staticmethod
-    def drop(buf: list, record: Any) -> None:
-        """Remove this very record (by identity) from the buffer, if there."""
-        for i in range(len(buf) - 1, -1, -1):
-            if buf[i] is record:
-                del buf[i]
-                return
-
     # -- bookkeeping -----------------------------------------------------------
     def gap(self, kind: str, message: str, count: int = 1) -> None:
         g = self.gaps.get(message)
@@ -368,82 +197,6 @@ class Recorder:
             self.gaps[message] = Gap(kind, message, count)
         else:
             g.count += count
-
-    def flush(self) -> None:
-        # Other threads may append while we write: take a prefix, delete exactly it.
-        if os.getpid() != self.pid:
-            return  # a forked child: the spill is the parent's
-        if not self._flush_lock.acquire(blocking=False):
-            return  # another thread is flushing
-        records = pos = None
-        try:
-            pos = self._spill_pos()
-            buf = self.buf
-            n = len(buf)
-            if n:
-                records = buf[:n]
-                del buf[:n]
-                self.records += n
-                left = self.budget.max_events - (self.records - self.definitions)  # event records to go
-                chunk = SMALL_CHUNK if _tracemalloc_on() else R.CHUNK
-                if left <= 0:
-                    self.mode[0] = True  # from now on: count, do not record
-                    self.limit[0] = chunk
-                else:
-                    self.limit[0] = max(1, min(chunk, left))
-                self._write(records)
-                records = None
-        except BaseException as exc:
-            # Interrupted (a signal handler) after taking the records: write them, unless they are written
-            # (the file moved on: the exception came after the write).
-            if records is not None and pos is not None and self._spill_pos() == pos:
-                self._write(records)
-            if foreign(exc):
-                raise
-            self.gap("tracer_error", f"flushing records: {_type(exc).__name__}")
-        finally:
-            self._flush_lock.release()
-
-    def _spill_pos(self) -> int | None:
-        try:
-            return self.spill._f.tell()
-        except Exception as exc:
-            if foreign(exc):
-                raise
-            return None
-
-    def _write(self, records: list) -> None:
-        """Write a chunk; a record that cannot be marshalled never takes the good ones with it."""
-        try:
-            self.spill.write(records)
-            return
-        except ValueError as exc:  # marshal: an unmarshallable value slipped into a record
-            if foreign(exc):
-                raise
-        except Exception as exc:
-            if foreign(exc):
-                raise
-            self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}")
-            return
-        good, bad = [], 0
-        for r in records:
-            try:
-                marshal.dumps(r)
-                good.append(r)
-            except ValueError:
-                fixed = _plain_record(r)
-                if fixed is None:
-                    bad += 1
-                else:
-                    good.append(fixed)
-        if bad:
-            self.gap("tracer_error", "a record held a value that cannot be stored: it was left out", bad)
-        try:
-            self.spill.write(good)
-        except Exception as exc:
-            if foreign(exc):
-                raise
-            self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}")
 
     # -- os.fork (capture/forks.py) ----------------------------------------------
     def after_fork_child(self) -> None:
@@ -455,12 +208,15 @@ class Recorder:
         self.spill.detach()
 
     # -- scenarios (pytest tests, traced blocks) -----------------------------
-    def begin_scenario(self, name: str, kind: str = "test", file: str | None = None, line: int | None = None) -> str:
+    def begin_scenario(self, name: str, kind: str = "test", file: str | None = None, line: int | None = None,
+                       remaining: int | None = None) -> str:
         """Events from now on belong to scenario `name` (scenarios do not nest or overlap).
 
+        remaining: the scenarios still to run, this one included (pytest knows after collection): each
+        gets that share of what is left of the budget (budget.py). None: no share of its own.
         Returns the name used: a repeated name gets a " #2", " #3"... suffix.
         """
-        self._checkpoint(self.scenario)  # calls counted before it began are not its own
+        self.checkpoint(self.scenario)  # calls counted before it began are not its own
         base, n = name, 1
         while name in self.scenario_names:
             n += 1
@@ -469,60 +225,25 @@ class Recorder:
         self.scenario = name
         self.buf.append((R.SCENARIO, name, {"kind": kind, "file": file, "line": line}))
         self.definitions += 1
+        self.scenario_phase(name, remaining)
         return name
 
     def end_scenario(self, outcome: str | None, duration_s: float | None = None, message: str | None = None) -> None:
         name = self.scenario
         if name is None:
             return
-        self._checkpoint(name)
+        self.checkpoint(name)
         self.scenario = None
+        self.scenario_phase_end()
         self.buf.append((R.SCENARIO_END, name, {"outcome": outcome, "duration_s": duration_s, "message": message}))
         self.definitions += 1
         self.flush()
 
-    def _checkpoint(self, scenario: str | None) -> None:
-        """Append the calls counted past the cap so far (credited to `scenario`), then start afresh."""
-        counts: dict = {}
-        raised: dict = {}
-
-        split = R.split_node_key  # int node keys (see records.NODE_KEY_SPAN) -> (idx, obj)
-        for p in self.thread_states:
-            # Swap in fresh dicts first: the hot path fetches p[2]/p[3] on every call.
-            c, r = p[2], p[3]
-            if not c and not r:
-                continue
-            p[2], p[3] = defaultdict(int), defaultdict(int)
-            for edge, v in c.items():
-                if type(edge) is int:  # the C fast path's packed edge: caller << 32 | callee
-                    caller, callee = edge >> R.EDGE_SHIFT, edge & R.EDGE_MASK
-                else:
-                    caller, callee = edge
-                k = (split(caller), split(callee))
-                counts[k] = counts.get(k, 0) + v
-            for (caller, callee), v in r.items():
-                k = (split(caller), split(callee))
-                raised[k] = raised.get(k, 0) + v
-        if counts or raised:
-            self.buf.append((R.AGGREGATE, counts, raised, scenario))
-            self.definitions += 1
-
     def finish(self) -> None:
-        self._checkpoint(self.scenario)
+        self.checkpoint(self.scenario)
         self.flush()
         self.spill.flush()
-
-
-_PLACEHOLDER = {"type": "?", "note": "summary could not be stored"}
-
-
-def _plain_record(r: Any) -> tuple | None:
-    """An event record with its summary replaced by a placeholder, if that makes it storable."""
-    if _type(r) is not tuple or len(r) < 6 or _type(r[0]) is not int or r[0] < 0:
-        return None
-    fixed = (*r[:4], _PLACEHOLDER, *r[5:])
-    try:
-        marshal.dumps(fixed)
-    except ValueError:
-        return None
-    return fixed
+        if self.budget.limited:
+            self.sampled = self.sampling()
+            if self.counted_some:  # a part of the run was counted rather than recorded: say which
+                self.gap("sampling", sampling_text(self.sampled))

@@ -6,6 +6,9 @@ written to the spill file as one length-prefixed chunk. Post-processing
 
   event records   (kind, code_index, thread, t_ns, detail, extra)
     CALL      detail = args summary or None;  extra = receiver object id (0 if none)
+              an edge's first call recorded while counting (capture/budget.py) has an 8th item: its
+              caller's node key (records.split_node_key; MODULE_KEY: a module body), the 7th is then
+              the frame key or None
     RETURN    detail = return summary or None
     UNWIND    detail = exception summary
     YIELD     detail = yielded value summary or None
@@ -17,8 +20,9 @@ written to the spill file as one length-prefixed chunk. Post-processing
     DEF_OBJECT    (DEF_OBJECT, object_id, module, qualname, is_class)
     GAP           (GAP, kind, message, count)
     AGGREGATE     (AGGREGATE, {((idx, obj), (idx, obj)): calls}, {same keys: raised}, scenario)
-                  calls past the event cap, counted per caller -> callee, written at the end
-                  of each scenario (then scenario = its name) and at the end of the run
+                  calls past the budgets, counted per caller -> callee, written at the end
+                  of each scenario (then scenario = its name) and at the end of the run; the
+                  caller is None for calls made by a module body (at import time)
     SCENARIO      (SCENARIO, name, info) a scenario (a pytest test, a traced block) begins;
                   info = {"kind", "file", "line"}. Events up to SCENARIO_END belong to it.
     SCENARIO_END  (SCENARIO_END, name, info) it ended; info = {"outcome", "duration_s", "message"}
@@ -46,6 +50,9 @@ CHUNK = 32_768
 # obj * NODE_KEY_SPAN + code index (no tuple to build or hash on the hot path); frames that are
 # written as records sit on the per-thread stack as -1 - key. Code indexes stay below the span.
 NODE_KEY_SPAN = 1 << 20  # code indexes stay below it (Recorder._decide); keys of objects below 4096 fit in 32 bits
+# The key of a module body being imported (capture/budget.py): calls it makes are counted with no caller
+# (AGGREGATE keys (None, callee)); a CALL record's 8th item (the caller of an edge's first call) may be it.
+MODULE_KEY = NODE_KEY_SPAN - 1
 # The C fast path (_speedups.c) packs an edge of two keys below 2**32 into one int: caller << 32 | callee.
 EDGE_SHIFT = 32
 EDGE_MASK = (1 << EDGE_SHIFT) - 1

@@ -58,7 +58,7 @@ class SetProfileBackend:
             self._hooks = speedups.hooks(self.rec, fn, fn)
             hook = self._fn = fast.ProfileHook(fn, self.rec.table, self.rec.untraced, hooks=self._hooks,
                                                return_ops=_RETURN_OPS, yield_ops=_YIELD_OPS,
-                                               suspended=fn.suspended)
+                                               suspended=fn.suspended, modules=self.rec.module_codes)
             threading.setprofile(hook)  # a new thread's first event installs the C function there
             hook.install()
             return
@@ -116,6 +116,11 @@ def _make_profiler(rec: Recorder, fast: bool = False):
     first_calls, per_code, sample_every = budget.first_calls, budget.per_code, budget.sample_every
     limit = rec.limit  # [flush when the buffer holds this many records]
     flush = rec.flush
+    module_codes = rec.module_codes  # module bodies being imported (rec.decide): their end ends the import
+    importing = rec.importing  # [module bodies running now]
+    import_ended = rec.import_ended
+    reserve = rec.reserve  # [events left for the first calls of edges met while counting]
+    first_per_edge = rec.budget.first_per_edge
     gap = rec.gap
     CALL, RETURN, UNWIND, YIELD, RESUME = R.CALL, R.RETURN, R.UNWIND, R.YIELD, R.RESUME
     suspended: set[int] = set()  # frame ids of generators suspended at a yield
@@ -132,6 +137,7 @@ def _make_profiler(rec: Recorder, fast: bool = False):
     state = rec.state  # [calls recorded so far]
     mode = rec.mode  # [counting?]
     SPAN = R.NODE_KEY_SPAN  # node key past the cap: obj * SPAN + idx
+    EDGE_SHIFT, EDGE_LIMIT = R.EDGE_SHIFT, 1 << R.EDGE_SHIFT
 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
     seed = rec.seed  # once per thread, at its first event past the cap
@@ -162,6 +168,7 @@ def _make_profiler(rec: Recorder, fast: bool = False):
                 if entry is None:
                     return
             record = pending = None
+            caller = None
             try:
                 try:
                     p = tls.p
@@ -196,13 +203,30 @@ def _make_profiler(rec: Recorder, fast: bool = False):
                         seed(p, frame.f_back)
                     stack = p[1]
                     key = obj * SPAN + idx
-                    if stack:
-                        edge = (stack[-1], key)  # a negative caller key is normalised by the recorder
-                        p[2][edge] += 1  # a defaultdict(int): no switch of threads inside
-                        stack.append(key)
-                        return
-                    stack.append(-1 - key)
                     summary = None
+                    if stack:
+                        top = stack[-1]
+                        top = top if top >= 0 else -1 - top  # a record-written caller counts as its node
+                        # one int when both keys fit, as the C fast paths pack it (one count per edge, whoever counts it)
+                        edge = top << EDGE_SHIFT | key if top < EDGE_LIMIT and key < EDGE_LIMIT else (top, key)
+                        c = p[2]
+                        n = c[edge] = c[edge] + 1  # a defaultdict(int): no switch of threads inside
+                        if n > first_per_edge or reserve[0] <= 0 or importing[0] or \
+                                p[6].get(edge, 0) >= first_per_edge:  # (p[6]: the run's firsts, kept)
+                            stack.append(key)
+                            return
+                        p[6][edge] = p[6].get(edge, 0) + 1
+                        # One of the first calls of this edge: recorded (its return too), with its arguments
+                        # and its caller (the decoder's nearest recorded frame may be further down).
+                        reserve[0] -= 2
+                        p[5][edge] += 1
+                        caller = top
+                        pending = (idx, obj, generator)
+                        stack.append(-1 - key)
+                        if arg_names:
+                            summary = summarise_args(frame, arg_names)
+                    else:
+                        stack.append(-1 - key)
                 else:
                     calls = state[0] = state[0] + 1
                     n = counts[idx] = counts[idx] + 1
@@ -210,8 +234,12 @@ def _make_profiler(rec: Recorder, fast: bool = False):
                     pending = (idx, obj, generator)  # a record is due (see the except clause)
                     if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0):
                         summary = summarise_args(frame, arg_names)
-                record = (CALL, idx, p[0], now(), summary, obj, id(frame)) if generator else \
-                    (CALL, idx, p[0], now(), summary, obj)
+                if caller is not None:
+                    record = (CALL, idx, p[0], now(), summary, obj, id(frame) if generator else None, caller)
+                elif generator:
+                    record = (CALL, idx, p[0], now(), summary, obj, id(frame))
+                else:
+                    record = (CALL, idx, p[0], now(), summary, obj)
                 append(record)
                 record = pending = None
                 if len(buf) >= limit[0]:
@@ -226,13 +254,25 @@ def _make_profiler(rec: Recorder, fast: bool = False):
                             append(record)
                     elif pending is not None:
                         idx, obj, generator = pending
-                        append((CALL, idx, p[0], now(), None, obj, id(frame)) if generator else
-                               (CALL, idx, p[0], now(), None, obj))
+                        if caller is not None:
+                            append((CALL, idx, p[0], now(), None, obj, id(frame) if generator else None, caller))
+                        else:
+                            append((CALL, idx, p[0], now(), None, obj, id(frame)) if generator else
+                                   (CALL, idx, p[0], now(), None, obj))
                 interrupted(exc, "call")
                 raise
         elif event == "return":
             entry = table.get(id(frame.f_code))
             if entry is None:
+                if importing[0] and id(frame.f_code) in module_codes:  # a module body being imported ends
+                    try:
+                        import_ended(id(frame.f_code))
+                    except BaseException as exc:
+                        if not foreign(exc):
+                            gap("tracer_error", f"return: {type(exc).__name__}: {exc}")
+                            return
+                        interrupted(exc, "return")
+                        raise
                 return
             record = None
             try:

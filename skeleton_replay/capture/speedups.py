@@ -65,4 +65,5 @@ def hooks(rec: Any, py_start: Callable, py_return: Callable, py_yield: Callable 
         flush=rec.flush, gap=rec.gap, py_start=py_start, py_return=py_return, kind_call=R.CALL,
         kind_return=R.RETURN, span=R.NODE_KEY_SPAN, first_calls=b.first_calls, per_code=b.per_code,
         sample_every=b.sample_every, limit=rec.limit, py_yield=py_yield, py_resume=py_resume,
-        kind_yield=R.YIELD, kind_resume=R.RESUME, inits=rec.inits, foreign=origin.PREFIXES, is_tracing=_is_tracing)
+        kind_yield=R.YIELD, kind_resume=R.RESUME, inits=rec.inits, foreign=origin.PREFIXES, is_tracing=_is_tracing,
+        reserve=rec.reserve, importing=rec.importing, first_per_edge=b.first_per_edge)

@@ -124,6 +124,12 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     DISABLE = mon.DISABLE
     set_local_events = mon.set_local_events
     local_events = mon.events.PY_RETURN | mon.events.PY_YIELD | mon.events.PY_RESUME
+    module_events = mon.events.PY_RETURN  # a module body being imported: its end ends the import (budget.py)
+    module_codes = rec.module_codes
+    importing = rec.importing  # [module bodies running now]
+    import_ended = rec.import_ended
+    reserve = rec.reserve  # [events left for the first calls of edges met while counting]
+    first_per_edge = rec.budget.first_per_edge
     buf = rec.buf
     append = buf.append
     table = rec.table
@@ -152,12 +158,13 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     state = rec.state  # [calls recorded so far]
     mode = rec.mode  # [counting?]: set by the recorder once max_events records are written
     SPAN = R.NODE_KEY_SPAN  # node key past the cap: obj * SPAN + idx
+    EDGE_SHIFT, EDGE_LIMIT = R.EDGE_SHIFT, 1 << R.EDGE_SHIFT
 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
     seed = rec.seed  # once per thread, at its first event past the cap
 
     def on_start(code, offset):
-        record = pending = key = stack = None
+        record = pending = key = stack = caller = None
         depth = -1
         try:
             entry = table.get(id(code))
@@ -168,6 +175,8 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                     return None
                 entry = rec.decide(code, getframe(1))
                 if entry is None:
+                    if id(code) in module_codes:  # an import began (rec.decide): see its end
+                        set_local_events(tool_id, code, module_events)
                     return None if id(code) in inits else DISABLE
                 set_local_events(tool_id, code, local_events)
             try:
@@ -192,11 +201,37 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 key = obj * SPAN + idx
                 depth = len(stack)
                 if depth:
-                    edge = (stack[-1], key)  # a negative caller key is normalised by the recorder
-                    p[2][edge] += 1  # a defaultdict(int): no switch of threads inside
-                    stack.append(key)
+                    top = stack[-1]
+                    top = top if top >= 0 else -1 - top  # a record-written caller counts as its node
+                    # one int when both keys fit, as the C fast paths pack it (one count per edge, whoever counts it)
+                    edge = top << EDGE_SHIFT | key if top < EDGE_LIMIT and key < EDGE_LIMIT else (top, key)
+                    c = p[2]
+                    n = c[edge] = c[edge] + 1  # a defaultdict(int): no switch of threads inside
+                    if n > first_per_edge or reserve[0] <= 0 or importing[0] or \
+                            p[6].get(edge, 0) >= first_per_edge:  # (p[6]: the run's firsts, kept)
+                        stack.append(key)
+                        return
+                    p[6][edge] = p[6].get(edge, 0) + 1
+                    # One of the first calls of this edge: recorded (its return too), with its arguments and
+                    # its caller (the decoder's nearest recorded frame may be further down).
+                    reserve[0] -= 2
+                    p[5][edge] += 1
+                    caller = top
+                    pending = (idx, obj, generator, frame, caller)  # a record is due (see the except clause)
+                    stack.append(-1 - key)
+                    summary = None
+                    if arg_names:
+                        if frame is None:
+                            frame = getframe(1)
+                        summary = summarise_args(frame, arg_names)
+                    record = (CALL, idx, p[0], now(), summary, obj, id(frame or getframe(1)) if generator else None,
+                              caller)
+                    append(record)
+                    record = pending = None
+                    if len(buf) >= limit[0]:
+                        flush()
                     return
-                pending = (idx, obj, generator, frame)  # a record is due (see the except clause)
+                pending = (idx, obj, generator, frame, None)  # a record is due (see the except clause)
                 stack.append(-1 - key)  # written as a record: its return will be too
                 if generator:
                     record = (CALL, idx, p[0], now(), None, obj, id(frame or getframe(1)))
@@ -210,7 +245,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
             calls = state[0] = state[0] + 1
             n = counts[idx] = counts[idx] + 1
             summary = None
-            pending = (idx, obj, generator, frame)
+            pending = (idx, obj, generator, frame, None)
             if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0):
                 if frame is None:
                     frame = getframe(1)
@@ -234,9 +269,12 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 if not holds(buf, record):
                     append(record)
             elif pending is not None:
-                idx, obj, generator, frame = pending
-                if generator:
-                    append((CALL, idx, p[0], now(), None, obj, id(frame or getframe(1))))
+                idx, obj, generator, frame, caller = pending
+                fid = id(frame or getframe(1)) if generator else None
+                if caller is not None:
+                    append((CALL, idx, p[0], now(), None, obj, fid, caller))
+                elif generator:
+                    append((CALL, idx, p[0], now(), None, obj, fid))
                 else:
                     append((CALL, idx, p[0], now(), None, obj))
             passed_through(exc, "PY_START")
@@ -247,6 +285,11 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
         record = stack = top = None
         depth = -1
         try:
+            entry = table.get(id(code))
+            if entry is None:  # not traced: a module body being imported ends
+                if importing[0]:
+                    import_ended(id(code))
+                return
             try:
                 p = tls.p
             except AttributeError:
@@ -262,7 +305,6 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                     del stack[-1]
                     if top >= 0:
                         return  # a counted call (a counted generator: suspended, nothing recorded)
-            entry = table[id(code)]
             idx = entry[0]
             detail = None
             if not counting:
@@ -354,6 +396,14 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     def on_unwind(code, offset, exc):
         entry = table.get(id(code))
         if entry is None:  # PY_UNWIND is global-only: one dict look-up for untraced code
+            if importing[0] and id(code) in module_codes:  # an import failed: it ends all the same
+                try:
+                    import_ended(id(code))
+                except BaseException as err:
+                    if rec.foreign(err):
+                        passed_through(err, "PY_UNWIND")
+                        raise
+                    gap("tracer_error", f"PY_UNWIND: {type(err).__name__}: {err}")
             return
         record = None
         try:

@@ -113,7 +113,7 @@ class Event(NamedTuple):
 STATUSES = ("ok", "exception", "exit", "interrupted", "killed")
 # Gap kinds written today (the `kind` of a gap is an open string: readers must accept new ones;
 # docs/trace-format.md and the schema's Gap description list these, tests/test_trace_schema.py checks).
-GAP_KINDS = ("cap", "tracer_error", "unmatched", "child_process", "truncated", "interrupted", "other")
+GAP_KINDS = ("cap", "tracer_error", "unmatched", "child_process", "truncated", "interrupted", "sampling", "other")
 
 
 @dataclass
@@ -161,15 +161,16 @@ class TraceEnd:
     counted: list[dict] = field(default_factory=list)  # {"caller", "callee", "calls", "raised"[, "scenario"]}
     scenarios: list[dict] | None = None  # pytest runs and trace(scenario=...) only
     boundaries: list[dict] | None = None  # I/O boundary uses (events/boundaries.py); runs that did I/O only
+    sampling: dict | None = None  # what the recording budgets recorded per phase (capture/budget.py); capped runs
 
-    RUN_FIELDS: ClassVar[tuple[str, ...]] = ("duration_s", "exit_code", "status", "error", "gaps")
+    RUN_FIELDS: ClassVar[tuple[str, ...]] = ("duration_s", "exit_code", "status", "error", "gaps", "sampling")
 
     def run_end(self) -> dict:
         """The run's part only, as the pipeline takes it (and .trace-end.json holds it)."""
         return {name: getattr(self, name) for name in self.RUN_FIELDS}
 
     def as_json(self) -> dict:
-        return {"record": "end", "schema_version": FORMAT_VERSION, **_fields_json(self, ("scenarios", "boundaries"))}
+        return {"record": "end", "schema_version": FORMAT_VERSION, **_fields_json(self, ("scenarios", "boundaries", "sampling"))}
 
     @classmethod
     def from_json(cls, d: dict) -> "TraceEnd":

@@ -400,6 +400,8 @@ class SnapshotBuilder:
             "calls": self.calls, "max_depth": self.max_depth, "threads": threads, "gaps": gaps,
             "nodes": len(self.nodes), "edges": len(self.edges),
         }
+        if end.get("sampling"):  # the recording budgets' account (capture/budget.py)
+            stats["sampling"] = end["sampling"]
         snap = {
             "format_version": SNAPSHOT_FORMAT_VERSION,
             "skeleton_version": __version__,

@@ -1,0 +1,160 @@
+"""The Recorder's record buffer and its flushes to the spill file (capture/records.py)."""
+from __future__ import annotations
+
+import marshal
+import os
+import threading
+
+# Bound at import, before the program runs: a program that replaces a builtin is never called by the tracer.
+from builtins import BaseException, Exception, ValueError, dict, len, range, str, type
+from collections.abc import Callable
+from typing import Any
+
+from . import records as R
+from .origin import foreign
+
+_type = type
+# While tracemalloc traces, the record buffer is flushed every SMALL_CHUNK records: records are Python
+# objects, and a program that bounds its own memory growth with tracemalloc must not see them pile up.
+SMALL_CHUNK = 256
+try:
+    from _tracemalloc import is_tracing as _tracemalloc_on
+except ImportError:  # pragma: no cover - CPython always has it
+    def _tracemalloc_on() -> bool:
+        return False
+
+
+class Buffer:
+    """The buffer half of the Recorder: records are appended by the hot path, written here in chunks."""
+
+    buf: list[Any]
+    spill: R.SpillWriter
+    records: int  # written to the spill so far (events and definitions)
+    definitions: int  # DEF_* (negative kind) records appended so far, written or not
+    pid: int
+    _flush_lock: threading.Lock
+    gap: Callable[..., None]
+
+    def chunk_size(self) -> int:
+        return SMALL_CHUNK if _tracemalloc_on() else R.CHUNK
+
+    def events_appended(self) -> int:
+        """Event records appended so far (written or in the buffer): what the budgets count."""
+        return self.records + len(self.buf) - self.definitions
+
+    def apply_budget(self) -> None:  # capture/budget.py
+        raise NotImplementedError
+
+    def flush(self) -> None:
+        # Other threads may append while we write: take a prefix, delete exactly it.
+        if os.getpid() != self.pid:
+            return  # a forked child: the spill is the parent's
+        if not self._flush_lock.acquire(blocking=False):
+            return  # another thread is flushing
+        records = pos = None
+        try:
+            pos = self._spill_pos()
+            buf = self.buf
+            n = len(buf)
+            if n:
+                records = buf[:n]
+                del buf[:n]
+                self.records += n
+                self.apply_budget()  # record or count from here on, and when to flush next
+                self._write(records)
+                records = None
+        except BaseException as exc:
+            # Interrupted (a signal handler) after taking the records: write them, unless they are written
+            # (the file moved on: the exception came after the write).
+            if records is not None and pos is not None and self._spill_pos() == pos:
+                self._write(records)
+            if foreign(exc):
+                raise
+            self.gap("tracer_error", f"flushing records: {_type(exc).__name__}")
+        finally:
+            self._flush_lock.release()
+
+    def _spill_pos(self) -> int | None:
+        try:
+            return self.spill._f.tell()
+        except Exception as exc:
+            if foreign(exc):
+                raise
+            return None
+
+    def _write(self, records: list[Any]) -> None:
+        """Write a chunk; a record that cannot be marshalled never takes the good ones with it."""
+        try:
+            self.spill.write(records)
+            return
+        except ValueError as exc:  # marshal: an unmarshallable value slipped into a record
+            if foreign(exc):
+                raise
+        except Exception as exc:
+            if foreign(exc):
+                raise
+            self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}")
+            return
+        good, bad = [], 0
+        for r in records:
+            try:
+                marshal.dumps(r)
+                good.append(r)
+            except ValueError:
+                fixed = plain_record(r)
+                if fixed is None:
+                    bad += 1
+                else:
+                    good.append(fixed)
+        if bad:
+            self.gap("tracer_error", "a record held a value that cannot be stored: it was left out", bad)
+        try:
+            self.spill.write(good)
+        except Exception as exc:
+            if foreign(exc):
+                raise
+            self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}")
+
+    @staticmethod
+    def holds(buf: list[Any], record: Any) -> bool:
+        """Is this very record (by identity) in the buffer? (after an interrupted append)"""
+        for r in buf:  # noqa: SIM110 - no generator frame in a path a signal handler may interrupt
+            if r is record:
+                return True
+        return False
+
+    @staticmethod
+    def drop(buf: list[Any], record: Any) -> None:
+        """Remove this very record (by identity) from the buffer, if there."""
+        for i in range(len(buf) - 1, -1, -1):
+            if buf[i] is record:
+                del buf[i]
+                return
+
+
+PLACEHOLDER = {"type": "?", "note": "summary could not be stored"}
+
+
+def _storable(value: Any) -> bool:
+    try:
+        marshal.dumps(value)
+    except ValueError:
+        return False
+    return True
+
+
+def plain_record(r: Any) -> tuple[Any, ...] | None:
+    """An event record with its summary replaced by a placeholder, if that makes it storable.
+
+    A call's summary is its arguments (name -> summary): each argument that cannot be stored gets the
+    placeholder (the arguments stay a name -> summary mapping, as trace.schema.json wants).
+    """
+    if _type(r) is not tuple or len(r) < 6 or _type(r[0]) is not int or r[0] < 0:
+        return None
+    detail = r[4]
+    if r[0] == R.CALL and _type(detail) is dict:
+        detail = {n: (v if _storable(v) else PLACEHOLDER) for n, v in detail.items() if _type(n) is str}
+    else:
+        detail = PLACEHOLDER
+    fixed = (*r[:4], detail, *r[5:])
+    return fixed if _storable(fixed) else None

@@ -1,0 +1,164 @@
+"""Per-thread state and the counting regime (calls counted per caller -> callee instead of recorded).
+
+Each thread has a state list, p = [tid, stack, counts, raised, seeded, firsts]:
+  stack    node keys (records.NODE_KEY_SPAN) of its open traced frames while counting; a frame written as
+           a record sits there as -1 - key (its return is written too); budget.ROOT stands for a module body
+  counts   {(caller key, callee key) or packed int (C): calls} while counting (written as AGGREGATE records)
+  raised   same keys: calls that raised
+  seeded   the stack holds the frames that were open when this thread began counting (see seed())
+  firsts   same keys as counts: those of the counted calls that were recorded (an edge's first calls)
+  seen     same keys: calls recorded as an edge's first calls in the whole run (never reset: at most
+           Budget.first_per_edge per edge and thread)
+"""
+from __future__ import annotations
+
+import sys
+import threading
+
+# Bound at import, before the program runs: a program that replaces a builtin is never called by the tracer.
+from builtins import Exception, id, len, str, type
+from collections import defaultdict
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from . import records as R
+from .budget import ROOT
+from .origin import foreign
+
+_dict_get = dict.get
+_threads = threading._active  # type: ignore[attr-defined]  # ident -> Thread, the dict threading keeps
+_thread_dict = threading.Thread.__dict__["__dict__"].__get__  # the instance dict, never the object's attributes
+_get_ident = threading.get_ident
+
+
+def thread_stacks() -> dict[int, list[tuple[int, int]]]:
+    """thread ident -> its stack now, bottom first, as (id(frame), id(code)) pairs."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    try:
+        frames = sys._current_frames()
+    except Exception as exc:
+        if foreign(exc):
+            raise
+        return out
+    for ident, frame in frames.items():
+        stack = []
+        f: FrameType | None = frame
+        while f is not None:
+            stack.append((id(f), id(f.f_code)))
+            f = f.f_back
+        stack.reverse()
+        out[ident] = stack
+    return out
+
+
+class Counting:
+    """The thread half of the Recorder."""
+
+    thread_states: list[list[Any]]
+    threads: int
+    tls: threading.local
+    buf: list[Any]
+    definitions: int
+    mode: list[bool]
+    table: dict[int, tuple[Any, ...]]
+    module_codes: dict[int, int]
+    preexisting: dict[int, list[tuple[int, int]]]
+    _thread_lock: threading.Lock
+    receiver_id: Callable[[Any], int]
+
+    def new_thread(self) -> list[Any]:
+        """This thread's state list (see the module docstring).
+
+        seeded: the stack holds this thread's frames that were open at the switch to counting (see
+        seed()). A thread first met while counting has no recorded frame open: nothing to seed.
+        """
+        name = None
+        try:  # the Thread object's own _name: never a subclass's `name` property or __getattribute__
+            t = _threads.get(_get_ident())
+            if t is not None:
+                name = _dict_get(_thread_dict(t), "_name")
+        except Exception as exc:
+            if foreign(exc):
+                raise
+        with self._thread_lock:
+            self.threads += 1
+            tid = self.threads
+            p = [tid, [], defaultdict(int), defaultdict(int), self.mode[0], defaultdict(int), {}]
+            self.thread_states.append(p)
+            self.buf.append((R.DEF_THREAD, tid, name if type(name) is str else f"thread-{tid}"))
+            self.definitions += 1
+            self.tls.p = p
+        return p
+
+    def seed(self, p: list[Any], frame: FrameType | None) -> None:
+        """This thread's first event while counting: its open traced frames go on its counting stack.
+
+        Every traced frame on the stack at this point was recorded (the thread was recording when it
+        entered it: recording resumes only when no thread is inside a counted call), so each goes on as a
+        record-written key (-1 - key): its return is still written, and the calls it makes from now on
+        are counted on edges from it instead of being written as records. A module body being imported
+        goes on as ROOT: what it calls is counted with no caller.
+        frame: the innermost frame to include (the callbacks of a call or resume pass its caller).
+        """
+        chain = []
+        while frame is not None:
+            chain.append(frame)
+            frame = frame.f_back
+        chain.reverse()
+        # The bottom frames that were already there when the capture began (same frame, same code,
+        # same place: a frame that returned may leave its address to a new one) are not recorded.
+        pre = self.preexisting.get(_get_ident(), ())
+        start = 0
+        while start < len(chain) and start < len(pre) and pre[start] == (id(chain[start]), id(chain[start].f_code)):
+            start += 1
+        table, modules, keys = self.table, self.module_codes, []
+        for frame in chain[start:]:
+            entry = table.get(id(frame.f_code))
+            if entry is not None:
+                obj = 0
+                if entry[1] is not None:
+                    try:
+                        obj = self.receiver_id(frame.f_locals[entry[1]])
+                    except Exception as exc:  # the receiver was deleted: the function's own node
+                        if foreign(exc):
+                            raise
+                        obj = 0
+                keys.append(-1 - (obj * R.NODE_KEY_SPAN + entry[0]))
+            elif modules and id(frame.f_code) in modules:
+                keys.append(ROOT)
+        p[1][:0] = keys
+        p[4] = True  # last (no call in between): a seeding interrupted by the program's exception is done again
+
+    def checkpoint(self, scenario: str | None) -> None:
+        """Append the calls counted so far (credited to `scenario`), then start afresh."""
+        counts: dict[Any, int] = {}
+        raised: dict[Any, int] = {}
+
+        def node(key: int) -> tuple[int, int] | None:
+            if key == ROOT or key == -1 - ROOT:
+                return None  # a module body: the call was made at import time, by no traced function
+            return R.split_node_key(key)  # int node keys (see records.NODE_KEY_SPAN) -> (idx, obj)
+
+        def unpack(edge: Any) -> tuple[Any, Any]:
+            if type(edge) is int:  # the C fast path's packed edge: caller << 32 | callee
+                return node(edge >> R.EDGE_SHIFT), node(edge & R.EDGE_MASK)
+            return node(edge[0]), node(edge[1])
+
+        for p in self.thread_states:
+            # Swap in fresh dicts first: the hot path fetches p[2]/p[3]/p[5] on every counted call.
+            c, r, f = p[2], p[3], p[5]
+            if not c and not r:
+                continue
+            p[2], p[3], p[5] = defaultdict(int), defaultdict(int), defaultdict(int)
+            for edge, v in c.items():
+                v -= f.get(edge, 0)  # those were recorded as events
+                if v > 0:
+                    k = unpack(edge)
+                    counts[k] = counts.get(k, 0) + v
+            for edge, v in r.items():
+                k = unpack(edge)
+                raised[k] = raised.get(k, 0) + v
+        if counts or raised:
+            self.buf.append((R.AGGREGATE, counts, raised, scenario))
+            self.definitions += 1
