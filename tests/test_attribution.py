@@ -291,12 +291,16 @@ def test_one_instance_number_and_module(tmp_path, backend):
                 self.items.append(item)
                 return item.label()
 
+        def show(item):
+            return item.label()
+
         def main():
             other = Cart()
             cart = Cart()
             for n in ("a", "b"):
                 cart.add(Item(n))
             other.add(Item("c"))
+            show(other.items[0])
             return cart
 
         main()
