@@ -19,9 +19,13 @@ def effective_reveal(snapshot: dict) -> dict[str, int]:
     reveal = min(first_seen) over the node and its descendants, clamped to the last recorded step."""
     last = max(0, snapshot["steps"]["count"] - 1)
     reveal = {n["id"]: (NEVER if n["first_seen"] is None else min(n["first_seen"], last)) for n in snapshot["nodes"]}
-    parent = {n["id"]: n["parent"] for n in snapshot["nodes"]}
+    # I/O boundaries are boxes of their own, shown from their first use
+    for b in snapshot.get("boundaries") or []:
+        seen = b["first_seen"] if b["first_seen"] is not None else (last if b["count"] > 0 else NEVER)
+        reveal.setdefault(b["id"], min(seen, last) if seen != NEVER else NEVER)
+    parent: dict[str, str | None] = {n["id"]: n["parent"] for n in snapshot["nodes"]}
     for nid in list(reveal):
-        p, hops = parent[nid], 0
+        p, hops = parent.get(nid), 0
         while p is not None and p in reveal and hops < 64:
             reveal[p] = min(reveal[p], reveal[nid])
             p, hops = parent.get(p), hops + 1

@@ -50,8 +50,8 @@ def test_replay_reveals_nodes_step_by_step(snapshot, report_path, open_report):
     o = open_report(report_path)
     page = o.page
     kinds = visible_kinds(snapshot)
-    reveal = {nid: r for nid, r in effective_reveal(snapshot).items()
-              if next(n for n in snapshot["nodes"] if n["id"] == nid)["kind"] in kinds}
+    kind_of = {n["id"]: n["kind"] for n in snapshot["nodes"]} | {b["id"]: "boundary" for b in snapshot.get("boundaries") or []}
+    reveal = {nid: r for nid, r in effective_reveal(snapshot).items() if kind_of[nid] in kinds | {"boundary"}}
     page.locator("[data-testid=replay-start]").click()
     assert position(page) == 0
     assert revealed_ids(page) == set()

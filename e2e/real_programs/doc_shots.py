@@ -2,8 +2,8 @@
 
     python e2e/real_programs/doc_shots.py   (needs Chromium, jinja2 and docutils)
 
-Writes docs/img/report-{overview,focus,focus-module,matrix}.png: the view area (map or matrix) of a
-1180×740 window, kept under 150 KB.
+Writes docs/img/report-{overview,focus,focus-module,matrix,instances,boundaries}.png: the view area (map or matrix) of a
+1180x740 window, kept under 150 KB.
 """
 from __future__ import annotations
 
@@ -23,15 +23,16 @@ SHOTS = [  # (name, library, driver, hash)
     ("focus", "jinja2", "jinja_templates.py", "#node=meth:jinja2.compiler.CodeGenerator%231.visit"),
     ("focus-module", "docutils", "docutils_rst.py", "#node=mod:docutils.parsers.rst.states"),
     ("matrix", "docutils", "docutils_rst.py", "#view=matrix"),
+    ("instances", "", "particles.py", ""),  # no library: the program is the project
+    ("boundaries", "", str(ROOT / "examples" / "shop" / "app.py"), ""),
 ]
 
 
 def report(lib: str, driver: str, out: Path) -> Path:
     if not (out / "report.html").exists():
-        mod = __import__(lib)
-        subprocess.run([sys.executable, "-m", "skeleton_replay", "run", "--no-open", "--out-dir", str(out), "--project-root",
-                        str(Path(mod.__file__).parent), str(HERE / driver)], check=True, env={**os.environ, "CI": "1"},
-                       stdout=subprocess.DEVNULL)
+        root = ["--project-root", str(Path(__import__(lib).__file__).parent)] if lib else []
+        subprocess.run([sys.executable, "-m", "skeleton_replay", "run", "--no-open", "--out-dir", str(out), *root,
+                        str(HERE / driver)], check=True, env={**os.environ, "CI": "1"}, stdout=subprocess.DEVNULL)
     return out / "report.html"
 
 
@@ -46,7 +47,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=exe, headless=True, args=ARGS)
         for name, lib, driver, hash_ in SHOTS:
-            path = report(lib, driver, Path(tmp) / lib)
+            path = report(lib, driver, Path(tmp) / (lib or Path(driver).stem))
             page = browser.new_page(viewport={"width": 1180, "height": 740})
             page.goto(path.resolve().as_uri() + hash_)
             page.wait_for_selector("[data-testid=replay-play]:not([disabled])", timeout=60_000)

@@ -37,7 +37,12 @@ function sideSize(g: GraphIndex, i: number): Size {
 
 /** `kids` in layer order (callers before callees, by the view's edges between them); ties keep their order. */
 export function layered(g: GraphIndex, fv: FocusView, kids: number[]): number[] {
-  if (kids.length < 2) return kids;
+  return layers(g, fv, kids).flat();
+}
+
+/** `kids` by layer (callers before callees, by the view's edges between them): one list per layer. */
+export function layers(g: GraphIndex, fv: FocusView, kids: number[]): number[][] {
+  if (kids.length < 2) return [kids];
   const set = new Set(kids);
   const kidOf = (x: number) => {
     for (let p = x, hops = 0; p >= 0 && hops < 64; p = g.parent[p], hops++) if (set.has(p)) return p;
@@ -50,10 +55,11 @@ export function layered(g: GraphIndex, fv: FocusView, kids: number[]): number[] 
     const list = succ.get(a);
     if (list) list.push(b); else succ.set(a, [b]);
   }
-  if (!succ.size) return kids;
+  if (!succ.size) return [kids];
   const lay = layering(kids, succ).layer;
-  const at = new Map(kids.map((k, n) => [k, n]));
-  return [...kids].sort((a, b) => (lay.get(a) ?? 0) - (lay.get(b) ?? 0) || at.get(a)! - at.get(b)!);
+  const out: number[][] = [];
+  for (const k of kids) (out[lay.get(k) ?? 0] ??= []).push(k);
+  return out.filter((l) => l?.length);
 }
 
 export interface FocusPlacement {
@@ -71,19 +77,26 @@ export function focusLayout(g: GraphIndex, fv: FocusView): FocusPlacement {
   const shown = new Set(fv.inner);
   const abs = new Map<number, { x: number; y: number; w: number; h: number }>();
   const place = (i: number): Size => {
-    const kids = layered(g, fv, fv.cut.open.has(i) ? shownKids(g, i, fv.cut).filter((k) => shown.has(k)) : []);
+    const byLayer = layers(g, fv, fv.cut.open.has(i) ? shownKids(g, i, fv.cut).filter((k) => shown.has(k)) : []);
+    const kids = byLayer.flat();
     if (!kids.length) return closedSize(g, i);
     const sizes = kids.map(place);
-    // a grid filled column by column in layer order: callers left of their callees
-    const cols = Math.max(1, Math.min(4, Math.ceil(Math.sqrt(kids.length / 2.5))));
-    const rows = Math.ceil(kids.length / cols);
-    const colOf = (k: number) => Math.floor(k / rows), rowOf = (k: number) => k % rows;
+    // callers left of their callees: a column per layer when there are few, else a grid filled
+    // column by column in layer order
+    const grid = Math.max(1, Math.min(4, Math.ceil(Math.sqrt(kids.length / 2.5))));
+    const perLayer = byLayer.length > 1 && byLayer.length <= 4 && Math.max(...byLayer.map((l) => l.length)) <= 8;
+    const cols = perLayer ? byLayer.length : grid;
+    const rows = perLayer ? Math.max(...byLayer.map((l) => l.length)) : Math.ceil(kids.length / cols);
+    const cell: [number, number][] = perLayer ? byLayer.flatMap((l, c) => l.map((_, r): [number, number] => [c, r]))
+      : kids.map((_, k): [number, number] => [Math.floor(k / rows), k % rows]);
+    const colOf = (k: number) => cell[k][0], rowOf = (k: number) => cell[k][1];
     const colW = new Array(cols).fill(0), rowH = new Array(rows).fill(0);
     kids.forEach((_, k) => {
       colW[colOf(k)] = Math.max(colW[colOf(k)], sizes[k].width);
       rowH[rowOf(k)] = Math.max(rowH[rowOf(k)], sizes[k].height);
     });
-    const xs = colW.map((_, c) => PADX + colW.slice(0, c).reduce((a, b) => a + b + GAP * (b ? 1 : 0), 0));
+    const gap = perLayer ? GAP * 4 : GAP; // room for the edges between layers
+    const xs = colW.map((_, c) => PADX + colW.slice(0, c).reduce((a, b) => a + b + gap * (b ? 1 : 0), 0));
     const ys = rowH.map((_, r) => HEADER + rowH.slice(0, r).reduce((a, b) => a + b + GAP, 0));
     const used = colW.filter((w) => w > 0).length;
     kids.forEach((k, idx) => {

@@ -33,13 +33,15 @@ export function hubThreshold(leafCount: number): number {
 
 export function overview(g: GraphIndex, budget = OVERVIEW_BUDGET): Overview {
   const isPackage = (i: number) => g.nodes[i].kind === 'package';
-  let cut = autoCut(g, g.roots, budget, isPackage);
+  // I/O boundaries sit in their own column: they take nothing from the box budget
+  const scope = g.roots.filter((r) => g.nodes[r].kind !== 'boundary');
+  let cut = autoCut(g, scope, budget, isPackage);
   let cv = cutView(g, cut, g.roots);
   let leaves = leafBoxes(g, cut, cv.boxes);
   if (![...cut.open].some(isPackage)) {
     // a library traced on its own is one package: open it a little over the budget rather than show
     // a single closed box (its modules still fit a screen at the overview's zoom)
-    const wide = autoCut(g, g.roots, Math.round(budget * LONE_PACKAGE_STRETCH), isPackage);
+    const wide = autoCut(g, scope, Math.round(budget * LONE_PACKAGE_STRETCH), isPackage);
     if ([...wide.open].some(isPackage)) {
       cut = wide;
       cv = cutView(g, cut, g.roots);
