@@ -1,4 +1,4 @@
-"""Build of the optional C fast paths (skeleton_replay/capture/_speedups.c).
+"""Build of the optional C fast paths (skeleton_replay/capture/_speedups.c, _audit.c).
 
 Everything else is in pyproject.toml. The extension is optional: where it cannot be
 compiled (no compiler, no Python headers) the package installs without it and the
@@ -12,6 +12,11 @@ setup(
             "skeleton_replay.capture._speedups",
             ["skeleton_replay/capture/_speedups.c"],
             optional=True,
-        )
+        ),
+        Extension(  # the I/O boundaries' audit hook, filtering events in C (capture/boundaries.py)
+            "skeleton_replay.capture._audit",
+            ["skeleton_replay/capture/_audit.c"],
+            optional=True,
+        ),
     ]
 )

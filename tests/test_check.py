@@ -250,7 +250,7 @@ def test_shop_rules_find_the_violation(shop):
                         "(shop.repositories)")
     assert use["actor"].startswith("meth:shop.services.reporting.ReportService#") and use["actor"].endswith(".summarize")
     assert lines[1] == (f'io "only storage touches files": {use["actor"]} -> io:file:<tmp>/summary.json '
-                        f'(1 call, first E{use["first_seen"]}): file I/O outside the allowed actors '
+                        f'(1 time, first E{use["first_seen"]}): file I/O outside the allowed actors '
                         "(shop.adapters.storage)")
     assert lines[2].startswith("skeleton check: FAILED: 2 of 4 rules violated on 2 edges (2 calls)")
     assert len(lines) == 3 and p.stderr == ""
@@ -260,6 +260,25 @@ def test_shop_rules_find_the_violation(shop):
     assert [(v["edge"], v["count"], v["event"]) for v in layers["violations"]] == [
         (edge["id"], edge["count"], f"E{edge['first_seen']}")]
     assert [r["status"] for r in doc["rules"]] == ["violated", "passed", "passed", "violated"]
+
+
+def test_violations_are_recorded_in_the_snapshot_and_workflow_md(shop, tmp_path):
+    for _ in range(2):  # a second check replaces the section, never adds one
+        assert skeleton("check", "--rules", str(SHOP_RULES), str(shop)).returncode == 1
+    snap = orjson.loads((shop / "snapshot.json").read_bytes())
+    assert [(v["kind"], v["rule"]) for v in snap["violations"]] == [("layers", "shop layers"),
+                                                                    ("io", "only storage touches files")]
+    assert snap["violations"][1]["target"] == "io:file:<tmp>/summary.json"
+    text = (shop / "workflow.md").read_text()
+    assert text.count("## Rule violations") == 1
+    section = text.split("## Rule violations", 1)[1]
+    assert "- 2 violating edges of" in section and "io `only storage touches files`:" in section
+    assert "`io:file:<tmp>/summary.json`: 1 time, first E" in section
+    ok = tmp_path / "ok.toml"
+    ok.write_text('[[io]]\nname = "any"\nkind = "file"\nactors = ["shop", "examples"]\n')
+    assert skeleton("check", "--rules", str(ok), str(shop)).returncode == 0
+    assert orjson.loads((shop / "snapshot.json").read_bytes())["violations"] == []
+    assert "- none: every rule of" in (shop / "workflow.md").read_text().split("## Rule violations", 1)[1]
 
 
 def test_json_output_is_check_json(shop):

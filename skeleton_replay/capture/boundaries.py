@@ -63,7 +63,18 @@ MAX_KEYS = 10_000  # distinct boundaries per run; past it, targets are folded in
 MAX_TARGET = 200
 
 _active: list[Any] = [None]  # the Boundaries of the running capture, or None
-_installed = [False]
+_installed = [""]  # which hook this process has: "" none yet, "c" (_audit.c, filters in C) or "python"
+
+
+def _c_hook() -> Any:
+    """The C audit hook module (_audit.c), or None: not built, or SKELETON_PURE_PYTHON asks for Python only."""
+    if os.environ.get("SKELETON_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from . import _audit  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _audit
 
 
 class Boundaries:
@@ -81,15 +92,25 @@ class Boundaries:
         self.errors = 0
 
     def start(self) -> None:
-        if not _installed[0]:
-            sys.addaudithook(_hook)
-            _installed[0] = True
+        if os.environ.get("SKELETON_BOUNDARIES") == "0":  # opt out: no audit hook is ever installed
+            return
         _active[0] = self
+        if _installed[0] == "":
+            c_hook = _c_hook()
+            if c_hook is not None:
+                _installed[0] = "c"
+            else:
+                sys.addaudithook(_hook)
+                _installed[0] = "python"
+        if _installed[0] == "c":
+            _c_hook().install(_hook)
 
     def stop(self) -> None:
         """Detach, and hand the counts past the first sighting to the spill (before Recorder.finish)."""
         if _active[0] is self:
             _active[0] = None
+            if _installed[0] == "c":
+                _c_hook().install(None)
         extra = {n: c - 1 for n, c in enumerate(self.counts) if c > 1}
         if extra:
             self.rec.buf.append((R.BOUNDARY_COUNTS, extra))

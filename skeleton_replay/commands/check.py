@@ -87,7 +87,8 @@ def _calls(n: int) -> str:
 
 
 def violation_line(v: rules.Violation, kind: str) -> str:
-    return f'{kind} "{v.rule}": {v.source} -> {v.target} ({_calls(v.count)}, {event_text(v.first_seen)}): {v.detail}'
+    count = _calls(v.count) if kind != "io" else f"{v.count:,} time" + ("" if v.count == 1 else "s")  # I/O operations
+    return f'{kind} "{v.rule}": {v.source} -> {v.target} ({count}, {event_text(v.first_seen)}): {v.detail}'
 
 
 def show_path(path: str | Path) -> str:
@@ -171,6 +172,77 @@ def write_check(folder: Path, doc: dict) -> Path:
     return write_atomic(folder / CHECK, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
 
 
+def snapshot_violations(results: list[rules.RuleResult]) -> list[dict]:
+    """snapshot.json's `violations` (schema: $defs/Violation), in the order they are printed."""
+    return [{"rule": r.rule.name, "kind": r.rule.kind, "source": v.source, "target": v.target, "count": v.count,
+             "first_seen": v.first_seen, "detail": v.detail} for r in results for v in r.violations]
+
+
+def record_violations(snap_path: Path, snap: dict, results: list[rules.RuleResult], rules_file: str) -> list[str]:
+    """Write the violations into the run's artifacts: snapshot.json `violations`, the "Rule violations"
+    section of workflow.md and report.html (when they are there). Returns warnings (nothing is fatal)."""
+    from ..render.boundaries_md import replace_violations, violations_section
+    from ..safefiles import write_atomic
+
+    snap["violations"] = snapshot_violations(results)
+    folder, out = snap_path.parent, []
+    try:
+        write_atomic(snap_path, orjson.dumps(snap))
+        workflow = folder / "workflow.md"
+        if snap_path.name == SNAPSHOT and workflow.is_file():
+            section = violations_section(snap["violations"], show_path(rules_file))
+            write_atomic(workflow, replace_violations(workflow.read_text("utf-8"), section))
+        report = folder / "report.html"
+        if snap_path.name == SNAPSHOT and report.is_file():
+            from ..render.html import ReportTemplateMissing, render_html
+            try:
+                write_atomic(report, render_html(snap))
+            except ReportTemplateMissing:
+                pass
+    except OSError as exc:
+        out.append(f"could not record the violations in {folder} ({exc.strerror or exc})")
+    return out
+
+
+def run_check(out: Path, rules_file: Path | None) -> tuple[dict, list[rules.RuleResult], rules.RuleSet, Path | None,
+                                                           list[str]]:
+    """Evaluate the rules on OUT (a run folder or a snapshot file), write check.json and record the violations.
+
+    Returns (check.json document, results, rule set, check.json path or None, warnings)."""
+    from .. import rules
+
+    snap_path = snapshot_path(out)
+    snap = read_snapshot(snap_path)
+    ruleset = load_rules(snap, rules_file)
+    results = rules.evaluate(ruleset, snap)
+    doc = check_document(results, ruleset, snap, snap_path)
+    notes = warnings(results)
+    written = None
+    try:
+        written = write_check(snap_path.parent, doc)
+    except OSError as exc:
+        notes.append(f"warning: could not write {snap_path.parent / CHECK} ({exc.strerror or exc})")
+    notes += [f"warning: {w}" for w in record_violations(snap_path, snap, results, ruleset.source)]
+    return doc, results, ruleset, written, notes
+
+
+def report(doc: dict, results: list[rules.RuleResult], ruleset: rules.RuleSet, written: Path | None,
+           notes: list[str], json_out: bool) -> int:
+    """Print the check (lines or JSON; warnings on stderr); the exit code (0 passed, 1 violated)."""
+    for w in notes:
+        click.echo(f"skeleton: {w}", err=True)
+    if json_out:
+        click.echo(orjson.dumps(doc).decode())
+    else:
+        for line in text_lines(results):
+            click.echo(line)
+        click.echo(summary_line(results, ruleset.source, written))
+    return VIOLATED if doc["status"] == "violated" else 0
+
+
+VIOLATED = 1  # the exit code of `skeleton check` (and of `skeleton run --check` on an otherwise clean run)
+
+
 @click.command("check")
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--rules", "rules_file", type=click.Path(path_type=Path), metavar="FILE",
@@ -183,24 +255,4 @@ def check(out_dir: Path, rules_file: Path | None, json_out: bool) -> None:
     Prints one line per violating edge (rule, caller -> callee, calls, first event E<n> to
     replay), writes OUT_DIR/check.json, and exits 1 when a rule is violated (0 when all hold).
     """
-    from .. import rules
-
-    snap_path = snapshot_path(out_dir)
-    snap = read_snapshot(snap_path)
-    ruleset = load_rules(snap, rules_file)
-    results = rules.evaluate(ruleset, snap)
-    doc = check_document(results, ruleset, snap, snap_path)
-    for w in warnings(results):
-        click.echo(f"skeleton: {w}", err=True)
-    written = None
-    try:
-        written = write_check(snap_path.parent, doc)
-    except OSError as exc:
-        click.echo(f"skeleton: warning: could not write {snap_path.parent / CHECK} ({exc.strerror or exc})", err=True)
-    if json_out:
-        click.echo(orjson.dumps(doc).decode())
-    else:
-        for line in text_lines(results):
-            click.echo(line)
-        click.echo(summary_line(results, ruleset.source, written))
-    raise SystemExit(1 if doc["status"] == "violated" else 0)
+    raise SystemExit(report(*run_check(out_dir, rules_file), json_out))

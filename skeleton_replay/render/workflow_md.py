@@ -23,6 +23,7 @@ from ..model import phases as ph
 from ..model.calltree import CallNode, CallTree, group_label
 from ..model.layers import layers
 from . import md
+from .boundaries_md import boundaries_section
 from .text import args_text, short
 
 SIZE_BUDGET = 60_000
@@ -110,6 +111,7 @@ def _render_workflow(snapshot: dict, tree: CallTree) -> str:
     _phases(w, split, module_of, bool(scenarios))
     _tree(w, split, {s["name"]: s for s in scenarios})
     _actors(w, nodes)
+    out.extend(boundaries_section(snapshot))  # I/O boundaries (render/boundaries_md.py); none: no section
     _dependencies(w, snapshot)
     text = "\n".join(out) + "\n"
     if len(text.encode("utf-8")) > SIZE_BUDGET:

@@ -306,10 +306,11 @@ def _poison_tree(tree: CallTree) -> CallTree:
 MD_CALLS = ("md.text", "md.code")
 
 
-def test_workflow_renderer_formats_program_text_only_through_md():
-    """Lint: every {…} in render/workflow_md.py's f-strings is md.text()/md.code(), a number with a
-    format spec, _calls(), or a local whose name ends in `_md` (finished Markdown)."""
-    src = Path(md.__file__).with_name("workflow_md.py").read_text("utf-8")
+@pytest.mark.parametrize("module", ["workflow_md.py", "boundaries_md.py"])
+def test_workflow_renderer_formats_program_text_only_through_md(module):
+    """Lint: every {…} in render/workflow_md.py's (and its sections') f-strings is md.text()/md.code(), a number
+    with a format spec, _calls(), or a local whose name ends in `_md` (finished Markdown)."""
+    src = Path(md.__file__).with_name(module).read_text("utf-8")
     bad = []
     for node in ast.walk(ast.parse(src)):
         if not isinstance(node, ast.FormattedValue):
