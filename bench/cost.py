@@ -16,6 +16,8 @@ the interpreter has `viztracer`, VizTracer restricted to the workload files.
                 `--repeat` rounds in rotating order (U T V, T V U, ...); wall s beside it.
 * in-prog       traced / untraced seconds the workload reports for its own main work (wall, and the
                 process's CPU seconds over the same stretch: steadier when other work shares the machine).
+* in-prog instr with --in-prog-ir: instructions of the timed stretch alone, exact (text_heavy runs it inside
+                operator.call, a C function callgrind can toggle collection on; needs libpython's symbols).
 * per event     (traced - untraced) / events recorded: instructions per event and µs CPU per event,
                 i.e. everything Skeleton adds (start-up, tracing, post-processing, five artifacts) spread
                 over what it recorded.
@@ -43,6 +45,7 @@ import run as bench
 # ~1 M calls for the call-heavy workloads, ~5,000 project calls for text_heavy
 DEFAULT_SCALES = {"call_heavy": 0.5, "mixed": 0.75, "text_heavy": 1.0, "stdlib_heavy": 1.0}
 VARIANTS = ("untraced", "before", "skeleton", "viztracer")
+IN_PROG_IR = ("text_heavy",)  # workloads whose timed stretch runs inside operator.call (--in-prog-ir)
 # What --before REF puts back (identical.py's post-processing files and the summaries' redaction)
 BEFORE_FILES = ("skeleton_replay/capture/summarise.py", "skeleton_replay/capture/redact.py")
 _COLLECTED = re.compile(rb"==(\d+)== Collected : (\d+)")
@@ -106,11 +109,12 @@ def run_once(cmd: list[str], run_dir: str, env: dict[str, str]) -> dict[str, Any
     return res
 
 
-def run_callgrind(cmd: list[str], run_dir: str, env: dict[str, str], valgrind: str) -> dict[str, Any]:
+def run_callgrind(cmd: list[str], run_dir: str, env: dict[str, str], valgrind: str,
+                  extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """Instructions of every process of cmd, from one valgrind log per process."""
     os.makedirs(run_dir, exist_ok=True)
     vg = [valgrind, "--tool=callgrind", "--trace-children=yes", "--callgrind-out-file=/dev/null",
-          "--log-file=" + os.path.join(run_dir, "cg.%p")]
+          "--log-file=" + os.path.join(run_dir, "cg.%p"), *extra]
     t0 = time.perf_counter()
     with open(os.path.join(run_dir, "stdout"), "wb") as out:
         rc = subprocess.run(vg + cmd, cwd=bench.WORKLOADS_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -170,6 +174,16 @@ def measure_workload(interp: Any, name: str, scale: float, args: argparse.Namesp
                 m = bench.skeleton_metrics(os.path.join(d, "stdout"))
                 out[v]["cg_events"] = m["metrics"]["events"] if m else None
             shutil.rmtree(os.path.join(d, "out"), ignore_errors=True)
+    if args.in_prog_ir and name in IN_PROG_IR:
+        for v in variants:
+            if v == "viztracer":
+                continue
+            d = os.path.join(base, f"{name}-{v}-cg-prog")
+            bench.log(f"== callgrind in-program {interp.version} {name} {v}")
+            r = run_callgrind(_cmd(v, interp, name, args.cg_scale or scale, d, args), d, _env(v, args), args.valgrind,
+                              ("--toggle-collect=_operator_call",))
+            out[v]["prog_ir"] = r["ir"]
+            shutil.rmtree(os.path.join(d, "out"), ignore_errors=True)
     return out
 
 
@@ -206,13 +220,14 @@ def rows(result: dict[str, Any]) -> list[list[str]]:
                       _f(d.get("wall_s"), "%.2f"), _f(_ratio(d.get("wall_s"), u.get("wall_s")), "%.2fx"),
                       _f(_ratio(d.get("prog_s"), u.get("prog_s")), "%.2fx"),
                       _f(_ratio(d.get("prog_cpu_s"), u.get("prog_cpu_s")), "%.2fx"),
+                      _f(_ratio(d.get("prog_ir"), u.get("prog_ir")), "%.3fx"),
                       f"{events:,}" if label in ("skeleton", "before") and events else "-",
                       _f(per_ev_ir, "%.0f"), _f(per_ev_cpu, "%.2f")])
     return lines
 
 
 HEAD = ["workload", "python", "variant", "instructions", "x untr.", "of which writer", "CPU s", "x untr.",
-        "wall s", "x untr.", "in-prog", "in-prog CPU", "events", "instr/event", "µs CPU/event"]
+        "wall s", "x untr.", "in-prog", "in-prog CPU", "in-prog instr", "events", "instr/event", "µs CPU/event"]
 
 
 def print_table(results: list[dict[str, Any]], markdown: bool) -> None:
@@ -242,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--before-file", action="append",
                    help=f"the files --before puts back (default: {', '.join(identical.LANE_FILES + BEFORE_FILES)})")
     p.add_argument("--no-callgrind", action="store_true")
+    p.add_argument("--in-prog-ir", action="store_true", help="also count the instructions of the timed stretch "
+                   f"alone (callgrind --toggle-collect=_operator_call; workloads {', '.join(IN_PROG_IR)})")
     p.add_argument("--no-viztracer", action="store_true")
     p.add_argument("--no-venv", action="store_true")
     p.add_argument("--valgrind", default=shutil.which("valgrind") or "valgrind")
