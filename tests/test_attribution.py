@@ -328,3 +328,24 @@ def test_one_instance_number_and_module(tmp_path, backend):
     shown = {m.group(1) for m in re.finditer(r"<Item #(\w+)>", workflow)}
     numbers = {n["id"].rpartition("#")[2] for n in insts.values() if n["class_name"] == "Item"}
     assert shown and shown <= numbers, (shown, numbers)
+
+
+def test_report_from_the_trace_rebuilds_the_same_implementation_nodes(tmp_path):
+    """`skeleton report` reads node ids back from trace.jsonl: `Group#n.Command.invoke` stays a method of
+    the instance `Group#n` (Endpoint.from_json), not of a made-up `Group#n.Command`."""
+    root = _lib_root("click")
+    script = tmp_path / "app.py"
+    script.write_text(CLICK_APP)
+    first = _trace(tmp_path, script, root, 0, BACKENDS[-1], "run")
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "trace.jsonl").write_bytes((tmp_path / "out-run" / "trace.jsonl").read_bytes())
+    p = skeleton("report", str(again))
+    assert p.returncode == 0, p.stderr
+    rebuilt = json.loads((again / "snapshot.json").read_text())
+
+    def shape(snap: dict) -> dict:
+        return {n["id"]: (n["parent"], n["label"], n["call_count"]) for n in snap["nodes"]}
+
+    assert any(i.endswith(".Command.invoke") and "Group#" in i for i in shape(first))
+    assert shape(rebuilt) == shape(first)
