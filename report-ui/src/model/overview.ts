@@ -211,18 +211,22 @@ function layoutOnce(g: GraphIndex, ov: Overview, density: number): { boxes: Boxe
   };
   const top = place(-1);
   // I/O boundaries: a column right of everything (the outside world), in the order their callers sit
-  let ioY = 0;
-  const ioX = top.width + GAP_X * 2;
+  // wrapped into more columns when taller than the layers (or a screen)
+  let ioY = 0, ioX = top.width + GAP_X * 2, ioH = 0;
+  const ioMax = Math.max(top.height, MAX_COL_H);
+  const ioColW = ov.io.length ? Math.max(...ov.io.map((b) => overviewLeafSize(g, b).width)) : 0;
   const ioKey = (b: number) => {
     const ys = ov.edges.filter((e) => e.target === b && boxes[g.nodes[e.source].id]).map((e) => absY(g, boxes, e.source));
     return ys.length ? ys.reduce((a, c) => a + c, 0) / ys.length : 1e9;
   };
   for (const b of [...ov.io].sort((a, c) => ioKey(a) - ioKey(c) || a - c)) {
     const s = overviewLeafSize(g, b);
+    if (ioY > 0 && ioY + s.height > ioMax) { ioY = 0; ioX += ioColW + GAP_Y; }
     boxes[g.nodes[b].id] = { x: ioX, y: ioY, ...s };
     ioY += s.height + GAP_Y;
+    ioH = Math.max(ioH, ioY - GAP_Y);
   }
-  const ioW = ov.io.length ? GAP_X * 2 + Math.max(...ov.io.map((b) => overviewLeafSize(g, b).width)) : 0;
+  const ioW = ov.io.length ? ioX + ioColW - top.width : 0;
   // hubs in rows above everything else
   const hubs = [...ov.hubs].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   const rowW = Math.max(top.width, 900);
@@ -244,7 +248,7 @@ function layoutOnce(g: GraphIndex, ov: Overview, density: number): { boxes: Boxe
     }
     y += OVERVIEW_LEAF_H + 24;
   }
-  return { boxes, width: top.width + ioW, height: Math.max(top.height, ioY) + (rows.length ? 90 + rows.length * (OVERVIEW_LEAF_H + 24) : 0) };
+  return { boxes, width: top.width + ioW, height: Math.max(top.height, ioH) + (rows.length ? 90 + rows.length * (OVERVIEW_LEAF_H + 24) : 0) };
 }
 
 /** Top of a placed box in the overview's coordinates (boxes are relative to their parent box). */

@@ -134,6 +134,14 @@ describe('I/O boundaries', () => {
     const right = Math.max(...Object.entries(boxes).filter(([id]) => !id.startsWith('io:')).map(([, b]) => b.x + b.width));
     for (const id of ['io:file:out/energy.csv', 'io:network:api.example:443']) expect(boxes[id].x).toBeGreaterThan(right);
     expect(openingFocus(big, ov)).toBe(big.byId.get('mod:sim'));
+    // many boundaries wrap into more columns rather than one column taller than the layers
+    const many = Array.from({ length: 30 }, (_, k) => ({ id: `io:file:f${k}`, kind: 'file', target: `f${k}`, label: `f${k}`, count: 1,
+      first_seen: k, ops: ['read'], uses: [{ actor: 'fn:sim:main', count: 1, first_seen: k, ops: ['read'], details: [], scenarios: [] }] }));
+    const lots = buildGraphIndex({ ...particles(60), boundaries: many } as Snapshot);
+    const lb = overviewLayout(lots, overview(lots));
+    const xs = new Set(many.map((b) => lb[b.id].x));
+    expect(xs.size).toBeGreaterThan(1);
+    expect(Math.max(...many.map((b) => lb[b.id].y + lb[b.id].height))).toBeLessThanOrEqual(700);
   });
 
   it('are callees in the focus of the callable that did the I/O, and the focus of a boundary lists its users', () => {
