@@ -121,6 +121,9 @@ def run(json_out: bool, module: str | None, script: Path | None, args: tuple[str
         raise UsageError(f"No such option: {script} (see 'skeleton run --help'; put '--' before a script whose name "
                          "starts with '-')")
     opts = options_from_flags(options)
+    if opts.check or opts.rules_file:  # --check (lane L7): a bad rule file is exit 2 before the program runs
+        from .commands.check import before_run
+        before_run(opts.rules_file)
     session = TraceSession(options=opts, progress=_progress)
     session.owns_process = True
     if module is not None:
@@ -135,12 +138,16 @@ def run(json_out: bool, module: str | None, script: Path | None, args: tuple[str
         _err(f"warning: {w}")
     for line in run_summary(result):  # lost artifacts: one error line, the program's exit code stays
         _err(line)
+    code = result.exit_code
+    if (opts.check or opts.rules_file) and result.snapshot_path is not None and not result.lost:
+        from .commands.check import after_run  # --check: rules on the run just written (docs/check.md)
+        code = after_run(result.snapshot_path, opts.rules_file, _err, code)
     if json_out:
         _out().write_out(orjson.dumps(_json_line(result)).decode() + "\n")
     if result.exit_code == -signal.SIGTERM:  # end the way plain Python would: killed by SIGTERM
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
-    sys.exit(result.exit_code)
+    sys.exit(code)
 
 
 def _json_line(result: RunResult) -> dict[str, Any]:
@@ -182,6 +189,9 @@ def pytest(json_out: bool, pytest_args: tuple[str, ...], **options: Any) -> None
 
     opts = options_from_flags(options)
     opts.validate()
+    if opts.check or opts.rules_file:  # a bad rule file is exit 2 before pytest runs
+        from .commands.check import before_run
+        before_run(opts.rules_file)
     args = list(pytest_args)
     command = ["skeleton", "pytest", *option_argv(opts), "--", *args]
     root = ["--project-root", str(Path(opts.project_root).resolve())] if opts.project_root else []
@@ -199,7 +209,7 @@ def pytest(json_out: bool, pytest_args: tuple[str, ...], **options: Any) -> None
         result.report_opened = open_in_browser(result.report_path)
     for w in result.warnings:
         _err(f"warning: {w}")
-    for line in run_summary(result):
+    for line in [*run_summary(result), *plugin.check_lines]:  # check_lines: --check (commands/check.py)
         _err(line)
     if json_out:
         _out().write_out(orjson.dumps(_json_line(result)).decode() + "\n")

@@ -79,6 +79,12 @@ class Options:
                                             config_key="secret_patterns", metavar="REGEX", regex=True,
                                             help="Also redact any string value matching this regular expression "
                                                  "(Python re syntax). Repeatable.")
+    check: bool = _opt(False, flag="--check", pytest_flag="--skeleton-check",
+                       help="After the run, check the architecture rules (--rules FILE, else [tool.skeleton.rules] of "
+                            "the project's pyproject.toml; docs/check.md): exit 1 when one is violated and the "
+                            "program itself succeeded.")
+    rules_file: Path | None = _opt(None, flag="--rules", pytest_flag="--skeleton-rules",  # noqa: RUF009
+                                   metavar="FILE", help="Rule file for --check (TOML, or a pyproject.toml).")
     backend: str | None = _opt(flag="--backend", choices=BACKENDS, hidden=True,
                                help="Force a tracer backend (debugging).")  # None: the best available
     harness_files: tuple[str, ...] = _opt((), help="File name globs shown as the test harness (pytest runs).")

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import textwrap
 import tomllib
 
 import orjson
 import pytest
-
 from conftest import REPO, skeleton
+
 from skeleton_replay import rules
 from skeleton_replay.commands import check as cmd
 from skeleton_replay.options import UsageError
-from skeleton_replay.rules import evaluation as ev
 
 SHOP_RULES = REPO / "examples" / "shop" / "skeleton-rules.toml"
 
@@ -248,7 +249,8 @@ def test_shop_rules_find_the_violation(shop):
     assert lines[0] == (f'layers "shop layers": {edge["source"]} -> {edge["target"]} ({edge["count"]} call, '
                         f'first E{edge["first_seen"]}): layer 4 (shop.adapters) calls up into layer 3 '
                         "(shop.repositories)")
-    assert use["actor"].startswith("meth:shop.services.reporting.ReportService#") and use["actor"].endswith(".summarize")
+    assert use["actor"].startswith("meth:shop.services.reporting.ReportService#")
+    assert use["actor"].endswith(".summarize")
     assert lines[1] == (f'io "only storage touches files": {use["actor"]} -> io:file:<tmp>/summary.json '
                         f'(1 time, first E{use["first_seen"]}): file I/O outside the allowed actors '
                         "(shop.adapters.storage)")
@@ -290,7 +292,8 @@ def test_json_output_is_check_json(shop):
 def test_rules_without_violation_exit_0(shop, tmp_path):
     text = SHOP_RULES.read_text().replace('name = "shop layers"\n', 'name = "shop layers"\nignore = '
                                           '["shop.adapters.storage -> shop.repositories.memory"]\n')
-    text = text.replace('actors = ["shop.adapters.storage"]', 'actors = ["shop.adapters.storage", "class:ReportService"]')
+    text = text.replace('actors = ["shop.adapters.storage"]',
+                        'actors = ["shop.adapters.storage", "class:ReportService"]')
     (tmp_path / "ok.toml").write_text(text)
     p = skeleton("check", "--rules", str(tmp_path / "ok.toml"), str(shop))
     assert p.returncode == 0, p.stdout + p.stderr
@@ -344,3 +347,54 @@ def test_a_single_rule_may_be_a_plain_table():
     assert [r.name for r in rs.rules] == ["F"]
     assert results('[forbidden]\nname = "F"\ncallers = "shop.services"\ncallees = "shop.domain"\n',
                    snapshot((SVC, DOM, 2, 3)))["F"].violations[0].count == 2
+
+
+# -- skeleton run --check / skeleton pytest --check / pytest --skeleton-check ----------------------------------
+def test_run_check_exits_1_on_a_violation_and_keeps_the_program_output(tmp_path):
+    out = tmp_path / "out"
+    p = skeleton("run", "--no-open", "--no-html", "--check", "--rules", str(SHOP_RULES), "--out-dir", str(out),
+                 str(REPO / "examples" / "shop" / "app.py"))
+    assert p.returncode == 1, p.stderr
+    assert p.stdout.startswith("Shop demo:")  # the program's own output, untouched
+    err = p.stderr.splitlines()
+    io_line = 'skeleton: io "only storage touches files": meth:shop.services.reporting.'
+    assert any(line.startswith(io_line) for line in err)
+    assert err[-1].startswith("skeleton: check: FAILED: 2 of 4 rules violated")
+    assert len(orjson.loads((out / "snapshot.json").read_bytes())["violations"]) == 2
+    assert orjson.loads((out / "check.json").read_bytes())["status"] == "violated"
+
+
+def test_run_check_keeps_a_failing_program_exit_code_and_passes_clean_runs(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'x'\n\n[[tool.skeleton.rules.io]]\nname = 'no files'\nkind = 'file'\nactors = ['nobody']\n")
+    (tmp_path / "app.py").write_text("import sys\n\ndef main():\n    open('x.txt', 'w').close()\n"
+                                     "    sys.exit(int(sys.argv[1]))\n\nmain()\n")
+    (tmp_path / "clean.py").write_text("def main():\n    return 1\n\nmain()\n")
+    run = ("run", "--no-open", "--no-html", "--check", "--out-dir", str(tmp_path / "out"))
+    assert skeleton(*run, str(tmp_path / "app.py"), "3", cwd=tmp_path).returncode == 3  # the program's failure wins
+    p = skeleton(*run, str(tmp_path / "app.py"), "0", cwd=tmp_path)
+    assert p.returncode == 1 and 'io "no files": fn:app:main -> io:file:x.txt' in p.stderr
+    p = skeleton(*run, str(tmp_path / "clean.py"), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "skeleton: check: passed: 1 rule holds" in p.stderr
+
+
+def test_run_check_with_a_bad_rule_file_exits_2_before_the_program_runs(tmp_path):
+    (tmp_path / "bad.toml").write_text("[[io]]\nkind = 'disk'\nactors = ['a']\n")
+    p = skeleton("run", "--no-open", "--check", "--rules", str(tmp_path / "bad.toml"), "--out-dir",
+                 str(tmp_path / "out"), str(REPO / "examples" / "shop" / "app.py"))
+    assert p.returncode == 2 and p.stdout == "" and not (tmp_path / "out").exists()
+    assert len(p.stderr.splitlines()) == 1 and "'kind' must be one of file" in p.stderr
+
+
+def test_pytest_skeleton_check_fails_a_passing_session_on_a_violation(tmp_path):
+    shop = REPO / "examples" / "shop"
+    base = ("-q", "-p", "no:randomly", "-p", "no:cacheprovider", "tests/test_checkout.py")
+    p = subprocess.run([sys.executable, "-m", "pytest", *base, "--skeleton", "--skeleton-no-html",
+                        "--skeleton-check", "--skeleton-rules", str(SHOP_RULES), "--skeleton-out", str(tmp_path / "a")],
+                       cwd=shop, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 1, p.stdout[-2000:]
+    assert "skeleton: check: FAILED" in p.stdout and " passed" in p.stdout and " failed" not in p.stdout
+    p = skeleton("pytest", "--no-html", "--check", "--rules", str(SHOP_RULES), "--out-dir", str(tmp_path / "b"),
+                 "--", *base, cwd=shop)
+    assert p.returncode == 1 and "skeleton: check: FAILED" in p.stderr

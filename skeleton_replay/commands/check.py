@@ -7,8 +7,9 @@ the click command is at the bottom. Exit codes: 0 every rule holds, 1 a rule is 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -39,7 +40,7 @@ def snapshot_path(out: Path) -> Path:
     raise UsageError(f"{out} does not exist; pass the output folder of a run (it holds {SNAPSHOT})")
 
 
-def read_snapshot(path: Path) -> dict:
+def read_snapshot(path: Path) -> dict[str, Any]:
     from ..model.version import SNAPSHOT_FORMAT_VERSION
 
     try:
@@ -57,12 +58,12 @@ def read_snapshot(path: Path) -> dict:
     return snap
 
 
-def project_root(snap: dict) -> Path | None:
+def project_root(snap: dict[str, Any]) -> Path | None:
     root = (snap.get("run") or {}).get("project_root")
     return Path(root) if isinstance(root, str) and root else None
 
 
-def load_rules(snap: dict, rules_file: Path | None) -> rules.RuleSet:
+def load_rules(snap: dict[str, Any], rules_file: Path | None) -> rules.RuleSet:
     """--rules FILE, else [tool.skeleton.rules] in the run's project root's pyproject.toml."""
     from .. import rules
 
@@ -139,7 +140,8 @@ def warnings(results: list[rules.RuleResult]) -> list[str]:
             "(a typo, or code the run did not reach)" for r in results for p in r.unmatched]
 
 
-def check_document(results: list[rules.RuleResult], ruleset: rules.RuleSet, snap: dict, snap_path: Path) -> dict:
+def check_document(results: list[rules.RuleResult], ruleset: rules.RuleSet, snap: dict[str, Any],
+                   snap_path: Path) -> dict[str, Any]:
     """What check.json holds (and --json prints)."""
     run = snap.get("run") or {}
     return {
@@ -154,7 +156,7 @@ def check_document(results: list[rules.RuleResult], ruleset: rules.RuleSet, snap
     }
 
 
-def _rule_doc(r: rules.RuleResult) -> dict:
+def _rule_doc(r: rules.RuleResult) -> dict[str, Any]:
     return {
         "name": r.rule.name, "kind": r.rule.kind, "status": r.status, "note": r.note,
         "unmatched_patterns": r.unmatched,
@@ -166,19 +168,20 @@ def _rule_doc(r: rules.RuleResult) -> dict:
     }
 
 
-def write_check(folder: Path, doc: dict) -> Path:
+def write_check(folder: Path, doc: dict[str, Any]) -> Path:
     from ..safefiles import write_atomic
 
     return write_atomic(folder / CHECK, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
 
 
-def snapshot_violations(results: list[rules.RuleResult]) -> list[dict]:
+def snapshot_violations(results: list[rules.RuleResult]) -> list[dict[str, Any]]:
     """snapshot.json's `violations` (schema: $defs/Violation), in the order they are printed."""
     return [{"rule": r.rule.name, "kind": r.rule.kind, "source": v.source, "target": v.target, "count": v.count,
              "first_seen": v.first_seen, "detail": v.detail} for r in results for v in r.violations]
 
 
-def record_violations(snap_path: Path, snap: dict, results: list[rules.RuleResult], rules_file: str) -> list[str]:
+def record_violations(snap_path: Path, snap: dict[str, Any], results: list[rules.RuleResult],
+                      rules_file: str) -> list[str]:
     """Write the violations into the run's artifacts: snapshot.json `violations`, the "Rule violations"
     section of workflow.md and report.html (when they are there). Returns warnings (nothing is fatal)."""
     from ..render.boundaries_md import replace_violations, violations_section
@@ -204,8 +207,10 @@ def record_violations(snap_path: Path, snap: dict, results: list[rules.RuleResul
     return out
 
 
-def run_check(out: Path, rules_file: Path | None) -> tuple[dict, list[rules.RuleResult], rules.RuleSet, Path | None,
-                                                           list[str]]:
+Checked = tuple[dict[str, Any], "list[rules.RuleResult]", "rules.RuleSet", Path | None, list[str]]
+
+
+def run_check(out: Path, rules_file: Path | None) -> Checked:
     """Evaluate the rules on OUT (a run folder or a snapshot file), write check.json and record the violations.
 
     Returns (check.json document, results, rule set, check.json path or None, warnings)."""
@@ -226,7 +231,7 @@ def run_check(out: Path, rules_file: Path | None) -> tuple[dict, list[rules.Rule
     return doc, results, ruleset, written, notes
 
 
-def report(doc: dict, results: list[rules.RuleResult], ruleset: rules.RuleSet, written: Path | None,
+def report(doc: dict[str, Any], results: list[rules.RuleResult], ruleset: rules.RuleSet, written: Path | None,
            notes: list[str], json_out: bool) -> int:
     """Print the check (lines or JSON; warnings on stderr); the exit code (0 passed, 1 violated)."""
     for w in notes:
@@ -241,6 +246,27 @@ def report(doc: dict, results: list[rules.RuleResult], ruleset: rules.RuleSet, w
 
 
 VIOLATED = 1  # the exit code of `skeleton check` (and of `skeleton run --check` on an otherwise clean run)
+
+
+def before_run(rules_file: Path | None) -> None:
+    """`skeleton run --check --rules FILE`: a malformed rule file is bad input before the program runs (exit 2)."""
+    from .. import rules
+
+    if rules_file is not None:
+        rules.load_file(rules_file)
+
+
+def after_run(snapshot: Path, rules_file: Path | None, say: Callable[[str], None], exit_code: int) -> int:
+    """`skeleton run --check`, `skeleton pytest --check`: check the run just written, print the result with say()
+    (stderr: stdout is the program's), record the violations, and return the exit code: the program's when it
+    failed, else VIOLATED (1) when a rule is violated, else 0."""
+    doc, results, ruleset, written, notes = run_check(snapshot, rules_file)
+    summary = summary_line(results, ruleset.source, written).removeprefix("skeleton ")  # say() adds "skeleton: "
+    for line in notes + text_lines(results) + [summary]:
+        say(line)
+    if exit_code != 0:
+        return exit_code
+    return VIOLATED if doc["status"] == "violated" else 0
 
 
 @click.command("check")

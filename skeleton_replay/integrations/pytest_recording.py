@@ -35,6 +35,7 @@ class SkeletonPytest:
         self.command = command
         self.invocation = invocation
         self.announce = announce  # print the summary in pytest's terminal report (pytest --skeleton)
+        self.check_lines: list[str] = []  # --skeleton-check: the rule check's lines (printed with the summary)
         self.live: RunLifecycle | None = None
         self.result: RunResult | None = None
         self.error: str | None = None  # why nothing was recorded
@@ -75,6 +76,15 @@ class SkeletonPytest:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self._finish(int(exitstatus))
+        if self.result is not None and self.result.snapshot_path is not None and not self.result.lost \
+                and (self.options.check or self.options.rules_file):  # --skeleton-check (commands/check.py)
+            from ..commands.check import after_run
+            try:
+                session.exitstatus = after_run(self.result.snapshot_path, self.options.rules_file,
+                                               self.check_lines.append, int(session.exitstatus))
+            except UsageError as exc:
+                self.check_lines.append(f"error: {exc}")
+                session.exitstatus = session.exitstatus or pytest.ExitCode.USAGE_ERROR
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._finish(None)  # when the session never finished (an internal error)
@@ -104,7 +114,7 @@ class SkeletonPytest:
             tr.write_line(f"skeleton: error: {self.error}", red=True)
         elif self.result is not None:
             warnings = [f"warning: {w}" for w in self.result.warnings]
-            for line in [*warnings, *run_summary(self.result, "--skeleton-max-events")]:
+            for line in [*warnings, *run_summary(self.result, "--skeleton-max-events"), *self.check_lines]:
                 tr.write_line(f"skeleton: {line}")
 
     # -- tests as scenarios ----------------------------------------------------

@@ -32,13 +32,15 @@ def boundaries_section(snapshot: dict[str, Any]) -> list[str]:
         return []
     out = ["## Boundaries (I/O)", "",
            "Where project code touched the outside world, attributed to the nearest traced callable "
-           "(docs/boundaries.md). Targets are folded: project-relative paths, `<tmp>/NAME`, `host:port`, program names.",
+           "(docs/boundaries.md). Targets are folded: project-relative paths, `<tmp>/NAME`, `host:port`, "
+           "program names.",
            ""]
     actors: dict[str, set[str]] = {}
     for b in found:
         for u in b["uses"]:
             actors.setdefault(u["actor"], set()).add(b["kind"])
-    kinds_md = "; ".join(f"{md.code(a)} ({md.text(', '.join(sorted(k)), 80)})" for a, k in sorted(actors.items())[:20])
+    kinds_md = "; ".join(f"{md.code(a)} ({md.text(', '.join(sorted(k)), 80)})"
+                         for a, k in sorted(actors.items())[:20])
     more_md = f"; … {len(actors) - 20:,} more" if len(actors) > 20 else ""
     out.append(f"- actors doing I/O: {kinds_md}{more_md}")
     for b in found[:BOUNDARY_LINES]:
