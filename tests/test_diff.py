@@ -176,8 +176,8 @@ def test_parse_threshold_and_fail_on():
         with pytest.raises(UsageError):
             parse_threshold(bad)
     assert parse_fail_on("new-edges, new-edges,new-actors") == ["new-edges", "new-actors"]
-    assert parse_fail_on("new-io,new-boundaries") == ["new-io", "new-boundaries"]
-    for bad in (",", "new-edge", "new-violations"):
+    assert parse_fail_on("new-io,new-boundaries,new-violations") == ["new-io", "new-boundaries", "new-violations"]
+    for bad in (",", "new-edge", "new-violation"):
         with pytest.raises(UsageError):
             parse_fail_on(bad)
 
@@ -186,7 +186,6 @@ def test_parse_threshold_and_fail_on():
     (["{tmp}", "{a}"], "is not a Skeleton run: no snapshot.json"),
     (["{a}", "{tmp}/missing"], "does not exist"),
     (["{a}", "{a}", "--fail-on", "new-edges,bogus"], "unknown condition 'bogus'"),
-    (["{a}", "{a}", "--fail-on", "new-violations"], "runs do not record rule violations yet"),
     (["{a}", "{a}", "--threshold", "lots"], "--threshold takes a percentage"),
     (["{a}", "{a}", "--format", "html"], "Invalid value for '--format'"),
     (["{bad}", "{a}"], "is not valid JSON"),
@@ -242,3 +241,22 @@ def test_io_moved_to_the_adapter_shows_as_io_by_actor_and_fails_on_new_io(runs):
     md = diff(runs["a"], runs["io_fix"], "--format", "markdown").stdout
     assert "| I/O by actor | 1 | 1 |" in md
     assert diff_json(runs["a"], runs["a2"])["boundaries"]["uses_added"] == []  # the same program: no I/O change
+
+
+def test_rule_violations_fixed_and_new_when_both_runs_were_checked(runs, tmp_path):
+    rules = REPO / "examples" / "shop" / "skeleton-rules.toml"
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(runs["a"], a)
+    shutil.copytree(runs["io_fix"], b)
+    assert diff_json(a, b)["violations"]["available"] is False  # not checked yet
+    for run in (a, b):
+        skeleton("check", "--rules", str(rules), str(run))
+    d = diff_json(a, b)
+    assert d["violations"]["available"] and d["violations"]["added"] == []
+    assert [(v["rule"], v["source_display"], v["target_display"]) for v in d["violations"]["removed"]] == [
+        ("only storage touches files", "shop.services.reporting.ReportService.summarize", "io:file:<tmp>/summary.json")]
+    assert d["summary"]["violations_removed"] == 1
+    assert diff(a, b, "--fail-on", "new-violations").returncode == 0
+    p = diff(b, a, "--fail-on", "new-violations")  # the other way round: the violation is new
+    assert p.returncode == 1 and "New rule violations:" in p.stdout
+    assert "| rule violations | 1 | 0 |" in diff(b, a, "--format", "markdown").stdout

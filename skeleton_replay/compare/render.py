@@ -47,7 +47,7 @@ def _headline(diff: dict) -> str:
     return (f"actors +{s['actors_added']} -{s['actors_removed']}, edges +{s['edges_added']} -{s['edges_removed']}, "
             f"module dependencies +{s['dependencies_added']} -{s['dependencies_removed']}, "
             f"call-count changes {s['calls_changed']}, I/O boundaries +{s['boundaries_added']} "
-            f"-{s['boundaries_removed']}")
+            f"-{s['boundaries_removed']}, rule violations +{s['violations_added']} -{s['violations_removed']}")
 
 
 def _threshold(diff: dict) -> str:
@@ -99,6 +99,12 @@ def _sections(diff: dict):
                                       ", ".join(u["ops"])) for u in io["uses_added"]]
         yield "Removed I/O by actor", [("-", "edge", [u["actor_display"], f"{u['kind']} {u['target']}"],
                                         ", ".join(u["ops"])) for u in io["uses_removed"]]
+    rules = diff["violations"]
+    if rules.get("available"):
+        for title, sign, items in (("New rule violations", "+", rules["added"]),
+                                   ("Fixed rule violations", "-", rules["removed"])):
+            yield title, [(sign, "edge", [v["source_display"], v["target_display"]],
+                           f"{v['kind']} {v['rule']}: {v['detail']}") for v in items]
 
 
 def _not_compared(diff: dict) -> list[str]:
@@ -107,7 +113,7 @@ def _not_compared(diff: dict) -> list[str]:
     if not diff["boundaries"].get("available"):
         out.append(f"I/O boundaries ({diff['boundaries'].get('note')})")
     if not diff["violations"].get("available"):
-        out.append("rule violations (runs do not record them yet)")
+        out.append(f"rule violations ({diff['violations'].get('note')})")
     return out
 
 
@@ -143,7 +149,8 @@ def markdown(diff: dict, limit: int = DEFAULT_LIMIT) -> str:
              f"| call edges | {s['edges_added']} | {s['edges_removed']} |",
              f"| module dependencies | {s['dependencies_added']} | {s['dependencies_removed']} |",
              f"| I/O boundaries | {s['boundaries_added']} | {s['boundaries_removed']} |",
-             f"| I/O by actor | {s['io_added']} | {s['io_removed']} |", "",
+             f"| I/O by actor | {s['io_added']} | {s['io_removed']} |",
+             f"| rule violations | {s['violations_added']} | {s['violations_removed']} |", "",
              f"Call-count changes above {md.text(_threshold(diff))}: {s['calls_changed']}"]
     for title, rows in _sections(diff):
         if not rows:
