@@ -145,6 +145,10 @@ export interface Stats {
   max_depth: number;
   threads: ThreadInfo[];
   gaps: Gap[];
+  /**
+   * What the recording budgets recorded per phase: the trace end record's `sampling` (trace.schema.json $defs/Sampling). Absent when --max-events is 0.
+   */
+  sampling?: {};
   nodes: number;
   edges: number;
 }
@@ -163,7 +167,7 @@ export interface ThreadInfo {
  */
 export interface Gap {
   /**
-   * An open list (readers show unknown kinds as they are): cap, tracer_error, truncated, unmatched, child_process, interrupted, other.
+   * An open list (readers show unknown kinds as they are): cap, tracer_error, truncated, unmatched, child_process, interrupted, sampling, other.
    */
   kind: string;
   message: string;
