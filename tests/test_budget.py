@@ -246,3 +246,38 @@ def test_max_events_stays_the_hard_total(tmp_path, backend, cap):
     assert end["events"] <= int(cap)
     assert end["dropped_events"] > 0
     assert end["calls"] == 1 + 6000 + 100  # every call is recorded or counted
+
+
+# -- a record that cannot be stored keeps a valid shape ----------------------------------------------------------
+
+def test_a_call_whose_argument_summary_cannot_be_stored_keeps_its_other_arguments(tmp_path):
+    """The spill falls back to a placeholder for a summary marshal cannot store. For a call the summary is
+    the arguments (name -> summary): the placeholder replaces that argument only, so `args` stays what
+    trace.schema.json wants (it used to replace the whole mapping: args {"type": "?", "note": ...})."""
+    import types
+
+    from skeleton_replay.capture import records as R
+    from skeleton_replay.capture.filters import CodeFilter
+    from skeleton_replay.capture.recorder import Recorder
+    from skeleton_replay.capture.summarise import Summariser
+    from skeleton_replay.events.decode import Decoder
+
+    (tmp_path / "mod.py").write_text("def f(a, b):\n    return a\n")
+    spec = importlib.util.spec_from_file_location("mod", tmp_path / "mod.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rec = Recorder(CodeFilter(tmp_path), Summariser(), R.SpillWriter(tmp_path / "spill"))
+    frame = types.SimpleNamespace(f_globals=mod.__dict__)
+    idx = rec.decide(mod.f.__code__, frame)[0]
+    tid = rec.new_thread()[0]
+    good = {"type": "int", "value": 1}
+    rec.buf.append((R.CALL, idx, tid, 10, {"a": good, "b": {"type": "x", "value": object()}}, 0))
+    rec.buf.append((R.RETURN, idx, tid, 20, {"type": "x", "value": object()}, 0))
+    rec.flush()
+    rec.spill.close()
+    decoder = Decoder()
+    events = [e for batch in decoder.batches(R.read_spill(tmp_path / "spill")) for e in batch]
+    call, ret = events
+    assert call.detail["a"] == good
+    assert call.detail["b"]["type"] == "?" and "note" in call.detail["b"]
+    assert ret.detail["type"] == "?"
