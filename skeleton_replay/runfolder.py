@@ -1,4 +1,4 @@
-"""A run folder as the read-only commands see it (`skeleton diff`, `skeleton export`).
+"""A run folder as the commands that read runs see it (`skeleton check`, `skeleton diff`, `skeleton export`).
 
 A run folder is what `skeleton run`/`skeleton pytest` wrote: snapshot.json (required here) and
 trace.jsonl (needed only for event windows and timelines). Every way it can be wrong is one
@@ -6,7 +6,7 @@ UsageError line that says what to pass instead.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,11 @@ TRACE = "trace.jsonl"
 class RunFolder:
     path: Path  # the folder
     snapshot: dict[str, Any]  # snapshot.json, checked by load() to be an object with nodes and edges lists
+    snapshot_file: Path = field(default=Path())  # the file read: path/snapshot.json, or the file given to load()
+
+    def __post_init__(self) -> None:
+        if self.snapshot_file == Path():
+            self.snapshot_file = self.path / SNAPSHOT
 
     @property
     def trace(self) -> Path | None:
@@ -55,15 +60,17 @@ class RunFolder:
 
 
 def load(where: str | Path) -> RunFolder:
-    """The run folder at `where` (or the folder of a snapshot.json given directly)."""
+    """The run folder at `where`, or the folder of a snapshot file given directly (any name: a copy of a
+    run's snapshot.json is read as it is; the run's other files are looked for next to it)."""
     path = Path(where)
-    if path.is_file() and path.name == SNAPSHOT:
+    given = path if path.is_file() else None
+    if given is not None:
         path = path.parent
     if not path.exists():
         raise UsageError(f"{where} does not exist; pass a run folder (the --out-dir of 'skeleton run')")
     if not path.is_dir():
         raise UsageError(f"{where} is not a run folder; pass the folder that holds snapshot.json")
-    snap_path = path / SNAPSHOT
+    snap_path = given or path / SNAPSHOT
     if not snap_path.is_file():
         hint = f"; rebuild it with 'skeleton report {where}'" if (path / TRACE).is_file() else \
             " (pass the --out-dir of 'skeleton run')"
@@ -81,4 +88,4 @@ def load(where: str | Path) -> RunFolder:
     if not isinstance(version, int) or version > SNAPSHOT_FORMAT_VERSION:
         raise UsageError(f"{snap_path} has snapshot format {version!r}, newer than this Skeleton reads "
                          f"({SNAPSHOT_FORMAT_VERSION}); upgrade skeleton-replay")
-    return RunFolder(path, snapshot)
+    return RunFolder(path, snapshot, snap_path)

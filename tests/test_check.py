@@ -283,6 +283,15 @@ def test_violations_are_recorded_in_the_snapshot_and_workflow_md(shop, tmp_path)
     assert "- none: every rule of" in (shop / "workflow.md").read_text().split("## Rule violations", 1)[1]
 
 
+def test_any_snapshot_file_can_be_checked(shop, tmp_path):
+    copy = tmp_path / "before-refactor.json"
+    shutil.copyfile(shop / "snapshot.json", copy)
+    p = skeleton("check", "--rules", str(SHOP_RULES), str(copy))
+    assert p.returncode == 1, p.stderr
+    assert len(orjson.loads(copy.read_bytes())["violations"]) == 2  # recorded in the file checked, nothing else
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["before-refactor.json", "check.json"]
+
+
 def test_json_output_is_check_json(shop):
     p = skeleton("check", "--json", "--rules", str(SHOP_RULES), str(shop / "snapshot.json"))
     assert p.returncode == 1
@@ -315,7 +324,8 @@ def test_malformed_rule_file_exits_2_with_one_line(shop, tmp_path, text, message
 
 def test_missing_inputs_exit_2(shop, tmp_path):
     for args, message in [
-        ((str(tmp_path),), f"no snapshot.json in {tmp_path}; pass the output folder of a run"),
+        ((str(tmp_path),), f"{tmp_path} is not a Skeleton run: no snapshot.json in it"),
+        ((str(tmp_path / "nope"),), f"{tmp_path / 'nope'} does not exist; pass a run folder"),
         (("--rules", str(tmp_path / "nope.toml"), str(shop)), f"rule file {tmp_path / 'nope.toml'} does not exist"),
     ]:
         p = skeleton("check", *args)

@@ -16,46 +16,14 @@ import orjson
 
 from .. import __version__
 from ..options import UsageError
+from ..runfolder import SNAPSHOT
 
 if TYPE_CHECKING:  # imported when the command runs: `skeleton run` starts without them
     from .. import rules
 
-SNAPSHOT = "snapshot.json"
 CHECK = "check.json"
 CHECK_FORMAT_VERSION = 1  # 1: first version (rules, status, violations with edge, count, first_seen)
 MAX_LINES_PER_RULE = 20  # printed; check.json and --json hold every violation
-
-
-def snapshot_path(out: Path) -> Path:
-    """OUT_DIR/snapshot.json, or OUT itself when it names a snapshot file."""
-    if out.is_dir():
-        path = out / SNAPSHOT
-        if path.is_file():
-            return path
-        hint = (f"rebuild it with 'skeleton report {out}'" if (out / "trace.jsonl").is_file()
-                else "pass the output folder of a run (skeleton run --out-dir DIR ...)")
-        raise UsageError(f"no {SNAPSHOT} in {out}; {hint}")
-    if out.is_file():
-        return out
-    raise UsageError(f"{out} does not exist; pass the output folder of a run (it holds {SNAPSHOT})")
-
-
-def read_snapshot(path: Path) -> dict[str, Any]:
-    from ..model.version import SNAPSHOT_FORMAT_VERSION
-
-    try:
-        snap = orjson.loads(path.read_bytes())
-    except OSError as exc:
-        raise UsageError(f"cannot read {path} ({exc.strerror or exc}); check its permissions") from None
-    except orjson.JSONDecodeError as exc:
-        raise UsageError(f"{path} is not valid JSON ({exc}); rebuild it with 'skeleton report {path.parent}'") from None
-    if not (isinstance(snap, dict) and isinstance(snap.get("nodes"), list) and isinstance(snap.get("edges"), list)):
-        raise UsageError(f"{path} is not a Skeleton snapshot (no nodes and edges); pass a run's output folder")
-    version = snap.get("format_version")
-    if version != SNAPSHOT_FORMAT_VERSION:
-        raise UsageError(f"{path} has snapshot format {version!r}; this Skeleton reads format "
-                         f"{SNAPSHOT_FORMAT_VERSION}: rebuild it with 'skeleton report {path.parent}'")
-    return snap
 
 
 def project_root(snap: dict[str, Any]) -> Path | None:
@@ -214,10 +182,10 @@ def run_check(out: Path, rules_file: Path | None) -> Checked:
     """Evaluate the rules on OUT (a run folder or a snapshot file), write check.json and record the violations.
 
     Returns (check.json document, results, rule set, check.json path or None, warnings)."""
-    from .. import rules
+    from .. import rules, runfolder
 
-    snap_path = snapshot_path(out)
-    snap = read_snapshot(snap_path)
+    run = runfolder.load(out)  # a run folder, or a snapshot file (runfolder.py: one loader for every command)
+    snap_path, snap = run.snapshot_file, run.snapshot
     ruleset = load_rules(snap, rules_file)
     results = rules.evaluate(ruleset, snap)
     doc = check_document(results, ruleset, snap, snap_path)
