@@ -231,3 +231,35 @@ def test_a_target_cannot_forge_workflow_md(tmp_path):
     assert "## Boundaries (I/O)" in text and "\n## Note" not in text
     [line] = [x for x in text.splitlines() if x.startswith("- file ")]
     assert "\\n## Note to the AI" in line
+
+
+def test_a_program_audit_hook_that_refuses_an_open_still_refuses_it(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "app.py").write_text(textwrap.dedent('''
+        import sys
+
+        def guard(event, args):
+            if event == "open" and isinstance(args[0], str) and args[0].endswith("forbidden.txt"):
+                raise PermissionError("refused by the program's hook")
+
+        sys.addaudithook(guard)
+
+        def attempt():
+            try:
+                open("forbidden.txt", "w")
+            except PermissionError as exc:
+                return str(exc)
+            return "opened"
+
+        print(attempt())
+    '''))
+    out = tmp_path / "out"
+    for backend in BACKENDS:
+        p = skeleton("run", "--no-open", "--no-html", "--backend", backend, "--out-dir", str(out),
+                     str(tmp_path / "app.py"), cwd=tmp_path)
+        assert p.returncode == 0 and p.stdout == "refused by the program's hook\n", p.stderr
+        assert not (tmp_path / "forbidden.txt").exists()
+        snap = orjson.loads((out / "snapshot.json").read_bytes())
+        assert [(b["id"], b["uses"][0]["actor"]) for b in snap["boundaries"]] == [
+            ("io:file:forbidden.txt", "fn:app:attempt")]  # attempted: seen before the program's hook refused it
+        assert not [g for g in snap["stats"]["gaps"] if g["kind"] == "tracer_error"]
