@@ -61,10 +61,12 @@ def test_real_run_outcomes_match_pytest(pytest_case, open_report):
 def unions(snapshot: dict) -> dict[str, set[int]]:
     """Scenario ids per node: its own, plus (containers) those of every node inside it."""
     own = {n["id"]: set(n.get("scenarios") or []) for n in snapshot["nodes"]}
+    for b in snapshot.get("boundaries") or []:  # I/O boundaries: boxes lit by the tests that used them
+        own[b["id"]] = {sid for u in b["uses"] for sid in u["scenarios"]}
     parent = {n["id"]: n["parent"] for n in snapshot["nodes"]}
     out = {nid: set(s) for nid, s in own.items()}
     for nid, ids in own.items():
-        p, hops = parent[nid], 0
+        p, hops = parent.get(nid), 0
         while p is not None and p in out and hops < 64:
             out[p] |= ids
             p, hops = parent.get(p), hops + 1
@@ -146,7 +148,7 @@ def test_selecting_a_test_dims_the_rest_and_keeps_the_replay_in_its_steps(pytest
     on_map = shown_node_ids(page)
     lit = lit_ids(page)
     kinds = {n["id"]: n["kind"] for n in snap["nodes"]}
-    expected = {nid for nid in on_map if s["id"] in u[nid] or kinds[nid] == "scenario"}
+    expected = {nid for nid in on_map if s["id"] in u[nid] or kinds.get(nid) == "scenario"}
     assert lit == expected
     assert on_map - expected, "nothing dimmed"
     for nid in on_map - expected:
