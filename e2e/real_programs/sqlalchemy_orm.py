@@ -31,7 +31,8 @@ with Session(engine) as session:
     for u in session.scalars(select(User).where(User.name.like("user1%"))):
         _ = [a.email for a in u.addresses]
     n = session.scalar(select(func.count(Address.id)))
-    u = session.get(User, 3)
-    u.addresses.pop()
+    third = session.get(User, 3)
+    assert third is not None
+    third.addresses.pop()
     session.commit()
     print(n, len(session.scalars(select(Address)).all()))
