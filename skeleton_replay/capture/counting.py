@@ -135,9 +135,11 @@ class Counting:
         counts: dict[Any, int] = {}
         raised: dict[Any, int] = {}
 
-        def node(key: int) -> tuple[int, int] | None:
+        def node(key: int) -> tuple[int, ...]:
             if key == ROOT or key == -1 - ROOT:
-                return None  # a module body: the call was made at import time, by no traced function
+                # a module body: the call was made at import time, by no traced function. () and not None:
+                # the decoder iterates a set of these keys, and hash(None) differs between processes on 3.11
+                return ()
             return R.split_node_key(key)  # int node keys (see records.NODE_KEY_SPAN) -> (idx, obj)
 
         def unpack(edge: Any) -> tuple[Any, Any]:

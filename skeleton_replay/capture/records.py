@@ -22,7 +22,7 @@ written to the spill file as one length-prefixed chunk. Post-processing
     AGGREGATE     (AGGREGATE, {((idx, obj), (idx, obj)): calls}, {same keys: raised}, scenario)
                   calls past the budgets, counted per caller -> callee, written at the end
                   of each scenario (then scenario = its name) and at the end of the run; the
-                  caller is None for calls made by a module body (at import time)
+                  caller is () for calls made by a module body (at import time)
     SCENARIO      (SCENARIO, name, info) a scenario (a pytest test, a traced block) begins;
                   info = {"kind", "file", "line"}. Events up to SCENARIO_END belong to it.
     SCENARIO_END  (SCENARIO_END, name, info) it ended; info = {"outcome", "duration_s", "message"}
@@ -51,7 +51,7 @@ CHUNK = 32_768
 # written as records sit on the per-thread stack as -1 - key. Code indexes stay below the span.
 NODE_KEY_SPAN = 1 << 20  # code indexes stay below it (Recorder._decide); keys of objects below 4096 fit in 32 bits
 # The key of a module body being imported (capture/budget.py): calls it makes are counted with no caller
-# (AGGREGATE keys (None, callee)); a CALL record's 8th item (the caller of an edge's first call) may be it.
+# (AGGREGATE keys ((), callee)); a CALL record's 8th item (the caller of an edge's first call) may be it.
 MODULE_KEY = NODE_KEY_SPAN - 1
 # The C fast path (_speedups.c) packs an edge of two keys below 2**32 into one int: caller << 32 | callee.
 EDGE_SHIFT = 32

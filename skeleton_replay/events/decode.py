@@ -255,7 +255,7 @@ class Decoder:
             scen = rec[3] if len(rec) > 3 else None
             for key in counts.keys() | raised.keys():
                 n = counts.get(key, 0)
-                caller = self.endpoint(*key[0]) if key[0] is not None else None  # None: a module body (an import)
+                caller = self.endpoint(*key[0]) if key[0] else None  # (): a module body (an import)
                 self.aggregates.append((caller, self.endpoint(*key[1]), n, raised.get(key, 0), scen))
                 self.calls += n
                 self.dropped += 2 * n
