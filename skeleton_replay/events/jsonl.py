@@ -6,9 +6,10 @@ A trace without an end record was cut short (the process was killed).
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Any
 
 import orjson
 
@@ -28,7 +29,7 @@ class TraceWriter:
         self._fragments: dict[str, orjson.Fragment] = {}
         self.lines = 0
 
-    def _endpoint(self, ep: Endpoint | None):
+    def _endpoint(self, ep: Endpoint | None) -> orjson.Fragment | None:
         if ep is None:
             return None
         frag = self._fragments.get(ep.node_id)
@@ -37,7 +38,7 @@ class TraceWriter:
             frag = self._fragments[ep.node_id] = orjson.Fragment(bytes(orjson.dumps(ep.as_json())))
         return frag
 
-    def record(self, data: dict) -> None:
+    def record(self, data: dict[str, Any]) -> None:
         self._f.write(orjson.dumps(data) + b"\n")
         self.lines += 1
 
@@ -45,7 +46,7 @@ class TraceWriter:
         """Recorded events (order >= 0) as JSON lines."""
         fragment = self._endpoint
         dumps = orjson.dumps
-        lines = []
+        lines: list[bytes] = []
         append = lines.append
         for e in events:
             order, kind, call_id, t_ns, depth, thread, caller, callee, detail, skipped, thread_name, ns, scenario = e
@@ -62,7 +63,7 @@ class TraceWriter:
                 d[_DETAIL_KEY[kind]] = detail
             elif skipped:
                 d["summary_skipped"] = True
-            if kind == RETURN or kind == EXCEPTION:
+            if kind in (RETURN, EXCEPTION):
                 d["duration_ns"] = ns
             append(dumps(d))
             if len(lines) >= 256:  # each orjson result holds 4 KiB until freed: write them soon
@@ -90,16 +91,17 @@ class TraceFormatError(ValueError):
 
 @dataclass
 class TraceContents:
-    header: dict
-    end: dict | None = None
+    header: dict[str, Any]
+    end: dict[str, Any] | None = None
     truncated_line: int | None = None  # 1-based line number of an unreadable last line
     warnings: list[str] = field(default_factory=list)
 
 
-def read_trace(path: str | os.PathLike[str], contents: TraceContents | None = None) -> tuple[TraceContents, Iterator[Event]]:
-    """Header first, then an iterator of events. The end record lands in contents.end."""
+def read_trace(path: str | os.PathLike[str],
+               contents: TraceContents | None = None) -> tuple[TraceContents, Generator[Event, None, None]]:
+    """Header first, then the events (a generator: close() it to stop early). The end record lands in contents.end."""
     path = Path(path)
-    f = open(path, "rb")
+    f = open(path, "rb")  # noqa: SIM115  # closed below on a bad header, else by _events (it owns f)
     first = f.readline()
     try:
         header = orjson.loads(first)
@@ -111,17 +113,16 @@ def read_trace(path: str | os.PathLike[str], contents: TraceContents | None = No
         raise TraceFormatError(f"{path}:1: not a Skeleton trace (no header record)")
     if header.get("schema_version", 0) > FORMAT_VERSION:
         f.close()
-        raise TraceFormatError(f"{path}: trace format {header.get('schema_version')} is newer than this Skeleton reads ({FORMAT_VERSION}); upgrade skeleton-replay")
+        raise TraceFormatError(f"{path}: trace format {header.get('schema_version')} is newer than this Skeleton "
+                               f"reads ({FORMAT_VERSION}); upgrade skeleton-replay")
     out = TraceContents(header)
     return out, _events(f, path, out)
 
 
-def _events(f: IO[bytes], path: Path, out: TraceContents) -> Iterator[Event]:
+def _events(f: IO[bytes], path: Path, out: TraceContents) -> Generator[Event, None, None]:
     endpoints: dict[str, Endpoint] = {}
 
-    def endpoint(d):
-        if d is None:
-            return None
+    def endpoint(d: dict[str, Any]) -> Endpoint:
         ep = endpoints.get(d["node_id"])
         if ep is None:
             ep = endpoints[d["node_id"]] = Endpoint.from_json(d)
@@ -136,7 +137,8 @@ def _events(f: IO[bytes], path: Path, out: TraceContents) -> Iterator[Event]:
             except orjson.JSONDecodeError:
                 if not raw.endswith(b"\n"):
                     out.truncated_line = lineno
-                    out.warnings.append(f"{path.name}:{lineno}: the last line is cut short (the run was killed?); using the {lineno - 2} events before it")
+                    out.warnings.append(f"{path.name}:{lineno}: the last line is cut short (the run was killed?); "
+                                        f"using the {lineno - 2} events before it")
                     return
                 raise TraceFormatError(f"{path}:{lineno}: not valid JSON") from None
             rec = d.get("record")
@@ -160,8 +162,10 @@ def _events(f: IO[bytes], path: Path, out: TraceContents) -> Iterator[Event]:
                     kind, detail = RESUME, d.get("exception")
                 else:
                     raise KeyError(et)
-                yield Event(d["order"], kind, d["call_id"], int(round(d["timestamp"] * 1e9)), d["depth"], d["thread"],
-                            endpoint(d["caller"]), endpoint(d["callee"]), detail, bool(d.get("summary_skipped")),
-                            d.get("thread_name"), d.get("duration_ns", 0), d.get("scenario"))
+                caller = d["caller"]
+                yield Event(d["order"], kind, d["call_id"], round(d["timestamp"] * 1e9), d["depth"], d["thread"],
+                            endpoint(caller) if caller is not None else None, endpoint(d["callee"]), detail,
+                            bool(d.get("summary_skipped")), d.get("thread_name"), d.get("duration_ns", 0),
+                            d.get("scenario"))
             except (KeyError, TypeError) as exc:
                 raise TraceFormatError(f"{path}:{lineno}: not a trace event (missing or bad {exc})") from None
