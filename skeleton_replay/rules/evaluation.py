@@ -6,8 +6,9 @@ edge's call count (calls past the event cap included) and the `order` of its fir
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Any, TypeVar
 
 from .model import IO, Forbidden, Independence, Layers, Rule, RuleSet
 from .patterns import Pattern
@@ -15,6 +16,10 @@ from .patterns import Pattern
 NO_IO_EVIDENCE = "not evaluated: this run has no I/O evidence (made by a Skeleton that did not record I/O)"
 NOT_RECORDED = "not evaluated: Skeleton does not record {kind} I/O yet"
 RECORDED_IO = ("file", "network", "subprocess", "database")  # the kinds capture/boundaries.py records
+
+Node = dict[str, Any]  # a node of snapshot.json (`nodes`), as read from the file
+Edge = dict[str, Any]  # an edge of snapshot.json (`edges`)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class IOUse:
     scenarios: tuple[int, ...] = ()
 
 
-def io_uses(snapshot: dict) -> list[IOUse] | None:
+def io_uses(snapshot: dict[str, Any]) -> list[IOUse] | None:
     """The run's I/O evidence, or None when the snapshot has none (made by a Skeleton that did not record I/O)."""
     found = snapshot.get("boundaries")
     if not isinstance(found, list):
@@ -72,8 +77,8 @@ def io_uses(snapshot: dict) -> list[IOUse] | None:
     return out
 
 
-def evaluate(ruleset: RuleSet, snapshot: dict) -> list[RuleResult]:
-    nodes = {n["id"]: n for n in snapshot.get("nodes", ()) if isinstance(n, dict) and "id" in n}
+def evaluate(ruleset: RuleSet, snapshot: dict[str, Any]) -> list[RuleResult]:
+    nodes: dict[str, Node] = {n["id"]: n for n in snapshot.get("nodes", ()) if isinstance(n, dict) and "id" in n}
     edges = [e for e in snapshot.get("edges", ()) if isinstance(e, dict)]
     results = []
     for rule in ruleset.rules:
@@ -94,11 +99,11 @@ def evaluate(ruleset: RuleSet, snapshot: dict) -> list[RuleResult]:
     return results
 
 
-def _order(v: Violation) -> tuple:
+def _order(v: Violation) -> tuple[bool, int, int, str, str]:
     return (v.first_seen is None, v.first_seen or 0, -v.count, v.source, v.target)
 
 
-def _unmatched(pats: Iterable[Pattern], nodes: Iterable[dict]) -> list[str]:
+def _unmatched(pats: Iterable[Pattern], nodes: Iterable[Node]) -> list[str]:
     left = {p.text: p for p in pats}
     for node in nodes:
         if not left:
@@ -108,7 +113,7 @@ def _unmatched(pats: Iterable[Pattern], nodes: Iterable[dict]) -> list[str]:
     return list(left)
 
 
-def _best(pats: tuple[Pattern, ...], node: dict) -> Pattern | None:
+def _best(pats: tuple[Pattern, ...], node: Node) -> Pattern | None:
     """The most specific pattern that matches node (the first of equals)."""
     best = None
     for p in pats:
@@ -117,10 +122,10 @@ def _best(pats: tuple[Pattern, ...], node: dict) -> Pattern | None:
     return best
 
 
-def _cached(fn: Callable[[dict], object]) -> Callable[[dict], object]:
-    memo: dict[str, object] = {}
+def _cached(fn: Callable[[Node], T]) -> Callable[[Node], T]:
+    memo: dict[str, T] = {}
 
-    def get(node: dict) -> object:
+    def get(node: Node) -> T:
         key = node["id"]
         if key not in memo:
             memo[key] = fn(node)
@@ -129,12 +134,12 @@ def _cached(fn: Callable[[dict], object]) -> Callable[[dict], object]:
     return get
 
 
-def _layer_of(rule: Layers) -> Callable[[dict], object]:
+def _layer_of(rule: Layers) -> Callable[[Node], int | None]:
     flat = tuple((p, i) for i, layer in enumerate(rule.layers) for p in layer)
     index = {id(p): i for p, i in flat}
     pats = tuple(p for p, _ in flat)
 
-    def layer(node: dict) -> int | None:
+    def layer(node: Node) -> int | None:
         p = _best(pats, node)
         return None if p is None else index[id(p)]
 
@@ -145,12 +150,12 @@ def _label(layer: tuple[Pattern, ...]) -> str:
     return " | ".join(p.text for p in layer)
 
 
-def _detail_fn(rule: Rule) -> Callable[[dict, dict], str | None]:
+def _detail_fn(rule: Rule) -> Callable[[Node, Node], str | None]:
     """For a call rule: (caller, callee) -> why the call breaks it, or None when it does not."""
     if isinstance(rule, Layers):
         layer = _layer_of(rule)
 
-        def layers(caller: dict, callee: dict) -> str | None:
+        def layers(caller: Node, callee: Node) -> str | None:
             a, b = layer(caller), layer(callee)
             if a is None or b is None or a <= b:
                 return None
@@ -162,16 +167,16 @@ def _detail_fn(rule: Rule) -> Callable[[dict, dict], str | None]:
         caller_of = _cached(lambda n: _best(rule.callers, n))
         callee_of = _cached(lambda n: _best(rule.callees, n))
 
-        def forbidden(caller: dict, callee: dict) -> str | None:
+        def forbidden(caller: Node, callee: Node) -> str | None:
             a = caller_of(caller)
-            b = a and callee_of(callee)
-            return f"{a.text} must not call {b.text}" if b else None
+            b = callee_of(callee) if a is not None else None
+            return f"{a.text} must not call {b.text}" if a is not None and b is not None else None
 
         return forbidden
     assert isinstance(rule, Independence)
     group = _cached(lambda n: _best(rule.modules, n))
 
-    def independence(caller: dict, callee: dict) -> str | None:
+    def independence(caller: Node, callee: Node) -> str | None:
         a, b = group(caller), group(callee)
         if a is None or b is None or a is b:
             return None
@@ -180,11 +185,13 @@ def _detail_fn(rule: Rule) -> Callable[[dict, dict], str | None]:
     return independence
 
 
-def _check_calls(rule: Rule, edges: list[dict], nodes: dict[str, dict]) -> list[Violation]:
+def _check_calls(rule: Rule, edges: list[Edge], nodes: dict[str, Node]) -> list[Violation]:
     why = _detail_fn(rule)
     out = []
     for edge in edges:
-        caller, callee = nodes.get(edge.get("source")), nodes.get(edge.get("target"))
+        source, target = edge.get("source"), edge.get("target")  # node ids: strings (anything else matches none)
+        caller = nodes.get(source) if isinstance(source, str) else None
+        callee = nodes.get(target) if isinstance(target, str) else None
         if caller is None or callee is None:
             continue
         detail = why(caller, callee)
@@ -194,7 +201,7 @@ def _check_calls(rule: Rule, edges: list[dict], nodes: dict[str, dict]) -> list[
     return out
 
 
-def _violation(rule: Rule, edge: dict, detail: str) -> Violation:
+def _violation(rule: Rule, edge: Edge, detail: str) -> Violation:
     first = edge.get("first_seen")
     scenarios = edge.get("scenarios") or ()
     return Violation(rule.name, edge["source"], edge["target"], _int(edge.get("count")),
@@ -206,7 +213,7 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
-def _check_io(rule: IO, uses: list[IOUse], nodes: dict[str, dict]) -> list[Violation]:
+def _check_io(rule: IO, uses: list[IOUse], nodes: dict[str, Node]) -> list[Violation]:
     allowed = ", ".join(p.text for p in rule.actors)
     out = []
     for use in uses:

@@ -11,7 +11,9 @@ Every problem raises options.UsageError with one line: the file, the rule, what 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..options import UsageError
 from . import patterns
@@ -27,7 +29,7 @@ _KEYS = {
 }
 
 
-def _read_toml(path: Path, what: str) -> dict:
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
     import tomllib
 
     try:
@@ -46,7 +48,7 @@ def _read_toml(path: Path, what: str) -> dict:
         raise UsageError(f"{path} is not valid TOML ({exc}); fix it") from None
 
 
-def _pyproject_table(data: dict, path: Path) -> object:
+def _pyproject_table(data: dict[str, Any], path: Path) -> object:
     tool = data.get("tool")
     skeleton = tool.get("skeleton") if isinstance(tool, dict) else None
     if skeleton is not None and not isinstance(skeleton, dict):
@@ -106,8 +108,8 @@ def _kinds() -> str:
     return ", ".join(f"[[{k}]]" for k in KINDS[:-1]) + f" or [[{KINDS[-1]}]]"
 
 
-def _rule(kind: str, entry: dict, where: str, default_name: str) -> Rule:
-    name = entry.get("name", None)
+def _rule(kind: str, entry: dict[str, Any], where: str, default_name: str) -> Rule:
+    name = entry.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise UsageError(f"{where}: 'name' must be a non-empty string, not {name!r}")
     if name:
@@ -157,7 +159,7 @@ _HOW = {
 }
 
 
-def _strings(value: object, key: str, where: str, allow_empty: bool = False) -> list:
+def _strings(value: object, key: str, where: str, allow_empty: bool = False) -> list[object]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or (not value and not allow_empty):
@@ -175,7 +177,7 @@ def _patterns(value: object, key: str, where: str) -> tuple[patterns.Pattern, ..
     return tuple(out)
 
 
-def _unique(pats: list | tuple, key: str, where: str) -> None:
+def _unique(pats: Sequence[patterns.Pattern], key: str, where: str) -> None:
     seen = set()
     for p in pats:
         if p.text in seen:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .patterns import Pattern
 
@@ -17,7 +18,7 @@ class Ignore:
     caller: Pattern
     callee: Pattern
 
-    def matches(self, caller: dict, callee: dict) -> bool:
+    def matches(self, caller: dict[str, Any], callee: dict[str, Any]) -> bool:
         return self.caller.matches(caller) and self.callee.matches(callee)
 
 

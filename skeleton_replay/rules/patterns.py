@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 PREFIXES = ("module", "class", "id")
 _SPACE = re.compile(r"\s")
@@ -28,17 +29,18 @@ class Pattern:
     text: str  # as written in the rule file
     kind: str  # module | class | id
     glob: str
-    _regex: re.Pattern = field(compare=False, repr=False)
-    _below: re.Pattern | None = field(compare=False, repr=False)  # module patterns: submodules of a match
+    _regex: re.Pattern[str] = field(compare=False, repr=False)
+    _below: re.Pattern[str] | None = field(compare=False, repr=False)  # module patterns: submodules of a match
 
-    def matches(self, node: dict) -> bool:
+    def matches(self, node: dict[str, Any]) -> bool:
         if self.kind == "id":
             return self._regex.match(node.get("id") or "") is not None
         if node.get("kind") == "scenario":
             return False
         module = node.get("module") or ""
         if self.kind == "module":
-            return bool(module) and (self._regex.match(module) is not None or self._below.match(module) is not None)
+            return bool(module) and (self._regex.match(module) is not None
+                                   or (self._below is not None and self._below.match(module) is not None))
         cls = node.get("class_name")
         if not isinstance(cls, str) or not cls:
             return False
