@@ -39,8 +39,7 @@ def diff(a: Path, b: Path, fmt: str, threshold: str, fail_on: str | None, limit:
     import orjson
 
     from .. import runfolder
-    from ..compare import compute, failed, parse_fail_on, parse_threshold
-    from ..compare import render
+    from ..compare import compute, failed, parse_fail_on, parse_threshold, render
 
     conditions = parse_fail_on(fail_on)
     limits = parse_threshold(threshold)

@@ -13,14 +13,14 @@ def layers(edges: list[tuple[str, str]]) -> tuple[dict[str, int], dict[str, int]
         graph.setdefault(t, [])
     comp = _components(graph)
     cgraph: dict[int, set[int]] = {}
-    indeg: dict[int, int] = {c: 0 for c in set(comp.values())}
+    indeg: dict[int, int] = dict.fromkeys(set(comp.values()), 0)
     for s, ts in graph.items():
         for t in ts:
             a, b = comp[s], comp[t]
             if a != b and b not in cgraph.setdefault(a, set()):
                 cgraph[a].add(b)
                 indeg[b] += 1
-    level = {c: 0 for c in indeg}
+    level = dict.fromkeys(indeg, 0)
     ready = sorted(c for c, d in indeg.items() if d == 0)
     while ready:  # Kahn's order on the acyclic graph of components: longest path from a source
         c = ready.pop()

@@ -51,7 +51,7 @@ def definition_like(node: CallNode) -> bool:
     return _defines(node.detail) if node.outcome == "returned" else False
 
 
-def _defines(v) -> bool:
+def _defines(v: object) -> bool:
     return isinstance(v, dict) and v.get("type") in DEFINITION_TYPES
 
 

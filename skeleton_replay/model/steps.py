@@ -5,6 +5,9 @@ import base64
 import sys
 import zlib
 from array import array
+from typing import Any
+
+from ..events.types import Event
 
 _DTYPES = {"u8": "B", "u16": "H", "u32": "I", "i32": "i"}
 
@@ -29,14 +32,14 @@ class StepColumns:
         self._z = {name: zlib.compressobj(6) for name, _ in self.COLUMNS}
         self._parts: dict[str, list[bytes]] = {name: [] for name, _ in self.COLUMNS}
 
-    def _put(self, name: str, arr: array) -> None:
+    def _put(self, name: str, arr: array[int]) -> None:
         if sys.byteorder != "little":
             arr.byteswap()
         data = self._z[name].compress(arr.tobytes())
         if data:
             self._parts[name].append(data)
 
-    def extend(self, events: list, node: list[int], edge: list[int]) -> None:
+    def extend(self, events: list[Event], node: list[int], edge: list[int]) -> None:
         """Append recorded events (Event tuples) with their node and edge indices."""
         unit = self.time_unit_ns
         top = 2**32 - 1
@@ -52,22 +55,22 @@ class StepColumns:
     def __len__(self) -> int:
         return self.count
 
-    def as_json(self, kinds: tuple[str, ...]) -> dict:
-        columns = {}
+    def as_json(self, kinds: tuple[str, ...]) -> dict[str, Any]:
+        columns: dict[str, dict[str, str]] = {}
         for name, dtype in self.COLUMNS:
             data = b"".join(self._parts[name]) + self._z[name].flush()
             columns[name] = {"dtype": dtype, "data": base64.b64encode(data).decode("ascii")}
         return {"count": self.count, "kinds": list(kinds), "time_unit_ns": self.time_unit_ns, "columns": columns}
 
 
-def encode(arr: array) -> str:
+def encode(arr: array[int]) -> str:
     if sys.byteorder != "little":
         arr = array(arr.typecode, arr)
         arr.byteswap()
     return base64.b64encode(zlib.compress(arr.tobytes(), 6)).decode("ascii")
 
 
-def decode(column: dict) -> array:
+def decode(column: dict[str, Any]) -> array[int]:
     arr = array(_DTYPES[column["dtype"]])
     arr.frombytes(zlib.decompress(base64.b64decode(column["data"])))
     if sys.byteorder != "little":
