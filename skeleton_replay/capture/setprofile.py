@@ -207,7 +207,7 @@ def _make_profiler(rec: Recorder, fast: bool = False):
                     if stack:
                         top = stack[-1]
                         top = top if top >= 0 else -1 - top  # a record-written caller counts as its node
-                        # one int when both keys fit, as the C fast paths pack it (one count per edge, whoever counts it)
+                        # one int when both keys fit, as the C code packs it (one count per edge, whoever counts it)
                         edge = top << EDGE_SHIFT | key if top < EDGE_LIMIT and key < EDGE_LIMIT else (top, key)
                         c = p[2]
                         n = c[edge] = c[edge] + 1  # a defaultdict(int): no switch of threads inside

@@ -167,10 +167,12 @@ class TraceEnd:
 
     def run_end(self) -> dict:
         """The run's part only, as the pipeline takes it (and .trace-end.json holds it)."""
-        return {name: getattr(self, name) for name in self.RUN_FIELDS}
+        return {name: getattr(self, name) for name in self.RUN_FIELDS
+                if name != "sampling" or self.sampling is not None}
 
     def as_json(self) -> dict:
-        return {"record": "end", "schema_version": FORMAT_VERSION, **_fields_json(self, ("scenarios", "boundaries", "sampling"))}
+        optional = ("scenarios", "boundaries", "sampling")
+        return {"record": "end", "schema_version": FORMAT_VERSION, **_fields_json(self, optional)}
 
     @classmethod
     def from_json(cls, d: dict) -> "TraceEnd":
