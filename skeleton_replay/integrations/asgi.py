@@ -9,7 +9,8 @@ traced request's app call returns once they are written (its response has been s
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from ..options import Options
 from .request import RequestInfo

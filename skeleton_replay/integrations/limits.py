@@ -15,8 +15,8 @@ import re
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 DEFAULT_MAX_RUNS = 200
 DEFAULT_MAX_BYTES = 500_000_000  # 500 MB
@@ -96,7 +96,7 @@ class DiskQuota:
                 self._sizes[path] = size
         return size
 
-    def prune(self, keep: Path, busy: Callable[[], set]) -> int:
+    def prune(self, keep: Path, busy: Callable[[], set[str]]) -> int:
         """Remove the oldest run folders over the quota, never `keep` nor a busy one; how many were removed."""
         if self.max_runs is None and self.max_bytes is None:
             return 0

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Union
+from typing import Any
 from urllib.parse import parse_qsl
 
 from .. import safefiles
@@ -39,7 +40,7 @@ WEB_SECRET_SEGMENTS = frozenset({"reset", "verify", "confirm", "activate", "invi
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]{20,}")
 _LETTER_AND_DIGIT = re.compile(r"[A-Za-z][0-9]|[0-9][A-Za-z]")
 
-Headers = Union[Mapping, Iterable]
+Headers = Mapping[Any, object] | Iterable[tuple[object, object]]  # names and values: str, or bytes (ASGI)
 
 
 @dataclass
@@ -90,7 +91,7 @@ def safe_path(path: str, summariser: Summariser) -> str:
     """The path (cut at MAX_PATH characters) with every secret-looking segment replaced by <redacted>."""
     if len(path) > MAX_PATH:
         path = path[:MAX_PATH] + CUT
-    out = []
+    out: list[str] = []
     after_secret_name = False
     for seg in path.split("/"):
         if not seg:
@@ -105,7 +106,8 @@ def safe_path(path: str, summariser: Summariser) -> str:
     return shown
 
 
-def summarise_pairs(pairs: Iterable[tuple[str, str]], summariser: Summariser, limit: int, join: bool) -> dict:
+def summarise_pairs(pairs: Iterable[tuple[str, str]], summariser: Summariser, limit: int,
+                    join: bool) -> dict[str, dict[str, Any]]:
     """At most `limit` names; repeated names joined (headers) or listed (query); secrets redacted."""
     grouped: dict[str, list[str]] = {}
     for i, (name, value) in enumerate(pairs):
@@ -113,20 +115,20 @@ def summarise_pairs(pairs: Iterable[tuple[str, str]], summariser: Summariser, li
             break
         if name in grouped or len(grouped) < limit:
             grouped.setdefault(name, []).append(value)
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for name, values in grouped.items():
-        value = ", ".join(values) if join else (values[0] if len(values) == 1 else values)
+        shown: str | list[str] = ", ".join(values) if join else (values[0] if len(values) == 1 else values)
         if web_secret_name(name, summariser):
             for v in values:  # the Summariser remembers redacted values: found again in the trace, they stay hidden
                 summariser.redacted(v)
-            out[name] = summariser.redacted(value)
+            out[name] = summariser.redacted(shown)
         else:
-            out[name] = summariser.value(value, name)
+            out[name] = summariser.value(shown, name)
     return out
 
 
 def summarise_request(req: RequestInfo, summariser: Summariser, status: int | None, duration_s: float,
-                      selected_by: str) -> dict:
+                      selected_by: str) -> dict[str, Any]:
     """The run's `request` object (schema: RequestInfo in snapshot.schema.json)."""
     query = parse_qsl(req.query[:MAX_QUERY_STRING], keep_blank_values=True)
     return {
@@ -135,14 +137,14 @@ def summarise_request(req: RequestInfo, summariser: Summariser, status: int | No
         "status": status,
         "duration_s": round(duration_s, 6),
         "selected_by": selected_by,
-        "headers": summarise_pairs(req.headers, summariser, MAX_HEADERS, join=True),  # pairs since __post_init__
+        "headers": summarise_pairs(header_pairs(req.headers), summariser, MAX_HEADERS, join=True),  # pairs: unchanged
         "query": summarise_pairs(query, summariser, MAX_QUERY, join=False),
     }
 
 
 def folder_name(now: _dt.datetime, method: str, path: str, summariser: Summariser) -> str:
     """<UTC time>-<METHOD>-<path slug>, e.g. 20261126T081530.123Z-GET-orders-7."""
-    stamp = now.astimezone(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S.") + f"{now.microsecond // 1000:03d}Z"
+    stamp = now.astimezone(_dt.UTC).strftime("%Y%m%dT%H%M%S.") + f"{now.microsecond // 1000:03d}Z"
     slug = re.sub(r"[^A-Za-z0-9_.]+", "-", safe_path(path, summariser).replace(REDACTED, "redacted")).strip("-.")
     slug = slug[:SLUG_LIMIT].rstrip("-.") or "root"
     verb = re.sub(r"[^A-Za-z]+", "", method[:32]).upper() or "REQUEST"

@@ -13,8 +13,10 @@ import logging
 import os
 import random
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Pattern, Union
+from re import Pattern
+from typing import Any
 
 DEFAULT_HEADER = "X-Skeleton-Trace"
 TOKEN_ENV = "SKELETON_TRACE_TOKEN"
@@ -23,7 +25,7 @@ MIN_TOKEN = 16  # characters: secrets.token_urlsafe() gives 43
 MAX_HEADER_VALUE = 256  # a longer header value selects nothing
 MAX_PATH = 2048  # a longer path is never selected by a path rule (the rules are the operator's regexes)
 
-PathPattern = Union[str, Pattern[str]]
+PathPattern = str | Pattern[str]
 log = logging.getLogger("skeleton_replay.web")
 
 
@@ -126,7 +128,8 @@ def _matcher(pattern: PathPattern) -> Callable[[str], bool]:
     if isinstance(pattern, re.Pattern):
         return lambda path: pattern.search(path) is not None
     if not isinstance(pattern, str):
-        raise TypeError(f"a path pattern is a glob string, 're:<regex>' or a compiled regex, not {type(pattern).__name__}")
+        raise TypeError(f"a path pattern is a glob string, 're:<regex>' or a compiled regex, "
+                        f"not {type(pattern).__name__}")
     if pattern.startswith("re:"):
         rx = re.compile(pattern[3:])
         return lambda path: rx.search(path) is not None
@@ -134,7 +137,7 @@ def _matcher(pattern: PathPattern) -> Callable[[str], bool]:
 
 
 def selection_from(header: str | None = DEFAULT_HEADER, paths: Iterable[PathPattern] | PathPattern = (),
-                   rate: float = 0.0, selection: Selection | None = None, **header_rule) -> Selection:
+                   rate: float = 0.0, selection: Selection | None = None, **header_rule: Any) -> Selection:
     """A Selection from middleware keyword arguments (header_rule: token, debug, allow_header_in_debug)."""
     if selection is not None:
         return selection

@@ -10,14 +10,16 @@ request's thread when the trace ends: that adds latency to the traced request on
 from __future__ import annotations
 
 import contextvars
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from ..options import Options
 from .request import RequestInfo
 from .select import DEFAULT_HEADER, Selection
 from .tracer import RequestTracer, TracedRequest, tracer_from
 
-WSGIApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
+Environ = dict[str, Any]  # the WSGI environ
+WSGIApp = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
 
 
 class SkeletonWSGI:
@@ -36,7 +38,7 @@ class SkeletonWSGI:
         self._match = self.tracer.selection.match
         self._header_key = self.tracer.selection.environ_key
 
-    def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
         key = self._header_key
         reason = self._match(environ.get("PATH_INFO", ""), environ.get(key) if key else None)
         if reason is None:
@@ -47,11 +49,11 @@ class SkeletonWSGI:
         return _traced_call(self.app, environ, start_response, handle, self.stream)
 
 
-def _traced_call(app: WSGIApp, environ: dict, start_response: Callable[..., Any],
+def _traced_call(app: WSGIApp, environ: Environ, start_response: Callable[..., Any],
                  handle: TracedRequest, stream: bool) -> Iterable[bytes]:
     token = handle.enter()
 
-    def start(status: str, headers: list, exc_info: Any = None) -> Any:
+    def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         try:
             handle.set_status(int(str(status).split(" ", 1)[0]))
         except ValueError:
@@ -70,7 +72,7 @@ def _traced_call(app: WSGIApp, environ: dict, start_response: Callable[..., Any]
     return TracedBody(body, handle, token)
 
 
-def _end(handle: TracedRequest, token: contextvars.Token) -> None:
+def _end(handle: TracedRequest, token: contextvars.Token[TracedRequest | None]) -> None:
     handle.leave(token)
     handle.stop()
     handle.write()
@@ -79,7 +81,8 @@ def _end(handle: TracedRequest, token: contextvars.Token) -> None:
 class TracedBody:
     """The app's response body; the trace ends when it is exhausted or closed."""
 
-    def __init__(self, body: Iterable[bytes], handle: TracedRequest, token: contextvars.Token) -> None:
+    def __init__(self, body: Iterable[bytes], handle: TracedRequest,
+                 token: contextvars.Token[TracedRequest | None]) -> None:
         self.body = body
         self.handle = handle
         self.token = token
@@ -110,10 +113,11 @@ class TracedBody:
             _end(self.handle, self.token)
 
 
-def request_from_environ(environ: dict) -> RequestInfo:
+def request_from_environ(environ: Environ) -> RequestInfo:
     headers = [(k[5:].replace("_", "-").lower(), str(v)) for k, v in environ.items() if k.startswith("HTTP_")]
     for k in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         if environ.get(k):
             headers.append((k.replace("_", "-").lower(), str(environ[k])))
     path = (environ.get("SCRIPT_NAME", "") or "") + (environ.get("PATH_INFO", "") or "")
-    return RequestInfo(str(environ.get("REQUEST_METHOD", "GET")), path or "/", str(environ.get("QUERY_STRING", "")), headers)
+    return RequestInfo(str(environ.get("REQUEST_METHOD", "GET")), path or "/", str(environ.get("QUERY_STRING", "")),
+                       headers)
