@@ -69,7 +69,7 @@ class _Null(io.TextIOBase):
         return len(s)
 
 
-def _dup_text(fd: int, like) -> io.TextIOBase:
+def _dup_text(fd: int, like: object) -> io.TextIOBase:
     try:
         dup = os.dup(fd)  # not inheritable: children never get it
     except OSError:  # closed before Skeleton started: python would have no such stream either
@@ -105,7 +105,7 @@ class Streams:
         _write(self.out, text)
 
 
-def _write(stream, text: str) -> None:
+def _write(stream: io.TextIOBase, text: str) -> None:
     try:
         stream.write(text)
         stream.flush()
