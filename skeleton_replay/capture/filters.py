@@ -3,27 +3,33 @@ from __future__ import annotations
 
 import fnmatch
 import os
+
+# Bound at import, before the program runs: a builtin the program replaces is never called here.
+from builtins import any, bool, getattr, len, tuple
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import CodeType
-from typing import Sequence
+from typing import Any
 
 from .summarise import utf8
-
-# Bound at import, before the program runs: a builtin the program replaces is never called here.
-from builtins import any, bool, getattr, len, tuple  # noqa: E402
 
 # Test code in a pytest run: shown as the harness, apart from the system under test.
 HARNESS_FILES = ("test_*.py", "*_test.py", "conftest.py")
 
 # Skeleton's own code is never traced, even when it sits under the project root.
 OWN_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
-EXCLUDED_DIRS = frozenset({".venv", "venv", "site-packages", "dist-packages", ".git", ".skeleton", "node_modules", "__pycache__", ".tox", ".nox"})
+EXCLUDED_DIRS = frozenset({".venv", "venv", "site-packages", "dist-packages", ".git", ".skeleton", "node_modules",
+                           "__pycache__", ".tox", ".nox"})
 
 _CO_OPTIMIZED = 0x01
 _CO_VARARGS = 0x04
 _CO_VARKEYWORDS = 0x08
 GENERATOR_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
+
+
+# CodeInfo.as_record(): the fields in order, as the spill file holds them (records.DEF_CODE)
+CodeRecord = tuple[int, str, str, str, str | None, str, int, str, bool, tuple[str, ...], str | None, bool, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +50,16 @@ class CodeInfo:
     generator: bool
     role: str | None = None  # "harness" for test code (pytest runs)
 
-    def as_record(self) -> tuple:
+    def as_record(self) -> CodeRecord:
         return (self.index, self.module, self.qualified_name, self.function, self.class_name, self.file,
                 self.line, self.callable_kind, self.internal, self.arg_names, self.receiver, self.generator, self.role)
 
     @classmethod
-    def from_record(cls, rec: Sequence) -> "CodeInfo":
+    def from_record(cls, rec: Sequence[Any]) -> CodeInfo:  # a CodeRecord (12 fields from older spills)
         (index, module, qualname, function, class_name, file, line, kind, internal, arg_names, receiver, gen) = rec[:12]
         role = rec[12] if len(rec) > 12 else None
-        return cls(index, module, qualname, function, class_name, file, line, kind, internal, tuple(arg_names), receiver,
-                   gen, role)
+        return cls(index, module, qualname, function, class_name, file, line, kind, internal, tuple(arg_names),
+                   receiver, gen, role)
 
 
 def find_project_root(script: Path) -> Path:

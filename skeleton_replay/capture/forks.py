@@ -27,10 +27,10 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import Protocol
 
 # Bound at import, before the program runs: a builtin the program replaces is never called here.
-from builtins import Exception, int, list, repr  # noqa: E402
+from builtins import Exception, int, list, repr
+from typing import Protocol
 
 
 class Watched(Protocol):

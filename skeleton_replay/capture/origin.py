@@ -27,9 +27,7 @@ PREFIXES = ((_OWN, "<frozen "), _STDLIB)
 def _skeleton_or_stdlib(filename: str) -> bool:
     hit = _known.get(filename)
     if hit is None:
-        if filename.startswith("<frozen "):  # frozen standard modules (os, posixpath...)
-            hit = True
-        elif filename.startswith(_OWN):
+        if filename.startswith(("<frozen ", _OWN)):  # frozen standard modules (os, posixpath...), Skeleton
             hit = True
         else:
             hit = filename.startswith(_STDLIB) and "-packages" not in filename
