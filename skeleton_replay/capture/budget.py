@@ -5,7 +5,8 @@
 
 * imports (calls made while a module body runs, i.e. while an import is in progress) are a phase of their
   own with a small budget (max_events // import_share); past it, import-time calls are counted per
-  caller -> callee (the module body itself is the caller: None) instead of recorded;
+  caller -> callee instead of recorded (what the module body calls: on the edge from the nearest traced
+  frame below the import, or with no caller, as a recorded trace would show them);
 * each scenario (a pytest test, a web request, a trace(scenario=) block) gets an equal share of what is
   left when it begins (what is left / scenarios still to run): what one test leaves unused flows on;
 * a reserve (max_events // edge_share) is kept for the first calls of each caller -> callee edge met
@@ -95,6 +96,7 @@ class Budgets:
         self.reserve = [self.edge_reserve]  # events left for first calls of edges (the hot path takes 2 each)
         self.importing = [0]  # module bodies running now (all threads)
         self.module_codes: dict[int, int] = {}  # id(code of a module body running now) -> how many run it
+        self.root_codes: set[int] = set()  # those of them that stand as ROOT on a counting stack
         self.imports = Phase("imports", b.import_budget())
         self.work = Phase("work", None)
         self.phase = self.work  # the phase the events appended now belong to
@@ -176,8 +178,11 @@ class Budgets:
             self.switch(self.imports)
         if self.mode[0]:
             p = self._thread()
-            if p[4]:  # seeded: the module body is the caller of what it calls (else seed() pushes it)
+            # Seeded, with no traced frame below: the module body is the caller of what it calls (no caller,
+            # as in a recorded trace); below a traced frame, that frame is (else seed() decides it).
+            if p[4] and not p[1]:
                 p[1].append(ROOT)
+                self.root_codes.add(code_id)
 
     def import_ended(self, code_id: int) -> None:
         n = self.module_codes.get(code_id)
@@ -188,12 +193,13 @@ class Budgets:
         else:
             self.module_codes[code_id] = n - 1
         self.importing[0] = max(0, self.importing[0] - 1)
-        p = self._thread()
-        stack = p[1]
-        for i in range(len(stack) - 1, -1, -1):  # its counted calls have returned: ROOT is on top
-            if stack[i] == ROOT:
-                del stack[i:]
-                break
+        if code_id in self.root_codes:
+            self.root_codes.discard(code_id)
+            stack = self._thread()[1]
+            for i in range(len(stack) - 1, -1, -1):  # its counted calls have returned: ROOT is on top
+                if stack[i] == ROOT:
+                    del stack[i:]
+                    break
         if not self.importing[0]:
             self.switch(self.outer)
 

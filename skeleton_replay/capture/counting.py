@@ -63,6 +63,7 @@ class Counting:
     mode: list[bool]
     table: dict[int, tuple[Any, ...]]
     module_codes: dict[int, int]
+    root_codes: set[int]
     preexisting: dict[int, list[tuple[int, int]]]
     _thread_lock: threading.Lock
     receiver_id: Callable[[Any], int]
@@ -98,7 +99,8 @@ class Counting:
         entered it: recording resumes only when no thread is inside a counted call), so each goes on as a
         record-written key (-1 - key): its return is still written, and the calls it makes from now on
         are counted on edges from it instead of being written as records. A module body being imported
-        goes on as ROOT: what it calls is counted with no caller.
+        with no traced frame below it goes on as ROOT: what it calls is counted with no caller (below a
+        traced frame, that frame is the caller, as in a recorded trace).
         frame: the innermost frame to include (the callbacks of a call or resume pass its caller).
         """
         chain = []
@@ -125,8 +127,9 @@ class Counting:
                             raise
                         obj = 0
                 keys.append(-1 - (obj * R.NODE_KEY_SPAN + entry[0]))
-            elif modules and id(frame.f_code) in modules:
+            elif not keys and modules and id(frame.f_code) in modules:  # an import with no traced frame below
                 keys.append(ROOT)
+                self.root_codes.add(id(frame.f_code))
         p[1][:0] = keys
         p[4] = True  # last (no call in between): a seeding interrupted by the program's exception is done again
 
