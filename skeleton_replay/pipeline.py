@@ -14,7 +14,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import orjson
 
@@ -24,7 +24,7 @@ from .capture.summarise import utf8
 from .events.decode import Decoder
 from .events.jsonl import TraceWriter, read_trace
 from .events.write_trace import end_record, write_trace
-from .events.types import Endpoint, Event
+from .events.types import Endpoint, Event, TraceEnd
 from .model.build import SnapshotBuilder
 from .model.calltree import CallTree
 from .render.workflow_md import render_workflow
@@ -169,9 +169,9 @@ def from_killed_run(out_dir: Path, html: bool, progress: Callable[[int], None] |
         warning = (f"the program ended ({end.get('status')}, exit code {code}) but Skeleton stopped before it wrote "
                    "the artifacts; rebuilt from everything it had recorded")
     else:
-        end = {"duration_s": 0.0, "exit_code": None, "status": "killed", "error": None,
-               "gaps": [{"kind": "truncated", "count": 1, "message": "the traced process ended without finishing "
-                         "(killed, or os._exit()): events after the last flushed chunk are lost"}]}
+        end = TraceEnd(0.0, None, "killed", gaps=[{"kind": "truncated", "count": 1, "message": "the traced process "
+                       "ended without finishing (killed, or os._exit()): events after the last flushed chunk are lost"}]
+                       ).run_end()
         warning = ("the traced process was killed before it finished (or it called os._exit()); "
                    "artifacts rebuilt from what it had recorded")
     remove_partial_files(out_dir)
@@ -271,7 +271,7 @@ def _finish(out_dir: Path, builder: SnapshotBuilder, tree: CallTree, end: dict, 
 
 
 # -- for session.py: JSON-safe header data; artifacts lost to a vanished or full folder ----
-def json_safe(data):
+def json_safe(data: Any) -> Any:
     """JSON-ready copy of header-like data: lone surrogates in strings become U+FFFD."""
     if isinstance(data, str):
         return utf8(data)

@@ -5,6 +5,7 @@ the machine's other core while this process builds the snapshot from the same sp
 """
 from __future__ import annotations
 
+import dataclasses
 import gc
 import sys
 from pathlib import Path
@@ -14,13 +15,15 @@ import orjson
 from ..capture.records import read_spill
 from .decode import Decoder
 from .jsonl import TraceWriter
+from .types import TraceEnd
 
 
 def end_record(end: dict, decoder: Decoder, max_events: int) -> dict:
-    """The end record (also the run summary the model uses), from the decoder's totals."""
+    """The end record (also the run summary the model uses): the run's end (TraceEnd.RUN_FIELDS) with
+    the decoder's totals, as events/types.TraceEnd writes it."""
     gaps = list(end.get("gaps", []))
     if decoder.dropped:
-        gaps.insert(0, {"kind": "cap", "message": f"--max-events {max_events:,} reached: {decoder.dropped:,} events were not written (their calls are counted on edges)", "count": decoder.dropped})
+        gaps.insert(0, {"kind": "cap", "message": f"--max-events {max_events:,} (and its recording budgets, see the sampling gap) reached: {decoder.dropped:,} events were not written (their calls are counted on edges)", "count": decoder.dropped})
     if decoder.unmatched:
         gaps.append({"kind": "unmatched", "message": "returns without a matching call (the stack was repaired)", "count": decoder.unmatched})
     # Calls the tracer counted past the cap: in the end record, so `skeleton report` can rebuild
@@ -31,14 +34,11 @@ def end_record(end: dict, decoder: Decoder, max_events: int) -> dict:
         if scen is not None:
             c["scenario"] = scen
         counted.append(c)
-    out = {**end, "events": decoder.order, "dropped_events": decoder.dropped, "calls": decoder.calls,
-           "threads": decoder.threads(), "gaps": gaps, "counted": counted}
-    if decoder.scenarios:
-        out["scenarios"] = list(decoder.scenarios.values())
-    boundaries = decoder.io.as_json()
-    if boundaries:  # I/O boundary uses (events/boundaries.py), read back by `skeleton report`
-        out["boundaries"] = boundaries
-    return out
+    record = dataclasses.replace(
+        TraceEnd.from_json(end), gaps=gaps, events=decoder.order, dropped_events=decoder.dropped, calls=decoder.calls,
+        threads=decoder.threads(), counted=counted, scenarios=list(decoder.scenarios.values()) or None,
+        boundaries=decoder.io.as_json() or None)  # I/O boundary uses (events/boundaries.py), for `skeleton report`
+    return record.as_json()
 
 
 def write_trace(spill: Path, trace_path: Path, header: dict, end: dict, max_events: int) -> Path:
