@@ -182,14 +182,16 @@ class Decoder:
                     callee = endpoint(idx, rec[5])
                     depth = len(stack)
                     caller = stack[-1][2] if depth else None
-                    if len(rec) > 7:  # an edge's first call recorded while counting names its caller (capture/budget.py)
+                    # an edge's first call recorded while counting names its caller (capture/budget.py)
+                    if len(rec) > 7:
                         caller = None if rec[7] == R.MODULE_KEY else endpoint(*R.split_node_key(rec[7]))
                     # frame: [call order, code, callee, start, frame key, caller (the edge its raise is credited to)]
                     stack.append([eo, idx, callee, t, rec[6] if len(rec) > 6 else None, caller])
                     calls += 1
                     if depth >= max_depth:
                         max_depth = depth + 1
-                    if eo < 0:  # past the cap: only counted (counted() hands these to the model, like skeleton report)
+                    # past the cap: only counted (counted() hands these to the model, like skeleton report)
+                    if eo < 0:
                         key = (caller, callee, scen)
                         dropped_calls[key] = dropped_calls.get(key, 0) + 1
                         continue
@@ -217,8 +219,8 @@ class Decoder:
                         parked[fid] = frame
                         if eo < 0:
                             continue
-                        out(new(ev, (eo, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name, 0,
-                                        scen)))
+                        out(new(ev, (eo, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name,
+                                        0, scen)))
                     elif eo >= 0:
                         out(new(ev, (eo, kind, frame[0], t, depth, tid, caller, frame[2], detail,
                                         detail is None and kind == RETURN, thread_name, t - frame[3], scen)))

@@ -41,8 +41,8 @@ class Endpoint:
     instance_label: str | None = None
     role: str | None = None  # "harness": test code (pytest runs)
 
-    def as_json(self) -> dict:
-        d = {
+    def as_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
             "module": self.module,
             "class_name": self.class_name,
             "function": self.function,
@@ -60,7 +60,7 @@ class Endpoint:
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "Endpoint":
+    def from_json(cls, d: dict[str, Any]) -> Endpoint:
         node_id = d["node_id"]
         instance_node = None
         label = None
@@ -80,7 +80,7 @@ class Endpoint:
                    instance_node, label, d.get("role"))
 
 
-def _class_owner(rest: str, d: dict) -> str:
+def _class_owner(rest: str, d: dict[str, Any]) -> str:
     """The class part of a clsm: id: `<module>.<Class>.<function>`, or with the code's qualname
     (`module:qualname` too) when the code is defined on another class (decode.implementation)."""
     cls = d.get("class_name") or ""
@@ -126,18 +126,18 @@ class TraceHeader:
     backend_reason: str
     project_root: str
     command: list[str]
-    target: dict  # {"kind": script|module|pytest|api|request, "path": str, "args": [str]}
+    target: dict[str, Any]  # {"kind": script|module|pytest|api|request, "path": str, "args": [str]}
     app_name: str
     started_at: str  # UTC, ISO 8601, seconds
-    options: dict  # {"max_events": int, "include": [str], "exclude": [str], "include_private": bool}
+    options: dict[str, Any]  # {"max_events": int, "include": [str], "exclude": [str], "include_private": bool}
     invocation: list[str] | None = None  # written only when known
-    request: dict | None = None  # web requests only ($defs/RequestInfo)
+    request: dict[str, Any] | None = None  # web requests only ($defs/RequestInfo)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"record": "header", "schema_version": FORMAT_VERSION, **_fields_json(self, ("invocation", "request"))}
 
     @classmethod
-    def from_json(cls, d: dict) -> "TraceHeader":
+    def from_json(cls, d: dict[str, Any]) -> TraceHeader:
         """From a header record; fields this version does not know are ignored."""
         return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
@@ -152,36 +152,37 @@ class TraceEnd:
     duration_s: float
     exit_code: int | None
     status: str  # one of STATUSES
-    error: dict | None = None  # {"type": str, "message": str}
-    gaps: list[dict] = field(default_factory=list)  # {"kind": str, "message": str, "count": int}
+    error: dict[str, Any] | None = None  # {"type": str, "message": str}
+    gaps: list[dict[str, Any]] = field(default_factory=list)  # {"kind": str, "message": str, "count": int}
     events: int = 0  # written to the file
     dropped_events: int = 0
     calls: int = 0
-    threads: list[dict] = field(default_factory=list)  # {"id", "name", "events"}
-    counted: list[dict] = field(default_factory=list)  # {"caller", "callee", "calls", "raised"[, "scenario"]}
-    scenarios: list[dict] | None = None  # pytest runs and trace(scenario=...) only
-    boundaries: list[dict] | None = None  # I/O boundary uses (events/boundaries.py); runs that did I/O only
-    sampling: dict | None = None  # what the recording budgets recorded per phase (capture/budget.py); capped runs
+    threads: list[dict[str, Any]] = field(default_factory=list)  # {"id", "name", "events"}
+    counted: list[dict[str, Any]] = field(default_factory=list)  # {"caller", "callee", "calls", "raised"[, "scenario"]}
+    scenarios: list[dict[str, Any]] | None = None  # pytest runs and trace(scenario=...) only
+    boundaries: list[dict[str, Any]] | None = None  # I/O boundary uses (events/boundaries.py); runs that did I/O only
+    # what the recording budgets recorded per phase (capture/budget.py); capped runs
+    sampling: dict[str, Any] | None = None
 
     RUN_FIELDS: ClassVar[tuple[str, ...]] = ("duration_s", "exit_code", "status", "error", "gaps", "sampling")
 
-    def run_end(self) -> dict:
+    def run_end(self) -> dict[str, Any]:
         """The run's part only, as the pipeline takes it (and .trace-end.json holds it)."""
         return {name: getattr(self, name) for name in self.RUN_FIELDS
                 if name != "sampling" or self.sampling is not None}
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         optional = ("scenarios", "boundaries", "sampling")
         return {"record": "end", "schema_version": FORMAT_VERSION, **_fields_json(self, optional)}
 
     @classmethod
-    def from_json(cls, d: dict) -> "TraceEnd":
+    def from_json(cls, d: dict[str, Any]) -> TraceEnd:
         """From an end record (or a run end); fields this version does not know are ignored."""
         return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
 
-def _fields_json(record, omit_when_none: tuple[str, ...]) -> dict:
-    out = {}
+def _fields_json(record: TraceHeader | TraceEnd, omit_when_none: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for f in fields(record):
         value = getattr(record, f.name)
         if value is not None or f.name not in omit_when_none:

@@ -9,6 +9,7 @@ import dataclasses
 import gc
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -18,19 +19,25 @@ from .jsonl import TraceWriter
 from .types import TraceEnd
 
 
-def end_record(end: dict, decoder: Decoder, max_events: int) -> dict:
+def end_record(end: dict[str, Any], decoder: Decoder, max_events: int) -> dict[str, Any]:
     """The end record (also the run summary the model uses): the run's end (TraceEnd.RUN_FIELDS) with
     the decoder's totals, as events/types.TraceEnd writes it."""
     gaps = list(end.get("gaps", []))
     if decoder.dropped:
-        gaps.insert(0, {"kind": "cap", "message": f"--max-events {max_events:,} (and its recording budgets, see the sampling gap) reached: {decoder.dropped:,} events were not written (their calls are counted on edges)", "count": decoder.dropped})
+        gaps.insert(0, {"kind": "cap",
+                        "message": f"--max-events {max_events:,} (and its recording budgets, see the sampling gap) "
+                                   f"reached: {decoder.dropped:,} events were not written "
+                                   "(their calls are counted on edges)",
+                        "count": decoder.dropped})
     if decoder.unmatched:
-        gaps.append({"kind": "unmatched", "message": "returns without a matching call (the stack was repaired)", "count": decoder.unmatched})
+        gaps.append({"kind": "unmatched", "message": "returns without a matching call (the stack was repaired)",
+                     "count": decoder.unmatched})
     # Calls the tracer counted past the cap: in the end record, so `skeleton report` can rebuild
     # the same snapshot from trace.jsonl alone.
     counted = []
     for caller, callee, n, r, scen in decoder.counted():
-        c = {"caller": caller.as_json() if caller is not None else None, "callee": callee.as_json(), "calls": n, "raised": r}
+        c: dict[str, Any] = {"caller": caller.as_json() if caller is not None else None, "callee": callee.as_json(),
+                             "calls": n, "raised": r}
         if scen is not None:
             c["scenario"] = scen
         counted.append(c)
@@ -41,7 +48,7 @@ def end_record(end: dict, decoder: Decoder, max_events: int) -> dict:
     return record.as_json()
 
 
-def write_trace(spill: Path, trace_path: Path, header: dict, end: dict, max_events: int) -> Path:
+def write_trace(spill: Path, trace_path: Path, header: dict[str, Any], end: dict[str, Any], max_events: int) -> Path:
     gc.disable()
     decoder = Decoder(max_events)
     writer = TraceWriter(trace_path)
