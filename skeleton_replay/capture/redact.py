@@ -17,10 +17,11 @@ import base64
 import binascii
 import re
 import threading
-from typing import Iterable
 
 # Bound at import, before the program runs: a builtin the program replaces is never called here.
-from builtins import bytearray, bytes, issubclass, len, set, sorted, str, tuple, type  # noqa: E402
+from builtins import bytearray, bytes, issubclass, len, set, sorted, str, tuple, type
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 REDACTED = "<redacted>"
 _lower = str.lower  # the C method, also for a str subclass's value
@@ -146,7 +147,7 @@ _HAS_V = tuple("(?P<v>" in pattern for _, pattern, _, _ in _VALUE_PATTERNS)
 _LABELS = tuple(label for label, _, _, _ in _VALUE_PATTERNS)
 _REQUIRES = tuple(requires for _, _, _, requires in _VALUE_PATTERNS)
 _BY_TRIGGER: dict[str, tuple[int, ...]] = {}
-for _i, (_, _, _triggers, _) in enumerate(_VALUE_PATTERNS):
+for _i, _triggers in enumerate(triggers for _, _, triggers, _ in _VALUE_PATTERNS):
     for _t in _triggers:
         _BY_TRIGGER[_t] = (*_BY_TRIGGER.get(_t, ()), _i)
 
@@ -159,7 +160,7 @@ def _is_basic_credentials(token: str) -> bool:
     return b":" in raw and raw.isascii()
 
 
-def value_matches(text: str):
+def value_matches(text: str) -> Iterator[tuple[str, int, int, str]]:
     """(label, start, end, piece) for each secret-looking piece of text, pattern by pattern; start
     and end delimit the secret part (the token after "Bearer ", the password of a URL...)."""
     if len(text) < _SHORTEST_MATCH:
@@ -200,7 +201,7 @@ class KnownSecrets:
 
     def __init__(self) -> None:
         self._all: dict[str, None] = {}
-        self._re: re.Pattern | None = None
+        self._re: re.Pattern[str] | None = None
         self._pending: tuple[str, ...] = ()
         self._lock = threading.RLock()  # a signal handler may summarise while this thread holds it
         self.full = False  # KNOWN_LIMIT reached
@@ -250,7 +251,8 @@ class KnownSecrets:
                 continue
             out.append(text[pos:m.start()])
             out.append(REDACTED)
-            pos = _EXTEND.match(text, m.end()).end()
+            ext = _EXTEND.match(text, m.end())  # `[...]*`: always matches (maybe nothing)
+            pos = ext.end() if ext is not None else m.end()
         if not out:
             return text
         out.append(text[pos:])
@@ -270,7 +272,7 @@ def trie_regex(words: Iterable[str]) -> str:
     """One regular expression matching any of words, shaped as a prefix tree so that a search
     tries one branch per character instead of every word; a word that has another word as a prefix
     is left out (finding the shorter one is enough)."""
-    root: dict = {}
+    root: dict[str, Any] = {}  # a prefix tree: character -> subtree; "" -> True ends a word
     for w in sorted(set(words), key=len):
         node = root
         for ch in w:
@@ -283,7 +285,7 @@ def trie_regex(words: Iterable[str]) -> str:
     return _emit(root)
 
 
-def _emit(node: dict) -> str:
+def _emit(node: dict[str, Any]) -> str:
     if "" in node:
         return ""
     branches = []
@@ -330,7 +332,7 @@ class Redactor:
         self.extra = tuple(re.compile(p) for p in extra_patterns)
         self.known = KnownSecrets()
 
-    def learn(self, value) -> None:
+    def learn(self, value: Any) -> None:
         """Remember a str/bytes value as a known secret (values too short or too plain are not);
         of a private key block, its body lines too."""
         t = type(value)
@@ -364,7 +366,8 @@ class Redactor:
         text = plain(text)
         spans = sorted((start, end, piece) for _, start, end, piece in value_matches(text))
         if spans:
-            out, pos = [], 0
+            out: list[str] = []
+            pos = 0
             for start, end, piece in spans:
                 if start < pos:  # overlaps a piece already replaced
                     continue

@@ -8,16 +8,19 @@ Summaries are plain JSON-able dicts (see docs/trace-format.md).
 from __future__ import annotations
 
 import re
-from collections import deque
-from typing import Any, Callable, Iterable
-
-from .redact import DEFAULT_SECRET_NAMES, NONE, PRIVATE_KEY_MARK, STRONG, Redactor
-from .origin import foreign
 
 # Bound at import, before the program runs: a builtin the program replaces is never called here.
-from builtins import bool, bytes, enumerate, float, id, len, min, range, repr, set, str, zip  # noqa: E402
+from builtins import bool, bytes, enumerate, float, id, len, min, range, repr, set, str, zip
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .origin import foreign
+from .redact import DEFAULT_SECRET_NAMES, NONE, PRIVATE_KEY_MARK, STRONG, Redactor
 
 __all__ = ["DEFAULT_SECRET_NAMES", "STR_LIMIT", "Summariser", "class_path", "utf8"]
+
+Summary = dict[str, Any]  # a value's summary: plain JSON-able data (docs/trace-format.md)
 
 STR_LIMIT = 80
 BYTES_LIMIT = 32
@@ -113,17 +116,17 @@ class Summariser:
         """Remember a str/bytes value as a known secret (values too short or too plain are not)."""
         self.redactor.learn(value)
 
-    def redacted(self, value: Any, learn: bool = True) -> dict:
+    def redacted(self, value: Any, learn: bool = True) -> Summary:
         """The summary of a secret: type and length only. A str/bytes value becomes a known secret."""
         t = _type(value)
-        out: dict = {"type": _type_name(t), "redacted": True}
+        out: Summary = {"type": _type_name(t), "redacted": True}
         if t is str or t is bytes or t is bytearray:
             out["len"] = len(value)
             if learn:
                 self.learn(value)
         return out
 
-    def secret_result(self, value: Any) -> dict:
+    def secret_result(self, value: Any) -> Summary:
         """A value returned or yielded by a secret-named callable: data (str, bytes, numbers,
         builtin containers) is redacted; None, booleans, classes and objects (a summary of an object
         holds no data, only its class and id) are summarised as usual."""
@@ -143,10 +146,10 @@ class Summariser:
         return self.redactor.redact_argv(argv)
 
     # -- summaries ---------------------------------------------------------
-    def args(self, names: Iterable[str], values: Iterable[Any]) -> dict:
-        return {name: self.value(v, name) for name, v in zip(names, values)}
+    def args(self, names: Iterable[str], values: Iterable[Any]) -> Summary:
+        return {name: self.value(v, name) for name, v in zip(names, values, strict=False)}
 
-    def value(self, value: Any, name: str | None = None) -> dict:
+    def value(self, value: Any, name: str | None = None) -> Summary:
         try:
             if name is not None:
                 level = self.names.level(name)
@@ -158,7 +161,7 @@ class Summariser:
                 raise
             return {"type": "?", "note": f"summary failed: {_type_name(_type(exc))}"}
 
-    def exception(self, exc: BaseException) -> dict:
+    def exception(self, exc: BaseException) -> Summary:
         """{"type": ..., "message": <safe summary>} for an exception object."""
         cls = _type(exc)
         module, qualname = class_path(cls)
@@ -180,7 +183,7 @@ class Summariser:
             message = {"type": "str", "value": ""}
         return {"type": type_name, "message": message}
 
-    def _summarise(self, v: Any, depth: int, seen: set) -> dict:
+    def _summarise(self, v: Any, depth: int, seen: set[int]) -> Summary:
         t = _type(v)
         if v is None:
             return {"type": "None"}
@@ -237,7 +240,7 @@ class Summariser:
         clean[window] = None  # a secret learned meanwhile (another thread) changes the version: cleared next time
         return False
 
-    def _big_int(self, v: int) -> dict:
+    def _big_int(self, v: int) -> Summary:
         bits = v.bit_length()
         if bits > 4000:  # str() would be slow (and limited) for huge ints
             return {"type": "int", "value": f"<{bits}-bit int>", "truncated": True}
@@ -246,9 +249,9 @@ class Summariser:
             return {"type": "int", "value": s[:INT_DIGITS_LIMIT] + "…", "len": len(s), "truncated": True}
         return {"type": "int", "value": s}
 
-    def _sequence(self, v: Any, t: type, depth: int, seen: set) -> dict:
+    def _sequence(self, v: Any, t: type, depth: int, seen: set[int]) -> Summary:
         n = len(v)  # exact builtin type: C length, no user code
-        out: dict = {"type": t.__name__, "len": n}
+        out: Summary = {"type": t.__name__, "len": n}
         key = id(v)
         if depth <= 0 or key in seen:
             out["truncated"] = n > 0
@@ -299,9 +302,9 @@ class Summariser:
             return NONE
         return self.names.level(str.__getitem__(name, slice(0, 64)))
 
-    def _mapping(self, v: dict, depth: int, seen: set) -> dict:
+    def _mapping(self, v: dict[Any, Any], depth: int, seen: set[int]) -> Summary:
         n = len(v)
-        out: dict = {"type": "dict", "len": n}
+        out: Summary = {"type": "dict", "len": n}
         key = id(v)
         if depth <= 0 or key in seen:
             out["truncated"] = n > 0
@@ -326,7 +329,7 @@ class Summariser:
         seen.discard(key)
         return out
 
-    def _object(self, v: Any, t: type) -> dict:
+    def _object(self, v: Any, t: type) -> Summary:
         module, qualname = class_path(t)
         if module == "__main__":
             module = self.main_module
