@@ -6,6 +6,7 @@ the scenario node. Edges are aggregated per caller node -> callee node.
 """
 from __future__ import annotations
 
+from typing import Any
 
 from .. import __version__
 from ..events.types import CALL, EVENT_KINDS, EXCEPTION, RETURN, YIELD, Endpoint, Event
@@ -14,22 +15,27 @@ from .steps import StepColumns
 from .version import SNAPSHOT_FORMAT_VERSION
 
 SCENARIO_ID = "scenario:run"
+# The records of snapshot.json as built here: JSON objects whose fields follow schema/snapshot.schema.json
+Node = dict[str, Any]  # `nodes`
+Edge = dict[str, Any]  # `edges` and `module_edges`
+Record = dict[str, Any]  # any other object: the header, an example call, a scenario, the snapshot itself
+
 NODE_EXAMPLES = 3  # example calls (arguments, return or exception) kept per node
 EDGE_EXAMPLES = 5  # event ids kept per edge
 EDGE_SUMMARIES = 3  # example calls kept per edge
 
 
 class SnapshotBuilder:
-    def __init__(self, header: dict, duration_s: float | None = None) -> None:
+    def __init__(self, header: Record, duration_s: float | None = None) -> None:
         self.header = header
-        self.nodes: list[dict] = []
+        self.nodes: list[Node] = []
         self.index: dict[str, int] = {}
-        self.edges: list[dict] = []
+        self.edges: list[Edge] = []
         self.edge_index: dict[tuple[int, int], int] = {}
-        self.module_edges: dict[tuple[str, str], dict] = {}
+        self.module_edges: dict[tuple[str, str], Edge] = {}
         # The time unit of the step list needs the run's length up front (None: assume < 71 min)
         self.steps = StepColumns(int((duration_s or 0) * 1e9))
-        self._open: dict[int, tuple[int, dict | None]] = {}  # call_id -> (edge, example)
+        self._open: dict[int, tuple[int, Record | None]] = {}  # call_id -> (edge, example)
         self._top_module: list[str] = []  # node index -> module shell id for roll-ups
         self._last_seen: dict[int, int] = {}  # node index -> last event (containers derived at the end)
         self.events = self.recorded = self.calls = 0
@@ -38,7 +44,7 @@ class SnapshotBuilder:
         # Scenarios (pytest tests, traced blocks): name -> index, and per index its stats;
         # which scenarios exercised each edge (parallel to edges) and each callable node.
         self._scen: dict[str, int] = {}
-        self._scen_stats: list[dict] = []
+        self._scen_stats: list[Record] = []
         self._edge_sc: list[list[int]] = []
         self._node_sc: dict[int, list[int]] = {}
         scen = self._add({
@@ -48,7 +54,7 @@ class SnapshotBuilder:
         self.scenario = scen
 
     # -- nodes ---------------------------------------------------------------
-    def _add(self, node: dict, module_shell: str) -> int:
+    def _add(self, node: Node, module_shell: str) -> int:
         node.setdefault("first_seen", None)
         node.setdefault("last_seen", None)
         node.setdefault("call_count", 0)
@@ -117,9 +123,9 @@ class SnapshotBuilder:
             path = hid[5:].rsplit("#", 1)[0]
             module, qualname = _split_class_path(path, ep)
             mod = self._as_module(module)
-            node = {"id": hid, "kind": "instance", "label": ep.instance_label or hid, "parent": self.nodes[mod]["id"],
-                    "module": module, "qualified_name": f"{module}.{qualname}", "file": ep.file if module == ep.module else None,
-                    "line": None, "class_name": qualname}
+            node: Node = {"id": hid, "kind": "instance", "label": ep.instance_label or hid,
+                          "parent": self.nodes[mod]["id"], "module": module, "qualified_name": f"{module}.{qualname}",
+                          "file": ep.file if module == ep.module else None, "line": None, "class_name": qualname}
             if ep.instance_id is not None:
                 node["instance_id"] = ep.instance_id
         else:
@@ -127,8 +133,8 @@ class SnapshotBuilder:
             module, qualname = _split_class_path(path, ep)
             mod = self._as_module(module)
             node = {"id": hid, "kind": "class", "label": ep.instance_label or qualname, "parent": self.nodes[mod]["id"],
-                    "module": module, "qualified_name": f"{module}.{qualname}", "file": ep.file if module == ep.module else None,
-                    "line": None, "class_name": qualname}
+                    "module": module, "qualified_name": f"{module}.{qualname}",
+                    "file": ep.file if module == ep.module else None, "line": None, "class_name": qualname}
         return self._add(node, self.nodes[mod]["id"])
 
     def _first_seen(self, i: int, order: int) -> None:
@@ -160,7 +166,8 @@ class SnapshotBuilder:
             if ms != md:
                 me = self.module_edges.get((ms, md))
                 if me is None:
-                    self.module_edges[(ms, md)] = {"source": ms, "target": md, "count": 0, "first_seen": order if order >= 0 else None}
+                    self.module_edges[(ms, md)] = {"source": ms, "target": md, "count": 0,
+                                                   "first_seen": order if order >= 0 else None}
         return e
 
     # -- the pass ------------------------------------------------------------
@@ -180,7 +187,7 @@ class SnapshotBuilder:
         edge_sc, node_sc = self._edge_sc, self._node_sc
         cur_name = None  # the scenario of the previous event, its index and stats
         cur = -1
-        cur_stats: dict = {}
+        cur_stats: Record = {}
         for e in batch:
             order, kind, call_id, _t, depth, _thread, caller, callee_ep, detail = e[:9]
             sname = e[12]
@@ -198,9 +205,8 @@ class SnapshotBuilder:
                 if caller is None:
                     src = scenario
                 else:
-                    src = index_get(caller.node_id)
-                    if src is None:
-                        src = new_callable(caller)
+                    found = index_get(caller.node_id)
+                    src = found if found is not None else new_callable(caller)
                 ei = edge_of(src, callee, order)
                 edge = edges[ei]
                 edge["count"] += 1
@@ -216,11 +222,11 @@ class SnapshotBuilder:
                     sl = edge_sc[ei]
                     if not sl or sl[-1] != cur:
                         sl.append(cur)
-                    sl = node_sc.get(callee)
-                    if sl is None:
+                    nl = node_sc.get(callee)
+                    if nl is None:
                         node_sc[callee] = [cur]
-                    elif sl[-1] != cur:
-                        sl.append(cur)
+                    elif nl[-1] != cur:
+                        nl.append(cur)
                 if not recorded:
                     continue
                 if edge["first_seen"] is None:
@@ -248,14 +254,14 @@ class SnapshotBuilder:
                 if kind == EXCEPTION:  # past the cap: credit the edge from the frame below
                     nodes[callee]["raised"] += 1
                     src = scenario if caller is None else index_get(caller.node_id, scenario)
-                    ei = self.edge_index.get((src, callee))
-                    if ei is not None:
-                        edges[ei]["raised"] += 1
+                    dropped_ei = self.edge_index.get((src, callee))
+                    if dropped_ei is not None:
+                        edges[dropped_ei]["raised"] += 1
                 continue
             else:
                 opened = opened_calls.get(call_id)
                 ei = opened[0] if opened is not None else -1
-                if kind == RETURN or kind == EXCEPTION:
+                if kind in (RETURN, EXCEPTION):
                     if opened is not None:
                         del opened_calls[call_id]
                         finish(ei, callee, e, opened[1])
@@ -311,7 +317,7 @@ class SnapshotBuilder:
             self._scen_stats.append({"first_event": None, "last_event": None, "calls": 0})
         return i
 
-    def _scenarios(self, infos: list[dict]) -> list[dict]:
+    def _scenarios(self, infos: list[Record]) -> list[Record]:
         """The scenario list in the order they ran; renumbers the ids held by nodes and edges to match."""
         names = [i["name"] for i in infos]
         known = set(names)
@@ -335,7 +341,7 @@ class SnapshotBuilder:
                 self.nodes[ni]["scenarios"] = sorted(remap[i] for i in sl)
         return out
 
-    def _finish(self, ei: int, callee: int, e: Event, example: dict | None) -> None:
+    def _finish(self, ei: int, callee: int, e: Event, example: Record | None) -> None:
         edge = self.edges[ei]
         node = self.nodes[callee]
         ns = e.ns
@@ -360,14 +366,14 @@ class SnapshotBuilder:
             example["return_value"] = e.detail
 
     # -- result --------------------------------------------------------------
-    def snapshot(self, end: dict | None, threads: list[dict], gaps: list[dict], dropped: int) -> dict:
+    def snapshot(self, end: Record | None, threads: list[Record], gaps: list[Record], dropped: int) -> Record:
         h = self.header
         end = end or {}
         io = boundaries.collect(end.get("boundaries"), self._callee, lambda i: self.nodes[i]["id"])
         if self.recorded:
             self._last_seen[self.scenario] = self.recorded - 1
         for i, last in self._last_seen.items():  # containers: the last event of anything inside
-            n = self.nodes[i]
+            n: Node | None = self.nodes[i]
             while n is not None:
                 if n["last_seen"] is None or n["last_seen"] < last:
                     n["last_seen"] = last
@@ -402,14 +408,15 @@ class SnapshotBuilder:
         }
         if end.get("sampling"):  # the recording budgets' account (capture/budget.py)
             stats["sampling"] = end["sampling"]
-        snap = {
+        snap: Record = {
             "format_version": SNAPSHOT_FORMAT_VERSION,
             "skeleton_version": __version__,
             "run": run,
             "stats": stats,
             "nodes": self.nodes,
             "edges": self.edges,
-            "module_edges": sorted(self.module_edges.values(), key=lambda m: (m["first_seen"] is None, m["first_seen"] or 0, m["source"], m["target"])),
+            "module_edges": sorted(self.module_edges.values(), key=lambda m: (
+                m["first_seen"] is None, m["first_seen"] or 0, m["source"], m["target"])),
             "steps": self.steps.as_json(EVENT_KINDS),
         }
         if self._scen or end.get("scenarios"):

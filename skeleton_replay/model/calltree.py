@@ -37,8 +37,8 @@ def group_label(node_id: str, instances: int) -> str:
 
 
 class CallNode:
-    __slots__ = ("node_id", "order", "last_order", "args", "outcome", "detail", "children", "count", "sig", "yields",
-                 "cut", "scenario", "size", "start", "kept_below", "paused", "holder", "key", "ids")
+    __slots__ = ("args", "children", "count", "cut", "detail", "holder", "ids", "kept_below", "key", "last_order",
+                 "node_id", "order", "outcome", "paused", "scenario", "sig", "size", "start", "yields")
 
     def __init__(self, node_id: str, order: int, args: Any) -> None:
         self.node_id = node_id
