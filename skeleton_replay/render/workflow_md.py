@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import heapq
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 from ..model import phases as ph
 from ..model.calltree import CallNode, CallTree, group_label
@@ -25,6 +27,11 @@ from ..model.layers import layers
 from . import md
 from .boundaries_md import boundaries_section
 from .text import args_text, short
+
+if TYPE_CHECKING:
+    from ..model.build import Node, Record
+
+Write = Callable[[str], None]  # appends one line to workflow.md
 
 SIZE_BUDGET = 60_000
 TREE_LINES = 180  # call-tree lines of the work (about 30 KB at typical line lengths)
@@ -41,7 +48,7 @@ STARTUP_MODULES = 12
 STARTUP_BUSIEST = 5
 
 
-def render_workflow(snapshot: dict, tree: CallTree) -> str:
+def render_workflow(snapshot: Record, tree: CallTree) -> str:
     # One instance numbering: a summary of an object that has a node reads `<Cart #2>` like `inst:…Cart#2`
     _NUMBERS.clear()
     for n in snapshot["nodes"]:
@@ -71,7 +78,7 @@ def _numbered(value: object) -> object:
     return value
 
 
-def _render_workflow(snapshot: dict, tree: CallTree) -> str:
+def _render_workflow(snapshot: Record, tree: CallTree) -> str:
     run, stats = snapshot["run"], snapshot["stats"]
     nodes = snapshot["nodes"]
     out: list[str] = []
@@ -134,7 +141,7 @@ def _split(threads: list[tuple[int, CallNode]], scenarios: bool) -> list[tuple[i
     return out
 
 
-def _limits(w, stats: dict, tree: CallTree) -> None:
+def _limits(w: Write, stats: Record, tree: CallTree) -> None:
     w("## Limits and gaps")
     w("")
     lines = []
@@ -153,7 +160,7 @@ def _limits(w, stats: dict, tree: CallTree) -> None:
     w("")
 
 
-def _scenarios(w, scenarios: list[dict], threads: list[tuple[int, CallNode]]) -> None:
+def _scenarios(w: Write, scenarios: list[Record], threads: list[tuple[int, CallNode]]) -> None:
     w("## Scenarios")
     w("")
     outcomes: dict[str, int] = {}
@@ -206,7 +213,7 @@ def _callee_md(n: CallNode) -> str:
     return f"{md.code(n.node_id)} (first of {md.code(n.label)})"
 
 
-def _phases(w, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: dict[str, str], scenarios: bool) -> None:
+def _phases(w: Write, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: dict[str, str], scenarios: bool) -> None:
     w("## Phases")
     w("")
     _tid, start, work = split[0] if split else (0, ph.Phase("start-up"), ph.Phase("work"))
@@ -249,7 +256,7 @@ def _phases(w, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: dict[str,
     w("")
 
 
-def _tree(w, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[str, dict]) -> None:
+def _tree(w: Write, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[str, Record]) -> None:
     w("## Workflow (call tree)")
     w("")
     w("`×N` folds N consecutive identical calls (same callees, same outcome); calls of one method on several "
@@ -264,7 +271,7 @@ def _tree(w, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[str, d
     w("")
 
 
-def _tree_lines(w, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[str, dict]) -> None:
+def _tree_lines(w: Write, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[str, Record]) -> None:
     budget = TREE_LINES
     for tid, start, work in split:
         entries = work.entries
@@ -311,7 +318,7 @@ def _tree_lines(w, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[
         _skipped(w, skipped, 2 if current is not None else 1)
 
 
-def _skipped(w, skipped: list[CallNode], depth: int) -> None:
+def _skipped(w: Write, skipped: list[CallNode], depth: int) -> None:
     if not skipped:
         return
     calls = sum(n.size for n in skipped)
@@ -355,7 +362,7 @@ def _chosen(top: CallNode, cap: int) -> set[int]:
     return chosen
 
 
-def _expand(w, top: CallNode, depth: int, cap: int) -> None:
+def _expand(w: Write, top: CallNode, depth: int, cap: int) -> None:
     """`top` and its `cap` biggest nested calls, in call order; a line says how many nested calls it leaves out."""
     chosen = _chosen(top, cap) if cap > 0 else set()
 
@@ -374,7 +381,7 @@ def _weight(n: CallNode) -> int:
     return n.size // 4 if ph.definition_like(n) else n.size
 
 
-def _scenario_md(s: dict) -> str:
+def _scenario_md(s: Record) -> str:
     sid_md = f"S{s['id']:d} " if "id" in s else ""
     return f"{sid_md}scenario {md.code(s['name'])} ({md.text(s.get('outcome') or 'unknown', 40)})"
 
@@ -403,12 +410,19 @@ def _call_line_md(node: CallNode, hidden: int = 0, cut: int = 0) -> str:
 
 
 # -- actors -----------------------------------------------------------------------------------
-def _actors(w, nodes: list[dict]) -> None:
+class _ModuleActors(TypedDict):
+    node: Node  # the module (or package) node
+    functions: list[Node]
+    classes: list[Node]
+    instances: dict[str, list[Node]]  # class name -> its instance nodes
+
+
+def _actors(w: Write, nodes: list[Node]) -> None:
     w("## Actors")
     w("")
     w("- by module (busiest first); a class with many instances is one instance group (`Class ×N`: N instances)")
     by_id = {n["id"]: n for n in nodes}
-    modules: dict[str, dict] = {}
+    modules: dict[str, _ModuleActors] = {}
     for n in nodes:
         if n["kind"] in ("module", "package") and n["id"] not in modules:
             modules[n["id"]] = {"node": n, "functions": [], "classes": [], "instances": {}}
@@ -423,7 +437,7 @@ def _actors(w, nodes: list[dict]) -> None:
             m["classes"].append(n)
         elif n["kind"] == "instance":
             m["instances"].setdefault(n.get("class_name") or n["label"], []).append(n)
-    methods: dict[str, list[dict]] = {}
+    methods: dict[str, list[Node]] = {}
     for n in nodes:
         if n["kind"] == "method":
             methods.setdefault(n["parent"], []).append(n)
@@ -479,7 +493,7 @@ def _actors(w, nodes: list[dict]) -> None:
     w("")
 
 
-def _node_md(n: dict) -> str:
+def _node_md(n: Node) -> str:
     raised_md = f", raised {n['raised']:,}" if n.get("raised") else ""
     where_md = f" {md.text(n['file'], 300)}:{n['line']:d}" if n.get("file") and n.get("line") else ""
     flags_md = " internal" if n.get("internal") else ""
@@ -487,7 +501,7 @@ def _node_md(n: dict) -> str:
 
 
 # -- dependencies -------------------------------------------------------------------------------
-def _dependencies(w, snapshot: dict) -> None:
+def _dependencies(w: Write, snapshot: Record) -> None:
     w("## Module dependencies (observed)")
     w("")
     medges = snapshot["module_edges"]
