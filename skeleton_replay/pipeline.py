@@ -12,9 +12,10 @@ import gc
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import orjson
 
@@ -23,13 +24,14 @@ from .capture.records import read_spill
 from .capture.summarise import utf8
 from .events.decode import Decoder
 from .events.jsonl import TraceWriter, read_trace
-from .events.write_trace import end_record, write_trace
 from .events.types import Endpoint, Event, TraceEnd
+from .events.write_trace import end_record, write_trace
 from .model.build import SnapshotBuilder
 from .model.calltree import CallTree
 from .render.workflow_md import render_workflow
 
-TRACE, SNAPSHOT, WORKFLOW, REPORT, SESSION = "trace.jsonl", "snapshot.json", "workflow.md", "report.html", "session.json"
+TRACE, SNAPSHOT, WORKFLOW = "trace.jsonl", "snapshot.json", "workflow.md"
+REPORT, SESSION = "report.html", "session.json"
 SPILL, HEADER_SIDECAR = ".trace.spill", ".trace-header.json"  # exist only while a run is being traced
 END_SIDECAR = ".trace-end.json"  # the run's end, written when the program ended: it was not killed
 WRITER_ARGS = ".trace-writer.json"  # arguments of the trace writer helper process
@@ -42,11 +44,11 @@ class Artifacts:
     snapshot_path: Path
     workflow_path: Path
     report_path: Path | None
-    snapshot: dict
+    snapshot: dict[str, Any]
     warnings: list[str]
 
 
-def write_json(path: Path, data) -> Path:
+def write_json(path: Path, data: object) -> Path:
     """A private file, written whole through a random temporary (safefiles.py): never through a link."""
     return safefiles.write_atomic(path, orjson.dumps(data))
 
@@ -98,7 +100,8 @@ def use_trace_writer(spill_bytes: int) -> bool:
     return not os.environ.get("SKELETON_SERIAL") and spill_bytes >= PARALLEL_MIN_SPILL and bool(sys.executable)
 
 
-def _start_trace_writer(spill: Path, trace: Path, header: dict, end: dict, max_events: int) -> subprocess.Popen | None:
+def _start_trace_writer(spill: Path, trace: Path, header: dict[str, Any], end: dict[str, Any],
+                        max_events: int) -> subprocess.Popen[bytes] | None:
     """trace.jsonl on the other core: a helper process re-reads the spill and writes it."""
     if not use_trace_writer(spill.stat().st_size):
         return None
@@ -112,14 +115,15 @@ def _start_trace_writer(spill: Path, trace: Path, header: dict, end: dict, max_e
         return None
 
 
-def from_spill(spill: Path, out_dir: Path, header: dict, end: dict, max_events: int, html: bool,
+def from_spill(spill: Path, out_dir: Path, header: dict[str, Any], end: dict[str, Any], max_events: int, html: bool,
                progress: Callable[[int], None] | None = None) -> Artifacts:
     return from_records(read_spill(spill), out_dir, header, lambda: end, max_events, html, progress,
                         duration_s=end.get("duration_s"), spill=spill)
 
 
-def from_records(chunks: Iterable[list], out_dir: Path, header: dict, get_end: Callable[[], dict], max_events: int,
-                 html: bool, progress: Callable[[int], None] | None = None, duration_s: float | None = None,
+def from_records(chunks: Iterable[list[Any]], out_dir: Path, header: dict[str, Any],
+                 get_end: Callable[[], dict[str, Any]], max_events: int, html: bool,
+                 progress: Callable[[int], None] | None = None, duration_s: float | None = None,
                  spill: Path | None = None) -> Artifacts:
     """Every artifact from the tracer's record chunks. get_end() gives the run's end (exit code,
     status, gaps) once the chunks are exhausted (the post-processing worker streams a live spill).
@@ -145,11 +149,11 @@ def from_records(chunks: Iterable[list], out_dir: Path, header: dict, get_end: C
         writer.record({"record": "end", "schema_version": header["schema_version"], **end})
         writer.close()
     arts = _finish(out_dir, builder, tree, end, html, trace, warnings)
-    if helper is not None:
+    if helper is not None and spill is not None:  # (a helper is only started for a spill)
         _, err = helper.communicate()
         with contextlib.suppress(OSError):
             spill.with_name(WRITER_ARGS).unlink()
-        if helper.returncode != 0 and spill is not None:  # never lose the trace: write it here instead
+        if helper.returncode != 0:  # never lose the trace: write it here instead
             detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
             warnings.append(f"the trace writer process failed ({detail[0]}); wrote trace.jsonl in this process")
             write_trace(spill, trace, header, end, max_events)
@@ -175,7 +179,8 @@ def from_killed_run(out_dir: Path, html: bool, progress: Callable[[int], None] |
         warning = ("the traced process was killed before it finished (or it called os._exit()); "
                    "artifacts rebuilt from what it had recorded")
     remove_partial_files(out_dir)
-    arts = from_spill(out_dir / SPILL, out_dir, header, end, header.get("options", {}).get("max_events", 0), html, progress)
+    max_events = header.get("options", {}).get("max_events", 0)
+    arts = from_spill(out_dir / SPILL, out_dir, header, end, max_events, html, progress)
     arts.warnings.insert(0, warning)
     if not os.environ.get("SKELETON_KEEP_SPILL"):  # trace.jsonl now holds it all: the raw records are only weight
         for name in (SPILL, HEADER_SIDECAR, END_SIDECAR):
@@ -184,7 +189,7 @@ def from_killed_run(out_dir: Path, html: bool, progress: Callable[[int], None] |
     return arts
 
 
-def _recorded_end(out_dir: Path) -> dict | None:
+def _recorded_end(out_dir: Path) -> dict[str, Any] | None:
     try:
         end = orjson.loads((out_dir / END_SIDECAR).read_bytes())
     except (OSError, ValueError):
@@ -226,9 +231,9 @@ def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int],
     contents, events = read_trace(trace)
     builder = SnapshotBuilder(contents.header, _trace_duration(trace))
     tree = CallTree()
-    threads: dict[int, dict] = {}
+    threads: dict[int, dict[str, Any]] = {}
 
-    def counted(evs: Iterable[Event]):
+    def counted(evs: Iterable[Event]) -> Iterator[Event]:
         for e in evs:
             t = threads.get(e.thread)
             if t is None:
@@ -240,7 +245,8 @@ def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int],
     warnings = list(contents.warnings)
     end = contents.end
     if end is None:
-        warnings.append(f"{trace.name} has no end record: the traced process did not finish writing it (killed?); the report shows what was recorded")
+        warnings.append(f"{trace.name} has no end record: the traced process did not finish writing it (killed?); "
+                        "the report shows what was recorded")
         end = {"status": "incomplete", "exit_code": None, "error": None,
                "gaps": [{"kind": "truncated", "message": "the trace ends without an end record", "count": 1}]}
     for c in end.get("counted", ()):
@@ -251,7 +257,7 @@ def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int],
     return _finish(out_dir, builder, tree, end, html, trace, warnings)
 
 
-def _finish(out_dir: Path, builder: SnapshotBuilder, tree: CallTree, end: dict, html: bool,
+def _finish(out_dir: Path, builder: SnapshotBuilder, tree: CallTree, end: dict[str, Any], html: bool,
             trace_path: Path | None, warnings: list[str]) -> Artifacts:
     snapshot = builder.snapshot(end, end.get("threads", []), end.get("gaps", []), end.get("dropped_events", 0))
     snapshot_path = write_json(out_dir / SNAPSHOT, snapshot)

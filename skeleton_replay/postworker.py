@@ -23,13 +23,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any
 
 import orjson
 
 from . import safefiles
-from .capture.records import SPILL_MAGIC, _LEN
+from .capture.records import _LEN, SPILL_MAGIC
 from .pipeline import REPORT, SNAPSHOT, TRACE, WORKFLOW, Artifacts, from_records, write_json
 
 ARGS, END, RESULT, LOG = ".post-worker.json", ".post-worker-end.json", ".post-worker-result.json", ".post-worker.log"
@@ -45,9 +46,9 @@ class Worker:
     def __init__(self, pid: int, out_dir: Path) -> None:
         self.pid = pid
         self.out_dir = out_dir
-        self.metrics: dict = {}  # its own CPU seconds and peak RSS, once it has finished
+        self.metrics: dict[str, Any] = {}  # its own CPU seconds and peak RSS, once it has finished
 
-    def finish(self, end: dict, progress: Callable[[str], None] | None = None) -> Artifacts | None:
+    def finish(self, end: dict[str, Any], progress: Callable[[str], None] | None = None) -> Artifacts | None:
         """Hand over the run's end; the artifacts when the worker wrote them all, else None."""
         out = self.out_dir
         try:
@@ -68,7 +69,8 @@ class Worker:
             self.cleanup()
         self.metrics = {"worker_cpu_s": result.get("cpu_s"), "worker_max_rss_kib": result.get("max_rss_kib")}
         report = out / REPORT if result.get("report") else None
-        return Artifacts(out, out / TRACE, out / SNAPSHOT, out / WORKFLOW, report, snapshot, list(result.get("warnings", [])))
+        warnings = list(result.get("warnings", []))
+        return Artifacts(out, out / TRACE, out / SNAPSHOT, out / WORKFLOW, report, snapshot, warnings)
 
     def abandon(self) -> None:
         """The main process goes its own way (a forked child of the program, an error)."""
@@ -117,7 +119,7 @@ def wanted() -> bool:
     return os.environ.get("SKELETON_POSTWORKER", "") not in ("", "0") and not os.environ.get("SKELETON_SERIAL")
 
 
-def start(out_dir: Path, spill: Path, header: dict, max_events: int, html: bool) -> Worker | None:
+def start(out_dir: Path, spill: Path, header: dict[str, Any], max_events: int, html: bool) -> Worker | None:
     """Start the worker for a run, or None where the main process should do it all."""
     if not wanted() or not sys.executable or max_events <= 0 or max_events > MAX_EVENTS_STREAMED:
         return None
@@ -125,7 +127,8 @@ def start(out_dir: Path, spill: Path, header: dict, max_events: int, html: bool)
         write_json(out_dir / ARGS, {"spill": str(spill), "out_dir": str(out_dir), "header": header,
                                     "max_events": max_events, "html": html, "parent": os.getpid()})
         package_parent = str(Path(__file__).resolve().parent.parent)  # this very copy of skeleton_replay
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)}
+        python_path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
+        env = {**os.environ, "PYTHONPATH": python_path}
         with safefiles.open_new(out_dir / LOG) as log:  # private; a planted link is replaced
             launched = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, sys.executable, "-c",
                                        "from skeleton_replay.postworker import main; main()", str(out_dir / ARGS)],
@@ -136,7 +139,7 @@ def start(out_dir: Path, spill: Path, header: dict, max_events: int, html: bool)
     return Worker(pid, out_dir)
 
 
-def follow(spill: Path, end_file: Path, parent: int, orphaned: Callable[[], None]) -> Iterator[list]:
+def follow(spill: Path, end_file: Path, parent: int, orphaned: Callable[[], None]) -> Iterator[list[Any]]:
     """The record chunks of a spill that is still being written, until the run's END appears."""
     import marshal
 
@@ -185,8 +188,8 @@ def main(argv: list[str] | None = None) -> None:
     out_dir = Path(args["out_dir"])
     end_file = out_dir / END
 
-    def get_end() -> dict:
-        end = orjson.loads(end_file.read_bytes())
+    def get_end() -> dict[str, Any]:
+        end: dict[str, Any] = orjson.loads(end_file.read_bytes())  # the main process wrote it (finish())
         if (end.get("duration_s") or 0) >= MAX_DURATION_S:
             sys.exit(FALLBACK_EXIT)
         return end
