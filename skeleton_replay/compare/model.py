@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from ..actors import CALLABLE_KINDS, INSTANCES, Key, node_keys
 from ..options import UsageError
 
 DIFF_FORMAT = 1
+
+Snapshot = dict[str, Any]  # snapshot.json as read: an open JSON object (older and newer runs have other fields)
+Diff = dict[str, Any]  # what compute() returns: JSON-ready, its fields in docs/diff.md (`--format json`)
+Record = dict[str, Any]  # one JSON object inside a snapshot or the diff (a node, an edge, an added actor...)
 
 # --fail-on conditions: name -> the summary counter that trips it
 FAIL_ON = {
@@ -90,27 +95,41 @@ def parse_fail_on(text: str | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def failed(diff: dict, fail_on: list[str]) -> list[str]:
+def failed(diff: Diff, fail_on: list[str]) -> list[str]:
     """The --fail-on conditions this diff meets."""
     return [name for name in fail_on if diff["summary"][FAIL_ON[name]] > 0]
 
 
 # -- one run, keyed -------------------------------------------------------------------------
+class _ActorTotals(TypedDict):
+    calls: int
+    instances: int
+    capped: bool
+    first_seen: int | None
+
+
+class _EdgeTotals(TypedDict):
+    calls: int
+    raised: int
+    first_seen: int | None
+    folded: int  # instance edges folded into this one
+
+
 @dataclass
 class _Side:
-    actors: dict[Key, dict]  # key -> {"calls", "instances", "capped", "first_seen"}
-    edges: dict[tuple[Key, Key], dict]  # (source key, target key) -> {"calls", "raised", "first_seen", "folded"}
+    actors: dict[Key, _ActorTotals]
+    edges: dict[tuple[Key, Key], _EdgeTotals]  # (source key, target key) -> totals
     deps: dict[tuple[str, str], int]  # (source module id, target module id) -> calls
 
 
-def _first(a, b):
+def _first(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else min(a, b)
 
 
-def _side(snapshot: dict) -> _Side:
+def _side(snapshot: Snapshot) -> _Side:
     nodes = snapshot.get("nodes") or []
     keys = node_keys(nodes)
-    actors: dict[Key, dict] = {}
+    actors: dict[Key, _ActorTotals] = {}
     for n in nodes:
         k = keys[n["id"]]
         if k.kind == "run":
@@ -125,7 +144,7 @@ def _side(snapshot: dict) -> _Side:
         else:
             a["calls"] = max(a["calls"], int(n.get("call_count") or 0))
         a["first_seen"] = _first(a["first_seen"], n.get("first_seen"))
-    edges: dict[tuple[Key, Key], dict] = {}
+    edges: dict[tuple[Key, Key], _EdgeTotals] = {}
     for e in snapshot.get("edges") or []:
         src, dst = keys.get(e.get("source")), keys.get(e.get("target"))
         if src is None or dst is None:
@@ -142,7 +161,7 @@ def _side(snapshot: dict) -> _Side:
     return _Side(actors, edges, deps)
 
 
-def _run_info(path: str, snapshot: dict) -> dict:
+def _run_info(path: str, snapshot: Snapshot) -> Record:
     run, stats = snapshot.get("run") or {}, snapshot.get("stats") or {}
     scenarios = snapshot.get("scenarios")
     return {"path": path, "app_name": run.get("app_name"), "command": run.get("command"),
@@ -153,31 +172,31 @@ def _run_info(path: str, snapshot: dict) -> dict:
             "edges": len(snapshot.get("edges") or []), "scenarios": len(scenarios) if scenarios is not None else None}
 
 
-def _actor(k: Key, d: dict) -> dict:
-    out = {"key": k.id, "kind": k.kind, "module": k.module, "class": k.cls, "name": k.name, "display": k.display,
-           "calls": d["calls"], "first_seen": d["first_seen"]}
+def _actor(k: Key, d: _ActorTotals) -> Record:
+    out: Record = {"key": k.id, "kind": k.kind, "module": k.module, "class": k.cls, "name": k.name,
+                   "display": k.display, "calls": d["calls"], "first_seen": d["first_seen"]}
     if k.kind == INSTANCES:
         out["instances"] = d["instances"]
         out["instances_capped"] = d["capped"]
     return out
 
 
-def _edge(pair: tuple[Key, Key], d: dict) -> dict:
+def _edge(pair: tuple[Key, Key], d: _EdgeTotals) -> Record:
     src, dst = pair
     return {"source": src.id, "target": dst.id, "source_display": src.display, "target_display": dst.display,
             "calls": d["calls"], "raised": d["raised"], "first_seen": d["first_seen"], "instance_edges": d["folded"]}
 
 
-def _change(a: int, b: int) -> dict:
+def _change(a: int, b: int) -> Record:
     return {"a": a, "b": b, "delta": b - a, "ratio": round(b / a, 4) if a else None}
 
 
-def _actor_sort(item):
+def _actor_sort(item: tuple[Key, _ActorTotals]) -> tuple[int, str]:
     k = item[0]
     return (_KIND_ORDER.get(k.kind, 9), k.display)
 
 
-def compute(a_path: str, a: dict, b_path: str, b: dict, threshold: Threshold = Threshold()) -> dict:
+def compute(a_path: str, a: Snapshot, b_path: str, b: Snapshot, threshold: Threshold = Threshold()) -> Diff:
     """What changed from snapshot a to snapshot b."""
     sa, sb = _side(a), _side(b)
     added = [_actor(k, d) for k, d in sorted(((k, d) for k, d in sb.actors.items() if k not in sa.actors),
@@ -196,11 +215,11 @@ def compute(a_path: str, a: dict, b_path: str, b: dict, threshold: Threshold = T
     edges_removed = [_edge(p, d) for p, d in sorted(((p, d) for p, d in sa.edges.items() if p not in sb.edges),
                                                     key=edge_order)]
     edges_changed = []
-    for p, d in sorted(((p, d) for p, d in sb.edges.items() if p in sa.edges), key=edge_order):
+    for p, ed in sorted(((p, ed) for p, ed in sb.edges.items() if p in sa.edges), key=edge_order):
         before = sa.edges[p]["calls"]
-        if threshold.passes(before, d["calls"]):
+        if threshold.passes(before, ed["calls"]):
             edges_changed.append({"source": p[0].id, "target": p[1].id, "source_display": p[0].display,
-                                  "target_display": p[1].display, **_change(before, d["calls"])})
+                                  "target_display": p[1].display, **_change(before, ed["calls"])})
     deps_added = [{"source": s, "target": t, "calls": n} for (s, t), n in sorted(sb.deps.items())
                   if (s, t) not in sa.deps]
     deps_removed = [{"source": s, "target": t, "calls": n} for (s, t), n in sorted(sa.deps.items())
@@ -230,20 +249,21 @@ def compute(a_path: str, a: dict, b_path: str, b: dict, threshold: Threshold = T
     }
 
 
-def _io_side(snapshot: dict) -> tuple[dict[str, dict], dict[tuple[str, str], dict]] | None:
+def _io_side(snapshot: Snapshot) -> tuple[dict[str, Record], dict[tuple[str, str], Record]] | None:
     """(boundary id -> boundary, (actor key, boundary id) -> use), or None for a run that recorded no I/O."""
     found = snapshot.get("boundaries")
     if not isinstance(found, list):
         return None
     keys = node_keys(snapshot.get("nodes") or [])
-    bounds: dict[str, dict] = {}
-    uses: dict[tuple[str, str], dict] = {}
+    bounds: dict[str, Record] = {}
+    uses: dict[tuple[str, str], Record] = {}
     for bd in found:
         if not isinstance(bd, dict) or not isinstance(bd.get("id"), str):
             continue
         bounds[bd["id"]] = bd
         for u in bd.get("uses") or ():
-            k = keys.get(u.get("actor")) if isinstance(u, dict) else None
+            actor = u.get("actor") if isinstance(u, dict) else None
+            k = keys.get(actor) if isinstance(actor, str) else None  # node ids are strings
             if k is None:
                 continue
             d = uses.setdefault((k.display, bd["id"]), {"actor": k.id, "actor_display": k.display,
@@ -254,14 +274,14 @@ def _io_side(snapshot: dict) -> tuple[dict[str, dict], dict[tuple[str, str], dic
     return bounds, uses
 
 
-def _boundaries(a: dict, b: dict) -> dict:
+def _boundaries(a: Snapshot, b: Snapshot) -> Record:
     sa, sb = _io_side(a), _io_side(b)
     if sa is None or sb is None:
         which = "A and B" if sa is None and sb is None else "A" if sa is None else "B"
         return {"available": False, "note": f"run {which} recorded no I/O boundaries (an older Skeleton)",
                 "added": [], "removed": [], "uses_added": [], "uses_removed": []}
 
-    def bound(bd: dict) -> dict:
+    def bound(bd: Record) -> Record:
         return {"id": bd["id"], "kind": bd.get("kind"), "target": bd.get("target"), "count": bd.get("count"),
                 "ops": bd.get("ops") or []}
 
@@ -272,16 +292,18 @@ def _boundaries(a: dict, b: dict) -> dict:
             "uses_removed": [sa[1][k] for k in sorted(sa[1]) if k not in sb[1]]}
 
 
-def _violation_side(snapshot: dict) -> dict[tuple[str, str, str], dict] | None:
+def _violation_side(snapshot: Snapshot) -> dict[tuple[str, str, str], Record] | None:
     found = snapshot.get("violations")
     if not isinstance(found, list):
         return None
     keys = node_keys(snapshot.get("nodes") or [])
-    out: dict[tuple[str, str, str], dict] = {}
+    out: dict[tuple[str, str, str], Record] = {}
     for v in found:
         if not isinstance(v, dict):
             continue
-        src, dst = keys.get(v.get("source")), keys.get(v.get("target"))
+        vs, vt = v.get("source"), v.get("target")
+        src = keys.get(vs) if isinstance(vs, str) else None  # node ids are strings
+        dst = keys.get(vt) if isinstance(vt, str) else None
         source = src.display if src is not None else str(v.get("source"))
         target = dst.display if dst is not None else str(v.get("target"))  # a boundary id for an io rule
         d = out.setdefault((str(v.get("rule")), source, target), {
@@ -291,7 +313,7 @@ def _violation_side(snapshot: dict) -> dict[tuple[str, str, str], dict] | None:
     return out
 
 
-def _violations(a: dict, b: dict) -> dict:
+def _violations(a: Snapshot, b: Snapshot) -> Record:
     sa, sb = _violation_side(a), _violation_side(b)
     if sa is None or sb is None:
         which = "A and B were" if sa is None and sb is None else "A was" if sa is None else "B was"
@@ -301,7 +323,7 @@ def _violations(a: dict, b: dict) -> dict:
             "removed": [sa[k] for k in sorted(sa) if k not in sb]}
 
 
-def _root_hint(removed: list[dict], added: list[dict]) -> list[str]:
+def _root_hint(removed: list[Record], added: list[Record]) -> list[str]:
     """A module renamed only by a prefix (`examples.shop.app` vs `app`) is almost always a different
     project root (module names are paths relative to it), not a change of the program."""
     gone = [a["module"] for a in removed if a["kind"] == "module"]

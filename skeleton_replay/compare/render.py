@@ -6,7 +6,16 @@ name can never add a line, a heading or a terminal escape.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 from ..render import md
+
+if TYPE_CHECKING:
+    from .model import Diff, Record
+
+# One line of a section: (sign, shape, [name parts], note); shape "actor" ([kind word, name]) or "edge" ([from, to])
+Row = tuple[str, str, list[str], str]
 
 DEFAULT_LIMIT = 50  # entries per section in text and Markdown (JSON has them all)
 _NAME_LIMIT = 160
@@ -14,22 +23,26 @@ _KIND_WORD = {"module": "module", "class": "class", "instances": "objects", "cla
               "method": "method", "function": "function"}
 
 
-def _t(s) -> str:
+def _t(s: object) -> str:
     """Program text for a terminal: one line, visible escapes, capped."""
     return md.visible(md.clip(s, _NAME_LIMIT))
+
+
+def _kind_word(kind: str) -> str:
+    return _KIND_WORD.get(kind, kind)
 
 
 def _calls(n: int) -> str:
     return f"{n:,} call{'s' if n != 1 else ''}"
 
 
-def _pct(change: dict) -> str:
+def _pct(change: Record) -> str:
     if change["ratio"] is None:
         return "new"
     return f"{(change['ratio'] - 1) * 100:+.0f}%"
 
 
-def _run_line(side: dict) -> str:
+def _run_line(side: Record) -> str:
     bits = [side.get("app_name") or "?", f"status {side.get('status')}"]
     if side.get("calls") is not None:
         bits.append(_calls(side["calls"]))
@@ -42,7 +55,7 @@ def _module_name(node_id: str) -> str:
     return "(run)" if node_id == "scenario:run" else node_id.removeprefix("mod:")
 
 
-def _headline(diff: dict) -> str:
+def _headline(diff: Diff) -> str:
     s = diff["summary"]
     return (f"actors +{s['actors_added']} -{s['actors_removed']}, edges +{s['edges_added']} -{s['edges_removed']}, "
             f"module dependencies +{s['dependencies_added']} -{s['dependencies_removed']}, "
@@ -50,34 +63,34 @@ def _headline(diff: dict) -> str:
             f"-{s['boundaries_removed']}, rule violations +{s['violations_added']} -{s['violations_removed']}")
 
 
-def _threshold(diff: dict) -> str:
+def _threshold(diff: Diff) -> str:
     from .model import Threshold
     return Threshold(**diff["threshold"]).describe()
 
 
-def _sections(diff: dict):
+def _sections(diff: Diff) -> Iterator[tuple[str, list[Row]]]:
     """(title, rows) per section; a row is (sign, shape, [name parts], note), shape "actor" or "edge"."""
     actors, edges, deps = diff["actors"], diff["edges"], diff["dependencies"]
 
-    def actor_rows(items, sign):
+    def actor_rows(items: list[Record], sign: str) -> Iterator[Row]:
         for a in items:
             note = _calls(a["calls"])
             if a["kind"] == "instances":
                 note = f"{a['instances']}{'+' if a.get('instances_capped') else ''} objects, {note}"
-            yield sign, "actor", [_KIND_WORD.get(a["kind"], a["kind"]), a["display"]], note
+            yield sign, "actor", [_kind_word(a["kind"]), a["display"]], note
 
-    def edge_rows(items, sign):
+    def edge_rows(items: list[Record], sign: str) -> Iterator[Row]:
         for e in items:
             yield sign, "edge", [e["source_display"], e["target_display"]], _calls(e["calls"])
 
-    def dep_rows(items, sign):
+    def dep_rows(items: list[Record], sign: str) -> Iterator[Row]:
         for d in items:
             names = [_module_name(d["source"]), _module_name(d["target"])]
             yield sign, "edge", names, _calls(d["calls"])
 
-    def change_rows():
+    def change_rows() -> Iterator[Row]:
         for c in actors["changed"]:
-            yield "~", "actor", [_KIND_WORD.get(c["kind"], c["kind"]), c["display"]], \
+            yield "~", "actor", [_kind_word(c["kind"]), c["display"]], \
                 f"{c['a']:,} -> {c['b']:,} calls, {_pct(c)}"
         for c in edges["changed"]:
             yield "~", "edge", [c["source_display"], c["target_display"]], f"{c['a']:,} -> {c['b']:,} calls, {_pct(c)}"
@@ -107,7 +120,7 @@ def _sections(diff: dict):
                            f"{v['kind']} {v['rule']}: {v['detail']}") for v in items]
 
 
-def _not_compared(diff: dict) -> list[str]:
+def _not_compared(diff: Diff) -> list[str]:
     """One sentence per section that could not be compared."""
     out = []
     if not diff["boundaries"].get("available"):
@@ -117,7 +130,7 @@ def _not_compared(diff: dict) -> list[str]:
     return out
 
 
-def text(diff: dict, limit: int = DEFAULT_LIMIT) -> str:
+def text(diff: Diff, limit: int = DEFAULT_LIMIT) -> str:
     a, b = diff["a"], diff["b"]
     lines = [f"skeleton diff: A {_t(a['path'])} ({_run_line(a)})",
              f"               B {_t(b['path'])} ({_run_line(b)})", _headline(diff)]
@@ -139,7 +152,7 @@ def text(diff: dict, limit: int = DEFAULT_LIMIT) -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown(diff: dict, limit: int = DEFAULT_LIMIT) -> str:
+def markdown(diff: Diff, limit: int = DEFAULT_LIMIT) -> str:
     a, b, s = diff["a"], diff["b"], diff["summary"]
     lines = ["### Skeleton diff", "",
              f"- **A** {md.code(a['path'])}: {md.text(_run_line(a))}",
@@ -156,7 +169,7 @@ def markdown(diff: dict, limit: int = DEFAULT_LIMIT) -> str:
         if not rows:
             continue
         lines += ["", f"#### {md.text(title)}", ""]
-        for sign, shape, parts, note in rows[:limit]:
+        for _sign, shape, parts, note in rows[:limit]:
             if shape == "edge":
                 name = f"{md.code(parts[0])} → {md.code(parts[1])}"
             else:
