@@ -70,8 +70,8 @@ APP = textwrap.dedent("""
             return 1
 
     def crowd():
-        # past INSTANCE_LIMIT (10,000 objects of one class): the later ones share one id (`Dot#*`)
-        return sum(d.x() for d in [Dot() for _ in range(10_050)])
+        # past INSTANCE_LIMIT (1,000 objects of one class): the later ones share one id (`Dot#*`)
+        return sum(d.x() for d in [Dot() for _ in range(1_050)])
 
     def main():
         import helpers   # a module body calling traced code: the imports' budget (capture/budget.py)

@@ -23,9 +23,11 @@ from .summarise import class_path
 
 _type = type
 # Distinct objects tracked per class / in all. 162 bytes each in `objects` (an int key, a 2-tuple, an
-# int id; measured, docs/performance.md): 10,000 objects of one class 1.6 MB, 200,000 in all 32 MB.
-INSTANCE_LIMIT = 10_000
-TOTAL_LIMIT = 200_000
+# int id; measured, docs/performance.md). Every object is a node of the snapshot (with its methods), so
+# the limits also bound the artifacts: bench call_heavy has 349 nodes at 50 per class, 2,521 at 1,000
+# (snapshot 3 MB, peak 108 MB) and 18,766 at 10,000 (12.8 MB, peak 236 MB).
+INSTANCE_LIMIT = 1_000
+TOTAL_LIMIT = 20_000
 
 
 class ObjectIds:
