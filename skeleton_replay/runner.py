@@ -9,12 +9,13 @@ import signal
 import sys
 import threading
 import types
-from dataclasses import dataclass
-from typing import Callable
 
 # Bound at import: the end of a run (traceback, thread joins, atexit) must not look up a builtin
 # the program replaced. Module globals are found before builtins.
-from builtins import BaseException, KeyboardInterrupt, SystemExit, getattr, int, isinstance, str  # noqa: A004
+from builtins import BaseException, KeyboardInterrupt, SystemExit, getattr, int, isinstance, str
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn
 
 from .keep import ProcessState, flush_program_streams
 from .targets import Target, load_script, module_target, script_target  # noqa: F401  (the runner's API)
@@ -57,10 +58,11 @@ class ScriptRunner:
         start()
         exc = None
         try:
-            if target.run_name is None:
+            if target.code is not None:  # a script (targets.py: no code exactly when runpy runs a module)
                 exec(target.code, main.__dict__)
             else:  # the same frames (and traceback lines) as python -m / python DIR
-                runpy._run_module_as_main(target.run_name, target.alter_argv)
+                # private (not in typeshed), what python -m / python DIR itself runs: the same frames
+                runpy._run_module_as_main(target.run_name, target.alter_argv)  # type: ignore[attr-defined]
         except:  # noqa: E722  a bare except looks up no name: the program may have replaced every builtin
             exc = sys.exc_info()[1]
         late = None
@@ -190,7 +192,7 @@ def _freeze_startup_objects(owns_process: bool) -> str | None:
         return None
 
 
-def _on_sigterm(signum, frame):
+def _on_sigterm(signum: int, frame: types.FrameType | None) -> NoReturn:
     raise Terminated()
 
 
@@ -232,13 +234,14 @@ def _exit_code(exc: SystemExit) -> int:
     return 1
 
 
-def _join_new_threads(before: set) -> None:
+def _join_new_threads(before: set[threading.Thread]) -> None:
     """Python waits for non-daemon threads before exiting; so do we, while still tracing.
     Written without builtins (list(), len()...): the program may have replaced them."""
     me = threading.current_thread()
     while True:
         try:
-            threads = [*threading._active.values(), *threading._limbo.values()]  # threading.enumerate, minus list()
+            # threading.enumerate() minus its list() call; private tables, not in typeshed
+            threads = [*threading._active.values(), *threading._limbo.values()]  # type: ignore[attr-defined]
         except AttributeError:
             threads = threading.enumerate()
         pending = [t for t in threads if t not in before and not t.daemon and t.is_alive() and t is not me]

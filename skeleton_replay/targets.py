@@ -24,10 +24,17 @@ import marshal
 import os
 import sys
 import types
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .options import UsageError
+
+if TYPE_CHECKING:
+    from _typeshed.importlib import PathEntryFinderProtocol
+
+ModuleSpec = importlib.machinery.ModuleSpec
 
 
 @dataclass
@@ -37,7 +44,7 @@ class Target:
     code: types.CodeType | None  # a script's code; None when runpy finds and compiles it (DIR, -m)
     argv0: str
     path0: str | None  # None: leave sys.path alone (python -P)
-    main_globals: dict = field(default_factory=dict)  # what python adds to a fresh __main__ module
+    main_globals: dict[str, Any] = field(default_factory=dict)  # what python adds to a fresh __main__ module
     main_file: str = ""  # the file whose functions are the __main__ module's
     module_name: str | None = None  # the real name of the module run by -m (pkg.__main__)
     run_name: str | None = None  # for runpy: the module to run ("__main__" for a folder or a zip)
@@ -49,7 +56,7 @@ def _safe_path() -> bool:
     return bool(getattr(sys.flags, "safe_path", False))
 
 
-def _main_dict(extra: dict) -> dict:
+def _main_dict(extra: dict[str, Any]) -> dict[str, Any]:
     """A fresh __main__'s globals after interpreter start-up (pylifecycle.c add_main_module)."""
     return {"__annotations__": {}, "__builtins__": builtins, "__loader__": importlib.machinery.BuiltinImporter,
             **extra}
@@ -87,7 +94,7 @@ def load_script(path: Path, filename: str | None = None) -> tuple[types.CodeType
         raise UsageError(f"cannot compile {path}: {exc}") from None
 
 
-def _path_importer(path: str):
+def _path_importer(path: str) -> PathEntryFinderProtocol | None:
     """What a sys.path hook makes of PATH (a folder: FileFinder, a zip: zipimporter), else None."""
     if not os.path.exists(path):
         return None
@@ -111,7 +118,7 @@ def script_target(path: Path) -> Target:
                                                   "__loader__": loader("__main__", full)}), full)
 
 
-def _main_package_target(path: Path, typed: str, full: str, importer) -> Target:
+def _main_package_target(path: Path, typed: str, full: str, importer: PathEntryFinderProtocol) -> Target:
     """`python DIR` / `python app.zip`: runpy runs the __main__ module found there."""
     kind = "folder" if os.path.isdir(full) else "file"
     try:
@@ -125,10 +132,11 @@ def _main_package_target(path: Path, typed: str, full: str, importer) -> Target:
     return Target(None, typed, full, _main_dict({}), spec.origin or full, run_name="__main__", insert_path0=True)
 
 
-def _check_code(spec, name: str, what_to_do: str) -> None:
+def _check_code(spec: ModuleSpec, name: str, what_to_do: str) -> None:
     """Compile once beforehand so a syntax error is one line of bad input (runpy compiles again)."""
     try:
-        code = spec.loader.get_code(name)
+        loader: Any = spec.loader  # any loader with get_code(), as runpy uses it (not only importlib.abc's)
+        code = loader.get_code(name)
     except SyntaxError as exc:
         raise UsageError(f"{exc.filename}:{exc.lineno}: SyntaxError: {exc.msg}; {what_to_do}") from None
     except (ImportError, OSError, ValueError) as exc:
@@ -177,7 +185,7 @@ def module_target(name: str) -> Target:
     return Target(None, "-m", path0, _main_dict({}), origin, module_name=spec.name, run_name=name, alter_argv=True)
 
 
-def _module_spec(name: str):
+def _module_spec(name: str) -> ModuleSpec | None:
     """The module's spec without importing anything (python -m imports the parents while the
     program runs). Only where a package finds the module once imported (it extends its __path__,
     as with pkgutil.extend_path): the answer of importlib.util.find_spec, which imports it."""
@@ -196,7 +204,7 @@ def _module_spec(name: str):
                          f"run python -m {name} to see the traceback") from None
 
 
-def _package_path(name: str):
+def _package_path(name: str) -> Sequence[str] | None:
     """The __path__ a package would have (None: not a package, or not found), without importing it."""
     module = sys.modules.get(name)
     if module is not None:
@@ -205,7 +213,7 @@ def _package_path(name: str):
     return spec.submodule_search_locations if spec is not None else None
 
 
-def _find_quietly(name: str):
+def _find_quietly(name: str) -> ModuleSpec | None:
     """importlib's own search (sys.meta_path with the parent's __path__), minus importing the parents."""
     parent = name.rpartition(".")[0]
     path = None
@@ -219,7 +227,7 @@ def _find_quietly(name: str):
         find_spec = getattr(finder, "find_spec", None)
         if find_spec is None:
             continue
-        spec = find_spec(name, path, None)
+        spec: ModuleSpec | None = find_spec(name, path, None)
         if spec is not None:
             return spec
     return None
