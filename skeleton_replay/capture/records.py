@@ -35,7 +35,8 @@ from __future__ import annotations
 import marshal
 import os
 import struct
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 from .. import safefiles
 from .origin import foreign
@@ -79,7 +80,7 @@ class SpillWriter:
         self.error: OSError | None = None  # the first failed write (disk full, folder gone...)
         self.records_lost = 0
 
-    def write(self, records: list) -> None:
+    def write(self, records: list[Any]) -> None:
         if self.error is not None:
             self.records_lost += len(records)
             return
@@ -122,7 +123,8 @@ class SpillWriter:
 
         The file is unbuffered, so closing the child's copy of the descriptor writes nothing.
         """
-        self.write = self.flush = lambda *a: None  # type: ignore[method-assign]
+        # instance attributes shadow the methods: a no-op taking any arguments
+        self.write = self.flush = lambda *a: None  # type: ignore[method-assign, assignment]
         try:
             self._f.close()
         except (OSError, ValueError):
@@ -136,7 +138,7 @@ class SpillWriter:
                 self.error = self.error or exc
 
 
-def read_spill(path: str | os.PathLike[str]) -> Iterator[list]:
+def read_spill(path: str | os.PathLike[str]) -> Iterator[list[Any]]:
     """Yield the record chunks of a spill file; stops quietly at a truncated tail."""
     with open(path, "rb") as f:
         magic = f.read(len(SPILL_MAGIC))

@@ -7,17 +7,23 @@ from __future__ import annotations
 
 import os
 import time
+
+# Bound at import, before the program runs: a builtin the program replaces is never called here.
+from builtins import AttributeError
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from . import origin
 from . import records as R
 
-# Bound at import, before the program runs: a builtin the program replaces is never called here.
-from builtins import AttributeError  # noqa: E402
+if TYPE_CHECKING:
+    from .recorder import Recorder
 
+_is_tracing: Callable[[], bool] | None
 try:
-    from _tracemalloc import is_tracing as _is_tracing
+    import _tracemalloc
+    _is_tracing = _tracemalloc.is_tracing
 except ImportError:  # pragma: no cover - CPython always has it
     _is_tracing = None
 
@@ -26,10 +32,11 @@ def load() -> ModuleType | None:
     if os.environ.get("SKELETON_PURE_PYTHON", "") not in ("", "0"):
         return None
     try:
-        from . import _speedups
+        from . import _speedups  # type: ignore[attr-defined]  # a C extension (_speedups.c), no stubs
     except ImportError:  # not compiled here (no compiler at install time): the Python callbacks do it all
         return None
-    return _speedups
+    module: ModuleType = _speedups
+    return module
 
 
 def status() -> str:
@@ -39,8 +46,8 @@ def status() -> str:
     return "C fast paths" if load() is not None else "pure Python (C fast paths not compiled)"
 
 
-def hooks(rec: Any, py_start: Callable, py_return: Callable, py_yield: Callable | None = None,
-          py_resume: Callable | None = None) -> Any | None:
+def hooks(rec: Recorder, py_start: Callable[..., Any], py_return: Callable[..., Any],
+          py_yield: Callable[..., Any] | None = None, py_resume: Callable[..., Any] | None = None) -> Any | None:
     """The C fast paths over this Recorder's state (None when not compiled or not wanted).
 
     py_start / py_return (/ py_yield / py_resume, sys.monitoring): the Python callbacks that
@@ -51,11 +58,12 @@ def hooks(rec: Any, py_start: Callable, py_return: Callable, py_yield: Callable 
         return None
     tls, new_thread = rec.tls, rec.new_thread
 
-    def thread_state() -> list:
+    def thread_state() -> list[Any]:
         try:
-            return tls.p
+            p: list[Any] = tls.p
         except AttributeError:
             return new_thread()
+        return p
 
     b = rec.budget
     return fast.Hooks(
