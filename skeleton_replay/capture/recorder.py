@@ -27,12 +27,15 @@ from .counting import Counting, thread_stacks
 from .filters import CodeFilter
 from .objects import INSTANCE_LIMIT, ObjectIds
 from .origin import foreign
-from .summarise import Summariser
+from .summarise import Summariser, Summary
 
 _type = type
 _dict_get = dict.get
 
-__all__ = ["INSTANCE_LIMIT", "Budget", "Gap", "Recorder"]
+__all__ = ["INSTANCE_LIMIT", "Budget", "Entry", "Gap", "Recorder"]
+
+# A traced code object, as the hot paths read it: (index, receiver ("self"/"cls" or None), generator, arg_names)
+Entry = tuple[int, "str | None", bool, tuple[str, ...]]
 
 
 @dataclass
@@ -65,7 +68,7 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         # id(code) -> (index, receiver, generator, arg_names) for traced code. Keyed by id():
         # code objects do not cache their hash, and hashing one costs hundreds of instructions.
         # The code objects are kept alive (keep_alive, untraced) so an id is never reused.
-        self.table: dict[int, tuple] = {}
+        self.table: dict[int, Entry] = {}
         self.untraced: dict[int, CodeType] = {}  # setprofile only (sysmon uses DISABLE instead)
         self.remember_untraced = False
         self.keep_alive: list[CodeType] = []
@@ -78,7 +81,7 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         # [counting?]: set at flush time once max_events records are written; from then on
         # the hot path counts calls per caller -> callee instead of recording them.
         self.mode = [False]
-        self.thread_states: list[list] = []  # per thread: see new_thread()
+        self.thread_states: list[list[Any]] = []  # per thread: see new_thread()
         self.threads = 0
         self._thread_lock = threading.Lock()
         self._flush_lock = threading.Lock()
@@ -102,7 +105,7 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         self.init_budgets()
 
     # -- decisions (once per code object) ----------------------------------
-    def decide(self, code: CodeType, frame: FrameType | None) -> tuple | None:
+    def decide(self, code: CodeType, frame: FrameType | None) -> Entry | None:
         # Two threads may meet a new code object at once: decide under a lock, once.
         if os.getpid() != self.pid:
             return None  # a forked child, about to stop tracing
@@ -112,7 +115,7 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
                 return entry
             return self._decide(code, frame)
 
-    def _decide(self, code: CodeType, frame: FrameType | None) -> tuple | None:
+    def _decide(self, code: CodeType, frame: FrameType | None) -> Entry | None:
         try:
             g = frame.f_globals if frame is not None else None
             module = _dict_get(g, "__name__") if _type(g) is dict else None  # never a dict subclass's .get
@@ -153,7 +156,7 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         return entry
 
     # -- summaries -------------------------------------------------------------
-    def summarise_args(self, frame: FrameType, names: tuple[str, ...]) -> dict | None:
+    def summarise_args(self, frame: FrameType, names: tuple[str, ...]) -> Summary | None:
         try:
             loc = frame.f_locals
             s = self.summariser
@@ -164,16 +167,16 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
             self.gap("tracer_error", f"summarising arguments: {_type(exc).__name__}")
             return None
 
-    def summarise_value(self, value: Any) -> dict | None:
+    def summarise_value(self, value: Any) -> Summary | None:
         return self.summariser.value(value)
 
-    def summarise_return(self, idx: int, value: Any) -> dict | None:
+    def summarise_return(self, idx: int, value: Any) -> Summary | None:
         """A value returned or yielded by traced code `idx` (only called for the sampled summaries)."""
         if idx in self.secret_codes:
             return self.summariser.secret_result(value)
         return self.summariser.value(value)
 
-    def summarise_exception(self, exc: BaseException) -> dict:
+    def summarise_exception(self, exc: BaseException) -> Summary:
         try:
             return self.summariser.exception(exc)
         except Exception as err:
