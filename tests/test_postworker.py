@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 
 from conftest import skeleton
+from skeleton_replay.events.types import TraceEnd
 from skeleton_replay.pipeline import from_spill
 
 APP = textwrap.dedent("""
@@ -66,16 +67,27 @@ def _run(tmp_path: Path, name: str, *args: str, env: dict | None = None) -> tupl
     return out, p
 
 
+def _assert_budgets_used(events: int, end: dict) -> None:
+    """--max-events 20000 (docs/trace-format.md "Sampling"): 1/20 is kept for the first calls of edges met past
+    the budgets, so the loop records about 19,000 events plus those first calls; never more than 20,000."""
+    s = end["sampling"]
+    assert events == s["imports"]["recorded"] + s["work"]["recorded"] + s.get("scenarios", {}).get("recorded", 0)
+    assert s["edges"]["reserve"] == 1000 and 0 < s["edges"]["recorded"] <= 1000
+    assert 20000 - 1000 <= events <= 20000
+    assert end["dropped_events"] > 0
+
+
 def test_the_worker_writes_what_the_main_process_would(tmp_path):
     out, p = _run(tmp_path, "w", env={"SKELETON_KEEP_SPILL": "1"})
     metrics = orjson.loads((out / "session.json").read_bytes())["metrics"]
-    assert metrics["events"] == 20000 and metrics["calls"] == 60003
+    assert metrics["calls"] == 60003
+    _assert_budgets_used(metrics["events"], orjson.loads((out / "trace.jsonl").read_bytes().splitlines()[-1]))
     assert metrics["worker_cpu_s"] > 0  # the worker did run (it reports its own cost)
     assert not list(out.glob(".post-worker*")) and not (out / "trace.jsonl.partial").exists()
     # The same spill, post-processed here: byte-identical artifacts.
     header = orjson.loads((out / ".trace-header.json").read_bytes())
     end_line = orjson.loads((out / "trace.jsonl").read_bytes().splitlines()[-1])
-    end = {k: end_line[k] for k in ("duration_s", "exit_code", "status", "error")}
+    end = {k: end_line[k] for k in TraceEnd.RUN_FIELDS if k in end_line}
     end["gaps"] = [g for g in end_line["gaps"] if g["kind"] != "cap"]  # the cap gap is added when writing
     again = tmp_path / "again"
     again.mkdir()
@@ -102,5 +114,8 @@ def test_a_dead_worker_leaves_the_work_to_the_main_process(tmp_path):
     snap, ref = (orjson.loads((d / "snapshot.json").read_bytes()) for d in (out, serial))
     assert snap["stats"]["calls"] == ref["stats"]["calls"] == 60003
     assert [(e["id"], e["count"]) for e in snap["edges"]] == [(e["id"], e["count"]) for e in ref["edges"]]
-    assert len((out / "trace.jsonl").read_bytes().splitlines()) == 20002
+    lines = (out / "trace.jsonl").read_bytes().splitlines()
+    end, ref_end = (orjson.loads((d / "trace.jsonl").read_bytes().splitlines()[-1]) for d in (out, serial))
+    _assert_budgets_used(len(lines) - 2, end)  # header + events + end record
+    assert end["sampling"] == ref_end["sampling"]
     assert not list(out.glob(".post-worker*"))
