@@ -6,12 +6,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .capture import Budget, Gate, Recorder, forks, select_backend
+from .capture import Budget, Gate, NoFreeToolId, Recorder, forks, select_backend
 from .capture.boundaries import Boundaries
 from .capture.filters import CodeFilter, find_project_root
 from .capture.records import SpillWriter
 from .capture.summarise import DEFAULT_SECRET_NAMES, Summariser, utf8
-from .capture.sysmon import NoFreeToolId
 from .options import Options, UsageError
 from .pipeline import SPILL
 from .runner import forget_sigterm

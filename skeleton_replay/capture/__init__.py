@@ -10,6 +10,10 @@ from .recorder import Budget, Recorder
 HAS_SYSMON = sys.version_info >= (3, 12) and hasattr(sys, "monitoring")
 
 
+class NoFreeToolId(RuntimeError):
+    """Every sys.monitoring tool id is taken (by other tools): the sysmon backend cannot start."""
+
+
 class Backend(Protocol):
     name: str
 
@@ -33,11 +37,13 @@ def _select(recorder: Recorder, forced: str | None, gate: Gate | None) -> tuple[
         return SetProfileBackend(recorder, gate), "forced with --backend setprofile"
     if forced == "sysmon" and not HAS_SYSMON:
         raise ValueError(f"--backend sysmon needs Python 3.12+ (this is {sys.version.split()[0]})")
-    if HAS_SYSMON:
+    if sys.version_info >= (3, 12) and HAS_SYSMON:  # (the version test, for mypy as 3.11: sysmon.py is 3.12+)
         from .sysmon import SysMonitoringBackend
-        return SysMonitoringBackend(recorder, gate), f"sys.monitoring is available (Python {sys.version_info.major}.{sys.version_info.minor})"
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return SysMonitoringBackend(recorder, gate), f"sys.monitoring is available (Python {version})"
     from .setprofile import SetProfileBackend
-    return SetProfileBackend(recorder, gate), f"Python {sys.version_info.major}.{sys.version_info.minor} has no sys.monitoring"
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return SetProfileBackend(recorder, gate), f"Python {version} has no sys.monitoring"
 
 
-__all__ = ["Backend", "Budget", "Gate", "HAS_SYSMON", "Recorder", "select_backend"]
+__all__ = ["HAS_SYSMON", "Backend", "Budget", "Gate", "NoFreeToolId", "Recorder", "select_backend"]

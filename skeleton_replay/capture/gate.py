@@ -6,7 +6,8 @@ for asyncio tasks (each task runs in a copy of its creator's context, so child
 tasks inherit the request; other requests' tasks do not).
 
 sys.monitoring is process-wide, so the gate is checked inside the callbacks. The
-wrappers never return DISABLE for a closed gate: DISABLE switches a code location
+wrappers (sysmon.gate_sysmon_callbacks: sys.monitoring exists on 3.12+ only) never
+return DISABLE for a closed gate: DISABLE switches a code location
 off for every thread until restart_events(). The only exception is code outside
 the project, which no request ever traces (the same answer the ungated callback
 gives). Ungated runs never see these wrappers: `skeleton run` keeps its callbacks.
@@ -14,19 +15,19 @@ gives). Ungated runs never see these wrappers: `skeleton run` keeps its callback
 from __future__ import annotations
 
 import sys
-from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any, Callable
-
-from .recorder import Recorder
 
 # Bound at import, before the program runs: a builtin the program replaces is never called here.
-from builtins import getattr, id  # noqa: E402
+from builtins import getattr
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
 
 
 @dataclass(frozen=True)
 class Gate:
-    var: ContextVar
+    var: ContextVar[Any]  # only the identity of its value counts (is token)
     token: object
 
     def is_open(self) -> bool:
@@ -37,38 +38,10 @@ def gated_getframe(extra: int) -> Callable[..., Any]:
     """sys._getframe for callbacks called through `extra` more Python frames (the gate wrapper)."""
     getframe = sys._getframe
 
-    def frame_at(depth: int = 0):
+    def frame_at(depth: int = 0) -> FrameType:
         return getframe(depth + 1 + extra)
 
     return frame_at
-
-
-def gate_sysmon_callbacks(callbacks: dict[str, Any], gate: Gate, rec: Recorder) -> dict[str, Any]:
-    """Wrap the sys.monitoring callbacks: a closed gate returns None (never DISABLE for project code)."""
-    get = gate.var.get
-    token = gate.token
-    DISABLE = sys.monitoring.DISABLE
-    table = rec.table
-    outside_project = rec.filter.relative_file  # None: the file is outside the project (cached by name)
-    start = callbacks["PY_START"]
-
-    def on_start(code, offset):
-        if get(None) is token:
-            return start(code, offset)
-        if id(code) not in table and outside_project(code.co_filename) is None:
-            return DISABLE  # no request ever traces it: the ungated callback would say the same
-        return None
-
-    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def gated(*args):
-            if get(None) is token:
-                return fn(*args)
-            return None
-        return gated
-
-    out = {name: wrap(fn) for name, fn in callbacks.items()}
-    out["PY_START"] = on_start
-    return out
 
 
 def gate_profiler(profiler: Callable[..., Any], gate: Gate, stopped: list[bool], previous: Any) -> Callable[..., Any]:
@@ -85,7 +58,7 @@ def gate_profiler(profiler: Callable[..., Any], gate: Gate, stopped: list[bool],
     getprofile = sys.getprofile
     chained = previous if getattr(previous, "skeleton_gated", False) else None
 
-    def gated(frame, event, arg):
+    def gated(frame: FrameType, event: str, arg: Any) -> Any:
         if get(None) is token:
             return profiler(frame, event, arg)
         if stopped[0] and getprofile() is gated:  # stop() could not uninstall it (another thread, or not on top)

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
 
 # Bound at import, before the program runs: a builtin the program replaces is never called here.
 from builtins import BaseException, getattr, id, len, type
+from collections.abc import Callable
+from types import CodeType
+from typing import Any
 
+from . import NoFreeToolId, speedups
 from . import records as R
-from . import speedups
-from .gate import Gate, gate_sysmon_callbacks, gated_getframe
+from .gate import Gate, gated_getframe
 from .recorder import Recorder
+from .summarise import Summary
+
+# Imported on 3.12+ only (capture.select_backend); mypy checks the rest when told the Python is 3.12+.
+assert sys.version_info >= (3, 12)
+
+__all__ = ["NoFreeToolId", "SysMonitoringBackend", "gate_sysmon_callbacks"]
 
 PREFERRED_TOOL_IDS = (4, 3, 2, 1, 0, 5)
 # DISABLE outlives a tool id (free_tool_id does not undo it): the filter of the last capture in
 # this process, so that a capture with another filter re-enables what the last one switched off.
-_last_filter: list = [None]
-
-
-class NoFreeToolId(RuntimeError):
-    pass
+_last_filter: list[tuple[object, ...] | None] = [None]
 
 
 class SysMonitoringBackend:
@@ -49,7 +53,8 @@ class SysMonitoringBackend:
                 break
         else:
             held = ", ".join(f"{i}={mon.get_tool(i)}" for i in range(6))
-            raise NoFreeToolId(f"no free sys.monitoring tool id (held: {held}); stop the other tool or use --backend setprofile")
+            raise NoFreeToolId(f"no free sys.monitoring tool id (held: {held}); stop the other tool or use "
+                               "--backend setprofile")
         f = self.rec.filter
         key = (str(f.root), f.include, f.exclude, f.include_private, f.main_module, f._main_file)
         if _last_filter[0] is not None and _last_filter[0] != key:
@@ -57,7 +62,7 @@ class SysMonitoringBackend:
         _last_filter[0] = key
         ev = mon.events
         if self.gate is None:
-            callbacks = _make_callbacks(self.rec, self.tool_id)
+            callbacks = _make_callbacks(self.rec, tool)
             # PY_START, PY_RETURN, PY_YIELD and PY_RESUME through the C fast paths when compiled: they
             # hand every case they do not handle (a new code object, a new thread, an error) to these
             # Python callbacks.
@@ -67,12 +72,13 @@ class SysMonitoringBackend:
                 callbacks = {**callbacks, "PY_START": self._hooks.start, "PY_RETURN": self._hooks.ret,
                              "PY_YIELD": self._hooks.yield_, "PY_RESUME": self._hooks.resume}
         else:  # the wrappers add one Python frame between the event and the callback
-            callbacks = gate_sysmon_callbacks(_make_callbacks(self.rec, self.tool_id, gated_getframe(1)), self.gate, self.rec)
+            callbacks = gate_sysmon_callbacks(_make_callbacks(self.rec, tool, gated_getframe(1)), self.gate,
+                                              self.rec)
         for event, fn in callbacks.items():
-            mon.register_callback(self.tool_id, getattr(ev, event), fn)
+            mon.register_callback(tool, getattr(ev, event), fn)
         self._callbacks = callbacks  # stop() tells whether the program replaced them
         self._events = ev.PY_START | ev.PY_UNWIND | ev.PY_THROW
-        mon.set_events(self.tool_id, self._events)
+        mon.set_events(tool, self._events)
 
     def stop(self) -> None:
         """Unregister everything; never raises (the program may have freed the tool id or replaced callbacks)."""
@@ -163,7 +169,13 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
     seed = rec.seed  # once per thread, at its first event past the cap
 
-    def on_start(code, offset):
+    def on_start(code: CodeType, offset: int) -> object:  # None or DISABLE
+        # (declarations only: no code at run time)
+        record: tuple[Any, ...] | None
+        pending: tuple[int, int, bool, Any, int | None] | None
+        key: int | None
+        stack: list[int] | None
+        caller: int | None
         record = pending = key = stack = caller = None
         depth = -1
         try:
@@ -210,7 +222,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                     if n > first_per_edge or reserve[0] <= 0 or importing[0] or \
                             p[6].get(edge, 0) >= first_per_edge:  # (p[6]: the run's firsts, kept)
                         stack.append(key)
-                        return
+                        return None
                     p[6][edge] = p[6].get(edge, 0) + 1
                     # One of the first calls of this edge: recorded (its return too), with its arguments and
                     # its caller (the decoder's nearest recorded frame may be further down).
@@ -230,7 +242,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                     record = pending = None
                     if len(buf) >= limit[0]:
                         flush()
-                    return
+                    return None
                 pending = (idx, obj, generator, frame, None)  # a record is due (see the except clause)
                 stack.append(-1 - key)  # written as a record: its return will be too
                 if generator:
@@ -241,7 +253,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 record = pending = None
                 if len(buf) >= limit[0]:
                     flush()
-                return
+                return None
             calls = state[0] = state[0] + 1
             n = counts[idx] = counts[idx] + 1
             summary = None
@@ -258,12 +270,13 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
             record = pending = None
             if len(buf) >= limit[0]:
                 flush()
+            return None  # (as falling off the end: the same code)
         except BaseException as exc:
             if not rec.foreign(exc):
                 gap("tracer_error", f"PY_START: {type(exc).__name__}: {exc}")
-                return
+                return None
             # The program's: the frame unwinds next (PY_UNWIND), so its call must be on record.
-            if depth >= 0 and len(stack) == depth:
+            if depth >= 0 and stack is not None and key is not None and len(stack) == depth:  # (set with depth)
                 stack.append(key if depth else -1 - key)
             if record is not None:
                 if not holds(buf, record):
@@ -280,8 +293,11 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
             passed_through(exc, "PY_START")
             raise
 
-    def leave(code, value, kind, event):
+    def leave(code: CodeType, value: object, kind: int, event: str) -> None:
         """PY_RETURN, PY_YIELD: the frame leaves normally or suspends."""
+        record: tuple[Any, ...] | None
+        stack: list[int] | None
+        top: int | None
         record = stack = top = None
         depth = -1
         try:
@@ -321,20 +337,20 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 gap("tracer_error", f"{event}: {type(exc).__name__}: {exc}")
                 return
             # The program's: the frame unwinds next (PY_UNWIND), which closes it; undo this exit.
-            if stack is not None and depth > 0 and len(stack) < depth:
+            if stack is not None and top is not None and depth > 0 and len(stack) < depth:  # (top: popped)
                 stack.append(top)
             if record is not None:
                 drop(buf, record)
             passed_through(exc, event)
             raise
 
-    def on_return(code, offset, retval):
+    def on_return(code: CodeType, offset: int, retval: object) -> None:
         return leave(code, retval, RETURN, "PY_RETURN")
 
-    def on_yield(code, offset, value):
+    def on_yield(code: CodeType, offset: int, value: object) -> None:
         return leave(code, value, YIELD, "PY_YIELD")
 
-    def _resumed(code, exc_summary):
+    def _resumed(code: CodeType, exc_summary: Summary | None) -> None:
         try:
             p = tls.p
         except AttributeError:
@@ -367,7 +383,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
         if len(buf) >= limit[0]:
             flush()
 
-    def on_resume(code, offset):
+    def on_resume(code: CodeType, offset: int) -> None:
         try:
             _resumed(code, None)
         except BaseException as exc:
@@ -376,7 +392,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 raise
             gap("tracer_error", f"PY_RESUME: {type(exc).__name__}: {exc}")
 
-    def on_throw(code, offset, exc):
+    def on_throw(code: CodeType, offset: int, exc: BaseException) -> None:
         if id(code) not in table:  # PY_THROW is global-only: filter here
             return
         try:
@@ -393,7 +409,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 raise
             gap("tracer_error", f"PY_THROW: {type(err).__name__}: {err}")
 
-    def on_unwind(code, offset, exc):
+    def on_unwind(code: CodeType, offset: int, exc: BaseException) -> None:
         entry = table.get(id(code))
         if entry is None:  # PY_UNWIND is global-only: one dict look-up for untraced code
             if importing[0] and id(code) in module_codes:  # an import failed: it ends all the same
@@ -450,3 +466,31 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
         "PY_THROW": on_throw,
         "PY_UNWIND": on_unwind,
     }
+
+
+def gate_sysmon_callbacks(callbacks: dict[str, Any], gate: Gate, rec: Recorder) -> dict[str, Any]:
+    """Wrap the sys.monitoring callbacks (gate.py): a closed gate returns None (never DISABLE for project code)."""
+    get = gate.var.get
+    token = gate.token
+    DISABLE = sys.monitoring.DISABLE
+    table = rec.table
+    outside_project = rec.filter.relative_file  # None: the file is outside the project (cached by name)
+    start = callbacks["PY_START"]
+
+    def on_start(code: CodeType, offset: int) -> object:
+        if get(None) is token:
+            return start(code, offset)
+        if id(code) not in table and outside_project(code.co_filename) is None:
+            return DISABLE  # no request ever traces it: the ungated callback would say the same
+        return None
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def gated(*args: Any) -> Any:
+            if get(None) is token:
+                return fn(*args)
+            return None
+        return gated
+
+    out = {name: wrap(fn) for name, fn in callbacks.items()}
+    out["PY_START"] = on_start
+    return out
