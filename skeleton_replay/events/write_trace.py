@@ -24,9 +24,11 @@ def end_record(end: dict[str, Any], decoder: Decoder, max_events: int) -> dict[s
     the decoder's totals, as events/types.TraceEnd writes it."""
     gaps = list(end.get("gaps", []))
     if decoder.dropped:
+        # the hard total, or only the recording budgets within it (imports, scenario shares: the sampling gap)
+        why = (f"event cap reached (--max-events {max_events:,})" if max_events and decoder.order >= max_events
+               else f"recording budgets spent (within --max-events {max_events:,}; see the sampling gap)")
         gaps.insert(0, {"kind": "cap",
-                        "message": f"--max-events {max_events:,} (and its recording budgets, see the sampling gap) "
-                                   f"reached: {decoder.dropped:,} events were not written "
+                        "message": f"{why}: {decoder.dropped:,} events were not written "
                                    "(their calls are counted on edges)",
                         "count": decoder.dropped})
     if decoder.unmatched:

@@ -92,7 +92,8 @@ def run_summary(result: RunOutcome, cap_option: str = "--max-events") -> list[st
     if errors:
         lines.append(f"warning: {errors:,} errors inside Skeleton's tracer were contained (the program was not "
                      f"affected); see 'Limits and gaps' in {result.workflow_path}")
-    dropped = f", {result.dropped_events:,} dropped past {cap_option}" if result.dropped_events else ""
+    dropped = (f", {result.dropped_events:,} not recorded (past {cap_option} or its recording budgets; "
+               "counted on edges)") if result.dropped_events else ""
     tests = f"{result.metrics['scenarios']:,} tests, " if result.metrics.get("scenarios") else ""
     names = [p.name for p in (result.report_path, result.workflow_path, result.snapshot_path, result.trace_path) if p]
     lines.append(f"{result.event_count:,} events recorded{dropped}; {tests}{result.metrics.get('nodes', 0)} nodes, "

@@ -96,7 +96,7 @@ def _render_workflow(snapshot: Record, tree: CallTree) -> str:
         w(f"- request: {md.text(req['method'], 20)} {md.text(req['path'], 300)} -> {status_md}"
           f" in {req['duration_s']:.3f} s (selected by {md.text(req['selected_by'])})")
     w(f"- started: {md.text(run['started_at'], 60)}, duration {run['duration_s']:.3f} s")
-    w(f"- events: {stats['recorded_events']:,} recorded, {stats['dropped_events']:,} dropped past the cap; "
+    w(f"- events: {stats['recorded_events']:,} recorded, {stats['dropped_events']:,} not recorded (counted on edges); "
       f"{stats['calls']:,} calls; max depth {stats['max_depth']:d}")
     threads_md = ", ".join(f"{t['id']:d}={md.text(t['name'], 80)} ({t['events']:,} events)"
                            for t in stats["threads"]) or "none"
@@ -145,7 +145,7 @@ def _limits(w: Write, stats: Record, tree: CallTree) -> None:
     w("## Limits and gaps")
     w("")
     lines = []
-    if stats["dropped_events"]:
+    if stats["dropped_events"] and not any(g["kind"] == "cap" for g in stats["gaps"]):  # traces before the cap gap
         lines.append(f"- event cap reached: {stats['dropped_events']:,} events were not recorded "
                      "(their calls are still counted on edges)")
     for g in stats["gaps"]:
