@@ -57,6 +57,8 @@ def test_every_test_of_a_real_suite_has_recorded_steps_at_the_default_cap(tmp_pa
     shutil.copytree(Path(importlib.util.find_spec("jinja2").origin).parent, project / "jinja2",
                     ignore=shutil.ignore_patterns("__pycache__"))
     (project / "tests" / "test_pages.py").write_text(SUITE)
+    # the copy, not the installed jinja2: `skeleton pytest` puts no folder on sys.path, as `pytest` (docs/pytest.md)
+    (project / "pyproject.toml").write_text('[tool.pytest.ini_options]\npythonpath = ["."]\n')
     run = _skeleton(tmp_path, "pytest", "--backend", backend, "--project-root", str(project), "--",
                     "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "tests", cwd=project)
     end = run.end()

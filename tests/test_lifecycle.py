@@ -28,6 +28,8 @@ PYPROJECT = textwrap.dedent("""
     [tool.skeleton]
     secret_names = ["pin_code"]
     secret_patterns = ["zz-[0-9]{4}"]
+    [tool.pytest.ini_options]
+    pythonpath = ["."]  # tests import vault from the root: `pytest` (and `skeleton pytest`) add no folder
 """)
 VAULT = textwrap.dedent("""
     def login(pin_code, note):
