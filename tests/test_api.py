@@ -124,12 +124,20 @@ def test_ctrl_c_writes_artifacts_and_exits_130(tmp_path):
         main()
     """))
     out = tmp_path / "o"
+    # Ctrl-C in a terminal: SIGINT at its default. A job started in the background by a shell without job
+    # control (nohup make test &) inherits SIGINT ignored, and python then ignores it too: the run never ends.
     proc = subprocess.Popen([*SKELETON_CMD, "run", "--no-open", "--out-dir", str(out), str(script)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "1"})
-    assert proc.stdout.readline().strip() == "ready"
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 130, err
     assert "KeyboardInterrupt" in err
     end = orjson.loads((out / "trace.jsonl").read_bytes().splitlines()[-1])
