@@ -103,3 +103,15 @@ def matrix_units(snapshot: dict) -> dict[str, str]:
                 break
             p, hops = nodes.get(p["parent"]), hops + 1
     return {k: v for k, v in out.items() if v}
+
+
+def run_checked(example: Path, rules: Path, out: Path):
+    """`skeleton run --check --rules RULES` on an example app into OUT: (completed process, snapshot dict).
+    Exit code 1 means a rule is violated (the run itself went fine)."""
+    import json
+    import subprocess
+
+    proc = subprocess.run([*SKELETON_CMD, "run", "--no-open", "--check", "--rules", str(rules), "--out-dir", str(out), str(example)],
+                          capture_output=True, text=True, env={**os.environ, "CI": "1"}, timeout=300)
+    snap = json.loads((out / "snapshot.json").read_text("utf-8")) if (out / "snapshot.json").exists() else {}
+    return proc, snap

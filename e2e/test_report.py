@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conftest import ARTIFACTS, ROOT, write
-from helpers import NEVER, effective_reveal, summary_text
+from helpers import NEVER, effective_reveal, run_checked, summary_text
 
 SMALL = 40  # the UI lays out every node when the run has at most this many callables (BIG_GRAPH_CALLABLES)
 CALLABLE = {"function", "method", "scenario"}
@@ -394,3 +394,89 @@ def test_bridge_defaults_to_the_reports_own_origin(shop_report, http_servers, br
         return
     node = next(n for n in snap["nodes"] if n["id"] == inner["node_id"])
     assert msgs[-1]["pos"] == 3 and msgs[-1]["file"] == node["file"]
+
+
+# -- rule violations (skeleton run --check) and "Copy as Mermaid" ---------------------------------
+@pytest.fixture(scope="module")
+def checked_shop(tmp_path_factory):
+    out = tmp_path_factory.mktemp("checked-shop")
+    shop = ROOT / "examples" / "shop"
+    proc, snap = run_checked(shop / "app.py", shop / "skeleton-rules.toml", out)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the shop breaks its rules on purpose
+    return snap, out / "report.html"
+
+
+def test_violations_are_highlighted_and_the_list_focuses_them(checked_shop, browser):
+    snap, path = checked_shop
+    violations = snap["violations"]
+    assert {v["kind"] for v in violations} >= {"layers", "io"}
+    errors: list[str] = []
+    page = _page(browser, path.resolve().as_uri(), errors)
+    try:
+        page.wait_for_selector(READY, state="attached", timeout=30_000)
+        toggle = page.locator("[data-testid=violations-toggle]")
+        assert toggle.inner_text().startswith(f"⚠ {len(violations)} rule violation")
+        assert page.locator("[data-testid=legend-violation]").count() == 1
+        # the opening view (overview of a big run) marks the aggregated edges (or closed boxes) holding them
+        page.wait_for_selector(".react-flow__edge [data-violation], [data-testid=box-violation]", state="attached")
+        io = next(v for v in violations if v["kind"] == "io")
+        assert page.locator(f".react-flow__edge [data-violation*='{io['rule']}']").count() >= 1
+        for k, v in enumerate(violations):
+            toggle.click()
+            page.locator(f"[data-testid=violation-{k}]").click()
+            # the violating edge is selected: the inspector says which rule and why
+            edge_id = f"{v['source']}->{v['target']}"
+            page.wait_for_selector(f"[data-testid=inspector-edge][data-edge-id='{edge_id}']")
+            notes = page.inner_text("[data-testid=inspector-violations]")
+            assert v["rule"] in notes and v["detail"] in notes
+            # and drawn, red, in the focus view of its caller
+            page.wait_for_selector(f".react-flow__edge [data-violation*='{v['rule']}']", state="attached")
+            assert page.get_attribute("[data-testid=view-map]", "data-mode") == "focus"
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.wait_for_timeout(400)
+            page.screenshot(path=str(ARTIFACTS / f"shop-violation-{v['kind']}.png"))
+        page.locator("[data-testid=tab-matrix]").click()
+        assert int(page.get_attribute("[data-testid=view-matrix]", "data-violations")) >= 1  # the layering call's cell
+        assert page.evaluate("window.__csp") == []
+    finally:
+        page.context.close()
+    assert errors == []
+
+
+def test_no_violation_ui_without_a_check(snapshot, report_path, open_report):
+    if snapshot.get("violations"):
+        pytest.skip("this run was checked")
+    page = open_report(report_path).page
+    assert page.locator("[data-testid=violations-toggle], [data-violation], [data-testid=box-violation]").count() == 0
+
+
+def test_copy_as_mermaid_puts_the_view_on_the_clipboard(checked_shop, browser):
+    snap, path = checked_shop
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    ctx.add_init_script(WATCH_CSP)
+    # file:// gets no clipboard permission: the report falls back to a selected text box
+    page = ctx.new_page()
+    try:
+        page.goto(path.resolve().as_uri())
+        page.wait_for_selector(READY, state="attached", timeout=30_000)
+        page.add_init_script("")
+        page.evaluate("""() => { window.__copied = null;
+          const w = navigator.clipboard && navigator.clipboard.writeText.bind(navigator.clipboard);
+          if (navigator.clipboard) navigator.clipboard.writeText = (t) => { window.__copied = t; return w ? w(t) : Promise.reject(); }; }""")
+        page.locator("[data-testid=copy-mermaid]").click()
+        page.wait_for_selector("[data-testid=copy-mermaid][data-state=copied], [data-testid=mermaid-text]", state="attached")
+        copied = page.evaluate("window.__copied")
+        if page.locator("[data-testid=mermaid-text]").count():
+            text = page.input_value("[data-testid=mermaid-text]")
+        else:
+            text = copied
+        assert text and text.startswith("flowchart LR\n")
+        # the boxes on the map, one line each, and the calls between them with their counts
+        shown = page.eval_on_selector_all(".react-flow__node [data-testid^='node-'] [data-label]", "els => els.map(e => e.textContent)")
+        boxes = re.findall(r'^\s*(?:subgraph )?n\d+\["([^"\n]*)"\]$', text, re.M)
+        assert len(boxes) == len(shown)
+        assert re.search(r"^  n\d+ -->\|\d+\| n\d+$", text, re.M)
+        assert "linkStyle" in text  # the io violation's edge on the overview, drawn red
+        assert page.evaluate("window.__csp") == []
+    finally:
+        ctx.close()

@@ -1,19 +1,24 @@
 import { useState } from 'react';
 
-function fallbackCopy(text: string) {
+function fallbackCopy(text: string): boolean {
   const ta = document.createElement('textarea');
   ta.value = text;
   ta.style.position = 'fixed';
   ta.style.opacity = '0';
   document.body.append(ta);
   ta.select();
-  try { document.execCommand('copy'); } finally { ta.remove(); }
+  try { return document.execCommand('copy'); } catch { return false; } finally { ta.remove(); }
+}
+
+/** Copy text: the Clipboard API, else (file://, no permission) a selected textarea and execCommand. */
+export async function copyText(text: string): Promise<boolean> {
+  try { await navigator.clipboard.writeText(text); return true; } catch { return fallbackCopy(text); }
 }
 
 export function CopyButton({ text, testid }: { text: string; testid: string }) {
   const [done, setDone] = useState(false);
   const copy = async () => {
-    try { await navigator.clipboard.writeText(text); } catch { fallbackCopy(text); }
+    await copyText(text);
     setDone(true);
     setTimeout(() => setDone(false), 1200);
   };

@@ -2,6 +2,8 @@
 import { selectionActions, useData } from '../state/context';
 import { formatCount, formatNs } from '../model/summary';
 import { ExercisedBy } from './scenarios/ExercisedBy';
+import { violationsOf } from '../model/violations';
+import { ViolationNotes } from './Violations';
 
 export function EdgeDetails({ edges }: { edges: number[] }) {
   const d = useData();
@@ -24,6 +26,7 @@ export function EdgeDetails({ edges }: { edges: number[] }) {
           <button type="button" className="link" onClick={() => tgt >= 0 && pick(tgt)}>{g.nodes[tgt]?.label ?? first.target}</button>
         </div>
       ) : <div className="qn">{edges.length} edges aggregated between collapsed modules</div>}
+      <ViolationNotes list={violationsOf(g.viol.byEdge, edges)} />
       <dl className="facts">
         <div className="fact"><dt>calls</dt><dd>{formatCount(count)}</dd></div>
         <div className="fact"><dt>raised</dt><dd className={raised ? 'bad' : undefined}>{formatCount(raised)}</dd></div>

@@ -2,6 +2,7 @@
 import { useData } from '../state/context';
 import { formatCount } from '../model/summary';
 import { SelectedTests } from './scenarios/SelectedTests';
+import { ViolationsMenu } from './Violations';
 
 const STATUS_TEXT: Record<string, string> = {
   ok: 'ok', exception: 'exception', exit: 'exit', interrupted: 'interrupted', killed: 'killed', incomplete: 'incomplete',
@@ -31,6 +32,7 @@ export function Header() {
         <span className={`status status-${statusClass}`} data-testid="run-status" title={run.error ? `${run.error.type}: ${run.error.message}` : undefined}>
           {STATUS_TEXT[run.status] ?? run.status}{run.exit_code !== null ? ` · exit ${run.exit_code}` : ''}
         </span>
+        <ViolationsMenu />
         <code className="command" data-testid="run-command" title={run.command.join(' ')}>{run.command.join(' ')}</code>
       </div>
       <dl className="stats" data-testid="run-stats">

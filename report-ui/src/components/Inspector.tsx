@@ -7,6 +7,8 @@ import { EventDetails } from './EventDetails';
 import { CopyButton } from './CopyButton';
 import { EdgeDetails } from './EdgeDetails';
 import { ExercisedBy } from './scenarios/ExercisedBy';
+import { ViolationNotes } from './Violations';
+import { violationsWithin } from '../model/violations';
 
 export function Inspector() {
   const d = useData();
@@ -46,6 +48,7 @@ export function Inspector() {
             {d.si?.harness[sel] === 1 && <span className="tag tag-harness" data-testid="inspector-harness">test harness</span>}
           </div>
           <div className="qn" data-testid="inspector-qualified-name">{n.qualified_name}</div>
+          <ViolationNotes list={violationsWithin(g, sel)} />
           {loc && abs && (
             <div className="loc">
               <code data-testid="inspector-location">{loc}</code>

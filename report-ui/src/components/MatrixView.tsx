@@ -38,6 +38,10 @@ function draw(canvas: HTMLCanvasElement, m: Matrix, dark: boolean) {
     ctx.fillStyle = cell.back ? `rgba(220,38,38,${a})` : `rgba(37,99,235,${a})`;
     ctx.fillRect(c * CELL + 2, r * CELL + 2, CELL - 3, CELL - 3);
     if (cell.cycle) { ctx.strokeStyle = '#a855f7'; ctx.lineWidth = 1.5; ctx.strokeRect(c * CELL + 1.5, r * CELL + 1.5, CELL - 2, CELL - 2); }
+    if (cell.violations) { // a rule violation: a red frame and a dot
+      ctx.strokeStyle = '#dc2626'; ctx.lineWidth = 2; ctx.strokeRect(c * CELL + 1, r * CELL + 1, CELL - 1, CELL - 1);
+      ctx.fillStyle = '#fff'; ctx.beginPath(); ctx.arc(c * CELL + CELL / 2, r * CELL + CELL / 2, 2.5, 0, 2 * Math.PI); ctx.fill();
+    }
   }
 }
 
@@ -69,13 +73,13 @@ export function MatrixView() {
   };
   const label = (u: number) => g.nodes[u].kind === 'group' ? `${g.nodes[u].label} (${g.nodes[u].module})` : g.nodes[u].qualified_name.replace(/\.__init__$/, '/__init__');
   return (
-    <div className="matrix" data-testid="view-matrix" data-rows={n} data-back={back}>
+    <div className="matrix" data-testid="view-matrix" data-rows={n} data-back={back} data-violations={m.violating}>
       <div className="matrix-bar">
         <strong>Dependency matrix</strong>
-        <span className="muted">{n} {groups ? 'modules and instance groups' : 'modules'} by layer · row calls column · <span className="mx-fwd">■</span> call · <span className="mx-back">■</span> back against the layers ({back}) · <span className="mx-cyc">□</span> in a cycle</span>
+        <span className="muted">{n} {groups ? 'modules and instance groups' : 'modules'} by layer · row calls column · <span className="mx-fwd">■</span> call · <span className="mx-back">■</span> back against the layers ({back}) · <span className="mx-cyc">□</span> in a cycle{m.violating > 0 && <> · <span className="mx-viol">□</span> rule violated ({m.violating})</>}</span>
         <label className="toggle"><input type="checkbox" checked={groups} data-testid="matrix-groups" onChange={(e) => setGroups(e.target.checked)} /> instance groups</label>
         <span className="matrix-hover" data-testid="matrix-hover">
-          {hover && (cell ? `${label(m.rows[hover[0]])} → ${label(m.rows[hover[1]])}: ${formatCount(cell.count)} calls${cell.back ? ' (back)' : ''}` : `${label(m.rows[hover[0]])} → ${label(m.rows[hover[1]])}: no calls`)}
+          {hover && (cell ? `${label(m.rows[hover[0]])} → ${label(m.rows[hover[1]])}: ${formatCount(cell.count)} calls${cell.back ? ' (back)' : ''}${cell.violations ? ` · ${cell.violations} rule violation${cell.violations > 1 ? 's' : ''}` : ''}` : `${label(m.rows[hover[0]])} → ${label(m.rows[hover[1]])}: no calls`)}
         </span>
       </div>
       <div className="matrix-scroll">

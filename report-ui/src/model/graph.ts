@@ -1,6 +1,7 @@
 // Index of the snapshot graph: parents, children, categories, reveal orders. Pure, no React.
 import type { Edge, Snapshot } from '../types/snapshot';
 import { augmentNodes, boundaryNodes, type VNode } from './levels';
+import { indexViolations, type ViolationIndex } from './violations';
 
 export const NEVER = 0x7fffffff;
 
@@ -34,6 +35,8 @@ export interface GraphIndex {
   callsOut: Float64Array;
   callableCount: number;
   appName: string;
+  /** Rule violations of the last check (snapshot `violations`) on their edges; empty when unchecked. */
+  viol: ViolationIndex;
 }
 
 /** A node is revealed at replay position `pos` (pos 0 = nothing; pos k = events 0..k-1 happened). */
@@ -153,7 +156,8 @@ export function buildGraphIndex(snap: Snapshot): GraphIndex {
     }
   }
   return { nodes, realCount: snap.nodes.length, aggOf, aggFor, edges, byId, edgeById, parent, children, roots, callable, moduleOf, revealAt, edgeSrc, edgeTgt,
-    edgeRevealAt, callsIn, callsOut, callableCount, appName: snap.run.app_name };
+    edgeRevealAt, callsIn, callsOut, callableCount, appName: snap.run.app_name,
+    viol: indexViolations({ edges, byId }, (snap as { violations?: unknown }).violations) };
 }
 
 /** Node indices ordered so that every parent precedes its children (BFS from the roots). */

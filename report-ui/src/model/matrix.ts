@@ -4,8 +4,13 @@
 // marked. Pure.
 import type { GraphIndex } from './graph';
 import { layering } from './layers';
+import { violationsOf } from './violations';
 
-export interface MatrixCell { count: number; members: number[]; back: boolean; cycle: boolean }
+export interface MatrixCell {
+  count: number; members: number[]; back: boolean; cycle: boolean;
+  /** Rule violations carried by the cell's calls (snapshot `violations`). */
+  violations: number;
+}
 
 export interface Matrix {
   /** Units in order (node indices). */
@@ -16,6 +21,8 @@ export interface Matrix {
   /** Cells by row * rows.length + column. */
   cells: Map<number, MatrixCell>;
   maxCount: number;
+  /** Cells with a rule violation. */
+  violating: number;
   /** Rows inside a cycle (component of two or more units). */
   cyclic: Uint8Array;
 }
@@ -63,8 +70,11 @@ export function buildMatrix(g: GraphIndex, withGroups = false): Matrix {
     const r = index.get(p.s), c = index.get(p.t);
     if (r === undefined || c === undefined) continue;
     const cycle = lay.scc.get(p.s) === lay.scc.get(p.t);
-    cells.set(r * rows.length + c, { count: p.count, members: p.members, back: c < r, cycle });
+    cells.set(r * rows.length + c, { count: p.count, members: p.members, back: c < r, cycle,
+      violations: violationsOf(g.viol.byEdge, p.members).length });
     if (p.count > maxCount) maxCount = p.count;
   }
-  return { rows, index, layer: rows.map((u) => lay.layer.get(u)!), cells, maxCount, cyclic };
+  let violating = 0;
+  for (const c of cells.values()) if (c.violations) violating++;
+  return { rows, index, layer: rows.map((u) => lay.layer.get(u)!), cells, maxCount, violating, cyclic };
 }

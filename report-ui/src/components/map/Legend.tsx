@@ -15,6 +15,7 @@ export function Legend({ big }: { big: boolean }) {
         <span className="lg lg-method">method</span>
         <span className="lg lg-edge">calls (×count)</span>
         {io && <span className="lg lg-boundary" data-testid="legend-boundary">I/O boundary</span>}
+        {g.viol.list.length > 0 && <span className="lg lg-viol" data-testid="legend-violation">rule violated (!)</span>}
         {si?.hasHarness && <span className="lg lg-harness" data-testid="legend-harness">test harness</span>}
         {sel && <span className="lg lg-lit" data-testid="legend-lit">used by selected tests</span>}
         {sel && <span className="lg lg-dimmed">not used by them</span>}

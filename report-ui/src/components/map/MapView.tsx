@@ -12,6 +12,7 @@ import { ArrowDefs, edgeTypes, type CallEdgeT } from './edges';
 import { Legend } from './Legend';
 import { Breadcrumbs } from './Breadcrumbs';
 import { fitWithFloor } from './fit';
+import { MermaidButton } from './MermaidButton';
 
 /** Lowest zoom a fit may choose: the labels stay at 10 px or more on screen (overview 17 px, focus and
  * the whole map of a small run 12 px). */
@@ -141,6 +142,7 @@ function MapCanvas({ lay, mode, children }: { lay: MapLayout; mode?: 'overview' 
               nodeStrokeWidth={0} maskColor="var(--minimap-mask)" />
             <Controls showInteractive={false} position="bottom-left" aria-label="zoom controls" />
           </ReactFlow>
+          <MermaidButton />
         </MapContext.Provider>
       )}
       {children}

@@ -3,13 +3,14 @@ import { memo } from 'react';
 import { getBezierPath, Position, type Edge, type EdgeProps } from '@xyflow/react';
 import { useData } from '../../state/context';
 import { formatCount } from '../../model/summary';
+import { violationsOf } from '../../model/violations';
 import { useMapCtx } from './MapContext';
 import { useEdgeState } from './useNodeState';
 
 export type CallEdgeT = Edge<{ k: number }, 'call'>;
 
 export const CallEdge = memo(function CallEdge(p: EdgeProps<CallEdgeT>) {
-  const { mask } = useData();
+  const { mask, g } = useData();
   const { vis } = useMapCtx();
   const many = vis.edges.length > 300;
   const k = p.data?.k ?? 0;
@@ -26,14 +27,23 @@ export const CallEdge = memo(function CallEdge(p: EdgeProps<CallEdgeT>) {
     [path, lx, ly] = getBezierPath({ sourceX: p.sourceX, sourceY: p.sourceY, sourcePosition: Position.Right,
       targetX: p.targetX, targetY: p.targetY, targetPosition: Position.Left, curvature: 0.3 });
   }
+  const viol = violationsOf(g.viol.byEdge, e.members);
   const width = 1.2 + Math.min(5, Math.log2(Math.max(1, e.count)) * 0.9);
   const cls = ['ce', st.revealed ? 'revealed' : 'ghost', st.active && 'active', e.raised > 0 && 'raised', e.back && 'back', st.dimmed && 'dimmed',
-    st.selected && 'selected'].filter(Boolean).join(' ');
+    st.selected && 'selected', viol.length > 0 && 'violation'].filter(Boolean).join(' ');
   return (
-    <g className={cls} data-testid={`edge-${p.id}`} data-revealed={String(st.revealed)} data-dimmed={String(st.dimmed)}>
+    <g className={cls} data-testid={`edge-${p.id}`} data-revealed={String(st.revealed)} data-dimmed={String(st.dimmed)}
+      data-violation={viol.length ? viol.map((v) => v.rule).join('; ') : undefined}>
       {!many && <path d={path} className="ce-hit" fill="none" strokeWidth={Math.max(10, width + 8)} />}
       <path d={path} className="ce-path" fill="none" strokeWidth={width} markerEnd={many && !st.active ? undefined : 'url(#sk-arrow)'} />
       {st.active && <path d={path} className="ce-flow" fill="none" strokeWidth={width + 1.5} />}
+      {viol.length > 0 && (
+        <g className="ce-viol" transform={`translate(${lx}, ${ly - (e.count > 1 ? 16 : 0)})`}>
+          <title>{viol.map((v) => `rule "${v.rule}" (${v.kind}): ${v.detail}`).join('\n')}</title>
+          <circle r="7" />
+          <text textAnchor="middle" dominantBaseline="central">!</text>
+        </g>
+      )}
       {e.count > 1 && (!many || st.active) && (
         <text x={lx} y={ly} className="ce-label" textAnchor="middle" dominantBaseline="central">×{formatCount(e.count)}</text>
       )}

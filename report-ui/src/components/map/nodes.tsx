@@ -6,6 +6,7 @@ import { useData } from '../../state/context';
 import { formatCount } from '../../model/summary';
 import type { GraphIndex } from '../../model/graph';
 import { treeOrder } from '../../model/lod';
+import type { Violation } from '../../types/snapshot';
 import { kindClass, kindLabel } from '../KindBadge';
 import { useNodeState } from './useNodeState';
 import type { MapNode } from './useMapLayout';
@@ -96,12 +97,20 @@ export const ScenarioNode = memo(function ScenarioNode({ data }: NodeProps<MapNo
 });
 
 /** A container drawn closed: module, package, instance group, instance or class at a coarse level. */
+/** Violations whose both ends are inside a closed box (no edge drawn for them: the box carries the mark). */
+function violationsInside(g: GraphIndex, i: number): Violation[] {
+  if (!g.viol.list.length) return [];
+  const inside = (x: number) => { for (let k = 0; x >= 0 && k < 256; x = g.parent[x], k++) if (x === i) return true; return false; };
+  return g.viol.list.filter((h) => inside(h.source) && inside(h.target)).map((h) => h.v);
+}
+
 export const ClosedNode = memo(function ClosedNode({ data }: NodeProps<MapNode>) {
   const { g } = useData();
   const n = g.nodes[data.idx];
   const st = useNodeState(data.idx);
   const inner = callablesInside(g, data.idx);
   const harness = useHarness(data.idx);
+  const hidden = violationsInside(g, data.idx);
   return (
     <div {...testProps(n.id, st, `${kindClass(n)} collapsed`, harness, data.ov ? ' ov' : '')} title={`${n.qualified_name} — click to focus`}>
       <div className="mn-kind">{kindLabel(n)}{harness && <> · <HarnessBadge /></>}</div>
@@ -109,6 +118,10 @@ export const ClosedNode = memo(function ClosedNode({ data }: NodeProps<MapNode>)
       <div className="mn-sub">
         {inner} callables · {formatCount(n.call_count)} calls
         {data.hub ? <span className="mn-hub" title="called from most boxes of the overview: drawn apart, its incoming edges left out"> · called from {data.hub}</span> : null}
+        {hidden.length > 0 && (
+          <span className="mn-viol" data-testid="box-violation" title={hidden.map((v) => `rule "${v.rule}": ${v.detail}`).join('\n')}>
+            {' '}! {hidden.length} rule violation{hidden.length > 1 ? 's' : ''} inside</span>
+        )}
       </div>
       <Handles />
     </div>
