@@ -11,15 +11,16 @@ import dis
 import sys
 import threading
 import time
-from typing import Any
 
 # Bound at import, before the program runs: a builtin the program replaces is never called here.
 from builtins import BaseException, frozenset, hasattr, id, len, set, type
+from types import FrameType
+from typing import Any, Protocol, cast
 
 from . import records as R
 from . import speedups
 from .gate import Gate, gate_profiler
-from .recorder import Recorder
+from .recorder import Entry, Recorder
 
 _RETURN_OPS = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap)
 _YIELD_OPS = frozenset(dis.opmap[n] for n in ("YIELD_VALUE",) if n in dis.opmap)
@@ -27,7 +28,16 @@ _YIELD_OPS = frozenset(dis.opmap[n] for n in ("YIELD_VALUE",) if n in dis.opmap)
 # frame's exception exit next ('return'), except after a failed 'return' on 3.11. So a failed 'call'
 # is recorded, and a failed 'return' is recorded only where no exit follows.
 RETURN_FAILURE_UNWINDS = sys.version_info >= (3, 12)
-UNKNOWN_EXCEPTION = {"type": "?", "message": {"type": "str", "value": "", "note": "not visible to the setprofile backend"}}
+UNKNOWN_EXCEPTION: dict[str, Any] = {"type": "?", "message": {"type": "str", "value": "",
+                                                                "note": "not visible to the setprofile backend"}}
+
+
+class Profiler(Protocol):
+    """The profile function, with the frame ids of the generators suspended at a yield (shared with the C one)."""
+
+    suspended: set[int]
+
+    def __call__(self, frame: FrameType, event: str, arg: Any) -> None: ...
 
 
 class SetProfileBackend:
@@ -78,7 +88,8 @@ class SetProfileBackend:
         try:
             if sys.getprofile() is not self._fn:  # CPython drops a profiler whose call raised (recursion limit)
                 self.rec.gap("other", "the profiler was removed from the thread that ended the run (by the program's "
-                                      "own sys.setprofile, or at the recursion limit): its later calls are not in the trace")
+                                      "own sys.setprofile, or at the recursion limit): its later calls are not in the "
+                                      "trace")
             if hasattr(threading, "getprofile") and threading.getprofile() is not self._fn:
                 self.rec.gap("other", "the program replaced the profiler for new threads (threading.setprofile): "
                                       "threads started after that are not in the trace")
@@ -91,7 +102,7 @@ class SetProfileBackend:
                 self._hooks.close()
 
 
-def _make_profiler(rec: Recorder, fast: bool = False):
+def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
     """Same records and the same two regimes as the sys.monitoring backend.
 
     fast: called by the C profile function (which stays installed when the program's exception
@@ -142,7 +153,10 @@ def _make_profiler(rec: Recorder, fast: bool = False):
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
     seed = rec.seed  # once per thread, at its first event past the cap
 
-    def profiler(frame, event, arg):
+    def profiler(frame: FrameType, event: str, arg: Any) -> None:
+        # (declarations only: no code at run time)
+        record: tuple[Any, ...] | None
+        pending: tuple[int, int, bool] | None
         if event == "call":
             code = frame.f_code
             entry = table.get(id(code))
@@ -322,14 +336,16 @@ def _make_profiler(rec: Recorder, fast: bool = False):
                 interrupted(exc, "return")
                 raise
 
-    profiler.suspended = suspended  # shared with the C profile function (capture/_speedups.c)
-    return profiler
+    out = cast("Profiler", profiler)  # (once per start)
+    out.suspended = suspended  # shared with the C profile function (capture/_speedups.c)
+    return out
 
 
-def _exit_record(frame, entry: tuple, p: list) -> tuple:
+def _exit_record(frame: FrameType, entry: Entry, p: list[Any]) -> tuple[Any, ...]:
     """The exit of a frame whose 'return' event the program's exception interrupted (summary left out)."""
     lasti = frame.f_lasti
     op = frame.f_code.co_code[lasti] if lasti >= 0 else -1
+    detail: dict[str, Any] | None
     if op in _RETURN_OPS:
         kind, detail = R.RETURN, None
     elif entry[2] and (op in _YIELD_OPS or _is_suspended(frame)):
@@ -341,17 +357,17 @@ def _exit_record(frame, entry: tuple, p: list) -> tuple:
     return (kind, entry[0], p[0], time.perf_counter_ns(), detail, 0)
 
 
-def _at_yield(frame) -> bool:
+def _at_yield(frame: FrameType) -> bool:
     """A resumed frame stands at (throw) or just after (send) a yield; a new one at its start."""
     i = frame.f_lasti
     return i >= 0 and (frame.f_code.co_code[i] in _YIELD_OPS or _is_suspended(frame))
 
 
-def _is_suspended(frame) -> bool:
+def _is_suspended(frame: FrameType) -> bool:
     """3.13 reports a yield with f_lasti past YIELD_VALUE; look one instruction back."""
     code = frame.f_code.co_code
     i = frame.f_lasti
-    for back in (2, 4):
+    for back in (2, 4):  # noqa: SIM110  (a loop: cheaper than any() over a generator, on the hot path)
         if i - back >= 0 and code[i - back] in _YIELD_OPS:
             return True
     return False
