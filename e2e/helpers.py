@@ -111,7 +111,7 @@ def run_checked(example: Path, rules: Path, out: Path):
     import json
     import subprocess
 
-    proc = subprocess.run([*SKELETON_CMD, "run", "--no-open", "--check", "--rules", str(rules), "--out-dir", str(out), str(example)],
-                          capture_output=True, text=True, env={**os.environ, "CI": "1"}, timeout=300)
+    cmd = [*SKELETON_CMD, "run", "--no-open", "--check", "--rules", str(rules), "--out-dir", str(out), str(example)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "CI": "1"}, timeout=300)
     snap = json.loads((out / "snapshot.json").read_text("utf-8")) if (out / "snapshot.json").exists() else {}
     return proc, snap

@@ -451,7 +451,7 @@ def test_no_violation_ui_without_a_check(snapshot, report_path, open_report):
 
 
 def test_copy_as_mermaid_puts_the_view_on_the_clipboard(checked_shop, browser):
-    snap, path = checked_shop
+    _, path = checked_shop
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
     ctx.add_init_script(WATCH_CSP)
     # file:// gets no clipboard permission: the report falls back to a selected text box
@@ -459,12 +459,12 @@ def test_copy_as_mermaid_puts_the_view_on_the_clipboard(checked_shop, browser):
     try:
         page.goto(path.resolve().as_uri())
         page.wait_for_selector(READY, state="attached", timeout=30_000)
-        page.add_init_script("")
         page.evaluate("""() => { window.__copied = null;
-          const w = navigator.clipboard && navigator.clipboard.writeText.bind(navigator.clipboard);
-          if (navigator.clipboard) navigator.clipboard.writeText = (t) => { window.__copied = t; return w ? w(t) : Promise.reject(); }; }""")
+          const c = navigator.clipboard, w = c && c.writeText.bind(c);
+          if (c) c.writeText = (t) => { window.__copied = t; return w ? w(t) : Promise.reject(); }; }""")
         page.locator("[data-testid=copy-mermaid]").click()
-        page.wait_for_selector("[data-testid=copy-mermaid][data-state=copied], [data-testid=mermaid-text]", state="attached")
+        page.wait_for_selector("[data-testid=copy-mermaid][data-state=copied], [data-testid=mermaid-text]",
+                               state="attached")
         copied = page.evaluate("window.__copied")
         if page.locator("[data-testid=mermaid-text]").count():
             text = page.input_value("[data-testid=mermaid-text]")
@@ -472,7 +472,8 @@ def test_copy_as_mermaid_puts_the_view_on_the_clipboard(checked_shop, browser):
             text = copied
         assert text and text.startswith("flowchart LR\n")
         # the boxes on the map, one line each, and the calls between them with their counts
-        shown = page.eval_on_selector_all(".react-flow__node [data-testid^='node-'] [data-label]", "els => els.map(e => e.textContent)")
+        shown = page.eval_on_selector_all(".react-flow__node [data-testid^='node-'] [data-label]",
+                                          "els => els.map(e => e.textContent)")
         boxes = re.findall(r'^\s*(?:subgraph )?n\d+\["([^"\n]*)"\]$', text, re.M)
         assert len(boxes) == len(shown)
         assert re.search(r"^  n\d+ -->\|\d+\| n\d+$", text, re.M)
