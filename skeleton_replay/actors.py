@@ -18,15 +18,30 @@ class qualname and callable only, so `Money#1.times` and `Money#3.times` are the
 Keys are built from the nodes' fields (`module`, `class_name`, `qualified_name`, `label`) and their
 parents, never by parsing ids, so names holding dots, `#` or newlines cannot shift the split.
 """
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
 RUN, MODULE, CLASS, INSTANCES, METHOD, CLASS_METHOD, FUNCTION = (
-    "run", "module", "class", "instances", "method", "classmethod", "function")
+    "run",
+    "module",
+    "class",
+    "instances",
+    "method",
+    "classmethod",
+    "function",
+)
 CALLABLE_KINDS = (METHOD, CLASS_METHOD, FUNCTION)
-_PREFIX = {RUN: "scenario", MODULE: "mod", CLASS: "cls", INSTANCES: "inst", METHOD: "meth", CLASS_METHOD: "clsm",
-           FUNCTION: "fn"}
+_PREFIX = {
+    RUN: "scenario",
+    MODULE: "mod",
+    CLASS: "cls",
+    INSTANCES: "inst",
+    METHOD: "meth",
+    CLASS_METHOD: "clsm",
+    FUNCTION: "fn",
+}
 
 
 class Key(NamedTuple):

@@ -1,4 +1,5 @@
 """The `skeleton` command line (a thin click layer over the Python API)."""
+
 from __future__ import annotations
 
 import os
@@ -76,19 +77,36 @@ def _trace_options(command: str, root_default: str, out_default: str) -> Callabl
         if kind == "bool":
             options.append(click.option(spec.flag, name, is_flag=True, help=text, hidden=spec.hidden))
         elif kind == "strings":
-            options.append(click.option(spec.flag, name, multiple=True, metavar=spec.metavar, help=text,
-                                        hidden=spec.hidden))
+            options.append(
+                click.option(spec.flag, name, multiple=True, metavar=spec.metavar, help=text, hidden=spec.hidden)
+            )
         elif kind == "int":
-            options.append(click.option(spec.flag, name, type=int, default=getattr(DEFAULTS, name),
-                                        show_default=spec.show_default, help=text, hidden=spec.hidden))
+            options.append(
+                click.option(
+                    spec.flag,
+                    name,
+                    type=int,
+                    default=getattr(DEFAULTS, name),
+                    show_default=spec.show_default,
+                    help=text,
+                    hidden=spec.hidden,
+                )
+            )
         elif kind == "choice":
-            options.append(click.option(spec.flag, name, type=click.Choice(list(spec.choices)), help=text,
-                                        hidden=spec.hidden))
+            options.append(
+                click.option(spec.flag, name, type=click.Choice(list(spec.choices)), help=text, hidden=spec.hidden)
+            )
         else:
             options.append(click.option(spec.flag, name, type=click.Path(), help=text, hidden=spec.hidden))
         if name == "open_report":
-            options.append(click.option("--json", "json_out", is_flag=True,
-                                        help="Print one JSON line with artifact paths and metrics at the end."))
+            options.append(
+                click.option(
+                    "--json",
+                    "json_out",
+                    is_flag=True,
+                    help="Print one JSON line with artifact paths and metrics at the end.",
+                )
+            )
 
     def apply(fn: F) -> F:
         for option in reversed(options):
@@ -99,11 +117,18 @@ def _trace_options(command: str, root_default: str, out_default: str) -> Callabl
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@_trace_options("run", "nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git",
-                "$SKELETON_OUT_DIR, else a new folder per run, <app>-<hash>/<UTC time>/ in $SKELETON_HOME "
-                "or ~/.skeleton; see 'skeleton runs'")
-@click.option("-m", "module", metavar="MODULE",
-              help="Run a module like `python -m MODULE` (everything after it belongs to the module).")
+@_trace_options(
+    "run",
+    "nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git",
+    "$SKELETON_OUT_DIR, else a new folder per run, <app>-<hash>/<UTC time>/ in $SKELETON_HOME "
+    "or ~/.skeleton; see 'skeleton runs'",
+)
+@click.option(
+    "-m",
+    "module",
+    metavar="MODULE",
+    help="Run a module like `python -m MODULE` (everything after it belongs to the module).",
+)
 @click.argument("script", type=click.Path(path_type=Path), required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(json_out: bool, module: str | None, script: Path | None, args: tuple[str, ...], **options: Any) -> None:
@@ -118,11 +143,13 @@ def run(json_out: bool, module: str | None, script: Path | None, args: tuple[str
     if module is None and script is None:
         raise UsageError("missing SCRIPT (or -m MODULE) to run; see 'skeleton run --help'")
     if module is None and script is not None and str(script).startswith("-") and not script.exists():
-        raise UsageError(f"No such option: {script} (see 'skeleton run --help'; put '--' before a script whose name "
-                         "starts with '-')")
+        raise UsageError(
+            f"No such option: {script} (see 'skeleton run --help'; put '--' before a script whose name starts with '-')"
+        )
     opts = options_from_flags(options)
     if opts.check or opts.rules_file:  # --check (lane L7): a bad rule file is exit 2 before the program runs
         from .commands.check import before_run
+
         before_run(opts.rules_file)
     session = TraceSession(options=opts, progress=_progress)
     session.owns_process = True
@@ -141,6 +168,7 @@ def run(json_out: bool, module: str | None, script: Path | None, args: tuple[str
     code = result.exit_code
     if (opts.check or opts.rules_file) and result.snapshot_path is not None and not result.lost:
         from .commands.check import after_run  # --check: rules on the run just written (docs/check.md)
+
         code = after_run(result.snapshot_path, opts.rules_file, _err, code)
     if json_out:
         _out().write_out(orjson.dumps(_json_line(result)).decode() + "\n")
@@ -166,9 +194,11 @@ def _json_line(result: RunResult) -> dict[str, Any]:
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@_trace_options("pytest", "pytest's rootdir",
-                "$SKELETON_OUT_DIR, else a new folder per session in $SKELETON_HOME/pytest-<hash>/ "
-                "or <rootdir>/.skeleton/pytest/")
+@_trace_options(
+    "pytest",
+    "pytest's rootdir",
+    "$SKELETON_OUT_DIR, else a new folder per session in $SKELETON_HOME/pytest-<hash>/ or <rootdir>/.skeleton/pytest/",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def pytest(json_out: bool, pytest_args: tuple[str, ...], **options: Any) -> None:
     """Run pytest in this process under the tracer: each test is a scenario.
@@ -183,20 +213,30 @@ def pytest(json_out: bool, pytest_args: tuple[str, ...], **options: Any) -> None
     try:
         import pytest as _pytest  # noqa: F401
     except ImportError:
-        raise UsageError("pytest is not installed in this Python environment; install it (pip install pytest) "
-                         "and run again") from None
+        raise UsageError(
+            "pytest is not installed in this Python environment; install it (pip install pytest) and run again"
+        ) from None
     from .integrations.pytest_recording import run_pytest
 
     opts = options_from_flags(options)
     opts.validate()
     if opts.check or opts.rules_file:  # a bad rule file is exit 2 before pytest runs
         from .commands.check import before_run
+
         before_run(opts.rules_file)
     args = list(pytest_args)
     command = ["skeleton", "pytest", *option_argv(opts), "--", *args]
     root = ["--project-root", str(Path(opts.project_root).resolve())] if opts.project_root else []
-    invocation = [sys.executable, "-m", "skeleton_replay", "pytest", *option_argv(opts, absolute=True), *root,
-                  "--", *args]
+    invocation = [
+        sys.executable,
+        "-m",
+        "skeleton_replay",
+        "pytest",
+        *option_argv(opts, absolute=True),
+        *root,
+        "--",
+        *args,
+    ]
     code, plugin = run_pytest(opts, args, command, invocation)
     if plugin.error:
         raise UsageError(plugin.error)
@@ -206,6 +246,7 @@ def pytest(json_out: bool, pytest_args: tuple[str, ...], **options: Any) -> None
         sys.exit(code)
     if opts.open_report and result.report_path is not None and not result.lost:
         from .render.browser import open_in_browser
+
         result.report_opened = open_in_browser(result.report_path)
     for w in result.warnings:
         _err(f"warning: {w}")
@@ -247,6 +288,7 @@ def report(out_dir: Path, no_html: bool, open_report: bool) -> None:
     _err(f"rebuilt from {s['recorded_events']:,} events: {s['nodes']} nodes, {s['edges']} edges in {folder}")
     if open_report and arts.report_path is not None:
         from .render.browser import open_in_browser
+
         open_in_browser(arts.report_path)
 
 
@@ -275,9 +317,9 @@ def _split_module_args(argv: list[str]) -> list[str]:
         if a == "--" or not a.startswith("-"):
             return argv  # a script (or --) comes first: nothing to do
         if a == "-m" and i + 1 < len(argv):
-            return [*argv[: i + 2], "--", *argv[i + 2:]]
+            return [*argv[: i + 2], "--", *argv[i + 2 :]]
         if a.startswith("-m") and len(a) > 2:  # -mpkg.mod
-            return [*argv[:i], "-m", a[2:], "--", *argv[i + 1:]]
+            return [*argv[:i], "-m", a[2:], "--", *argv[i + 1 :]]
         i += 1 if "=" in a or a in _FLAGS else 2
     return argv
 
@@ -311,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug in Skeleton: one line, details on request
         if os.environ.get("SKELETON_DEBUG"):
             raise
-        _err(f"internal error: {type(exc).__name__}: {exc} (set SKELETON_DEBUG=1 for the traceback, "
-             "and please report it)")
+        _err(
+            f"internal error: {type(exc).__name__}: {exc} (set SKELETON_DEBUG=1 for the traceback, "
+            "and please report it)"
+        )
         return 3
     return rv if isinstance(rv, int) else 0

@@ -13,6 +13,7 @@ still reach the terminal:
   Every module the post-run path imports lazily is imported before the program starts
   (`preload`), so nothing is imported afresh afterwards.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -24,8 +25,12 @@ import sys
 _MISSING = object()
 
 # Imported inside functions of the post-run path: imported before the program starts instead.
-POST_RUN_MODULES = ("skeleton_replay.render.html", "skeleton_replay.render.text", "skeleton_replay.render.browser",
-                    "traceback")
+POST_RUN_MODULES = (
+    "skeleton_replay.render.html",
+    "skeleton_replay.render.text",
+    "skeleton_replay.render.browser",
+    "traceback",
+)
 
 
 def preload(extra: tuple[str, ...] = ()) -> None:
@@ -77,8 +82,9 @@ def _dup_text(fd: int, like: object) -> io.TextIOBase:
     encoding = getattr(like, "encoding", None) or "utf-8"
     try:
         raw = io.FileIO(dup, "w", closefd=True)
-        return io.TextIOWrapper(raw, encoding=encoding, errors="backslashreplace", line_buffering=True,
-                                write_through=True)
+        return io.TextIOWrapper(
+            raw, encoding=encoding, errors="backslashreplace", line_buffering=True, write_through=True
+        )
     except (OSError, LookupError, ValueError):
         os.close(dup)
         return _Null()

@@ -11,6 +11,7 @@ record, the artifacts, session.json. A new entry point describes itself with an 
     run.stop()
     result = run.finish()    # or finish("exception", 1, run.error_info(exc))
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -64,9 +65,18 @@ class RunLifecycle:
     folder); start() and stop() bracket the traced code; finish() writes the artifacts and returns the
     RunResult. Nothing is imported or built after stop() that could have been done before."""
 
-    def __init__(self, options: Options, entry: Entry, *, root: Path | None = None, out_dir: Path | None = None,
-                 default_out: Path | None = None, gate: Gate | None = None,
-                 progress: Callable[[str], None] | None = None, whole_program: bool = False) -> None:
+    def __init__(
+        self,
+        options: Options,
+        entry: Entry,
+        *,
+        root: Path | None = None,
+        out_dir: Path | None = None,
+        default_out: Path | None = None,
+        gate: Gate | None = None,
+        progress: Callable[[str], None] | None = None,
+        whole_program: bool = False,
+    ) -> None:
         """root: the project root (default: --project-root, else the nearest project above the working folder);
         out_dir: this exact folder (default: --out-dir, $SKELETON_OUT_DIR, else a new run folder, under
         default_out when given); gate: record only where it holds (web requests); whole_program: the run is a
@@ -79,24 +89,34 @@ class RunLifecycle:
         if out_dir is None:
             out_dir = run_out_dir(options.out_dir, entry.name, entry.key or str(self.root), self.root, default_out)
         self.out_dir = prepare_out_dir(out_dir).resolve()  # the program may chdir
-        self.capture = Capture(self.options, self.root, self.out_dir, entry.main_module or entry.name,
-                               entry.main_file, gate)
+        self.capture = Capture(
+            self.options, self.root, self.out_dir, entry.main_module or entry.name, entry.main_file, gate
+        )
         invocation = entry.invocation(self.out_dir) if callable(entry.invocation) else entry.invocation
-        header = build_header(self.options, self.capture.backend.name, self.capture.reason, str(self.root),
-                              entry.command or [entry.name], {"kind": entry.kind, "path": entry.path,
-                                                              "args": list(entry.args)},
-                              entry.name, invocation)
+        header = build_header(
+            self.options,
+            self.capture.backend.name,
+            self.capture.reason,
+            str(self.root),
+            entry.command or [entry.name],
+            {"kind": entry.kind, "path": entry.path, "args": list(entry.args)},
+            entry.name,
+            invocation,
+        )
         self.header = _json_safe(scrub_header(self.summariser, header))  # JSON needs UTF-8 paths and arguments
         self.worker: postworker.Worker | None = None
         try:
             write_json(self.out_dir / HEADER_SIDECAR, self.header.as_json())  # `skeleton report` recovers a killed run
         except OSError as exc:
             self.discard()
-            raise UsageError(f"cannot write to the output folder {self.out_dir} ({exc.strerror or exc}); "
-                             "choose another with --out-dir") from None
+            raise UsageError(
+                f"cannot write to the output folder {self.out_dir} ({exc.strerror or exc}); "
+                "choose another with --out-dir"
+            ) from None
         if whole_program:  # the records are post-processed on the other core as they arrive (postworker.py)
-            self.worker = postworker.start(self.out_dir, self.capture.spill_path, self.header.as_json(),
-                                           self.options.max_events, self.options.html)
+            self.worker = postworker.start(
+                self.out_dir, self.capture.spill_path, self.header.as_json(), self.options.max_events, self.options.html
+            )
             keep.preload(("webbrowser",) if self.options.open_report else ())  # nothing is imported after the program
 
     # -- what entry points use while the code runs --------------------------------------------
@@ -161,10 +181,15 @@ class RunLifecycle:
 
         spill_error = cap.spill.error
         if spill_error is not None:  # disk full or folder gone during the run: build from what was written
-            end.gaps.append({"kind": "truncated", "count": cap.spill.records_lost,
-                             "message": f"writing the raw records failed during the run "
-                                        f"({describe_os_error(spill_error)}): the last "
-                                        f"{cap.spill.records_lost:,} records are lost"})
+            end.gaps.append(
+                {
+                    "kind": "truncated",
+                    "count": cap.spill.records_lost,
+                    "message": f"writing the raw records failed during the run "
+                    f"({describe_os_error(spill_error)}): the last "
+                    f"{cap.spill.records_lost:,} records are lost",
+                }
+            )
         with contextlib.suppress(OSError):  # evidence for `skeleton report` that the program did end
             write_json(out_dir / END_SIDECAR, end.run_end())
         try:
@@ -175,8 +200,9 @@ class RunLifecycle:
                 else:
                     self.worker.abandon()
             if arts is None:
-                arts = from_spill(cap.spill_path, out_dir, self.header.as_json(), end.run_end(), opts.max_events,
-                                  opts.html, progress)
+                arts = from_spill(
+                    cap.spill_path, out_dir, self.header.as_json(), end.run_end(), opts.max_events, opts.html, progress
+                )
         except OSError as exc:  # the output folder disappeared or filled up: the program's result still counts
             remove_partial_files(out_dir)
             self._drop_raw_records()
@@ -187,17 +213,26 @@ class RunLifecycle:
         opened = False
         if opts.open_report and arts.report_path is not None:
             from .render.browser import open_in_browser
+
             opened = open_in_browser(arts.report_path)
         result = result_from(arts, end, opened)
         if spill_error is not None:
-            result.warnings.insert(0, f"writing the raw records to {out_dir} failed during the run "
-                                      f"({describe_os_error(spill_error)}): the artifacts hold only what was written "
-                                      "before; free some space or choose another folder with --out-dir")
+            result.warnings.insert(
+                0,
+                f"writing the raw records to {out_dir} failed during the run "
+                f"({describe_os_error(spill_error)}): the artifacts hold only what was written "
+                "before; free some space or choose another folder with --out-dir",
+            )
         if self.worker is not None:
             result.metrics.update(self.worker.metrics)  # the worker is not our child: its cost, counted by itself
-        result.metrics.update({"tracing_s": end.duration_s, "postprocess_s": round(post_s, 6),
-                               "spill_bytes": cap.spill.bytes_written,
-                               "tracer_errors": sum(g["count"] for g in end.gaps if g["kind"] == "tracer_error")})
+        result.metrics.update(
+            {
+                "tracing_s": end.duration_s,
+                "postprocess_s": round(post_s, 6),
+                "spill_bytes": cap.spill.bytes_written,
+                "tracer_errors": sum(g["count"] for g in end.gaps if g["kind"] == "tracer_error"),
+            }
+        )
         try:
             result.session_path = write_json(out_dir / SESSION, json_safe(session_manifest(self.header, result)))
         except OSError as exc:
@@ -215,5 +250,6 @@ class RunLifecycle:
 
 def _json_safe(header: TraceHeader) -> TraceHeader:
     """Undecodable bytes in paths and arguments (lone surrogates) become U+FFFD."""
-    return dataclasses.replace(header, **{f.name: json_safe(getattr(header, f.name))
-                                          for f in dataclasses.fields(header)})
+    return dataclasses.replace(
+        header, **{f.name: json_safe(getattr(header, f.name)) for f in dataclasses.fields(header)}
+    )

@@ -1,4 +1,5 @@
 """One options object for the CLI and the Python API."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -55,43 +56,93 @@ class Options:
     pytest flag, validation, the [tool.skeleton] key and the reproducing command line follow."""
 
     # (RUF009: _opt is dataclasses.field with metadata, not a shared mutable default)
-    project_root: Path | None = _opt(None, flag="--project-root", pytest_flag="--skeleton-project-root",  # noqa: RUF009
-                                     metavar="DIR", help="Folder whose code is traced (default: {root}).")
-    out_dir: Path | None = _opt(None, flag="--out-dir", pytest_flag="--skeleton-out", metavar="DIR",  # noqa: RUF009
-                                help="Where artifacts go (default: {out}).")
-    include: tuple[str, ...] = _opt((), flag="--include", pytest_flag="--skeleton-include", metavar="PATTERN",
-                                    help="Trace only code matching this glob (path relative to the root, or dotted "
-                                         "module). Repeatable.")
-    exclude: tuple[str, ...] = _opt((), flag="--exclude", pytest_flag="--skeleton-exclude", metavar="PATTERN",
-                                    help="Do not trace code matching this glob. Repeatable.")
-    max_events: int = _opt(DEFAULT_MAX_EVENTS, flag="--max-events", pytest_flag="--skeleton-max-events", metavar="N",
-                           show_default=True, help="Record at most N events (0 = unlimited); later calls are still "
-                                                   "counted on edges.")
-    include_private: bool = _opt(False, flag="--include-private", pytest_flag="--skeleton-include-private",
-                                 help="Also trace _private callables (marked internal).")
-    html: bool = _opt(True, flag="--no-html", pytest_flag="--skeleton-no-html", sets=False,
-                      help="Do not write report.html.")
+    project_root: Path | None = _opt(
+        None,
+        flag="--project-root",
+        pytest_flag="--skeleton-project-root",
+        metavar="DIR",
+        help="Folder whose code is traced (default: {root}).",
+    )
+    out_dir: Path | None = _opt(
+        None,
+        flag="--out-dir",
+        pytest_flag="--skeleton-out",
+        metavar="DIR",
+        help="Where artifacts go (default: {out}).",
+    )
+    include: tuple[str, ...] = _opt(
+        (),
+        flag="--include",
+        pytest_flag="--skeleton-include",
+        metavar="PATTERN",
+        help="Trace only code matching this glob (path relative to the root, or dotted module). Repeatable.",
+    )
+    exclude: tuple[str, ...] = _opt(
+        (),
+        flag="--exclude",
+        pytest_flag="--skeleton-exclude",
+        metavar="PATTERN",
+        help="Do not trace code matching this glob. Repeatable.",
+    )
+    max_events: int = _opt(
+        DEFAULT_MAX_EVENTS,
+        flag="--max-events",
+        pytest_flag="--skeleton-max-events",
+        metavar="N",
+        show_default=True,
+        help="Record at most N events (0 = unlimited); later calls are still counted on edges.",
+    )
+    include_private: bool = _opt(
+        False,
+        flag="--include-private",
+        pytest_flag="--skeleton-include-private",
+        help="Also trace _private callables (marked internal).",
+    )
+    html: bool = _opt(
+        True, flag="--no-html", pytest_flag="--skeleton-no-html", sets=False, help="Do not write report.html."
+    )
     open_report: bool = _opt(False, flag="--no-open", sets=False, help="Do not open report.html in the browser.")
-    secret_names: tuple[str, ...] = _opt((), flag="--secret-name", pytest_flag="--skeleton-secret-name",
-                                         config_key="secret_names", metavar="WORD",
-                                         help="Also redact arguments and keys whose name contains WORD. Repeatable.")
-    secret_patterns: tuple[str, ...] = _opt((), flag="--secret-pattern", pytest_flag="--skeleton-secret-pattern",
-                                            config_key="secret_patterns", metavar="REGEX", regex=True,
-                                            help="Also redact any string value matching this regular expression "
-                                                 "(Python re syntax). Repeatable.")
-    check: bool = _opt(False, flag="--check", pytest_flag="--skeleton-check",
-                       help="After the run, check the architecture rules (--rules FILE, else [tool.skeleton.rules] of "
-                            "the project's pyproject.toml; docs/check.md): exit 1 when one is violated and the "
-                            "program itself succeeded.")
-    rules_file: Path | None = _opt(None, flag="--rules", pytest_flag="--skeleton-rules",  # noqa: RUF009
-                                   metavar="FILE", help="Rule file for --check (TOML, or a pyproject.toml).")
-    backend: str | None = _opt(flag="--backend", choices=BACKENDS, hidden=True,
-                               help="Force a tracer backend (debugging).")  # None: the best available
+    secret_names: tuple[str, ...] = _opt(
+        (),
+        flag="--secret-name",
+        pytest_flag="--skeleton-secret-name",
+        config_key="secret_names",
+        metavar="WORD",
+        help="Also redact arguments and keys whose name contains WORD. Repeatable.",
+    )
+    secret_patterns: tuple[str, ...] = _opt(
+        (),
+        flag="--secret-pattern",
+        pytest_flag="--skeleton-secret-pattern",
+        config_key="secret_patterns",
+        metavar="REGEX",
+        regex=True,
+        help="Also redact any string value matching this regular expression (Python re syntax). Repeatable.",
+    )
+    check: bool = _opt(
+        False,
+        flag="--check",
+        pytest_flag="--skeleton-check",
+        help="After the run, check the architecture rules (--rules FILE, else [tool.skeleton.rules] of "
+        "the project's pyproject.toml; docs/check.md): exit 1 when one is violated and the "
+        "program itself succeeded.",
+    )
+    rules_file: Path | None = _opt(
+        None,
+        flag="--rules",
+        pytest_flag="--skeleton-rules",
+        metavar="FILE",
+        help="Rule file for --check (TOML, or a pyproject.toml).",
+    )
+    backend: str | None = _opt(
+        flag="--backend", choices=BACKENDS, hidden=True, help="Force a tracer backend (debugging)."
+    )  # None: the best available
     harness_files: tuple[str, ...] = _opt((), help="File name globs shown as the test harness (pytest runs).")
 
     def validate(self, pytest_flags: bool = False) -> None:
         """Every value checked, for the CLI, pytest and the Python API alike: one UsageError line each
         (naming the pytest plugin's flags with pytest_flags=True)."""
+
         def flag(name: str) -> str:
             spec = SPECS[name]
             return (spec.pytest_flag if pytest_flags else None) or spec.flag or name
@@ -111,13 +162,15 @@ class Options:
                 raise UsageError(f"unknown {name} {value!r}; use {' or '.join(spec.choices)}")
         both = sorted(set(self.include) & set(self.exclude))
         if both:
-            raise UsageError(f"{both[0]!r} is given to both {flag('include')} and {flag('exclude')}; "
-                             "keep it in one of them")
+            raise UsageError(
+                f"{both[0]!r} is given to both {flag('include')} and {flag('exclude')}; keep it in one of them"
+            )
         if self.project_root is not None:
             root = Path(self.project_root)
             if not root.exists():
-                raise UsageError(f"project root {root} does not exist; pass an existing folder to "
-                                 f"{flag('project_root')}")
+                raise UsageError(
+                    f"project root {root} does not exist; pass an existing folder to {flag('project_root')}"
+                )
             if not root.is_dir():
                 raise UsageError(f"project root {root} is not a folder; pass a folder to {flag('project_root')}")
 
@@ -182,8 +235,9 @@ def options_from(values: Mapping[str, Any], prefix: str = "", base: Options | No
     unknown = sorted(set(values) - set(SPECS))
     if unknown:
         raise TypeError(f"{prefix}unknown option(s) {', '.join(unknown)}; known: {', '.join(SPECS)}")
-    fixed: dict[str, Any] = {k: tuple(v) if k in TUPLE_FIELDS and isinstance(v, (list, tuple)) else v
-                             for k, v in values.items()}
+    fixed: dict[str, Any] = {
+        k: tuple(v) if k in TUPLE_FIELDS and isinstance(v, (list, tuple)) else v for k, v in values.items()
+    }
     return dataclasses.replace(base, **fixed) if base is not None else Options(**fixed)
 
 
@@ -249,6 +303,7 @@ def run_out_dir(explicit: Path | None, app_name: str, target: str, root: Path, d
     if env:
         return Path(env)
     from . import runs
+
     budget = run_budget(root)
     if default is not None and not os.environ.get("SKELETON_HOME"):
         app_dir, scope = Path(default), Path(default).parent
@@ -258,8 +313,9 @@ def run_out_dir(explicit: Path | None, app_name: str, target: str, root: Path, d
     try:
         folder = runs.new_run(app_dir, app_name, target)
     except OSError as exc:
-        raise UsageError(f"cannot write to the output folder {app_dir} ({exc.strerror or exc}); "
-                         "choose another with --out-dir") from None
+        raise UsageError(
+            f"cannot write to the output folder {app_dir} ({exc.strerror or exc}); choose another with --out-dir"
+        ) from None
     runs.prune(scope, budget, app_dir, keep=folder)
     return folder
 
@@ -267,6 +323,7 @@ def run_out_dir(explicit: Path | None, app_name: str, target: str, root: Path, d
 def run_budget(root: Path | None) -> Budget:
     """How many runs, and how many bytes of runs, the Skeleton home keeps (env, then [tool.skeleton], then defaults)."""
     from . import runs
+
     table = tool_table(root) if root is not None else {}
     try:
         return runs.budget_from(os.environ, {k: table[k] for k in RUN_KEYS if k in table})
@@ -278,12 +335,14 @@ def run_budget(root: Path | None) -> Budget:
 def prepare_out_dir(out_dir: Path) -> Path:
     """out_dir, created private (0700) if missing, after a probe file could be created in it."""
     from . import safefiles
+
     try:
         safefiles.make_dirs(out_dir)
         safefiles.check_writable(out_dir)
     except OSError as exc:
-        raise UsageError(f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); "
-                         "choose another with --out-dir") from None
+        raise UsageError(
+            f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); choose another with --out-dir"
+        ) from None
     return out_dir
 
 
@@ -291,8 +350,9 @@ def check_pattern(pattern: str, where: str) -> None:
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise UsageError(f"{where} {pattern!r} is not a valid regular expression ({exc}); fix it "
-                         "(Python 're' syntax)") from None
+        raise UsageError(
+            f"{where} {pattern!r} is not a valid regular expression ({exc}); fix it (Python 're' syntax)"
+        ) from None
 
 
 RUN_KEYS = ("keep_runs", "keep_size")  # the run folders' budget (run_budget, runs.py)
@@ -333,6 +393,7 @@ def tool_table(root: Path) -> dict[str, Any]:
     if b"skeleton" not in raw:
         return {}  # no [tool.skeleton] table: do not insist that someone else's file is valid TOML
     import tomllib
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

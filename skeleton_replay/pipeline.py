@@ -5,6 +5,7 @@ spill (capture records) --decode--> events --+--> trace.jsonl
                                              +--> CallTree ---------> workflow.md
 `skeleton report` runs the same pass from trace.jsonl instead of the spill.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -53,8 +54,13 @@ def write_json(path: Path, data: object) -> Path:
     return safefiles.write_atomic(path, orjson.dumps(data))
 
 
-def _fan_out(batches: Iterable[list[Event]], builder: SnapshotBuilder, tree: CallTree, writer: TraceWriter | None,
-             progress: Callable[[int], None] | None) -> None:
+def _fan_out(
+    batches: Iterable[list[Event]],
+    builder: SnapshotBuilder,
+    tree: CallTree,
+    writer: TraceWriter | None,
+    progress: Callable[[int], None] | None,
+) -> None:
     n = 0
     # Millions of short-lived tuples and no cycles: the cyclic GC would only rescan
     # the growing model again and again.
@@ -100,31 +106,61 @@ def use_trace_writer(spill_bytes: int) -> bool:
     return not os.environ.get("SKELETON_SERIAL") and spill_bytes >= PARALLEL_MIN_SPILL and bool(sys.executable)
 
 
-def _start_trace_writer(spill: Path, trace: Path, header: dict[str, Any], end: dict[str, Any],
-                        max_events: int) -> subprocess.Popen[bytes] | None:
+def _start_trace_writer(
+    spill: Path, trace: Path, header: dict[str, Any], end: dict[str, Any], max_events: int
+) -> subprocess.Popen[bytes] | None:
     """trace.jsonl on the other core: a helper process re-reads the spill and writes it."""
     if not use_trace_writer(spill.stat().st_size):
         return None
-    args = write_json(spill.with_name(WRITER_ARGS), {"spill": str(spill), "trace": str(trace), "header": header,
-                                                     "end": end, "max_events": max_events})
+    args = write_json(
+        spill.with_name(WRITER_ARGS),
+        {"spill": str(spill), "trace": str(trace), "header": header, "end": end, "max_events": max_events},
+    )
     try:
         code = "import sys; from skeleton_replay.events.write_trace import main; sys.exit(main(sys.argv[1:]))"
-        return subprocess.Popen([sys.executable, "-c", code, str(args)],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            [sys.executable, "-c", code, str(args)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
     except OSError:
         return None
 
 
-def from_spill(spill: Path, out_dir: Path, header: dict[str, Any], end: dict[str, Any], max_events: int, html: bool,
-               progress: Callable[[int], None] | None = None) -> Artifacts:
-    return from_records(read_spill(spill), out_dir, header, lambda: end, max_events, html, progress,
-                        duration_s=end.get("duration_s"), spill=spill)
+def from_spill(
+    spill: Path,
+    out_dir: Path,
+    header: dict[str, Any],
+    end: dict[str, Any],
+    max_events: int,
+    html: bool,
+    progress: Callable[[int], None] | None = None,
+) -> Artifacts:
+    return from_records(
+        read_spill(spill),
+        out_dir,
+        header,
+        lambda: end,
+        max_events,
+        html,
+        progress,
+        duration_s=end.get("duration_s"),
+        spill=spill,
+    )
 
 
-def from_records(chunks: Iterable[list[Any]], out_dir: Path, header: dict[str, Any],
-                 get_end: Callable[[], dict[str, Any]], max_events: int, html: bool,
-                 progress: Callable[[int], None] | None = None, duration_s: float | None = None,
-                 spill: Path | None = None) -> Artifacts:
+def from_records(
+    chunks: Iterable[list[Any]],
+    out_dir: Path,
+    header: dict[str, Any],
+    get_end: Callable[[], dict[str, Any]],
+    max_events: int,
+    html: bool,
+    progress: Callable[[int], None] | None = None,
+    duration_s: float | None = None,
+    spill: Path | None = None,
+) -> Artifacts:
     """Every artifact from the tracer's record chunks. get_end() gives the run's end (exit code,
     status, gaps) once the chunks are exhausted (the post-processing worker streams a live spill).
     duration_s, when known up front, sets the step list's time unit (None: a run under 71 minutes).
@@ -170,14 +206,28 @@ def from_killed_run(out_dir: Path, html: bool, progress: Callable[[int], None] |
     end = _recorded_end(out_dir)
     if end is not None:
         code = end.get("exit_code")
-        warning = (f"the program ended ({end.get('status')}, exit code {code}) but Skeleton stopped before it wrote "
-                   "the artifacts; rebuilt from everything it had recorded")
+        warning = (
+            f"the program ended ({end.get('status')}, exit code {code}) but Skeleton stopped before it wrote "
+            "the artifacts; rebuilt from everything it had recorded"
+        )
     else:
-        end = TraceEnd(0.0, None, "killed", gaps=[{"kind": "truncated", "count": 1, "message": "the traced process "
-                       "ended without finishing (killed, or os._exit()): events after the last flushed chunk are lost"}]
-                       ).run_end()
-        warning = ("the traced process was killed before it finished (or it called os._exit()); "
-                   "artifacts rebuilt from what it had recorded")
+        end = TraceEnd(
+            0.0,
+            None,
+            "killed",
+            gaps=[
+                {
+                    "kind": "truncated",
+                    "count": 1,
+                    "message": "the traced process "
+                    "ended without finishing (killed, or os._exit()): events after the last flushed chunk are lost",
+                }
+            ],
+        ).run_end()
+        warning = (
+            "the traced process was killed before it finished (or it called os._exit()); "
+            "artifacts rebuilt from what it had recorded"
+        )
     remove_partial_files(out_dir)
     max_events = header.get("options", {}).get("max_events", 0)
     arts = from_spill(out_dir / SPILL, out_dir, header, end, max_events, html, progress)
@@ -245,10 +295,16 @@ def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int],
     warnings = list(contents.warnings)
     end = contents.end
     if end is None:
-        warnings.append(f"{trace.name} has no end record: the traced process did not finish writing it (killed?); "
-                        "the report shows what was recorded")
-        end = {"status": "incomplete", "exit_code": None, "error": None,
-               "gaps": [{"kind": "truncated", "message": "the trace ends without an end record", "count": 1}]}
+        warnings.append(
+            f"{trace.name} has no end record: the traced process did not finish writing it (killed?); "
+            "the report shows what was recorded"
+        )
+        end = {
+            "status": "incomplete",
+            "exit_code": None,
+            "error": None,
+            "gaps": [{"kind": "truncated", "message": "the trace ends without an end record", "count": 1}],
+        }
     for c in end.get("counted", ()):
         caller = Endpoint.from_json(c["caller"]) if c["caller"] is not None else None
         builder.add_counted(caller, Endpoint.from_json(c["callee"]), c["calls"], c["raised"], c.get("scenario"))
@@ -257,14 +313,22 @@ def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int],
     return _finish(out_dir, builder, tree, end, html, trace, warnings)
 
 
-def _finish(out_dir: Path, builder: SnapshotBuilder, tree: CallTree, end: dict[str, Any], html: bool,
-            trace_path: Path | None, warnings: list[str]) -> Artifacts:
+def _finish(
+    out_dir: Path,
+    builder: SnapshotBuilder,
+    tree: CallTree,
+    end: dict[str, Any],
+    html: bool,
+    trace_path: Path | None,
+    warnings: list[str],
+) -> Artifacts:
     snapshot = builder.snapshot(end, end.get("threads", []), end.get("gaps", []), end.get("dropped_events", 0))
     snapshot_path = write_json(out_dir / SNAPSHOT, snapshot)
     workflow_path = safefiles.write_atomic(out_dir / WORKFLOW, render_workflow(snapshot, tree))
     report_path = None
     if html:
         from .render.html import ReportTemplateMissing, render_html
+
         try:
             report_path = safefiles.write_atomic(out_dir / REPORT, render_html(snapshot))
         except ReportTemplateMissing as exc:
@@ -294,11 +358,15 @@ def describe_os_error(exc: OSError) -> str:
 
 def lost_message(out_dir: Path, exc: OSError) -> str:
     if not out_dir.is_dir():
-        return (f"the output folder {out_dir} disappeared during the run: no artifacts were written "
-                "(choose a folder the program does not delete with --out-dir)")
+        return (
+            f"the output folder {out_dir} disappeared during the run: no artifacts were written "
+            "(choose a folder the program does not delete with --out-dir)"
+        )
     where = f" ({Path(exc.filename).name})" if exc.filename else ""
-    return (f"the artifacts could not be written to {out_dir}: {describe_os_error(exc)}{where}; "
-            "free some space or choose another folder with --out-dir")
+    return (
+        f"the artifacts could not be written to {out_dir}: {describe_os_error(exc)}{where}; "
+        "free some space or choose another folder with --out-dir"
+    )
 
 
 def remove_partial_files(out_dir: Path) -> None:

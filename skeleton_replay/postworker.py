@@ -16,6 +16,7 @@ worker never deletes the spill, exits without writing when the traced process di
 leaves runs it cannot reproduce exactly to the main process: runs longer than the step list's
 default time unit allows, and unlimited recording (`--max-events 0`, which has its own helper).
 """
+
 from __future__ import annotations
 
 import os
@@ -104,8 +105,10 @@ def _alive(pid: int) -> bool:
 
 # The worker is started through a launcher that exits at once, so it is nobody's child here:
 # a program that reaps any child (os.wait()) can neither reap it nor block on it.
-_LAUNCHER = ("import subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, "
-             "stdout=subprocess.DEVNULL, start_new_session=True, close_fds=True); print(p.pid)")
+_LAUNCHER = (
+    "import subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, "
+    "stdout=subprocess.DEVNULL, start_new_session=True, close_fds=True); print(p.pid)"
+)
 
 
 def wanted() -> bool:
@@ -124,15 +127,38 @@ def start(out_dir: Path, spill: Path, header: dict[str, Any], max_events: int, h
     if not wanted() or not sys.executable or max_events <= 0 or max_events > MAX_EVENTS_STREAMED:
         return None
     try:
-        write_json(out_dir / ARGS, {"spill": str(spill), "out_dir": str(out_dir), "header": header,
-                                    "max_events": max_events, "html": html, "parent": os.getpid()})
+        write_json(
+            out_dir / ARGS,
+            {
+                "spill": str(spill),
+                "out_dir": str(out_dir),
+                "header": header,
+                "max_events": max_events,
+                "html": html,
+                "parent": os.getpid(),
+            },
+        )
         package_parent = str(Path(__file__).resolve().parent.parent)  # this very copy of skeleton_replay
         python_path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
         env = {**os.environ, "PYTHONPATH": python_path}
         with safefiles.open_new(out_dir / LOG) as log:  # private; a planted link is replaced
-            launched = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, sys.executable, "-c",
-                                       "from skeleton_replay.postworker import main; main()", str(out_dir / ARGS)],
-                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=env, timeout=30)
+            launched = subprocess.run(
+                [
+                    sys.executable,
+                    "-S",
+                    "-c",
+                    _LAUNCHER,
+                    sys.executable,
+                    "-c",
+                    "from skeleton_replay.postworker import main; main()",
+                    str(out_dir / ARGS),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=env,
+                timeout=30,
+            )
         pid = int(launched.stdout.strip())
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
@@ -153,16 +179,16 @@ def follow(spill: Path, end_file: Path, parent: int, orphaned: Callable[[], None
                 if not magic_seen:
                     if len(buf) < len(SPILL_MAGIC):
                         continue
-                    if buf[:len(SPILL_MAGIC)] != SPILL_MAGIC:
+                    if buf[: len(SPILL_MAGIC)] != SPILL_MAGIC:
                         raise ValueError(f"{spill}: not a Skeleton spill file")
-                    buf = buf[len(SPILL_MAGIC):]
+                    buf = buf[len(SPILL_MAGIC) :]
                     magic_seen = True
                 pos = 0
                 while len(buf) - pos >= 4:
                     (n,) = _LEN.unpack_from(buf, pos)
                     if len(buf) - pos - 4 < n:
                         break
-                    yield marshal.loads(buf[pos + 4:pos + 4 + n])
+                    yield marshal.loads(buf[pos + 4 : pos + 4 + n])
                     pos += 4 + n
                 buf = buf[pos:]
                 continue
@@ -201,10 +227,23 @@ def main(argv: list[str] | None = None) -> None:
             except OSError:
                 pass
 
-    arts = from_records(follow(Path(args["spill"]), end_file, args["parent"], orphaned), out_dir, args["header"],
-                        get_end, args["max_events"], args["html"])
+    arts = from_records(
+        follow(Path(args["spill"]), end_file, args["parent"], orphaned),
+        out_dir,
+        args["header"],
+        get_end,
+        args["max_events"],
+        args["html"],
+    )
     import resource  # POSIX, as is the rest of this worker
 
     usage = resource.getrusage(resource.RUSAGE_SELF)  # not the program's child: report its own cost
-    write_json(out_dir / RESULT, {"warnings": arts.warnings, "report": arts.report_path is not None,
-                                  "cpu_s": round(usage.ru_utime + usage.ru_stime, 6), "max_rss_kib": usage.ru_maxrss})
+    write_json(
+        out_dir / RESULT,
+        {
+            "warnings": arts.warnings,
+            "report": arts.report_path is not None,
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 6),
+            "max_rss_kib": usage.ru_maxrss,
+        },
+    )

@@ -1,4 +1,5 @@
 """What a finished run returns (RunResult) and the session.json manifest written from it (docs/session.md)."""
+
 from __future__ import annotations
 
 import os
@@ -37,14 +38,29 @@ class RunResult:
 
 def result_from(arts: Artifacts, end: TraceEnd, opened: bool) -> RunResult:
     s = arts.snapshot["stats"]
-    return RunResult(out_dir=arts.out_dir, trace_path=arts.trace_path, snapshot_path=arts.snapshot_path,
-                     workflow_path=arts.workflow_path, report_path=arts.report_path, exit_code=end.exit_code or 0,
-                     status=end.status, event_count=s["recorded_events"], dropped_events=s["dropped_events"],
-                     error=end.error, warnings=arts.warnings, report_opened=opened,
-                     metrics={"events": s["recorded_events"], "dropped_events": s["dropped_events"],
-                              "nodes": s["nodes"], "edges": s["edges"], "calls": s["calls"],
-                              "threads": len(s["threads"]),
-                              "scenarios": len(arts.snapshot.get("scenarios", ()))})
+    return RunResult(
+        out_dir=arts.out_dir,
+        trace_path=arts.trace_path,
+        snapshot_path=arts.snapshot_path,
+        workflow_path=arts.workflow_path,
+        report_path=arts.report_path,
+        exit_code=end.exit_code or 0,
+        status=end.status,
+        event_count=s["recorded_events"],
+        dropped_events=s["dropped_events"],
+        error=end.error,
+        warnings=arts.warnings,
+        report_opened=opened,
+        metrics={
+            "events": s["recorded_events"],
+            "dropped_events": s["dropped_events"],
+            "nodes": s["nodes"],
+            "edges": s["edges"],
+            "calls": s["calls"],
+            "threads": len(s["threads"]),
+            "scenarios": len(arts.snapshot.get("scenarios", ())),
+        },
+    )
 
 
 def lost_result(out_dir: Path, end: TraceEnd, message: str) -> RunResult:
@@ -76,9 +92,14 @@ def session_manifest(header: TraceHeader, r: RunResult) -> dict[str, Any]:
         "cwd": _cwd(),
         "project_root": header.project_root,
         "target": header.target,
-        "artifacts": {"out_dir": p(r.out_dir), "trace": p(r.trace_path), "snapshot": p(r.snapshot_path),
-                      "workflow": p(r.workflow_path), "report": p(r.report_path),
-                      "session": p(r.out_dir / SESSION)},
+        "artifacts": {
+            "out_dir": p(r.out_dir),
+            "trace": p(r.trace_path),
+            "snapshot": p(r.snapshot_path),
+            "workflow": p(r.workflow_path),
+            "report": p(r.report_path),
+            "session": p(r.out_dir / SESSION),
+        },
         "metrics": {**r.metrics},
         "exit_code": r.exit_code,
         "status": r.status,

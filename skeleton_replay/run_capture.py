@@ -1,4 +1,5 @@
 """The capture of one run: recorder, backend and spill, started and stopped by the lifecycle (lifecycle.py)."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,9 @@ from .runner import forget_sigterm
 def summariser_for(opts: Options) -> Summariser:
     """The Summariser of a run with these options ([tool.skeleton] already merged): every summary,
     log line and folder name of the run redacts through one built this way."""
-    return Summariser(secret_names=tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names),
-                      extra_value_patterns=opts.secret_patterns)
+    return Summariser(
+        secret_names=tuple(DEFAULT_SECRET_NAMES) + tuple(opts.secret_names), extra_value_patterns=opts.secret_patterns
+    )
 
 
 def project_root_for(opts: Options, anchor: Path) -> Path:
@@ -39,18 +41,27 @@ def relative_to(path: Path, root: Path) -> str | None:
 class Capture:
     """Recorder + backend + spill for one run."""
 
-    def __init__(self, opts: Options, root: Path, out_dir: Path, main_module: str, main_file: str | None,
-                 gate: Gate | None = None) -> None:
+    def __init__(
+        self,
+        opts: Options,
+        root: Path,
+        out_dir: Path,
+        main_module: str,
+        main_file: str | None,
+        gate: Gate | None = None,
+    ) -> None:
         self.opts = opts
         self.summariser = summariser_for(opts)
-        self.filter = CodeFilter(root, opts.include, opts.exclude, opts.include_private, utf8(main_module), main_file,
-                                 opts.harness_files)
+        self.filter = CodeFilter(
+            root, opts.include, opts.exclude, opts.include_private, utf8(main_module), main_file, opts.harness_files
+        )
         self.spill_path = out_dir / SPILL
         try:
             self.spill = SpillWriter(self.spill_path)
         except OSError as exc:
-            raise UsageError(f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); "
-                             "choose another with --out-dir") from None
+            raise UsageError(
+                f"cannot write to the output folder {out_dir} ({exc.strerror or exc}); choose another with --out-dir"
+            ) from None
         budget = Budget(max_events=opts.max_events or (1 << 62))
         self.recorder = Recorder(self.filter, self.summariser, self.spill, budget)
         try:
@@ -113,7 +124,12 @@ class Capture:
         gaps = [{"kind": g.kind, "message": g.message, "count": g.count} for g in self.recorder.gaps.values()]
         children = self.forks + max(0, self.mp_processes - self.mp_forks)  # spawn/forkserver do not fork us
         if children:
-            gaps.append({"kind": "child_process", "count": children,
-                         "message": f"{children:,} child process{'es' if children != 1 else ''} (os.fork, "
-                                    "multiprocessing) ran untraced: only this process is traced"})
+            gaps.append(
+                {
+                    "kind": "child_process",
+                    "count": children,
+                    "message": f"{children:,} child process{'es' if children != 1 else ''} (os.fork, "
+                    "multiprocessing) ran untraced: only this process is traced",
+                }
+            )
         return gaps

@@ -3,6 +3,7 @@
 Used by the run lifecycle (lifecycle.py) only: every entry point gets the same header fields, the same
 redaction of its command line and the same end record.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,16 @@ from .options import Options
 from .runner import Terminated
 
 
-def build_header(opts: Options, backend: str, reason: str, root: str, command: list[str], target: dict[str, Any],
-                 app_name: str, invocation: list[str] | None = None) -> TraceHeader:
+def build_header(
+    opts: Options,
+    backend: str,
+    reason: str,
+    root: str,
+    command: list[str],
+    target: dict[str, Any],
+    app_name: str,
+    invocation: list[str] | None = None,
+) -> TraceHeader:
     return TraceHeader(
         skeleton_version=__version__,
         python_version=sys.version.split()[0],
@@ -31,9 +40,13 @@ def build_header(opts: Options, backend: str, reason: str, root: str, command: l
         target=target,
         app_name=app_name,
         started_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        options={"max_events": opts.max_events, "include": list(opts.include), "exclude": list(opts.exclude),
-                 "include_private": opts.include_private,
-                 "sampling": Budget(max_events=opts.max_events or UNLIMITED).policy()},  # capture/budget.py
+        options={
+            "max_events": opts.max_events,
+            "include": list(opts.include),
+            "exclude": list(opts.exclude),
+            "include_private": opts.include_private,
+            "sampling": Budget(max_events=opts.max_events or UNLIMITED).policy(),
+        },  # capture/budget.py
         invocation=invocation,
     )
 
@@ -50,12 +63,18 @@ def scrub_header(summariser: Summariser, header: TraceHeader) -> TraceHeader:
     if target.get("kind") == "request" and isinstance(target.get("path"), str):  # a path from the network
         target["path"] = redact([target["path"]])[0]
         app_name = " ".join(redact(app_name.split(" ")))
-    return dataclasses.replace(header, command=redact(header.command), target=target, app_name=app_name,
-                               invocation=redact(header.invocation) if header.invocation is not None else None)
+    return dataclasses.replace(
+        header,
+        command=redact(header.command),
+        target=target,
+        app_name=app_name,
+        invocation=redact(header.invocation) if header.invocation is not None else None,
+    )
 
 
-def end_of_run(duration_s: float, status: str, exit_code: int | None, error: dict[str, Any] | None,
-               gaps: list[dict[str, Any]]) -> TraceEnd:
+def end_of_run(
+    duration_s: float, status: str, exit_code: int | None, error: dict[str, Any] | None, gaps: list[dict[str, Any]]
+) -> TraceEnd:
     """The run's part of the end record (TraceEnd.RUN_FIELDS); the totals come when its records are decoded."""
     return TraceEnd(duration_s=round(duration_s, 6), exit_code=exit_code, status=status, error=error, gaps=gaps)
 
@@ -74,6 +93,7 @@ def error_info(summariser: Summariser, exc: BaseException | None) -> dict[str, A
         text = summariser.scrub_text(str(msg.get("value", "")))
     else:
         from .render.text import short
+
         text = summariser.scrub_text(short(msg, 200))
     if isinstance(exc, SystemExit):
         text = str(exc.code) if isinstance(exc.code, int) else text
@@ -85,7 +105,7 @@ def safe_line(summariser: Summariser, text: str, limit: int = 300) -> str:
     introspection reduced to its shape (the compared values become '…'), secret-looking pieces and
     known secrets replaced by <redacted>; a line that names a secret is withheld whole."""
     line = text.strip().splitlines()[0] if text.strip() else ""
-    line = line[:limit + SCAN_MARGIN]  # scanning costs what is written, not what the program produced
+    line = line[: limit + SCAN_MARGIN]  # scanning costs what is written, not what the program produced
     if line.startswith(("AssertionError: assert ", "assert ")):  # pytest shows values: keep only the shape
         line = re.sub(r"'(?:[^'\\]|\\.){0,4096}'|\"(?:[^\"\\]|\\.){0,4096}\"", "'…'", line)
     line = summariser.scrub_text(line)

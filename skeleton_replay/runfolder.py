@@ -4,6 +4,7 @@ A run folder is what `skeleton run`/`skeleton pytest` wrote: snapshot.json (requ
 trace.jsonl (needed only for event windows and timelines). Every way it can be wrong is one
 UsageError line that says what to pass instead.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,8 +40,10 @@ class RunFolder:
         """A scenario of a pytest run by its test id (exact), or by its index."""
         scenarios: list[dict[str, Any]] = self.snapshot.get("scenarios") or []
         if not scenarios:
-            raise UsageError(f"{self.path} has no scenarios (tests); --scenario needs a run of "
-                             "'skeleton pytest' or 'pytest --skeleton'")
+            raise UsageError(
+                f"{self.path} has no scenarios (tests); --scenario needs a run of "
+                "'skeleton pytest' or 'pytest --skeleton'"
+            )
         for s in scenarios:
             if s.get("name") == wanted:
                 return s
@@ -72,8 +75,11 @@ def load(where: str | Path) -> RunFolder:
         raise UsageError(f"{where} is not a run folder; pass the folder that holds snapshot.json")
     snap_path = given or path / SNAPSHOT
     if not snap_path.is_file():
-        hint = f"; rebuild it with 'skeleton report {where}'" if (path / TRACE).is_file() else \
-            " (pass the --out-dir of 'skeleton run')"
+        hint = (
+            f"; rebuild it with 'skeleton report {where}'"
+            if (path / TRACE).is_file()
+            else " (pass the --out-dir of 'skeleton run')"
+        )
         raise UsageError(f"{where} is not a Skeleton run: no {SNAPSHOT} in it{hint}")
     try:
         snapshot = orjson.loads(snap_path.read_bytes())
@@ -81,11 +87,16 @@ def load(where: str | Path) -> RunFolder:
         raise UsageError(f"{snap_path} is not valid JSON; rebuild it with 'skeleton report {where}'") from None
     except OSError as exc:
         raise UsageError(f"cannot read {snap_path}: {exc.strerror or exc}") from None
-    if not isinstance(snapshot, dict) or not isinstance(snapshot.get("nodes"), list) \
-            or not isinstance(snapshot.get("edges"), list):
+    if (
+        not isinstance(snapshot, dict)
+        or not isinstance(snapshot.get("nodes"), list)
+        or not isinstance(snapshot.get("edges"), list)
+    ):
         raise UsageError(f"{snap_path} is not a Skeleton snapshot (no nodes and edges)")
     version = snapshot.get("format_version")
     if not isinstance(version, int) or version > SNAPSHOT_FORMAT_VERSION:
-        raise UsageError(f"{snap_path} has snapshot format {version!r}, newer than this Skeleton reads "
-                         f"({SNAPSHOT_FORMAT_VERSION}); upgrade skeleton-replay")
+        raise UsageError(
+            f"{snap_path} has snapshot format {version!r}, newer than this Skeleton reads "
+            f"({SNAPSHOT_FORMAT_VERSION}); upgrade skeleton-replay"
+        )
     return RunFolder(path, snapshot, snap_path)

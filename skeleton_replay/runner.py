@@ -1,5 +1,6 @@
 """Run a Python program in this process exactly as `python script.py args` (or `python -m mod`,
 `python DIR`) would: what to run and its globals come from targets.py."""
+
 from __future__ import annotations
 
 import atexit

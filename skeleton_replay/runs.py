@@ -14,6 +14,7 @@ of that app and `keep_size` bytes of runs in the whole home remain. Only folders
 folders (the name, a real folder, the marker file) are ever counted or removed, never the run
 being written nor one whose process still runs. Pure helpers: no printing, no click.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -38,8 +39,22 @@ RUN_NAME = re.compile(r"\d{8}-\d{6}(?:-([1-9]\d{0,5}))?")
 MARKER_FORMAT = 1
 DEFAULT_KEEP_RUNS = 20  # per app folder
 DEFAULT_KEEP_SIZE = 1_000_000_000  # bytes of run folders in the whole home (1 GB)
-_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
-          "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 10**3,
+    "kb": 10**3,
+    "m": 10**6,
+    "mb": 10**6,
+    "g": 10**9,
+    "gb": 10**9,
+    "t": 10**12,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
 
 
 class BudgetError(ValueError):
@@ -82,9 +97,18 @@ class Run:
     pid: int | None = None
 
     def as_json(self) -> RunJSON:
-        return {"path": str(self.path), "app": self.app, "started_at": self.started_at, "target": self.target,
-                "status": self.status, "exit_code": self.exit_code, "events": self.events, "size": self.size,
-                "latest": self.latest, "report": self.report}
+        return {
+            "path": str(self.path),
+            "app": self.app,
+            "started_at": self.started_at,
+            "target": self.target,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "events": self.events,
+            "size": self.size,
+            "latest": self.latest,
+            "report": self.report,
+        }
 
 
 # -- where -------------------------------------------------------------------------------
@@ -110,8 +134,11 @@ def _sort_key(path: Path, started_at: object = None) -> tuple[str, int, str]:
     """Oldest first: the start time (the marker's, to the millisecond; else the folder name's), then -n."""
     m = RUN_NAME.fullmatch(path.name)
     n = path.name
-    when = started_at if isinstance(started_at, str) and started_at[:4].isdigit() else \
-        f"{n[0:4]}-{n[4:6]}-{n[6:8]}T{n[9:11]}:{n[11:13]}:{n[13:15]}"
+    when = (
+        started_at
+        if isinstance(started_at, str) and started_at[:4].isdigit()
+        else f"{n[0:4]}-{n[4:6]}-{n[6:8]}T{n[9:11]}:{n[11:13]}:{n[13:15]}"
+    )
     return (when, int(m.group(1)) if m and m.group(1) else 1, str(path))
 
 
@@ -135,8 +162,13 @@ def new_run(app_dir: Path, app_name: str, target: str, now: _dt.datetime | None 
             continue
     else:
         raise FileExistsError(f"no free run folder name in {app_dir}")
-    marker = {"format": MARKER_FORMAT, "app": _utf8(app_name), "target": _utf8(target), "pid": os.getpid(),
-              "started_at": now.astimezone(_dt.UTC).isoformat(timespec="milliseconds")}
+    marker = {
+        "format": MARKER_FORMAT,
+        "app": _utf8(app_name),
+        "target": _utf8(target),
+        "pid": os.getpid(),
+        "started_at": now.astimezone(_dt.UTC).isoformat(timespec="milliseconds"),
+    }
     safefiles.write_atomic(folder / MARKER, orjson.dumps(marker) + b"\n")
     set_latest(app_dir, folder.name)
     return folder
@@ -189,8 +221,13 @@ def latest_name(app_dir: Path) -> str | None:
 def is_run(path: Path) -> bool:
     """A run folder: a real folder named as Skeleton names runs, holding a regular marker file."""
     try:
-        return (RUN_NAME.fullmatch(path.name) is not None and not path.is_symlink() and path.is_dir()
-                and (path / MARKER).is_file() and not (path / MARKER).is_symlink())
+        return (
+            RUN_NAME.fullmatch(path.name) is not None
+            and not path.is_symlink()
+            and path.is_dir()
+            and (path / MARKER).is_file()
+            and not (path / MARKER).is_symlink()
+        )
     except OSError:
         return False
 
@@ -275,8 +312,19 @@ def describe(path: Path) -> Run:
     started = _str(marker.get("started_at"))
     pid = _int(marker.get("pid"))
     latest = latest_name(path.parent) == path.name
-    return Run(path, app if app is not None else path.parent.name, started, target, status, code, events,
-               folder_size(path), latest, report, pid)
+    return Run(
+        path,
+        app if app is not None else path.parent.name,
+        started,
+        target,
+        status,
+        code,
+        events,
+        folder_size(path),
+        latest,
+        report,
+        pid,
+    )
 
 
 # What session.json and the marker hold was written by some Skeleton, maybe another version: typed on reading.

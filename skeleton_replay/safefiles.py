@@ -10,6 +10,7 @@ that may exist for writing:
   whatever had their name (a planted link, a stale file) is removed.
 Files are created 0600 and folders 0700 (less what the umask removes): traces hold program data.
 """
+
 from __future__ import annotations
 
 import contextlib

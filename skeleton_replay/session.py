@@ -2,6 +2,7 @@
 
 Both trace through the run lifecycle (lifecycle.py), as the CLI, pytest and the web middlewares do.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,24 +24,46 @@ from .run_records import safe_line, scrub_header
 from .runner import ScriptRunner
 from .targets import Target, module_target, script_target
 
-__all__ = ["SESSION_FORMAT_VERSION", "RunResult", "TraceSession", "TracedBlock", "safe_line", "scrub_header",
-           "session_manifest", "trace"]
+__all__ = [
+    "SESSION_FORMAT_VERSION",
+    "RunResult",
+    "TraceSession",
+    "TracedBlock",
+    "safe_line",
+    "scrub_header",
+    "session_manifest",
+    "trace",
+]
 
 
 class TraceSession:
     """Run a script or a module under the tracer, in this process, as `python` would."""
 
-    def __init__(self, project_root: str | os.PathLike[str] | None = None,
-                 out_dir: str | os.PathLike[str] | None = None, include: str | Iterable[str] = (),
-                 exclude: str | Iterable[str] = (), max_events: int | None = None, html: bool = True,
-                 open_report: bool = False, include_private: bool = False, backend: str | None = None,
-                 options: Options | None = None, progress: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        project_root: str | os.PathLike[str] | None = None,
+        out_dir: str | os.PathLike[str] | None = None,
+        include: str | Iterable[str] = (),
+        exclude: str | Iterable[str] = (),
+        max_events: int | None = None,
+        html: bool = True,
+        open_report: bool = False,
+        include_private: bool = False,
+        backend: str | None = None,
+        options: Options | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         if options is None:
-            given: dict[str, Any] = {"project_root": project_root, "out_dir": out_dir,  # checked by validate()
-                                     "include": include if isinstance(include, str) else tuple(include),
-                                     "exclude": exclude if isinstance(exclude, str) else tuple(exclude),
-                                     "html": html, "open_report": open_report, "include_private": include_private,
-                                     "backend": backend}
+            given: dict[str, Any] = {
+                "project_root": project_root,
+                "out_dir": out_dir,  # checked by validate()
+                "include": include if isinstance(include, str) else tuple(include),
+                "exclude": exclude if isinstance(exclude, str) else tuple(exclude),
+                "html": html,
+                "open_report": open_report,
+                "include_private": include_private,
+                "backend": backend,
+            }
             if max_events is not None:
                 given["max_events"] = max_events
             options = options_from(given)
@@ -57,8 +80,13 @@ class TraceSession:
         in_zip = not main.parent.is_dir()  # python app.zip: app.zip/__main__.py
         root = project_root_for(self.options, Path(os.path.abspath(script)) if in_zip else main)
         rel = None if in_zip else relative_to(main.resolve(), root)
-        entry = Entry(kind="script", name=script.stem, path=str(path), args=list(args),
-                      main_module=module_from_path(rel) if rel else main.stem)
+        entry = Entry(
+            kind="script",
+            name=script.stem,
+            path=str(path),
+            args=list(args),
+            main_module=module_from_path(rel) if rel else main.stem,
+        )
         return self._run(target, entry, root, [str(path)], [str(script.resolve())])
 
     def run_module(self, name: str, args: list[str] | tuple[str, ...] = ()) -> RunResult:
@@ -74,9 +102,19 @@ class TraceSession:
         entry.main_file = target.main_file
         entry.key = os.path.abspath(target.main_file)
         entry.command = ["skeleton", "run", *option_argv(opts), *shown, *entry.args]
-        entry.invocation = lambda out_dir: [sys.executable, "-m", "skeleton_replay", "run",
-                                            *option_argv(opts, absolute=True), "--out-dir", str(out_dir),
-                                            "--project-root", str(root), *reproduce, *entry.args]
+        entry.invocation = lambda out_dir: [
+            sys.executable,
+            "-m",
+            "skeleton_replay",
+            "run",
+            *option_argv(opts, absolute=True),
+            "--out-dir",
+            str(out_dir),
+            "--project-root",
+            str(root),
+            *reproduce,
+            *entry.args,
+        ]
         run = RunLifecycle(opts, entry, root=root, progress=self.progress, whole_program=True)
         outcome = ScriptRunner(target, entry.args, self.owns_process).run(run.start, run.stop)
         error = None
@@ -101,8 +139,13 @@ class TracedBlock:
 
 
 @contextlib.contextmanager
-def trace(out_dir: str | os.PathLike[str] | None = None, project_root: str | os.PathLike[str] | None = None,
-          name: str = "trace", scenario: str | None = None, **options: Any) -> Iterator[TracedBlock]:
+def trace(
+    out_dir: str | os.PathLike[str] | None = None,
+    project_root: str | os.PathLike[str] | None = None,
+    name: str = "trace",
+    scenario: str | None = None,
+    **options: Any,
+) -> Iterator[TracedBlock]:
     """Trace a block of code already running in this process.
 
     with trace(out_dir="out") as run: ...   then run.result is a RunResult.
@@ -125,7 +168,10 @@ def trace(out_dir: str | os.PathLike[str] | None = None, project_root: str | os.
         raise
     finally:
         if scenario is not None:
-            run.recorder.end_scenario("passed" if status == "ok" else "failed", round(time.perf_counter() - t0, 6),
-                                      f"{err['type']}: {err['message']}" if err else None)
+            run.recorder.end_scenario(
+                "passed" if status == "ok" else "failed",
+                round(time.perf_counter() - t0, 6),
+                f"{err['type']}: {err['message']}" if err else None,
+            )
         run.stop()
         block.result = run.finish(status, code, err)

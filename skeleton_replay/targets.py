@@ -15,6 +15,7 @@ Lib/runpy.py), checked by tests/hostile/test_globals.py against plain python:
   that the module exists and compiles.
 Under `python -P` / PYTHONSAFEPATH python adds no sys.path[0] for a script or -m, so neither do we.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -58,8 +59,7 @@ def _safe_path() -> bool:
 
 def _main_dict(extra: dict[str, Any]) -> dict[str, Any]:
     """A fresh __main__'s globals after interpreter start-up (pylifecycle.c add_main_module)."""
-    return {"__annotations__": {}, "__builtins__": builtins, "__loader__": importlib.machinery.BuiltinImporter,
-            **extra}
+    return {"__annotations__": {}, "__builtins__": builtins, "__loader__": importlib.machinery.BuiltinImporter, **extra}
 
 
 def load_script(path: Path, filename: str | None = None) -> tuple[types.CodeType, type]:
@@ -68,8 +68,10 @@ def load_script(path: Path, filename: str | None = None) -> tuple[types.CodeType
     if not path.exists():
         raise UsageError(f"script {path} does not exist; check the path")
     if path.is_dir():
-        raise UsageError(f"{path} is a folder without a __main__.py, not a Python script; pass a .py file "
-                         "(or a folder holding __main__.py)")
+        raise UsageError(
+            f"{path} is a folder without a __main__.py, not a Python script; pass a .py file "
+            "(or a folder holding __main__.py)"
+        )
     try:
         source = path.read_bytes()
     except OSError as exc:
@@ -114,8 +116,13 @@ def script_target(path: Path) -> Target:
         return _main_package_target(path, typed, full, importer)
     code, loader = load_script(path, full)
     path0 = None if _safe_path() else os.path.dirname(os.path.realpath(full))
-    return Target(code, typed, path0, _main_dict({"__file__": full, "__cached__": None,
-                                                  "__loader__": loader("__main__", full)}), full)
+    return Target(
+        code,
+        typed,
+        path0,
+        _main_dict({"__file__": full, "__cached__": None, "__loader__": loader("__main__", full)}),
+        full,
+    )
 
 
 def _main_package_target(path: Path, typed: str, full: str, importer: PathEntryFinderProtocol) -> Target:
@@ -126,8 +133,10 @@ def _main_package_target(path: Path, typed: str, full: str, importer: PathEntryF
     except (ImportError, OSError, ValueError):
         spec = None
     if spec is None or spec.loader is None:
-        raise UsageError(f"{path} is a {kind} without a __main__.py, not a Python script; pass a .py file "
-                         "(or a folder holding __main__.py)")
+        raise UsageError(
+            f"{path} is a {kind} without a __main__.py, not a Python script; pass a .py file "
+            "(or a folder holding __main__.py)"
+        )
     _check_code(spec, "__main__", "fix it and run again")
     return Target(None, typed, full, _main_dict({}), spec.origin or full, run_name="__main__", insert_path0=True)
 
@@ -175,8 +184,9 @@ def module_target(name: str) -> Target:
         raise
     except (ImportError, ValueError) as exc:  # ValueError: an empty or relative name
         if name.endswith(".py"):
-            raise UsageError(f"-m takes a module name, not a file: use 'skeleton run {name}' "
-                             f"(or -m {name[:-3]})") from None
+            raise UsageError(
+                f"-m takes a module name, not a file: use 'skeleton run {name}' (or -m {name[:-3]})"
+            ) from None
         raise UsageError(f"cannot find module {name!r} ({exc}); check the name and sys.path") from None
     finally:
         if path0 is not None:
@@ -200,8 +210,10 @@ def _module_spec(name: str) -> ModuleSpec | None:
     except (ImportError, ValueError, AttributeError, TypeError):
         raise
     except Exception as exc:  # the package failed to import: say so, do not run it twice
-        raise UsageError(f"importing the package of {name} failed ({type(exc).__name__}: {exc}); "
-                         f"run python -m {name} to see the traceback") from None
+        raise UsageError(
+            f"importing the package of {name} failed ({type(exc).__name__}: {exc}); "
+            f"run python -m {name} to see the traceback"
+        ) from None
 
 
 def _package_path(name: str) -> Sequence[str] | None:

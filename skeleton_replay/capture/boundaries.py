@@ -21,6 +21,7 @@ Targets are reduced to a safe, stable form: paths relative to the project root (
 never kept; a request's path goes through the web path redaction); a program's name, not its argv;
 every target through the Summariser's scrub_text (known secrets, secret-looking values).
 """
+
 from __future__ import annotations
 
 import os
@@ -36,11 +37,23 @@ from .origin import _OWN, foreign
 
 # event -> (boundary kind, handler name); kinds are those of [[io]] rules (rules/model.py IO_KINDS)
 EVENTS: dict[str, str] = {
-    "open": "file", "os.remove": "file", "os.rename": "file", "os.mkdir": "file", "os.rmdir": "file",
-    "os.listdir": "file", "os.scandir": "file", "shutil.rmtree": "file", "shutil.copyfile": "file",
-    "socket.connect": "network", "http.client.connect": "network", "urllib.Request": "network",
-    "subprocess.Popen": "subprocess", "os.system": "subprocess", "os.exec": "subprocess",
-    "os.posix_spawn": "subprocess", "os.spawn": "subprocess",
+    "open": "file",
+    "os.remove": "file",
+    "os.rename": "file",
+    "os.mkdir": "file",
+    "os.rmdir": "file",
+    "os.listdir": "file",
+    "os.scandir": "file",
+    "shutil.rmtree": "file",
+    "shutil.copyfile": "file",
+    "socket.connect": "network",
+    "http.client.connect": "network",
+    "urllib.Request": "network",
+    "subprocess.Popen": "subprocess",
+    "os.system": "subprocess",
+    "os.exec": "subprocess",
+    "os.posix_spawn": "subprocess",
+    "os.spawn": "subprocess",
     "sqlite3.connect": "database",
 }
 # An event made on behalf of a higher-level one is skipped when a frame of these files is on its
@@ -50,8 +63,12 @@ _COVERED: dict[str, tuple[str, ...]] = {
     "http.client.connect": ("/urllib/request.py",),
     "os.posix_spawn": ("/subprocess.py",),
     "os.exec": ("/subprocess.py",),
-    "os.remove": ("/shutil.py",), "os.rmdir": ("/shutil.py",), "os.scandir": ("/shutil.py",),
-    "os.listdir": ("/shutil.py",), "os.rename": ("/shutil.py",), "os.mkdir": ("/shutil.py",),
+    "os.remove": ("/shutil.py",),
+    "os.rmdir": ("/shutil.py",),
+    "os.scandir": ("/shutil.py",),
+    "os.listdir": ("/shutil.py",),
+    "os.rename": ("/shutil.py",),
+    "os.mkdir": ("/shutil.py",),
 }
 # Reading source or bytecode: not the program's I/O (imports, tracebacks, warnings)
 _READERS = ("<frozen importlib", "/importlib/", "/linecache.py", "/tokenize.py", "/zipimport.py")
@@ -191,10 +208,10 @@ class Boundaries:
         except (OSError, ValueError):
             return text
         if path.startswith(self.root):
-            return path[len(self.root):] or "."
+            return path[len(self.root) :] or "."
         if path.startswith(self.tmp):  # a temporary folder's random name (mkdtemp) is folded: shop-demo-*
             base = os.path.basename(path)
-            if "/" not in path[len(self.tmp):] and _RANDOM_TAIL.search(base):
+            if "/" not in path[len(self.tmp) :] and _RANDOM_TAIL.search(base):
                 base = _RANDOM_TAIL.sub("*", base)
             return "<tmp>/" + base
         if path.startswith(self.home):
@@ -305,7 +322,10 @@ def _database(b: Boundaries, event: str, args: tuple[Any, ...]) -> tuple[str, st
 
 
 _TARGETS: dict[str, Callable[[Boundaries, str, tuple[Any, ...]], tuple[str, str, str | None] | None]] = {
-    "file": _file, "network": _network, "subprocess": _subprocess, "database": _database,
+    "file": _file,
+    "network": _network,
+    "subprocess": _subprocess,
+    "database": _database,
 }
 
 

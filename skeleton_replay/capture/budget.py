@@ -16,6 +16,7 @@
 Phases are switched off the hot path (at an import's first and last event, at a scenario's start and
 end, at a flush); the hot path only reads the Recorder's `mode` flag (record or count), as before.
 """
+
 from __future__ import annotations
 
 # Bound at import, before the program runs: a program that replaces a builtin is never called by the tracer.
@@ -54,13 +55,18 @@ class Budget:
 
     def policy(self) -> dict[str, Any]:
         """The header's statement of what will be sampled (trace.schema.json Header.sampling)."""
-        return {"max_events": self.max_events if self.limited else 0,
-                "import_budget": self.import_budget() if self.limited else None,
-                "scenario_share": "equal share of what is left" if self.limited else None,
-                "first_calls_per_edge": self.first_per_edge if self.limited else None,
-                "edge_reserve": self.edge_reserve(),
-                "summaries": {"first_calls": self.first_calls, "per_function": self.per_code,
-                              "then_one_in": self.sample_every}}
+        return {
+            "max_events": self.max_events if self.limited else 0,
+            "import_budget": self.import_budget() if self.limited else None,
+            "scenario_share": "equal share of what is left" if self.limited else None,
+            "first_calls_per_edge": self.first_per_edge if self.limited else None,
+            "edge_reserve": self.edge_reserve(),
+            "summaries": {
+                "first_calls": self.first_calls,
+                "per_function": self.per_code,
+                "then_one_in": self.sample_every,
+            },
+        }
 
 
 class Phase:
@@ -219,15 +225,21 @@ class Budgets:
             "max_events": self.total if b.limited else 0,
             "imports": {"budget": self.imports.budget if b.limited else None, "recorded": self.imports.used},
             "work": {"recorded": self.work.used},
-            "edges": {"first_calls_per_edge": b.first_per_edge if b.limited else None,
-                      "reserve": self.edge_reserve, "recorded": self.edge_reserve - self.reserve[0]},
+            "edges": {
+                "first_calls_per_edge": b.first_per_edge if b.limited else None,
+                "reserve": self.edge_reserve,
+                "recorded": self.edge_reserve - self.reserve[0],
+            },
         }
         if self.scenario_log:
             shares = [p.budget for p in self.scenario_log if p.budget is not None]
-            out["scenarios"] = {"count": len(self.scenario_log), "recorded": sum(p.used for p in self.scenario_log),
-                                "share_min": min(shares) if shares else None,
-                                "share_max": max(shares) if shares else None,
-                                "without_events": sum(1 for p in self.scenario_log if p.used == 0)}
+            out["scenarios"] = {
+                "count": len(self.scenario_log),
+                "recorded": sum(p.used for p in self.scenario_log),
+                "share_min": min(shares) if shares else None,
+                "share_max": max(shares) if shares else None,
+                "without_events": sum(1 for p in self.scenario_log if p.used == 0),
+            }
         if self.resume_refused:
             out["resume_refused"] = self.resume_refused
         return out
@@ -235,16 +247,22 @@ class Budgets:
 
 def sampling_text(s: dict[str, Any]) -> str:
     """One line for people (the `sampling` gap: workflow.md, the report, `skeleton report`)."""
-    parts = [f"recording budgets within --max-events {s['max_events']:,}: imports {s['imports']['recorded']:,} events "
-             f"(budget {s['imports']['budget']:,})"]
+    parts = [
+        f"recording budgets within --max-events {s['max_events']:,}: imports {s['imports']['recorded']:,} events "
+        f"(budget {s['imports']['budget']:,})"
+    ]
     sc = s.get("scenarios")
     if sc:
         share = f"{sc['share_min']:,}-{sc['share_max']:,}" if sc["share_min"] is not None else "no fixed share"
-        parts.append(f"{sc['count']:,} scenarios {sc['recorded']:,} events (share each {share}, "
-                     f"{sc['without_events']:,} without events)")
+        parts.append(
+            f"{sc['count']:,} scenarios {sc['recorded']:,} events (share each {share}, "
+            f"{sc['without_events']:,} without events)"
+        )
     parts.append(f"the rest {s['work']['recorded']:,}")
     e = s["edges"]
     if e["recorded"]:
-        parts.append(f"first {e['first_calls_per_edge']} calls of edges met past the budgets: {e['recorded']:,} events "
-                     f"(reserve {e['reserve']:,})")
+        parts.append(
+            f"first {e['first_calls_per_edge']} calls of edges met past the budgets: {e['recorded']:,} events "
+            f"(reserve {e['reserve']:,})"
+        )
     return "; ".join(parts) + ". Calls past the budgets are counted per caller -> callee."

@@ -1,4 +1,5 @@
 """The Recorder's record buffer and its flushes to the spill file (capture/records.py)."""
+
 from __future__ import annotations
 
 import marshal
@@ -20,6 +21,7 @@ SMALL_CHUNK = 256
 try:
     from _tracemalloc import is_tracing as _tracemalloc_on
 except ImportError:  # pragma: no cover - CPython always has it
+
     def _tracemalloc_on() -> bool:
         return False
 

@@ -10,6 +10,7 @@ Each thread has a state list, p = [tid, stack, counts, raised, seeded, firsts]:
   seen     same keys: calls recorded as an edge's first calls in the whole run (never reset: at most
            Budget.first_per_edge per edge and thread)
 """
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """Which code is traced: decided once per code object, cached by file name."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -19,8 +20,20 @@ HARNESS_FILES = ("test_*.py", "*_test.py", "conftest.py")
 
 # Skeleton's own code is never traced, even when it sits under the project root.
 OWN_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
-EXCLUDED_DIRS = frozenset({".venv", "venv", "site-packages", "dist-packages", ".git", ".skeleton", "node_modules",
-                           "__pycache__", ".tox", ".nox"})
+EXCLUDED_DIRS = frozenset(
+    {
+        ".venv",
+        "venv",
+        "site-packages",
+        "dist-packages",
+        ".git",
+        ".skeleton",
+        "node_modules",
+        "__pycache__",
+        ".tox",
+        ".nox",
+    }
+)
 
 _CO_OPTIMIZED = 0x01
 _CO_VARARGS = 0x04
@@ -51,15 +64,41 @@ class CodeInfo:
     role: str | None = None  # "harness" for test code (pytest runs)
 
     def as_record(self) -> CodeRecord:
-        return (self.index, self.module, self.qualified_name, self.function, self.class_name, self.file,
-                self.line, self.callable_kind, self.internal, self.arg_names, self.receiver, self.generator, self.role)
+        return (
+            self.index,
+            self.module,
+            self.qualified_name,
+            self.function,
+            self.class_name,
+            self.file,
+            self.line,
+            self.callable_kind,
+            self.internal,
+            self.arg_names,
+            self.receiver,
+            self.generator,
+            self.role,
+        )
 
     @classmethod
     def from_record(cls, rec: Sequence[Any]) -> CodeInfo:  # a CodeRecord (12 fields from older spills)
         (index, module, qualname, function, class_name, file, line, kind, internal, arg_names, receiver, gen) = rec[:12]
         role = rec[12] if len(rec) > 12 else None
-        return cls(index, module, qualname, function, class_name, file, line, kind, internal, tuple(arg_names),
-                   receiver, gen, role)
+        return cls(
+            index,
+            module,
+            qualname,
+            function,
+            class_name,
+            file,
+            line,
+            kind,
+            internal,
+            tuple(arg_names),
+            receiver,
+            gen,
+            role,
+        )
 
 
 def find_project_root(script: Path) -> Path:
@@ -75,9 +114,16 @@ def find_project_root(script: Path) -> Path:
 class CodeFilter:
     """Decides whether a code object is traced and describes it."""
 
-    def __init__(self, project_root: Path, include: Sequence[str] = (), exclude: Sequence[str] = (),
-                 include_private: bool = False, main_module: str = "__main__",
-                 main_file: str | None = None, harness_files: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        project_root: Path,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        include_private: bool = False,
+        main_module: str = "__main__",
+        main_file: str | None = None,
+        harness_files: Sequence[str] = (),
+    ) -> None:
         self.root = Path(os.path.realpath(project_root))
         self.include = tuple(include)
         self.exclude = tuple(exclude)
@@ -122,8 +168,13 @@ class CodeFilter:
 
     def _selected(self, rel: str, module: str) -> bool:
         def match(pattern: str) -> bool:
-            return (fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(module, pattern)
-                    or module == pattern or module.startswith(pattern + "."))
+            return (
+                fnmatch.fnmatchcase(rel, pattern)
+                or fnmatch.fnmatchcase(module, pattern)
+                or module == pattern
+                or module.startswith(pattern + ".")
+            )
+
         if self.include and not any(match(p) for p in self.include):
             return False
         return not any(match(p) for p in self.exclude)
@@ -182,9 +233,21 @@ class CodeFilter:
         else:
             kind = "static_method"
         arg_names = tuple(names[1:] if receiver else names)
-        info = CodeInfo(self.next_index, utf8(module), qualname, code.co_name, class_name, utf8(rel),
-                        code.co_firstlineno, kind, internal, arg_names, receiver,
-                        bool(code.co_flags & GENERATOR_FLAGS), self._role(rel))
+        info = CodeInfo(
+            self.next_index,
+            utf8(module),
+            qualname,
+            code.co_name,
+            class_name,
+            utf8(rel),
+            code.co_firstlineno,
+            kind,
+            internal,
+            arg_names,
+            receiver,
+            bool(code.co_flags & GENERATOR_FLAGS),
+            self._role(rel),
+        )
         self.next_index += 1
         return info
 
@@ -196,4 +259,3 @@ def module_from_path(rel: str) -> str:
     if parts and parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts) or p.stem
-

@@ -22,6 +22,7 @@ unbuffered, so no half-written chunk sits in a buffer the child could flush.
 Processes started by multiprocessing's "spawn" and "forkserver" methods do not fork this
 interpreter: they are counted from multiprocessing's own process counter instead.
 """
+
 from __future__ import annotations
 
 import os
@@ -92,6 +93,6 @@ def multiprocessing_processes() -> int:
         return 0
     try:
         text = repr(counter)  # itertools.count(n): reading it must not advance it
-        return int(text[text.index("(") + 1:text.rindex(")")].split(",")[0]) - 1
+        return int(text[text.index("(") + 1 : text.rindex(")")].split(",")[0]) - 1
     except Exception:
         return 0

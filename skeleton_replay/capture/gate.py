@@ -12,6 +12,7 @@ off for every thread until restart_events(). The only exception is code outside
 the project, which no request ever traces (the same answer the ungated callback
 gives). Ungated runs never see these wrappers: `skeleton run` keeps its callbacks.
 """
+
 from __future__ import annotations
 
 import sys

@@ -9,6 +9,7 @@ objects in all): a safety limit on the tracer's memory, not a display choice (th
 group instances themselves). Past it, the later objects of that class share one id (the decoder's
 `Class#*` node).
 """
+
 from __future__ import annotations
 
 # Bound at import, before the program runs: a program that replaces a builtin is never called by the tracer.
@@ -71,8 +72,11 @@ class ObjectIds:
                 module = self.filter.main_module
             self.buf.append((R.DEF_OBJECT, oid, module, qualname, None))
             self.definitions += 1
-            self.gap("other", f"more than {INSTANCE_LIMIT:,} objects of one class (or {TOTAL_LIMIT:,} in all): "
-                              "the later ones share one id per class (`Class#*`)")
+            self.gap(
+                "other",
+                f"more than {INSTANCE_LIMIT:,} objects of one class (or {TOTAL_LIMIT:,} in all): "
+                "the later ones share one id per class (`Class#*`)",
+            )
             return oid
         module, qualname = class_path(obj if is_class else cls)
         if module == "__main__":

@@ -10,6 +10,7 @@ tracer error, recorded as a `tracer_error` gap and contained.
 Private references to the builtins used here are bound at import, before the program runs, so a
 program that replaces `builtins.len` or `builtins.isinstance` is never called by the tracer.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,7 @@ import sysconfig
 from builtins import BaseException, Exception, issubclass, len, type
 
 _traceback = BaseException.__dict__["__traceback__"].__get__  # not the object's own attribute look-up
-_OWN = os.path.dirname(os.path.abspath(__file__))[:-len("capture")]  # .../skeleton_replay/
+_OWN = os.path.dirname(os.path.abspath(__file__))[: -len("capture")]  # .../skeleton_replay/
 _STDLIB = tuple({os.path.join(sysconfig.get_paths()[k], "") for k in ("stdlib", "platstdlib")})
 _known: dict[str, bool] = {}
 # For the C fast paths (_speedups.c decides the same way without running Python code)

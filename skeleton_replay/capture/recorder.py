@@ -8,6 +8,7 @@ The Recorder is assembled from one class per concern (each in its own module):
 The hot paths (sysmon.py, setprofile.py, _speedups.c) read the attributes set in Recorder.__init__.
 Other capture modules that add records (boundaries.py) append to `buf` and count `definitions`.
 """
+
 from __future__ import annotations
 
 import os
@@ -57,8 +58,9 @@ def _imported(code: CodeType, frame: FrameType) -> bool:
 class Recorder(ObjectIds, Counting, Budgets, Buffer):
     """Everything the hot path touches lives here, prepared for fast access."""
 
-    def __init__(self, code_filter: CodeFilter, summariser: Summariser, spill: R.SpillWriter,
-                 budget: Budget | None = None) -> None:
+    def __init__(
+        self, code_filter: CodeFilter, summariser: Summariser, spill: R.SpillWriter, budget: Budget | None = None
+    ) -> None:
         self.filter = code_filter
         self.summariser = summariser
         self.secret_codes: set[int] = set()  # indexes of secret-named code: its results are redacted (_decide)
@@ -189,9 +191,12 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
 
     def passed_through(self, exc: BaseException, event: str) -> None:
         """The program's exception surfaced inside a callback (a signal handler's): it is re-raised."""
-        self.gap("interrupted", f"the program's {_type(exc).__name__} was raised while the tracer's {event} "
-                                "callback ran (a signal handler, Ctrl-C) and passed on to the program unchanged; "
-                                "that event's summary may be missing")
+        self.gap(
+            "interrupted",
+            f"the program's {_type(exc).__name__} was raised while the tracer's {event} "
+            "callback ran (a signal handler, Ctrl-C) and passed on to the program unchanged; "
+            "that event's summary may be missing",
+        )
 
     # -- bookkeeping -----------------------------------------------------------
     def gap(self, kind: str, message: str, count: int = 1) -> None:
@@ -211,8 +216,14 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         self.spill.detach()
 
     # -- scenarios (pytest tests, traced blocks) -----------------------------
-    def begin_scenario(self, name: str, kind: str = "test", file: str | None = None, line: int | None = None,
-                       remaining: int | None = None) -> str:
+    def begin_scenario(
+        self,
+        name: str,
+        kind: str = "test",
+        file: str | None = None,
+        line: int | None = None,
+        remaining: int | None = None,
+    ) -> str:
         """Events from now on belong to scenario `name` (scenarios do not nest or overlap).
 
         remaining: the scenarios still to run, this one included (pytest knows after collection): each

@@ -30,6 +30,7 @@ written to the spill file as one length-prefixed chunk. Post-processing
                   callable did this I/O (capture/boundaries.py); n numbers it for BOUNDARY_COUNTS
     BOUNDARY_COUNTS (BOUNDARY_COUNTS, {n: times seen after the first}) written when the capture stops
 """
+
 from __future__ import annotations
 
 import marshal
@@ -65,6 +66,8 @@ def split_node_key(key: int) -> tuple[int, int]:
         key = -1 - key
     obj, idx = divmod(key, NODE_KEY_SPAN)
     return idx, obj
+
+
 _LEN = struct.Struct("<I")
 SPILL_MAGIC = b"SKSPILL1"
 

@@ -11,6 +11,7 @@ Used by the Summariser (summarise.py); the rules are described in docs/safety.md
   KNOWN_PREFIX characters) and found again in any later text with one regular expression built
   as a trie, rebuilt in growing batches.
 """
+
 from __future__ import annotations
 
 import base64
@@ -31,11 +32,39 @@ def plain(text: str) -> str:
     """An exact str with text's characters: a str subclass's own methods are user code."""
     return text if type(text) is str else str.__str__(text)
 
+
 # -- names ---------------------------------------------------------------------------------
 DEFAULT_SECRET_NAMES = (
-    "password", "passwd", "passphrase", "pwd", "pw", "pass", "token", "secret", "key", "apikey", "accesskey",
-    "privatekey", "auth", "authorization", "authorisation", "credential", "cookie", "session", "jwt", "private",
-    "signature", "otp", "pin", "cvc", "cvv", "ssn", "card_number", "credit_card", "dsn", "conn_str",
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "pw",
+    "pass",
+    "token",
+    "secret",
+    "key",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "auth",
+    "authorization",
+    "authorisation",
+    "credential",
+    "cookie",
+    "session",
+    "jwt",
+    "private",
+    "signature",
+    "otp",
+    "pin",
+    "cvc",
+    "cvv",
+    "ssn",
+    "card_number",
+    "credit_card",
+    "dsn",
+    "conn_str",
     "connection_string",
 )
 SHORT_WORD = 4  # built-in words this long or shorter match whole name parts only
@@ -103,8 +132,9 @@ class NameRules:
         hit = self._callable_cache.get(qualname)
         if hit is None:
             name = qualname.rsplit(".", 1)[-1]
-            hit = bool(self.user_re is not None and self.user_re.search(name.lower())) \
-                or bool(self.callable_long_re.search(_norm(name)))
+            hit = bool(self.user_re is not None and self.user_re.search(name.lower())) or bool(
+                self.callable_long_re.search(_norm(name))
+            )
             if not hit:
                 for part in _PARTS.findall(name):
                     part = part.lower()
@@ -131,11 +161,19 @@ _VALUE_PATTERNS = (
     ("aws", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", ("akia", "asia"), ()),
     ("private_key", r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----", ("private key",), ()),
     ("url_password", r"\b[A-Za-z][A-Za-z0-9+.-]{0,31}://[^/\s:@]{0,256}:(?P<v>[^/\s@]{1,256})@", ("://",), ("@",)),
-    ("assignment", r"(?i:(?<![A-Za-z])(?:password|passwd|pwd|passphrase|secret|api[_-]?key|access[_-]?token)"
-                   r"['\"]?\s{0,4}[=:]\s{0,4}['\"]?(?P<v>[^\s&;'\",<>]{3,256}))",
-     ("pass", "pwd", "secret", "api", "access"), ("=", ":")),
-    ("github", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})",
-     ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), ()),
+    (
+        "assignment",
+        r"(?i:(?<![A-Za-z])(?:password|passwd|pwd|passphrase|secret|api[_-]?key|access[_-]?token)"
+        r"['\"]?\s{0,4}[=:]\s{0,4}['\"]?(?P<v>[^\s&;'\",<>]{3,256}))",
+        ("pass", "pwd", "secret", "api", "access"),
+        ("=", ":"),
+    ),
+    (
+        "github",
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        (),
+    ),
     ("slack", r"\bxox[abposr]-[A-Za-z0-9-]{10,255}", ("xox",), ()),
     ("stripe", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,255}", ("k_live_", "k_test_"), ()),
     ("google", r"\bAIza[0-9A-Za-z_-]{35}", ("aiza",), ()),
@@ -249,7 +287,7 @@ class KnownSecrets:
         for m in r.finditer(text):
             if m.start() < pos:
                 continue
-            out.append(text[pos:m.start()])
+            out.append(text[pos : m.start()])
             out.append(REDACTED)
             ext = _EXTEND.match(text, m.end())  # `[...]*`: always matches (maybe nothing)
             pos = ext.end() if ext is not None else m.end()
@@ -265,7 +303,7 @@ class KnownSecrets:
                 return
             r = re.compile(trie_regex(self._all))  # holds at least everything in pending
             self._re = r
-            self._pending = self._pending[len(pending):]  # added meanwhile (a signal handler's call)
+            self._pending = self._pending[len(pending) :]  # added meanwhile (a signal handler's call)
 
 
 def trie_regex(words: Iterable[str]) -> str:
@@ -293,7 +331,7 @@ def _emit(node: dict[str, Any]) -> str:
         # a chain of single children becomes one literal
         text = ch
         while "" not in child and len(child) == 1:
-            (nxt, child), = child.items()
+            ((nxt, child),) = child.items()
             text += nxt
         branches.append(re.escape(text) + _emit(child))
     return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -308,7 +346,7 @@ def private_key_lines(text: str) -> list[str]:
     if start < 0:
         return []
     lines = []
-    for line in text[start:start + 8192].splitlines()[1:65]:
+    for line in text[start : start + 8192].splitlines()[1:65]:
         line = line.strip()
         if line.startswith("-----END"):
             break

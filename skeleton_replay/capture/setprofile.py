@@ -5,6 +5,7 @@ generator resume as 'call' and a yield or an exception exit as 'return'; the
 opcode at f_lasti tells them apart. setprofile cannot see the exception object of
 an exception exit: those records carry an exception of type '?'.
 """
+
 from __future__ import annotations
 
 import dis
@@ -28,8 +29,10 @@ _YIELD_OPS = frozenset(dis.opmap[n] for n in ("YIELD_VALUE",) if n in dis.opmap)
 # frame's exception exit next ('return'), except after a failed 'return' on 3.11. So a failed 'call'
 # is recorded, and a failed 'return' is recorded only where no exit follows.
 RETURN_FAILURE_UNWINDS = sys.version_info >= (3, 12)
-UNKNOWN_EXCEPTION: dict[str, Any] = {"type": "?", "message": {"type": "str", "value": "",
-                                                                "note": "not visible to the setprofile backend"}}
+UNKNOWN_EXCEPTION: dict[str, Any] = {
+    "type": "?",
+    "message": {"type": "str", "value": "", "note": "not visible to the setprofile backend"},
+}
 
 
 class Profiler(Protocol):
@@ -66,9 +69,16 @@ class SetProfileBackend:
         if fast is not None:  # a C profile function drops C calls and untraced code before any Python runs
             # and records traced calls, returns, yields and resumes itself (the rest comes back to fn)
             self._hooks = speedups.hooks(self.rec, fn, fn)
-            hook = self._fn = fast.ProfileHook(fn, self.rec.table, self.rec.untraced, hooks=self._hooks,
-                                               return_ops=_RETURN_OPS, yield_ops=_YIELD_OPS,
-                                               suspended=fn.suspended, modules=self.rec.module_codes)
+            hook = self._fn = fast.ProfileHook(
+                fn,
+                self.rec.table,
+                self.rec.untraced,
+                hooks=self._hooks,
+                return_ops=_RETURN_OPS,
+                yield_ops=_YIELD_OPS,
+                suspended=fn.suspended,
+                modules=self.rec.module_codes,
+            )
             threading.setprofile(hook)  # a new thread's first event installs the C function there
             hook.install()
             return
@@ -87,12 +97,18 @@ class SetProfileBackend:
             return
         try:
             if sys.getprofile() is not self._fn:  # CPython drops a profiler whose call raised (recursion limit)
-                self.rec.gap("other", "the profiler was removed from the thread that ended the run (by the program's "
-                                      "own sys.setprofile, or at the recursion limit): its later calls are not in the "
-                                      "trace")
+                self.rec.gap(
+                    "other",
+                    "the profiler was removed from the thread that ended the run (by the program's "
+                    "own sys.setprofile, or at the recursion limit): its later calls are not in the "
+                    "trace",
+                )
             if hasattr(threading, "getprofile") and threading.getprofile() is not self._fn:
-                self.rec.gap("other", "the program replaced the profiler for new threads (threading.setprofile): "
-                                      "threads started after that are not in the trace")
+                self.rec.gap(
+                    "other",
+                    "the program replaced the profiler for new threads (threading.setprofile): "
+                    "threads started after that are not in the trace",
+                )
             sys.setprofile(prev_sys)
             threading.setprofile(prev_threading)
         except Exception as exc:
@@ -142,9 +158,13 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
         """The program's exception passed through the profiler (a signal handler's): it is re-raised."""
         rec.passed_through(exc, event)
         if not fast:  # CPython removes a Python profile function that raises, for this thread
-            gap("other", "the program's exception passed through the profiler and CPython removed it from that "
-                         "thread (a Python profile function that raises is unset): that thread's later calls are "
-                         "not in the trace")
+            gap(
+                "other",
+                "the program's exception passed through the profiler and CPython removed it from that "
+                "thread (a Python profile function that raises is unset): that thread's later calls are "
+                "not in the trace",
+            )
+
     state = rec.state  # [calls recorded so far]
     mode = rec.mode  # [counting?]
     SPAN = R.NODE_KEY_SPAN  # node key past the cap: obj * SPAN + idx
@@ -225,8 +245,9 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                         edge = top << EDGE_SHIFT | key if top < EDGE_LIMIT and key < EDGE_LIMIT else (top, key)
                         c = p[2]
                         n = c[edge] = c[edge] + 1  # a defaultdict(int): no switch of threads inside
-                        if n > first_per_edge or reserve[0] <= 0 or importing[0] or \
-                                p[6].get(edge, 0) >= first_per_edge:  # (p[6]: the run's firsts, kept)
+                        if (
+                            n > first_per_edge or reserve[0] <= 0 or importing[0] or p[6].get(edge, 0) >= first_per_edge
+                        ):  # (p[6]: the run's firsts, kept)
                             stack.append(key)
                             return
                         p[6][edge] = p[6].get(edge, 0) + 1
@@ -271,8 +292,11 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                         if caller is not None:
                             append((CALL, idx, p[0], now(), None, obj, id(frame) if generator else None, caller))
                         else:
-                            append((CALL, idx, p[0], now(), None, obj, id(frame)) if generator else
-                                   (CALL, idx, p[0], now(), None, obj))
+                            append(
+                                (CALL, idx, p[0], now(), None, obj, id(frame))
+                                if generator
+                                else (CALL, idx, p[0], now(), None, obj)
+                            )
                 interrupted(exc, "call")
                 raise
         elif event == "return":
@@ -316,8 +340,11 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                 wanted = not counting and (state[0] <= first_calls or n <= per_code or n % sample_every == 0)
                 if op in _RETURN_OPS:
                     detail = summarise_return(idx, arg) if wanted else None
-                    record = (RETURN, idx, p[0], now(), detail, 0, id(frame)) if entry[2] else \
-                        (RETURN, idx, p[0], now(), detail, 0)
+                    record = (
+                        (RETURN, idx, p[0], now(), detail, 0, id(frame))
+                        if entry[2]
+                        else (RETURN, idx, p[0], now(), detail, 0)
+                    )
                 elif is_yield:
                     record = (YIELD, idx, p[0], now(), summarise_return(idx, arg) if wanted else None, 0, id(frame))
                 elif entry[2]:

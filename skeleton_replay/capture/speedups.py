@@ -3,6 +3,7 @@
 `SKELETON_PURE_PYTHON=1` runs the pure-Python callbacks only (tests compare the two;
 the benchmarks measure both). Both write the same records.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 _is_tracing: Callable[[], bool] | None
 try:
     import _tracemalloc
+
     _is_tracing = _tracemalloc.is_tracing
 except ImportError:  # pragma: no cover - CPython always has it
     _is_tracing = None
@@ -46,8 +48,13 @@ def status() -> str:
     return "C fast paths" if load() is not None else "pure Python (C fast paths not compiled)"
 
 
-def hooks(rec: Recorder, py_start: Callable[..., Any], py_return: Callable[..., Any],
-          py_yield: Callable[..., Any] | None = None, py_resume: Callable[..., Any] | None = None) -> Any | None:
+def hooks(
+    rec: Recorder,
+    py_start: Callable[..., Any],
+    py_return: Callable[..., Any],
+    py_yield: Callable[..., Any] | None = None,
+    py_resume: Callable[..., Any] | None = None,
+) -> Any | None:
     """The C fast paths over this Recorder's state (None when not compiled or not wanted).
 
     py_start / py_return (/ py_yield / py_resume, sys.monitoring): the Python callbacks that
@@ -67,11 +74,37 @@ def hooks(rec: Recorder, py_start: Callable[..., Any], py_return: Callable[..., 
 
     b = rec.budget
     return fast.Hooks(
-        table=rec.table, buf=rec.buf, counts=rec.counts, state=rec.state, mode=rec.mode, objects=rec.objects,
-        overflow=rec.overflow, thread_state=thread_state, receiver_id=rec.receiver_id,
-        summarise_args=rec.summarise_args, summarise_value=rec.summarise_return, now=time.perf_counter_ns,
-        flush=rec.flush, gap=rec.gap, py_start=py_start, py_return=py_return, kind_call=R.CALL,
-        kind_return=R.RETURN, span=R.NODE_KEY_SPAN, first_calls=b.first_calls, per_code=b.per_code,
-        sample_every=b.sample_every, limit=rec.limit, py_yield=py_yield, py_resume=py_resume,
-        kind_yield=R.YIELD, kind_resume=R.RESUME, inits=rec.inits, foreign=origin.PREFIXES, is_tracing=_is_tracing,
-        reserve=rec.reserve, importing=rec.importing, first_per_edge=b.first_per_edge)
+        table=rec.table,
+        buf=rec.buf,
+        counts=rec.counts,
+        state=rec.state,
+        mode=rec.mode,
+        objects=rec.objects,
+        overflow=rec.overflow,
+        thread_state=thread_state,
+        receiver_id=rec.receiver_id,
+        summarise_args=rec.summarise_args,
+        summarise_value=rec.summarise_return,
+        now=time.perf_counter_ns,
+        flush=rec.flush,
+        gap=rec.gap,
+        py_start=py_start,
+        py_return=py_return,
+        kind_call=R.CALL,
+        kind_return=R.RETURN,
+        span=R.NODE_KEY_SPAN,
+        first_calls=b.first_calls,
+        per_code=b.per_code,
+        sample_every=b.sample_every,
+        limit=rec.limit,
+        py_yield=py_yield,
+        py_resume=py_resume,
+        kind_yield=R.YIELD,
+        kind_resume=R.RESUME,
+        inits=rec.inits,
+        foreign=origin.PREFIXES,
+        is_tracing=_is_tracing,
+        reserve=rec.reserve,
+        importing=rec.importing,
+        first_per_edge=b.first_per_edge,
+    )

@@ -5,6 +5,7 @@ subclass is an object, not a container), nothing is iterated except exact builti
 containers, and anything else is described by its class name and a run-local id.
 Summaries are plain JSON-able dicts (see docs/trace-format.md).
 """
+
 from __future__ import annotations
 
 import re
@@ -199,8 +200,7 @@ class Summariser:
             return {"type": "float", "value": v}
         if t is str:
             n = len(v)
-            if self._secret_str(v if n <= STR_WINDOW else v[:STR_WINDOW], v) if n >= CLEAN_MIN \
-                    else self._scan(v, v):
+            if self._secret_str(v if n <= STR_WINDOW else v[:STR_WINDOW], v) if n >= CLEAN_MIN else self._scan(v, v):
                 return self.redacted(v)
             if n > STR_LIMIT:
                 return {"type": "str", "value": utf8(v[:STR_LIMIT]), "len": n, "truncated": True}
@@ -276,9 +276,13 @@ class Summariser:
                 continue
             level = self._pair_name_level(item)
             if level:  # ("Authorization", "Basic …"): headers and form fields often come as pairs
-                items.append({"type": _type(item).__name__, "len": 2,
-                              "items": [self._summarise(item[0], 1, seen),
-                                        self.redacted(item[1], learn=level == STRONG)]})
+                items.append(
+                    {
+                        "type": _type(item).__name__,
+                        "len": 2,
+                        "items": [self._summarise(item[0], 1, seen), self.redacted(item[1], learn=level == STRONG)],
+                    }
+                )
                 continue
             summary = self._summarise(item, depth - 1, seen)
             items.append(summary)

@@ -5,6 +5,7 @@ traced; untraced code gets DISABLE, so it never calls us again. Traced code gets
 PY_RETURN, PY_YIELD and PY_RESUME as local events. PY_UNWIND and PY_THROW can only
 be global: they are filtered with one dict lookup (they only fire on exceptions).
 """
+
 from __future__ import annotations
 
 import sys
@@ -53,8 +54,9 @@ class SysMonitoringBackend:
                 break
         else:
             held = ", ".join(f"{i}={mon.get_tool(i)}" for i in range(6))
-            raise NoFreeToolId(f"no free sys.monitoring tool id (held: {held}); stop the other tool or use "
-                               "--backend setprofile")
+            raise NoFreeToolId(
+                f"no free sys.monitoring tool id (held: {held}); stop the other tool or use --backend setprofile"
+            )
         f = self.rec.filter
         key = (str(f.root), f.include, f.exclude, f.include_private, f.main_module, f._main_file)
         if _last_filter[0] is not None and _last_filter[0] != key:
@@ -66,14 +68,19 @@ class SysMonitoringBackend:
             # PY_START, PY_RETURN, PY_YIELD and PY_RESUME through the C fast paths when compiled: they
             # hand every case they do not handle (a new code object, a new thread, an error) to these
             # Python callbacks.
-            self._hooks = speedups.hooks(self.rec, callbacks["PY_START"], callbacks["PY_RETURN"],
-                                         callbacks["PY_YIELD"], callbacks["PY_RESUME"])
+            self._hooks = speedups.hooks(
+                self.rec, callbacks["PY_START"], callbacks["PY_RETURN"], callbacks["PY_YIELD"], callbacks["PY_RESUME"]
+            )
             if self._hooks is not None:
-                callbacks = {**callbacks, "PY_START": self._hooks.start, "PY_RETURN": self._hooks.ret,
-                             "PY_YIELD": self._hooks.yield_, "PY_RESUME": self._hooks.resume}
+                callbacks = {
+                    **callbacks,
+                    "PY_START": self._hooks.start,
+                    "PY_RETURN": self._hooks.ret,
+                    "PY_YIELD": self._hooks.yield_,
+                    "PY_RESUME": self._hooks.resume,
+                }
         else:  # the wrappers add one Python frame between the event and the callback
-            callbacks = gate_sysmon_callbacks(_make_callbacks(self.rec, tool, gated_getframe(1)), self.gate,
-                                              self.rec)
+            callbacks = gate_sysmon_callbacks(_make_callbacks(self.rec, tool, gated_getframe(1)), self.gate, self.rec)
         for event, fn in callbacks.items():
             mon.register_callback(tool, getattr(ev, event), fn)
         self._callbacks = callbacks  # stop() tells whether the program replaced them
@@ -90,26 +97,36 @@ class SysMonitoringBackend:
         try:
             holder = mon.get_tool(tool)
             if holder != "skeleton":  # freed by the program (and maybe taken by another tool): not ours to touch
-                gap("other", f"the program freed sys.monitoring tool id {tool}, which Skeleton was using"
-                             f"{f' (now held by {holder!r})' if holder else ''}: calls after that may be missing "
-                             "from the trace")
+                gap(
+                    "other",
+                    f"the program freed sys.monitoring tool id {tool}, which Skeleton was using"
+                    f"{f' (now held by {holder!r})' if holder else ''}: calls after that may be missing "
+                    "from the trace",
+                )
                 return
             if mon.get_events(tool) != self._events:
-                gap("other", "the program changed the sys.monitoring events of Skeleton's tool id: calls after "
-                             "that may be missing from the trace")
+                gap(
+                    "other",
+                    "the program changed the sys.monitoring events of Skeleton's tool id: calls after "
+                    "that may be missing from the trace",
+                )
             mon.set_events(tool, 0)
             for code in self.rec.keep_alive:
                 mon.set_local_events(tool, code, 0)
             for name, ours in self._callbacks.items():
                 if mon.register_callback(tool, getattr(mon.events, name), None) is not ours:
-                    gap("other", f"the program replaced Skeleton's sys.monitoring {name} callback: calls after "
-                                 "that may be missing from the trace")
+                    gap(
+                        "other",
+                        f"the program replaced Skeleton's sys.monitoring {name} callback: calls after "
+                        "that may be missing from the trace",
+                    )
             mon.free_tool_id(tool)
         except Exception as exc:
             gap("other", f"could not stop sys.monitoring cleanly ({type(exc).__name__}: {exc})")
         finally:
             if self._hooks is not None:
                 self._hooks.close()
+
 
 def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) -> dict[str, Any]:
     """Closures over locals: the hot path does no attribute look-ups it can avoid.
@@ -219,8 +236,9 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                     edge = top << EDGE_SHIFT | key if top < EDGE_LIMIT and key < EDGE_LIMIT else (top, key)
                     c = p[2]
                     n = c[edge] = c[edge] + 1  # a defaultdict(int): no switch of threads inside
-                    if n > first_per_edge or reserve[0] <= 0 or importing[0] or \
-                            p[6].get(edge, 0) >= first_per_edge:  # (p[6]: the run's firsts, kept)
+                    if (
+                        n > first_per_edge or reserve[0] <= 0 or importing[0] or p[6].get(edge, 0) >= first_per_edge
+                    ):  # (p[6]: the run's firsts, kept)
                         stack.append(key)
                         return None
                     p[6][edge] = p[6].get(edge, 0) + 1
@@ -236,8 +254,16 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                         if frame is None:
                             frame = getframe(1)
                         summary = summarise_args(frame, arg_names)
-                    record = (CALL, idx, p[0], now(), summary, obj, id(frame or getframe(1)) if generator else None,
-                              caller)
+                    record = (
+                        CALL,
+                        idx,
+                        p[0],
+                        now(),
+                        summary,
+                        obj,
+                        id(frame or getframe(1)) if generator else None,
+                        caller,
+                    )
                     append(record)
                     record = pending = None
                     if len(buf) >= limit[0]:
@@ -489,6 +515,7 @@ def gate_sysmon_callbacks(callbacks: dict[str, Any], gate: Gate, rec: Recorder) 
             if get(None) is token:
                 return fn(*args)
             return None
+
         return gated
 
     out = {name: wrap(fn) for name, fn in callbacks.items()}

@@ -4,6 +4,7 @@ Pure helpers first (find and read the snapshot and the rules, build check.json, 
 the click command is at the bottom. Exit codes: 0 every rule holds, 1 a rule is violated,
 2 bad input (a missing snapshot, a malformed rule: one line, no traceback).
 """
+
 from __future__ import annotations
 
 import os
@@ -42,8 +43,10 @@ def load_rules(snap: dict[str, Any], rules_file: Path | None) -> rules.RuleSet:
         raise UsageError("the snapshot names no project root to find pyproject.toml in; pass --rules FILE")
     found = rules.load_project(root)
     if found is None:
-        raise UsageError(f"no rules: {root / 'pyproject.toml'} has no {rules.PYPROJECT_TABLE} table; add one "
-                         "or pass --rules FILE (see docs/check.md)")
+        raise UsageError(
+            f"no rules: {root / 'pyproject.toml'} has no {rules.PYPROJECT_TABLE} table; add one "
+            "or pass --rules FILE (see docs/check.md)"
+        )
     return found
 
 
@@ -76,8 +79,10 @@ def summary_line(results: list[rules.RuleResult], source: str, written: Path | N
     if violated:
         edges = sum(len(r.violations) for r in violated)
         calls = sum(r.calls for r in violated)
-        parts.append(f"FAILED: {len(violated)} of {len(results)} rules violated on {edges} "
-                     f"edge{'s' if edges != 1 else ''} ({_calls(calls)})")
+        parts.append(
+            f"FAILED: {len(violated)} of {len(results)} rules violated on {edges} "
+            f"edge{'s' if edges != 1 else ''} ({_calls(calls)})"
+        )
     else:
         held = len(results) - skipped
         parts.append(f"passed: {held} rule{'s' if held != 1 else ''} hold{'s' if held == 1 else ''}")
@@ -104,12 +109,17 @@ def text_lines(results: list[rules.RuleResult]) -> list[str]:
 
 
 def warnings(results: list[rules.RuleResult]) -> list[str]:
-    return [f'warning: {r.rule.kind} "{r.rule.name}": pattern {p!r} matched no node of this run '
-            "(a typo, or code the run did not reach)" for r in results for p in r.unmatched]
+    return [
+        f'warning: {r.rule.kind} "{r.rule.name}": pattern {p!r} matched no node of this run '
+        "(a typo, or code the run did not reach)"
+        for r in results
+        for p in r.unmatched
+    ]
 
 
-def check_document(results: list[rules.RuleResult], ruleset: rules.RuleSet, snap: dict[str, Any],
-                   snap_path: Path) -> dict[str, Any]:
+def check_document(
+    results: list[rules.RuleResult], ruleset: rules.RuleSet, snap: dict[str, Any], snap_path: Path
+) -> dict[str, Any]:
     """What check.json holds (and --json prints)."""
     run = snap.get("run") or {}
     return {
@@ -126,13 +136,25 @@ def check_document(results: list[rules.RuleResult], ruleset: rules.RuleSet, snap
 
 def _rule_doc(r: rules.RuleResult) -> dict[str, Any]:
     return {
-        "name": r.rule.name, "kind": r.rule.kind, "status": r.status, "note": r.note,
+        "name": r.rule.name,
+        "kind": r.rule.kind,
+        "status": r.status,
+        "note": r.note,
         "unmatched_patterns": r.unmatched,
-        "violations": [{"source": v.source, "target": v.target, "edge": f"{v.source}->{v.target}",
-                        "count": v.count, "first_seen": v.first_seen,
-                        "event": None if v.first_seen is None else f"E{v.first_seen}",
-                        "raised": v.raised, "scenarios": list(v.scenarios), "detail": v.detail}
-                       for v in r.violations],
+        "violations": [
+            {
+                "source": v.source,
+                "target": v.target,
+                "edge": f"{v.source}->{v.target}",
+                "count": v.count,
+                "first_seen": v.first_seen,
+                "event": None if v.first_seen is None else f"E{v.first_seen}",
+                "raised": v.raised,
+                "scenarios": list(v.scenarios),
+                "detail": v.detail,
+            }
+            for v in r.violations
+        ],
     }
 
 
@@ -144,12 +166,24 @@ def write_check(folder: Path, doc: dict[str, Any]) -> Path:
 
 def snapshot_violations(results: list[rules.RuleResult]) -> list[dict[str, Any]]:
     """snapshot.json's `violations` (schema: $defs/Violation), in the order they are printed."""
-    return [{"rule": r.rule.name, "kind": r.rule.kind, "source": v.source, "target": v.target, "count": v.count,
-             "first_seen": v.first_seen, "detail": v.detail} for r in results for v in r.violations]
+    return [
+        {
+            "rule": r.rule.name,
+            "kind": r.rule.kind,
+            "source": v.source,
+            "target": v.target,
+            "count": v.count,
+            "first_seen": v.first_seen,
+            "detail": v.detail,
+        }
+        for r in results
+        for v in r.violations
+    ]
 
 
-def record_violations(snap_path: Path, snap: dict[str, Any], results: list[rules.RuleResult],
-                      rules_file: str) -> list[str]:
+def record_violations(
+    snap_path: Path, snap: dict[str, Any], results: list[rules.RuleResult], rules_file: str
+) -> list[str]:
     """Write the violations into the run's artifacts: snapshot.json `violations`, the "Rule violations"
     section of workflow.md and report.html (when they are there). Returns warnings (nothing is fatal)."""
     from ..render.boundaries_md import replace_violations, violations_section
@@ -166,6 +200,7 @@ def record_violations(snap_path: Path, snap: dict[str, Any], results: list[rules
         report = folder / "report.html"
         if snap_path.name == SNAPSHOT and report.is_file():
             from ..render.html import ReportTemplateMissing, render_html
+
             try:
                 write_atomic(report, render_html(snap))
             except ReportTemplateMissing:
@@ -199,8 +234,14 @@ def run_check(out: Path, rules_file: Path | None) -> Checked:
     return doc, results, ruleset, written, notes
 
 
-def report(doc: dict[str, Any], results: list[rules.RuleResult], ruleset: rules.RuleSet, written: Path | None,
-           notes: list[str], json_out: bool) -> int:
+def report(
+    doc: dict[str, Any],
+    results: list[rules.RuleResult],
+    ruleset: rules.RuleSet,
+    written: Path | None,
+    notes: list[str],
+    json_out: bool,
+) -> int:
     """Print the check (lines or JSON; warnings on stderr); the exit code (0 passed, 1 violated)."""
     for w in notes:
         click.echo(f"skeleton: {w}", err=True)
@@ -239,9 +280,14 @@ def after_run(snapshot: Path, rules_file: Path | None, say: Callable[[str], None
 
 @click.command("check")
 @click.argument("out_dir", type=click.Path(path_type=Path))
-@click.option("--rules", "rules_file", type=click.Path(path_type=Path), metavar="FILE",
-              help="Rule file (TOML; or a pyproject.toml with [tool.skeleton.rules]). "
-                   "Default: [tool.skeleton.rules] in the run's project root's pyproject.toml.")
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Rule file (TOML; or a pyproject.toml with [tool.skeleton.rules]). "
+    "Default: [tool.skeleton.rules] in the run's project root's pyproject.toml.",
+)
 @click.option("--json", "json_out", is_flag=True, help="Print the result as one JSON document (as check.json).")
 def check(out_dir: Path, rules_file: Path | None, json_out: bool) -> None:
     """Check architecture rules on the calls a run observed (OUT_DIR/snapshot.json).

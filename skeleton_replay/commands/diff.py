@@ -3,6 +3,7 @@
 The work is in skeleton_replay/compare/ (pure); this module is the thin click command.
 Exit codes: 0 (differences or not), 1 when a --fail-on condition is met, 2 bad input.
 """
+
 from __future__ import annotations
 
 import sys
@@ -16,15 +17,34 @@ FORMATS = ("text", "markdown", "json")
 @click.command("diff")
 @click.argument("a", type=click.Path(path_type=Path))
 @click.argument("b", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text for a terminal, markdown for a PR comment, json for tools.")
-@click.option("--threshold", default="50%", show_default=True, metavar="50%|N|50%,N",
-              help="Report a call-count change only when it is at least this much (relative, absolute or both).")
-@click.option("--fail-on", metavar="LIST",
-              help="Exit 1 when any of these happened (comma-separated): new-actors, removed-actors, new-edges, "
-                   "removed-edges, new-dependencies, removed-dependencies, changed-calls.")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Entries per section in text and markdown (json lists all).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a PR comment, json for tools.",
+)
+@click.option(
+    "--threshold",
+    default="50%",
+    show_default=True,
+    metavar="50%|N|50%,N",
+    help="Report a call-count change only when it is at least this much (relative, absolute or both).",
+)
+@click.option(
+    "--fail-on",
+    metavar="LIST",
+    help="Exit 1 when any of these happened (comma-separated): new-actors, removed-actors, new-edges, "
+    "removed-edges, new-dependencies, removed-dependencies, changed-calls.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Entries per section in text and markdown (json lists all).",
+)
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
 def diff(a: Path, b: Path, fmt: str, threshold: str, fail_on: str | None, limit: int, output: Path | None) -> None:
     """What changed from run A to run B: actors, call edges, module dependencies, call counts.

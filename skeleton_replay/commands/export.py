@@ -3,6 +3,7 @@
 The work is in skeleton_replay/export/ (pure); this module is the thin click command.
 Exit codes: 0 written, 2 bad input (not a run, an unknown format or level, a malformed window).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,17 +59,34 @@ def _check_window(run: RunFolder, window: Window) -> None:
 
 @click.command("export")
 @click.argument("out_dir", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="mermaid", show_default=True,
-              help="A diagram (mermaid, dot, plantuml) or a timeline for Perfetto / chrome://tracing (perfetto).")
-@click.option("--level", type=click.Choice(LEVELS), default="modules", show_default=True,
-              help="Diagrams: one box per module, per class (instances folded) or per method.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="mermaid",
+    show_default=True,
+    help="A diagram (mermaid, dot, plantuml) or a timeline for Perfetto / chrome://tracing (perfetto).",
+)
+@click.option(
+    "--level",
+    type=click.Choice(LEVELS),
+    default="modules",
+    show_default=True,
+    help="Diagrams: one box per module, per class (instances folded) or per method.",
+)
 @click.option("--scenario", metavar="TEST_ID", help="Only what this test did (pytest node id, or its index).")
 @click.option("--window", metavar="E100:E500", help="Only the events in this range (both ends included).")
-@click.option("--max-nodes", type=click.IntRange(min=2), default=60, show_default=True,
-              help="Diagrams: at most this many boxes; those with the fewest calls fold into one.")
+@click.option(
+    "--max-nodes",
+    type=click.IntRange(min=2),
+    default=60,
+    show_default=True,
+    help="Diagrams: at most this many boxes; those with the fewest calls fold into one.",
+)
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
-def export(out_dir: Path, fmt: str, level: str, scenario: str | None, window: str | None, max_nodes: int,
-           output: Path | None) -> None:
+def export(
+    out_dir: Path, fmt: str, level: str, scenario: str | None, window: str | None, max_nodes: int, output: Path | None
+) -> None:
     """Write a run as a Mermaid, DOT or PlantUML diagram, or as a Perfetto timeline.
 
     \b

@@ -1,4 +1,5 @@
 """Where `skeleton diff` and `skeleton export` write: stdout, or a file given with --output."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """`skeleton runs`: the runs kept in the Skeleton home (or another folder), newest first."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,9 @@ def row(run: _runs.Run) -> tuple[str, ...]:
     status = run.status if run.exit_code is None else f"{run.status} {run.exit_code}"
     events = "-" if run.events is None else f"{run.events:,}"
     path = str(run.path) + ("  (latest)" if run.latest else "")
-    return tuple(_clean(c) for c in (_started(run), run.app, status, events, human_size(run.size),
-                                     run.target or "-", path))
+    return tuple(
+        _clean(c) for c in (_started(run), run.app, status, events, human_size(run.size), run.target or "-", path)
+    )
 
 
 def table(rows: list[tuple[str, ...]]) -> list[str]:
@@ -47,8 +49,13 @@ def table(rows: list[tuple[str, ...]]) -> list[str]:
     rows = [COLUMNS, *rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS) - 1)]
     right = {3, 4}  # numbers
-    return ["  ".join((c.rjust(widths[i]) if i in right else c.ljust(widths[i])) if i < len(widths) else c
-                      for i, c in enumerate(r)).rstrip() for r in rows]
+    return [
+        "  ".join(
+            (c.rjust(widths[i]) if i in right else c.ljust(widths[i])) if i < len(widths) else c
+            for i, c in enumerate(r)
+        ).rstrip()
+        for r in rows
+    ]
 
 
 def select(found: list[_runs.Run], app: str | None) -> list[_runs.Run]:
@@ -59,6 +66,7 @@ def select(found: list[_runs.Run], app: str | None) -> list[_runs.Run]:
 
 def _project_root() -> Path | None:
     from ..capture.filters import find_project_root
+
     try:
         return find_project_root(Path.cwd() / "x.py")
     except OSError:
@@ -67,11 +75,16 @@ def _project_root() -> Path | None:
 
 @click.command("runs")
 @click.argument("folder", type=click.Path(path_type=Path), required=False)
-@click.option("--app", metavar="NAME",
-              help="Only the runs of this app (its name, e.g. app, or its folder, app-1a2b3c4d).")
+@click.option(
+    "--app", metavar="NAME", help="Only the runs of this app (its name, e.g. app, or its folder, app-1a2b3c4d)."
+)
 @click.option("--json", "json_out", is_flag=True, help="Print one JSON document instead of the table.")
-@click.option("--prune", is_flag=True, help="First remove the oldest runs over the budget "
-              "($SKELETON_KEEP_RUNS / $SKELETON_KEEP_SIZE, [tool.skeleton] keep_runs / keep_size).")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="First remove the oldest runs over the budget "
+    "($SKELETON_KEEP_RUNS / $SKELETON_KEEP_SIZE, [tool.skeleton] keep_runs / keep_size).",
+)
 def runs(folder: Path | None, app: str | None, json_out: bool, prune: bool) -> None:
     """List the runs kept in FOLDER (default: $SKELETON_HOME, else ~/.skeleton), newest first:
     when each started, the app, its status and exit code, events, size, target and folder.
@@ -91,13 +104,19 @@ def runs(folder: Path | None, app: str | None, json_out: bool, prune: bool) -> N
         budget = run_budget(_project_root())
         removed = _runs.prune(where, budget) if where.is_dir() else []
         if not json_out:
-            click.echo(f"skeleton: removed {len(removed)} old run{'s' if len(removed) != 1 else ''} "
-                       f"(keep_runs {budget.keep_runs or 'no limit'}, keep_size "
-                       f"{human_size(budget.keep_size) if budget.keep_size else 'no limit'})", err=True)
+            click.echo(
+                f"skeleton: removed {len(removed)} old run{'s' if len(removed) != 1 else ''} "
+                f"(keep_runs {budget.keep_runs or 'no limit'}, keep_size "
+                f"{human_size(budget.keep_size) if budget.keep_size else 'no limit'})",
+                err=True,
+            )
     found = select(_runs.list_runs(where), app)
     if json_out:
-        doc = {"folder": os.fspath(where), "runs": [r.as_json() for r in found],
-               "removed": [os.fspath(p) for p in removed]}
+        doc = {
+            "folder": os.fspath(where),
+            "runs": [r.as_json() for r in found],
+            "removed": [os.fspath(p) for p in removed],
+        }
         click.echo(orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS).decode())
         return
     if not found:

@@ -9,6 +9,7 @@ DIFF_FORMAT history (the `diff_format` field):
      when both snapshots were checked (`skeleton check`/`--check` record them): added/removed, matched by rule,
      caller and callee keys; violations_added/removed; --fail-on new-violations.
 """
+
 from __future__ import annotations
 
 import math
@@ -70,8 +71,9 @@ def parse_threshold(text: str) -> Threshold:
         except ValueError:
             value = None
         if value is None or not math.isfinite(value) or value < 0 or kind in seen:
-            raise UsageError(f"--threshold takes a percentage, a number of calls or both (50%, 10 or 50%,10), "
-                             f"not {text!r}")
+            raise UsageError(
+                f"--threshold takes a percentage, a number of calls or both (50%, 10 or 50%,10), not {text!r}"
+            )
         seen.add(kind)
         if kind == "relative":
             rel = value / 100
@@ -164,17 +166,35 @@ def _side(snapshot: Snapshot) -> _Side:
 def _run_info(path: str, snapshot: Snapshot) -> Record:
     run, stats = snapshot.get("run") or {}, snapshot.get("stats") or {}
     scenarios = snapshot.get("scenarios")
-    return {"path": path, "app_name": run.get("app_name"), "command": run.get("command"),
-            "status": run.get("status"), "exit_code": run.get("exit_code"), "started_at": run.get("started_at"),
-            "python_version": run.get("python_version"), "backend": run.get("backend"),
-            "skeleton_version": snapshot.get("skeleton_version"), "events": stats.get("recorded_events"),
-            "calls": stats.get("calls"), "nodes": len(snapshot.get("nodes") or []),
-            "edges": len(snapshot.get("edges") or []), "scenarios": len(scenarios) if scenarios is not None else None}
+    return {
+        "path": path,
+        "app_name": run.get("app_name"),
+        "command": run.get("command"),
+        "status": run.get("status"),
+        "exit_code": run.get("exit_code"),
+        "started_at": run.get("started_at"),
+        "python_version": run.get("python_version"),
+        "backend": run.get("backend"),
+        "skeleton_version": snapshot.get("skeleton_version"),
+        "events": stats.get("recorded_events"),
+        "calls": stats.get("calls"),
+        "nodes": len(snapshot.get("nodes") or []),
+        "edges": len(snapshot.get("edges") or []),
+        "scenarios": len(scenarios) if scenarios is not None else None,
+    }
 
 
 def _actor(k: Key, d: _ActorTotals) -> Record:
-    out: Record = {"key": k.id, "kind": k.kind, "module": k.module, "class": k.cls, "name": k.name,
-                   "display": k.display, "calls": d["calls"], "first_seen": d["first_seen"]}
+    out: Record = {
+        "key": k.id,
+        "kind": k.kind,
+        "module": k.module,
+        "class": k.cls,
+        "name": k.name,
+        "display": k.display,
+        "calls": d["calls"],
+        "first_seen": d["first_seen"],
+    }
     if k.kind == INSTANCES:
         out["instances"] = d["instances"]
         out["instances_capped"] = d["capped"]
@@ -183,8 +203,16 @@ def _actor(k: Key, d: _ActorTotals) -> Record:
 
 def _edge(pair: tuple[Key, Key], d: _EdgeTotals) -> Record:
     src, dst = pair
-    return {"source": src.id, "target": dst.id, "source_display": src.display, "target_display": dst.display,
-            "calls": d["calls"], "raised": d["raised"], "first_seen": d["first_seen"], "instance_edges": d["folded"]}
+    return {
+        "source": src.id,
+        "target": dst.id,
+        "source_display": src.display,
+        "target_display": dst.display,
+        "calls": d["calls"],
+        "raised": d["raised"],
+        "first_seen": d["first_seen"],
+        "instance_edges": d["folded"],
+    }
 
 
 def _change(a: int, b: int) -> Record:
@@ -199,40 +227,69 @@ def _actor_sort(item: tuple[Key, _ActorTotals]) -> tuple[int, str]:
 def compute(a_path: str, a: Snapshot, b_path: str, b: Snapshot, threshold: Threshold = Threshold()) -> Diff:
     """What changed from snapshot a to snapshot b."""
     sa, sb = _side(a), _side(b)
-    added = [_actor(k, d) for k, d in sorted(((k, d) for k, d in sb.actors.items() if k not in sa.actors),
-                                              key=_actor_sort)]
-    removed = [_actor(k, d) for k, d in sorted(((k, d) for k, d in sa.actors.items() if k not in sb.actors),
-                                                key=_actor_sort)]
+    added = [
+        _actor(k, d) for k, d in sorted(((k, d) for k, d in sb.actors.items() if k not in sa.actors), key=_actor_sort)
+    ]
+    removed = [
+        _actor(k, d) for k, d in sorted(((k, d) for k, d in sa.actors.items() if k not in sb.actors), key=_actor_sort)
+    ]
     calls_changed = []
-    for k, d in sorted(((k, d) for k, d in sb.actors.items() if k in sa.actors and k.kind in CALLABLE_KINDS),
-                       key=_actor_sort):
+    for k, d in sorted(
+        ((k, d) for k, d in sb.actors.items() if k in sa.actors and k.kind in CALLABLE_KINDS), key=_actor_sort
+    ):
         before = sa.actors[k]["calls"]
         if threshold.passes(before, d["calls"]):
             calls_changed.append({"key": k.id, "kind": k.kind, "display": k.display, **_change(before, d["calls"])})
     edge_order = lambda item: (item[0][0].display, item[0][1].display)  # noqa: E731
-    edges_added = [_edge(p, d) for p, d in sorted(((p, d) for p, d in sb.edges.items() if p not in sa.edges),
-                                                  key=edge_order)]
-    edges_removed = [_edge(p, d) for p, d in sorted(((p, d) for p, d in sa.edges.items() if p not in sb.edges),
-                                                    key=edge_order)]
+    edges_added = [
+        _edge(p, d) for p, d in sorted(((p, d) for p, d in sb.edges.items() if p not in sa.edges), key=edge_order)
+    ]
+    edges_removed = [
+        _edge(p, d) for p, d in sorted(((p, d) for p, d in sa.edges.items() if p not in sb.edges), key=edge_order)
+    ]
     edges_changed = []
     for p, ed in sorted(((p, ed) for p, ed in sb.edges.items() if p in sa.edges), key=edge_order):
         before = sa.edges[p]["calls"]
         if threshold.passes(before, ed["calls"]):
-            edges_changed.append({"source": p[0].id, "target": p[1].id, "source_display": p[0].display,
-                                  "target_display": p[1].display, **_change(before, ed["calls"])})
-    deps_added = [{"source": s, "target": t, "calls": n} for (s, t), n in sorted(sb.deps.items())
-                  if (s, t) not in sa.deps]
-    deps_removed = [{"source": s, "target": t, "calls": n} for (s, t), n in sorted(sa.deps.items())
-                    if (s, t) not in sb.deps]
-    summary = {"actors_added": len(added), "actors_removed": len(removed), "edges_added": len(edges_added),
-               "edges_removed": len(edges_removed), "dependencies_added": len(deps_added),
-               "dependencies_removed": len(deps_removed), "calls_changed": len(calls_changed) + len(edges_changed)}
+            edges_changed.append(
+                {
+                    "source": p[0].id,
+                    "target": p[1].id,
+                    "source_display": p[0].display,
+                    "target_display": p[1].display,
+                    **_change(before, ed["calls"]),
+                }
+            )
+    deps_added = [
+        {"source": s, "target": t, "calls": n} for (s, t), n in sorted(sb.deps.items()) if (s, t) not in sa.deps
+    ]
+    deps_removed = [
+        {"source": s, "target": t, "calls": n} for (s, t), n in sorted(sa.deps.items()) if (s, t) not in sb.deps
+    ]
+    summary = {
+        "actors_added": len(added),
+        "actors_removed": len(removed),
+        "edges_added": len(edges_added),
+        "edges_removed": len(edges_removed),
+        "dependencies_added": len(deps_added),
+        "dependencies_removed": len(deps_removed),
+        "calls_changed": len(calls_changed) + len(edges_changed),
+    }
     io = _boundaries(a, b)
     violations = _violations(a, b)
     summary["violations_added"] = len(violations["added"])
     summary["violations_removed"] = len(violations["removed"])
-    summary.update({k: len(io[name]) for k, name in (("boundaries_added", "added"), ("boundaries_removed", "removed"),
-                                                     ("io_added", "uses_added"), ("io_removed", "uses_removed"))})
+    summary.update(
+        {
+            k: len(io[name])
+            for k, name in (
+                ("boundaries_added", "added"),
+                ("boundaries_removed", "removed"),
+                ("io_added", "uses_added"),
+                ("io_removed", "uses_removed"),
+            )
+        }
+    )
     notes = _root_hint(removed, added)
     return {
         "diff_format": DIFF_FORMAT,
@@ -266,9 +323,18 @@ def _io_side(snapshot: Snapshot) -> tuple[dict[str, Record], dict[tuple[str, str
             k = keys.get(actor) if isinstance(actor, str) else None  # node ids are strings
             if k is None:
                 continue
-            d = uses.setdefault((k.display, bd["id"]), {"actor": k.id, "actor_display": k.display,
-                                                         "boundary": bd["id"], "kind": bd.get("kind"),
-                                                         "target": bd.get("target"), "count": 0, "ops": []})
+            d = uses.setdefault(
+                (k.display, bd["id"]),
+                {
+                    "actor": k.id,
+                    "actor_display": k.display,
+                    "boundary": bd["id"],
+                    "kind": bd.get("kind"),
+                    "target": bd.get("target"),
+                    "count": 0,
+                    "ops": [],
+                },
+            )
             d["count"] += int(u.get("count") or 0)
             d["ops"] = sorted(set(d["ops"]) | set(u.get("ops") or ()))
     return bounds, uses
@@ -278,18 +344,31 @@ def _boundaries(a: Snapshot, b: Snapshot) -> Record:
     sa, sb = _io_side(a), _io_side(b)
     if sa is None or sb is None:
         which = "A and B" if sa is None and sb is None else "A" if sa is None else "B"
-        return {"available": False, "note": f"run {which} recorded no I/O boundaries (an older Skeleton)",
-                "added": [], "removed": [], "uses_added": [], "uses_removed": []}
+        return {
+            "available": False,
+            "note": f"run {which} recorded no I/O boundaries (an older Skeleton)",
+            "added": [],
+            "removed": [],
+            "uses_added": [],
+            "uses_removed": [],
+        }
 
     def bound(bd: Record) -> Record:
-        return {"id": bd["id"], "kind": bd.get("kind"), "target": bd.get("target"), "count": bd.get("count"),
-                "ops": bd.get("ops") or []}
+        return {
+            "id": bd["id"],
+            "kind": bd.get("kind"),
+            "target": bd.get("target"),
+            "count": bd.get("count"),
+            "ops": bd.get("ops") or [],
+        }
 
-    return {"available": True,
-            "added": [bound(sb[0][i]) for i in sorted(sb[0]) if i not in sa[0]],
-            "removed": [bound(sa[0][i]) for i in sorted(sa[0]) if i not in sb[0]],
-            "uses_added": [sb[1][k] for k in sorted(sb[1]) if k not in sa[1]],
-            "uses_removed": [sa[1][k] for k in sorted(sa[1]) if k not in sb[1]]}
+    return {
+        "available": True,
+        "added": [bound(sb[0][i]) for i in sorted(sb[0]) if i not in sa[0]],
+        "removed": [bound(sa[0][i]) for i in sorted(sa[0]) if i not in sb[0]],
+        "uses_added": [sb[1][k] for k in sorted(sb[1]) if k not in sa[1]],
+        "uses_removed": [sa[1][k] for k in sorted(sa[1]) if k not in sb[1]],
+    }
 
 
 def _violation_side(snapshot: Snapshot) -> dict[tuple[str, str, str], Record] | None:
@@ -306,9 +385,17 @@ def _violation_side(snapshot: Snapshot) -> dict[tuple[str, str, str], Record] | 
         dst = keys.get(vt) if isinstance(vt, str) else None
         source = src.display if src is not None else str(v.get("source"))
         target = dst.display if dst is not None else str(v.get("target"))  # a boundary id for an io rule
-        d = out.setdefault((str(v.get("rule")), source, target), {
-            "rule": v.get("rule"), "kind": v.get("kind"), "source_display": source, "target_display": target,
-            "count": 0, "detail": v.get("detail")})
+        d = out.setdefault(
+            (str(v.get("rule")), source, target),
+            {
+                "rule": v.get("rule"),
+                "kind": v.get("kind"),
+                "source_display": source,
+                "target_display": target,
+                "count": 0,
+                "detail": v.get("detail"),
+            },
+        )
         d["count"] += int(v.get("count") or 0)
     return out
 
@@ -317,10 +404,17 @@ def _violations(a: Snapshot, b: Snapshot) -> Record:
     sa, sb = _violation_side(a), _violation_side(b)
     if sa is None or sb is None:
         which = "A and B were" if sa is None and sb is None else "A was" if sa is None else "B was"
-        return {"available": False, "added": [], "removed": [],
-                "note": f"run {which} not checked (skeleton check or --check records violations)"}
-    return {"available": True, "added": [sb[k] for k in sorted(sb) if k not in sa],
-            "removed": [sa[k] for k in sorted(sa) if k not in sb]}
+        return {
+            "available": False,
+            "added": [],
+            "removed": [],
+            "note": f"run {which} not checked (skeleton check or --check records violations)",
+        }
+    return {
+        "available": True,
+        "added": [sb[k] for k in sorted(sb) if k not in sa],
+        "removed": [sa[k] for k in sorted(sa) if k not in sb],
+    }
 
 
 def _root_hint(removed: list[Record], added: list[Record]) -> list[str]:
@@ -331,6 +425,8 @@ def _root_hint(removed: list[Record], added: list[Record]) -> list[str]:
     for old in gone:
         for mod in new:
             if old.endswith("." + mod) or mod.endswith("." + old):
-                return [f"module {old!r} in A is {mod!r} in B: were the runs made with different project roots? "
-                        "Module names are paths relative to the root; pass the same --project-root layout to both"]
+                return [
+                    f"module {old!r} in A is {mod!r} in B: were the runs made with different project roots? "
+                    "Module names are paths relative to the root; pass the same --project-root layout to both"
+                ]
     return []

@@ -4,6 +4,7 @@ Every program-derived string (names, paths, commands) goes through render.md: in
 inline code span that cannot end early, in text with non-printable characters made visible, so a
 name can never add a line, a heading or a terminal escape.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -19,8 +20,14 @@ Row = tuple[str, str, list[str], str]
 
 DEFAULT_LIMIT = 50  # entries per section in text and Markdown (JSON has them all)
 _NAME_LIMIT = 160
-_KIND_WORD = {"module": "module", "class": "class", "instances": "objects", "classmethod": "classmethod",
-              "method": "method", "function": "function"}
+_KIND_WORD = {
+    "module": "module",
+    "class": "class",
+    "instances": "objects",
+    "classmethod": "classmethod",
+    "method": "method",
+    "function": "function",
+}
 
 
 def _t(s: object) -> str:
@@ -57,14 +64,17 @@ def _module_name(node_id: str) -> str:
 
 def _headline(diff: Diff) -> str:
     s = diff["summary"]
-    return (f"actors +{s['actors_added']} -{s['actors_removed']}, edges +{s['edges_added']} -{s['edges_removed']}, "
-            f"module dependencies +{s['dependencies_added']} -{s['dependencies_removed']}, "
-            f"call-count changes {s['calls_changed']}, I/O boundaries +{s['boundaries_added']} "
-            f"-{s['boundaries_removed']}, rule violations +{s['violations_added']} -{s['violations_removed']}")
+    return (
+        f"actors +{s['actors_added']} -{s['actors_removed']}, edges +{s['edges_added']} -{s['edges_removed']}, "
+        f"module dependencies +{s['dependencies_added']} -{s['dependencies_removed']}, "
+        f"call-count changes {s['calls_changed']}, I/O boundaries +{s['boundaries_added']} "
+        f"-{s['boundaries_removed']}, rule violations +{s['violations_added']} -{s['violations_removed']}"
+    )
 
 
 def _threshold(diff: Diff) -> str:
     from .model import Threshold
+
     return Threshold(**diff["threshold"]).describe()
 
 
@@ -90,8 +100,7 @@ def _sections(diff: Diff) -> Iterator[tuple[str, list[Row]]]:
 
     def change_rows() -> Iterator[Row]:
         for c in actors["changed"]:
-            yield "~", "actor", [_kind_word(c["kind"]), c["display"]], \
-                f"{c['a']:,} -> {c['b']:,} calls, {_pct(c)}"
+            yield "~", "actor", [_kind_word(c["kind"]), c["display"]], f"{c['a']:,} -> {c['b']:,} calls, {_pct(c)}"
         for c in edges["changed"]:
             yield "~", "edge", [c["source_display"], c["target_display"]], f"{c['a']:,} -> {c['b']:,} calls, {_pct(c)}"
 
@@ -104,20 +113,46 @@ def _sections(diff: Diff) -> Iterator[tuple[str, list[Row]]]:
     yield f"Call-count changes (threshold {_threshold(diff)})", list(change_rows())
     io = diff["boundaries"]
     if io.get("available"):
-        yield "Added I/O boundaries", [("+", "actor", [b["kind"], b["target"]], ", ".join(b["ops"]))
-                                       for b in io["added"]]
-        yield "Removed I/O boundaries", [("-", "actor", [b["kind"], b["target"]], ", ".join(b["ops"]))
-                                         for b in io["removed"]]
-        yield "Added I/O by actor", [("+", "edge", [u["actor_display"], f"{u['kind']} {u['target']}"],
-                                      ", ".join(u["ops"])) for u in io["uses_added"]]
-        yield "Removed I/O by actor", [("-", "edge", [u["actor_display"], f"{u['kind']} {u['target']}"],
-                                        ", ".join(u["ops"])) for u in io["uses_removed"]]
+        yield (
+            "Added I/O boundaries",
+            [("+", "actor", [b["kind"], b["target"]], ", ".join(b["ops"])) for b in io["added"]],
+        )
+        yield (
+            "Removed I/O boundaries",
+            [("-", "actor", [b["kind"], b["target"]], ", ".join(b["ops"])) for b in io["removed"]],
+        )
+        yield (
+            "Added I/O by actor",
+            [
+                ("+", "edge", [u["actor_display"], f"{u['kind']} {u['target']}"], ", ".join(u["ops"]))
+                for u in io["uses_added"]
+            ],
+        )
+        yield (
+            "Removed I/O by actor",
+            [
+                ("-", "edge", [u["actor_display"], f"{u['kind']} {u['target']}"], ", ".join(u["ops"]))
+                for u in io["uses_removed"]
+            ],
+        )
     rules = diff["violations"]
     if rules.get("available"):
-        for title, sign, items in (("New rule violations", "+", rules["added"]),
-                                   ("Fixed rule violations", "-", rules["removed"])):
-            yield title, [(sign, "edge", [v["source_display"], v["target_display"]],
-                           f"{v['kind']} {v['rule']}: {v['detail']}") for v in items]
+        for title, sign, items in (
+            ("New rule violations", "+", rules["added"]),
+            ("Fixed rule violations", "-", rules["removed"]),
+        ):
+            yield (
+                title,
+                [
+                    (
+                        sign,
+                        "edge",
+                        [v["source_display"], v["target_display"]],
+                        f"{v['kind']} {v['rule']}: {v['detail']}",
+                    )
+                    for v in items
+                ],
+            )
 
 
 def _not_compared(diff: Diff) -> list[str]:
@@ -132,8 +167,11 @@ def _not_compared(diff: Diff) -> list[str]:
 
 def text(diff: Diff, limit: int = DEFAULT_LIMIT) -> str:
     a, b = diff["a"], diff["b"]
-    lines = [f"skeleton diff: A {_t(a['path'])} ({_run_line(a)})",
-             f"               B {_t(b['path'])} ({_run_line(b)})", _headline(diff)]
+    lines = [
+        f"skeleton diff: A {_t(a['path'])} ({_run_line(a)})",
+        f"               B {_t(b['path'])} ({_run_line(b)})",
+        _headline(diff),
+    ]
     any_rows = False
     for title, rows in _sections(diff):
         if not rows:
@@ -154,17 +192,23 @@ def text(diff: Diff, limit: int = DEFAULT_LIMIT) -> str:
 
 def markdown(diff: Diff, limit: int = DEFAULT_LIMIT) -> str:
     a, b, s = diff["a"], diff["b"], diff["summary"]
-    lines = ["### Skeleton diff", "",
-             f"- **A** {md.code(a['path'])}: {md.text(_run_line(a))}",
-             f"- **B** {md.code(b['path'])}: {md.text(_run_line(b))}", "",
-             "| | added | removed |", "| --- | ---: | ---: |",
-             f"| actors | {s['actors_added']} | {s['actors_removed']} |",
-             f"| call edges | {s['edges_added']} | {s['edges_removed']} |",
-             f"| module dependencies | {s['dependencies_added']} | {s['dependencies_removed']} |",
-             f"| I/O boundaries | {s['boundaries_added']} | {s['boundaries_removed']} |",
-             f"| I/O by actor | {s['io_added']} | {s['io_removed']} |",
-             f"| rule violations | {s['violations_added']} | {s['violations_removed']} |", "",
-             f"Call-count changes above {md.text(_threshold(diff))}: {s['calls_changed']}"]
+    lines = [
+        "### Skeleton diff",
+        "",
+        f"- **A** {md.code(a['path'])}: {md.text(_run_line(a))}",
+        f"- **B** {md.code(b['path'])}: {md.text(_run_line(b))}",
+        "",
+        "| | added | removed |",
+        "| --- | ---: | ---: |",
+        f"| actors | {s['actors_added']} | {s['actors_removed']} |",
+        f"| call edges | {s['edges_added']} | {s['edges_removed']} |",
+        f"| module dependencies | {s['dependencies_added']} | {s['dependencies_removed']} |",
+        f"| I/O boundaries | {s['boundaries_added']} | {s['boundaries_removed']} |",
+        f"| I/O by actor | {s['io_added']} | {s['io_removed']} |",
+        f"| rule violations | {s['violations_added']} | {s['violations_removed']} |",
+        "",
+        f"Call-count changes above {md.text(_threshold(diff))}: {s['calls_changed']}",
+    ]
     for title, rows in _sections(diff):
         if not rows:
             continue

@@ -5,6 +5,7 @@ many times and the first event at or before it (`first_seen`: the replay step, N
 cap). They go into the end record (`boundaries`), so `skeleton report` rebuilds the same snapshot
 from trace.jsonl alone.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,8 +19,9 @@ class BoundaryLog:
     def __init__(self) -> None:
         self._uses: dict[int, dict[str, Any]] = {}  # the record's number -> the use (JSON-ready)
 
-    def add(self, rec: tuple[Any, ...], order: int, cap: int, scenario: str | None,
-            endpoint: Callable[[int, int], Endpoint]) -> None:
+    def add(
+        self, rec: tuple[Any, ...], order: int, cap: int, scenario: str | None, endpoint: Callable[[int, int], Endpoint]
+    ) -> None:
         """One BOUNDARY or BOUNDARY_COUNTS record; order: the order the next recorded event gets."""
         if rec[0] == R.BOUNDARY_COUNTS:
             for n, extra in rec[1].items():
@@ -33,8 +35,14 @@ class BoundaryLog:
         except KeyError:  # a code index never defined (a torn spill): nothing to attribute it to
             return
         first = order - 1 if order and (not cap or order < cap) else None
-        use: dict[str, Any] = {"actor": actor.as_json(), "kind": kind, "target": target, "op": op,
-                               "count": 1, "first_seen": first}
+        use: dict[str, Any] = {
+            "actor": actor.as_json(),
+            "kind": kind,
+            "target": target,
+            "op": op,
+            "count": 1,
+            "first_seen": first,
+        }
         if detail is not None:
             use["detail"] = detail
         if scenario is not None:

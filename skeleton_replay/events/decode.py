@@ -4,6 +4,7 @@ One streaming pass. Calls, returns, yields and resumes are matched on a stack pe
 thread; a generator or coroutine that yields leaves its thread's stack and is
 parked by frame key until it resumes (on any thread), keeping its call_id.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -96,8 +97,21 @@ class Decoder:
             node_id = f"clsm:{c.module}.{class_name}.{c.function}"
         else:
             node_id = f"fn:{c.module}:{c.qualified_name}"
-        return Endpoint(node_id, c.module, class_name, c.function, c.qualified_name, c.file, c.line, kind,
-                        instance_id, c.internal, inst_node, label, c.role)
+        return Endpoint(
+            node_id,
+            c.module,
+            class_name,
+            c.function,
+            c.qualified_name,
+            c.file,
+            c.line,
+            kind,
+            instance_id,
+            c.internal,
+            inst_node,
+            label,
+            c.role,
+        )
 
     # -- the pass ------------------------------------------------------------
     def batches(self, chunks: Iterable[list[Any]]) -> Iterator[list[Event]]:
@@ -195,8 +209,26 @@ class Decoder:
                         key = (caller, callee, scen)
                         dropped_calls[key] = dropped_calls.get(key, 0) + 1
                         continue
-                    out(new(ev, (eo, CALL, eo, t, depth, tid, caller, callee, detail,
-                                    detail is None and bool(codes[idx].arg_names), thread_name, 0, scen)))
+                    out(
+                        new(
+                            ev,
+                            (
+                                eo,
+                                CALL,
+                                eo,
+                                t,
+                                depth,
+                                tid,
+                                caller,
+                                callee,
+                                detail,
+                                detail is None and bool(codes[idx].arg_names),
+                                thread_name,
+                                0,
+                                scen,
+                            ),
+                        )
+                    )
                 elif kind == RESUME:
                     fid = rec[6]
                     frame = parked.pop(fid, None)
@@ -207,8 +239,26 @@ class Decoder:
                     stack.append(frame)
                     if eo < 0:
                         continue
-                    out(new(ev, (eo, RESUME, frame[0], t, depth, tid, stack[-2][2] if depth else None, frame[2], detail,
-                                    False, thread_name, 0, scen)))
+                    out(
+                        new(
+                            ev,
+                            (
+                                eo,
+                                RESUME,
+                                frame[0],
+                                t,
+                                depth,
+                                tid,
+                                stack[-2][2] if depth else None,
+                                frame[2],
+                                detail,
+                                False,
+                                thread_name,
+                                0,
+                                scen,
+                            ),
+                        )
+                    )
                 else:  # RETURN / EXCEPTION / YIELD: the frame was taken off the stack above
                     depth = len(stack)
                     caller = stack[-1][2] if depth else None
@@ -219,11 +269,47 @@ class Decoder:
                         parked[fid] = frame
                         if eo < 0:
                             continue
-                        out(new(ev, (eo, YIELD, frame[0], t, depth, tid, caller, frame[2], detail, False, thread_name,
-                                        0, scen)))
+                        out(
+                            new(
+                                ev,
+                                (
+                                    eo,
+                                    YIELD,
+                                    frame[0],
+                                    t,
+                                    depth,
+                                    tid,
+                                    caller,
+                                    frame[2],
+                                    detail,
+                                    False,
+                                    thread_name,
+                                    0,
+                                    scen,
+                                ),
+                            )
+                        )
                     elif eo >= 0:
-                        out(new(ev, (eo, kind, frame[0], t, depth, tid, caller, frame[2], detail,
-                                        detail is None and kind == RETURN, thread_name, t - frame[3], scen)))
+                        out(
+                            new(
+                                ev,
+                                (
+                                    eo,
+                                    kind,
+                                    frame[0],
+                                    t,
+                                    depth,
+                                    tid,
+                                    caller,
+                                    frame[2],
+                                    detail,
+                                    detail is None and kind == RETURN,
+                                    thread_name,
+                                    t - frame[3],
+                                    scen,
+                                ),
+                            )
+                        )
         finally:
             self.order = order
             self.dropped += dropped
@@ -280,8 +366,10 @@ class Decoder:
         return [(caller, callee, n, r, scen) for (caller, callee, scen), (n, r) in out.items()]
 
     def threads(self) -> list[dict[str, Any]]:
-        return [{"id": tid, "name": self.thread_names.get(tid, f"thread-{tid}"), "events": n}
-                for tid, n in sorted(self.thread_events.items())]
+        return [
+            {"id": tid, "name": self.thread_names.get(tid, f"thread-{tid}"), "events": n}
+            for tid, n in sorted(self.thread_events.items())
+        ]
 
 
 def implementation(c: CodeInfo, module: str, qualname: str) -> str:

@@ -3,6 +3,7 @@
 Line 1 is the header record, then one line per recorded event, then an end record.
 A trace without an end record was cut short (the process was killed).
 """
+
 from __future__ import annotations
 
 import os
@@ -52,9 +53,17 @@ class TraceWriter:
             order, kind, call_id, t_ns, depth, thread, caller, callee, detail, skipped, thread_name, ns, scenario = e
             if order < 0:
                 continue
-            d = {"schema_version": FORMAT_VERSION, "event_type": EVENT_TYPE[kind], "order": order,
-                 "call_id": call_id, "timestamp": t_ns / 1e9, "depth": depth, "thread": thread,
-                 "caller": fragment(caller) if caller is not None else None, "callee": fragment(callee)}
+            d = {
+                "schema_version": FORMAT_VERSION,
+                "event_type": EVENT_TYPE[kind],
+                "order": order,
+                "call_id": call_id,
+                "timestamp": t_ns / 1e9,
+                "depth": depth,
+                "thread": thread,
+                "caller": fragment(caller) if caller is not None else None,
+                "callee": fragment(callee),
+            }
             if thread_name is not None:
                 d["thread_name"] = thread_name
             if scenario is not None:
@@ -97,8 +106,9 @@ class TraceContents:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_trace(path: str | os.PathLike[str],
-               contents: TraceContents | None = None) -> tuple[TraceContents, Generator[Event, None, None]]:
+def read_trace(
+    path: str | os.PathLike[str], contents: TraceContents | None = None
+) -> tuple[TraceContents, Generator[Event, None, None]]:
     """Header first, then the events (a generator: close() it to stop early). The end record lands in contents.end."""
     path = Path(path)
     f = open(path, "rb")  # noqa: SIM115  # closed below on a bad header, else by _events (it owns f)
@@ -113,8 +123,10 @@ def read_trace(path: str | os.PathLike[str],
         raise TraceFormatError(f"{path}:1: not a Skeleton trace (no header record)")
     if header.get("schema_version", 0) > FORMAT_VERSION:
         f.close()
-        raise TraceFormatError(f"{path}: trace format {header.get('schema_version')} is newer than this Skeleton "
-                               f"reads ({FORMAT_VERSION}); upgrade skeleton-replay")
+        raise TraceFormatError(
+            f"{path}: trace format {header.get('schema_version')} is newer than this Skeleton "
+            f"reads ({FORMAT_VERSION}); upgrade skeleton-replay"
+        )
     out = TraceContents(header)
     return out, _events(f, path, out)
 
@@ -137,8 +149,10 @@ def _events(f: IO[bytes], path: Path, out: TraceContents) -> Generator[Event, No
             except orjson.JSONDecodeError:
                 if not raw.endswith(b"\n"):
                     out.truncated_line = lineno
-                    out.warnings.append(f"{path.name}:{lineno}: the last line is cut short (the run was killed?); "
-                                        f"using the {lineno - 2} events before it")
+                    out.warnings.append(
+                        f"{path.name}:{lineno}: the last line is cut short (the run was killed?); "
+                        f"using the {lineno - 2} events before it"
+                    )
                     return
                 raise TraceFormatError(f"{path}:{lineno}: not valid JSON") from None
             rec = d.get("record")
@@ -163,9 +177,20 @@ def _events(f: IO[bytes], path: Path, out: TraceContents) -> Generator[Event, No
                 else:
                     raise KeyError(et)
                 caller = d["caller"]
-                yield Event(d["order"], kind, d["call_id"], round(d["timestamp"] * 1e9), d["depth"], d["thread"],
-                            endpoint(caller) if caller is not None else None, endpoint(d["callee"]), detail,
-                            bool(d.get("summary_skipped")), d.get("thread_name"), d.get("duration_ns", 0),
-                            d.get("scenario"))
+                yield Event(
+                    d["order"],
+                    kind,
+                    d["call_id"],
+                    round(d["timestamp"] * 1e9),
+                    d["depth"],
+                    d["thread"],
+                    endpoint(caller) if caller is not None else None,
+                    endpoint(d["callee"]),
+                    detail,
+                    bool(d.get("summary_skipped")),
+                    d.get("thread_name"),
+                    d.get("duration_ns", 0),
+                    d.get("scenario"),
+                )
             except (KeyError, TypeError) as exc:
                 raise TraceFormatError(f"{path}:{lineno}: not a trace event (missing or bad {exc})") from None

@@ -9,6 +9,7 @@ FORMAT_VERSION history (the `schema_version` field of every trace.jsonl line):
      header (web requests).
 The published schema of every line: skeleton_replay/schema/trace.schema.json (docs/trace-format.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -66,7 +67,7 @@ class Endpoint:
         label = None
         if node_id.startswith("meth:") and d.get("callable_kind") == "instance_method":
             rest = node_id[5:]  # <instance>#<n>.<function, or the code's qualname: decode.implementation>
-            owner = rest[:rest.find(".", rest.rfind("#"))]
+            owner = rest[: rest.find(".", rest.rfind("#"))]
             instance_node = "inst:" + owner
             label = owner.rsplit(".", 1)[-1]
             if label.endswith("#*"):  # the shared node of instances past the per-class limit
@@ -75,9 +76,21 @@ class Endpoint:
             owner = _class_owner(node_id[5:], d)
             instance_node = "cls:" + owner
             label = owner.rsplit(".", 1)[-1]
-        return cls(node_id, d["module"], d.get("class_name"), d["function"], d["qualified_name"], d["file"],
-                   d["line"], d["callable_kind"], d.get("instance_id"), bool(d.get("internal", False)),
-                   instance_node, label, d.get("role"))
+        return cls(
+            node_id,
+            d["module"],
+            d.get("class_name"),
+            d["function"],
+            d["qualified_name"],
+            d["file"],
+            d["line"],
+            d["callable_kind"],
+            d.get("instance_id"),
+            bool(d.get("internal", False)),
+            instance_node,
+            label,
+            d.get("role"),
+        )
 
 
 def _class_owner(rest: str, d: dict[str, Any]) -> str:
@@ -168,8 +181,9 @@ class TraceEnd:
 
     def run_end(self) -> dict[str, Any]:
         """The run's part only, as the pipeline takes it (and .trace-end.json holds it)."""
-        return {name: getattr(self, name) for name in self.RUN_FIELDS
-                if name != "sampling" or self.sampling is not None}
+        return {
+            name: getattr(self, name) for name in self.RUN_FIELDS if name != "sampling" or self.sampling is not None
+        }
 
     def as_json(self) -> dict[str, Any]:
         optional = ("scenarios", "boundaries", "sampling")

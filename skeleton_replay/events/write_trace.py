@@ -3,6 +3,7 @@
 `python -m skeleton_replay.events.write_trace ARGS.json` is how the pipeline runs it on
 the machine's other core while this process builds the snapshot from the same spill.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,28 +26,51 @@ def end_record(end: dict[str, Any], decoder: Decoder, max_events: int) -> dict[s
     gaps = list(end.get("gaps", []))
     if decoder.dropped:
         # the hard total, or only the recording budgets within it (imports, scenario shares: the sampling gap)
-        why = (f"event cap reached (--max-events {max_events:,})" if max_events and decoder.order >= max_events
-               else f"recording budgets spent (within --max-events {max_events:,}; see the sampling gap)")
-        gaps.insert(0, {"kind": "cap",
-                        "message": f"{why}: {decoder.dropped:,} events were not written "
-                                   "(their calls are counted on edges)",
-                        "count": decoder.dropped})
+        why = (
+            f"event cap reached (--max-events {max_events:,})"
+            if max_events and decoder.order >= max_events
+            else f"recording budgets spent (within --max-events {max_events:,}; see the sampling gap)"
+        )
+        gaps.insert(
+            0,
+            {
+                "kind": "cap",
+                "message": f"{why}: {decoder.dropped:,} events were not written (their calls are counted on edges)",
+                "count": decoder.dropped,
+            },
+        )
     if decoder.unmatched:
-        gaps.append({"kind": "unmatched", "message": "returns without a matching call (the stack was repaired)",
-                     "count": decoder.unmatched})
+        gaps.append(
+            {
+                "kind": "unmatched",
+                "message": "returns without a matching call (the stack was repaired)",
+                "count": decoder.unmatched,
+            }
+        )
     # Calls the tracer counted past the cap: in the end record, so `skeleton report` can rebuild
     # the same snapshot from trace.jsonl alone.
     counted = []
     for caller, callee, n, r, scen in decoder.counted():
-        c: dict[str, Any] = {"caller": caller.as_json() if caller is not None else None, "callee": callee.as_json(),
-                             "calls": n, "raised": r}
+        c: dict[str, Any] = {
+            "caller": caller.as_json() if caller is not None else None,
+            "callee": callee.as_json(),
+            "calls": n,
+            "raised": r,
+        }
         if scen is not None:
             c["scenario"] = scen
         counted.append(c)
     record = dataclasses.replace(
-        TraceEnd.from_json(end), gaps=gaps, events=decoder.order, dropped_events=decoder.dropped, calls=decoder.calls,
-        threads=decoder.threads(), counted=counted, scenarios=list(decoder.scenarios.values()) or None,
-        boundaries=decoder.io.as_json() or None)  # I/O boundary uses (events/boundaries.py), for `skeleton report`
+        TraceEnd.from_json(end),
+        gaps=gaps,
+        events=decoder.order,
+        dropped_events=decoder.dropped,
+        calls=decoder.calls,
+        threads=decoder.threads(),
+        counted=counted,
+        scenarios=list(decoder.scenarios.values()) or None,
+        boundaries=decoder.io.as_json() or None,
+    )  # I/O boundary uses (events/boundaries.py), for `skeleton report`
     return record.as_json()
 
 

@@ -3,6 +3,7 @@
 Identifiers are generated (`n0`, `g0`), never taken from the program; every label and comment
 goes through escape.py. Edge labels are call counts (blank when unknown).
 """
+
 from __future__ import annotations
 
 from ..actors import Key
@@ -49,7 +50,7 @@ def dot(graph: Graph, header: list[str]) -> str:
     for i in loose:
         lines.append(f'  n{i} [label="{escape.dot(graph.units[i].label)}"];')
     for gi, (group, members) in enumerate(grouped.items()):
-        lines.append(f'  subgraph cluster_g{gi} {{')
+        lines.append(f"  subgraph cluster_g{gi} {{")
         lines.append(f'    label="{escape.dot(graph.groups[group])}";')
         lines += [f'    n{i} [label="{escape.dot(graph.units[i].label)}"];' for i in members]
         lines.append("  }")

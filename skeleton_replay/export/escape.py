@@ -12,6 +12,7 @@ quoted label on one line:
   becomes `<U+XXXX>`, so no Creole markup (`**`, `--`, `__`, `//`, `~~`, `""`, `= heading`, `[[`), HTML tag,
   preprocessor `!`/`$`/`%`, `@` or backslash escape can start.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,7 +45,7 @@ def plantuml(s: object, limit: int = LABEL_LIMIT) -> str:
     text = one_line(s, limit)
     out = []
     for i, c in enumerate(text):
-        single = c in _PLANTUML_SINGLE and text[i - 1:i] != c and text[i + 1:i + 2] != c
+        single = c in _PLANTUML_SINGLE and text[i - 1 : i] != c and text[i + 1 : i + 2] != c
         out.append(c if single or _PLANTUML_SAFE.fullmatch(c) or _letter(c) else f"<U+{ord(c):04X}>")
     return "".join(out)
 

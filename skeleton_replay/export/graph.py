@@ -9,6 +9,7 @@ Levels (a unit is one box of the diagram):
 The run (root calls) is one box. Past max_nodes, the boxes with the fewest calls fold into one
 box that says how many it holds.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -64,8 +65,13 @@ def _label(level: str, k: Key, run_label: str) -> str:
     return k.short
 
 
-def build(snapshot: dict[str, Any], counts: dict[tuple[str, str], int | None], level: str,
-          max_nodes: int = DEFAULT_MAX_NODES, run_label: str | None = None) -> Graph:
+def build(
+    snapshot: dict[str, Any],
+    counts: dict[tuple[str, str], int | None],
+    level: str,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    run_label: str | None = None,
+) -> Graph:
     nodes: list[dict[str, Any]] = snapshot.get("nodes") or []
     by_id = {n["id"]: n for n in nodes}
     keys = node_keys(nodes)
@@ -102,8 +108,15 @@ def build(snapshot: dict[str, Any], counts: dict[tuple[str, str], int | None], l
     if unknown:
         graph.notes.append(f"{unknown} call edges name nodes this snapshot does not have (left out)")
     kept = _cap(units, max_nodes, graph)
-    order = sorted(kept.values(), key=lambda u: (u.key.kind != RUN, u.key == FOLDED,
-                                                 u.first_seen if u.first_seen is not None else 1 << 62, u.label))
+    order = sorted(
+        kept.values(),
+        key=lambda u: (
+            u.key.kind != RUN,
+            u.key == FOLDED,
+            u.first_seen if u.first_seen is not None else 1 << 62,
+            u.label,
+        ),
+    )
     index = {u.key: i for i, u in enumerate(order)}
     graph.units = order
     edges: dict[tuple[int, int], int | None] = {}
@@ -132,12 +145,20 @@ def _cap(units: dict[Key, Unit], max_nodes: int, graph: Graph) -> dict[Key, Unit
     if len(units) <= max_nodes:
         return dict(units)
     run = [u for u in units.values() if u.key.kind == RUN]
-    rest = sorted((u for u in units.values() if u.key.kind != RUN),
-                  key=lambda u: (-u.calls, u.first_seen if u.first_seen is not None else 1 << 62, u.label))
+    rest = sorted(
+        (u for u in units.values() if u.key.kind != RUN),
+        key=lambda u: (-u.calls, u.first_seen if u.first_seen is not None else 1 << 62, u.label),
+    )
     room = max(max_nodes - len(run) - 1, 0)
     keep, folded = rest[:room], rest[room:]
     what = {"modules": "modules", "classes": "classes and functions", "methods": "methods and functions"}[graph.level]
-    box = Unit(FOLDED, f"{len(folded)} more {what} (fewest calls)", None, sum(u.calls for u in folded),
-               min((u.first_seen for u in folded if u.first_seen is not None), default=None), len(folded))
+    box = Unit(
+        FOLDED,
+        f"{len(folded)} more {what} (fewest calls)",
+        None,
+        sum(u.calls for u in folded),
+        min((u.first_seen for u in folded if u.first_seen is not None), default=None),
+        len(folded),
+    )
     graph.notes.append(f"{len(folded)} of {len(units)} boxes folded into one (--max-nodes {max_nodes})")
     return {u.key: u for u in (*run, *keep, box)}

@@ -11,6 +11,7 @@ Stretches nest per thread (a stack). Within a window or a test, a stretch that b
 starts at the selection's first event (`args.started_before: true`), one still running at the end
 ends at the selection's last event (`args.unfinished: true`).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -69,8 +70,12 @@ def timeline(trace: Path, window: Window | None = None, scenario: str | None = N
             last_t = ev.t_ns
             stack = stacks.setdefault(ev.thread, [])
             if ev.kind in (CALL, RESUME):
-                args: dict[str, Any] = {"event": ev.order, "call": ev.call_id, "node": ev.callee.node_id,
-                                        "caller": ev.caller.node_id if ev.caller is not None else None}
+                args: dict[str, Any] = {
+                    "event": ev.order,
+                    "call": ev.call_id,
+                    "node": ev.callee.node_id,
+                    "caller": ev.caller.node_id if ev.caller is not None else None,
+                }
                 if ev.kind == CALL:
                     if ev.detail is not None:
                         args["args"] = ev.detail
@@ -80,16 +85,39 @@ def timeline(trace: Path, window: Window | None = None, scenario: str | None = N
                         args["thrown"] = ev.detail
                 if ev.scenario is not None:
                     args["test"] = ev.scenario
-                stack.append({"ph": "X", "name": _name(ev.callee), "cat": ev.callee.module, "ts": _us(ev.t_ns),
-                              "pid": 1, "tid": ev.thread, "args": args})
+                stack.append(
+                    {
+                        "ph": "X",
+                        "name": _name(ev.callee),
+                        "cat": ev.callee.module,
+                        "ts": _us(ev.t_ns),
+                        "pid": 1,
+                        "tid": ev.thread,
+                        "args": args,
+                    }
+                )
                 continue
-            extra: dict[str, Any] = {"return_value": ev.detail} if ev.kind == RETURN else \
-                {"exception": ev.detail} if ev.kind == EXCEPTION else {"yielded": ev.detail} if ev.kind == YIELD else {}
+            extra: dict[str, Any] = (
+                {"return_value": ev.detail}
+                if ev.kind == RETURN
+                else {"exception": ev.detail}
+                if ev.kind == EXCEPTION
+                else {"yielded": ev.detail}
+                if ev.kind == YIELD
+                else {}
+            )
             extra["end_event"] = ev.order
             depth = next((i for i in range(len(stack) - 1, -1, -1) if stack[i]["args"]["call"] == ev.call_id), None)
             if depth is None:  # began before the selection: it started at the selection's first event
-                x = {"ph": "X", "name": _name(ev.callee), "cat": ev.callee.module, "ts": _us(first_t), "pid": 1,
-                     "tid": ev.thread, "args": {"call": ev.call_id, "node": ev.callee.node_id, "started_before": True}}
+                x = {
+                    "ph": "X",
+                    "name": _name(ev.callee),
+                    "cat": ev.callee.module,
+                    "ts": _us(first_t),
+                    "pid": 1,
+                    "tid": ev.thread,
+                    "args": {"call": ev.call_id, "node": ev.callee.node_id, "started_before": True},
+                }
                 _close_all(stack, ev.t_ns, close)
                 close(x, ev.t_ns, **extra)
                 continue
@@ -119,11 +147,35 @@ def _document(contents: TraceContents, xs: list[TraceEvent], thread_names: dict[
         if isinstance(t, dict) and isinstance(t.get("id"), int):
             thread_names.setdefault(t["id"], str(t.get("name")))
     tids = sorted({x["tid"] for x in xs} | set(thread_names))
-    meta = [{"ph": "M", "name": "process_name", "ts": 0, "pid": 1, "tid": tids[0] if tids else 1,
-             "args": {"name": f"skeleton: {header.get('app_name') or 'run'}"}}]
-    meta += [{"ph": "M", "name": "thread_name", "ts": 0, "pid": 1, "tid": tid,
-              "args": {"name": thread_names.get(tid, f"thread {tid}")}} for tid in tids]
-    return {"traceEvents": meta + xs, "displayTimeUnit": "ms",
-            "otherData": {"app_name": header.get("app_name"), "started_at": header.get("started_at"),
-                          "skeleton_version": header.get("skeleton_version"),
-                          "python_version": header.get("python_version"), "backend": header.get("backend")}}
+    meta = [
+        {
+            "ph": "M",
+            "name": "process_name",
+            "ts": 0,
+            "pid": 1,
+            "tid": tids[0] if tids else 1,
+            "args": {"name": f"skeleton: {header.get('app_name') or 'run'}"},
+        }
+    ]
+    meta += [
+        {
+            "ph": "M",
+            "name": "thread_name",
+            "ts": 0,
+            "pid": 1,
+            "tid": tid,
+            "args": {"name": thread_names.get(tid, f"thread {tid}")},
+        }
+        for tid in tids
+    ]
+    return {
+        "traceEvents": meta + xs,
+        "displayTimeUnit": "ms",
+        "otherData": {
+            "app_name": header.get("app_name"),
+            "started_at": header.get("started_at"),
+            "skeleton_version": header.get("skeleton_version"),
+            "python_version": header.get("python_version"),
+            "backend": header.get("backend"),
+        },
+    }

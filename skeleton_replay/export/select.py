@@ -3,6 +3,7 @@
 The result is always the same shape: calls per (caller node id, callee node id) of the snapshot,
 root calls coming from `scenario:run`.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,9 @@ def parse_window(text: str) -> Window:
     """`E100:E500`, `100:500`, `E100:` (to the end), `:E500` (from the start) or `E42` (one event)."""
     m = _WINDOW.fullmatch(text or "")
     if not m or (m.group(1) is None and m.group(3) is None) or (m.group(2) is None and m.group(3) is not None):
-        raise UsageError(f"--window takes event ids like E100:E500 (both included; either end may be left out), "
-                         f"not {text!r}")
+        raise UsageError(
+            f"--window takes event ids like E100:E500 (both included; either end may be left out), not {text!r}"
+        )
     first = int(m.group(1)) if m.group(1) is not None else None
     last = int(m.group(3)) if m.group(3) is not None else None
     if m.group(2) is None:  # one event

@@ -8,6 +8,7 @@ pytest's plugin is registered through the pytest11 entry point and imports pytes
 No web framework is imported here: the framework helpers (flask.py, django.py) import
 theirs only when they are imported themselves.
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -15,8 +16,13 @@ from typing import Any
 
 # Imported on first use: pytest loads pytest_plugin.py (a submodule) in every run where
 # skeleton-replay is installed, and that must not pull in the tracer and the middlewares.
-_LAZY = {"SkeletonASGI": ".asgi", "Selection": ".select", "RequestTracer": ".tracer",
-         "current_request": ".tracer", "SkeletonWSGI": ".wsgi"}
+_LAZY = {
+    "SkeletonASGI": ".asgi",
+    "Selection": ".select",
+    "RequestTracer": ".tracer",
+    "current_request": ".tracer",
+    "SkeletonWSGI": ".wsgi",
+}
 
 __all__ = ["RequestTracer", "Selection", "SkeletonASGI", "SkeletonWSGI", "current_request"]
 

@@ -6,6 +6,7 @@ traced while the request lasts. The artifacts are written in a worker thread
 (asyncio's default executor) so the event loop keeps serving other requests; the
 traced request's app call returns once they are written (its response has been sent).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,12 +30,22 @@ class SkeletonASGI:
     exclude, max_events, html, ...), selection rules (header, token, debug, paths, rate) and limits
     (max_per_minute, max_runs, max_bytes, concurrent): docs/web.md."""
 
-    def __init__(self, app: ASGIApp, options: Options | None = None, *, selection: Selection | None = None,
-                 name: str = "web", header: str | None = DEFAULT_HEADER, paths: Any = (), rate: float = 0.0,
-                 **option_fields: Any) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        options: Options | None = None,
+        *,
+        selection: Selection | None = None,
+        name: str = "web",
+        header: str | None = DEFAULT_HEADER,
+        paths: Any = (),
+        rate: float = 0.0,
+        **option_fields: Any,
+    ) -> None:
         self.app = app
-        self.tracer: RequestTracer = tracer_from(options, selection, name,
-                                                 {"header": header, "paths": paths, "rate": rate, **option_fields})
+        self.tracer: RequestTracer = tracer_from(
+            options, selection, name, {"header": header, "paths": paths, "rate": rate, **option_fields}
+        )
         self._match = self.tracer.selection.match
         key = self.tracer.selection.header_key
         self._header_key = key.encode("latin-1") if key else None
@@ -91,5 +102,9 @@ async def _write(handle: TracedRequest) -> None:
 def request_from_scope(scope: Scope) -> RequestInfo:
     headers = [(bytes(k).decode("latin-1").lower(), bytes(v).decode("latin-1")) for k, v in scope.get("headers", ())]
     query = scope.get("query_string", b"")
-    return RequestInfo(str(scope.get("method", "GET")), str(scope.get("path", "")) or "/",
-                       bytes(query).decode("latin-1") if query else "", headers)
+    return RequestInfo(
+        str(scope.get("method", "GET")),
+        str(scope.get("path", "")) or "/",
+        bytes(query).decode("latin-1") if query else "",
+        headers,
+    )

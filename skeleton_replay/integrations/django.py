@@ -8,6 +8,7 @@ first in MIDDLEWARE to trace the other middlewares too. Works under WSGI and ASG
 The view is traced; a StreamingHttpResponse body, produced after the middleware
 returns, is not. Django is imported only when this module is.
 """
+
 from __future__ import annotations
 
 import asyncio

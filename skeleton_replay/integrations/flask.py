@@ -4,6 +4,7 @@ Wraps app.wsgi_app in SkeletonWSGI and listens to got_request_exception, so a vi
 that raises is recorded as an exception even when Flask answers 500 for it. Flask is
 imported only when this module is.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

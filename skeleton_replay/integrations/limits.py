@@ -6,6 +6,7 @@ DiskQuota: after each traced request is written, the oldest request folders are 
 most `max_runs` folders and `max_bytes` bytes remain (the newest one always stays). Only folders
 named as Skeleton names them are counted or removed; folders being written are left alone.
 """
+
 from __future__ import annotations
 
 import collections
@@ -125,6 +126,12 @@ class DiskQuota:
                 total -= sizes.get(path, 0)
                 removed += 1
             if removed:
-                log.info("skeleton: removed the %d oldest traced request(s) from %s to stay within max_runs=%s, "
-                         "max_bytes=%s", removed, self.folder, self.max_runs, self.max_bytes)
+                log.info(
+                    "skeleton: removed the %d oldest traced request(s) from %s to stay within max_runs=%s, "
+                    "max_bytes=%s",
+                    removed,
+                    self.folder,
+                    self.max_runs,
+                    self.max_bytes,
+                )
             return removed

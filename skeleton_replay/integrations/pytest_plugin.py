@@ -5,6 +5,7 @@ harness (role "harness"); pytest's own code lives in site-packages and is never 
 Kept light: Skeleton's recording machinery is imported only when --skeleton is given
 or the `skeleton_trace` fixture is used.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,14 +21,19 @@ from ..options import DEFAULTS, KINDS, SPECS
 if TYPE_CHECKING:
     from ..session import TracedBlock
 
-PYTEST_OUT = ("$SKELETON_OUT_DIR, else a new folder per session in $SKELETON_HOME/pytest-<hash>/ or "
-              "<rootdir>/.skeleton/pytest/")
+PYTEST_OUT = (
+    "$SKELETON_OUT_DIR, else a new folder per session in $SKELETON_HOME/pytest-<hash>/ or <rootdir>/.skeleton/pytest/"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("skeleton", "Skeleton runtime architecture recording")
-    g.addoption("--skeleton", action="store_true", default=False,
-                help="Record the run with Skeleton: each test is a scenario (artifacts in .skeleton/pytest/<time>/).")
+    g.addoption(
+        "--skeleton",
+        action="store_true",
+        default=False,
+        help="Record the run with Skeleton: each test is a scenario (artifacts in .skeleton/pytest/<time>/).",
+    )
     for name, spec in SPECS.items():  # the options table (options.py): the flags `skeleton pytest` takes too
         if spec.pytest_flag is None:
             continue
@@ -39,8 +45,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             g.addoption(spec.pytest_flag, dest=dest, action="append", default=[], metavar=spec.metavar, help=text)
         elif kind == "int":
             default = getattr(DEFAULTS, name)
-            g.addoption(spec.pytest_flag, dest=dest, type=int, default=default, metavar=spec.metavar,
-                        help=f"{text.rstrip('.')} (default {default:,}).")
+            g.addoption(
+                spec.pytest_flag,
+                dest=dest,
+                type=int,
+                default=default,
+                metavar=spec.metavar,
+                help=f"{text.rstrip('.')} (default {default:,}).",
+            )
         else:
             g.addoption(spec.pytest_flag, dest=dest, default=None, metavar=spec.metavar, help=text)
 
@@ -56,8 +68,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # `skeleton pytest` registered its own instance
     if hasattr(config, "workerinput"):  # a pytest-xdist worker
         return
-    opts = options_from_flags({name: config.getoption(f"skeleton_opt_{name}") for name, spec in SPECS.items()
-                               if spec.pytest_flag is not None})
+    opts = options_from_flags(
+        {name: config.getoption(f"skeleton_opt_{name}") for name, spec in SPECS.items() if spec.pytest_flag is not None}
+    )
     try:
         opts.validate(pytest_flags=True)
     except UsageError as exc:

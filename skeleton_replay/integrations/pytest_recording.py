@@ -2,6 +2,7 @@
 
 Used by the `pytest --skeleton` plugin (pytest_plugin.py) and by `skeleton pytest`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,8 +30,13 @@ STASH = pytest.StashKey["SkeletonPytest"]()
 class SkeletonPytest:
     """Records one pytest session; each test (setup, call, teardown) is one scenario."""
 
-    def __init__(self, options: Options, command: list[str] | None = None, invocation: list[str] | None = None,
-                 announce: bool = False) -> None:
+    def __init__(
+        self,
+        options: Options,
+        command: list[str] | None = None,
+        invocation: list[str] | None = None,
+        announce: bool = False,
+    ) -> None:
         self.options = options
         self.command = command
         self.invocation = invocation
@@ -50,12 +56,18 @@ class SkeletonPytest:
         config.stash[STASH] = self
         rootdir = Path(config.rootpath)
         # the browser is opened by `skeleton pytest` once pytest is done, never from inside the session
-        opts = dataclasses.replace(self.options, harness_files=self.options.harness_files or HARNESS_FILES,
-                                   open_report=False)
+        opts = dataclasses.replace(
+            self.options, harness_files=self.options.harness_files or HARNESS_FILES, open_report=False
+        )
         args = list(config.invocation_params.args)
         command = self.command or ["pytest", *args]
-        fixed = self.invocation or [sys.executable, "-m", "pytest", *args,
-                                    *([] if "--skeleton" in args else ["--skeleton"])]
+        fixed = self.invocation or [
+            sys.executable,
+            "-m",
+            "pytest",
+            *args,
+            *([] if "--skeleton" in args else ["--skeleton"]),
+        ]
 
         def invocation(out_dir: Path) -> list[str]:
             if self.invocation and "--out-dir" not in fixed and "--" in fixed:  # reproduce into the same folder
@@ -63,8 +75,15 @@ class SkeletonPytest:
                 return [*fixed[:cut], "--out-dir", str(out_dir), *fixed[cut:]]
             return fixed
 
-        entry = Entry(kind="pytest", name="pytest", path=str(rootdir), args=args, command=command,
-                      invocation=invocation, key=str(rootdir.resolve()))
+        entry = Entry(
+            kind="pytest",
+            name="pytest",
+            path=str(rootdir),
+            args=args,
+            command=command,
+            invocation=invocation,
+            key=str(rootdir.resolve()),
+        )
         root = Path(opts.project_root).resolve() if opts.project_root else rootdir
         try:  # a run folder of its own per session, <rootdir>/.skeleton/pytest/<time>/, unless --out-dir (runs.py)
             self.live = RunLifecycle(opts, entry, root=root, default_out=rootdir / DEFAULT_OUT)
@@ -76,12 +95,18 @@ class SkeletonPytest:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self._finish(int(exitstatus))
-        if self.result is not None and self.result.snapshot_path is not None and not self.result.lost \
-                and (self.options.check or self.options.rules_file):  # --skeleton-check (commands/check.py)
+        if (
+            self.result is not None
+            and self.result.snapshot_path is not None
+            and not self.result.lost
+            and (self.options.check or self.options.rules_file)
+        ):  # --skeleton-check (commands/check.py)
             from ..commands.check import after_run
+
             try:
-                session.exitstatus = after_run(self.result.snapshot_path, self.options.rules_file,
-                                               self.check_lines.append, int(session.exitstatus))
+                session.exitstatus = after_run(
+                    self.result.snapshot_path, self.options.rules_file, self.check_lines.append, int(session.exitstatus)
+                )
             except UsageError as exc:
                 self.check_lines.append(f"error: {exc}")
                 session.exitstatus = session.exitstatus or pytest.ExitCode.USAGE_ERROR
@@ -105,8 +130,9 @@ class SkeletonPytest:
         live.stop()
         self.result = live.finish(status, exitstatus, error)
 
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter, exitstatus: int,
-                                config: pytest.Config) -> None:
+    def pytest_terminal_summary(
+        self, terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+    ) -> None:
         if not self.announce:
             return
         tr = terminalreporter
@@ -194,8 +220,9 @@ def _message(report: pytest.TestReport) -> str | None:
     return text[-1] if text else None
 
 
-def run_pytest(options: Options, args: list[str], command: list[str],
-               invocation: list[str]) -> tuple[int, SkeletonPytest]:
+def run_pytest(
+    options: Options, args: list[str], command: list[str], invocation: list[str]
+) -> tuple[int, SkeletonPytest]:
     """`skeleton pytest`: pytest in this process, recorded; returns pytest's exit code and the plugin."""
     plugin = SkeletonPytest(options, command, invocation)
     saved = list(sys.path)

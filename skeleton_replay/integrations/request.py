@@ -7,6 +7,7 @@ Header and query values go through the run's Summariser (the same secret names a
 request summary and the folder name. The raw query string is never stored. Every text a pattern
 is searched in is bounded first (MAX_PATH, MAX_QUERY_STRING), so a huge request costs little.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -35,8 +36,22 @@ CUT = "..."  # ends a path cut at MAX_PATH
 WEB_SECRET_NAMES = frozenset({"code", "sig", "hmac", "otp", "x-amz-credential", "x-goog-credential"})
 WEB_SECRET_WORDS = ("signature", "security-token")  # anywhere in the name: x-hub-signature-256, x-amz-signature
 # A path segment after one of these (or after a secret-named one: /token/, /key/) is redacted.
-WEB_SECRET_SEGMENTS = frozenset({"reset", "verify", "confirm", "activate", "invite", "invitation", "magic",
-                                 "unsubscribe", "otp", "sig", "signature", "signed"})
+WEB_SECRET_SEGMENTS = frozenset(
+    {
+        "reset",
+        "verify",
+        "confirm",
+        "activate",
+        "invite",
+        "invitation",
+        "magic",
+        "unsubscribe",
+        "otp",
+        "sig",
+        "signature",
+        "signed",
+    }
+)
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]{20,}")
 _LETTER_AND_DIGIT = re.compile(r"[A-Za-z][0-9]|[0-9][A-Za-z]")
 
@@ -71,8 +86,11 @@ def header_pairs(headers: Headers) -> list[tuple[str, str]]:
 def web_secret_name(name: str, summariser: Summariser) -> bool:
     """A header or query parameter name whose value is a secret."""
     low = name.lower()
-    return (summariser.secret_name(name) or low in WEB_SECRET_NAMES
-            or any(w in low.replace("_", "-") for w in WEB_SECRET_WORDS))
+    return (
+        summariser.secret_name(name)
+        or low in WEB_SECRET_NAMES
+        or any(w in low.replace("_", "-") for w in WEB_SECRET_WORDS)
+    )
 
 
 def random_looking(segment: str) -> bool:
@@ -106,8 +124,9 @@ def safe_path(path: str, summariser: Summariser) -> str:
     return shown
 
 
-def summarise_pairs(pairs: Iterable[tuple[str, str]], summariser: Summariser, limit: int,
-                    join: bool) -> dict[str, dict[str, Any]]:
+def summarise_pairs(
+    pairs: Iterable[tuple[str, str]], summariser: Summariser, limit: int, join: bool
+) -> dict[str, dict[str, Any]]:
     """At most `limit` names; repeated names joined (headers) or listed (query); secrets redacted."""
     grouped: dict[str, list[str]] = {}
     for i, (name, value) in enumerate(pairs):
@@ -127,8 +146,9 @@ def summarise_pairs(pairs: Iterable[tuple[str, str]], summariser: Summariser, li
     return out
 
 
-def summarise_request(req: RequestInfo, summariser: Summariser, status: int | None, duration_s: float,
-                      selected_by: str) -> dict[str, Any]:
+def summarise_request(
+    req: RequestInfo, summariser: Summariser, status: int | None, duration_s: float, selected_by: str
+) -> dict[str, Any]:
     """The run's `request` object (schema: RequestInfo in snapshot.schema.json)."""
     query = parse_qsl(req.query[:MAX_QUERY_STRING], keep_blank_values=True)
     return {

@@ -5,6 +5,7 @@ header carries the configured token (compared in constant time), or when the app
 mode (Flask's app.debug, Django's settings.DEBUG, debug=True) and the header says 1/true/yes/on.
 Every input a pattern is matched against is bounded first (MAX_PATH, MAX_HEADER_VALUE).
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -96,10 +97,17 @@ class Selection:
             return True
         if not self._warned:
             self._warned = True
-            why = ("the value is not the configured token" if self._token is not None else
-                   "no token is configured and the app is not in debug mode")
-            log.warning("skeleton: a request's %s header was ignored: %s (further ones are not logged; "
-                        "see 'Safe setup' in docs/web.md)", self.header, why)
+            why = (
+                "the value is not the configured token"
+                if self._token is not None
+                else "no token is configured and the app is not in debug mode"
+            )
+            log.warning(
+                "skeleton: a request's %s header was ignored: %s (further ones are not logged; "
+                "see 'Safe setup' in docs/web.md)",
+                self.header,
+                why,
+            )
         return False
 
     def _in_debug(self) -> bool:
@@ -119,8 +127,10 @@ def _check_token(token: object) -> bytes:
     if not isinstance(token, str):
         raise ValueError(f"token must be a string, not {type(token).__name__}")
     if len(token) < MIN_TOKEN or len(token) > MAX_HEADER_VALUE or not re.fullmatch(r"[!-~]+", token):
-        raise ValueError(f"token must be {MIN_TOKEN} to {MAX_HEADER_VALUE} printable ASCII characters without "
-                         "spaces; make one with: python -c 'import secrets; print(secrets.token_urlsafe())'")
+        raise ValueError(
+            f"token must be {MIN_TOKEN} to {MAX_HEADER_VALUE} printable ASCII characters without "
+            "spaces; make one with: python -c 'import secrets; print(secrets.token_urlsafe())'"
+        )
     return token.encode("ascii")
 
 
@@ -128,16 +138,22 @@ def _matcher(pattern: PathPattern) -> Callable[[str], bool]:
     if isinstance(pattern, re.Pattern):
         return lambda path: pattern.search(path) is not None
     if not isinstance(pattern, str):
-        raise TypeError(f"a path pattern is a glob string, 're:<regex>' or a compiled regex, "
-                        f"not {type(pattern).__name__}")
+        raise TypeError(
+            f"a path pattern is a glob string, 're:<regex>' or a compiled regex, not {type(pattern).__name__}"
+        )
     if pattern.startswith("re:"):
         rx = re.compile(pattern[3:])
         return lambda path: rx.search(path) is not None
     return lambda path: fnmatch.fnmatchcase(path, pattern)
 
 
-def selection_from(header: str | None = DEFAULT_HEADER, paths: Iterable[PathPattern] | PathPattern = (),
-                   rate: float = 0.0, selection: Selection | None = None, **header_rule: Any) -> Selection:
+def selection_from(
+    header: str | None = DEFAULT_HEADER,
+    paths: Iterable[PathPattern] | PathPattern = (),
+    rate: float = 0.0,
+    selection: Selection | None = None,
+    **header_rule: Any,
+) -> Selection:
     """A Selection from middleware keyword arguments (header_rule: token, debug, allow_header_in_debug)."""
     if selection is not None:
         return selection

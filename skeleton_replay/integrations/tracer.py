@@ -9,6 +9,7 @@ own sys.monitoring tool id, so local events and DISABLE never mix). At most
 request past that runs untraced (counted in RequestTracer.stats.skipped_busy, logged).
 Traces are rate-limited and their folders kept within a disk quota (limits.py).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -83,10 +84,16 @@ class TracerStats:
 class RequestTracer:
     """Shared by the WSGI, ASGI and Django middlewares: options, selection, counters."""
 
-    def __init__(self, options: Options | None = None, selection: Selection | None = None, name: str = "web",
-                 concurrent: int = 1, max_runs: int | None = DEFAULT_MAX_RUNS,
-                 max_bytes: int | None = DEFAULT_MAX_BYTES,
-                 max_per_minute: int | None = DEFAULT_MAX_PER_MINUTE) -> None:
+    def __init__(
+        self,
+        options: Options | None = None,
+        selection: Selection | None = None,
+        name: str = "web",
+        concurrent: int = 1,
+        max_runs: int | None = DEFAULT_MAX_RUNS,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
+        max_per_minute: int | None = DEFAULT_MAX_PER_MINUTE,
+    ) -> None:
         if not 1 <= concurrent <= MAX_CONCURRENT:
             raise ValueError(f"concurrent must be between 1 and {MAX_CONCURRENT}, not {concurrent!r}")
         self.concurrent = concurrent
@@ -116,16 +123,26 @@ class RequestTracer:
         self._count("selected")
         if not _take_slot(self.concurrent):
             self._count("skipped_busy")
-            log.warning("skeleton: %s %s selected (%s) but %d request(s) are being traced already; it runs untraced",
-                        req.method, self.log_path(req), selected_by, self.concurrent)
+            log.warning(
+                "skeleton: %s %s selected (%s) but %d request(s) are being traced already; it runs untraced",
+                req.method,
+                self.log_path(req),
+                selected_by,
+                self.concurrent,
+            )
             return None
         if not self.rate.allow():
             _free_slot()
             self._count("skipped_rate")
             if self.rate.should_warn():
-                log.warning("skeleton: %s %s selected (%s) but %d traced requests per minute (max_per_minute) were "
-                            "reached; it and the next ones run untraced for a while (not logged again for 60 s)",
-                            req.method, self.log_path(req), selected_by, self.rate.per_minute)
+                log.warning(
+                    "skeleton: %s %s selected (%s) but %d traced requests per minute (max_per_minute) were "
+                    "reached; it and the next ones run untraced for a while (not logged again for 60 s)",
+                    req.method,
+                    self.log_path(req),
+                    selected_by,
+                    self.rate.per_minute,
+                )
             return None
         handle = TracedRequest(self, req, selected_by)
         try:
@@ -161,12 +178,18 @@ class TracedRequest:
 
     def _start(self) -> None:
         t = self.tracer
-        self.folder = unique_folder(t.out_dir, folder_name(_dt.datetime.now(_dt.UTC), self.req.method,
-                                                           self.req.path, t.summariser))
+        self.folder = unique_folder(
+            t.out_dir, folder_name(_dt.datetime.now(_dt.UTC), self.req.method, self.req.path, t.summariser)
+        )
         _set_busy(self.folder, True)
         path = safe_path(self.req.path, t.summariser)
-        entry = Entry(kind="request", name=f"{self.req.method} {path}", path=path, command=[self.req.method, path],
-                      main_module=t.name)
+        entry = Entry(
+            kind="request",
+            name=f"{self.req.method} {path}",
+            path=path,
+            command=[self.req.method, path],
+            main_module=t.name,
+        )
         self.run = RunLifecycle(t.options, entry, root=t.root, out_dir=self.folder, gate=Gate(REQUEST, self))
         self.run.update_header(request=self._request_info(0.0))
         self.run.start()
@@ -212,8 +235,9 @@ class TracedRequest:
             self.run.stop()
         except Exception:
             self.tracer._count("failed")
-            log.exception("skeleton: stopping the trace of %s %s failed", self.req.method,
-                          self.tracer.log_path(self.req))
+            log.exception(
+                "skeleton: stopping the trace of %s %s failed", self.req.method, self.tracer.log_path(self.req)
+            )
         finally:
             _free_slot()
 
@@ -233,8 +257,9 @@ class TracedRequest:
             log.info("skeleton: traced %s %s -> %s", self.req.method, request["path"], self.folder)
         except Exception:
             t._count("failed")
-            log.exception("skeleton: writing the trace of %s %s failed", self.req.method,
-                          self.tracer.log_path(self.req))
+            log.exception(
+                "skeleton: writing the trace of %s %s failed", self.req.method, self.tracer.log_path(self.req)
+            )
         finally:
             _set_busy(self.folder, False)
         try:
@@ -265,10 +290,12 @@ SELECTION_ARGS = ("header", "paths", "rate", "token", "debug", "allow_header_in_
 TRACER_ARGS = ("concurrent", "max_runs", "max_bytes", "max_per_minute")
 
 
-def tracer_from(options: Options | None, selection: Selection | None, name: str,
-                kwargs: dict[str, Any]) -> RequestTracer:
+def tracer_from(
+    options: Options | None, selection: Selection | None, name: str, kwargs: dict[str, Any]
+) -> RequestTracer:
     """A RequestTracer from middleware keyword arguments: Options fields and selection rules."""
     from .select import selection_from
+
     sel_kw = {k: kwargs.pop(k) for k in SELECTION_ARGS if k in kwargs}
     tracer_kw = {k: kwargs.pop(k) for k in TRACER_ARGS if k in kwargs}
     if "concurrent" in tracer_kw:

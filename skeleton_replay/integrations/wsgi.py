@@ -7,6 +7,7 @@ too; PEP 3333 servers always close the body, but a test client that never reads 
 keeps that trace (and the one-request slot) open. The artifacts are written in the
 request's thread when the trace ends: that adds latency to the traced request only.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -28,13 +29,24 @@ class SkeletonWSGI:
     (max_per_minute, max_runs, max_bytes, concurrent): docs/web.md; stream=True also traces the
     iteration of the response body (see the module docstring)."""
 
-    def __init__(self, app: WSGIApp, options: Options | None = None, *, selection: Selection | None = None,
-                 name: str = "web", header: str | None = DEFAULT_HEADER, paths: Any = (), rate: float = 0.0,
-                 stream: bool = False, **option_fields: Any) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        options: Options | None = None,
+        *,
+        selection: Selection | None = None,
+        name: str = "web",
+        header: str | None = DEFAULT_HEADER,
+        paths: Any = (),
+        rate: float = 0.0,
+        stream: bool = False,
+        **option_fields: Any,
+    ) -> None:
         self.app = app
         self.stream = stream
-        self.tracer: RequestTracer = tracer_from(options, selection, name,
-                                                 {"header": header, "paths": paths, "rate": rate, **option_fields})
+        self.tracer: RequestTracer = tracer_from(
+            options, selection, name, {"header": header, "paths": paths, "rate": rate, **option_fields}
+        )
         self._match = self.tracer.selection.match
         self._header_key = self.tracer.selection.environ_key
 
@@ -49,8 +61,9 @@ class SkeletonWSGI:
         return _traced_call(self.app, environ, start_response, handle, self.stream)
 
 
-def _traced_call(app: WSGIApp, environ: Environ, start_response: Callable[..., Any],
-                 handle: TracedRequest, stream: bool) -> Iterable[bytes]:
+def _traced_call(
+    app: WSGIApp, environ: Environ, start_response: Callable[..., Any], handle: TracedRequest, stream: bool
+) -> Iterable[bytes]:
     token = handle.enter()
 
     def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -81,8 +94,9 @@ def _end(handle: TracedRequest, token: contextvars.Token[TracedRequest | None]) 
 class TracedBody:
     """The app's response body; the trace ends when it is exhausted or closed."""
 
-    def __init__(self, body: Iterable[bytes], handle: TracedRequest,
-                 token: contextvars.Token[TracedRequest | None]) -> None:
+    def __init__(
+        self, body: Iterable[bytes], handle: TracedRequest, token: contextvars.Token[TracedRequest | None]
+    ) -> None:
         self.body = body
         self.handle = handle
         self.token = token
@@ -119,5 +133,6 @@ def request_from_environ(environ: Environ) -> RequestInfo:
         if environ.get(k):
             headers.append((k.replace("_", "-").lower(), str(environ[k])))
     path = (environ.get("SCRIPT_NAME", "") or "") + (environ.get("PATH_INFO", "") or "")
-    return RequestInfo(str(environ.get("REQUEST_METHOD", "GET")), path or "/", str(environ.get("QUERY_STRING", "")),
-                       headers)
+    return RequestInfo(
+        str(environ.get("REQUEST_METHOD", "GET")), path or "/", str(environ.get("QUERY_STRING", "")), headers
+    )

@@ -9,6 +9,7 @@ Built from the end record's `boundaries` (events/boundaries.py). Snapshot shape 
 
 Ids are stable across runs (kind and target only), so `skeleton diff` matches boundaries by id.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -40,14 +41,28 @@ def collect(raw: object, node_of: Callable[[Endpoint], int], node_id: Callable[[
         bid = boundary_id(kind, target)
         b = out.get(bid)
         if b is None:
-            b = out[bid] = {"id": bid, "kind": kind, "target": target, "label": _label(kind, target), "count": 0,
-                            "first_seen": None, "ops": [], "uses": {}}
+            b = out[bid] = {
+                "id": bid,
+                "kind": kind,
+                "target": target,
+                "label": _label(kind, target),
+                "count": 0,
+                "first_seen": None,
+                "ops": [],
+                "uses": {},
+            }
         count = use.get("count") if isinstance(use.get("count"), int) else 1
         first = use.get("first_seen") if isinstance(use.get("first_seen"), int) else None
         u = b["uses"].get(actor)
         if u is None:
-            u = b["uses"][actor] = {"actor": actor, "count": 0, "first_seen": None, "ops": [], "details": [],
-                                    "scenarios": []}
+            u = b["uses"][actor] = {
+                "actor": actor,
+                "count": 0,
+                "first_seen": None,
+                "ops": [],
+                "details": [],
+                "scenarios": [],
+            }
         for d in (b, u):
             d["count"] += count
             if first is not None and (d["first_seen"] is None or first < d["first_seen"]):

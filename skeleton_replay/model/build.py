@@ -4,6 +4,7 @@ Ownership: packages > modules > {functions, instances > methods, class actors > 
 Instances live in the module that defines their runtime class. Root calls come from
 the scenario node. Edges are aggregated per caller node -> callee node.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,10 +48,19 @@ class SnapshotBuilder:
         self._scen_stats: list[Record] = []
         self._edge_sc: list[list[int]] = []
         self._node_sc: dict[int, list[int]] = {}
-        scen = self._add({
-            "id": SCENARIO_ID, "kind": "scenario", "label": header.get("app_name", "run"), "parent": None,
-            "module": "", "qualified_name": header.get("app_name", "run"), "file": None, "line": None,
-        }, SCENARIO_ID)
+        scen = self._add(
+            {
+                "id": SCENARIO_ID,
+                "kind": "scenario",
+                "label": header.get("app_name", "run"),
+                "parent": None,
+                "module": "",
+                "qualified_name": header.get("app_name", "run"),
+                "file": None,
+                "line": None,
+            },
+            SCENARIO_ID,
+        )
         self.scenario = scen
 
     # -- nodes ---------------------------------------------------------------
@@ -73,8 +83,19 @@ class SnapshotBuilder:
         parent = None
         if "." in name:
             parent = self.nodes[self._module(name.rsplit(".", 1)[0])]["id"]
-        return self._add({"id": mid, "kind": "package", "label": name.rsplit(".", 1)[-1], "parent": parent,
-                          "module": name, "qualified_name": name, "file": None, "line": None}, mid)
+        return self._add(
+            {
+                "id": mid,
+                "kind": "package",
+                "label": name.rsplit(".", 1)[-1],
+                "parent": parent,
+                "module": name,
+                "qualified_name": name,
+                "file": None,
+                "line": None,
+            },
+            mid,
+        )
 
     def _as_module(self, name: str) -> int:
         i = self._module(name)
@@ -102,9 +123,22 @@ class SnapshotBuilder:
         label = ep.function
         if ep.class_name and ep.class_name != ep.qualified_name.rpartition(".")[0]:
             label = ep.qualified_name  # inherited or reached by super(): `Command.invoke` inside a Group instance
-        node = {"id": ep.node_id, "kind": kind, "label": label, "parent": parent["id"], "module": ep.module,
-                "qualified_name": ep.qualified_name, "file": ep.file, "line": ep.line, "internal": ep.internal,
-                "callable_kind": ep.callable_kind, "total_ns": 0, "max_ns": 0, "raised": 0, "examples": []}
+        node = {
+            "id": ep.node_id,
+            "kind": kind,
+            "label": label,
+            "parent": parent["id"],
+            "module": ep.module,
+            "qualified_name": ep.qualified_name,
+            "file": ep.file,
+            "line": ep.line,
+            "internal": ep.internal,
+            "callable_kind": ep.callable_kind,
+            "total_ns": 0,
+            "max_ns": 0,
+            "raised": 0,
+            "examples": [],
+        }
         if ep.role:
             node["role"] = ep.role
             if parent["module"] == ep.module and parent["kind"] != "package":  # its module or its instance/class
@@ -123,18 +157,34 @@ class SnapshotBuilder:
             path = hid[5:].rsplit("#", 1)[0]
             module, qualname = _split_class_path(path, ep)
             mod = self._as_module(module)
-            node: Node = {"id": hid, "kind": "instance", "label": ep.instance_label or hid,
-                          "parent": self.nodes[mod]["id"], "module": module, "qualified_name": f"{module}.{qualname}",
-                          "file": ep.file if module == ep.module else None, "line": None, "class_name": qualname}
+            node: Node = {
+                "id": hid,
+                "kind": "instance",
+                "label": ep.instance_label or hid,
+                "parent": self.nodes[mod]["id"],
+                "module": module,
+                "qualified_name": f"{module}.{qualname}",
+                "file": ep.file if module == ep.module else None,
+                "line": None,
+                "class_name": qualname,
+            }
             if ep.instance_id is not None:
                 node["instance_id"] = ep.instance_id
         else:
             path = hid[4:]
             module, qualname = _split_class_path(path, ep)
             mod = self._as_module(module)
-            node = {"id": hid, "kind": "class", "label": ep.instance_label or qualname, "parent": self.nodes[mod]["id"],
-                    "module": module, "qualified_name": f"{module}.{qualname}",
-                    "file": ep.file if module == ep.module else None, "line": None, "class_name": qualname}
+            node = {
+                "id": hid,
+                "kind": "class",
+                "label": ep.instance_label or qualname,
+                "parent": self.nodes[mod]["id"],
+                "module": module,
+                "qualified_name": f"{module}.{qualname}",
+                "file": ep.file if module == ep.module else None,
+                "line": None,
+                "class_name": qualname,
+            }
         return self._add(node, self.nodes[mod]["id"])
 
     def _first_seen(self, i: int, order: int) -> None:
@@ -158,16 +208,33 @@ class SnapshotBuilder:
         if e is None:
             e = self.edge_index[key] = len(self.edges)
             s, d = self.nodes[src]["id"], self.nodes[dst]["id"]
-            self.edges.append({"id": f"{s}->{d}", "source": s, "target": d, "kind": "call", "count": 0,
-                               "first_seen": None, "last_seen": None, "total_ns": 0, "max_ns": 0, "raised": 0,
-                               "example_events": [], "examples": []})
+            self.edges.append(
+                {
+                    "id": f"{s}->{d}",
+                    "source": s,
+                    "target": d,
+                    "kind": "call",
+                    "count": 0,
+                    "first_seen": None,
+                    "last_seen": None,
+                    "total_ns": 0,
+                    "max_ns": 0,
+                    "raised": 0,
+                    "example_events": [],
+                    "examples": [],
+                }
+            )
             self._edge_sc.append([])
             ms, md = self._top_module[src], self._top_module[dst]
             if ms != md:
                 me = self.module_edges.get((ms, md))
                 if me is None:
-                    self.module_edges[(ms, md)] = {"source": ms, "target": md, "count": 0,
-                                                   "first_seen": order if order >= 0 else None}
+                    self.module_edges[(ms, md)] = {
+                        "source": ms,
+                        "target": md,
+                        "count": 0,
+                        "first_seen": order if order >= 0 else None,
+                    }
         return e
 
     # -- the pass ------------------------------------------------------------
@@ -285,8 +352,9 @@ class SnapshotBuilder:
             self.steps.extend(recorded_events, node_col, edge_col)
             self.last_t = recorded_events[-1].t_ns
 
-    def add_counted(self, caller: Endpoint | None, callee: Endpoint, count: int, raised: int,
-                    scenario: str | None = None) -> None:
+    def add_counted(
+        self, caller: Endpoint | None, callee: Endpoint, count: int, raised: int, scenario: str | None = None
+    ) -> None:
         """Calls past the event cap: counted, never recorded as events (caller None: the run itself)."""
         dst = self._callee(callee)  # callee first: the order add_batch creates nodes in
         src = self._callee(caller) if caller is not None else self.scenario
@@ -330,9 +398,19 @@ class SnapshotBuilder:
             info = by_name.get(name, {})
             old = self._scen.get(name)
             st = self._scen_stats[old] if old is not None else {"first_event": None, "last_event": None, "calls": 0}
-            out.append({"id": k, "name": name, "kind": info.get("kind", "test"), "outcome": info.get("outcome"),
-                        "duration_s": info.get("duration_s"), "message": info.get("message"), "file": info.get("file"),
-                        "line": info.get("line"), **st})
+            out.append(
+                {
+                    "id": k,
+                    "name": name,
+                    "kind": info.get("kind", "test"),
+                    "outcome": info.get("outcome"),
+                    "duration_s": info.get("duration_s"),
+                    "message": info.get("message"),
+                    "file": info.get("file"),
+                    "line": info.get("line"),
+                    **st,
+                }
+            )
         for ei, sl in enumerate(self._edge_sc):
             if sl:
                 self.edges[ei]["scenarios"] = sorted(remap[i] for i in sl)
@@ -402,9 +480,15 @@ class SnapshotBuilder:
         if "request" in h:  # one traced web request (skeleton_replay.integrations)
             run["request"] = h["request"]
         stats = {
-            "events": self.events, "recorded_events": self.recorded, "dropped_events": dropped,
-            "calls": self.calls, "max_depth": self.max_depth, "threads": threads, "gaps": gaps,
-            "nodes": len(self.nodes), "edges": len(self.edges),
+            "events": self.events,
+            "recorded_events": self.recorded,
+            "dropped_events": dropped,
+            "calls": self.calls,
+            "max_depth": self.max_depth,
+            "threads": threads,
+            "gaps": gaps,
+            "nodes": len(self.nodes),
+            "edges": len(self.edges),
         }
         if end.get("sampling"):  # the recording budgets' account (capture/budget.py)
             stats["sampling"] = end["sampling"]
@@ -415,8 +499,10 @@ class SnapshotBuilder:
             "stats": stats,
             "nodes": self.nodes,
             "edges": self.edges,
-            "module_edges": sorted(self.module_edges.values(), key=lambda m: (
-                m["first_seen"] is None, m["first_seen"] or 0, m["source"], m["target"])),
+            "module_edges": sorted(
+                self.module_edges.values(),
+                key=lambda m: (m["first_seen"] is None, m["first_seen"] or 0, m["source"], m["target"]),
+            ),
             "steps": self.steps.as_json(EVENT_KINDS),
         }
         if self._scen or end.get("scenarios"):

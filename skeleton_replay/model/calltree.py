@@ -9,6 +9,7 @@ top-level call. What is cut is counted, never dropped silently: calls not kept a
 counted on the nearest kept entry above them, and every entry knows how many calls ran
 in its subtree (`size`), kept or not.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,12 +34,31 @@ def group_label(node_id: str, instances: int) -> str:
     dot = rest.find(".", h)
     if h < 0 or dot < 0:
         return node_id
-    return f"{rest[:h].rsplit('.', 1)[-1]} ×{instances:,} .{rest[dot + 1:]}"
+    return f"{rest[:h].rsplit('.', 1)[-1]} ×{instances:,} .{rest[dot + 1 :]}"
 
 
 class CallNode:
-    __slots__ = ("args", "children", "count", "cut", "detail", "holder", "ids", "kept_below", "key", "last_order",
-                 "node_id", "order", "outcome", "paused", "scenario", "sig", "size", "start", "yields")
+    __slots__ = (
+        "args",
+        "children",
+        "count",
+        "cut",
+        "detail",
+        "holder",
+        "ids",
+        "kept_below",
+        "key",
+        "last_order",
+        "node_id",
+        "order",
+        "outcome",
+        "paused",
+        "scenario",
+        "sig",
+        "size",
+        "start",
+        "yields",
+    )
 
     def __init__(self, node_id: str, order: int, args: Any) -> None:
         self.node_id = node_id
@@ -141,7 +161,7 @@ class CallTree:
             if stack[-1] is node:
                 stack.pop()
             elif node in stack:
-                del stack[stack.index(node):]
+                del stack[stack.index(node) :]
             if kind == YIELD:
                 node.yields += 1
                 node.paused = self.calls[tid]
@@ -154,8 +174,16 @@ class CallTree:
             self._fold(stack[-1] if stack else None, node, stack[1] if len(stack) > 1 else None)
 
     def _fold(self, parent: CallNode | None, node: CallNode, top: CallNode | None) -> None:
-        node.sig = hash((node.key, node.outcome, node.yields, node.cut, node.scenario,
-                         tuple((c.sig, c.count) for c in node.children)))
+        node.sig = hash(
+            (
+                node.key,
+                node.outcome,
+                node.yields,
+                node.cut,
+                node.scenario,
+                tuple((c.sig, c.count) for c in node.children),
+            )
+        )
         if parent is None or len(parent.children) < 2 or parent.children[-1] is not node:
             return
         prev = parent.children[-2]

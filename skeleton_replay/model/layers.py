@@ -1,4 +1,5 @@
 """Dependency direction of the observed module edges: layers (callers before callees) and cycles."""
+
 from __future__ import annotations
 
 

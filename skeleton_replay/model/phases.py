@@ -13,6 +13,7 @@ imported is a top-level call like any other: which top-level calls are start-up 
   split when it never gets above 0). Big calls after start-up therefore end it; a few small plain
   calls among decorators do not.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,19 @@ from .calltree import CallNode
 
 # value summaries (capture/summarise.py) of things that define rather than compute
 SMALL = 3  # calls inside one top-level call (itself included) that still look like module-body work
-DEFINITION_TYPES = frozenset({"function", "type", "method", "builtin_function_or_method", "classmethod",
-                              "staticmethod", "property", "functools.partial", "module"})
+DEFINITION_TYPES = frozenset(
+    {
+        "function",
+        "type",
+        "method",
+        "builtin_function_or_method",
+        "classmethod",
+        "staticmethod",
+        "property",
+        "functools.partial",
+        "module",
+    }
+)
 
 
 @dataclass
@@ -69,7 +81,7 @@ def split(entries: list[CallNode], scenarios: bool) -> tuple[Phase, Phase]:
         # else: a small call of a function or class method, as module bodies make too: neutral
         if score >= best and score > 0:  # the latest of equal scores: a tie continues start-up
             best, best_i = score, i
-    return Phase("start-up", entries[: best_i + 1]), Phase("work", entries[best_i + 1:])
+    return Phase("start-up", entries[: best_i + 1]), Phase("work", entries[best_i + 1 :])
 
 
 def distinct_callees(node: CallNode, limit: int = 10_000) -> int:

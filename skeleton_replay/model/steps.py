@@ -1,4 +1,5 @@
 """The replay step list as compact typed columns (zlib + base64 in snapshot.json)."""
+
 from __future__ import annotations
 
 import base64
@@ -20,8 +21,15 @@ class StepColumns:
     column can hold (71 minutes), then coarser.
     """
 
-    COLUMNS = (("kind", "u8"), ("node", "u32"), ("edge", "i32"), ("thread", "u16"), ("depth", "u16"),
-               ("call_id", "u32"), ("t", "u32"))
+    COLUMNS = (
+        ("kind", "u8"),
+        ("node", "u32"),
+        ("edge", "i32"),
+        ("thread", "u16"),
+        ("depth", "u16"),
+        ("call_id", "u32"),
+        ("t", "u32"),
+    )
 
     def __init__(self, duration_ns: int = 0) -> None:
         unit = 1000

@@ -3,6 +3,7 @@
 Same rules as workflow_md.py: program text only through md.text()/md.code(), numbers formatted here,
 locals holding finished Markdown end in `_md`.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,17 +31,19 @@ def boundaries_section(snapshot: dict[str, Any]) -> list[str]:
     found = snapshot.get("boundaries") or []
     if not found:
         return []
-    out = ["## Boundaries (I/O)", "",
-           "Where project code touched the outside world, attributed to the nearest traced callable "
-           "(docs/boundaries.md). Targets are folded: project-relative paths, `<tmp>/NAME`, `host:port`, "
-           "program names.",
-           ""]
+    out = [
+        "## Boundaries (I/O)",
+        "",
+        "Where project code touched the outside world, attributed to the nearest traced callable "
+        "(docs/boundaries.md). Targets are folded: project-relative paths, `<tmp>/NAME`, `host:port`, "
+        "program names.",
+        "",
+    ]
     actors: dict[str, set[str]] = {}
     for b in found:
         for u in b["uses"]:
             actors.setdefault(u["actor"], set()).add(b["kind"])
-    kinds_md = "; ".join(f"{md.code(a)} ({md.text(', '.join(sorted(k)), 80)})"
-                         for a, k in sorted(actors.items())[:20])
+    kinds_md = "; ".join(f"{md.code(a)} ({md.text(', '.join(sorted(k)), 80)})" for a, k in sorted(actors.items())[:20])
     more_md = f"; … {len(actors) - 20:,} more" if len(actors) > 20 else ""
     out.append(f"- actors doing I/O: {kinds_md}{more_md}")
     for b in found[:BOUNDARY_LINES]:
@@ -69,13 +72,17 @@ def violations_section(violations: list[dict[str, Any]], rules_file: str | None)
         out += [f"- none: every rule{source_md} holds", ""]
         return out
     plural_md = "s" if len(violations) != 1 else ""
-    out.append(f"- {len(violations):,} violating edge{plural_md}{source_md} "
-               "(`skeleton check`; replay with `report.html#event=N`)")
+    out.append(
+        f"- {len(violations):,} violating edge{plural_md}{source_md} "
+        "(`skeleton check`; replay with `report.html#event=N`)"
+    )
     for v in violations[:VIOLATION_LINES]:
         count_md = f"{v['count']:,} {'time' if v['kind'] == 'io' else 'call'}" + ("s" if v["count"] != 1 else "")
         first_md = _first_md(v["first_seen"])
-        out.append(f"- {md.text(v['kind'], 20)} {md.code(v['rule'], 200)}: {md.code(v['source'])} → "
-                   f"{md.code(v['target'])}: {count_md}{first_md}; {md.text(v['detail'], 300)}")
+        out.append(
+            f"- {md.text(v['kind'], 20)} {md.code(v['rule'], 200)}: {md.code(v['source'])} → "
+            f"{md.code(v['target'])}: {count_md}{first_md}; {md.text(v['detail'], 300)}"
+        )
     if len(violations) > VIOLATION_LINES:
         out.append(f"- … {len(violations) - VIOLATION_LINES:,} more (see check.json)")
     out.append("")

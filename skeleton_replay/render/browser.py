@@ -1,4 +1,5 @@
 """Open report.html in the user's browser without ever failing or hanging."""
+
 from __future__ import annotations
 
 import os
@@ -23,6 +24,7 @@ def open_in_browser(path: Path, timeout: float = 5.0) -> bool:
     def worker() -> None:
         try:
             import webbrowser
+
             result[0] = bool(webbrowser.open(path.resolve().as_uri()))
         except Exception:
             result[0] = False

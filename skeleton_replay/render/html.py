@@ -10,6 +10,7 @@ set to the sha256 hashes of the template's own inline <script> and <style> eleme
 the bundle runs and nothing else inline does (an injected <script> or on* handler is
 blocked). The JSON data block is not a script the browser runs: it needs no source.
 """
+
 from __future__ import annotations
 
 import base64
@@ -96,7 +97,7 @@ def _inline_elements(html: str) -> Iterator[tuple[str, str, str]]:
         close = _CLOSE[tag].search(html, m.end())
         if close is None:
             raise ReportTemplateMissing(f"the report template has an unclosed <{tag}>; {BUILD_HINT}")
-        yield tag, m.group(2), html[m.end():close.start()]
+        yield tag, m.group(2), html[m.end() : close.start()]
         pos = close.end()
 
 
@@ -121,10 +122,11 @@ def pin_csp(template: str) -> str:
     policy["script-src"] = "script-src " + " ".join(dict.fromkeys(hashes["script"]))
     policy["style-src"] = "style-src " + (" ".join(dict.fromkeys(hashes["style"])) or "'none'")
     content = "; ".join(policy.values())
-    return template[:meta.start(1)] + content + template[meta.end(1):]
+    return template[: meta.start(1)] + content + template[meta.end(1) :]
 
 
 def write_report(snapshot: dict[str, Any], path: str | os.PathLike[str], template: str | None = None) -> Path:
     """Write report.html atomically and privately (safefiles: a random temporary, never through a link)."""
     from ..safefiles import write_atomic
+
     return write_atomic(path, render_html(snapshot, template))

@@ -18,6 +18,7 @@ Both: line breaks and every other non-printable character (controls, U+2028/9, b
 zero-width characters) become visible escapes (`\\n`, `\\x1b`, `\\u202e`), so one value is always one
 line; and the text is capped (`…` marks a cut) before it is escaped.
 """
+
 from __future__ import annotations
 
 import re
@@ -58,7 +59,7 @@ def text(s: object, limit: int = TEXT_LIMIT) -> str:
     s = _PLAIN.sub(lambda m: _PLAIN_SUB[m.group()[0]], visible(s))
     m = _LEADING.match(s)
     if m:  # could open a heading, quote, list or setext underline at the start of a block
-        s = s[: m.end() - 1] + "\\" + s[m.end() - 1:]
+        s = s[: m.end() - 1] + "\\" + s[m.end() - 1 :]
     return s
 
 

@@ -1,4 +1,5 @@
 """Short one-line text for safe summaries and run summaries (shared by workflow.md, the CLI and the pytest plugin)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -90,14 +91,21 @@ def run_summary(result: RunOutcome, cap_option: str = "--max-events") -> list[st
     lines = []
     errors = result.metrics.get("tracer_errors", 0)
     if errors:
-        lines.append(f"warning: {errors:,} errors inside Skeleton's tracer were contained (the program was not "
-                     f"affected); see 'Limits and gaps' in {result.workflow_path}")
-    dropped = (f", {result.dropped_events:,} not recorded (past {cap_option} or its recording budgets; "
-               "counted on edges)") if result.dropped_events else ""
+        lines.append(
+            f"warning: {errors:,} errors inside Skeleton's tracer were contained (the program was not "
+            f"affected); see 'Limits and gaps' in {result.workflow_path}"
+        )
+    dropped = (
+        (f", {result.dropped_events:,} not recorded (past {cap_option} or its recording budgets; counted on edges)")
+        if result.dropped_events
+        else ""
+    )
     tests = f"{result.metrics['scenarios']:,} tests, " if result.metrics.get("scenarios") else ""
     names = [p.name for p in (result.report_path, result.workflow_path, result.snapshot_path, result.trace_path) if p]
-    lines.append(f"{result.event_count:,} events recorded{dropped}; {tests}{result.metrics.get('nodes', 0)} nodes, "
-                 f"{result.metrics.get('edges', 0)} edges")
+    lines.append(
+        f"{result.event_count:,} events recorded{dropped}; {tests}{result.metrics.get('nodes', 0)} nodes, "
+        f"{result.metrics.get('edges', 0)} edges"
+    )
     lines.append(f"artifacts in {result.out_dir}: {', '.join(names)}")
     if result.report_path is not None:
         lines.append(f"report: {result.report_path.resolve().as_uri()}" + (" (opened)" if result.report_opened else ""))

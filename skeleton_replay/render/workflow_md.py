@@ -13,6 +13,7 @@ md.text() (escaped plain text) or md.code() (an inline code span), so it can nev
 structure or HTML; numbers are formatted here (`:d`, `:,`, `:.3f`). Locals that hold finished
 Markdown end in `_md`. tests/hostile/test_forgery.py lints the f-strings of this file for that rule.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -93,20 +94,30 @@ def _render_workflow(snapshot: Record, tree: CallTree) -> str:
     req = run.get("request")
     if req:  # one traced web request (docs/web.md)
         status_md = f"{req['status']:d}" if req["status"] is not None else "no response"
-        w(f"- request: {md.text(req['method'], 20)} {md.text(req['path'], 300)} -> {status_md}"
-          f" in {req['duration_s']:.3f} s (selected by {md.text(req['selected_by'])})")
+        w(
+            f"- request: {md.text(req['method'], 20)} {md.text(req['path'], 300)} -> {status_md}"
+            f" in {req['duration_s']:.3f} s (selected by {md.text(req['selected_by'])})"
+        )
     w(f"- started: {md.text(run['started_at'], 60)}, duration {run['duration_s']:.3f} s")
-    w(f"- events: {stats['recorded_events']:,} recorded, {stats['dropped_events']:,} not recorded (counted on edges); "
-      f"{stats['calls']:,} calls; max depth {stats['max_depth']:d}")
-    threads_md = ", ".join(f"{t['id']:d}={md.text(t['name'], 80)} ({t['events']:,} events)"
-                           for t in stats["threads"]) or "none"
+    w(
+        f"- events: {stats['recorded_events']:,} recorded, "
+        f"{stats['dropped_events']:,} not recorded (counted on edges); "
+        f"{stats['calls']:,} calls; max depth {stats['max_depth']:d}"
+    )
+    threads_md = (
+        ", ".join(f"{t['id']:d}={md.text(t['name'], 80)} ({t['events']:,} events)" for t in stats["threads"]) or "none"
+    )
     w(f"- threads: {threads_md}")
-    w(f"- backend: {md.text(run['backend'], 40)} ({md.text(run['backend_reason'])}); "
-      f"Python {md.text(run['python_version'], 40)}")
+    w(
+        f"- backend: {md.text(run['backend'], 40)} ({md.text(run['backend_reason'])}); "
+        f"Python {md.text(run['python_version'], 40)}"
+    )
     w(f"- project root: {md.code(run['project_root'], 1000)}")
     w("")
-    w("Ids: `E<n>` is event n (`order` in trace.jsonl); backticked names are node ids in snapshot.json. "
-      "Program text is quoted: names and values verbatim in backticks, messages escaped.")
+    w(
+        "Ids: `E<n>` is event n (`order` in trace.jsonl); backticked names are node ids in snapshot.json. "
+        "Program text is quoted: names and values verbatim in backticks, messages escaped."
+    )
     w("")
     scenarios = snapshot.get("scenarios") or []
     threads = tree.threads()
@@ -124,8 +135,10 @@ def _render_workflow(snapshot: Record, tree: CallTree) -> str:
     if len(text.encode("utf-8")) > SIZE_BUDGET:
         cut = text.encode("utf-8")[: SIZE_BUDGET - 200].decode("utf-8", "ignore")
         cut = cut[: cut.rfind("\n")]
-        text = cut + (f"\n\n… workflow.md cut at {SIZE_BUDGET:,} bytes (full text was {len(text):,} characters); "
-                      "see snapshot.json and trace.jsonl.\n")
+        text = cut + (
+            f"\n\n… workflow.md cut at {SIZE_BUDGET:,} bytes (full text was {len(text):,} characters); "
+            "see snapshot.json and trace.jsonl.\n"
+        )
     return text
 
 
@@ -146,17 +159,23 @@ def _limits(w: Write, stats: Record, tree: CallTree) -> None:
     w("")
     lines = []
     if stats["dropped_events"] and not any(g["kind"] == "cap" for g in stats["gaps"]):  # traces before the cap gap
-        lines.append(f"- event cap reached: {stats['dropped_events']:,} events were not recorded "
-                     "(their calls are still counted on edges)")
+        lines.append(
+            f"- event cap reached: {stats['dropped_events']:,} events were not recorded "
+            "(their calls are still counted on edges)"
+        )
     for g in stats["gaps"]:
         lines.append(f"- {md.text(g['kind'], 40)}: {md.text(g['message'], 300)} (×{g['count']:,})")
     if tree.cut:
-        lines.append(f"- call tree: {tree.cut:,} nested calls were not kept in it (at most {tree.budget:,} entries, "
-                     f"{tree.per_root:,} below one top-level call); every call is still counted in the sizes, "
-                     "actors and edges")
+        lines.append(
+            f"- call tree: {tree.cut:,} nested calls were not kept in it (at most {tree.budget:,} entries, "
+            f"{tree.per_root:,} below one top-level call); every call is still counted in the sizes, "
+            "actors and edges"
+        )
     w("\n".join(lines) if lines else "- none: every event of the traced code was recorded")
-    w(f"- sections below are bounded (call tree {TREE_LINES:,} lines, actors {ACTOR_LINES:,} lines, "
-      f"file {SIZE_BUDGET:,} bytes); each says what it leaves out")
+    w(
+        f"- sections below are bounded (call tree {TREE_LINES:,} lines, actors {ACTOR_LINES:,} lines, "
+        f"file {SIZE_BUDGET:,} bytes); each says what it leaves out"
+    )
     w("")
 
 
@@ -183,8 +202,10 @@ def _scenarios(w: Write, scenarios: list[Record], threads: list[tuple[int, CallN
             events_md = f"E{s['first_event']:d}–E{s['last_event']:d}"
         took_md = f", {s['duration_s']:.3f} s" if s.get("duration_s") is not None else ""
         why_md = f": {md.text(s['message'], 160)}" if s.get("message") and s["outcome"] != "passed" else ""
-        w(f"- S{s['id']:d} {md.code(s['name'])} {md.text(s['outcome'] or 'unknown', 40)}{why_md} "
-          f"({_calls(s['calls'])}{took_md}; {events_md})")
+        w(
+            f"- S{s['id']:d} {md.code(s['name'])} {md.text(s['outcome'] or 'unknown', 40)}{why_md} "
+            f"({_calls(s['calls'])}{took_md}; {events_md})"
+        )
         entries = by_name.get(s["name"], [])
         main = sorted(entries, key=ph.importance)[:SCENARIO_CALLS]
         main.sort(key=lambda n: n.order)
@@ -222,9 +243,11 @@ def _phases(w: Write, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: di
         for e in start.entries:
             mods[module_of.get(e.node_id, "")] = mods.get(module_of.get(e.node_id, ""), 0) + e.size
         start_n_md = _entries(len(start.entries))
-        w(f"- start-up (imports, definitions; inferred, see docs/workflow.md): E{start.first:d}–E{start.last:d}, "
-          f"{start_n_md}, {_calls(start.calls)} in {len(mods):,} modules; "
-          "not expanded in the call tree")
+        w(
+            f"- start-up (imports, definitions; inferred, see docs/workflow.md): E{start.first:d}–E{start.last:d}, "
+            f"{start_n_md}, {_calls(start.calls)} in {len(mods):,} modules; "
+            "not expanded in the call tree"
+        )
         top_mods = sorted(mods.items(), key=lambda kv: (-kv[1], kv[0]))
         mods_md = ", ".join(f"{md.code(m)} ({_calls(n)})" for m, n in top_mods[:STARTUP_MODULES])
         more_md = f", … {len(top_mods) - STARTUP_MODULES:,} more" if len(top_mods) > STARTUP_MODULES else ""
@@ -238,8 +261,10 @@ def _phases(w: Write, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: di
     if work.entries and scenarios:
         n_scen = len({e.scenario for e in work.entries if e.scenario is not None})
         work_n_md = _entries(len(work.entries))
-        w(f"- work: E{work.first:d}–E{work.last:d}, {work_n_md}, {_calls(work.calls)} in {n_scen:,} scenarios "
-          "(their main calls are under Scenarios)")
+        w(
+            f"- work: E{work.first:d}–E{work.last:d}, {work_n_md}, {_calls(work.calls)} in {n_scen:,} scenarios "
+            "(their main calls are under Scenarios)"
+        )
     elif work.entries:
         work_n_md = _entries(len(work.entries))
         w(f"- work: E{work.first:d}–E{work.last:d}, {work_n_md}, {_calls(work.calls)}")
@@ -251,19 +276,20 @@ def _phases(w: Write, split: list[tuple[int, ph.Phase, ph.Phase]], module_of: di
     for tid, _s, other in split[1:]:
         if other.entries:
             other_n_md = _entries(len(other.entries))
-            w(f"- thread {tid:d}: E{other.first:d}–E{other.last:d}, {other_n_md}, "
-              f"{_calls(other.calls)}")
+            w(f"- thread {tid:d}: E{other.first:d}–E{other.last:d}, {other_n_md}, {_calls(other.calls)}")
     w("")
 
 
 def _tree(w: Write, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios: dict[str, Record]) -> None:
     w("## Workflow (call tree)")
     w("")
-    w("`×N` folds N consecutive identical calls (same callees, same outcome); calls of one method on several "
-      "instances of a class fold into `Class ×K .method` (K instances, one example node id); "
-      "`E a–b` gives the event range; "
-      "`[n calls]` counts the calls inside. Only the work is shown (start-up is summarised under Phases); "
-      "the calls with the most nested calls are expanded first, and every omission is counted.")
+    w(
+        "`×N` folds N consecutive identical calls (same callees, same outcome); calls of one method on several "
+        "instances of a class fold into `Class ×K .method` (K instances, one example node id); "
+        "`E a–b` gives the event range; "
+        "`[n calls]` counts the calls inside. Only the work is shown (start-up is summarised under Phases); "
+        "the calls with the most nested calls are expanded first, and every omission is counted."
+    )
     if scenarios:
         w("Calls made while a scenario ran are listed under it.")
     w("")
@@ -280,8 +306,7 @@ def _tree_lines(w: Write, split: list[tuple[int, ph.Phase, ph.Phase]], scenarios
         w(f"- thread {tid:d}")
         if start.entries:
             start_n_md = _entries(len(start.entries))
-            w(f"  - E{start.first:d}–E{start.last:d} start-up: {start_n_md}, "
-              f"{_calls(start.calls)} (see Phases)")
+            w(f"  - E{start.first:d}–E{start.last:d} start-up: {start_n_md}, {_calls(start.calls)} (see Phases)")
         ranked = sorted(entries, key=ph.importance)
         room = max(1, min(TOP_LINES, budget // 2))
         if len(ranked) > room:  # only calls that matter get a line; runs of small ones are summarised
@@ -325,8 +350,10 @@ def _skipped(w: Write, skipped: list[CallNode], depth: int) -> None:
     top = _by_method(skipped)[:3]
     top_md = ", ".join(f"{md.code(k)} ×{c:,}" for k, c in top)
     what_md = "1 smaller top-level entry" if len(skipped) == 1 else f"{len(skipped):,} smaller top-level entries"
-    w("  " * depth + f"- … E{skipped[0].order:d}–E{skipped[-1].last_order:d}: {what_md} not shown "
-      f"({_calls(calls)}; mostly {top_md})")
+    w(
+        "  " * depth + f"- … E{skipped[0].order:d}–E{skipped[-1].last_order:d}: {what_md} not shown "
+        f"({_calls(calls)}; mostly {top_md})"
+    )
 
 
 def _by_method(entries: list[CallNode]) -> list[tuple[str, int]]:
@@ -443,8 +470,10 @@ def _actors(w: Write, nodes: list[Node]) -> None:
             methods.setdefault(n["parent"], []).append(n)
     lines: list[str] = []
     total = 0
-    order = sorted((m for m in modules.values() if m["functions"] or m["classes"] or m["instances"]),
-                   key=lambda m: (-m["node"]["call_count"], m["node"]["id"]))
+    order = sorted(
+        (m for m in modules.values() if m["functions"] or m["classes"] or m["instances"]),
+        key=lambda m: (-m["node"]["call_count"], m["node"]["id"]),
+    )
     for m in order:
         total += 1
         mod = m["node"]
@@ -459,8 +488,7 @@ def _actors(w: Write, nodes: list[Node]) -> None:
         for c in sorted(m["classes"], key=lambda n: (-n["call_count"], n["id"])):
             ms = sorted(methods.get(c["id"], []), key=lambda n: (-n["call_count"], n["id"]))
             busiest_md = ", ".join(f"{md.code(x['label'])} {x['call_count']:,}" for x in ms[:4])
-            lines.append(f"  - class {md.code(c['id'])} — {_calls(c['call_count'])}; "
-                         f"class-level methods: {busiest_md}")
+            lines.append(f"  - class {md.code(c['id'])} — {_calls(c['call_count'])}; class-level methods: {busiest_md}")
         groups = sorted(m["instances"].items(), key=lambda kv: (-sum(i["call_count"] for i in kv[1]), kv[0]))
         for cls, insts in groups:
             calls = sum(i["call_count"] for i in insts)
@@ -477,9 +505,11 @@ def _actors(w: Write, nodes: list[Node]) -> None:
                 first = min(insts, key=lambda i: (i["first_seen"] is None, i["first_seen"] or 0))
                 first_md = f", first {md.code(first['id'])}" if first else ""
                 group = cls + " ×" + format(len(insts), ",")
-                lines.append(f"  - instance group {md.code(group)} · "
-                             f"{_calls(calls)}{raised_md}; "
-                             f"busiest methods: {busiest_md}{first_md}")
+                lines.append(
+                    f"  - instance group {md.code(group)} · "
+                    f"{_calls(calls)}{raised_md}; "
+                    f"busiest methods: {busiest_md}{first_md}"
+                )
                 continue
             for i in insts:
                 ms = sorted(methods.get(i["id"], []), key=lambda n: (-n["call_count"], n["id"]))
@@ -509,22 +539,28 @@ def _dependencies(w: Write, snapshot: Record) -> None:
         w("- none across modules")
     else:
         level, comp = layers([(m["source"], m["target"]) for m in medges])
-        w("- direction: `A → B` means code in A called B; L0 is called by nothing observed, a callee sits "
-          "below its deepest caller; `(cycle)` marks an edge between modules that call each other")
-        ordered = sorted(medges, key=lambda m: (level[m["source"]], level[m["target"]], -m["count"],
-                                                m["source"], m["target"]))
+        w(
+            "- direction: `A → B` means code in A called B; L0 is called by nothing observed, a callee sits "
+            "below its deepest caller; `(cycle)` marks an edge between modules that call each other"
+        )
+        ordered = sorted(
+            medges, key=lambda m: (level[m["source"]], level[m["target"]], -m["count"], m["source"], m["target"])
+        )
         for m in ordered[:MODULE_EDGES]:
             cycle_md = " (cycle)" if comp[m["source"]] == comp[m["target"]] else ""
             first_md = f", first E{m['first_seen']:d}" if m.get("first_seen") is not None else ""
-            w(f"- L{level[m['source']]:d} {md.code(m['source'])} → L{level[m['target']]:d} {md.code(m['target'])}: "
-              f"{_calls(m['count'])}{first_md}{cycle_md}")
+            w(
+                f"- L{level[m['source']]:d} {md.code(m['source'])} → L{level[m['target']]:d} {md.code(m['target'])}: "
+                f"{_calls(m['count'])}{first_md}{cycle_md}"
+            )
         if len(medges) > MODULE_EDGES:
             w(f"- … {len(medges) - MODULE_EDGES:,} more module edges (see snapshot.json `module_edges`)")
     w("")
     w("## Hot edges")
     w("")
-    edges = sorted(snapshot["edges"],
-                   key=lambda e: (-e["count"], e["first_seen"] if e["first_seen"] is not None else 1 << 62))
+    edges = sorted(
+        snapshot["edges"], key=lambda e: (-e["count"], e["first_seen"] if e["first_seen"] is not None else 1 << 62)
+    )
     for e in edges[:HOT_EDGES]:
         raised_md = f", raised {e['raised']:,}" if e["raised"] else ""
         first_md = f" first E{e['first_seen']:d}" if e["first_seen"] is not None else ""
@@ -544,4 +580,5 @@ def _calls(n: int) -> str:
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write workflow.md atomically and privately (safefiles: a random temporary, never through a link)."""
     from ..safefiles import write_atomic
+
     return write_atomic(path, text)

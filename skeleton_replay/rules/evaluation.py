@@ -4,6 +4,7 @@ Each edge is one (caller, callee) pair of nodes; a rule that forbids it yields o
 edge's call count (calls past the event cap included) and the `order` of its first recorded call
 (`first_seen`, None when every call on it was only counted past the cap).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -50,6 +51,7 @@ class RuleResult:
 @dataclass(frozen=True)
 class IOUse:
     """One actor's I/O of one kind on one boundary (snapshot.json `boundaries`, docs/boundaries.md)."""
+
     actor: str  # node id of the callable that did the I/O
     boundary: str  # id of the boundary (io:file:data/orders.json, io:network:api.example.com:443...)
     io_kind: str  # one of model.IO_KINDS
@@ -71,9 +73,16 @@ def io_uses(snapshot: dict[str, Any]) -> list[IOUse] | None:
             if isinstance(u, dict) and isinstance(u.get("actor"), str):
                 first = u.get("first_seen")
                 scenarios = u.get("scenarios") or ()
-                out.append(IOUse(u["actor"], b["id"], str(b.get("kind")), _int(u.get("count")),
-                                 first if isinstance(first, int) and not isinstance(first, bool) else None,
-                                 tuple(s for s in scenarios if isinstance(s, int))))
+                out.append(
+                    IOUse(
+                        u["actor"],
+                        b["id"],
+                        str(b.get("kind")),
+                        _int(u.get("count")),
+                        first if isinstance(first, int) and not isinstance(first, bool) else None,
+                        tuple(s for s in scenarios if isinstance(s, int)),
+                    )
+                )
     return out
 
 
@@ -159,8 +168,7 @@ def _detail_fn(rule: Rule) -> Callable[[Node, Node], str | None]:
             a, b = layer(caller), layer(callee)
             if a is None or b is None or a <= b:
                 return None
-            return (f"layer {a + 1} ({_label(rule.layers[a])}) calls up into layer {b + 1} "
-                    f"({_label(rule.layers[b])})")
+            return f"layer {a + 1} ({_label(rule.layers[a])}) calls up into layer {b + 1} ({_label(rule.layers[b])})"
 
         return layers
     if isinstance(rule, Forbidden):
@@ -204,9 +212,16 @@ def _check_calls(rule: Rule, edges: list[Edge], nodes: dict[str, Node]) -> list[
 def _violation(rule: Rule, edge: Edge, detail: str) -> Violation:
     first = edge.get("first_seen")
     scenarios = edge.get("scenarios") or ()
-    return Violation(rule.name, edge["source"], edge["target"], _int(edge.get("count")),
-                     first if isinstance(first, int) and not isinstance(first, bool) else None, detail,
-                     _int(edge.get("raised")), tuple(s for s in scenarios if isinstance(s, int)))
+    return Violation(
+        rule.name,
+        edge["source"],
+        edge["target"],
+        _int(edge.get("count")),
+        first if isinstance(first, int) and not isinstance(first, bool) else None,
+        detail,
+        _int(edge.get("raised")),
+        tuple(s for s in scenarios if isinstance(s, int)),
+    )
 
 
 def _int(value: object) -> int:
@@ -223,6 +238,16 @@ def _check_io(rule: IO, uses: list[IOUse], nodes: dict[str, Node]) -> list[Viola
         boundary = nodes.get(use.boundary, {"id": use.boundary})
         if _best(rule.actors, actor) is not None or any(i.matches(actor, boundary) for i in rule.ignore):
             continue
-        out.append(Violation(rule.name, use.actor, use.boundary, use.count, use.first_seen,
-                             f"{rule.io_kind} I/O outside the allowed actors ({allowed})", 0, use.scenarios))
+        out.append(
+            Violation(
+                rule.name,
+                use.actor,
+                use.boundary,
+                use.count,
+                use.first_seen,
+                f"{rule.io_kind} I/O outside the allowed actors ({allowed})",
+                0,
+                use.scenarios,
+            )
+        )
     return out

@@ -9,6 +9,7 @@ Both hold the same tables (docs/check.md):
 
 Every problem raises options.UsageError with one line: the file, the rule, what is wrong, what to do.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -130,13 +131,20 @@ def _rule(kind: str, entry: dict[str, Any], where: str, default_name: str) -> Ru
         layers = entry["layers"]
         if not isinstance(layers, list) or len(layers) < 2:
             raise UsageError(f"{where}: 'layers' must list at least 2 layers; {_HOW[('layers', 'layers')]}")
-        parsed = tuple(_patterns([layer] if isinstance(layer, str) else layer, f"layers[{i}]", where)
-                       for i, layer in enumerate(layers))
+        parsed = tuple(
+            _patterns([layer] if isinstance(layer, str) else layer, f"layers[{i}]", where)
+            for i, layer in enumerate(layers)
+        )
         _unique([p for layer in parsed for p in layer], "layers", where)
         return Layers(kind, name, ignore, layers=parsed)
     if kind == "forbidden":
-        return Forbidden(kind, name, ignore, callers=_patterns(entry["callers"], "callers", where),
-                         callees=_patterns(entry["callees"], "callees", where))
+        return Forbidden(
+            kind,
+            name,
+            ignore,
+            callers=_patterns(entry["callers"], "callers", where),
+            callees=_patterns(entry["callees"], "callees", where),
+        )
     if kind == "independence":
         modules = _patterns(entry["modules"], "modules", where)
         _unique(modules, "modules", where)
@@ -150,12 +158,12 @@ def _rule(kind: str, entry: dict[str, Any], where: str, default_name: str) -> Ru
 
 
 _HOW = {
-    ("layers", "layers"): "write layers = [\"top.pkg\", [\"middle.a\", \"middle.b\"], \"bottom.pkg\"], top first",
-    ("forbidden", "callers"): "write callers = [\"pkg.a\"] (the modules that must not make the calls)",
-    ("forbidden", "callees"): "write callees = [\"pkg.b\"] (the modules they must not call)",
-    ("independence", "modules"): "write modules = [\"pkg.a\", \"pkg.b\"] (groups that must not call each other)",
+    ("layers", "layers"): 'write layers = ["top.pkg", ["middle.a", "middle.b"], "bottom.pkg"], top first',
+    ("forbidden", "callers"): 'write callers = ["pkg.a"] (the modules that must not make the calls)',
+    ("forbidden", "callees"): 'write callees = ["pkg.b"] (the modules they must not call)',
+    ("independence", "modules"): 'write modules = ["pkg.a", "pkg.b"] (groups that must not call each other)',
     ("io", "kind"): f"write kind = one of {', '.join(repr(k) for k in IO_KINDS)}",
-    ("io", "actors"): "write actors = [\"pkg.adapters.*\"] (the only modules allowed to do that I/O)",
+    ("io", "actors"): 'write actors = ["pkg.adapters.*"] (the only modules allowed to do that I/O)',
 }
 
 
@@ -187,8 +195,9 @@ def _unique(pats: Sequence[patterns.Pattern], key: str, where: str) -> None:
 
 def _ignore(value: object, where: str) -> Ignore:
     if not isinstance(value, str) or value.count("->") != 1:
-        raise UsageError(f"{where}: ignore: {value!r} must be a string \"CALLER -> CALLEE\" "
-                         "(two patterns around one '->')")
+        raise UsageError(
+            f"{where}: ignore: {value!r} must be a string \"CALLER -> CALLEE\" (two patterns around one '->')"
+        )
     left, right = (s.strip() for s in value.split("->"))
     try:
         return Ignore(value, patterns.parse(left), patterns.parse(right))

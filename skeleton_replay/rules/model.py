@@ -1,4 +1,5 @@
 """The rules of a rule file, validated (load.py builds them; evaluation.py checks them on a snapshot)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ IO_KINDS = ("file", "network", "subprocess", "database", "console")
 @dataclass(frozen=True)
 class Ignore:
     """`ignore = ["CALLER -> CALLEE"]`: calls a rule lets through."""
+
     text: str
     caller: Pattern
     callee: Pattern
@@ -35,6 +37,7 @@ class Rule:
 @dataclass(frozen=True)
 class Layers(Rule):
     """Calls may only go downward: a node of layer i may call layers i..n-1, never a layer above it."""
+
     layers: tuple[tuple[Pattern, ...], ...] = ()
 
     def patterns(self) -> tuple[Pattern, ...]:
@@ -44,6 +47,7 @@ class Layers(Rule):
 @dataclass(frozen=True)
 class Forbidden(Rule):
     """No node matching `callers` may call a node matching `callees`."""
+
     callers: tuple[Pattern, ...] = ()
     callees: tuple[Pattern, ...] = ()
 
@@ -54,6 +58,7 @@ class Forbidden(Rule):
 @dataclass(frozen=True)
 class Independence(Rule):
     """No calls between the groups: each pattern in `modules` is one group."""
+
     modules: tuple[Pattern, ...] = ()
 
     def patterns(self) -> tuple[Pattern, ...]:
@@ -63,6 +68,7 @@ class Independence(Rule):
 @dataclass(frozen=True)
 class IO(Rule):
     """Only `actors` may do I/O of `io_kind` (evaluated once a run records its I/O boundaries)."""
+
     io_kind: str = "file"
     actors: tuple[Pattern, ...] = ()
 

@@ -9,6 +9,7 @@
 
 The scenario node (`scenario:run`, the source of root calls) only ever matches an `id:` pattern.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -39,8 +40,10 @@ class Pattern:
             return False
         module = node.get("module") or ""
         if self.kind == "module":
-            return bool(module) and (self._regex.match(module) is not None
-                                   or (self._below is not None and self._below.match(module) is not None))
+            return bool(module) and (
+                self._regex.match(module) is not None
+                or (self._below is not None and self._below.match(module) is not None)
+            )
         cls = node.get("class_name")
         if not isinstance(cls, str) or not cls:
             return False
@@ -59,21 +62,26 @@ def parse(text: object) -> Pattern:
     if not text.strip():
         raise PatternError("a pattern is empty; write a module glob such as 'shop.domain' or 'shop.*.memory'")
     if _SPACE.search(text):
-        raise PatternError(f"pattern {text!r} contains spaces; write one module glob per string "
-                           "(several patterns of one layer go in a list: [\"shop.a\", \"shop.b\"])")
+        raise PatternError(
+            f"pattern {text!r} contains spaces; write one module glob per string "
+            '(several patterns of one layer go in a list: ["shop.a", "shop.b"])'
+        )
     kind, glob = "module", text
     if ":" in text:
         prefix, rest = text.split(":", 1)
         if prefix not in PREFIXES:
-            raise PatternError(f"pattern {text!r} starts with an unknown prefix {prefix + ':'!r}; write a module "
-                               "glob (shop.domain.*), class:GLOB, or id:GLOB to match node ids such as "
-                               f"'id:{text}'")
+            raise PatternError(
+                f"pattern {text!r} starts with an unknown prefix {prefix + ':'!r}; write a module "
+                "glob (shop.domain.*), class:GLOB, or id:GLOB to match node ids such as "
+                f"'id:{text}'"
+            )
         kind, glob = prefix, rest
         if not glob:
             raise PatternError(f"pattern {text!r} has nothing after {prefix + ':'!r}; add a glob")
     if kind == "module" and ":" in glob:
-        raise PatternError(f"module pattern {text!r} contains ':'; module names are dotted "
-                           f"(use id:{glob} to match node ids)")
+        raise PatternError(
+            f"module pattern {text!r} contains ':'; module names are dotted (use id:{glob} to match node ids)"
+        )
     regex = re.compile(fnmatch.translate(glob))
     below = re.compile(fnmatch.translate(glob + ".*")) if kind == "module" else None
     return Pattern(text, kind, glob, regex, below)
