@@ -40,6 +40,7 @@ class SnapshotBuilder:
         self._top_module: list[str] = []  # node index -> module shell id for roll-ups
         self._last_seen: dict[int, int] = {}  # node index -> last event (containers derived at the end)
         self.events = self.recorded = self.calls = 0
+        self.counted_calls = self.counted_in_scenarios = 0  # calls past the budgets (stats.sampling.counted)
         self.max_depth = 0
         self.last_t = 0
         # Scenarios (pytest tests, traced blocks): name -> index, and per index its stats;
@@ -360,7 +361,9 @@ class SnapshotBuilder:
         src = self._callee(caller) if caller is not None else self.scenario
         ei = self._edge(src, dst, -1)
         edge = self.edges[ei]
+        self.counted_calls += count
         if scenario is not None and count:
+            self.counted_in_scenarios += count
             si = self._scenario(scenario)
             self._scen_stats[si]["calls"] += count
             for sl in (self._edge_sc[ei], self._node_sc.setdefault(dst, [])):
@@ -491,7 +494,9 @@ class SnapshotBuilder:
             "edges": len(self.edges),
         }
         if end.get("sampling"):  # the recording budgets' account (capture/budget.py)
-            stats["sampling"] = end["sampling"]
+            # and what was only counted, in scenarios and outside them (the report's Recording panel)
+            counted = {"calls": self.counted_calls, "in_scenarios": self.counted_in_scenarios}
+            stats["sampling"] = {**end["sampling"], "counted": counted}
         snap: Record = {
             "format_version": SNAPSHOT_FORMAT_VERSION,
             "skeleton_version": __version__,

@@ -145,10 +145,7 @@ export interface Stats {
   max_depth: number;
   threads: ThreadInfo[];
   gaps: Gap[];
-  /**
-   * What the recording budgets recorded per phase: the trace end record's `sampling` (trace.schema.json $defs/Sampling). Absent when --max-events is 0.
-   */
-  sampling?: {};
+  sampling?: Sampling;
   nodes: number;
   edges: number;
 }
@@ -173,6 +170,58 @@ export interface Gap {
   message: string;
   count: number;
   at_event?: number | null;
+}
+/**
+ * What the recording budgets recorded per phase: the trace end record's `sampling` (trace.schema.json $defs/Sampling) with `counted` added by the model. Counts are events unless named calls. Absent when --max-events is 0.
+ *
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "Sampling".
+ */
+export interface Sampling {
+  /**
+   * The hard total of recorded events (--max-events).
+   */
+  max_events: number;
+  /**
+   * Events recorded while a module body ran (imports), within their budget.
+   */
+  imports: {
+    budget?: number | null;
+    recorded?: number;
+  };
+  /**
+   * Events recorded outside imports and scenarios.
+   */
+  work: {
+    recorded?: number;
+  };
+  /**
+   * Events recorded in scenarios (tests, requests), each with its own share of what was left when it began.
+   */
+  scenarios?: {
+    count?: number;
+    recorded?: number;
+    share_min?: number | null;
+    share_max?: number | null;
+    without_events?: number;
+  };
+  /**
+   * Events kept for the first calls of each caller -> callee edge met past the budgets.
+   */
+  edges: {
+    first_calls_per_edge?: number | null;
+    reserve?: number;
+    recorded?: number;
+  };
+  resume_refused?: number;
+  /**
+   * Calls past the budgets, counted on their caller -> callee edge but not recorded (2 events each); in_scenarios: those made in a scenario.
+   */
+  counted?: {
+    calls?: number;
+    in_scenarios?: number;
+  };
+  [k: string]: unknown;
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
