@@ -29,7 +29,7 @@ from .events.types import Endpoint, Event, TraceEnd
 from .events.write_trace import end_record, write_trace
 from .model.build import SnapshotBuilder
 from .model.calltree import CallTree
-from .render.workflow_md import render_workflow
+from .render.workflow import render_workflow
 
 TRACE, SNAPSHOT, WORKFLOW = "trace.jsonl", "snapshot.json", "workflow.md"
 REPORT, SESSION = "report.html", "session.json"

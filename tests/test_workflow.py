@@ -14,7 +14,10 @@ import pytest
 
 from conftest import REPO, skeleton
 from skeleton_replay.model.layers import layers
-from skeleton_replay.render import workflow_md
+from skeleton_replay.render import workflow
+from skeleton_replay.render.workflow import common as wf_common
+from skeleton_replay.render.workflow import scenarios as wf_scenarios
+from skeleton_replay.render.workflow import tree as wf_tree
 
 HEADINGS = ["## Limits and gaps", "## Phases", "## Workflow (call tree)", "## Actors",
             "## Module dependencies (observed)", "## Hot edges"]
@@ -143,7 +146,7 @@ def test_a_long_start_up_does_not_use_up_the_call_tree(tmp_path):
     text, out = _run(tmp_path)
     tree = _section(text, "## Workflow (call tree)")
     assert "`fn:work:parse`" in tree and "`fn:work:label`" in tree and "`fn:work:weight`" in tree
-    assert len(text.encode("utf-8")) <= workflow_md.SIZE_BUDGET
+    assert len(text.encode("utf-8")) <= wf_common.SIZE_BUDGET
     assert_cited_ids_exist(text, out)
 
 
@@ -163,7 +166,7 @@ def test_big_calls_are_expanded_first_and_omissions_are_counted(tmp_path):
     m = re.findall(r"- … E\d+–E\d+: ([\d,]+) smaller top-level entries not shown \(([\d,]+) calls", tree)
     assert m and sum(int(n.replace(",", "")) for _, n in m) == 400
     tree_lines = [l for l in tree.splitlines() if l.startswith(("- ", "  "))]
-    assert len(tree_lines) <= workflow_md.TREE_LINES + 10
+    assert len(tree_lines) <= wf_tree.TREE_LINES + 10
     assert_cited_ids_exist(text, out)
 
 
@@ -215,7 +218,7 @@ def test_shop_demo_reads_as_a_narrative():
         # the shop writes files: its I/O boundaries have a section after the actors (render/boundaries_md.py)
         shop_headings = [*HEADINGS[:4], "## Boundaries (I/O)", *HEADINGS[4:]]
         assert [l for l in text.splitlines() if l.startswith("## ")] == shop_headings
-        assert len(text.encode("utf-8")) <= workflow_md.SIZE_BUDGET
+        assert len(text.encode("utf-8")) <= wf_common.SIZE_BUDGET
         deps = _section(text, "## Module dependencies (observed)")
         levels = [int(x) for x in re.findall(r"^- L(\d+) ", deps, re.M)]
         assert levels and levels == sorted(levels)  # callers before callees
@@ -272,8 +275,8 @@ def test_pytest_scenarios_get_their_main_calls_and_a_bounded_list(tmp_path, monk
     tree = CallTree()
     tree.add_batch(list(events))
     snapshot = orjson.loads((out / "snapshot.json").read_bytes())
-    monkeypatch.setattr(workflow_md, "SCENARIO_LINES", 3)
-    scen = _section(workflow_md.render_workflow(snapshot, tree), "## Scenarios")
+    monkeypatch.setattr(wf_scenarios, "SCENARIO_LINES", 3)
+    scen = _section(workflow.render_workflow(snapshot, tree), "## Scenarios")
     assert len(re.findall(r"^- S\d+ ", scen, re.M)) == 3
     assert "- … 4 more scenarios (see snapshot.json `scenarios`)" in scen
 
@@ -299,7 +302,7 @@ def test_calls_beyond_the_tree_budget_are_counted_on_the_entry_above(tmp_path):
     tree = CallTree(budget=6, per_root=6)
     tree.add_batch(list(events))
     snapshot = orjson.loads((out / "snapshot.json").read_bytes())
-    text = workflow_md.render_workflow(snapshot, tree)
+    text = workflow.render_workflow(snapshot, tree)
     total = 1 + 7 + sum(range(1, 8))  # main, 7 branches, 28 leaves
     # kept: main, branch(1) + leaf, branch(2) + 2 leaves (folded into one entry, so room for one more),
     # branch(3); not kept: branch(3)'s leaves (counted on branch(3)) and branches 4-7 with their leaves

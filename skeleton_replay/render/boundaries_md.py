@@ -1,6 +1,6 @@
 """workflow.md sections on the outside world: "Boundaries (I/O)" and "Rule violations".
 
-Same rules as workflow_md.py: program text only through md.text()/md.code(), numbers formatted here,
+Same rules as the sections in render/workflow/: program text only through md.text()/md.code(), numbers formatted here,
 locals holding finished Markdown end in `_md`.
 """
 

@@ -23,7 +23,7 @@ from skeleton_replay.events.jsonl import read_trace  # noqa: E402
 from skeleton_replay.model.calltree import CallTree  # noqa: E402
 from skeleton_replay.render import md  # noqa: E402
 from skeleton_replay.model.phases import DEFINITION_TYPES  # noqa: E402
-from skeleton_replay.render.workflow_md import render_workflow  # noqa: E402
+from skeleton_replay.render.workflow import render_workflow  # noqa: E402
 from skeleton_replay.render.text import short  # noqa: E402
 
 HEADINGS = ["## Limits and gaps", "## Phases", "## Workflow (call tree)", "## Actors",
@@ -304,13 +304,22 @@ def _poison_tree(tree: CallTree) -> CallTree:
 
 # -- the renderer can only write program text through md.text() / md.code() ----------------
 MD_CALLS = ("md.text", "md.code")
+RENDER = Path(md.__file__).parent
+# every module of the render/workflow/ package (one a section), and the sections in render/boundaries_md.py
+WORKFLOW_MODULES = [*sorted(p.relative_to(RENDER).as_posix() for p in (RENDER / "workflow").glob("*.py")),
+                    "boundaries_md.py"]
 
 
-@pytest.mark.parametrize("module", ["workflow_md.py", "boundaries_md.py"])
+def test_the_lint_below_covers_the_workflow_package():
+    assert {"workflow/__init__.py", "workflow/common.py", "workflow/tree.py"} <= set(WORKFLOW_MODULES)
+
+
+@pytest.mark.parametrize("module", WORKFLOW_MODULES)
 def test_workflow_renderer_formats_program_text_only_through_md(module):
-    """Lint: every {…} in render/workflow_md.py's (and its sections') f-strings is md.text()/md.code(), a number
-    with a format spec, _calls(), or a local whose name ends in `_md` (finished Markdown)."""
-    src = Path(md.__file__).with_name(module).read_text("utf-8")
+    """Lint: every {…} in the f-strings of render/workflow/*.py (one module a section) and render/boundaries_md.py
+    is md.text()/md.code(), a number with a format spec, n_calls(), or a local whose name ends in `_md`
+    (finished Markdown)."""
+    src = (RENDER / module).read_text("utf-8")
     bad = []
     for node in ast.walk(ast.parse(src)):
         if not isinstance(node, ast.FormattedValue):
@@ -321,7 +330,7 @@ def test_workflow_renderer_formats_program_text_only_through_md(module):
             ok = [getattr(x, "value", None) for x in spec.values] in ([","], ["d"], [".3f"])  # numbers only
         elif isinstance(v, ast.Call):
             name = ast.unparse(v.func)
-            ok = name in (*MD_CALLS, "_calls")
+            ok = name in (*MD_CALLS, "n_calls")
         elif isinstance(v, ast.Name):
             ok = v.id.endswith("_md")
         elif isinstance(v, ast.IfExp):  # `md.code(args) if args else ''`

@@ -254,10 +254,10 @@ def test_report_recovers_a_killed_run_through_planted_links_and_leaves_nothing_b
 
 
 def test_public_writers_never_follow_a_planted_link(tmp_path):
-    """render.html.write_report and render.workflow_md.write_text (public helpers) write like the pipeline:
+    """render.html.write_report and render.workflow.write_text (public helpers) write like the pipeline:
     a private temporary renamed over the name, never through a link planted there."""
     from skeleton_replay.render.html import write_report
-    from skeleton_replay.render.workflow_md import write_text
+    from skeleton_replay.render.workflow import write_text
     victim = tmp_path / "victim"
     victim.write_text("keep")
     for name in ("workflow.md", "workflow.md.tmp", "report.html", "report.html.tmp"):

@@ -1,0 +1,108 @@
+"""The "Actors" section: modules (busiest first) with their functions, classes and instances; a class with
+many instances is one instance group (`Class ×N`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypedDict
+
+from .. import md
+from .common import Write, n_calls
+
+if TYPE_CHECKING:
+    from ...model.build import Node
+
+ACTOR_LINES = 100
+INSTANCE_GROUP = 4  # a class with this many instances or more is one line (an instance group)
+MODULE_FUNCTIONS = 8  # functions listed per module
+
+
+class _ModuleActors(TypedDict):
+    node: Node  # the module (or package) node
+    functions: list[Node]
+    classes: list[Node]
+    instances: dict[str, list[Node]]  # class name -> its instance nodes
+
+
+def actors_section(w: Write, nodes: list[Node]) -> None:
+    w("## Actors")
+    w("")
+    w("- by module (busiest first); a class with many instances is one instance group (`Class ×N`: N instances)")
+    by_id = {n["id"]: n for n in nodes}
+    modules: dict[str, _ModuleActors] = {}
+    for n in nodes:
+        if n["kind"] in ("module", "package") and n["id"] not in modules:
+            modules[n["id"]] = {"node": n, "functions": [], "classes": [], "instances": {}}
+    for n in nodes:
+        parent = by_id.get(n["parent"]) if n["parent"] else None
+        if parent is None or parent["id"] not in modules:
+            continue
+        m = modules[parent["id"]]
+        if n["kind"] == "function":
+            m["functions"].append(n)
+        elif n["kind"] == "class":
+            m["classes"].append(n)
+        elif n["kind"] == "instance":
+            m["instances"].setdefault(n.get("class_name") or n["label"], []).append(n)
+    methods: dict[str, list[Node]] = {}
+    for n in nodes:
+        if n["kind"] == "method":
+            methods.setdefault(n["parent"], []).append(n)
+    lines: list[str] = []
+    order = sorted(
+        (m for m in modules.values() if m["functions"] or m["classes"] or m["instances"]),
+        key=lambda m: (-m["node"]["call_count"], m["node"]["id"]),
+    )
+    for m in order:
+        mod = m["node"]
+        lines.append(f"- module {md.code(mod['id'])} — {n_calls(mod['call_count'])}")
+        fns = sorted(m["functions"], key=lambda n: (-n["call_count"], n["id"]))
+        for f in fns[:MODULE_FUNCTIONS]:
+            node_md = _node_md(f)
+            lines.append(f"  - function {md.code(f['id'])} — {node_md}")
+        if len(fns) > MODULE_FUNCTIONS:
+            rest = fns[MODULE_FUNCTIONS:]
+            lines.append(f"  - … {len(rest):,} more functions ({n_calls(sum(f['call_count'] for f in rest))})")
+        for c in sorted(m["classes"], key=lambda n: (-n["call_count"], n["id"])):
+            ms = sorted(methods.get(c["id"], []), key=lambda n: (-n["call_count"], n["id"]))
+            busiest_md = ", ".join(f"{md.code(x['label'])} {x['call_count']:,}" for x in ms[:4])
+            calls_md = n_calls(c["call_count"])
+            lines.append(f"  - class {md.code(c['id'])} — {calls_md}; class-level methods: {busiest_md}")
+        groups = sorted(m["instances"].items(), key=lambda kv: (-sum(i["call_count"] for i in kv[1]), kv[0]))
+        for cls, insts in groups:
+            calls = sum(i["call_count"] for i in insts)
+            per: dict[str, int] = {}
+            raised = 0
+            for i in insts:
+                for x in methods.get(i["id"], []):
+                    per[x["label"]] = per.get(x["label"], 0) + x["call_count"]
+                    raised += x.get("raised") or 0
+            busiest = sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
+            busiest_md = ", ".join(f"{md.code(k)} {n:,}" for k, n in busiest)
+            raised_md = f", raised {raised:,}" if raised else ""
+            if len(insts) >= INSTANCE_GROUP:
+                first = min(insts, key=lambda i: (i["first_seen"] is None, i["first_seen"] or 0))
+                first_md = f", first {md.code(first['id'])}" if first else ""
+                group = cls + " ×" + format(len(insts), ",")
+                lines.append(
+                    f"  - instance group {md.code(group)} · "
+                    f"{n_calls(calls)}{raised_md}; "
+                    f"busiest methods: {busiest_md}{first_md}"
+                )
+                continue
+            for i in insts:
+                ms = sorted(methods.get(i["id"], []), key=lambda n: (-n["call_count"], n["id"]))
+                ms_md = ", ".join(f"{md.code(x['label'])} {x['call_count']:,}" for x in ms[:4])
+                lines.append(f"  - instance {md.code(i['id'])} — {n_calls(i['call_count'])}; methods: {ms_md}")
+    shown = lines[:ACTOR_LINES]
+    for line in shown:
+        w(line)
+    if len(lines) > len(shown):
+        w(f"- … {len(lines) - len(shown):,} more actor lines not listed (see snapshot.json `nodes`)")
+    w("")
+
+
+def _node_md(n: Node) -> str:
+    raised_md = f", raised {n['raised']:,}" if n.get("raised") else ""
+    where_md = f" {md.text(n['file'], 300)}:{n['line']:d}" if n.get("file") and n.get("line") else ""
+    flags_md = " internal" if n.get("internal") else ""
+    return f"{n_calls(n['call_count'])}{raised_md}{flags_md}{where_md}"
