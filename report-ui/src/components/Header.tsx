@@ -1,8 +1,13 @@
-// Run summary: app, command, status, duration, counts, backend, warnings.
+// Run summary: app, command, status, rules status, duration, counts (events recorded of counted: the Recording
+// panel), backend, one banner for the gaps.
+import { useCallback, useMemo, useState } from 'react';
 import { useData } from '../state/context';
 import { formatCount } from '../model/summary';
+import { describeRecording, eventsFigure, num } from '../model/recording';
 import { SelectedTests } from './scenarios/SelectedTests';
-import { ViolationsMenu } from './Violations';
+import { RulesStatus } from './Violations';
+import { GapsBanner } from './header/GapsBanner';
+import { RecordingPanel } from './header/RecordingPanel';
 
 const STATUS_TEXT: Record<string, string> = {
   ok: 'ok', exception: 'exception', exit: 'exit', interrupted: 'interrupted', killed: 'killed', incomplete: 'incomplete',
@@ -18,10 +23,10 @@ export function Header() {
   const { snap } = useData();
   const { run, stats } = snap;
   const statusClass = run.status === 'ok' ? 'ok' : run.status === 'exit' && run.exit_code === 0 ? 'ok' : 'bad';
-  const warnings = stats.gaps.map((gap) => `${gap.message}${gap.at_event != null ? ` (at event ${gap.at_event})` : ''}`);
-  if (stats.dropped_events > 0 && !stats.gaps.some((gap) => gap.kind === 'cap')) {
-    warnings.unshift(`Event cap reached: ${formatCount(stats.dropped_events)} events were not recorded (counted on edges only).`);
-  }
+  const rec = useMemo(() => describeRecording(snap), [snap]);
+  const [recOpen, setRecOpen] = useState(false);
+  const closeRec = useCallback(() => setRecOpen(false), []);
+  const toggleRec = () => setRecOpen((o) => !o);
   return (
     <header className="header" data-testid="header">
       <div className="header-main">
@@ -32,7 +37,7 @@ export function Header() {
         <span className={`status status-${statusClass}`} data-testid="run-status" title={run.error ? `${run.error.type}: ${run.error.message}` : undefined}>
           {STATUS_TEXT[run.status] ?? run.status}{run.exit_code !== null ? ` · exit ${run.exit_code}` : ''}
         </span>
-        <ViolationsMenu />
+        <RulesStatus />
         <code className="command" data-testid="run-command" title={run.command.join(' ')}>{run.command.join(' ')}</code>
       </div>
       <dl className="stats" data-testid="run-stats">
@@ -42,8 +47,13 @@ export function Header() {
             warn={run.request.status == null || run.request.status >= 500}
             title={`${run.request.method} ${run.request.path} · selected by ${run.request.selected_by}`} />
         )}
-        <Stat label="events" value={formatCount(stats.events)} title={`${stats.recorded_events} recorded`} />
-        <Stat label="dropped" value={formatCount(stats.dropped_events)} warn={stats.dropped_events > 0} />
+        <div className={`stat${rec.notRecorded > 0 ? ' stat-warn' : ''}`}>
+          <dt>events</dt>
+          <dd><button type="button" className="stat-button" data-testid="recording-toggle" aria-expanded={recOpen} onClick={toggleRec}
+            title={`${num(rec.recorded)} events recorded (in the replay), ${num(rec.notRecorded)} only counted on their call edges: click for what was recorded per phase`}>
+            {eventsFigure(rec)}
+          </button></dd>
+        </div>
         <Stat label="calls" value={formatCount(stats.calls)} />
         <Stat label="threads" value={String(stats.threads.length)} title={stats.threads.map((t) => `${t.name} (${t.events})`).join(', ')} />
         <Stat label="nodes" value={formatCount(stats.nodes)} />
@@ -54,11 +64,8 @@ export function Header() {
       {run.error && (
         <div className="banner banner-error" data-testid="run-error"><strong>{run.error.type}</strong>: {run.error.message}</div>
       )}
-      {warnings.length > 0 && (
-        <ul className="banner banner-warn" data-testid="run-warnings" aria-label="warnings">
-          {warnings.map((w, i) => <li key={i}>⚠ {w}</li>)}
-        </ul>
-      )}
+      <GapsBanner r={rec} open={recOpen} onToggle={toggleRec} />
+      {recOpen && <RecordingPanel r={rec} onClose={closeRec} />}
     </header>
   );
 }

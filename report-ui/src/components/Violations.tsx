@@ -1,17 +1,23 @@
-// Rule violations of the last check: a header badge with their count that opens their list; a click
-// selects the violating edge and centres the map on its caller. Renders nothing when the run was not checked.
+// The check's status in the header: "rules: passed", or "rules: N violations" opening their list (a click
+// selects the violating edge and centres the map on its caller). Renders nothing when the run was not checked
+// (the snapshot has no `violations`).
 import { useState } from 'react';
 import { useData } from '../state/context';
 import { formatCount } from '../model/summary';
 import type { Violation } from '../types/snapshot';
 import type { ViolationHit } from '../model/violations';
 
-export function ViolationsMenu() {
+export function RulesStatus() {
   const d = useData();
-  const { g, store, big } = d;
+  const { g, store, big, snap } = d;
   const [open, setOpen] = useState(false);
   const list = g.viol.list;
-  if (!list.length) return null;
+  const checked = Array.isArray((snap as { violations?: unknown }).violations);
+  if (!checked) return null;
+  if (!list.length) {
+    return <span className="rules-pass" data-testid="rules-status" data-state="passed"
+      title="this run was checked against the architecture rules (skeleton check): no violation">✓ rules: passed</span>;
+  }
   const focus = (h: ViolationHit) => {
     setOpen(false);
     const node = h.source >= 0 ? h.source : h.target;
@@ -21,10 +27,10 @@ export function ViolationsMenu() {
   };
   const name = (i: number, id: string) => (i >= 0 ? g.nodes[i].label : id);
   return (
-    <div className="viol-menu">
-      <button type="button" className="viol-toggle" data-testid="violations-toggle" aria-expanded={open} onClick={() => setOpen(!open)}
-        title="architecture rules this run breaks (skeleton check)">
-        ⚠ {list.length} rule violation{list.length > 1 ? 's' : ''}
+    <div className="viol-menu" data-testid="rules-status" data-state="violated">
+      <button type="button" className="viol-toggle" data-testid="violations-toggle" data-state="violated" aria-expanded={open}
+        onClick={() => setOpen(!open)} title="architecture rules this run breaks (skeleton check): click for the list">
+        ⚠ rules: {list.length} violation{list.length > 1 ? 's' : ''}
       </button>
       {open && (
         <ul className="viol-list" data-testid="violations-list" aria-label="rule violations">
