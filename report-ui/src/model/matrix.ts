@@ -1,7 +1,9 @@
 // Dependency structure matrix: modules (and optionally instance groups) × the same, ordered by layer
 // (callers first), cells = observed calls from the row to the column. Calls against the layering
 // (back edges) fall below the diagonal; cells inside a cycle (one strongly connected component) are
-// marked. Pure.
+// marked. I/O: one boundary column per I/O kind (file, network, subprocess, database...) after the module
+// columns; a cell holds the row's uses of that kind of I/O (actor -> boundary edges), and its io rule
+// violations. Pure.
 import type { GraphIndex } from './graph';
 import { layering } from './layers';
 import { violationsOf } from './violations';
@@ -11,6 +13,8 @@ export interface MatrixCell {
   /** Rule violations carried by the cell's calls (snapshot `violations`). */
   violations: number;
 }
+
+export interface IoCell { count: number; members: number[]; violations: number }
 
 export interface Matrix {
   /** Units in order (node indices). */
@@ -25,6 +29,11 @@ export interface Matrix {
   violating: number;
   /** Rows inside a cycle (component of two or more units). */
   cyclic: Uint8Array;
+  /** I/O kinds, one column each right of the module columns, sorted. */
+  ioKinds: string[];
+  /** I/O cells by row * ioKinds.length + kind index. */
+  ioCells: Map<number, IoCell>;
+  ioMax: number;
 }
 
 export function buildMatrix(g: GraphIndex, withGroups = false): Matrix {
@@ -39,10 +48,15 @@ export function buildMatrix(g: GraphIndex, withGroups = false): Matrix {
   for (let i = 0; i < n; i++) if (isUnit(i) && g.revealAt[i] !== 0x7fffffff) units.push(i);
   const pair = new Map<string, { s: number; t: number; count: number; members: number[] }>();
   const starts = new Set<number>();
+  const io: { s: number; kind: string; j: number }[] = [];
   for (let j = 0; j < g.edges.length; j++) {
     const s = g.edgeSrc[j], t = g.edgeTgt[j];
     if (s < 0 || t < 0) continue;
     const us = unit[s], ut = unit[t];
+    if (g.nodes[t].kind === 'boundary') { // actor -> I/O boundary: a use of that kind of I/O by the actor's unit
+      if (us >= 0) io.push({ s: us, kind: g.nodes[t].io?.kind ?? 'io', j });
+      continue;
+    }
     if (ut < 0) continue;
     if (us < 0) { starts.add(ut); continue; }
     if (us === ut) continue;
@@ -74,7 +88,24 @@ export function buildMatrix(g: GraphIndex, withGroups = false): Matrix {
       violations: violationsOf(g.viol.byEdge, p.members).length });
     if (p.count > maxCount) maxCount = p.count;
   }
+  const ioKinds = [...new Set(io.map((x) => x.kind))].sort();
+  const ioCells = new Map<number, IoCell>();
+  let ioMax = 0;
+  for (const { s, kind, j } of io) {
+    const r = index.get(s);
+    if (r === undefined) continue;
+    const key = r * ioKinds.length + ioKinds.indexOf(kind);
+    let c = ioCells.get(key);
+    if (!c) { c = { count: 0, members: [], violations: 0 }; ioCells.set(key, c); }
+    c.count += g.edges[j].count;
+    c.members.push(j);
+  }
+  for (const c of ioCells.values()) {
+    c.violations = violationsOf(g.viol.byEdge, c.members).length;
+    if (c.count > ioMax) ioMax = c.count;
+  }
   let violating = 0;
   for (const c of cells.values()) if (c.violations) violating++;
-  return { rows, index, layer: rows.map((u) => lay.layer.get(u)!), cells, maxCount, violating, cyclic };
+  for (const c of ioCells.values()) if (c.violations) violating++;
+  return { rows, index, layer: rows.map((u) => lay.layer.get(u)!), cells, maxCount, violating, cyclic, ioKinds, ioCells, ioMax };
 }

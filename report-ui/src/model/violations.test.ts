@@ -104,7 +104,20 @@ describe('rule violations', () => {
     const cell = (a: string, b: string) => m.cells.get(m.index.get(g.byId.get(a)!)! * m.rows.length + m.index.get(g.byId.get(b)!)!)!;
     expect(cell('mod:shop.adapters', 'mod:shop.repo').violations).toBe(1);
     expect(cell('mod:shop.services', 'mod:shop.repo').violations).toBe(0);
-    expect(m.violating).toBe(1); // the io rule has no module cell (boundaries are not matrix units)
+    // the io rule: the services module's cell in the file column (boundaries are columns per I/O kind, not units)
+    expect(m.ioKinds).toEqual(['file']);
+    const io = m.ioCells.get(m.index.get(g.byId.get('mod:shop.services')!)! * m.ioKinds.length + 0)!;
+    expect(io).toMatchObject({ count: 1, violations: 1 });
+    expect(io.members.map((j) => g.edges[j].id)).toEqual(['fn:shop.services:svc->io:file:/tmp/x.json']);
+    expect(m.ioCells.size).toBe(1);
+    expect(m.violating).toBe(2);
+  });
+
+  it('has a file column without a violation when the run was not checked', () => {
+    const m = buildMatrix(buildGraphIndex(shop()));
+    expect(m.ioKinds).toEqual(['file']);
+    expect([...m.ioCells.values()].map((c) => [c.count, c.violations])).toEqual([[1, 0]]);
+    expect(m.violating).toBe(0);
   });
 });
 
