@@ -187,7 +187,7 @@ def test_parse_threshold_and_fail_on():
     (["{a}", "{tmp}/missing"], "does not exist"),
     (["{a}", "{a}", "--fail-on", "new-edges,bogus"], "unknown condition 'bogus'"),
     (["{a}", "{a}", "--threshold", "lots"], "--threshold takes a percentage"),
-    (["{a}", "{a}", "--format", "html"], "Invalid value for '--format'"),
+    (["{a}", "{a}", "--format", "pdf"], "Invalid value for '--format'"),
     (["{bad}", "{a}"], "is not valid JSON"),
 ])
 def test_bad_input_is_one_line_exit_2(runs, tmp_path, args, needle):
@@ -260,3 +260,124 @@ def test_rule_violations_fixed_and_new_when_both_runs_were_checked(runs, tmp_pat
     p = diff(b, a, "--fail-on", "new-violations")  # the other way round: the violation is new
     assert p.returncode == 1 and "New rule violations:" in p.stdout
     assert "| rule violations | 1 | 0 |" in diff(b, a, "--format", "markdown").stdout
+
+
+# -- --format html: the map of the runs with the changes marked (compare/html.py) -----------------------------
+INLINE = ("shop/domain/customer.py", "email=cls.normalize_email(email))",
+          "email=email.strip().lower())")  # Customer.normalize_email is no longer called: a removed actor
+SNAPSHOT_RE = re.compile(r'<script type="application/json" id="skeleton-snapshot">(.*?)</script>', re.S)
+
+
+def _html_snapshot(html: str) -> dict:
+    found = SNAPSHOT_RE.findall(html)
+    assert len(found) == 1
+    return json.loads(found[0])
+
+
+@pytest.fixture(scope="module")
+def inline_run(runs, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("inline")
+    folder = _copy_shop(tmp, "inline", INLINE)
+    text = (folder / REFACTOR[0]).read_text()
+    (folder / REFACTOR[0]).write_text(text.replace(REFACTOR[1], REFACTOR[2], 1))
+    return _run(folder, tmp / "run")
+
+
+def _marks(snap, part):
+    return {m["id"]: (m["status"], m["a"], m["b"]) for m in snap["diff"][part]}
+
+
+def test_html_diff_is_b_with_a_only_evidence_marked(runs, inline_run, tmp_path):
+    import jsonschema
+
+    out = tmp_path / "d.html"
+    p = diff(runs["a"], inline_run, "--format", "html", "-o", out)
+    assert p.returncode == 0, p.stderr
+    assert f"wrote {out}" in p.stdout and "actors +0 -1" in p.stdout
+    snap = _html_snapshot(out.read_text("utf-8"))
+    jsonschema.validate(snap, json.loads((REPO / "skeleton_replay/schema/snapshot.schema.json").read_text()))
+    b = json.loads((inline_run / "snapshot.json").read_text())
+    # B's nodes, edges and steps first and unchanged (the replay is B's), A's evidence after them
+    assert snap["nodes"][: len(b["nodes"])] == b["nodes"] and snap["edges"][: len(b["edges"])] == b["edges"]
+    assert snap["steps"] == b["steps"] and snap["run"] == b["run"]
+    extra = snap["nodes"][len(b["nodes"]):]
+    assert [n["id"] for n in extra] == ["clsm:shop.domain.customer.Customer.normalize_email"]
+    assert extra[0]["parent"] == "cls:shop.domain.customer.Customer" and extra[0]["first_seen"] is None
+    assert "examples" not in extra[0]  # A's event numbers mean nothing in B's replay
+    ids = {n["id"] for n in snap["nodes"]}
+    assert all(e["source"] in ids and e["target"] in ids for e in snap["edges"])
+    nodes, edges = _marks(snap, "nodes"), _marks(snap, "edges")
+    assert nodes == {"clsm:shop.domain.customer.Customer.normalize_email": ("removed", 2, None)}
+    place = next(e["source"] for e in b["edges"] if e["target"] == "fn:shop.util:format_money"
+                 and "place_order" in e["source"])
+    assert edges == {
+        f"{place}->fn:shop.util:format_money": ("added", None, 2),
+        "clsm:shop.domain.customer.Customer.create->clsm:shop.domain.customer.Customer.normalize_email": (
+            "removed", 2, None),
+    }
+    # the Changes panel: the rows of the text output, each pointing at what to focus
+    text_rows = [ln for ln in diff(runs["a"], inline_run).stdout.splitlines() if ln.startswith(("  + ", "  - ", "  ~ "))]
+    changes = snap["diff"]["changes"]
+    assert len(changes) == len(text_rows)
+    by_section = {c["section"]: c for c in changes}
+    assert by_section["actors_removed"]["node"] == "clsm:shop.domain.customer.Customer.normalize_email"
+    assert by_section["edges_added"]["edge"] == f"{place}->fn:shop.util:format_money"
+    assert by_section["dependencies_added"]["node"] == "mod:shop.services.orders"
+    assert snap["diff"]["a"]["path"] == str(runs["a"]) and snap["diff"]["b"]["calls"] == b["stats"]["calls"]
+
+
+def test_html_diff_of_renumbered_instances_marks_only_real_changes(runs, tmp_path):
+    out = tmp_path / "d.html"
+    assert diff(runs["a"], runs["shift"], "--format", "html", "-o", out).returncode == 0
+    snap = _html_snapshot(out.read_text("utf-8"))
+    b = json.loads((runs["shift"] / "snapshot.json").read_text())
+    assert len(snap["nodes"]) == len(b["nodes"]) and len(snap["edges"]) == len(b["edges"])  # nothing only in A
+    assert {m["status"] for m in snap["diff"]["edges"]} == {"added"}
+    assert {(snap_edge["source"], snap_edge["target"]) for snap_edge in snap["edges"]
+            if snap_edge["id"] in _marks(snap, "edges")} == {
+        ("fn:app:main", "clsm:shop.domain.money.Money.parse"), ("fn:app:main", "meth:shop.domain.money.Money#1.times")}
+
+
+def test_html_diff_marks_call_count_changes_with_both_counts(runs, tmp_path):
+    out = tmp_path / "d.html"
+    assert diff(runs["a"], runs["refactor"], "--format", "html", "--threshold", "20%", "-o", out).returncode == 0
+    snap = _html_snapshot(out.read_text("utf-8"))
+    assert _marks(snap, "nodes") == {"fn:shop.util:format_money": ("changed", 5, 7)}
+    row = next(c for c in snap["diff"]["changes"] if c["section"] == "calls_changed")
+    assert row["sign"] == "~" and row["node"] == "fn:shop.util:format_money" and "5 -> 7 calls" in row["note"]
+
+
+def test_html_diff_io_moved_and_violation_fixed(runs, tmp_path):
+    rules = REPO / "examples" / "shop" / "skeleton-rules.toml"
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(runs["a"], a)
+    shutil.copytree(runs["io_fix"], b)
+    for run in (a, b):
+        skeleton("check", "--rules", str(rules), str(run))
+    out = tmp_path / "d.html"
+    assert diff(a, b, "--format", "html", "-o", out).returncode == 0
+    snap = _html_snapshot(out.read_text("utf-8"))
+    snap_b = json.loads((b / "snapshot.json").read_text())
+    summarize = next(n["id"] for n in snap_b["nodes"] if n["id"].endswith("ReportService#1.summarize"))
+    write_json = next(n["id"] for n in snap_b["nodes"] if n["id"].endswith("FileStorage#1.write_json"))
+    summary = "io:file:<tmp>/summary.json"
+    edges = _marks(snap, "edges")
+    assert edges[f"{summarize}->{summary}"][0] == "removed" and edges[f"{write_json}->{summary}"][0] == "added"
+    bd = next(x for x in snap["boundaries"] if x["id"] == summary)
+    assert {u["actor"] for u in bd["uses"]} == {summarize, write_json}  # A's use, on B's summarize
+    assert snap["violations"] == snap_b["violations"]  # the run's own stay B's: the header counts them
+    assert snap["diff"]["violations"] == [
+        {"rule": "only storage touches files", "source": summarize, "target": summary, "status": "removed"}]
+    row = next(c for c in snap["diff"]["changes"] if c["section"] == "violations_removed")
+    assert row["edge"] == f"{summarize}->{summary}"
+
+
+def test_html_diff_goes_to_diff_html_by_default_or_stdout(runs, tmp_path):
+    p = skeleton("diff", str(runs["a"]), str(runs["refactor"]), "--format", "html", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "diff.html").is_file() and "wrote diff.html" in p.stdout
+    assert "<html" not in p.stdout
+    p = diff(runs["a"], runs["refactor"], "--format", "html", "-o", "-")
+    assert p.returncode == 0 and _html_snapshot(p.stdout)["diff"]["summary"]["edges_added"] == 1
+    p = diff(runs["a"], runs["refactor"], "--format", "html", "-o", tmp_path / "missing" / "d.html")
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "does not exist" in p.stderr

@@ -21,6 +21,7 @@ import { MatrixView } from './components/MatrixView';
 import { SidePanel } from './components/SidePanel';
 import { ScenarioPicker } from './components/scenarios/ScenarioPicker';
 import { ReplayBar } from './components/ReplayBar';
+import { ChangesPanel } from './diff/ChangesPanel';
 import { useKeyboard, usePlayback } from './hooks/usePlayback';
 import { useHashSync, usePublishSelection } from './hooks/useLinks';
 
@@ -86,8 +87,9 @@ export function App({ snapshot }: { snapshot: Snapshot }) {
 }
 
 function Shell({ error }: { error: string | null }) {
-  const { si, store, posRanges } = useDataStore();
+  const { si, store, posRanges, snap } = useDataStore();
   const picker = useStoreValue(store, (s) => s.picker);
+  const diff = !!snap.diff; // a diff report: the Changes panel takes the picker's place
   // keep the replay inside the allowed positions when a window or a test selection changes them
   useEffect(() => { store.set((s) => ({ pos: clampPos(posRanges, s.pos) })); }, [store, posRanges]);
   usePlayback();
@@ -99,8 +101,8 @@ function Shell({ error }: { error: string | null }) {
       <Header />
       <Toolbar />
       {error && <div className="banner banner-error" role="alert">{error}</div>}
-      <div className={`main${si && picker ? ' with-picker' : ''}`}>
-        {si && picker && <ScenarioPicker />}
+      <div className={`main${(si && picker) || diff ? ' with-picker' : ''}`}>
+        {diff ? <ChangesPanel /> : si && picker && <ScenarioPicker />}
         <ViewArea />
         <SidePanel />
       </div>

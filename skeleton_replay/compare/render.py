@@ -62,6 +62,11 @@ def _module_name(node_id: str) -> str:
     return "(run)" if node_id == "scenario:run" else node_id.removeprefix("mod:")
 
 
+def headline(diff: Diff) -> str:
+    """The one-line summary: actors +a -r, edges +a -r, ..."""
+    return _headline(diff)
+
+
 def _headline(diff: Diff) -> str:
     s = diff["summary"]
     return (
@@ -153,6 +158,42 @@ def _sections(diff: Diff) -> Iterator[tuple[str, list[Row]]]:
                     for v in items
                 ],
             )
+
+
+# What each section of _sections lists, in its order: (section id, records of its rows); compare/html.py
+# uses the records to point each row of the report's Changes panel at its node or edge.
+def sections(diff: Diff) -> list[tuple[str, str, list[Row], list[Record]]]:
+    """(section id, title, rows, records) per section, the rows of text/markdown next to their diff records."""
+    actors, edges, deps, io, rules = (
+        diff["actors"],
+        diff["edges"],
+        diff["dependencies"],
+        diff["boundaries"],
+        diff["violations"],
+    )
+    records: list[tuple[str, list[Record]]] = [
+        ("actors_added", actors["added"]),
+        ("actors_removed", actors["removed"]),
+        ("edges_added", edges["added"]),
+        ("edges_removed", edges["removed"]),
+        ("dependencies_added", deps["added"]),
+        ("dependencies_removed", deps["removed"]),
+        ("calls_changed", actors["changed"] + edges["changed"]),
+    ]
+    if io.get("available"):
+        records += [
+            ("boundaries_added", io["added"]),
+            ("boundaries_removed", io["removed"]),
+            ("io_added", io["uses_added"]),
+            ("io_removed", io["uses_removed"]),
+        ]
+    if rules.get("available"):
+        records += [("violations_added", rules["added"]), ("violations_removed", rules["removed"])]
+    out = []
+    for (title, rows), (sid, recs) in zip(_sections(diff), records, strict=True):
+        assert len(rows) == len(recs), sid
+        out.append((sid, title, rows, recs))
+    return out
 
 
 def _not_compared(diff: Diff) -> list[str]:

@@ -32,6 +32,7 @@ export interface Snapshot {
    * Architecture rule violations of the last check (skeleton check, skeleton run --check). Absent when not checked.
    */
   violations?: Violation[];
+  diff?: Diff;
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
@@ -525,4 +526,148 @@ export interface Violation {
   count: number;
   first_seen: number | null;
   detail: string;
+}
+/**
+ * Only in the snapshot of a diff report (skeleton diff --format html): this snapshot is run B's with the evidence only run A has appended, and this block marks what changed (docs/diff.md).
+ */
+export interface Diff {
+  /**
+   * diff_format of skeleton diff --format json.
+   */
+  format: number;
+  a: DiffRun;
+  b: DiffRun;
+  threshold: {
+    relative: number;
+    absolute: number;
+  };
+  /**
+   * The counters of skeleton diff --format json (actors_added, edges_removed, ...).
+   */
+  summary: {
+    [k: string]: number;
+  };
+  /**
+   * Changed nodes and I/O boundaries (by id); absent: unchanged.
+   */
+  nodes: DiffMark[];
+  /**
+   * Changed call edges and I/O uses (actor->boundary id).
+   */
+  edges: DiffMark[];
+  violations: {
+    rule: string;
+    source: string;
+    target: string;
+    /**
+     * added: new in B; removed: fixed (only in A).
+     */
+    status: 'added' | 'removed';
+  }[];
+  /**
+   * The rows of the text output, in its order.
+   */
+  changes: DiffChange[];
+  notes: string[];
+}
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "DiffRun".
+ */
+export interface DiffRun {
+  path: string;
+  app_name: string | null;
+  status: string | null;
+  exit_code?: number | null;
+  started_at?: string | null;
+  python_version?: string | null;
+  calls: number | null;
+  events?: number | null;
+  scenarios?: number | null;
+}
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "DiffMark".
+ */
+export interface DiffMark {
+  id: string;
+  status: 'added' | 'removed' | 'changed';
+  /**
+   * Calls in run A (null: not in A).
+   */
+  a: number | null;
+  /**
+   * Calls in run B (null: not in B).
+   */
+  b: number | null;
+}
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "DiffChange".
+ */
+export interface DiffChange {
+  /**
+   * actors_added, edges_removed, calls_changed, io_added, violations_removed, ...
+   */
+  section: string;
+  title: string;
+  sign: '+' | '-' | '~';
+  shape: 'actor' | 'edge';
+  /**
+   * actor: [kind, name]; edge: [from, to].
+   */
+  parts: string[];
+  note: string;
+  /**
+   * Node (or boundary) id to focus.
+   */
+  node: string | null;
+  /**
+   * Edge id to select, when the change is an edge.
+   */
+  edge: string | null;
+}
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "Diff".
+ */
+export interface Diff1 {
+  /**
+   * diff_format of skeleton diff --format json.
+   */
+  format: number;
+  a: DiffRun;
+  b: DiffRun;
+  threshold: {
+    relative: number;
+    absolute: number;
+  };
+  /**
+   * The counters of skeleton diff --format json (actors_added, edges_removed, ...).
+   */
+  summary: {
+    [k: string]: number;
+  };
+  /**
+   * Changed nodes and I/O boundaries (by id); absent: unchanged.
+   */
+  nodes: DiffMark[];
+  /**
+   * Changed call edges and I/O uses (actor->boundary id).
+   */
+  edges: DiffMark[];
+  violations: {
+    rule: string;
+    source: string;
+    target: string;
+    /**
+     * added: new in B; removed: fixed (only in A).
+     */
+    status: 'added' | 'removed';
+  }[];
+  /**
+   * The rows of the text output, in its order.
+   */
+  changes: DiffChange[];
+  notes: string[];
 }

@@ -1,5 +1,6 @@
 // Map legend and the fit button.
 import { useData } from '../../state/context';
+import { DiffLegendItems } from '../../diff/DiffMarks';
 
 export function Legend({ big }: { big: boolean }) {
   const { g, store, si, sel } = useData();
@@ -19,6 +20,7 @@ export function Legend({ big }: { big: boolean }) {
         {si?.hasHarness && <span className="lg lg-harness" data-testid="legend-harness">test harness</span>}
         {sel && <span className="lg lg-lit" data-testid="legend-lit">used by selected tests</span>}
         {sel && <span className="lg lg-dimmed">not used by them</span>}
+        <DiffLegendItems />
       </div>
       {big && <div className="legend-hint">Large run: click a box to focus on it (callers left, callees right); the breadcrumbs lead back.</div>}
       <button type="button" className="fit-button" data-testid="map-fit" onClick={() => store.set((s) => ({ fitRequest: s.fitRequest + 1 }))}

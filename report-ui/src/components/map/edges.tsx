@@ -6,11 +6,12 @@ import { formatCount } from '../../model/summary';
 import { violationsOf } from '../../model/violations';
 import { useMapCtx } from './MapContext';
 import { useEdgeState } from './useNodeState';
+import { countText, diffIndexOf, edgeMark, fixedRules } from '../../diff/model';
 
 export type CallEdgeT = Edge<{ k: number }, 'call'>;
 
 export const CallEdge = memo(function CallEdge(p: EdgeProps<CallEdgeT>) {
-  const { mask, g } = useData();
+  const { mask, g, snap } = useData();
   const { vis } = useMapCtx();
   const many = vis.edges.length > 300;
   const k = p.data?.k ?? 0;
@@ -28,23 +29,38 @@ export const CallEdge = memo(function CallEdge(p: EdgeProps<CallEdgeT>) {
       targetX: p.targetX, targetY: p.targetY, targetPosition: Position.Left, curvature: 0.3 });
   }
   const viol = violationsOf(g.viol.byEdge, e.members);
+  const di = diffIndexOf(snap, g); // a diff report: added / removed / changed, fixed violations
+  const dm = di ? edgeMark(di, e.members) : null;
+  const fixed = di ? fixedRules(di, e.members) : []; // rules run A broke here and B no longer does
   const width = 1.2 + Math.min(5, Math.log2(Math.max(1, e.count)) * 0.9);
   const cls = ['ce', st.revealed ? 'revealed' : 'ghost', st.active && 'active', e.raised > 0 && 'raised', e.back && 'back', st.dimmed && 'dimmed',
-    st.selected && 'selected', viol.length > 0 && 'violation'].filter(Boolean).join(' ');
+    st.selected && 'selected', viol.length > 0 && 'violation', fixed.length > 0 && 'viol-fixed', dm && `diff-${dm.status}`].filter(Boolean).join(' ');
   return (
     <g className={cls} data-testid={`edge-${p.id}`} data-revealed={String(st.revealed)} data-dimmed={String(st.dimmed)}
-      data-violation={viol.length ? viol.map((v) => v.rule).join('; ') : undefined}>
+      data-violation={viol.length ? viol.map((v) => v.rule).join('; ') : undefined} data-diff={dm?.status}
+      data-violation-fixed={fixed.length ? fixed.join('; ') : undefined}>
       {!many && <path d={path} className="ce-hit" fill="none" strokeWidth={Math.max(10, width + 8)} />}
       <path d={path} className="ce-path" fill="none" strokeWidth={width} markerEnd={many && !st.active ? undefined : 'url(#sk-arrow)'} />
       {st.active && <path d={path} className="ce-flow" fill="none" strokeWidth={width + 1.5} />}
       {viol.length > 0 && (
-        <g className="ce-viol" transform={`translate(${lx}, ${ly - (e.count > 1 ? 16 : 0)})`}>
+        <g className="ce-viol" transform={`translate(${lx}, ${ly - (e.count > 1 || dm ? 16 : 0)})`}>
           <title>{viol.map((v) => `rule "${v.rule}" (${v.kind}): ${v.detail}`).join('\n')}</title>
           <circle r="7" />
           <text textAnchor="middle" dominantBaseline="central">!</text>
         </g>
       )}
-      {e.count > 1 && (!many || st.active) && (
+      {fixed.length > 0 && viol.length === 0 && (
+        <g className="ce-viol fixed" data-testid="violation-fixed" transform={`translate(${lx}, ${ly - 16})`}>
+          <title>{fixed.map((r) => `rule "${r}": violated in run A, no longer in run B`).join('\n')}</title>
+          <circle r="7" />
+          <text textAnchor="middle" dominantBaseline="central">✓</text>
+        </g>
+      )}
+      {dm && (
+        <text x={lx} y={ly} className="ce-label" textAnchor="middle" dominantBaseline="central" data-testid="edge-diff-label">
+          {dm.status === 'changed' && dm.a !== null ? `×${countText(dm)}` : countText(dm)}</text>
+      )}
+      {!dm && e.count > 1 && (!many || st.active) && (
         <text x={lx} y={ly} className="ce-label" textAnchor="middle" dominantBaseline="central">×{formatCount(e.count)}</text>
       )}
     </g>

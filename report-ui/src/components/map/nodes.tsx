@@ -9,6 +9,7 @@ import { treeOrder } from '../../model/lod';
 import type { Violation } from '../../types/snapshot';
 import { kindClass, kindLabel } from '../KindBadge';
 import { useNodeState } from './useNodeState';
+import { DiffBadge } from '../../diff/DiffMarks';
 import type { MapNode } from './useMapLayout';
 
 function Handles() {
@@ -27,6 +28,7 @@ function testProps(id: string, st: ReturnType<typeof useNodeState>, kind: string
     'data-active': String(st.active),
     'data-lit': String(st.lit),
     'data-kind': kind,
+    ...(st.diff ? { 'data-diff': st.diff.status } : {}),
     ...(harness ? { 'data-harness': 'true' } : {}),
     className: `${st.cls} ${kind}${harness ? ' harness' : ''}${extra}`,
   };
@@ -55,6 +57,7 @@ export const GroupNode = memo(function GroupNode({ data }: NodeProps<MapNode>) {
         <span className="mn-title" data-label="">{n.label}</span>
         {harness && <HarnessBadge />}
         {n.call_count > 0 && <span className="mn-count" title="calls into this container">{formatCount(n.call_count)} calls</span>}
+        {st.diff && <DiffBadge mark={st.diff} />}
         {more > 0 && <span className="mn-count" data-testid="inner-more" title="children left out: select one from search or the inspector">+{more} more</span>}
       </div>
       <Handles />
@@ -77,7 +80,7 @@ export const CallableNode = memo(function CallableNode({ data }: NodeProps<MapNo
       {agg && <span className="mn-agg" title="this method on every instance of the group">×{n.members?.length ?? 0}</span>}
       {harness && <HarnessBadge />}
       {(n.raised ?? 0) > 0 && <span className="mn-raised" title={`${n.raised} calls raised`}>!</span>}
-      {calls > 0 && <span className="mn-badge">{formatCount(calls)}</span>}
+      {st.diff ? <DiffBadge mark={st.diff} /> : calls > 0 && <span className="mn-badge">{formatCount(calls)}</span>}
       <Handles />
     </div>
   );
@@ -113,11 +116,14 @@ export const ClosedNode = memo(function ClosedNode({ data }: NodeProps<MapNode>)
   const hidden = violationsInside(g, data.idx);
   return (
     <div {...testProps(n.id, st, `${kindClass(n)} collapsed`, harness, data.ov ? ' ov' : '')} title={`${n.qualified_name} — click to focus`}>
-      <div className="mn-kind">{kindLabel(n)}{harness && <> · <HarnessBadge /></>}</div>
+      <div className="mn-kind">{kindLabel(n)}{harness && <> · <HarnessBadge /></>}
+        {!st.diff && st.inside > 0 && <span className="mn-diff-inside" data-testid="diff-inside" title="added, removed or changed evidence inside">
+          {' '}● {st.inside} changed</span>}</div>
       <div className="mn-title" data-label="">{n.label}</div>
       <div className="mn-sub">
         {inner} callables · {formatCount(n.call_count)} calls
         {data.hub ? <span className="mn-hub" title="called from most boxes of the overview: drawn apart, its incoming edges left out"> · called from {data.hub}</span> : null}
+        {st.diff && <> · <DiffBadge mark={st.diff} /></>}
         {hidden.length > 0 && (
           <span className="mn-viol" data-testid="box-violation" title={hidden.map((v) => `rule "${v.rule}": ${v.detail}`).join('\n')}>
             {' '}! {hidden.length} rule violation{hidden.length > 1 ? 's' : ''} inside</span>
@@ -140,7 +146,7 @@ export const BoundaryNode = memo(function BoundaryNode({ data }: NodeProps<MapNo
       title={`${io.kind} ${io.target}\n${io.ops.join(', ')}`}>
       <div className="mn-kind">{kindLabel(n)}</div>
       <div className="mn-title" data-label="">{n.label}</div>
-      <div className="mn-sub">{io.ops.join(' · ')}{n.call_count > 0 ? ` · ${formatCount(n.call_count)}×` : ''}</div>
+      <div className="mn-sub">{io.ops.join(' · ')}{n.call_count > 0 ? ` · ${formatCount(n.call_count)}×` : ''}{st.diff && <> <DiffBadge mark={st.diff} /></>}</div>
       <Handles />
     </div>
   );

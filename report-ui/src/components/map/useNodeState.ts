@@ -3,13 +3,14 @@ import { useData, useUI } from '../../state/context';
 import { useMapCtx } from './MapContext';
 import { edgeOf } from '../../model/replay';
 import { NEVER } from '../../model/graph';
+import { diffIndexOf, nodeMark } from '../../diff/model';
 
 /**
  * With selected scenarios, every node seen in the run stays on the map as context: the selection's
  * evidence lights up as the replay reaches it, the rest is dimmed. Without one: revealed step by step.
  */
 export function useNodeState(idx: number) {
-  const { nodeReveal, mask, r, litNodes, g } = useData();
+  const { nodeReveal, mask, r, litNodes, g, snap } = useData();
   const { vis } = useMapCtx();
   const at = nodeReveal[idx];
   const litAt = litNodes ? litNodes[idx] : -1;
@@ -21,9 +22,12 @@ export function useNodeState(idx: number) {
   const selected = useUI((s) => s.selNode === idx);
   const ghost = useUI((s) => s.ghost);
   const shown = mask[idx] === 1;
+  const di = diffIndexOf(snap, g); // a diff report: added / removed / changed
+  const diff = di ? nodeMark(di, g, idx) : null;
+  const inside = di ? di.inside[idx] : 0;
   const cls = ['mn', revealed ? 'revealed' : ghost ? 'ghost' : 'unrevealed', active && 'active', selected && 'selected',
-    isNew && 'is-new', !shown && 'filtered', litNodes && (lit ? 'lit' : 'dimmed')].filter(Boolean).join(' ');
-  return { revealed, active, selected, shown, lit, cls };
+    isNew && 'is-new', !shown && 'filtered', litNodes && (lit ? 'lit' : 'dimmed'), diff && `diff-${diff.status}`].filter(Boolean).join(' ');
+  return { revealed, active, selected, shown, lit, cls, diff, inside };
 }
 
 export function useEdgeState(k: number) {
