@@ -13,6 +13,7 @@ export function DiffLegendItems() {
       <span className="lg lg-diff-added" data-testid="legend-diff-added">added (only in B)</span>
       <span className="lg lg-diff-removed" data-testid="legend-diff-removed">removed (only in A)</span>
       <span className="lg lg-diff-changed" data-testid="legend-diff-changed">calls changed (A → B)</span>
+      <span className="lg lg-diff-inside"><b>●N</b> changes inside</span>
     </>
   );
 }

@@ -116,9 +116,9 @@ export const ClosedNode = memo(function ClosedNode({ data }: NodeProps<MapNode>)
   const hidden = violationsInside(g, data.idx);
   return (
     <div {...testProps(n.id, st, `${kindClass(n)} collapsed`, harness, data.ov ? ' ov' : '')} title={`${n.qualified_name} — click to focus`}>
-      <div className="mn-kind">{kindLabel(n)}{harness && <> · <HarnessBadge /></>}
-        {!st.diff && st.inside > 0 && <span className="mn-diff-inside" data-testid="diff-inside" title="added, removed or changed evidence inside">
-          {' '}● {st.inside} changed</span>}</div>
+      <div className="mn-kind">{kindLabel(n)}{harness && <> · <HarnessBadge /></>}</div>
+      {!st.diff && st.inside > 0 && <span className="mn-diff-inside" data-testid="diff-inside"
+        title={`${st.inside} added, removed or changed actor${st.inside > 1 ? 's' : ''} inside`}>●{st.inside}</span>}
       <div className="mn-title" data-label="">{n.label}</div>
       <div className="mn-sub">
         {inner} callables · {formatCount(n.call_count)} calls
