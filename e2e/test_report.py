@@ -223,7 +223,9 @@ def test_hostile_snapshot_renders_as_text(snapshot, tmp_path, open_report):
     assert page.evaluate("window.__pwned") is None
     assert page.locator("img").count() == 0
     assert page.inner_text("[data-testid=app-name]") == HOSTILE[0]
-    assert HOSTILE[2] in page.inner_text("[data-testid=run-warnings]")
+    page.click("[data-testid=gap-details]")  # the banner says one sentence; every gap is in the Recording panel
+    assert HOSTILE[2] in page.inner_text("[data-testid=recording-gaps]")
+    page.keyboard.press("Escape")
     fn = next(n for n in snap["nodes"] if n["kind"] in ("method", "function") and n.get("examples"))
     select_via_search(page, fn)
     page.wait_for_selector("[data-testid=inspector-examples]")
@@ -415,7 +417,7 @@ def test_violations_are_highlighted_and_the_list_focuses_them(checked_shop, brow
     try:
         page.wait_for_selector(READY, state="attached", timeout=30_000)
         toggle = page.locator("[data-testid=violations-toggle]")
-        assert toggle.inner_text().startswith(f"⚠ {len(violations)} rule violation")
+        assert toggle.inner_text() == f"⚠ rules: {len(violations)} violation{'s' if len(violations) > 1 else ''}"
         assert page.locator("[data-testid=legend-violation]").count() == 1
         # the opening view (overview of a big run) marks the aggregated edges (or closed boxes) holding them
         page.wait_for_selector(".react-flow__edge [data-violation], [data-testid=box-violation]", state="attached")

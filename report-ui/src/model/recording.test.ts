@@ -24,6 +24,7 @@ describe('describeRecording', () => {
     expect(r.notRecorded).toBe(7_002);
     expect(r.maxEvents).toBe(200_000);
     expect(r.capReached).toBe(false);
+    expect(r.pastCap).toBe(0);
     expect(r.countedCalls).toBe(3_507);
     expect(r.phases.map((p) => [p.key, p.recorded, p.budget])).toEqual([
       ['imports', 5_008, '5,000'], ['work', 29_178, 'what is left'], ['edges', 12, 'reserve 10,000']]);
@@ -43,7 +44,8 @@ describe('describeRecording', () => {
   it('says the hard cap was reached when the recorded events fill it', () => {
     const r = describeRecording({ stats: stats(9_000, 1_000, { ...SCRIPT, max_events: 1_000 }) });
     expect(r.capReached).toBe(true);
-    expect(bannerText(r)!.text).toContain('the hard cap, --max-events 1,000, was reached');
+    expect(r.pastCap).toBe(5_008 + 29_178 + 12 - 1_000);
+    expect(bannerText(r)!.text).toContain('(hard cap --max-events 1,000 reached)');
   });
 
   it('has no phases without a sampling account (--max-events 0)', () => {
@@ -62,8 +64,8 @@ describe('the header', () => {
   it('folds the cap and sampling gaps into one sentence, other gaps go to the details', () => {
     const other: Gap = { kind: 'unmatched', message: 'returns without a matching call', count: 2 };
     const b = bannerText(describeRecording({ stats: stats(41_200, 34_186, SCRIPT, [...GAPS, other]) }))!;
-    expect(b.text).toBe('Partly recorded: 34,186 of 41,200 events are in the replay (recording budgets within --max-events 200,000); '
-      + 'the other 7,014 are counted on their call edges.');
+    expect(b.text).toBe('Partly recorded: 34,186 of 41,200 events in the replay (recording budgets within --max-events 200,000); '
+      + 'the other 7,014 counted on their call edges.');
     expect(b.more).toBe(1);
   });
 

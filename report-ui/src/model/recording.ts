@@ -25,6 +25,8 @@ export interface Recording {
   /** The hard total (--max-events); null when unlimited or unknown. */
   maxEvents: number | null;
   capReached: boolean;
+  /** Events the phases took past the hard cap (the tracer appended them, the trace kept max_events). */
+  pastCap: number;
   phases: PhaseRow[];
   /** Scenarios (tests, requests) and how many of them have recorded steps; null without scenarios. */
   tests: { count: number; withSteps: number; noun: string } | null;
@@ -70,6 +72,7 @@ export function describeRecording(snap: SnapLike): Recording {
     recorded, total, notRecorded: total - recorded,
     countedCalls: s?.counted?.calls ?? null, countedInTests: s?.counted?.in_scenarios ?? null,
     maxEvents, capReached: maxEvents != null && recorded >= maxEvents,
+    pastCap: Math.max(0, phases.reduce((a, p) => a + p.recorded, 0) - recorded),
     phases, tests, gaps: stats.gaps,
   };
 }
@@ -90,10 +93,10 @@ export function bannerText(r: Recording): { text: string; more: number } | null 
     const g = others[0];
     return { text: `${g.message}${g.at_event != null ? ` (at event ${g.at_event})` : ''}`, more: others.length - 1 };
   }
-  const why = r.capReached ? `the hard cap, --max-events ${num(r.maxEvents!)}, was reached`
+  const why = r.capReached ? `hard cap --max-events ${num(r.maxEvents!)} reached`
     : r.maxEvents != null ? `recording budgets within --max-events ${num(r.maxEvents)}` : 'the event cap was reached';
-  let text = `Partly recorded: ${num(r.recorded)} of ${num(r.total)} events are in the replay (${why}); the other ` +
-    `${num(r.notRecorded)} are counted on their call edges`;
+  let text = `Partly recorded: ${num(r.recorded)} of ${num(r.total)} events in the replay (${why}); the other ` +
+    `${num(r.notRecorded)} counted on their call edges`;
   if (r.tests && r.tests.withSteps < r.tests.count) text += `; ${num(r.tests.withSteps)} of ${num(r.tests.count)} ${r.tests.noun} have recorded steps`;
   return { text: `${text}.`, more: others.length };
 }

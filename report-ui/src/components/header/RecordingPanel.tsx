@@ -48,7 +48,8 @@ export function RecordingPanel({ r, onClose }: { r: Recording; onClose: () => vo
       )}
       <p data-testid="recording-cap">
         {r.maxEvents != null
-          ? <>Hard cap (<code>--max-events</code>) {num(r.maxEvents)} events: {r.capReached ? <b>reached</b> : `${pct(r.recorded, r.maxEvents)} used, not reached`}.</>
+          ? <>Hard cap (<code>--max-events</code>) {num(r.maxEvents)} events: {r.capReached ? <b>reached</b> : `${pct(r.recorded, r.maxEvents)} used, not reached`}.
+            {r.pastCap > 0 && <> The phases above took {num(r.pastCap)} events past it: the trace kept the first {num(r.maxEvents)}, the rest were counted.</>}</>
           : <>No recording budget (<code>--max-events 0</code>, or a snapshot without a sampling account).</>}
       </p>
       {r.gaps.length > 0 && (
