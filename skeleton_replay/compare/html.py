@@ -31,6 +31,7 @@ class _Merge:
     def __init__(self, a: Snapshot, b: Snapshot) -> None:
         self.a, self.b = a, b
         self.a_nodes: list[Record] = list(a.get("nodes") or [])
+        self.a_by_id: dict[str, Record] = {n["id"]: n for n in self.a_nodes}
         self.b_nodes: list[Record] = list(b.get("nodes") or [])
         self.a_keys = node_keys(self.a_nodes)
         self.b_keys = node_keys(self.b_nodes)
@@ -42,6 +43,8 @@ class _Merge:
         self.nodes: list[Record] = [copy.copy(n) for n in self.b_nodes]
         self.edges: list[Record] = [copy.copy(e) for e in b.get("edges") or []]
         self.edge_ids: dict[tuple[str, str], str] = {(e["source"], e["target"]): e["id"] for e in self.edges}
+        self.taken_edges: set[str] = {e["id"] for e in self.edges}
+        self.from_a: dict[str, Record] = {}  # edges appended for A-only evidence, by id
         self.violation_ends: dict[tuple[str, str, str], tuple[str, str]] = {}  # (rule, displays) -> merged ends
 
     def _fresh(self, wanted: str) -> str:
@@ -61,7 +64,7 @@ class _Merge:
         if key.id in self.by_key:
             self.a_to_merged[a_id] = self.by_key[key.id]
             return self.by_key[key.id]
-        src = next(n for n in self.a_nodes if n["id"] == a_id)
+        src = self.a_by_id[a_id]
         nid = self._fresh(a_id)
         self.a_to_merged[a_id] = nid
         self.by_key[key.id] = nid
@@ -71,36 +74,38 @@ class _Merge:
         self.nodes.append(rec)
         return nid
 
-    def edge(self, src: str, dst: str, count: int, raised: int) -> str:
-        """A call edge src -> dst (merged ids) appended for A-only evidence, or the counts added to it."""
+    def edge(self, src: str, dst: str, a_edge: Record) -> str:
+        """A call edge src -> dst (merged ids) appended for A's edge a_edge, or its counts added to it."""
         pair = (src, dst)
-        if pair in self.edge_ids:
-            for e in self.edges:
-                if e["id"] == self.edge_ids[pair] and e.get("_from_a"):
-                    e["count"] += count
-                    e["raised"] += raised
+        count, raised = int(a_edge.get("count") or 0), int(a_edge.get("raised") or 0)
+        total, peak = int(a_edge.get("total_ns") or 0), int(a_edge.get("max_ns") or 0)
+        if pair in self.edge_ids:  # only an A-only edge can join two merged nodes that B does not link
+            same = self.from_a.get(self.edge_ids[pair])
+            if same is not None:
+                same["count"] += count
+                same["raised"] += raised
+                same["total_ns"] += total
+                same["max_ns"] = max(same["max_ns"], peak)
             return self.edge_ids[pair]
-        eid = f"{src}->{dst}"
-        taken = {e["id"] for e in self.edges}
-        k = 2
-        while eid in taken:
+        eid, k = f"{src}->{dst}", 2
+        while eid in self.taken_edges:
             eid, k = f"{src}->{dst}~A{k}", k + 1
-        self.edges.append(
-            {
-                "id": eid,
-                "source": src,
-                "target": dst,
-                "kind": "call",
-                "count": count,
-                "first_seen": None,
-                "last_seen": None,
-                "total_ns": 0,
-                "max_ns": 0,
-                "raised": raised,
-                "example_events": [],
-                "_from_a": True,
-            }
-        )
+        self.taken_edges.add(eid)
+        rec: Record = {
+            "id": eid,
+            "source": src,
+            "target": dst,
+            "kind": "call",
+            "count": count,
+            "first_seen": None,
+            "last_seen": None,
+            "total_ns": total,
+            "max_ns": peak,
+            "raised": raised,
+            "example_events": [],
+        }
+        self.edges.append(rec)
+        self.from_a[eid] = rec
         self.edge_ids[pair] = eid
         return eid
 
@@ -152,11 +157,9 @@ def merged_snapshot(diff: Diff, a: Snapshot, b: Snapshot) -> Snapshot:
         src, dst = m.node(e["source"]), m.node(e["target"])
         if src is None or dst is None:
             continue
-        eid = m.edge(src, dst, int(e.get("count") or 0), int(e.get("raised") or 0))
+        eid = m.edge(src, dst, e)
         edge_by_pair.setdefault((ks.id, kt.id), eid)
         _mark(edge_marks, eid, "removed", gone[(ks.id, kt.id)]["calls"], None)
-    for e in m.edges:
-        e.pop("_from_a", None)
     out = dict(b)
     out["nodes"], out["edges"] = m.nodes, m.edges
     out["module_edges"] = _module_edges(diff, b)

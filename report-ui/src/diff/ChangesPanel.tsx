@@ -1,13 +1,15 @@
 // The left panel of a diff report: runs A and B, the counts, and every change (the rows of the text
 // output); a click focuses the map on the change's node or edge and moves the replay to the end, where
 // the evidence of both runs is on the map.
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useData, useUI } from '../state/context';
 import type { DiffChange, DiffRun } from '../types/snapshot';
 import { changeGroups, changeTarget, diffIndexOf } from './model';
 import './diff.css';
 
 const SIGN_CLASS: Record<string, string> = { '+': 'added', '-': 'removed', '~': 'changed' };
+/** Rows shown per section until "show all" (a diff of two unrelated runs has thousands). */
+export const SECTION_ROWS = 100;
 
 function RunLine({ side, run }: { side: 'A' | 'B'; run: DiffRun }) {
   const bits = [run.app_name ?? '?', `status ${run.status ?? '?'}`];
@@ -27,13 +29,16 @@ export function ChangesPanel() {
   const { snap, g, store, big } = d;
   const di = diffIndexOf(snap, g);
   const groups = useMemo(() => (di ? changeGroups(di.diff) : []), [di]);
+  const targets = useMemo(() => new Map((di?.diff.changes ?? []).map((c) => [c, changeTarget(g, c)])), [di, g]);
+  const [opened, setOpened] = useState<ReadonlySet<string>>(new Set());
   const selNode = useUI((s) => s.selNode);
   const selEdges = useUI((s) => s.selEdges);
   if (!di) return null;
   const { diff } = di;
   const s = diff.summary;
+  const target = (c: DiffChange) => targets.get(c) ?? changeTarget(g, c);
   const focus = (c: DiffChange) => {
-    const t = changeTarget(g, c);
+    const t = target(c);
     if (t.node === null) return;
     const node = t.node;
     store.set((st) => ({
@@ -43,7 +48,7 @@ export function ChangesPanel() {
     }));
   };
   const isSelected = (c: DiffChange) => {
-    const t = changeTarget(g, c);
+    const t = target(c);
     if (t.edges.length) return !!selEdges && t.edges.every((j) => selEdges.includes(j));
     return t.node !== null && selNode === t.node;
   };
@@ -74,14 +79,14 @@ export function ChangesPanel() {
           <section key={grp.section} className="dp-group" data-section={grp.section}>
             <h3>{grp.title} <span className="dp-n">{grp.rows.length}</span></h3>
             <ul>
-              {grp.rows.map((c, k) => {
-                const target = changeTarget(g, c);
+              {(opened.has(grp.section) ? grp.rows : grp.rows.slice(0, SECTION_ROWS)).map((c, k) => {
+                const to = target(c);
                 return (
                   <li key={k}>
                     <button type="button" className={`dp-row dp-${SIGN_CLASS[c.sign] ?? 'changed'}${isSelected(c) ? ' selected' : ''}`}
                       data-testid="diff-change" data-section={c.section} data-node={c.node ?? undefined} data-edge={c.edge ?? undefined}
-                      disabled={target.node === null} onClick={() => focus(c)}
-                      title={target.node === null ? 'not drawn on the map' : 'show on the map'}>
+                      disabled={to.node === null} onClick={() => focus(c)}
+                      title={to.node === null ? 'not drawn on the map' : 'show on the map'}>
                       <span className="dp-sign" aria-hidden="true">{c.sign === '-' ? '−' : c.sign}</span>
                       <span className="dp-text">
                         {c.shape === 'edge'
@@ -94,6 +99,10 @@ export function ChangesPanel() {
                 );
               })}
             </ul>
+            {grp.rows.length > SECTION_ROWS && !opened.has(grp.section) && (
+              <button type="button" className="dp-more" data-testid="diff-more"
+                onClick={() => setOpened((o) => new Set(o).add(grp.section))}>show all {grp.rows.length} ({grp.rows.length - SECTION_ROWS} more)</button>
+            )}
           </section>
         ))}
         {diff.notes.map((n, k) => <p key={k} className="dp-note-block" data-testid="diff-note">{n}</p>)}
