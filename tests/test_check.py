@@ -165,12 +165,15 @@ def test_io_rules_are_evaluated_on_the_snapshot_boundaries():
 
     snap["boundaries"] = [boundary("io:file:data/x.json", "file", (SVC, 3, 4), (adapter, 9, 2)),
                           boundary("io:file:<tmp>/work", "file", (APP, 1, 0)),
-                          boundary("io:network:example.org:443", "network", (SVC, 1, 1))]
+                          boundary("io:network:example.org:443", "network", (SVC, 1, 1)),
+                          boundary("io:console:stdout", "console", (APP, 2, 0), (SVC, 1, 5))]
     r = results(text, snap)
     assert r["IO"].status == "violated"
     assert [(v.source, v.target, v.count, v.first_seen, v.scenarios) for v in r["IO"].violations] == [
         (SVC["id"], "io:file:data/x.json", 3, 4, (2,))]
-    assert r["console"].status == "not_evaluated" and "does not record console I/O" in r["console"].note
+    # console (and env) I/O is recorded now: evaluated like the other kinds
+    assert r["console"].status == "violated" and r["console"].note is None
+    assert [(v.source, v.target, v.count) for v in r["console"].violations] == [(SVC["id"], "io:console:stdout", 1)]
     snap["boundaries"] = []  # a run that did no I/O: the rule holds
     assert results(text, snap)["IO"].status == "passed"
 

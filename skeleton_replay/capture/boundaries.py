@@ -1,5 +1,9 @@
 """I/O boundaries: where the traced project code touches the outside world (docs/boundaries.md).
 
+Files, sockets, programs and database connections come from an audit hook (below). Three kinds no
+audit event reports come from probes (see "Probes"): environment reads (os.environ), writes to
+stdout/stderr (print, sys.stdout.write) and SQL statements (sqlite3 execute*).
+
 One `sys.addaudithook` hook, installed the first time a capture starts, sees CPython's audit events
 ("open", "socket.connect", "subprocess.Popen", "sqlite3.connect"...). While a capture runs, an event
 of interest is attributed to the nearest traced project frame (the frames are walked only on those
@@ -24,14 +28,17 @@ every target through the Summariser's scrub_text (known secrets, secret-looking 
 
 from __future__ import annotations
 
+import _collections_abc as _abc
 import os
 import re
 import sys
 import tempfile
-from builtins import BaseException, Exception, KeyError, id, len, str, tuple, type
+from builtins import BaseException, Exception, KeyError, dict, hasattr, id, issubclass, len, print, str, tuple, type
 from collections.abc import Callable
+from types import CodeType, FrameType
 from typing import Any
 
+from . import callsite
 from . import records as R
 from .origin import _OWN, foreign
 
@@ -55,6 +62,7 @@ EVENTS: dict[str, str] = {
     "os.posix_spawn": "subprocess",
     "os.spawn": "subprocess",
     "sqlite3.connect": "database",
+    "sqlite3.connect/handle": "database",  # not a use: ties the connection to its database (SQL statements)
 }
 # An event made on behalf of a higher-level one is skipped when a frame of these files is on its
 # stack: the connection of an http.client request, an urllib request's connection, subprocess's spawn.
@@ -78,6 +86,8 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _RANDOM_TAIL = re.compile(r"(?<=[-_.])[a-z0-9_]{8}$|(?<=^tmp)[a-z0-9_]{8}$")
 MAX_KEYS = 10_000  # distinct boundaries per run; past it, targets are folded into "(other)"
 MAX_TARGET = 200
+MAX_CONNECTIONS = 1_000  # sqlite3 connections remembered (id -> database target) for their statements
+MODULE = -1  # a BOUNDARY record's code index when a project module body did the I/O (its name as object id)
 
 _active: list[Any] = [None]  # the Boundaries of the running capture, or None
 _installed = [""]  # which hook this process has: "" none yet, "c" (_audit.c, filters in C) or "python"
@@ -107,6 +117,9 @@ class Boundaries:
         self.keys: dict[tuple[Any, ...], int] = {}  # key -> its number in the spill's BOUNDARY records
         self.counts: list[int] = []  # per number: times seen
         self.errors = 0
+        self.connections: dict[int, str] = {}  # id(sqlite3 connection) -> its database's target
+        self.last_database = "sqlite:?"
+        self.tool: int | None = None  # the sys.monitoring tool id of the probes (3.12+)
 
     def start(self) -> None:
         if os.environ.get("SKELETON_BOUNDARIES") == "0":  # opt out: no audit hook is ever installed
@@ -121,6 +134,14 @@ class Boundaries:
                 _installed[0] = "python"
         if _installed[0] == "c":
             _c_hook().install(_hook)
+        if "sqlite3" in sys.modules:
+            _watch_sqlite()
+        try:
+            _start_probes(self)
+        except Exception as exc:
+            if foreign(exc):
+                raise
+            self.rec.gap("tracer_error", f"starting the I/O probes: {type(exc).__name__}: {exc}")
 
     def stop(self) -> None:
         """Detach, and hand the counts past the first sighting to the spill (before Recorder.finish)."""
@@ -128,6 +149,7 @@ class Boundaries:
             _active[0] = None
             if _installed[0] == "c":
                 _c_hook().install(None)
+            _stop_probes(self)
         extra = {n: c - 1 for n, c in enumerate(self.counts) if c > 1}
         if extra:
             self.rec.buf.append((R.BOUNDARY_COUNTS, extra))
@@ -136,7 +158,17 @@ class Boundaries:
     # -- one audit event ---------------------------------------------------------
     def seen(self, event: str, kind: str, args: tuple[Any, ...]) -> None:
         rec = self.rec
-        if os.getpid() != rec.pid or (self.gate is not None and not self.gate.is_open()):
+        if os.getpid() != rec.pid:
+            return
+        if event == "sqlite3.connect/handle":  # the connection just made: its statements name its database
+            if args and len(self.connections) < MAX_CONNECTIONS:
+                self.connections[id(args[0])] = self.last_database
+            _watch_sqlite()
+            return
+        if event == "sqlite3.connect":
+            found = _database(self, event, args)
+            self.last_database = self._safe(found[0]) if found is not None else "sqlite:?"
+        if self.gate is not None and not self.gate.is_open():
             return
         actor = self._actor(event, sys._getframe(2))
         if actor is None:
@@ -145,16 +177,20 @@ class Boundaries:
         if found is None:
             return
         target, op, detail = found
-        target = self._safe(target)
+        self.note(actor, kind, self._safe(target), op, detail)
+
+    def note(self, actor: tuple[int, Any], kind: str, target: str, op: str, detail: str | None) -> None:
+        """One use of a boundary (target already safe): a BOUNDARY record the first time, else a count."""
+        rec = self.rec
         scenario = rec.scenario
-        key = (actor, kind, target, op, scenario)
+        key = (actor, kind, target, op, scenario, detail if kind == "database" else None)
         n = self.keys.get(key)
         if n is not None:
             self.counts[n] += 1
             return
         if len(self.keys) >= MAX_KEYS:
             target, detail = "(other)", None
-            key = (actor, kind, target, op, scenario)
+            key = (actor, kind, target, op, scenario, None)
             n = self.keys.get(key)
             if n is not None:
                 self.counts[n] += 1
@@ -166,9 +202,11 @@ class Boundaries:
         rec.buf.append((R.BOUNDARY, n, actor[0], actor[1], kind, target, op, detail))
         rec.definitions += 1
 
-    def _actor(self, event: str, frame: Any) -> tuple[int, int] | None:
-        """(code index, receiver object id) of the nearest traced frame; None: not the project's I/O."""
+    def _actor(self, event: str, frame: Any) -> tuple[int, Any] | None:
+        """(code index, receiver object id) of the nearest traced frame, (MODULE, (module, file)) for a
+        project module body; None: not the project's I/O."""
         table = self.rec.table
+        relative = self.rec.filter.relative_file
         covered = _COVERED.get(event, ())
         while frame is not None:
             code = frame.f_code
@@ -192,8 +230,21 @@ class Boundaries:
             for tail in covered:
                 if name.endswith(tail):
                     return None
+            if code.co_name == "<module>":
+                rel = relative(name)
+                if rel is not None:  # a project module body (no traced callable above it): the module did it
+                    return self._module_actor(frame, name, rel)
             frame = frame.f_back
         return None
+
+    def _module_actor(self, frame: Any, filename: str, rel: str) -> tuple[int, Any] | None:
+        f = self.rec.filter
+        g = frame.f_globals
+        name = dict.get(g, "__name__") if type(g) is dict else None  # never a dict subclass's .get
+        module = f.module_name(name if type(name) is str else None, filename, rel)
+        if not f._selected(rel, module):
+            return None
+        return MODULE, (module, rel)
 
     # -- targets -------------------------------------------------------------------
     def _path(self, value: object) -> str | None:
@@ -347,3 +398,297 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
                 b.rec.gap("tracer_error", f"recording an I/O boundary ({event}): {type(exc).__name__}")
             except Exception:  # the gap is a courtesy; the program goes on either way
                 pass
+
+
+# -- Probes: environment reads, stdout/stderr writes, SQL statements ------------------------------------------
+#
+# No audit event reports them, and nothing of the program or the stdlib is patched. Instead:
+# - os.environ reads: the code of os._Environ.__getitem__ (reached by environ[...], .get, getenv, `in`) and
+#   __setitem__ are probes: on 3.12+ a local PY_START event of Skeleton's second sys.monitoring tool id
+#   ("skeleton-io"); on 3.11 the setprofile backend hands their 'call' to PROBES (before deciding the code).
+#   The variable's NAME is recorded, never its value.
+# - print, <stdout/stderr>.write/writelines, sqlite3 execute/executemany/executescript: on 3.12+ the CALL event
+#   of that tool id (once per call site: any other callable gets DISABLE there; in C, _audit.calls, when
+#   built); on 3.11 the profiler's 'c_call' (C_WATCH). The stream is compared by identity (sys.stdout,
+#   sys.__stdout__...); the statement is read from the caller's bytecode (capture/callsite.py) and only its
+#   shape is kept (verb and table names: "INSERT INTO orders"); parameters are never looked at.
+_ENV_CODES: dict[int, tuple[CodeType, str]] = {
+    id(os._Environ.__getitem__.__code__): (os._Environ.__getitem__.__code__, "read"),
+    id(os._Environ.__setitem__.__code__): (os._Environ.__setitem__.__code__, "write"),
+}
+# Reading every variable (os.environ.items(), .values(), .copy(), ==): one read of `*`, not one per name
+_ALL_READERS = frozenset(
+    id(f.__code__)
+    for f in (
+        _abc.ItemsView.__iter__,
+        _abc.ItemsView.__contains__,
+        _abc.ValuesView.__iter__,
+        _abc.ValuesView.__contains__,
+        _abc.Mapping.__eq__,
+        os._Environ.copy,
+    )
+)
+PROBES: dict[int, Callable[[FrameType], None]] = {}  # 3.11 (setprofile): code id -> probe(frame)
+C_WATCH: list[Any] = []  # 3.11 (setprofile): [probe(frame, fn), watched callables...] while a capture runs
+# Watched callables: id -> (the callable, what it is). sqlite3's are added once sqlite3 is imported.
+_WATCH: dict[int, tuple[Any, str]] = {}
+_IO_TOOL_IDS = (3, 2, 1, 0, 5, 4)  # the tracer prefers 4, 3, 2...: from the other end
+
+
+def _watch(fn: Any, role: str) -> None:
+    _WATCH[id(fn)] = (fn, role)
+
+
+def _watch_defaults() -> None:
+    import _io
+
+    _watch(print, "print")
+    for cls in (_io.TextIOWrapper, _io.StringIO, _io.BufferedWriter, _io.FileIO):
+        _watch(cls.write, "write")
+    _watch(_io._IOBase.writelines, "write")
+
+
+_watch_defaults()
+_sqlite_types: list[Any] = []  # (Cursor, Connection, Cursor.connection) once sqlite3 is imported
+
+
+def _watch_sqlite() -> None:
+    if _sqlite_types:
+        return
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is None:
+        return
+    cursor, connection = sqlite3.Cursor, sqlite3.Connection
+    _sqlite_types.extend((cursor, connection, cursor.__dict__["connection"]))
+    for cls in (cursor, connection):
+        for name in ("execute", "executemany", "executescript"):
+            _watch(cls.__dict__[name], name)
+    if _c_calls[0] is not None:
+        _c_calls[0].calls(_call_seen, _DISABLE, tuple(fn for fn, _ in _WATCH.values()))
+    if C_WATCH:
+        C_WATCH[1:] = [fn for fn, _ in _WATCH.values()]
+
+
+_c_calls: list[Any] = [None]  # the C CALL filter (_audit), while a capture runs with it
+
+
+def _start_probes(b: Boundaries) -> None:
+    if sys.version_info < (3, 12):  # the setprofile backend calls the probes (capture/setprofile.py)
+        C_WATCH[:] = [_profile_c_call, *(fn for fn, _ in _WATCH.values())]
+        return
+    mon = sys.monitoring  # type: ignore[attr-defined,unused-ignore]
+    tool = next((t for t in _IO_TOOL_IDS if mon.get_tool(t) is None), None)
+    if tool is None:
+        b.rec.gap(
+            "other",
+            "no free sys.monitoring tool id for the I/O probes: environment reads, stdout/stderr writes and "
+            "SQL statements are not recorded",
+        )
+        return
+    mon.use_tool_id(tool, "skeleton-io")
+    b.tool = tool
+    ev = mon.events
+    mon.register_callback(tool, ev.PY_START, _env_start)
+    c_hook = _c_hook()
+    if c_hook is not None and hasattr(c_hook, "calls"):
+        c_hook.calls(_call_seen, mon.DISABLE, tuple(fn for fn, _ in _WATCH.values()))
+        _c_calls[0] = c_hook
+        mon.register_callback(tool, ev.CALL, c_hook.call_filter)
+    else:
+        mon.register_callback(tool, ev.CALL, _on_call)
+    for code, _ in _ENV_CODES.values():
+        mon.set_local_events(tool, code, ev.PY_START)
+    mon.set_events(tool, ev.CALL)
+
+
+def _stop_probes(b: Boundaries) -> None:
+    del C_WATCH[:]
+    tool, b.tool = b.tool, None
+    if _c_calls[0] is not None:
+        _c_calls[0].calls(None, None, ())
+        _c_calls[0] = None
+    if tool is None:
+        return
+    try:
+        mon = sys.monitoring  # type: ignore[attr-defined,unused-ignore]
+        if mon.get_tool(tool) != "skeleton-io":  # freed by the program: not ours to touch
+            return
+        mon.set_events(tool, 0)
+        for code, _ in _ENV_CODES.values():
+            mon.set_local_events(tool, code, 0)
+        mon.register_callback(tool, mon.events.PY_START, None)
+        mon.register_callback(tool, mon.events.CALL, None)
+        mon.free_tool_id(tool)
+    except Exception as exc:
+        if foreign(exc):
+            raise
+        b.rec.gap("other", f"could not stop the I/O probes cleanly ({type(exc).__name__})")
+
+
+def _contained(b: Boundaries, what: str, exc: BaseException) -> None:
+    if foreign(exc):
+        raise exc
+    b.errors += 1
+    if b.errors == 1:
+        try:
+            b.rec.gap("tracer_error", f"recording an I/O boundary ({what}): {type(exc).__name__}")
+        except Exception:
+            pass
+
+
+def _env(frame: FrameType, op: str) -> None:
+    b = _active[0]
+    if b is None or os.getpid() != b.rec.pid or (b.gate is not None and not b.gate.is_open()):
+        return
+    try:
+        try:
+            key = frame.f_locals["key"]  # a dict (3.12) or a FrameLocalsProxy (3.13): no program code
+        except KeyError:
+            return
+        if type(key) is bytes:  # os.environb
+            key = key.decode("utf-8", "replace")
+        if type(key) is not str:
+            return
+        caller = frame.f_back
+        if caller is not None and id(caller.f_code) in _ALL_READERS:
+            key = "*"  # the whole environment, read one variable at a time
+        actor = b._actor("env", caller)
+        if actor is not None:
+            b.note(actor, "env", b._safe(key), op, None)
+    except BaseException as exc:
+        _contained(b, "os.environ", exc)
+
+
+def _env_probe_read(frame: FrameType) -> None:
+    _env(frame, "read")
+
+
+def _env_probe_write(frame: FrameType) -> None:
+    _env(frame, "write")
+
+
+if sys.version_info < (3, 12):  # always set (each probe returns at once when no capture runs): a code met
+    for _code, _op in _ENV_CODES.values():  # before a capture starts must not be decided untraced
+        PROBES[id(_code)] = _env_probe_read if _op == "read" else _env_probe_write
+
+
+def _env_start(code: CodeType, offset: int) -> None:
+    """PY_START of os._Environ.__getitem__/__setitem__ (a local event: only those codes call it)."""
+    entry = _ENV_CODES.get(id(code))
+    if entry is not None:
+        _env(sys._getframe(1), entry[1])
+
+
+def _on_call(code: CodeType, offset: int, fn: object, arg0: object) -> object:
+    """The pure-Python CALL filter (the C one is _audit.calls): DISABLE for any callable not watched."""
+    w = _WATCH.get(id(fn))
+    if w is None:
+        return _DISABLE
+    _call_seen(code, offset, fn, arg0)
+    return None
+
+
+_DISABLE: Any = sys.monitoring.DISABLE if sys.version_info >= (3, 12) else None  # type: ignore[attr-defined,unused-ignore]
+
+
+def _call_seen(code: CodeType, offset: int, fn: object, me: object) -> None:
+    """A call of a watched callable (fn: the watched object; me: its receiver, or print's first argument)."""
+    b = _active[0]
+    if b is None or os.getpid() != b.rec.pid or (b.gate is not None and not b.gate.is_open()):
+        return
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code is not code:
+        frame = frame.f_back
+    if frame is None:
+        return
+    try:
+        _called(b, frame, code, offset, fn, me)
+    except BaseException as exc:
+        _contained(b, "a call", exc)
+
+
+def _profile_c_call(frame: FrameType, fn: Any) -> None:
+    """3.11 (setprofile): a 'c_call' of fn, a builtin function or a bound builtin method."""
+    b = _active[0]
+    if b is None or os.getpid() != b.rec.pid or (b.gate is not None and not b.gate.is_open()):
+        return
+    try:
+        me = fn.__self__  # (a C getter: the receiver of a bound builtin method)
+        if fn is print:
+            watched: Any = print
+        else:
+            name = fn.__name__
+            if name not in _METHOD_NAMES:
+                return
+            watched = None
+            cls = type(me)
+            for owner in cls.__mro__:  # the method that runs: the first class defining it
+                d = owner.__dict__
+                if name in d:
+                    watched = d[name]
+                    break
+            if watched is None or id(watched) not in _WATCH:
+                return
+        _called(b, frame, frame.f_code, frame.f_lasti, watched, me)
+    except BaseException as exc:
+        _contained(b, "a call", exc)
+
+
+def _called(b: Boundaries, frame: FrameType, code: CodeType, offset: int, fn: object, me: object) -> None:
+    w = _WATCH.get(id(fn))
+    if w is None:
+        return
+    role = w[1]
+    if role == "print":
+        target = "stdout"
+        if "file" in callsite.keywords(code, offset):
+            source = callsite.argument(code, offset, "file")
+            if source == ("const", None):
+                target = "stdout"
+            elif source is not None and source[0] == "attr" and source[1] in _STREAMS:
+                target = _STREAMS[source[1]]
+            else:
+                return  # print to a file: not the console
+        op, detail = "write", None
+    elif role == "write":
+        s = sys.stdout, sys.__stdout__, sys.stderr, sys.__stderr__
+        if me is s[0] or me is s[1]:
+            target = "stdout"
+        elif me is s[2] or me is s[3]:
+            target = "stderr"
+        else:
+            return
+        op, detail = "write", None
+    else:  # sqlite3 execute, executemany, executescript
+        if not _sqlite_types:
+            return
+        cursor, connection, member = _sqlite_types
+        if issubclass(type(me), cursor):
+            conn = member.__get__(me, cursor)  # the member's C getter: no program code
+        elif issubclass(type(me), connection):
+            conn = me
+        else:
+            return
+        target = b.connections.get(id(conn), "sqlite:?")
+        source = callsite.argument(code, offset, 0)
+        text = callsite.text_of(source, frame)
+        if text is None:
+            op = "execute"
+            detail = "(statement built at run time)" if source and source[0] == "dynamic" else "(statement not seen)"
+        elif role == "executescript":
+            op, detail = "script", callsite.script_shape(text)
+        else:
+            op, detail = callsite.sql_shape(text)
+        detail = b.summariser.scrub_text(detail[:MAX_TARGET])
+        kind = "database"
+        actor = b._actor("sql", frame)
+        if actor is not None:
+            b.note(actor, kind, target, op, detail)
+        return
+    actor = b._actor("console", frame)
+    if actor is not None:
+        b.note(actor, "console", target, op, detail)
+
+
+_METHOD_NAMES = frozenset(("write", "writelines", "execute", "executemany", "executescript"))
+_STREAMS = {"stdout": "stdout", "__stdout__": "stdout", "stderr": "stderr", "__stderr__": "stderr"}

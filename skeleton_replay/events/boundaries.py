@@ -14,6 +14,23 @@ from typing import Any
 from ..capture import records as R
 from .types import Endpoint
 
+MODULE = -1  # the code index of a module body's I/O (capture/boundaries.MODULE)
+
+
+def module_actor(module: str, file: str) -> dict[str, Any]:
+    """The end record's actor of I/O done by a project module body: the module's node (mod:NAME)."""
+    return {
+        "module": module,
+        "class_name": None,
+        "function": "<module>",
+        "qualified_name": module,
+        "file": file,
+        "line": 0,
+        "node_id": "mod:" + module,
+        "instance_id": None,
+        "callable_kind": "module",
+    }
+
 
 class BoundaryLog:
     def __init__(self) -> None:
@@ -30,13 +47,18 @@ class BoundaryLog:
                     seen["count"] += extra
             return
         _, n, idx, obj, kind, target, op, detail = rec[:8]
-        try:
-            actor = endpoint(idx, obj)
-        except KeyError:  # a code index never defined (a torn spill): nothing to attribute it to
-            return
+        if idx == MODULE:  # a project module body: (module, file)
+            if type(obj) is not tuple or len(obj) != 2:
+                return
+            actor_json = module_actor(str(obj[0]), str(obj[1]))
+        else:
+            try:
+                actor_json = endpoint(idx, obj).as_json()
+            except (KeyError, IndexError):  # a code index never defined (a torn spill): nothing to attribute it to
+                return
         first = order - 1 if order and (not cap or order < cap) else None
         use: dict[str, Any] = {
-            "actor": actor.as_json(),
+            "actor": actor_json,
             "kind": kind,
             "target": target,
             "op": op,

@@ -18,15 +18,20 @@ from typing import Any
 from ..events.types import Endpoint
 
 MAX_DETAILS = 3  # example requests kept per use ("GET /api/orders")
-KIND_ORDER = ("file", "database", "network", "subprocess", "console")
+KIND_ORDER = ("file", "database", "network", "subprocess", "env", "console")
 
 
 def boundary_id(kind: str, target: str) -> str:
     return f"io:{kind}:{target}"
 
 
-def collect(raw: object, node_of: Callable[[Endpoint], int], node_id: Callable[[int], str]) -> list[dict[str, Any]]:
-    """The boundaries of the end record's uses; node_of makes sure the actor's node exists."""
+def collect(
+    raw: object,
+    node_of: Callable[[Endpoint], int],
+    node_id: Callable[[int], str],
+    module_of: Callable[[str], int] | None = None,
+) -> list[dict[str, Any]]:
+    """The boundaries of the end record's uses; node_of (module_of, for a module body) makes the actor's node."""
     if not isinstance(raw, list):
         return []
     out: dict[str, dict[str, Any]] = {}
@@ -35,7 +40,13 @@ def collect(raw: object, node_of: Callable[[Endpoint], int], node_id: Callable[[
             continue
         kind, target = str(use.get("kind", "?")), str(use.get("target", "?"))
         try:
-            actor = node_id(node_of(Endpoint.from_json(use["actor"])))
+            a = use["actor"]
+            if a.get("callable_kind") == "module":  # a project module body (mod:NAME)
+                if module_of is None or not isinstance(a.get("module"), str):
+                    continue
+                actor = node_id(module_of(a["module"]))
+            else:
+                actor = node_id(node_of(Endpoint.from_json(a)))
         except (KeyError, TypeError, ValueError):
             continue
         bid = boundary_id(kind, target)

@@ -15,7 +15,14 @@ BOUNDARY_LINES = 30  # boundaries listed (first seen first)
 USE_LINES = 5  # actors listed per boundary
 VIOLATION_LINES = 40
 VIOLATIONS_HEADING = "## Rule violations"
-_KIND_WORDS = {"file": "file", "network": "network", "subprocess": "program", "database": "database"}
+_KIND_WORDS = {
+    "file": "file",
+    "network": "network",
+    "subprocess": "program",
+    "database": "database",
+    "console": "console",
+    "env": "environment variable",
+}
 
 
 def _first_md(first: object) -> str:
@@ -35,8 +42,9 @@ def boundaries_section(snapshot: dict[str, Any]) -> list[str]:
         "## Boundaries (I/O)",
         "",
         "Where project code touched the outside world, attributed to the nearest traced callable "
-        "(docs/boundaries.md). Targets are folded: project-relative paths, `<tmp>/NAME`, `host:port`, "
-        "program names.",
+        "(docs/boundaries.md), or to a project module whose body ran it (`mod:`). Targets are folded: "
+        "project-relative paths, `<tmp>/NAME`, `host:port`, program names, environment variable names (never "
+        "values), `stdout`/`stderr`; SQL statements by shape only (verb and tables, no literals or parameters).",
         "",
     ]
     actors: dict[str, set[str]] = {}

@@ -16,7 +16,7 @@ from .patterns import Pattern
 
 NO_IO_EVIDENCE = "not evaluated: this run has no I/O evidence (made by a Skeleton that did not record I/O)"
 NOT_RECORDED = "not evaluated: Skeleton does not record {kind} I/O yet"
-RECORDED_IO = ("file", "network", "subprocess", "database")  # the kinds capture/boundaries.py records
+RECORDED_IO = ("file", "network", "subprocess", "database", "console", "env")  # what capture/boundaries.py records
 
 Node = dict[str, Any]  # a node of snapshot.json (`nodes`), as read from the file
 Edge = dict[str, Any]  # an edge of snapshot.json (`edges`)

@@ -9,7 +9,7 @@ from .patterns import Pattern
 
 KINDS = ("layers", "forbidden", "independence", "io")
 # What "I/O of this kind" may mean once runs record I/O boundaries (see evaluation.io_uses).
-IO_KINDS = ("file", "network", "subprocess", "database", "console")
+IO_KINDS = ("file", "network", "subprocess", "database", "console", "env")
 
 
 @dataclass(frozen=True)
