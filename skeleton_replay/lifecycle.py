@@ -60,6 +60,24 @@ class Entry:
     key: str | None = None  # the absolute path of what runs: keeps run folders of same-named apps apart
 
 
+@dataclass(frozen=True)
+class PreparedOptions:
+    """Options ready for runs: validated, the project root found, its [tool.skeleton] merged in. Made once by
+    prepare_options(); a RunLifecycle given them uses them as they are (the web middlewares prepare theirs at
+    set-up, so a traced request neither validates them again nor re-reads pyproject.toml)."""
+
+    options: Options
+    root: Path
+
+
+def prepare_options(options: Options, root: Path | None = None) -> PreparedOptions:
+    """Validate (UsageError), find the project root (default: --project-root, else the nearest project above
+    the working folder) and add its [tool.skeleton] settings."""
+    options.validate()
+    root = root if root is not None else project_root_for(options, Path.cwd() / "x.py")
+    return PreparedOptions(with_project_config(options, root), root)
+
+
 class RunLifecycle:
     """One traced run. Creating it prepares everything (UsageError for bad options or an unwritable
     folder); start() and stop() bracket the traced code; finish() writes the artifacts and returns the
@@ -67,7 +85,7 @@ class RunLifecycle:
 
     def __init__(
         self,
-        options: Options,
+        options: Options | PreparedOptions,
         entry: Entry,
         *,
         root: Path | None = None,
@@ -80,14 +98,19 @@ class RunLifecycle:
         """root: the project root (default: --project-root, else the nearest project above the working folder);
         out_dir: this exact folder (default: --out-dir, $SKELETON_OUT_DIR, else a new run folder, under
         default_out when given); gate: record only where it holds (web requests); whole_program: the run is a
-        program started for it (`skeleton run`, run_script): post-processing starts now on the other core."""
-        options.validate()
+        program started for it (`skeleton run`, run_script): post-processing starts now on the other core.
+        PreparedOptions (prepare_options()) are used as they are, with their root (then `root` must be None)."""
+        if isinstance(options, PreparedOptions):
+            if root is not None:
+                raise ValueError("prepared options carry their project root: pass root to prepare_options()")
+            prepared = options
+        else:
+            prepared = prepare_options(options, root)
         self.entry = entry
-        self.root = root if root is not None else project_root_for(options, Path.cwd() / "x.py")
-        self.options = with_project_config(options, self.root)
+        self.root, self.options = prepared.root, prepared.options
         self.progress = progress
         if out_dir is None:
-            out_dir = run_out_dir(options.out_dir, entry.name, entry.key or str(self.root), self.root, default_out)
+            out_dir = run_out_dir(self.options.out_dir, entry.name, entry.key or str(self.root), self.root, default_out)
         self.out_dir = prepare_out_dir(out_dir).resolve()  # the program may chdir
         self.capture = Capture(
             self.options, self.root, self.out_dir, entry.main_module or entry.name, entry.main_file, gate

@@ -247,3 +247,32 @@ def test_every_pytest_flag_of_the_table_reaches_the_recording(tmp_path: Path) ->
                          text=True, env=env, timeout=120)
     assert bad.returncode == 4
     assert "--skeleton-secret-pattern '(unclosed' is not a valid regular expression" in bad.stderr
+
+
+def test_prepared_options_are_used_as_they_are(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """prepare_options() validates and reads [tool.skeleton] once; runs given the result do neither again (the
+    web middlewares prepare theirs at set-up), and still redact what [tool.skeleton] names."""
+    from skeleton_replay import options as options_module
+    from skeleton_replay.lifecycle import Entry, PreparedOptions, RunLifecycle, prepare_options
+    from skeleton_replay.options import Options
+
+    prepared = prepare_options(Options(out_dir=tmp_path / "o", html=False), project)
+    assert isinstance(prepared, PreparedOptions) and prepared.root == project
+    assert "pin_code" in prepared.options.secret_names
+    reads = []
+    monkeypatch.setattr(options_module, "tool_table", lambda root: reads.append(root) or {})
+    monkeypatch.setattr(Options, "validate", lambda self, *a, **k: reads.append("validate"))
+    monkeypatch.syspath_prepend(str(project))
+    monkeypatch.delitem(sys.modules, "vault", raising=False)
+    import vault
+
+    for i in range(2):
+        run = RunLifecycle(prepared, Entry(kind="api", name=f"job{i}", path="job"), out_dir=tmp_path / f"o{i}")
+        run.start()
+        vault.login(PIN, "note")
+        run.stop()
+        assert run.finish().status == "ok"
+        assert PIN not in (tmp_path / f"o{i}" / "trace.jsonl").read_text("utf-8")
+    assert reads == []
+    with pytest.raises(ValueError, match="carry their project root"):
+        RunLifecycle(prepared, Entry(kind="api", name="x", path="x"), root=project)

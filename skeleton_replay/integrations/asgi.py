@@ -100,11 +100,11 @@ async def _write(handle: TracedRequest) -> None:
 
 
 def request_from_scope(scope: Scope) -> RequestInfo:
-    headers = [(bytes(k).decode("latin-1").lower(), bytes(v).decode("latin-1")) for k, v in scope.get("headers", ())]
+    """The request as RequestInfo; its header pairs (bytes) are decoded there (request.header_pairs)."""
     query = scope.get("query_string", b"")
     return RequestInfo(
         str(scope.get("method", "GET")),
         str(scope.get("path", "")) or "/",
         bytes(query).decode("latin-1") if query else "",
-        headers,
+        list(scope.get("headers", ())),
     )

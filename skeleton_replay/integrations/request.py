@@ -72,13 +72,14 @@ class RequestInfo:
 
 
 def _text(v: object) -> str:
-    if isinstance(v, (bytes, bytearray)):
+    if isinstance(v, (bytes, bytearray, memoryview)):
         return bytes(v).decode("latin-1")  # HTTP header bytes, as ASGI gives them
     return v if isinstance(v, str) else str(v)
 
 
 def header_pairs(headers: Headers) -> list[tuple[str, str]]:
-    """(lower-case name, value) strings, in order, from pairs (str or bytes) or a mapping."""
+    """(lower-case name, value) strings, in order, from pairs (str or bytes) or a mapping: the one place where
+    the WSGI, ASGI and Django integrations' headers are decoded (RequestInfo calls it)."""
     items = headers.items() if isinstance(headers, Mapping) else headers
     return [(_text(name)[:MAX_NAME].lower(), _text(value)) for name, value in items]
 

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from ..capture import Gate
-from ..lifecycle import Entry, RunLifecycle
-from ..options import SPECS, Options, options_from, resolve_out_dir, with_project_config
+from ..lifecycle import Entry, RunLifecycle, prepare_options
+from ..options import SPECS, Options, options_from, resolve_out_dir
 from ..result import RunResult
-from ..run_capture import project_root_for, summariser_for
+from ..run_capture import summariser_for
 from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PER_MINUTE, DEFAULT_MAX_RUNS, DiskQuota, RateLimit
 from .request import RequestInfo, folder_name, safe_path, summarise_request, unique_folder
 from .select import Selection
@@ -99,11 +99,13 @@ class RequestTracer:
         self.concurrent = concurrent
         opts = replace(options) if options is not None else Options()
         opts.open_report = False
-        opts.validate()
         self.selection = selection or Selection()
         self.name = name
-        self.root = project_root_for(opts, Path.cwd() / "x.py")
-        self.options = opts = with_project_config(opts, self.root)  # [tool.skeleton]: folder names and log lines
+        # validated and merged with [tool.skeleton] once, here: each request's RunLifecycle takes them as they are
+        # (and folder names and log lines redact what the artifacts redact)
+        self.prepared = prepare_options(opts)
+        self.root, self.options = self.prepared.root, self.prepared.options
+        opts = self.options
         self.out_dir = Path(resolve_out_dir(opts.out_dir, name)).resolve() / "requests"
         self.rate = RateLimit(max_per_minute)
         self.quota = DiskQuota(self.out_dir, max_runs, max_bytes)
@@ -190,7 +192,7 @@ class TracedRequest:
             command=[self.req.method, path],
             main_module=t.name,
         )
-        self.run = RunLifecycle(t.options, entry, root=t.root, out_dir=self.folder, gate=Gate(REQUEST, self))
+        self.run = RunLifecycle(t.prepared, entry, out_dir=self.folder, gate=Gate(REQUEST, self))
         self.run.update_header(request=self._request_info(0.0))
         self.run.start()
 

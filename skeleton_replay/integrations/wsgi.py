@@ -128,10 +128,12 @@ class TracedBody:
 
 
 def request_from_environ(environ: Environ) -> RequestInfo:
-    headers = [(k[5:].replace("_", "-").lower(), str(v)) for k, v in environ.items() if k.startswith("HTTP_")]
-    for k in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(k):
-            headers.append((k.replace("_", "-").lower(), str(environ[k])))
+    """The request as RequestInfo: the environ's HTTP_* and CONTENT_* keys as header pairs (HTTP_X_NOTE -> X-NOTE;
+    request.header_pairs lower-cases the names and makes the values text, as for ASGI)."""
+    headers: list[tuple[str, object]] = [
+        (k[5:].replace("_", "-"), v) for k, v in environ.items() if k.startswith("HTTP_")
+    ]
+    headers += [(k.replace("_", "-"), environ[k]) for k in ("CONTENT_TYPE", "CONTENT_LENGTH") if environ.get(k)]
     path = (environ.get("SCRIPT_NAME", "") or "") + (environ.get("PATH_INFO", "") or "")
     return RequestInfo(
         str(environ.get("REQUEST_METHOD", "GET")), path or "/", str(environ.get("QUERY_STRING", "")), headers

@@ -139,3 +139,98 @@ def test_stacked_gated_profilers_route_events_and_unwind_in_any_order():
     finally:
         sys.setprofile(None)
     assert seen == [("a", "call"), ("b", "call")]
+
+
+def _counting(monkeypatch) -> dict[str, int]:
+    """Count reads of pyproject.toml's [tool.skeleton] and option validations, wherever they are called from."""
+    from skeleton_replay import options
+
+    counts = {"pyproject": 0, "validate": 0}
+    read, validate = options.tool_table, options.Options.validate
+
+    def counted_read(root):
+        counts["pyproject"] += 1
+        return read(root)
+
+    def counted_validate(self, *args, **kwargs):
+        counts["validate"] += 1
+        return validate(self, *args, **kwargs)
+
+    monkeypatch.setattr(options, "tool_table", counted_read)
+    monkeypatch.setattr(options.Options, "validate", counted_validate)
+    return counts
+
+
+def _app_root(tmp_path):
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[tool.skeleton]\nsecret_names = ["zipcode"]\n', "utf-8")
+    return root
+
+
+def test_wsgi_requests_reuse_the_options_prepared_at_set_up(tmp_path, monkeypatch):
+    """Options are validated and [tool.skeleton] read once, when the middleware is made; not per request."""
+    from skeleton_replay.integrations import SkeletonWSGI
+
+    counts = _counting(monkeypatch)
+    root = _app_root(tmp_path)
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    mw = SkeletonWSGI(app, out_dir=tmp_path / "out", project_root=root, debug=True, max_per_minute=None)
+    assert counts == {"pyproject": 1, "validate": 1}
+    for i in range(3):
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/r{i}", "QUERY_STRING": "zipcode=90210",
+                   "HTTP_X_SKELETON_TRACE": "1"}
+        assert b"".join(mw(environ, lambda status, headers, exc_info=None: None)) == b"ok"
+    assert mw.tracer.stats.traced == 3 and len(list((tmp_path / "out" / "requests").iterdir())) == 3
+    assert counts == {"pyproject": 1, "validate": 1}
+    # [tool.skeleton] still applies to each request: its secret name is redacted in the artifacts
+    snapshot = mw.tracer.results[-1].snapshot_path.read_text("utf-8")
+    assert "zipcode" in snapshot and "90210" not in snapshot
+
+
+def test_asgi_requests_reuse_the_options_prepared_at_set_up(tmp_path, monkeypatch):
+    import asyncio
+
+    from skeleton_replay.integrations import SkeletonASGI
+
+    counts = _counting(monkeypatch)
+    root = _app_root(tmp_path)
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    mw = SkeletonASGI(app, out_dir=tmp_path / "out", project_root=root, debug=True, max_per_minute=None)
+    assert counts == {"pyproject": 1, "validate": 1}
+
+    async def noop_send(message):
+        pass
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    for i in range(3):
+        scope = {"type": "http", "method": "GET", "path": f"/r{i}", "headers": [(b"x-skeleton-trace", b"1")]}
+        asyncio.run(mw(scope, receive, noop_send))
+    assert mw.tracer.stats.traced == 3
+    assert counts == {"pyproject": 1, "validate": 1}
+
+
+def test_wsgi_environ_and_asgi_scope_give_the_same_header_pairs():
+    """One decoding (request.header_pairs) for every integration: names lower-cased, ASGI bytes as latin-1."""
+    from skeleton_replay.integrations.asgi import request_from_scope
+    from skeleton_replay.integrations.wsgi import request_from_environ
+
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/cart", "QUERY_STRING": "a=1", "HTTP_X_NOTE": "caf\xe9",
+               "HTTP_ACCEPT": "*/*", "CONTENT_TYPE": "text/plain", "CONTENT_LENGTH": "2", "wsgi.input": object()}
+    scope = {"type": "http", "method": "POST", "path": "/cart", "query_string": b"a=1",
+             "headers": [(b"X-Note", b"caf\xe9"), (b"accept", bytearray(b"*/*")), (b"content-type", b"text/plain"),
+                         (memoryview(b"content-length"), b"2")]}
+    wsgi, asgi = request_from_environ(environ), request_from_scope(scope)
+    assert (wsgi.method, wsgi.path, wsgi.query) == (asgi.method, asgi.path, asgi.query) == ("POST", "/cart", "a=1")
+    expected = [("x-note", "caf\xe9"), ("accept", "*/*"), ("content-type", "text/plain"), ("content-length", "2")]
+    assert wsgi.headers == asgi.headers == expected
