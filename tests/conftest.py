@@ -47,9 +47,10 @@ class Run:
 
 
 # scripts/test.sh (and so CI) runs the suite against the wheel installed in the venv, not the checkout:
-# it sets SKELETON_TEST_INSTALLED=1 and runs pytest with -P. `python -m skeleton_replay` would put the
-# current folder first on sys.path (the checkout, when it is the repository), so Skeleton is started the
-# way users start it, through the installed `skeleton` command.
+# it sets SKELETON_TEST_INSTALLED=1 and runs pytest from an empty folder (not with -P: a host started with -P
+# makes run_script follow python -P), so the checkout is not on sys.path. `python -m skeleton_replay` would put
+# the current folder first on sys.path, so Skeleton is started the way users start it, through the installed
+# `skeleton` command.
 INSTALLED = os.environ.get("SKELETON_TEST_INSTALLED") == "1"
 SKELETON_CMD = [str(Path(sys.executable).parent / "skeleton")] if INSTALLED else [sys.executable, "-m", "skeleton_replay"]
 
@@ -62,7 +63,7 @@ def pytest_configure(config):
         where = Path(skeleton_replay.__file__).resolve()
         assert REPO / "skeleton_replay" not in where.parents, (
             f"SKELETON_TEST_INSTALLED=1 but skeleton_replay was imported from the checkout ({where}): "
-            "run pytest with python -P and install the wheel")
+            "run pytest from a folder outside the checkout and install the wheel (scripts/test.sh)")
 
 
 def skeleton(*args: str, cwd: Path | None = None, stdin: str | None = None, env: dict | None = None,
