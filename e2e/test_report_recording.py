@@ -194,14 +194,15 @@ def test_io_violation_has_its_cell_in_the_matrix(checked_shop, browser):
         while mod["kind"] != "module":
             mod = nodes[mod["parent"]]
         row = int(page.get_attribute(f"[data-testid='matrix-row-{mod['id']}']", "data-index"))
-        box = page.locator("[data-testid=matrix-canvas]").bounding_box()
-        x = box["x"] + n * 16 + 8 + kinds.index(kind) * 64 + 32
+        box = page.locator("[data-testid=matrix-io-canvas]").bounding_box()  # pinned right of the modules
+        assert box["x"] >= page.locator("[data-testid=matrix-canvas]").bounding_box()["x"] + n * 16 - 1
+        x = box["x"] + 8 + kinds.index(kind) * 64 + 32
         y = box["y"] + row * 16 + 8
         page.mouse.move(x, y)
         hover = page.inner_text("[data-testid=matrix-hover]")
         assert f"→ I/O {kind}:" in hover and "1 rule violation" in hover
         # drawn red like a call violation: the frame's pixels
-        red = page.evaluate("""([x, y]) => { const c = document.querySelector('[data-testid=matrix-canvas]');
+        red = page.evaluate("""([x, y]) => { const c = document.querySelector('[data-testid=matrix-io-canvas]');
           const r = c.getBoundingClientRect(), d = window.devicePixelRatio || 1;
           const p = c.getContext('2d').getImageData(Math.round((x - r.left) * d), Math.round((y - r.top - 7) * d), 1, 1).data;
           return [p[0], p[1], p[2]]; }""", [x, y])

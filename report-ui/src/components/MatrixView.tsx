@@ -1,6 +1,7 @@
 // Dependency matrix view: rows call columns; ordered by layer so calls go right of the diagonal and
 // calls back against the layering (cycles) stand out below it. Right of the modules, one boundary column
-// per I/O kind: the row's uses of files, the network... (io rule violations framed red like call ones).
+// per I/O kind, pinned to the right edge: the row's uses of files, the network... (io rule violations
+// framed red like call ones).
 // A click on a cell focuses that edge (or those I/O uses).
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { selectionActions, useData } from '../state/context';
@@ -14,47 +15,54 @@ const LABEL_W = 300;
 export const IO_GAP = 8;
 export const IO_W = 64;
 
-const ioLeft = (n: number, k: number) => n * CELL + IO_GAP + k * IO_W;
-const gridWidth = (m: Matrix) => m.rows.length * CELL + (m.ioKinds.length ? IO_GAP + m.ioKinds.length * IO_W : 0);
+/** The I/O columns are a canvas of their own, pinned to the right edge when the modules scroll. */
+const ioLeft = (k: number) => IO_GAP + k * IO_W;
+const ioWidth = (m: Matrix) => (m.ioKinds.length ? IO_GAP + m.ioKinds.length * IO_W : 0);
+
+function sized(canvas: HTMLCanvasElement, w: number, h: number): CanvasRenderingContext2D | null {
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = w * dpr;
+  canvas.height = h * dpr;
+  canvas.style.width = `${w}px`;
+  canvas.style.height = `${h}px`;
+  const ctx = canvas.getContext('2d');
+  ctx?.scale(dpr, dpr);
+  return ctx;
+}
 
 function violationMark(ctx: CanvasRenderingContext2D, x: number, y: number, w: number) {
   ctx.strokeStyle = '#dc2626'; ctx.lineWidth = 2; ctx.strokeRect(x + 1, y + 1, w - 1, CELL - 1);
   ctx.fillStyle = '#fff'; ctx.beginPath(); ctx.arc(x + w / 2, y + CELL / 2, 2.5, 0, 2 * Math.PI); ctx.fill();
 }
 
-function drawIo(ctx: CanvasRenderingContext2D, m: Matrix, dark: boolean) {
+function drawIo(canvas: HTMLCanvasElement, m: Matrix, dark: boolean) {
   const n = m.rows.length, k = m.ioKinds.length;
-  if (!k) return;
-  ctx.fillStyle = dark ? 'rgba(180,83,9,.10)' : 'rgba(180,83,9,.05)';
-  ctx.fillRect(ioLeft(n, 0), 0, k * IO_W, n * CELL);
+  const ctx = sized(canvas, ioWidth(m), n * CELL);
+  if (!k || !ctx) return;
+  ctx.fillStyle = dark ? '#0f1218' : '#f6f7f9';
+  ctx.fillRect(0, 0, IO_GAP, n * CELL);
+  ctx.fillStyle = dark ? '#1d1a17' : '#fdf8f3';
+  ctx.fillRect(ioLeft(0), 0, k * IO_W, n * CELL);
   ctx.strokeStyle = dark ? '#232a33' : '#eef0f3';
   ctx.lineWidth = 1;
-  for (let r = 0; r <= n; r++) { ctx.beginPath(); ctx.moveTo(ioLeft(n, 0), r * CELL + 0.5); ctx.lineTo(ioLeft(n, k), r * CELL + 0.5); ctx.stroke(); }
-  for (let c = 0; c <= k; c++) { ctx.beginPath(); ctx.moveTo(ioLeft(n, c) + 0.5, 0); ctx.lineTo(ioLeft(n, c) + 0.5, n * CELL); ctx.stroke(); }
+  for (let r = 0; r <= n; r++) { ctx.beginPath(); ctx.moveTo(ioLeft(0), r * CELL + 0.5); ctx.lineTo(ioLeft(k), r * CELL + 0.5); ctx.stroke(); }
+  for (let c = 0; c <= k; c++) { ctx.beginPath(); ctx.moveTo(ioLeft(c) + 0.5, 0); ctx.lineTo(ioLeft(c) + 0.5, n * CELL); ctx.stroke(); }
   const logMax = Math.log2(m.ioMax + 1);
   for (const [key, cell] of m.ioCells) {
     const r = Math.floor(key / k), c = key % k;
     const a = 0.3 + 0.7 * (Math.log2(cell.count + 1) / logMax);
     ctx.fillStyle = `rgba(180,83,9,${a})`;
-    ctx.fillRect(ioLeft(n, c) + 3, r * CELL + 2, IO_W - 5, CELL - 3);
-    if (cell.violations) violationMark(ctx, ioLeft(n, c) + 1, r * CELL, IO_W - 2);
+    ctx.fillRect(ioLeft(c) + 3, r * CELL + 2, IO_W - 5, CELL - 3);
+    if (cell.violations) violationMark(ctx, ioLeft(c) + 1, r * CELL, IO_W - 2);
   }
 }
 
 function draw(canvas: HTMLCanvasElement, m: Matrix, dark: boolean) {
   const n = m.rows.length;
-  const w = gridWidth(m);
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = w * dpr;
-  canvas.height = n * CELL * dpr;
-  canvas.style.width = `${w}px`;
-  canvas.style.height = `${n * CELL}px`;
-  const ctx = canvas.getContext('2d');
+  const ctx = sized(canvas, n * CELL, n * CELL);
   if (!ctx) return;
-  ctx.scale(dpr, dpr);
   ctx.fillStyle = dark ? '#161b22' : '#ffffff';
   ctx.fillRect(0, 0, n * CELL, n * CELL);
-  drawIo(ctx, m, dark);
   // layer bands and cycles on the diagonal
   for (let k = 0; k < n; k++) {
     if (m.cyclic[k]) { ctx.fillStyle = dark ? 'rgba(168,85,247,.28)' : 'rgba(168,85,247,.18)'; ctx.fillRect(k * CELL, k * CELL, CELL, CELL); }
@@ -83,9 +91,12 @@ export function MatrixView() {
   const [groups, setGroups] = useState(false);
   const m = useMemo(() => buildMatrix(g, groups), [g, groups]);
   const canvas = useRef<HTMLCanvasElement>(null);
+  const ioCanvas = useRef<HTMLCanvasElement>(null);
   const [hover, setHover] = useState<[number, number] | null>(null);
   useEffect(() => {
-    if (canvas.current) draw(canvas.current, m, matchMedia('(prefers-color-scheme: dark)').matches);
+    const dark = matchMedia('(prefers-color-scheme: dark)').matches;
+    if (canvas.current) draw(canvas.current, m, dark);
+    if (ioCanvas.current) drawIo(ioCanvas.current, m, dark);
   }, [m]);
   const n = m.rows.length, nk = m.ioKinds.length;
   // [row, column]: columns 0..n-1 are the modules, n + k the I/O kind k
@@ -93,9 +104,9 @@ export function MatrixView() {
     const r = e.currentTarget.getBoundingClientRect();
     const x = e.clientX - r.left, row = Math.floor((e.clientY - r.top) / CELL);
     if (row < 0 || row >= n || x < 0) return null;
-    if (x < n * CELL) return [row, Math.floor(x / CELL)];
-    const k = Math.floor((x - n * CELL - IO_GAP) / IO_W);
-    return x >= n * CELL + IO_GAP && k < nk ? [row, n + k] : null;
+    if (e.currentTarget !== ioCanvas.current) return x < n * CELL ? [row, Math.floor(x / CELL)] : null;
+    const k = Math.floor((x - IO_GAP) / IO_W);
+    return x >= IO_GAP && k < nk ? [row, n + k] : null;
   };
   const cellOf = (rc: [number, number]) => (rc[1] < n ? m.cells.get(rc[0] * n + rc[1]) : m.ioCells.get(rc[0] * nk + rc[1] - n));
   const cell = hover ? cellOf(hover) : undefined;
@@ -131,15 +142,19 @@ export function MatrixView() {
         </span>
       </div>
       <div className="matrix-scroll">
-        <div className="matrix-grid" style={{ gridTemplateColumns: `${LABEL_W}px ${gridWidth(m)}px` }}>
+        <div className="matrix-grid" style={{ gridTemplateColumns: `${LABEL_W}px ${n * CELL}px${nk ? ` ${ioWidth(m)}px` : ''}` }}>
           <div className="matrix-corner" />
-          <div className="matrix-cols" style={{ width: gridWidth(m) }}>
+          <div className="matrix-cols" style={{ width: n * CELL }}>
             {m.rows.map((u, k) => <span key={u} style={{ left: k * CELL, width: CELL }} title={label(u)}>{k + 1}</span>)}
-            {m.ioKinds.map((kind, k) => (
-              <span key={`io:${kind}`} className="mx-io-col" data-testid={`matrix-io-${kind}`} style={{ left: ioLeft(n, k), width: IO_W }}
-                title={`I/O: ${kind} (uses by the row's code)`}>{kind}</span>
-            ))}
           </div>
+          {nk > 0 && (
+            <div className="matrix-cols mx-io-cols" style={{ width: ioWidth(m) }}>
+              {m.ioKinds.map((kind, k) => (
+                <span key={kind} className="mx-io-col" data-testid={`matrix-io-${kind}`} style={{ left: ioLeft(k), width: IO_W }}
+                  title={`I/O: ${kind} (uses by the row's code)`}>{kind}</span>
+              ))}
+            </div>
+          )}
           <ol className="matrix-rows">
             {m.rows.map((u, k) => (
               <li key={u} data-testid={`matrix-row-${g.nodes[u].id}`} data-index={k} data-layer={m.layer[k]} title={label(u)}
@@ -150,6 +165,11 @@ export function MatrixView() {
           </ol>
           <canvas ref={canvas} data-testid="matrix-canvas" onMouseMove={(e) => setHover(cellAt(e))} onMouseLeave={() => setHover(null)}
             onClick={(e) => focusCell(cellAt(e))} aria-label="dependency matrix: click a cell to focus that call" />
+          {nk > 0 && (
+            <canvas ref={ioCanvas} className="mx-io-canvas" data-testid="matrix-io-canvas" onMouseMove={(e) => setHover(cellAt(e))}
+              onMouseLeave={() => setHover(null)} onClick={(e) => focusCell(cellAt(e))}
+              aria-label="I/O by kind: click a cell to focus those uses" />
+          )}
         </div>
       </div>
     </div>
