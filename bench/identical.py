@@ -26,7 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as bench
 
 LANE_FILES = ("skeleton_replay/pipeline.py", "skeleton_replay/postworker.py", "skeleton_replay/events/jsonl.py",
-              "skeleton_replay/events/write_trace.py")
+              "skeleton_replay/events/write_trace.py", "skeleton_replay/events/decode.py",
+              "skeleton_replay/model/build.py", "skeleton_replay/model/calltree.py", "skeleton_replay/model/steps.py")
 # scale, extra flags: ~1 M calls at the default cap, a run with every event recorded, text-heavy summaries
 CASES = {"call_heavy": (0.5, []), "mixed": (0.3, []), "mixed-unlimited": (0.05, ["--max-events", "0"]),
          "text_heavy": (1.0, []), "stdlib_heavy": (0.3, [])}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
@@ -48,7 +49,26 @@ def _clear_progress() -> None:
         _out().write_err("\r\033[K")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """The commands that have a module of their own (commands/*.py) are imported when they are used or
+    listed: `skeleton run` starts without them (and without what they import)."""
+
+    LAZY = ("check", "diff", "export", "runs")  # command name = module name = the click command's name in it
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self.LAZY:
+            module = importlib.import_module(f"{__package__}.commands.{cmd_name}")
+            command = getattr(module, cmd_name)
+            assert isinstance(command, click.Command)
+            self.add_command(command)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="skeleton")
 def cli() -> None:
     """Skeleton: run a Python program under a runtime tracer and replay its architecture.
@@ -290,21 +310,6 @@ def report(out_dir: Path, no_html: bool, open_report: bool) -> None:
         from .render.browser import open_in_browser
 
         open_in_browser(arts.report_path)
-
-
-from .commands.check import check as _check  # noqa: E402  (commands/: one module per command)
-
-cli.add_command(_check)
-
-from .commands.diff import diff as _diff  # noqa: E402
-from .commands.export import export as _export  # noqa: E402
-
-cli.add_command(_diff)
-cli.add_command(_export)
-
-from .commands.runs import runs as _runs  # noqa: E402
-
-cli.add_command(_runs)
 
 
 def _split_module_args(argv: list[str]) -> list[str]:

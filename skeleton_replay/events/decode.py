@@ -134,6 +134,7 @@ class Decoder:
         t0 = self.t0
         codes = self.codes
         endpoint = self.endpoint
+        endpoints_get = self._endpoints.get
         thread_events = self.thread_events
         named = self._named
         find = self._find
@@ -193,7 +194,9 @@ class Decoder:
                     eo = -1
                     dropped += 1
                 if kind == CALL:
-                    callee = endpoint(idx, rec[5])
+                    callee = endpoints_get((idx, rec[5]))
+                    if callee is None:
+                        callee = endpoint(idx, rec[5])
                     depth = len(stack)
                     caller = stack[-1][2] if depth else None
                     # an edge's first call recorded while counting names its caller (capture/budget.py)

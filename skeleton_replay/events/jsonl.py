@@ -45,34 +45,43 @@ class TraceWriter:
 
     def write_batch(self, events: list[Event]) -> None:
         """Recorded events (order >= 0) as JSON lines."""
+        frags = self._fragments
         fragment = self._endpoint
         dumps = orjson.dumps
+        event_type, detail_key = EVENT_TYPE, _DETAIL_KEY
         lines: list[bytes] = []
         append = lines.append
-        for e in events:
-            order, kind, call_id, t_ns, depth, thread, caller, callee, detail, skipped, thread_name, ns, scenario = e
+        for order, kind, call_id, t_ns, depth, thread, caller, callee, detail, skipped, thread_name, ns, scenario in events:
             if order < 0:
                 continue
+            callee_json = frags.get(callee.node_id)
+            if callee_json is None:
+                callee_json = fragment(callee)
+            caller_json = None
+            if caller is not None:
+                caller_json = frags.get(caller.node_id)
+                if caller_json is None:
+                    caller_json = fragment(caller)
             d = {
                 "schema_version": FORMAT_VERSION,
-                "event_type": EVENT_TYPE[kind],
+                "event_type": event_type[kind],
                 "order": order,
                 "call_id": call_id,
                 "timestamp": t_ns / 1e9,
                 "depth": depth,
                 "thread": thread,
-                "caller": fragment(caller) if caller is not None else None,
-                "callee": fragment(callee),
+                "caller": caller_json,
+                "callee": callee_json,
             }
             if thread_name is not None:
                 d["thread_name"] = thread_name
             if scenario is not None:
                 d["scenario"] = scenario
             if detail is not None:
-                d[_DETAIL_KEY[kind]] = detail
+                d[detail_key[kind]] = detail
             elif skipped:
                 d["summary_skipped"] = True
-            if kind in (RETURN, EXCEPTION):
+            if kind == RETURN or kind == EXCEPTION:
                 d["duration_ns"] = ns
             append(dumps(d))
             if len(lines) >= 256:  # each orjson result holds 4 KiB until freed: write them soon

@@ -242,14 +242,16 @@ class SnapshotBuilder:
     def add_batch(self, batch: list[Event]) -> None:
         """The per-event loop: everything it touches is a local."""
         index_get = self.index.get
+        edge_get = self.edge_index.get
         nodes, edges, top = self.nodes, self.edges, self._top_module
         medges, opened_calls = self.module_edges, self._open
-        new_callable, edge_of, first_seen, finish = self._new_callable, self._edge, self._first_seen, self._finish
+        new_callable, edge_of, first_seen = self._new_callable, self._edge, self._first_seen
         scenario = self.scenario
         last_seen = self._last_seen
         node_col: list[int] = []
         edge_col: list[int] = []
         recorded_events: list[Event] = []
+        add_node, add_edge, add_event = node_col.append, edge_col.append, recorded_events.append
         calls = 0
         max_depth = self.max_depth
         edge_sc, node_sc = self._edge_sc, self._node_sc
@@ -257,8 +259,7 @@ class SnapshotBuilder:
         cur = -1
         cur_stats: Record = {}
         for e in batch:
-            order, kind, call_id, _t, depth, _thread, caller, callee_ep, detail = e[:9]
-            sname = e[12]
+            order, kind, call_id, _t, depth, _thread, caller, callee_ep, detail, skipped, _tn, ns, sname = e
             if sname != cur_name:
                 cur_name = sname
                 if sname is not None:
@@ -267,7 +268,6 @@ class SnapshotBuilder:
             callee = index_get(callee_ep.node_id)
             if callee is None:
                 callee = new_callable(callee_ep)
-            recorded = order >= 0
             if kind == CALL:
                 calls += 1
                 if caller is None:
@@ -275,7 +275,9 @@ class SnapshotBuilder:
                 else:
                     found = index_get(caller.node_id)
                     src = found if found is not None else new_callable(caller)
-                ei = edge_of(src, callee, order)
+                ei = edge_get((src, callee))
+                if ei is None:
+                    ei = edge_of(src, callee, order)
                 edge = edges[ei]
                 edge["count"] += 1
                 node = nodes[callee]
@@ -295,7 +297,7 @@ class SnapshotBuilder:
                         node_sc[callee] = [cur]
                     elif nl[-1] != cur:
                         nl.append(cur)
-                if not recorded:
+                if order < 0:
                     continue
                 if edge["first_seen"] is None:
                     edge["first_seen"] = order
@@ -308,7 +310,7 @@ class SnapshotBuilder:
                     if src == scenario and nodes[src]["first_seen"] is None:
                         first_seen(src, order)
                 example = None
-                if not e[9]:  # the arguments were summarised (or there are none)
+                if not skipped:  # the arguments were summarised (or there are none)
                     want_node = len(node["examples"]) < NODE_EXAMPLES
                     want_edge = len(edge["examples"]) < EDGE_SUMMARIES
                     if want_node or want_edge:
@@ -318,33 +320,45 @@ class SnapshotBuilder:
                         if want_edge:
                             edge["examples"].append(example)
                 opened_calls[order] = (ei, example)
-            elif not recorded:
+            elif order < 0:
                 if kind == EXCEPTION:  # past the cap: credit the edge from the frame below
                     nodes[callee]["raised"] += 1
                     src = scenario if caller is None else index_get(caller.node_id, scenario)
-                    dropped_ei = self.edge_index.get((src, callee))
+                    dropped_ei = edge_get((src, callee))
                     if dropped_ei is not None:
                         edges[dropped_ei]["raised"] += 1
                 continue
             else:
                 opened = opened_calls.get(call_id)
-                ei = opened[0] if opened is not None else -1
-                if kind in (RETURN, EXCEPTION):
-                    if opened is not None:
+                ei = -1
+                node = nodes[callee]
+                if opened is not None:
+                    ei, example = opened
+                    if kind == RETURN or kind == EXCEPTION:
                         del opened_calls[call_id]
-                        finish(ei, callee, e, opened[1])
-                elif kind == YIELD and opened is not None and opened[1] is not None:
-                    opened[1]["yields"] = opened[1].get("yields", 0) + 1
-                if nodes[callee]["first_seen"] is None:
+                        edge = edges[ei]
+                        edge["total_ns"] += ns
+                        node["total_ns"] += ns
+                        if ns > edge["max_ns"]:
+                            edge["max_ns"] = ns
+                        if ns > node["max_ns"]:
+                            node["max_ns"] = ns
+                        if kind == EXCEPTION:
+                            self._raised(edge, node, call_id, detail, example)
+                        elif example is not None and detail is not None:
+                            example["return_value"] = detail
+                    elif kind == YIELD and example is not None:
+                        example["yields"] = example.get("yields", 0) + 1
+                if node["first_seen"] is None:
                     first_seen(callee, order)
             last_seen[callee] = order
             if sname is not None:
                 if cur_stats["first_event"] is None:
                     cur_stats["first_event"] = order
                 cur_stats["last_event"] = order
-            node_col.append(callee)
-            edge_col.append(ei)
-            recorded_events.append(e)
+            add_node(callee)
+            add_edge(ei)
+            add_event(e)
         self.events += len(batch)
         self.calls += calls
         self.max_depth = max_depth
@@ -352,6 +366,19 @@ class SnapshotBuilder:
             self.recorded += len(recorded_events)
             self.steps.extend(recorded_events, node_col, edge_col)
             self.last_t = recorded_events[-1].t_ns
+
+    @staticmethod
+    def _raised(edge: Edge, node: Node, call_id: int, detail: Any, example: Record | None) -> None:
+        """A recorded call that raised: counted, and kept as an example (a few more than other calls)."""
+        edge["raised"] += 1
+        node["raised"] += 1
+        if example is None:
+            example = {"event": call_id}
+            if len(node["examples"]) < NODE_EXAMPLES + 3:
+                node["examples"].append(example)
+            if len(edge["examples"]) < EDGE_SUMMARIES + 3:
+                edge["examples"].append(example)
+        example["exception"] = detail or {"type": "?", "message": {"type": "str", "value": ""}}
 
     def add_counted(
         self, caller: Endpoint | None, callee: Endpoint, count: int, raised: int, scenario: str | None = None
@@ -421,30 +448,6 @@ class SnapshotBuilder:
             if sl:
                 self.nodes[ni]["scenarios"] = sorted(remap[i] for i in sl)
         return out
-
-    def _finish(self, ei: int, callee: int, e: Event, example: Record | None) -> None:
-        edge = self.edges[ei]
-        node = self.nodes[callee]
-        ns = e.ns
-        edge["total_ns"] += ns
-        node["total_ns"] += ns
-        if ns > edge["max_ns"]:
-            edge["max_ns"] = ns
-        if ns > node["max_ns"]:
-            node["max_ns"] = ns
-        if e.kind == EXCEPTION:
-            edge["raised"] += 1
-            node["raised"] += 1
-            if example is None:  # calls that raised are kept as examples too (a few more)
-                example = {"event": e.call_id}
-                if len(node["examples"]) < NODE_EXAMPLES + 3:
-                    node["examples"].append(example)
-                if len(edge["examples"]) < EDGE_SUMMARIES + 3:
-                    edge["examples"].append(example)
-            if example is not None:
-                example["exception"] = e.detail or {"type": "?", "message": {"type": "str", "value": ""}}
-        elif example is not None and e.detail is not None:
-            example["return_value"] = e.detail
 
     # -- result --------------------------------------------------------------
     def snapshot(self, end: Record | None, threads: list[Record], gaps: list[Record], dropped: int) -> Record:

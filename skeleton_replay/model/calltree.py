@@ -106,72 +106,84 @@ class CallTree:
         self._keys: dict[str, str] = {}  # node id -> fold_key (cached)
 
     def add_batch(self, batch: list[Event]) -> None:
-        add = self.add
-        for e in batch:
-            if e.order >= 0:
-                add(e)
+        """The per-event loop (recorded events only): everything it touches is a local."""
+        stacks, roots, open_calls, calls, last, keys = (
+            self.stacks, self.roots, self.open_calls, self.calls, self.last, self._keys
+        )
+        fold = self._fold
+        budget, per_root = self.budget, self.per_root
+        kept = self.kept
+        node_class = CallNode
+        try:
+            for e in batch:
+                order, kind, call_id, _t, _depth, tid = e[:6]
+                if order < 0:
+                    continue
+                last[tid] = order
+                stack = stacks.get(tid)
+                if stack is None:
+                    roots[tid] = root = node_class(f"thread:{tid}", order, None)
+                    stack = stacks[tid] = [root]
+                    calls[tid] = 0
+                if kind == CALL:
+                    parent = stack[-1]
+                    nid = e[7].node_id
+                    node = node_class(nid, order, e[8])
+                    key = keys.get(nid)
+                    if key is None:
+                        key = keys[nid] = fold_key(nid)
+                    node.key = key
+                    node.scenario = e[12]
+                    node.start = start = calls[tid]
+                    calls[tid] = start + 1
+                    top = stack[1] if len(stack) > 1 else None
+                    if kept < budget and (top is None or top.kept_below < per_root):
+                        kept += 1
+                        parent.children.append(node)
+                        if top is not None:
+                            top.kept_below += 1
+                    else:
+                        self.cut += 1
+                        holder = parent if parent.sig != -1 else parent.holder
+                        if holder is not None:
+                            holder.cut += 1
+                        node.holder = holder
+                        node.sig = -1  # not kept
+                    stack.append(node)
+                    open_calls[order] = node
+                elif kind == RESUME:
+                    resumed = open_calls.get(call_id)
+                    if resumed is not None:
+                        stack.append(resumed)
+                        resumed.start += calls[tid] - resumed.paused  # calls made while suspended are not its own
+                else:
+                    node = open_calls.get(call_id)
+                    if node is None:
+                        continue
+                    if stack[-1] is node:
+                        stack.pop()
+                    elif node in stack:
+                        del stack[stack.index(node) :]
+                    if kind == YIELD:
+                        node.yields += 1
+                        node.paused = calls[tid]
+                        continue
+                    del open_calls[call_id]
+                    node.outcome = "raised" if kind == EXCEPTION else "returned"
+                    node.last_order = order
+                    node.detail = e[8]
+                    size = calls[tid] - node.start
+                    node.size = size if size > 1 else 1
+                    if node.sig == -1:  # not kept: its signature is never compared
+                        continue
+                    self.kept = kept
+                    fold(stack[-1] if stack else None, node, stack[1] if len(stack) > 1 else None)
+                    kept = self.kept
+        finally:
+            self.kept = kept
 
     def add(self, e: Event) -> None:
-        if e.order < 0:
-            return
-        kind = e.kind
-        tid = e.thread
-        self.last[tid] = e.order
-        stack = self.stacks.get(tid)
-        if stack is None:
-            root = self.roots[tid] = CallNode(f"thread:{tid}", e.order, None)
-            stack = self.stacks[tid] = [root]
-            self.calls[tid] = 0
-        if kind == CALL:
-            parent = stack[-1]
-            nid = e.callee.node_id
-            node = CallNode(nid, e.order, e.detail)
-            key = self._keys.get(nid)
-            if key is None:
-                key = self._keys[nid] = fold_key(nid)
-            node.key = key
-            node.scenario = e.scenario
-            node.start = self.calls[tid]
-            self.calls[tid] = node.start + 1
-            top = stack[1] if len(stack) > 1 else None
-            if self.kept < self.budget and (top is None or top.kept_below < self.per_root):
-                self.kept += 1
-                parent.children.append(node)
-                if top is not None:
-                    top.kept_below += 1
-            else:
-                self.cut += 1
-                holder = parent if parent.sig != -1 else parent.holder
-                if holder is not None:
-                    holder.cut += 1
-                node.holder = holder
-                node.sig = -1  # not kept
-            stack.append(node)
-            self.open_calls[e.order] = node
-        elif kind == RESUME:
-            resumed = self.open_calls.get(e.call_id)
-            if resumed is not None:
-                stack.append(resumed)
-                resumed.start += self.calls[tid] - resumed.paused  # calls made while it was suspended are not its own
-        else:
-            ended = self.open_calls.get(e.call_id)
-            if ended is None:
-                return
-            node = ended
-            if stack[-1] is node:
-                stack.pop()
-            elif node in stack:
-                del stack[stack.index(node) :]
-            if kind == YIELD:
-                node.yields += 1
-                node.paused = self.calls[tid]
-                return
-            del self.open_calls[e.call_id]
-            node.outcome = "raised" if kind == EXCEPTION else "returned"
-            node.last_order = e.order
-            node.detail = e.detail
-            node.size = max(1, self.calls[tid] - node.start)
-            self._fold(stack[-1] if stack else None, node, stack[1] if len(stack) > 1 else None)
+        self.add_batch([e])
 
     def _fold(self, parent: CallNode | None, node: CallNode, top: CallNode | None) -> None:
         node.sig = hash(

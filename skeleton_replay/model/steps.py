@@ -51,13 +51,21 @@ class StepColumns:
         """Append recorded events (Event tuples) with their node and edge indices."""
         unit = self.time_unit_ns
         top = 2**32 - 1
-        self._put("kind", array("B", [e[1] for e in events]))
+        kind, call_id, t_ns, depth, thread = list(zip(*events))[1:6]  # the columns, transposed in C
+        if max(thread) >= 65535:
+            thread = tuple(v if v < 65535 else 65535 for v in thread)
+        if max(depth) >= 65535:
+            depth = tuple(v if v < 65535 else 65535 for v in depth)
+        t = [v // unit for v in t_ns]
+        if max(t) > top:
+            t = [v if v < top else top for v in t]
+        self._put("kind", array("B", kind))
         self._put("node", array("I", node))
         self._put("edge", array("i", edge))
-        self._put("thread", array("H", [e[5] if e[5] < 65535 else 65535 for e in events]))
-        self._put("depth", array("H", [e[4] if e[4] < 65535 else 65535 for e in events]))
-        self._put("call_id", array("I", [e[2] for e in events]))
-        self._put("t", array("I", [min(e[3] // unit, top) for e in events]))
+        self._put("thread", array("H", thread))
+        self._put("depth", array("H", depth))
+        self._put("call_id", array("I", call_id))
+        self._put("t", array("I", t))
         self.count += len(events)
 
     def __len__(self) -> int:
