@@ -114,6 +114,8 @@ def test_diff_report_marks_the_added_edge_and_the_removed_actor(open_report, dif
     removed_edges = [e for e in _edge_marks(page, "removed") if e["inside"]]
     assert removed_edges and all(e["dashed"] for e in removed_edges), removed_edges
     assert page.locator('[data-testid=diff-change][data-section=actors_removed]').get_attribute("class").count("selected")
+    note = page.locator("[data-testid=inspector-diff]")  # the inspector says it too
+    assert note.get_attribute("data-diff") == "removed" and "run A: 2 calls" in note.inner_text()
 
     # the added edge at method level: focused from its row, drawn and selected
     row = page.locator('[data-testid=diff-change][data-section=edges_added]')

@@ -9,6 +9,7 @@ import { EdgeDetails } from './EdgeDetails';
 import { ExercisedBy } from './scenarios/ExercisedBy';
 import { ViolationNotes } from './Violations';
 import { violationsWithin } from '../model/violations';
+import { DiffNote } from '../diff/DiffMarks';
 
 export function Inspector() {
   const d = useData();
@@ -20,6 +21,7 @@ export function Inspector() {
     return (
       <section className="panel inspector" data-testid="inspector" aria-label="inspector">
         <EdgeDetails edges={selEdges} />
+        <DiffNote edges={selEdges} />
       </section>
     );
   }
@@ -49,6 +51,7 @@ export function Inspector() {
           </div>
           <div className="qn" data-testid="inspector-qualified-name">{n.qualified_name}</div>
           <ViolationNotes list={violationsWithin(g, sel)} />
+          <DiffNote node={sel} />
           {loc && abs && (
             <div className="loc">
               <code data-testid="inspector-location">{loc}</code>
