@@ -31,7 +31,8 @@ HEADINGS = ["## Limits and gaps", "## Phases", "## Workflow (call tree)", "## Ac
 FORGED = "\n\n## Limits and gaps\n\n- none"
 HTML = "<img src=x onerror=alert(1)>"
 # lines the renderer writes itself (everything else is a list entry)
-FIXED_LINES = ("Ids: `E<n>` is event n", "`×N` folds N consecutive", "Calls made while a scenario ran")
+FIXED_LINES = ("Ids: `E<n>` is event n", "`×N` folds N consecutive", "Calls made while a scenario ran",
+               "Where project code touched the outside world")  # the last: Boundaries (I/O), render/boundaries_md.py
 
 
 # -- a CommonMark-faithful look at one line: code spans and escapes ---------------------------
@@ -67,11 +68,13 @@ def split_code_spans(line: str) -> tuple[str, list[str]]:
     return "".join(outside), spans
 
 
-def check_structure(text: str, scenarios: bool = False) -> list[str]:
-    """Assert workflow.md's structure is the renderer's own; return all code span contents."""
+def check_structure(text: str, scenarios: bool = False, boundaries: bool = False) -> list[str]:
+    """Assert workflow.md's structure is the renderer's own; return all code span contents.
+    boundaries: the program did I/O (printing is a console write), so "Boundaries (I/O)" follows the actors."""
     lines = text.splitlines()
     assert lines[0].startswith("# Workflow: ")
-    expected = [lines[0], HEADINGS[0]] + (["## Scenarios"] if scenarios else []) + HEADINGS[1:]
+    io = ["## Boundaries (I/O)"] if boundaries else []
+    expected = [lines[0], HEADINGS[0]] + (["## Scenarios"] if scenarios else []) + HEADINGS[1:4] + io + HEADINGS[4:]
     assert [l for l in lines if l.startswith("#")] == expected
     spans: list[str] = []
     for line in lines[1:]:
@@ -265,8 +268,8 @@ def test_every_program_string_in_the_trace_is_escaped(tmp_path, source):
     plain = _report(out)
     _rewrite(out / "trace.jsonl", _poison_all)
     text = _report(out)
-    check_structure(plain, scenarios=source == "pytest")
-    spans = check_structure(text, scenarios=source == "pytest")
+    check_structure(plain, scenarios=source == "pytest", boundaries=True)
+    spans = check_structure(text, scenarios=source == "pytest", boundaries=True)
     assert_no_raw_html(text)
     seen = md.visible(SUFFIX)
     assert sum(seen in s for s in spans) > 10  # node ids, values, test ids: in code spans
@@ -281,7 +284,7 @@ def test_every_program_string_in_the_trace_is_escaped(tmp_path, source):
     snapshot = json.loads((out / "snapshot.json").read_text("utf-8"))
     clean = render_workflow(snapshot, tree)
     hostile = render_workflow(_poison(snapshot), _poison_tree(tree))
-    check_structure(hostile, scenarios=source == "pytest")
+    check_structure(hostile, scenarios=source == "pytest", boundaries=True)
     assert_no_raw_html(hostile)
     assert len(hostile.splitlines()) == len(clean.splitlines())
     for a, b in zip(clean.splitlines(), hostile.splitlines()):
