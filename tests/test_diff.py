@@ -384,3 +384,18 @@ def test_html_diff_goes_to_diff_html_by_default_or_stdout(runs, tmp_path):
     assert p.returncode == 0 and _html_snapshot(p.stdout)["diff"]["summary"]["edges_added"] == 1
     p = diff(runs["a"], runs["refactor"], "--format", "html", "-o", tmp_path / "missing" / "d.html")
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "does not exist" in p.stderr
+
+
+def test_html_diff_marks_carry_the_counts_of_their_key_once_per_object(runs, tmp_path):
+    """Money.times on many objects: every Money#k.times node is marked with the counts of the key (all objects),
+    and says which key, so the report counts them once when it folds the objects together."""
+    out = tmp_path / "d.html"
+    assert diff(runs["a"], runs["shift"], "--format", "html", "--threshold", "1", "-o", out).returncode == 0
+    snap = _html_snapshot(out.read_text("utf-8"))
+    d = diff_json(runs["a"], runs["shift"], "--threshold", "1")
+    times = next(c for c in d["actors"]["changed"] if c["key"] == "meth:shop.domain.money.Money.times")
+    marks = [m for m in snap["diff"]["nodes"] if m["key"] == "meth:shop.domain.money.Money.times"]
+    nodes = {n["id"] for n in snap["nodes"] if n["kind"] == "method" and n["id"].startswith("meth:shop.domain.money.Money#")
+             and n["label"] == "times"}
+    assert len(marks) == len(nodes) > 1 and {m["id"] for m in marks} == nodes
+    assert {(m["status"], m["a"], m["b"]) for m in marks} == {("changed", times["a"], times["b"])}

@@ -110,9 +110,11 @@ class _Merge:
         return eid
 
 
-def _mark(marks: dict[str, Record], mid: str, status: str, a: int | None, b: int | None) -> None:
+def _mark(marks: dict[str, Record], mid: str, status: str, a: int | None, b: int | None, key: str) -> None:
+    """Mark node or edge mid. a and b are the calls of its key (module, class, callable) in each run, so every
+    node or edge of one key (a method on three objects) carries the same counts, and `key` says they are shared."""
     if mid not in marks or marks[mid]["status"] == "changed":
-        marks[mid] = {"id": mid, "status": status, "a": a, "b": b}
+        marks[mid] = {"id": mid, "status": status, "a": a, "b": b, "key": key}
 
 
 def merged_snapshot(diff: Diff, a: Snapshot, b: Snapshot) -> Snapshot:
@@ -120,23 +122,23 @@ def merged_snapshot(diff: Diff, a: Snapshot, b: Snapshot) -> Snapshot:
     m = _Merge(a, b)
     node_marks: dict[str, Record] = {}
     edge_marks: dict[str, Record] = {}
-    added = {r["key"] for r in diff["actors"]["added"]}
+    added = {r["key"]: r for r in diff["actors"]["added"]}
     removed = {r["key"]: r for r in diff["actors"]["removed"]}
     changed = {r["key"]: r for r in diff["actors"]["changed"]}
     for n in m.b_nodes:
         k = m.b_keys[n["id"]]
         if k.id in added:
-            _mark(node_marks, n["id"], "added", None, int(n.get("call_count") or 0))
+            _mark(node_marks, n["id"], "added", None, added[k.id]["calls"], k.id)
         elif k.id in changed:
-            _mark(node_marks, n["id"], "changed", changed[k.id]["a"], changed[k.id]["b"])
+            _mark(node_marks, n["id"], "changed", changed[k.id]["a"], changed[k.id]["b"], k.id)
     for n in m.a_nodes:  # removed actors, in A's order (parents come first or are pulled in)
         k = m.a_keys[n["id"]]
         if k.id in removed:
             mid = m.node(n["id"])
             if mid is not None:
-                _mark(node_marks, mid, "removed", removed[k.id]["calls"], None)
+                _mark(node_marks, mid, "removed", removed[k.id]["calls"], None, k.id)
     # call edges, by key pair
-    pair_of = {(r["source"], r["target"]) for r in diff["edges"]["added"]}
+    pair_of = {(r["source"], r["target"]): r for r in diff["edges"]["added"]}
     edge_changed = {(r["source"], r["target"]): r for r in diff["edges"]["changed"]}
     edge_by_pair: dict[tuple[str, str], str] = {}
     for e in b.get("edges") or []:
@@ -146,9 +148,9 @@ def merged_snapshot(diff: Diff, a: Snapshot, b: Snapshot) -> Snapshot:
         pair = (ks.id, kt.id)
         edge_by_pair.setdefault(pair, e["id"])
         if pair in pair_of:
-            _mark(edge_marks, e["id"], "added", None, int(e.get("count") or 0))
+            _mark(edge_marks, e["id"], "added", None, pair_of[pair]["calls"], f"{ks.id}->{kt.id}")
         elif pair in edge_changed:
-            _mark(edge_marks, e["id"], "changed", edge_changed[pair]["a"], edge_changed[pair]["b"])
+            _mark(edge_marks, e["id"], "changed", edge_changed[pair]["a"], edge_changed[pair]["b"], f"{ks.id}->{kt.id}")
     gone = {(r["source"], r["target"]): r for r in diff["edges"]["removed"]}
     for e in a.get("edges") or []:
         ks, kt = m.a_keys.get(e.get("source")), m.a_keys.get(e.get("target"))
@@ -159,7 +161,7 @@ def merged_snapshot(diff: Diff, a: Snapshot, b: Snapshot) -> Snapshot:
             continue
         eid = m.edge(src, dst, e)
         edge_by_pair.setdefault((ks.id, kt.id), eid)
-        _mark(edge_marks, eid, "removed", gone[(ks.id, kt.id)]["calls"], None)
+        _mark(edge_marks, eid, "removed", gone[(ks.id, kt.id)]["calls"], None, f"{ks.id}->{kt.id}")
     out = dict(b)
     out["nodes"], out["edges"] = m.nodes, m.edges
     out["module_edges"] = _module_edges(diff, b)
@@ -216,14 +218,15 @@ def _boundaries(
     a_ids = {bd.get("id") for bd in a.get("boundaries") or [] if isinstance(bd, dict)}
     for bd in merged:
         if bd["id"] not in a_ids:
-            _mark(node_marks, bd["id"], "added", None, int(bd.get("count") or 0))
-    new_uses = {(u["actor_display"], u["boundary"]) for u in diff["boundaries"]["uses_added"]}
+            _mark(node_marks, bd["id"], "added", None, int(bd.get("count") or 0), bd["id"])
+    new_uses = {(u["actor_display"], u["boundary"]): u for u in diff["boundaries"]["uses_added"]}
     old_uses = {(u["actor_display"], u["boundary"]): u for u in diff["boundaries"]["uses_removed"]}
     for bd in merged:
         for u in bd.get("uses") or []:
             k = m.b_keys.get(u.get("actor"))
             if k is not None and (k.display, bd["id"]) in new_uses:
-                _mark(edge_marks, f"{u['actor']}->{bd['id']}", "added", None, int(u.get("count") or 0))
+                use = new_uses[(k.display, bd["id"])]
+                _mark(edge_marks, f"{u['actor']}->{bd['id']}", "added", None, use["count"], f"{k.id}->{bd['id']}")
     for bd in a.get("boundaries") or []:
         if not isinstance(bd, dict) or not isinstance(bd.get("id"), str):
             continue
@@ -232,7 +235,7 @@ def _boundaries(
             target = {**copy.deepcopy(bd), "first_seen": None, "uses": []}
             merged.append(target)
             by_id[bd["id"]] = target
-            _mark(node_marks, bd["id"], "removed", int(bd.get("count") or 0), None)
+            _mark(node_marks, bd["id"], "removed", int(bd.get("count") or 0), None, bd["id"])
         for u in bd.get("uses") or []:
             actor_id = u.get("actor") if isinstance(u, dict) else None
             k = m.a_keys.get(actor_id) if isinstance(actor_id, str) else None
@@ -246,7 +249,8 @@ def _boundaries(
                 target["uses"].append({**u, "actor": actor, "first_seen": None, "scenarios": []})
             else:  # another of A's objects of the same class: one use, counts added
                 same["count"] += int(u.get("count") or 0)
-            _mark(edge_marks, f"{actor}->{bd['id']}", "removed", old_uses[(k.display, bd["id"])]["count"], None)
+            use = old_uses[(k.display, bd["id"])]
+            _mark(edge_marks, f"{actor}->{bd['id']}", "removed", use["count"], None, f"{k.id}->{bd['id']}")
     out["boundaries"] = merged
 
 

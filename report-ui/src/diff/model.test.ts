@@ -26,7 +26,7 @@ function snap(nodes: N[], edges: [string, string, number][], extra: Partial<Snap
   };
 }
 
-const mark = (id: string, status: DiffMark['status'], a: number | null, b: number | null): DiffMark => ({ id, status, a, b });
+const mark = (id: string, status: DiffMark['status'], a: number | null, b: number | null, key = id): DiffMark => ({ id, status, a, b, key });
 const change = (section: string, node: string | null, edge: string | null, sign: DiffChange['sign'] = '+'): DiffChange =>
   ({ section, title: section, sign, shape: edge ? 'edge' : 'actor', parts: ['x', 'y'], note: '', node, edge });
 
@@ -105,16 +105,18 @@ describe('diff index', () => {
     expect(countText(mark('x', 'removed', 2, null))).toBe('−2');
   });
 
-  it('a method aggregate of an instance group stands for its members', () => {
+  it('a method aggregate of an instance group stands for its members, their key counted once', () => {
+    // C.f on two objects: one key, its calls (3 in A, 9 in B) on both marks
     const s = snap([
       ['mod:m', 'module', null], ['inst:m.C#1', 'instance', 'mod:m'], ['meth:m.C#1.f', 'method', 'inst:m.C#1'],
       ['inst:m.C#2', 'instance', 'mod:m'], ['meth:m.C#2.f', 'method', 'inst:m.C#2'],
-    ], [], { diff: diffBlock({ nodes: [mark('meth:m.C#1.f', 'added', null, 1), mark('meth:m.C#2.f', 'added', null, 2)] }) });
+    ], [], { diff: diffBlock({ nodes: [mark('meth:m.C#1.f', 'changed', 3, 9, 'meth:m.C.f'), mark('meth:m.C#2.f', 'changed', 3, 9, 'meth:m.C.f')] }) });
     const g = buildGraphIndex(s);
     const di = buildDiffIndex(s, g)!;
     const agg = g.nodes.findIndex((n) => n.kind === 'agg');
     expect(agg).toBeGreaterThan(0);
-    expect(nodeMark(di, g, agg)).toMatchObject({ status: 'added', b: 3 });
+    expect(nodeMark(di, g, agg)).toMatchObject({ status: 'changed', a: 3, b: 9, key: 'meth:m.C.f' });
+    expect(countText(nodeMark(di, g, agg)!)).toBe('3 → 9');
   });
 });
 

@@ -59,17 +59,20 @@ export function buildDiffIndex(snap: Snapshot, g: GraphIndex): DiffIndex | null 
 }
 
 /** One mark standing for several: all added -> added, all removed -> removed, all changed -> changed with a
- * and b summed; any other mix (unmarked members count as unchanged) -> changed with a and b null. */
+ * and b summed; any other mix (unmarked members count as unchanged) -> changed with a and b null. Counts are
+ * per key (a method on three objects: three marks with the same key and counts), so each key counts once. */
 export function rollUp(marks: readonly (DiffMark | undefined)[], id = ''): DiffMark | null {
   const present = marks.filter((m): m is DiffMark => !!m);
   if (!present.length) return null;
   if (present.length === 1 && marks.length === 1) return present[0];
   const all = (s: DiffStatus) => present.length === marks.length && present.every((m) => m.status === s);
-  const sum = (k: 'a' | 'b') => present.reduce((t, m) => t + (m[k] ?? 0), 0);
-  if (all('added')) return { id, status: 'added', a: null, b: sum('b') };
-  if (all('removed')) return { id, status: 'removed', a: sum('a'), b: null };
-  if (all('changed')) return { id, status: 'changed', a: sum('a'), b: sum('b') };
-  return { id, status: 'changed', a: null, b: null };
+  const once = [...new Map(present.map((m) => [m.key ?? m.id, m])).values()];
+  const sum = (k: 'a' | 'b') => once.reduce((t, m) => t + (m[k] ?? 0), 0);
+  const key = once.length === 1 ? once[0].key : id;
+  if (all('added')) return { id, status: 'added', a: null, b: sum('b'), key };
+  if (all('removed')) return { id, status: 'removed', a: sum('a'), b: null, key };
+  if (all('changed')) return { id, status: 'changed', a: sum('a'), b: sum('b'), key };
+  return { id, status: 'changed', a: null, b: null, key };
 }
 
 /** The mark of a drawn edge (the members: edge indices folded into it). */

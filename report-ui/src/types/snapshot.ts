@@ -593,13 +593,17 @@ export interface DiffMark {
   id: string;
   status: 'added' | 'removed' | 'changed';
   /**
-   * Calls in run A (null: not in A).
+   * Calls of its key in run A (null: not in A).
    */
   a: number | null;
   /**
-   * Calls in run B (null: not in B).
+   * Calls of its key in run B (null: not in B).
    */
   b: number | null;
+  /**
+   * What a and b count: the actor (module, class, callable), caller->callee pair or boundary; marks of one key (a method on several objects) share them.
+   */
+  key: string;
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
