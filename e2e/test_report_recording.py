@@ -16,8 +16,8 @@ READY = "[data-testid=view-map][data-layout=ready] .react-flow__node"
 
 
 def _skeleton(*args: str, out, cwd=ROOT) -> dict:
-    proc = subprocess.run([*SKELETON_CMD, *args[:1], "--no-open", "--out-dir", str(out), *args[1:]], capture_output=True,
-                          text=True, cwd=cwd, env={**os.environ, "CI": "1"}, timeout=300)
+    cmd = [*SKELETON_CMD, *args[:1], "--no-open", "--out-dir", str(out), *args[1:]]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env={**os.environ, "CI": "1"}, timeout=300)
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # 1: a shop test fails on purpose
     return json.loads((out / "snapshot.json").read_text("utf-8"))
 
@@ -48,7 +48,8 @@ def _open(browser, path, width=1440, height=900):
     return page, errors
 
 
-BOX = "(sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+BOX = ("(sel) => { const r = document.querySelector(sel).getBoundingClientRect();"
+       " return [r.left, r.top, r.right, r.bottom]; }")
 
 
 def _overlap(a: list[float], b: list[float]) -> bool:
@@ -70,9 +71,9 @@ def test_header_says_recorded_of_counted_in_one_banner_line(capped_shop, browser
         assert banner.count() == 1
         text = page.inner_text("[data-testid=gap-sentence]")
         assert text.startswith(f"⚠ Partly recorded: {stats['recorded_events']:,} of {stats['events']:,} events")
-        line = page.evaluate("(s) => { const e = document.querySelector(s); const cs = getComputedStyle(e);"
-                             " return [e.getBoundingClientRect().height, parseFloat(cs.fontSize), parseFloat(cs.lineHeight)]; }",
-                             "[data-testid=gap-sentence]")
+        line = page.evaluate("(s) => { const e = document.querySelector(s), cs = getComputedStyle(e);"
+                             " return [e.getBoundingClientRect().height, parseFloat(cs.fontSize),"
+                             " parseFloat(cs.lineHeight)]; }", "[data-testid=gap-sentence]")
         assert line[0] <= line[2] + 1 and line[1] >= 10  # a single line of readable text
         boxes = {s: page.evaluate(BOX, s) for s in ("[data-testid=run-warnings]", "[data-testid=run-stats]",
                                                      ".header-main", ".toolbar")}
@@ -204,7 +205,8 @@ def test_io_violation_has_its_cell_in_the_matrix(checked_shop, browser):
         # drawn red like a call violation: the frame's pixels
         red = page.evaluate("""([x, y]) => { const c = document.querySelector('[data-testid=matrix-io-canvas]');
           const r = c.getBoundingClientRect(), d = window.devicePixelRatio || 1;
-          const p = c.getContext('2d').getImageData(Math.round((x - r.left) * d), Math.round((y - r.top - 7) * d), 1, 1).data;
+          const px = Math.round((x - r.left) * d), py = Math.round((y - r.top - 7) * d);
+          const p = c.getContext('2d').getImageData(px, py, 1, 1).data;
           return [p[0], p[1], p[2]]; }""", [x, y])
         assert red[0] > 180 and red[1] < 90 and red[2] < 90, red
         ARTIFACTS.mkdir(exist_ok=True)
