@@ -4,6 +4,7 @@
     python bench/cost.py --python .venv-3.12/bin/python                       # call_heavy, mixed, text_heavy
     python bench/cost.py --python python3.12 --workload text_heavy --repeat 5 --no-callgrind
     python bench/cost.py --python python3.12 --json out.json --markdown
+    python bench/cost.py --python .venv-3.12/bin/python --ten-million --repeat 1   # call_heavy, ~10 M calls
 
 For each workload, in one run and side by side: the untraced program, `skeleton run` (default settings, all
 artifacts), with `--before REF` the same with some files as they were at REF (a before/after table), and, when
@@ -18,6 +19,9 @@ the interpreter has `viztracer`, VizTracer restricted to the workload files.
                 process's CPU seconds over the same stretch: steadier when other work shares the machine).
 * in-prog instr with --in-prog-ir: instructions of the timed stretch alone, exact (text_heavy runs it inside
                 operator.call, a C function callgrind can toggle collection on; needs libpython's symbols).
+* peak MiB      the largest resident size in the command's process tree (wait4 ru_maxrss); with --ten-million
+                (call_heavy at scale 8, ~10 M calls, no callgrind unless --cg-scale) the target is
+                traced <= untraced + 100 MiB.
 * per event     (traced - untraced) / events recorded: instructions per event and µs CPU per event,
                 i.e. everything Skeleton adds (start-up, tracing, post-processing, five artifacts) spread
                 over what it recorded.
@@ -93,7 +97,8 @@ def run_once(cmd: list[str], run_dir: str, env: dict[str, str]) -> dict[str, Any
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
-    res: dict[str, Any] = {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "rc": proc.returncode}
+    res: dict[str, Any] = {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "rc": proc.returncode,
+                           "maxrss_mib": usage.ru_maxrss / 1024}
     try:
         with open(timing, encoding="utf-8") as fh:
             timed = json.load(fh)
@@ -163,6 +168,7 @@ def measure_workload(interp: Any, name: str, scale: float, args: argparse.Namesp
     out: dict[str, Any] = {"workload": name, "python": interp.version, "scale": scale}
     for v in variants:
         out[v] = {k: _med(runs[v], k) for k in ("wall_s", "cpu_s", "prog_s", "prog_cpu_s", "events", "calls")}
+        out[v]["maxrss_mib"] = max((r["maxrss_mib"] for r in runs[v]), default=None)
     if not args.no_callgrind:
         for v in variants:
             d = os.path.join(base, f"{name}-{v}-cg")
@@ -222,12 +228,13 @@ def rows(result: dict[str, Any]) -> list[list[str]]:
                       _f(_ratio(d.get("prog_cpu_s"), u.get("prog_cpu_s")), "%.2fx"),
                       _f(_ratio(d.get("prog_ir"), u.get("prog_ir")), "%.3fx"),
                       f"{events:,}" if label in ("skeleton", "before") and events else "-",
-                      _f(per_ev_ir, "%.0f"), _f(per_ev_cpu, "%.2f")])
+                      _f(per_ev_ir, "%.0f"), _f(per_ev_cpu, "%.2f"), _f(d.get("maxrss_mib"), "%.0f")])
     return lines
 
 
 HEAD = ["workload", "python", "variant", "instructions", "x untr.", "of which writer", "CPU s", "x untr.",
-        "wall s", "x untr.", "in-prog", "in-prog CPU", "in-prog instr", "events", "instr/event", "µs CPU/event"]
+        "wall s", "x untr.", "in-prog", "in-prog CPU", "in-prog instr", "events", "instr/event", "µs CPU/event",
+        "peak MiB"]
 
 
 def print_table(results: list[dict[str, Any]], markdown: bool) -> None:
@@ -257,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--before-file", action="append",
                    help=f"the files --before puts back (default: {', '.join(identical.LANE_FILES + BEFORE_FILES)})")
     p.add_argument("--no-callgrind", action="store_true")
+    p.add_argument("--ten-million", action="store_true", help="call_heavy at scale 8 (~10 M traced calls): CPU, "
+                   "wall, peak memory (target: untraced + 100 MiB); callgrind only with --cg-scale")
     p.add_argument("--in-prog-ir", action="store_true", help="also count the instructions of the timed stretch "
                    f"alone (callgrind --toggle-collect=_operator_call; workloads {', '.join(IN_PROG_IR)})")
     p.add_argument("--no-viztracer", action="store_true")
@@ -266,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--markdown", action="store_true")
     p.add_argument("--keep", action="store_true", help="keep the run folders")
     args = p.parse_args(argv)
+    if args.ten_million:
+        args.workload, args.scale = args.workload or ["call_heavy"], args.scale or 8.0
+        args.no_callgrind = args.no_callgrind or args.cg_scale is None
     results = []
     base = tempfile.mkdtemp(prefix="skeleton-cost-")
     if args.before:
@@ -287,6 +299,14 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, indent=1)
     print_table(results, args.markdown)
+    if args.ten_million:
+        for res in results:
+            u, t = res["untraced"].get("maxrss_mib"), res["skeleton"].get("maxrss_mib")
+            calls = res["skeleton"].get("calls")
+            if u is not None and t is not None:
+                verdict = "PASS" if t - u <= 100 else "FAIL"
+                print(f"{res['workload']} {res['python']}: {calls or 0:,} calls, peak {u:.0f} -> {t:.0f} MiB "
+                      f"(+{t - u:.0f}; target +100): {verdict}")
     return 0
 
 

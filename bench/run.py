@@ -81,6 +81,9 @@ def child_env(extra=None):
     # ``-m skeleton_replay`` works even without an editable install.
     env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("SKELETON_BENCH_TIMING", None)
+    # Users' interpreters keep .pyc files: without them every run compiles Skeleton's ~100 modules again
+    # (about as many instructions as the rest of `skeleton run`'s start-up), which is not what they pay.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if extra:
         env.update(extra)
     return env

@@ -51,7 +51,8 @@ class TraceWriter:
         event_type, detail_key = EVENT_TYPE, _DETAIL_KEY
         lines: list[bytes] = []
         append = lines.append
-        for order, kind, call_id, t_ns, depth, thread, caller, callee, detail, skipped, thread_name, ns, scenario in events:
+        for e in events:
+            order, kind, call_id, t_ns, depth, thread, caller, callee, detail, skipped, thread_name, ns, scenario = e
             if order < 0:
                 continue
             callee_json = frags.get(callee.node_id)
@@ -81,7 +82,7 @@ class TraceWriter:
                 d[detail_key[kind]] = detail
             elif skipped:
                 d["summary_skipped"] = True
-            if kind == RETURN or kind == EXCEPTION:
+            if kind in (RETURN, EXCEPTION):
                 d["duration_ns"] = ns
             append(dumps(d))
             if len(lines) >= 256:  # each orjson result holds 4 KiB until freed: write them soon

@@ -334,7 +334,7 @@ class SnapshotBuilder:
                 node = nodes[callee]
                 if opened is not None:
                     ei, example = opened
-                    if kind == RETURN or kind == EXCEPTION:
+                    if kind in (RETURN, EXCEPTION):
                         del opened_calls[call_id]
                         edge = edges[ei]
                         edge["total_ns"] += ns

@@ -157,9 +157,10 @@ class CallTree:
                         stack.append(resumed)
                         resumed.start += calls[tid] - resumed.paused  # calls made while suspended are not its own
                 else:
-                    node = open_calls.get(call_id)
-                    if node is None:
+                    ended = open_calls.get(call_id)
+                    if ended is None:
                         continue
+                    node = ended
                     if stack[-1] is node:
                         stack.pop()
                     elif node in stack:

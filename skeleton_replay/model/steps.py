@@ -51,7 +51,7 @@ class StepColumns:
         """Append recorded events (Event tuples) with their node and edge indices."""
         unit = self.time_unit_ns
         top = 2**32 - 1
-        kind, call_id, t_ns, depth, thread = list(zip(*events))[1:6]  # the columns, transposed in C
+        kind, call_id, t_ns, depth, thread = list(zip(*events, strict=True))[1:6]  # the columns, transposed in C
         if max(thread) >= 65535:
             thread = tuple(v if v < 65535 else 65535 for v in thread)
         if max(depth) >= 65535:
