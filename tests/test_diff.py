@@ -395,7 +395,7 @@ def test_html_diff_marks_carry_the_counts_of_their_key_once_per_object(runs, tmp
     d = diff_json(runs["a"], runs["shift"], "--threshold", "1")
     times = next(c for c in d["actors"]["changed"] if c["key"] == "meth:shop.domain.money.Money.times")
     marks = [m for m in snap["diff"]["nodes"] if m["key"] == "meth:shop.domain.money.Money.times"]
-    nodes = {n["id"] for n in snap["nodes"] if n["kind"] == "method" and n["id"].startswith("meth:shop.domain.money.Money#")
-             and n["label"] == "times"}
+    nodes = {n["id"] for n in snap["nodes"]
+             if n["kind"] == "method" and n["id"].startswith("meth:shop.domain.money.Money#") and n["label"] == "times"}
     assert len(marks) == len(nodes) > 1 and {m["id"] for m in marks} == nodes
     assert {(m["status"], m["a"], m["b"]) for m in marks} == {("changed", times["a"], times["b"])}
