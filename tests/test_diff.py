@@ -319,7 +319,8 @@ def test_html_diff_is_b_with_a_only_evidence_marked(runs, inline_run, tmp_path):
             "removed", 2, None),
     }
     # the Changes panel: the rows of the text output, each pointing at what to focus
-    text_rows = [ln for ln in diff(runs["a"], inline_run).stdout.splitlines() if ln.startswith(("  + ", "  - ", "  ~ "))]
+    text = diff(runs["a"], inline_run).stdout
+    text_rows = [ln for ln in text.splitlines() if ln.startswith(("  + ", "  - ", "  ~ "))]
     changes = snap["diff"]["changes"]
     assert len(changes) == len(text_rows)
     by_section = {c["section"]: c for c in changes}
