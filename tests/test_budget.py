@@ -284,3 +284,43 @@ def test_a_call_whose_argument_summary_cannot_be_stored_keeps_its_other_argument
     assert call.detail["a"] == good
     assert call.detail["b"]["type"] == "?" and "note" in call.detail["b"]
     assert ret.detail["type"] == "?"
+
+
+# -- trace(scenario=...) gets its own recording share, as a pytest test does ---------------------------------------
+
+TRACE_BLOCK = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    import work
+    import skeleton_replay
+
+    with skeleton_replay.trace(out_dir=sys.argv[2], project_root=sys.argv[1], html=False, max_events=400,
+                               backend=sys.argv[3], scenario="checkout"):
+        print(work.loop())
+""")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_traced_block_scenario_gets_its_own_share(tmp_path, backend):
+    import json
+    import subprocess
+    import sys
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "work.py").write_text(EDGES.replace("print(loop())", ""))
+    (tmp_path / "block.py").write_text(TRACE_BLOCK)
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, str(tmp_path / "block.py"), str(proj), str(out), backend],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    lines = (out / "trace.jsonl").read_text().splitlines()
+    end = json.loads(lines[-1])
+    events = [json.loads(line) for line in lines[1:-1]]
+    sc = end["sampling"]["scenarios"]
+    # one scenario with a fixed share: what was left of --max-events (less the edges' reserve) when it began
+    assert sc["count"] == 1 and sc["share_min"] == sc["share_max"] == 400 - end["sampling"]["edges"]["reserve"]
+    assert sc["without_events"] == 0 and len(events) <= 400
+    assert "share each" in next(g["message"] for g in end["gaps"] if g["kind"] == "sampling")
+    assert {e.get("scenario") for e in events} == {"checkout"}
+    assert end["calls"] == 1 + 1000 + 100

@@ -1,6 +1,6 @@
 """Per-thread state and the counting regime (calls counted per caller -> callee instead of recorded).
 
-Each thread has a state list, p = [tid, stack, counts, raised, seeded, firsts]:
+Each thread has a state list, p = [tid, stack, counts, raised, seeded, firsts, seen, resumed, gen_edges]:
   stack    node keys (records.NODE_KEY_SPAN) of its open traced frames while counting; a frame written as
            a record sits there as -1 - key (its return is written too); budget.ROOT stands for a module body
   counts   {(caller key, callee key) or packed int (C): calls} while counting (written as AGGREGATE records)
@@ -9,10 +9,21 @@ Each thread has a state list, p = [tid, stack, counts, raised, seeded, firsts]:
   firsts   same keys as counts: those of the counted calls that were recorded (an edge's first calls)
   seen     same keys: calls recorded as an edge's first calls in the whole run (never reset: at most
            Budget.first_per_edge per edge and thread)
+  resumed  events of counted generators past their call: 2 per counted resume (the resume and the exit
+           that follows it); a counted call is 2 events (its call and its first exit). The AGGREGATE
+           record carries them, so that the run's event total equals the uncapped run's.
+  gen_edges  the Recorder's dict (one for all threads: a generator may resume on another thread):
+           id(frame) of a generator or coroutine whose call was counted -> that call's edge. Its raise
+           is counted on that edge, whichever frame resumed it (as a recorded trace credits it); a traced
+           generator's start at that address replaces or removes the entry (a frame that died leaves its
+           address to a new one). A generator whose call was recorded and that raises after a counted
+           resume has that resume and its raise written as records (2 events less in resumed): the
+           decoder closes the recorded frame and credits the raise to its call's edge.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 
@@ -69,6 +80,11 @@ class Counting:
     _thread_lock: threading.Lock
     receiver_id: Callable[[Any], int]
 
+    @functools.cached_property
+    def gen_edges(self) -> dict[int, Any]:
+        """id(frame) of a generator whose call was counted -> that call's edge (see the module docstring)."""
+        return {}
+
     def new_thread(self) -> list[Any]:
         """This thread's state list (see the module docstring).
 
@@ -86,7 +102,7 @@ class Counting:
         with self._thread_lock:
             self.threads += 1
             tid = self.threads
-            p = [tid, [], defaultdict(int), defaultdict(int), self.mode[0], defaultdict(int), {}]
+            p = [tid, [], defaultdict(int), defaultdict(int), self.mode[0], defaultdict(int), {}, 0, self.gen_edges]
             self.thread_states.append(p)
             self.buf.append((R.DEF_THREAD, tid, name if type(name) is str else f"thread-{tid}"))
             self.definitions += 1
@@ -138,6 +154,7 @@ class Counting:
         """Append the calls counted so far (credited to `scenario`), then start afresh."""
         counts: dict[Any, int] = {}
         raised: dict[Any, int] = {}
+        resumed = 0  # events of counted generators past their call (see the module docstring)
 
         def node(key: int) -> tuple[int, ...]:
             if key == ROOT or key == -1 - ROOT:
@@ -152,6 +169,9 @@ class Counting:
             return node(edge[0]), node(edge[1])
 
         for p in self.thread_states:
+            if p[7]:
+                resumed += p[7]
+                p[7] = 0
             # Swap in fresh dicts first: the hot path fetches p[2]/p[3]/p[5] on every counted call.
             c, r, f = p[2], p[3], p[5]
             if not c and not r:
@@ -165,6 +185,6 @@ class Counting:
             for edge, v in r.items():
                 k = unpack(edge)
                 raised[k] = raised.get(k, 0) + v
-        if counts or raised:
-            self.buf.append((R.AGGREGATE, counts, raised, scenario))
+        if counts or raised or resumed:
+            self.buf.append((R.AGGREGATE, counts, raised, scenario, resumed))
             self.definitions += 1

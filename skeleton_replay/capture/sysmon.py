@@ -185,6 +185,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
     seed = rec.seed  # once per thread, at its first event past the cap
+    gen_edges = rec.gen_edges  # frame id of a generator whose call was counted -> that call's edge (counting.py)
 
     def on_start(code: CodeType, offset: int) -> object:  # None or DISABLE
         # (declarations only: no code at run time)
@@ -240,6 +241,8 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                         n > first_per_edge or reserve[0] <= 0 or importing[0] or p[6].get(edge, 0) >= first_per_edge
                     ):  # (p[6]: the run's firsts, kept)
                         stack.append(key)
+                        if generator:  # its raise, wherever it is resumed from, belongs to this edge
+                            gen_edges[id(frame or getframe(1))] = edge
                         return None
                     p[6][edge] = p[6].get(edge, 0) + 1
                     # One of the first calls of this edge: recorded (its return too), with its arguments and
@@ -254,6 +257,8 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                         if frame is None:
                             frame = getframe(1)
                         summary = summarise_args(frame, arg_names)
+                    if generator and gen_edges:  # recorded: an earlier generator's entry at this address goes
+                        gen_edges.pop(id(frame or getframe(1)), None)
                     record = (
                         CALL,
                         idx,
@@ -272,6 +277,8 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 pending = (idx, obj, generator, frame, None)  # a record is due (see the except clause)
                 stack.append(-1 - key)  # written as a record: its return will be too
                 if generator:
+                    if gen_edges:
+                        gen_edges.pop(id(frame or getframe(1)), None)
                     record = (CALL, idx, p[0], now(), None, obj, id(frame or getframe(1)))
                 else:
                     record = (CALL, idx, p[0], now(), None, obj)
@@ -289,6 +296,8 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                     frame = getframe(1)
                 summary = summarise_args(frame, arg_names)
             if generator:
+                if gen_edges:  # recorded: an earlier generator's entry at this address goes
+                    gen_edges.pop(id(frame or getframe(1)), None)
                 record = (CALL, idx, p[0], now(), summary, obj, id(frame or getframe(1)))
             else:
                 record = (CALL, idx, p[0], now(), summary, obj)
@@ -399,6 +408,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
             stack = p[1]
             if stack:
                 stack.append(key)
+                p[7] += 2  # this resume and the exit that follows it: 2 events of the run (counting.py)
                 if interrupted is not None:
                     raise interrupted
                 return
@@ -460,10 +470,23 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 if stack:
                     key = stack.pop()
                     if key >= 0:
-                        if stack:
-                            edge = (stack[-1], key)
+                        if not entry[2]:
+                            if stack:
+                                p[3][(stack[-1], key)] += 1
+                            return
+                        # A generator's raise: on the edge of its call, not of the frame that resumed it
+                        edge = gen_edges.pop(id(getframe(1)), None) if gen_edges else None
+                        if edge is not None:  # its call was counted
                             p[3][edge] += 1
-                        return
+                            return
+                        # Its call was recorded: so are this resume and raise (2 events counted at the resume),
+                        # so that the decoder closes the recorded frame and credits the raise to its call.
+                        p[7] -= 2
+                        append((RESUME, entry[0], p[0], now(), None, 0, id(getframe(1))))
+            if entry[2] and gen_edges:  # recorded, resumed after its call was counted: the raise is counted too
+                edge = gen_edges.pop(id(getframe(1)), None)
+                if edge is not None:
+                    p[3][edge] += 1
             t = now()
             try:
                 summary = summarise_exception(exc)
