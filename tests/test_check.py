@@ -257,14 +257,14 @@ def test_shop_rules_find_the_violation(shop):
     assert lines[1] == (f'io "only storage touches files": {use["actor"]} -> io:file:<tmp>/summary.json '
                         f'(1 time, first E{use["first_seen"]}): file I/O outside the allowed actors '
                         "(shop.adapters.storage)")
-    assert lines[2].startswith("skeleton check: FAILED: 2 of 4 rules violated on 2 edges (2 calls)")
+    assert lines[2].startswith("skeleton check: FAILED: 2 of 6 rules violated on 2 edges (2 calls)")
     assert len(lines) == 3 and p.stderr == ""
     doc = orjson.loads((shop / "check.json").read_bytes())
     assert doc["status"] == "violated" and doc["rules_file"] == str(SHOP_RULES)
     layers = doc["rules"][0]
     assert [(v["edge"], v["count"], v["event"]) for v in layers["violations"]] == [
         (edge["id"], edge["count"], f"E{edge['first_seen']}")]
-    assert [r["status"] for r in doc["rules"]] == ["violated", "passed", "passed", "violated"]
+    assert [r["status"] for r in doc["rules"]] == ["violated", "passed", "passed", "violated", "passed", "passed"]
 
 
 def test_violations_are_recorded_in_the_snapshot_and_workflow_md(shop, tmp_path):
@@ -309,7 +309,7 @@ def test_rules_without_violation_exit_0(shop, tmp_path):
     (tmp_path / "ok.toml").write_text(text)
     p = skeleton("check", "--rules", str(tmp_path / "ok.toml"), str(shop))
     assert p.returncode == 0, p.stdout + p.stderr
-    assert p.stdout.splitlines()[-1].startswith("skeleton check: passed: 4 rules hold; rules:")
+    assert p.stdout.splitlines()[-1].startswith("skeleton check: passed: 6 rules hold; rules:")
     assert orjson.loads((shop / "check.json").read_bytes())["status"] == "passed"
 
 
@@ -372,7 +372,7 @@ def test_run_check_exits_1_on_a_violation_and_keeps_the_program_output(tmp_path)
     err = p.stderr.splitlines()
     io_line = 'skeleton: io "only storage touches files": meth:shop.services.reporting.'
     assert any(line.startswith(io_line) for line in err)
-    assert err[-1].startswith("skeleton: check: FAILED: 2 of 4 rules violated")
+    assert err[-1].startswith("skeleton: check: FAILED: 2 of 6 rules violated")
     assert len(orjson.loads((out / "snapshot.json").read_bytes())["violations"]) == 2
     assert orjson.loads((out / "check.json").read_bytes())["status"] == "violated"
 

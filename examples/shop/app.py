@@ -5,6 +5,7 @@ Run with:  python examples/shop/app.py
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ def build_shop(storage: FileStorage) -> Shop:
         orders=orders,
         pricing=PricingService(products),
         inventory=inventory,
-        payments=PaymentGateway("demo-merchant", limit=Money.parse("1000.00")),
+        payments=PaymentGateway(os.environ.get("SHOP_MERCHANT", "demo-merchant"), limit=Money.parse("1000.00")),
         audit=audit,
         api_token=API_TOKEN,
     )

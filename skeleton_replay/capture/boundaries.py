@@ -41,6 +41,7 @@ from typing import Any
 from . import callsite
 from . import records as R
 from .origin import _OWN, foreign
+from .summarise import utf8
 
 # event -> (boundary kind, handler name); kinds are those of [[io]] rules (rules/model.py IO_KINDS)
 EVENTS: dict[str, str] = {
@@ -198,7 +199,7 @@ class Boundaries:
         n = self.keys[key] = len(self.counts)
         self.counts.append(1)
         if detail is not None:
-            detail = self.summariser.scrub_text(detail[:MAX_TARGET])
+            detail = self.summariser.scrub_text(utf8(detail[:MAX_TARGET]))
         rec.buf.append((R.BOUNDARY, n, actor[0], actor[1], kind, target, op, detail))
         rec.definitions += 1
 
@@ -244,7 +245,7 @@ class Boundaries:
         module = f.module_name(name if type(name) is str else None, filename, rel)
         if not f._selected(rel, module):
             return None
-        return MODULE, (module, rel)
+        return MODULE, (utf8(module), utf8(rel))
 
     # -- targets -------------------------------------------------------------------
     def _path(self, value: object) -> str | None:
@@ -272,7 +273,7 @@ class Boundaries:
     def _safe(self, target: str) -> str:
         if len(target) > MAX_TARGET:
             target = target[:MAX_TARGET] + "…"
-        safe: str = self.summariser.scrub_text(target)
+        safe: str = self.summariser.scrub_text(utf8(target))  # (undecodable bytes of names: U+FFFD)
         return safe
 
 
@@ -473,6 +474,8 @@ _c_calls: list[Any] = [None]  # the C CALL filter (_audit), while a capture runs
 
 
 def _start_probes(b: Boundaries) -> None:
+    if os.environ.get("SKELETON_IO_PROBES") == "0":  # to measure them: the audit hook's kinds only
+        return
     if sys.version_info < (3, 12):  # the setprofile backend calls the probes (capture/setprofile.py)
         C_WATCH[:] = [_profile_c_call, *(fn for fn, _ in _WATCH.values())]
         return

@@ -11,12 +11,14 @@ Results are cached per (code, offset): a site is analysed once (dis), then one d
 
 from __future__ import annotations
 
-import dis
 import re
 import sys
 from builtins import dict, id, len, str, type
 from types import CodeType, FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import dis
 
 # Where an argument comes from: ("const", value), ("local", name), ("global", name), ("name", name),
 # ("attr", "stderr") for `<sys>.stderr` read from a global/name `sys`, ("dynamic", None) for a string
@@ -41,6 +43,8 @@ def _code_instructions(code: CodeType) -> tuple[list[dis.Instruction], dict[int,
     known = _instructions.get(id(code))
     if known is not None and known[0] is code:
         return known[1], known[2]
+    import dis  # (imported the first time a watched call site is examined)
+
     instrs = list(dis.get_instructions(code))
     at = {ins.offset: i for i, ins in enumerate(instrs)}
     if len(_instructions) < MAX_SITES:
