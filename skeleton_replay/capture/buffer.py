@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import threading
 
 # Bound at import, before the program runs: a program that replaces a builtin is never called by the tracer.
 from builtins import BaseException, Exception, ValueError, dict, len, range, str, type
@@ -34,8 +33,12 @@ class Buffer:
     records: int  # written to the spill so far (events and definitions)
     definitions: int  # DEF_* (negative kind) records appended so far, written or not
     pid: int
-    _flush_lock: threading.Lock
     gap: Callable[..., None]
+    # A flush is running (in some thread). A flag and not a lock: the program's exception (a signal handler's)
+    # can come between any two calls, and a lock taken just before it was never released: every later flush
+    # returned at once and the rest of the run's records were lost. Set and read with no call in between
+    # (no thread switch, no signal handler there), reset in the `finally` that covers every call.
+    _flushing: bool = False
 
     def chunk_size(self) -> int:
         return SMALL_CHUNK if _tracemalloc_on() else R.CHUNK
@@ -51,16 +54,16 @@ class Buffer:
         # Other threads may append while we write: take a prefix, delete exactly it.
         if os.getpid() != self.pid:
             return  # a forked child: the spill is the parent's
-        if not self._flush_lock.acquire(blocking=False):
-            return  # another thread is flushing
         records = pos = None
+        if self._flushing:
+            return  # another thread is flushing, or this one is (a signal handler's traced code)
         try:
+            self._flushing = True
             pos = self._spill_pos()
             buf = self.buf
             n = len(buf)
             if n:
-                records = buf[:n]
-                del buf[:n]
+                records, buf[:n] = buf[:n], []  # one statement: taken and removed, or neither
                 self.records += n
                 self.apply_budget()  # record or count from here on, and when to flush next
                 self._write(records)
@@ -74,7 +77,7 @@ class Buffer:
                 raise
             self.gap("tracer_error", f"flushing records: {_type(exc).__name__}")
         finally:
-            self._flush_lock.release()
+            self._flushing = False
 
     def _spill_pos(self) -> int | None:
         try:

@@ -19,16 +19,18 @@ written to the spill file as one length-prefixed chunk. Post-processing
     DEF_THREAD    (DEF_THREAD, thread, name)
     DEF_OBJECT    (DEF_OBJECT, object_id, module, qualname, is_class)
     GAP           (GAP, kind, message, count)
-    AGGREGATE     (AGGREGATE, {((idx, obj), (idx, obj)): calls}, {same keys: raised}, scenario)
+    AGGREGATE     (AGGREGATE, {((idx, obj), (idx, obj)): calls}, {same keys: raised}, scenario, resumed)
                   calls past the budgets, counted per caller -> callee, written at the end
                   of each scenario (then scenario = its name) and at the end of the run; the
-                  caller is () for calls made by a module body (at import time)
+                  caller is () for calls made by a module body (at import time). Each counted
+                  call is 2 events; resumed = the other events of counted generators (counting.py)
     SCENARIO      (SCENARIO, name, info) a scenario (a pytest test, a traced block) begins;
                   info = {"kind", "file", "line"}. Events up to SCENARIO_END belong to it.
     SCENARIO_END  (SCENARIO_END, name, info) it ended; info = {"outcome", "duration_s", "message"}
     BOUNDARY      (BOUNDARY, n, code_index, object_id, kind, target, op, detail) the first time a traced
                   callable did this I/O (capture/boundaries.py); n numbers it for BOUNDARY_COUNTS
     BOUNDARY_COUNTS (BOUNDARY_COUNTS, {n: times seen after the first}) written when the capture stops
+    CREATION      (CREATION, op, ...) a project object's creation and its creator (capture/creations.py)
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from .origin import foreign
 CALL, RETURN, UNWIND, YIELD, RESUME = 0, 1, 2, 3, 4
 DEF_CODE, DEF_THREAD, DEF_OBJECT, GAP, AGGREGATE, SCENARIO, SCENARIO_END = -1, -2, -3, -4, -5, -6, -7
 BOUNDARY, BOUNDARY_COUNTS = -8, -9
+CREATION = -10
 
 CHUNK = 32_768
 
@@ -82,35 +85,46 @@ class SpillWriter:
         self.bytes_written = len(SPILL_MAGIC)
         self.error: OSError | None = None  # the first failed write (disk full, folder gone...)
         self.records_lost = 0
+        self._torn: tuple[list[Any], bytes] | None = None  # (records, chunk) of a write the program interrupted
 
     def write(self, records: list[Any]) -> None:
         if self.error is not None:
             self.records_lost += len(records)
             return
-        data = marshal.dumps(records)
+        # A signal handler's exception can come between any two calls here (Buffer.flush then writes the records
+        # again if the file did not move on). So a chunk goes where the file ends now, not where the count says
+        # (an exception after the last write left the count behind: cutting back to it took a whole chunk off),
+        # and a torn chunk is written again with the same bytes (a new marshal of the same records may differ in
+        # its reference flags, under the post-processing worker that may have read the torn part already).
+        torn = self._torn
+        self._torn = None
+        chunk = torn[1] if torn is not None and torn[0] is records else _chunk(records)
+        start = self._f.tell()
         try:
-            self._write_all(_LEN.pack(len(data)) + data)  # a chunk at a time: survives kill -9 and os._exit
+            self._write_all(chunk)  # a chunk at a time: survives kill -9 and os._exit
         except BaseException as exc:
             if not isinstance(exc, OSError) or (exc.errno is None and foreign(exc)):
                 # Not a write error (a failed write has an errno), e.g. the program's: a signal handler's
                 # TimeoutError is an OSError too. Cut the chunk off, for the caller to write again; let it go on.
-                self._cut()
+                self._torn = (records, chunk)
+                self._cut(start)
                 raise
             # Disk full, folder gone...: cut the torn chunk off (giving its space back) and write no
             # more, so the file stays readable up to the last whole chunk.
             self.error = exc
             self.records_lost += len(records)
-            self._cut()
+            self._cut(start)
             return
-        self.bytes_written += 4 + len(data)
+        self.bytes_written = start + len(chunk)
 
-    def _cut(self) -> None:
+    def _cut(self, size: int) -> None:
         """Give back what a torn chunk wrote: the file ends at the last whole chunk."""
-        try:
-            os.ftruncate(self._f.fileno(), self.bytes_written)
-            self._f.seek(self.bytes_written)
+        try:  # the position first: interrupted in between, the next chunk still goes where it belongs
+            self._f.seek(size)
+            os.ftruncate(self._f.fileno(), size)
         except (OSError, ValueError):
             pass
+        self.bytes_written = size
 
     def _write_all(self, data: bytes) -> None:
         view = memoryview(data)
@@ -139,6 +153,11 @@ class SpillWriter:
                 self._f.close()
             except OSError as exc:
                 self.error = self.error or exc
+
+
+def _chunk(records: list[Any]) -> bytes:
+    data = marshal.dumps(records)
+    return _LEN.pack(len(data)) + data
 
 
 def read_spill(path: str | os.PathLike[str]) -> Iterator[list[Any]]:
