@@ -121,6 +121,8 @@ class Boundaries:
         self.connections: dict[int, str] = {}  # id(sqlite3 connection) -> its database's target
         self.last_database = "sqlite:?"
         self.tool: int | None = None  # the sys.monitoring tool id of the probes (3.12+)
+        self.safe_names: dict[str, str] = {}  # probes: a variable's name -> its safe form (scrubbed once)
+        self.statements: dict[str, tuple[str, str]] = {}  # probes: SQL text -> (op, safe shape)
 
     def start(self) -> None:
         if os.environ.get("SKELETON_BOUNDARIES") == "0":  # opt out: no audit hook is ever installed
@@ -137,6 +139,7 @@ class Boundaries:
             _c_hook().install(_hook)
         if "sqlite3" in sys.modules:
             _watch_sqlite()
+        _forked[0] = False  # a capture of this process (which may itself be a fork)
         try:
             _start_probes(self)
         except Exception as exc:
@@ -180,8 +183,11 @@ class Boundaries:
         target, op, detail = found
         self.note(actor, kind, self._safe(target), op, detail)
 
-    def note(self, actor: tuple[int, Any], kind: str, target: str, op: str, detail: str | None) -> None:
-        """One use of a boundary (target already safe): a BOUNDARY record the first time, else a count."""
+    def note(
+        self, actor: tuple[int, Any], kind: str, target: str, op: str, detail: str | None, scrubbed: bool = False
+    ) -> None:
+        """One use of a boundary (target already safe; detail too when scrubbed): a BOUNDARY record the first
+        time, else a count."""
         rec = self.rec
         scenario = rec.scenario
         key = (actor, kind, target, op, scenario, detail if kind == "database" else None)
@@ -198,7 +204,7 @@ class Boundaries:
                 return
         n = self.keys[key] = len(self.counts)
         self.counts.append(1)
-        if detail is not None:
+        if detail is not None and not scrubbed:
             detail = self.summariser.scrub_text(utf8(detail[:MAX_TARGET]))
         rec.buf.append((R.BOUNDARY, n, actor[0], actor[1], kind, target, op, detail))
         rec.definitions += 1
@@ -528,6 +534,17 @@ def _stop_probes(b: Boundaries) -> None:
         b.rec.gap("other", f"could not stop the I/O probes cleanly ({type(exc).__name__})")
 
 
+_forked = [False]  # this process is a fork of the traced one: the probes stay quiet (no getpid() per call)
+
+
+def _after_fork() -> None:
+    _forked[0] = True
+
+
+os.register_at_fork(after_in_child=_after_fork)
+_print_targets: dict[tuple[int, int], str | None] = {}  # print call site -> "stdout", "stderr" or None (a file)
+
+
 def _contained(b: Boundaries, what: str, exc: BaseException) -> None:
     if foreign(exc):
         raise exc
@@ -541,7 +558,7 @@ def _contained(b: Boundaries, what: str, exc: BaseException) -> None:
 
 def _env(frame: FrameType, op: str) -> None:
     b = _active[0]
-    if b is None or os.getpid() != b.rec.pid or (b.gate is not None and not b.gate.is_open()):
+    if b is None or _forked[0] or (b.gate is not None and not b.gate.is_open()):
         return
     try:
         try:
@@ -557,7 +574,12 @@ def _env(frame: FrameType, op: str) -> None:
             key = "*"  # the whole environment, read one variable at a time
         actor = b._actor("env", caller)
         if actor is not None:
-            b.note(actor, "env", b._safe(key), op, None)
+            name = b.safe_names.get(key)
+            if name is None:
+                name = b._safe(key)
+                if len(b.safe_names) < MAX_KEYS:
+                    b.safe_names[key] = name
+            b.note(actor, "env", name, op, None)
     except BaseException as exc:
         _contained(b, "os.environ", exc)
 
@@ -597,7 +619,7 @@ _DISABLE: Any = sys.monitoring.DISABLE if sys.version_info >= (3, 12) else None 
 def _call_seen(code: CodeType, offset: int, fn: object, me: object) -> None:
     """A call of a watched callable (fn: the watched object; me: its receiver, or print's first argument)."""
     b = _active[0]
-    if b is None or os.getpid() != b.rec.pid or (b.gate is not None and not b.gate.is_open()):
+    if b is None or _forked[0] or (b.gate is not None and not b.gate.is_open()):
         return
     frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code is not code:
@@ -613,7 +635,7 @@ def _call_seen(code: CodeType, offset: int, fn: object, me: object) -> None:
 def _profile_c_call(frame: FrameType, fn: Any) -> None:
     """3.11 (setprofile): a 'c_call' of fn, a builtin function or a bound builtin method."""
     b = _active[0]
-    if b is None or os.getpid() != b.rec.pid or (b.gate is not None and not b.gate.is_open()):
+    if b is None or _forked[0] or (b.gate is not None and not b.gate.is_open()):
         return
     try:
         me = fn.__self__  # (a C getter: the receiver of a bound builtin method)
@@ -643,15 +665,16 @@ def _called(b: Boundaries, frame: FrameType, code: CodeType, offset: int, fn: ob
         return
     role = w[1]
     if role == "print":
-        target = "stdout"
-        if "file" in callsite.keywords(code, offset):
-            source = callsite.argument(code, offset, "file")
-            if source == ("const", None):
-                target = "stdout"
-            elif source is not None and source[0] == "attr" and source[1] in _STREAMS:
-                target = _STREAMS[source[1]]
-            else:
-                return  # print to a file: not the console
+        site = (id(code), offset)
+        if site in _print_targets:
+            found = _print_targets[site]
+        else:
+            found = _print_target(code, offset)
+            if len(_print_targets) < callsite.MAX_SITES:
+                _print_targets[site] = found
+        if found is None:
+            return  # print to a file: not the console
+        target = found
         op, detail = "write", None
     elif role == "write":
         s = sys.stdout, sys.__stdout__, sys.stderr, sys.__stderr__
@@ -673,24 +696,43 @@ def _called(b: Boundaries, frame: FrameType, code: CodeType, offset: int, fn: ob
         else:
             return
         target = b.connections.get(id(conn), "sqlite:?")
+        actor = b._actor("sql", frame)
+        if actor is None:
+            return
         source = callsite.argument(code, offset, 0)
         text = callsite.text_of(source, frame)
         if text is None:
             op = "execute"
             detail = "(statement built at run time)" if source and source[0] == "dynamic" else "(statement not seen)"
-        elif role == "executescript":
-            op, detail = "script", callsite.script_shape(text)
         else:
-            op, detail = callsite.sql_shape(text)
-        detail = b.summariser.scrub_text(detail[:MAX_TARGET])
-        kind = "database"
-        actor = b._actor("sql", frame)
-        if actor is not None:
-            b.note(actor, kind, target, op, detail)
+            known = b.statements.get(text) if role != "executescript" else None
+            if known is None:
+                if role == "executescript":
+                    op, detail = "script", callsite.script_shape(text)
+                else:
+                    op, detail = callsite.sql_shape(text)
+                detail = b.summariser.scrub_text(utf8(detail[:MAX_TARGET]))
+                if role != "executescript" and len(b.statements) < MAX_KEYS:
+                    b.statements[text] = op, detail
+            else:
+                op, detail = known
+        b.note(actor, "database", target, op, detail, scrubbed=True)
         return
     actor = b._actor("console", frame)
     if actor is not None:
         b.note(actor, "console", target, op, detail)
+
+
+def _print_target(code: CodeType, offset: int) -> str | None:
+    """Where the print() at this call site writes: stdout, stderr, or None (a file, given as file=)."""
+    if "file" not in callsite.keywords(code, offset):
+        return "stdout"
+    source = callsite.argument(code, offset, "file")
+    if source == ("const", None):
+        return "stdout"
+    if source is not None and source[0] == "attr" and source[1] in _STREAMS:
+        return _STREAMS[source[1]]
+    return None
 
 
 _METHOD_NAMES = frozenset(("write", "writelines", "execute", "executemany", "executescript"))

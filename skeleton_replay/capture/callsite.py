@@ -37,6 +37,7 @@ MAX_SITES = 50_000
 
 _instructions: dict[int, tuple[CodeType, list[dis.Instruction], dict[int, int]]] = {}
 _sites: dict[tuple[int, int], tuple[int, tuple[str, ...]] | None] = {}
+_arguments: dict[tuple[int, int, int | str], Source] = {}
 
 
 def _code_instructions(code: CodeType) -> tuple[list[dis.Instruction], dict[int, int]]:
@@ -153,6 +154,16 @@ def _site(code: CodeType, offset: int) -> tuple[int, tuple[str, ...]] | None:
 
 def argument(code: CodeType, offset: int, position: int | str) -> Source:
     """Where the call at `offset` gets its explicit argument `position` (0 = first) or keyword `position`."""
+    key = (id(code), offset, position)
+    if key in _arguments:
+        return _arguments[key]
+    found = _argument(code, offset, position)
+    if len(_arguments) < MAX_SITES:
+        _arguments[key] = found
+    return found
+
+
+def _argument(code: CodeType, offset: int, position: int | str) -> Source:
     site = _site(code, offset)
     if site is None:
         return None
