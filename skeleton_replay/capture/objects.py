@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from . import records as R
+from .creations import Creations
 from .origin import foreign
 from .summarise import class_path
 
@@ -43,6 +44,7 @@ class ObjectIds:
     definitions: int
     filter: Any  # CodeFilter (main_module)
     gap: Callable[..., None]
+    made: Creations  # who created whom (capture/creations.py)
 
     def init_objects(self) -> None:
         self.objects = {}
@@ -50,6 +52,7 @@ class ObjectIds:
         self.next_object = 0
         self.per_class = {}
         self.overflow = {}
+        self.made = Creations(self)
 
     def object_id(self, obj: Any) -> int:
         """Run-local id, stable while the object lives (never calls user code, keeps no reference)."""
@@ -84,6 +87,8 @@ class ObjectIds:
         self.buf.append((R.DEF_OBJECT, oid, module, qualname, is_class))
         self.definitions += 1
         self.objects[key] = (oid, cls)  # last: an interrupted definition is made again, never missing
+        if self.made.waiting:
+            self.made.identified(key, cls, oid)  # its creator, recorded when its __init__ started
         return oid
 
     def receiver_id(self, me: Any) -> int:
@@ -94,7 +99,8 @@ class ObjectIds:
         return self.overflow.get(id(_type(me))) or self.object_id(me)
 
     def reborn(self, frame: FrameType, receiver: str) -> None:
-        """A project __init__ starts: a new object at an address seen before gets a new id.
+        """A project __init__ starts: a new object (its creation is recorded: capture/creations.py), and
+        one at an address seen before gets a new id.
 
         Not when the caller is an __init__ of the same object (super().__init__(), Base.__init__(self)).
         """
@@ -103,8 +109,6 @@ class ObjectIds:
         except Exception as exc:
             if foreign(exc):
                 raise
-            return
-        if id(me) not in self.objects:
             return
         back = frame.f_back
         if back is not None:
@@ -117,3 +121,4 @@ class ObjectIds:
                     if foreign(exc):
                         raise
         self.objects.pop(id(me), None)
+        self.made.created(back, me)

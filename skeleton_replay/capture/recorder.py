@@ -115,7 +115,12 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
             entry = self.table.get(id(code))
             if entry is not None or id(code) in self.untraced:
                 return entry
-            return self._decide(code, frame)
+            entry = self._decide(code, frame)
+        if entry is None and frame is not None:
+            receiver = self.inits.get(id(code))
+            if receiver is not None:  # the first start of a project __init__ (the backends watch the later ones)
+                self.reborn(frame, receiver)
+        return entry
 
     def _decide(self, code: CodeType, frame: FrameType | None) -> Entry | None:
         try:
@@ -254,6 +259,7 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         self.flush()
 
     def finish(self) -> None:
+        self.made.stop()  # creations counted past the first (capture/creations.py)
         self.checkpoint(self.scenario)
         self.flush()
         self.spill.flush()

@@ -67,7 +67,7 @@ def _render_workflow(snapshot: Record, tree: CallTree) -> str:
     module_of = {n["id"]: n.get("module") or "" for n in nodes}
     phases_section(w, split, module_of, bool(scenarios))
     tree_section(w, split, {s["name"]: s for s in scenarios})
-    actors_section(w, nodes)
+    actors_section(w, nodes, snapshot.get("creations"))
     out.extend(boundaries_section(snapshot))  # I/O boundaries (render/boundaries_md.py); none: no section
     dependencies_section(w, snapshot)
     hot_edges_section(w, snapshot)

@@ -1,9 +1,10 @@
 """The "Actors" section: modules (busiest first) with their functions, classes and instances; a class with
-many instances is one instance group (`Class ×N`)."""
+many instances is one instance group (`Class ×N`). Instances say who created them (snapshot `creations`,
+instance nodes' `created_by`: model/creations.py)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .. import md
 from .common import Write, n_calls
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 ACTOR_LINES = 100
 INSTANCE_GROUP = 4  # a class with this many instances or more is one line (an instance group)
 MODULE_FUNCTIONS = 8  # functions listed per module
+CREATORS = 3  # creators named per instance group
 
 
 class _ModuleActors(TypedDict):
@@ -23,10 +25,13 @@ class _ModuleActors(TypedDict):
     instances: dict[str, list[Node]]  # class name -> its instance nodes
 
 
-def actors_section(w: Write, nodes: list[Node]) -> None:
+def actors_section(w: Write, nodes: list[Node], creations: list[dict[str, Any]] | None = None) -> None:
     w("## Actors")
     w("")
     w("- by module (busiest first); a class with many instances is one instance group (`Class ×N`: N instances)")
+    made: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (module, class) -> its creations
+    for c in creations or ():
+        made.setdefault((str(c.get("module")), str(c.get("qualname"))), []).append(c)
     by_id = {n["id"]: n for n in nodes}
     modules: dict[str, _ModuleActors] = {}
     for n in nodes:
@@ -83,22 +88,41 @@ def actors_section(w: Write, nodes: list[Node]) -> None:
                 first = min(insts, key=lambda i: (i["first_seen"] is None, i["first_seen"] or 0))
                 first_md = f", first {md.code(first['id'])}" if first else ""
                 group = cls + " ×" + format(len(insts), ",")
+                made_md = _creators_md(made.get((first.get("module") or "", cls), []))
                 lines.append(
                     f"  - instance group {md.code(group)} · "
                     f"{n_calls(calls)}{raised_md}; "
-                    f"busiest methods: {busiest_md}{first_md}"
+                    f"busiest methods: {busiest_md}{first_md}{made_md}"
                 )
                 continue
             for i in insts:
                 ms = sorted(methods.get(i["id"], []), key=lambda n: (-n["call_count"], n["id"]))
                 ms_md = ", ".join(f"{md.code(x['label'])} {x['call_count']:,}" for x in ms[:4])
-                lines.append(f"  - instance {md.code(i['id'])} — {n_calls(i['call_count'])}; methods: {ms_md}")
+                by = i.get("created_by")
+                by_md = ""
+                if by:
+                    at_md = f" at E{by['first_seen']:d}" if isinstance(by.get("first_seen"), int) else ""
+                    by_md = f"; created by {md.code(by['creator'])}{at_md}"
+                lines.append(f"  - instance {md.code(i['id'])} — {n_calls(i['call_count'])}; methods: {ms_md}{by_md}")
     shown = lines[:ACTOR_LINES]
     for line in shown:
         w(line)
     if len(lines) > len(shown):
         w(f"- … {len(lines) - len(shown):,} more actor lines not listed (see snapshot.json `nodes`)")
     w("")
+
+
+def _creators_md(made: list[dict[str, Any]]) -> str:
+    """`; created by `fn:shop.app:main` (3), first E12`: a class's creators, who made the most first."""
+    if not made:
+        return ""
+    ranked = sorted(made, key=lambda c: (-c["count"], c["creator"]))
+    who_md = ", ".join(f"{md.code(c['creator'])} ({c['count']:,})" for c in ranked[:CREATORS])
+    if len(ranked) > CREATORS:
+        who_md += f", … {len(ranked) - CREATORS:,} more"
+    seen = [c["first_seen"] for c in made if isinstance(c.get("first_seen"), int)]
+    first_md = f", first E{min(seen):d}" if seen else ""
+    return f"; created by {who_md}{first_md}"
 
 
 def _node_md(n: Node) -> str:
