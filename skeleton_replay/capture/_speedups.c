@@ -41,6 +41,26 @@ bump(PyObject *list, Py_ssize_t i)
     return v + 1;
 }
 
+/* The Recorder's dict of counted generators' call edges by frame id (counting.py: p[8]), or NULL. */
+static inline PyObject *
+gen_edges(PyObject *p)
+{
+    PyObject *d = PyList_GET_SIZE(p) > 8 ? PyList_GET_ITEM(p, 8) : NULL;
+    return d != NULL && PyDict_CheckExact(d) ? d : NULL;
+}
+
+/* A generator's call is recorded: an entry left at its frame's address by a generator that died goes. */
+static int
+forget_gen_edge(PyObject *p, PyObject *fid)
+{
+    PyObject *d = gen_edges(p);
+    if (d == NULL || PyDict_GET_SIZE(d) == 0) {
+        return 0;
+    }
+    int found = PyDict_Contains(d, fid);
+    return found > 0 ? PyDict_DelItem(d, fid) : found;
+}
+
 /* ------------------------------------------------------------ Hooks */
 
 #define CODE_CACHE 1024
@@ -83,6 +103,9 @@ typedef struct {
     /* Direct-mapped cache id(code) -> receiver name of watched __init__ methods (borrowed: inits keeps them) */
     void *init_code[INIT_CACHE];
     PyObject *init_name[INIT_CACHE];
+    PyObject *created;  /* made.created of the recorder, or None (creation_hook); set at the first __init__ */
+    PyObject *made_keys, *made_counts, *made_per_class;  /* Creations.keys, .counts, .per_class (creation_fast) */
+    long long made_limit;  /* Creations.limit: objects of a class whose own creator is kept */
 } Hooks;
 
 static void
@@ -96,7 +119,8 @@ hooks_dealloc(Hooks *h)
     Py_XDECREF(h->zero); Py_XDECREF(h->span); Py_XDECREF(h->limit);
     Py_XDECREF(h->py_yield); Py_XDECREF(h->py_resume); Py_XDECREF(h->kind_yield); Py_XDECREF(h->kind_resume);
     Py_XDECREF(h->inits); Py_XDECREF(h->foreign); Py_XDECREF(h->is_tracing);
-    Py_XDECREF(h->reserve); Py_XDECREF(h->importing);
+    Py_XDECREF(h->reserve); Py_XDECREF(h->importing); Py_XDECREF(h->created);
+    Py_XDECREF(h->made_keys); Py_XDECREF(h->made_counts); Py_XDECREF(h->made_per_class);
     Py_TYPE(h)->tp_free((PyObject *)h);
 }
 
@@ -554,6 +578,19 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
                 first = left > 0 && busy == 0 && seen < h->first_per_edge;
             }
             if (!first) {
+                if (generator) {  /* its raise, wherever it is resumed from, belongs to this edge */
+                    PyObject *d = gen_edges(p);
+                    if (frame == NULL) {
+                        frame = PyEval_GetFrame();
+                    }
+                    PyObject *gfid = d && frame ? PyLong_FromVoidPtr(frame) : NULL;
+                    err = gfid ? PyDict_SetItem(d, gfid, edge) : 0;
+                    Py_XDECREF(gfid);
+                    if (err < 0 || PyErr_Occurred()) {
+                        Py_DECREF(edge);
+                        goto error;
+                    }
+                }
                 Py_DECREF(edge);
                 if (PyList_Append(stack, key) < 0) {
                     goto error;
@@ -642,7 +679,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
             frame = PyEval_GetFrame();
         }
         fid = PyLong_FromVoidPtr(frame);
-        if (fid == NULL) {
+        if (fid == NULL || forget_gen_edge(p, fid) < 0) {
             rec = NULL;
         }
         else if (caller != NULL) {
@@ -672,9 +709,101 @@ error:
     return raise_pending(&pending, -1);
 }
 
+/* Who created whom (capture/creations.py): the recorder's made.created(back, me), found once through
+   receiver_id's recorder; NULL when there is none (Hooks made without a Recorder). */
+static PyObject *
+creation_hook(Hooks *h)
+{
+    if (h->created == NULL) {
+        PyObject *rec = PyMethod_Check(h->receiver_id) ? PyMethod_GET_SELF(h->receiver_id) : NULL;
+        PyObject *made = rec ? PyObject_GetAttrString(rec, "made") : NULL;
+        h->created = made ? PyObject_GetAttrString(made, "created") : NULL;
+        if (h->created != NULL) {  /* the fast path's state (creation_fast): never rebound by Creations */
+            PyObject *limit = PyObject_GetAttrString(made, "limit");
+            h->made_limit = limit ? PyLong_AsLongLong(limit) : -1;
+            Py_XDECREF(limit);
+            h->made_keys = PyObject_GetAttrString(made, "keys");
+            h->made_counts = PyObject_GetAttrString(made, "counts");
+            h->made_per_class = PyObject_GetAttrString(made, "per_class");
+            if (h->made_limit < 0 || !h->made_keys || !PyDict_CheckExact(h->made_keys) || !h->made_counts
+                    || !PyList_CheckExact(h->made_counts) || !h->made_per_class || !PyDict_CheckExact(h->made_per_class)) {
+                Py_CLEAR(h->made_keys);  /* made.created alone, for every creation */
+            }
+        }
+        Py_XDECREF(made);
+        if (h->created == NULL) {
+            h->created = Py_NewRef(Py_None);
+        }
+        PyErr_Clear();
+    }
+    return h->created == Py_None ? NULL : h->created;
+}
+
+/* The common creation without Python (capture/creations.py Creations.created does the same): the creator
+   is the calling frame, traced, with its receiver's id known; its (creator, class) key seen before; the
+   class past the objects whose own creator is kept. 1 counted, 0 left to made.created, -1 error. */
+static int
+creation_fast(Hooks *h, PyFrameObject *back, PyObject *me)
+{
+    if (back == NULL || h->made_keys == NULL) {
+        return 0;
+    }
+    PyObject *kcls = PyLong_FromVoidPtr(Py_TYPE(me));
+    if (kcls == NULL) {
+        return -1;
+    }
+    PyObject *seen = PyDict_GetItemWithError(h->made_per_class, kcls);
+    long long n_seen = seen != NULL ? PyLong_AsLongLong(seen) : 0;
+    if (PyErr_Occurred() || n_seen < h->made_limit) {
+        Py_DECREF(kcls);
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyCodeObject *bc = PyFrame_GetCode(back);
+    PyObject *entry = code_entry(h, (PyObject *)bc);  /* borrowed */
+    Py_DECREF(bc);
+    PyObject *oid = NULL;
+    if (entry != NULL) {
+        PyObject *receiver = PyTuple_GET_ITEM(entry, 1);
+        if (receiver == Py_None) {
+            oid = Py_NewRef(h->zero);
+        }
+        else {
+            PyObject *them = frame_var(back, receiver);
+            if (them == NULL) {
+                PyErr_Clear();  /* its receiver's name was deleted (del self): made.created decides */
+            }
+            else {
+                oid = receiver_oid(h, them);  /* may run Recorder.receiver_id: its errors are contained */
+                Py_DECREF(them);
+                if (oid == NULL) {
+                    Py_DECREF(kcls);
+                    return -1;
+                }
+            }
+        }
+    }
+    else if (PyErr_Occurred()) {
+        Py_DECREF(kcls);
+        return -1;
+    }
+    int r = 0;
+    if (oid != NULL) {
+        PyObject *key = PyTuple_Pack(3, PyTuple_GET_ITEM(entry, 0), oid, kcls);
+        PyObject *n = key ? PyDict_GetItemWithError(h->made_keys, key) : NULL;
+        Py_XDECREF(key);
+        Py_ssize_t i = n != NULL && PyLong_CheckExact(n) ? PyLong_AsSsize_t(n) : -1;
+        if (i >= 0 && i < PyList_GET_SIZE(h->made_counts)) {
+            r = bump(h->made_counts, i) < 0 ? -1 : 1;
+        }
+        Py_DECREF(oid);
+    }
+    Py_DECREF(kcls);
+    return r == 0 && PyErr_Occurred() ? -1 : r;
+}
+
 /* A project __init__ starts (Recorder.reborn): 1 when `code` is one (handled), 0 when not, -1 error.
-   An object initialised at an address seen before is a new object: its old entry goes, so it gets a
-   new id, unless the caller is an __init__ of the same object (super().__init__()). */
+   Unless the caller is an __init__ of the same object (super().__init__()), it is a new object: its
+   creation is recorded (creation_hook) and, at an address seen before, its old entry goes (a new id). */
 static int
 reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
 {
@@ -699,9 +828,6 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
         h->init_code[slot] = (void *)code;  /* the recorder keeps watched code alive (keep_alive) */
         h->init_name[slot] = name;
     }
-    if (PyDict_GET_SIZE(h->objects) == 0) {
-        return 1;
-    }
     if (frame == NULL) {
         frame = PyEval_GetFrame();
     }
@@ -710,32 +836,54 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
         PyErr_Clear();
         return 1;
     }
-    PyObject *key = PyLong_FromVoidPtr(me);
-    int known = key ? PyDict_Contains(h->objects, key) : -1;
-    int same = 0;
-    if (known == 1) {
-        PyFrameObject *back = PyFrame_GetBack(frame);
-        if (back != NULL) {
-            PyCodeObject *bc = PyFrame_GetCode(back);
-            PyObject *bk = PyLong_FromVoidPtr(bc);
-            Py_DECREF(bc);
-            PyObject *bname = bk ? PyDict_GetItemWithError(h->inits, bk) : NULL;
-            Py_XDECREF(bk);
-            if (bname != NULL) {
-                PyObject *them = frame_var(back, bname);
-                same = them == me;
-                Py_XDECREF(them);
-            }
-            PyErr_Clear();
-            Py_DECREF(back);
+    int same = 0, rc = 1;
+    PyFrameObject *back = PyFrame_GetBack(frame);
+    if (back != NULL) {
+        PyCodeObject *bc = PyFrame_GetCode(back);
+        size_t bslot = ((size_t)bc >> 4) & (INIT_CACHE - 1);
+        PyObject *bname = NULL;
+        if (h->init_code[bslot] == (void *)bc) {
+            bname = h->init_name[bslot];
         }
-        if (!same && PyDict_DelItem(h->objects, key) < 0) {
-            known = -1;
+        else {
+            PyObject *bk = PyLong_FromVoidPtr(bc);
+            bname = bk ? PyDict_GetItemWithError(h->inits, bk) : NULL;
+            Py_XDECREF(bk);
+        }
+        Py_DECREF(bc);
+        if (bname != NULL) {
+            PyObject *them = frame_var(back, bname);
+            same = them == me;
+            Py_XDECREF(them);
+        }
+        PyErr_Clear();
+    }
+    if (!same) {
+        if (PyDict_GET_SIZE(h->objects) > 0) {
+            PyObject *key = PyLong_FromVoidPtr(me);
+            int known = key ? PyDict_Contains(h->objects, key) : -1;
+            if (known == 1 && PyDict_DelItem(h->objects, key) < 0) {
+                known = -1;
+            }
+            Py_XDECREF(key);
+            rc = known < 0 ? -1 : 1;
+        }
+        PyObject *created = rc == 1 ? creation_hook(h) : NULL;
+        int fast = created != NULL ? creation_fast(h, back, me) : 0;
+        if (fast < 0) {
+            rc = -1;
+        }
+        else if (created != NULL && fast == 0) {
+            PyObject *r = PyObject_CallFunctionObjArgs(created, back ? (PyObject *)back : Py_None, me, NULL);
+            if (r == NULL) {
+                rc = -1;
+            }
+            Py_XDECREF(r);
         }
     }
-    Py_XDECREF(key);
+    Py_XDECREF(back);
     Py_DECREF(me);
-    return known < 0 ? -1 : 1;
+    return rc;
 }
 
 static PyObject *
@@ -934,6 +1082,14 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int fl
         }
         long long kv = o * h->span_c + ix;
         int written = PyList_GET_SIZE(stack) == 0;  /* nothing traced below it: written as a record */
+        if (!written && PyList_GET_SIZE(p) > 7) {  /* this resume and the exit after it: 2 events (counting.py) */
+            long long v = PyLong_AsLongLong(PyList_GET_ITEM(p, 7));
+            PyObject *nv = (v == -1 && PyErr_Occurred()) ? NULL : PyLong_FromLongLong(v + 2);
+            if (nv == NULL) {
+                return raise_pending(&pending, -1);
+            }
+            PyList_SetItem(p, 7, nv);  /* steals nv */
+        }
         PyObject *key = PyLong_FromLongLong(written ? -1 - kv : kv);
         int err = key ? PyList_Append(stack, key) : -1;
         Py_XDECREF(key);
@@ -1035,6 +1191,13 @@ typedef struct {
     char yield_ops[256];  /* opcodes of a yield */
     PyObject *suspended;  /* the Python profiler's set of frame ids of generators suspended at a yield, or NULL */
     PyObject *ev_call, *ev_return;
+    /* I/O probes (capture/boundaries.py, 3.11): [probe(frame, builtin), watched builtins...], or NULL. A C call
+       of a watched builtin (matched by its PyMethodDef: print, a stream's write, sqlite3's execute) goes to the
+       probe; the PyMethodDefs are re-read when the list's length changes. */
+    PyObject *c_watch;
+    Py_ssize_t c_watch_n;
+    int c_nml;
+    PyMethodDef *c_mls[32];
 } ProfileHook;
 
 static void
@@ -1042,6 +1205,7 @@ profile_dealloc(ProfileHook *self)
 {
     Py_XDECREF(self->profiler); Py_XDECREF(self->table); Py_XDECREF(self->untraced); Py_XDECREF(self->modules);
     Py_XDECREF(self->hooks); Py_XDECREF(self->ev_call); Py_XDECREF(self->ev_return); Py_XDECREF(self->suspended);
+    Py_XDECREF(self->c_watch);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1073,14 +1237,17 @@ static int
 profile_init(ProfileHook *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"profiler", "table", "untraced", "hooks", "return_ops", "yield_ops", "suspended",
-                             "modules", NULL};
+                             "modules", "c_watch", NULL};
     PyObject *profiler, *table, *untraced, *hooks = Py_None, *return_ops = NULL, *yield_ops = NULL, *suspended = NULL;
-    PyObject *modules = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!|OOOOO!", kwlist, &profiler, &PyDict_Type, &table,
+    PyObject *modules = NULL, *c_watch = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!|OOOOO!O!", kwlist, &profiler, &PyDict_Type, &table,
                                      &PyDict_Type, &untraced, &hooks, &return_ops, &yield_ops, &suspended,
-                                     &PyDict_Type, &modules)) {
+                                     &PyDict_Type, &modules, &PyList_Type, &c_watch)) {
         return -1;
     }
+    Py_XSETREF(self->c_watch, Py_XNewRef(c_watch));
+    self->c_watch_n = 0;
+    self->c_nml = 0;
     Py_XSETREF(self->modules, Py_XNewRef(modules));
     if (suspended == Py_None) {
         suspended = NULL;
@@ -1218,6 +1385,57 @@ done:
     return r;
 }
 
+/* A C call while the I/O probes watch some builtins: the probe gets the watched ones (boundaries.py). */
+static int
+profile_c_call(ProfileHook *self, PyFrameObject *frame, PyObject *arg)
+{
+    PyObject *w = self->c_watch;
+    Py_ssize_t n = PyList_GET_SIZE(w);
+    if (n != self->c_watch_n) {  /* the list changed (sqlite3 imported): re-read the PyMethodDefs */
+        self->c_nml = 0;
+        for (Py_ssize_t i = 1; i < n && self->c_nml < 32; i++) {
+            PyObject *o = PyList_GET_ITEM(w, i);
+            if (PyCFunction_Check(o)) {
+                self->c_mls[self->c_nml++] = ((PyCFunctionObject *)o)->m_ml;
+            }
+            else if (Py_IS_TYPE(o, &PyMethodDescr_Type)) {
+                self->c_mls[self->c_nml++] = ((PyMethodDescrObject *)o)->d_method;
+            }
+        }
+        self->c_watch_n = n;
+    }
+    if (arg == NULL || !PyCFunction_Check(arg)) {
+        return 0;
+    }
+    PyMethodDef *ml = ((PyCFunctionObject *)arg)->m_ml;
+    char c0 = (ml != NULL && ml->ml_name != NULL) ? ml->ml_name[0] : 0;
+    if (c0 != 'p' && c0 != 'w' && c0 != 'e') {
+        return 0;  /* not print, write(lines) or execute*: most C calls stop here */
+    }
+    for (int i = 0; i < self->c_nml; i++) {
+        if (self->c_mls[i] == ml) {
+            PyObject *probe = Py_NewRef(PyList_GET_ITEM(w, 0));
+            PyObject *r = PyObject_CallFunctionObjArgs(probe, (PyObject *)frame, arg, NULL);
+            Py_DECREF(probe);
+            if (r == NULL) {  /* the program's exception (the probe contains its own) */
+                if (self->hooks != NULL) {
+                    PyObject *none = contain(self->hooks, "c_call");
+                    if (none == NULL) {
+                        return -1;
+                    }
+                    Py_DECREF(none);
+                    return 0;
+                }
+                PyEval_SetProfile(NULL, NULL);
+                return -1;
+            }
+            Py_DECREF(r);
+            return 0;
+        }
+    }
+    return 0;
+}
+
 /* The C profile function. Like CPython's own trampoline, a profiler that raises is removed. */
 static int
 profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
@@ -1229,6 +1447,9 @@ profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     }
     else if (what == PyTrace_RETURN) {
         event = self->ev_return;
+    }
+    else if (what == PyTrace_C_CALL && self->c_watch != NULL && PyList_GET_SIZE(self->c_watch) > 0) {
+        return profile_c_call(self, frame, arg);  /* an I/O probe, for a few builtins */
     }
     else {
         return 0;  /* c_call, c_return, c_exception: never traced */

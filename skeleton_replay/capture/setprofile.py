@@ -18,6 +18,7 @@ from builtins import BaseException, frozenset, hasattr, id, len, set, type
 from types import FrameType
 from typing import Any, Protocol, cast
 
+from . import boundaries as _io
 from . import records as R
 from . import speedups
 from .gate import Gate, gate_profiler
@@ -78,6 +79,7 @@ class SetProfileBackend:
                 yield_ops=_YIELD_OPS,
                 suspended=fn.suspended,
                 modules=self.rec.module_codes,
+                c_watch=_io.C_WATCH,  # I/O probes: builtins whose calls go to C_WATCH[0] (capture/boundaries.py)
             )
             threading.setprofile(hook)  # a new thread's first event installs the C function there
             hook.install()
@@ -153,6 +155,8 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
     suspended: set[int] = set()  # frame ids of generators suspended at a yield
     foreign = rec.foreign
     holds, drop = rec.holds, rec.drop
+    probes = _io.PROBES  # I/O probes (capture/boundaries.py, 3.11): code id -> probe(frame), e.g. os.environ reads
+    c_watch = _io.C_WATCH  # [probe(frame, builtin), watched builtins...] while a capture probes C calls (3.11)
 
     def interrupted(exc: BaseException, event: str) -> None:
         """The program's exception passed through the profiler (a signal handler's): it is re-raised."""
@@ -172,6 +176,7 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
     seed = rec.seed  # once per thread, at its first event past the cap
+    gen_edges = rec.gen_edges  # frame id of a generator whose call was counted -> that call's edge (counting.py)
 
     def profiler(frame: FrameType, event: str, arg: Any) -> None:
         # (declarations only: no code at run time)
@@ -191,6 +196,14 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                         if not foreign(exc):
                             gap("tracer_error", f"call: {type(exc).__name__}: {exc}")
                             return
+                        interrupted(exc, "call")
+                        raise
+                    return
+                probe = probes.get(id(code))
+                if probe is not None:  # never decided (so never untraced): each call comes here
+                    try:
+                        probe(frame)
+                    except BaseException as exc:  # the probe contains its own errors: this is the program's
                         interrupted(exc, "call")
                         raise
                     return
@@ -220,6 +233,7 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                             stack = p[1]
                             if stack:
                                 stack.append(key)
+                                p[7] += 2  # this resume and the exit that follows it: 2 events (counting.py)
                                 return
                             stack.append(-1 - key)  # nothing traced below it: written as a record
                         append((RESUME, idx, p[0], now(), None, 0, fid))
@@ -249,6 +263,8 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                             n > first_per_edge or reserve[0] <= 0 or importing[0] or p[6].get(edge, 0) >= first_per_edge
                         ):  # (p[6]: the run's firsts, kept)
                             stack.append(key)
+                            if generator:  # its raise, wherever it is resumed from, belongs to this edge
+                                gen_edges[id(frame)] = edge
                             return
                         p[6][edge] = p[6].get(edge, 0) + 1
                         # One of the first calls of this edge: recorded (its return too), with its arguments
@@ -270,8 +286,12 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                     if arg_names and (calls <= first_calls or n <= per_code or n % sample_every == 0):
                         summary = summarise_args(frame, arg_names)
                 if caller is not None:
+                    if generator and gen_edges:  # recorded: an earlier generator's entry at this address goes
+                        gen_edges.pop(id(frame), None)
                     record = (CALL, idx, p[0], now(), summary, obj, id(frame) if generator else None, caller)
                 elif generator:
+                    if gen_edges:
+                        gen_edges.pop(id(frame), None)
                     record = (CALL, idx, p[0], now(), summary, obj, id(frame))
                 else:
                     record = (CALL, idx, p[0], now(), summary, obj)
@@ -332,10 +352,22 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                     if stack:
                         key = stack.pop()
                         if key >= 0:
-                            if op not in _RETURN_OPS and not is_yield and stack:  # an exception left a counted call
-                                edge = (stack[-1], key)
+                            if op in _RETURN_OPS or is_yield:
+                                return
+                            # an exception left a counted call
+                            if not entry[2]:
+                                if stack:
+                                    p[3][(stack[-1], key)] += 1
+                                return
+                            # A generator's raise: on the edge of its call, not of the frame that resumed it
+                            edge = gen_edges.pop(id(frame), None) if gen_edges else None
+                            if edge is not None:  # its call was counted
                                 p[3][edge] += 1
-                            return
+                                return
+                            # Its call was recorded: so are this resume and raise (2 events counted at the
+                            # resume), so that the decoder closes the recorded frame and credits its call.
+                            p[7] -= 2
+                            append((RESUME, idx, p[0], now(), None, 0, id(frame)))
                 n = counts[idx]
                 wanted = not counting and (state[0] <= first_calls or n <= per_code or n % sample_every == 0)
                 if op in _RETURN_OPS:
@@ -348,6 +380,10 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                 elif is_yield:
                     record = (YIELD, idx, p[0], now(), summarise_return(idx, arg) if wanted else None, 0, id(frame))
                 elif entry[2]:
+                    if gen_edges:  # resumed after its call was counted: the raise is counted on that call's edge
+                        edge = gen_edges.pop(id(frame), None)
+                        if edge is not None:
+                            p[3][edge] += 1
                     record = (UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0, id(frame))
                 else:
                     record = (UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0)
@@ -361,6 +397,12 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                 elif fast and record is None and not RETURN_FAILURE_UNWINDS:  # nothing follows: record the exit
                     append(_exit_record(frame, entry, p))
                 interrupted(exc, "return")
+                raise
+        elif event == "c_call" and c_watch:  # print, a stream's write, sqlite3's execute... (boundaries.py)
+            try:
+                c_watch[0](frame, arg)
+            except BaseException as exc:  # the probe contains its own errors: this is the program's
+                interrupted(exc, "c_call")
                 raise
 
     out = cast("Profiler", profiler)  # (once per start)
