@@ -213,7 +213,7 @@ def _props(name: str) -> set[str]:
 
 def test_typed_records_have_the_schema_fields():
     for cls, name, optional in ((TraceHeader, "Header", {"invocation", "request"}),
-                                (TraceEnd, "End", {"scenarios", "boundaries", "sampling"})):
+                                (TraceEnd, "End", {"scenarios", "boundaries", "creations", "sampling"})):
         names = {f.name for f in dataclasses.fields(cls)}
         assert names | {"record", "schema_version"} == _props(name)
         assert set(DEFS[name]["required"]) == _props(name) - optional - {"counted"}  # counted: added within v1

@@ -13,6 +13,7 @@ from typing import Any
 from ..capture import records as R
 from ..capture.filters import CodeInfo
 from .boundaries import BoundaryLog
+from .creations import CreationLog
 from .types import CALL, EXCEPTION, RESUME, RETURN, YIELD, Endpoint, Event
 
 _KIND = {R.CALL: CALL, R.RETURN: RETURN, R.UNWIND: EXCEPTION, R.YIELD: YIELD, R.RESUME: RESUME}
@@ -48,6 +49,7 @@ class Decoder:
         self.scenario: str | None = None  # the scenario running at this point of the stream
         self.scenarios: dict[str, dict[str, Any]] = {}  # name -> begin and end info, in the order they began
         self.io = BoundaryLog()  # I/O boundaries (BOUNDARY records): the end record's `boundaries`
+        self.made = CreationLog()  # who created whom (CREATION records): the end record's `creations`
 
     # -- endpoints -----------------------------------------------------------
     def endpoint(self, idx: int, obj: int) -> Endpoint:
@@ -157,6 +159,8 @@ class Decoder:
                         scen = None
                     elif k == R.BOUNDARY or k == R.BOUNDARY_COUNTS:
                         self.io.add(rec, order, cap, scen, endpoint)
+                    elif k == R.CREATION:
+                        self.made.add(rec, order, cap, endpoint)
                     else:
                         definition(rec)
                     continue
@@ -350,6 +354,8 @@ class Decoder:
                 self.aggregates.append((caller, self.endpoint(*key[1]), n, raised.get(key, 0), scen))
                 self.calls += n
                 self.dropped += 2 * n
+            if len(rec) > 4:  # the other events of counted generators: resumes and the exits after them
+                self.dropped += rec[4]
 
     def open_frames(self) -> int:
         return sum(len(s) for s in self.stacks.values()) + len(self.parked)

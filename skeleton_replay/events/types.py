@@ -174,6 +174,7 @@ class TraceEnd:
     counted: list[dict[str, Any]] = field(default_factory=list)  # {"caller", "callee", "calls", "raised"[, "scenario"]}
     scenarios: list[dict[str, Any]] | None = None  # pytest runs and trace(scenario=...) only
     boundaries: list[dict[str, Any]] | None = None  # I/O boundary uses (events/boundaries.py); runs that did I/O only
+    creations: list[dict[str, Any]] | None = None  # who created whom (events/creations.py); runs that made objects
     # what the recording budgets recorded per phase (capture/budget.py); capped runs
     sampling: dict[str, Any] | None = None
 
@@ -186,7 +187,7 @@ class TraceEnd:
         }
 
     def as_json(self) -> dict[str, Any]:
-        optional = ("scenarios", "boundaries", "sampling")
+        optional = ("scenarios", "boundaries", "creations", "sampling")
         return {"record": "end", "schema_version": FORMAT_VERSION, **_fields_json(self, optional)}
 
     @classmethod

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from ..capture.records import read_spill
+from .creations import end_creations
 from .decode import Decoder
 from .jsonl import TraceWriter
 from .types import TraceEnd
@@ -70,6 +71,7 @@ def end_record(end: dict[str, Any], decoder: Decoder, max_events: int) -> dict[s
         counted=counted,
         scenarios=list(decoder.scenarios.values()) or None,
         boundaries=decoder.io.as_json() or None,
+        creations=end_creations(decoder),  # who created whom (events/creations.py)
     )  # I/O boundary uses (events/boundaries.py), for `skeleton report`
     return record.as_json()
 

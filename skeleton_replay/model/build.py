@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import __version__
 from ..events.types import CALL, EVENT_KINDS, EXCEPTION, RETURN, YIELD, Endpoint, Event
-from . import boundaries
+from . import boundaries, creations
 from .steps import StepColumns
 from .version import SNAPSHOT_FORMAT_VERSION
 
@@ -453,7 +453,8 @@ class SnapshotBuilder:
     def snapshot(self, end: Record | None, threads: list[Record], gaps: list[Record], dropped: int) -> Record:
         h = self.header
         end = end or {}
-        io = boundaries.collect(end.get("boundaries"), self._callee, lambda i: self.nodes[i]["id"])
+        io = boundaries.collect(end.get("boundaries"), self._callee, lambda i: self.nodes[i]["id"], self._as_module)
+        made = creations.collect(end.get("creations"), self._callee, self._as_module, self.nodes, self.index)
         if self.recorded:
             self._last_seen[self.scenario] = self.recorded - 1
         for i, last in self._last_seen.items():  # containers: the last event of anything inside
@@ -486,7 +487,8 @@ class SnapshotBuilder:
         if "request" in h:  # one traced web request (skeleton_replay.integrations)
             run["request"] = h["request"]
         stats = {
-            "events": self.events,
+            # recorded + not recorded (decoded past the cap, or counted: capture/counting.py), exactly
+            "events": self.recorded + dropped if dropped else self.events,
             "recorded_events": self.recorded,
             "dropped_events": dropped,
             "calls": self.calls,
@@ -517,6 +519,8 @@ class SnapshotBuilder:
             snap["scenarios"] = self._scenarios(end.get("scenarios") or [])
         # I/O boundaries and the callables that touched them (model/boundaries.py); [] when none
         snap["boundaries"] = boundaries.finish(io, snap.get("scenarios"))
+        if made:  # who created whom (model/creations.py)
+            snap["creations"] = made
         return snap
 
 

@@ -2,7 +2,7 @@
 import { selectionActions, useData, useUI } from '../state/context';
 import { formatCount, formatNs } from '../model/summary';
 import { KindBadge } from './KindBadge';
-import { Examples, Neighbours } from './InspectorParts';
+import { CreatedBy, Examples, Neighbours } from './InspectorParts';
 import { EventDetails } from './EventDetails';
 import { CopyButton } from './CopyButton';
 import { EdgeDetails } from './EdgeDetails';
@@ -73,6 +73,7 @@ export function Inspector() {
             {g.children[sel].length > 0 && <Fact k="contains" v={`${g.children[sel].length} nodes`} />}
           </dl>
           {d.si && n.kind !== 'scenario' && <ExercisedBy ids={d.si.nodeScenarios[sel]} />}
+          <CreatedBy node={n} onPick={(i) => selectionActions(d).selectNode(i, true)} onSeek={seek} />
           <Neighbours idx={sel} onPick={(i) => selectionActions(d).selectNode(i, true)} />
           <Examples node={n} onEvent={(e) => selectionActions(d).selectEvent(e)} />
         </div>

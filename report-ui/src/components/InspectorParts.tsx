@@ -1,8 +1,9 @@
-// Inspector pieces: callers/callees and example calls with summarised values.
+// Inspector pieces: callers/callees, who created an instance, and example calls with summarised values.
 import type { VNode as Node } from '../model/levels';
 import { useData } from '../state/context';
 import { formatCount, formatSummary } from '../model/summary';
 import { ownerText } from '../model/graph';
+import { creatorsOf } from '../model/creations';
 
 export function Neighbours({ idx, onPick }: { idx: number; onPick: (i: number) => void }) {
   const { g } = useData();
@@ -32,6 +33,42 @@ export function Neighbours({ idx, onPick }: { idx: number; onPick: (i: number) =
     <div className="neighbours">
       {list('called by', callers, 'inspector-callers')}
       {list('calls', callees, 'inspector-callees')}
+    </div>
+  );
+}
+
+/** An instance: `created by X at #12`; an instance group: its class's creators `X ×50, first #3`. */
+export function CreatedBy({ node, onPick, onSeek }: { node: Node; onPick: (i: number) => void; onSeek: (ev: number) => void }) {
+  const { g, snap } = useData();
+  const lines = creatorsOf(snap, node);
+  if (!lines.length) return null;
+  const one = node.kind === 'instance';
+  return (
+    <div className="neighbours created-by">
+      <div className="nb">
+        <h3>created by {!one && <span className="muted">({lines.length})</span>}</h3>
+        <ul data-testid="inspector-created-by">
+          {lines.slice(0, 8).map((c) => {
+            const i = g.byId.get(c.creator);
+            return (
+              <li key={c.creator} data-testid="created-by" data-creator={c.creator}>
+                {i !== undefined
+                  ? <button type="button" className="link" onClick={() => onPick(i)} title={c.creator}>{g.nodes[i].label}</button>
+                  : <code>{c.creator}</code>}
+                {!one && <span className="muted"> ×{formatCount(c.count)}</span>}
+                {c.first_seen != null && (
+                  <>
+                    <span className="muted">{one ? ' at ' : ', first '}</span>
+                    <button type="button" className="link" data-testid="goto-created" onClick={() => onSeek(c.first_seen!)}>#{c.first_seen}</button>
+                  </>
+                )}
+                {i !== undefined && <span className="nb-owner"> {ownerText(g, i)}</span>}
+              </li>
+            );
+          })}
+          {lines.length > 8 && <li className="muted">… {lines.length - 8} more</li>}
+        </ul>
+      </div>
     </div>
   );
 }

@@ -29,6 +29,10 @@ export interface Snapshot {
    */
   boundaries?: Boundary[];
   /**
+   * Who created whom: per creator node and class, the project objects made (a project __init__ started), first seen first. Absent when none was.
+   */
+  creations?: Creation[];
+  /**
    * Architecture rule violations of the last check (skeleton check, skeleton run --check). Absent when not checked.
    */
   violations?: Violation[];
@@ -283,6 +287,7 @@ export interface Node {
    * Test code (test files, conftest.py): the harness, not the system under test.
    */
   role?: 'harness';
+  created_by?: CreatedBy;
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
@@ -307,6 +312,22 @@ export interface Example {
 export interface ExceptionInfo {
   type: string;
   message: Summary;
+}
+/**
+ * Instances: who created it and when (its __init__ started).
+ *
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "CreatedBy".
+ */
+export interface CreatedBy {
+  /**
+   * Node id of its creator (see Creation).
+   */
+  creator: string;
+  /**
+   * Order of the last event recorded before its __init__ started (null past the event cap).
+   */
+  first_seen: number | null;
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
@@ -480,7 +501,7 @@ export interface Boundary {
    */
   id: string;
   /**
-   * file, network, subprocess or database.
+   * file, network, subprocess, database, env or console.
    */
   kind: string;
   target: string;
@@ -496,7 +517,7 @@ export interface Boundary {
  */
 export interface BoundaryUse {
   /**
-   * Node id of the callable that did the I/O.
+   * Node id of the callable (or mod: module, for a module body) that did the I/O.
    */
   actor: string;
   count: number;
@@ -504,6 +525,36 @@ export interface BoundaryUse {
   ops: string[];
   details: string[];
   scenarios: number[];
+}
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "Creation".
+ */
+export interface Creation {
+  /**
+   * Node id of the nearest traced callable (or project module body: mod:NAME) below the object's __init__.
+   */
+  creator: string;
+  /**
+   * The class's module.
+   */
+  module: string;
+  /**
+   * The class's qualified name.
+   */
+  qualname: string;
+  /**
+   * Objects made, exactly (also past the event cap).
+   */
+  count: number;
+  /**
+   * Order of the last event recorded before the first one (null past the event cap).
+   */
+  first_seen: number | null;
+  /**
+   * Ids of the instance nodes among them (the first 1,000 of a class).
+   */
+  instances: string[];
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
