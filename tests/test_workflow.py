@@ -343,3 +343,56 @@ def test_calls_of_one_method_on_many_instances_fold_into_one_line(tmp_path):
     assert re.search(r"- E(\d+)–E\d+ ×40 `meth:app\.Style#1\.render` \(first of `Style ×40 \.render`\)", line)
     assert not re.search(r"`meth:app\.Style#(?:[2-9]|\d\d)\.render`", tree)  # no line per instance
     assert_cited_ids_exist(text, out)
+
+
+def test_renders_running_at_the_same_time_keep_their_own_instance_numbers(tmp_path, monkeypatch):
+    """Two workflow.md renders at once (web requests written in two threads): neither may lose or take the
+    other's instance numbering (`<Item #2>`). Made deterministic: a render starts inside another one."""
+    from skeleton_replay.events.jsonl import read_trace
+    from skeleton_replay.model.calltree import CallTree
+    from skeleton_replay.render import md
+
+    _write(tmp_path, {"app.py": """
+        class Item:
+            def __init__(self, name):
+                self.name = name
+
+            def label(self):
+                return self.name.upper()
+
+        class Cart:
+            def __init__(self):
+                self.items = []
+
+            def add(self, item):
+                self.items.append(item.label())
+                return item
+
+            def count(self):
+                return len(self.items)
+
+        def main():
+            cart = Cart()
+            for name in ("a", "b", "c"):  # add, count, add, count: no two calls in a row alike, none folded
+                cart.add(Item(name))
+                cart.count()
+
+        main()
+        """})
+    _, out = _run(tmp_path)
+    _, events = read_trace(out / "trace.jsonl")
+    tree = CallTree()
+    tree.add_batch(list(events))
+    snapshot = orjson.loads((out / "snapshot.json").read_bytes())
+    alone = workflow.render_workflow(snapshot, tree)
+    assert "`item=<Item #2>`" in alone
+    code, nested = md.code, []
+
+    def code_with_a_render_inside(text, *args):
+        if not nested and "<Item #" in str(text):  # the first numbered summary: another render starts and ends
+            nested.append(workflow.render_workflow({**snapshot, "nodes": []}, CallTree()))
+        return code(text, *args)
+
+    monkeypatch.setattr(md, "code", code_with_a_render_inside)
+    assert workflow.render_workflow(snapshot, tree) == alone
+    assert nested

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from ...model.calltree import CallTree
 from ..boundaries_md import boundaries_section
 from .actors import actors_section
-from .common import NUMBERS, SIZE_BUDGET
+from .common import SIZE_BUDGET, instance_numbers
 from .edges import dependencies_section, hot_edges_section
 from .gaps import limits
 from .header import header
@@ -42,18 +42,6 @@ __all__ = ["render_workflow", "write_text"]
 
 def render_workflow(snapshot: Record, tree: CallTree) -> str:
     """The text of workflow.md for a snapshot and the call tree built from the same events."""
-    # One instance numbering: a summary of an object that has a node reads `<Cart #2>` like `inst:…Cart#2`
-    NUMBERS.clear()
-    for n in snapshot["nodes"]:
-        if n["kind"] == "instance" and n.get("instance_id") is not None:
-            NUMBERS[n["instance_id"]] = n["id"].rpartition("#")[2]
-    try:
-        return _render_workflow(snapshot, tree)
-    finally:
-        NUMBERS.clear()
-
-
-def _render_workflow(snapshot: Record, tree: CallTree) -> str:
     nodes = snapshot["nodes"]
     out: list[str] = []
     w = out.append
@@ -66,7 +54,7 @@ def _render_workflow(snapshot: Record, tree: CallTree) -> str:
         scenarios_section(w, scenarios, threads)
     module_of = {n["id"]: n.get("module") or "" for n in nodes}
     phases_section(w, split, module_of, bool(scenarios))
-    tree_section(w, split, {s["name"]: s for s in scenarios})
+    tree_section(w, split, {s["name"]: s for s in scenarios}, instance_numbers(nodes))
     actors_section(w, nodes, snapshot.get("creations"))
     out.extend(boundaries_section(snapshot))  # I/O boundaries (render/boundaries_md.py); none: no section
     dependencies_section(w, snapshot)

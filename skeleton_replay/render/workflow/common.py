@@ -1,6 +1,6 @@
 """What the workflow.md sections share: the line writer type, the size budget, counts in words, instance
-numbering of value summaries, and the short forms of a call-tree entry (used by Scenarios, Phases and the
-call tree).
+numbering of value summaries (passed along, never global: two renders may run at once, in two threads), and
+the short forms of a call-tree entry (used by Scenarios, Phases and the call tree).
 
 Same rules as every section: program text only through md.text()/md.code(); locals holding finished
 Markdown end in `_md`.
@@ -9,29 +9,41 @@ Markdown end in `_md`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ...model.calltree import CallNode, group_label
 from .. import md
+
+if TYPE_CHECKING:
+    from ...model.build import Node
 
 Write = Callable[[str], None]  # appends one line to workflow.md
 
 SIZE_BUDGET = 60_000  # bytes of the whole file; the rest is cut (and the cut is said)
 
-# run-local object id -> the number of its instance node (filled by render_workflow while it runs)
-NUMBERS: dict[int, str] = {}
+Numbers = dict[int, str]  # run-local object id -> the number of its instance node (one per render)
 
 
-def numbered(value: object) -> object:
+def instance_numbers(nodes: list[Node]) -> Numbers:
+    """One instance numbering: a summary of an object that has a node reads `<Cart #2>` like `inst:…Cart#2`."""
+    return {
+        n["instance_id"]: n["id"].rpartition("#")[2]
+        for n in nodes
+        if n["kind"] == "instance" and n.get("instance_id") is not None
+    }
+
+
+def numbered(value: object, numbers: Numbers) -> object:
     """A summary with each object's `id` (the run-local object id) replaced by its instance node's number;
     an object with no node shows `id=<object id>` (never a `#n` that could name another instance)."""
     if isinstance(value, dict):
-        out = {k: numbered(v) for k, v in value.items()}
+        out = {k: numbered(v, numbers) for k, v in value.items()}
         if "type" in value and isinstance(value.get("id"), int):
-            number = NUMBERS.get(value["id"])
+            number = numbers.get(value["id"])
             out["id"] = number if number is not None else f"id={value['id']:d}"
         return out
     if isinstance(value, list):
-        return [numbered(v) for v in value]
+        return [numbered(v, numbers) for v in value]
     return value
 
 

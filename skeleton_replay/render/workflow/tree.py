@@ -10,7 +10,7 @@ from ...model import phases as ph
 from ...model.calltree import CallNode
 from .. import md
 from ..text import args_text, short
-from .common import Write, by_method, callee_md, n_calls, n_entries, numbered
+from .common import Numbers, Write, by_method, callee_md, n_calls, n_entries, numbered
 from .phases import Split
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ TOP_LINES = 120  # top-level calls of the work listed (the biggest first when th
 EXPAND_DEPTH = 6  # levels shown below one top-level call
 
 
-def tree_section(w: Write, split: Split, scenarios: dict[str, Record]) -> None:
+def tree_section(w: Write, split: Split, scenarios: dict[str, Record], numbers: Numbers) -> None:
     w("## Workflow (call tree)")
     w("")
     w(
@@ -34,11 +34,11 @@ def tree_section(w: Write, split: Split, scenarios: dict[str, Record]) -> None:
     if scenarios:
         w("Calls made while a scenario ran are listed under it.")
     w("")
-    _tree_lines(w, split, scenarios)
+    _tree_lines(w, split, scenarios, numbers)
     w("")
 
 
-def _tree_lines(w: Write, split: Split, scenarios: dict[str, Record]) -> None:
+def _tree_lines(w: Write, split: Split, scenarios: dict[str, Record], numbers: Numbers) -> None:
     budget = TREE_LINES
     for tid, start, work in split:
         entries = work.entries
@@ -80,7 +80,7 @@ def _tree_lines(w: Write, split: Split, scenarios: dict[str, Record]) -> None:
                 continue
             _skipped(w, skipped, depth)
             skipped = []
-            _expand(w, n, depth, expand.get(id(n), 0))
+            _expand(w, n, depth, expand.get(id(n), 0), numbers)
         _skipped(w, skipped, 2 if current is not None else 1)
 
 
@@ -116,13 +116,13 @@ def _chosen(top: CallNode, cap: int) -> set[int]:
     return chosen
 
 
-def _expand(w: Write, top: CallNode, depth: int, cap: int) -> None:
+def _expand(w: Write, top: CallNode, depth: int, cap: int, numbers: Numbers) -> None:
     """`top` and its `cap` biggest nested calls, in call order; a line says how many nested calls it leaves out."""
     chosen = _chosen(top, cap) if cap > 0 else set()
 
     def visit(n: CallNode, d: int) -> None:
         hidden = sum(c.size for c in n.children if id(c) not in chosen) + n.cut
-        w("  " * d + "- " + _call_line_md(n, hidden, n.cut))
+        w("  " * d + "- " + _call_line_md(n, numbers, hidden, n.cut))
         for c in n.children:
             if id(c) in chosen:
                 visit(c, d + 1)
@@ -140,18 +140,20 @@ def _scenario_md(s: Record) -> str:
     return f"{sid_md}scenario {md.code(s['name'])} ({md.text(s.get('outcome') or 'unknown', 40)})"
 
 
-def _call_line_md(node: CallNode, hidden: int = 0, cut: int = 0) -> str:
+def _call_line_md(node: CallNode, numbers: Numbers, hidden: int = 0, cut: int = 0) -> str:
     ids_md = f"E{node.order:d}" if node.count == 1 else f"E{node.order:d}–E{node.last_order:d}"
     times_md = f" ×{node.count:,}" if node.count > 1 else ""
-    args = args_text(numbered(node.args), 80) if node.count == 1 else ""
+    args = args_text(numbered(node.args, numbers), 80) if node.count == 1 else ""
     call_md = f"{md.code(node.node_id)}({md.code(args) if args else ''})"
     if node.instances > 1:  # the same method on several instances of one class, folded
         call_md = callee_md(node)
     if node.outcome == "raised":
         exc = node.detail or {}
-        tail_md = f" raised {md.text(exc.get('type', '?'), 120)}: {md.code(short(numbered(exc.get('message')), 60))}"
+        message = numbered(exc.get("message"), numbers)
+        tail_md = f" raised {md.text(exc.get('type', '?'), 120)}: {md.code(short(message, 60))}"
     elif node.outcome == "returned":
-        tail_md = f" → {md.code(short(numbered(node.detail)))}" if node.detail is not None and node.count == 1 else ""
+        shown = node.detail is not None and node.count == 1
+        tail_md = f" → {md.code(short(numbered(node.detail, numbers)))}" if shown else ""
     else:
         tail_md = " (did not return)"
     ys_md = f" [yielded {node.yields:,}×]" if node.yields else ""
