@@ -24,7 +24,7 @@ SECRETS = ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "plain-literal-in-sql-77", "param
            "env-value-never-read-55", "script-literal-903")
 
 PROGRAM = '''
-import io, os, sqlite3, sys
+import asyncio, io, os, sqlite3, sys
 
 calls = {}
 
@@ -64,6 +64,7 @@ def config():
     mode = os.environ.get("SHOP_MODE", "dev")
     has_key = os.getenv("SHOP_API_KEY") is not None
     every = len(list(os.environ.values()))  # all variables: one read of `*`
+    os.environ.get("PYTHONSHOP_DEBUG")  # a PYTHON* name read by the program itself: recorded
     return mode == "dev", has_key, "SHOP_REGION" in os.environ, every > 0
 
 
@@ -93,8 +94,13 @@ def store():
     return len(rows)
 
 
+async def ping():
+    return 1
+
+
 def main():
     config()
+    asyncio.run(ping())  # asyncio reads PYTHONASYNCIODEBUG: the interpreter's setting, not the program's I/O
     report(store())
 
 
@@ -135,14 +141,14 @@ def test_env_console_and_sql_are_recorded_by_name_and_shape_never_by_value(tmp_p
     kinds = {b["id"]: b["kind"] for b in snap["boundaries"]}
 
     # environment: the names read, by the callable that read them; never a value
-    for name in ("SHOP_MODE", "SHOP_API_KEY", "SHOP_REGION"):
+    for name in ("SHOP_MODE", "SHOP_API_KEY", "SHOP_REGION", "PYTHONSHOP_DEBUG"):
         u = uses[(f"io:env:{name}", "fn:prog:config")]
         assert kinds[f"io:env:{name}"] == "env" and u["ops"] == ["read"] and u["count"] == 1
         step = lines[u["first_seen"] + 1]  # the last event before the read: config's own call
         assert step["event_type"] == "call" and step["callee"]["function"] == "config"
     assert uses[("io:env:*", "fn:prog:config")]["ops"] == ["read"]  # values(): the whole environment, once
     assert not [k for k in kinds if k.startswith("io:env:") and k[7:] not in (
-        "SHOP_MODE", "SHOP_API_KEY", "SHOP_REGION", "SHOP_TOP", "*")], kinds
+        "SHOP_MODE", "SHOP_API_KEY", "SHOP_REGION", "PYTHONSHOP_DEBUG", "SHOP_TOP", "*")], kinds
     # the module body's read: the module is the actor
     top = uses[("io:env:SHOP_TOP", "mod:prog")]
     assert top["ops"] == ["read"]

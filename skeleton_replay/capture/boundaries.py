@@ -81,6 +81,10 @@ _COVERED: dict[str, tuple[str, ...]] = {
 }
 # Reading source or bytecode: not the program's I/O (imports, tracebacks, warnings)
 _READERS = ("<frozen importlib", "/importlib/", "/linecache.py", "/tokenize.py", "/zipimport.py")
+# The standard library reading the interpreter's own settings (PYTHONASYNCIODEBUG under asyncio.run):
+# not the program's configuration, so a PYTHON* variable read directly by stdlib code is left out
+_STDLIB = os.path.dirname(os.__file__) + os.sep
+_ENV_PLUMBING = frozenset((os.__file__, _abc.__file__, "<frozen os>", "<frozen _collections_abc>"))
 _WRITE_MODES = frozenset("wax+")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # tempfile's names: a prefix and 8 random characters
@@ -570,6 +574,13 @@ def _env(frame: FrameType, op: str) -> None:
         if type(key) is not str:
             return
         caller = frame.f_back
+        if key.startswith("PYTHON"):
+            reader = caller  # past os.getenv and the Mapping methods (get, __contains__) to the code that asked
+            while reader is not None and reader.f_code.co_filename in _ENV_PLUMBING:
+                reader = reader.f_back
+            where = reader.f_code.co_filename if reader is not None else ""
+            if type(where) is str and (where.startswith(_STDLIB) or where.startswith("<frozen ")):
+                return
         if caller is not None and id(caller.f_code) in _ALL_READERS:
             key = "*"  # the whole environment, read one variable at a time
         actor = b._actor("env", caller)
