@@ -579,7 +579,7 @@ def _env(frame: FrameType, op: str) -> None:
             while reader is not None and reader.f_code.co_filename in _ENV_PLUMBING:
                 reader = reader.f_back
             where = reader.f_code.co_filename if reader is not None else ""
-            if type(where) is str and (where.startswith(_STDLIB) or where.startswith("<frozen ")):
+            if type(where) is str and where.startswith((_STDLIB, "<frozen ")):
                 return
         if caller is not None and id(caller.f_code) in _ALL_READERS:
             key = "*"  # the whole environment, read one variable at a time

@@ -108,7 +108,12 @@ class CallTree:
     def add_batch(self, batch: list[Event]) -> None:
         """The per-event loop (recorded events only): everything it touches is a local."""
         stacks, roots, open_calls, calls, last, keys = (
-            self.stacks, self.roots, self.open_calls, self.calls, self.last, self._keys
+            self.stacks,
+            self.roots,
+            self.open_calls,
+            self.calls,
+            self.last,
+            self._keys,
         )
         fold = self._fold
         budget, per_root = self.budget, self.per_root
