@@ -192,8 +192,7 @@ def test_io_boundaries_sit_on_the_right_edge_of_the_map(snapshot, report_path, o
         "els => els.map(e => [e.dataset.testid.slice(5), e.dataset.kind, e.getBoundingClientRect().left, e.getBoundingClientRect().right])")
     io = {i: left for i, kind, left, _ in boxes if kind.startswith("k-boundary")}
     assert set(io) == {b["id"] for b in boundaries}
-    others = [right for i, kind, _, right in boxes if not kind.startswith("k-boundary")]
-    assert min(io.values()) > max(others), "boundaries right of every other box"
+    assert_io_right_and_readable(page, "the first view")
     assert page.locator("[data-testid=legend-boundary]").count() == 1
     # an edge into a boundary for each of its callers' boxes; focus on the busiest boundary lists its users
     b = max(boundaries, key=lambda b: (len(b["uses"]), b["id"]))
@@ -203,6 +202,47 @@ def test_io_boundaries_sit_on_the_right_edge_of_the_map(snapshot, report_path, o
     page.wait_for_selector(f"[data-testid=inspector-node][data-node-id='{b['id']}']")
     callers = page.locator("[data-testid=inspector-callers] li")
     assert callers.count() == len({u["actor"] for u in b["uses"]})
+    if sum(n["kind"] in ("function", "method") for n in snapshot["nodes"]) > SMALL:
+        # big runs: the focus view of a callable that did I/O keeps its boundaries in a last column
+        actor = next(n for n in snapshot["nodes"] if n["id"] == b["uses"][0]["actor"])
+        page.keyboard.press("Escape")
+        select_via_search(page, actor)
+        page.wait_for_selector(f"[data-testid=inspector-node][data-node-id='{actor['id']}']")
+        page.wait_for_timeout(400)
+        assert_io_right_and_readable(page, f"the focus view of {actor['id']}")
+
+
+IO_BOXES_JS = """els => els.map(e => {
+  const r = e.getBoundingClientRect();
+  const parts = [...e.querySelectorAll('.mn-kind, .mn-title, .mn-sub')].map(c => {
+    const q = c.getBoundingClientRect();
+    return {cls: c.className, top: q.top, bottom: q.bottom, left: q.left, right: q.right, sh: c.scrollHeight,
+            ch: c.clientHeight, sw: c.scrollWidth, cw: c.clientWidth,
+            px: parseFloat(getComputedStyle(c).fontSize) * q.height / Math.max(1, c.offsetHeight)};
+  });
+  return {id: e.dataset.testid.slice(5), io: e.dataset.kind.startsWith('k-boundary'), left: r.left, right: r.right,
+          top: r.top, bottom: r.bottom, parts};
+})"""
+
+
+def assert_io_right_and_readable(page, where: str) -> None:
+    """Every I/O boundary box on the map sits right of every other box, and shows its kind, its whole label
+    and its operations line inside the box (nothing clipped) at 10 px or more on screen."""
+    boxes = page.eval_on_selector_all(".react-flow__node [data-testid^='node-']", IO_BOXES_JS)
+    io = [b for b in boxes if b["io"]]
+    assert io, f"{where}: no boundary box"
+    others = [b["right"] for b in boxes if not b["io"]]
+    assert min(b["left"] for b in io) > max(others), f"{where}: boundaries right of every other box"
+    for b in io:
+        assert len(b["parts"]) == 3, f"{where}: {b['id']} kind, label and operations"
+        for p in b["parts"]:
+            what = f"{where}: {b['id']} .{p['cls']}"
+            assert p["sh"] <= p["ch"] and p["ch"] > 0, f"{what} clipped vertically ({p['sh']} > {p['ch']})"
+            assert b["top"] - 0.5 <= p["top"] and p["bottom"] <= b["bottom"] + 0.5, f"{what} outside its box"
+            assert b["left"] - 0.5 <= p["left"] and p["right"] <= b["right"] + 0.5, f"{what} outside its box"
+        title = next(p for p in b["parts"] if "mn-title" in p["cls"])
+        assert title["sw"] <= title["cw"], f"{where}: {b['id']} label cut ({title['sw']} > {title['cw']})"
+        assert title["px"] >= 10, f"{where}: {b['id']} label {title['px']:.1f} px on screen"
 
 
 def test_hostile_snapshot_renders_as_text(snapshot, tmp_path, open_report):

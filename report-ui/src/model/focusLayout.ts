@@ -6,7 +6,7 @@ import { shownKids } from './lod';
 import { layering } from './layers';
 import type { FocusView } from './focus';
 
-const GAP = 16, PADX = 14, PADB = 14, COL_GAP = 150;
+const GAP = 16, PADX = 14, PADB = 14, COL_GAP = 150, IO_GAP = 96; // IO_GAP: before the I/O boundaries' column
 
 type Size = { width: number; height: number };
 
@@ -108,7 +108,10 @@ export function focusLayout(g: GraphIndex, fv: FocusView): FocusPlacement {
     return { width: Math.max(minW, xs[last] + colW[last] + PADX), height: ys[rows - 1] + rowH[rows - 1] + PADB };
   };
   const cs = place(fv.center);
-  const colsL = fv.callers, colsR = fv.callees;
+  // I/O boundaries (the outside world) in a column of their own, right of every callee column
+  const isIo = (b: number) => g.nodes[b].kind === 'boundary';
+  const io = fv.callees.flat().filter(isIo);
+  const colsL = fv.callers, colsR = fv.callees.map((col) => col.filter((b) => !isIo(b)));
   const widthOf = (col: number[]) => Math.max(0, ...col.map((b) => sideSize(g, b).width));
   let x = 0;
   const xL: number[] = [];
@@ -156,9 +159,11 @@ export function focusLayout(g: GraphIndex, fv: FocusView): FocusPlacement {
   });
   x = cx + cs.width + COL_GAP;
   colsR.forEach((col, k) => {
+    if (!col.length && !fv.calleesMore[k]) return; // a column of boundaries only
     const y = placeCol(col, x, k + 1, widthOf(col));
     if (fv.calleesMore[k]) notes.push({ col: k + 1, more: fv.calleesMore[k], x, y: y + 4 });
-    x += widthOf(col) + COL_GAP;
+    x += Math.max(widthOf(col), fv.calleesMore[k] ? 200 : 0) + COL_GAP;
   });
+  if (io.length) placeCol(io, x - COL_GAP + IO_GAP, colsR.length + 1, widthOf(io));
   return { boxes, parent, notes };
 }

@@ -5,7 +5,8 @@ import type { Snapshot } from '../types/snapshot';
 import { buildGraphIndex } from './graph';
 import { focusView } from './focus';
 import { focusLayout, layered } from './focusLayout';
-import { leafSize } from './layoutGraph';
+import ELK from 'elkjs/lib/elk.bundled.js';
+import { boundarySize, fullGraph, leafSize, readBoxes, withIoColumn, type ElkIn } from './layoutGraph';
 import { openingFocus, overview, overviewLayout } from './overview';
 
 const node = (id: string, kind: string, parent: string | null, calls = 0, cls?: string, k = 0) => ({
@@ -142,6 +143,39 @@ describe('I/O boundaries', () => {
     const xs = new Set(many.map((b) => lb[b.id].x));
     expect(xs.size).toBeGreaterThan(1);
     expect(Math.max(...many.map((b) => lb[b.id].y + lb[b.id].height))).toBeLessThanOrEqual(700);
+  });
+
+  it('sit in a column right of every box on the small map, ELK laying out the rest', async () => {
+    const graph = fullGraph(g);
+    const ids = JSON.stringify(graph);
+    expect(ids).not.toMatch(/"io:/); // neither boxes nor edges: ELK would put them in the layer after their callers' box
+    const boxes = withIoColumn(g, readBoxes(await new ELK().layout(graph as Parameters<InstanceType<typeof ELK>['layout']>[0]) as ElkIn));
+    const top = g.roots.filter((r) => g.nodes[r].kind !== 'boundary').map((r) => boxes[g.nodes[r].id]);
+    const right = Math.max(...top.map((b) => b.x + b.width));
+    const io = ['io:file:out/energy.csv', 'io:network:api.example:443'].map((id) => boxes[id]);
+    for (const b of io) expect(b.x).toBeGreaterThan(right);
+    expect(io[0].x).toBe(io[1].x); // one column
+    expect(Math.abs(io[0].y - io[1].y)).toBeGreaterThanOrEqual(io[0].height); // not overlapping
+    // a box tall enough for its three lines (kind, label, operations) and wide enough for the label
+    for (const id of ['io:file:out/energy.csv', 'io:network:api.example:443']) {
+      expect(boxes[id].height).toBeGreaterThanOrEqual(60);
+      expect(boxes[id].width).toBeGreaterThanOrEqual([...g.nodes[at(id)].label].length * 7.2 + 28);
+      expect(leafSize(g, at(id))).toEqual(boundarySize(g, at(id)));
+    }
+  });
+
+  it('sit in a last column of their own in a focus view, right of callees of callees', () => {
+    const fv = focusView(g, at('fn:sim:main'), { hops: 2 });
+    expect(fv.callees.length).toBeGreaterThan(1);
+    const pl = focusLayout(g, fv);
+    const side = [...fv.callers.flat(), ...fv.callees.flat(), fv.center];
+    const io = side.filter((i) => g.nodes[i].kind === 'boundary');
+    expect(io.map((i) => g.nodes[i].id).sort()).toEqual(['io:file:out/energy.csv', 'io:network:api.example:443']);
+    const right = Math.max(...side.filter((i) => !io.includes(i)).map((i) => pl.boxes[g.nodes[i].id]).map((b) => b.x + b.width));
+    for (const i of io) {
+      expect(pl.boxes[g.nodes[i].id].x).toBeGreaterThan(right);
+      expect(pl.boxes[g.nodes[i].id].height).toBeGreaterThanOrEqual(60);
+    }
   });
 
   it('are callees in the focus of the callable that did the I/O, and the focus of a boundary lists its users', () => {

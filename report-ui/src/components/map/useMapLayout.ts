@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import type { Node as RFNode } from '@xyflow/react';
 import { layout } from '../../layout/client';
 import { depthOrder, type GraphIndex } from '../../model/graph';
-import { fullEdges, fullGraph, type VisibleGraph } from '../../model/layoutGraph';
+import { fullEdges, fullGraph, withIoColumn, type VisibleGraph } from '../../model/layoutGraph';
 
 export type MapNodeType = 'shell' | 'callable' | 'scenario' | 'collapsed' | 'more' | 'boundary';
 export interface MapNodeData extends Record<string, unknown> {
@@ -42,8 +42,9 @@ export function useMapLayout(g: GraphIndex): MapLayout {
   useEffect(() => {
     let live = true;
     setState((s) => ({ ...s, busy: true, error: null }));
-    layout('full', () => fullGraph(g)).then((boxes) => {
+    layout('full', () => fullGraph(g)).then((elk) => {
       if (!live) return;
+      const boxes = withIoColumn(g, elk); // I/O boundaries: a column right of everything
       const vis = fullEdges(g);
       const order = depthOrder(g.parent, g.nodes.length);
       const nodes: MapNode[] = [];
