@@ -40,13 +40,12 @@ function particles(n: number): Snapshot {
   };
 }
 
-const ms = (f: () => unknown) => { const t = performance.now(); f(); return performance.now() - t; };
+// Speed is measured by bench/report_speed.py, not asserted here: a loaded CI machine made timed tests flaky.
 
 describe('thousands of instances of one class', () => {
   const N = 5000;
   const s = particles(N);
-  let g = buildGraphIndex(s);
-  const indexMs = ms(() => { g = buildGraphIndex(s); });
+  const g = buildGraphIndex(s);
   const at = (id: string) => g.byId.get(id)!;
   const group = at('group:sim.Particle');
 
@@ -55,30 +54,27 @@ describe('thousands of instances of one class', () => {
     expect(g.children[group].length).toBe(N);
     expect(g.aggOf.get(group)!.map((a) => g.nodes[a].label)).toEqual(['energy', 'step']);
     expect(g.nodes[at('agg:sim.Particle.step')].call_count).toBe(2 * N);
-    expect(indexMs).toBeLessThan(1500);
   });
 
   it('opens a one-module program on the focus of its module, the group as one box with its aggregates', () => {
     const ov = overview(g);
     expect(openingFocus(g, ov)).toBe(at('mod:sim'));
-    let fv = focusView(g, at('mod:sim'));
-    const t = ms(() => { fv = focusView(g, at('mod:sim')); focusLayout(g, fv); });
+    const fv = focusView(g, at('mod:sim'));
+    focusLayout(g, fv);
     const ids = fv.inner.map((i) => g.nodes[i].id);
     expect(ids).toContain('group:sim.Particle');
     expect(ids).toContain('agg:sim.Particle.step');
     expect(ids.filter((i) => i.startsWith('inst:sim.Particle#')).length).toBe(0);
     expect(fv.inner.length).toBeLessThan(20);
-    expect(t).toBeLessThan(300);
     // the calls from the Field's methods to the particles are drawn once per aggregate, with the sum
     const step = fv.edges.find((e) => g.nodes[e.target].id === 'agg:sim.Particle.step')!;
     expect(step.count).toBe(2 * N);
     expect(step.members.length).toBe(N);
   });
 
-  it('focuses one instance\'s method among thousands quickly, its caller on the left', () => {
-    let fv = focusView(g, at('meth:sim.Particle#4321.step'));
-    const t = ms(() => { fv = focusView(g, at('meth:sim.Particle#4321.step')); focusLayout(g, fv); });
-    expect(t).toBeLessThan(300);
+  it('focuses one instance\'s method among thousands, its caller on the left', () => {
+    const fv = focusView(g, at('meth:sim.Particle#4321.step'));
+    focusLayout(g, fv);
     expect(fv.callers[0].map((i) => g.nodes[i].id)).toEqual(['meth:sim.Field#1.advance']);
     // the group's caller sees the thousands of callees as the aggregate, not one box each
     const adv = focusView(g, at('meth:sim.Field#1.advance'));
