@@ -144,6 +144,10 @@ def test_a_valid_trace_passes(shop):
     (lambda t: t.pop(0), "the first line is not a header"),
     (lambda t: t.pop(3), "order 3, expected 2"),
     (lambda t: t[-1].update(events=3), "the file has"),
+    # call_id null: only the events of a generator whose call was not recorded, from a resume on
+    (lambda t: _first(t, "call").update(call_id=None), "a call's call_id None is not its order"),
+    (lambda t: _first(t, "yield").update(call_id=None), "a yield with call_id null before any resume of"),
+    (lambda t: _first(t, "return").update(call_id=_first(t, "yield")["order"]), "not the order of an earlier call"),
 ])
 def test_what_breaks_the_format_is_rejected(shop, break_it, match):
     break_it(shop)

@@ -133,6 +133,8 @@ def check_lines(lines: list[dict], name: str = "trace.jsonl") -> None:
         assert problem is None, f"{name}:{lineno}: {problem}"
     seen: set = set()
     memo: dict = {}
+    calls: set[int] = set()  # orders of the call events so far
+    unrecorded: set[str] = set()  # callees resumed with call_id null (their call was not recorded)
     for order, record in enumerate(lines[1:-1]):
         lineno = order + 2
         assert isinstance(record, dict) and "record" not in record, \
@@ -144,10 +146,18 @@ def check_lines(lines: list[dict], name: str = "trace.jsonl") -> None:
             seen.add(s)
         assert record["order"] == order, f"{name}:{lineno}: order {record['order']}, expected {order}"
         call_id = record["call_id"]
-        if record["event_type"] == "call":
+        kind = record["event_type"]
+        if kind == "call":
             assert call_id == order, f"{name}:{lineno}: a call's call_id {call_id} is not its order {order}"
+            calls.add(order)
+        elif call_id is None:  # a generator/coroutine whose call was not recorded: first seen resuming
+            callee = record["callee"]["node_id"]
+            if kind == "resume":
+                unrecorded.add(callee)
+            assert callee in unrecorded, \
+                f"{name}:{lineno}: a {kind} with call_id null before any resume of {callee} with call_id null"
         else:
-            assert call_id < order, f"{name}:{lineno}: call_id {call_id} is not the order of an earlier call"
+            assert call_id in calls, f"{name}:{lineno}: call_id {call_id} is not the order of an earlier call"
     assert end["events"] == len(lines) - 2, \
         f"{name}: the end record says {end['events']} events, the file has {len(lines) - 2}"
 

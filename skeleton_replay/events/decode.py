@@ -2,7 +2,9 @@
 
 One streaming pass. Calls, returns, yields and resumes are matched on a stack per
 thread; a generator or coroutine that yields leaves its thread's stack and is
-parked by frame key until it resumes (on any thread), keeping its call_id.
+parked by frame key until it resumes (on any thread), keeping its call_id. One resumed with no
+parked frame (its call was only counted past a budget, or ran before tracing began) gets a frame
+whose call order is None: its events have call_id None (`"call_id": null` in trace.jsonl).
 """
 
 from __future__ import annotations
@@ -239,8 +241,8 @@ class Decoder:
                 elif kind == RESUME:
                     fid = rec[6]
                     frame = parked.pop(fid, None)
-                    if frame is None:  # resumed without a recorded start: treat as a new call
-                        frame = [eo, idx, endpoint(idx, 0), t, fid, stack[-1][2] if stack else None]
+                    if frame is None:  # its call was not recorded (counted, or before tracing): call_id None
+                        frame = [None, idx, endpoint(idx, 0), t, fid, stack[-1][2] if stack else None]
                         unmatched += 1
                     depth = len(stack)
                     stack.append(frame)

@@ -108,7 +108,7 @@ def _class_owner(rest: str, d: dict[str, Any]) -> str:
 class Event(NamedTuple):
     order: int  # global, gap-free among recorded events; -1 past the cap
     kind: int  # CALL / RETURN / EXCEPTION / YIELD / RESUME
-    call_id: int  # order of the matching call (-1 past the cap)
+    call_id: int | None  # order of the matching call (-1 past the cap, None: the call was not recorded)
     t_ns: int  # since the run started
     depth: int
     thread: int

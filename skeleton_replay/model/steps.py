@@ -64,7 +64,11 @@ class StepColumns:
         self._put("edge", array("i", edge))
         self._put("thread", array("H", thread))
         self._put("depth", array("H", depth))
-        self._put("call_id", array("I", call_id))
+        try:
+            ids = array("I", call_id)
+        except TypeError:  # None: a generator's call was not recorded (docs/snapshot.md): the step's own order
+            ids = array("I", [e[0] if c is None else c for e, c in zip(events, call_id, strict=True)])
+        self._put("call_id", ids)
         self._put("t", array("I", t))
         self.count += len(events)
 
