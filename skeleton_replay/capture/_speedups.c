@@ -1190,6 +1190,7 @@ typedef struct {
     char return_ops[256]; /* opcodes of a normal return (else a 'return' event is an exception leaving) */
     char yield_ops[256];  /* opcodes of a yield */
     PyObject *suspended;  /* the Python profiler's set of frame ids of generators suspended at a yield, or NULL */
+    PyObject *closing;    /* its set of frame ids of generators closed where none of their code runs (closing.py) */
     PyObject *ev_call, *ev_return;
     /* I/O probes (capture/boundaries.py, 3.11): [probe(frame, builtin), watched builtins...], or NULL. A C call
        of a watched builtin (matched by its PyMethodDef: print, a stream's write, sqlite3's execute) goes to the
@@ -1205,7 +1206,7 @@ profile_dealloc(ProfileHook *self)
 {
     Py_XDECREF(self->profiler); Py_XDECREF(self->table); Py_XDECREF(self->untraced); Py_XDECREF(self->modules);
     Py_XDECREF(self->hooks); Py_XDECREF(self->ev_call); Py_XDECREF(self->ev_return); Py_XDECREF(self->suspended);
-    Py_XDECREF(self->c_watch);
+    Py_XDECREF(self->c_watch); Py_XDECREF(self->closing);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1237,14 +1238,15 @@ static int
 profile_init(ProfileHook *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"profiler", "table", "untraced", "hooks", "return_ops", "yield_ops", "suspended",
-                             "modules", "c_watch", NULL};
+                             "modules", "c_watch", "closing", NULL};
     PyObject *profiler, *table, *untraced, *hooks = Py_None, *return_ops = NULL, *yield_ops = NULL, *suspended = NULL;
-    PyObject *modules = NULL, *c_watch = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!|OOOOO!O!", kwlist, &profiler, &PyDict_Type, &table,
+    PyObject *modules = NULL, *c_watch = NULL, *closing = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!|OOOOO!O!O!", kwlist, &profiler, &PyDict_Type, &table,
                                      &PyDict_Type, &untraced, &hooks, &return_ops, &yield_ops, &suspended,
-                                     &PyDict_Type, &modules, &PyList_Type, &c_watch)) {
+                                     &PyDict_Type, &modules, &PyList_Type, &c_watch, &PySet_Type, &closing)) {
         return -1;
     }
+    Py_XSETREF(self->closing, Py_XNewRef(closing));
     Py_XSETREF(self->c_watch, Py_XNewRef(c_watch));
     self->c_watch_n = 0;
     self->c_nml = 0;
@@ -1291,7 +1293,7 @@ profile_fast(ProfileHook *self, PyFrameObject *frame, int what, PyObject *arg, P
     }
     /* As setprofile.py does: the opcode at f_lasti tells a return from a yield (or an exception
        leaving), and a generator resumed at a yield from a new one. */
-    int op = -1, at_yield = 0;
+    int op = -1, at_yield = 0, at_start = 0;
     PyObject *kind = h->kind_return;
     if (what == PyTrace_RETURN || gen) {
         int lasti = PyFrame_GetLasti(frame);
@@ -1302,6 +1304,7 @@ profile_fast(ProfileHook *self, PyFrameObject *frame, int what, PyObject *arg, P
         }
         const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(co);
         Py_ssize_t size = PyBytes_GET_SIZE(co);
+        at_start = lasti == 0;  /* (3.11: a frame that never ran, an exception thrown in: closing.py) */
         if (lasti >= 0 && lasti < size) {
             op = bytes[lasti];
             at_yield = self->yield_ops[op];
@@ -1310,6 +1313,18 @@ profile_fast(ProfileHook *self, PyFrameObject *frame, int what, PyObject *arg, P
             }
         }
         Py_DECREF(co);
+    }
+    if (gen && what == PyTrace_CALL && (at_start || (op >= 0 && self->yield_ops[op]))) {
+        return 0;  /* resumed at the yield itself: an exception thrown in (closing.py), for the Python profiler */
+    }
+    if (gen && what == PyTrace_RETURN && self->closing != NULL && PySet_GET_SIZE(self->closing) > 0) {
+        PyObject *fid = PyLong_FromVoidPtr(frame);
+        int found = fid ? PySet_Contains(self->closing, fid) : -1;
+        Py_XDECREF(fid);
+        if (found != 0) {
+            PyErr_Clear();
+            return 0;  /* the exit of a close that recorded nothing: for the Python profiler */
+        }
     }
     if (what == PyTrace_RETURN) {
         if (op >= 0 && self->return_ops[op]) {

@@ -14,13 +14,14 @@ import threading
 import time
 
 # Bound at import, before the program runs: a builtin the program replaces is never called here.
-from builtins import BaseException, frozenset, hasattr, id, len, set, type
+from builtins import BaseException, GeneratorExit, frozenset, hasattr, id, len, set, type
 from types import FrameType
 from typing import Any, Protocol, cast
 
 from . import boundaries as _io
 from . import records as R
 from . import speedups
+from .closing import silent_close
 from .gate import Gate, gate_profiler
 from .recorder import Entry, Recorder
 
@@ -30,6 +31,10 @@ _YIELD_OPS = frozenset(dis.opmap[n] for n in ("YIELD_VALUE",) if n in dis.opmap)
 # frame's exception exit next ('return'), except after a failed 'return' on 3.11. So a failed 'call'
 # is recorded, and a failed 'return' is recorded only where no exit follows.
 RETURN_FAILURE_UNWINDS = sys.version_info >= (3, 12)
+_RERAISE_OPS = frozenset(dis.opmap[n] for n in ("RERAISE",) if n in dis.opmap)
+# A generator closed (capture/closing.py): 3.11 cannot see the exception thrown in, taken for this one
+SILENT, CLOSE, AT_ONCE = 0, 1, 2  # a close running none of its code, one running some, another exception leaving
+GENERATOR_EXIT: dict[str, Any] = {"type": "GeneratorExit", "message": {"type": "str", "value": ""}}
 UNKNOWN_EXCEPTION: dict[str, Any] = {
     "type": "?",
     "message": {"type": "str", "value": "", "note": "not visible to the setprofile backend"},
@@ -40,6 +45,8 @@ class Profiler(Protocol):
     """The profile function, with the frame ids of the generators suspended at a yield (shared with the C one)."""
 
     suspended: set[int]
+    closing: set[int]
+    thrown_in: dict[int, int]
 
     def __call__(self, frame: FrameType, event: str, arg: Any) -> None: ...
 
@@ -78,6 +85,7 @@ class SetProfileBackend:
                 return_ops=_RETURN_OPS,
                 yield_ops=_YIELD_OPS,
                 suspended=fn.suspended,
+                closing=fn.closing,
                 modules=self.rec.module_codes,
                 c_watch=_io.C_WATCH,  # I/O probes: builtins whose calls go to C_WATCH[0] (capture/boundaries.py)
             )
@@ -153,6 +161,10 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
     gap = rec.gap
     CALL, RETURN, UNWIND, YIELD, RESUME = R.CALL, R.RETURN, R.UNWIND, R.YIELD, R.RESUME
     suspended: set[int] = set()  # frame ids of generators suspended at a yield
+    closing: set[int] = set()  # frame ids of generators an exception was thrown into: their exit comes here
+    # (the C profile function hands it back), with what it is: SILENT, CLOSE or AT_ONCE (closing.py)
+    thrown_in: dict[int, int] = {}
+    summarise_exception = rec.summarise_exception
     foreign = rec.foreign
     holds, drop = rec.holds, rec.drop
     probes = _io.PROBES  # I/O probes (capture/boundaries.py, 3.11): code id -> probe(frame), e.g. os.environ reads
@@ -226,6 +238,20 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                     fid = id(frame)
                     if fid in suspended and _at_yield(frame):  # else: a new frame where a closed one was
                         suspended.discard(fid)
+                        thrown = None  # resumed at the yield itself (3.11, 3.12): an exception thrown in
+                        lasti = frame.f_lasti
+                        if code.co_code[lasti] in _YIELD_OPS:
+                            thrown = _thrown(frame, arg)
+                            at_once = silent_close(code, lasti)
+                            if thrown is GENERATOR_EXIT or at_once:
+                                closing.add(fid)
+                                thrown_in[fid] = (SILENT if at_once else CLOSE) if thrown is GENERATOR_EXIT else AT_ONCE
+                                if at_once and thrown is GENERATOR_EXIT:  # no event, as on 3.13 (closing.py)
+                                    if gen_edges:
+                                        gen_edges.pop(fid, None)
+                                    return
+                            if thrown is None:
+                                thrown = summarise_exception(arg)
                         if mode[0]:  # past the cap: the resumed frame is the caller of what it calls next
                             if not p[4]:
                                 seed(p, frame.f_back)
@@ -236,7 +262,11 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                                 p[7] += 2  # this resume and the exit that follows it: 2 events (counting.py)
                                 return
                             stack.append(-1 - key)  # nothing traced below it: written as a record
-                        append((RESUME, idx, p[0], now(), None, 0, fid))
+                        append((RESUME, idx, p[0], now(), thrown, 0, fid))
+                        return
+                    if frame.f_lasti == 0 and _thrown(frame, arg) is GENERATOR_EXIT:  # 3.11: one that never ran
+                        closing.add(fid)  # closed: no event, as on 3.12+ (closing.py)
+                        thrown_in[fid] = SILENT
                         return
                 obj = 0
                 if receiver is not None:
@@ -332,6 +362,15 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                         interrupted(exc, "return")
                         raise
                 return
+            closed = unwinds = False  # an exit re-raising the GeneratorExit of a close: not counted as raised
+            if closing and entry[2] and id(frame) in closing:
+                closing.discard(id(frame))
+                how = thrown_in.pop(id(frame), CLOSE)
+                if how == SILENT:  # the exit of a close that recorded nothing
+                    return
+                lasti = frame.f_lasti
+                unwinds = how == AT_ONCE  # left at the yield it was thrown in at: not a yield
+                closed = how == CLOSE and lasti >= 0 and frame.f_code.co_code[lasti] in _RERAISE_OPS
             record = None
             try:
                 try:
@@ -341,7 +380,9 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                 idx = entry[0]
                 lasti = frame.f_lasti
                 op = frame.f_code.co_code[lasti] if lasti >= 0 else -1
-                is_yield = entry[2] and op not in _RETURN_OPS and (op in _YIELD_OPS or _is_suspended(frame))
+                is_yield = (
+                    entry[2] and not unwinds and op not in _RETURN_OPS and (op in _YIELD_OPS or _is_suspended(frame))
+                )
                 counting = mode[0]
                 if is_yield:
                     suspended.add(id(frame))
@@ -362,7 +403,8 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                             # A generator's raise: on the edge of its call, not of the frame that resumed it
                             edge = gen_edges.pop(id(frame), None) if gen_edges else None
                             if edge is not None:  # its call was counted
-                                p[3][edge] += 1
+                                if not closed:
+                                    p[3][edge] += 1
                                 return
                             # Its call was recorded: so are this resume and raise (2 events counted at the
                             # resume), so that the decoder closes the recorded frame and credits its call.
@@ -382,9 +424,9 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                 elif entry[2]:
                     if gen_edges:  # resumed after its call was counted: the raise is counted on that call's edge
                         edge = gen_edges.pop(id(frame), None)
-                        if edge is not None:
+                        if edge is not None and not closed:
                             p[3][edge] += 1
-                    record = (UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0, id(frame))
+                    record = (UNWIND, idx, p[0], now(), GENERATOR_EXIT if closed else UNKNOWN_EXCEPTION, 0, id(frame))
                 else:
                     record = (UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0)
                 append(record)
@@ -407,6 +449,8 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
 
     out = cast("Profiler", profiler)  # (once per start)
     out.suspended = suspended  # shared with the C profile function (capture/_speedups.c)
+    out.closing = closing
+    out.thrown_in = thrown_in
     return out
 
 
@@ -424,6 +468,20 @@ def _exit_record(frame: FrameType, entry: Entry, p: list[Any]) -> tuple[Any, ...
     if entry[2]:
         return (kind, entry[0], p[0], time.perf_counter_ns(), detail, 0, id(frame))
     return (kind, entry[0], p[0], time.perf_counter_ns(), detail, 0)
+
+
+def _thrown(frame: FrameType, arg: Any) -> dict[str, Any] | None:
+    """An exception thrown in at a yield: GENERATOR_EXIT for a close, else None (3.12+: summarise ``arg``).
+
+    3.12+ passes the exception. 3.11 does not: it is taken for a close (the garbage collector, close(),
+    a ``for`` loop left early), unless a context manager's exit throws it (contextlib's ``__exit__``).
+    """
+    if arg is not None:
+        return GENERATOR_EXIT if type(arg) is GeneratorExit else None
+    back = frame.f_back
+    if back is not None and back.f_code.co_name in ("__exit__", "__aexit__"):
+        return UNKNOWN_EXCEPTION
+    return GENERATOR_EXIT
 
 
 def _at_yield(frame: FrameType) -> bool:

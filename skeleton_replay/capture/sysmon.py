@@ -12,13 +12,14 @@ import sys
 import time
 
 # Bound at import, before the program runs: a builtin the program replaces is never called here.
-from builtins import BaseException, getattr, id, len, type
+from builtins import BaseException, GeneratorExit, getattr, id, len, type
 from collections.abc import Callable
 from types import CodeType
 from typing import Any
 
 from . import NoFreeToolId, speedups
 from . import records as R
+from .closing import silent_close
 from .gate import Gate, gated_getframe
 from .recorder import Recorder
 from .summarise import Summary
@@ -186,6 +187,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
     seed = rec.seed  # once per thread, at its first event past the cap
     gen_edges = rec.gen_edges  # frame id of a generator whose call was counted -> that call's edge (counting.py)
+    closing: set[int] = set()  # frame ids of generators closed where none of their code runs (closing.py)
 
     def on_start(code: CodeType, offset: int) -> object:  # None or DISABLE
         # (declarations only: no code at run time)
@@ -432,6 +434,12 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
         if id(code) not in table:  # PY_THROW is global-only: filter here
             return
         try:
+            if type(exc) is GeneratorExit and silent_close(code, offset):  # no event, as on 3.13 (closing.py)
+                fid = id(getframe(1))
+                closing.add(fid)
+                if gen_edges:  # ended: its counted call's entry goes
+                    gen_edges.pop(fid, None)
+                return
             try:
                 summary = summarise_exception(exc)
             except BaseException as err:  # the program's, interrupting the summary: record the resume, then raise
@@ -457,6 +465,10 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                         raise
                     gap("tracer_error", f"PY_UNWIND: {type(err).__name__}: {err}")
             return
+        if closing and type(exc) is GeneratorExit and id(getframe(1)) in closing:
+            closing.discard(id(getframe(1)))  # its PY_THROW recorded nothing: nor does this
+            return
+        closed = type(exc) is GeneratorExit  # a close, not a failure: never counted as raised
         record = None
         try:
             try:
@@ -471,13 +483,14 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                     key = stack.pop()
                     if key >= 0:
                         if not entry[2]:
-                            if stack:
+                            if stack and not closed:
                                 p[3][(stack[-1], key)] += 1
                             return
                         # A generator's raise: on the edge of its call, not of the frame that resumed it
                         edge = gen_edges.pop(id(getframe(1)), None) if gen_edges else None
                         if edge is not None:  # its call was counted
-                            p[3][edge] += 1
+                            if not closed:
+                                p[3][edge] += 1
                             return
                         # Its call was recorded: so are this resume and raise (2 events counted at the resume),
                         # so that the decoder closes the recorded frame and credits the raise to its call.
@@ -485,7 +498,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                         append((RESUME, entry[0], p[0], now(), None, 0, id(getframe(1))))
             if entry[2] and gen_edges:  # recorded, resumed after its call was counted: the raise is counted too
                 edge = gen_edges.pop(id(getframe(1)), None)
-                if edge is not None:
+                if edge is not None and not closed:
                     p[3][edge] += 1
             t = now()
             try:

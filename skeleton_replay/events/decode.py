@@ -271,7 +271,11 @@ class Decoder:
                 else:  # RETURN / EXCEPTION / YIELD: the frame was taken off the stack above
                     depth = len(stack)
                     caller = stack[-1][2] if depth else None
-                    if kind == EXCEPTION and eo < 0:  # credited to the call's edge, as a recorded raise is
+                    if (  # credited to the call's edge, as a recorded raise is (a close, GeneratorExit, is none)
+                        kind == EXCEPTION
+                        and eo < 0
+                        and not (type(detail) is dict and detail.get("type") == "GeneratorExit")
+                    ):
                         key = (frame[5], frame[2], scen)
                         dropped_raised[key] = dropped_raised.get(key, 0) + 1
                     if kind == YIELD:

@@ -26,6 +26,11 @@ EDGE_EXAMPLES = 5  # event ids kept per edge
 EDGE_SUMMARIES = 3  # example calls kept per edge
 
 
+def _closed(detail: Any) -> bool:
+    """The exception summary of a close (GeneratorExit): not a failure."""
+    return type(detail) is dict and detail.get("type") == "GeneratorExit"
+
+
 class SnapshotBuilder:
     def __init__(self, header: Record, duration_s: float | None = None) -> None:
         self.header = header
@@ -321,7 +326,7 @@ class SnapshotBuilder:
                             edge["examples"].append(example)
                 opened_calls[order] = (ei, example)
             elif order < 0:
-                if kind == EXCEPTION:  # past the cap: credit the edge from the frame below
+                if kind == EXCEPTION and not _closed(detail):  # past the cap: credit the edge from the frame below
                     nodes[callee]["raised"] += 1
                     src = scenario if caller is None else index_get(caller.node_id, scenario)
                     dropped_ei = edge_get((src, callee))
@@ -369,7 +374,15 @@ class SnapshotBuilder:
 
     @staticmethod
     def _raised(edge: Edge, node: Node, call_id: int, detail: Any, example: Record | None) -> None:
-        """A recorded call that raised: counted, and kept as an example (a few more than other calls)."""
+        """A recorded call that raised: counted, and kept as an example (a few more than other calls).
+
+        GeneratorExit (a generator, coroutine or async generator closed) is the normal end of such a
+        frame: its summary is kept on the call's example, but the call is not counted as raised.
+        """
+        if _closed(detail):
+            if example is not None:
+                example["exception"] = detail
+            return
         edge["raised"] += 1
         node["raised"] += 1
         if example is None:
