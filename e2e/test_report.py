@@ -193,6 +193,8 @@ def test_io_boundaries_sit_on_the_right_edge_of_the_map(snapshot, report_path, o
     io = {i: left for i, kind, left, _ in boxes if kind.startswith("k-boundary")}
     assert set(io) == {b["id"] for b in boundaries}
     assert_io_right_and_readable(page, "the first view")
+    if report_path.parent.name.startswith("run-"):  # `skeleton run` on examples/ (a pytest run opens on its overview)
+        assert_io_in_view(page, "the first view")
     assert page.locator("[data-testid=legend-boundary]").count() == 1
     # an edge into a boundary for each of its callers' boxes; focus on the busiest boundary lists its users
     b = max(boundaries, key=lambda b: (len(b["uses"]), b["id"]))
@@ -210,6 +212,8 @@ def test_io_boundaries_sit_on_the_right_edge_of_the_map(snapshot, report_path, o
         page.wait_for_selector(f"[data-testid=inspector-node][data-node-id='{actor['id']}']")
         page.wait_for_timeout(400)
         assert_io_right_and_readable(page, f"the focus view of {actor['id']}")
+        if report_path.parent.name.startswith("run-"):  # a pytest run's map is narrower (its Tests sidebar)
+            assert_io_in_view(page, f"the focus view of {actor['id']}")
 
 
 IO_BOXES_JS = """els => els.map(e => {
@@ -243,6 +247,19 @@ def assert_io_right_and_readable(page, where: str) -> None:
         title = next(p for p in b["parts"] if "mn-title" in p["cls"])
         assert title["sw"] <= title["cw"], f"{where}: {b['id']} label cut ({title['sw']} > {title['cw']})"
         assert title["px"] >= 10, f"{where}: {b['id']} label {title['px']:.1f} px on screen"
+
+
+def assert_io_in_view(page, where: str) -> None:
+    """Every I/O boundary box lies whole inside the visible map area (not cut by its edge nor under the
+    inspector beside it): the fit shows the whole small map, I/O column included, without panning."""
+    area = page.eval_on_selector("[data-testid=view-map] .react-flow", "e => e.getBoundingClientRect().toJSON()")
+    boxes = page.eval_on_selector_all(".react-flow__node [data-testid^='node-']", IO_BOXES_JS)
+    for b in (b for b in boxes if b["io"]):
+        inside = (area["left"] <= b["left"] and b["right"] <= area["right"]
+                  and area["top"] <= b["top"] and b["bottom"] <= area["bottom"])
+        assert inside, (f"{where}: {b['id']} at x {b['left']:.0f}..{b['right']:.0f}, y {b['top']:.0f}..{b['bottom']:.0f}"
+                        f" is not inside the map area x {area['left']:.0f}..{area['right']:.0f},"
+                        f" y {area['top']:.0f}..{area['bottom']:.0f}")
 
 
 def test_hostile_snapshot_renders_as_text(snapshot, tmp_path, open_report):

@@ -6,7 +6,7 @@ import { shownKids } from './lod';
 import { layering } from './layers';
 import type { FocusView } from './focus';
 
-const GAP = 16, PADX = 14, PADB = 14, COL_GAP = 150, IO_GAP = 96; // IO_GAP: before the I/O boundaries' column
+const GAP = 16, PADX = 14, PADB = 14, COL_GAP = 120, IO_GAP = 44; // IO_GAP: before the I/O boundaries' column
 
 type Size = { width: number; height: number };
 

@@ -7,7 +7,7 @@ export type { VisEdge, VisibleEdges, VisibleGraph } from './lod';
 
 export const BIG_GRAPH_CALLABLES = 40;
 export const HEADER = 34;
-const PAD = `[top=${HEADER},left=14,bottom=14,right=14]`;
+const PAD = `[top=${HEADER},left=10,bottom=12,right=10]`;
 
 export interface ElkIn {
   id: string;
@@ -33,6 +33,15 @@ export const ROOT_OPTIONS: Record<string, string> = {
   'elk.layered.crossingMinimization.forceNodeModelOrder': 'false',
   'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
   'elk.padding': '[top=20,left=20,bottom=20,right=20]',
+};
+
+/** The small run's full map: tighter than ROOT_OPTIONS so that a small run, its I/O column included,
+ * fits the map area at the readable zoom floor (1440 px wide screen, the inspector open). */
+export const FULL_OPTIONS: Record<string, string> = {
+  ...ROOT_OPTIONS,
+  'elk.layered.spacing.nodeNodeBetweenLayers': '36',
+  'elk.layered.spacing.edgeNodeBetweenLayers': '4',
+  'elk.layered.spacing.edgeEdgeBetweenLayers': '4',
 };
 
 export const isBigGraph = (g: GraphIndex) => g.callableCount > BIG_GRAPH_CALLABLES;
@@ -93,7 +102,7 @@ const isIo = (g: GraphIndex, i: number) => g.nodes[i].kind === 'boundary';
 export function fullGraph(g: GraphIndex): ElkIn {
   return {
     id: '__root',
-    layoutOptions: ROOT_OPTIONS,
+    layoutOptions: FULL_OPTIONS,
     children: g.roots.flatMap((r) => (g.nodes[r].kind === 'group' ? openKids(g, r) : [r])).filter((r) => !isIo(g, r))
       .map((r) => subtree(g, r, () => 'open')).filter((x): x is ElkIn => !!x),
     edges: fullEdges(g).edges.filter((e) => e.source !== e.target && !isIo(g, e.target))
@@ -101,7 +110,7 @@ export function fullGraph(g: GraphIndex): ElkIn {
   };
 }
 
-const IO_GAP_X = 96, IO_GAP_Y = 18, IO_MAX_COL_H = 620;
+const IO_GAP_X = 44, IO_GAP_Y = 18, IO_MAX_COL_H = 620;
 
 /** Top of a laid-out box in the map's coordinates (boxes are relative to their parent box; boxless
  * parents, such as instance groups, add nothing). */

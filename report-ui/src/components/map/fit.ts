@@ -4,7 +4,7 @@ import type { ReactFlowInstance } from '@xyflow/react';
 import type { MapNode } from './useMapLayout';
 
 /** Screen margins kept free: breadcrumbs on top, the legend at the bottom. */
-const TOP = 56, SIDE = 28;
+const TOP = 56, SIDE = 16;
 
 export function fitWithFloor(rf: ReactFlowInstance<MapNode>, floor: number, anchor: string | null, mode: 'overview' | 'focus' | 'all',
   max = 1.15): void {
