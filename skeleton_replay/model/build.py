@@ -41,7 +41,7 @@ class SnapshotBuilder:
         self.module_edges: dict[tuple[str, str], Edge] = {}
         # The time unit of the step list needs the run's length up front (None: assume < 71 min)
         self.steps = StepColumns(int((duration_s or 0) * 1e9))
-        self._open: dict[int, tuple[int, Record | None]] = {}  # call_id -> (edge, example)
+        self._open: dict[int | None, tuple[int, Record | None]] = {}  # call_id -> (edge, example); null finds none
         self._top_module: list[str] = []  # node index -> module shell id for roll-ups
         self._last_seen: dict[int, int] = {}  # node index -> last event (containers derived at the end)
         self.events = self.recorded = self.calls = 0
@@ -373,7 +373,7 @@ class SnapshotBuilder:
             self.last_t = recorded_events[-1].t_ns
 
     @staticmethod
-    def _raised(edge: Edge, node: Node, call_id: int, detail: Any, example: Record | None) -> None:
+    def _raised(edge: Edge, node: Node, call_id: int | None, detail: Any, example: Record | None) -> None:
         """A recorded call that raised: counted, and kept as an example (a few more than other calls).
 
         GeneratorExit (a generator, coroutine or async generator closed) is the normal end of such a

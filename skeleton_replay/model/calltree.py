@@ -100,7 +100,7 @@ class CallTree:
         self.cut = 0
         self.roots: dict[int, CallNode] = {}  # thread -> pseudo root
         self.stacks: dict[int, list[CallNode]] = {}
-        self.open_calls: dict[int, CallNode] = {}  # call_id -> node (recorded calls)
+        self.open_calls: dict[int | None, CallNode] = {}  # call_id -> node (recorded calls; a null call_id finds none)
         self.calls: dict[int, int] = {}  # thread -> calls so far
         self.last: dict[int, int] = {}  # thread -> its last event
         self._keys: dict[str, str] = {}  # node id -> fold_key (cached)
