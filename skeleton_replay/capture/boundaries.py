@@ -40,6 +40,7 @@ from typing import Any
 
 from . import callsite
 from . import records as R
+from .actor import module_actor, traced_actor
 from .origin import _OWN, foreign
 from .summarise import utf8
 
@@ -92,7 +93,6 @@ _RANDOM_TAIL = re.compile(r"(?<=[-_.])[a-z0-9_]{8}$|(?<=^tmp)[a-z0-9_]{8}$")
 MAX_KEYS = 10_000  # distinct boundaries per run; past it, targets are folded into "(other)"
 MAX_TARGET = 200
 MAX_CONNECTIONS = 1_000  # sqlite3 connections remembered (id -> database target) for their statements
-MODULE = -1  # a BOUNDARY record's code index when a project module body did the I/O (its name as object id)
 
 _active: list[Any] = [None]  # the Boundaries of the running capture, or None
 _installed = [""]  # which hook this process has: "" none yet, "c" (_audit.c, filters in C) or "python"
@@ -223,15 +223,7 @@ class Boundaries:
             code = frame.f_code
             entry = table.get(id(code))
             if entry is not None:
-                obj = 0
-                if entry[1] is not None:
-                    try:
-                        me = frame.f_locals[entry[1]]
-                    except KeyError:  # the receiver's name was deleted (del self): the callable alone
-                        me = None
-                    if me is not None:
-                        obj = self.rec.receiver_id(me)
-                return entry[0], obj
+                return traced_actor(self.rec, frame, entry)
             name = code.co_filename
             if name.startswith((_OWN, _READERS[0])):
                 return None
@@ -244,18 +236,9 @@ class Boundaries:
             if code.co_name == "<module>":
                 rel = relative(name)
                 if rel is not None:  # a project module body (no traced callable above it): the module did it
-                    return self._module_actor(frame, name, rel)
+                    return module_actor(self.rec, frame, name, rel)
             frame = frame.f_back
         return None
-
-    def _module_actor(self, frame: Any, filename: str, rel: str) -> tuple[int, Any] | None:
-        f = self.rec.filter
-        g = frame.f_globals
-        name = dict.get(g, "__name__") if type(g) is dict else None  # never a dict subclass's .get
-        module = f.module_name(name if type(name) is str else None, filename, rel)
-        if not f._selected(rel, module):
-            return None
-        return MODULE, (utf8(module), utf8(rel))
 
     # -- targets -------------------------------------------------------------------
     def _path(self, value: object) -> str | None:

@@ -22,16 +22,16 @@ Never calls program code: frames, code objects and exact-type dict look-ups only
 from __future__ import annotations
 
 # Bound at import, before the program runs: a program that replaces a builtin is never called by the tracer.
-from builtins import Exception, KeyError, dict, id, iter, len, next, str, type
+from builtins import dict, id, iter, len, next, type
 from types import FrameType
 from typing import Any
 
 from . import records as R
-from .origin import _OWN, foreign
+from .actor import module_actor, traced_actor
+from .origin import _OWN
 from .summarise import class_path
 
 NEW_KEY, INSTANCE, IDENTIFIED, COUNTS = 0, 1, 2, 3
-MODULE = -1  # a NEW_KEY record's code index when a project module body made the object
 MAX_KEYS = 10_000  # distinct (creator, class) per run; past it, creations are counted in a gap only
 INSTANCE_LIMIT = 1_000  # objects of one class whose own creator is kept (objects.py INSTANCE_LIMIT)
 PER_RUN = 40_000  # objects in all whose own creator is kept; also the most waiting for an id at once
@@ -128,35 +128,14 @@ class Creations:
             code = frame.f_code
             entry = table.get(id(code))
             if entry is not None:
-                obj = 0
-                if entry[1] is not None:
-                    try:
-                        me = frame.f_locals[entry[1]]
-                    except KeyError:  # the receiver's name was deleted (del self): the callable alone
-                        me = None
-                    except Exception as exc:
-                        if foreign(exc):
-                            raise
-                        me = None
-                    if me is not None:
-                        obj = rec.receiver_id(me)
-                return entry[0], obj
+                return traced_actor(rec, frame, entry)
             name = code.co_filename
             if name.startswith(_OWN):
                 return None
             if code.co_name == "<module>":
                 rel = rec.filter.relative_file(name)
                 if rel is not None:  # a project module body (no traced callable above it)
-                    return self._module_actor(frame, name, rel)
+                    return module_actor(rec, frame, name, rel)
             frame = frame.f_back
             depth += 1
         return None
-
-    def _module_actor(self, frame: FrameType, filename: str, rel: str) -> tuple[int, Any] | None:
-        f = self.rec.filter
-        g = frame.f_globals
-        name = dict.get(g, "__name__") if _type(g) is dict else None  # never a dict subclass's .get
-        module = f.module_name(name if _type(name) is str else None, filename, rel)
-        if not f._selected(rel, module):
-            return None
-        return MODULE, (str(module), rel)

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..capture import records as R
+from ..capture.actor import MODULE
 from .types import Endpoint
-
-MODULE = -1  # the code index of a module body's I/O (capture/boundaries.MODULE)
 
 
 def module_actor(module: str, file: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..capture.creations import COUNTS, IDENTIFIED, INSTANCE, MODULE, NEW_KEY, PER_RUN
+from ..capture.actor import MODULE
+from ..capture.creations import COUNTS, IDENTIFIED, INSTANCE, NEW_KEY, PER_RUN
 from .boundaries import module_actor
 from .types import Endpoint
 
