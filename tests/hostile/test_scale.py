@@ -139,11 +139,14 @@ def test_thousands_of_asyncio_tasks_and_async_generators(tmp_path, backend):
     ticks = [e for e in events if e["callee"]["function"] == "ticks" and e["event_type"] == "call"]
     assert len(ticks) == 3  # three generators, never merged (a closed frame's id is reused at once)
     ends = [next(e for e in reversed(events) if e["call_id"] == t["call_id"]) for t in ticks]
-    if backend == "sysmon":  # aclose and athrow end the generator by an exception
-        assert [(e["event_type"], "exception" in e) for e in ends] == [("return", False), ("return", True),
+    # aclose of a generator suspended outside any try/with runs none of its code: no event, its last is the
+    # yield (docs/trace-format.md "Closed generators"); athrow ends it by the exception thrown in
+    if backend == "sysmon":
+        assert [(e["event_type"], "exception" in e) for e in ends] == [("return", False), ("yield", False),
                                                                        ("return", True)]
-    else:  # setprofile cannot tell an exception thrown in at a yield from a yield (docs/safety.md)
-        assert [e["event_type"] for e in ends] == ["return", "yield", "yield"]
+    else:  # setprofile cannot always tell an exception thrown in at a yield from a yield (docs/safety.md)
+        assert [(e["event_type"], "exception" in e) for e in ends[:2]] == [("return", False), ("yield", False)]
+        assert (ends[2]["event_type"], "exception" in ends[2]) in (("yield", False), ("return", True))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
