@@ -158,39 +158,24 @@ class SnapshotBuilder:
     def _new_holder(self, ep: Endpoint) -> int:
         hid = ep.instance_node
         assert hid is not None
-        if hid.startswith("inst:"):
-            # inst:<module>.<Class.qualname>#n ; the class module is the longest known module prefix
-            path = hid[5:].rsplit("#", 1)[0]
-            module, qualname = _split_class_path(path, ep)
-            mod = self._as_module(module)
-            node: Node = {
-                "id": hid,
-                "kind": "instance",
-                "label": ep.instance_label or hid,
-                "parent": self.nodes[mod]["id"],
-                "module": module,
-                "qualified_name": f"{module}.{qualname}",
-                "file": ep.file if module == ep.module else None,
-                "line": None,
-                "class_name": qualname,
-            }
-            if ep.instance_id is not None:
-                node["instance_id"] = ep.instance_id
-        else:
-            path = hid[4:]
-            module, qualname = _split_class_path(path, ep)
-            mod = self._as_module(module)
-            node = {
-                "id": hid,
-                "kind": "class",
-                "label": ep.instance_label or qualname,
-                "parent": self.nodes[mod]["id"],
-                "module": module,
-                "qualified_name": f"{module}.{qualname}",
-                "file": ep.file if module == ep.module else None,
-                "line": None,
-                "class_name": qualname,
-            }
+        # inst:<module>.<Class.qualname>#n or cls:<module>.<Class.qualname>; the class module is the longest
+        # known module prefix
+        instance = hid.startswith("inst:")
+        module, qualname = _split_class_path(hid[5:].rsplit("#", 1)[0] if instance else hid[4:], ep)
+        mod = self._as_module(module)
+        node: Node = {
+            "id": hid,
+            "kind": "instance" if instance else "class",
+            "label": ep.instance_label or (hid if instance else qualname),
+            "parent": self.nodes[mod]["id"],
+            "module": module,
+            "qualified_name": f"{module}.{qualname}",
+            "file": ep.file if module == ep.module else None,
+            "line": None,
+            "class_name": qualname,
+        }
+        if instance and ep.instance_id is not None:
+            node["instance_id"] = ep.instance_id
         return self._add(node, self.nodes[mod]["id"])
 
     def _first_seen(self, i: int, order: int) -> None:
