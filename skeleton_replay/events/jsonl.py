@@ -14,29 +14,41 @@ from typing import IO, Any
 
 import orjson
 
-from .. import safefiles
+from .. import native, safefiles
 from .types import CALL, EVENT_TYPE, EXCEPTION, FORMAT_VERSION, RESUME, RETURN, YIELD, Endpoint, Event
 
 _DETAIL_KEY = {CALL: "args", RETURN: "return_value", EXCEPTION: "exception", YIELD: "value", RESUME: "exception"}
 
 
 class TraceWriter:
-    """Streams events into trace.jsonl (opened as .partial, renamed when complete)."""
+    """Streams events into trace.jsonl (opened as .partial, renamed when complete).
+
+    The event lines come from the C extension events/_jsonw.c where it was compiled (native.py), else
+    from this module's loop: the same bytes either way (tests/test_jsonw_native.py). The C writer hands
+    every event it does not handle (an odd type in a summary, a malformed event) to _line, so the rare
+    cases and their errors are this module's.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.partial = self.path.with_name(self.path.name + ".partial")
         self._f: IO[bytes] = safefiles.open_new(self.partial)  # private; a planted link is replaced
-        self._fragments: dict[str, orjson.Fragment] = {}
+        self._json: dict[str, bytes] = {}  # node_id -> the endpoint's JSON, written as is on every event
+        self._fragments: dict[str, orjson.Fragment] = {}  # the same, wrapped for orjson.dumps
+        self._native = native.load("events._jsonw")
         self.lines = 0
 
-    def _endpoint(self, ep: Endpoint | None) -> orjson.Fragment | None:
-        if ep is None:
-            return None
+    def _endpoint_json(self, ep: Endpoint) -> bytes:
+        js = self._json.get(ep.node_id)
+        if js is None:
+            # bytes(...) copies: orjson's result keeps a 4 KiB buffer however short the JSON is
+            js = self._json[ep.node_id] = bytes(orjson.dumps(ep.as_json()))
+        return js
+
+    def _fragment(self, ep: Endpoint) -> orjson.Fragment:
         frag = self._fragments.get(ep.node_id)
         if frag is None:
-            # bytes(...) copies: orjson's result keeps a 4 KiB buffer however short the JSON is
-            frag = self._fragments[ep.node_id] = orjson.Fragment(bytes(orjson.dumps(ep.as_json())))
+            frag = self._fragments[ep.node_id] = orjson.Fragment(self._endpoint_json(ep))
         return frag
 
     def record(self, data: dict[str, Any]) -> None:
@@ -45,50 +57,59 @@ class TraceWriter:
 
     def write_batch(self, events: list[Event]) -> None:
         """Recorded events (order >= 0) as JSON lines."""
-        frags = self._fragments
-        fragment = self._endpoint
-        dumps = orjson.dumps
-        event_type, detail_key = EVENT_TYPE, _DETAIL_KEY
+        if self._native is not None:
+            self.lines += self._native.write_batch(
+                events, self._f.write, self._json, self._endpoint_json, self._line, FORMAT_VERSION
+            )
+            return
         lines: list[bytes] = []
         append = lines.append
+        line = self._line
         for e in events:
-            order, kind, call_id, t_ns, depth, thread, caller, callee, detail, skipped, thread_name, ns, scenario = e
-            if order < 0:
-                continue
-            callee_json = frags.get(callee.node_id)
-            if callee_json is None:
-                callee_json = fragment(callee)
-            caller_json = None
-            if caller is not None:
-                caller_json = frags.get(caller.node_id)
-                if caller_json is None:
-                    caller_json = fragment(caller)
-            d = {
-                "schema_version": FORMAT_VERSION,
-                "event_type": event_type[kind],
-                "order": order,
-                "call_id": call_id,
-                "timestamp": t_ns / 1e9,
-                "depth": depth,
-                "thread": thread,
-                "caller": caller_json,
-                "callee": callee_json,
-            }
-            if thread_name is not None:
-                d["thread_name"] = thread_name
-            if scenario is not None:
-                d["scenario"] = scenario
-            if detail is not None:
-                d[detail_key[kind]] = detail
-            elif skipped:
-                d["summary_skipped"] = True
-            if kind in (RETURN, EXCEPTION):
-                d["duration_ns"] = ns
-            append(dumps(d))
-            if len(lines) >= 256:  # each orjson result holds 4 KiB until freed: write them soon
-                self._write_lines(lines)
+            text = line(e)
+            if text is not None:
+                append(text)
+                if len(lines) >= 256:  # each orjson result holds 4 KiB until freed: write them soon
+                    self._write_lines(lines)
         if lines:
             self._write_lines(lines)
+
+    def _line(self, e: Event) -> bytes | None:
+        """One event's line without its newline (None for an event past the cap): the format of trace.jsonl."""
+        order, kind, call_id, t_ns, depth, thread, caller, callee, detail, skipped, thread_name, ns, scenario = e
+        if order < 0:
+            return None
+        frags = self._fragments
+        callee_json = frags.get(callee.node_id)
+        if callee_json is None:
+            callee_json = self._fragment(callee)
+        caller_json = None
+        if caller is not None:
+            caller_json = frags.get(caller.node_id)
+            if caller_json is None:
+                caller_json = self._fragment(caller)
+        d = {
+            "schema_version": FORMAT_VERSION,
+            "event_type": EVENT_TYPE[kind],
+            "order": order,
+            "call_id": call_id,
+            "timestamp": t_ns / 1e9,
+            "depth": depth,
+            "thread": thread,
+            "caller": caller_json,
+            "callee": callee_json,
+        }
+        if thread_name is not None:
+            d["thread_name"] = thread_name
+        if scenario is not None:
+            d["scenario"] = scenario
+        if detail is not None:
+            d[_DETAIL_KEY[kind]] = detail
+        elif skipped:
+            d["summary_skipped"] = True
+        if kind in (RETURN, EXCEPTION):
+            d["duration_ns"] = ns
+        return orjson.dumps(d)
 
     def _write_lines(self, lines: list[bytes]) -> None:
         self._f.write(b"\n".join(lines) + b"\n")

@@ -1,0 +1,836 @@
+/* trace.jsonl lines in C (skeleton_replay.events.jsonl.TraceWriter, issue 16).
+ *
+ * write_batch(events, write, endpoints, endpoint_json, line, version) -> lines written
+ *
+ * Formats the recorded events (order >= 0) of a batch of Event tuples as JSON lines into one
+ * buffer and hands it to `write` (the file's write method) in chunks of about 1 MiB. The bytes
+ * are the pure-Python twin's (jsonl.py: a dict per event through orjson.dumps), key for key:
+ *   - endpoints: a dict node_id -> the endpoint's JSON (bytes); a miss calls endpoint_json(ep),
+ *     which returns those bytes (and stores them in the dict);
+ *   - timestamps and other floats as orjson writes them (the shortest round-trip digits; plain
+ *     notation for decimal exponents -5..15, else 1e-7 / 1.5e+16; nan and inf as null);
+ *   - the detail (a summary: dict / list / tuple / str / int / float / bool / None) encoded as
+ *     orjson does (escapes: " \ \b \t \n \f \r, other controls as \u00XX; non-ASCII as UTF-8).
+ * Whatever else an event holds (another type, a str subclass, a non-str key, a lone surrogate, an
+ * int outside orjson's 64-bit range, deep nesting, a malformed event) is handed whole to line(e),
+ * the Python twin's own line (bytes, or None for an event it skips): the same bytes, or the same
+ * exception. Never calls user code (exact type checks only; endpoint_json and line are ours).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+#define CHUNK (1 << 20)  /* write when the buffer holds this much */
+#define MAX_DEPTH 128    /* deeper details go to the Python twin (orjson's own limit is 255) */
+#define BAIL 1           /* encoder result: not ours, let line(e) write this event */
+
+typedef struct {
+    char *p;
+    Py_ssize_t len, cap;
+} Buf;
+
+static PyObject *str_node_id;  /* "node_id", interned */
+
+static int
+grow(Buf *b, Py_ssize_t more)
+{
+    Py_ssize_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more) {
+        if (cap > PY_SSIZE_T_MAX / 2) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *p = PyMem_Realloc(b->p, (size_t)cap);
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static inline int
+reserve(Buf *b, Py_ssize_t more)
+{
+    return b->len + more <= b->cap ? 0 : grow(b, more);
+}
+
+static inline void
+put(Buf *b, const char *s, Py_ssize_t n)  /* after reserve() */
+{
+    memcpy(b->p + b->len, s, (size_t)n);
+    b->len += n;
+}
+
+#define PUT_LIT(b, lit) put((b), (lit), (Py_ssize_t)(sizeof(lit) - 1))
+
+static inline int
+append(Buf *b, const char *s, Py_ssize_t n)
+{
+    if (reserve(b, n) < 0) {
+        return -1;
+    }
+    put(b, s, n);
+    return 0;
+}
+
+#define APPEND_LIT(b, lit) append((b), (lit), (Py_ssize_t)(sizeof(lit) - 1))
+
+/* ---------------------------------------------------------------- numbers */
+
+static const char DIGITS2[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+static inline char *
+write_u64(char *o, unsigned long long v)  /* at most 20 characters */
+{
+    char tmp[20];
+    char *end = tmp + 20, *p = end;
+    while (v >= 100) {
+        unsigned i = (unsigned)(v % 100) * 2;
+        v /= 100;
+        p -= 2;
+        memcpy(p, DIGITS2 + i, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, DIGITS2 + v * 2, 2);
+    }
+    else {
+        *--p = (char)('0' + v);
+    }
+    memcpy(o, p, (size_t)(end - p));
+    return o + (end - p);
+}
+
+static int
+put_u64(Buf *b, unsigned long long v)
+{
+    if (reserve(b, 20) < 0) {
+        return -1;
+    }
+    b->len = write_u64(b->p + b->len, v) - b->p;
+    return 0;
+}
+
+static int
+put_i64(Buf *b, long long v)
+{
+    if (v < 0) {
+        if (APPEND_LIT(b, "-") < 0) {
+            return -1;
+        }
+        return put_u64(b, (unsigned long long)0 - (unsigned long long)v);
+    }
+    return put_u64(b, (unsigned long long)v);
+}
+
+/* An exact int as orjson writes it; BAIL outside [-2**63, 2**64) (orjson refuses those). */
+static int
+put_int(Buf *b, PyObject *o)
+{
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow == 0) {
+        return put_i64(b, v);
+    }
+    if (overflow < 0) {
+        return BAIL;
+    }
+    unsigned long long u = PyLong_AsUnsignedLongLong(o);
+    if (u == (unsigned long long)-1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            return -1;
+        }
+        PyErr_Clear();
+        return BAIL;
+    }
+    return put_u64(b, u);
+}
+
+/* A number given as its significant digits (no leading or trailing zeros, n >= 1) and the place of
+ * the decimal point (value = 0.DIGITS * 10**point), laid out as orjson lays out floats. */
+static int
+put_digits(Buf *b, int neg, const char *d, int n, int point)
+{
+    if (reserve(b, n + 32) < 0) {
+        return -1;
+    }
+    char *o = b->p + b->len;
+    if (neg) {
+        *o++ = '-';
+    }
+    int sci = point - 1;
+    if (sci >= -5 && sci < 16) {
+        if (point <= 0) {  /* 0.000ddd */
+            *o++ = '0';
+            *o++ = '.';
+            for (int i = 0; i < -point; i++) {
+                *o++ = '0';
+            }
+            memcpy(o, d, (size_t)n);
+            o += n;
+        }
+        else if (point >= n) {  /* ddd000.0 */
+            memcpy(o, d, (size_t)n);
+            o += n;
+            for (int i = n; i < point; i++) {
+                *o++ = '0';
+            }
+            *o++ = '.';
+            *o++ = '0';
+        }
+        else {  /* dd.ddd */
+            memcpy(o, d, (size_t)point);
+            o += point;
+            *o++ = '.';
+            memcpy(o, d + point, (size_t)(n - point));
+            o += n - point;
+        }
+    }
+    else {  /* d.ddde+N, de-N */
+        *o++ = d[0];
+        if (n > 1) {
+            *o++ = '.';
+            memcpy(o, d + 1, (size_t)(n - 1));
+            o += n - 1;
+        }
+        *o++ = 'e';
+        *o++ = sci < 0 ? '-' : '+';
+        int e = sci < 0 ? -sci : sci;
+        char tmp[8];
+        int i = 8;
+        do {
+            tmp[--i] = (char)('0' + e % 10);
+            e /= 10;
+        } while (e);
+        memcpy(o, tmp + i, (size_t)(8 - i));
+        o += 8 - i;
+    }
+    b->len = o - b->p;
+    return 0;
+}
+
+/* A double as orjson writes it: Python's repr digits (the shortest that round-trip), orjson's layout. */
+static int
+put_double(Buf *b, double v)
+{
+    if (!isfinite(v)) {
+        return APPEND_LIT(b, "null");
+    }
+    char *r = PyOS_double_to_string(v, 'r', 0, 0, NULL);
+    if (r == NULL) {
+        return -1;
+    }
+    const char *s = r;
+    int neg = 0;
+    if (*s == '-') {
+        neg = 1;
+        s++;
+    }
+    char d[32];
+    int n = 0, point = 0, seen_point = 0;
+    for (; *s && *s != 'e'; s++) {
+        if (*s == '.') {
+            seen_point = 1;
+            continue;
+        }
+        if (n == 0 && *s == '0') {  /* leading zeros: move the point instead */
+            if (seen_point) {
+                point--;
+            }
+            continue;
+        }
+        if (n < (int)sizeof(d)) {
+            d[n++] = *s;
+        }
+        if (!seen_point) {
+            point++;
+        }
+    }
+    if (*s == 'e') {
+        point += atoi(s + 1);
+    }
+    PyMem_Free(r);
+    while (n > 0 && d[n - 1] == '0') {
+        n--;
+    }
+    if (n == 0) {
+        return neg ? APPEND_LIT(b, "-0.0") : APPEND_LIT(b, "0.0");
+    }
+    return put_digits(b, neg, d, n, point);
+}
+
+/* t_ns / 1e9 as orjson writes it. Below 2**23 s the double's spacing is under 1e-9, so the
+ * shortest digits that round-trip are t_ns's own with the point 9 places in (trailing zeros off). */
+static int
+put_timestamp(Buf *b, PyObject *t_ns)
+{
+    int overflow;
+    long long t = PyLong_AsLongLongAndOverflow(t_ns, &overflow);
+    if (t == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow == 0 && t >= 0 && t < 8000000000000000LL) {
+        if (t == 0) {
+            return APPEND_LIT(b, "0.0");
+        }
+        char tmp[24];
+        int i = 24;
+        while (t) {
+            tmp[--i] = (char)('0' + t % 10);
+            t /= 10;
+        }
+        int n = 24 - i;
+        int point = n - 9;
+        while (tmp[i + n - 1] == '0') {
+            n--;
+        }
+        return put_digits(b, 0, tmp + i, n, point);
+    }
+    static PyObject *billion = NULL;  /* the general case: Python's own int / float */
+    if (billion == NULL && (billion = PyFloat_FromDouble(1e9)) == NULL) {
+        return -1;
+    }
+    PyObject *q = PyNumber_TrueDivide(t_ns, billion);
+    if (q == NULL) {
+        return -1;
+    }
+    double v = PyFloat_AsDouble(q);
+    Py_DECREF(q);
+    if (v == -1.0 && PyErr_Occurred()) {
+        return -1;
+    }
+    return put_double(b, v);
+}
+
+/* ---------------------------------------------------------------- strings */
+
+static const char HEX[] = "0123456789abcdef";
+
+static inline char *
+put_escaped(char *o, Py_UCS4 c)  /* c < 0x80 */
+{
+    if (c >= 0x20 && c != '"' && c != '\\') {
+        *o++ = (char)c;
+        return o;
+    }
+    *o++ = '\\';
+    switch (c) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\b': *o++ = 'b'; break;
+    case '\t': *o++ = 't'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\f': *o++ = 'f'; break;
+    case '\r': *o++ = 'r'; break;
+    default:
+        *o++ = 'u';
+        *o++ = '0';
+        *o++ = '0';
+        *o++ = HEX[c >> 4];
+        *o++ = HEX[c & 15];
+    }
+    return o;
+}
+
+/* An exact str as a JSON string; BAIL for a lone surrogate (orjson refuses it). */
+static int
+put_str(Buf *b, PyObject *s)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    if (n > (PY_SSIZE_T_MAX - 2 - b->len) / 6 || reserve(b, n * 6 + 2) < 0) {  /* \u00XX is the longest */
+        if (!PyErr_Occurred()) {
+            PyErr_NoMemory();
+        }
+        return -1;
+    }
+    char *o = b->p + b->len;
+    *o++ = '"';
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *p = data;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS1 c = p[i];
+            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                *o++ = (char)c;
+            }
+            else if (c < 0x80) {
+                o = put_escaped(o, c);
+            }
+            else {
+                *o++ = (char)(0xc0 | (c >> 6));
+                *o++ = (char)(0x80 | (c & 0x3f));
+            }
+        }
+    }
+    else {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (c < 0x80) {
+                o = put_escaped(o, c);
+            }
+            else if (c < 0x800) {
+                *o++ = (char)(0xc0 | (c >> 6));
+                *o++ = (char)(0x80 | (c & 0x3f));
+            }
+            else if (c < 0x10000) {
+                if (c >= 0xd800 && c <= 0xdfff) {
+                    return BAIL;
+                }
+                *o++ = (char)(0xe0 | (c >> 12));
+                *o++ = (char)(0x80 | ((c >> 6) & 0x3f));
+                *o++ = (char)(0x80 | (c & 0x3f));
+            }
+            else {
+                *o++ = (char)(0xf0 | (c >> 18));
+                *o++ = (char)(0x80 | ((c >> 12) & 0x3f));
+                *o++ = (char)(0x80 | ((c >> 6) & 0x3f));
+                *o++ = (char)(0x80 | (c & 0x3f));
+            }
+        }
+    }
+    *o++ = '"';
+    b->len = o - b->p;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- values */
+
+static int
+put_value(Buf *b, PyObject *v, int depth)
+{
+    int r;
+    if (v == Py_None) {
+        return APPEND_LIT(b, "null");
+    }
+    if (v == Py_True) {
+        return APPEND_LIT(b, "true");
+    }
+    if (v == Py_False) {
+        return APPEND_LIT(b, "false");
+    }
+    if (PyUnicode_CheckExact(v)) {
+        return put_str(b, v);
+    }
+    if (PyLong_CheckExact(v)) {
+        return put_int(b, v);
+    }
+    if (PyFloat_CheckExact(v)) {
+        return put_double(b, PyFloat_AS_DOUBLE(v));
+    }
+    if (depth >= MAX_DEPTH) {
+        return BAIL;
+    }
+    if (PyDict_CheckExact(v)) {
+        if (APPEND_LIT(b, "{") < 0) {
+            return -1;
+        }
+        Py_ssize_t pos = 0;
+        PyObject *key, *item;
+        int first = 1;
+        while (PyDict_Next(v, &pos, &key, &item)) {
+            if (!PyUnicode_CheckExact(key)) {
+                return BAIL;
+            }
+            if (!first && APPEND_LIT(b, ",") < 0) {
+                return -1;
+            }
+            first = 0;
+            if ((r = put_str(b, key)) != 0 || (r = APPEND_LIT(b, ":")) != 0 || (r = put_value(b, item, depth + 1)) != 0) {
+                return r;
+            }
+        }
+        return APPEND_LIT(b, "}");
+    }
+    if (PyList_CheckExact(v) || PyTuple_CheckExact(v)) {
+        int list = PyList_CheckExact(v);
+        if (APPEND_LIT(b, "[") < 0) {
+            return -1;
+        }
+        /* a list's length is read each time: nothing here runs Python code, but stay safe */
+        for (Py_ssize_t i = 0; i < (list ? PyList_GET_SIZE(v) : PyTuple_GET_SIZE(v)); i++) {
+            if (i && APPEND_LIT(b, ",") < 0) {
+                return -1;
+            }
+            PyObject *item = list ? PyList_GET_ITEM(v, i) : PyTuple_GET_ITEM(v, i);
+            if ((r = put_value(b, item, depth + 1)) != 0) {
+                return r;
+            }
+        }
+        return APPEND_LIT(b, "]");
+    }
+    return BAIL;
+}
+
+/* ---------------------------------------------------------------- events */
+
+/* Endpoints met lately, by identity (an Endpoint is frozen: its JSON never changes); a strong
+ * reference to each, so an address cannot be reused while it is here. */
+#define SLOTS 4096
+typedef struct {
+    PyObject *ep, *js;
+} Slot;
+
+typedef struct {
+    PyObject *endpoints, *endpoint_json;
+    Slot slots[SLOTS];
+} Endpoints;
+
+static void
+clear_slots(Endpoints *c)
+{
+    for (int i = 0; i < SLOTS; i++) {
+        Py_CLEAR(c->slots[i].ep);
+        Py_CLEAR(c->slots[i].js);
+    }
+}
+
+/* The endpoint's JSON: endpoints[ep.node_id], or endpoint_json(ep) on a miss. BAIL when ep has no node_id. */
+static int
+put_endpoint(Buf *b, PyObject *ep, Endpoints *c)
+{
+    uintptr_t h = (uintptr_t)ep;
+    Slot *slot = &c->slots[((h >> 4) ^ (h >> 13)) & (SLOTS - 1)];
+    if (slot->ep != ep) {
+        PyObject *node_id = PyObject_GetAttr(ep, str_node_id);
+        if (node_id == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                return -1;
+            }
+            PyErr_Clear();
+            return BAIL;
+        }
+        PyObject *js = PyUnicode_CheckExact(node_id) ? PyDict_GetItemWithError(c->endpoints, node_id) : NULL;
+        Py_DECREF(node_id);
+        if (js != NULL) {
+            Py_INCREF(js);
+        }
+        else {
+            if (PyErr_Occurred()) {
+                return -1;
+            }
+            js = PyObject_CallOneArg(c->endpoint_json, ep);
+            if (js == NULL) {
+                return -1;
+            }
+        }
+        if (!PyBytes_CheckExact(js)) {
+            Py_DECREF(js);
+            PyErr_SetString(PyExc_TypeError, "endpoint_json must return bytes");
+            return -1;
+        }
+        Py_INCREF(ep);
+        Py_XSETREF(slot->ep, ep);
+        Py_XSETREF(slot->js, js);
+    }
+    return append(b, PyBytes_AS_STRING(slot->js), PyBytes_GET_SIZE(slot->js));
+}
+
+static const char *const DETAIL_KEY[] = {
+    ",\"args\":", ",\"return_value\":", ",\"exception\":", ",\"value\":", ",\"exception\":",
+};
+static const char *const EVENT_TYPE[] = {"call", "return", "return", "yield", "resume"};
+
+typedef struct {
+    char text[80];
+    Py_ssize_t len;
+} Head;
+
+/* 1: an exact int in long long's range, 0: not, -1: error */
+static inline int
+exact_int(PyObject *o, long long *out)
+{
+    if (!PyLong_CheckExact(o)) {
+        return 0;
+    }
+    int overflow;
+    *out = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (*out == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    return overflow == 0;
+}
+
+static inline char *
+write_lit(char *o, const char *s, size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
+
+#define WRITE_LIT(o, lit) write_lit((o), (lit), sizeof(lit) - 1)
+
+static inline char *
+write_i64(char *o, long long v)
+{
+    if (v < 0) {
+        *o++ = '-';
+        return write_u64(o, (unsigned long long)0 - (unsigned long long)v);
+    }
+    return write_u64(o, (unsigned long long)v);
+}
+
+/* One event's line (without the newline); BAIL for anything the Python twin must write. */
+static int
+put_event(Buf *b, PyObject *e, const Head *heads, Endpoints *c, int *skip)
+{
+    *skip = 0;
+    if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 13) {
+        return BAIL;
+    }
+    PyObject **f = ((PyTupleObject *)e)->ob_item;
+    long long order, kind, call_id = 0, depth, thread, ns = 0;
+    int r;
+    if ((r = exact_int(f[0], &order)) != 1) {
+        return r < 0 ? -1 : BAIL;
+    }
+    if (order < 0) {
+        *skip = 1;
+        return 0;
+    }
+    if ((r = exact_int(f[1], &kind)) != 1 || (f[2] != Py_None && (r = exact_int(f[2], &call_id)) != 1)
+        || (r = exact_int(f[4], &depth)) != 1 || (r = exact_int(f[5], &thread)) != 1) {
+        return r < 0 ? -1 : BAIL;
+    }
+    if (kind < 0 || kind > 4 || !PyLong_CheckExact(f[3]) || (f[9] != Py_True && f[9] != Py_False)) {
+        return BAIL;
+    }
+    int ended = kind == 1 || kind == 2;
+    if (ended && (r = exact_int(f[11], &ns)) != 1) {
+        return r < 0 ? -1 : BAIL;
+    }
+    const Head *h = &heads[kind];
+    if (reserve(b, h->len + 64) < 0) {
+        return -1;
+    }
+    char *o = write_lit(b->p + b->len, h->text, (size_t)h->len);
+    o = write_i64(o, order);
+    o = WRITE_LIT(o, ",\"call_id\":");
+    o = f[2] == Py_None ? WRITE_LIT(o, "null") : write_i64(o, call_id);
+    o = WRITE_LIT(o, ",\"timestamp\":");
+    b->len = o - b->p;
+    if (put_timestamp(b, f[3]) < 0 || reserve(b, 80) < 0) {
+        return -1;
+    }
+    o = WRITE_LIT(b->p + b->len, ",\"depth\":");
+    o = write_i64(o, depth);
+    o = WRITE_LIT(o, ",\"thread\":");
+    o = write_i64(o, thread);
+    o = WRITE_LIT(o, ",\"caller\":");
+    if (f[6] == Py_None) {
+        o = WRITE_LIT(o, "null");
+    }
+    b->len = o - b->p;
+    if (f[6] != Py_None && (r = put_endpoint(b, f[6], c)) != 0) {
+        return r;
+    }
+    if ((r = APPEND_LIT(b, ",\"callee\":")) != 0 || (r = put_endpoint(b, f[7], c)) != 0) {
+        return r;
+    }
+    if (f[10] != Py_None) {
+        if ((r = APPEND_LIT(b, ",\"thread_name\":")) != 0 || (r = put_value(b, f[10], MAX_DEPTH)) != 0) {
+            return r;
+        }
+    }
+    if (f[12] != Py_None) {
+        if ((r = APPEND_LIT(b, ",\"scenario\":")) != 0 || (r = put_value(b, f[12], MAX_DEPTH)) != 0) {
+            return r;
+        }
+    }
+    if (f[8] != Py_None) {
+        const char *key = DETAIL_KEY[kind];
+        if ((r = append(b, key, (Py_ssize_t)strlen(key))) != 0 || (r = put_value(b, f[8], 1)) != 0) {
+            return r;
+        }
+    }
+    else if (f[9] == Py_True && APPEND_LIT(b, ",\"summary_skipped\":true") < 0) {
+        return -1;
+    }
+    if (reserve(b, 48) < 0) {
+        return -1;
+    }
+    o = b->p + b->len;
+    if (ended) {
+        o = WRITE_LIT(o, ",\"duration_ns\":");
+        o = write_i64(o, ns);
+    }
+    *o++ = '}';
+    b->len = o - b->p;
+    return 0;
+}
+
+/* write(memoryview of the buffer), the view released afterwards. Should write keep the view (ours does
+ * not), the buffer is left to it: never freed, never written again. */
+static int
+flush(Buf *b, PyObject *write)
+{
+    if (b->len == 0) {
+        return 0;
+    }
+    PyObject *view = PyMemoryView_FromMemory(b->p, b->len, PyBUF_READ);
+    if (view == NULL) {
+        return -1;
+    }
+    PyObject *res = PyObject_CallOneArg(write, view);
+    if (res == NULL) {
+        if (Py_REFCNT(view) > 1) {  /* kept, and an exception is set: give the buffer up */
+            b->p = NULL;
+            b->len = b->cap = 0;
+        }
+        Py_DECREF(view);
+        return -1;
+    }
+    Py_DECREF(res);
+    PyObject *rel = PyObject_CallMethod(view, "release", NULL);
+    Py_DECREF(view);
+    if (rel == NULL) {  /* exported further (BufferError): give the buffer up */
+        b->p = NULL;
+        b->len = b->cap = 0;
+        return -1;
+    }
+    Py_DECREF(rel);
+    b->len = 0;
+    return 0;
+}
+
+static PyObject *
+write_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "write_batch(events, write, endpoints, endpoint_json, line, version)");
+        return NULL;
+    }
+    PyObject *events = args[0], *write = args[1], *endpoints = args[2], *endpoint_json = args[3], *line = args[4];
+    if (!PyList_Check(events) || !PyDict_Check(endpoints)) {
+        PyErr_SetString(PyExc_TypeError, "write_batch: events must be a list, endpoints a dict");
+        return NULL;
+    }
+    long version = PyLong_AsLong(args[5]);
+    if (version == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    Head heads[5];
+    for (int k = 0; k < 5; k++) {
+        heads[k].len = snprintf(heads[k].text, sizeof(heads[k].text),
+                                "{\"schema_version\":%ld,\"event_type\":\"%s\",\"order\":", version, EVENT_TYPE[k]);
+    }
+    Endpoints *c = PyMem_Calloc(1, sizeof(Endpoints));
+    if (c == NULL) {
+        return PyErr_NoMemory();
+    }
+    c->endpoints = endpoints;
+    c->endpoint_json = endpoint_json;
+    Buf b = {NULL, 0, 0};
+    Py_ssize_t lines = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(events); i++) {
+        PyObject *e = PyList_GET_ITEM(events, i);
+        Py_INCREF(e);  /* line(e) and endpoint_json(ep) run Python code */
+        Py_ssize_t start = b.len;
+        int skip;
+        int r = put_event(&b, e, heads, c, &skip);
+        if (r == BAIL) {
+            b.len = start;
+            PyObject *text = PyObject_CallOneArg(line, e);
+            if (text == NULL) {
+                r = -1;
+            }
+            else if (text == Py_None) {
+                skip = 1;
+                r = 0;
+            }
+            else if (!PyBytes_Check(text)) {
+                PyErr_SetString(PyExc_TypeError, "line must return bytes or None");
+                r = -1;
+            }
+            else {
+                skip = 0;
+                r = append(&b, PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text));
+            }
+            Py_XDECREF(text);
+        }
+        Py_DECREF(e);
+        if (r < 0) {
+            goto error;
+        }
+        if (!skip) {
+            if (APPEND_LIT(&b, "\n") < 0) {
+                goto error;
+            }
+            lines++;
+            if (b.len >= CHUNK && flush(&b, write) < 0) {
+                goto error;
+            }
+        }
+    }
+    if (flush(&b, write) < 0) {
+        goto error;
+    }
+    clear_slots(c);
+    PyMem_Free(c);
+    PyMem_Free(b.p);
+    return PyLong_FromSsize_t(lines);
+error:
+    clear_slots(c);
+    PyMem_Free(c);
+    PyMem_Free(b.p);
+    return NULL;
+}
+
+/* encode(value) -> bytes: a detail as write_batch encodes it; None where the Python twin would (tests). */
+static PyObject *
+encode(PyObject *module, PyObject *value)
+{
+    Buf b = {NULL, 0, 0};
+    int r = put_value(&b, value, 1);
+    PyObject *out = r == 0 ? PyBytes_FromStringAndSize(b.p ? b.p : "", b.len) : NULL;
+    PyMem_Free(b.p);
+    if (r == BAIL) {
+        Py_RETURN_NONE;
+    }
+    return out;
+}
+
+/* timestamp(t_ns) -> bytes: t_ns / 1e9 as write_batch writes it (tests). */
+static PyObject *
+timestamp(PyObject *module, PyObject *t_ns)
+{
+    if (!PyLong_CheckExact(t_ns)) {
+        PyErr_SetString(PyExc_TypeError, "timestamp: t_ns must be an int");
+        return NULL;
+    }
+    Buf b = {NULL, 0, 0};
+    PyObject *out = put_timestamp(&b, t_ns) == 0 ? PyBytes_FromStringAndSize(b.p, b.len) : NULL;
+    PyMem_Free(b.p);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"write_batch", (PyCFunction)(void (*)(void))write_batch, METH_FASTCALL,
+     "write_batch(events, write, endpoints, endpoint_json, line, version) -> lines written"},
+    {"encode", encode, METH_O, "encode(value) -> bytes (or None: the Python twin's case)"},
+    {"timestamp", timestamp, METH_O, "timestamp(t_ns) -> bytes"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_jsonw", "trace.jsonl lines in C (events/jsonl.py).", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__jsonw(void)
+{
+    if (str_node_id == NULL && (str_node_id = PyUnicode_InternFromString("node_id")) == NULL) {
+        return NULL;
+    }
+    return PyModule_Create(&module);
+}
