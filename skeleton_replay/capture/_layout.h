@@ -70,6 +70,7 @@
 /* an object's entry in Recorder.objects */
 #define SK_OBJECT_ENTRY_ID 0
 #define SK_OBJECT_ENTRY_CLASS 1
+#define SK_OBJECT_ENTRY_SIZE 2
 
 /* a thread's state list */
 #define SK_P_TID 0

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import layout as L
 from . import records as R
 
 UNLIMITED = 1 << 62  # --max-events 0
@@ -139,13 +140,13 @@ class Budgets:
     def _resume_recording(self) -> bool:
         """Back to recording, unless a thread is inside a counted call (its return would have no call)."""
         for p in self.thread_states:
-            for key in p[1]:
+            for key in p[L.P_STACK]:
                 if key >= 0:
                     self.resume_refused += 1
                     return False
         for p in self.thread_states:
-            del p[1][:]  # record-written frames only: the next switch to counting seeds them again
-            p[4] = False
+            del p[L.P_STACK][:]  # record-written frames only: the next switch to counting seeds them again
+            p[L.P_SEEDED] = False
         self.mode[0] = False
         return True
 
@@ -186,8 +187,8 @@ class Budgets:
             p = self._thread()
             # Seeded, with no traced frame below: the module body is the caller of what it calls (no caller,
             # as in a recorded trace); below a traced frame, that frame is (else seed() decides it).
-            if p[4] and not p[1]:
-                p[1].append(ROOT)
+            if p[L.P_SEEDED] and not p[L.P_STACK]:
+                p[L.P_STACK].append(ROOT)
                 self.root_codes.add(code_id)
 
     def import_ended(self, code_id: int) -> None:
@@ -201,7 +202,7 @@ class Budgets:
         self.importing[0] = max(0, self.importing[0] - 1)
         if code_id in self.root_codes:
             self.root_codes.discard(code_id)
-            stack = self._thread()[1]
+            stack = self._thread()[L.P_STACK]
             for i in range(len(stack) - 1, -1, -1):  # its counted calls have returned: ROOT is on top
                 if stack[i] == ROOT:
                     del stack[i:]

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from . import layout as L
 from . import records as R
 from .budget import ROOT
 from .origin import foreign
@@ -102,7 +103,14 @@ class Counting:
         with self._thread_lock:
             self.threads += 1
             tid = self.threads
-            p = [tid, [], defaultdict(int), defaultdict(int), self.mode[0], defaultdict(int), {}, 0, self.gen_edges]
+            p: list[Any] = [None] * L.P_SIZE  # (layout.py)
+            p[L.P_TID] = tid
+            p[L.P_STACK] = []
+            p[L.P_COUNTS], p[L.P_RAISED], p[L.P_FIRSTS] = defaultdict(int), defaultdict(int), defaultdict(int)
+            p[L.P_SEEDED] = self.mode[0]
+            p[L.P_SEEN] = {}
+            p[L.P_RESUMED] = 0
+            p[L.P_GEN_EDGES] = self.gen_edges
             self.thread_states.append(p)
             self.buf.append((R.DEF_THREAD, tid, name if type(name) is str else f"thread-{tid}"))
             self.definitions += 1
@@ -136,19 +144,19 @@ class Counting:
             entry = table.get(id(frame.f_code))
             if entry is not None:
                 obj = 0
-                if entry[1] is not None:
+                if entry[L.ENTRY_RECEIVER] is not None:
                     try:
-                        obj = self.receiver_id(frame.f_locals[entry[1]])
+                        obj = self.receiver_id(frame.f_locals[entry[L.ENTRY_RECEIVER]])
                     except Exception as exc:  # the receiver was deleted: the function's own node
                         if foreign(exc):
                             raise
                         obj = 0
-                keys.append(-1 - (obj * R.NODE_KEY_SPAN + entry[0]))
+                keys.append(-1 - (obj * R.NODE_KEY_SPAN + entry[L.ENTRY_INDEX]))
             elif not keys and modules and id(frame.f_code) in modules:  # an import with no traced frame below
                 keys.append(ROOT)
                 self.root_codes.add(id(frame.f_code))
-        p[1][:0] = keys
-        p[4] = True  # last (no call in between): a seeding interrupted by the program's exception is done again
+        p[L.P_STACK][:0] = keys
+        p[L.P_SEEDED] = True  # last (no call in between): a seeding the program's exception interrupted is redone
 
     def checkpoint(self, scenario: str | None) -> None:
         """Append the calls counted so far (credited to `scenario`), then start afresh."""
@@ -169,14 +177,14 @@ class Counting:
             return node(edge[0]), node(edge[1])
 
         for p in self.thread_states:
-            if p[7]:
-                resumed += p[7]
-                p[7] = 0
-            # Swap in fresh dicts first: the hot path fetches p[2]/p[3]/p[5] on every counted call.
-            c, r, f = p[2], p[3], p[5]
+            if p[L.P_RESUMED]:
+                resumed += p[L.P_RESUMED]
+                p[L.P_RESUMED] = 0
+            # Swap in fresh dicts first: the hot path fetches these three on every counted call.
+            c, r, f = p[L.P_COUNTS], p[L.P_RAISED], p[L.P_FIRSTS]
             if not c and not r:
                 continue
-            p[2], p[3], p[5] = defaultdict(int), defaultdict(int), defaultdict(int)
+            p[L.P_COUNTS], p[L.P_RAISED], p[L.P_FIRSTS] = defaultdict(int), defaultdict(int), defaultdict(int)
             for edge, v in c.items():
                 v -= f.get(edge, 0)  # those were recorded as events
                 if v > 0:

@@ -92,6 +92,7 @@ ENTRY_SIZE: Final = 4
 # -- an object's entry in Recorder.objects: {id(obj): (object id, class)} -------------------------------
 OBJECT_ENTRY_ID: Final = 0
 OBJECT_ENTRY_CLASS: Final = 1
+OBJECT_ENTRY_SIZE: Final = 2
 
 # -- a thread's state list p (counting.py: Counting.new_thread) -----------------------------------------
 P_TID: Final = 0  # its thread number
@@ -153,7 +154,7 @@ GROUPS: Final = (
         "BOUNDARY_DETAIL", "BOUNDARY_COUNTS_MAP", "CREATION_OP")),
     ("a traced code object's table entry", ("ENTRY_INDEX", "ENTRY_RECEIVER", "ENTRY_GENERATOR", "ENTRY_ARG_NAMES",
                                             "ENTRY_SIZE")),
-    ("an object's entry in Recorder.objects", ("OBJECT_ENTRY_ID", "OBJECT_ENTRY_CLASS")),
+    ("an object's entry in Recorder.objects", ("OBJECT_ENTRY_ID", "OBJECT_ENTRY_CLASS", "OBJECT_ENTRY_SIZE")),
     ("a thread's state list", ("P_TID", "P_STACK", "P_COUNTS", "P_RAISED", "P_SEEDED", "P_FIRSTS", "P_SEEN",
                                "P_RESUMED", "P_GEN_EDGES", "P_SIZE")),
     ("node keys and packed edges", ("NODE_KEY_SPAN", "MODULE_KEY", "EDGE_SHIFT", "EDGE_MASK")),

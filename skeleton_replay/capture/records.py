@@ -1,5 +1,8 @@
 """The compact record stream written by the tracer (the spill file).
 
+The layout of the records (kinds, the position of each field, node keys) is defined once, in
+layout.py (which generates _layout.h for the C code); this module re-exports its kinds.
+
 The hot path appends small tuples; every CHUNK records they are marshalled and
 written to the spill file as one length-prefixed chunk. Post-processing
 (skeleton_replay.events) turns this stream into typed events. Kinds:
@@ -42,33 +45,60 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from .. import safefiles
+
+# The record layout (kinds, positions, node keys, packed edges) is defined once, in layout.py; re-exported here.
+from .layout import (
+    AGGREGATE,
+    BOUNDARY,
+    BOUNDARY_COUNTS,
+    CALL,
+    CREATION,
+    DEF_CODE,
+    DEF_OBJECT,
+    DEF_THREAD,
+    EDGE_MASK,
+    EDGE_SHIFT,
+    GAP,
+    MODULE_KEY,
+    NODE_KEY_SPAN,
+    RESUME,
+    RETURN,
+    SCENARIO,
+    SCENARIO_END,
+    UNWIND,
+    YIELD,
+    split_node_key,
+)
 from .origin import foreign
 
-CALL, RETURN, UNWIND, YIELD, RESUME = 0, 1, 2, 3, 4
-DEF_CODE, DEF_THREAD, DEF_OBJECT, GAP, AGGREGATE, SCENARIO, SCENARIO_END = -1, -2, -3, -4, -5, -6, -7
-BOUNDARY, BOUNDARY_COUNTS = -8, -9
-CREATION = -10
+__all__ = [
+    "AGGREGATE",
+    "BOUNDARY",
+    "BOUNDARY_COUNTS",
+    "CALL",
+    "CHUNK",
+    "CREATION",
+    "DEF_CODE",
+    "DEF_OBJECT",
+    "DEF_THREAD",
+    "EDGE_MASK",
+    "EDGE_SHIFT",
+    "GAP",
+    "MODULE_KEY",
+    "NODE_KEY_SPAN",
+    "RESUME",
+    "RETURN",
+    "SCENARIO",
+    "SCENARIO_END",
+    "SPILL_MAGIC",
+    "UNWIND",
+    "YIELD",
+    "SpillWriter",
+    "read_spill",
+    "split_node_key",
+]
 
 CHUNK = 32_768
-
-# Past the event cap the tracers count calls per caller -> callee node. A node is one int,
-# obj * NODE_KEY_SPAN + code index (no tuple to build or hash on the hot path); frames that are
-# written as records sit on the per-thread stack as -1 - key. Code indexes stay below the span.
-NODE_KEY_SPAN = 1 << 20  # code indexes stay below it (Recorder._decide); keys of objects below 4096 fit in 32 bits
-# The key of a module body being imported (capture/budget.py): calls it makes are counted with no caller
-# (AGGREGATE keys ((), callee)); a CALL record's 8th item (the caller of an edge's first call) may be it.
-MODULE_KEY = NODE_KEY_SPAN - 1
-# The C fast path (_speedups.c) packs an edge of two keys below 2**32 into one int: caller << 32 | callee.
-EDGE_SHIFT = 32
-EDGE_MASK = (1 << EDGE_SHIFT) - 1
-
-
-def split_node_key(key: int) -> tuple[int, int]:
-    """(code index, object id) of a node key; a negative (record-written) key counts as its node."""
-    if key < 0:
-        key = -1 - key
-    obj, idx = divmod(key, NODE_KEY_SPAN)
-    return idx, obj
 
 
 _LEN = struct.Struct("<I")

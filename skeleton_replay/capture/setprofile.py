@@ -16,9 +16,10 @@ import time
 # Bound at import, before the program runs: a builtin the program replaces is never called here.
 from builtins import BaseException, GeneratorExit, frozenset, hasattr, id, len, set, type
 from types import FrameType
-from typing import Any, Protocol, cast
+from typing import Any, Final, Protocol, cast
 
 from . import boundaries as _io
+from . import layout as L
 from . import records as R
 from . import speedups
 from .closing import silent_close
@@ -184,6 +185,13 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
     state = rec.state  # [calls recorded so far]
     mode = rec.mode  # [counting?]
     SPAN = R.NODE_KEY_SPAN  # node key past the cap: obj * SPAN + idx
+    # positions in a thread's state list, a table entry, an objects entry (layout.py): closure constants
+    TID, STACK, COUNTS, RAISED, SEEDED = L.P_TID, L.P_STACK, L.P_COUNTS, L.P_RAISED, L.P_SEEDED
+    FIRSTS, SEEN, RESUMED = L.P_FIRSTS, L.P_SEEN, L.P_RESUMED
+    INDEX: Final = L.ENTRY_INDEX  # (Final: mypy reads a tuple's item by a literal position)
+    GENERATOR: Final = L.ENTRY_GENERATOR
+    OID: Final = L.OBJECT_ENTRY_ID
+    OCLASS: Final = L.OBJECT_ENTRY_CLASS
     EDGE_SHIFT, EDGE_LIMIT = R.EDGE_SHIFT, 1 << R.EDGE_SHIFT
 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
@@ -253,16 +261,16 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                             if thrown is None:
                                 thrown = summarise_exception(arg)
                         if mode[0]:  # past the cap: the resumed frame is the caller of what it calls next
-                            if not p[4]:
+                            if not p[SEEDED]:
                                 seed(p, frame.f_back)
                             key = (receiver_id(frame.f_locals[receiver]) if receiver else 0) * SPAN + idx
-                            stack = p[1]
+                            stack = p[STACK]
                             if stack:
                                 stack.append(key)
-                                p[7] += 2  # this resume and the exit that follows it: 2 events (counting.py)
+                                p[RESUMED] += 2  # this resume and the exit that follows it: 2 events (counting.py)
                                 return
                             stack.append(-1 - key)  # nothing traced below it: written as a record
-                        append((RESUME, idx, p[0], now(), thrown, 0, fid))
+                        append((RESUME, idx, p[TID], now(), thrown, 0, fid))
                         return
                     if frame.f_lasti == 0 and _thrown(frame, arg) is GENERATOR_EXIT:  # 3.11: one that never ran
                         closing.add(fid)  # closed: no event, as on 3.12+ (closing.py)
@@ -272,14 +280,14 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                 if receiver is not None:
                     me = frame.f_locals[receiver]
                     ent = objects.get(id(me))
-                    if ent is not None and ent[1] is type(me):
-                        obj = ent[0]
+                    if ent is not None and ent[OCLASS] is type(me):
+                        obj = ent[OID]
                     else:
                         obj = overflow.get(id(type(me))) or object_id(me)
                 if mode[0]:  # past the cap
-                    if not p[4]:
+                    if not p[SEEDED]:
                         seed(p, frame.f_back)
-                    stack = p[1]
+                    stack = p[STACK]
                     key = obj * SPAN + idx
                     summary = None
                     if stack:
@@ -287,20 +295,23 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                         top = top if top >= 0 else -1 - top  # a record-written caller counts as its node
                         # one int when both keys fit, as the C code packs it (one count per edge, whoever counts it)
                         edge = top << EDGE_SHIFT | key if top < EDGE_LIMIT and key < EDGE_LIMIT else (top, key)
-                        c = p[2]
+                        c = p[COUNTS]
                         n = c[edge] = c[edge] + 1  # a defaultdict(int): no switch of threads inside
                         if (
-                            n > first_per_edge or reserve[0] <= 0 or importing[0] or p[6].get(edge, 0) >= first_per_edge
-                        ):  # (p[6]: the run's firsts, kept)
+                            n > first_per_edge
+                            or reserve[0] <= 0
+                            or importing[0]
+                            or p[SEEN].get(edge, 0) >= first_per_edge
+                        ):  # (p[SEEN]: the run's firsts, kept)
                             stack.append(key)
                             if generator:  # its raise, wherever it is resumed from, belongs to this edge
                                 gen_edges[id(frame)] = edge
                             return
-                        p[6][edge] = p[6].get(edge, 0) + 1
+                        p[SEEN][edge] = p[SEEN].get(edge, 0) + 1
                         # One of the first calls of this edge: recorded (its return too), with its arguments
                         # and its caller (the decoder's nearest recorded frame may be further down).
                         reserve[0] -= 2
-                        p[5][edge] += 1
+                        p[FIRSTS][edge] += 1
                         caller = top
                         pending = (idx, obj, generator)
                         stack.append(-1 - key)
@@ -318,13 +329,13 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                 if caller is not None:
                     if generator and gen_edges:  # recorded: an earlier generator's entry at this address goes
                         gen_edges.pop(id(frame), None)
-                    record = (CALL, idx, p[0], now(), summary, obj, id(frame) if generator else None, caller)
+                    record = (CALL, idx, p[TID], now(), summary, obj, id(frame) if generator else None, caller)
                 elif generator:
                     if gen_edges:
                         gen_edges.pop(id(frame), None)
-                    record = (CALL, idx, p[0], now(), summary, obj, id(frame))
+                    record = (CALL, idx, p[TID], now(), summary, obj, id(frame))
                 else:
-                    record = (CALL, idx, p[0], now(), summary, obj)
+                    record = (CALL, idx, p[TID], now(), summary, obj)
                 append(record)
                 record = pending = None
                 if len(buf) >= limit[0]:
@@ -340,12 +351,12 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                     elif pending is not None:
                         idx, obj, generator = pending
                         if caller is not None:
-                            append((CALL, idx, p[0], now(), None, obj, id(frame) if generator else None, caller))
+                            append((CALL, idx, p[TID], now(), None, obj, id(frame) if generator else None, caller))
                         else:
                             append(
-                                (CALL, idx, p[0], now(), None, obj, id(frame))
+                                (CALL, idx, p[TID], now(), None, obj, id(frame))
                                 if generator
-                                else (CALL, idx, p[0], now(), None, obj)
+                                else (CALL, idx, p[TID], now(), None, obj)
                             )
                 interrupted(exc, "call")
                 raise
@@ -363,7 +374,7 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                         raise
                 return
             closed = unwinds = False  # an exit re-raising the GeneratorExit of a close: not counted as raised
-            if closing and entry[2] and id(frame) in closing:
+            if closing and entry[GENERATOR] and id(frame) in closing:
                 closing.discard(id(frame))
                 how = thrown_in.pop(id(frame), CLOSE)
                 if how == SILENT:  # the exit of a close that recorded nothing
@@ -377,58 +388,61 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                     p = tls.p
                 except AttributeError:
                     p = new_thread()
-                idx = entry[0]
+                idx = entry[INDEX]
                 lasti = frame.f_lasti
                 op = frame.f_code.co_code[lasti] if lasti >= 0 else -1
                 is_yield = (
-                    entry[2] and not unwinds and op not in _RETURN_OPS and (op in _YIELD_OPS or _is_suspended(frame))
+                    entry[GENERATOR]
+                    and not unwinds
+                    and op not in _RETURN_OPS
+                    and (op in _YIELD_OPS or _is_suspended(frame))
                 )
                 counting = mode[0]
                 if is_yield:
                     suspended.add(id(frame))
                 if counting:
-                    if not p[4]:
+                    if not p[SEEDED]:
                         seed(p, frame)
-                    stack = p[1]
+                    stack = p[STACK]
                     if stack:
                         key = stack.pop()
                         if key >= 0:
                             if op in _RETURN_OPS or is_yield:
                                 return
                             # an exception left a counted call
-                            if not entry[2]:
+                            if not entry[GENERATOR]:
                                 if stack:
-                                    p[3][(stack[-1], key)] += 1
+                                    p[RAISED][(stack[-1], key)] += 1
                                 return
                             # A generator's raise: on the edge of its call, not of the frame that resumed it
                             edge = gen_edges.pop(id(frame), None) if gen_edges else None
                             if edge is not None:  # its call was counted
                                 if not closed:
-                                    p[3][edge] += 1
+                                    p[RAISED][edge] += 1
                                 return
                             # Its call was recorded: so are this resume and raise (2 events counted at the
                             # resume), so that the decoder closes the recorded frame and credits its call.
-                            p[7] -= 2
-                            append((RESUME, idx, p[0], now(), None, 0, id(frame)))
+                            p[RESUMED] -= 2
+                            append((RESUME, idx, p[TID], now(), None, 0, id(frame)))
                 n = counts[idx]
                 wanted = not counting and (state[0] <= first_calls or n <= per_code or n % sample_every == 0)
                 if op in _RETURN_OPS:
                     detail = summarise_return(idx, arg) if wanted else None
                     record = (
-                        (RETURN, idx, p[0], now(), detail, 0, id(frame))
-                        if entry[2]
-                        else (RETURN, idx, p[0], now(), detail, 0)
+                        (RETURN, idx, p[TID], now(), detail, 0, id(frame))
+                        if entry[GENERATOR]
+                        else (RETURN, idx, p[TID], now(), detail, 0)
                     )
                 elif is_yield:
-                    record = (YIELD, idx, p[0], now(), summarise_return(idx, arg) if wanted else None, 0, id(frame))
-                elif entry[2]:
+                    record = (YIELD, idx, p[TID], now(), summarise_return(idx, arg) if wanted else None, 0, id(frame))
+                elif entry[GENERATOR]:
                     if gen_edges:  # resumed after its call was counted: the raise is counted on that call's edge
                         edge = gen_edges.pop(id(frame), None)
                         if edge is not None and not closed:
-                            p[3][edge] += 1
-                    record = (UNWIND, idx, p[0], now(), GENERATOR_EXIT if closed else UNKNOWN_EXCEPTION, 0, id(frame))
+                            p[RAISED][edge] += 1
+                    record = (UNWIND, idx, p[TID], now(), GENERATOR_EXIT if closed else UNKNOWN_EXCEPTION, 0, id(frame))
                 else:
-                    record = (UNWIND, idx, p[0], now(), UNKNOWN_EXCEPTION, 0)
+                    record = (UNWIND, idx, p[TID], now(), UNKNOWN_EXCEPTION, 0)
                 append(record)
             except BaseException as exc:
                 if not foreign(exc):
@@ -461,13 +475,13 @@ def _exit_record(frame: FrameType, entry: Entry, p: list[Any]) -> tuple[Any, ...
     detail: dict[str, Any] | None
     if op in _RETURN_OPS:
         kind, detail = R.RETURN, None
-    elif entry[2] and (op in _YIELD_OPS or _is_suspended(frame)):
+    elif entry[L.ENTRY_GENERATOR] and (op in _YIELD_OPS or _is_suspended(frame)):
         kind, detail = R.YIELD, None
     else:
         kind, detail = R.UNWIND, UNKNOWN_EXCEPTION
-    if entry[2]:
-        return (kind, entry[0], p[0], time.perf_counter_ns(), detail, 0, id(frame))
-    return (kind, entry[0], p[0], time.perf_counter_ns(), detail, 0)
+    if entry[L.ENTRY_GENERATOR]:
+        return (kind, entry[L.ENTRY_INDEX], p[L.P_TID], time.perf_counter_ns(), detail, 0, id(frame))
+    return (kind, entry[L.ENTRY_INDEX], p[L.P_TID], time.perf_counter_ns(), detail, 0)
 
 
 def _thrown(frame: FrameType, arg: Any) -> dict[str, Any] | None:
