@@ -23,6 +23,8 @@
 #include <Python.h>
 #include <frameobject.h>
 
+#include "_layout.h"  /* the record layout: generated from layout.py */
+
 /* ---------------------------------------------------------------- helpers */
 
 /* list[i] += 1 for a list of ints; returns the new value or -1 on error. */
@@ -45,7 +47,7 @@ bump(PyObject *list, Py_ssize_t i)
 static inline PyObject *
 gen_edges(PyObject *p)
 {
-    PyObject *d = PyList_GET_SIZE(p) > 8 ? PyList_GET_ITEM(p, 8) : NULL;
+    PyObject *d = PyList_GET_SIZE(p) > SK_P_GEN_EDGES ? PyList_GET_ITEM(p, SK_P_GEN_EDGES) : NULL;
     return d != NULL && PyDict_CheckExact(d) ? d : NULL;
 }
 
@@ -65,7 +67,6 @@ forget_gen_edge(PyObject *p, PyObject *fid)
 
 #define CODE_CACHE 1024
 #define INIT_CACHE 256
-#define EDGE_SHIFT 32  /* an edge of two node keys below 2**32 is one int: caller << 32 | callee */
 
 typedef struct {
     PyObject_HEAD
@@ -227,7 +228,7 @@ thread_p(Hooks *h)
     if (p == NULL) {
         return NULL;
     }
-    if (!PyList_CheckExact(p) || PyList_GET_SIZE(p) < 4 || d == NULL) {
+    if (!PyList_CheckExact(p) || PyList_GET_SIZE(p) <= SK_P_RAISED || d == NULL) {
         Py_DECREF(p);
         PyErr_SetString(PyExc_RuntimeError, "unexpected thread state");
         return NULL;
@@ -337,7 +338,7 @@ code_entry(Hooks *h, PyObject *code)
     }
     PyObject *entry = PyDict_GetItemWithError(h->table, k);
     Py_DECREF(k);
-    if (entry != NULL && PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 4) {
+    if (entry != NULL && PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == SK_ENTRY_SIZE) {
         h->cache_code[slot] = (void *)code;  /* the table keeps the code object alive */
         h->cache_entry[slot] = entry;
         return entry;
@@ -355,9 +356,9 @@ receiver_oid(Hooks *h, PyObject *me)
     }
     PyObject *ent = PyDict_GetItemWithError(h->objects, k);
     Py_DECREF(k);
-    if (ent != NULL && PyTuple_CheckExact(ent) && PyTuple_GET_SIZE(ent) == 2) {
-        if ((PyObject *)Py_TYPE(me) == PyTuple_GET_ITEM(ent, 1)) {
-            return Py_NewRef(PyTuple_GET_ITEM(ent, 0));
+    if (ent != NULL && PyTuple_CheckExact(ent) && PyTuple_GET_SIZE(ent) == SK_OBJECT_ENTRY_SIZE) {
+        if ((PyObject *)Py_TYPE(me) == PyTuple_GET_ITEM(ent, SK_OBJECT_ENTRY_CLASS)) {
+            return Py_NewRef(PyTuple_GET_ITEM(ent, SK_OBJECT_ENTRY_ID));
         }
     }
     else if (PyErr_Occurred()) {
@@ -442,7 +443,8 @@ frame_var(PyFrameObject *frame, PyObject *name)
 static inline int
 needs_seed(Hooks *h, PyObject *p)
 {
-    return PyList_GET_ITEM(h->mode, 0) == Py_True && PyList_GET_SIZE(p) > 4 && PyList_GET_ITEM(p, 4) != Py_True;
+    return PyList_GET_ITEM(h->mode, 0) == Py_True && PyList_GET_SIZE(p) > SK_P_SEEDED
+           && PyList_GET_ITEM(p, SK_P_SEEDED) != Py_True;
 }
 
 /* A call of traced code: 1 recorded or counted, 0 left to the Python callback (nothing
@@ -486,10 +488,10 @@ raise_pending(Pending *e, int r)
 static int
 start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
 {
-    PyObject *idx = PyTuple_GET_ITEM(entry, 0);
-    PyObject *receiver = PyTuple_GET_ITEM(entry, 1);
-    int generator = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2));
-    PyObject *arg_names = PyTuple_GET_ITEM(entry, 3);
+    PyObject *idx = PyTuple_GET_ITEM(entry, SK_ENTRY_INDEX);
+    PyObject *receiver = PyTuple_GET_ITEM(entry, SK_ENTRY_RECEIVER);
+    int generator = PyObject_IsTrue(PyTuple_GET_ITEM(entry, SK_ENTRY_GENERATOR));
+    PyObject *arg_names = PyTuple_GET_ITEM(entry, SK_ENTRY_ARG_NAMES);
     PyObject *obj = NULL;
     Pending pending = {NULL, NULL, NULL};
     if (receiver != Py_None) {
@@ -513,10 +515,10 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
     else {
         obj = Py_NewRef(h->zero);
     }
-    PyObject *tid = PyList_GET_ITEM(p, 0);
+    PyObject *tid = PyList_GET_ITEM(p, SK_P_TID);
     PyObject *t = NULL, *summary = NULL, *rec = NULL, *fid = NULL, *key = NULL, *caller = NULL;
     if (PyList_GET_ITEM(h->mode, 0) == Py_True) {  /* past the cap: count */
-        PyObject *stack = PyList_GET_ITEM(p, 1);
+        PyObject *stack = PyList_GET_ITEM(p, SK_P_STACK);
         long long o = PyLong_AsLongLong(obj), ix = PyLong_AsLongLong(idx);
         if ((o == -1 || ix == -1) && PyErr_Occurred()) {
             goto error;
@@ -537,8 +539,8 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
                 tv = -1 - tv;  /* a frame written as a record counts as its node */
             }
             PyObject *edge;
-            if (tv < (1LL << EDGE_SHIFT) && kv < (1LL << EDGE_SHIFT)) {
-                edge = PyLong_FromUnsignedLongLong(((unsigned long long)tv << EDGE_SHIFT) | (unsigned long long)kv);
+            if (tv < (1LL << SK_EDGE_SHIFT) && kv < (1LL << SK_EDGE_SHIFT)) {
+                edge = PyLong_FromUnsignedLongLong(((unsigned long long)tv << SK_EDGE_SHIFT) | (unsigned long long)kv);
             }
             else {
                 PyObject *caller_key = PyLong_FromLongLong(tv);
@@ -548,7 +550,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
             if (edge == NULL) {
                 goto error;
             }
-            PyObject *c = PyList_GET_ITEM(p, 2);
+            PyObject *c = PyList_GET_ITEM(p, SK_P_COUNTS);
             PyObject *v = PyDict_GetItemWithError(c, edge);
             long long cnt = 0;
             if (v != NULL) {
@@ -562,13 +564,13 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
                 goto error;
             }
             /* One of the first calls of this edge (budget.py): recorded, with its arguments and its caller. */
-            int first = cnt + 1 <= h->first_per_edge && PyList_GET_SIZE(p) > 6;
+            int first = cnt + 1 <= h->first_per_edge && PyList_GET_SIZE(p) > SK_P_SEEN;
             long long left = 0, seen = 0;
             PyObject *run_firsts = NULL;
             if (first) {
                 left = PyLong_AsLongLong(PyList_GET_ITEM(h->reserve, 0));
                 long long busy = PyLong_AsLongLong(PyList_GET_ITEM(h->importing, 0));
-                run_firsts = PyList_GET_ITEM(p, 6);  /* the run's firsts per edge (never reset) */
+                run_firsts = PyList_GET_ITEM(p, SK_P_SEEN);  /* the run's firsts per edge (never reset) */
                 PyObject *sv = PyDict_CheckExact(run_firsts) ? PyDict_GetItemWithError(run_firsts, edge) : NULL;
                 seen = sv ? PyLong_AsLongLong(sv) : 0;
                 if (PyErr_Occurred() || !PyDict_CheckExact(run_firsts)) {
@@ -602,7 +604,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
             PyObject *ns = PyLong_FromLongLong(seen + 1);
             err = ns ? PyDict_SetItem(run_firsts, edge, ns) : -1;
             Py_XDECREF(ns);
-            PyObject *f = PyList_GET_ITEM(p, 5);
+            PyObject *f = PyList_GET_ITEM(p, SK_P_FIRSTS);
             PyObject *fv = err < 0 ? NULL : PyDict_GetItemWithError(f, edge);
             long long fcnt = fv ? PyLong_AsLongLong(fv) : 0;
             PyObject *nf = (err < 0 || PyErr_Occurred()) ? NULL : PyLong_FromLongLong(fcnt + 1);
@@ -653,7 +655,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
             goto error;
         }
         if (PyTuple_CheckExact(arg_names) && PyTuple_GET_SIZE(arg_names) > 0 &&
-                (calls <= h->first_calls || n <= h->per_code || n % h->sample_every == 0)) {
+                SK_SAMPLED(calls, n, h->first_calls, h->per_code, h->sample_every)) {
             if (frame == NULL) {
                 frame = PyEval_GetFrame();
             }
@@ -683,17 +685,17 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
             rec = NULL;
         }
         else if (caller != NULL) {
-            rec = PyTuple_Pack(8, h->kind_call, idx, tid, t, summary, obj, fid, caller);
+            rec = PyTuple_Pack(SK_EV_SIZE_CALLER, h->kind_call, idx, tid, t, summary, obj, fid, caller);
         }
         else {
-            rec = PyTuple_Pack(7, h->kind_call, idx, tid, t, summary, obj, fid);
+            rec = PyTuple_Pack(SK_EV_SIZE_FRAME, h->kind_call, idx, tid, t, summary, obj, fid);
         }
     }
     else if (caller != NULL) {
-        rec = PyTuple_Pack(8, h->kind_call, idx, tid, t, summary, obj, Py_None, caller);
+        rec = PyTuple_Pack(SK_EV_SIZE_CALLER, h->kind_call, idx, tid, t, summary, obj, Py_None, caller);
     }
     else {
-        rec = PyTuple_Pack(6, h->kind_call, idx, tid, t, summary, obj);
+        rec = PyTuple_Pack(SK_EV_SIZE, h->kind_call, idx, tid, t, summary, obj);
     }
     Py_CLEAR(t);
     Py_CLEAR(fid);
@@ -763,7 +765,7 @@ creation_fast(Hooks *h, PyFrameObject *back, PyObject *me)
     Py_DECREF(bc);
     PyObject *oid = NULL;
     if (entry != NULL) {
-        PyObject *receiver = PyTuple_GET_ITEM(entry, 1);
+        PyObject *receiver = PyTuple_GET_ITEM(entry, SK_ENTRY_RECEIVER);
         if (receiver == Py_None) {
             oid = Py_NewRef(h->zero);
         }
@@ -788,7 +790,7 @@ creation_fast(Hooks *h, PyFrameObject *back, PyObject *me)
     }
     int r = 0;
     if (oid != NULL) {
-        PyObject *key = PyTuple_Pack(3, PyTuple_GET_ITEM(entry, 0), oid, kcls);
+        PyObject *key = PyTuple_Pack(3, PyTuple_GET_ITEM(entry, SK_ENTRY_INDEX), oid, kcls);
         PyObject *n = key ? PyDict_GetItemWithError(h->made_keys, key) : NULL;
         Py_XDECREF(key);
         Py_ssize_t i = n != NULL && PyLong_CheckExact(n) ? PyLong_AsSsize_t(n) : -1;
@@ -941,7 +943,7 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
     Pending pending = {NULL, NULL, NULL};
     int counting = PyList_GET_ITEM(h->mode, 0) == Py_True;
     if (counting) {
-        PyObject *stack = PyList_GET_ITEM(p, 1);
+        PyObject *stack = PyList_GET_ITEM(p, SK_P_STACK);
         Py_ssize_t n = PyList_CheckExact(stack) ? PyList_GET_SIZE(stack) : 0;
         if (n) {
             PyObject *top = PyList_GET_ITEM(stack, n - 1);
@@ -954,7 +956,7 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
             }
         }
     }
-    PyObject *idx = PyTuple_GET_ITEM(entry, 0);
+    PyObject *idx = PyTuple_GET_ITEM(entry, SK_ENTRY_INDEX);
     PyObject *detail = NULL, *t = NULL, *fid = NULL, *rec;
     if (!counting) {
         Py_ssize_t i = PyLong_AsSsize_t(idx);
@@ -966,7 +968,7 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
         if (PyErr_Occurred()) {
             return -1;
         }
-        if (calls <= h->first_calls || n <= h->per_code || n % h->sample_every == 0) {
+        if (SK_SAMPLED(calls, n, h->first_calls, h->per_code, h->sample_every)) {
             detail = PyObject_CallFunctionObjArgs(h->summarise_value, idx, retval, NULL);
             if (detail == NULL && (!keep || !set_aside(h, &pending))) {
                 return -1;
@@ -981,14 +983,14 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
         Py_DECREF(detail);
         return raise_pending(&pending, -1);
     }
-    PyObject *tid = PyList_GET_ITEM(p, 0);
-    if (kind != h->kind_return || PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2))) {
+    PyObject *tid = PyList_GET_ITEM(p, SK_P_TID);
+    if (kind != h->kind_return || PyObject_IsTrue(PyTuple_GET_ITEM(entry, SK_ENTRY_GENERATOR))) {
         fid = PyLong_FromVoidPtr(frame ? frame : PyEval_GetFrame());
-        rec = fid ? PyTuple_Pack(7, kind, idx, tid, t, detail, h->zero, fid) : NULL;
+        rec = fid ? PyTuple_Pack(SK_EV_SIZE_FRAME, kind, idx, tid, t, detail, h->zero, fid) : NULL;
         Py_XDECREF(fid);
     }
     else {
-        rec = PyTuple_Pack(6, kind, idx, tid, t, detail, h->zero);
+        rec = PyTuple_Pack(SK_EV_SIZE, kind, idx, tid, t, detail, h->zero);
     }
     Py_DECREF(t);
     Py_DECREF(detail);
@@ -1050,10 +1052,10 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int fl
     if (frame == NULL) {
         return 0;
     }
-    PyObject *idx = PyTuple_GET_ITEM(entry, 0);
+    PyObject *idx = PyTuple_GET_ITEM(entry, SK_ENTRY_INDEX);
     Pending pending = {NULL, NULL, NULL};
     if (PyList_GET_ITEM(h->mode, 0) == Py_True) {
-        PyObject *receiver = PyTuple_GET_ITEM(entry, 1);
+        PyObject *receiver = PyTuple_GET_ITEM(entry, SK_ENTRY_RECEIVER);
         long long o = 0;
         if (receiver != Py_None) {
             PyObject *me = frame_var(frame, receiver);
@@ -1076,19 +1078,19 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int fl
         if ((o == -1 || ix == -1) && PyErr_Occurred()) {
             return raise_pending(&pending, -1);
         }
-        PyObject *stack = PyList_GET_ITEM(p, 1);
+        PyObject *stack = PyList_GET_ITEM(p, SK_P_STACK);
         if (!PyList_CheckExact(stack)) {
             return raise_pending(&pending, -1);
         }
         long long kv = o * h->span_c + ix;
         int written = PyList_GET_SIZE(stack) == 0;  /* nothing traced below it: written as a record */
-        if (!written && PyList_GET_SIZE(p) > 7) {  /* this resume and the exit after it: 2 events (counting.py) */
-            long long v = PyLong_AsLongLong(PyList_GET_ITEM(p, 7));
+        if (!written && PyList_GET_SIZE(p) > SK_P_RESUMED) {  /* this resume and the exit after it: 2 events */
+            long long v = PyLong_AsLongLong(PyList_GET_ITEM(p, SK_P_RESUMED));
             PyObject *nv = (v == -1 && PyErr_Occurred()) ? NULL : PyLong_FromLongLong(v + 2);
             if (nv == NULL) {
                 return raise_pending(&pending, -1);
             }
-            PyList_SetItem(p, 7, nv);  /* steals nv */
+            PyList_SetItem(p, SK_P_RESUMED, nv);  /* steals nv */
         }
         PyObject *key = PyLong_FromLongLong(written ? -1 - kv : kv);
         int err = key ? PyList_Append(stack, key) : -1;
@@ -1105,7 +1107,8 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int fl
         return raise_pending(&pending, -1);
     }
     PyObject *fid = PyLong_FromVoidPtr(frame);
-    PyObject *rec = fid ? PyTuple_Pack(7, h->kind_resume, idx, PyList_GET_ITEM(p, 0), t, Py_None, h->zero, fid) : NULL;
+    PyObject *rec = fid ? PyTuple_Pack(SK_EV_SIZE_FRAME, h->kind_resume, idx, PyList_GET_ITEM(p, SK_P_TID), t, Py_None,
+                                       h->zero, fid) : NULL;
     Py_DECREF(t);
     Py_XDECREF(fid);
     return raise_pending(&pending, append_record(h, rec, flush) < 0 ? -1 : 1);
@@ -1287,7 +1290,7 @@ profile_fast(ProfileHook *self, PyFrameObject *frame, int what, PyObject *arg, P
         PyErr_Clear();
         return 0;  /* undecided or untraced code */
     }
-    int gen = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2));
+    int gen = PyObject_IsTrue(PyTuple_GET_ITEM(entry, SK_ENTRY_GENERATOR));
     if (gen && self->suspended == NULL) {
         return 0;  /* generators without what tells a resume from a call: the Python profiler */
     }
