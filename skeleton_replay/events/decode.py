@@ -5,13 +5,20 @@ thread; a generator or coroutine that yields leaves its thread's stack and is
 parked by frame key until it resumes (on any thread), keeping its call_id. One resumed with no
 parked frame (its call was only counted past a budget, or ran before tracing began) gets a frame
 whose call order is None: its events have call_id None (`"call_id": null` in trace.jsonl).
+
+The loop over a chunk's event records runs in C when events/_decode.c was built (native.py): the same
+loop over the same Decoder state, calling back into the methods here for every rare record (definitions,
+scenarios, boundaries, an endpoint not yet cached, the caller of an edge's first counted call), so
+either loop can take over from the other between two chunks. `_chunk` is its pure-Python twin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from types import ModuleType
 from typing import Any
 
+from .. import native
 from ..capture import records as R
 from ..capture.filters import CodeInfo
 from .boundaries import BoundaryLog
@@ -19,6 +26,14 @@ from .creations import CreationLog
 from .types import CALL, EXCEPTION, RESUME, RETURN, YIELD, Endpoint, Event
 
 _KIND = {R.CALL: CALL, R.RETURN: RETURN, R.UNWIND: EXCEPTION, R.YIELD: YIELD, R.RESUME: RESUME}
+
+
+def _native_loop() -> ModuleType | None:
+    """events/_decode.c, told the event type and kinds (None: not built, or SKELETON_PURE_PYTHON)."""
+    mod = native.load("events._decode")
+    if mod is not None:
+        mod.configure(Event, CALL, RETURN, EXCEPTION, YIELD, RESUME)
+    return mod
 
 
 class Decoder:
@@ -52,6 +67,7 @@ class Decoder:
         self.scenarios: dict[str, dict[str, Any]] = {}  # name -> begin and end info, in the order they began
         self.io = BoundaryLog()  # I/O boundaries (BOUNDARY records): the end record's `boundaries`
         self.made = CreationLog()  # who created whom (CREATION records): the end record's `creations`
+        self._native = _native_loop()  # the C loop over a chunk, or None: _chunk
 
     # -- endpoints -----------------------------------------------------------
     def endpoint(self, idx: int, obj: int) -> Endpoint:
@@ -122,7 +138,10 @@ class Decoder:
         """The events of each spill chunk as one list (consumers loop over it with locals)."""
         for chunk in chunks:
             batch: list[Event] = []
-            self._chunk(chunk, batch.append)
+            if self._native is not None:
+                self._native.decode_chunk(self, chunk, batch)
+            else:
+                self._chunk(chunk, batch.append)
             if batch:
                 yield batch
 
@@ -142,7 +161,7 @@ class Decoder:
         thread_events = self.thread_events
         named = self._named
         find = self._find
-        definition = self._definition
+        meta = self._meta
         kinds = _KIND
         dropped = calls = unmatched = 0
         dropped_calls, dropped_raised = self.dropped_calls, self.dropped_raised
@@ -153,18 +172,7 @@ class Decoder:
             for rec in chunk:
                 k = rec[0]
                 if k < 0:
-                    if k == R.SCENARIO:
-                        scen = rec[1]
-                        self.scenarios[scen] = {"name": scen, **rec[2]}
-                    elif k == R.SCENARIO_END:
-                        self.scenarios.setdefault(rec[1], {"name": rec[1]}).update(rec[2])
-                        scen = None
-                    elif k == R.BOUNDARY or k == R.BOUNDARY_COUNTS:
-                        self.io.add(rec, order, cap, scen, endpoint)
-                    elif k == R.CREATION:
-                        self.made.add(rec, order, cap, endpoint)
-                    else:
-                        definition(rec)
+                    scen = meta(rec, order, scen)
                     continue
                 idx, tid, t, detail = rec[1], rec[2], rec[3], rec[4]
                 if t0 is None:
@@ -207,7 +215,7 @@ class Decoder:
                     caller = stack[-1][2] if depth else None
                     # an edge's first call recorded while counting names its caller (capture/budget.py)
                     if len(rec) > 7:
-                        caller = None if rec[7] == R.MODULE_KEY else endpoint(*R.split_node_key(rec[7]))
+                        caller = self._edge_caller(rec[7])
                     # frame: [call order, code, callee, start, frame key, caller (the edge its raise is credited to)]
                     stack.append([eo, idx, callee, t, rec[6] if len(rec) > 6 else None, caller])
                     calls += 1
@@ -331,6 +339,28 @@ class Decoder:
             self.max_depth = max_depth
             self.last_t = last
             self.scenario = scen
+
+    def _meta(self, rec: tuple[Any, ...], order: int, scen: str | None) -> str | None:
+        """A record that is no event (negative kind), met with `order` events recorded and scenario `scen`
+        running; returns the scenario running after it."""
+        k = rec[0]
+        if k == R.SCENARIO:
+            scen = rec[1]
+            self.scenarios[rec[1]] = {"name": rec[1], **rec[2]}
+        elif k == R.SCENARIO_END:
+            self.scenarios.setdefault(rec[1], {"name": rec[1]}).update(rec[2])
+            scen = None
+        elif k == R.BOUNDARY or k == R.BOUNDARY_COUNTS:
+            self.io.add(rec, order, self.max_events, scen, self.endpoint)
+        elif k == R.CREATION:
+            self.made.add(rec, order, self.max_events, self.endpoint)
+        else:
+            self._definition(rec)
+        return scen
+
+    def _edge_caller(self, key: int) -> Endpoint | None:
+        """The caller named by a CALL record's 8th item (capture/budget.py): None for a module body."""
+        return None if key == R.MODULE_KEY else self.endpoint(*R.split_node_key(key))
 
     @staticmethod
     def _find(stack: list[list[Any]], idx: int, fid: int | None) -> int | None:
