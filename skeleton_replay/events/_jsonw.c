@@ -589,7 +589,7 @@ put_event(Buf *b, PyObject *e, const Head *heads, Endpoints *c, int *skip)
         return BAIL;
     }
     PyObject **f = ((PyTupleObject *)e)->ob_item;
-    long long order, kind, call_id = 0, depth, thread, ns = 0;
+    long long order, kind;
     int r;
     if ((r = exact_int(f[0], &order)) != 1) {
         return r < 0 ? -1 : BAIL;
@@ -598,40 +598,36 @@ put_event(Buf *b, PyObject *e, const Head *heads, Endpoints *c, int *skip)
         *skip = 1;
         return 0;
     }
-    if ((r = exact_int(f[1], &kind)) != 1 || (f[2] != Py_None && (r = exact_int(f[2], &call_id)) != 1)
-        || (r = exact_int(f[4], &depth)) != 1 || (r = exact_int(f[5], &thread)) != 1) {
+    if ((r = exact_int(f[1], &kind)) != 1) {
         return r < 0 ? -1 : BAIL;
-    }
-    if (kind < 0 || kind > 4 || !PyLong_CheckExact(f[3]) || (f[9] != Py_True && f[9] != Py_False)) {
-        return BAIL;
     }
     int ended = kind == 1 || kind == 2;
-    if (ended && (r = exact_int(f[11], &ns)) != 1) {
-        return r < 0 ? -1 : BAIL;
+    if (kind < 0 || kind > 4 || (f[2] != Py_None && !PyLong_CheckExact(f[2])) || !PyLong_CheckExact(f[3])
+        || !PyLong_CheckExact(f[4]) || !PyLong_CheckExact(f[5]) || (f[9] != Py_True && f[9] != Py_False)
+        || (ended && !PyLong_CheckExact(f[11]))) {
+        return BAIL;
     }
     const Head *h = &heads[kind];
-    if (reserve(b, h->len + 64) < 0) {
+    if (reserve(b, h->len + 32) < 0) {
         return -1;
     }
     char *o = write_lit(b->p + b->len, h->text, (size_t)h->len);
     o = write_i64(o, order);
     o = WRITE_LIT(o, ",\"call_id\":");
-    o = f[2] == Py_None ? WRITE_LIT(o, "null") : write_i64(o, call_id);
-    o = WRITE_LIT(o, ",\"timestamp\":");
-    b->len = o - b->p;
-    if (put_timestamp(b, f[3]) < 0 || reserve(b, 80) < 0) {
-        return -1;
-    }
-    o = WRITE_LIT(b->p + b->len, ",\"depth\":");
-    o = write_i64(o, depth);
-    o = WRITE_LIT(o, ",\"thread\":");
-    o = write_i64(o, thread);
-    o = WRITE_LIT(o, ",\"caller\":");
-    if (f[6] == Py_None) {
+    if (f[2] == Py_None) {
         o = WRITE_LIT(o, "null");
     }
     b->len = o - b->p;
-    if (f[6] != Py_None && (r = put_endpoint(b, f[6], c)) != 0) {
+    if (f[2] != Py_None && (r = put_int(b, f[2])) != 0) {
+        return r;
+    }
+    if ((r = APPEND_LIT(b, ",\"timestamp\":")) != 0 || (r = put_timestamp(b, f[3])) != 0
+        || (r = APPEND_LIT(b, ",\"depth\":")) != 0 || (r = put_int(b, f[4])) != 0
+        || (r = APPEND_LIT(b, ",\"thread\":")) != 0 || (r = put_int(b, f[5])) != 0
+        || (r = APPEND_LIT(b, ",\"caller\":")) != 0) {
+        return r;
+    }
+    if (f[6] == Py_None ? (r = APPEND_LIT(b, "null")) != 0 : (r = put_endpoint(b, f[6], c)) != 0) {
         return r;
     }
     if ((r = APPEND_LIT(b, ",\"callee\":")) != 0 || (r = put_endpoint(b, f[7], c)) != 0) {
@@ -656,17 +652,10 @@ put_event(Buf *b, PyObject *e, const Head *heads, Endpoints *c, int *skip)
     else if (f[9] == Py_True && APPEND_LIT(b, ",\"summary_skipped\":true") < 0) {
         return -1;
     }
-    if (reserve(b, 48) < 0) {
-        return -1;
+    if (ended && ((r = APPEND_LIT(b, ",\"duration_ns\":")) != 0 || (r = put_int(b, f[11])) != 0)) {
+        return r;
     }
-    o = b->p + b->len;
-    if (ended) {
-        o = WRITE_LIT(o, ",\"duration_ns\":");
-        o = write_i64(o, ns);
-    }
-    *o++ = '}';
-    b->len = o - b->p;
-    return 0;
+    return APPEND_LIT(b, "}");
 }
 
 /* write(memoryview of the buffer), the view released afterwards. Should write keep the view (ours does
