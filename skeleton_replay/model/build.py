@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import __version__
 from ..events.types import CALL, EVENT_KINDS, EXCEPTION, RETURN, YIELD, Endpoint, Event
+from ..native import load
 from . import boundaries, creations
 from .steps import StepColumns
 from .version import SNAPSHOT_FORMAT_VERSION
@@ -41,6 +42,11 @@ class SnapshotBuilder:
         self.module_edges: dict[tuple[str, str], Edge] = {}
         # The time unit of the step list needs the run's length up front (None: assume < 71 min)
         self.steps = StepColumns(int((duration_s or 0) * 1e9))
+        # The per-event loop in C (model/_aggregate.c) when compiled: its counters live there until _fold()
+        native = load("model._aggregate")
+        self._c: Any = None
+        if native is not None:
+            self._c = native.Aggregator(NODE_EXAMPLES, EDGE_EXAMPLES, EDGE_SUMMARIES, self.steps.time_unit_ns)
         self._open: dict[int | None, tuple[int, Record | None]] = {}  # call_id -> (edge, example); null finds none
         self._top_module: list[str] = []  # node index -> module shell id for roll-ups
         self._last_seen: dict[int, int] = {}  # node index -> last event (containers derived at the end)
@@ -230,6 +236,41 @@ class SnapshotBuilder:
 
     # -- the pass ------------------------------------------------------------
     def add_batch(self, batch: list[Event]) -> None:
+        """One batch of events, in C (model/_aggregate.c) or in Python (_add_batch_py): the same state."""
+        if self._c is not None:
+            done = self._c.add_batch(self, batch)
+            if done is not None:
+                calls, self.max_depth, recorded, last_t, columns = done
+                self.events += len(batch)
+                self.calls += calls
+                if recorded:
+                    self.recorded += recorded
+                    self.steps.extend_columns(recorded, columns)
+                    self.last_t = last_t
+                return
+            self._to_python()  # an event the C loop does not take as Python would (a hand-edited trace)
+        self._add_batch_py(batch)
+
+    def _fold(self) -> None:
+        """The C loop's counters into the node, edge and scenario dicts (before anything reads them)."""
+        if self._c is not None:
+            self._c.fold(self)
+
+    def _to_python(self) -> None:
+        """The rest of the run in Python: the C loop's state handed over."""
+        self._fold()
+        self._open = self._c.open_calls()
+        self._c = None
+
+    def _raised_past_cap(self, callee: int, caller: Endpoint | None) -> None:
+        """An exception past the cap: credit the node, and the edge from the frame below if it was recorded."""
+        self.nodes[callee]["raised"] += 1
+        src = self.scenario if caller is None else self.index.get(caller.node_id, self.scenario)
+        dropped_ei = self.edge_index.get((src, callee))
+        if dropped_ei is not None:
+            self.edges[dropped_ei]["raised"] += 1
+
+    def _add_batch_py(self, batch: list[Event]) -> None:
         """The per-event loop: everything it touches is a local."""
         index_get = self.index.get
         edge_get = self.edge_index.get
@@ -382,6 +423,7 @@ class SnapshotBuilder:
         self, caller: Endpoint | None, callee: Endpoint, count: int, raised: int, scenario: str | None = None
     ) -> None:
         """Calls past the event cap: counted, never recorded as events (caller None: the run itself)."""
+        self._fold()
         dst = self._callee(callee)  # callee first: the order add_batch creates nodes in
         src = self._callee(caller) if caller is not None else self.scenario
         ei = self._edge(src, dst, -1)
@@ -449,6 +491,7 @@ class SnapshotBuilder:
 
     # -- result --------------------------------------------------------------
     def snapshot(self, end: Record | None, threads: list[Record], gaps: list[Record], dropped: int) -> Record:
+        self._fold()
         h = self.header
         end = end or {}
         io = boundaries.collect(end.get("boundaries"), self._callee, lambda i: self.nodes[i]["id"], self._as_module)

@@ -72,6 +72,14 @@ class StepColumns:
         self._put("t", array("I", t))
         self.count += len(events)
 
+    def extend_columns(self, count: int, columns: tuple[bytes | bytearray, ...]) -> None:
+        """Append `count` steps given as little-endian column bytes in COLUMNS order (model/_aggregate.c)."""
+        for (name, _), data in zip(self.COLUMNS, columns, strict=True):
+            out = self._z[name].compress(data)
+            if out:
+                self._parts[name].append(out)
+        self.count += count
+
     def __len__(self) -> int:
         return self.count
 
