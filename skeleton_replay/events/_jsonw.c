@@ -346,6 +346,11 @@ put_escaped(char *o, Py_UCS4 c)  /* c < 0x80 */
 static int
 put_str(Buf *b, PyObject *s)
 {
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(s) < 0) {  /* a legacy string (3.11) */
+        return -1;
+    }
+#endif
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
     if (n > (PY_SSIZE_T_MAX - 2 - b->len) / 6 || reserve(b, n * 6 + 2) < 0) {  /* \u00XX is the longest */
         if (!PyErr_Occurred()) {
@@ -446,7 +451,8 @@ put_value(Buf *b, PyObject *v, int depth)
                 return -1;
             }
             first = 0;
-            if ((r = put_str(b, key)) != 0 || (r = APPEND_LIT(b, ":")) != 0 || (r = put_value(b, item, depth + 1)) != 0) {
+            if ((r = put_str(b, key)) != 0 || (r = APPEND_LIT(b, ":")) != 0
+                || (r = put_value(b, item, depth + 1)) != 0) {
                 return r;
             }
         }
