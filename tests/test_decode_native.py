@@ -236,11 +236,12 @@ def test_real_runs_decode_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 KINDS = ("module_function", "instance_method", "class_method", "static_method")
 
 
-def _code(i: int) -> tuple[Any, ...]:
+def _code(i: int, again: bool = False) -> tuple[Any, ...]:
+    """A DEF_CODE record; `again`: the index defined again, with or without arguments the other way round."""
     kind = KINDS[i % len(KINDS)]
     cls = None if kind == "module_function" else f"C{i % 3}"
     qual = f"{cls}.f{i}" if cls else f"f{i}"
-    args = () if i % 3 == 0 else ("a", "b")[: 1 + i % 2]
+    args = () if (i % 3 == 0) != again else ("a", "b")[: 1 + i % 2]
     return (R.DEF_CODE, (i, f"m{i % 2}", qual, f"f{i}", cls, f"m{i % 2}.py", i + 1, kind, i % 5 == 4, args,
                          "self" if kind == "instance_method" else None, i % 4 == 1, "harness" if i == 7 else None))
 
@@ -260,9 +261,9 @@ def _stream(seed: int, length: int = 1500) -> Chunks:
     resumes with no parked frame or on another thread, callers named by node keys, definitions, scenarios,
     boundaries and aggregates in between; times past 64 bits and receiver ids past 64 bits in some streams."""
     rng = random.Random(seed)
-    n_codes = 12
+    codes = [*range(12), 1030, 2054, 3078]  # the last three share a slot of the C loop's caches with code 6
     base = rng.choice([10**18, 2**70, 0, 5])
-    recs: list[Any] = [_code(i) for i in range(n_codes)]
+    recs: list[Any] = [_code(i) for i in codes]
     recs += [(R.DEF_THREAD, 1, "MainThread"), (R.DEF_OBJECT, 1, "m0", "C0", False), (R.DEF_OBJECT, 2, "m1", "C1", True),
              (R.DEF_OBJECT, 3, "m0", "C2", None)]
     stacks: dict[int, list[tuple[int, Any]]] = {}
@@ -273,8 +274,8 @@ def _stream(seed: int, length: int = 1500) -> Chunks:
         t += rng.choice([0, 1, 7, 10**6, 2**40])
         tid = rng.choice([1, 1, 1, 2, 3, 2**63 + 5])
         stack = stacks.setdefault(tid, [])
-        idx = rng.randrange(n_codes)
-        obj = rng.choice([0, 0, 1, 2, 3, 4, 2**64 + 9])
+        idx = rng.choice(codes)
+        obj = rng.choice([0, 0, 1, 2, 3, 4, 1025, 2049, 2**64 + 9])
         r = rng.random()
         if r < 0.35 or not stack:
             fid = next(fids) if idx % 4 == 1 or rng.random() < 0.2 else None
@@ -285,7 +286,7 @@ def _stream(seed: int, length: int = 1500) -> Chunks:
                 rec = (*rec[:6], fid, rng.choice([R.MODULE_KEY, 3 * R.NODE_KEY_SPAN + 2, -1 - 5, 4]))
             stack.append((idx, fid))
         elif r < 0.6:
-            idx, fid = stack.pop() if rng.random() < 0.9 else (rng.randrange(n_codes), None)
+            idx, fid = stack.pop() if rng.random() < 0.9 else (rng.choice(codes), None)
             kind = rng.choice([R.RETURN, R.RETURN, R.UNWIND])
             rec = (kind, idx, tid, t, _detail(rng, kind), 0) + ((fid,) if fid is not None or rng.random() < 0.3 else ())
         elif r < 0.68 and len(stack) > 2:  # an exception unwinding past frames that recorded no exit
@@ -309,12 +310,12 @@ def _stream(seed: int, length: int = 1500) -> Chunks:
             rec = rng.choice([(R.SCENARIO, name, {"kind": "test", "file": "t.py", "line": 1}),
                               (R.SCENARIO_END, name, {"outcome": "passed", "duration_s": 0.1, "message": None})])
         elif r < 0.92:
-            rec = rng.choice([(R.DEF_THREAD, tid, f"T{tid}"), (R.GAP, "other", "m", 1),
+            rec = rng.choice([(R.DEF_THREAD, tid, f"T{tid}"), (R.GAP, "other", "m", 1), _code(idx, rng.random() < 0.5),
                               (R.AGGREGATE, {((idx, 0), (1, 2)): 3, ((), (2, 0)): 1}, {((idx, 0), (1, 2)): 1}, None, 2),
                               (R.BOUNDARY, rng.randrange(5), idx, 0, "file", "/x", "read", None),
                               (R.BOUNDARY_COUNTS, {0: 2, 1: 1})])
         else:
-            rec = (rng.choice([R.RETURN, R.YIELD]), rng.randrange(n_codes), tid, t, None, 0)  # no matching call
+            rec = (rng.choice([R.RETURN, R.YIELD]), rng.choice(codes), tid, t, None, 0)  # no matching call
         recs.append(rec)
     size = rng.choice([50, 333, 10**6])
     return [recs[i:i + size] for i in range(0, len(recs), size)]
