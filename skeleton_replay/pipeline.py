@@ -327,10 +327,10 @@ def _finish(
     workflow_path = safefiles.write_atomic(out_dir / WORKFLOW, render_workflow(snapshot, tree))
     report_path = None
     if html:
-        from .render.html import ReportTemplateMissing, render_html
+        from .render.html import ReportTemplateMissing, render_report
 
         try:
-            report_path = safefiles.write_atomic(out_dir / REPORT, render_html(snapshot))
+            report_path = safefiles.write_atomic(out_dir / REPORT, render_report(snapshot))
         except ReportTemplateMissing as exc:
             warnings.append(f"report.html not written: {exc}")
     else:
