@@ -39,7 +39,9 @@ bump(PyObject *list, Py_ssize_t i)
     if (n == NULL) {
         return -1;
     }
-    PyList_SetItem(list, i, n);  /* steals n */
+    PyObject *old = PyList_GET_ITEM(list, i);
+    PyList_SET_ITEM(list, i, n);  /* steals n */
+    Py_DECREF(old);  /* an int */
     return v + 1;
 }
 
@@ -67,6 +69,35 @@ forget_gen_edge(PyObject *p, PyObject *fid)
 
 #define CODE_CACHE 1024
 #define INIT_CACHE 256
+#define OBJ_CACHE 4096   /* receivers: (address, class) -> run-local id */
+#define KEY_CACHE 8192   /* node keys and edges as ints */
+#define PAST_CACHE 256   /* classes past Creations.limit */
+#define MADE_CACHE 1024  /* creation keys */
+
+typedef struct {
+    void *addr;
+    PyTypeObject *type;  /* borrowed: `objects` keeps it alive (overflow: as the dict, by address) */
+    PyObject *oid;       /* held */
+    long long oid_c;
+} ObjSlot;
+
+typedef struct {
+    void *type;
+    long long ix, oid;
+    Py_ssize_t n;  /* -1: empty */
+} MadeSlot;
+
+/* A pointer or integer spread over a table of 2**bits slots (Fibonacci hashing: addresses of objects of
+   one size differ only in a few middle bits). */
+static inline size_t
+mix(unsigned long long v, int bits)
+{
+    return (size_t)((v * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+}
+#define OBJ_BITS 12
+#define KEY_BITS 13
+#define PAST_BITS 8
+#define MADE_BITS 10
 
 typedef struct {
     PyObject_HEAD
@@ -107,11 +138,50 @@ typedef struct {
     PyObject *created;  /* made.created of the recorder, or None (creation_hook); set at the first __init__ */
     PyObject *made_keys, *made_counts, *made_per_class;  /* Creations.keys, .counts, .per_class (creation_fast) */
     long long made_limit;  /* Creations.limit: objects of a class whose own creator is kept */
+    /* Lane C (issue 16): what a counted call and an __init__ cost. All caches are exact mirrors of the
+       Recorder's dicts (see docs: the objects cache is flushed whenever an entry leaves `objects`). */
+    ObjSlot obj_cache[OBJ_CACHE];   /* (address, class) -> run-local id: `objects` (or `overflow`) */
+    PyObject *objects_gen;          /* ObjectIds.objects_gen: [n], bumped by Python when an entry leaves */
+    PyObject *objects_gen_seen;     /* the item seen last (a strong reference: its address is never reused) */
+    PyObject *node_obj[KEY_CACHE];  /* node keys (and record-written markers) as ints, reused: no fresh */
+    long long node_val[KEY_CACHE];  /* ints, and a dict's own key found by identity (no comparison) */
+    PyObject *edge_obj[KEY_CACHE];  /* packed edges caller << SK_EDGE_SHIFT | callee, reused likewise */
+    unsigned long long edge_val[KEY_CACHE];
+    void *past_class[PAST_CACHE];   /* classes past made.limit (Creations.per_class only grows) */
+    void *ovf_class[PAST_CACHE];    /* classes in `overflow` (never removed) and their shared id (held) */
+    PyObject *ovf_oid[PAST_CACHE];
+    MadeSlot made_cache[MADE_CACHE];  /* (code index, object id, class) -> Creations.keys number */
+    uint64_t tp_id;                 /* PyThreadState_GetID of the thread whose state list tp_p is */
+    PyObject *tp_p;                 /* (held; cleared by close) */
 } Hooks;
+
+/* Forget every cached entry (dropping the references the caches hold). */
+static void
+clear_caches(Hooks *h)
+{
+    for (int i = 0; i < OBJ_CACHE; i++) {
+        h->obj_cache[i].addr = NULL;
+        h->obj_cache[i].type = NULL;
+        Py_CLEAR(h->obj_cache[i].oid);
+    }
+    for (int i = 0; i < KEY_CACHE; i++) {
+        Py_CLEAR(h->node_obj[i]);
+        Py_CLEAR(h->edge_obj[i]);
+    }
+    memset(h->past_class, 0, sizeof(h->past_class));
+    for (int i = 0; i < PAST_CACHE; i++) {
+        h->ovf_class[i] = NULL;
+        Py_CLEAR(h->ovf_oid[i]);
+    }
+    memset(h->made_cache, 0, sizeof(h->made_cache));
+    Py_CLEAR(h->tp_p);
+}
 
 static void
 hooks_dealloc(Hooks *h)
 {
+    clear_caches(h);
+    Py_XDECREF(h->objects_gen); Py_XDECREF(h->objects_gen_seen);
     Py_XDECREF(h->table); Py_XDECREF(h->buf); Py_XDECREF(h->counts); Py_XDECREF(h->state);
     Py_XDECREF(h->mode); Py_XDECREF(h->objects); Py_XDECREF(h->overflow); Py_XDECREF(h->tls_key); Py_XDECREF(h->thread_state);
     Py_XDECREF(h->receiver_id); Py_XDECREF(h->summarise_args); Py_XDECREF(h->summarise_value);
@@ -207,6 +277,18 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
     }
     memset(h->cache_code, 0, sizeof(h->cache_code));
     memset(h->init_code, 0, sizeof(h->init_code));
+    clear_caches(h);
+    /* ObjectIds.objects_gen, through receiver_id's recorder (optional: without it, no objects cache) */
+    PyObject *rec = PyMethod_Check(h->receiver_id) ? PyMethod_GET_SELF(h->receiver_id) : NULL;
+    PyObject *gen = rec ? PyObject_GetAttrString(rec, "objects_gen") : NULL;
+    if (gen == NULL) {
+        PyErr_Clear();
+    }
+    else if (!PyList_CheckExact(gen) || PyList_GET_SIZE(gen) != 1) {
+        Py_CLEAR(gen);
+    }
+    Py_XSETREF(h->objects_gen, gen);
+    Py_XSETREF(h->objects_gen_seen, gen ? Py_NewRef(PyList_GET_ITEM(gen, 0)) : NULL);
     return (h->tls_key && h->zero) ? 0 : -1;
 }
 
@@ -214,10 +296,16 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
 static PyObject *
 thread_p(Hooks *h)
 {
+    uint64_t ts = PyThreadState_GetID(PyThreadState_Get());  /* unique: never reused by a later thread */
+    if (h->tp_p != NULL && ts == h->tp_id) {
+        return h->tp_p;  /* the same thread as last time */
+    }
     PyObject *d = PyThreadState_GetDict();
     if (d != NULL) {
         PyObject *p = PyDict_GetItemWithError(d, h->tls_key);
         if (p != NULL) {
+            h->tp_id = ts;
+            Py_XSETREF(h->tp_p, Py_NewRef(p));
             return p;
         }
         if (PyErr_Occurred()) {
@@ -346,10 +434,81 @@ code_entry(Hooks *h, PyObject *code)
     return NULL;
 }
 
-/* Run-local id of the receiver: the objects table first, as Recorder.receiver_id does. */
+/* The objects cache is valid while no entry left `objects` in Python (ObjectIds bumps objects_gen). */
+static inline void
+objects_sync(Hooks *h)
+{
+    if (h->objects_gen != NULL && PyList_GET_ITEM(h->objects_gen, 0) != h->objects_gen_seen) {
+        for (int i = 0; i < OBJ_CACHE; i++) {
+            h->obj_cache[i].addr = NULL;
+            Py_CLEAR(h->obj_cache[i].oid);
+        }
+        Py_XSETREF(h->objects_gen_seen, Py_NewRef(PyList_GET_ITEM(h->objects_gen, 0)));
+    }
+}
+
+/* The cache slot of an object's address. */
+static inline ObjSlot *
+obj_slot(Hooks *h, PyObject *me)
+{
+    return &h->obj_cache[mix((unsigned long long)(uintptr_t)me, OBJ_BITS)];
+}
+
+/* Remember what the dicts say for this object (oid borrowed). */
+static void
+obj_remember(Hooks *h, PyObject *me, PyObject *oid)
+{
+    if (h->objects_gen == NULL || !PyLong_CheckExact(oid)) {
+        return;
+    }
+    long long v = PyLong_AsLongLong(oid);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return;
+    }
+    ObjSlot *s = obj_slot(h, me);
+    Py_XSETREF(s->oid, Py_NewRef(oid));
+    s->addr = (void *)me;
+    s->type = Py_TYPE(me);
+    s->oid_c = v;
+}
+
+/* The id shared by the instances of a class past INSTANCE_LIMIT (borrowed), or NULL (maybe with an error
+   set). `overflow` only gains entries (keyed by the class's address): the answers are cached. */
+static PyObject *
+overflow_oid(Hooks *h, PyTypeObject *cls)
+{
+    size_t i = mix((unsigned long long)(uintptr_t)cls, PAST_BITS);
+    if (h->ovf_class[i] == (void *)cls && h->ovf_oid[i] != NULL) {
+        return h->ovf_oid[i];
+    }
+    if (PyDict_GET_SIZE(h->overflow) == 0) {
+        return NULL;
+    }
+    PyObject *k = PyLong_FromVoidPtr(cls);
+    if (k == NULL) {
+        return NULL;
+    }
+    PyObject *shared = PyDict_GetItemWithError(h->overflow, k);
+    Py_DECREF(k);
+    if (shared == NULL || !PyLong_CheckExact(shared) || PyObject_IsTrue(shared) != 1) {
+        return NULL;
+    }
+    h->ovf_class[i] = (void *)cls;
+    Py_XSETREF(h->ovf_oid[i], Py_NewRef(shared));
+    return shared;
+}
+
+/* Run-local id of the receiver: the objects table first, as Recorder.receiver_id does. The cache in
+   front of it answers as the dicts would (an entry leaving `objects` flushes it: objects_sync, reborn). */
 static PyObject *
 receiver_oid(Hooks *h, PyObject *me)
 {
+    objects_sync(h);
+    ObjSlot *s = obj_slot(h, me);
+    if (s->addr == (void *)me && s->type == Py_TYPE(me) && s->oid != NULL) {
+        return Py_NewRef(s->oid);
+    }
     PyObject *k = PyLong_FromVoidPtr(me);
     if (k == NULL) {
         return NULL;
@@ -358,25 +517,61 @@ receiver_oid(Hooks *h, PyObject *me)
     Py_DECREF(k);
     if (ent != NULL && PyTuple_CheckExact(ent) && PyTuple_GET_SIZE(ent) == SK_OBJECT_ENTRY_SIZE) {
         if ((PyObject *)Py_TYPE(me) == PyTuple_GET_ITEM(ent, SK_OBJECT_ENTRY_CLASS)) {
+            obj_remember(h, me, PyTuple_GET_ITEM(ent, SK_OBJECT_ENTRY_ID));
             return Py_NewRef(PyTuple_GET_ITEM(ent, SK_OBJECT_ENTRY_ID));
         }
     }
     else if (PyErr_Occurred()) {
         return NULL;
     }
-    k = PyLong_FromVoidPtr(Py_TYPE(me));  /* past INSTANCE_LIMIT: one id per class */
-    if (k == NULL) {
-        return NULL;
-    }
-    PyObject *shared = PyDict_GetItemWithError(h->overflow, k);
-    Py_DECREF(k);
-    if (shared != NULL && PyObject_IsTrue(shared) == 1) {
+    PyObject *shared = overflow_oid(h, Py_TYPE(me));  /* past INSTANCE_LIMIT: one id per class */
+    if (shared != NULL) {
+        obj_remember(h, me, shared);
         return Py_NewRef(shared);
     }
     if (PyErr_Occurred()) {
         return NULL;
     }
+    /* Python decides (it may replace this address's entry): this address is not answered from the cache
+       until the dicts are read again */
+    s->addr = NULL;
+    Py_CLEAR(s->oid);
     return PyObject_CallOneArg(h->receiver_id, me);
+}
+
+/* v as an int (new reference): the same object as the last time for this value, so that a dict whose key
+   it is finds it by identity (no comparison, no fresh int). */
+static PyObject *
+node_long(Hooks *h, long long v)
+{
+    size_t i = mix((unsigned long long)v, KEY_BITS);
+    PyObject *o = h->node_obj[i];
+    if (o != NULL && h->node_val[i] == v) {
+        return Py_NewRef(o);
+    }
+    o = PyLong_FromLongLong(v);
+    if (o != NULL) {
+        Py_XSETREF(h->node_obj[i], Py_NewRef(o));
+        h->node_val[i] = v;
+    }
+    return o;
+}
+
+/* A packed edge as an int, likewise. */
+static PyObject *
+edge_long(Hooks *h, unsigned long long v)
+{
+    size_t i = mix(v, KEY_BITS);
+    PyObject *o = h->edge_obj[i];
+    if (o != NULL && h->edge_val[i] == v) {
+        return Py_NewRef(o);
+    }
+    o = PyLong_FromUnsignedLongLong(v);
+    if (o != NULL) {
+        Py_XSETREF(h->edge_obj[i], Py_NewRef(o));
+        h->edge_val[i] = v;
+    }
+    return o;
 }
 
 /* Does tracemalloc trace allocations now? Then records (Python objects) are flushed in small chunks,
@@ -524,7 +719,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
             goto error;
         }
         long long kv = o * h->span_c + ix;  /* the node key, as records.NODE_KEY_SPAN defines it */
-        key = PyLong_FromLongLong(kv);
+        key = node_long(h, kv);
         if (key == NULL || !PyList_CheckExact(stack)) {
             goto error;
         }
@@ -540,7 +735,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
             }
             PyObject *edge;
             if (tv < (1LL << SK_EDGE_SHIFT) && kv < (1LL << SK_EDGE_SHIFT)) {
-                edge = PyLong_FromUnsignedLongLong(((unsigned long long)tv << SK_EDGE_SHIFT) | (unsigned long long)kv);
+                edge = edge_long(h, ((unsigned long long)tv << SK_EDGE_SHIFT) | (unsigned long long)kv);
             }
             else {
                 PyObject *caller_key = PyLong_FromLongLong(tv);
@@ -620,7 +815,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
                 goto error;
             }
         }
-        PyObject *marker = PyLong_FromLongLong(-1 - kv);  /* written as a record: its return will be too */
+        PyObject *marker = node_long(h, -1 - kv);  /* written as a record: its return will be too */
         int err = marker ? PyList_Append(stack, marker) : -1;
         Py_XDECREF(marker);
         Py_CLEAR(key);
@@ -750,56 +945,79 @@ creation_fast(Hooks *h, PyFrameObject *back, PyObject *me)
     if (back == NULL || h->made_keys == NULL) {
         return 0;
     }
-    PyObject *kcls = PyLong_FromVoidPtr(Py_TYPE(me));
-    if (kcls == NULL) {
-        return -1;
-    }
-    PyObject *seen = PyDict_GetItemWithError(h->made_per_class, kcls);
-    long long n_seen = seen != NULL ? PyLong_AsLongLong(seen) : 0;
-    if (PyErr_Occurred() || n_seen < h->made_limit) {
+    PyTypeObject *cls = Py_TYPE(me);
+    void **past = &h->past_class[mix((unsigned long long)(uintptr_t)cls, PAST_BITS)];
+    if (*past != (void *)cls) {  /* not known past the limit yet: Creations.per_class (it only grows) */
+        PyObject *kcls = PyLong_FromVoidPtr(cls);
+        if (kcls == NULL) {
+            return -1;
+        }
+        PyObject *seen = PyDict_GetItemWithError(h->made_per_class, kcls);
         Py_DECREF(kcls);
-        return PyErr_Occurred() ? -1 : 0;
+        long long n_seen = seen != NULL ? PyLong_AsLongLong(seen) : 0;
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        if (n_seen < h->made_limit) {
+            return 0;
+        }
+        *past = (void *)cls;
     }
     PyCodeObject *bc = PyFrame_GetCode(back);
     PyObject *entry = code_entry(h, (PyObject *)bc);  /* borrowed */
     Py_DECREF(bc);
+    if (entry == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *receiver = PyTuple_GET_ITEM(entry, SK_ENTRY_RECEIVER);
     PyObject *oid = NULL;
-    if (entry != NULL) {
-        PyObject *receiver = PyTuple_GET_ITEM(entry, SK_ENTRY_RECEIVER);
-        if (receiver == Py_None) {
-            oid = Py_NewRef(h->zero);
+    if (receiver == Py_None) {
+        oid = Py_NewRef(h->zero);
+    }
+    else {
+        PyObject *them = frame_var(back, receiver);
+        if (them == NULL) {
+            PyErr_Clear();  /* its receiver's name was deleted (del self): made.created decides */
+            return 0;
         }
-        else {
-            PyObject *them = frame_var(back, receiver);
-            if (them == NULL) {
-                PyErr_Clear();  /* its receiver's name was deleted (del self): made.created decides */
-            }
-            else {
-                oid = receiver_oid(h, them);  /* may run Recorder.receiver_id: its errors are contained */
-                Py_DECREF(them);
-                if (oid == NULL) {
-                    Py_DECREF(kcls);
-                    return -1;
-                }
-            }
+        /* as actor.traced_actor: a receiver set to None is the callable's own node */
+        oid = them == Py_None ? Py_NewRef(h->zero) : receiver_oid(h, them);  /* may run Recorder.receiver_id */
+        Py_DECREF(them);
+        if (oid == NULL) {
+            return -1;
         }
     }
-    else if (PyErr_Occurred()) {
-        Py_DECREF(kcls);
+    long long o = PyLong_AsLongLong(oid), ix = PyLong_AsLongLong(PyTuple_GET_ITEM(entry, SK_ENTRY_INDEX));
+    if (PyErr_Occurred()) {
+        Py_DECREF(oid);
         return -1;
     }
-    int r = 0;
-    if (oid != NULL) {
-        PyObject *key = PyTuple_Pack(3, PyTuple_GET_ITEM(entry, SK_ENTRY_INDEX), oid, kcls);
+    /* Creations.keys never loses a key nor renumbers one: (code index, object id, class) -> its number */
+    MadeSlot *m = &h->made_cache[mix((unsigned long long)ix ^ ((unsigned long long)o << 24)
+                                     ^ (unsigned long long)(uintptr_t)cls, MADE_BITS)];
+    Py_ssize_t i = -1;
+    if (m->type == (void *)cls && m->ix == ix && m->oid == o) {
+        i = m->n;
+    }
+    else {
+        PyObject *kcls = PyLong_FromVoidPtr(cls);
+        PyObject *key = kcls ? PyTuple_Pack(3, PyTuple_GET_ITEM(entry, SK_ENTRY_INDEX), oid, kcls) : NULL;
+        Py_XDECREF(kcls);
         PyObject *n = key ? PyDict_GetItemWithError(h->made_keys, key) : NULL;
         Py_XDECREF(key);
-        Py_ssize_t i = n != NULL && PyLong_CheckExact(n) ? PyLong_AsSsize_t(n) : -1;
-        if (i >= 0 && i < PyList_GET_SIZE(h->made_counts)) {
-            r = bump(h->made_counts, i) < 0 ? -1 : 1;
+        i = n != NULL && PyLong_CheckExact(n) ? PyLong_AsSsize_t(n) : -1;
+        if (i >= 0) {
+            m->type = (void *)cls;
+            m->ix = ix;
+            m->oid = o;
+            m->n = i;
         }
-        Py_DECREF(oid);
     }
-    Py_DECREF(kcls);
+    Py_DECREF(oid);
+    int r = 0;
+    if (i >= 0 && i < PyList_GET_SIZE(h->made_counts)) {
+        r = bump(h->made_counts, i) < 0 ? -1 : 1;
+    }
     return r == 0 && PyErr_Occurred() ? -1 : r;
 }
 
@@ -847,7 +1065,11 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
         if (h->init_code[bslot] == (void *)bc) {
             bname = h->init_name[bslot];
         }
+        else if (code_entry(h, (PyObject *)bc) != NULL) {
+            bname = NULL;  /* traced code (the common creator) is never a watched __init__ */
+        }
         else {
+            PyErr_Clear();
             PyObject *bk = PyLong_FromVoidPtr(bc);
             bname = bk ? PyDict_GetItemWithError(h->inits, bk) : NULL;
             Py_XDECREF(bk);
@@ -861,6 +1083,9 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
         PyErr_Clear();
     }
     if (!same) {
+        ObjSlot *slot = obj_slot(h, me);  /* its cached id goes with its entry (a new id) */
+        slot->addr = NULL;
+        Py_CLEAR(slot->oid);
         if (PyDict_GET_SIZE(h->objects) > 0) {
             PyObject *key = PyLong_FromVoidPtr(me);
             int known = key ? PyDict_Contains(h->objects, key) : -1;
@@ -869,6 +1094,15 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
             }
             Py_XDECREF(key);
             rc = known < 0 ? -1 : 1;
+        }
+        if (rc == 1) {  /* no entry at its address now: the dicts answer its class's shared id, if any */
+            PyObject *shared = overflow_oid(h, Py_TYPE(me));
+            if (shared != NULL) {
+                obj_remember(h, me, shared);  /* its methods, called next, find it */
+            }
+            else if (PyErr_Occurred()) {
+                rc = -1;
+            }
         }
         PyObject *created = rc == 1 ? creation_hook(h) : NULL;
         int fast = created != NULL ? creation_fast(h, back, me) : 0;
@@ -947,10 +1181,23 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
         Py_ssize_t n = PyList_CheckExact(stack) ? PyList_GET_SIZE(stack) : 0;
         if (n) {
             PyObject *top = PyList_GET_ITEM(stack, n - 1);
-            int counted = PyObject_RichCompareBool(top, h->zero, Py_GE);
-            if (counted < 0 || PyList_SetSlice(stack, n - 1, n, NULL) < 0) {
+            int counted;
+            if (PyLong_CheckExact(top)) {  /* node keys are ints: a sign, no comparison */
+                long long tv = PyLong_AsLongLong(top);
+                counted = tv >= 0;
+                if (tv == -1 && PyErr_Occurred()) {  /* too big for a C integer: compared */
+                    PyErr_Clear();
+                    counted = PyObject_RichCompareBool(top, h->zero, Py_GE);
+                }
+            }
+            else {
+                counted = PyObject_RichCompareBool(top, h->zero, Py_GE);
+            }
+            if (counted < 0) {
                 return -1;
             }
+            Py_SET_SIZE(stack, n - 1);  /* stack.pop(): the list keeps its room */
+            Py_DECREF(top);
             if (counted) {
                 return 0;  /* a counted call (or a counted generator, suspended) */
             }
@@ -1152,6 +1399,7 @@ hooks_close(Hooks *h, PyObject *unused)
     if (d != NULL && h->tls_key != NULL && PyDict_DelItem(d, h->tls_key) < 0) {
         PyErr_Clear();
     }
+    Py_CLEAR(h->tp_p);
     Py_RETURN_NONE;
 }
 

@@ -40,6 +40,9 @@ class ObjectIds:
     next_object: int
     per_class: dict[int, int]  # id(class) -> objects seen (keyed by id: a metaclass may define __hash__/__eq__)
     overflow: dict[int, int]  # id(class) -> the id shared by its instances past the limit (the hot path checks it)
+    # [n]: a new int each time an entry of `objects` is removed or replaced. The C hooks keep a cache in
+    # front of `objects` (_speedups.c receiver_oid) and flush it when this item changes.
+    objects_gen: list[int]
     buf: list[Any]
     definitions: int
     filter: Any  # CodeFilter (main_module)
@@ -52,6 +55,7 @@ class ObjectIds:
         self.next_object = 0
         self.per_class = {}
         self.overflow = {}
+        self.objects_gen = [0]
         self.made = Creations(self)
 
     def object_id(self, obj: Any) -> int:
@@ -86,6 +90,8 @@ class ObjectIds:
             module = self.filter.main_module
         self.buf.append((R.DEF_OBJECT, oid, module, qualname, is_class))
         self.definitions += 1
+        if ent is not None:  # an entry of another class at this address is replaced
+            self.objects_gen[0] += 1
         self.objects[key] = (oid, cls)  # last: an interrupted definition is made again, never missing
         if self.made.waiting:
             self.made.identified(key, cls, oid)  # its creator, recorded when its __init__ started
@@ -120,5 +126,6 @@ class ObjectIds:
                 except Exception as exc:
                     if foreign(exc):
                         raise
-        self.objects.pop(id(me), None)
+        if self.objects.pop(id(me), None) is not None:
+            self.objects_gen[0] += 1  # the C hooks' cache of `objects` is flushed
         self.made.created(back, me)
