@@ -296,6 +296,24 @@ def test_a_recursion_100_000_deep_is_built_and_freed(monkeypatch: pytest.MonkeyP
     assert chains[0] == chains[1] and len(chains[0][1]) == depth and chains[0][1][0][2] == depth
 
 
+def test_wide_subtrees_fold(monkeypatch: pytest.MonkeyPatch, c_tree: Any) -> None:
+    """Two equal calls of 500 distinct leaves each: the second folds into the first, all its 501 entries off."""
+    wide, leaves = _endpoint("fn:m:wide"), [_endpoint(f"fn:m:leaf{k}") for k in range(500)]
+    events: list[Event] = []
+    for _ in range(2):
+        start = len(events)
+        events.append(Event(start, CALL, start, 0, 0, 1, None, wide, None, False))
+        for leaf in leaves:
+            n = len(events)
+            events += [Event(n, CALL, n, 0, 1, 1, None, leaf, None, False),
+                       Event(n + 1, RETURN, n, 0, 1, 1, None, leaf, None, False)]
+        events.append(Event(len(events), RETURN, start, 0, 0, 1, None, wide, None, False))
+    tree = _same_trees(events, monkeypatch)
+    (_, root), = tree.threads()
+    (entry,) = root.children
+    assert (entry.count, entry.size, len(entry.children), tree.kept) == (2, 1002, 500, 501)
+
+
 # -- the C entries behave as CallNode for the tree's readers ------------------------------------------------------
 
 def test_c_entries_read_and_write_as_callnode(c_tree: Any) -> None:

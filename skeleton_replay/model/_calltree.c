@@ -17,6 +17,8 @@
 #include <Python.h>
 #include <structmember.h>
 #include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
 
 /* kinds: keep in step with events/types.py */
 #define K_CALL 0
@@ -336,13 +338,10 @@ node_signature(Node *n, long long *sig)
 static long long
 subtree_size(Node *n)
 {
-    Py_ssize_t cap = 64, top = 0;
+    Node *local[128]; /* most folded entries are small: no allocation */
+    Node **todo = local;
+    Py_ssize_t cap = 128, top = 0;
     long long total = 0;
-    Node **todo = PyMem_Malloc(cap * sizeof(Node *));
-    if (todo == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
     todo[top++] = n;
     while (top > 0) {
         Node *x = todo[--top];
@@ -352,25 +351,35 @@ subtree_size(Node *n)
             while (top + k > cap) {
                 cap *= 2;
             }
-            Node **grown = PyMem_Realloc(todo, cap * sizeof(Node *));
+            Node **grown = todo == local ? PyMem_Malloc(cap * sizeof(Node *))
+                                         : PyMem_Realloc(todo, cap * sizeof(Node *));
             if (grown == NULL) {
-                PyMem_Free(todo);
+                if (todo != local) {
+                    PyMem_Free(todo);
+                }
                 PyErr_NoMemory();
                 return -1;
+            }
+            if (todo == local) {
+                memcpy(grown, local, top * sizeof(Node *));
             }
             todo = grown;
         }
         for (Py_ssize_t i = 0; i < k; i++) {
             PyObject *c = PyList_GET_ITEM(x->children, i);
             if (!Node_Check(c)) {
-                PyMem_Free(todo);
+                if (todo != local) {
+                    PyMem_Free(todo);
+                }
                 PyErr_SetString(PyExc_TypeError, "call tree: a child entry is not a Node");
                 return -1;
             }
             todo[top++] = (Node *)c;
         }
     }
-    PyMem_Free(todo);
+    if (todo != local) {
+        PyMem_Free(todo);
+    }
     return total;
 }
 
@@ -483,13 +492,64 @@ fold(Node *parent, Node *node, Node *top, long long *kept)
 
 /* ------------------------------------------------------------ add_batch */
 
+#define ID_CACHE 256 /* a power of 2 */
+
 typedef struct {
     PyObject *stacks, *roots, *open_calls, *calls, *last, *keys, *fold_key;
     PyObject *tid;   /* the running thread (strong), or NULL */
     PyObject *stack; /* its stack (strong) */
     PyObject *last_order; /* its last event's order (strong), or NULL */
     long long n_calls; /* its call counter */
+    /* callee endpoint -> (its node id, fold key), for this batch; strong references, released at its end */
+    struct {
+        PyObject *callee, *nid, *key;
+    } ids[ID_CACHE];
 } Loop;
+
+/* the node id and fold key of a callee (borrowed: the cache holds them), or -1 with an exception set */
+static int
+callee_ids(Loop *L, PyObject *callee, PyObject **nid, PyObject **key)
+{
+    size_t slot = ((size_t)(uintptr_t)callee >> 4) & (ID_CACHE - 1);
+    if (L->ids[slot].callee == callee) {
+        *nid = L->ids[slot].nid;
+        *key = L->ids[slot].key;
+        return 0;
+    }
+    PyObject *n = PyObject_GetAttr(callee, s_node_id), *k;
+    if (n == NULL) {
+        return -1;
+    }
+    k = PyDict_GetItemWithError(L->keys, n);
+    if (k != NULL) {
+        Py_INCREF(k);
+    } else if (!PyErr_Occurred()) {
+        k = PyObject_CallOneArg(L->fold_key, n);
+        if (k != NULL && PyDict_SetItem(L->keys, n, k) < 0) {
+            Py_CLEAR(k);
+        }
+    }
+    if (k == NULL) {
+        Py_DECREF(n);
+        return -1;
+    }
+    Py_XSETREF(L->ids[slot].callee, Py_NewRef(callee));
+    Py_XSETREF(L->ids[slot].nid, n);
+    Py_XSETREF(L->ids[slot].key, k);
+    *nid = n;
+    *key = k;
+    return 0;
+}
+
+static void
+drop_ids(Loop *L)
+{
+    for (size_t i = 0; i < ID_CACHE; i++) {
+        Py_CLEAR(L->ids[i].callee);
+        Py_CLEAR(L->ids[i].nid);
+        Py_CLEAR(L->ids[i].key);
+    }
+}
 
 /* calls[tid] and last[tid] of the running thread, from C to the dicts */
 static int
@@ -640,30 +700,15 @@ on_call(Loop *L, PyObject *e, PyObject *order_o, long long order, long long budg
     if (depth > 1 && (top = stack_node(stack, 1)) == NULL) {
         return -1;
     }
-    PyObject *nid = PyObject_GetAttr(callee, s_node_id);
-    if (nid == NULL) {
+    PyObject *nid, *key;
+    if (callee_ids(L, callee, &nid, &key) < 0) {
         return -1;
     }
     Node *node = node_make(nid, order, args);
     if (node == NULL) {
-        Py_DECREF(nid);
         return -1;
     }
-    PyObject *key = PyDict_GetItemWithError(L->keys, nid);
-    if (key != NULL) {
-        Py_INCREF(key);
-    } else if (!PyErr_Occurred()) {
-        key = PyObject_CallOneArg(L->fold_key, nid);
-        if (key != NULL && PyDict_SetItem(L->keys, nid, key) < 0) {
-            Py_CLEAR(key);
-        }
-    }
-    Py_DECREF(nid);
-    if (key == NULL) {
-        Py_DECREF(node);
-        return -1;
-    }
-    Py_SETREF(node->key, key);
+    Py_SETREF(node->key, Py_NewRef(key));
     node->scenario = Py_NewRef(scenario);
     node->start = L->n_calls++;
     if (*kept < budget && (top == NULL || top->kept_below < per_root)) {
@@ -892,6 +937,7 @@ add_batch(PyObject *module, PyObject *const *argv, Py_ssize_t argc)
 #endif
     }
     drop_thread(&L);
+    drop_ids(&L);
     if (failed || !saved) {
         goto fail;
     }
@@ -904,6 +950,7 @@ add_batch(PyObject *module, PyObject *const *argv, Py_ssize_t argc)
     Py_RETURN_NONE;
 fail:
     drop_thread(&L);
+    drop_ids(&L);
     Py_XDECREF(L.stacks);
     Py_XDECREF(L.roots);
     Py_XDECREF(L.open_calls);
