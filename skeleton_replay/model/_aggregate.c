@@ -22,7 +22,8 @@
 
 enum { CALL = 0, RETURN = 1, EXCEPTION = 2, YIELD = 3 };
 enum { F_SEEN = 1, F_EXFULL = 2 };  /* node/edge flags: first_seen set; examples list full */
-#define EP_SLOTS 4096               /* endpoint -> node index cache (direct-mapped, holds its keys) */
+#define EP_BITS 13                  /* endpoint -> node index cache (direct-mapped, holds its keys) */
+#define EP_SLOTS (1 << EP_BITS)
 #define U32_TOP 4294967295LL
 
 typedef struct {
@@ -311,9 +312,23 @@ omap_del(Agg *a, Py_ssize_t slot)
 
 /* ------------------------------------------------------------------ helpers */
 
+/* o (an exact int, checked by the caller) as a long long; -1 when it does not fit (or an error). */
 static inline int
 as_ll(PyObject *o, long long *out)
 {
+    /* an exact int of one digit (most orders, depths, threads): read in place */
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)o)) {
+        *out = (long long)PyUnstable_Long_CompactValue((PyLongObject *)o);
+        return 0;
+    }
+#else
+    Py_ssize_t size = Py_SIZE(o);
+    if (size >= -1 && size <= 1) {
+        *out = size * (long long)((PyLongObject *)o)->ob_digit[0];
+        return 0;
+    }
+#endif
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (overflow) {
@@ -423,7 +438,7 @@ call_index(PyObject *fn, PyObject *arg)
 static Py_ssize_t
 node_of(Agg *a, B *b, PyObject *ep)
 {
-    EpSlot *s = &a->eps[((uintptr_t)ep >> 4) & (EP_SLOTS - 1)];
+    EpSlot *s = &a->eps[((uint64_t)(uintptr_t)ep * 0x9E3779B97F4A7C15ULL) >> (64 - EP_BITS)];
     if (s->ep == ep) {
         return s->idx;
     }
@@ -629,13 +644,19 @@ call_example(Agg *a, B *b, Py_ssize_t callee, Py_ssize_t ei, PyObject *order, Py
 
 /* ------------------------------------------------------------------ the batch */
 
-/* Does the Python loop treat every event of the batch as this loop does? (no state touched) */
+/* An event's ints, read once (batch_ok) */
+typedef struct {
+    long long order, kind, cid, t, depth, thread, ns;  /* cid: the call_id, or the order when None */
+    int has_cid;
+} Ev;
+
+/* Does the Python loop treat every event of the batch as this loop does? (no state touched) Fills ev. */
 static int
-batch_ok(PyObject *batch)
+batch_ok(PyObject *batch, Ev *ev)
 {
-    Py_ssize_t n = PyList_GET_SIZE(batch);
+    Py_ssize_t n = PyTuple_GET_SIZE(batch);
     for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *e = PyList_GET_ITEM(batch, k);
+        PyObject *e = PyTuple_GET_ITEM(batch, k);
         if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 13) {
             return 0;
         }
@@ -661,6 +682,7 @@ batch_ok(PyObject *batch)
         if (kind == CALL && depth == LLONG_MAX) {
             return 0;
         }
+        ev[k] = (Ev){order, kind, cid, t, depth, thread, ns, f[2] != Py_None};
     }
     return 1;
 }
@@ -715,7 +737,7 @@ get_b(PyObject *builder, B *b, PyObject **refs)
     return Py_None;
 }
 
-static PyObject *run_batch(Agg *a, B *b, PyObject *batch, long long max_depth);
+static PyObject *run_batch(Agg *a, B *b, PyObject *batch, const Ev *ev, long long max_depth);  /* batch: a tuple */
 
 static PyObject *
 Agg_add_batch(Agg *a, PyObject *const *args, Py_ssize_t nargs)
@@ -724,7 +746,19 @@ Agg_add_batch(Agg *a, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "add_batch(builder, batch: list)");
         return NULL;
     }
-    if (!batch_ok(args[1])) {
+    /* a tuple: the events cannot change under the loop while it calls Python */
+    PyObject *events = PyList_AsTuple(args[1]);
+    if (events == NULL) {
+        return NULL;
+    }
+    Ev *ev = PyMem_Malloc((size_t)(PyTuple_GET_SIZE(events) + 1) * sizeof(Ev));
+    if (ev == NULL) {
+        Py_DECREF(events);
+        return PyErr_NoMemory();
+    }
+    if (!batch_ok(events, ev)) {
+        PyMem_Free(ev);
+        Py_DECREF(events);
         Py_RETURN_NONE;
     }
     PyObject *refs[15] = {NULL};
@@ -737,22 +771,24 @@ Agg_add_batch(Agg *a, PyObject *const *args, Py_ssize_t nargs)
         Py_XDECREF(md);
         if (!(max_depth == -1 && PyErr_Occurred())) {
             a->dirty = 1;
-            r = run_batch(a, &b, args[1], max_depth);
+            r = run_batch(a, &b, events, ev, max_depth);
         }
     }
     for (int i = 0; i < 15; i++) {
         Py_XDECREF(refs[i]);
     }
+    PyMem_Free(ev);
+    Py_DECREF(events);
     return r;
 }
 
 static PyObject *
-run_batch(Agg *a, B *b, PyObject *batch, long long max_depth)
+run_batch(Agg *a, B *b, PyObject *batch, const Ev *ev, long long max_depth)
 {
-    Py_ssize_t n = PyList_GET_SIZE(batch);
+    Py_ssize_t n = PyTuple_GET_SIZE(batch);
     PyObject *cols[7] = {NULL};
     unsigned char *out[7];
-    PyObject *result = NULL, *cur_name = Py_None, *cur_obj = NULL, *last_t = Py_None;
+    PyObject *result = NULL, *cur_name = Py_NewRef(Py_None), *cur_obj = NULL, *last_t = Py_None;
     long long cur = -1, calls = 0;
     Py_ssize_t count = 0;
     for (int c = 0; c < 7; c++) {
@@ -762,12 +798,11 @@ run_batch(Agg *a, B *b, PyObject *batch, long long max_depth)
         }
         out[c] = (unsigned char *)PyByteArray_AS_STRING(cols[c]);
     }
-    Py_INCREF(cur_name);
     for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject **f = &PyTuple_GET_ITEM(PyList_GET_ITEM(batch, k), 0);
+        PyObject **f = &PyTuple_GET_ITEM(PyTuple_GET_ITEM(batch, k), 0);
         PyObject *order_o = f[0], *detail = f[8], *sname = f[12];
-        long long order = PyLong_AsLongLong(order_o), kind = PyLong_AsLongLong(f[1]);
-        long long depth = PyLong_AsLongLong(f[4]), ns = PyLong_AsLongLong(f[11]);
+        const Ev *v = &ev[k];
+        long long order = v->order, kind = v->kind, depth = v->depth, ns = v->ns;
         if (sname != cur_name) {
             int ne = PyObject_RichCompareBool(sname, cur_name, Py_NE);
             if (ne < 0) {
@@ -898,12 +933,7 @@ run_batch(Agg *a, B *b, PyObject *batch, long long max_depth)
             continue;
         }
         else {
-            Py_ssize_t slot = -1;
-            long long cid;
-            if (f[2] != Py_None) {
-                cid = PyLong_AsLongLong(f[2]);
-                slot = omap_find(a, cid);
-            }
+            Py_ssize_t slot = v->has_cid ? omap_find(a, v->cid) : -1;
             if (slot >= 0) {
                 PyObject *example = a->omap[slot].example;
                 ei = a->omap[slot].ei;
@@ -966,13 +996,13 @@ run_batch(Agg *a, B *b, PyObject *batch, long long max_depth)
             a->s_last[cur] = order;
         }
         /* the step columns */
-        long long cid = f[2] == Py_None ? order : PyLong_AsLongLong(f[2]), t = PyLong_AsLongLong(f[3]) / a->unit;
+        long long t = v->t / a->unit;
         out[0][count] = (unsigned char)kind;
         put32(out[1] + 4 * count, (uint32_t)callee);
         put32(out[2] + 4 * count, (uint32_t)(int32_t)ei);
-        put16(out[3] + 2 * count, PyLong_AsLongLong(f[5]));
+        put16(out[3] + 2 * count, v->thread);
         put16(out[4] + 2 * count, depth);
-        put32(out[5] + 4 * count, (uint32_t)cid);
+        put32(out[5] + 4 * count, (uint32_t)v->cid);
         put32(out[6] + 4 * count, (uint32_t)(t < U32_TOP ? t : U32_TOP));
         last_t = f[3];
         count++;
