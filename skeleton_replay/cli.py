@@ -1,27 +1,29 @@
-"""The `skeleton` command line (a thin click layer over the Python API)."""
+"""The `skeleton` command line: a thin layer over the Python API.
+
+The commands are click commands (commands/app.py), imported when click parses the command line.
+`skeleton run` with plain options (the common case, and the one whose start-up every traced program
+pays) is parsed here without importing click (fast_run): only forms that click parses to the same
+values are taken; anything else (--help, --version, an unknown or malformed option, `--flag=` with
+an empty value, a repeated single option...) goes to click, which gives its usual answer or error.
+"""
 
 from __future__ import annotations
 
-import importlib
+import errno
 import os
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-import click
 import orjson
 
-from . import __version__
 from .keep import Streams
-from .options import DEFAULTS, KINDS, SPECS, SWITCHES, UsageError, option_argv, options_from_flags, prepare_out_dir
+from .options import DEFAULTS, KINDS, SPECS, SWITCHES, UsageError, options_from_flags
 from .render.text import run_summary
 
 if TYPE_CHECKING:
     from .result import RunResult
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 # Skeleton's own output goes to copies of fds 1 and 2 taken at start: the traced program may
 # close or replace sys.stdout/sys.stderr (or close the fds) without silencing Skeleton (keep.py).
@@ -49,115 +51,8 @@ def _clear_progress() -> None:
         _out().write_err("\r\033[K")
 
 
-class _LazyGroup(click.Group):
-    """The commands that have a module of their own (commands/*.py) are imported when they are used or
-    listed: `skeleton run` starts without them (and without what they import)."""
-
-    LAZY = ("check", "diff", "export", "runs")  # command name = module name = the click command's name in it
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.LAZY})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        command = super().get_command(ctx, cmd_name)
-        if command is None and cmd_name in self.LAZY:
-            module = importlib.import_module(f"{__package__}.commands.{cmd_name}")
-            command = getattr(module, cmd_name)
-            assert isinstance(command, click.Command)
-            self.add_command(command)
-        return command
-
-
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="skeleton")
-def cli() -> None:
-    """Skeleton: run a Python program under a runtime tracer and replay its architecture.
-
-    \b
-    skeleton run app.py [ARGS...]     trace a script; writes trace.jsonl, snapshot.json,
-                                      workflow.md, report.html, session.json
-    skeleton pytest -- [PYTEST ARGS]  run pytest under the tracer; each test is a scenario
-    skeleton report OUT_DIR           rebuild the artifacts from an existing trace.jsonl
-    skeleton check OUT_DIR            check architecture rules on a run's observed calls
-    skeleton diff A B                 what changed between two runs (text, markdown, json)
-    skeleton export OUT_DIR           a run as Mermaid, DOT, PlantUML or a Perfetto timeline
-    skeleton runs                     the runs kept in ~/.skeleton, newest first
-    """
-
-
-def _trace_options(command: str, root_default: str, out_default: str) -> Callable[[F], F]:
-    """The options `run` and `pytest` share (they shape what is traced and written): the table in options.py,
-    and --json (what is printed, not what is traced) after --no-open."""
-    options = []
-    for name, spec in SPECS.items():
-        if spec.flag is None or command not in spec.commands:
-            continue
-        text = spec.help.format(root=root_default, out=out_default)
-        kind = KINDS[name]
-        if kind == "bool":
-            options.append(click.option(spec.flag, name, is_flag=True, help=text, hidden=spec.hidden))
-        elif kind == "strings":
-            options.append(
-                click.option(spec.flag, name, multiple=True, metavar=spec.metavar, help=text, hidden=spec.hidden)
-            )
-        elif kind == "int":
-            options.append(
-                click.option(
-                    spec.flag,
-                    name,
-                    type=int,
-                    default=getattr(DEFAULTS, name),
-                    show_default=spec.show_default,
-                    help=text,
-                    hidden=spec.hidden,
-                )
-            )
-        elif kind == "choice":
-            options.append(
-                click.option(spec.flag, name, type=click.Choice(list(spec.choices)), help=text, hidden=spec.hidden)
-            )
-        else:
-            options.append(click.option(spec.flag, name, type=click.Path(), help=text, hidden=spec.hidden))
-        if name == "open_report":
-            options.append(
-                click.option(
-                    "--json",
-                    "json_out",
-                    is_flag=True,
-                    help="Print one JSON line with artifact paths and metrics at the end.",
-                )
-            )
-
-    def apply(fn: F) -> F:
-        for option in reversed(options):
-            fn = option(fn)
-        return fn
-
-    return apply
-
-
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@_trace_options(
-    "run",
-    "nearest folder above the script with pyproject.toml, setup.cfg, setup.py or .git",
-    "$SKELETON_OUT_DIR, else a new folder per run, <app>-<hash>/<UTC time>/ in $SKELETON_HOME "
-    "or ~/.skeleton; see 'skeleton runs'",
-)
-@click.option(
-    "-m",
-    "module",
-    metavar="MODULE",
-    help="Run a module like `python -m MODULE` (everything after it belongs to the module).",
-)
-@click.argument("script", type=click.Path(path_type=Path), required=False)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(json_out: bool, module: str | None, script: Path | None, args: tuple[str, ...], **options: Any) -> None:
-    """Run SCRIPT with ARGS under the tracer, exactly as `python SCRIPT ARGS` would
-    (or `-m MODULE ARGS`, as `python -m MODULE ARGS` would).
-
-    Everything after SCRIPT (or -m MODULE) belongs to the program. Skeleton's options
-    come before it (use `--` before SCRIPT if its name starts with a dash).
-    """
+def do_run(json_out: bool, module: str | None, script: Path | None, args: tuple[str, ...], **options: Any) -> None:
+    """`skeleton run`, however its command line was parsed (fast_run or click): exits with the program's code."""
     from .session import TraceSession
 
     if module is None and script is None:
@@ -213,105 +108,6 @@ def _json_line(result: RunResult) -> dict[str, Any]:
     }
 
 
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@_trace_options(
-    "pytest",
-    "pytest's rootdir",
-    "$SKELETON_OUT_DIR, else a new folder per session in $SKELETON_HOME/pytest-<hash>/ or <rootdir>/.skeleton/pytest/",
-)
-@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def pytest(json_out: bool, pytest_args: tuple[str, ...], **options: Any) -> None:
-    """Run pytest in this process under the tracer: each test is a scenario.
-
-    \b
-    skeleton pytest [OPTIONS] -- [PYTEST ARGS...]
-    skeleton pytest -- tests/test_shop.py -k checkout
-
-    Keeps pytest's exit code; artifacts are written even when tests fail or
-    collection errors. Same as `pytest --skeleton` with the plugin.
-    """
-    try:
-        import pytest as _pytest  # noqa: F401
-    except ImportError:
-        raise UsageError(
-            "pytest is not installed in this Python environment; install it (pip install pytest) and run again"
-        ) from None
-    from .integrations.pytest_recording import run_pytest
-
-    opts = options_from_flags(options)
-    opts.validate()
-    if opts.check or opts.rules_file:  # a bad rule file is exit 2 before pytest runs
-        from .commands.check import before_run
-
-        before_run(opts.rules_file)
-    args = list(pytest_args)
-    command = ["skeleton", "pytest", *option_argv(opts), "--", *args]
-    root = ["--project-root", str(Path(opts.project_root).resolve())] if opts.project_root else []
-    invocation = [
-        sys.executable,
-        "-m",
-        "skeleton_replay",
-        "pytest",
-        *option_argv(opts, absolute=True),
-        *root,
-        "--",
-        *args,
-    ]
-    code, plugin = run_pytest(opts, args, command, invocation)
-    if plugin.error:
-        raise UsageError(plugin.error)
-    result = plugin.result
-    if result is None:
-        _err(f"nothing recorded: pytest stopped before its session started (exit code {code})")
-        sys.exit(code)
-    if opts.open_report and result.report_path is not None and not result.lost:
-        from .render.browser import open_in_browser
-
-        result.report_opened = open_in_browser(result.report_path)
-    for w in result.warnings:
-        _err(f"warning: {w}")
-    for line in [*run_summary(result), *plugin.check_lines]:  # check_lines: --check (commands/check.py)
-        _err(line)
-    if json_out:
-        _out().write_out(orjson.dumps(_json_line(result)).decode() + "\n")
-    sys.exit(code)
-
-
-@cli.command()
-@click.argument("out_dir", type=click.Path(path_type=Path))
-@click.option("--no-html", is_flag=True, help="Do not write report.html.")
-@click.option("--open", "open_report", is_flag=True, help="Open report.html when done.")
-def report(out_dir: Path, no_html: bool, open_report: bool) -> None:
-    """Rebuild snapshot.json, workflow.md and report.html from OUT_DIR/trace.jsonl."""
-    from .events.jsonl import TraceFormatError
-    from .pipeline import TRACE, from_killed_run, from_trace, unfinished_run
-
-    if no_html and open_report:
-        raise UsageError("--open needs report.html, which --no-html skips; drop one of them")
-    trace = out_dir / TRACE if out_dir.is_dir() else out_dir
-    folder = trace.parent
-    killed = trace.name == TRACE and unfinished_run(folder)  # raw records newer than any trace.jsonl
-    if not trace.exists() and not killed:
-        raise UsageError(f"no trace at {trace}; pass the folder that holds trace.jsonl")
-    folder = prepare_out_dir(folder)
-    try:
-        if killed:
-            arts = from_killed_run(folder, not no_html, lambda n: _progress(f"read {n:,} events"))
-        else:
-            arts = from_trace(trace, folder, not no_html, lambda n: _progress(f"read {n:,} events"))
-    except TraceFormatError as exc:
-        raise UsageError(f"{exc}") from None
-    _clear_progress()
-    for w in arts.warnings:
-        _err(f"warning: {w}")
-    s = arts.snapshot["stats"]
-    _err(f"rebuilt from {s['recorded_events']:,} events: {s['nodes']} nodes, {s['edges']} edges in {folder}")
-    if open_report and arts.report_path is not None:
-        from .render.browser import open_in_browser
-
-        open_in_browser(arts.report_path)
-
-
 def _split_module_args(argv: list[str]) -> list[str]:
     """`run [opts] -m MOD rest...`: everything after MOD belongs to the module, as with python -m."""
     if "run" not in argv:
@@ -332,31 +128,166 @@ def _split_module_args(argv: list[str]) -> list[str]:
 _FLAGS = SWITCHES | {"--json", "-h", "--help"}  # options that take no value
 
 
+# -- `skeleton run` without click -------------------------------------------------------------------------------
+def _run_flags() -> dict[str, str]:
+    """`skeleton run`'s table-driven flags: flag -> Options field (the options click builds in commands/app.py)."""
+    return {spec.flag: name for name, spec in SPECS.items() if spec.flag is not None and "run" in spec.commands}
+
+
+def fast_run(argv: list[str]) -> dict[str, Any] | None:
+    """do_run()'s arguments for `run [OPTIONS] SCRIPT [ARGS]` or `run [OPTIONS] -m MODULE -- [ARGS]` (after
+    _split_module_args), exactly as click would give them; None when anything is not a plain form: click parses."""
+    if not argv or argv[0] != "run" or os.environ.get("_SKELETON_COMPLETE"):
+        return None
+    flags = _run_flags()
+    given: dict[str, Any] = {}
+    json_out = False
+    module: str | None = None
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            i += 1
+            break
+        if arg == "-" or not arg.startswith("-"):
+            break  # the script: everything from here belongs to the program
+        flag, eq, inline = arg.partition("=")
+        if flag == "-m" and not eq:
+            if module is not None or i + 1 >= len(argv) or not _plain(argv[i + 1]):
+                return None
+            module = argv[i + 1]
+            i += 2
+            continue
+        if flag == "--json" and not eq:
+            json_out = True
+            i += 1
+            continue
+        name = flags.get(flag)
+        if name is None:
+            return None  # --help, an unknown option, a short form: click's answer
+        kind = KINDS[name]
+        if kind == "bool":
+            if eq:
+                return None
+            given[name] = True
+            i += 1
+            continue
+        if eq:
+            value = inline
+            i += 1
+        elif i + 1 < len(argv):
+            value = argv[i + 1]
+            i += 2
+        else:
+            return None
+        if not _plain(value):
+            return None
+        if kind == "strings":
+            given[name] = (*given.get(name, ()), value)
+            continue
+        if name in given:
+            return None  # given twice: click keeps the last one; let it
+        if kind == "int":
+            if not (value.isascii() and value.isdigit()):
+                return None
+            given[name] = int(value)
+        elif kind == "choice":
+            if value not in SPECS[name].choices:
+                return None
+            given[name] = value
+        else:  # path: click.Path() gives the text as it is
+            given[name] = value
+    rest = argv[i:]
+    if rest[:1] == [""] or (module is not None and argv[i - 1 : i] != ["--"]):
+        return None  # an empty script name; a module without the -- that _split_module_args puts after it
+    unset: dict[str, Any] = {"bool": False, "strings": ()}  # click's values of options not given; int: the default
+    options: dict[str, Any] = {}
+    for name in flags.values():
+        kind = KINDS[name]
+        options[name] = given.get(name, getattr(DEFAULTS, name) if kind == "int" else unset.get(kind))
+    script = Path(rest[0]) if rest else None
+    return {"json_out": json_out, "module": module, "script": script, "args": tuple(rest[1:]), **options}
+
+
+def _plain(value: str) -> bool:
+    """A value click takes as it is: not empty and not something that looks like an option."""
+    return value != "" and not value.startswith("-")
+
+
+class _Pacified:
+    """What click does to a stream after a broken pipe: its later flushes are silent."""
+
+    def __init__(self, wrapped: Any) -> None:
+        self.wrapped = wrapped
+
+    def flush(self) -> None:
+        try:
+            self.wrapped.flush()
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
+class _Aborted(Exception):
+    pass
+
+
+def _run_fast(kwargs: dict[str, Any]) -> int:
+    """do_run, with what click's main does around a command (standalone_mode=False) for the rest."""
+    try:
+        do_run(**kwargs)
+    except (EOFError, KeyboardInterrupt) as exc:
+        try:
+            sys.stderr.write("\n")  # click closes the terminal's ^C echo
+            sys.stderr.flush()
+        except Exception:
+            pass
+        raise _Aborted() from exc
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        sys.stdout = _Pacified(sys.stdout)
+        sys.stderr = _Pacified(sys.stderr)
+        sys.exit(1)
+    return 0
+
+
+def __getattr__(name: str) -> Any:
+    """The click group and commands (`cli`, `run`, `pytest`, `report`) live in commands/app.py."""
+    if name in ("cli", "run", "pytest", "report"):
+        from .commands import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def main(argv: list[str] | None = None) -> int:
     _out()  # before any program runs
     argv = _split_module_args(list(sys.argv[1:] if argv is None else argv))
     try:
-        rv = cli.main(args=argv, prog_name="skeleton", standalone_mode=False)
+        fast = fast_run(argv)
+        if fast is not None:
+            rv: Any = _run_fast(fast)
+        else:
+            from .commands.app import cli
+
+            rv = cli.main(args=argv, prog_name="skeleton", standalone_mode=False)
     except UsageError as exc:
         _err(f"error: {exc}")
         return 2
-    except click.exceptions.NoArgsIsHelpError as exc:
-        _out().write_err((exc.ctx.get_help() if exc.ctx else str(exc)) + "\n")
-        return 2
-    except click.UsageError as exc:
-        cmd = exc.ctx.command_path if exc.ctx else "skeleton"
-        _err(f"error: {exc.format_message()} (see '{cmd} --help')")
-        return 2
-    except click.exceptions.Abort:
+    except _Aborted:
         _err("aborted")
         return 130
-    except click.ClickException as exc:
-        _err(f"error: {exc.format_message()}")
-        return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0
-    except Exception as exc:  # a bug in Skeleton: one line, details on request
-        if os.environ.get("SKELETON_DEBUG"):
+    except Exception as exc:
+        code = _click_error(exc) if "click" in sys.modules else None
+        if code is not None:
+            return code
+        if os.environ.get("SKELETON_DEBUG"):  # a bug in Skeleton: one line, details on request
             raise
         _err(
             f"internal error: {type(exc).__name__}: {exc} (set SKELETON_DEBUG=1 for the traceback, "
@@ -364,3 +295,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 3
     return rv if isinstance(rv, int) else 0
+
+
+def _click_error(exc: Exception) -> int | None:
+    """The exit code of a click exception, after its one line (or the help it asks for); None: not click's."""
+    import click
+
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        _out().write_err((exc.ctx.get_help() if exc.ctx else str(exc)) + "\n")
+        return 2
+    if isinstance(exc, click.UsageError):
+        cmd = exc.ctx.command_path if exc.ctx else "skeleton"
+        _err(f"error: {exc.format_message()} (see '{cmd} --help')")
+        return 2
+    if isinstance(exc, click.exceptions.Abort):
+        _err("aborted")
+        return 130
+    if isinstance(exc, click.ClickException):
+        _err(f"error: {exc.format_message()}")
+        return exc.exit_code
+    return None
