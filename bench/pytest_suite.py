@@ -12,12 +12,16 @@ project code, as in a checkout). Without --suite, the sdist of the interpreter's
 `python -m skeleton_replay pytest --no-open --out-dir DIR -- (the same arguments)` with the default
 settings (all five artifacts), from the suite's folder. Reported: median wall and CPU (user+sys of the
 command and every process it waited for), and their ratios. Target (issue 16): wall <= 1.5x plain pytest.
+Also the split of `skeleton pytest`'s wall from its session.json: the traced session (tracing_s, the
+tests and collection) and the post-processing (postprocess_s). pytest's own "N passed in X s" line is
+no guide: the artifacts are written in pytest_sessionfinish, inside the time pytest prints.
 Standard library only.
 """
 from __future__ import annotations
 
 import argparse
 import glob
+import json
 import os
 import shutil
 import statistics
@@ -63,6 +67,13 @@ def run_once(cmd: list[str], cwd: str, env: dict[str, str]) -> dict[str, float]:
     return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "maxrss_mib": usage.ru_maxrss / 1024}
 
 
+def session_metrics(path: str) -> dict[str, float]:
+    """tracing_s and postprocess_s of a `skeleton pytest` run (its session.json)."""
+    with open(path, encoding="utf-8") as fh:
+        metrics = json.load(fh)["metrics"]
+    return {"tracing_s": float(metrics["tracing_s"]), "postprocess_s": float(metrics["postprocess_s"])}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--python", default=sys.executable)
@@ -81,12 +92,15 @@ def main(argv: list[str] | None = None) -> int:
                      "--", *PYTEST_ARGS, args.tests],
     }
     runs: dict[str, list[dict[str, float]]] = {k: [] for k in cmds}
+    split: list[dict[str, float]] = []  # skeleton's session.json metrics: traced session, post-processing
     try:
         for cmd in cmds.values():  # warm-up: .pyc files, caches
             run_once(cmd, suite, env)
         for r in range(args.repeat):
             for name in (list(cmds) if r % 2 == 0 else list(reversed(cmds))):
                 runs[name].append(run_once(cmds[name], suite, env))
+                if name == "skeleton":
+                    split.append(session_metrics(os.path.join(out, "run", "session.json")))
     finally:
         shutil.rmtree(out, ignore_errors=True)
     med = {k: {m: statistics.median(x[m] for x in v) for m in ("wall_s", "cpu_s", "maxrss_mib")}
@@ -100,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     for k in cmds:
         m = med[k]
         print(f"  {k:9} wall {m['wall_s']:.2f} s  CPU {m['cpu_s']:.2f} s  peak {m['maxrss_mib']:.0f} MiB")
+    if split:
+        traced, post = (statistics.median(m[k] for m in split) for k in ("tracing_s", "postprocess_s"))
+        print(f"  skeleton: traced session {traced:.2f} s, post-processing {post:.2f} s (wall, session.json)")
     verdict = "PASS" if wall_ratio <= 1.5 else "FAIL"
     print(f"  skeleton pytest / pytest: wall {wall_ratio:.2f}x (target 1.5x: {verdict}), CPU {cpu_ratio:.2f}x")
     return 0
