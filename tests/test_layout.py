@@ -210,6 +210,16 @@ def test_the_recorder_builds_its_state_in_the_layout(tmp_path):
         assert type(p[i]) is defaultdict
     assert p[L.P_GEN_EDGES] is rec.gen_edges
     assert rec.buf[-1][L.EV_KIND] == L.DEF_THREAD and rec.buf[-1][L.DEF_THREAD_ID] == p[L.P_TID]
+    # a traced code object's table entry
+    src = "class Box:\n    def get(self, extra=0):\n        yield extra\n"
+    (tmp_path / "m.py").write_text(src, "utf-8")
+    ns: dict[str, Any] = {"__name__": "m"}
+    exec(compile(src, str(tmp_path / "m.py"), "exec"), ns)
+    entry = rec.decide(ns["Box"].get.__code__, None)
+    assert entry is not None and len(entry) == L.ENTRY_SIZE
+    assert entry[L.ENTRY_INDEX] == 0 and entry[L.ENTRY_RECEIVER] == "self" and entry[L.ENTRY_GENERATOR] is True
+    assert entry[L.ENTRY_ARG_NAMES] == ("extra",)
+    assert rec.buf[-1][L.EV_KIND] == L.DEF_CODE and rec.buf[-1][L.DEF_CODE_RECORD][0] == entry[L.ENTRY_INDEX]
     rec.spill.close()
 
 

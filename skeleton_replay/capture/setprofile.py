@@ -16,14 +16,30 @@ import time
 # Bound at import, before the program runs: a builtin the program replaces is never called here.
 from builtins import BaseException, GeneratorExit, frozenset, hasattr, id, len, set, type
 from types import FrameType
-from typing import Any, Final, Protocol, cast
+from typing import Any, Protocol, cast
 
 from . import boundaries as _io
-from . import layout as L
 from . import records as R
 from . import speedups
 from .closing import silent_close
 from .gate import Gate, gate_profiler
+
+# Positions in a thread's state list, a table entry, an objects entry (layout.py), as module globals: a
+# closure constant would add a free variable for each callback's frame to copy at every call.
+from .layout import (
+    ENTRY_GENERATOR,
+    ENTRY_INDEX,
+    OBJECT_ENTRY_CLASS,
+    OBJECT_ENTRY_ID,
+    P_COUNTS,
+    P_FIRSTS,
+    P_RAISED,
+    P_RESUMED,
+    P_SEEDED,
+    P_SEEN,
+    P_STACK,
+    P_TID,
+)
 from .recorder import Entry, Recorder
 
 _RETURN_OPS = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap)
@@ -185,13 +201,6 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
     state = rec.state  # [calls recorded so far]
     mode = rec.mode  # [counting?]
     SPAN = R.NODE_KEY_SPAN  # node key past the cap: obj * SPAN + idx
-    # positions in a thread's state list, a table entry, an objects entry (layout.py): closure constants
-    TID, STACK, COUNTS, RAISED, SEEDED = L.P_TID, L.P_STACK, L.P_COUNTS, L.P_RAISED, L.P_SEEDED
-    FIRSTS, SEEN, RESUMED = L.P_FIRSTS, L.P_SEEN, L.P_RESUMED
-    INDEX: Final = L.ENTRY_INDEX  # (Final: mypy reads a tuple's item by a literal position)
-    GENERATOR: Final = L.ENTRY_GENERATOR
-    OID: Final = L.OBJECT_ENTRY_ID
-    OCLASS: Final = L.OBJECT_ENTRY_CLASS
     EDGE_SHIFT, EDGE_LIMIT = R.EDGE_SHIFT, 1 << R.EDGE_SHIFT
 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
@@ -261,16 +270,16 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                             if thrown is None:
                                 thrown = summarise_exception(arg)
                         if mode[0]:  # past the cap: the resumed frame is the caller of what it calls next
-                            if not p[SEEDED]:
+                            if not p[P_SEEDED]:
                                 seed(p, frame.f_back)
                             key = (receiver_id(frame.f_locals[receiver]) if receiver else 0) * SPAN + idx
-                            stack = p[STACK]
+                            stack = p[P_STACK]
                             if stack:
                                 stack.append(key)
-                                p[RESUMED] += 2  # this resume and the exit that follows it: 2 events (counting.py)
+                                p[P_RESUMED] += 2  # this resume and the exit that follows it: 2 events (counting.py)
                                 return
                             stack.append(-1 - key)  # nothing traced below it: written as a record
-                        append((RESUME, idx, p[TID], now(), thrown, 0, fid))
+                        append((RESUME, idx, p[P_TID], now(), thrown, 0, fid))
                         return
                     if frame.f_lasti == 0 and _thrown(frame, arg) is GENERATOR_EXIT:  # 3.11: one that never ran
                         closing.add(fid)  # closed: no event, as on 3.12+ (closing.py)
@@ -280,14 +289,14 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                 if receiver is not None:
                     me = frame.f_locals[receiver]
                     ent = objects.get(id(me))
-                    if ent is not None and ent[OCLASS] is type(me):
-                        obj = ent[OID]
+                    if ent is not None and ent[OBJECT_ENTRY_CLASS] is type(me):
+                        obj = ent[OBJECT_ENTRY_ID]
                     else:
                         obj = overflow.get(id(type(me))) or object_id(me)
                 if mode[0]:  # past the cap
-                    if not p[SEEDED]:
+                    if not p[P_SEEDED]:
                         seed(p, frame.f_back)
-                    stack = p[STACK]
+                    stack = p[P_STACK]
                     key = obj * SPAN + idx
                     summary = None
                     if stack:
@@ -295,23 +304,23 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                         top = top if top >= 0 else -1 - top  # a record-written caller counts as its node
                         # one int when both keys fit, as the C code packs it (one count per edge, whoever counts it)
                         edge = top << EDGE_SHIFT | key if top < EDGE_LIMIT and key < EDGE_LIMIT else (top, key)
-                        c = p[COUNTS]
+                        c = p[P_COUNTS]
                         n = c[edge] = c[edge] + 1  # a defaultdict(int): no switch of threads inside
                         if (
                             n > first_per_edge
                             or reserve[0] <= 0
                             or importing[0]
-                            or p[SEEN].get(edge, 0) >= first_per_edge
-                        ):  # (p[SEEN]: the run's firsts, kept)
+                            or p[P_SEEN].get(edge, 0) >= first_per_edge
+                        ):  # (p[P_SEEN]: the run's firsts, kept)
                             stack.append(key)
                             if generator:  # its raise, wherever it is resumed from, belongs to this edge
                                 gen_edges[id(frame)] = edge
                             return
-                        p[SEEN][edge] = p[SEEN].get(edge, 0) + 1
+                        p[P_SEEN][edge] = p[P_SEEN].get(edge, 0) + 1
                         # One of the first calls of this edge: recorded (its return too), with its arguments
                         # and its caller (the decoder's nearest recorded frame may be further down).
                         reserve[0] -= 2
-                        p[FIRSTS][edge] += 1
+                        p[P_FIRSTS][edge] += 1
                         caller = top
                         pending = (idx, obj, generator)
                         stack.append(-1 - key)
@@ -329,13 +338,13 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                 if caller is not None:
                     if generator and gen_edges:  # recorded: an earlier generator's entry at this address goes
                         gen_edges.pop(id(frame), None)
-                    record = (CALL, idx, p[TID], now(), summary, obj, id(frame) if generator else None, caller)
+                    record = (CALL, idx, p[P_TID], now(), summary, obj, id(frame) if generator else None, caller)
                 elif generator:
                     if gen_edges:
                         gen_edges.pop(id(frame), None)
-                    record = (CALL, idx, p[TID], now(), summary, obj, id(frame))
+                    record = (CALL, idx, p[P_TID], now(), summary, obj, id(frame))
                 else:
-                    record = (CALL, idx, p[TID], now(), summary, obj)
+                    record = (CALL, idx, p[P_TID], now(), summary, obj)
                 append(record)
                 record = pending = None
                 if len(buf) >= limit[0]:
@@ -351,12 +360,12 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                     elif pending is not None:
                         idx, obj, generator = pending
                         if caller is not None:
-                            append((CALL, idx, p[TID], now(), None, obj, id(frame) if generator else None, caller))
+                            append((CALL, idx, p[P_TID], now(), None, obj, id(frame) if generator else None, caller))
                         else:
                             append(
-                                (CALL, idx, p[TID], now(), None, obj, id(frame))
+                                (CALL, idx, p[P_TID], now(), None, obj, id(frame))
                                 if generator
-                                else (CALL, idx, p[TID], now(), None, obj)
+                                else (CALL, idx, p[P_TID], now(), None, obj)
                             )
                 interrupted(exc, "call")
                 raise
@@ -374,7 +383,7 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                         raise
                 return
             closed = unwinds = False  # an exit re-raising the GeneratorExit of a close: not counted as raised
-            if closing and entry[GENERATOR] and id(frame) in closing:
+            if closing and entry[ENTRY_GENERATOR] and id(frame) in closing:
                 closing.discard(id(frame))
                 how = thrown_in.pop(id(frame), CLOSE)
                 if how == SILENT:  # the exit of a close that recorded nothing
@@ -388,11 +397,11 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                     p = tls.p
                 except AttributeError:
                     p = new_thread()
-                idx = entry[INDEX]
+                idx = entry[ENTRY_INDEX]
                 lasti = frame.f_lasti
                 op = frame.f_code.co_code[lasti] if lasti >= 0 else -1
                 is_yield = (
-                    entry[GENERATOR]
+                    entry[ENTRY_GENERATOR]
                     and not unwinds
                     and op not in _RETURN_OPS
                     and (op in _YIELD_OPS or _is_suspended(frame))
@@ -401,48 +410,49 @@ def _make_profiler(rec: Recorder, fast: bool = False) -> Profiler:
                 if is_yield:
                     suspended.add(id(frame))
                 if counting:
-                    if not p[SEEDED]:
+                    if not p[P_SEEDED]:
                         seed(p, frame)
-                    stack = p[STACK]
+                    stack = p[P_STACK]
                     if stack:
                         key = stack.pop()
                         if key >= 0:
                             if op in _RETURN_OPS or is_yield:
                                 return
                             # an exception left a counted call
-                            if not entry[GENERATOR]:
+                            if not entry[ENTRY_GENERATOR]:
                                 if stack:
-                                    p[RAISED][(stack[-1], key)] += 1
+                                    p[P_RAISED][(stack[-1], key)] += 1
                                 return
                             # A generator's raise: on the edge of its call, not of the frame that resumed it
                             edge = gen_edges.pop(id(frame), None) if gen_edges else None
                             if edge is not None:  # its call was counted
                                 if not closed:
-                                    p[RAISED][edge] += 1
+                                    p[P_RAISED][edge] += 1
                                 return
                             # Its call was recorded: so are this resume and raise (2 events counted at the
                             # resume), so that the decoder closes the recorded frame and credits its call.
-                            p[RESUMED] -= 2
-                            append((RESUME, idx, p[TID], now(), None, 0, id(frame)))
+                            p[P_RESUMED] -= 2
+                            append((RESUME, idx, p[P_TID], now(), None, 0, id(frame)))
                 n = counts[idx]
                 wanted = not counting and (state[0] <= first_calls or n <= per_code or n % sample_every == 0)
                 if op in _RETURN_OPS:
                     detail = summarise_return(idx, arg) if wanted else None
                     record = (
-                        (RETURN, idx, p[TID], now(), detail, 0, id(frame))
-                        if entry[GENERATOR]
-                        else (RETURN, idx, p[TID], now(), detail, 0)
+                        (RETURN, idx, p[P_TID], now(), detail, 0, id(frame))
+                        if entry[ENTRY_GENERATOR]
+                        else (RETURN, idx, p[P_TID], now(), detail, 0)
                     )
                 elif is_yield:
-                    record = (YIELD, idx, p[TID], now(), summarise_return(idx, arg) if wanted else None, 0, id(frame))
-                elif entry[GENERATOR]:
+                    record = (YIELD, idx, p[P_TID], now(), summarise_return(idx, arg) if wanted else None, 0, id(frame))
+                elif entry[ENTRY_GENERATOR]:
                     if gen_edges:  # resumed after its call was counted: the raise is counted on that call's edge
                         edge = gen_edges.pop(id(frame), None)
                         if edge is not None and not closed:
-                            p[RAISED][edge] += 1
-                    record = (UNWIND, idx, p[TID], now(), GENERATOR_EXIT if closed else UNKNOWN_EXCEPTION, 0, id(frame))
+                            p[P_RAISED][edge] += 1
+                    summary = GENERATOR_EXIT if closed else UNKNOWN_EXCEPTION
+                    record = (UNWIND, idx, p[P_TID], now(), summary, 0, id(frame))
                 else:
-                    record = (UNWIND, idx, p[TID], now(), UNKNOWN_EXCEPTION, 0)
+                    record = (UNWIND, idx, p[P_TID], now(), UNKNOWN_EXCEPTION, 0)
                 append(record)
             except BaseException as exc:
                 if not foreign(exc):
@@ -475,13 +485,13 @@ def _exit_record(frame: FrameType, entry: Entry, p: list[Any]) -> tuple[Any, ...
     detail: dict[str, Any] | None
     if op in _RETURN_OPS:
         kind, detail = R.RETURN, None
-    elif entry[L.ENTRY_GENERATOR] and (op in _YIELD_OPS or _is_suspended(frame)):
+    elif entry[ENTRY_GENERATOR] and (op in _YIELD_OPS or _is_suspended(frame)):
         kind, detail = R.YIELD, None
     else:
         kind, detail = R.UNWIND, UNKNOWN_EXCEPTION
-    if entry[L.ENTRY_GENERATOR]:
-        return (kind, entry[L.ENTRY_INDEX], p[L.P_TID], time.perf_counter_ns(), detail, 0, id(frame))
-    return (kind, entry[L.ENTRY_INDEX], p[L.P_TID], time.perf_counter_ns(), detail, 0)
+    if entry[ENTRY_GENERATOR]:
+        return (kind, entry[ENTRY_INDEX], p[P_TID], time.perf_counter_ns(), detail, 0, id(frame))
+    return (kind, entry[ENTRY_INDEX], p[P_TID], time.perf_counter_ns(), detail, 0)
 
 
 def _thrown(frame: FrameType, arg: Any) -> dict[str, Any] | None:

@@ -15,13 +15,30 @@ import time
 from builtins import BaseException, GeneratorExit, getattr, id, len, type
 from collections.abc import Callable
 from types import CodeType
-from typing import Any, Final
+from typing import Any
 
 from . import NoFreeToolId, speedups
-from . import layout as L
 from . import records as R
 from .closing import silent_close
 from .gate import Gate, gated_getframe
+
+# Positions in a thread's state list, a table entry, an objects entry (layout.py), as module globals: a
+# closure constant would add a free variable for each callback's frame to copy at every call.
+from .layout import (
+    ENTRY_GENERATOR,
+    ENTRY_INDEX,
+    ENTRY_RECEIVER,
+    OBJECT_ENTRY_CLASS,
+    OBJECT_ENTRY_ID,
+    P_COUNTS,
+    P_FIRSTS,
+    P_RAISED,
+    P_RESUMED,
+    P_SEEDED,
+    P_SEEN,
+    P_STACK,
+    P_TID,
+)
 from .recorder import Recorder
 from .summarise import Summary
 
@@ -183,14 +200,6 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     state = rec.state  # [calls recorded so far]
     mode = rec.mode  # [counting?]: set by the recorder once max_events records are written
     SPAN = R.NODE_KEY_SPAN  # node key past the cap: obj * SPAN + idx
-    # positions in a thread's state list, a table entry, an objects entry (layout.py): closure constants
-    TID, STACK, COUNTS, RAISED, SEEDED = L.P_TID, L.P_STACK, L.P_COUNTS, L.P_RAISED, L.P_SEEDED
-    FIRSTS, SEEN, RESUMED = L.P_FIRSTS, L.P_SEEN, L.P_RESUMED
-    INDEX: Final = L.ENTRY_INDEX  # (Final: mypy reads a tuple's item by a literal position)
-    RECEIVER: Final = L.ENTRY_RECEIVER
-    GENERATOR: Final = L.ENTRY_GENERATOR
-    OID: Final = L.OBJECT_ENTRY_ID
-    OCLASS: Final = L.OBJECT_ENTRY_CLASS
     EDGE_SHIFT, EDGE_LIMIT = R.EDGE_SHIFT, 1 << R.EDGE_SHIFT
 
     receiver_id = rec.receiver_id  # rare paths (resumes); the hot path inlines the same look-up
@@ -231,14 +240,14 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 frame = getframe(1)
                 me = frame.f_locals[receiver]
                 ent = objects.get(id(me))
-                if ent is not None and ent[OCLASS] is type(me):
-                    obj = ent[OID]
+                if ent is not None and ent[OBJECT_ENTRY_CLASS] is type(me):
+                    obj = ent[OBJECT_ENTRY_ID]
                 else:
                     obj = overflow.get(id(type(me))) or object_id(me)
             if mode[0]:  # past the cap
-                if not p[SEEDED]:
+                if not p[P_SEEDED]:
                     seed(p, (frame or getframe(1)).f_back)
-                stack = p[STACK]
+                stack = p[P_STACK]
                 key = obj * SPAN + idx
                 depth = len(stack)
                 if depth:
@@ -246,20 +255,23 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                     top = top if top >= 0 else -1 - top  # a record-written caller counts as its node
                     # one int when both keys fit, as the C fast paths pack it (one count per edge, whoever counts it)
                     edge = top << EDGE_SHIFT | key if top < EDGE_LIMIT and key < EDGE_LIMIT else (top, key)
-                    c = p[COUNTS]
+                    c = p[P_COUNTS]
                     n = c[edge] = c[edge] + 1  # a defaultdict(int): no switch of threads inside
                     if (
-                        n > first_per_edge or reserve[0] <= 0 or importing[0] or p[SEEN].get(edge, 0) >= first_per_edge
-                    ):  # (p[SEEN]: the run's firsts, kept)
+                        n > first_per_edge
+                        or reserve[0] <= 0
+                        or importing[0]
+                        or p[P_SEEN].get(edge, 0) >= first_per_edge
+                    ):  # (p[P_SEEN]: the run's firsts, kept)
                         stack.append(key)
                         if generator:  # its raise, wherever it is resumed from, belongs to this edge
                             gen_edges[id(frame or getframe(1))] = edge
                         return None
-                    p[SEEN][edge] = p[SEEN].get(edge, 0) + 1
+                    p[P_SEEN][edge] = p[P_SEEN].get(edge, 0) + 1
                     # One of the first calls of this edge: recorded (its return too), with its arguments and
                     # its caller (the decoder's nearest recorded frame may be further down).
                     reserve[0] -= 2
-                    p[FIRSTS][edge] += 1
+                    p[P_FIRSTS][edge] += 1
                     caller = top
                     pending = (idx, obj, generator, frame, caller)  # a record is due (see the except clause)
                     stack.append(-1 - key)
@@ -273,7 +285,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                     record = (
                         CALL,
                         idx,
-                        p[TID],
+                        p[P_TID],
                         now(),
                         summary,
                         obj,
@@ -290,9 +302,9 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 if generator:
                     if gen_edges:
                         gen_edges.pop(id(frame or getframe(1)), None)
-                    record = (CALL, idx, p[TID], now(), None, obj, id(frame or getframe(1)))
+                    record = (CALL, idx, p[P_TID], now(), None, obj, id(frame or getframe(1)))
                 else:
-                    record = (CALL, idx, p[TID], now(), None, obj)
+                    record = (CALL, idx, p[P_TID], now(), None, obj)
                 append(record)
                 record = pending = None
                 if len(buf) >= limit[0]:
@@ -309,9 +321,9 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
             if generator:
                 if gen_edges:  # recorded: an earlier generator's entry at this address goes
                     gen_edges.pop(id(frame or getframe(1)), None)
-                record = (CALL, idx, p[TID], now(), summary, obj, id(frame or getframe(1)))
+                record = (CALL, idx, p[P_TID], now(), summary, obj, id(frame or getframe(1)))
             else:
-                record = (CALL, idx, p[TID], now(), summary, obj)
+                record = (CALL, idx, p[P_TID], now(), summary, obj)
             append(record)
             record = pending = None
             if len(buf) >= limit[0]:
@@ -331,11 +343,11 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 idx, obj, generator, frame, caller = pending
                 fid = id(frame or getframe(1)) if generator else None
                 if caller is not None:
-                    append((CALL, idx, p[TID], now(), None, obj, fid, caller))
+                    append((CALL, idx, p[P_TID], now(), None, obj, fid, caller))
                 elif generator:
-                    append((CALL, idx, p[TID], now(), None, obj, fid))
+                    append((CALL, idx, p[P_TID], now(), None, obj, fid))
                 else:
-                    append((CALL, idx, p[TID], now(), None, obj))
+                    append((CALL, idx, p[P_TID], now(), None, obj))
             passed_through(exc, "PY_START")
             raise
 
@@ -358,25 +370,25 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 p = new_thread()
             counting = mode[0]
             if counting:
-                if not p[SEEDED]:
+                if not p[P_SEEDED]:
                     seed(p, getframe(2))
-                stack = p[STACK]
+                stack = p[P_STACK]
                 depth = len(stack)
                 if depth:
                     top = stack[-1]
                     del stack[-1]
                     if top >= 0:
                         return  # a counted call (a counted generator: suspended, nothing recorded)
-            idx = entry[INDEX]
+            idx = entry[ENTRY_INDEX]
             detail = None
             if not counting:
                 n = counts[idx]
                 if state[0] <= first_calls or n <= per_code or n % sample_every == 0:
                     detail = summarise_return(idx, value)
-            if entry[GENERATOR] or kind == YIELD:
-                record = (kind, idx, p[TID], now(), detail, 0, id(getframe(2)))
+            if entry[ENTRY_GENERATOR] or kind == YIELD:
+                record = (kind, idx, p[P_TID], now(), detail, 0, id(getframe(2)))
             else:
-                record = (kind, idx, p[TID], now(), detail, 0)
+                record = (kind, idx, p[P_TID], now(), detail, 0)
             append(record)
         except BaseException as exc:
             if not rec.foreign(exc):
@@ -405,26 +417,26 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
         frame = getframe(2)
         interrupted = None
         if mode[0]:  # past the cap: the resumed frame is the caller of what it calls next
-            if not p[SEEDED]:
+            if not p[P_SEEDED]:
                 seed(p, frame.f_back)
             obj = 0
-            if entry[RECEIVER] is not None:
+            if entry[ENTRY_RECEIVER] is not None:
                 try:
-                    obj = receiver_id(frame.f_locals[entry[RECEIVER]])
+                    obj = receiver_id(frame.f_locals[entry[ENTRY_RECEIVER]])
                 except BaseException as exc:
                     if not rec.foreign(exc):
                         raise
                     interrupted = exc  # the program's: the frame still goes on the stack, then it is raised
-            key = obj * SPAN + entry[INDEX]
-            stack = p[STACK]
+            key = obj * SPAN + entry[ENTRY_INDEX]
+            stack = p[P_STACK]
             if stack:
                 stack.append(key)
-                p[RESUMED] += 2  # this resume and the exit that follows it: 2 events of the run (counting.py)
+                p[P_RESUMED] += 2  # this resume and the exit that follows it: 2 events of the run (counting.py)
                 if interrupted is not None:
                     raise interrupted
                 return
             stack.append(-1 - key)  # nothing traced below it: written as a record
-        append((RESUME, entry[INDEX], p[TID], now(), exc_summary, 0, id(frame)))
+        append((RESUME, entry[ENTRY_INDEX], p[P_TID], now(), exc_summary, 0, id(frame)))
         if interrupted is not None:
             raise interrupted
         if len(buf) >= limit[0]:
@@ -485,30 +497,30 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
             except AttributeError:
                 p = new_thread()
             if mode[0]:
-                if not p[SEEDED]:
+                if not p[P_SEEDED]:
                     seed(p, getframe(1))
-                stack = p[STACK]
+                stack = p[P_STACK]
                 if stack:
                     key = stack.pop()
                     if key >= 0:
-                        if not entry[GENERATOR]:
+                        if not entry[ENTRY_GENERATOR]:
                             if stack and not closed:
-                                p[RAISED][(stack[-1], key)] += 1
+                                p[P_RAISED][(stack[-1], key)] += 1
                             return
                         # A generator's raise: on the edge of its call, not of the frame that resumed it
                         edge = gen_edges.pop(id(getframe(1)), None) if gen_edges else None
                         if edge is not None:  # its call was counted
                             if not closed:
-                                p[RAISED][edge] += 1
+                                p[P_RAISED][edge] += 1
                             return
                         # Its call was recorded: so are this resume and raise (2 events counted at the resume),
                         # so that the decoder closes the recorded frame and credits the raise to its call.
-                        p[RESUMED] -= 2
-                        append((RESUME, entry[INDEX], p[TID], now(), None, 0, id(getframe(1))))
-            if entry[GENERATOR] and gen_edges:  # recorded, resumed after its call was counted: the raise is counted too
+                        p[P_RESUMED] -= 2
+                        append((RESUME, entry[ENTRY_INDEX], p[P_TID], now(), None, 0, id(getframe(1))))
+            if entry[ENTRY_GENERATOR] and gen_edges:  # recorded, resumed after a counted call: its raise is counted
                 edge = gen_edges.pop(id(getframe(1)), None)
                 if edge is not None and not closed:
-                    p[RAISED][edge] += 1
+                    p[P_RAISED][edge] += 1
             t = now()
             try:
                 summary = summarise_exception(exc)
@@ -516,10 +528,10 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
                 if not rec.foreign(err):
                     raise
                 summary, record = None, err
-            if entry[GENERATOR]:
-                append((UNWIND, entry[INDEX], p[TID], t, summary, 0, id(getframe(1))))
+            if entry[ENTRY_GENERATOR]:
+                append((UNWIND, entry[ENTRY_INDEX], p[P_TID], t, summary, 0, id(getframe(1))))
             else:
-                append((UNWIND, entry[INDEX], p[TID], t, summary, 0))
+                append((UNWIND, entry[ENTRY_INDEX], p[P_TID], t, summary, 0))
             if record is not None:
                 raise record
         except BaseException as err:
