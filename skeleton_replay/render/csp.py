@@ -15,13 +15,11 @@ Standard library only: build.sh runs it without Skeleton installed.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import re
 import sys
 import zlib
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +29,14 @@ BUILD_HINT = "rebuild the report UI with: bash report-ui/scripts/build.sh"
 # test comparing the committed sidecar with a fresh one fails until build.sh runs again.
 SIDECAR_VERSION = 1
 
-_CSP_META = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)"')
-_OPEN = re.compile(r"<(script|style)\b([^>]*)>", re.I)
-_CLOSE = {tag: re.compile(rf"</{tag}", re.I) for tag in ("script", "style")}
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, re.Pattern[str]]]:
+    """The CSP meta tag, an opening <script>/<style> and their ends: compiled when pinning at run time (rare)."""
+    meta = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)"')
+    opening = re.compile(r"<(script|style)\b([^>]*)>", re.I)
+    return meta, opening, {tag: re.compile(rf"</{tag}", re.I) for tag in ("script", "style")}
 
 
 class ReportTemplateMissing(RuntimeError):
@@ -47,6 +50,9 @@ def sidecar_path(template: Path) -> Path:
 
 def csp_hash(source: str) -> str:
     """The CSP source expression for one inline element's text (as the HTML parser gives it)."""
+    import base64  # here: only pinning needs them (a run uses the sidecar)
+    import hashlib
+
     text = source.replace("\r\n", "\n").replace("\r", "\n") if "\r" in source else source
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
@@ -54,10 +60,11 @@ def csp_hash(source: str) -> str:
 def _inline_elements(html: str) -> Iterator[tuple[str, str, str]]:
     """(tag, attributes, text) of each <script> and <style>: the text runs to the first "</script" or
     "</style", as the HTML tokeniser reads it (the bundle holds no such sequence inside)."""
+    _, opening, closing = _patterns()
     pos = 0
-    while (m := _OPEN.search(html, pos)) is not None:
+    while (m := opening.search(html, pos)) is not None:
         tag = m.group(1).lower()
-        close = _CLOSE[tag].search(html, m.end())
+        close = closing[tag].search(html, m.end())
         if close is None:
             raise ReportTemplateMissing(f"the report template has an unclosed <{tag}>; {BUILD_HINT}")
         yield tag, m.group(2), html[m.end() : close.start()]
@@ -66,7 +73,8 @@ def _inline_elements(html: str) -> Iterator[tuple[str, str, str]]:
 
 def pinned_policy(template: str) -> tuple[int, int, str]:
     """(start, end) of the template's CSP meta content, and the content pinned to its inline code."""
-    meta = _CSP_META.search(template)
+    csp_meta, opening, _ = _patterns()
+    meta = csp_meta.search(template)
     if meta is None or template.count('http-equiv="Content-Security-Policy"') != 1:
         raise ReportTemplateMissing(f"the report template has no single Content-Security-Policy meta tag; {BUILD_HINT}")
     hashes: dict[str, list[str]] = {"script": [], "style": []}
@@ -78,7 +86,7 @@ def pinned_policy(template: str) -> tuple[int, int, str]:
         hashes[tag].append(csp_hash(text))
     if not hashes["script"]:
         raise ReportTemplateMissing(f"the report template has no inline script (the UI bundle); {BUILD_HINT}")
-    if _OPEN.search(template, 0, meta.start()):  # a <meta> policy only covers what comes after it
+    if opening.search(template, 0, meta.start()):  # a <meta> policy only covers what comes after it
         raise ReportTemplateMissing(f"the report template has a script or style before its CSP; {BUILD_HINT}")
     directives = [d.strip() for d in meta.group(1).split(";") if d.strip()]
     policy = {d.split()[0]: d for d in directives}
@@ -122,6 +130,8 @@ def sidecar(data: bytes) -> dict[str, Any]:
 
 
 def sidecar_text(data: bytes) -> str:
+    import json
+
     return json.dumps(sidecar(data), indent=1, sort_keys=True) + "\n"
 
 
