@@ -313,7 +313,7 @@ def _stream(seed: int, length: int = 1500) -> Chunks:
             rec = rng.choice([(R.DEF_THREAD, tid, f"T{tid}"), (R.GAP, "other", "m", 1), _code(idx, rng.random() < 0.5),
                               (R.AGGREGATE, {((idx, 0), (1, 2)): 3, ((), (2, 0)): 1}, {((idx, 0), (1, 2)): 1}, None, 2),
                               (R.BOUNDARY, rng.randrange(5), idx, 0, "file", "/x", "read", None),
-                              (R.BOUNDARY_COUNTS, {0: 2, 1: 1})])
+                              (R.BOUNDARY_COUNTS, {0: 2, 1: 1}), (-99, "a kind of record to come"), (-(2**70), 0)])
         else:
             rec = (rng.choice([R.RETURN, R.YIELD]), rng.choice(codes), tid, t, None, 0)  # no matching call
         recs.append(rec)
@@ -350,6 +350,7 @@ BAD = {
     "call without its receiver": (R.CALL, 2, 1, 10**18 + 50, None),
     "resume without a frame key": (R.RESUME, 1, 1, 10**18 + 50, None, 0),
     "unknown kind": (7, 1, 1, 10**18 + 50, None, 0),
+    "a kind past 64 bits": (2**70, 1, 1, 10**18 + 50, None, 0),
     "undefined code": (R.CALL, 500, 1, 10**18 + 50, None, 0),
     "a time that is no number": (R.CALL, 1, 1, "later", None, 0),
     "unhashable frame key": (R.RESUME, 1, 1, 10**18 + 50, None, 0, [1]),

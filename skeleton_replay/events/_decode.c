@@ -445,9 +445,13 @@ one_record(Loop *st, PyObject *rec)
         return index_error();
     }
     PyObject *k = PyTuple_GET_ITEM(rec, SK_EV_KIND);
-    long kv = PyLong_AsLong(k);
+    int overflow;
+    long kv = PyLong_AsLongAndOverflow(k, &overflow);
     if (kv == -1 && PyErr_Occurred()) {
         return -1;
+    }
+    if (overflow) { /* past a C long: a negative one is no event (_meta ignores it), a positive one no kind */
+        kv = overflow < 0 ? -1 : LONG_MAX;
     }
     if (kv < 0) { /* no event: a definition, a scenario, a boundary, a creation */
         PyObject *order = PyLong_FromLongLong(st->order);
