@@ -97,3 +97,59 @@ def test_a_test_file_is_resolved_once(tmp_path: Path, monkeypatch: pytest.Monkey
     # a link out of the project: named by where it leads, as before
     assert plugin._test_file(os.fspath(link), root) == real_resolve(outside).as_posix()
     assert sorted(resolved) == sorted([str(root), a, os.fspath(link)])  # once each, not once per test
+
+
+SUITE = """
+from lib import work
+
+
+def test_one():
+    for _ in range(300):
+        work(1)
+
+
+def test_two():
+    for _ in range(300):
+        work(2)
+
+
+def test_three():
+    for _ in range(300):
+        work(3)
+"""
+
+
+def test_the_end_records_counted_calls_share_one_dict_per_endpoint(tmp_path: Path) -> None:
+    """A callee counted in every test is one dict in the end record, not one per test (the end record is
+    alive while the snapshot is built: peak memory); the record's content is unchanged."""
+    from conftest import skeleton
+
+    from skeleton_replay.capture.records import read_spill
+    from skeleton_replay.events.decode import Decoder
+    from skeleton_replay.events.write_trace import end_record
+
+    project = tmp_path / "proj"
+    (project / "tests").mkdir(parents=True)
+    (project / "lib.py").write_text("def work(n):\n    return helper(n) + 1\n\n\ndef helper(n):\n    return n * 2\n")
+    (project / "tests" / "test_work.py").write_text(SUITE)
+    (project / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
+    out = tmp_path / "out"
+    p = skeleton("pytest", "--no-open", "--out-dir", str(out), "--max-events", "300", "--", "-q", "-p", "no:randomly",
+                 "-p", "no:cacheprovider", cwd=project, env={"SKELETON_KEEP_SPILL": "1"})
+    assert p.returncode == 0, p.stderr
+    decoder = Decoder(300)
+    for _ in decoder.batches(read_spill(out / ".trace.spill")):
+        pass
+    counted = end_record({"duration_s": 1.0, "exit_code": 0, "status": "ok"}, decoder, 300)["counted"]
+    by_node: dict[str, list[dict[str, Any]]] = {}
+    for c in counted:
+        for side in ("caller", "callee"):
+            if c[side] is not None:
+                by_node.setdefault(c[side]["node_id"], []).append(c[side])
+    scenarios = {c.get("scenario") for c in counted if c["callee"]["node_id"] == "fn:lib:helper"}
+    assert len(scenarios) >= 2  # helper() was counted in several tests
+    for node, dicts in by_node.items():
+        assert all(d is dicts[0] for d in dicts), node  # one shared dict
+    # the same content as each endpoint's own as_json()
+    expected = [(ca.as_json() if ca is not None else None, ce.as_json()) for ca, ce, *_ in decoder.counted()]
+    assert [(c["caller"], c["callee"]) for c in counted] == expected
