@@ -19,7 +19,6 @@ import dataclasses
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,35 +38,55 @@ from .pipeline import (
     remove_partial_files,
     write_json,
 )
+from .plain import FrozenRecord, PlainRecord
 from .result import RunResult, child_result, lost_result, result_from, session_manifest
 from .run_capture import Capture, project_root_for
 from .run_records import build_header, end_of_run, error_info, safe_line, scrub_header
 
 
-@dataclass
-class Entry:
-    """What a run traces, as its header shows it (`target`, `command`, `app_name`)."""
+class Entry(PlainRecord):
+    """What a run traces, as its header shows it (`target`, `command`, `app_name`). (A plain record, not a
+    dataclass: on the start-up path of every run, plain.py.)"""
 
-    kind: str  # script, module, pytest, api, request (the header's target.kind)
-    name: str  # the app name: names the run folder (runs.py) and the report
-    path: str  # target.path: the script, module, pytest rootdir, block name or request path
-    args: list[str] = field(default_factory=list)
-    command: list[str] | None = None  # what was typed (default: [name]); redacted before it is written
-    invocation: list[str] | Callable[[Path], list[str]] | None = None  # a command line that reproduces the run,
-    # when there is one (a function of the run's folder when it names it); redacted before it is written
-    main_module: str | None = None  # the module that runs as __main__ (default: name)
-    main_file: str | None = None  # its file
-    key: str | None = None  # the absolute path of what runs: keeps run folders of same-named apps apart
+    FIELDS = ("kind", "name", "path", "args", "command", "invocation", "main_module", "main_file", "key")
+
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        path: str,
+        args: list[str] | None = None,
+        command: list[str] | None = None,
+        invocation: list[str] | Callable[[Path], list[str]] | None = None,
+        main_module: str | None = None,
+        main_file: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.kind = kind  # script, module, pytest, api, request (the header's target.kind)
+        self.name = name  # the app name: names the run folder (runs.py) and the report
+        self.path = path  # target.path: the script, module, pytest rootdir, block name or request path
+        self.args: list[str] = [] if args is None else args
+        self.command = command  # what was typed (default: [name]); redacted before it is written
+        # a command line that reproduces the run, when there is one (a function of the run's folder when it
+        # names it); redacted before it is written
+        self.invocation = invocation
+        self.main_module = main_module  # the module that runs as __main__ (default: name)
+        self.main_file = main_file  # its file
+        self.key = key  # the absolute path of what runs: keeps run folders of same-named apps apart
 
 
-@dataclass(frozen=True)
-class PreparedOptions:
+class PreparedOptions(FrozenRecord):
     """Options ready for runs: validated, the project root found, its [tool.skeleton] merged in. Made once by
     prepare_options(); a RunLifecycle given them uses them as they are (the web middlewares prepare theirs at
     set-up, so a traced request neither validates them again nor re-reads pyproject.toml)."""
 
+    FIELDS = ("options", "root")
     options: Options
     root: Path
+
+    def __init__(self, options: Options, root: Path) -> None:
+        object.__setattr__(self, "options", options)
+        object.__setattr__(self, "root", root)
 
 
 def prepare_options(options: Options, root: Path | None = None) -> PreparedOptions:

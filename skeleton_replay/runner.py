@@ -15,10 +15,10 @@ import types
 # the program replaced. Module globals are found before builtins.
 from builtins import BaseException, KeyboardInterrupt, SystemExit, getattr, int, isinstance, str
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NoReturn
 
 from .keep import ProcessState, flush_program_streams
+from .plain import PlainRecord
 from .targets import Target, load_script, module_target, script_target  # noqa: F401  (the runner's API)
 
 
@@ -26,11 +26,13 @@ class Terminated(BaseException):
     """SIGTERM arrived while the program ran (raised in the main thread by our handler)."""
 
 
-@dataclass
-class Outcome:
-    exit_code: int
-    status: str  # ok | exception | exit | interrupted
-    exception: BaseException | None = None
+class Outcome(PlainRecord):
+    FIELDS = ("exit_code", "status", "exception")
+
+    def __init__(self, exit_code: int, status: str, exception: BaseException | None = None) -> None:
+        self.exit_code = exit_code
+        self.status = status  # ok | exception | exit | interrupted
+        self.exception = exception
 
 
 class ScriptRunner:

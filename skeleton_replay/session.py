@@ -10,7 +10,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from .capture import Recorder
 from .capture.filters import module_from_path
 from .lifecycle import Entry, RunLifecycle
 from .options import Options, option_argv, options_from
+from .plain import PlainRecord
 from .result import SESSION_FORMAT_VERSION, RunResult, session_manifest
 from .run_capture import project_root_for, relative_to
 from .run_records import safe_line, scrub_header
@@ -123,13 +123,15 @@ class TraceSession:
         return run.finish(outcome.status, outcome.exit_code, error)
 
 
-@dataclass
-class TracedBlock:
+class TracedBlock(PlainRecord):
     """What `with trace() as run:` gives: run.recorder while the block runs, run.result once it is done."""
 
-    recorder: Recorder
-    result: RunResult | None = None
-    session: bool = False  # skeleton_trace under `pytest --skeleton`: the test is part of the session's recording
+    FIELDS = ("recorder", "result", "session")
+
+    def __init__(self, recorder: Recorder, result: RunResult | None = None, session: bool = False) -> None:
+        self.recorder = recorder
+        self.result = result
+        self.session = session  # skeleton_trace under `pytest --skeleton`: the test is part of the session's recording
 
     def __getitem__(self, key: str) -> Any:
         """run["result"], run["recorder"]: the mapping access of earlier versions."""
