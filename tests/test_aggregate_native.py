@@ -298,4 +298,3 @@ def test_values_the_columns_cannot_hold_fail_alike(monkeypatch: pytest.MonkeyPat
             b.add_batch(events)
         errors.append(type(err.value))
     assert errors[0] is errors[1]
-
