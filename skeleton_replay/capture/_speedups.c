@@ -726,7 +726,11 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
         Py_ssize_t n = PyList_GET_SIZE(stack);
         if (n) {
             PyObject *top = PyList_GET_ITEM(stack, n - 1);
-            long long tv = PyLong_AsLongLong(top);
+            int over = 0;  /* (AndOverflow: no byte-array conversion for a two-digit int) */
+            long long tv = PyLong_AsLongLongAndOverflow(top, &over);
+            if (over) {
+                PyErr_SetString(PyExc_OverflowError, "node key too large");
+            }
             if (tv == -1 && PyErr_Occurred()) {
                 goto error;
             }
@@ -1183,12 +1187,9 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
             PyObject *top = PyList_GET_ITEM(stack, n - 1);
             int counted;
             if (PyLong_CheckExact(top)) {  /* node keys are ints: a sign, no comparison */
-                long long tv = PyLong_AsLongLong(top);
-                counted = tv >= 0;
-                if (tv == -1 && PyErr_Occurred()) {  /* too big for a C integer: compared */
-                    PyErr_Clear();
-                    counted = PyObject_RichCompareBool(top, h->zero, Py_GE);
-                }
+                int over = 0;
+                long long tv = PyLong_AsLongLongAndOverflow(top, &over);  /* (no error for an int) */
+                counted = over ? over > 0 : tv >= 0;
             }
             else {
                 counted = PyObject_RichCompareBool(top, h->zero, Py_GE);
