@@ -94,11 +94,14 @@ def _before_tree(ref: str, work: str) -> str:
 
 
 def _cpu(cmd: list[str], env: dict[str, str], cwd: str) -> float:
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"startup.py: {' '.join(cmd)} exited with {proc.returncode}")
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace")[-2000:]
+            raise SystemExit(f"startup.py: {' '.join(cmd)} exited with {proc.returncode}:\n{tail}")
     return usage.ru_utime + usage.ru_stime
 
 

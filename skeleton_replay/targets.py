@@ -26,11 +26,11 @@ import os
 import sys
 import types
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .options import UsageError
+from .plain import PlainRecord
 
 if TYPE_CHECKING:
     from _typeshed.importlib import PathEntryFinderProtocol
@@ -38,19 +38,36 @@ if TYPE_CHECKING:
 ModuleSpec = importlib.machinery.ModuleSpec
 
 
-@dataclass
-class Target:
-    """What to run as __main__, and the sys.argv[0] / sys.path[0] python would give it."""
+class Target(PlainRecord):
+    """What to run as __main__, and the sys.argv[0] / sys.path[0] python would give it. (A plain record, not a
+    dataclass: on the start-up path of every run, plain.py.)"""
 
-    code: types.CodeType | None  # a script's code; None when runpy finds and compiles it (DIR, -m)
-    argv0: str
-    path0: str | None  # None: leave sys.path alone (python -P)
-    main_globals: dict[str, Any] = field(default_factory=dict)  # what python adds to a fresh __main__ module
-    main_file: str = ""  # the file whose functions are the __main__ module's
-    module_name: str | None = None  # the real name of the module run by -m (pkg.__main__)
-    run_name: str | None = None  # for runpy: the module to run ("__main__" for a folder or a zip)
-    alter_argv: bool = False  # runpy sets sys.argv[0] (-m)
-    insert_path0: bool = False  # DIR/zip: python inserts sys.path[0] even under -P
+    FIELDS = (
+        "code", "argv0", "path0", "main_globals", "main_file", "module_name", "run_name", "alter_argv", "insert_path0"
+    )
+
+    def __init__(
+        self,
+        code: types.CodeType | None,
+        argv0: str,
+        path0: str | None,
+        main_globals: dict[str, Any] | None = None,
+        main_file: str = "",
+        module_name: str | None = None,
+        run_name: str | None = None,
+        alter_argv: bool = False,
+        insert_path0: bool = False,
+    ) -> None:
+        self.code = code  # a script's code; None when runpy finds and compiles it (DIR, -m)
+        self.argv0 = argv0
+        self.path0 = path0  # None: leave sys.path alone (python -P)
+        # what python adds to a fresh __main__ module
+        self.main_globals: dict[str, Any] = {} if main_globals is None else main_globals
+        self.main_file = main_file  # the file whose functions are the __main__ module's
+        self.module_name = module_name  # the real name of the module run by -m (pkg.__main__)
+        self.run_name = run_name  # for runpy: the module to run ("__main__" for a folder or a zip)
+        self.alter_argv = alter_argv  # runpy sets sys.argv[0] (-m)
+        self.insert_path0 = insert_path0  # DIR/zip: python inserts sys.path[0] even under -P
 
 
 def _safe_path() -> bool:
