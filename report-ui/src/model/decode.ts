@@ -1,4 +1,5 @@
-// Decoding of the compressed step columns: base64(zlib(little-endian typed array)).
+// Decoding of the compressed step columns: base64(zlib(little-endian typed array)), delta-encoded when the
+// column says "encoding": "delta" (call_id and t: each value minus the one before, modulo 2**32).
 import type { Column, Steps } from '../types/snapshot';
 
 export type IntArray = Uint8Array | Uint16Array | Uint32Array | Int32Array;
@@ -52,7 +53,15 @@ export async function decodeColumn(col: Column, count: number): Promise<IntArray
   if (count === 0) return new Int32Array(0);
   const arr = typed(col.dtype, await inflate(base64ToBytes(col.data)));
   if (arr.length < count) throw new Error(`step column has ${arr.length} values, expected ${count}`);
-  return arr.length === count ? arr : arr.subarray(0, count);
+  const out = arr.length === count ? arr : arr.subarray(0, count);
+  if (col.encoding === 'delta') undelta(out);
+  else if (col.encoding !== undefined) throw new Error(`step column encoding ${String(col.encoding)} is unknown`);
+  return out;
+}
+
+// Prefix sum in place: typed-array stores wrap, so the sum is modulo 2**32 (2**16, 2**8) as written.
+export function undelta(arr: IntArray): void {
+  for (let i = 1; i < arr.length; i++) arr[i] += arr[i - 1];
 }
 
 export async function decodeSteps(steps: Steps): Promise<StepColumns> {

@@ -409,6 +409,10 @@ export interface Column {
    * base64(zlib(little-endian array)).
    */
   data: string;
+  /**
+   * delta: the array holds each value minus the one before it (the first minus 0), modulo 2**32 (u32 columns: call_id and t); prefix-sum it to read the values. Absent: the array holds the values.
+   */
+  encoding?: 'delta';
 }
 /**
  * Index into nodes of the callee (the callable entered, left, suspended or resumed).
@@ -419,6 +423,10 @@ export interface Column1 {
    * base64(zlib(little-endian array)).
    */
   data: string;
+  /**
+   * delta: the array holds each value minus the one before it (the first minus 0), modulo 2**32 (u32 columns: call_id and t); prefix-sum it to read the values. Absent: the array holds the values.
+   */
+  encoding?: 'delta';
 }
 /**
  * Index into edges of the call edge, -1 where none.
@@ -429,6 +437,10 @@ export interface Column2 {
    * base64(zlib(little-endian array)).
    */
   data: string;
+  /**
+   * delta: the array holds each value minus the one before it (the first minus 0), modulo 2**32 (u32 columns: call_id and t); prefix-sum it to read the values. Absent: the array holds the values.
+   */
+  encoding?: 'delta';
 }
 /**
  * Order of the matching call event.
@@ -439,6 +451,10 @@ export interface Column3 {
    * base64(zlib(little-endian array)).
    */
   data: string;
+  /**
+   * delta: the array holds each value minus the one before it (the first minus 0), modulo 2**32 (u32 columns: call_id and t); prefix-sum it to read the values. Absent: the array holds the values.
+   */
+  encoding?: 'delta';
 }
 /**
  * Time since the run started, in time_unit_ns.
@@ -449,6 +465,10 @@ export interface Column4 {
    * base64(zlib(little-endian array)).
    */
   data: string;
+  /**
+   * delta: the array holds each value minus the one before it (the first minus 0), modulo 2**32 (u32 columns: call_id and t); prefix-sum it to read the values. Absent: the array holds the values.
+   */
+  encoding?: 'delta';
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema
