@@ -177,9 +177,11 @@ def from_records(
     _fan_out(decoder.batches(chunks), builder, tree, writer, progress)
     # Calls past the cap, counted by the tracer or decoded from its records: counts only, exactly
     # what `skeleton report` rebuilds from the end record.
-    for caller, callee, count, raised, scenario in decoder.counted():
+    counted = decoder.counted()
+    for caller, callee, count, raised, scenario in counted:
         builder.add_counted(caller, callee, count, raised, scenario)
-    end = end_record(get_end(), decoder, max_events)
+    end = end_record(get_end(), decoder, max_events, counted)
+    del counted
     warnings: list[str] = []
     if writer is not None:
         writer.record({"record": "end", "schema_version": header["schema_version"], **end})

@@ -21,9 +21,14 @@ from .jsonl import TraceWriter
 from .types import Endpoint, TraceEnd
 
 
-def end_record(end: dict[str, Any], decoder: Decoder, max_events: int) -> dict[str, Any]:
+def end_record(
+    end: dict[str, Any],
+    decoder: Decoder,
+    max_events: int,
+    totals: list[tuple[Endpoint | None, Endpoint, int, int, str | None]] | None = None,
+) -> dict[str, Any]:
     """The end record (also the run summary the model uses): the run's end (TraceEnd.RUN_FIELDS) with
-    the decoder's totals, as events/types.TraceEnd writes it."""
+    the decoder's totals, as events/types.TraceEnd writes it. totals: decoder.counted(), if the caller has it."""
     gaps = list(end.get("gaps", []))
     if decoder.dropped:
         # the hard total, or only the recording budgets within it (imports, scenario shares: the sampling gap)
@@ -62,7 +67,7 @@ def end_record(end: dict[str, Any], decoder: Decoder, max_events: int) -> dict[s
             d = as_json[id(ep)] = ep.as_json()
         return d
 
-    for caller, callee, n, r, scen in decoder.counted():
+    for caller, callee, n, r, scen in decoder.counted() if totals is None else totals:
         c: dict[str, Any] = {
             "caller": js(caller) if caller is not None else None,
             "callee": js(callee),
