@@ -62,11 +62,7 @@ def _fan_out(
     progress: Callable[[int], None] | None,
 ) -> None:
     n = 0
-    # Millions of short-lived tuples and no cycles: the cyclic GC would only rescan
-    # the growing model again and again.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with no_cyclic_gc():
         for batch in batches:
             builder.add_batch(batch)
             tree.add_batch(batch)
@@ -75,8 +71,18 @@ def _fan_out(
             n += len(batch)
             if progress is not None:
                 progress(n)
+
+
+@contextlib.contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Millions of short-lived tuples and no cycles: the cyclic GC would only rescan the growing model
+    (and whatever the host holds: a pytest session) again and again. Restored as it was, also on error."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
-        if gc_was_enabled:
+        if was_enabled:
             gc.enable()
 
 
@@ -175,18 +181,19 @@ def from_records(
     builder = SnapshotBuilder(header, duration_s)
     tree = CallTree()
     _fan_out(decoder.batches(chunks), builder, tree, writer, progress)
-    # Calls past the cap, counted by the tracer or decoded from its records: counts only, exactly
-    # what `skeleton report` rebuilds from the end record.
-    counted = decoder.counted()
-    for caller, callee, count, raised, scenario in counted:
-        builder.add_counted(caller, callee, count, raised, scenario)
-    end = end_record(get_end(), decoder, max_events, counted)
-    del counted
-    warnings: list[str] = []
-    if writer is not None:
-        writer.record({"record": "end", "schema_version": header["schema_version"], **end})
-        writer.close()
-    arts = _finish(out_dir, builder, tree, end, html, trace, warnings)
+    with no_cyclic_gc():
+        # Calls past the cap, counted by the tracer or decoded from its records: counts only, exactly
+        # what `skeleton report` rebuilds from the end record.
+        counted = decoder.counted()
+        for caller, callee, count, raised, scenario in counted:
+            builder.add_counted(caller, callee, count, raised, scenario)
+        end = end_record(get_end(), decoder, max_events, counted)
+        del counted
+        warnings: list[str] = []
+        if writer is not None:
+            writer.record({"record": "end", "schema_version": header["schema_version"], **end})
+            writer.close()
+        arts = _finish(out_dir, builder, tree, end, html, trace, warnings)
     if helper is not None and spill is not None:  # (a helper is only started for a spill)
         _, err = helper.communicate()
         with contextlib.suppress(OSError):
