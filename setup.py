@@ -20,7 +20,12 @@ setup(
             optional=True,
         ),
         # post-processing (issue 16): each has a pure-Python twin that writes the same bytes (native.py)
-        Extension("skeleton_replay.events._decode", ["skeleton_replay/events/_decode.c"], optional=True),
+        Extension(
+            "skeleton_replay.events._decode",
+            ["skeleton_replay/events/_decode.c"],
+            depends=["skeleton_replay/capture/_layout.h"],
+            optional=True,
+        ),
         Extension("skeleton_replay.events._jsonw", ["skeleton_replay/events/_jsonw.c"], optional=True),
         Extension("skeleton_replay.model._aggregate", ["skeleton_replay/model/_aggregate.c"], optional=True),
         Extension("skeleton_replay.model._calltree", ["skeleton_replay/model/_calltree.c"], optional=True),
