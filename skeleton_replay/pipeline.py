@@ -185,8 +185,7 @@ def from_records(
         # Calls past the cap, counted by the tracer or decoded from its records: counts only, exactly
         # what `skeleton report` rebuilds from the end record.
         counted = decoder.counted()
-        for caller, callee, count, raised, scenario in counted:
-            builder.add_counted(caller, callee, count, raised, scenario)
+        builder.add_counted_all(counted)
         end = end_record(get_end(), decoder, max_events, counted)
         del counted
         warnings: list[str] = []
@@ -314,9 +313,24 @@ def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int],
             "error": None,
             "gaps": [{"kind": "truncated", "message": "the trace ends without an end record", "count": 1}],
         }
-    for c in end.get("counted", ()):
-        caller = Endpoint.from_json(c["caller"]) if c["caller"] is not None else None
-        builder.add_counted(caller, Endpoint.from_json(c["callee"]), c["calls"], c["raised"], c.get("scenario"))
+    endpoints: dict[str, Endpoint] = {}  # one object per node, as the decoder has (44k entries of a real suite)
+
+    def endpoint(d: dict[str, Any]) -> Endpoint:
+        ep = endpoints.get(d["node_id"])
+        if ep is None:
+            ep = endpoints[d["node_id"]] = Endpoint.from_json(d)
+        return ep
+
+    builder.add_counted_all(
+        (
+            endpoint(c["caller"]) if c["caller"] is not None else None,
+            endpoint(c["callee"]),
+            c["calls"],
+            c["raised"],
+            c.get("scenario"),
+        )
+        for c in end.get("counted", ())
+    )
     end.setdefault("threads", sorted(threads.values(), key=lambda t: t["id"]))
     end.setdefault("dropped_events", 0)
     return _finish(out_dir, builder, tree, end, html, trace, warnings)

@@ -7,6 +7,7 @@ the scenario node. Edges are aggregated per caller node -> callee node.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .. import __version__
@@ -423,30 +424,45 @@ class SnapshotBuilder:
         self, caller: Endpoint | None, callee: Endpoint, count: int, raised: int, scenario: str | None = None
     ) -> None:
         """Calls past the event cap: counted, never recorded as events (caller None: the run itself)."""
+        self.add_counted_all([(caller, callee, count, raised, scenario)])
+
+    def add_counted_all(self, rows: Iterable[tuple[Endpoint | None, Endpoint, int, int, str | None]]) -> None:
+        """add_counted for each (caller, callee, calls, raised, scenario), in order: one loop with locals (a
+        real suite has tens of thousands: a callee counted in each of 540 tests)."""
         self._fold()
-        dst = self._callee(callee)  # callee first: the order add_batch creates nodes in
-        src = self._callee(caller) if caller is not None else self.scenario
-        ei = self._edge(src, dst, -1)
-        edge = self.edges[ei]
-        self.counted_calls += count
-        if scenario is not None and count:
-            self.counted_in_scenarios += count
-            si = self._scenario(scenario)
-            self._scen_stats[si]["calls"] += count
-            for sl in (self._edge_sc[ei], self._node_sc.setdefault(dst, [])):
-                if si not in sl:
-                    sl.append(si)
-                    sl.sort()
-        edge["count"] += count
-        edge["raised"] += raised
-        node = self.nodes[dst]
-        node["call_count"] += count
-        node["raised"] += raised
-        self.calls += count
-        self.events += 2 * count
-        ms, md = self._top_module[src], self._top_module[dst]
-        if ms != md:
-            self.module_edges[(ms, md)]["count"] += count
+        callee_of, edge_of, scenario_of = self._callee, self._edge, self._scenario
+        edges, nodes, top, medges = self.edges, self.nodes, self._top_module, self.module_edges
+        edge_sc, node_sc, scen_stats = self._edge_sc, self._node_sc, self._scen_stats
+        run = self.scenario
+        # the scenarios already in each list touched here (snapshot() sorts the lists: their order is free)
+        members: dict[int, set[int]] = {}
+        for caller, callee, count, raised, scenario in rows:
+            dst = callee_of(callee)  # callee first: the order add_batch creates nodes in
+            src = callee_of(caller) if caller is not None else run
+            ei = edge_of(src, dst, -1)
+            edge = edges[ei]
+            self.counted_calls += count
+            if scenario is not None and count:
+                self.counted_in_scenarios += count
+                si = scenario_of(scenario)
+                scen_stats[si]["calls"] += count
+                for sl in (edge_sc[ei], node_sc.setdefault(dst, [])):
+                    seen = members.get(id(sl))
+                    if seen is None:
+                        seen = members[id(sl)] = set(sl)
+                    if si not in seen:
+                        seen.add(si)
+                        sl.append(si)
+            edge["count"] += count
+            edge["raised"] += raised
+            node = nodes[dst]
+            node["call_count"] += count
+            node["raised"] += raised
+            self.calls += count
+            self.events += 2 * count
+            ms, md = top[src], top[dst]
+            if ms != md:
+                medges[(ms, md)]["count"] += count
 
     def _scenario(self, name: str) -> int:
         i = self._scen.get(name)
