@@ -166,6 +166,8 @@ def fast_run(argv: list[str]) -> dict[str, Any] | None:
         if name is None:
             return None  # --help, an unknown option, a short form: click's answer
         kind = KINDS[name]
+        if kind not in ("bool", "strings", "int", "choice", "path"):
+            return None  # a kind added to options.py after this parser: click knows its type
         if kind == "bool":
             if eq:
                 return None
