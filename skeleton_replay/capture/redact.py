@@ -229,6 +229,10 @@ _PLAIN_WORD = re.compile(r"[a-z_]+")
 _EXTEND = re.compile(r"[^\s'\"]*")
 
 
+# A text shorter than this matches no value pattern and holds no known secret: only the user's patterns can find one.
+SHORTEST_SECRET = min(_SHORTEST_MATCH, KNOWN_MIN)
+
+
 def worth_remembering(text: str) -> bool:
     """Long enough, and not a plain lower-case word or identifier (those are everywhere)."""
     return len(text) >= KNOWN_MIN and _PLAIN_WORD.fullmatch(text) is None
@@ -388,8 +392,10 @@ class Redactor:
     def scan(self, text: str, whole: str | None = None) -> bool:
         """Patterns, the user's patterns, then known secrets, over all of text (callers bound it).
         whole: the value text was cut from (to remember a private key's body lines)."""
-        text = plain(text)
-        if len(text) >= _SHORTEST_MATCH:  # (most strings a program passes are short: no generator for those)
+        if type(text) is not str:
+            text = str.__str__(text)  # plain(text)
+        # Most strings a program passes are short or hold no pattern's trigger: no generator for those
+        if len(text) >= _SHORTEST_MATCH and _GATE.search(_lower(text)) is not None:
             for label, _, _, piece in value_matches(text):
                 self.learn(piece if label != "private_key" else whole or text)
                 return True
@@ -398,7 +404,8 @@ class Redactor:
             if m is not None:
                 self.learn(m.group(0))
                 return True
-        return self.known.find(text)
+        known = self.known
+        return known.find(text) if known._all else False
 
     def scrub_text(self, text: str) -> str:
         text = plain(text)

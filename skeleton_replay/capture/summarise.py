@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .origin import foreign
-from .redact import DEFAULT_SECRET_NAMES, NONE, PRIVATE_KEY_MARK, STRONG, Redactor
+from .redact import DEFAULT_SECRET_NAMES, NONE, PRIVATE_KEY_MARK, SHORTEST_SECRET, STRONG, Redactor
 
 __all__ = ["DEFAULT_SECRET_NAMES", "STR_LIMIT", "Summariser", "class_path", "utf8"]
 
@@ -37,6 +37,9 @@ BYTES_WINDOW = BYTES_LIMIT + SCAN_MARGIN
 # call (returned by one, passed to the next) is scanned once. Shorter strings cost less to scan than to look up.
 CLEAN_MIN = 48
 CLEAN_LIMIT = 256  # windows remembered at most (~70 KB), then forgotten all at once
+# Shorter strings (SHORTEST_SECRET to CLEAN_MIN characters: names, keywords, SQL fragments) are remembered apart,
+# so that a run of short strings never pushes the long windows out: a look-up costs less than the pattern gate.
+SHORT_CLEAN_LIMIT = 2048  # (~200 KB at most)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -50,6 +53,14 @@ def utf8(s: str) -> str:
 _type = type
 _type_qualname = type.__dict__["__qualname__"].__get__
 _type_module = type.__dict__["__module__"].__get__
+_type_flags = type.__dict__["__flags__"].__get__
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a static type's __qualname__ and __module__ never change
+
+# The summaries of None, True and False: shared, like every summary they are never changed after they are made.
+_NONE: Summary = {"type": "None"}
+_TRUE: Summary = {"type": "bool", "value": True}
+_FALSE: Summary = {"type": "bool", "value": False}
+CLASS_NAMES_LIMIT = 4096  # classes whose names are remembered at most, then forgotten all at once
 
 
 def class_path(cls: type) -> tuple[str, str]:
@@ -94,8 +105,23 @@ class Summariser:
         self._object_id = object_id or id
         self._clean: dict[str, None] = {}  # string windows scanned and found clean ...
         self._clean_version = 0  # ... while the known secrets were at this version
+        self._clean_short: dict[str, None] = {}  # the same for strings shorter than CLEAN_MIN
+        self._levels = self.names._cache  # name -> redaction level, as decided so far (NameRules.level)
+        self._no_extra = not self.redactor.extra  # no user patterns: a string shorter than any secret is clean
+        # id(class) -> (its __qualname__, its __module__, an object's type name, a redacted value's type name):
+        # valid while the class still has these very __qualname__ and __module__ objects (see _class_names)
+        self._class_names: dict[int, tuple[Any, Any, str, str]] = {}
         # The name nodes use for the script's module: objects of its classes say `shop.Cart`, not `__main__.Cart`
-        self.main_module = "__main__"
+        self._main_module = "__main__"
+
+    @property
+    def main_module(self) -> str:
+        return self._main_module
+
+    @main_module.setter
+    def main_module(self, name: str) -> None:
+        self._main_module = name
+        self._class_names.clear()  # the names of __main__'s classes change
 
     # -- redaction ---------------------------------------------------------
     def secret_name(self, name: str) -> bool:
@@ -120,7 +146,7 @@ class Summariser:
     def redacted(self, value: Any, learn: bool = True) -> Summary:
         """The summary of a secret: type and length only. A str/bytes value becomes a known secret."""
         t = _type(value)
-        out: Summary = {"type": _type_name(t), "redacted": True}
+        out: Summary = {"type": self._class_names_of(t)[3], "redacted": True}
         if t is str or t is bytes or t is bytearray:
             out["len"] = len(value)
             if learn:
@@ -151,12 +177,22 @@ class Summariser:
         return {name: self.value(v, name) for name, v in zip(names, values, strict=False)}
 
     def value(self, value: Any, name: str | None = None) -> Summary:
+        """value's summary (the same dict may be returned again: never change a summary)."""
+        if value is None:  # None/True/False hide nothing, whatever their name
+            return _NONE
+        t = _type(value)
+        if t is bool:
+            return _TRUE if value else _FALSE
         try:
             if name is not None:
-                level = self.names.level(name)
-                if level and value is not None and _type(value) is not bool:  # None/True/False hide nothing
+                level = self._levels.get(name)
+                if level is None:
+                    level = self.names.level(name)
+                if level:
                     return self.redacted(value, learn=level == STRONG)
-            return self._summarise(value, DEPTH_LIMIT, set())
+            if t is int and -(10**15) < value < 10**15:
+                return {"type": "int", "value": value}
+            return self._summarise(value, DEPTH_LIMIT, None)
         except Exception as exc:  # never let a summary break the program
             if foreign(exc):  # a signal handler's exception (not the summary's): the program's
                 raise
@@ -175,32 +211,37 @@ class Summariser:
                 raise
             args = ()
         if _type(args) is tuple and len(args) == 1 and _type(args[0]) is str:
-            message = self._summarise(args[0], 1, set())
+            message = self._summarise(args[0], 1, None)
         elif _type(args) is tuple and len(args) == 1:  # SystemExit(0), KeyError(key): the value itself
-            message = self._summarise(args[0], 2, set())
+            message = self._summarise(args[0], 2, None)
         elif _type(args) is tuple and args:
-            message = self._summarise(args, 2, set())
+            message = self._summarise(args, 2, None)
         else:
             message = {"type": "str", "value": ""}
         return {"type": type_name, "message": message}
 
-    def _summarise(self, v: Any, depth: int, seen: set[int]) -> Summary:
+    def _summarise(self, v: Any, depth: int, seen: set[int] | None) -> Summary:
+        """seen: the ids of the containers being summarised around v (None: none yet)."""
         t = _type(v)
         if v is None:
-            return {"type": "None"}
+            return _NONE
         if t is bool:
-            return {"type": "bool", "value": v}
+            return _TRUE if v else _FALSE
         if t is int:
             if -(10**15) < v < 10**15:
                 return {"type": "int", "value": v}
             return self._big_int(v)
+        if id(t) not in _BUILTIN_IDS:  # an object: its class and id (one test instead of one per builtin type)
+            return self._object(v, t)
         if t is float:
             if v != v or v in (float("inf"), float("-inf")):
                 return {"type": "float", "value": repr(v)}
             return {"type": "float", "value": v}
         if t is str:
             n = len(v)
-            if self._secret_str(v if n <= STR_WINDOW else v[:STR_WINDOW], v) if n >= CLEAN_MIN else self._scan(v, v):
+            if n < SHORTEST_SECRET and self._no_extra:  # no pattern or known secret fits in it
+                return {"type": "str", "value": v if v.isascii() else utf8(v)}
+            if self._secret_str(v if n <= STR_WINDOW else v[:STR_WINDOW], v):
                 return self.redacted(v)
             if n > STR_LIMIT:
                 return {"type": "str", "value": utf8(v[:STR_LIMIT]), "len": n, "truncated": True}
@@ -226,16 +267,18 @@ class Summariser:
 
     def _secret_str(self, window: str, whole: str) -> bool:
         """self._scan(window, whole), skipped for a window found clean since the last secret was learned."""
-        clean = self._clean
+        short = len(window) < CLEAN_MIN
+        clean = self._clean_short if short else self._clean
         version = self.known.version
         if version != self._clean_version:  # a new known secret may be in any of them
-            clean.clear()
+            self._clean.clear()
+            self._clean_short.clear()
             self._clean_version = version
         elif window in clean:  # exact str: its hash and == are str's own
             return False
         if self._scan(window, whole):
             return True
-        if len(clean) >= CLEAN_LIMIT:
+        if len(clean) >= (SHORT_CLEAN_LIMIT if short else CLEAN_LIMIT):
             clean.clear()
         clean[window] = None  # a secret learned meanwhile (another thread) changes the version: cleared next time
         return False
@@ -249,10 +292,12 @@ class Summariser:
             return {"type": "int", "value": s[:INT_DIGITS_LIMIT] + "…", "len": len(s), "truncated": True}
         return {"type": "int", "value": s}
 
-    def _sequence(self, v: Any, t: type, depth: int, seen: set[int]) -> Summary:
+    def _sequence(self, v: Any, t: type, depth: int, seen: set[int] | None) -> Summary:
         n = len(v)  # exact builtin type: C length, no user code
         out: Summary = {"type": t.__name__, "len": n}
         key = id(v)
+        if seen is None:
+            seen = set()
         if depth <= 0 or key in seen:
             out["truncated"] = n > 0
             return out
@@ -274,7 +319,8 @@ class Summariser:
             if after_key:
                 items.append(self.redacted(item))
                 continue
-            level = self._pair_name_level(item)
+            ti = _type(item)
+            level = self._pair_name_level(item) if (ti is tuple or ti is list) and len(item) == 2 else NONE
             if level:  # ("Authorization", "Basic …"): headers and form fields often come as pairs
                 items.append(
                     {
@@ -286,7 +332,7 @@ class Summariser:
                 continue
             summary = self._summarise(item, depth - 1, seen)
             items.append(summary)
-            after_key = summary.get("redacted", False) and _private_key_head(item)
+            after_key = "redacted" in summary and _private_key_head(item)  # (a redacted summary says True)
         if n > ITEMS_LIMIT:
             out["truncated"] = True
         seen.discard(key)
@@ -306,10 +352,12 @@ class Summariser:
             return NONE
         return self.names.level(str.__getitem__(name, slice(0, 64)))
 
-    def _mapping(self, v: dict[Any, Any], depth: int, seen: set[int]) -> Summary:
+    def _mapping(self, v: dict[Any, Any], depth: int, seen: set[int] | None) -> Summary:
         n = len(v)
         out: Summary = {"type": "dict", "len": n}
         key = id(v)
+        if seen is None:
+            seen = set()
         if depth <= 0 or key in seen:
             out["truncated"] = n > 0
             return out
@@ -334,12 +382,46 @@ class Summariser:
         return out
 
     def _object(self, v: Any, t: type) -> Summary:
+        return {"type": self._class_names_of(t)[2], "id": self._object_id(v)}
+
+    def _class_names_of(self, t: type) -> tuple[Any, Any, str, str]:
+        """(__qualname__, __module__, an object's type name, a redacted value's type name) of class t.
+
+        The names are made from t's __qualname__ and __module__ objects alone (class_path), read from the
+        type itself each time: a remembered entry is used while t still holds these very objects (a class
+        renamed since, or a new class at a freed one's address, gets its own names). A static type's
+        names never change."""
+        cache = self._class_names
+        hit = cache.get(id(t))
+        if hit is not None:
+            q = hit[0]
+            if q is None:
+                return hit
+            try:
+                if q is _type_qualname(t) and hit[1] is _type_module(t):
+                    return hit
+            except Exception as exc:
+                if foreign(exc):
+                    raise
         module, qualname = class_path(t)
-        if module == "__main__":
-            module = self.main_module
-        name = qualname if module in ("builtins", "?") else f"{module}.{qualname}"
-        out = {"type": name, "id": self._object_id(v)}
-        return out
+        plain_name = qualname if module in ("builtins", "?") else f"{module}.{qualname}"
+        shown = self._main_module if module == "__main__" else module
+        name = qualname if shown in ("builtins", "?") else f"{shown}.{qualname}"
+        entry: tuple[Any, Any, str, str] = (None, None, name, plain_name)
+        try:
+            if _type_flags(t) & _HEAPTYPE:
+                q, m = _type_qualname(t), _type_module(t)
+                if _type(q) is not str or _type(m) is not str or q != qualname or m != module:
+                    return entry  # not remembered: read again next time (class_path's "?")
+                entry = (q, m, name, plain_name)
+        except Exception as exc:
+            if foreign(exc):
+                raise
+            return entry
+        if len(cache) >= CLASS_NAMES_LIMIT:
+            cache.clear()
+        cache[id(t)] = entry
+        return entry
 
 
 def _private_key_head(item: Any) -> bool:
@@ -352,6 +434,8 @@ def _private_key_head(item: Any) -> bool:
 
 
 _DATA_TYPES = frozenset({str, bytes, bytearray, int, float, complex, list, tuple, set, frozenset, deque, dict})
+# The types _summarise knows, by id (hashing a class may call its metaclass's __hash__: user code)
+_BUILTIN_IDS = frozenset(id(t) for t in (*_DATA_TYPES, bool, type(None), type))
 
 
 def _type_name(t: type) -> str:
