@@ -346,14 +346,15 @@ def _finish(
     warnings: list[str],
 ) -> Artifacts:
     snapshot = builder.snapshot(end, end.get("threads", []), end.get("gaps", []), end.get("dropped_events", 0))
-    snapshot_path = write_json(out_dir / SNAPSHOT, snapshot)
+    snapshot_json = orjson.dumps(snapshot)  # once: snapshot.json, and the data of report.html
+    snapshot_path = safefiles.write_atomic(out_dir / SNAPSHOT, snapshot_json)
     workflow_path = safefiles.write_atomic(out_dir / WORKFLOW, render_workflow(snapshot, tree))
     report_path = None
     if html:
-        from .render.html import ReportTemplateMissing, render_report
+        from .render.html import ReportTemplateMissing, report_parts
 
         try:
-            report_path = safefiles.write_atomic(out_dir / REPORT, render_report(snapshot))
+            report_path = safefiles.write_atomic(out_dir / REPORT, report_parts(snapshot, snapshot_json))
         except ReportTemplateMissing as exc:
             warnings.append(f"report.html not written: {exc}")
     else:

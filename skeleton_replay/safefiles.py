@@ -63,12 +63,12 @@ def _new_temp(path: Path) -> tuple[Path, int]:
     raise FileExistsError(f"no free temporary name next to {path}")
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
+def write_atomic(path: str | os.PathLike[str], data: bytes | str | list[bytes]) -> Path:
     """Write a whole file: a private temporary, then a rename over path. Never follows a link at
-    path; on failure the temporary is removed and the error names path."""
+    path; on failure the temporary is removed and the error names path. A list of parts is written
+    one after the other (a big file is never joined in memory)."""
     path = Path(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+    parts = data if isinstance(data, list) else [data.encode("utf-8") if isinstance(data, str) else data]
     try:
         tmp, fd = _new_temp(path)
     except OSError as exc:
@@ -76,7 +76,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
         raise
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for part in parts:
+                f.write(part)
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):

@@ -56,8 +56,10 @@ _ESCAPES = (
 )
 
 
-def _embed(data: Any) -> bytes:
-    raw = orjson.dumps(data)
+def _embed(data: Any, raw: bytes | None = None) -> bytes:
+    """data's JSON (or `raw`, that JSON already serialised) made safe inside a <script> element."""
+    if raw is None:
+        raw = orjson.dumps(data)
     for char, escaped in _ESCAPES:
         if char in raw:
             raw = raw.replace(char, escaped)
@@ -116,8 +118,15 @@ def template_parts(path: Path = TEMPLATE_PATH) -> tuple[bytes, bytes]:
 
 def render_report(snapshot: dict[str, Any], path: Path = TEMPLATE_PATH) -> bytes:
     """report.html as UTF-8 bytes: the template at `path` with the snapshot embedded."""
+    return b"".join(report_parts(snapshot, path=path))
+
+
+def report_parts(snapshot: Any, snapshot_json: bytes | None = None, path: Path = TEMPLATE_PATH) -> list[bytes]:
+    """report.html's bytes in parts, to write one after the other (safefiles.write_atomic): a big run's
+    report is never joined in memory. snapshot_json: the snapshot already serialised (snapshot.json's bytes),
+    not serialised a second time."""
     before, after = template_parts(path)
-    return b"".join((before, _DATA_OPEN, _embed(snapshot), _DATA_CLOSE, after))
+    return [before, _DATA_OPEN, _embed(snapshot, snapshot_json), _DATA_CLOSE, after]
 
 
 def render_html(snapshot: dict[str, Any], template: str | None = None) -> str:
