@@ -190,8 +190,8 @@ class Summariser:
                     level = self.names.level(name)
                 if level:
                     return self.redacted(value, learn=level == STRONG)
-            if t is int and -(10**15) < value < 10**15:
-                return {"type": "int", "value": value}
+            # (an int goes on to _summarise too: returning here, one frame earlier, changed what the C hooks
+            # record at the recursion limit: tests/hostile/test_scale.py::test_program_that_catches_recursion_errors)
             return self._summarise(value, DEPTH_LIMIT, None)
         except Exception as exc:  # never let a summary break the program
             if foreign(exc):  # a signal handler's exception (not the summary's): the program's
