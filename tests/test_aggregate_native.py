@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import importlib
 import random
-import shutil
-import sysconfig
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
@@ -17,6 +14,7 @@ from typing import Any, cast
 import orjson
 import pytest
 from conftest import REPO, skeleton
+from native_runs import real_command, require_compiled
 
 from skeleton_replay.capture.records import read_spill
 from skeleton_replay.events.decode import Decoder
@@ -31,16 +29,13 @@ try:
 except ImportError:  # not compiled
     _aggregate = None
 
-HAS_COMPILER = bool(shutil.which(str(sysconfig.get_config_var("CC") or "cc").split()[0]))
 Counted = tuple[Endpoint | None, Endpoint, int, int, str | None]
 
 
 @pytest.fixture
 def native(monkeypatch: pytest.MonkeyPatch) -> None:
     """The C loop is required wherever a C compiler is installed (a failed build must not pass)."""
-    if _aggregate is None:
-        assert not HAS_COMPILER, "skeleton_replay/model/_aggregate.c did not compile: see `pip install -v -e .`"
-        pytest.skip("the C extensions were not compiled here (no compiler)")
+    require_compiled(_aggregate, "model/_aggregate.c")
     monkeypatch.delenv("SKELETON_PURE_PYTHON", raising=False)
 
 
@@ -83,22 +78,7 @@ def _same(header: dict[str, Any], events: list[Event], monkeypatch: pytest.Monke
 # -- real programs -------------------------------------------------------------------------------------------
 
 
-def _package_root(name: str) -> Path:
-    return Path(pytest.importorskip(name).__file__).parent
-
-
-REAL: dict[str, Callable[[], tuple[str, ...]]] = {
-    "rich": lambda: ("run", "--project-root", str(_package_root("rich")),
-                     str(REPO / "e2e" / "real_programs" / "rich_render.py")),
-    "jinja2": lambda: ("run", "--project-root", str(_package_root("jinja2")),
-                       str(REPO / "e2e" / "real_programs" / "jinja_templates.py")),
-    "jinja2-capped": lambda: ("run", "--max-events", "300", "--project-root", str(_package_root("jinja2")),
-                              str(REPO / "e2e" / "real_programs" / "jinja_templates.py")),
-    "hot_loop": lambda: ("run", "--max-events", "0", str(REPO / "examples" / "hot_loop" / "app.py"), "--steps", "30"),
-    "shop": lambda: ("run", str(REPO / "examples" / "shop" / "app.py")),
-    "async_pipeline": lambda: ("run", str(REPO / "examples" / "async_pipeline" / "app.py")),
-    "pytest-shop": lambda: ("pytest", "--", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "tests"),
-}
+REAL = ("rich", "jinja2", "jinja2-capped", "hot_loop", "shop", "async_pipeline", "pytest-shop")
 
 
 def _check_run(tmp_path: Path, name: str, args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> bytes:
@@ -132,7 +112,7 @@ def _check_run(tmp_path: Path, name: str, args: tuple[str, ...], monkeypatch: py
 @pytest.mark.parametrize("name", sorted(REAL))
 def test_real_programs_give_the_same_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: None,
                                               name: str) -> None:
-    snap = orjson.loads(_check_run(tmp_path, name, REAL[name](), monkeypatch))
+    snap = orjson.loads(_check_run(tmp_path, name, real_command(name), monkeypatch))
     assert snap["stats"]["calls"] > 20 and snap["steps"]["count"] > 100
     if name == "pytest-shop":
         assert snap["scenarios"] and any(n.get("scenarios") for n in snap["nodes"])

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import importlib
 import random
-import shutil
-import sysconfig
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from conftest import REPO, skeleton
+from native_runs import real_command, require_compiled
 
 from skeleton_replay.events.jsonl import read_trace
 from skeleton_replay.events.types import CALL, EXCEPTION, RESUME, RETURN, YIELD, Endpoint, Event
@@ -29,15 +27,12 @@ try:
 except ImportError:  # not compiled
     _calltree = None
 
-HAS_COMPILER = bool(shutil.which(str(sysconfig.get_config_var("CC") or "cc").split()[0]))
 
 
 @pytest.fixture
 def c_tree(monkeypatch: pytest.MonkeyPatch) -> type[CallTree]:
     """CallTree with its C loop: required wherever a C compiler is installed (a failed build must not pass)."""
-    if _calltree is None:
-        assert not HAS_COMPILER, "skeleton_replay/model/_calltree.c did not compile: see `pip install -v -e .`"
-        pytest.skip("the C extensions were not compiled here (no compiler)")
+    require_compiled(_calltree, "model/_calltree.c")
     monkeypatch.delenv("SKELETON_PURE_PYTHON", raising=False)
     return CallTree
 
@@ -111,25 +106,13 @@ def _run(tmp_path: Path, name: str, *args: str, cwd: Path | None = None) -> tupl
 
 # -- real programs ---------------------------------------------------------------------------------------------
 
-def _package_root(name: str) -> Path:
-    return Path(pytest.importorskip(name).__file__).parent
-
-
-REAL: dict[str, Callable[[], tuple[str, ...]]] = {
-    "rich": lambda: ("run", "--project-root", str(_package_root("rich")),
-                     str(REPO / "e2e" / "real_programs" / "rich_render.py")),
-    "jinja2": lambda: ("run", "--project-root", str(_package_root("jinja2")),
-                       str(REPO / "e2e" / "real_programs" / "jinja_templates.py")),
-    "hot_loop": lambda: ("run", "--max-events", "0", str(REPO / "examples" / "hot_loop" / "app.py"), "--steps", "30"),
-    "shop": lambda: ("run", str(REPO / "examples" / "shop" / "app.py")),
-    "async_pipeline": lambda: ("run", str(REPO / "examples" / "async_pipeline" / "app.py")),
-}
+REAL = ("rich", "jinja2", "hot_loop", "shop", "async_pipeline")
 
 
 @pytest.mark.parametrize("name", sorted(REAL))
 def test_real_programs_give_the_same_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c_tree: Any,
                                           name: str) -> None:
-    events, snapshot = _run(tmp_path, name, *REAL[name]())
+    events, snapshot = _run(tmp_path, name, *real_command(name))
     assert len(events) > 150
     _same_trees(events, monkeypatch, snapshot)
     _same_trees(events, monkeypatch, snapshot, budget=40, per_root=9)  # most calls past the budget

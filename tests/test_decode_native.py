@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import importlib
 import random
-import shutil
-import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +19,7 @@ from typing import Any
 import orjson
 import pytest
 from conftest import REPO, skeleton
+from native_runs import SQLPARSE, real_command, require_compiled
 
 from skeleton_replay.capture import records as R
 from skeleton_replay.capture.records import read_spill
@@ -35,7 +34,6 @@ try:
 except ImportError:  # not compiled
     _decode = None
 
-HAS_COMPILER = bool(shutil.which(str(sysconfig.get_config_var("CC") or "cc").split()[0]))
 ARTIFACTS = ("trace.jsonl", "snapshot.json", "workflow.md")
 RUN_END = {"duration_s": 1.0, "exit_code": 0, "status": "ok", "error": None, "gaps": []}
 
@@ -43,9 +41,7 @@ RUN_END = {"duration_s": 1.0, "exit_code": 0, "status": "ok", "error": None, "ga
 @pytest.fixture
 def native(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """The C loop is required wherever a C compiler is installed (a failed build must not pass)."""
-    if _decode is None:
-        assert not HAS_COMPILER, "skeleton_replay/events/_decode.c did not compile: see `pip install -v -e .`"
-        pytest.skip("the C extensions were not compiled here (no compiler)")
+    require_compiled(_decode, "events/_decode.c")
     monkeypatch.delenv("SKELETON_PURE_PYTHON", raising=False)
     mod = decode_module._native_loop()
     assert mod is not None and mod is _decode
@@ -104,18 +100,6 @@ def _same_both_ways(chunks: Chunks, cap: int, native: ModuleType, seed: int = 0)
 
 # -- real runs -----------------------------------------------------------------------------------------------
 
-
-def _package_root(name: str) -> Path:
-    return Path(str(pytest.importorskip(name).__file__)).parent
-
-
-SQLPARSE = """
-import sqlparse
-sql = "select a, b as c from t join u on t.id = u.id where x > 1.5e-6 and y = 'caf\\u00e9' -- note\\n; " * 3
-for stmt in sqlparse.parse(sql):
-    sqlparse.format(str(stmt), reindent=True, keyword_case="upper")
-print(len(sqlparse.split(sql)))
-"""
 
 # threads, generators handed from thread to thread, exceptions through frames, closes, odd and huge values
 ODD = '''
@@ -181,16 +165,10 @@ print(len(out), asyncio.run(main()), catch(30))
 '''
 
 REAL: dict[str, Callable[[Path], tuple[str, ...]]] = {
-    "rich": lambda tmp: ("run", "--project-root", str(_package_root("rich")),
-                         str(REPO / "e2e" / "real_programs" / "rich_render.py")),
-    "jinja2-capped": lambda tmp: ("run", "--max-events", "300", "--project-root", str(_package_root("jinja2")),
-                                  str(REPO / "e2e" / "real_programs" / "jinja_templates.py")),
-    "sqlparse": lambda tmp: ("run", "--project-root", str(_package_root("sqlparse")), str(tmp / "sqlparse_run.py")),
-    "hot_loop": lambda tmp: ("run", "--max-events", "0", str(REPO / "examples" / "hot_loop" / "app.py"),
-                             "--steps", "30"),
-    "shop": lambda tmp: ("run", str(REPO / "examples" / "shop" / "app.py")),
-    "async_pipeline": lambda tmp: ("run", str(REPO / "examples" / "async_pipeline" / "app.py")),
-    "pytest-shop": lambda tmp: ("pytest", "--", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "tests"),
+    **{
+        name: (lambda tmp, name=name: real_command(name, tmp / "sqlparse_run.py"))
+        for name in ("rich", "jinja2-capped", "sqlparse", "hot_loop", "shop", "async_pipeline", "pytest-shop")
+    },
     "odd": lambda tmp: ("run", "--max-events", "0", str(tmp / "odd.py")),
     "odd-capped": lambda tmp: ("run", "--max-events", "120", str(tmp / "odd.py")),
 }

@@ -9,10 +9,7 @@ from __future__ import annotations
 import importlib
 import math
 import random
-import shutil
 import struct
-import sysconfig
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,6 +17,7 @@ from typing import Any
 import orjson
 import pytest
 from conftest import REPO, skeleton
+from native_runs import SQLPARSE, real_command, require_compiled
 
 from skeleton_replay.capture.records import read_spill
 from skeleton_replay.events.decode import Decoder
@@ -31,15 +29,12 @@ try:
 except ImportError:  # not compiled
     _jsonw = None
 
-HAS_COMPILER = bool(shutil.which(str(sysconfig.get_config_var("CC") or "cc").split()[0]))
 
 
 @pytest.fixture
 def jsonw(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """The C writer is required wherever a C compiler is installed (a failed build must not pass)."""
-    if _jsonw is None:
-        assert not HAS_COMPILER, "skeleton_replay/events/_jsonw.c did not compile: see `pip install -v -e .`"
-        pytest.skip("the C extensions were not compiled here (no compiler)")
+    require_compiled(_jsonw, "events/_jsonw.c")
     monkeypatch.delenv("SKELETON_PURE_PYTHON", raising=False)
     return _jsonw
 
@@ -300,32 +295,7 @@ def test_threads_generators_and_the_cap_in_big_batches(tmp_path: Path, monkeypat
 # -- real runs -----------------------------------------------------------------------------------------------
 
 
-def _package_root(name: str) -> Path:
-    return Path(str(pytest.importorskip(name).__file__)).parent
-
-
-SQLPARSE = """
-import sqlparse
-sql = "select a, b as c from t join u on t.id = u.id where x > 1.5e-6 and y = 'caf\\u00e9' -- note\\n; " * 3
-for stmt in sqlparse.parse(sql):
-    sqlparse.format(str(stmt), reindent=True, keyword_case="upper")
-print(len(sqlparse.split(sql)))
-"""
-
-REAL: dict[str, Callable[[Path], tuple[str, ...]]] = {
-    "rich": lambda tmp: ("run", "--project-root", str(_package_root("rich")),
-                         str(REPO / "e2e" / "real_programs" / "rich_render.py")),
-    "jinja2": lambda tmp: ("run", "--project-root", str(_package_root("jinja2")),
-                           str(REPO / "e2e" / "real_programs" / "jinja_templates.py")),
-    "jinja2-capped": lambda tmp: ("run", "--max-events", "300", "--project-root", str(_package_root("jinja2")),
-                                  str(REPO / "e2e" / "real_programs" / "jinja_templates.py")),
-    "sqlparse": lambda tmp: ("run", "--project-root", str(_package_root("sqlparse")), str(tmp)),
-    "hot_loop": lambda tmp: ("run", "--max-events", "0", str(REPO / "examples" / "hot_loop" / "app.py"),
-                             "--steps", "30"),
-    "shop": lambda tmp: ("run", str(REPO / "examples" / "shop" / "app.py")),
-    "async_pipeline": lambda tmp: ("run", str(REPO / "examples" / "async_pipeline" / "app.py")),
-    "pytest-shop": lambda tmp: ("pytest", "--", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "tests"),
-}
+REAL = ("rich", "jinja2", "jinja2-capped", "sqlparse", "hot_loop", "shop", "async_pipeline", "pytest-shop")
 
 
 @pytest.mark.parametrize("name", sorted(REAL))
@@ -335,7 +305,7 @@ def test_real_runs_write_the_same_trace(tmp_path: Path, monkeypatch: pytest.Monk
     wrote; every summary of the run encodes as orjson encodes it."""
     driver = tmp_path / "sqlparse_driver.py"
     driver.write_text(SQLPARSE)
-    args = REAL[name](driver)
+    args = real_command(name, driver)
     out = tmp_path / name
     cwd = REPO / "examples" / "shop" if args[0] == "pytest" else None
     p = skeleton(args[0], "--no-open", "--no-html", "--out-dir", str(out), *args[1:], cwd=cwd,

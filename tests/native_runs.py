@@ -1,0 +1,58 @@
+"""What the tests of the optional C extensions share: the real programs they run both ways, and the rule that
+where a C compiler is installed the extension must have been built (a failed build must not pass as "skipped")."""
+from __future__ import annotations
+
+import shutil
+import sysconfig
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from conftest import REPO
+
+HAS_COMPILER = bool(shutil.which(str(sysconfig.get_config_var("CC") or "cc").split()[0]))
+
+
+def require_compiled(module: ModuleType | None, source: str) -> None:
+    """Skip without a compiler; fail when there is one and `source` (e.g. model/_aggregate.c) was not built."""
+    if module is None:
+        assert not HAS_COMPILER, f"skeleton_replay/{source} did not compile: see `pip install -v -e .`"
+        pytest.skip("the C extensions were not compiled here (no compiler)")
+
+
+def package_root(name: str) -> Path:
+    """The folder of an installed package (the project root of a run on it); skips when it is not installed."""
+    return Path(str(pytest.importorskip(name).__file__)).parent
+
+
+# a small sqlparse program: parse, format, split (run with --project-root at sqlparse's package)
+SQLPARSE = """
+import sqlparse
+sql = "select a, b as c from t join u on t.id = u.id where x > 1.5e-6 and y = 'caf\\u00e9' -- note\\n; " * 3
+for stmt in sqlparse.parse(sql):
+    sqlparse.format(str(stmt), reindent=True, keyword_case="upper")
+print(len(sqlparse.split(sql)))
+"""
+
+
+def real_command(name: str, sqlparse_script: Path | None = None) -> tuple[str, ...]:
+    """The `skeleton` arguments of a real program by name. "sqlparse" runs `sqlparse_script` (SQLPARSE written
+    to a file); "pytest-shop" is run from examples/shop."""
+    real = REPO / "e2e" / "real_programs"
+    if name == "rich":
+        return ("run", "--project-root", str(package_root("rich")), str(real / "rich_render.py"))
+    if name == "jinja2":
+        return ("run", "--project-root", str(package_root("jinja2")), str(real / "jinja_templates.py"))
+    if name == "jinja2-capped":
+        return ("run", "--max-events", "300", "--project-root", str(package_root("jinja2")),
+                str(real / "jinja_templates.py"))
+    if name == "sqlparse":
+        assert sqlparse_script is not None
+        return ("run", "--project-root", str(package_root("sqlparse")), str(sqlparse_script))
+    if name == "hot_loop":
+        return ("run", "--max-events", "0", str(REPO / "examples" / "hot_loop" / "app.py"), "--steps", "30")
+    if name in ("shop", "async_pipeline"):
+        return ("run", str(REPO / "examples" / name / "app.py"))
+    if name == "pytest-shop":
+        return ("pytest", "--", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "tests")
+    raise KeyError(name)
