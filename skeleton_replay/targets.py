@@ -43,7 +43,15 @@ class Target(PlainRecord):
     dataclass: on the start-up path of every run, plain.py.)"""
 
     FIELDS = (
-        "code", "argv0", "path0", "main_globals", "main_file", "module_name", "run_name", "alter_argv", "insert_path0"
+        "code",
+        "argv0",
+        "path0",
+        "main_globals",
+        "main_file",
+        "module_name",
+        "run_name",
+        "alter_argv",
+        "insert_path0",
     )
 
     def __init__(

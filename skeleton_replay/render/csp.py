@@ -30,7 +30,6 @@ BUILD_HINT = "rebuild the report UI with: bash report-ui/scripts/build.sh"
 SIDECAR_VERSION = 1
 
 
-
 @cache
 def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, re.Pattern[str]]]:
     """The CSP meta tag, an opening <script>/<style> and their ends: compiled when pinning at run time (rare)."""
