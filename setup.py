@@ -19,6 +19,11 @@ setup(
             ["skeleton_replay/capture/_audit.c"],
             optional=True,
         ),
+        Extension(  # argument and return value summaries of exact builtin types (capture/summarise.py)
+            "skeleton_replay.capture._summarise",
+            ["skeleton_replay/capture/_summarise.c"],
+            optional=True,
+        ),
         # post-processing (issue 16): each has a pure-Python twin that writes the same bytes (native.py)
         Extension(
             "skeleton_replay.events._decode",
