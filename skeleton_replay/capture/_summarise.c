@@ -1,0 +1,1009 @@
+/* Summaries of builtin values in C: the twin of summarise.py's Summariser.value/_summarise.
+ *
+ * Returns exactly what the Python summariser returns (equal dicts, same key order, same types, the same
+ * shared summaries of None/True/False) for the values it handles itself: None, bool, int up to 10**15,
+ * finite floats, str (short, or whose scan window was found clean before), list/tuple/set/frozenset/dict
+ * (items up to the same limits), and objects whose class names and run-local id are already remembered.
+ * Everything else is handed to the Python summariser for that one value (Summariser._summarise,
+ * .redacted, ._secret_str, ._class_names_of, ._object_id, .names.level), so each rule lives in one place.
+ * Type checks are exact: no user code (no __repr__/__eq__/__hash__ of a user type) runs here.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+
+#define MAX_SEEN 16
+
+typedef struct {
+    PyObject *ids[MAX_SEEN];  /* the containers being summarised around a value (borrowed) */
+    int n;
+} Seen;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *py;            /* the Python Summariser */
+    PyObject *levels;        /* its names' cache: name -> level (dict) */
+    PyObject *class_names;   /* id(class) -> (qualname, module, object type name, redacted type name) */
+    PyObject *clean;         /* windows found clean (dict), long ... */
+    PyObject *clean_short;   /* ... and short */
+    PyObject *known;         /* KnownSecrets (its .version) */
+    PyObject *objects;       /* the Recorder's id(obj) -> (oid, class), or None */
+    PyObject *overflow;      /* the Recorder's id(class) -> the id its objects share past the limit, or None */
+    PyObject *secret_codes;  /* the Recorder's secret code indexes (set), or None */
+    PyObject *none_s, *true_s, *false_s;
+    PyObject *m_summarise, *m_redacted, *m_secret_str, *m_class_names_of, *m_level, *m_pair_level;
+    PyObject *m_secret_result, *m_failed, *f_private_key_head, *f_foreign;
+    int no_extra;
+    Py_ssize_t str_limit, str_window, clean_min, shortest, items_limit, depth_limit;
+} Sum;
+
+/* interned strings */
+static PyObject *s_type, *s_value, *s_len, *s_truncated, *s_items, *s_entries, *s_id, *s_redacted;
+static PyObject *s_int, *s_float, *s_str, *s_dict, *s_list, *s_tuple, *s_set, *s_frozenset, *s_version;
+static PyObject *s_clean_version, *s_object_id, *s_module;
+static PyTypeObject *deque_type;
+
+#if PY_VERSION_HEX < 0x030C0000
+static PyObject *
+PyErr_GetRaisedException(void)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (type == NULL) {
+        return NULL;
+    }
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value != NULL && tb != NULL) {
+        PyException_SetTraceback(value, tb);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+}
+
+static void
+PyErr_SetRaisedException(PyObject *exc)
+{
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc, PyException_GetTraceback(exc));
+}
+#endif
+
+static PyObject *summ(Sum *s, PyObject *v, Py_ssize_t depth, Seen *seen);
+
+static PyObject *
+call_py_summarise(Sum *s, PyObject *v, Py_ssize_t depth, Seen *seen)
+{
+    PyObject *d = PyLong_FromSsize_t(depth);
+    if (d == NULL) {
+        return NULL;
+    }
+    PyObject *set;
+    if (seen == NULL || seen->n == 0) {
+        set = Py_NewRef(Py_None);
+    }
+    else {
+        set = PySet_New(NULL);
+        for (int i = 0; set != NULL && i < seen->n; i++) {
+            PyObject *key = PyLong_FromVoidPtr(seen->ids[i]);
+            if (key == NULL || PySet_Add(set, key) < 0) {
+                Py_CLEAR(set);
+            }
+            Py_XDECREF(key);
+        }
+        if (set == NULL) {
+            Py_DECREF(d);
+            return NULL;
+        }
+    }
+    PyObject *out = PyObject_CallFunctionObjArgs(s->m_summarise, v, d, set, NULL);
+    Py_DECREF(d);
+    Py_DECREF(set);
+    return out;
+}
+
+static PyObject *
+redacted(Sum *s, PyObject *v, int learn)
+{
+    return PyObject_CallFunctionObjArgs(s->m_redacted, v, learn ? Py_True : Py_False, NULL);
+}
+
+/* a dict of up to 4 (key, value) pairs, values stolen (NULL values: an error, the rest released) */
+static PyObject *
+build(int n, PyObject *k1, PyObject *v1, PyObject *k2, PyObject *v2, PyObject *k3, PyObject *v3,
+      PyObject *k4, PyObject *v4)
+{
+    PyObject *keys[4] = {k1, k2, k3, k4};
+    PyObject *vals[4] = {v1, v2, v3, v4};
+    PyObject *out = NULL;
+    for (int i = 0; i < n; i++) {
+        if (vals[i] == NULL) {
+            goto done;
+        }
+    }
+    out = PyDict_New();
+    for (int i = 0; out != NULL && i < n; i++) {
+        if (PyDict_SetItem(out, keys[i], vals[i]) < 0) {
+            Py_CLEAR(out);
+        }
+    }
+done:
+    for (int i = 0; i < n; i++) {
+        Py_XDECREF(vals[i]);
+    }
+    return out;
+}
+
+/* the level of a secret name (0 none, 1 weak, 2 strong); -1 on error. name: an exact str */
+static int
+name_level(Sum *s, PyObject *name)
+{
+    PyObject *hit = PyDict_GetItemWithError(s->levels, name);
+    PyObject *owned = NULL;
+    if (hit == NULL) {
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        hit = owned = PyObject_CallOneArg(s->m_level, name);
+        if (hit == NULL) {
+            return -1;
+        }
+    }
+    int level = -1;
+    if (PyLong_CheckExact(hit)) {
+        long x = PyLong_AsLong(hit);
+        level = x == -1 && PyErr_Occurred() ? -1 : (int)x;
+    }
+    else {
+        PyErr_SetString(PyExc_TypeError, "a secret name's level is not an int");
+    }
+    Py_XDECREF(owned);
+    return level;
+}
+
+static int
+has_surrogate(PyObject *v)
+{
+    int kind = PyUnicode_KIND(v);
+    if (kind == PyUnicode_1BYTE_KIND) {
+        return 0;
+    }
+    const void *data = PyUnicode_DATA(v);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c >= 0xD800 && c <= 0xDFFF) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Is the scan window already known clean (the Python _secret_str's cache hit)? 1 yes, 0 ask Python, -1 error */
+static int
+known_clean(Sum *s, PyObject *window)
+{
+    PyObject *version = PyObject_GetAttr(s->known, s_version);
+    if (version == NULL) {
+        return -1;
+    }
+    PyObject *mine = PyObject_GetAttr(s->py, s_clean_version);
+    if (mine == NULL) {
+        Py_DECREF(version);
+        return -1;
+    }
+    int same = PyLong_CheckExact(version) && PyLong_CheckExact(mine) ?
+        PyObject_RichCompareBool(version, mine, Py_EQ) : 0;
+    Py_DECREF(version);
+    Py_DECREF(mine);
+    if (same <= 0) {
+        return same;
+    }
+    PyObject *clean = PyUnicode_GET_LENGTH(window) < s->clean_min ? s->clean_short : s->clean;
+    return PyDict_Contains(clean, window);
+}
+
+static PyObject *
+str_summary(Sum *s, PyObject *v, Py_ssize_t depth, Seen *seen)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+    if (!(n < s->shortest && s->no_extra)) {
+        PyObject *window = n <= s->str_window ? Py_NewRef(v) : PyUnicode_Substring(v, 0, s->str_window);
+        if (window == NULL) {
+            return NULL;
+        }
+        int clean = known_clean(s, window);
+        if (clean == 0) {
+            PyObject *secret = PyObject_CallFunctionObjArgs(s->m_secret_str, window, v, NULL);
+            clean = secret == NULL ? -1 : !PyObject_IsTrue(secret);
+            Py_XDECREF(secret);
+            if (clean == 0) {
+                Py_DECREF(window);
+                return redacted(s, v, 1);
+            }
+        }
+        Py_DECREF(window);
+        if (clean < 0) {
+            return NULL;
+        }
+        if (n > s->str_limit) {
+            PyObject *head = PyUnicode_Substring(v, 0, s->str_limit);
+            if (head == NULL) {
+                return NULL;
+            }
+            if (!PyUnicode_IS_ASCII(head) && has_surrogate(head)) {
+                Py_DECREF(head);
+                return call_py_summarise(s, v, depth, seen);
+            }
+            return build(4, s_type, Py_NewRef(s_str), s_value, head, s_len, PyLong_FromSsize_t(n),
+                         s_truncated, Py_NewRef(Py_True));
+        }
+    }
+    if (!PyUnicode_IS_ASCII(v) && has_surrogate(v)) {
+        return call_py_summarise(s, v, depth, seen);  /* utf8(): the lone surrogates replaced */
+    }
+    return build(2, s_type, Py_NewRef(s_str), s_value, Py_NewRef(v), NULL, NULL, NULL, NULL);
+}
+
+static int
+seen_has(Seen *seen, PyObject *v)
+{
+    for (int i = 0; i < seen->n; i++) {
+        if (seen->ids[i] == v) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1: "redacted" in summary and _private_key_head(item); 0: not; -1: error */
+static int
+private_key_after(Sum *s, PyObject *summary, PyObject *item)
+{
+    int has = PyDict_CheckExact(summary) ? PyDict_Contains(summary, s_redacted) : 0;
+    if (has <= 0) {
+        return has;
+    }
+    PyObject *head = PyObject_CallOneArg(s->f_private_key_head, item);
+    if (head == NULL) {
+        return -1;
+    }
+    int r = PyObject_IsTrue(head);
+    Py_DECREF(head);
+    return r;
+}
+
+/* summarise.py _pair_name_level: how secret the name of a (name, value) pair is */
+static int
+pair_level(Sum *s, PyObject *item)
+{
+    PyObject *name = PyTuple_CheckExact(item) ? PyTuple_GET_ITEM(item, 0) : PyList_GET_ITEM(item, 0);
+    if (PyUnicode_CheckExact(name)) {
+        if (PyUnicode_GET_LENGTH(name) <= 64) {
+            return name_level(s, name);
+        }
+        PyObject *head = PyUnicode_Substring(name, 0, 64);
+        if (head == NULL) {
+            return -1;
+        }
+        int level = name_level(s, head);
+        Py_DECREF(head);
+        return level;
+    }
+    if (!PyBytes_CheckExact(name)) {
+        return 0;
+    }
+    PyObject *r = PyObject_CallOneArg(s->m_pair_level, item);
+    if (r == NULL) {
+        return -1;
+    }
+    long x = PyLong_AsLong(r);
+    Py_DECREF(r);
+    return x == -1 && PyErr_Occurred() ? -1 : (int)x;
+}
+
+static PyObject *
+truncated_container(PyObject *type_name, Py_ssize_t n)
+{
+    return build(3, s_type, Py_NewRef(type_name), s_len, PyLong_FromSsize_t(n), s_truncated,
+                 PyBool_FromLong(n > 0), NULL, NULL);
+}
+
+static PyObject *
+sequence(Sum *s, PyObject *v, PyObject *type_name, Py_ssize_t depth, Seen *seen)
+{
+    Py_ssize_t n = PyObject_Length(v);  /* exact builtin type: its C length */
+    if (n < 0) {
+        return NULL;
+    }
+    if (depth <= 0 || seen_has(seen, v)) {
+        return truncated_container(type_name, n);
+    }
+    if (seen->n >= MAX_SEEN) {
+        return call_py_summarise(s, v, depth, seen);
+    }
+    PyObject *head;
+    if (PyList_CheckExact(v)) {
+        head = PyList_GetSlice(v, 0, s->items_limit);
+    }
+    else if (PyTuple_CheckExact(v)) {
+        head = PyTuple_GetSlice(v, 0, s->items_limit);
+    }
+    else {  /* set, frozenset: the set's own order, nothing hashed */
+        head = PyList_New(0);
+        PyObject *it = head ? PyObject_GetIter(v) : NULL;
+        if (it == NULL) {
+            Py_CLEAR(head);
+        }
+        for (Py_ssize_t i = 0; head != NULL && i < s->items_limit; i++) {
+            PyObject *item = PyIter_Next(it);
+            if (item == NULL) {
+                if (PyErr_Occurred()) {
+                    Py_CLEAR(head);
+                }
+                break;
+            }
+            if (PyList_Append(head, item) < 0) {
+                Py_CLEAR(head);
+            }
+            Py_DECREF(item);
+        }
+        Py_XDECREF(it);
+    }
+    if (head == NULL) {
+        return NULL;
+    }
+    PyObject *out = PyDict_New();
+    PyObject *items = PyList_New(0);
+    PyObject *len = PyLong_FromSsize_t(n);
+    if (out == NULL || items == NULL || len == NULL || PyDict_SetItem(out, s_type, type_name) < 0 ||
+            PyDict_SetItem(out, s_len, len) < 0 || PyDict_SetItem(out, s_items, items) < 0) {
+        goto error;
+    }
+    seen->ids[seen->n++] = v;
+    int after_key = 0;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(head);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(head, i);
+        PyObject *summary;
+        if (after_key) {
+            summary = redacted(s, item, 1);
+        }
+        else {
+            int level = 0;
+            int pair = (PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) == 2) ||
+                       (PyList_CheckExact(item) && PyList_GET_SIZE(item) == 2);
+            if (pair) {
+                level = pair_level(s, item);
+                if (level < 0) {
+                    seen->n--;
+                    goto error;
+                }
+            }
+            if (level) {  /* ("Authorization", "Basic ..."): headers and form fields often come as pairs */
+                Py_INCREF(item);  /* (a list may change meanwhile) */
+                PyObject *first = PySequence_GetItem(item, 0);
+                PyObject *first_s = first ? summ(s, first, 1, seen) : NULL;
+                Py_XDECREF(first);
+                PyObject *second = first_s ? PySequence_GetItem(item, 1) : NULL;
+                PyObject *second_s = second ? redacted(s, second, level == 2) : NULL;
+                Py_XDECREF(second);
+                PyObject *pair_items = second_s ? PyList_New(2) : NULL;
+                if (pair_items != NULL) {
+                    PyList_SET_ITEM(pair_items, 0, first_s);
+                    PyList_SET_ITEM(pair_items, 1, second_s);
+                    first_s = second_s = NULL;
+                }
+                Py_XDECREF(first_s);
+                Py_XDECREF(second_s);
+                summary = build(3, s_type, Py_NewRef(PyTuple_CheckExact(item) ? s_tuple : s_list),
+                                s_len, PyLong_FromLong(2), s_items, pair_items, NULL, NULL);
+                Py_DECREF(item);
+                if (summary == NULL || PyList_Append(items, summary) < 0) {
+                    Py_XDECREF(summary);
+                    seen->n--;
+                    goto error;
+                }
+                Py_DECREF(summary);
+                continue;
+            }
+            summary = summ(s, item, depth - 1, seen);
+            if (summary != NULL) {
+                after_key = private_key_after(s, summary, item);
+                if (after_key < 0) {
+                    Py_CLEAR(summary);
+                }
+            }
+        }
+        if (summary == NULL || PyList_Append(items, summary) < 0) {
+            Py_XDECREF(summary);
+            seen->n--;
+            goto error;
+        }
+        Py_DECREF(summary);
+    }
+    seen->n--;
+    if (n > s->items_limit && PyDict_SetItem(out, s_truncated, Py_True) < 0) {
+        goto error;
+    }
+    Py_DECREF(head);
+    Py_DECREF(items);
+    Py_DECREF(len);
+    return out;
+error:
+    Py_DECREF(head);
+    Py_XDECREF(items);
+    Py_XDECREF(len);
+    Py_XDECREF(out);
+    return NULL;
+}
+
+static PyObject *
+mapping(Sum *s, PyObject *v, Py_ssize_t depth, Seen *seen)
+{
+    Py_ssize_t n = PyDict_GET_SIZE(v);
+    if (depth <= 0 || seen_has(seen, v)) {
+        return truncated_container(s_dict, n);
+    }
+    if (seen->n >= MAX_SEEN) {
+        return call_py_summarise(s, v, depth, seen);
+    }
+    /* the first entries, taken before any Python code runs */
+    PyObject *keys[16], *vals[16];
+    Py_ssize_t limit = s->items_limit < 16 ? s->items_limit : 16, count = 0, pos = 0;
+    if (s->items_limit > 16) {
+        return call_py_summarise(s, v, depth, seen);
+    }
+    PyObject *k, *val;
+    while (count < limit && PyDict_Next(v, &pos, &k, &val)) {
+        keys[count] = Py_NewRef(k);
+        vals[count] = Py_NewRef(val);
+        count++;
+    }
+    PyObject *out = PyDict_New();
+    PyObject *entries = PyList_New(0);
+    PyObject *len = PyLong_FromSsize_t(n);
+    if (out == NULL || entries == NULL || len == NULL || PyDict_SetItem(out, s_type, s_dict) < 0 ||
+            PyDict_SetItem(out, s_len, len) < 0) {
+        goto error;
+    }
+    seen->ids[seen->n++] = v;
+    int after_key = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = vals[i];
+        PyObject *ks = summ(s, keys[i], 1, seen);
+        if (ks == NULL) {
+            seen->n--;
+            goto error;
+        }
+        int level = PyUnicode_CheckExact(keys[i]) ? name_level(s, keys[i]) : 0;
+        PyObject *summary = NULL;
+        if (level > 0 || after_key) {
+            summary = redacted(s, item, after_key || level == 2);
+        }
+        else if (level == 0) {
+            summary = summ(s, item, depth - 1, seen);
+            if (summary != NULL) {
+                after_key = private_key_after(s, summary, item);
+                if (after_key < 0) {
+                    Py_CLEAR(summary);
+                }
+            }
+        }
+        PyObject *entry = summary ? PyList_New(2) : NULL;
+        if (entry == NULL) {
+            Py_DECREF(ks);
+            Py_XDECREF(summary);
+            seen->n--;
+            goto error;
+        }
+        PyList_SET_ITEM(entry, 0, ks);
+        PyList_SET_ITEM(entry, 1, summary);
+        int err = PyList_Append(entries, entry);
+        Py_DECREF(entry);
+        if (err < 0) {
+            seen->n--;
+            goto error;
+        }
+    }
+    seen->n--;
+    if (PyDict_SetItem(out, s_entries, entries) < 0 ||
+            (n > s->items_limit && PyDict_SetItem(out, s_truncated, Py_True) < 0)) {
+        goto error;
+    }
+    Py_DECREF(entries);
+    Py_DECREF(len);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_DECREF(keys[i]);
+        Py_DECREF(vals[i]);
+    }
+    return out;
+error:
+    Py_XDECREF(out);
+    Py_XDECREF(entries);
+    Py_XDECREF(len);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_DECREF(keys[i]);
+        Py_DECREF(vals[i]);
+    }
+    return NULL;
+}
+
+/* the class's remembered object type name (borrowed from the cache entry), NULL when not remembered */
+static PyObject *
+cached_class_name(Sum *s, PyTypeObject *t)
+{
+    PyObject *key = PyLong_FromVoidPtr(t);
+    if (key == NULL) {
+        return NULL;
+    }
+    PyObject *hit = PyDict_GetItemWithError(s->class_names, key);
+    Py_DECREF(key);
+    if (hit == NULL || !PyTuple_CheckExact(hit) || PyTuple_GET_SIZE(hit) != 4) {
+        return NULL;
+    }
+    PyObject *q = PyTuple_GET_ITEM(hit, 0);
+    if (q == Py_None) {
+        return PyTuple_GET_ITEM(hit, 2);
+    }
+    if (!PyType_HasFeature(t, Py_TPFLAGS_HEAPTYPE) || t->tp_dict == NULL || !PyDict_CheckExact(t->tp_dict)) {
+        return NULL;
+    }
+    PyObject *qual = PyType_GetQualName(t);  /* a heap type's own __qualname__ object */
+    if (qual == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    int same = qual == q;
+    Py_DECREF(qual);
+    if (!same) {
+        return NULL;
+    }
+    PyObject *module = PyDict_GetItemWithError(t->tp_dict, s_module);  /* type.__module__ of a heap type */
+    if (module == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return module == PyTuple_GET_ITEM(hit, 1) ? PyTuple_GET_ITEM(hit, 2) : NULL;
+}
+
+static PyObject *
+object_summary(Sum *s, PyObject *v)
+{
+    PyTypeObject *t = Py_TYPE(v);
+    PyObject *name = cached_class_name(s, t);
+    if (name != NULL) {
+        Py_INCREF(name);
+    }
+    else {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        PyObject *entry = PyObject_CallOneArg(s->m_class_names_of, (PyObject *)t);
+        if (entry == NULL) {
+            return NULL;
+        }
+        name = PySequence_GetItem(entry, 2);
+        Py_DECREF(entry);
+        if (name == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *oid = NULL;
+    if (s->objects != Py_None) {
+        PyObject *key = PyLong_FromVoidPtr(v);
+        if (key == NULL) {
+            Py_DECREF(name);
+            return NULL;
+        }
+        PyObject *ent = PyDict_GetItemWithError(s->objects, key);
+        Py_DECREF(key);
+        if (ent != NULL && PyTuple_CheckExact(ent) && PyTuple_GET_SIZE(ent) == 2 &&
+                PyTuple_GET_ITEM(ent, 1) == (PyObject *)t) {
+            oid = Py_NewRef(PyTuple_GET_ITEM(ent, 0));
+        }
+        else if (PyErr_Occurred()) {
+            Py_DECREF(name);
+            return NULL;
+        }
+        else {  /* past the limit of its class: the id its objects share (ObjectIds.object_id's second look) */
+            key = PyLong_FromVoidPtr(t);
+            PyObject *shared = key ? PyDict_GetItemWithError(s->overflow, key) : NULL;
+            Py_XDECREF(key);
+            if (shared != NULL) {
+                oid = Py_NewRef(shared);
+            }
+            else if (PyErr_Occurred()) {
+                Py_DECREF(name);
+                return NULL;
+            }
+        }
+    }
+    if (oid == NULL) {
+        PyObject *f = PyObject_GetAttr(s->py, s_object_id);
+        oid = f ? PyObject_CallOneArg(f, v) : NULL;
+        Py_XDECREF(f);
+    }
+    return build(2, s_type, name, s_id, oid, NULL, NULL, NULL, NULL);
+}
+
+static PyObject *
+summ(Sum *s, PyObject *v, Py_ssize_t depth, Seen *seen)
+{
+    PyTypeObject *t = Py_TYPE(v);
+    if (v == Py_None) {
+        return Py_NewRef(s->none_s);
+    }
+    if (t == &PyBool_Type) {
+        return Py_NewRef(v == Py_True ? s->true_s : s->false_s);
+    }
+    if (t == &PyLong_Type) {
+        int overflow;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (x == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (overflow || x <= -1000000000000000LL || x >= 1000000000000000LL) {
+            return call_py_summarise(s, v, depth, seen);
+        }
+        return build(2, s_type, Py_NewRef(s_int), s_value, Py_NewRef(v), NULL, NULL, NULL, NULL);
+    }
+    if (t == &PyUnicode_Type) {
+        return str_summary(s, v, depth, seen);
+    }
+    if (t == &PyFloat_Type) {
+        double d = PyFloat_AS_DOUBLE(v);
+        if (isnan(d) || isinf(d)) {
+            return call_py_summarise(s, v, depth, seen);
+        }
+        return build(2, s_type, Py_NewRef(s_float), s_value, Py_NewRef(v), NULL, NULL, NULL, NULL);
+    }
+    if (t == &PyList_Type) {
+        return sequence(s, v, s_list, depth, seen);
+    }
+    if (t == &PyTuple_Type) {
+        return sequence(s, v, s_tuple, depth, seen);
+    }
+    if (t == &PyDict_Type) {
+        return mapping(s, v, depth, seen);
+    }
+    if (t == &PySet_Type) {
+        return sequence(s, v, s_set, depth, seen);
+    }
+    if (t == &PyFrozenSet_Type) {
+        return sequence(s, v, s_frozenset, depth, seen);
+    }
+    if (t == &PyBytes_Type || t == &PyByteArray_Type || t == &PyComplex_Type || t == deque_type ||
+            t == &PyType_Type) {
+        return call_py_summarise(s, v, depth, seen);
+    }
+    return object_summary(s, v);
+}
+
+/* An error inside a summary: the program's exception goes on (NULL), Skeleton's becomes the Python
+ * summariser's "summary failed" summary. */
+static PyObject *
+failed(Sum *s)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    if (exc == NULL) {
+        return NULL;
+    }
+    if (PyErr_GivenExceptionMatches(exc, PyExc_Exception)) {
+        PyObject *r = PyObject_CallOneArg(s->f_foreign, exc);
+        int theirs = r == NULL ? -1 : PyObject_IsTrue(r);
+        Py_XDECREF(r);
+        if (theirs == 0) {
+            PyObject *out = PyObject_CallOneArg(s->m_failed, exc);
+            Py_DECREF(exc);
+            return out;
+        }
+        if (theirs < 0) {
+            Py_DECREF(exc);
+            return NULL;
+        }
+    }
+    PyErr_SetRaisedException(exc);
+    return NULL;
+}
+
+static PyObject *
+value_of(Sum *s, PyObject *v, PyObject *name)
+{
+    if (v == Py_None) {
+        return Py_NewRef(s->none_s);
+    }
+    if (Py_TYPE(v) == &PyBool_Type) {
+        return Py_NewRef(v == Py_True ? s->true_s : s->false_s);
+    }
+    PyObject *out;
+    int level = 0;
+    if (name != NULL && name != Py_None) {
+        if (PyUnicode_CheckExact(name)) {
+            level = name_level(s, name);
+        }
+        else {  /* not an argument's name: the Python rules */
+            out = PyObject_CallMethod(s->py, "value", "OO", v, name);
+            return out;
+        }
+    }
+    if (level > 0) {
+        out = redacted(s, v, level == 2);
+    }
+    else if (level == 0) {
+        Seen seen = {.n = 0};
+        out = summ(s, v, s->depth_limit, &seen);
+    }
+    else {
+        out = NULL;
+    }
+    return out != NULL ? out : failed(s);
+}
+
+/* -- methods --------------------------------------------------------------------------------------- */
+
+static PyObject *
+Sum_value(Sum *s, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "value(value, name=None)");
+        return NULL;
+    }
+    return value_of(s, args[0], nargs == 2 ? args[1] : NULL);
+}
+
+/* Recorder.summarise_return: a secret-named callable's results are redacted (Summariser.secret_result) */
+static PyObject *
+Sum_result(Sum *s, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "result(index, value)");
+        return NULL;
+    }
+    if (s->secret_codes != Py_None) {
+        int secret = PySet_Contains(s->secret_codes, args[0]);
+        if (secret < 0) {
+            return NULL;
+        }
+        if (secret) {
+            return PyObject_CallOneArg(s->m_secret_result, args[1]);
+        }
+    }
+    return value_of(s, args[1], NULL);
+}
+
+/* Recorder.summarise_args(frame, names): {name: summary} of the arguments bound in the frame */
+static PyObject *
+Sum_args(Sum *s, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyFrame_Check(args[0]) || !PyTuple_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "args(frame, names: tuple)");
+        return NULL;
+    }
+    PyFrameObject *frame = (PyFrameObject *)args[0];
+    PyObject *names = args[1];
+    PyObject *out = PyDict_New();
+    if (out == NULL) {
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    PyObject *loc = PyFrame_GetLocals(frame);  /* 3.11: frame.f_locals, a dict */
+    if (loc != NULL && !PyDict_Check(loc)) {
+        Py_CLEAR(loc);
+        PyErr_SetString(PyExc_TypeError, "frame.f_locals is not a dict");
+    }
+    if (loc == NULL) {
+        goto error;
+    }
+#endif
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+#if PY_VERSION_HEX >= 0x030C0000
+        PyObject *v = PyUnicode_Check(name) ? PyFrame_GetVar(frame, name) : NULL;
+        if (v == NULL) {
+            if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_NameError)) {
+                goto error;
+            }
+            PyErr_Clear();  /* not bound (yet): left out, as `n in frame.f_locals` does */
+            continue;
+        }
+#else
+        PyObject *v = PyDict_GetItemWithError(loc, name);
+        if (v == NULL) {
+            if (PyErr_Occurred()) {
+                Py_DECREF(loc);
+                goto error;
+            }
+            continue;
+        }
+        Py_INCREF(v);
+#endif
+        PyObject *summary = value_of(s, v, name);
+        Py_DECREF(v);
+        if (summary == NULL || PyDict_SetItem(out, name, summary) < 0) {
+            Py_XDECREF(summary);
+#if PY_VERSION_HEX < 0x030C0000
+            Py_DECREF(loc);
+#endif
+            goto error;
+        }
+        Py_DECREF(summary);
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    Py_DECREF(loc);
+#endif
+    return out;
+error:
+    Py_DECREF(out);
+    return NULL;  /* (the Recorder records Skeleton's own error as a gap) */
+}
+
+static PyMethodDef Sum_methods[] = {
+    {"value", (PyCFunction)(void (*)(void))Sum_value, METH_FASTCALL,
+     "value(value, name=None): Summariser.value's summary"},
+    {"result", (PyCFunction)(void (*)(void))Sum_result, METH_FASTCALL,
+     "result(code index, value): Recorder.summarise_return"},
+    {"args", (PyCFunction)(void (*)(void))Sum_args, METH_FASTCALL,
+     "args(frame, names): Recorder.summarise_args"},
+    {NULL, NULL, 0, NULL},
+};
+
+static int
+Sum_traverse(Sum *s, visitproc visit, void *arg)
+{
+    Py_VISIT(s->py); Py_VISIT(s->levels); Py_VISIT(s->class_names); Py_VISIT(s->clean);
+    Py_VISIT(s->clean_short); Py_VISIT(s->known); Py_VISIT(s->objects); Py_VISIT(s->overflow); Py_VISIT(s->secret_codes);
+    Py_VISIT(s->none_s); Py_VISIT(s->true_s); Py_VISIT(s->false_s);
+    Py_VISIT(s->m_summarise); Py_VISIT(s->m_redacted); Py_VISIT(s->m_secret_str); Py_VISIT(s->m_class_names_of);
+    Py_VISIT(s->m_level); Py_VISIT(s->m_pair_level); Py_VISIT(s->m_secret_result); Py_VISIT(s->m_failed);
+    Py_VISIT(s->f_private_key_head); Py_VISIT(s->f_foreign);
+    return 0;
+}
+
+static int
+Sum_clear(Sum *s)
+{
+    Py_CLEAR(s->py); Py_CLEAR(s->levels); Py_CLEAR(s->class_names); Py_CLEAR(s->clean);
+    Py_CLEAR(s->clean_short); Py_CLEAR(s->known); Py_CLEAR(s->objects); Py_CLEAR(s->overflow); Py_CLEAR(s->secret_codes);
+    Py_CLEAR(s->none_s); Py_CLEAR(s->true_s); Py_CLEAR(s->false_s);
+    Py_CLEAR(s->m_summarise); Py_CLEAR(s->m_redacted); Py_CLEAR(s->m_secret_str); Py_CLEAR(s->m_class_names_of);
+    Py_CLEAR(s->m_level); Py_CLEAR(s->m_pair_level); Py_CLEAR(s->m_secret_result); Py_CLEAR(s->m_failed);
+    Py_CLEAR(s->f_private_key_head); Py_CLEAR(s->f_foreign);
+    return 0;
+}
+
+static void
+Sum_dealloc(Sum *s)
+{
+    PyObject_GC_UnTrack(s);
+    Sum_clear(s);
+    Py_TYPE(s)->tp_free((PyObject *)s);
+}
+
+static int
+get_size(PyObject *module, const char *name, Py_ssize_t *out)
+{
+    PyObject *v = PyObject_GetAttrString(module, name);
+    if (v == NULL) {
+        return -1;
+    }
+    *out = PyLong_AsSsize_t(v);
+    Py_DECREF(v);
+    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+static int
+get(PyObject **slot, PyObject *obj, const char *name)
+{
+    *slot = PyObject_GetAttrString(obj, name);
+    return *slot == NULL ? -1 : 0;
+}
+
+static int
+Sum_init(Sum *s, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"summariser", "objects", "secret_codes", "overflow", NULL};
+    PyObject *py, *objects = Py_None, *secret_codes = Py_None, *overflow = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOO:Summariser", kwlist, &py, &objects, &secret_codes,
+                                     &overflow)) {
+        return -1;
+    }
+    if ((objects == Py_None) != (overflow == Py_None)) {
+        PyErr_SetString(PyExc_TypeError, "objects and overflow: both or neither");
+        return -1;
+    }
+    if ((objects != Py_None && (!PyDict_CheckExact(objects) || !PyDict_CheckExact(overflow))) ||
+            (secret_codes != Py_None && !PyAnySet_CheckExact(secret_codes))) {
+        PyErr_SetString(PyExc_TypeError, "objects: a dict or None; secret_codes: a set or None");
+        return -1;
+    }
+    Sum_clear(s);
+    s->py = Py_NewRef(py);
+    s->objects = Py_NewRef(objects);
+    s->overflow = Py_NewRef(overflow);
+    s->secret_codes = Py_NewRef(secret_codes);
+    PyObject *mod = PyImport_ImportModule("skeleton_replay.capture.summarise");
+    PyObject *origin = mod ? PyImport_ImportModule("skeleton_replay.capture.origin") : NULL;
+    PyObject *no_extra = NULL;
+    int err = origin == NULL ||
+        get(&s->levels, py, "_levels") || get(&s->class_names, py, "_class_names") || get(&s->clean, py, "_clean") ||
+        get(&s->clean_short, py, "_clean_short") || get(&s->known, py, "known") ||
+        get(&s->none_s, mod, "_NONE") || get(&s->true_s, mod, "_TRUE") || get(&s->false_s, mod, "_FALSE") ||
+        get(&s->m_summarise, py, "_summarise") || get(&s->m_redacted, py, "redacted") ||
+        get(&s->m_secret_str, py, "_secret_str") || get(&s->m_class_names_of, py, "_class_names_of") ||
+        get(&s->m_pair_level, py, "_pair_name_level") || get(&s->m_secret_result, py, "secret_result") ||
+        get(&s->m_failed, py, "_failed") || get(&s->f_private_key_head, mod, "_private_key_head") ||
+        get(&s->f_foreign, origin, "foreign") || get(&no_extra, py, "_no_extra") ||
+        get_size(mod, "STR_LIMIT", &s->str_limit) || get_size(mod, "STR_WINDOW", &s->str_window) ||
+        get_size(mod, "CLEAN_MIN", &s->clean_min) || get_size(mod, "SHORTEST_SECRET", &s->shortest) ||
+        get_size(mod, "ITEMS_LIMIT", &s->items_limit) || get_size(mod, "DEPTH_LIMIT", &s->depth_limit);
+    if (!err) {
+        PyObject *names = PyObject_GetAttrString(py, "names");
+        err = names == NULL || get(&s->m_level, names, "level");
+        Py_XDECREF(names);
+    }
+    if (!err) {
+        s->no_extra = PyObject_IsTrue(no_extra);
+        err = s->no_extra < 0;
+    }
+    if (!err && (!PyDict_CheckExact(s->levels) || !PyDict_CheckExact(s->class_names) ||
+                 !PyDict_CheckExact(s->clean) || !PyDict_CheckExact(s->clean_short))) {
+        PyErr_SetString(PyExc_TypeError, "not a Summariser");
+        err = 1;
+    }
+    Py_XDECREF(no_extra);
+    Py_XDECREF(mod);
+    Py_XDECREF(origin);
+    return err ? -1 : 0;
+}
+
+static PyTypeObject SumType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "skeleton_replay.capture._summarise.Summariser",
+    .tp_basicsize = sizeof(Sum),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Summariser(summariser, objects=None, secret_codes=None, overflow=None): summarise.py's rules in C",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Sum_init,
+    .tp_dealloc = (destructor)Sum_dealloc,
+    .tp_traverse = (traverseproc)Sum_traverse,
+    .tp_clear = (inquiry)Sum_clear,
+    .tp_methods = Sum_methods,
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "_summarise", "Summaries of builtin values in C (the twin of summarise.py)", -1, NULL,
+};
+
+#define INTERN(var, text) if ((var = PyUnicode_InternFromString(text)) == NULL) return NULL
+
+PyMODINIT_FUNC
+PyInit__summarise(void)
+{
+    INTERN(s_type, "type"); INTERN(s_value, "value"); INTERN(s_len, "len"); INTERN(s_truncated, "truncated");
+    INTERN(s_items, "items"); INTERN(s_entries, "entries"); INTERN(s_id, "id"); INTERN(s_redacted, "redacted");
+    INTERN(s_int, "int"); INTERN(s_float, "float"); INTERN(s_str, "str"); INTERN(s_dict, "dict");
+    INTERN(s_list, "list"); INTERN(s_tuple, "tuple"); INTERN(s_set, "set"); INTERN(s_frozenset, "frozenset");
+    INTERN(s_version, "version"); INTERN(s_clean_version, "_clean_version"); INTERN(s_object_id, "_object_id");
+    INTERN(s_module, "__module__");
+    PyObject *collections = PyImport_ImportModule("collections");
+    if (collections == NULL) {
+        return NULL;
+    }
+    deque_type = (PyTypeObject *)PyObject_GetAttrString(collections, "deque");  /* kept for the process */
+    Py_DECREF(collections);
+    if (deque_type == NULL) {
+        return NULL;
+    }
+    if (PyType_Ready(&SumType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&moduledef);
+    if (m == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(m, "Summariser", (PyObject *)&SumType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,301 @@
+"""Summaries made in C (capture/_summarise.c) are the summaries of its pure-Python twin (capture/summarise.py).
+
+Compared strictly (same types, same key order, the shared summaries of None/True/False, the same redactions and
+the same secrets learned) on adversarial values, and on every argument and returned value of real runs (rich,
+sqlparse, jinja2 and the examples), where both summarisers run side by side inside the traced program."""
+from __future__ import annotations
+
+import collections
+import importlib
+import json
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from conftest import REPO
+from native_runs import SQLPARSE, real_command, require_compiled
+
+from skeleton_replay.capture import summarise as S
+from skeleton_replay.capture.summarise import Summariser
+
+try:
+    _summarise: ModuleType | None = importlib.import_module("skeleton_replay.capture._summarise")
+except ImportError:  # not compiled
+    _summarise = None
+
+
+@pytest.fixture
+def native(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    require_compiled(_summarise, "capture/_summarise.c")
+    monkeypatch.delenv("SKELETON_PURE_PYTHON", raising=False)
+    assert _summarise is not None
+    return _summarise
+
+
+def same(a: Any, b: Any, where: str = "") -> None:
+    """a and b are the same summary: equal, same types all the way down, same key order, same singletons."""
+    assert type(a) is type(b), (where, a, b)
+    for shared in (S._NONE, S._TRUE, S._FALSE):
+        assert (a is shared) == (b is shared), (where, a, b)
+    if type(a) is dict:
+        assert list(a) == list(b), (where, a, b)
+        for k in a:
+            same(a[k], b[k], f"{where}.{k}")
+    elif type(a) is list:
+        assert len(a) == len(b), (where, a, b)
+        for i, (x, y) in enumerate(zip(a, b)):
+            same(x, y, f"{where}[{i}]")
+    elif type(a) is float:
+        assert a == b or (a != a and b != b), (where, a, b)
+        assert math.copysign(1, a) == math.copysign(1, b), (where, a, b)
+    else:
+        assert a == b, (where, a, b)
+
+
+class Hostile(str):
+    calls = 0
+
+    def __repr__(self) -> str:
+        Hostile.calls += 1
+        raise RuntimeError("user code")
+
+    def __eq__(self, other: object) -> bool:
+        Hostile.calls += 1
+        raise RuntimeError("user code")
+
+    def __hash__(self) -> int:
+        Hostile.calls += 1
+        raise RuntimeError("user code")
+
+    def __len__(self) -> int:
+        Hostile.calls += 1
+        raise RuntimeError("user code")
+
+
+class Meta(type):
+    def __hash__(cls) -> int:
+        raise RuntimeError("user code")
+
+    def __eq__(cls, other: object) -> bool:
+        raise RuntimeError("user code")
+
+
+class Odd(metaclass=Meta):
+    pass
+
+
+class Renamed:
+    pass
+
+
+class Dsub(dict):  # type: ignore[type-arg]
+    def items(self) -> Any:
+        raise RuntimeError("user code")
+
+
+def adversarial() -> list[Any]:
+    rec: list[Any] = [1, 2]
+    rec.append(rec)
+    drec: dict[str, Any] = {}
+    drec["self"] = drec
+    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1234567890abcdef\n-----END RSA PRIVATE KEY-----"
+    return [
+        None, True, False, 0, 1, -1, 10**15 - 1, 10**15, -(10**15) + 1, -(10**15), 2**63, -(2**63) - 1, 10**39,
+        10**40, 10**41, 2**4001, 0.0, -0.0, 1.5, 1e300, float("nan"), float("inf"), float("-inf"), 1 + 2j,
+        "", "a", "abcdef", "abcdefg", "x" * 47, "x" * 48, "x" * 79, "x" * 80, "x" * 81, "x" * 208, "x" * 209,
+        "é" * 100, "日本" * 50, "\U0001f600" * 90, "ab\ud800cd", "x" * 79 + "\udcff" + "y" * 10, "\udcff" * 3,
+        "Bearer abcdefghijklmnop", "x" * 100 + "password=hunter2hunter2", "x" * 300 + "ghp_" + "a" * 36,
+        "postgres://user:sekret99@host/db", key, b"", b"abc", b"x" * 33, bytearray(b"token=abc"),
+        b"Bearer abcdefghijklmnop", [], (), set(), frozenset(), {}, [1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 6],
+        tuple(range(5)), tuple(range(6)), {1, 2, 3}, set(range(100)), frozenset("abcdefgh"), {"a", "b", "c"},
+        {str(i): i for i in range(5)}, {str(i): i for i in range(6)}, {1: "a", (1, 2): "b", None: 3, 1.5: [1]},
+        {"password": "hunter2hunter2", "user": "bob"}, {"api_key": b"abc"}, {"key": "weakkeyvalue1"},
+        {"a": key, "b": "MIIEpAIBAAKCAQEA", "c": 1}, [key, "MIIEpAIBAAKCAQEA", "x"], ("y", key, "z"),
+        [("Authorization", "Basic dXNlcjpwdw=="), ("Accept", "text/html")], [["token", "abc"], ["x", "y"]],
+        [(b"Cookie", b"abc=def"), (b"X", b"y")], [("p" * 100 + "password", "v")], [(1, 2)], [("a", "b", "c")],
+        [[[[[1]]]]], {"k": {"k": {"k": {"k": 1}}}}, [{"a": [1, (2, {3})]}], rec, drec, [rec, rec], (rec,),
+        Hostile("abc"), Hostile("password=hunter2hunter2"), [Hostile("x")], {"k": Hostile("v")},
+        Dsub(a=1), [Dsub()], Odd(), Odd, Renamed(), Renamed, type, int, collections.deque([1, 2, 3]),
+        [collections.deque([rec])], collections.OrderedDict(a=1), object(), len, sys, range(3), ValueError("x"),
+        {1, "a", (1, 2), None, 2.5}, [None, True, False, [None]], {"x": None, "y": True},
+    ]
+
+
+NAMES = (None, "x", "password", "key", "api_key", "apiKey", "tokens", "data", "pw", "session_id")
+
+
+def test_adversarial_values_summarised_alike(native: ModuleType) -> None:
+    py = Summariser()
+    c = native.Summariser(Summariser())
+    values = adversarial()
+    Hostile.calls = 0
+    for round_ in range(3):  # later rounds: the clean windows, class names and known secrets remembered
+        for i, v in enumerate(values):
+            for name in NAMES:
+                same(py.value(v, name), c.value(v, name), f"round {round_} value #{i} name={name}")
+    assert Hostile.calls == 0  # no user code
+
+
+def test_same_known_secrets_and_versions(native: ModuleType) -> None:
+    py, backing = Summariser(), Summariser()
+    c = native.Summariser(backing)
+    for v in adversarial():
+        for name in NAMES:
+            same(py.value(v, name), c.value(v, name))
+    assert list(py.known._all) == list(backing.known._all)
+    assert py.known.version == backing.known.version
+    assert list(py._clean) == list(backing._clean) and list(py._clean_short) == list(backing._clean_short)
+
+
+def test_shared_singletons_and_values(native: ModuleType) -> None:
+    c = native.Summariser(Summariser())
+    assert c.value(None) is S._NONE and c.value(True, "password") is S._TRUE and c.value(False) is S._FALSE
+    assert c.value([None])["items"][0] is S._NONE
+    big = 123456789
+    assert c.value(big)["value"] is big  # the int itself, as the Python summary holds it
+
+
+def test_class_renamed_and_main_module(native: ModuleType) -> None:
+    py, backing = Summariser(), Summariser()
+    c = native.Summariser(backing)
+
+    class Local:
+        pass
+
+    obj = Local()
+    same(py.value(obj), c.value(obj))
+    Local.__qualname__ = "Renamed.Local"
+    Local.__module__ = "elsewhere"
+    same(py.value(obj), c.value(obj))
+    assert c.value(obj)["type"] == "elsewhere.Renamed.Local"
+    Local.__module__ = "__main__"
+    py.main_module = backing.main_module = "shop"
+    same(py.value(obj), c.value(obj))
+    assert c.value(obj)["type"] == "shop.Renamed.Local"
+
+
+def test_extra_patterns_and_secret_names(native: ModuleType) -> None:
+    py = Summariser(secret_names=("password", "zz"), extra_value_patterns=(r"abc\d",))
+    c = native.Summariser(Summariser(secret_names=("password", "zz"), extra_value_patterns=(r"abc\d",)))
+    for v in ["abc1", "xabc2y", "abc", ["abc3", "q"], {"zzz": 1, "a": "abc4"}, "x" * 300 + "abc5"]:
+        for name in (None, "zz_top", "key", "password"):
+            same(py.value(v, name), c.value(v, name))
+
+
+def test_summary_failure_is_the_python_note(native: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    py, backing = Summariser(), Summariser()
+    # Skeleton's own error (no frame of the program in its traceback): int(window, whole) raises TypeError
+    monkeypatch.setattr(py, "_secret_str", int)
+    monkeypatch.setattr(backing, "_secret_str", int)
+    c = native.Summariser(backing)
+    for v in ("a long enough string", ["a long enough string"], {"k": "a long enough string"}):
+        same(py.value(v), c.value(v))
+    assert c.value("a long enough string") == {"type": "?", "note": "summary failed: TypeError"}
+
+    def interrupted(window: str, whole: str) -> bool:
+        raise ValueError("a signal handler's error (the program's)")
+
+    monkeypatch.setattr(backing, "_secret_str", interrupted)
+    c = native.Summariser(backing)
+    with pytest.raises(ValueError):  # the program's exception goes on, as from the Python summariser
+        c.value("a long enough string")
+
+
+def test_args_read_from_the_frame(native: ModuleType) -> None:
+    py = Summariser()
+    c = native.Summariser(Summariser())
+    frames: list[Any] = []
+
+    def f(a: Any, password: Any, *rest: Any, **kw: Any) -> Any:
+        def inner() -> Any:
+            return a  # `a` is a cell
+        frames.append(sys._getframe())
+        return inner
+
+    f([1, 2], "hunter2hunter2", 3, k={"x": 1})
+    frame = frames[0]
+    names = ("a", "password", "rest", "kw", "missing")
+    loc = frame.f_locals
+    same({n: py.value(loc[n], n) for n in names if n in loc}, c.args(frame, names))
+    assert list(c.args(frame, names)) == ["a", "password", "rest", "kw"]
+
+
+def test_recorder_uses_the_c_summariser(native: ModuleType) -> None:
+    from skeleton_replay.capture.recorder import Recorder
+    assert "fast_summaries" in Recorder.summarise_args.__code__.co_names
+
+
+# -- real runs: both summarisers on every summarised argument and returned value ---------------------------------
+
+CHECKER = """
+import json, sys
+from skeleton_replay.capture import recorder as recmod
+from skeleton_replay.capture.summarise import _NONE, _TRUE, _FALSE
+sys.path.insert(0, {tests!r})
+from test_summarise_native import same
+
+stats = {{"args": 0, "results": 0, "diffs": []}}
+original = recmod.Recorder.__init__
+
+def init(self, *a, **k):
+    original(self, *a, **k)
+    fast, s, rec = self.fast_summaries, self.summariser, self
+    assert fast is not None, "the C summariser is not in use"
+
+    class Check:
+        def args(self_, frame, names):
+            got = fast.args(frame, names)
+            loc = frame.f_locals
+            want = {{n: s.value(loc[n], n) for n in names if n in loc}}
+            stats["args"] += 1
+            try:
+                same(want, got)
+            except AssertionError as exc:
+                stats["diffs"].append(repr(exc)[:2000])
+            return got
+
+        def result(self_, idx, value):
+            got = fast.result(idx, value)
+            want = s.secret_result(value) if idx in rec.secret_codes else s.value(value)
+            stats["results"] += 1
+            try:
+                same(want, got)
+            except AssertionError as exc:
+                stats["diffs"].append(repr(exc)[:2000])
+            return got
+
+    self.fast_summaries = Check()
+
+recmod.Recorder.__init__ = init
+import atexit
+atexit.register(lambda: open({log!r}, "w").write(json.dumps(stats)))
+from skeleton_replay.cli import main
+sys.argv[0] = "skeleton"
+main(sys.argv[1:])
+"""
+
+REAL = ["rich", "sqlparse", "jinja2", "jinja2-capped", "shop", "async_pipeline", "hot_loop"]
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_runs_summarised_alike(native: ModuleType, name: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    script = tmp_path / "sqlparse_run.py"
+    script.write_text(SQLPARSE)
+    args = real_command(name, script)
+    log = tmp_path / "stats.json"
+    checker = tmp_path / "check.py"
+    checker.write_text(CHECKER.format(tests=str(REPO / "tests"), log=str(log)))
+    out = tmp_path / "out"
+    env = {**os.environ, "CI": "1", "SKELETON_PURE_PYTHON": ""}
+    p = subprocess.run([sys.executable, str(checker), args[0], "--no-open", "--no-html", "--max-events", "0",
+                        "--out-dir", str(out), *args[1:]], capture_output=True, text=True, env=env, timeout=300)
+    assert log.exists(), p.stdout[-2000:] + p.stderr[-4000:]
+    stats = json.loads(log.read_text())
+    assert stats["diffs"] == []
+    assert stats["args"] > 0 and stats["results"] > 0, stats
