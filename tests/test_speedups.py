@@ -125,6 +125,10 @@ def test_compiled_where_the_build_requires_it():
     if os.environ.get("SKELETON_REQUIRE_SPEEDUPS") != "1":
         pytest.skip("SKELETON_REQUIRE_SPEEDUPS is not set")
     assert COMPILED, "skeleton_replay/capture/_speedups.c did not compile: see `pip install -v -e .`"
+    try:  # capture/_summarise.c: the summaries of builtin values
+        import skeleton_replay.capture._summarise  # noqa: F401
+    except ImportError:
+        pytest.fail("skeleton_replay/capture/_summarise.c did not compile: see `pip install -v -e .`")
 
 
 @needs_c

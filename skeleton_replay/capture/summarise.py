@@ -196,7 +196,11 @@ class Summariser:
         except Exception as exc:  # never let a summary break the program
             if foreign(exc):  # a signal handler's exception (not the summary's): the program's
                 raise
-            return {"type": "?", "note": f"summary failed: {_type_name(_type(exc))}"}
+            return self._failed(exc)
+
+    def _failed(self, exc: BaseException) -> Summary:
+        """The summary of a value whose summary failed with Skeleton's own exc (also the C twin's)."""
+        return {"type": "?", "note": f"summary failed: {_type_name(_type(exc))}"}
 
     def exception(self, exc: BaseException) -> Summary:
         """{"type": ..., "message": <safe summary>} for an exception object."""
