@@ -1,5 +1,6 @@
-"""What the tests of the optional C extensions share: the real programs they run both ways, and the rule that
-where a C compiler is installed the extension must have been built (a failed build must not pass as "skipped")."""
+"""What the tests of the optional C extensions share: the real programs they run both ways (each recorded once per
+test session, record_kept), and the rule that where a C compiler is installed the extension must have been built (a
+failed build must not pass as "skipped")."""
 from __future__ import annotations
 
 import shutil
@@ -8,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import REPO
+from conftest import REPO, skeleton
 
 HAS_COMPILER = bool(shutil.which(str(sysconfig.get_config_var("CC") or "cc").split()[0]))
 
@@ -56,3 +57,28 @@ def real_command(name: str, sqlparse_script: Path | None = None) -> tuple[str, .
     if name == "pytest-shop":
         return ("pytest", "--", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "tests")
     raise KeyError(name)
+
+
+_KEPT: dict[str, Path] = {}
+
+
+def record_kept(name: str, factory: pytest.TempPathFactory) -> Path:
+    """The output folder of `skeleton` on the real program `name` (real_command; --no-open --no-html), recorded once
+    per test session and shared by the four C-extension test files, which only read it: trace.jsonl, snapshot.json,
+    workflow.md and the raw records kept (SKELETON_KEEP_SPILL=1: .trace.spill, .trace-header.json, .trace-end.json).
+    Recorded with the C parts on (SKELETON_PURE_PYTHON unset, as each test unsets it), "pytest-shop" from
+    examples/shop. The folder is under the session's tmp_path_factory, so its trace.jsonl is checked against the
+    schema at the end of the session (tests/conftest.py)."""
+    if name in _KEPT:
+        return _KEPT[name]
+    base = factory.mktemp(f"kept-{name}")
+    script = base / "sqlparse_run.py"
+    script.write_text(SQLPARSE)
+    args = real_command(name, script)
+    out = base / "out"
+    cwd = REPO / "examples" / "shop" if args[0] == "pytest" else None
+    p = skeleton(args[0], "--no-open", "--no-html", "--out-dir", str(out), *args[1:], cwd=cwd,
+                 env={"SKELETON_KEEP_SPILL": "1", "SKELETON_PURE_PYTHON": ""})
+    assert (out / "trace.jsonl").exists() and (out / ".trace.spill").exists(), p.stdout + p.stderr
+    _KEPT[name] = out
+    return out

@@ -13,8 +13,7 @@ from typing import Any, cast
 
 import orjson
 import pytest
-from conftest import REPO, skeleton
-from native_runs import real_command, require_compiled
+from native_runs import record_kept, require_compiled
 
 from skeleton_replay.capture.records import read_spill
 from skeleton_replay.events.decode import Decoder
@@ -81,14 +80,9 @@ def _same(header: dict[str, Any], events: list[Event], monkeypatch: pytest.Monke
 REAL = ("rich", "jinja2", "jinja2-capped", "hot_loop", "shop", "async_pipeline", "pytest-shop")
 
 
-def _check_run(tmp_path: Path, name: str, args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> bytes:
-    """Record once (keeping the raw records); rebuild the snapshot both ways from the records (as `skeleton run`
-    does) and from trace.jsonl (as `skeleton report` does); the C build of each is compared with the Python one."""
-    out = tmp_path / name
-    cwd = REPO / "examples" / "shop" if args[0] == "pytest" else None
-    p = skeleton(args[0], "--no-open", "--no-html", "--out-dir", str(out), *args[1:], cwd=cwd,
-                 env={"SKELETON_KEEP_SPILL": "1"})
-    assert (out / "trace.jsonl").exists(), p.stdout + p.stderr
+def _check_run(out: Path, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """From a run's kept raw records, rebuild the snapshot both ways (as `skeleton run` does) and from its
+    trace.jsonl (as `skeleton report` does); the C build of each is compared with the Python one."""
     header = orjson.loads((out / ".trace-header.json").read_bytes())
     run_end = orjson.loads((out / ".trace-end.json").read_bytes())
     with monkeypatch.context() as m:  # the decoder's own C twin is another lane's: keep it out of the comparison
@@ -110,9 +104,9 @@ def _check_run(tmp_path: Path, name: str, args: tuple[str, ...], monkeypatch: py
 
 
 @pytest.mark.parametrize("name", sorted(REAL))
-def test_real_programs_give_the_same_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: None,
-                                              name: str) -> None:
-    snap = orjson.loads(_check_run(tmp_path, name, real_command(name), monkeypatch))
+def test_real_programs_give_the_same_snapshot(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+                                              native: None, name: str) -> None:
+    snap = orjson.loads(_check_run(record_kept(name, tmp_path_factory), monkeypatch))
     assert snap["stats"]["calls"] > 20 and snap["steps"]["count"] > 100
     if name == "pytest-shop":
         assert snap["scenarios"] and any(n.get("scenarios") for n in snap["nodes"])

@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import REPO, skeleton
-from native_runs import real_command, require_compiled
+from conftest import skeleton
+from native_runs import record_kept, require_compiled
 
 from skeleton_replay.events.jsonl import read_trace
 from skeleton_replay.events.types import CALL, EXCEPTION, RESUME, RETURN, YIELD, Endpoint, Event
@@ -96,10 +96,14 @@ def _same_trees(events: list[Event], monkeypatch: pytest.MonkeyPatch, snapshot: 
     return c_tree
 
 
-def _run(tmp_path: Path, name: str, *args: str, cwd: Path | None = None) -> tuple[list[Event], dict[str, Any]]:
+def _run(tmp_path: Path, name: str, *args: str) -> tuple[list[Event], dict[str, Any]]:
     out = tmp_path / name
-    p = skeleton(*args[:1], "--no-open", "--no-html", "--out-dir", str(out), *args[1:], cwd=cwd)
+    p = skeleton(*args[:1], "--no-open", "--no-html", "--out-dir", str(out), *args[1:])
     assert (out / "trace.jsonl").exists(), p.stdout + p.stderr
+    return _read(out)
+
+
+def _read(out: Path) -> tuple[list[Event], dict[str, Any]]:
     _, events = read_trace(out / "trace.jsonl")
     return list(events), orjson.loads((out / "snapshot.json").read_bytes())
 
@@ -110,19 +114,17 @@ REAL = ("rich", "jinja2", "hot_loop", "shop", "async_pipeline")
 
 
 @pytest.mark.parametrize("name", sorted(REAL))
-def test_real_programs_give_the_same_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c_tree: Any,
-                                          name: str) -> None:
-    events, snapshot = _run(tmp_path, name, *real_command(name))
+def test_real_programs_give_the_same_tree(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+                                          c_tree: Any, name: str) -> None:
+    events, snapshot = _read(record_kept(name, tmp_path_factory))
     assert len(events) > 150
     _same_trees(events, monkeypatch, snapshot)
     _same_trees(events, monkeypatch, snapshot, budget=40, per_root=9)  # most calls past the budget
 
 
-def test_a_pytest_run_with_scenarios_gives_the_same_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         c_tree: Any) -> None:
-    shop = REPO / "examples" / "shop"
-    events, snapshot = _run(tmp_path, "pytest", "pytest", "--", "-q", "-p", "no:randomly", "-p",
-                            "no:cacheprovider", "tests", cwd=shop)
+def test_a_pytest_run_with_scenarios_gives_the_same_tree(tmp_path_factory: pytest.TempPathFactory,
+                                                         monkeypatch: pytest.MonkeyPatch, c_tree: Any) -> None:
+    events, snapshot = _read(record_kept("pytest-shop", tmp_path_factory))  # examples/shop's tests
     assert any(e.scenario for e in events)
     tree = _same_trees(events, monkeypatch, snapshot)
     assert any(c.scenario for _, root in tree.threads() for c in root.children)

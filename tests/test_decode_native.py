@@ -18,8 +18,8 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import REPO, skeleton
-from native_runs import SQLPARSE, real_command, require_compiled
+from conftest import skeleton
+from native_runs import record_kept, require_compiled
 
 from skeleton_replay.capture import records as R
 from skeleton_replay.capture.records import read_spill
@@ -164,14 +164,8 @@ for n in Node(1).grow(30):
 print(len(out), asyncio.run(main()), catch(30))
 '''
 
-REAL: dict[str, Callable[[Path], tuple[str, ...]]] = {
-    **{
-        name: (lambda tmp, name=name: real_command(name, tmp / "sqlparse_run.py"))
-        for name in ("rich", "jinja2-capped", "sqlparse", "hot_loop", "shop", "async_pipeline", "pytest-shop")
-    },
-    "odd": lambda tmp: ("run", "--max-events", "0", str(tmp / "odd.py")),
-    "odd-capped": lambda tmp: ("run", "--max-events", "120", str(tmp / "odd.py")),
-}
+REAL = ("rich", "jinja2-capped", "sqlparse", "hot_loop", "shop", "async_pipeline", "pytest-shop")  # record_kept
+ODD_RUNS: dict[str, tuple[str, ...]] = {"odd": ("--max-events", "0"), "odd-capped": ("--max-events", "120")}
 
 
 def _artifacts(run: Path, dest: Path, loop: ModuleType | None, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
@@ -187,17 +181,17 @@ def _artifacts(run: Path, dest: Path, loop: ModuleType | None, monkeypatch: pyte
     return {name: (dest / name).read_bytes() for name in ARTIFACTS}
 
 
-@pytest.mark.parametrize("name", sorted(REAL))
-def test_real_runs_decode_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: ModuleType,
-                                   name: str) -> None:
-    (tmp_path / "sqlparse_run.py").write_text(SQLPARSE)
-    (tmp_path / "odd.py").write_text(ODD)
-    args = REAL[name](tmp_path)
-    run = tmp_path / name
-    cwd = REPO / "examples" / "shop" if args[0] == "pytest" else None
-    p = skeleton(args[0], "--no-open", "--no-html", "--out-dir", str(run), *args[1:], cwd=cwd,
-                 env={"SKELETON_KEEP_SPILL": "1"})
-    assert (run / "trace.jsonl").exists(), p.stdout + p.stderr
+@pytest.mark.parametrize("name", sorted([*REAL, *ODD_RUNS]))
+def test_real_runs_decode_the_same(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+                                   monkeypatch: pytest.MonkeyPatch, native: ModuleType, name: str) -> None:
+    if name in ODD_RUNS:
+        (tmp_path / "odd.py").write_text(ODD)
+        run = tmp_path / name
+        p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(run), *ODD_RUNS[name], str(tmp_path / "odd.py"),
+                     env={"SKELETON_KEEP_SPILL": "1"})
+        assert (run / "trace.jsonl").exists(), p.stdout + p.stderr
+    else:
+        run = record_kept(name, tmp_path_factory)
     cap = orjson.loads((run / ".trace-header.json").read_bytes()).get("options", {}).get("max_events", 0)
     chunks = list(read_spill(run / ".trace.spill"))
     events = _same_both_ways(chunks, cap, native)

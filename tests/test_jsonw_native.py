@@ -16,8 +16,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import REPO, skeleton
-from native_runs import SQLPARSE, real_command, require_compiled
+from native_runs import record_kept, require_compiled
 
 from skeleton_replay.capture.records import read_spill
 from skeleton_replay.events.decode import Decoder
@@ -299,18 +298,11 @@ REAL = ("rich", "jinja2", "jinja2-capped", "sqlparse", "hot_loop", "shop", "asyn
 
 
 @pytest.mark.parametrize("name", sorted(REAL))
-def test_real_runs_write_the_same_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jsonw: ModuleType,
-                                        name: str) -> None:
-    """Record once (keeping the raw records); the C writer writes what the twin writes from them, and what the run
-    wrote; every summary of the run encodes as orjson encodes it."""
-    driver = tmp_path / "sqlparse_driver.py"
-    driver.write_text(SQLPARSE)
-    args = real_command(name, driver)
-    out = tmp_path / name
-    cwd = REPO / "examples" / "shop" if args[0] == "pytest" else None
-    p = skeleton(args[0], "--no-open", "--no-html", "--out-dir", str(out), *args[1:], cwd=cwd,
-                 env={"SKELETON_KEEP_SPILL": "1"})
-    assert (out / "trace.jsonl").exists(), p.stdout + p.stderr
+def test_real_runs_write_the_same_trace(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+                                        monkeypatch: pytest.MonkeyPatch, jsonw: ModuleType, name: str) -> None:
+    """From a run's kept raw records, the C writer writes what the twin writes, and what the run wrote; every
+    summary of the run encodes as orjson encodes it."""
+    out = record_kept(name, tmp_path_factory)
     header = orjson.loads((out / ".trace-header.json").read_bytes())
     with monkeypatch.context() as m:  # the decoder's own C twin is another lane's: keep it out of the comparison
         m.setenv("SKELETON_PURE_PYTHON", "1")
