@@ -1,0 +1,197 @@
+"""Post-processing a `skeleton pytest` run (issue 16, bench/pytest_suite.py).
+
+A pytest run's trace.jsonl is large for its spill (every line names its test; the end record spells out
+the per-test counted calls), so its trace is written by the helper process from 4 MiB of spill, where
+other runs wait for 64 MiB: the same bytes either way. The per-test counted entries are added to the
+model with inline look-ups: only a new node or edge goes through the builder's slow path.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from conftest import skeleton
+
+from skeleton_replay import pipeline
+from skeleton_replay.events.decode import Decoder
+from skeleton_replay.model.build import SnapshotBuilder
+
+CLEAN_ENV = {"SKELETON_OUT_DIR": "", "SKELETON_HOME": "", "SKELETON_KEEP_SPILL": "1"}
+END = {"duration_s": 1.0, "exit_code": 0, "status": "ok", "error": None, "gaps": []}
+
+
+LIB = """
+import threading
+
+
+class Item:
+    def __init__(self, n):
+        self.n = n
+
+    def weight(self):
+        return self.n * 2
+
+
+def total(items):
+    return sum(i.weight() for i in items)
+
+
+def walk(n):
+    for i in range(n):
+        yield Item(i)
+
+
+def fails(n):
+    if n % 3 == 0:
+        raise ValueError(f"bad {n}")
+    return n
+
+
+def in_threads(n):
+    out = []
+    ts = [threading.Thread(target=lambda k=k: out.append(total(walk(k)))) for k in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return sorted(out)
+"""
+TESTS = """
+import pytest
+
+import lib
+
+
+@pytest.mark.parametrize("n", range(12))
+def test_total(n):
+    assert lib.total(lib.walk(n * 5)) == sum(2 * i for i in range(n * 5))
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_fails(n):
+    errors = 0
+    for k in range(n * 4):
+        try:
+            lib.fails(k)
+        except ValueError:
+            errors += 1
+    assert errors == len(range(0, n * 4, 3))
+
+
+def test_threads():
+    assert len(lib.in_threads(4)) == 4
+
+
+def test_odd_ids_\u00e9():
+    assert lib.Item(1).weight() == 2
+"""
+
+
+@pytest.fixture(scope="module")
+def pytest_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A `skeleton pytest` run of a small suite with loops, generators, exceptions and threads, capped low
+    (most calls counted per test), its raw records kept."""
+    tmp = tmp_path_factory.mktemp("pytest-run")
+    project = tmp / "proj"
+    (project / "tests").mkdir(parents=True)
+    (project / "lib.py").write_text(LIB, encoding="utf-8")
+    (project / "tests" / "test_lib.py").write_text(TESTS, encoding="utf-8")
+    (project / "pytest.ini").write_text("[pytest]\npythonpath = .\n", encoding="utf-8")
+    out = tmp / "out"
+    p = skeleton(
+        "pytest", "--no-open", "--max-events", "300", "--out-dir", str(out), "--", "-q", "-p", "no:randomly",
+        cwd=project, env=CLEAN_ENV,
+    )
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert (out / pipeline.SPILL).is_file()
+    return out
+
+
+def _header(run: Path) -> dict[str, Any]:
+    header: dict[str, Any] = orjson.loads((run / pipeline.HEADER_SIDECAR).read_bytes())
+    return header
+
+
+def test_a_pytest_runs_trace_goes_to_the_helper_from_4_mib(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SKELETON_SERIAL", raising=False)
+    assert pipeline.use_trace_writer(12 << 20, pytest=True)  # sqlparse's suite: 14.5 MB of spill
+    assert not pipeline.use_trace_writer(12 << 20)  # `skeleton run` at the default cap: in process
+    assert not pipeline.use_trace_writer(2 << 20, pytest=True)  # a small suite: not worth an interpreter
+    monkeypatch.setenv("SKELETON_SERIAL", "1")
+    assert not pipeline.use_trace_writer(200 << 20, pytest=True)
+
+
+def _post(
+    run: Path, out: Path, header: dict[str, Any], monkeypatch: pytest.MonkeyPatch, serial: bool
+) -> list[tuple[Any, ...]]:
+    """from_spill on a copy of the run's spill; the helper processes it started."""
+    started: list[tuple[Any, ...]] = []
+    real_popen = subprocess.Popen
+
+    def popen(*a: Any, **k: Any) -> Any:
+        started.append(a)
+        return real_popen(*a, **k)
+
+    out.mkdir()
+    shutil.copy(run / pipeline.SPILL, out / pipeline.SPILL)
+    with monkeypatch.context() as m:
+        if serial:
+            m.setenv("SKELETON_SERIAL", "1")
+        else:
+            m.delenv("SKELETON_SERIAL", raising=False)
+        m.setattr(pipeline, "PYTEST_PARALLEL_MIN_SPILL", 0)  # the sample project's spill is a few KB
+        m.setattr(subprocess, "Popen", popen)
+        arts = pipeline.from_spill(out / pipeline.SPILL, out, header, END, header["options"]["max_events"], True)
+    assert arts.warnings == []  # the helper did not fail over to the in-process writer
+    return started
+
+
+def test_the_helper_writes_a_pytest_runs_artifacts_byte_for_byte(
+    pytest_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = _header(pytest_run)
+    assert header["target"]["kind"] == "pytest"
+    assert _post(pytest_run, tmp_path / "serial", header, monkeypatch, serial=True) == []
+    assert len(_post(pytest_run, tmp_path / "helper", header, monkeypatch, serial=False)) == 1
+    end = orjson.loads((tmp_path / "helper" / pipeline.TRACE).read_bytes().splitlines()[-1])
+    assert any(c.get("scenario") for c in end["counted"])  # per-test counted entries went through the helper
+    for name in (pipeline.TRACE, pipeline.SNAPSHOT, pipeline.WORKFLOW, pipeline.REPORT):
+        assert (tmp_path / "serial" / name).read_bytes() == (tmp_path / "helper" / name).read_bytes(), name
+
+
+def test_a_script_runs_small_spill_stays_in_process(
+    pytest_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = {**_header(pytest_run), "target": {"kind": "script", "path": "app.py", "args": []}}
+    assert _post(pytest_run, tmp_path / "script", header, monkeypatch, serial=False) == []
+
+
+def test_counted_entries_take_the_slow_path_only_for_new_edges(
+    pytest_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = _header(pytest_run)
+    decoder = Decoder(header["options"]["max_events"])
+    builder = SnapshotBuilder(header, None)
+    from skeleton_replay.capture.records import read_spill
+
+    for batch in decoder.batches(read_spill(pytest_run / pipeline.SPILL)):
+        builder.add_batch(batch)
+    rows = decoder.counted()
+    rows = rows + rows  # each (caller, callee, test) a second time: every edge is known by then
+    made: list[tuple[int, int]] = []
+    real_edge = builder._edge
+
+    def edge(src: int, dst: int, order: int) -> int:
+        made.append((src, dst))
+        return real_edge(src, dst, order)
+
+    monkeypatch.setattr(builder, "_edge", edge)
+    builder.add_counted_all(rows)
+    assert len(rows) > len(set(made))
+    assert len(made) == len(set(made))  # once per new edge, never for a known one
+    assert builder.counted_calls == sum(r[2] for r in rows)
