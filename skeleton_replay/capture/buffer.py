@@ -6,7 +6,7 @@ import marshal
 import os
 
 # Bound at import, before the program runs: a program that replaces a builtin is never called by the tracer.
-from builtins import BaseException, Exception, ValueError, dict, len, range, str, type
+from builtins import BaseException, Exception, ValueError, bytes, len, range, type
 from collections.abc import Callable
 from typing import Any
 
@@ -137,7 +137,7 @@ class Buffer:
                 return
 
 
-PLACEHOLDER = {"type": "?", "note": "summary could not be stored"}
+PLACEHOLDER = b'{"type":"?","note":"summary could not be stored"}'  # records carry summaries as JSON bytes
 
 
 def _storable(value: Any) -> bool:
@@ -151,15 +151,12 @@ def _storable(value: Any) -> bool:
 def plain_record(r: Any) -> tuple[Any, ...] | None:
     """An event record with its summary replaced by a placeholder, if that makes it storable.
 
-    A call's summary is its arguments (name -> summary): each argument that cannot be stored gets the
-    placeholder (the arguments stay a name -> summary mapping, as trace.schema.json wants).
+    A summary is JSON bytes (recorder.as_json), always storable: anything else in its place is replaced.
     """
     if _type(r) is not tuple or len(r) < 6 or _type(r[0]) is not int or r[0] < 0:
         return None
     detail = r[4]
-    if r[0] == R.CALL and _type(detail) is dict:
-        detail = {n: (v if _storable(v) else PLACEHOLDER) for n, v in detail.items() if _type(n) is str}
-    else:
+    if detail is not None and _type(detail) is not bytes:
         detail = PLACEHOLDER
     fixed = (*r[:4], detail, *r[5:])
     return fixed if _storable(fixed) else None

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import Any
 
+import orjson
+
 from . import records as R
 from .budget import ROOT, Budget, Budgets, sampling_text
 from .buffer import Buffer
@@ -34,6 +36,22 @@ _type = type
 _dict_get = dict.get
 
 __all__ = ["INSTANCE_LIMIT", "Budget", "Entry", "Gap", "Recorder"]
+
+_dumps = orjson.dumps
+_join = b"".join
+# What a record carries for a summary orjson cannot write (the summariser makes none: plain JSON-able data)
+NO_SUMMARY = b'{"type":"?","note":"summary could not be stored"}'
+UNKNOWN_EXCEPTION_SUMMARY = b'{"type":"?","message":{"type":"str","value":""}}'
+
+
+def as_json(summary: Any) -> bytes:
+    """A summary as the JSON bytes trace.jsonl holds for it: made once, at capture; records carry these bytes,
+    the trace writer copies them into the line and the model parses only the few it keeps (issue 16).
+
+    A copy of orjson's result (which keeps a 4 KiB buffer however short the text: 32k records in the buffer
+    would hold 128 MiB). Raises TypeError for what orjson cannot write."""
+    return _join((_dumps(summary), b""))
+
 
 # A traced code object, as the hot paths read it: (index, receiver ("self"/"cls" or None), generator, arg_names)
 Entry = tuple[int, "str | None", bool, tuple[str, ...]]
@@ -162,34 +180,41 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         self.definitions += 1
         return entry
 
-    # -- summaries -------------------------------------------------------------
-    def summarise_args(self, frame: FrameType, names: tuple[str, ...]) -> Summary | None:
+    # -- summaries (JSON bytes: as_json) --------------------------------------------
+    def summarise_args(self, frame: FrameType, names: tuple[str, ...]) -> bytes | None:
         try:
             loc = frame.f_locals
             s = self.summariser
-            return {n: s.value(loc[n], n) for n in names if n in loc}
+            return as_json({n: s.value(loc[n], n) for n in names if n in loc})
         except Exception as exc:
             if foreign(exc):
                 raise
             self.gap("tracer_error", f"summarising arguments: {_type(exc).__name__}")
             return None
 
-    def summarise_value(self, value: Any) -> Summary | None:
-        return self.summariser.value(value)
+    def summarise_value(self, value: Any) -> bytes:
+        return self._json(self.summariser.value(value))
 
-    def summarise_return(self, idx: int, value: Any) -> Summary | None:
+    def summarise_return(self, idx: int, value: Any) -> bytes:
         """A value returned or yielded by traced code `idx` (only called for the sampled summaries)."""
         if idx in self.secret_codes:
-            return self.summariser.secret_result(value)
-        return self.summariser.value(value)
+            return self._json(self.summariser.secret_result(value))
+        return self._json(self.summariser.value(value))
 
-    def summarise_exception(self, exc: BaseException) -> Summary:
+    def summarise_exception(self, exc: BaseException) -> bytes:
         try:
-            return self.summariser.exception(exc)
+            return as_json(self.summariser.exception(exc))
         except Exception as err:
             if foreign(err):
                 raise
-            return {"type": "?", "message": {"type": "str", "value": ""}}
+            return UNKNOWN_EXCEPTION_SUMMARY
+
+    def _json(self, summary: Summary) -> bytes:
+        try:
+            return as_json(summary)
+        except TypeError as exc:  # orjson.JSONEncodeError: never for the summariser's plain data
+            self.gap("tracer_error", f"storing a summary: {_type(exc).__name__}")
+            return NO_SUMMARY
 
     # -- the program's exceptions inside the callbacks -----------------------------
     foreign = staticmethod(foreign)

@@ -40,7 +40,7 @@ from .layout import (
     P_STACK,
     P_TID,
 )
-from .recorder import Entry, Recorder
+from .recorder import Entry, Recorder, as_json
 
 _RETURN_OPS = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap)
 _YIELD_OPS = frozenset(dis.opmap[n] for n in ("YIELD_VALUE",) if n in dis.opmap)
@@ -51,11 +51,11 @@ RETURN_FAILURE_UNWINDS = sys.version_info >= (3, 12)
 _RERAISE_OPS = frozenset(dis.opmap[n] for n in ("RERAISE",) if n in dis.opmap)
 # A generator closed (capture/closing.py): 3.11 cannot see the exception thrown in, taken for this one
 SILENT, CLOSE, AT_ONCE = 0, 1, 2  # a close running none of its code, one running some, another exception leaving
-GENERATOR_EXIT: dict[str, Any] = {"type": "GeneratorExit", "message": {"type": "str", "value": ""}}
-UNKNOWN_EXCEPTION: dict[str, Any] = {
-    "type": "?",
-    "message": {"type": "str", "value": "", "note": "not visible to the setprofile backend"},
-}
+# Their summaries, as records carry summaries (JSON bytes: recorder.as_json); compared by identity
+GENERATOR_EXIT: bytes = as_json({"type": "GeneratorExit", "message": {"type": "str", "value": ""}})
+UNKNOWN_EXCEPTION: bytes = as_json(
+    {"type": "?", "message": {"type": "str", "value": "", "note": "not visible to the setprofile backend"}}
+)
 
 
 class Profiler(Protocol):
@@ -482,7 +482,7 @@ def _exit_record(frame: FrameType, entry: Entry, p: list[Any]) -> tuple[Any, ...
     """The exit of a frame whose 'return' event the program's exception interrupted (summary left out)."""
     lasti = frame.f_lasti
     op = frame.f_code.co_code[lasti] if lasti >= 0 else -1
-    detail: dict[str, Any] | None
+    detail: bytes | None
     if op in _RETURN_OPS:
         kind, detail = R.RETURN, None
     elif entry[ENTRY_GENERATOR] and (op in _YIELD_OPS or _is_suspended(frame)):
@@ -494,7 +494,7 @@ def _exit_record(frame: FrameType, entry: Entry, p: list[Any]) -> tuple[Any, ...
     return (kind, entry[ENTRY_INDEX], p[P_TID], time.perf_counter_ns(), detail, 0)
 
 
-def _thrown(frame: FrameType, arg: Any) -> dict[str, Any] | None:
+def _thrown(frame: FrameType, arg: Any) -> bytes | None:
     """An exception thrown in at a yield: GENERATOR_EXIT for a close, else None (3.12+: summarise ``arg``).
 
     3.12+ passes the exception. 3.11 does not: it is taken for a close (the garbage collector, close(),

@@ -40,7 +40,6 @@ from .layout import (
     P_TID,
 )
 from .recorder import Recorder
-from .summarise import Summary
 
 # Imported on 3.12+ only (capture.select_backend); mypy checks the rest when told the Python is 3.12+.
 assert sys.version_info >= (3, 12)
@@ -408,7 +407,7 @@ def _make_callbacks(rec: Recorder, tool_id: int, getframe: Any = sys._getframe) 
     def on_yield(code: CodeType, offset: int, value: object) -> None:
         return leave(code, value, YIELD, "PY_YIELD")
 
-    def _resumed(code: CodeType, exc_summary: Summary | None) -> None:
+    def _resumed(code: CodeType, exc_summary: bytes | None) -> None:
         try:
             p = tls.p
         except AttributeError:

@@ -15,6 +15,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <string.h>
 
 #include "../capture/_layout.h"
 
@@ -172,9 +173,21 @@ frame_matches(PyObject *frame, PyObject *idx, PyObject *fid)
 }
 
 /* a close of a generator (an exception summary of type GeneratorExit) is never counted as raised */
+/* a summary's JSON bytes: is it an exception summary of type GeneratorExit (events/types.closed)? */
+static int
+closes(const char *s, Py_ssize_t n)
+{
+    static const char head[] = "{\"type\":\"GeneratorExit\"";
+    const Py_ssize_t h = (Py_ssize_t)sizeof(head) - 1;
+    return n > h && memcmp(s, head, (size_t)h) == 0 && (s[h] == ',' || (s[h] == '}' && n == h + 1));
+}
+
 static int
 is_generator_exit(PyObject *detail)
 {
+    if (PyBytes_CheckExact(detail)) { /* its JSON (events/types.closed): "type" comes first */
+        return closes(PyBytes_AS_STRING(detail), PyBytes_GET_SIZE(detail));
+    }
     if (!PyDict_CheckExact(detail)) {
         return 0;
     }

@@ -9,8 +9,9 @@
  *     which returns those bytes (and stores them in the dict);
  *   - timestamps and other floats as orjson writes them (the shortest round-trip digits; plain
  *     notation for decimal exponents -5..15, else 1e-7 / 1.5e+16; nan and inf as null);
- *   - the detail (a summary: dict / list / tuple / str / int / float / bool / None) encoded as
- *     orjson does (escapes: " \ \b \t \n \f \r, other controls as \u00XX; non-ASCII as UTF-8).
+ *   - the detail: JSON bytes (a recording's summary, made at capture: capture/recorder.as_json) copied as
+ *     they are, as orjson.Fragment writes them; else a value (dict / list / tuple / str / int / float / bool /
+ *     None, as read back from trace.jsonl) encoded as orjson does (escapes: " \ \b \t \n \f \r, other controls as \u00XX; non-ASCII as UTF-8).
  * Whatever else an event holds (another type, a str subclass, a non-str key, a lone surrogate, an
  * int outside orjson's 64-bit range, deep nesting, a malformed event) is handed whole to line(e),
  * the Python twin's own line (bytes, or None for an event it skips): the same bytes, or the same
@@ -651,7 +652,15 @@ put_event(Buf *b, PyObject *e, const Head *heads, Endpoints *c, int *skip)
     }
     if (f[8] != Py_None) {
         const char *key = DETAIL_KEY[kind];
-        if ((r = append(b, key, (Py_ssize_t)strlen(key))) != 0 || (r = put_value(b, f[8], 1)) != 0) {
+        if ((r = append(b, key, (Py_ssize_t)strlen(key))) != 0) {
+            return r;
+        }
+        if (PyBytes_CheckExact(f[8])) { /* a recording's summary: its JSON, made at capture, copied as is */
+            if (append(b, PyBytes_AS_STRING(f[8]), PyBytes_GET_SIZE(f[8])) < 0) {
+                return -1;
+            }
+        }
+        else if ((r = put_value(b, f[8], 1)) != 0) {
             return r;
         }
     }

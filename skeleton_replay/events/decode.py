@@ -23,7 +23,7 @@ from ..capture import records as R
 from ..capture.filters import CodeInfo
 from .boundaries import BoundaryLog
 from .creations import CreationLog
-from .types import CALL, EXCEPTION, RESUME, RETURN, YIELD, Endpoint, Event
+from .types import CALL, EXCEPTION, RESUME, RETURN, YIELD, Endpoint, Event, closed
 
 _KIND = {R.CALL: CALL, R.RETURN: RETURN, R.UNWIND: EXCEPTION, R.YIELD: YIELD, R.RESUME: RESUME}
 
@@ -282,7 +282,7 @@ class Decoder:
                     if (  # credited to the call's edge, as a recorded raise is (a close, GeneratorExit, is none)
                         kind == EXCEPTION
                         and eo < 0
-                        and not (type(detail) is dict and detail.get("type") == "GeneratorExit")
+                        and not closed(detail)
                     ):
                         key = (frame[5], frame[2], scen)
                         dropped_raised[key] = dropped_raised.get(key, 0) + 1

@@ -17,6 +17,7 @@ import orjson
 from .. import native, safefiles
 from .types import CALL, EVENT_TYPE, EXCEPTION, FORMAT_VERSION, RESUME, RETURN, YIELD, Endpoint, Event
 
+Fragment = orjson.Fragment
 _DETAIL_KEY = {CALL: "args", RETURN: "return_value", EXCEPTION: "exception", YIELD: "value", RESUME: "exception"}
 
 
@@ -41,8 +42,8 @@ class TraceWriter:
     def _endpoint_json(self, ep: Endpoint) -> bytes:
         js = self._json.get(ep.node_id)
         if js is None:
-            # bytes(...) copies: orjson's result keeps a 4 KiB buffer however short the JSON is
-            js = self._json[ep.node_id] = bytes(orjson.dumps(ep.as_json()))
+            # a copy: orjson's result keeps a 4 KiB buffer however short the JSON is (bytes() would not copy)
+            js = self._json[ep.node_id] = b"".join((orjson.dumps(ep.as_json()), b""))
         return js
 
     def _fragment(self, ep: Endpoint) -> orjson.Fragment:
@@ -103,8 +104,8 @@ class TraceWriter:
             d["thread_name"] = thread_name
         if scenario is not None:
             d["scenario"] = scenario
-        if detail is not None:
-            d[_DETAIL_KEY[kind]] = detail
+        if detail is not None:  # JSON bytes (a recording's summary, written as is), or a value read back
+            d[_DETAIL_KEY[kind]] = Fragment(detail) if type(detail) is bytes else detail
         elif skipped:
             d["summary_skipped"] = True
         if kind in (RETURN, EXCEPTION):

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, NamedTuple
 
+import orjson
+
 FORMAT_VERSION = 1
 
 # Step kinds (the `kinds` table of snapshot steps). An exception leaving a function
@@ -105,6 +107,23 @@ def _class_owner(rest: str, d: dict[str, Any]) -> str:
     return rest.rsplit(".", 1)[0]
 
 
+# An event's summary (detail) is the JSON text trace.jsonl holds for it, as bytes: made once at capture
+# (capture/recorder.as_json), copied into the line by the trace writer, parsed (summary()) only where it is kept.
+_CLOSE_HEAD = b'{"type":"GeneratorExit",'  # an exception summary's "type" comes first (Summariser.exception)
+
+
+def summary(detail: Any) -> Any:
+    """An event's summary as data: its JSON bytes parsed (other values as they are: events built by hand)."""
+    return orjson.loads(detail) if type(detail) is bytes else detail
+
+
+def closed(detail: Any) -> bool:
+    """Is this exception summary a close's (GeneratorExit: a generator or coroutine closed, not a failure)?"""
+    if type(detail) is bytes:
+        return detail.startswith(_CLOSE_HEAD) or detail == b'{"type":"GeneratorExit"}'
+    return type(detail) is dict and detail.get("type") == "GeneratorExit"
+
+
 class Event(NamedTuple):
     order: int  # global, gap-free among recorded events; -1 past the cap
     kind: int  # CALL / RETURN / EXCEPTION / YIELD / RESUME
@@ -114,7 +133,7 @@ class Event(NamedTuple):
     thread: int
     caller: Endpoint | None
     callee: Endpoint
-    detail: Any  # args (call), return value, exception, yielded value, or None
+    detail: Any  # JSON bytes (summary()): args (call), return value, exception, yielded value; or None
     skipped: bool  # summary skipped by the budget
     thread_name: str | None = None  # set on the first event of each thread
     ns: int = 0  # duration of the call (return/exception events)

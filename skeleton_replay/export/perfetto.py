@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..events.types import CALL, EXCEPTION, RESUME, RETURN, YIELD, Endpoint
+from ..events.types import CALL, EXCEPTION, RESUME, RETURN, YIELD, Endpoint, summary
 from ..options import UsageError
 from .select import Window
 
@@ -78,11 +78,11 @@ def timeline(trace: Path, window: Window | None = None, scenario: str | None = N
                 }
                 if ev.kind == CALL:
                     if ev.detail is not None:
-                        args["args"] = ev.detail
+                        args["args"] = summary(ev.detail)
                 else:
                     args["resumed"] = True
                     if ev.detail is not None:
-                        args["thrown"] = ev.detail
+                        args["thrown"] = summary(ev.detail)
                 if ev.scenario is not None:
                     args["test"] = ev.scenario
                 stack.append(
@@ -98,11 +98,11 @@ def timeline(trace: Path, window: Window | None = None, scenario: str | None = N
                 )
                 continue
             extra: dict[str, Any] = (
-                {"return_value": ev.detail}
+                {"return_value": summary(ev.detail)}
                 if ev.kind == RETURN
-                else {"exception": ev.detail}
+                else {"exception": summary(ev.detail)}
                 if ev.kind == EXCEPTION
-                else {"yielded": ev.detail}
+                else {"yielded": summary(ev.detail)}
                 if ev.kind == YIELD
                 else {}
             )

@@ -579,9 +579,21 @@ note_scenario(PyObject *sl, PyObject *cur_obj, long long cur)
 }
 
 /* type(detail) is dict and detail.get("type") == "GeneratorExit" */
+/* a summary's JSON bytes: is it an exception summary of type GeneratorExit (events/types.closed)? */
+static int
+closes(const char *s, Py_ssize_t n)
+{
+    static const char head[] = "{\"type\":\"GeneratorExit\"";
+    const Py_ssize_t h = (Py_ssize_t)sizeof(head) - 1;
+    return n > h && memcmp(s, head, (size_t)h) == 0 && (s[h] == ',' || (s[h] == '}' && n == h + 1));
+}
+
 static int
 closed(PyObject *detail)
 {
+    if (PyBytes_CheckExact(detail)) { /* its JSON (events/types.closed): "type" comes first */
+        return closes(PyBytes_AS_STRING(detail), PyBytes_GET_SIZE(detail));
+    }
     if (!PyDict_CheckExact(detail)) {
         return 0;
     }
@@ -590,6 +602,30 @@ closed(PyObject *detail)
         return PyErr_Occurred() ? -1 : 0;
     }
     return PyObject_RichCompareBool(t, s_generator_exit, Py_EQ);
+}
+
+/* A summary as the snapshot keeps it (new reference): its JSON bytes parsed by orjson.loads (events/types.summary);
+   any other value as it is. Only the kept examples are parsed. */
+static PyObject *loads_fn;  /* orjson.loads, imported on first use */
+
+static PyObject *
+parsed(PyObject *detail)
+{
+    if (!PyBytes_CheckExact(detail)) {
+        return Py_NewRef(detail);
+    }
+    if (loads_fn == NULL) {
+        PyObject *orjson = PyImport_ImportModule("orjson");
+        if (orjson == NULL) {
+            return NULL;
+        }
+        loads_fn = PyObject_GetAttrString(orjson, "loads");
+        Py_DECREF(orjson);
+        if (loads_fn == NULL) {
+            return NULL;
+        }
+    }
+    return PyObject_CallOneArg(loads_fn, detail);
 }
 
 /* The example of a recorded call with summarised arguments, kept by its node and/or edge (or NULL: none). */
@@ -626,7 +662,7 @@ call_example(Agg *a, B *b, Py_ssize_t callee, Py_ssize_t ei, PyObject *order, Py
     if (truth < 0) {
         return -1;
     }
-    PyObject *args = truth ? Py_NewRef(detail) : PyDict_New();
+    PyObject *args = truth ? parsed(detail) : PyDict_New();
     if (args == NULL) {
         return -1;
     }
@@ -959,7 +995,9 @@ run_batch(Agg *a, B *b, PyObject *batch, const Ev *ev, long long max_depth)
                         Py_XDECREF(r);
                     }
                     else if (example != NULL && detail != Py_None) {
-                        err = PyDict_SetItem(example, s_return_value, detail) < 0;
+                        PyObject *value = parsed(detail);
+                        err = value == NULL || PyDict_SetItem(example, s_return_value, value) < 0;
+                        Py_XDECREF(value);
                     }
                     Py_XDECREF(example);
                     if (err) {

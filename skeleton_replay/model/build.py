@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import __version__
-from ..events.types import CALL, EVENT_KINDS, EXCEPTION, RETURN, YIELD, Endpoint, Event
+from ..events.types import CALL, EVENT_KINDS, EXCEPTION, RETURN, YIELD, Endpoint, Event, closed, summary
 from ..native import load
 from . import boundaries, creations
 from .steps import StepColumns
@@ -30,7 +30,7 @@ EDGE_SUMMARIES = 3  # example calls kept per edge
 
 def _closed(detail: Any) -> bool:
     """The exception summary of a close (GeneratorExit): not a failure."""
-    return type(detail) is dict and detail.get("type") == "GeneratorExit"
+    return closed(detail)
 
 
 class SnapshotBuilder:
@@ -346,7 +346,7 @@ class SnapshotBuilder:
                     want_node = len(node["examples"]) < NODE_EXAMPLES
                     want_edge = len(edge["examples"]) < EDGE_SUMMARIES
                     if want_node or want_edge:
-                        example = {"event": order, "args": detail or {}}
+                        example = {"event": order, "args": summary(detail) or {}}
                         if want_node:
                             node["examples"].append(example)
                         if want_edge:
@@ -378,7 +378,7 @@ class SnapshotBuilder:
                         if kind == EXCEPTION:
                             self._raised(edge, node, call_id, detail, example)
                         elif example is not None and detail is not None:
-                            example["return_value"] = detail
+                            example["return_value"] = summary(detail)
                     elif kind == YIELD and example is not None:
                         example["yields"] = example.get("yields", 0) + 1
                 if node["first_seen"] is None:
@@ -408,7 +408,7 @@ class SnapshotBuilder:
         """
         if _closed(detail):
             if example is not None:
-                example["exception"] = detail
+                example["exception"] = summary(detail)
             return
         edge["raised"] += 1
         node["raised"] += 1
@@ -418,7 +418,7 @@ class SnapshotBuilder:
                 node["examples"].append(example)
             if len(edge["examples"]) < EDGE_SUMMARIES + 3:
                 edge["examples"].append(example)
-        example["exception"] = detail or {"type": "?", "message": {"type": "str", "value": ""}}
+        example["exception"] = summary(detail) or {"type": "?", "message": {"type": "str", "value": ""}}
 
     def add_counted(
         self, caller: Endpoint | None, callee: Endpoint, count: int, raised: int, scenario: str | None = None

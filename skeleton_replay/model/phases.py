@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..events.types import summary
 from .calltree import CallNode
 
 # value summaries (capture/summarise.py) of things that define rather than compute
@@ -57,10 +58,10 @@ class Phase:
 
 
 def definition_like(node: CallNode) -> bool:
-    args = node.args if isinstance(node.args, dict) else {}
-    if any(_defines(v) for v in args.values()):
+    args = summary(node.args)  # summaries are JSON bytes (events/types.summary)
+    if isinstance(args, dict) and any(_defines(v) for v in args.values()):
         return True
-    return _defines(node.detail) if node.outcome == "returned" else False
+    return _defines(summary(node.detail)) if node.outcome == "returned" else False
 
 
 def _defines(v: object) -> bool:

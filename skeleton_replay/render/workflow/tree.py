@@ -6,6 +6,7 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING
 
+from ...events.types import summary
 from ...model import phases as ph
 from ...model.calltree import CallNode
 from .. import md
@@ -143,17 +144,17 @@ def _scenario_md(s: Record) -> str:
 def _call_line_md(node: CallNode, numbers: Numbers, hidden: int = 0, cut: int = 0) -> str:
     ids_md = f"E{node.order:d}" if node.count == 1 else f"E{node.order:d}–E{node.last_order:d}"
     times_md = f" ×{node.count:,}" if node.count > 1 else ""
-    args = args_text(numbered(node.args, numbers), 80) if node.count == 1 else ""
+    args = args_text(numbered(summary(node.args), numbers), 80) if node.count == 1 else ""
     call_md = f"{md.code(node.node_id)}({md.code(args) if args else ''})"
     if node.instances > 1:  # the same method on several instances of one class, folded
         call_md = callee_md(node)
     if node.outcome == "raised":
-        exc = node.detail or {}
+        exc = summary(node.detail) or {}
         message = numbered(exc.get("message"), numbers)
         tail_md = f" raised {md.text(exc.get('type', '?'), 120)}: {md.code(short(message, 60))}"
     elif node.outcome == "returned":
         shown = node.detail is not None and node.count == 1
-        tail_md = f" → {md.code(short(numbered(node.detail, numbers)))}" if shown else ""
+        tail_md = f" → {md.code(short(numbered(summary(node.detail), numbers)))}" if shown else ""
     else:
         tail_md = " (did not return)"
     ys_md = f" [yielded {node.yields:,}×]" if node.yields else ""
