@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -63,12 +64,18 @@ def _new_temp(path: Path) -> tuple[Path, int]:
     raise FileExistsError(f"no free temporary name next to {path}")
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes | str | list[bytes]) -> Path:
+def write_atomic(path: str | os.PathLike[str], data: bytes | str | Iterable[bytes]) -> Path:
     """Write a whole file: a private temporary, then a rename over path. Never follows a link at
-    path; on failure the temporary is removed and the error names path. A list of parts is written
-    one after the other (a big file is never joined in memory)."""
+    path; on failure the temporary is removed and the error names path. Parts (a list, or an iterator
+    that makes them as they are written) are written one after the other (a big file is never joined
+    in memory)."""
     path = Path(path)
-    parts = data if isinstance(data, list) else [data.encode("utf-8") if isinstance(data, str) else data]
+    if isinstance(data, str):
+        parts: Iterable[bytes] = [data.encode("utf-8")]
+    elif isinstance(data, (bytes, bytearray)):
+        parts = [data]
+    else:
+        parts = data
     try:
         tmp, fd = _new_temp(path)
     except OSError as exc:

@@ -195,3 +195,23 @@ def test_counted_entries_take_the_slow_path_only_for_new_edges(
     assert len(rows) > len(set(made))
     assert len(made) == len(set(made))  # once per new edge, never for a known one
     assert builder.counted_calls == sum(r[2] for r in rows)
+
+
+def test_report_data_is_escaped_a_part_at_a_time_with_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from skeleton_replay.render import html
+
+    text = "a<b>c&d\u2028e\u2029f é 𝄞 </script><!-- x -->"
+    snapshot = {"nodes": [{"id": f"n{i}->{text[: i % len(text)]}", "label": text} for i in range(200)]}
+    raw = orjson.dumps(snapshot)
+    whole = b"".join(html.report_parts(snapshot, raw))  # the data in one part (EMBED_CHUNK: 1 MiB)
+    parts = list(html.report_parts(snapshot, raw))
+    assert len(parts) == 5  # template, <script ...>, the data, </script>, template
+    for char in (b"<", b">", b"&", "\u2028".encode(), "\u2029".encode()):
+        assert char not in parts[2]  # nothing in the data can end the element
+    for chunk in (1, 2, 3, 5, 7, 64):  # cuts fall inside every escaped character's bytes
+        monkeypatch.setattr(html, "EMBED_CHUNK", chunk)
+        parts = list(html.report_parts(snapshot, raw))
+        assert b"".join(parts) == whole
+        data = parts[2:-2]
+        assert len(data) > 1 and max(len(p) for p in data) <= 6 * (chunk + 3)  # escaped: 1 byte -> 6 at most
+    assert orjson.loads(html._embed(snapshot)) == snapshot  # \uXXXX escapes read back as the characters
