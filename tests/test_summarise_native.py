@@ -91,6 +91,20 @@ class Renamed:
     pass
 
 
+NoModule = eval("type('NoModule', (), {})", {"__builtins__": __builtins__})  # (no __name__: no __module__)
+class OddNames:
+    pass
+
+
+class QualStr(str):
+    def __add__(self, other: object) -> str:
+        raise RuntimeError("user code")
+
+
+OddNames.__module__ = 5  # type: ignore[assignment]
+OddNames.__qualname__ = QualStr("Odd.Names")
+
+
 class Dsub(dict):  # type: ignore[type-arg]
     def items(self) -> Any:
         raise RuntimeError("user code")
@@ -118,7 +132,8 @@ def adversarial() -> list[Any]:
         [(b"Cookie", b"abc=def"), (b"X", b"y")], [("p" * 100 + "password", "v")], [(1, 2)], [("a", "b", "c")],
         [[[[[1]]]]], {"k": {"k": {"k": {"k": 1}}}}, [{"a": [1, (2, {3})]}], rec, drec, [rec, rec], (rec,),
         Hostile("abc"), Hostile("password=hunter2hunter2"), [Hostile("x")], {"k": Hostile("v")},
-        Dsub(a=1), [Dsub()], Odd(), Odd, Renamed(), Renamed, type, int, collections.deque([1, 2, 3]),
+        Dsub(a=1), [Dsub()], Odd(), Odd, Renamed(), Renamed, type, int, NoModule, NoModule(), OddNames, OddNames(),
+        (int, str, Renamed), [collections.OrderedDict, Summariser], ValueError, type(None), collections.deque([1, 2, 3]),
         [collections.deque([rec])], collections.OrderedDict(a=1), object(), len, sys, range(3), ValueError("x"),
         {1, "a", (1, 2), None, 2.5}, [None, True, False, [None]], {"x": None, "y": True},
     ]

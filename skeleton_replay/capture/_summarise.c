@@ -40,7 +40,7 @@ typedef struct {
 /* interned strings */
 static PyObject *s_type, *s_value, *s_len, *s_truncated, *s_items, *s_entries, *s_id, *s_redacted;
 static PyObject *s_int, *s_float, *s_str, *s_dict, *s_list, *s_tuple, *s_set, *s_frozenset, *s_version;
-static PyObject *s_clean_version, *s_object_id, *s_module;
+static PyObject *s_clean_version, *s_object_id, *s_module, *s_type_name;
 static PyTypeObject *deque_type;
 
 #if PY_VERSION_HEX < 0x030C0000
@@ -528,6 +528,39 @@ error:
     return NULL;
 }
 
+/* summarise.py class_path(cls) as "module.qualname" (a class's summary value), read from the type itself */
+static PyObject *
+class_value(PyTypeObject *cls)
+{
+    PyObject *module, *qual = PyType_GetQualName(cls);
+    if (qual == NULL) {
+        return NULL;
+    }
+    if (!PyUnicode_CheckExact(qual)) {  /* exact: a str subclass's methods are user code */
+        Py_SETREF(qual, PyUnicode_FromString("?"));
+        if (qual == NULL) {
+            return NULL;
+        }
+    }
+    if (PyType_HasFeature(cls, Py_TPFLAGS_HEAPTYPE)) {  /* type.__module__: the class's own __module__ entry */
+        module = cls->tp_dict != NULL && PyDict_CheckExact(cls->tp_dict) ?
+            PyDict_GetItemWithError(cls->tp_dict, s_module) : NULL;
+        if (module == NULL && PyErr_Occurred()) {
+            Py_DECREF(qual);
+            return NULL;
+        }
+        module = module != NULL && PyUnicode_CheckExact(module) ? Py_NewRef(module) : PyUnicode_FromString("?");
+    }
+    else {  /* a static type: its module is tp_name up to the last dot, or builtins */
+        const char *dot = strrchr(cls->tp_name, '.');
+        module = dot ? PyUnicode_FromStringAndSize(cls->tp_name, dot - cls->tp_name) : PyUnicode_FromString("builtins");
+    }
+    PyObject *out = module ? PyUnicode_FromFormat("%U.%U", module, qual) : NULL;
+    Py_XDECREF(module);
+    Py_DECREF(qual);
+    return out;
+}
+
 /* the class's remembered object type name (borrowed from the cache entry), NULL when not remembered */
 static PyObject *
 cached_class_name(Sum *s, PyTypeObject *t)
@@ -672,8 +705,11 @@ summ(Sum *s, PyObject *v, Py_ssize_t depth, Seen *seen)
     if (t == &PyFrozenSet_Type) {
         return sequence(s, v, s_frozenset, depth, seen);
     }
-    if (t == &PyBytes_Type || t == &PyByteArray_Type || t == &PyComplex_Type || t == deque_type ||
-            t == &PyType_Type) {
+    if (t == &PyType_Type) {
+        return build(2, s_type, Py_NewRef(s_type_name), s_value, class_value((PyTypeObject *)v), NULL, NULL, NULL,
+                     NULL);
+    }
+    if (t == &PyBytes_Type || t == &PyByteArray_Type || t == &PyComplex_Type || t == deque_type) {
         return call_py_summarise(s, v, depth, seen);
     }
     return object_summary(s, v);
@@ -984,7 +1020,7 @@ PyInit__summarise(void)
     INTERN(s_int, "int"); INTERN(s_float, "float"); INTERN(s_str, "str"); INTERN(s_dict, "dict");
     INTERN(s_list, "list"); INTERN(s_tuple, "tuple"); INTERN(s_set, "set"); INTERN(s_frozenset, "frozenset");
     INTERN(s_version, "version"); INTERN(s_clean_version, "_clean_version"); INTERN(s_object_id, "_object_id");
-    INTERN(s_module, "__module__");
+    INTERN(s_module, "__module__"); INTERN(s_type_name, "type");
     PyObject *collections = PyImport_ImportModule("collections");
     if (collections == NULL) {
         return NULL;
