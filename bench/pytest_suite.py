@@ -13,7 +13,9 @@ project code, as in a checkout). Without --suite, the sdist of the interpreter's
 settings (all five artifacts), from the suite's folder. Reported: median wall and CPU (user+sys of the
 command and every process it waited for), and their ratios. Target (issue 16): wall <= 1.5x plain pytest.
 Also the split of `skeleton pytest`'s wall from its session.json: the traced session (tracing_s, the
-tests and collection) and the post-processing (postprocess_s). pytest's own "N passed in X s" line is
+tests and collection) and the post-processing (postprocess_s). --serial adds a third variant with
+SKELETON_SERIAL=1 (trace.jsonl written in Skeleton's own process, not by the helper a pytest run uses from
+4 MiB of spill): the helper's trade of CPU for wall. pytest's own "N passed in X s" line is
 no guide: the artifacts are written in pytest_sessionfinish, inside the time pytest prints.
 Standard library only.
 """
@@ -80,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--suite", help="the project folder (default: sqlparse's sdist, fetched into bench/.cache)")
     p.add_argument("--tests", default="tests", help="what pytest is given, relative to --suite")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--serial", action="store_true", help="also `skeleton pytest` with SKELETON_SERIAL=1")
     args = p.parse_args(argv)
     python = os.path.abspath(args.python) if os.sep in args.python else args.python
     suite = os.path.abspath(args.suite) if args.suite else fetch_sqlparse(python)
@@ -91,14 +94,18 @@ def main(argv: list[str] | None = None) -> int:
         "skeleton": [python, "-m", "skeleton_replay", "pytest", "--no-open", "--out-dir", os.path.join(out, "run"),
                      "--", *PYTEST_ARGS, args.tests],
     }
+    envs = dict.fromkeys(cmds, env)
+    if args.serial:
+        cmds["serial"] = cmds["skeleton"]
+        envs["serial"] = {**env, "SKELETON_SERIAL": "1"}
     runs: dict[str, list[dict[str, float]]] = {k: [] for k in cmds}
     split: list[dict[str, float]] = []  # skeleton's session.json metrics: traced session, post-processing
     try:
-        for cmd in cmds.values():  # warm-up: .pyc files, caches
-            run_once(cmd, suite, env)
+        for name, cmd in cmds.items():  # warm-up: .pyc files, caches
+            run_once(cmd, suite, envs[name])
         for r in range(args.repeat):
             for name in (list(cmds) if r % 2 == 0 else list(reversed(cmds))):
-                runs[name].append(run_once(cmds[name], suite, env))
+                runs[name].append(run_once(cmds[name], suite, envs[name]))
                 if name == "skeleton":
                     split.append(session_metrics(os.path.join(out, "run", "session.json")))
     finally:
@@ -119,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  skeleton: traced session {traced:.2f} s, post-processing {post:.2f} s (wall, session.json)")
     verdict = "PASS" if wall_ratio <= 1.5 else "FAIL"
     print(f"  skeleton pytest / pytest: wall {wall_ratio:.2f}x (target 1.5x: {verdict}), CPU {cpu_ratio:.2f}x")
+    if args.serial:
+        serial = list(zip(runs["serial"], runs["pytest"], strict=True))
+        s_wall = statistics.median(s["wall_s"] / u["wall_s"] for s, u in serial)
+        s_cpu = statistics.median(s["cpu_s"] / u["cpu_s"] for s, u in serial)
+        print(f"  SKELETON_SERIAL=1 / pytest: wall {s_wall:.2f}x, CPU {s_cpu:.2f}x")
     return 0
 
 
