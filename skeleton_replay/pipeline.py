@@ -105,26 +105,22 @@ def _batched(events: Iterable[Event], size: int = 8192) -> Iterator[list[Event]]
 # 1-2 M recorded events (--max-events 0 or a raised cap): there a 5M-event run took 53 s with the
 # helper and 68 s without, and the duplicated decoding is a smaller share of the whole.
 PARALLEL_MIN_SPILL = 64 << 20
-# A pytest run's trace.jsonl is ~13x its spill (sqlparse's suite: 14.5 MB of spill, 190 MB of trace): every
-# line names its test and the end record spells out 44k per-test counted entries (35 MB). Writing it is then
-# most of the post-processing and the second decoding a small share: measured (3.12, 2-core VM) 2.7-3.1 s of
-# CPU in one process against 2.0 s here + 1.1 s in the helper, i.e. ~0.25 s more CPU for ~0.8 s less on the
-# critical path once pytest is done (no test runs then). Below this, a suite is too small to care.
-PYTEST_PARALLEL_MIN_SPILL = 4 << 20
+# Not lowered for pytest runs either, although their trace.jsonl is ~13x their spill (sqlparse's suite: 14.5 MB
+# of spill, 190 MB of trace, 35 MB of it the per-test counted entries of the end record): there the helper took
+# the main process's post-processing from 9.7 to 7.8 G instructions but cost 5.0 G of its own (decoding and
+# marshal.loads again, 2.1 G), +32 % in all for ~0.4 s less wall on an idle second core (3.12, callgrind).
 
 
-def use_trace_writer(spill_bytes: int, pytest: bool = False) -> bool:
-    """Whether trace.jsonl is written by a helper process (on the other core) for a spill this big
-    (pytest: a `skeleton pytest` / `pytest --skeleton` run, whose trace is large for its spill)."""
-    least = PYTEST_PARALLEL_MIN_SPILL if pytest else PARALLEL_MIN_SPILL
-    return not os.environ.get("SKELETON_SERIAL") and spill_bytes >= least and bool(sys.executable)
+def use_trace_writer(spill_bytes: int) -> bool:
+    """Whether trace.jsonl is written by a helper process (on the other core) for a spill this big."""
+    return not os.environ.get("SKELETON_SERIAL") and spill_bytes >= PARALLEL_MIN_SPILL and bool(sys.executable)
 
 
 def _start_trace_writer(
     spill: Path, trace: Path, header: dict[str, Any], end: dict[str, Any], max_events: int
 ) -> subprocess.Popen[bytes] | None:
     """trace.jsonl on the other core: a helper process re-reads the spill and writes it."""
-    if not use_trace_writer(spill.stat().st_size, pytest=header.get("target", {}).get("kind") == "pytest"):
+    if not use_trace_writer(spill.stat().st_size):
         return None
     args = write_json(
         spill.with_name(WRITER_ARGS),

@@ -1,15 +1,12 @@
 """Post-processing a `skeleton pytest` run (issue 16, bench/pytest_suite.py).
 
-A pytest run's trace.jsonl is large for its spill (every line names its test; the end record spells out
-the per-test counted calls), so its trace is written by the helper process from 4 MiB of spill, where
-other runs wait for 64 MiB: the same bytes either way. The per-test counted entries are added to the
-model with inline look-ups: only a new node or edge goes through the builder's slow path.
+The per-test counted entries (a callee counted in each of hundreds of tests) are added to the model with
+inline look-ups: only a new node or edge goes through the builder's slow path. report.html's data (the
+snapshot's JSON, 30 MB on sqlparse's suite) is escaped a part at a time as it is written: the same bytes.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +19,6 @@ from skeleton_replay.events.decode import Decoder
 from skeleton_replay.model.build import SnapshotBuilder
 
 CLEAN_ENV = {"SKELETON_OUT_DIR": "", "SKELETON_HOME": "", "SKELETON_KEEP_SPILL": "1"}
-END = {"duration_s": 1.0, "exit_code": 0, "status": "ok", "error": None, "gaps": []}
 
 
 LIB = """
@@ -117,71 +113,23 @@ def _header(run: Path) -> dict[str, Any]:
     return header
 
 
-def test_a_pytest_runs_trace_goes_to_the_helper_from_4_mib(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SKELETON_SERIAL", raising=False)
-    assert pipeline.use_trace_writer(12 << 20, pytest=True)  # sqlparse's suite: 14.5 MB of spill
-    assert not pipeline.use_trace_writer(12 << 20)  # `skeleton run` at the default cap: in process
-    assert not pipeline.use_trace_writer(2 << 20, pytest=True)  # a small suite: not worth an interpreter
-    monkeypatch.setenv("SKELETON_SERIAL", "1")
-    assert not pipeline.use_trace_writer(200 << 20, pytest=True)
+def _built(run: Path) -> tuple[SnapshotBuilder, Decoder]:
+    from skeleton_replay.capture.records import read_spill
 
-
-def _post(
-    run: Path, out: Path, header: dict[str, Any], monkeypatch: pytest.MonkeyPatch, serial: bool
-) -> list[tuple[Any, ...]]:
-    """from_spill on a copy of the run's spill; the helper processes it started."""
-    started: list[tuple[Any, ...]] = []
-    real_popen = subprocess.Popen
-
-    def popen(*a: Any, **k: Any) -> Any:
-        started.append(a)
-        return real_popen(*a, **k)
-
-    out.mkdir()
-    shutil.copy(run / pipeline.SPILL, out / pipeline.SPILL)
-    with monkeypatch.context() as m:
-        if serial:
-            m.setenv("SKELETON_SERIAL", "1")
-        else:
-            m.delenv("SKELETON_SERIAL", raising=False)
-        m.setattr(pipeline, "PYTEST_PARALLEL_MIN_SPILL", 0)  # the sample project's spill is a few KB
-        m.setattr(subprocess, "Popen", popen)
-        arts = pipeline.from_spill(out / pipeline.SPILL, out, header, END, header["options"]["max_events"], True)
-    assert arts.warnings == []  # the helper did not fail over to the in-process writer
-    return started
-
-
-def test_the_helper_writes_a_pytest_runs_artifacts_byte_for_byte(
-    pytest_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    header = _header(pytest_run)
-    assert header["target"]["kind"] == "pytest"
-    assert _post(pytest_run, tmp_path / "serial", header, monkeypatch, serial=True) == []
-    assert len(_post(pytest_run, tmp_path / "helper", header, monkeypatch, serial=False)) == 1
-    end = orjson.loads((tmp_path / "helper" / pipeline.TRACE).read_bytes().splitlines()[-1])
-    assert any(c.get("scenario") for c in end["counted"])  # per-test counted entries went through the helper
-    for name in (pipeline.TRACE, pipeline.SNAPSHOT, pipeline.WORKFLOW, pipeline.REPORT):
-        assert (tmp_path / "serial" / name).read_bytes() == (tmp_path / "helper" / name).read_bytes(), name
-
-
-def test_a_script_runs_small_spill_stays_in_process(
-    pytest_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    header = {**_header(pytest_run), "target": {"kind": "script", "path": "app.py", "args": []}}
-    assert _post(pytest_run, tmp_path / "script", header, monkeypatch, serial=False) == []
+    header = _header(run)
+    decoder = Decoder(header["options"]["max_events"])
+    builder = SnapshotBuilder(header, None)
+    for batch in decoder.batches(read_spill(run / pipeline.SPILL)):
+        builder.add_batch(batch)
+    return builder, decoder
 
 
 def test_counted_entries_take_the_slow_path_only_for_new_edges(
     pytest_run: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    header = _header(pytest_run)
-    decoder = Decoder(header["options"]["max_events"])
-    builder = SnapshotBuilder(header, None)
-    from skeleton_replay.capture.records import read_spill
-
-    for batch in decoder.batches(read_spill(pytest_run / pipeline.SPILL)):
-        builder.add_batch(batch)
+    builder, decoder = _built(pytest_run)
     rows = decoder.counted()
+    assert sum(1 for r in rows if r[4] is not None) > 10  # calls counted per test
     rows = rows + rows  # each (caller, callee, test) a second time: every edge is known by then
     made: list[tuple[int, int]] = []
     real_edge = builder._edge
@@ -195,6 +143,12 @@ def test_counted_entries_take_the_slow_path_only_for_new_edges(
     assert len(rows) > len(set(made))
     assert len(made) == len(set(made))  # once per new edge, never for a known one
     assert builder.counted_calls == sum(r[2] for r in rows)
+    one_by_one, _ = _built(pytest_run)
+    for row in rows:
+        one_by_one.add_counted(*row)
+    snap = builder.snapshot({}, [], [], 0)
+    assert orjson.dumps(snap) == orjson.dumps(one_by_one.snapshot({}, [], [], 0))
+    assert all(len(set(n["scenarios"])) == len(n["scenarios"]) for n in snap["nodes"] if "scenarios" in n)
 
 
 def test_report_data_is_escaped_a_part_at_a_time_with_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
