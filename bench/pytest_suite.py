@@ -14,8 +14,8 @@ settings (all five artifacts), from the suite's folder. Reported: median wall an
 command and every process it waited for), and their ratios. Target (issue 16): wall <= 1.5x plain pytest.
 Also the split of `skeleton pytest`'s wall from its session.json: the traced session (tracing_s, the
 tests and collection) and the post-processing (postprocess_s). --serial adds a third variant with
-SKELETON_SERIAL=1 (trace.jsonl written in Skeleton's own process, not by the helper a pytest run uses from
-4 MiB of spill): the helper's trade of CPU for wall. pytest's own "N passed in X s" line is
+SKELETON_SERIAL=1 (trace.jsonl always written in Skeleton's own process; the default differs from it only
+from 64 MiB of spill, a big suite or a raised cap, where the trace-writer helper trades CPU for wall). pytest's own "N passed in X s" line is
 no guide: the artifacts are written in pytest_sessionfinish, inside the time pytest prints.
 Standard library only.
 """
