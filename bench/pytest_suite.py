@@ -15,8 +15,9 @@ command and every process it waited for), and their ratios. Target (issue 16): w
 Also the split of `skeleton pytest`'s wall from its session.json: the traced session (tracing_s, the
 tests and collection) and the post-processing (postprocess_s). --serial adds a third variant with
 SKELETON_SERIAL=1 (trace.jsonl always written in Skeleton's own process; the default differs from it only
-from 64 MiB of spill, a big suite or a raised cap, where the trace-writer helper trades CPU for wall). pytest's own "N passed in X s" line is
-no guide: the artifacts are written in pytest_sessionfinish, inside the time pytest prints.
+from 64 MiB of spill, a big suite or a raised cap, where the trace-writer helper trades CPU for wall).
+pytest's own "N passed in X s" line is no guide: the artifacts are written in pytest_sessionfinish,
+inside the time pytest prints.
 Standard library only.
 """
 from __future__ import annotations
