@@ -34,9 +34,10 @@ reap() {  # print and forget every stage that has ended
     [ -f "$work/$name/rc" ] || continue
     wait "${job_pid[$name]}" 2>/dev/null || true
     rc="$(cat "$work/$name/rc")"
-    echo "== $name: exit status $rc, $(( $(date +%s) - ${job_start[$name]} )) s (its output, whole:)"
+    echo "== $name: exit status $rc, took $(( $(cat "$work/$name/end") - ${job_start[$name]} )) s" \
+         "(CPU user, system: $(tail -n 1 "$work/$name/cpu")); its output, whole:"
     cat "$work/$name/log"
-    stamp "$name done (status $rc)"
+    echo "test: $name done (status $rc) after $(( $(cat "$work/$name/end") - start )) s"
     if [ "$rc" != 0 ]; then status=1; job_failed+=("$name"); fi
     unset "job_pid[$name]"
   done
@@ -49,7 +50,10 @@ job() {
   (
     set +e
     (set -e; cd "$work/$name/cwd"; export TMPDIR="$work/$name/tmp"; "$@")
-    echo $? >"$work/$name/rc"
+    rc=$?
+    date +%s >"$work/$name/end"
+    times >"$work/$name/cpu"  # its 2nd line: the user and system CPU time of the stage's processes
+    echo $rc >"$work/$name/rc"
   ) >"$work/$name/log" 2>&1 &
   job_pid[$name]=$!
   job_start[$name]=$(date +%s)
