@@ -169,3 +169,23 @@ def test_report_data_is_escaped_a_part_at_a_time_with_the_same_bytes(monkeypatch
         data = parts[2:-2]
         assert len(data) > 1 and max(len(p) for p in data) <= 6 * (chunk + 3)  # escaped: 1 byte -> 6 at most
     assert orjson.loads(html._embed(snapshot)) == snapshot  # \uXXXX escapes read back as the characters
+
+
+def test_skeleton_pytest_keeps_its_startup_objects_out_of_the_suites_collections(tmp_path: Path) -> None:
+    """As `skeleton run` does: what exists before pytest starts (Skeleton, click, orjson, pytest) is frozen,
+    so the suite's full collections do not walk it; the suite's own objects are not (frozen before it loads)."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_gc.py").write_text(
+        "import gc, pathlib, sys\n\n"
+        "KEPT = [[] for _ in range(5000)]\n\n\n"
+        "def test_frozen():\n"
+        "    pathlib.Path('frozen.txt').write_text(\n"
+        "        f'{gc.get_freeze_count()} {gc.is_tracked(KEPT[0])} {any(o is KEPT for o in gc.get_objects())}')\n",
+        encoding="utf-8",
+    )
+    p = skeleton("pytest", "--no-open", "--out-dir", str(tmp_path / "out"), "--", "-q", "-p", "no:randomly",
+                 "-p", "no:cacheprovider", cwd=tmp_path, env=CLEAN_ENV)
+    assert p.returncode == 0, p.stdout + p.stderr
+    count, tracked, collectable = (tmp_path / "frozen.txt").read_text(encoding="utf-8").split()
+    assert int(count) > 10_000  # Skeleton's and pytest's modules, classes, functions
+    assert tracked == "True" and collectable == "True"  # the suite's own objects are still collected
