@@ -8,6 +8,7 @@ written to the spill file as one length-prefixed chunk. Post-processing
 (skeleton_replay.events) turns this stream into typed events. Kinds:
 
   event records   (kind, code_index, thread, t_ns, detail, extra)
+              a summary (detail) is the JSON text trace.jsonl holds for it, as bytes (recorder.as_json)
     CALL      detail = args summary or None;  extra = receiver object id (0 if none)
               an edge's first call recorded while counting (capture/budget.py) has an 8th item: its
               caller's node key (records.split_node_key; MODULE_KEY: a module body), the 7th is then
