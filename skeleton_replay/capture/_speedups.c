@@ -22,8 +22,41 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <frameobject.h>
+#include <stddef.h>  /* offsetof */
+#include <structmember.h>  /* T_INT, READONLY */
 
 #include "_layout.h"  /* the record layout: generated from layout.py */
+
+/* 3.12 and 3.13: a PY_START callback reads the receiver (`self`) from the running frame's fast locals,
+   without building a frame object (PyEval_GetFrame makes one, and the frame pays again to free it: ~700
+   instructions per method call). The head of CPython's _PyInterpreterFrame (internal/pycore_frame.h) is
+   the same in both versions: mirrored here, used only after Hooks' self-test (fast_locals_ok) and only
+   for a frame whose first field is the code object the event is about. Other versions: PyEval_GetFrame. */
+#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000
+#define SK_FAST_LOCALS 1
+typedef struct {
+    PyObject *code;  /* 3.12 f_code, 3.13 f_executable */
+    void *previous, *f_funcobj, *f_globals, *f_builtins, *f_locals, *frame_obj, *instr;
+    int stacktop;
+    uint16_t return_offset;
+    char owner;
+    PyObject *localsplus[1];
+} SkFrame;
+
+/* The running Python frame of this thread (may be NULL). */
+static inline SkFrame *
+running_frame(void)
+{
+    PyThreadState *ts = PyThreadState_Get();
+#if PY_VERSION_HEX >= 0x030D0000
+    return (SkFrame *)ts->current_frame;
+#else
+    return ts->cframe ? (SkFrame *)ts->cframe->current_frame : NULL;
+#endif
+}
+#else
+#define SK_FAST_LOCALS 0
+#endif
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -98,6 +131,14 @@ mix(unsigned long long v, int bits)
 #define KEY_BITS 13
 #define PAST_BITS 8
 #define MADE_BITS 10
+#define EDGE_BITS 12
+#define EDGE_SLOTS (1 << EDGE_BITS)  /* open addressing; folded into the dict when half full */
+#define EDGE_FILL (EDGE_SLOTS / 2)
+
+typedef struct {
+    unsigned long long edge;  /* caller << SK_EDGE_SHIFT | callee */
+    long long total;          /* the edge's count (as its dict value would be); 0: empty slot */
+} EdgeCount;
 
 typedef struct {
     PyObject_HEAD
@@ -132,6 +173,8 @@ typedef struct {
        during a capture and keeps every entry alive. */
     void *cache_code[CODE_CACHE];
     PyObject *cache_entry[CODE_CACHE];
+    int cache_recv[CODE_CACHE];  /* the receiver's index in the fast locals (a plain local), or -1 */
+    int fast_locals;             /* 1: the SkFrame mirror passed the self-test (hooks_init) */
     /* Direct-mapped cache id(code) -> receiver name of watched __init__ methods (borrowed: inits keeps them) */
     void *init_code[INIT_CACHE];
     PyObject *init_name[INIT_CACHE];
@@ -153,7 +196,19 @@ typedef struct {
     MadeSlot made_cache[MADE_CACHE];  /* (code index, object id, class) -> Creations.keys number */
     uint64_t tp_id;                 /* PyThreadState_GetID of the thread whose state list tp_p is */
     PyObject *tp_p;                 /* (held; cleared by close) */
+    /* Counted calls per packed edge of ONE thread's state list (edge_p), kept here instead of in its
+       p[P_COUNTS] dict: each slot holds the edge's whole count (the dict's value when it came in, plus
+       the calls since). fold_counts() writes them into the dict before anything reads it: a hand-over to
+       the Python callbacks, another thread counting, Counting.checkpoint (through fold()), close. */
+    EdgeCount edge_tab[EDGE_SLOTS];
+    int edge_used[EDGE_FILL];       /* the slots in use, in the order they were taken */
+    int n_edges;
+    PyObject *edge_p;               /* (held) the state list whose counts the table holds, or NULL */
+    PyObject *weakrefs;
 } Hooks;
+
+static int fold_counts(Hooks *h);
+static int fast_locals_selftest(void);
 
 /* Forget every cached entry (dropping the references the caches hold). */
 static void
@@ -180,6 +235,18 @@ clear_caches(Hooks *h)
 static void
 hooks_dealloc(Hooks *h)
 {
+    if (h->weakrefs != NULL) {
+        PyObject_ClearWeakRefs((PyObject *)h);
+    }
+    if (h->n_edges) {  /* counts not written yet (close was not called): written now, never lost */
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        if (fold_counts(h) < 0) {
+            PyErr_Clear();
+        }
+        PyErr_Restore(type, value, tb);
+    }
+    Py_CLEAR(h->edge_p);
     clear_caches(h);
     Py_XDECREF(h->objects_gen); Py_XDECREF(h->objects_gen_seen);
     Py_XDECREF(h->table); Py_XDECREF(h->buf); Py_XDECREF(h->counts); Py_XDECREF(h->state);
@@ -277,6 +344,10 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
     }
     memset(h->cache_code, 0, sizeof(h->cache_code));
     memset(h->init_code, 0, sizeof(h->init_code));
+    h->fast_locals = getenv("SKELETON_NO_FAST_LOCALS") == NULL && fast_locals_selftest();
+    if (fold_counts(h) < 0) {  /* (__init__ called again: the counts so far belong to the old state) */
+        return -1;
+    }
     clear_caches(h);
     /* ObjectIds.objects_gen, through receiver_id's recorder (optional: without it, no objects cache) */
     PyObject *rec = PyMethod_Check(h->receiver_id) ? PyMethod_GET_SELF(h->receiver_id) : NULL;
@@ -290,6 +361,49 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
     Py_XSETREF(h->objects_gen, gen);
     Py_XSETREF(h->objects_gen_seen, gen ? Py_NewRef(PyList_GET_ITEM(gen, 0)) : NULL);
     return (h->tls_key && h->zero) ? 0 : -1;
+}
+
+/* Does the SkFrame mirror read this CPython's frames right? Checked on the running frame (the Python
+   function that makes the Hooks): its frame object, its code and its arguments must be where the mirror
+   says. 1 yes, 0 no (then every receiver is read through a frame object). */
+static int
+fast_locals_selftest(void)
+{
+    int ok = 0;
+#if SK_FAST_LOCALS
+    PyFrameObject *frame = PyEval_GetFrame();  /* borrowed; makes the frame object the mirror must point to */
+    SkFrame *f = running_frame();
+    if (frame == NULL || f == NULL || f->frame_obj != (void *)frame) {
+        return 0;
+    }
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    PyObject *vars = (PyObject *)code == f->code ? PyCode_GetVarnames(code) : NULL;
+    PyObject *cells = vars ? PyCode_GetCellvars(code) : NULL;
+    if (cells != NULL && PyTuple_CheckExact(vars)) {
+        ok = 1;
+        int checked = 0;
+        for (Py_ssize_t i = 0; ok && i < PyTuple_GET_SIZE(vars) && i < code->co_argcount; i++) {
+            PyObject *name = PyTuple_GET_ITEM(vars, i);
+            if (PySequence_Contains(cells, name) != 0) {
+                continue;
+            }
+            PyObject *v = PyFrame_GetVar(frame, name);
+            if (v == NULL) {
+                PyErr_Clear();
+                continue;
+            }
+            ok = v == f->localsplus[i];
+            checked++;
+            Py_DECREF(v);
+        }
+        ok = ok && checked > 0;
+    }
+    Py_XDECREF(vars);
+    Py_XDECREF(cells);
+    Py_DECREF(code);
+    PyErr_Clear();
+#endif
+    return ok;
 }
 
 /* This thread's state list (borrowed), or NULL with an error set. */
@@ -412,6 +526,57 @@ contain(Hooks *h, const char *event)
     Py_RETURN_NONE;
 }
 
+/* The index of variable `name` in the fast locals of `code` when it is a plain local (not a cell), else -1. */
+static int
+receiver_index(Hooks *h, PyObject *code, PyObject *name)
+{
+    int ix = -1;
+#if SK_FAST_LOCALS
+    if (!h->fast_locals || !PyCode_Check(code) || !PyUnicode_CheckExact(name)) {
+        return -1;
+    }
+    PyObject *vars = PyCode_GetVarnames((PyCodeObject *)code);
+    PyObject *cells = vars ? PyCode_GetCellvars((PyCodeObject *)code) : NULL;
+    if (cells != NULL && PyTuple_CheckExact(vars) && PyTuple_CheckExact(cells)) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(vars) && i < ((PyCodeObject *)code)->co_nlocalsplus; i++) {
+            PyObject *v = PyTuple_GET_ITEM(vars, i);
+            if (PyUnicode_CheckExact(v) && PyUnicode_Compare(v, name) == 0) {
+                ix = (int)i;
+                break;
+            }
+        }
+        for (Py_ssize_t i = 0; ix >= 0 && i < PyTuple_GET_SIZE(cells); i++) {
+            PyObject *v = PyTuple_GET_ITEM(cells, i);
+            if (PyUnicode_CheckExact(v) && PyUnicode_Compare(v, name) == 0) {
+                ix = -1;  /* a cell (a closure uses it): the frame holds a cell object there */
+            }
+        }
+    }
+    Py_XDECREF(vars);
+    Py_XDECREF(cells);
+    PyErr_Clear();
+#endif
+    return ix;
+}
+
+/* The receiver of a call that starts now (PY_START: the running frame is the callee's), borrowed, without a
+   frame object; NULL when it cannot be read so (then PyEval_GetFrame and PyFrame_GetVar). */
+static inline PyObject *
+fast_receiver(Hooks *h, PyObject *code)
+{
+#if SK_FAST_LOCALS
+    size_t slot = ((size_t)code >> 4) & (CODE_CACHE - 1);
+    int ix = h->cache_code[slot] == (void *)code ? h->cache_recv[slot] : -1;
+    if (ix < 0) {
+        return NULL;
+    }
+    SkFrame *f = running_frame();
+    return f != NULL && f->code == code ? f->localsplus[ix] : NULL;
+#else
+    return NULL;
+#endif
+}
+
 /* The table entry of a code object (borrowed), NULL if untraced or undecided (error set on failure). */
 static PyObject *
 code_entry(Hooks *h, PyObject *code)
@@ -429,6 +594,7 @@ code_entry(Hooks *h, PyObject *code)
     if (entry != NULL && PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == SK_ENTRY_SIZE) {
         h->cache_code[slot] = (void *)code;  /* the table keeps the code object alive */
         h->cache_entry[slot] = entry;
+        h->cache_recv[slot] = receiver_index(h, code, PyTuple_GET_ITEM(entry, SK_ENTRY_RECEIVER));
         return entry;
     }
     return NULL;
@@ -574,6 +740,95 @@ edge_long(Hooks *h, unsigned long long v)
     return o;
 }
 
+/* Write the edge table's counts into the p[P_COUNTS] dict of the state list they belong to (edge_p) and
+   empty it: 0, or -1 with an error set (the counts not written yet are lost; the caller contains it). */
+static int
+fold_counts(Hooks *h)
+{
+    int err = 0;
+    PyObject *c = NULL;
+    if (h->n_edges) {
+        c = PyList_GET_SIZE(h->edge_p) > SK_P_COUNTS ? PyList_GET_ITEM(h->edge_p, SK_P_COUNTS) : NULL;
+        if (c == NULL || !PyDict_Check(c)) {
+            PyErr_SetString(PyExc_RuntimeError, "unexpected thread state: no dict of counts");
+            err = -1;
+        }
+    }
+    for (int i = 0; i < h->n_edges; i++) {
+        EdgeCount *s = &h->edge_tab[h->edge_used[i]];
+        if (err == 0) {
+            PyObject *k = edge_long(h, s->edge);
+            PyObject *v = k ? PyLong_FromLongLong(s->total) : NULL;
+            err = v ? PyDict_SetItem(c, k, v) : -1;
+            Py_XDECREF(k);
+            Py_XDECREF(v);
+        }
+        s->total = 0;
+    }
+    h->n_edges = 0;
+    Py_CLEAR(h->edge_p);
+    return err;
+}
+
+/* One more counted call of a packed edge of thread state p: *before gets the edge's count before it (as
+   p[P_COUNTS][edge] would say). 0, or -1 with an error set. */
+static int
+count_edge(Hooks *h, PyObject *p, unsigned long long ev, long long *before)
+{
+    if (h->edge_p != p) {  /* another thread's counts: written out first (a table holds one thread's) */
+        if (fold_counts(h) < 0) {
+            return -1;
+        }
+        h->edge_p = Py_NewRef(p);
+    }
+    size_t i = mix(ev, EDGE_BITS);
+    while (h->edge_tab[i].total != 0) {
+        if (h->edge_tab[i].edge == ev) {
+            *before = h->edge_tab[i].total++;
+            return 0;
+        }
+        i = (i + 1) & (EDGE_SLOTS - 1);
+    }
+    if (h->n_edges >= EDGE_FILL) {  /* half full: written out, started afresh */
+        if (fold_counts(h) < 0) {
+            return -1;
+        }
+        h->edge_p = Py_NewRef(p);
+        i = mix(ev, EDGE_BITS);
+    }
+    /* an edge new to the table: its count so far is the dict's */
+    PyObject *c = PyList_GET_ITEM(p, SK_P_COUNTS);
+    if (!PyDict_Check(c)) {
+        PyErr_SetString(PyExc_RuntimeError, "unexpected thread state: no dict of counts");
+        return -1;
+    }
+    PyObject *k = edge_long(h, ev);
+    if (k == NULL) {
+        return -1;
+    }
+    PyObject *v = PyDict_GetItemWithError(c, k);  /* (a defaultdict: no __missing__ here) */
+    Py_DECREF(k);
+    long long base = 0;
+    if (v != NULL) {
+        base = PyLong_AsLongLong(v);
+        if (base == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    else if (PyErr_Occurred()) {
+        return -1;
+    }
+    if (base < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "negative count of calls");
+        return -1;
+    }
+    h->edge_tab[i].edge = ev;
+    h->edge_tab[i].total = base + 1;
+    h->edge_used[h->n_edges++] = (int)i;
+    *before = base;
+    return 0;
+}
+
 /* Does tracemalloc trace allocations now? Then records (Python objects) are flushed in small chunks,
    so that a program measuring its own memory growth does not see them pile up (Recorder.flush). */
 static int
@@ -681,7 +936,7 @@ raise_pending(Pending *e, int r)
 }
 
 static int
-start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
+start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObject *code)
 {
     PyObject *idx = PyTuple_GET_ITEM(entry, SK_ENTRY_INDEX);
     PyObject *receiver = PyTuple_GET_ITEM(entry, SK_ENTRY_RECEIVER);
@@ -690,10 +945,13 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
     PyObject *obj = NULL;
     Pending pending = {NULL, NULL, NULL};
     if (receiver != Py_None) {
-        if (frame == NULL) {
+        PyObject *me = frame == NULL && code != NULL ? Py_XNewRef(fast_receiver(h, code)) : NULL;
+        if (me == NULL && frame == NULL) {
             frame = PyEval_GetFrame();  /* borrowed: the traced function's frame */
         }
-        PyObject *me = frame ? frame_var(frame, receiver) : NULL;
+        if (me == NULL) {
+            me = frame ? frame_var(frame, receiver) : NULL;
+        }
         if (me == NULL) {  /* unbound receiver, no frame: the Python callback records why */
             PyErr_Clear();
             return 0;
@@ -737,30 +995,44 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
             if (tv < 0) {
                 tv = -1 - tv;  /* a frame written as a record counts as its node */
             }
-            PyObject *edge;
-            if (tv < (1LL << SK_EDGE_SHIFT) && kv < (1LL << SK_EDGE_SHIFT)) {
-                edge = edge_long(h, ((unsigned long long)tv << SK_EDGE_SHIFT) | (unsigned long long)kv);
+            PyObject *edge = NULL;
+            long long cnt = 0;
+            int err;
+            if (tv < (1LL << SK_EDGE_SHIFT) && kv < (1LL << SK_EDGE_SHIFT)) {  /* in the C table (count_edge) */
+                unsigned long long ev = ((unsigned long long)tv << SK_EDGE_SHIFT) | (unsigned long long)kv;
+                if (count_edge(h, p, ev, &cnt) < 0) {
+                    goto error;
+                }
+                /* the edge as an int only where it is kept: a first call's, a counted generator's */
+                if ((cnt + 1 <= h->first_per_edge || generator) && (edge = edge_long(h, ev)) == NULL) {
+                    goto error;
+                }
             }
             else {
                 PyObject *caller_key = PyLong_FromLongLong(tv);
                 edge = caller_key ? PyTuple_Pack(2, caller_key, key) : NULL;
                 Py_XDECREF(caller_key);
-            }
-            if (edge == NULL) {
-                goto error;
-            }
-            PyObject *c = PyList_GET_ITEM(p, SK_P_COUNTS);
-            PyObject *v = PyDict_GetItemWithError(c, edge);
-            long long cnt = 0;
-            if (v != NULL) {
-                cnt = PyLong_AsLongLong(v);
-            }
-            PyObject *nv = PyErr_Occurred() ? NULL : PyLong_FromLongLong(cnt + 1);
-            int err = nv ? PyDict_SetItem(c, edge, nv) : -1;
-            Py_XDECREF(nv);
-            if (err < 0) {
-                Py_DECREF(edge);
-                goto error;
+                if (edge == NULL) {
+                    goto error;
+                }
+                PyObject *c = PyList_GET_ITEM(p, SK_P_COUNTS);
+                PyObject *v = PyDict_GetItemWithError(c, edge);
+                if (v != NULL) {
+                    cnt = PyLong_AsLongLong(v);
+                }
+                else if (!PyErr_Occurred() && h->n_edges && fold_counts(h) < 0) {
+                    /* a new key of the dict: the edges met before it go in first (the dict's order is the
+                       order of the AGGREGATE record's entries) */
+                    Py_DECREF(edge);
+                    goto error;
+                }
+                PyObject *nv = PyErr_Occurred() ? NULL : PyLong_FromLongLong(cnt + 1);
+                err = nv ? PyDict_SetItem(c, edge, nv) : -1;
+                Py_XDECREF(nv);
+                if (err < 0) {
+                    Py_DECREF(edge);
+                    goto error;
+                }
             }
             /* One of the first calls of this edge (budget.py): recorded, with its arguments and its caller. */
             int first = cnt + 1 <= h->first_per_edge && PyList_GET_SIZE(p) > SK_P_SEEN;
@@ -792,7 +1064,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame)
                         goto error;
                     }
                 }
-                Py_DECREF(edge);
+                Py_XDECREF(edge);  /* (NULL: a counted call of a packed edge, neither first nor generator) */
                 if (PyList_Append(stack, key) < 0) {
                     goto error;
                 }
@@ -1126,6 +1398,21 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
     return rc;
 }
 
+/* Hand an event to a Python callback: the counts in the edge table go into their dict first (the Python
+   callbacks read and write p[P_COUNTS]). */
+static PyObject *
+hand_over(Hooks *h, PyObject *py, PyObject *const *args, Py_ssize_t nargs, const char *event)
+{
+    if (h->n_edges && fold_counts(h) < 0) {
+        PyObject *none = contain(h, event);
+        if (none == NULL) {
+            return NULL;
+        }
+        Py_DECREF(none);
+    }
+    return PyObject_Vectorcall(py, args, nargs, NULL);
+}
+
 static PyObject *
 hooks_start(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1151,7 +1438,7 @@ hooks_start(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
         if (r) {
             Py_RETURN_NONE;
         }
-        return PyObject_Vectorcall(h->py_start, args, nargs, NULL);  /* decide, DISABLE */
+        return hand_over(h, h->py_start, args, nargs, "PY_START");  /* decide, DISABLE */
     }
     PyObject *p = thread_p(h);
     if (p == NULL) {
@@ -1159,14 +1446,14 @@ hooks_start(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
             return NULL;  /* a signal handler's exception, KeyboardInterrupt...: the program's */
         }
         PyErr_Clear();
-        return PyObject_Vectorcall(h->py_start, args, nargs, NULL);
+        return hand_over(h, h->py_start, args, nargs, "PY_START");
     }
-    int r = needs_seed(h, p) ? 0 : start_core(h, entry, p, NULL);
+    int r = needs_seed(h, p) ? 0 : start_core(h, entry, p, NULL, args[0]);
     if (r < 0) {
         return contain(h, "PY_START");
     }
     if (r == 0) {
-        return PyObject_Vectorcall(h->py_start, args, nargs, NULL);
+        return hand_over(h, h->py_start, args, nargs, "PY_START");
     }
     Py_RETURN_NONE;
 }
@@ -1401,15 +1688,35 @@ hooks_close(Hooks *h, PyObject *unused)
         PyErr_Clear();
     }
     Py_CLEAR(h->tp_p);
+    if (fold_counts(h) < 0) {  /* the counts go to their dicts (Counting.checkpoint reads them next) */
+        return contain(h, "close");
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+hooks_fold(Hooks *h, PyObject *unused)
+{
+    if (fold_counts(h) < 0) {
+        return NULL;
+    }
     Py_RETURN_NONE;
 }
 
 static PyMethodDef hooks_methods[] = {
     {"close", (PyCFunction)hooks_close, METH_NOARGS, "Forget this capture's state in the calling thread."},
+    {"fold", (PyCFunction)hooks_fold, METH_NOARGS,
+     "Write the calls counted in C into the threads' p[P_COUNTS] dicts (Counting.checkpoint calls it first)."},
     {"start", (PyCFunction)(void (*)(void))hooks_start, METH_FASTCALL, "PY_START callback."},
     {"ret", (PyCFunction)(void (*)(void))hooks_return, METH_FASTCALL, "PY_RETURN callback."},
     {"yield_", (PyCFunction)(void (*)(void))hooks_yield, METH_FASTCALL, "PY_YIELD callback."},
     {"resume", (PyCFunction)(void (*)(void))hooks_resume, METH_FASTCALL, "PY_RESUME callback."},
+    {NULL}
+};
+
+static PyMemberDef hooks_members[] = {
+    {"fast_locals", T_INT, offsetof(Hooks, fast_locals), READONLY,
+     "1: receivers are read from the running frame's fast locals, without a frame object (3.12, 3.13)"},
     {NULL}
 };
 
@@ -1424,6 +1731,8 @@ static PyTypeObject HooksType = {
     .tp_init = (initproc)hooks_init,
     .tp_dealloc = (destructor)hooks_dealloc,
     .tp_methods = hooks_methods,
+    .tp_members = hooks_members,
+    .tp_weaklistoffset = offsetof(Hooks, weakrefs),  /* Counting.count_tables: no cycle through the Recorder */
 };
 
 
@@ -1634,11 +1943,11 @@ profile_fast(ProfileHook *self, PyFrameObject *frame, int what, PyObject *arg, P
             }
         }
         else {
-            r = start_core(h, entry, p, frame);
+            r = start_core(h, entry, p, frame, NULL);
         }
     }
     else {
-        r = start_core(h, entry, p, frame);
+        r = start_core(h, entry, p, frame, NULL);
     }
 done:
     if (r < 0) {
@@ -1764,6 +2073,9 @@ profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         }
         return 0;
     }
+    if (self->hooks != NULL && self->hooks->n_edges && fold_counts(self->hooks) < 0) {
+        goto fail;  /* (the Python profiler reads and writes p[P_COUNTS]: the C table's counts go there first) */
+    }
     PyObject *r = PyObject_CallFunctionObjArgs(self->profiler, (PyObject *)frame, event, arg ? arg : Py_None, NULL);
     if (r == NULL) {
         goto fail;
@@ -1791,6 +2103,9 @@ profile_call(ProfileHook *self, PyObject *args, PyObject *kwds)
     /* Called as a Python-level profiler (sys.setprofile(hook), a thread's first event):
        install the C profile function in this thread, then pass the event on. */
     PyEval_SetProfile(profile_func, (PyObject *)self);
+    if (self->hooks != NULL && self->hooks->n_edges && fold_counts(self->hooks) < 0) {
+        return NULL;
+    }
     return PyObject_Call(self->profiler, args, kwds);
 }
 

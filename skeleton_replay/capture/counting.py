@@ -3,7 +3,10 @@
 Each thread has a state list, p = [tid, stack, counts, raised, seeded, firsts, seen, resumed, gen_edges]:
   stack    node keys (records.NODE_KEY_SPAN) of its open traced frames while counting; a frame written as
            a record sits there as -1 - key (its return is written too); budget.ROOT stands for a module body
-  counts   {(caller key, callee key) or packed int (C): calls} while counting (written as AGGREGATE records)
+  counts   {(caller key, callee key) or packed int (C): calls} while counting (written as AGGREGATE records).
+           The C fast paths keep the counts of packed edges in a table of their own (_speedups.c count_edge)
+           and write them here (fold_counts) before anything reads this dict: before a Python callback runs,
+           when another thread counts, at checkpoint() and when the capture closes
   raised   same keys: calls that raised
   seeded   the stack holds the frames that were open when this thread began counting (see seed())
   firsts   same keys as counts: those of the counted calls that were recorded (an edge's first calls)
@@ -80,6 +83,18 @@ class Counting:
     preexisting: dict[int, list[tuple[int, int]]]
     _thread_lock: threading.Lock
     receiver_id: Callable[[Any], int]
+
+    @functools.cached_property
+    def count_tables(self) -> list[Callable[[], Any]]:
+        """Weak references to the C fast paths (_speedups.Hooks) that count edges in a table of their own."""
+        return []
+
+    def fold_counts(self) -> None:
+        """The calls counted in C go into the threads' count dicts (p[L.P_COUNTS]) before they are read."""
+        for ref in self.count_tables:
+            hooks = ref()
+            if hooks is not None:
+                hooks.fold()
 
     @functools.cached_property
     def gen_edges(self) -> dict[int, Any]:
@@ -160,6 +175,7 @@ class Counting:
 
     def checkpoint(self, scenario: str | None) -> None:
         """Append the calls counted so far (credited to `scenario`), then start afresh."""
+        self.fold_counts()
         counts: dict[Any, int] = {}
         raised: dict[Any, int] = {}
         resumed = 0  # events of counted generators past their call (see the module docstring)

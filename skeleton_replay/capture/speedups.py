@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 
 # Bound at import, before the program runs: a builtin the program replaces is never called here.
 from builtins import AttributeError
@@ -73,7 +74,7 @@ def hooks(
         return p
 
     b = rec.budget
-    return fast.Hooks(
+    h = fast.Hooks(
         table=rec.table,
         buf=rec.buf,
         counts=rec.counts,
@@ -108,3 +109,5 @@ def hooks(
         importing=rec.importing,
         first_per_edge=b.first_per_edge,
     )
+    rec.count_tables.append(weakref.ref(h))  # its counts of edges go to the dicts at each checkpoint (counting.py)
+    return h
