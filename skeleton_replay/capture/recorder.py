@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from ..native import load
 from . import records as R
 from .budget import ROOT, Budget, Budgets, sampling_text
 from .buffer import Buffer
@@ -51,6 +52,13 @@ def as_json(summary: Any) -> bytes:
     A copy of orjson's result (which keeps a 4 KiB buffer however short the text: 32k records in the buffer
     would hold 128 MiB). Raises TypeError for what orjson cannot write."""
     return _join((_dumps(summary), b""))
+
+
+def _args_json(fast: Any, frame: FrameType, names: tuple[str, ...]) -> bytes:
+    """The arguments' summaries made in C (capture/_summarise.c), as JSON bytes. A frame of its own: at the recursion
+    limit summarise_args then fails where the Python summariser's frames (value, _summarise) failed, as the C hooks
+    expect (tests/hostile/test_scale.py::test_program_that_catches_recursion_errors)."""
+    return as_json(fast.args(frame, names))
 
 
 # A traced code object, as the hot paths read it: (index, receiver ("self"/"cls" or None), generator, arg_names)
@@ -116,6 +124,11 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         self.t0 = time.perf_counter_ns()
         self.summariser._object_id = self.object_id
         self.summariser.main_module = code_filter.main_module
+        # capture/_summarise.c: the same summaries of builtin values in C (None: summarise.py does all)
+        native = load("capture._summarise")
+        self.fast_summaries = (
+            native.Summariser(summariser, self.objects, self.secret_codes, self.overflow) if native else None
+        )
         # Each thread's stack when the capture began: those frames' calls were never recorded, so
         # seed() leaves them out (ids only: keeping the frames would keep their locals alive).
         self.preexisting: dict[int, list[tuple[int, int]]] = thread_stacks()
@@ -183,6 +196,9 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
     # -- summaries (JSON bytes: as_json) --------------------------------------------
     def summarise_args(self, frame: FrameType, names: tuple[str, ...]) -> bytes | None:
         try:
+            fast = self.fast_summaries
+            if fast is not None:
+                return _args_json(fast, frame, names)
             loc = frame.f_locals
             s = self.summariser
             return _join((_dumps({n: s.value(loc[n], n) for n in names if n in loc}), b""))  # as_json, inline
@@ -197,7 +213,10 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
 
     def summarise_return(self, idx: int, value: Any) -> bytes:
         """A value returned or yielded by traced code `idx` (only called for the sampled summaries)."""
-        if idx in self.secret_codes:
+        fast = self.fast_summaries
+        if fast is not None:
+            summary = fast.result(idx, value)
+        elif idx in self.secret_codes:
             summary = self.summariser.secret_result(value)
         else:
             summary = self.summariser.value(value)
