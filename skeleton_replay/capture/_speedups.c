@@ -2104,7 +2104,11 @@ profile_call(ProfileHook *self, PyObject *args, PyObject *kwds)
        install the C profile function in this thread, then pass the event on. */
     PyEval_SetProfile(profile_func, (PyObject *)self);
     if (self->hooks != NULL && self->hooks->n_edges && fold_counts(self->hooks) < 0) {
-        return NULL;
+        PyObject *none = contain(self->hooks, "call");  /* Skeleton's error: a gap, the event goes on */
+        if (none == NULL) {
+            return NULL;
+        }
+        Py_DECREF(none);
     }
     return PyObject_Call(self->profiler, args, kwds);
 }
