@@ -11,6 +11,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import orjson
 import pytest
 from conftest import BACKENDS, Run, skeleton
 
@@ -253,11 +254,12 @@ def test_max_events_stays_the_hard_total(tmp_path, backend, cap):
 
 # -- a record that cannot be stored keeps a valid shape ----------------------------------------------------------
 
-def test_a_call_whose_argument_summary_cannot_be_stored_keeps_its_other_arguments(tmp_path):
-    """The spill falls back to a placeholder for a summary marshal cannot store. For a call the summary is
-    the arguments (name -> summary): the placeholder replaces that argument only, so `args` stays what
-    trace.schema.json wants (it used to replace the whole mapping: args {"type": "?", "note": ...})."""
-    import types
+@pytest.mark.parametrize("fast", [True, False], ids=["c-summariser", "python-summariser"])
+def test_a_call_whose_argument_summary_cannot_be_stored_keeps_its_other_arguments(tmp_path, fast):
+    """A summary orjson cannot write (never the summariser's plain data, but a bug must not lose the call) becomes a
+    placeholder for that argument only, so `args` stays what trace.schema.json wants (it used to replace the whole
+    mapping: args {"type": "?", "note": ...}); a return value's becomes the placeholder; both are reported as gaps."""
+    import sys
 
     from skeleton_replay.capture import records as R
     from skeleton_replay.capture.filters import CodeFilter
@@ -269,21 +271,43 @@ def test_a_call_whose_argument_summary_cannot_be_stored_keeps_its_other_argument
     spec = importlib.util.spec_from_file_location("mod", tmp_path / "mod.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    rec = Recorder(CodeFilter(tmp_path), Summariser(), R.SpillWriter(tmp_path / "spill"))
-    frame = types.SimpleNamespace(f_globals=mod.__dict__)
+    bad = {"type": "x", "value": object()}  # a live object: orjson cannot write it
+
+    class Broken(Summariser):
+        def value(self, v, name=None):
+            return bad if name == "b" or v == "b" else super().value(v, name)
+
+    class BrokenFast:  # what capture/_summarise.c's Summariser would return, were it wrong
+        def args(self, frame, names):
+            return {n: (bad if n == "b" else {"type": "int", "value": frame.f_locals[n]}) for n in names}
+
+        def result(self, idx, value):
+            return bad
+
+    rec = Recorder(CodeFilter(tmp_path), Broken(), R.SpillWriter(tmp_path / "spill"))
+    if fast:
+        rec.fast_summaries = BrokenFast()
+    else:
+        rec.fast_summaries = None
+    frame = sys._getframe()
+    a, b = 1, "b"  # noqa: F841 - read through the frame
     idx = rec.decide(mod.f.__code__, frame)[0]
     tid = rec.new_thread()[0]
-    good = {"type": "int", "value": 1}
-    rec.buf.append((R.CALL, idx, tid, 10, {"a": good, "b": {"type": "x", "value": object()}}, 0))
-    rec.buf.append((R.RETURN, idx, tid, 20, {"type": "x", "value": object()}, 0))
+    args = rec.summarise_args(frame, ("a", "b"))
+    ret = rec.summarise_return(idx, "b")
+    assert type(args) is bytes and type(ret) is bytes
+    rec.buf.append((R.CALL, idx, tid, 10, args, 0))
+    rec.buf.append((R.RETURN, idx, tid, 20, ret, 0))
     rec.flush()
     rec.spill.close()
     decoder = Decoder()
     events = [e for batch in decoder.batches(R.read_spill(tmp_path / "spill")) for e in batch]
-    call, ret = events
-    assert call.detail["a"] == good
-    assert call.detail["b"]["type"] == "?" and "note" in call.detail["b"]
-    assert ret.detail["type"] == "?"
+    call, back = events
+    detail = orjson.loads(call.detail)
+    assert detail["a"] == {"type": "int", "value": 1}
+    assert detail["b"]["type"] == "?" and "note" in detail["b"]
+    assert orjson.loads(back.detail)["type"] == "?"
+    assert sum(g.count for g in rec.gaps.values() if g.kind == "tracer_error") >= 2
 
 
 # -- trace(scenario=...) gets its own recording share, as a pytest test does ---------------------------------------

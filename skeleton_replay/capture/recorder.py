@@ -54,11 +54,22 @@ def as_json(summary: Any) -> bytes:
     return _join((_dumps(summary), b""))
 
 
+class _ArgsUnstorable(Exception):
+    """The arguments' summaries (args[0]) that orjson could not write."""
+
+
+_NO_SUMMARY_DICT = {"type": "?", "note": "summary could not be stored"}  # NO_SUMMARY, parsed
+
+
 def _args_json(fast: Any, frame: FrameType, names: tuple[str, ...]) -> bytes:
     """The arguments' summaries made in C (capture/_summarise.c), as JSON bytes. A frame of its own: at the recursion
     limit summarise_args then fails where the Python summariser's frames (value, _summarise) failed, as the C hooks
     expect (tests/hostile/test_scale.py::test_program_that_catches_recursion_errors)."""
-    return as_json(fast.args(frame, names))
+    args = fast.args(frame, names)
+    try:
+        return _join((_dumps(args), b""))  # as_json, inline
+    except TypeError:
+        raise _ArgsUnstorable(args) from None
 
 
 # A traced code object, as the hot paths read it: (index, receiver ("self"/"cls" or None), generator, arg_names)
@@ -201,12 +212,33 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
                 return _args_json(fast, frame, names)
             loc = frame.f_locals
             s = self.summariser
-            return _join((_dumps({n: s.value(loc[n], n) for n in names if n in loc}), b""))  # as_json, inline
+            args = {n: s.value(loc[n], n) for n in names if n in loc}
+            try:
+                return _join((_dumps(args), b""))  # as_json, inline
+            except TypeError:
+                return self._args_unstorable(args)
+        except _ArgsUnstorable as exc:
+            return self._args_unstorable(exc.args[0])
         except Exception as exc:
             if foreign(exc):
                 raise
             self.gap("tracer_error", f"summarising arguments: {_type(exc).__name__}")
             return None
+
+    def _args_unstorable(self, args: dict[str, Any]) -> bytes:
+        """Arguments whose summaries orjson could not all write (never the summariser's plain data): the placeholder
+        stands for the argument that failed, the others are kept, so `args` stays what trace.schema.json wants."""
+        fixed: dict[str, Any] = {}
+        bad = 0
+        for name, summary in args.items():
+            try:
+                _dumps(summary)
+                fixed[name] = summary
+            except TypeError:
+                fixed[name] = _NO_SUMMARY_DICT
+                bad += 1
+        self.gap("tracer_error", "storing a summary: an argument's summary could not be written", bad or 1)
+        return as_json(fixed)
 
     def summarise_value(self, value: Any) -> bytes:
         return self._json(self.summariser.value(value))
