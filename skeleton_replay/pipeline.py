@@ -197,14 +197,15 @@ def from_records(
             writer.record({"record": "end", "schema_version": header["schema_version"], **end})
             writer.close()
         arts = _finish(out_dir, builder, tree, end, html, trace, warnings)
-    if helper is not None and spill is not None:  # (a helper is only started for a spill)
-        _, err = helper.communicate()
-        with contextlib.suppress(OSError):
-            spill.with_name(WRITER_ARGS).unlink()
-        if helper.returncode != 0:  # never lose the trace: write it here instead
-            detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
-            warnings.append(f"the trace writer process failed ({detail[0]}); wrote trace.jsonl in this process")
-            write_trace(spill, trace, header, end, max_events)
+        # Waiting for the helper inside the block: with the model still alive, a collection would walk all of it.
+        if helper is not None and spill is not None:  # (a helper is only started for a spill)
+            _, err = helper.communicate()
+            with contextlib.suppress(OSError):
+                spill.with_name(WRITER_ARGS).unlink()
+            if helper.returncode != 0:  # never lose the trace: write it here instead
+                detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+                warnings.append(f"the trace writer process failed ({detail[0]}); wrote trace.jsonl in this process")
+                write_trace(spill, trace, header, end, max_events)
     return arts
 
 
