@@ -406,6 +406,41 @@ fast_locals_selftest(void)
     return ok;
 }
 
+/* ------------------------------------------------------------ headroom at the recursion limit */
+
+/* A hook runs where the program's frame runs: at the recursion limit the Python code a hook calls (a
+   summary, a Python callback, a flush) would fail for lack of stack where the program's own frames did
+   not, and a call or an exit would go unrecorded (or pair with the wrong frame). When fewer than
+   SK_HEADROOM frames are left, the hook lends Skeleton's work that many frames (Py_SetRecursionLimit) and
+   gives them back before it returns to the program, which therefore meets its limit where it would have
+   untraced. One compare per event otherwise. */
+#define SK_HEADROOM 100
+
+static inline int
+headroom_open(void)
+{
+    PyThreadState *ts = PyThreadState_Get();
+#if PY_VERSION_HEX >= 0x030C0000
+    int left = ts->py_recursion_remaining;
+#else
+    int left = ts->recursion_remaining;
+#endif
+    if (left >= SK_HEADROOM) {
+        return 0;
+    }
+    int old = Py_GetRecursionLimit();
+    Py_SetRecursionLimit(old + SK_HEADROOM);
+    return old;
+}
+
+static inline void
+headroom_close(int old)
+{
+    if (old > 0) {
+        Py_SetRecursionLimit(old);
+    }
+}
+
 /* This thread's state list (borrowed), or NULL with an error set. */
 static PyObject *
 thread_p(Hooks *h)
@@ -1414,7 +1449,7 @@ hand_over(Hooks *h, PyObject *py, PyObject *const *args, Py_ssize_t nargs, const
 }
 
 static PyObject *
-hooks_start(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
+start_hook(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "PY_START takes (code, offset)");
@@ -1565,13 +1600,19 @@ leave_hook(Hooks *h, PyObject *const *args, Py_ssize_t nargs, PyObject *py, PyOb
 static PyObject *
 hooks_return(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
 {
-    return leave_hook(h, args, nargs, h->py_return, h->kind_return, "PY_RETURN");
+    int old = headroom_open();
+    PyObject *r = leave_hook(h, args, nargs, h->py_return, h->kind_return, "PY_RETURN");
+    headroom_close(old);
+    return r;
 }
 
 static PyObject *
 hooks_yield(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
 {
-    return leave_hook(h, args, nargs, h->py_yield, h->kind_yield, "PY_YIELD");
+    int old = headroom_open();
+    PyObject *r = leave_hook(h, args, nargs, h->py_yield, h->kind_yield, "PY_YIELD");
+    headroom_close(old);
+    return r;
 }
 
 /* A generator or coroutine resumed (not by a throw): 1 done, 0 left to the Python callback
@@ -1650,7 +1691,7 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int fl
 }
 
 static PyObject *
-hooks_resume(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
+resume_hook(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
 {
     if (h->py_resume == NULL || nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "PY_RESUME takes (code, offset) and needs py_resume");
@@ -1677,6 +1718,24 @@ hooks_resume(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
         return PyObject_Vectorcall(h->py_resume, args, nargs, NULL);
     }
     Py_RETURN_NONE;
+}
+
+static PyObject *
+hooks_start(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
+{
+    int old = headroom_open();
+    PyObject *r = start_hook(h, args, nargs);
+    headroom_close(old);
+    return r;
+}
+
+static PyObject *
+hooks_resume(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
+{
+    int old = headroom_open();
+    PyObject *r = resume_hook(h, args, nargs);
+    headroom_close(old);
+    return r;
 }
 
 static PyObject *
@@ -2014,7 +2073,7 @@ profile_c_call(ProfileHook *self, PyFrameObject *frame, PyObject *arg)
 
 /* The C profile function. Like CPython's own trampoline, a profiler that raises is removed. */
 static int
-profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+profile_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     ProfileHook *self = (ProfileHook *)obj;
     PyObject *event;
@@ -2097,6 +2156,15 @@ fail:
     return -1;
 }
 
+static int
+profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    int old = headroom_open();
+    int r = profile_event(obj, frame, what, arg);
+    headroom_close(old);
+    return r;
+}
+
 static PyObject *
 profile_call(ProfileHook *self, PyObject *args, PyObject *kwds)
 {
@@ -2110,7 +2178,10 @@ profile_call(ProfileHook *self, PyObject *args, PyObject *kwds)
         }
         Py_DECREF(none);
     }
-    return PyObject_Call(self->profiler, args, kwds);
+    int old = headroom_open();
+    PyObject *r = PyObject_Call(self->profiler, args, kwds);
+    headroom_close(old);
+    return r;
 }
 
 static PyObject *
@@ -2138,6 +2209,71 @@ static PyTypeObject ProfileHookType = {
     .tp_methods = profile_methods,
 };
 
+/* ----------------------------------------------------------------- Guard */
+
+/* A Python callback behind the headroom (sys.monitoring's PY_UNWIND and PY_THROW callbacks, which have no C
+   fast path): at the recursion limit it runs all the same, so a frame's exception exit is recorded. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *fn;
+    vectorcallfunc vectorcall;
+} Guard;
+
+static PyObject *
+guard_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    int old = headroom_open();
+    PyObject *r = PyObject_Vectorcall(((Guard *)self)->fn, args, nargsf, kwnames);
+    headroom_close(old);
+    return r;
+}
+
+static int
+guard_init(Guard *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *fn;
+    if (kwds != NULL && PyDict_GET_SIZE(kwds) > 0) {
+        PyErr_SetString(PyExc_TypeError, "Guard takes no keyword arguments");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "O:Guard", &fn)) {
+        return -1;
+    }
+    if (!PyCallable_Check(fn)) {
+        PyErr_SetString(PyExc_TypeError, "Guard takes a callable");
+        return -1;
+    }
+    Py_XSETREF(self->fn, Py_NewRef(fn));
+    self->vectorcall = guard_vectorcall;
+    return 0;
+}
+
+static void
+guard_dealloc(Guard *self)
+{
+    Py_XDECREF(self->fn);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMemberDef guard_members[] = {
+    {"fn", T_OBJECT, offsetof(Guard, fn), READONLY, "the callback"},
+    {NULL}
+};
+
+static PyTypeObject GuardType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "skeleton_replay.capture._speedups.Guard",
+    .tp_basicsize = sizeof(Guard),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "Guard(fn): calls fn with frames lent at the recursion limit (see headroom_open).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)guard_init,
+    .tp_dealloc = (destructor)guard_dealloc,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(Guard, vectorcall),
+    .tp_members = guard_members,
+};
+
 /* ----------------------------------------------------------------- module */
 
 static struct PyModuleDef speedups_module = {
@@ -2150,7 +2286,7 @@ PyInit__speedups(void)
     if (PyType_Ready(&ProfileHookType) < 0) {
         return NULL;
     }
-    if (PyType_Ready(&HooksType) < 0) {
+    if (PyType_Ready(&HooksType) < 0 || PyType_Ready(&GuardType) < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&speedups_module);
@@ -2161,7 +2297,8 @@ PyInit__speedups(void)
         Py_DECREF(m);
         return NULL;
     }
-    if (PyModule_AddObject(m, "Hooks", Py_NewRef((PyObject *)&HooksType)) < 0) {
+    if (PyModule_AddObject(m, "Hooks", Py_NewRef((PyObject *)&HooksType)) < 0 ||
+            PyModule_AddObject(m, "Guard", Py_NewRef((PyObject *)&GuardType)) < 0) {
         Py_DECREF(m);
         return NULL;
     }

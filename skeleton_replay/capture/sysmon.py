@@ -97,6 +97,12 @@ class SysMonitoringBackend:
                     "PY_YIELD": self._hooks.yield_,
                     "PY_RESUME": self._hooks.resume,
                 }
+                # An exception exit at the recursion limit: the Python callbacks run with frames lent
+                # (_speedups.c, headroom_open), so that the frame's exit is recorded
+                guard = getattr(speedups.load(), "Guard", None)
+                if guard is not None:
+                    callbacks["PY_UNWIND"] = guard(callbacks["PY_UNWIND"])
+                    callbacks["PY_THROW"] = guard(callbacks["PY_THROW"])
         else:  # the wrappers add one Python frame between the event and the callback
             callbacks = gate_sysmon_callbacks(_make_callbacks(self.rec, tool, gated_getframe(1)), self.gate, self.rec)
         for event, fn in callbacks.items():
