@@ -22,6 +22,7 @@ setup(
         Extension(  # argument and return value summaries of exact builtin types (capture/summarise.py)
             "skeleton_replay.capture._summarise",
             ["skeleton_replay/capture/_summarise.c"],
+            depends=["skeleton_replay/_jsonfmt.h"],  # orjson-exact JSON writers, shared with events/_jsonw.c
             optional=True,
         ),
         # post-processing (issue 16): each has a pure-Python twin that writes the same bytes (native.py)
@@ -31,7 +32,12 @@ setup(
             depends=["skeleton_replay/capture/_layout.h"],
             optional=True,
         ),
-        Extension("skeleton_replay.events._jsonw", ["skeleton_replay/events/_jsonw.c"], optional=True),
+        Extension(
+            "skeleton_replay.events._jsonw",
+            ["skeleton_replay/events/_jsonw.c"],
+            depends=["skeleton_replay/_jsonfmt.h"],
+            optional=True,
+        ),
         Extension("skeleton_replay.model._aggregate", ["skeleton_replay/model/_aggregate.c"], optional=True),
         Extension("skeleton_replay.model._calltree", ["skeleton_replay/model/_calltree.c"], optional=True),
     ]

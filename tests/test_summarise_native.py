@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import orjson
 import pytest
 from conftest import REPO
 from native_runs import SQLPARSE, real_command, require_compiled
@@ -242,13 +243,13 @@ def test_args_read_from_the_frame(native: ModuleType) -> None:
 # -- real runs: both summarisers on every summarised argument and returned value ---------------------------------
 
 CHECKER = """
-import json, sys
+import json, sys, orjson
 from skeleton_replay.capture import recorder as recmod
 from skeleton_replay.capture.summarise import _NONE, _TRUE, _FALSE
 sys.path.insert(0, {tests!r})
 from test_summarise_native import same
 
-stats = {{"args": 0, "results": 0, "diffs": []}}
+stats = {{"args": 0, "results": 0, "json": 0, "diffs": []}}
 original = recmod.Recorder.__init__
 
 def init(self, *a, **k):
@@ -257,6 +258,27 @@ def init(self, *a, **k):
     assert fast is not None, "the C summariser is not in use"
 
     class Check:
+        Unstorable = fast.Unstorable
+
+        def args_json(self_, frame, names):  # C's bytes == orjson.dumps(the Python summaries), every time
+            got = fast.args_json(frame, names)
+            loc = frame.f_locals
+            want = orjson.dumps({{n: s.value(loc[n], n) for n in names if n in loc}})
+            stats["json"] += 1
+            if got != want:
+                stats["diffs"].append(repr((want, got))[:2000])
+            self_.args(frame, names)
+            return got
+
+        def result_json(self_, idx, value):
+            got = fast.result_json(idx, value)
+            want = orjson.dumps(s.secret_result(value) if idx in rec.secret_codes else s.value(value))
+            stats["json"] += 1
+            if got != want:
+                stats["diffs"].append(repr((want, got))[:2000])
+            self_.result(idx, value)
+            return got
+
         def args(self_, frame, names):
             got = fast.args(frame, names)
             loc = frame.f_locals
@@ -309,7 +331,7 @@ def test_real_runs_summarised_alike(native: ModuleType, name: str, tmp_path: Pat
     assert log.exists(), p.stdout[-2000:] + p.stderr[-4000:]
     stats = json.loads(log.read_text())
     assert stats["diffs"] == []
-    assert stats["args"] > 0 and stats["results"] > 0, stats
+    assert stats["args"] > 0 and stats["results"] > 0 and stats["json"] == stats["args"] + stats["results"], stats
 
 
 def test_no_reference_kept_or_lost(native: ModuleType) -> None:
@@ -347,4 +369,123 @@ def test_no_reference_kept_or_lost(native: ModuleType) -> None:
     count = sys.getrefcount(thing)
     for _ in range(100):
         c.args(frames[0], ("a", "b"))
+    assert sys.getrefcount(thing) == count
+
+
+# -- summaries as JSON bytes written by C (args_json, result_json): orjson.dumps of the Python summary, byte for byte --
+
+def _object_ids() -> tuple[dict[int, tuple[int, type]], Any]:
+    """A run-local id table shaped as the Recorder's (id(obj) -> (oid, class)) and its object_id."""
+    objects: dict[int, tuple[int, type]] = {}
+
+    def object_id(v: Any) -> int:
+        ent = objects.get(id(v))
+        if ent is None or ent[1] is not type(v):
+            ent = objects[id(v)] = (len(objects) + 1, type(v))
+        return ent[0]
+
+    return objects, object_id
+
+
+def _pair(secret_names: tuple[str, ...] = ()) -> tuple[Summariser, Any]:
+    """A Python summariser and a C one over a backing twin, sharing the run-local object ids."""
+    objects, object_id = _object_ids()
+    py, backing = Summariser(secret_names=secret_names), Summariser(secret_names=secret_names)
+    py._object_id = backing._object_id = object_id
+    return py, _summarise.Summariser(backing, objects, set(), {})  # type: ignore[union-attr]
+
+
+def _json_or_none(summary: Any) -> bytes | None:
+    try:
+        return orjson.dumps(summary)
+    except TypeError:
+        return None
+
+
+def test_result_json_is_orjson_of_the_python_summary(native: ModuleType) -> None:
+    py, c = _pair()
+    values = [*adversarial(), Renamed(), Renamed(), OddNames(), "x\x00\x1f\"\\\u2028\x7f", "é" * 20, "\U0001f600",
+              2**63 - 1, -(2**63), 10**15 - 1, -(10**15) + 1, 1e-7, 1e16, 123456.789, 5e-324]
+    Hostile.calls = 0
+    for round_ in range(3):  # later rounds: clean windows, class names and object ids known (the direct paths)
+        for i, v in enumerate(values):
+            want = _json_or_none(py.value(v))
+            assert want is not None, v
+            assert c.result_json(0, v) == want, f"round {round_} value #{i}: {v!r}"
+    assert Hostile.calls == 0
+
+
+def test_args_json_is_orjson_of_the_python_summaries(native: ModuleType) -> None:
+    py, c = _pair(secret_names=("zz",))
+    frames: list[Any] = []
+
+    def f(x: Any, password: Any, key: Any, api_key: Any, tokens: Any, data: Any, pw: Any, zz_top: Any,
+          *rest: Any, **kw: Any) -> Any:
+        def inner() -> Any:
+            return x  # a cell
+        frames.append(sys._getframe())
+        return inner
+
+    names = ("x", "password", "key", "api_key", "tokens", "data", "pw", "zz_top", "rest", "kw", "unbound")
+    for round_ in range(2):
+        for i, v in enumerate(adversarial()):
+            frames.clear()
+            f(v, v, v, v, v, v, v, v, v, k=v)
+            loc = frames[0].f_locals
+            want = orjson.dumps({n: py.value(loc[n], n) for n in names if n in loc})
+            assert c.args_json(frames[0], names) == want, f"round {round_} value #{i}: {v!r}"
+    assert c.args_json(frames[0], ()) == b"{}"
+
+
+def test_unstorable_summary_raises_for_the_dict_path(native: ModuleType) -> None:
+    """What orjson refuses (here a summary holding an object) raises Unstorable, never other bytes."""
+    backing = Summariser()
+    backing._summarise = lambda v, depth, seen: {"type": "bytes", "value": object()}  # type: ignore[method-assign]
+    c = native.Summariser(backing)
+    assert c.result_json(0, 7) == b'{"type":"int","value":7}'
+    with pytest.raises(native.Unstorable):
+        c.result_json(0, b"abc")
+    frames: list[Any] = []
+
+    def f(a: Any, b: Any) -> None:
+        frames.append(sys._getframe())
+
+    f(1, b"x")
+    with pytest.raises(native.Unstorable):
+        c.args_json(frames[0], ("a", "b"))
+    assert c.args_json(frames[0], ("a",)) == b'{"a":{"type":"int","value":1}}'
+
+
+def test_json_bytes_keep_no_reference(native: ModuleType) -> None:
+    import gc
+
+    values = [v for v in adversarial() if not (v is None or type(v) is bool or (type(v) is int and -5 <= v <= 256)
+                                                or (type(v) is str and len(v) <= 1))]
+    objects, object_id = _object_ids()
+    backing = Summariser()
+    backing._object_id = object_id
+    c = native.Summariser(backing, objects, {1}, {})
+    for _ in range(2):  # warm: clean windows, class names, ids
+        for v in values:
+            c.result_json(0, v)
+    gc.collect()
+    before = [sys.getrefcount(v) for v in values]
+    for _ in range(60):
+        for v in values:
+            c.result_json(0, v)
+            c.result_json(1, v)  # a secret-named callable's result
+    del v
+    gc.collect()
+    assert all(-2 <= sys.getrefcount(v) - n <= 2 for v, n in zip(values, before, strict=True))
+    frames: list[Any] = []
+
+    def f(a: Any, b: Any, c_: Any) -> None:
+        frames.append(sys._getframe())
+
+    thing = Renamed()
+    f(thing, [thing], 1.5)
+    c.args_json(frames[0], ("a", "b", "c_"))
+    count = sys.getrefcount(thing)
+    for _ in range(100):
+        c.args_json(frames[0], ("a", "b", "c_"))
     assert sys.getrefcount(thing) == count

@@ -12,6 +12,8 @@
 #include <Python.h>
 #include <math.h>
 
+#include "../_jsonfmt.h"  /* orjson-exact JSON writers (shared with events/_jsonw.c) */
+
 #define MAX_SEEN 16
 
 typedef struct {
@@ -31,6 +33,7 @@ typedef struct {
     PyObject *overflow;      /* the Recorder's id(class) -> the id its objects share past the limit, or None */
     PyObject *secret_codes;  /* the Recorder's secret code indexes (set), or None */
     PyObject *none_s, *true_s, *false_s;
+    PyObject *none_j, *true_j, *false_j;  /* their JSON bytes */
     PyObject *m_summarise, *m_redacted, *m_secret_str, *m_class_names_of, *m_level, *m_pair_level;
     PyObject *m_secret_result, *m_failed, *f_private_key_head, *f_foreign;
     int no_extra;
@@ -775,6 +778,296 @@ value_of(Sum *s, PyObject *v, PyObject *name)
     return out != NULL ? out : failed(s);
 }
 
+/* -- summaries as JSON bytes ------------------------------------------------------------------------
+ *
+ * The bytes orjson.dumps(summary) gives, written directly for the common leaves (None, bools, ints below 10**15,
+ * finite floats, short strings and strings whose window was found clean, objects whose class name and id are
+ * known), and for everything else value_of's summary encoded by put_value (_jsonfmt.h): no orjson call, no copy.
+ * BAIL (raised as Unstorable): a summary orjson would refuse; the Recorder then takes the dict path. */
+
+static PyObject *Unstorable;
+
+static int
+put_bytes(Buf *b, PyObject *bytes)
+{
+    return append(b, PyBytes_AS_STRING(bytes), PyBytes_GET_SIZE(bytes));
+}
+
+/* summary (a dict, stolen) encoded; NULL summary: -1 */
+static int
+put_summary(Buf *b, PyObject *summary)
+{
+    if (summary == NULL) {
+        return -1;
+    }
+    int r = put_value(b, summary, 1);
+    Py_DECREF(summary);
+    return r;
+}
+
+/* a str's summary without a scan: 1 written, 0 not ours (the dict path), -1 error */
+static int
+put_plain_str(Sum *s, Buf *b, PyObject *v)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+    if (!PyUnicode_IS_ASCII(v) && has_surrogate(v)) {
+        return 0;
+    }
+    if (!(n < s->shortest && s->no_extra)) {
+        if (n > s->str_limit) {
+            return 0;
+        }
+        PyObject *window = n <= s->str_window ? Py_NewRef(v) : PyUnicode_Substring(v, 0, s->str_window);
+        if (window == NULL) {
+            return -1;
+        }
+        int clean = known_clean(s, window);
+        Py_DECREF(window);
+        if (clean <= 0) {
+            return clean;
+        }
+    }
+    if (APPEND_LIT(b, "{\"type\":\"str\",\"value\":") < 0) {
+        return -1;
+    }
+    int r = put_str(b, v);
+    return r != 0 ? (r == BAIL ? 0 : -1) : APPEND_LIT(b, "}") < 0 ? -1 : 1;
+}
+
+/* an object's summary from the remembered class name and id: 1 written, 0 not ours, -1 error */
+static int
+put_known_object(Sum *s, Buf *b, PyObject *v)
+{
+    PyTypeObject *t = Py_TYPE(v);
+    if (s->objects == Py_None) {
+        return 0;
+    }
+    PyObject *name = cached_class_name(s, t);  /* borrowed */
+    if (name == NULL || !PyUnicode_CheckExact(name)) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *key = PyLong_FromVoidPtr(v);
+    if (key == NULL) {
+        return -1;
+    }
+    PyObject *ent = PyDict_GetItemWithError(s->objects, key);
+    Py_DECREF(key);
+    if (ent == NULL || !PyTuple_CheckExact(ent) || PyTuple_GET_SIZE(ent) != 2 ||
+            PyTuple_GET_ITEM(ent, 1) != (PyObject *)t || !PyLong_CheckExact(PyTuple_GET_ITEM(ent, 0))) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *oid = PyTuple_GET_ITEM(ent, 0);
+    Py_INCREF(name);
+    Py_INCREF(oid);
+    int r = APPEND_LIT(b, "{\"type\":");
+    if (r == 0) {
+        r = put_str(b, name);
+    }
+    if (r == 0) {
+        r = APPEND_LIT(b, ",\"id\":");
+    }
+    if (r == 0) {
+        r = put_int(b, oid);
+    }
+    if (r == 0) {
+        r = APPEND_LIT(b, "}");
+    }
+    Py_DECREF(name);
+    Py_DECREF(oid);
+    return r == 0 ? 1 : r == BAIL ? 0 : -1;
+}
+
+/* value_of(v, name)'s summary as JSON into b: 0, BAIL, or -1 (an error: the program's exception) */
+static int
+put_summary_of(Sum *s, Buf *b, PyObject *v, PyObject *name)
+{
+    PyTypeObject *t = Py_TYPE(v);
+    if (v == Py_None) {
+        return put_bytes(b, s->none_j);
+    }
+    if (t == &PyBool_Type) {
+        return put_bytes(b, v == Py_True ? s->true_j : s->false_j);
+    }
+    Py_ssize_t mark = b->len;
+    int done = 0;
+    if (name != NULL && name != Py_None) {
+        int level = PyUnicode_CheckExact(name) ? name_level(s, name) : 1;
+        if (level < 0) {  /* as value_of */
+            return put_summary(b, failed(s));
+        }
+        if (level > 0) {  /* a secret name, or not an argument's name: the dict path */
+            return put_summary(b, value_of(s, v, name));
+        }
+    }
+    if (t == &PyLong_Type) {
+        int overflow;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (x == -1 && PyErr_Occurred()) {
+            done = -1;
+        }
+        else if (!overflow && x > -1000000000000000LL && x < 1000000000000000LL) {
+            done = APPEND_LIT(b, "{\"type\":\"int\",\"value\":") || put_i64(b, x) || APPEND_LIT(b, "}") ? -1 : 1;
+        }
+    }
+    else if (t == &PyUnicode_Type) {
+        done = put_plain_str(s, b, v);
+    }
+    else if (t == &PyFloat_Type) {
+        double d = PyFloat_AS_DOUBLE(v);
+        if (!isnan(d) && !isinf(d)) {
+            done = APPEND_LIT(b, "{\"type\":\"float\",\"value\":") || put_double(b, d) || APPEND_LIT(b, "}") ? -1 : 1;
+        }
+    }
+    else if (t != &PyList_Type && t != &PyTuple_Type && t != &PyDict_Type && t != &PySet_Type &&
+             t != &PyFrozenSet_Type && t != &PyType_Type && t != &PyBytes_Type && t != &PyByteArray_Type &&
+             t != &PyComplex_Type && t != deque_type) {
+        done = put_known_object(s, b, v);
+    }
+    if (done == 1) {
+        return 0;
+    }
+    b->len = mark;
+    if (done < 0) {  /* as value_of: Skeleton's error becomes the "summary failed" note */
+        return put_summary(b, failed(s));
+    }
+    return put_summary(b, value_of(s, v, NULL));
+}
+
+static PyObject *
+json_bytes(Buf *b, int r)
+{
+    PyObject *out = NULL;
+    if (r == 0) {
+        out = PyBytes_FromStringAndSize(b->p, b->len);
+    }
+    else if (r == BAIL) {
+        PyErr_SetString(Unstorable, "a summary orjson cannot write");
+    }
+    PyMem_Free(b->p);
+    return out;
+}
+
+static int
+buf_start(Buf *b)
+{
+    b->len = 0;
+    b->cap = 256;  /* pymalloc's: most summaries fit */
+    b->p = PyMem_Malloc((size_t)b->cap);
+    if (b->p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* Recorder.summarise_return's bytes: orjson.dumps(result(index, value)) */
+static PyObject *
+Sum_result_json(Sum *s, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "result_json(index, value)");
+        return NULL;
+    }
+    Buf b;
+    if (buf_start(&b) < 0) {
+        return NULL;
+    }
+    if (s->secret_codes != Py_None) {
+        int secret = PySet_Contains(s->secret_codes, args[0]);
+        if (secret) {
+            return json_bytes(&b, secret < 0 ? -1 : put_summary(&b, PyObject_CallOneArg(s->m_secret_result, args[1])));
+        }
+    }
+    return json_bytes(&b, put_summary_of(s, &b, args[1], NULL));
+}
+
+/* Recorder.summarise_args's bytes: orjson.dumps(args(frame, names)) */
+static PyObject *
+Sum_args_json(Sum *s, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyFrame_Check(args[0]) || !PyTuple_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "args_json(frame, names: tuple)");
+        return NULL;
+    }
+    PyFrameObject *frame = (PyFrameObject *)args[0];
+    PyObject *names = args[1];
+    Buf b;
+    if (buf_start(&b) < 0) {
+        return NULL;
+    }
+    int r = APPEND_LIT(&b, "{");
+#if PY_VERSION_HEX < 0x030C0000
+    PyObject *loc = r == 0 ? PyFrame_GetLocals(frame) : NULL;  /* 3.11: frame.f_locals, a dict */
+    if (loc != NULL && !PyDict_Check(loc)) {
+        Py_CLEAR(loc);
+        PyErr_SetString(PyExc_TypeError, "frame.f_locals is not a dict");
+    }
+    if (loc == NULL) {
+        r = -1;
+    }
+#endif
+    int first = 1;
+    for (Py_ssize_t i = 0; r == 0 && i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        if (!PyUnicode_CheckExact(name)) {
+            r = BAIL;  /* (never a code object's argument name) */
+            break;
+        }
+#if PY_VERSION_HEX >= 0x030C0000
+        PyObject *v = PyFrame_GetVar(frame, name);
+        if (v == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_NameError)) {
+                r = -1;
+                break;
+            }
+            PyErr_Clear();  /* not bound (yet): left out, as `n in frame.f_locals` does */
+            continue;
+        }
+#else
+        PyObject *v = PyDict_GetItemWithError(loc, name);
+        if (v == NULL) {
+            if (PyErr_Occurred()) {
+                r = -1;
+            }
+            continue;
+        }
+        Py_INCREF(v);
+#endif
+        if (!first) {
+            r = APPEND_LIT(&b, ",");
+        }
+        first = 0;
+        if (r == 0) {
+            r = put_str(&b, name);
+        }
+        if (r == 0) {
+            r = APPEND_LIT(&b, ":");
+        }
+        if (r == 0) {
+            r = put_summary_of(s, &b, v, name);
+        }
+        Py_DECREF(v);
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    Py_XDECREF(loc);
+#endif
+    if (r == 0) {
+        r = APPEND_LIT(&b, "}");
+    }
+    return json_bytes(&b, r);
+}
+
+/* the JSON bytes of a shared summary (None, True, False) */
+static PyObject *
+json_of(PyObject *summary)
+{
+    Buf b;
+    if (buf_start(&b) < 0) {
+        return NULL;
+    }
+    return json_bytes(&b, put_value(&b, summary, 1));
+}
+
 /* -- methods --------------------------------------------------------------------------------------- */
 
 static PyObject *
@@ -880,6 +1173,10 @@ static PyMethodDef Sum_methods[] = {
      "result(code index, value): Recorder.summarise_return"},
     {"args", (PyCFunction)(void (*)(void))Sum_args, METH_FASTCALL,
      "args(frame, names): Recorder.summarise_args"},
+    {"result_json", (PyCFunction)(void (*)(void))Sum_result_json, METH_FASTCALL,
+     "result_json(code index, value): orjson.dumps(result(...)); raises Unstorable where orjson would refuse"},
+    {"args_json", (PyCFunction)(void (*)(void))Sum_args_json, METH_FASTCALL,
+     "args_json(frame, names): orjson.dumps(args(...)); raises Unstorable where orjson would refuse"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -901,6 +1198,7 @@ Sum_clear(Sum *s)
     Py_CLEAR(s->py); Py_CLEAR(s->levels); Py_CLEAR(s->class_names); Py_CLEAR(s->clean);
     Py_CLEAR(s->clean_short); Py_CLEAR(s->known); Py_CLEAR(s->objects); Py_CLEAR(s->overflow); Py_CLEAR(s->secret_codes);
     Py_CLEAR(s->none_s); Py_CLEAR(s->true_s); Py_CLEAR(s->false_s);
+    Py_CLEAR(s->none_j); Py_CLEAR(s->true_j); Py_CLEAR(s->false_j);
     Py_CLEAR(s->m_summarise); Py_CLEAR(s->m_redacted); Py_CLEAR(s->m_secret_str); Py_CLEAR(s->m_class_names_of);
     Py_CLEAR(s->m_level); Py_CLEAR(s->m_pair_level); Py_CLEAR(s->m_secret_result); Py_CLEAR(s->m_failed);
     Py_CLEAR(s->f_private_key_head); Py_CLEAR(s->f_foreign);
@@ -978,6 +1276,10 @@ Sum_init(Sum *s, PyObject *args, PyObject *kwds)
         Py_XDECREF(names);
     }
     if (!err) {
+        err = (s->none_j = json_of(s->none_s)) == NULL || (s->true_j = json_of(s->true_s)) == NULL ||
+              (s->false_j = json_of(s->false_s)) == NULL;
+    }
+    if (!err) {
         s->no_extra = PyObject_IsTrue(no_extra);
         err = s->no_extra < 0;
     }
@@ -1030,14 +1332,22 @@ PyInit__summarise(void)
     if (deque_type == NULL) {
         return NULL;
     }
-    if (PyType_Ready(&SumType) < 0) {
+    if (Unstorable == NULL) {  /* args_json/result_json: a summary orjson would refuse (kept for the process) */
+        Unstorable = PyErr_NewException("skeleton_replay.capture._summarise.Unstorable", NULL, NULL);
+        if (Unstorable == NULL) {
+            return NULL;
+        }
+    }
+    if (PyType_Ready(&SumType) < 0 || PyDict_SetItemString(SumType.tp_dict, "Unstorable", Unstorable) < 0) {
         return NULL;
     }
+    PyType_Modified(&SumType);
     PyObject *m = PyModule_Create(&moduledef);
     if (m == NULL) {
         return NULL;
     }
-    if (PyModule_AddObjectRef(m, "Summariser", (PyObject *)&SumType) < 0) {
+    if (PyModule_AddObjectRef(m, "Summariser", (PyObject *)&SumType) < 0 ||
+            PyModule_AddObjectRef(m, "Unstorable", Unstorable) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -62,9 +62,14 @@ _NO_SUMMARY_DICT = {"type": "?", "note": "summary could not be stored"}  # NO_SU
 
 
 def _args_json(fast: Any, frame: FrameType, names: tuple[str, ...]) -> bytes:
-    """The arguments' summaries made in C (capture/_summarise.c), as JSON bytes. A frame of its own: at the recursion
-    limit summarise_args then fails where the Python summariser's frames (value, _summarise) failed, as the C hooks
-    expect (tests/hostile/test_scale.py::test_program_that_catches_recursion_errors)."""
+    """The arguments' summaries made in C (capture/_summarise.c), as JSON bytes: written by C itself (args_json,
+    orjson's bytes); a summary orjson would refuse (Unstorable) takes the dicts' path. A frame of its own: at the
+    recursion limit summarise_args then fails where the Python summariser's frames (value, _summarise) failed, as the
+    C hooks expect (tests/hostile/test_scale.py::test_program_that_catches_recursion_errors)."""
+    try:
+        return fast.args_json(frame, names)  # type: ignore[no-any-return]
+    except fast.Unstorable:
+        pass
     args = fast.args(frame, names)
     try:
         return _join((_dumps(args), b""))  # as_json, inline
@@ -247,7 +252,10 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         """A value returned or yielded by traced code `idx` (only called for the sampled summaries)."""
         fast = self.fast_summaries
         if fast is not None:
-            summary = fast.result(idx, value)
+            try:
+                return fast.result_json(idx, value)  # type: ignore[no-any-return]  # orjson's bytes, written in C
+            except fast.Unstorable:
+                summary = fast.result(idx, value)
         elif idx in self.secret_codes:
             summary = self.summariser.secret_result(value)
         else:

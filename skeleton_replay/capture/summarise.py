@@ -158,7 +158,7 @@ class Summariser:
         builtin containers) is redacted; None, booleans, classes and objects (a summary of an object
         holds no data, only its class and id) are summarised as usual."""
         t = _type(value)
-        if value is None or t is bool or t is type or t not in _DATA_TYPES:
+        if value is None or t is bool or t is type or id(t) not in _DATA_IDS:  # (hashing t may run its metaclass's)
             return self.value(value)
         return self.redacted(value)
 
@@ -440,6 +440,7 @@ def _private_key_head(item: Any) -> bool:
 _DATA_TYPES = frozenset({str, bytes, bytearray, int, float, complex, list, tuple, set, frozenset, deque, dict})
 # The types _summarise knows, by id (hashing a class may call its metaclass's __hash__: user code)
 _BUILTIN_IDS = frozenset(id(t) for t in (*_DATA_TYPES, bool, type(None), type))
+_DATA_IDS = frozenset(id(t) for t in _DATA_TYPES)
 
 
 def _type_name(t: type) -> str:
