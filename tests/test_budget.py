@@ -278,6 +278,15 @@ def test_a_call_whose_argument_summary_cannot_be_stored_keeps_its_other_argument
             return bad if name == "b" or v == "b" else super().value(v, name)
 
     class BrokenFast:  # what capture/_summarise.c's Summariser would return, were it wrong
+        class Unstorable(Exception):  # what its args_json/result_json raise then: the recorder takes the dicts' path
+            pass
+
+        def args_json(self, frame, names):
+            raise self.Unstorable
+
+        def result_json(self, idx, value):
+            raise self.Unstorable
+
         def args(self, frame, names):
             return {n: (bad if n == "b" else {"type": "int", "value": frame.f_locals[n]}) for n in names}
 
