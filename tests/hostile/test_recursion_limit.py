@@ -131,3 +131,47 @@ def test_every_call_at_the_recursion_limit_has_its_call_and_exit(tmp_path: Path,
     raised = [e for e in events if e["event_type"] == "return" and e["callee"]["function"] in ("down", "deeper")]
     kind = "RecursionError" if header["backend"] == "sysmon" else "?"
     assert raised and all((e.get("exception") or {}).get("type") == kind for e in raised)
+
+
+def test_guard_calls_its_callback_with_frames_lent_at_the_limit() -> None:
+    """_speedups.Guard (sys.monitoring's PY_UNWIND and PY_THROW callbacks with the C hooks): the callback's
+    arguments and result pass through; at the limit the callback runs, and the program's limit is as it was."""
+    from skeleton_replay.capture import speedups
+
+    fast = speedups.load()
+    if fast is None:
+        pytest.skip("the C fast paths are not compiled or not wanted (SKELETON_PURE_PYTHON)")
+    seen: list[tuple[Any, ...]] = []
+
+    def callback(*args: Any) -> str:
+        seen.append(args)
+        return "ok"
+
+    guard = fast.Guard(callback)
+    assert guard(1, "two") == "ok" and seen == [(1, "two")]
+    with pytest.raises(TypeError):
+        fast.Guard(42)
+    with pytest.raises(TypeError):
+        fast.Guard(callback, fn=callback)
+    limit = sys.getrecursionlimit()
+    reached: list[int] = []
+
+    def dive(n: int) -> None:
+        try:
+            dive(n + 1)
+        except RecursionError:
+            if not reached:  # the deepest frame: a plain call fails here, the guarded one runs (no Python in between)
+                reached.append(n)
+                try:
+                    callback("plain")
+                except RecursionError:
+                    reached.append(-1)
+                guard("guarded")
+
+    sys.setrecursionlimit(150)
+    try:
+        dive(0)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(reached) == 2 and reached[1] == -1 and seen[-1] == ("guarded",)
+    assert sys.getrecursionlimit() == limit
