@@ -280,9 +280,7 @@ class Decoder:
                     depth = len(stack)
                     caller = stack[-1][2] if depth else None
                     if (  # credited to the call's edge, as a recorded raise is (a close, GeneratorExit, is none)
-                        kind == EXCEPTION
-                        and eo < 0
-                        and not closed(detail)
+                        kind == EXCEPTION and eo < 0 and not closed(detail)
                     ):
                         key = (frame[5], frame[2], scen)
                         dropped_raised[key] = dropped_raised.get(key, 0) + 1
