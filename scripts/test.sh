@@ -38,6 +38,7 @@ reap() {  # print and forget every stage that has ended
          "(CPU user, system: $(tail -n 1 "$work/$name/cpu")); its output, whole:"
     cat "$work/$name/log"
     echo "test: $name done (status $rc) after $(( $(cat "$work/$name/end") - start )) s"
+    rm -rf "$work/$name/tmp"  # a pytest pass leaves ~3 GB of temp files: free them before the next stage
     if [ "$rc" != 0 ]; then status=1; job_failed+=("$name"); fi
     unset "job_pid[$name]"
   done
