@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from conftest import BACKENDS, REPO, skeleton
 
@@ -274,7 +275,8 @@ def _check_records(spill: Path) -> dict[int, int]:
                 assert len(rec) in (L.EV_SIZE, L.EV_SIZE_FRAME, L.EV_SIZE_CALLER), rec
                 assert rec[L.EV_CODE] in codes and rec[L.EV_THREAD] in threads, rec
                 assert type(rec[L.EV_TIME]) is int
-                assert rec[L.EV_DETAIL] is None or type(rec[L.EV_DETAIL]) is dict
+                detail = rec[L.EV_DETAIL]  # a summary travels as its JSON text (recorder.as_json)
+                assert detail is None or (type(detail) is bytes and type(orjson.loads(detail)) is dict), rec
                 assert type(rec[L.EV_OBJECT]) is int and (k == L.CALL or rec[L.EV_OBJECT] == 0)
                 if len(rec) > L.EV_FRAME:
                     assert rec[L.EV_FRAME] is None or type(rec[L.EV_FRAME]) is int
