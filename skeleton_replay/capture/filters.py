@@ -34,6 +34,9 @@ EXCLUDED_DIRS = frozenset(
         ".nox",
     }
 )
+# Import hooks an installer writes into site-packages (setuptools' editable installs, virtualenv's): import
+# machinery, not project code, even when the project root is site-packages itself.
+INSTALLER_HOOKS = ("__editable__", "_virtualenv.py")
 
 _CO_OPTIMIZED = 0x01
 _CO_VARARGS = 0x04
@@ -155,7 +158,7 @@ class CodeFilter:
         except ValueError:
             return None
         parts = rel.parts
-        if any(p in EXCLUDED_DIRS for p in parts[:-1]):
+        if any(p in EXCLUDED_DIRS for p in parts[:-1]) or parts[-1].startswith(INSTALLER_HOOKS):
             return None
         return PurePosixPath(*parts).as_posix()
 
