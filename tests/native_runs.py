@@ -7,7 +7,9 @@ import shutil
 import sysconfig
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+import orjson
 import pytest
 from conftest import REPO, skeleton
 
@@ -82,3 +84,22 @@ def record_kept(name: str, factory: pytest.TempPathFactory) -> Path:
     assert (out / "trace.jsonl").exists() and (out / ".trace.spill").exists(), p.stdout + p.stderr
     _KEPT[name] = out
     return out
+
+
+def run_app(tmp_path: Path, app: str, name: str, backend: str, cap: str, pure: bool) -> tuple[list[dict[str, Any]],
+                                                                                          dict[str, Any], str]:
+    """`app` (a script's source, written to tmp_path/app.py, the project root) run by `skeleton run --max-events cap`
+    with the C hooks or the pure-Python callbacks into tmp_path/name: (trace.jsonl's records without their clock
+    readings, snapshot.json, the program's stdout). What the tests comparing the two kinds of callbacks share."""
+    script = tmp_path / "app.py"
+    script.write_text(app)
+    out = tmp_path / name
+    p = skeleton("run", "--no-open", "--no-html", "--backend", backend, "--out-dir", str(out), "--project-root",
+                 str(tmp_path), "--max-events", cap, str(script),
+                 env={"SKELETON_PURE_PYTHON": "1" if pure else "0"}, timeout=300)
+    assert p.returncode == 0, p.stderr
+    lines = [orjson.loads(line) for line in (out / "trace.jsonl").read_bytes().splitlines()]
+    for e in lines:
+        e.pop("timestamp", None)
+        e.pop("duration_ns", None)
+    return lines, orjson.loads((out / "snapshot.json").read_bytes()), p.stdout

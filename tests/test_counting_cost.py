@@ -13,9 +13,9 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
-from conftest import BACKENDS, skeleton
+from conftest import BACKENDS
+from native_runs import run_app
 
 from skeleton_replay.capture import speedups
 from skeleton_replay.capture.recorder import Recorder
@@ -64,20 +64,8 @@ APP = textwrap.dedent("""
 
 
 def _run(tmp_path: Path, name: str, backend: str, cap: str, pure: bool) -> tuple[Any, ...]:
-    script = tmp_path / "app.py"
-    script.write_text(APP)
-    out = tmp_path / name
-    p = skeleton("run", "--no-open", "--no-html", "--backend", backend, "--out-dir", str(out), "--project-root",
-                 str(tmp_path), "--max-events", cap, str(script),
-                 env={"SKELETON_PURE_PYTHON": "1" if pure else "0"}, timeout=300)
-    assert p.returncode == 0, p.stderr
-    lines = [orjson.loads(line) for line in (out / "trace.jsonl").read_bytes().splitlines()]
-    header, events, end = lines[0], lines[1:-1], lines[-1]
-    for e in events:
-        e.pop("timestamp", None)
-        e.pop("duration_ns", None)
-    snap = orjson.loads((out / "snapshot.json").read_bytes())
-    return header, events, end, snap, p.stdout
+    lines, snap, out = run_app(tmp_path, APP, name, backend, cap, pure)
+    return lines[0], lines[1:-1], lines[-1], snap, out
 
 
 def _untimed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

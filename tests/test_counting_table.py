@@ -18,7 +18,8 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import BACKENDS, skeleton
+from conftest import BACKENDS
+from native_runs import run_app
 
 from skeleton_replay.capture import speedups
 
@@ -69,22 +70,6 @@ INSPECT = textwrap.dedent("""
 """)
 
 
-def _run(tmp_path: Path, app: str, name: str, backend: str, cap: str, pure: bool) -> tuple[Any, ...]:
-    script = tmp_path / "app.py"
-    script.write_text(app)
-    out = tmp_path / name
-    p = skeleton("run", "--no-open", "--no-html", "--backend", backend, "--out-dir", str(out), "--project-root",
-                 str(tmp_path), "--max-events", cap, str(script),
-                 env={"SKELETON_PURE_PYTHON": "1" if pure else "0"}, timeout=300)
-    assert p.returncode == 0, p.stderr
-    lines = [orjson.loads(line) for line in (out / "trace.jsonl").read_bytes().splitlines()]
-    for e in lines:
-        for k in ("timestamp", "duration_ns", "started_at", "finished_at", "duration_s", "backend_reason"):
-            e.pop(k, None)
-    snap = orjson.loads((out / "snapshot.json").read_bytes())
-    return lines, snap, p.stdout
-
-
 def _edges(snap: dict[str, Any], ids: bool = True) -> Counter[tuple[str, str]]:
     """Calls and raises per edge (ids=False: instances merged; threads meet objects in a varying order)."""
     out: Counter[tuple[str, str]] = Counter()
@@ -99,8 +84,8 @@ def _same(tmp_path: Path, app: str, backend: str, cap: str, output: bool = True,
     """The C and the pure-Python runs of `app`: same trace, same edges (same output). Returns both runs.
 
     order=False: threads interleave differently from run to run: the events are compared as a multiset."""
-    c = _run(tmp_path, app, "c", backend, cap, pure=False)
-    py = _run(tmp_path, app, "py", backend, cap, pure=True)
+    c = run_app(tmp_path, app, "c", backend, cap, pure=False)
+    py = run_app(tmp_path, app, "py", backend, cap, pure=True)
     if output:
         assert c[2] == py[2]
     assert len(c[0]) == len(py[0])
