@@ -109,7 +109,7 @@ def test_every_call_at_the_recursion_limit_has_its_call_and_exit(tmp_path: Path,
     if "pure Python" in header.get("backend_reason", ""):
         # A Python callback cannot start where the program has no frame left (and on 3.11 CPython removes a
         # Python profile function that raises): only the C hooks lend Skeleton's work frames at the limit.
-        pytest.skip("the pure-Python callbacks cannot run at the recursion limit (docs/capture.md)")
+        pytest.skip("the pure-Python callbacks cannot run at the recursion limit (docs/architecture.md)")
     assert not [g for g in end["gaps"] if g["kind"] in ("unmatched", "tracer_error", "other")], end["gaps"]
     check_stacks(events)
     program = json.loads((tmp_path / "counts.json").read_text())
