@@ -4,6 +4,7 @@
     python bench/postprocess.py                       # ~2M calls of call_heavy, current python
     python bench/postprocess.py --python python3.12 --calls 500000
     python bench/postprocess.py --trace-dir DIR       # reuse an existing out dir (trace.jsonl)
+    python bench/postprocess.py --from-spill [--instructions]   # post-processing only (postprocess_spill.py)
 
 1. Generates a trace: ``skeleton run --no-open --no-html --max-events 0`` of
    bench/workloads/call_heavy.py at a scale giving ``--calls`` calls (2M).
@@ -62,6 +63,10 @@ def rate(events, seconds):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if "--from-spill" in argv:  # post-processing alone, from a kept spill: bench/postprocess_spill.py
+        import postprocess_spill
+        return postprocess_spill.main([a for a in argv if a != "--from-spill"])
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--python", default=sys.executable)
     p.add_argument("--calls", type=int, default=2_000_000, help="calls to trace (default 2M)")
