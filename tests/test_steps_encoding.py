@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from conftest import APPS, REPO, skeleton
 
+from skeleton_replay import native
 from skeleton_replay.events.types import CALL, RETURN, Endpoint, Event
 from skeleton_replay.model.steps import StepColumns, decode, delta_u32, encode
 
@@ -27,6 +28,20 @@ def test_delta_u32_is_each_value_minus_the_one_before_modulo_2_32(n: int) -> Non
     values = [rng.choice(edges) if rng.random() < 0.3 else rng.randrange(2**32) for _ in range(n)]
     for prev in (0, 2**32 - 1, rng.randrange(2**32)):
         assert delta_u32(array("I", values).tobytes(), prev) == _naive_deltas(values, prev)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 17, 4096, 5000])
+def test_delta_u32_in_c_gives_the_python_bytes(n: int) -> None:
+    mod = native.load("model._aggregate")
+    if mod is None or not hasattr(mod, "delta_u32"):
+        pytest.skip("model/_aggregate.c not compiled (or SKELETON_PURE_PYTHON)")
+    rng = random.Random(n + 1)
+    edges = [0, 1, 2**31 - 1, 2**31, 2**32 - 2, 2**32 - 1]
+    values = [rng.choice(edges) if rng.random() < 0.3 else rng.randrange(2**32) for _ in range(n)]
+    data = array("I", values).tobytes()
+    for prev in (0, 1, 2**32 - 1, rng.randrange(2**32)):
+        assert mod.delta_u32(data, prev) == delta_u32(data, prev) == _naive_deltas(values, prev)
+        assert mod.delta_u32(bytearray(data), prev) == delta_u32(bytearray(data), prev)
 
 
 def _ep() -> Endpoint:

@@ -1309,8 +1309,52 @@ static PyTypeObject AggType = {
     .tp_new = Agg_new,
 };
 
+/* delta_u32(data, prev) -> bytes: little-endian u32 values -> v[i] - v[i-1] mod 2**32 (v[-1] = prev), the
+ * same layout (model/steps.py delta_u32, whose Python twin does it with one big int: tests compare them). */
+static PyObject *
+delta_u32(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "delta_u32(data, prev)");
+        return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    uint32_t prev = (uint32_t)PyLong_AsUnsignedLongMask(args[1]);
+    if (prev == (uint32_t)-1 && PyErr_Occurred()) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    Py_ssize_t n = view.len / 4;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, 4 * n);
+    if (out != NULL) {
+        const unsigned char *src = (const unsigned char *)view.buf;
+        unsigned char *dst = (unsigned char *)PyBytes_AS_STRING(out);
+        for (Py_ssize_t i = 0; i < n; i++, src += 4, dst += 4) {
+            uint32_t v = (uint32_t)src[0] | (uint32_t)src[1] << 8 | (uint32_t)src[2] << 16 | (uint32_t)src[3] << 24;
+            uint32_t d = v - prev;
+            prev = v;
+            dst[0] = (unsigned char)d;
+            dst[1] = (unsigned char)(d >> 8);
+            dst[2] = (unsigned char)(d >> 16);
+            dst[3] = (unsigned char)(d >> 24);
+        }
+    }
+    PyBuffer_Release(&view);
+    return out;
+}
+
+static PyMethodDef module_methods[] = {
+    {"delta_u32", (PyCFunction)(void (*)(void))delta_u32, METH_FASTCALL,
+     "delta_u32(data, prev): little-endian u32 values -> their deltas mod 2**32, same layout"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_aggregate", "The snapshot model's per-event loop in C (model/build.py).", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_aggregate", "The snapshot model's per-event loop in C (model/build.py).", -1,
+    module_methods,
 };
 
 PyMODINIT_FUNC

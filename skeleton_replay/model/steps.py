@@ -14,6 +14,7 @@ from array import array
 from itertools import accumulate
 from typing import Any, ClassVar
 
+from .. import native
 from ..events.types import Event
 
 _DTYPES = {"u8": "B", "u16": "H", "u32": "I", "i32": "i"}
@@ -23,6 +24,8 @@ _LANE_BIAS = b"\0\0\0\0\1\0\0\0"  # 2**32 in one little-endian 64-bit lane
 
 def delta_u32(data: bytes | bytearray, prev: int) -> bytes:
     """Little-endian u32 values -> their deltas (v[i] - v[i-1] mod 2**32, v[-1] = prev), same layout.
+
+    In C (model/_aggregate.c delta_u32) where it was compiled (StepColumns uses that); this is its twin.
 
     Without a per-value Python loop (that costs ~40 ns a value): the values are spread into 64-bit lanes
     of one big int X, and X + 2**32 per lane - (X shifted one lane up, prev in lane 0) leaves each lane
@@ -56,6 +59,11 @@ def _lane_consts(n: int) -> tuple[int, int]:
     return got
 
 
+def _native_delta_u32() -> Any:
+    mod = native.load("model._aggregate")
+    return getattr(mod, "delta_u32", None) or delta_u32
+
+
 class StepColumns:
     """Columns compressed as they grow: memory stays near the compressed size of the run.
 
@@ -87,12 +95,13 @@ class StepColumns:
         self._z = {name: zlib.compressobj(self.LEVELS[name]) for name, _ in self.COLUMNS}
         self._parts: dict[str, list[bytes]] = {name: [] for name, _ in self.COLUMNS}
         self._last = dict.fromkeys(self.DELTA, 0)  # the last value of each delta column
+        self._delta = _native_delta_u32()  # C where compiled, else delta_u32 here
 
     def _put(self, name: str, data: bytes | bytearray) -> None:
         """Little-endian column bytes: delta-encoded if the column is, then compressed."""
         if name in self._last and data:
             last = int.from_bytes(data[-4:], "little")
-            data = delta_u32(data, self._last[name])
+            data = self._delta(data, self._last[name])
             self._last[name] = last
         out = self._z[name].compress(data)
         if out:
