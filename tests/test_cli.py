@@ -153,14 +153,18 @@ def test_a_bug_in_the_tracer_never_breaks_the_program(tmp_path):
     # The bug must be raised by Skeleton's own code: an exception raised by a function the program
     # defines is the program's, and reaches it (tests/hostile/test_signals.py).
     script.write_text(textwrap.dedent('''
+        import gc
         import skeleton_replay.capture.recorder as recorder
         import skeleton_replay.capture.summarise as summarise
         def work(x):
             return x + 1
-        # Skeleton's own hot path now fails (TypeError) on every summary: the Python summariser's and the
-        # recorder's way into the C summariser (capture/_summarise.c) alike
+        # Skeleton's own hot path now fails (TypeError, AttributeError) on every summary: the Python summariser's
+        # and the recorder's way into the C summariser (capture/_summarise.c) alike
         summarise.Summariser.value = None
-        recorder._args_json = None
+        gc.unfreeze()  # (runner.py froze the tracer's objects: gc.get_objects() leaves those out)
+        for rec in [o for o in gc.get_objects() if isinstance(o, recorder.Recorder)]:
+            if rec.fast_summaries is not None:
+                rec.fast_summaries = object()
         print(sum(work(i) for i in range(10)))
     '''))
     p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(tmp_path / "o"), str(script))

@@ -204,13 +204,15 @@ def test_extra_patterns_and_secret_names(native: ModuleType) -> None:
 
 def test_summary_failure_is_the_python_note(native: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     py, backing = Summariser(), Summariser()
+    TEXT = "a long enough string, api"  # a pattern's trigger ("api"): the C gate sends it to _secret_str
     # Skeleton's own error (no frame of the program in its traceback): int(window, whole) raises TypeError
     monkeypatch.setattr(py, "_secret_str", int)
     monkeypatch.setattr(backing, "_secret_str", int)
     c = native.Summariser(backing)
-    for v in ("a long enough string", ["a long enough string"], {"k": "a long enough string"}):
+    assert not c.gate_clean(TEXT)
+    for v in (TEXT, [TEXT], {"k": TEXT}):
         same(py.value(v), c.value(v))
-    assert c.value("a long enough string") == {"type": "?", "note": "summary failed: TypeError"}
+    assert c.value(TEXT) == {"type": "?", "note": "summary failed: TypeError"}
 
     def interrupted(window: str, whole: str) -> bool:
         raise ValueError("a signal handler's error (the program's)")
@@ -218,7 +220,7 @@ def test_summary_failure_is_the_python_note(native: ModuleType, monkeypatch: pyt
     monkeypatch.setattr(backing, "_secret_str", interrupted)
     c = native.Summariser(backing)
     with pytest.raises(ValueError):  # the program's exception goes on, as from the Python summariser
-        c.value("a long enough string")
+        c.value(TEXT)
 
 
 def test_args_read_from_the_frame(native: ModuleType) -> None:

@@ -15,6 +15,22 @@
 #include "../_jsonfmt.h"  /* orjson-exact JSON writers (shared with events/_jsonw.c) */
 
 #define MAX_SEEN 16
+#define MAX_TRIGGERS 64
+#define MAX_TRIGGER_LEN 32
+#if defined(__GNUC__) || defined(__clang__)
+#define LOWEST_BIT(m) __builtin_ctzll(m)
+#else
+static int
+LOWEST_BIT(unsigned long long m)
+{
+    int j = 0;
+    while (!(m & 1)) {
+        m >>= 1;
+        j++;
+    }
+    return j;
+}
+#endif
 
 typedef struct {
     PyObject *ids[MAX_SEEN];  /* the containers being summarised around a value (borrowed) */
@@ -38,6 +54,13 @@ typedef struct {
     PyObject *m_summarise, *m_redacted, *m_secret_str, *m_class_names_of, *m_level, *m_pair_level;
     PyObject *m_secret_result, *m_failed, *f_private_key_head, *f_foreign;
     int no_extra;
+    /* the secret gate (gate_clean): redact.py's pattern triggers (_BY_TRIGGER's keys), lower-case ASCII */
+    PyObject *known_all;     /* KnownSecrets._all (dict): empty while no secret is known */
+    int gate_ok;             /* 0: the triggers did not fit the tables below, every str is scanned */
+    int n_trig;
+    unsigned long long by_first[128];  /* first character -> bit set of the triggers starting with it */
+    unsigned char trig_len[MAX_TRIGGERS];
+    char trig[MAX_TRIGGERS][MAX_TRIGGER_LEN];
     Py_ssize_t str_limit, str_window, clean_min, shortest, items_limit, depth_limit;
 } Sum;
 
@@ -206,16 +229,75 @@ known_clean(Sum *s, PyObject *window)
     return PyDict_Contains(clean, window);
 }
 
+/* The secret gate: 1 when str v (exact) cannot hold a secret, so the Python scan (Summariser._secret_str,
+ * redact.py Redactor.scan) can be skipped: no user patterns, no known secret yet, its scan window (the part
+ * written plus the margin) pure ASCII, and no pattern trigger (redact.py _BY_TRIGGER) in it, case-insensitively:
+ * Redactor.scan then finds nothing (its patterns run only on a text holding a trigger). 0: scan as before. */
+static int
+gate_clean(Sum *s, PyObject *v)
+{
+    if (!s->gate_ok || !s->no_extra || PyDict_GET_SIZE(s->known_all) != 0) {
+        return 0;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+    if (n > s->str_window) {
+        n = s->str_window;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (!PyUnicode_IS_READY(v)) {
+        return 0;
+    }
+#endif
+    if (PyUnicode_KIND(v) != PyUnicode_1BYTE_KIND) {
+        return 0;
+    }
+    const unsigned char *p = PyUnicode_1BYTE_DATA(v);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c >= 0x80) {  /* str.lower() of a non-ASCII character may make a trigger's letters */
+            return 0;
+        }
+        if (c >= 'A' && c <= 'Z') {
+            c += 'a' - 'A';
+        }
+        unsigned long long m = s->by_first[c];
+        while (m) {
+            int j = LOWEST_BIT(m);
+            m &= m - 1;
+            Py_ssize_t len = s->trig_len[j];
+            if (len > n - i) {
+                continue;
+            }
+            const char *t = s->trig[j];
+            Py_ssize_t k = 1;
+            for (; k < len; k++) {
+                unsigned char d = p[i + k];
+                if (d >= 'A' && d <= 'Z') {
+                    d += 'a' - 'A';
+                }
+                if (d != (unsigned char)t[k]) {
+                    break;
+                }
+            }
+            if (k == len) {
+                return 0;  /* a trigger: scan */
+            }
+        }
+    }
+    return 1;
+}
+
 static PyObject *
 str_summary(Sum *s, PyObject *v, Py_ssize_t depth, Seen *seen)
 {
     Py_ssize_t n = PyUnicode_GET_LENGTH(v);
     if (!(n < s->shortest && s->no_extra)) {
-        PyObject *window = n <= s->str_window ? Py_NewRef(v) : PyUnicode_Substring(v, 0, s->str_window);
-        if (window == NULL) {
+        int gate = gate_clean(s, v);
+        PyObject *window = gate ? NULL : n <= s->str_window ? Py_NewRef(v) : PyUnicode_Substring(v, 0, s->str_window);
+        if (window == NULL && !gate) {
             return NULL;
         }
-        int clean = known_clean(s, window);
+        int clean = gate ? 1 : known_clean(s, window);
         if (clean == 0) {
             PyObject *secret = PyObject_CallFunctionObjArgs(s->m_secret_str, window, v, NULL);
             clean = secret == NULL ? -1 : !PyObject_IsTrue(secret);
@@ -225,7 +307,7 @@ str_summary(Sum *s, PyObject *v, Py_ssize_t depth, Seen *seen)
                 return redacted(s, v, 1);
             }
         }
-        Py_DECREF(window);
+        Py_XDECREF(window);
         if (clean < 0) {
             return NULL;
         }
@@ -815,6 +897,31 @@ put_plain_str(Sum *s, Buf *b, PyObject *v)
         return 0;
     }
     if (!(n < s->shortest && s->no_extra)) {
+        int gate = gate_clean(s, v);
+        if (gate && n > s->str_limit) {  /* {"type":"str","value":head,"len":n,"truncated":true}: head is ASCII */
+            PyObject *head = PyUnicode_Substring(v, 0, s->str_limit);
+            if (head == NULL) {
+                return -1;
+            }
+            int r = APPEND_LIT(b, "{\"type\":\"str\",\"value\":");
+            if (r == 0) {
+                r = put_str(b, head);
+            }
+            Py_DECREF(head);
+            if (r == 0) {
+                r = APPEND_LIT(b, ",\"len\":");
+            }
+            if (r == 0) {
+                r = put_i64(b, (long long)n);
+            }
+            if (r == 0) {
+                r = APPEND_LIT(b, ",\"truncated\":true}");
+            }
+            return r != 0 ? (r == BAIL ? 0 : -1) : 1;
+        }
+        if (gate) {
+            goto write;
+        }
         if (n > s->str_limit) {
             return 0;
         }
@@ -828,6 +935,7 @@ put_plain_str(Sum *s, Buf *b, PyObject *v)
             return clean;
         }
     }
+write:
     if (APPEND_LIT(b, "{\"type\":\"str\",\"value\":") < 0) {
         return -1;
     }
@@ -989,6 +1097,83 @@ Sum_result_json(Sum *s, PyObject *const *args, Py_ssize_t nargs)
     return json_bytes(&b, put_summary_of(s, &b, args[1], NULL));
 }
 
+/* The arguments bound in a frame, one by one (args_json and args share it): open, next until it returns 0, close. */
+typedef struct {
+    PyFrameObject *frame;
+    PyObject *names;  /* a tuple */
+    Py_ssize_t i;
+#if PY_VERSION_HEX < 0x030C0000
+    PyObject *loc;    /* 3.11: frame.f_locals, a dict */
+#endif
+} ArgReader;
+
+/* 0, or -1 (an error set) */
+static int
+args_open(ArgReader *r, PyObject *frame, PyObject *names)
+{
+    r->frame = (PyFrameObject *)frame;
+    r->names = names;
+    r->i = 0;
+#if PY_VERSION_HEX < 0x030C0000
+    r->loc = PyFrame_GetLocals(r->frame);
+    if (r->loc != NULL && !PyDict_Check(r->loc)) {
+        Py_CLEAR(r->loc);
+        PyErr_SetString(PyExc_TypeError, "frame.f_locals is not a dict");
+    }
+    if (r->loc == NULL) {
+        return -1;
+    }
+#endif
+    return 0;
+}
+
+/* the next bound argument: 1 (*name borrowed, *value a new reference), 0 no more, -1 error; an argument not bound
+ * (yet) is left out, as `n in frame.f_locals` does */
+static int
+args_next(ArgReader *r, PyObject **name, PyObject **value)
+{
+    while (r->i < PyTuple_GET_SIZE(r->names)) {
+        PyObject *n = PyTuple_GET_ITEM(r->names, r->i++);
+        if (!PyUnicode_CheckExact(n)) {
+            PyErr_SetString(PyExc_TypeError, "an argument name is not a str");  /* (never a code object's) */
+            return -1;
+        }
+#if PY_VERSION_HEX >= 0x030C0000
+        PyObject *v = PyFrame_GetVar(r->frame, n);
+        if (v == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_NameError)) {
+                return -1;
+            }
+            PyErr_Clear();
+            continue;
+        }
+#else
+        PyObject *v = PyDict_GetItemWithError(r->loc, n);
+        if (v == NULL) {
+            if (PyErr_Occurred()) {
+                return -1;
+            }
+            continue;
+        }
+        Py_INCREF(v);
+#endif
+        *name = n;
+        *value = v;
+        return 1;
+    }
+    return 0;
+}
+
+static void
+args_close(ArgReader *r)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    Py_CLEAR(r->loc);
+#else
+    (void)r;
+#endif
+}
+
 /* Recorder.summarise_args's bytes: orjson.dumps(args(frame, names)) */
 static PyObject *
 Sum_args_json(Sum *s, PyObject *const *args, Py_ssize_t nargs)
@@ -997,50 +1182,26 @@ Sum_args_json(Sum *s, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "args_json(frame, names: tuple)");
         return NULL;
     }
-    PyFrameObject *frame = (PyFrameObject *)args[0];
-    PyObject *names = args[1];
     Buf b;
     if (buf_start(&b) < 0) {
         return NULL;
     }
+    ArgReader reader;
     int r = APPEND_LIT(&b, "{");
-#if PY_VERSION_HEX < 0x030C0000
-    PyObject *loc = r == 0 ? PyFrame_GetLocals(frame) : NULL;  /* 3.11: frame.f_locals, a dict */
-    if (loc != NULL && !PyDict_Check(loc)) {
-        Py_CLEAR(loc);
-        PyErr_SetString(PyExc_TypeError, "frame.f_locals is not a dict");
+    if (r == 0) {
+        r = args_open(&reader, args[0], args[1]);
     }
-    if (loc == NULL) {
-        r = -1;
+    else {
+        return json_bytes(&b, r);
     }
-#endif
     int first = 1;
-    for (Py_ssize_t i = 0; r == 0 && i < PyTuple_GET_SIZE(names); i++) {
-        PyObject *name = PyTuple_GET_ITEM(names, i);
-        if (!PyUnicode_CheckExact(name)) {
-            r = BAIL;  /* (never a code object's argument name) */
+    PyObject *name, *v;
+    while (r == 0) {
+        int more = args_next(&reader, &name, &v);
+        if (more <= 0) {
+            r = more;
             break;
         }
-#if PY_VERSION_HEX >= 0x030C0000
-        PyObject *v = PyFrame_GetVar(frame, name);
-        if (v == NULL) {
-            if (!PyErr_ExceptionMatches(PyExc_NameError)) {
-                r = -1;
-                break;
-            }
-            PyErr_Clear();  /* not bound (yet): left out, as `n in frame.f_locals` does */
-            continue;
-        }
-#else
-        PyObject *v = PyDict_GetItemWithError(loc, name);
-        if (v == NULL) {
-            if (PyErr_Occurred()) {
-                r = -1;
-            }
-            continue;
-        }
-        Py_INCREF(v);
-#endif
         if (!first) {
             r = APPEND_LIT(&b, ",");
         }
@@ -1056,9 +1217,7 @@ Sum_args_json(Sum *s, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_DECREF(v);
     }
-#if PY_VERSION_HEX < 0x030C0000
-    Py_XDECREF(loc);
-#endif
+    args_close(&reader);
     if (r == 0) {
         r = APPEND_LIT(&b, "}");
     }
@@ -1116,65 +1275,49 @@ Sum_args(Sum *s, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "args(frame, names: tuple)");
         return NULL;
     }
-    PyFrameObject *frame = (PyFrameObject *)args[0];
-    PyObject *names = args[1];
     PyObject *out = PyDict_New();
     if (out == NULL) {
         return NULL;
     }
-#if PY_VERSION_HEX < 0x030C0000
-    PyObject *loc = PyFrame_GetLocals(frame);  /* 3.11: frame.f_locals, a dict */
-    if (loc != NULL && !PyDict_Check(loc)) {
-        Py_CLEAR(loc);
-        PyErr_SetString(PyExc_TypeError, "frame.f_locals is not a dict");
+    ArgReader reader;
+    if (args_open(&reader, args[0], args[1]) < 0) {
+        Py_DECREF(out);
+        return NULL;
     }
-    if (loc == NULL) {
-        goto error;
-    }
-#endif
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
-        PyObject *name = PyTuple_GET_ITEM(names, i);
-#if PY_VERSION_HEX >= 0x030C0000
-        PyObject *v = PyUnicode_Check(name) ? PyFrame_GetVar(frame, name) : NULL;
-        if (v == NULL) {
-            if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_NameError)) {
-                goto error;
-            }
-            PyErr_Clear();  /* not bound (yet): left out, as `n in frame.f_locals` does */
-            continue;
-        }
-#else
-        PyObject *v = PyDict_GetItemWithError(loc, name);
-        if (v == NULL) {
-            if (PyErr_Occurred()) {
-                Py_DECREF(loc);
-                goto error;
-            }
-            continue;
-        }
-        Py_INCREF(v);
-#endif
+    PyObject *name, *v;
+    int more;
+    while ((more = args_next(&reader, &name, &v)) > 0) {
         PyObject *summary = value_of(s, v, name);
         Py_DECREF(v);
         if (summary == NULL || PyDict_SetItem(out, name, summary) < 0) {
             Py_XDECREF(summary);
-#if PY_VERSION_HEX < 0x030C0000
-            Py_DECREF(loc);
-#endif
-            goto error;
+            more = -1;
+            break;
         }
         Py_DECREF(summary);
     }
-#if PY_VERSION_HEX < 0x030C0000
-    Py_DECREF(loc);
-#endif
+    args_close(&reader);
+    if (more < 0) {
+        Py_DECREF(out);
+        return NULL;  /* (the Recorder records Skeleton's own error as a gap) */
+    }
     return out;
-error:
-    Py_DECREF(out);
-    return NULL;  /* (the Recorder records Skeleton's own error as a gap) */
+}
+
+/* gate_clean(text): the secret gate's answer for an exact str (tests: never True for a text the scan redacts) */
+static PyObject *
+Sum_gate_clean(Sum *s, PyObject *v)
+{
+    if (!PyUnicode_CheckExact(v)) {
+        PyErr_SetString(PyExc_TypeError, "gate_clean(text: str)");
+        return NULL;
+    }
+    return PyBool_FromLong(gate_clean(s, v));
 }
 
 static PyMethodDef Sum_methods[] = {
+    {"gate_clean", (PyCFunction)Sum_gate_clean, METH_O,
+     "gate_clean(text): True when text cannot hold a secret (the Python scan is skipped)"},
     {"value", (PyCFunction)(void (*)(void))Sum_value, METH_FASTCALL,
      "value(value, name=None): Summariser.value's summary"},
     {"result", (PyCFunction)(void (*)(void))Sum_result, METH_FASTCALL,
@@ -1192,7 +1335,7 @@ static int
 Sum_traverse(Sum *s, visitproc visit, void *arg)
 {
     Py_VISIT(s->py); Py_VISIT(s->levels); Py_VISIT(s->class_names); Py_VISIT(s->clean);
-    Py_VISIT(s->clean_short); Py_VISIT(s->known); Py_VISIT(s->objects); Py_VISIT(s->overflow); Py_VISIT(s->secret_codes);
+    Py_VISIT(s->clean_short); Py_VISIT(s->known_all); Py_VISIT(s->known); Py_VISIT(s->objects); Py_VISIT(s->overflow); Py_VISIT(s->secret_codes);
     Py_VISIT(s->none_s); Py_VISIT(s->true_s); Py_VISIT(s->false_s); Py_VISIT(s->f_dumps);
     Py_VISIT(s->m_summarise); Py_VISIT(s->m_redacted); Py_VISIT(s->m_secret_str); Py_VISIT(s->m_class_names_of);
     Py_VISIT(s->m_level); Py_VISIT(s->m_pair_level); Py_VISIT(s->m_secret_result); Py_VISIT(s->m_failed);
@@ -1204,7 +1347,7 @@ static int
 Sum_clear(Sum *s)
 {
     Py_CLEAR(s->py); Py_CLEAR(s->levels); Py_CLEAR(s->class_names); Py_CLEAR(s->clean);
-    Py_CLEAR(s->clean_short); Py_CLEAR(s->known); Py_CLEAR(s->objects); Py_CLEAR(s->overflow); Py_CLEAR(s->secret_codes);
+    Py_CLEAR(s->clean_short); Py_CLEAR(s->known_all); Py_CLEAR(s->known); Py_CLEAR(s->objects); Py_CLEAR(s->overflow); Py_CLEAR(s->secret_codes);
     Py_CLEAR(s->none_s); Py_CLEAR(s->true_s); Py_CLEAR(s->false_s);
     Py_CLEAR(s->none_j); Py_CLEAR(s->true_j); Py_CLEAR(s->false_j); Py_CLEAR(s->f_dumps);
     Py_CLEAR(s->m_summarise); Py_CLEAR(s->m_redacted); Py_CLEAR(s->m_secret_str); Py_CLEAR(s->m_class_names_of);
@@ -1238,6 +1381,49 @@ get(PyObject **slot, PyObject *obj, const char *name)
 {
     *slot = PyObject_GetAttrString(obj, name);
     return *slot == NULL ? -1 : 0;
+}
+
+/* the secret gate's tables from redact.py's _BY_TRIGGER (one definition of the triggers); a trigger that does not
+ * fit (not lower-case ASCII, too long, too many) turns the gate off: every str is scanned as before */
+static int
+load_triggers(Sum *s)
+{
+    s->gate_ok = 0;
+    s->n_trig = 0;
+    memset(s->by_first, 0, sizeof(s->by_first));
+    PyObject *redact = PyImport_ImportModule("skeleton_replay.capture.redact");
+    if (redact == NULL) {
+        return -1;
+    }
+    PyObject *table = PyObject_GetAttrString(redact, "_BY_TRIGGER");
+    Py_DECREF(redact);
+    if (table == NULL) {
+        return -1;
+    }
+    int ok = PyDict_CheckExact(table) && PyDict_GET_SIZE(table) > 0 && PyDict_GET_SIZE(table) <= MAX_TRIGGERS;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (ok && PyDict_Next(table, &pos, &key, &value)) {
+        Py_ssize_t len;
+        const char *t = PyUnicode_CheckExact(key) && PyUnicode_IS_ASCII(key) ? PyUnicode_AsUTF8AndSize(key, &len) : NULL;
+        if (t == NULL || len < 1 || len >= MAX_TRIGGER_LEN) {
+            PyErr_Clear();
+            ok = 0;
+            break;
+        }
+        for (Py_ssize_t k = 0; k < len; k++) {
+            if (t[k] >= 'A' && t[k] <= 'Z') {
+                ok = 0;  /* the triggers are searched in the lower-cased text */
+            }
+        }
+        int j = s->n_trig++;
+        memcpy(s->trig[j], t, (size_t)len);
+        s->trig_len[j] = (unsigned char)len;
+        s->by_first[(unsigned char)t[0]] |= 1ULL << j;
+    }
+    Py_DECREF(table);
+    s->gate_ok = ok;
+    return 0;
 }
 
 static int
@@ -1301,6 +1487,13 @@ Sum_init(Sum *s, PyObject *args, PyObject *kwds)
                  !PyDict_CheckExact(s->clean) || !PyDict_CheckExact(s->clean_short))) {
         PyErr_SetString(PyExc_TypeError, "not a Summariser");
         err = 1;
+    }
+    if (!err) {
+        err = get(&s->known_all, s->known, "_all") || load_triggers(s);
+        if (!err && !PyDict_CheckExact(s->known_all)) {
+            PyErr_SetString(PyExc_TypeError, "KnownSecrets._all is not a dict");
+            err = 1;
+        }
     }
     Py_XDECREF(no_extra);
     Py_XDECREF(mod);

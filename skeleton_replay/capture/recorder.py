@@ -54,27 +54,7 @@ def as_json(summary: Any) -> bytes:
     return _join((_dumps(summary), b""))
 
 
-class _ArgsUnstorable(Exception):
-    """The arguments' summaries (args[0]) that orjson could not write."""
-
-
 _NO_SUMMARY_DICT = {"type": "?", "note": "summary could not be stored"}  # NO_SUMMARY, parsed
-
-
-def _args_json(fast: Any, frame: FrameType, names: tuple[str, ...]) -> bytes:
-    """The arguments' summaries made in C (capture/_summarise.c), as JSON bytes: written by C itself (args_json,
-    orjson's bytes); a summary orjson would refuse (Unstorable) takes the dicts' path. A frame of its own: at the
-    recursion limit summarise_args then fails where the Python summariser's frames (value, _summarise) failed, as the
-    C hooks expect (tests/hostile/test_scale.py::test_program_that_catches_recursion_errors)."""
-    try:
-        return fast.args_json(frame, names)  # type: ignore[no-any-return]
-    except fast.Unstorable:
-        pass
-    args = fast.args(frame, names)
-    try:
-        return _join((_dumps(args), b""))  # as_json, inline
-    except TypeError:
-        raise _ArgsUnstorable(args) from None
 
 
 # A traced code object, as the hot paths read it: (index, receiver ("self"/"cls" or None), generator, arg_names)
@@ -214,16 +194,20 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         try:
             fast = self.fast_summaries
             if fast is not None:
-                return _args_json(fast, frame, names)
-            loc = frame.f_locals
-            s = self.summariser
-            args = {n: s.value(loc[n], n) for n in names if n in loc}
+                # The arguments' summaries made and written as JSON in C (capture/_summarise.c: orjson's bytes);
+                # a summary orjson would refuse (Unstorable) takes the dicts' path below.
+                try:
+                    return fast.args_json(frame, names)  # type: ignore[no-any-return]
+                except fast.Unstorable:
+                    args = fast.args(frame, names)
+            else:
+                loc = frame.f_locals
+                s = self.summariser
+                args = {n: s.value(loc[n], n) for n in names if n in loc}
             try:
                 return _join((_dumps(args), b""))  # as_json, inline
             except TypeError:
                 return self._args_unstorable(args)
-        except _ArgsUnstorable as exc:
-            return self._args_unstorable(exc.args[0])
         except Exception as exc:
             if foreign(exc):
                 raise
