@@ -18,6 +18,7 @@ for v in "${versions[@]}"; do
     "$py" -m venv "$venv"
   fi
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v "is ignored" || true
+  "$venv/bin/python" scripts/drop_stale_install.py
   "$venv/bin/python" -c 'import skeleton_replay, jsonschema, pytest' || { echo "setup: install failed in $venv" >&2; exit 1; }
   if ! SKELETON_PURE_PYTHON= "$venv/bin/python" -c 'from skeleton_replay.capture import speedups; raise SystemExit(speedups.load() is None)'; then
     echo "setup: NOTE: the tracer's C fast paths did not compile in $venv (a C compiler and the Python headers are" >&2

@@ -74,6 +74,7 @@ restore_editable() {
     for v in "${versions[@]}"; do
       ".venv-$v/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 \
         | grep -v "is ignored" || true
+      ".venv-$v/bin/python" scripts/drop_stale_install.py
     done
   fi
 }
