@@ -3,6 +3,7 @@ test session, record_kept), and the rule that where a C compiler is installed th
 failed build must not pass as "skipped")."""
 from __future__ import annotations
 
+import importlib
 import shutil
 import sysconfig
 from pathlib import Path
@@ -21,6 +22,18 @@ def require_compiled(module: ModuleType | None, source: str) -> None:
     if module is None:
         assert not HAS_COMPILER, f"skeleton_replay/{source} did not compile: see `pip install -v -e .`"
         pytest.skip("the C extensions were not compiled here (no compiler)")
+
+
+def compiled_summariser(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """capture/_summarise.c with SKELETON_PURE_PYTHON unset (skipped where nothing compiles, see require_compiled)."""
+    try:
+        module: ModuleType | None = importlib.import_module("skeleton_replay.capture._summarise")
+    except ImportError:  # not compiled
+        module = None
+    require_compiled(module, "capture/_summarise.c")
+    monkeypatch.delenv("SKELETON_PURE_PYTHON", raising=False)
+    assert module is not None
+    return module
 
 
 def package_root(name: str) -> Path:

@@ -3,22 +3,16 @@ secret: it never skips a text redact.py would redact, and the C and Python summa
 
 from __future__ import annotations
 
-import importlib
 import sys
 from types import ModuleType
 from typing import Any
 
 import orjson
 import pytest
-from native_runs import require_compiled
+from native_runs import compiled_summariser
 
 from skeleton_replay.capture import redact
 from skeleton_replay.capture.summarise import STR_LIMIT, STR_WINDOW, Summariser
-
-try:
-    _summarise: ModuleType | None = importlib.import_module("skeleton_replay.capture._summarise")
-except ImportError:  # not compiled
-    _summarise = None
 
 # Each value pattern's own examples (one per label of redact._VALUE_PATTERNS), and the triggers alone
 EXAMPLES = {
@@ -39,10 +33,7 @@ FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod 
 
 @pytest.fixture
 def native(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    require_compiled(_summarise, "capture/_summarise.c")
-    monkeypatch.delenv("SKELETON_PURE_PYTHON", raising=False)
-    assert _summarise is not None
-    return _summarise
+    return compiled_summariser(monkeypatch)
 
 
 def _gate(native: ModuleType, **kw: Any) -> Any:

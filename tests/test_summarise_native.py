@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import pytest
 from conftest import REPO
-from native_runs import SQLPARSE, real_command, require_compiled
+from native_runs import SQLPARSE, compiled_summariser, real_command
 
 from skeleton_replay.capture import summarise as S
 from skeleton_replay.capture.summarise import Summariser
@@ -30,10 +30,7 @@ except ImportError:  # not compiled
 
 @pytest.fixture
 def native(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    require_compiled(_summarise, "capture/_summarise.c")
-    monkeypatch.delenv("SKELETON_PURE_PYTHON", raising=False)
-    assert _summarise is not None
-    return _summarise
+    return compiled_summariser(monkeypatch)
 
 
 def same(a: Any, b: Any, where: str = "") -> None:
