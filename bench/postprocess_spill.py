@@ -28,6 +28,9 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import callgrind  # noqa: E402  (bench/callgrind.py: every process under callgrind, their instructions summed)
+
 ROOT = os.path.dirname(HERE)
 WORKLOADS = os.path.join(HERE, "workloads")
 KEEP = (".trace.spill", ".trace-header.json", ".trace-end.json")
@@ -101,22 +104,6 @@ def events_of(trace: str) -> int:
     return int(json.loads(last)["events"])
 
 
-def callgrind_ir(python: str, args: list[str], env: dict[str, str], work: str) -> int:
-    out = os.path.join(work, "callgrind.out")
-    subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, python, "-c", CHILD, *args],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    with open(out, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if line.startswith(("summary:", "totals:")):
-                return int(line.split()[1])
-    raise RuntimeError("no summary in " + out)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--python", default=sys.executable)
@@ -163,7 +150,16 @@ def main(argv: list[str] | None = None) -> int:
             for dry in ("1", "0"):
                 w = os.path.join(base, "cg-" + dry)
                 os.makedirs(w)
-                irs[dry] = callgrind_ir(python, [ROOT, recorded, w, "1", dry], env, base)
+                cg = callgrind.callgrind(
+                    [python, "-c", CHILD, ROOT, recorded, w, "1", dry],
+                    os.path.join(w, "cg"),
+                    env,
+                    shutil.which("valgrind") or "valgrind",
+                    3600,
+                )
+                if cg["rc"] != 0:
+                    return 1
+                irs[dry] = cg["ir"]
             ir = irs["0"] - irs["1"]
             print("  callgrind        %s instructions, %.0f instructions/event" % ("{:,}".format(ir), ir / events))
     finally:
