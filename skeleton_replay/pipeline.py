@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from . import safefiles
-from .capture.records import read_spill
+from .capture.records import read_chunks
 from .capture.summarise import utf8
 from .events.decode import Decoder
 from .events.jsonl import TraceWriter, read_trace
@@ -148,7 +148,7 @@ def from_spill(
     progress: Callable[[int], None] | None = None,
 ) -> Artifacts:
     return from_records(
-        read_spill(spill),
+        read_chunks(spill),
         out_dir,
         header,
         lambda: end,
@@ -161,7 +161,7 @@ def from_spill(
 
 
 def from_records(
-    chunks: Iterable[list[Any]],
+    chunks: Iterable[Any],
     out_dir: Path,
     header: dict[str, Any],
     get_end: Callable[[], dict[str, Any]],
@@ -171,8 +171,9 @@ def from_records(
     duration_s: float | None = None,
     spill: Path | None = None,
 ) -> Artifacts:
-    """Every artifact from the tracer's record chunks. get_end() gives the run's end (exit code,
-    status, gaps) once the chunks are exhausted (the post-processing worker streams a live spill).
+    """Every artifact from the tracer's record chunks (as capture.records.read_chunks gives them). get_end()
+    gives the run's end (exit code, status, gaps) once the chunks are exhausted (the post-processing worker
+    streams a live spill).
     duration_s, when known up front, sets the step list's time unit (None: a run under 71 minutes).
     spill: the spill file, for the trace-writer helper of big runs (needs the end up front)."""
     trace = out_dir / TRACE

@@ -165,10 +165,8 @@ def start(out_dir: Path, spill: Path, header: dict[str, Any], max_events: int, h
     return Worker(pid, out_dir)
 
 
-def follow(spill: Path, end_file: Path, parent: int, orphaned: Callable[[], None]) -> Iterator[list[Any]]:
-    """The record chunks of a spill that is still being written, until the run's END appears."""
-    import marshal
-
+def follow(spill: Path, end_file: Path, parent: int, orphaned: Callable[[], None]) -> Iterator[bytes]:
+    """The (packed) record chunks of a spill that is still being written, until the run's END appears."""
     with open(spill, "rb") as f:
         buf = b""
         magic_seen = False
@@ -188,7 +186,7 @@ def follow(spill: Path, end_file: Path, parent: int, orphaned: Callable[[], None
                     (n,) = _LEN.unpack_from(buf, pos)
                     if len(buf) - pos - 4 < n:
                         break
-                    yield marshal.loads(buf[pos + 4 : pos + 4 + n])
+                    yield buf[pos + 4 : pos + 4 + n]
                     pos += 4 + n
                 buf = buf[pos:]
                 continue

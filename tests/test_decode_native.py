@@ -86,6 +86,10 @@ def _same_both_ways(chunks: Chunks, cap: int, native: ModuleType, seed: int = 0)
     want_events, want_state = _events_text(ev_py), _state(d_py, cap)
     assert _events_text(ev_c) == want_events
     assert _state(d_c, cap) == want_state
+    # the same records packed as the spill stores them (capture/_rows.h): the C loop reads the rows in place
+    d_packed, ev_packed = _decode_with([R.pack_records(c) for c in chunks], cap, lambda i: native)
+    assert _events_text(ev_packed) == want_events
+    assert _state(d_packed, cap) == want_state
     rng = random.Random(seed)
     pieces: Chunks = []
     for chunk in chunks:
@@ -335,19 +339,22 @@ def test_a_bad_record_fails_the_same_way(native: ModuleType, name: str) -> None:
     good = _stream(5, length=200)[0][:120]
     chunk = [*good, BAD[name], *good[-5:]]
     got: list[tuple[type[BaseException], str, str, str]] = []
-    for use_c in (False, True):
+    for use in ("python", "c", "c-packed"):  # c-packed: the chunk as the spill stores it (a bad record is no row)
         d = Decoder(0)
         d._native = None
         before: list[Event] = []
         d._chunk(good[:20], before.append)  # state from a chunk before
         out: list[Event] = []
         with pytest.raises(Exception) as info:
-            if use_c:
+            if use == "c":
                 native.decode_chunk(d, chunk, out)
+            elif use == "c-packed":
+                native.decode_chunk(d, R.pack_records(chunk), out)
             else:
                 d._chunk(chunk, out.append)
         got.append((info.type, str(info.value), _events_text(out), _state(d, 0)))
     assert got[1] == got[0]
+    assert got[2] == got[0]
     assert len(got[0][2]) > 100  # events came before the bad record
 
 

@@ -90,6 +90,15 @@
 #define SK_EDGE_SHIFT 32
 #define SK_EDGE_MASK 4294967295LL
 
+/* the packed spill chunk */
+#define SK_CHUNK_HEAD 8
+#define SK_ROW_HEAD 26
+#define SK_ROW_OTHER 255
+#define SK_ROW_DETAIL 1
+#define SK_ROW_FRAME 2
+#define SK_ROW_FRAME_NONE 4
+#define SK_ROW_CALLER 8
+
 /* the sampling rule: does a call (or its return) get a summary? (layout.sampled) */
 #define SK_SAMPLED(calls, n, first_calls, per_code, sample_every) \
     (((calls) <= (first_calls)) || ((n) <= (per_code)) || (((n) % (sample_every)) == 0))

@@ -26,6 +26,8 @@
 #include <structmember.h>  /* T_INT, READONLY */
 
 #include "_layout.h"  /* the record layout: generated from layout.py */
+#define SK_ROWS_WRITER
+#include "_rows.h"  /* pack_records: the spill's packed chunks */
 
 /* 3.12 and 3.13: a PY_START callback reads the receiver (`self`) from the running frame's fast locals,
    without building a frame object (PyEval_GetFrame makes one, and the frame pays again to free it: ~700
@@ -2276,8 +2278,15 @@ static PyTypeObject GuardType = {
 
 /* ----------------------------------------------------------------- module */
 
+static PyMethodDef speedups_functions[] = {
+    {"pack_records", sk_pack_records, METH_O,
+     "pack_records(records) -> bytes: a chunk of records packed for the spill (records.pack_records in C)."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef speedups_module = {
-    PyModuleDef_HEAD_INIT, "_speedups", "Optional C fast paths of Skeleton's tracer backends.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_speedups", "Optional C fast paths of Skeleton's tracer backends.", -1,
+    speedups_functions,
 };
 
 PyMODINIT_FUNC

@@ -120,6 +120,22 @@ EDGE_SHIFT: Final = 32
 EDGE_MASK: Final = (1 << EDGE_SHIFT) - 1
 
 
+# -- the packed spill chunk (records.pack_records/unpack_records, _speedups.c, events/_decode.c) -------------
+# The spill holds the records chunk by chunk, each packed: CHUNK_HEAD bytes (u32 records, u32 length of `others`),
+# `others` (marshal of the list of records that are no plain event record, in their order), then one row per
+# record, little-endian: u8 tag (ROW_OTHER: the next record of `others`; else the event record's kind), and for an
+# event u8 flags, u32 code index, u32 thread, i64 t_ns, i64 object (ROW_HEAD bytes with the tag), then the
+# frame (i64) if ROW_FRAME and not ROW_FRAME_NONE, the caller (i64) if ROW_CALLER, and the detail (u32 n, n bytes)
+# if ROW_DETAIL (else it is None). Unpacked, a row is the very tuple that was packed.
+CHUNK_HEAD: Final = 8
+ROW_HEAD: Final = 26
+ROW_OTHER: Final = 255
+ROW_DETAIL: Final = 1  # a summary (bytes) follows; without it the detail is None
+ROW_FRAME: Final = 2  # the record has its EV_FRAME item
+ROW_FRAME_NONE: Final = 4  # ... and it is None
+ROW_CALLER: Final = 8  # the record has its EV_CALLER item (then ROW_FRAME too)
+
+
 def split_node_key(key: int) -> tuple[int, int]:
     """(code index, object id) of a node key; a negative (record-written) key counts as its node."""
     if key < 0:
@@ -229,6 +245,10 @@ GROUPS: Final = (
         ),
     ),
     ("node keys and packed edges", ("NODE_KEY_SPAN", "MODULE_KEY", "EDGE_SHIFT", "EDGE_MASK")),
+    (
+        "the packed spill chunk",
+        ("CHUNK_HEAD", "ROW_HEAD", "ROW_OTHER", "ROW_DETAIL", "ROW_FRAME", "ROW_FRAME_NONE", "ROW_CALLER"),
+    ),
 )
 
 HEADER: Final = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_layout.h")

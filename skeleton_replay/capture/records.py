@@ -42,7 +42,7 @@ from __future__ import annotations
 import marshal
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from .. import safefiles
@@ -64,6 +64,11 @@ from .layout import (
     NODE_KEY_SPAN,
     RESUME,
     RETURN,
+    ROW_CALLER,
+    ROW_DETAIL,
+    ROW_FRAME,
+    ROW_FRAME_NONE,
+    ROW_OTHER,
     SCENARIO,
     SCENARIO_END,
     UNWIND,
@@ -95,15 +100,19 @@ __all__ = [
     "UNWIND",
     "YIELD",
     "SpillWriter",
+    "pack_records",
+    "read_chunks",
     "read_spill",
     "split_node_key",
+    "unpack_records",
 ]
 
 CHUNK = 32_768
 
 
 _LEN = struct.Struct("<I")
-SPILL_MAGIC = b"SKSPILL1"
+SPILL_MAGIC = b"SKSPILL2"  # chunks packed (pack_records)
+SPILL_MAGIC_MARSHAL = b"SKSPILL1"  # the format before: each chunk a marshalled list of records (still read)
 
 
 class SpillWriter:
@@ -187,18 +196,137 @@ class SpillWriter:
 
 
 def _chunk(records: list[Any]) -> bytes:
-    data = marshal.dumps(records)
+    data = _packer()(records)
     return _LEN.pack(len(data)) + data
 
 
-def read_spill(path: str | os.PathLike[str]) -> Iterator[list[Any]]:
-    """Yield the record chunks of a spill file; stops quietly at a truncated tail."""
+def _packer() -> Callable[[list[Any]], bytes]:
+    """The C packer (_speedups.pack_records) where compiled and wanted, else pack_records."""
+    from .. import native  # here, not at import: SKELETON_PURE_PYTHON may change between two runs of one process
+
+    mod = native.load("capture._speedups")
+    fast: Callable[[list[Any]], bytes] | None = getattr(mod, "pack_records", None) if mod is not None else None
+    return fast or pack_records
+
+
+# -- the packed chunk (layout.py: CHUNK_HEAD, ROW_*) ----------------------------------------------------------
+_HEAD = struct.Struct("<II")  # records, length of others
+_ROW = struct.Struct("<BBIIqq")  # tag, flags, code index, thread, t_ns, object: ROW_HEAD bytes
+_I64 = struct.Struct("<q")
+_U32 = _LEN
+_U32_MAX = 0xFFFF_FFFF
+_I64_MAX = 0x7FFF_FFFF_FFFF_FFFF
+_I64_MIN = -_I64_MAX - 1
+
+
+def _i64(v: Any) -> bool:
+    return type(v) is int and _I64_MIN <= v <= _I64_MAX
+
+
+def _row(r: Any) -> bytes | None:
+    """An event record as a row, or None when it is not a plain one (it then goes to `others`, marshalled)."""
+    if type(r) is not tuple or not 6 <= len(r) <= 8:
+        return None
+    kind, code, thread, t, detail, obj = r[:6]
+    if type(kind) is not int or not 0 <= kind < ROW_OTHER or kind not in _EVENT_KINDS:
+        return None
+    if type(code) is not int or not 0 <= code <= _U32_MAX or type(thread) is not int or not 0 <= thread <= _U32_MAX:
+        return None
+    if not (_i64(t) and _i64(obj)) or (detail is not None and (type(detail) is not bytes or len(detail) > _U32_MAX)):
+        return None
+    flags = 0 if detail is None else ROW_DETAIL
+    tail = b""
+    if len(r) > 6:
+        flags |= ROW_FRAME
+        frame = r[6]
+        if frame is None:
+            flags |= ROW_FRAME_NONE
+        elif _i64(frame):
+            tail = _I64.pack(frame)
+        else:
+            return None
+        if len(r) > 7:
+            if not _i64(r[7]):
+                return None
+            flags |= ROW_CALLER
+            tail += _I64.pack(r[7])
+    row = _ROW.pack(kind, flags, code, thread, t, obj) + tail
+    return row if detail is None else row + _U32.pack(len(detail)) + detail
+
+
+_EVENT_KINDS = frozenset({CALL, RETURN, UNWIND, YIELD, RESUME})
+
+
+def pack_records(records: list[Any]) -> bytes:
+    """A chunk of records, packed (the pure-Python twin of _speedups.pack_records: the same bytes)."""
+    rows = bytearray()
+    others = []
+    for r in records:
+        row = _row(r)
+        if row is None:
+            rows.append(ROW_OTHER)
+            others.append(r)
+        else:
+            rows += row
+    packed = marshal.dumps(others)  # ValueError: a value that cannot be stored (Buffer._write sorts it out)
+    return _HEAD.pack(len(records), len(packed)) + packed + rows
+
+
+def unpack_records(data: bytes) -> list[Any]:
+    """The records of a packed chunk, each the very tuple that was packed (ValueError: not a whole chunk)."""
+    n, size = _HEAD.unpack_from(data, 0)
+    pos = _HEAD.size
+    others = marshal.loads(data[pos : pos + size])
+    pos += size
+    out: list[Any] = []
+    append = out.append
+    j = 0
+    row, i64, u32 = _ROW.unpack_from, _I64.unpack_from, _U32.unpack_from
+    for _ in range(n):
+        if data[pos] == ROW_OTHER:
+            append(others[j])
+            j += 1
+            pos += 1
+            continue
+        kind, flags, code, thread, t, obj = row(data, pos)
+        pos += _ROW.size
+        frame = caller = None
+        if flags & ROW_FRAME and not flags & ROW_FRAME_NONE:
+            (frame,) = i64(data, pos)
+            pos += 8
+        if flags & ROW_CALLER:
+            (caller,) = i64(data, pos)
+            pos += 8
+        detail = None
+        if flags & ROW_DETAIL:
+            (size,) = u32(data, pos)
+            pos += 4
+            detail = data[pos : pos + size]
+            if len(detail) != size:
+                raise ValueError("a packed chunk ends inside a row")
+            pos += size
+        if flags & ROW_CALLER:
+            append((kind, code, thread, t, detail, obj, frame, caller))
+        elif flags & ROW_FRAME:
+            append((kind, code, thread, t, detail, obj, frame))
+        else:
+            append((kind, code, thread, t, detail, obj))
+    if pos != len(data) or j != len(others):
+        raise ValueError("a packed chunk's rows do not add up")
+    return out
+
+
+def read_chunks(path: str | os.PathLike[str]) -> Iterator[Any]:
+    """The chunks of a spill file as they are stored, for the decoder (events/decode.py, which takes both kinds):
+    packed bytes (SKSPILL2), or lists of records (a spill of the format before, SKSPILL1). Stops quietly at a
+    truncated tail."""
     with open(path, "rb") as f:
         magic = f.read(len(SPILL_MAGIC))
         if not magic:
             return  # killed before anything was written
-        if magic != SPILL_MAGIC:
+        if magic not in (SPILL_MAGIC, SPILL_MAGIC_MARSHAL):
             raise ValueError(f"{path}: not a Skeleton spill file")
+        packed = magic == SPILL_MAGIC
         while True:
             head = f.read(4)
             if len(head) < 4:
@@ -207,4 +335,15 @@ def read_spill(path: str | os.PathLike[str]) -> Iterator[list[Any]]:
             data = f.read(n)
             if len(data) < n:
                 return
-            yield marshal.loads(data)
+            yield data if packed else marshal.loads(data)
+
+
+def load_chunk(data: Any) -> list[Any]:
+    """A chunk of read_chunks as its list of records."""
+    return unpack_records(data) if type(data) is bytes else data
+
+
+def read_spill(path: str | os.PathLike[str]) -> Iterator[list[Any]]:
+    """Yield the record chunks of a spill file, each a list of records; stops quietly at a truncated tail."""
+    for data in read_chunks(path):
+        yield load_chunk(data)

@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "../capture/_layout.h"
+#define SK_ROWS_READER
+#include "../capture/_rows.h" /* the spill's packed chunks: read in place, no record tuple */
 
 /* what the loop does with an event record (the event kinds of events/types.py, in configure's order) */
 enum { K_CALL, K_RETURN, K_EXCEPTION, K_YIELD, K_RESUME, K_COUNT };
@@ -449,6 +451,18 @@ thread_event(Loop *st, PyObject *tid, PyObject **name)
     return 0;
 }
 
+/* An event record's items, from its tuple or from a packed row (borrowed; NULL where the record has none). */
+typedef struct {
+    long kind;         /* the record's kind */
+    PyObject *k;       /* ... as the record's object (NULL: a row's, always a known kind) */
+    Py_ssize_t n;      /* the record's length */
+    PyObject *idx, *tid, *detail, *obj, *fid, *caller;
+    PyObject *time;    /* NULL: a row's, t_abs holds it */
+    long long t_abs;
+} Rec;
+
+static int one_event(Loop *st, Rec *r);
+
 /* One record of the chunk (a tuple). */
 static int
 one_record(Loop *st, PyObject *rec)
@@ -483,18 +497,42 @@ one_record(Loop *st, PyObject *rec)
     if (n <= SK_EV_DETAIL || n <= SK_EV_TIME || n <= SK_EV_THREAD || n <= SK_EV_CODE) {
         return index_error();
     }
-    PyObject *idx = PyTuple_GET_ITEM(rec, SK_EV_CODE), *tid = PyTuple_GET_ITEM(rec, SK_EV_THREAD);
-    PyObject *time = PyTuple_GET_ITEM(rec, SK_EV_TIME), *detail = PyTuple_GET_ITEM(rec, SK_EV_DETAIL);
+    Rec r = {kv, k, n, PyTuple_GET_ITEM(rec, SK_EV_CODE), PyTuple_GET_ITEM(rec, SK_EV_THREAD),
+             PyTuple_GET_ITEM(rec, SK_EV_DETAIL), n > SK_EV_OBJECT ? PyTuple_GET_ITEM(rec, SK_EV_OBJECT) : NULL,
+             n > SK_EV_FRAME ? PyTuple_GET_ITEM(rec, SK_EV_FRAME) : NULL,
+             n > SK_EV_CALLER ? PyTuple_GET_ITEM(rec, SK_EV_CALLER) : NULL, PyTuple_GET_ITEM(rec, SK_EV_TIME), 0};
+    return one_event(st, &r);
+}
+
+/* One event record. */
+static int
+one_event(Loop *st, Rec *r)
+{
+    long kv = r->kind;
+    Py_ssize_t n = r->n;
+    PyObject *idx = r->idx, *tid = r->tid, *detail = r->detail;
+    long long t_value = 0, t_abs = r->t_abs; /* t - t0 as a C integer too when t_fits */
+    int t_is_c = r->time == NULL || small_value(r->time, &t_abs);
     if (st->t0 == NULL) {
-        st->t0 = Py_NewRef(time);
+        st->t0 = r->time != NULL ? Py_NewRef(r->time) : PyLong_FromLongLong(t_abs);
+        if (st->t0 == NULL) {
+            return -1;
+        }
         st->t0_fits = small_value(st->t0, &st->t0_value);
         if (PyObject_SetAttr(st->dec, s_t0, st->t0) < 0) {
             return -1;
         }
     }
-    long long t_value = 0, t_abs = 0; /* t - t0 as a C integer too when t_fits */
-    int t_fits = st->t0_fits && small_value(time, &t_abs) && subtract(t_abs, st->t0_value, &t_value);
-    PyObject *t = t_fits ? PyLong_FromLongLong(t_value) : PyNumber_Subtract(time, st->t0);
+    int t_fits = st->t0_fits && t_is_c && subtract(t_abs, st->t0_value, &t_value);
+    PyObject *t;
+    if (t_fits) {
+        t = PyLong_FromLongLong(t_value);
+    }
+    else {
+        PyObject *time = r->time != NULL ? Py_NewRef(r->time) : PyLong_FromLongLong(t_abs);
+        t = time != NULL ? PyNumber_Subtract(time, st->t0) : NULL;
+        Py_XDECREF(time);
+    }
     if (t == NULL) {
         return -1;
     }
@@ -509,12 +547,17 @@ one_record(Loop *st, PyObject *rec)
     Py_INCREF(stack);
     int kind = event_kind(kv);
     if (kind < 0) {
-        PyErr_SetObject(PyExc_KeyError, k);
+        if (r->k != NULL) {
+            PyErr_SetObject(PyExc_KeyError, r->k);
+        }
+        else {
+            PyErr_Format(PyExc_KeyError, "%ld", kv);
+        }
         goto done;
     }
     PyObject *fid = Py_None;
     if (kind != K_CALL && kind != K_RESUME) { /* leaving a frame: find it first */
-        fid = n > SK_EV_FRAME ? PyTuple_GET_ITEM(rec, SK_EV_FRAME) : Py_None;
+        fid = r->fid != NULL ? r->fid : Py_None;
         Py_ssize_t size = PyList_GET_SIZE(stack), pos;
         for (pos = size - 1; pos >= 0; pos--) {
             int m = frame_matches(PyList_GET_ITEM(stack, pos), idx, fid);
@@ -566,7 +609,7 @@ one_record(Loop *st, PyObject *rec)
             index_error();
             goto done;
         }
-        if ((callee = callee_of(st, idx, PyTuple_GET_ITEM(rec, SK_EV_OBJECT))) == NULL) {
+        if ((callee = callee_of(st, idx, r->obj)) == NULL) {
             goto done;
         }
         if (depth) {
@@ -579,7 +622,7 @@ one_record(Loop *st, PyObject *rec)
             caller = Py_NewRef(Py_None);
         }
         if (n > SK_EV_CALLER) { /* an edge's first call recorded while counting names its caller (budget.py) */
-            PyObject *node = PyTuple_GET_ITEM(rec, SK_EV_CALLER);
+            PyObject *node = r->caller;
             PyObject *named_caller = PyObject_CallMethodObjArgs(st->dec, s_edge_caller, node, NULL);
             if (named_caller == NULL) {
                 goto done;
@@ -595,7 +638,7 @@ one_record(Loop *st, PyObject *rec)
         PyList_SET_ITEM(new_frame, F_CODE, Py_NewRef(idx));
         PyList_SET_ITEM(new_frame, F_CALLEE, Py_NewRef(callee));
         PyList_SET_ITEM(new_frame, F_START, Py_NewRef(t));
-        PyList_SET_ITEM(new_frame, F_KEY, Py_NewRef(n > SK_EV_FRAME ? PyTuple_GET_ITEM(rec, SK_EV_FRAME) : Py_None));
+        PyList_SET_ITEM(new_frame, F_KEY, Py_NewRef(r->fid != NULL ? r->fid : Py_None));
         PyList_SET_ITEM(new_frame, F_CALLER, Py_NewRef(caller));
         int appended = PyList_Append(stack, new_frame);
         Py_DECREF(new_frame);
@@ -630,7 +673,7 @@ one_record(Loop *st, PyObject *rec)
             index_error();
             goto done;
         }
-        fid = PyTuple_GET_ITEM(rec, SK_EV_FRAME);
+        fid = r->fid;
         frame = PyDict_GetItemWithError(st->parked, fid);
         if (frame != NULL) {
             Py_INCREF(frame);
@@ -832,6 +875,102 @@ get_container(PyObject *dec, PyObject *name, PyTypeObject *type)
     return v;
 }
 
+#define IDX_OBJECTS 4096 /* code indexes below this keep their int object for the chunk */
+
+/* The records of a packed chunk (capture/_rows.h): an event row is decoded from its fields with no record
+   tuple (its ints made once per chunk where they repeat), any other record as one_record does. */
+static int
+packed_chunk(Loop *st, PyObject *chunk)
+{
+    SkReader rd;
+    if (sk_reader_open(&rd, chunk) < 0) {
+        return -1;
+    }
+    PyObject **idx_objects = PyMem_Calloc(IDX_OBJECTS, sizeof(PyObject *));
+    PyObject *tid = NULL;
+    long long tid_value = -1;
+    int rc = -1;
+    if (idx_objects == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (;;) {
+        SkRow row;
+        PyObject *other;
+        int got = sk_reader_next(&rd, &row, &other);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        if (other != NULL) {
+            PyObject *rec = PyTuple_Check(other) ? Py_NewRef(other) : PySequence_Tuple(other);
+            int r = rec != NULL ? one_record(st, rec) : -1;
+            Py_XDECREF(rec);
+            if (r < 0) {
+                break;
+            }
+            continue;
+        }
+        PyObject *idx;
+        if (row.code < IDX_OBJECTS) {
+            if (idx_objects[row.code] == NULL && (idx_objects[row.code] = PyLong_FromUnsignedLong(row.code)) == NULL) {
+                break;
+            }
+            idx = Py_NewRef(idx_objects[row.code]);
+        }
+        else if ((idx = PyLong_FromUnsignedLong(row.code)) == NULL) {
+            break;
+        }
+        if (tid == NULL || tid_value != (long long)row.thread) {
+            Py_XSETREF(tid, PyLong_FromUnsignedLong(row.thread));
+            if (tid == NULL) {
+                Py_DECREF(idx);
+                break;
+            }
+            tid_value = row.thread;
+        }
+        PyObject *detail = row.flags & SK_ROW_DETAIL ? PyBytes_FromStringAndSize(row.detail, row.detail_len)
+                                                     : Py_NewRef(Py_None);
+        PyObject *obj = PyLong_FromLongLong(row.obj);
+        PyObject *fid = NULL, *caller = NULL;
+        Py_ssize_t n = SK_EV_SIZE;
+        int ok = detail != NULL && obj != NULL;
+        if (ok && (row.flags & SK_ROW_FRAME)) {
+            n = SK_EV_SIZE_FRAME;
+            fid = row.flags & SK_ROW_FRAME_NONE ? Py_NewRef(Py_None) : PyLong_FromLongLong(row.frame);
+            ok = fid != NULL;
+        }
+        if (ok && (row.flags & SK_ROW_CALLER)) {
+            n = SK_EV_SIZE_CALLER;
+            caller = PyLong_FromLongLong(row.caller);
+            ok = caller != NULL;
+        }
+        int r = -1;
+        if (ok) {
+            Rec rec = {row.kind, NULL, n, idx, tid, detail, obj, fid, caller, NULL, row.t};
+            r = one_event(st, &rec);
+        }
+        Py_DECREF(idx);
+        Py_XDECREF(detail);
+        Py_XDECREF(obj);
+        Py_XDECREF(fid);
+        Py_XDECREF(caller);
+        if (r < 0) {
+            break;
+        }
+    }
+done:
+    if (idx_objects != NULL) {
+        for (int i = 0; i < IDX_OBJECTS; i++) {
+            Py_XDECREF(idx_objects[i]);
+        }
+        PyMem_Free(idx_objects);
+    }
+    Py_XDECREF(tid);
+    sk_reader_close(&rd);
+    return rc;
+}
+
 static PyObject *
 decode_chunk(PyObject *module, PyObject *args)
 {
@@ -908,10 +1047,17 @@ decode_chunk(PyObject *module, PyObject *args)
     if (st.max_depth == -1 && PyErr_Occurred()) {
         goto cleanup;
     }
+    int failed = 0;
+    if (PyBytes_CheckExact(chunk)) { /* a packed chunk: its rows read in place */
+        failed = packed_chunk(&st, chunk) < 0;
+        if (write_back(&st) == 0 && !failed) {
+            result = Py_NewRef(Py_None);
+        }
+        goto cleanup;
+    }
     if ((seq = PySequence_Fast(chunk, "decode_chunk: the chunk must be a list of records")) == NULL) {
         goto cleanup;
     }
-    int failed = 0;
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
         PyObject *rec = PySequence_Fast_GET_ITEM(seq, i);
         rec = PyTuple_Check(rec) ? Py_NewRef(rec) : PySequence_Tuple(rec);

@@ -134,14 +134,15 @@ class Decoder:
         )
 
     # -- the pass ------------------------------------------------------------
-    def batches(self, chunks: Iterable[list[Any]]) -> Iterator[list[Event]]:
-        """The events of each spill chunk as one list (consumers loop over it with locals)."""
+    def batches(self, chunks: Iterable[Any]) -> Iterator[list[Event]]:
+        """The events of each spill chunk as one list (consumers loop over it with locals). A chunk is a list of
+        records or a packed chunk (bytes, capture.records.read_chunks): the C loop reads its rows in place."""
         for chunk in chunks:
             batch: list[Event] = []
             if self._native is not None:
                 self._native.decode_chunk(self, chunk, batch)
             else:
-                self._chunk(chunk, batch.append)
+                self._chunk(R.load_chunk(chunk), batch.append)
             if batch:
                 yield batch
 

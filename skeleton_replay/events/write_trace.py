@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from ..capture.records import read_spill
+from ..capture.records import read_chunks
 from .creations import end_creations
 from .decode import Decoder
 from .jsonl import TraceWriter
@@ -97,7 +97,7 @@ def write_trace(spill: Path, trace_path: Path, header: dict[str, Any], end: dict
     decoder = Decoder(max_events)
     writer = TraceWriter(trace_path)
     writer.record(header)
-    for batch in decoder.batches(read_spill(spill)):
+    for batch in decoder.batches(read_chunks(spill)):
         writer.write_batch(batch)
     writer.record({"record": "end", "schema_version": header["schema_version"], **end_record(end, decoder, max_events)})
     return writer.close()

@@ -1,0 +1,362 @@
+/* The packed spill chunk in C: the packer (capture/_speedups.c, pack_records) and the row reader
+ * (events/_decode.c). The layout is capture/layout.py's (CHUNK_HEAD, ROW_*, through _layout.h); the
+ * pure-Python twins are capture/records.py's pack_records / unpack_records, which write and read the
+ * same bytes (tests/test_packed_chunks.py).
+ *
+ * A chunk: u32 records, u32 length of `others`, `others` (marshal of the list of the records that are no
+ * plain event record), then a row per record, little-endian: u8 tag (SK_ROW_OTHER: the next of `others`;
+ * else the event's kind), and for an event u8 flags, u32 code index, u32 thread, i64 t_ns, i64 object,
+ * [i64 frame], [i64 caller], [u32 n, n bytes of detail].
+ * Define SK_ROWS_WRITER and/or SK_ROWS_READER before including it for the half wanted.
+ */
+#ifndef SKELETON_ROWS_H
+#define SKELETON_ROWS_H
+
+#include <Python.h>
+#include <marshal.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "_layout.h"
+
+#if PY_LITTLE_ENDIAN != 1
+#error "the packed spill chunk is written in the machine's byte order, which must be little-endian"
+#endif
+
+/* An event record's fields, as a row holds them. */
+typedef struct {
+    int kind;
+    int flags;
+    uint32_t code, thread;
+    int64_t t, obj, frame, caller;
+    const char *detail; /* with flags & SK_ROW_DETAIL */
+    uint32_t detail_len;
+} SkRow;
+
+/* ------------------------------------------------------------------ writing */
+#ifdef SK_ROWS_WRITER
+
+typedef struct {
+    char *p;
+    Py_ssize_t len, cap;
+} SkBuf;
+
+static int
+sk_buf_put(SkBuf *b, const void *data, Py_ssize_t n)
+{
+    if (b->len + n > b->cap) {
+        Py_ssize_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n) {
+            if (cap > PY_SSIZE_T_MAX / 2) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            cap *= 2;
+        }
+        char *p = PyMem_Realloc(b->p, cap);
+        if (p == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    return 0;
+}
+
+/* An exact int within [lo, hi] as *v (1), else 0 (no exception). */
+static int
+sk_int_in(PyObject *o, long long lo, long long hi, long long *v)
+{
+    if (!PyLong_CheckExact(o)) {
+        return 0;
+    }
+    int overflow;
+    long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow || (x == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (x < lo || x > hi) {
+        return 0;
+    }
+    *v = x;
+    return 1;
+}
+
+/* A record as a row (1), or 0: not a plain event record (it goes to `others`, as records.py's _row decides). */
+static int
+sk_row_of(PyObject *r, SkRow *row)
+{
+    if (!PyTuple_CheckExact(r)) {
+        return 0;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(r);
+    if (n < SK_EV_SIZE || n > SK_EV_SIZE_CALLER) {
+        return 0;
+    }
+    long long kind, code, thread, t, obj, frame = 0, caller = 0;
+    if (!sk_int_in(PyTuple_GET_ITEM(r, SK_EV_KIND), 0, SK_ROW_OTHER - 1, &kind)
+        || (kind != SK_CALL && kind != SK_RETURN && kind != SK_UNWIND && kind != SK_YIELD && kind != SK_RESUME)) {
+        return 0;
+    }
+    if (!sk_int_in(PyTuple_GET_ITEM(r, SK_EV_CODE), 0, UINT32_MAX, &code)
+        || !sk_int_in(PyTuple_GET_ITEM(r, SK_EV_THREAD), 0, UINT32_MAX, &thread)
+        || !sk_int_in(PyTuple_GET_ITEM(r, SK_EV_TIME), LLONG_MIN, LLONG_MAX, &t)
+        || !sk_int_in(PyTuple_GET_ITEM(r, SK_EV_OBJECT), LLONG_MIN, LLONG_MAX, &obj)) {
+        return 0;
+    }
+    PyObject *detail = PyTuple_GET_ITEM(r, SK_EV_DETAIL);
+    int flags = 0;
+    if (detail != Py_None) {
+        if (!PyBytes_CheckExact(detail) || PyBytes_GET_SIZE(detail) > (Py_ssize_t)UINT32_MAX) {
+            return 0;
+        }
+        flags |= SK_ROW_DETAIL;
+        row->detail = PyBytes_AS_STRING(detail);
+        row->detail_len = (uint32_t)PyBytes_GET_SIZE(detail);
+    }
+    if (n > SK_EV_FRAME) {
+        flags |= SK_ROW_FRAME;
+        PyObject *f = PyTuple_GET_ITEM(r, SK_EV_FRAME);
+        if (f == Py_None) {
+            flags |= SK_ROW_FRAME_NONE;
+        }
+        else if (!sk_int_in(f, LLONG_MIN, LLONG_MAX, &frame)) {
+            return 0;
+        }
+        if (n > SK_EV_CALLER) {
+            if (!sk_int_in(PyTuple_GET_ITEM(r, SK_EV_CALLER), LLONG_MIN, LLONG_MAX, &caller)) {
+                return 0;
+            }
+            flags |= SK_ROW_CALLER;
+        }
+    }
+    row->kind = (int)kind;
+    row->flags = flags;
+    row->code = (uint32_t)code;
+    row->thread = (uint32_t)thread;
+    row->t = t;
+    row->obj = obj;
+    row->frame = frame;
+    row->caller = caller;
+    return 1;
+}
+
+static int
+sk_put_row(SkBuf *b, const SkRow *row)
+{
+    char head[SK_ROW_HEAD];
+    head[0] = (char)row->kind;
+    head[1] = (char)row->flags;
+    memcpy(head + 2, &row->code, 4);
+    memcpy(head + 6, &row->thread, 4);
+    memcpy(head + 10, &row->t, 8);
+    memcpy(head + 18, &row->obj, 8);
+    if (sk_buf_put(b, head, SK_ROW_HEAD) < 0) {
+        return -1;
+    }
+    if ((row->flags & SK_ROW_FRAME) && !(row->flags & SK_ROW_FRAME_NONE) && sk_buf_put(b, &row->frame, 8) < 0) {
+        return -1;
+    }
+    if ((row->flags & SK_ROW_CALLER) && sk_buf_put(b, &row->caller, 8) < 0) {
+        return -1;
+    }
+    if (row->flags & SK_ROW_DETAIL) {
+        if (sk_buf_put(b, &row->detail_len, 4) < 0 || sk_buf_put(b, row->detail, row->detail_len) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* pack_records(records: list) -> bytes: records.py's pack_records, in C. */
+static PyObject *
+sk_pack_records(PyObject *module, PyObject *records)
+{
+    if (!PyList_Check(records)) {
+        PyErr_SetString(PyExc_TypeError, "pack_records takes a list of records");
+        return NULL;
+    }
+    PyObject *others = PyList_New(0), *packed = NULL, *result = NULL;
+    SkBuf rows = {NULL, 0, 0};
+    if (others == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(records);
+    if (n > (Py_ssize_t)UINT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "pack_records: too many records for one chunk");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *r = PyList_GET_ITEM(records, i);
+        SkRow row;
+        if (sk_row_of(r, &row)) {
+            if (sk_put_row(&rows, &row) < 0) {
+                goto done;
+            }
+        }
+        else {
+            unsigned char tag = SK_ROW_OTHER;
+            if (sk_buf_put(&rows, &tag, 1) < 0 || PyList_Append(others, r) < 0) {
+                goto done;
+            }
+        }
+    }
+    /* ValueError for a value marshal cannot store, as marshal.dumps raises it (Buffer._write sorts it out) */
+    if ((packed = PyMarshal_WriteObjectToString(others, Py_MARSHAL_VERSION)) == NULL) {
+        goto done;
+    }
+    Py_ssize_t size = PyBytes_GET_SIZE(packed);
+    if (size > (Py_ssize_t)UINT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "pack_records: a chunk's others are too big");
+        goto done;
+    }
+    result = PyBytes_FromStringAndSize(NULL, SK_CHUNK_HEAD + size + rows.len);
+    if (result == NULL) {
+        goto done;
+    }
+    char *out = PyBytes_AS_STRING(result);
+    uint32_t head[2] = {(uint32_t)n, (uint32_t)size};
+    memcpy(out, head, SK_CHUNK_HEAD);
+    memcpy(out + SK_CHUNK_HEAD, PyBytes_AS_STRING(packed), size);
+    if (rows.len) {
+        memcpy(out + SK_CHUNK_HEAD + size, rows.p, rows.len);
+    }
+done:
+    PyMem_Free(rows.p);
+    Py_XDECREF(packed);
+    Py_DECREF(others);
+    return result;
+}
+
+#endif /* SK_ROWS_WRITER */
+
+/* ------------------------------------------------------------------ reading */
+#ifdef SK_ROWS_READER
+
+typedef struct {
+    const char *p, *end;
+    uint32_t records, done;
+    PyObject *others; /* the list of `others` (new reference) */
+    Py_ssize_t next_other;
+} SkReader;
+
+static int
+sk_bad_chunk(const char *why)
+{
+    PyErr_Format(PyExc_ValueError, "a packed spill chunk is damaged: %s", why);
+    return -1;
+}
+
+/* Open a packed chunk (the bytes object must outlive the reader): 0, or -1 with an exception. */
+static int
+sk_reader_open(SkReader *rd, PyObject *chunk)
+{
+    memset(rd, 0, sizeof(*rd));
+    const char *p = PyBytes_AS_STRING(chunk);
+    Py_ssize_t len = PyBytes_GET_SIZE(chunk);
+    if (len < SK_CHUNK_HEAD) {
+        return sk_bad_chunk("shorter than its head");
+    }
+    uint32_t head[2];
+    memcpy(head, p, SK_CHUNK_HEAD);
+    if ((Py_ssize_t)head[1] > len - SK_CHUNK_HEAD) {
+        return sk_bad_chunk("others past its end");
+    }
+    PyObject *others = PyMarshal_ReadObjectFromString(p + SK_CHUNK_HEAD, head[1]);
+    if (others == NULL) {
+        return -1;
+    }
+    if (!PyList_CheckExact(others)) {
+        Py_DECREF(others);
+        return sk_bad_chunk("others is not a list");
+    }
+    rd->p = p + SK_CHUNK_HEAD + head[1];
+    rd->end = p + len;
+    rd->records = head[0];
+    rd->others = others;
+    return 0;
+}
+
+static void
+sk_reader_close(SkReader *rd)
+{
+    Py_CLEAR(rd->others);
+}
+
+/* The next record: 1 with *other set (a borrowed record of `others`) or with *row filled (an event row),
+   0 at the end (every row read and every other used), -1 with an exception. */
+static int
+sk_reader_next(SkReader *rd, SkRow *row, PyObject **other)
+{
+    *other = NULL;
+    if (rd->done == rd->records) {
+        if (rd->p != rd->end || rd->next_other != PyList_GET_SIZE(rd->others)) {
+            return sk_bad_chunk("its rows do not add up");
+        }
+        return 0;
+    }
+    if (rd->p >= rd->end) {
+        return sk_bad_chunk("it ends before its last row");
+    }
+    unsigned char tag = (unsigned char)*rd->p;
+    if (tag == SK_ROW_OTHER) {
+        if (rd->next_other >= PyList_GET_SIZE(rd->others)) {
+            return sk_bad_chunk("more rows of others than others");
+        }
+        *other = PyList_GET_ITEM(rd->others, rd->next_other++);
+        rd->p++;
+        rd->done++;
+        return 1;
+    }
+    if (rd->end - rd->p < SK_ROW_HEAD) {
+        return sk_bad_chunk("it ends inside a row");
+    }
+    const char *p = rd->p;
+    row->kind = tag;
+    row->flags = (unsigned char)p[1];
+    memcpy(&row->code, p + 2, 4);
+    memcpy(&row->thread, p + 6, 4);
+    memcpy(&row->t, p + 10, 8);
+    memcpy(&row->obj, p + 18, 8);
+    p += SK_ROW_HEAD;
+    row->frame = row->caller = 0;
+    if ((row->flags & SK_ROW_FRAME) && !(row->flags & SK_ROW_FRAME_NONE)) {
+        if (rd->end - p < 8) {
+            return sk_bad_chunk("it ends inside a row");
+        }
+        memcpy(&row->frame, p, 8);
+        p += 8;
+    }
+    if (row->flags & SK_ROW_CALLER) {
+        if (rd->end - p < 8) {
+            return sk_bad_chunk("it ends inside a row");
+        }
+        memcpy(&row->caller, p, 8);
+        p += 8;
+    }
+    row->detail = NULL;
+    row->detail_len = 0;
+    if (row->flags & SK_ROW_DETAIL) {
+        if (rd->end - p < 4) {
+            return sk_bad_chunk("it ends inside a row");
+        }
+        memcpy(&row->detail_len, p, 4);
+        p += 4;
+        if ((uint64_t)(rd->end - p) < row->detail_len) {
+            return sk_bad_chunk("it ends inside a row");
+        }
+        row->detail = p;
+        p += row->detail_len;
+    }
+    rd->p = p;
+    rd->done++;
+    return 1;
+}
+
+#endif /* SK_ROWS_READER */
+
+#endif /* SKELETON_ROWS_H */
