@@ -174,3 +174,94 @@ print(sorted(made.values()))
     root_add = next(c["creator"] for c in snap["creations"] if c["qualname"] == "Tree" and c["count"] == 10)
     children = [n for n in nodes.values() if n.get("created_by", {}).get("creator") == root_add]
     assert children and all(n["id"].startswith("inst:rich.tree.Tree#") for n in children)
+
+
+# Every way an __init__ meets its object: super() and explicit base calls (the same object: one creation), a
+# receiver captured by a closure (a cell), a receiver deleted, creations by a C caller (map), a class method,
+# a module body, another thread, and classes past their per-class limit.
+SHAPES = '''
+import threading
+
+class Base:
+    def __init__(self, n):
+        self.n = n
+
+class Child(Base):
+    def __init__(self, n):
+        super().__init__(n)
+
+class Other(Base):
+    def __init__(self, n):
+        Base.__init__(self, n)
+        self.get = lambda: self.n
+
+class Deleting:
+    def __init__(self):
+        del self
+
+class Wrapped:
+    def __init__(self, inner):
+        self.inner = inner
+
+def factory(k):
+    return [Child(i) for i in range(k)]
+
+class Maker:
+    def make(self, k):
+        return [Other(i) for i in range(k)] + [Wrapped(Child(i)) for i in range(k)]
+
+    @classmethod
+    def build(cls):
+        return cls()
+
+def via_builtin(k):
+    return list(map(Child, range(k)))
+
+def in_thread(out):
+    out.extend(factory(50))
+
+AT_IMPORT = [Child(i) for i in range(3)]
+
+def main():
+    out = factory(300)
+    maker = Maker()
+    out += maker.make(200)
+    out.append(Maker.build())
+    out += [Deleting() for _ in range(50)]
+    out += via_builtin(100)
+    t = threading.Thread(target=in_thread, args=(out,))
+    t.start()
+    t.join()
+    print(len(out))
+
+main()
+'''
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="the frame mirror is read on 3.12 and 3.13 only")
+@pytest.mark.parametrize("cap", ["0", "300"])
+def test_the_frame_mirror_finds_what_frame_objects_find(tmp_path, cap):
+    """3.12/3.13: a watched __init__ reads its receiver and its caller through the frame mirror (_speedups.c,
+    reborn_mirror) unless SKELETON_NO_FAST_LOCALS is set: the same trace, objects and creations either way."""
+    (tmp_path / "app.py").write_text(SHAPES)
+    got = []
+    for fast in ("", "1"):
+        out = tmp_path / f"out-{fast or 0}"
+        p = skeleton("run", "--no-open", "--no-html", "--backend", "sysmon", "--max-events", cap, "--out-dir",
+                     str(out), "--project-root", str(tmp_path), str(tmp_path / "app.py"),
+                     env={"SKELETON_PURE_PYTHON": "0", "SKELETON_NO_FAST_LOCALS": fast})
+        assert p.returncode == 0, p.stderr
+        lines = [orjson.loads(line) for line in (out / "trace.jsonl").read_bytes().splitlines()]
+        for e in lines:
+            for key in ("timestamp", "duration_ns", "invocation", "command"):
+                e.pop(key, None)
+            e.pop("duration_s", None)
+        snap = orjson.loads((out / "snapshot.json").read_bytes())
+        got.append((lines, snap["creations"], sorted(n["id"] for n in snap["nodes"]),
+                    sorted((n["id"], n.get("created_by")) for n in snap["nodes"] if n.get("created_by"))))
+    assert got[0] == got[1]
+    made = {(c["creator"], c["qualname"]): c["count"] for c in got[0][1]}
+    assert made[("fn:app:factory", "Child")] == 350  # one per object, super().__init__() not counted again
+    assert made[("fn:app:via_builtin", "Child")] == 100  # map (C) calls Child: its caller below is via_builtin
+    assert sum(n for (creator, q), n in made.items() if q == "Other" and ".make" in creator) == 200
+    assert sum(n for (_, q), n in made.items() if q == "Deleting") == 50

@@ -56,6 +56,19 @@ running_frame(void)
     return ts->cframe ? (SkFrame *)ts->cframe->current_frame : NULL;
 #endif
 }
+
+/* The frame that called `f`, as PyFrame_GetBack finds it: the C stack's entry frames (owner
+   FRAME_OWNED_BY_CSTACK, 3 in both versions) skipped. Used after the self-test (fast_back_selftest). */
+#define SK_OWNED_BY_CSTACK 3
+static inline SkFrame *
+caller_frame(SkFrame *f)
+{
+    SkFrame *b = (SkFrame *)f->previous;
+    while (b != NULL && b->owner == SK_OWNED_BY_CSTACK) {
+        b = (SkFrame *)b->previous;
+    }
+    return b;
+}
 #else
 #define SK_FAST_LOCALS 0
 #endif
@@ -180,6 +193,8 @@ typedef struct {
     /* Direct-mapped cache id(code) -> receiver name of watched __init__ methods (borrowed: inits keeps them) */
     void *init_code[INIT_CACHE];
     PyObject *init_name[INIT_CACHE];
+    int init_recv[INIT_CACHE];  /* its receiver's index in the fast locals (receiver_index), or -1 */
+    int fast_back;              /* 1: the mirror also finds the calling frame right (fast_back_selftest) */
     PyObject *created;  /* made.created of the recorder, or None (creation_hook); set at the first __init__ */
     PyObject *made_keys, *made_counts, *made_per_class;  /* Creations.keys, .counts, .per_class (creation_fast) */
     long long made_limit;  /* Creations.limit: objects of a class whose own creator is kept */
@@ -211,6 +226,7 @@ typedef struct {
 
 static int fold_counts(Hooks *h);
 static int fast_locals_selftest(void);
+static int fast_back_selftest(void);
 
 /* Forget every cached entry (dropping the references the caches hold). */
 static void
@@ -347,6 +363,7 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
     memset(h->cache_code, 0, sizeof(h->cache_code));
     memset(h->init_code, 0, sizeof(h->init_code));
     h->fast_locals = getenv("SKELETON_NO_FAST_LOCALS") == NULL && fast_locals_selftest();
+    h->fast_back = h->fast_locals && fast_back_selftest();
     if (fold_counts(h) < 0) {  /* (__init__ called again: the counts so far belong to the old state) */
         return -1;
     }
@@ -403,6 +420,27 @@ fast_locals_selftest(void)
     Py_XDECREF(vars);
     Py_XDECREF(cells);
     Py_DECREF(code);
+    PyErr_Clear();
+#endif
+    return ok;
+}
+
+/* Does caller_frame find the frame PyFrame_GetBack finds? Checked on the running frame, as above: 1 yes, 0 no
+   (then a watched __init__ reads its receiver and its caller through frame objects). */
+static int
+fast_back_selftest(void)
+{
+    int ok = 0;
+#if SK_FAST_LOCALS
+    PyFrameObject *frame = PyEval_GetFrame();  /* borrowed */
+    SkFrame *f = running_frame();
+    if (frame == NULL || f == NULL || f->frame_obj != (void *)frame) {
+        return 0;
+    }
+    PyFrameObject *back = PyFrame_GetBack(frame);  /* new reference; makes the frame object the mirror must find */
+    SkFrame *b = caller_frame(f);
+    ok = back != NULL ? b != NULL && b->frame_obj == (void *)back : b == NULL;
+    Py_XDECREF(back);
     PyErr_Clear();
 #endif
     return ok;
@@ -1251,11 +1289,13 @@ creation_hook(Hooks *h)
 
 /* The common creation without Python (capture/creations.py Creations.created does the same): the creator
    is the calling frame, traced, with its receiver's id known; its (creator, class) key seen before; the
-   class past the objects whose own creator is kept. 1 counted, 0 left to made.created, -1 error. */
+   class past the objects whose own creator is kept. 1 counted, 0 left to made.created, -1 error.
+   The calling frame is `bcode` (its code, borrowed; NULL: none) and either its mirror `bm` (frameless) or
+   its frame object `back`. */
 static int
-creation_fast(Hooks *h, PyFrameObject *back, PyObject *me)
+creation_fast(Hooks *h, PyObject *bcode, void *bm, PyFrameObject *back, PyObject *me)
 {
-    if (back == NULL || h->made_keys == NULL) {
+    if (bcode == NULL || h->made_keys == NULL) {
         return 0;
     }
     PyTypeObject *cls = Py_TYPE(me);
@@ -1276,9 +1316,7 @@ creation_fast(Hooks *h, PyFrameObject *back, PyObject *me)
         }
         *past = (void *)cls;
     }
-    PyCodeObject *bc = PyFrame_GetCode(back);
-    PyObject *entry = code_entry(h, (PyObject *)bc);  /* borrowed */
-    Py_DECREF(bc);
+    PyObject *entry = code_entry(h, bcode);  /* borrowed */
     if (entry == NULL) {
         return PyErr_Occurred() ? -1 : 0;
     }
@@ -1288,9 +1326,20 @@ creation_fast(Hooks *h, PyFrameObject *back, PyObject *me)
         oid = Py_NewRef(h->zero);
     }
     else {
-        PyObject *them = frame_var(back, receiver);
+        PyObject *them = NULL;
+#if SK_FAST_LOCALS
+        if (bm != NULL) {  /* code_entry just cached bcode, with its receiver's index (-1: a cell, not read so) */
+            size_t slot = ((size_t)bcode >> 4) & (CODE_CACHE - 1);
+            int ix = h->cache_code[slot] == (void *)bcode ? h->cache_recv[slot] : -1;
+            them = ix >= 0 ? Py_XNewRef(((SkFrame *)bm)->localsplus[ix]) : NULL;
+        }
+        else
+#endif
+        if (back != NULL) {
+            them = frame_var(back, receiver);
+        }
         if (them == NULL) {
-            PyErr_Clear();  /* its receiver's name was deleted (del self): made.created decides */
+            PyErr_Clear();  /* its receiver's name was deleted (del self), or not read so: made.created decides */
             return 0;
         }
         /* as actor.traced_actor: a receiver set to None is the callable's own node */
@@ -1334,6 +1383,112 @@ creation_fast(Hooks *h, PyFrameObject *back, PyObject *me)
     return r == 0 && PyErr_Occurred() ? -1 : r;
 }
 
+/* The receiver name of a watched __init__ whose code is `bc` (borrowed), or NULL (not one; no exception). */
+static PyObject *
+watched_name(Hooks *h, PyObject *bc)
+{
+    size_t bslot = ((size_t)bc >> 4) & (INIT_CACHE - 1);
+    if (h->init_code[bslot] == (void *)bc) {
+        return h->init_name[bslot];
+    }
+    if (code_entry(h, bc) != NULL) {
+        return NULL;  /* traced code (the common creator) is never a watched __init__ */
+    }
+    PyErr_Clear();
+    PyObject *bk = PyLong_FromVoidPtr(bc);
+    PyObject *bname = bk ? PyDict_GetItemWithError(h->inits, bk) : NULL;
+    Py_XDECREF(bk);
+    PyErr_Clear();
+    return bname;
+}
+
+/* `me` is a new object (reborn): its cached id and its entry go, its creation is counted. The calling frame is
+   `bcode` (borrowed; NULL: none) with its mirror `bm` or its frame object `back` (creation_fast). 1, or -1. */
+static int
+reborn_new(Hooks *h, PyObject *me, PyObject *bcode, void *bm, PyFrameObject *back)
+{
+    int rc = 1;
+    ObjSlot *slot = obj_slot(h, me);  /* its cached id goes with its entry (a new id) */
+    slot->addr = NULL;
+    Py_CLEAR(slot->oid);
+    if (PyDict_GET_SIZE(h->objects) > 0) {
+        PyObject *key = PyLong_FromVoidPtr(me);
+        int known = key ? PyDict_Contains(h->objects, key) : -1;
+        if (known == 1 && PyDict_DelItem(h->objects, key) < 0) {
+            known = -1;
+        }
+        Py_XDECREF(key);
+        rc = known < 0 ? -1 : 1;
+    }
+    if (rc == 1) {  /* no entry at its address now: the dicts answer its class's shared id, if any */
+        PyObject *shared = overflow_oid(h, Py_TYPE(me));
+        if (shared != NULL) {
+            obj_remember(h, me, shared);  /* its methods, called next, find it */
+        }
+        else if (PyErr_Occurred()) {
+            rc = -1;
+        }
+    }
+    PyObject *created = rc == 1 ? creation_hook(h) : NULL;
+    int fast = created != NULL ? creation_fast(h, bcode, bm, back, me) : 0;
+    if (fast < 0) {
+        rc = -1;
+    }
+    else if (created != NULL && fast == 0) {
+        PyFrameObject *caller = back;
+        if (bm != NULL) {  /* frameless so far: made.created walks frames, so make them now */
+            PyFrameObject *current = PyEval_GetFrame();  /* borrowed: the __init__'s own frame */
+            caller = current != NULL ? PyFrame_GetBack(current) : NULL;
+        }
+        PyObject *r = PyObject_CallFunctionObjArgs(created, caller ? (PyObject *)caller : Py_None, me, NULL);
+        if (r == NULL) {
+            rc = -1;
+        }
+        Py_XDECREF(r);
+        if (bm != NULL) {
+            Py_XDECREF(caller);
+        }
+    }
+    return rc;
+}
+
+#if SK_FAST_LOCALS
+/* reborn without frame objects (3.12/3.13, a PY_START callback): the __init__'s receiver and its caller read
+   through the frame mirror (PyEval_GetFrame and PyFrame_GetBack make a frame object each, and the frames pay
+   again to free them: ~1,000 instructions per object created). -2: not read so (nothing done yet: the frame
+   objects' way does it all); else as reborn. `ix`: the receiver's index in the fast locals of `code`. */
+static int
+reborn_mirror(Hooks *h, PyObject *code, int ix)
+{
+    SkFrame *f = running_frame();
+    if (ix < 0 || f == NULL || f->code != code) {
+        return -2;
+    }
+    PyObject *me = f->localsplus[ix];
+    if (me == NULL) {
+        return 1;  /* unbound (as frame_var failing) */
+    }
+    Py_INCREF(me);
+    int same = 0;
+    SkFrame *b = caller_frame(f);
+    PyObject *bc = b != NULL && b->code != NULL && PyCode_Check(b->code) ? b->code : NULL;
+    if (bc != NULL) {
+        PyObject *bname = watched_name(h, bc);
+        if (bname != NULL) {  /* an __init__ calling an __init__: of the same object? (super().__init__()) */
+            int bix = receiver_index(h, bc, bname);
+            if (bix < 0) {
+                Py_DECREF(me);
+                return -2;
+            }
+            same = b->localsplus[bix] == me;
+        }
+    }
+    int rc = same ? 1 : reborn_new(h, me, bc, b, NULL);
+    Py_DECREF(me);
+    return rc;
+}
+#endif
+
 /* A project __init__ starts (Recorder.reborn): 1 when `code` is one (handled), 0 when not, -1 error.
    Unless the caller is an __init__ of the same object (super().__init__()), it is a new object: its
    creation is recorded (creation_hook) and, at an address seen before, its old entry goes (a new id). */
@@ -1360,7 +1515,16 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
         }
         h->init_code[slot] = (void *)code;  /* the recorder keeps watched code alive (keep_alive) */
         h->init_name[slot] = name;
+        h->init_recv[slot] = receiver_index(h, code, name);
     }
+#if SK_FAST_LOCALS
+    if (frame == NULL && h->fast_back) {
+        int r = reborn_mirror(h, code, h->init_recv[slot]);
+        if (r != -2) {
+            return r;
+        }
+    }
+#endif
     if (frame == NULL) {
         frame = PyEval_GetFrame();
     }
@@ -1371,23 +1535,9 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
     }
     int same = 0, rc = 1;
     PyFrameObject *back = PyFrame_GetBack(frame);
-    if (back != NULL) {
-        PyCodeObject *bc = PyFrame_GetCode(back);
-        size_t bslot = ((size_t)bc >> 4) & (INIT_CACHE - 1);
-        PyObject *bname = NULL;
-        if (h->init_code[bslot] == (void *)bc) {
-            bname = h->init_name[bslot];
-        }
-        else if (code_entry(h, (PyObject *)bc) != NULL) {
-            bname = NULL;  /* traced code (the common creator) is never a watched __init__ */
-        }
-        else {
-            PyErr_Clear();
-            PyObject *bk = PyLong_FromVoidPtr(bc);
-            bname = bk ? PyDict_GetItemWithError(h->inits, bk) : NULL;
-            Py_XDECREF(bk);
-        }
-        Py_DECREF(bc);
+    PyCodeObject *bc = back != NULL ? PyFrame_GetCode(back) : NULL;
+    if (bc != NULL) {
+        PyObject *bname = watched_name(h, (PyObject *)bc);
         if (bname != NULL) {
             PyObject *them = frame_var(back, bname);
             same = them == me;
@@ -1396,40 +1546,9 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
         PyErr_Clear();
     }
     if (!same) {
-        ObjSlot *slot = obj_slot(h, me);  /* its cached id goes with its entry (a new id) */
-        slot->addr = NULL;
-        Py_CLEAR(slot->oid);
-        if (PyDict_GET_SIZE(h->objects) > 0) {
-            PyObject *key = PyLong_FromVoidPtr(me);
-            int known = key ? PyDict_Contains(h->objects, key) : -1;
-            if (known == 1 && PyDict_DelItem(h->objects, key) < 0) {
-                known = -1;
-            }
-            Py_XDECREF(key);
-            rc = known < 0 ? -1 : 1;
-        }
-        if (rc == 1) {  /* no entry at its address now: the dicts answer its class's shared id, if any */
-            PyObject *shared = overflow_oid(h, Py_TYPE(me));
-            if (shared != NULL) {
-                obj_remember(h, me, shared);  /* its methods, called next, find it */
-            }
-            else if (PyErr_Occurred()) {
-                rc = -1;
-            }
-        }
-        PyObject *created = rc == 1 ? creation_hook(h) : NULL;
-        int fast = created != NULL ? creation_fast(h, back, me) : 0;
-        if (fast < 0) {
-            rc = -1;
-        }
-        else if (created != NULL && fast == 0) {
-            PyObject *r = PyObject_CallFunctionObjArgs(created, back ? (PyObject *)back : Py_None, me, NULL);
-            if (r == NULL) {
-                rc = -1;
-            }
-            Py_XDECREF(r);
-        }
+        rc = reborn_new(h, me, (PyObject *)bc, NULL, back);
     }
+    Py_XDECREF(bc);
     Py_XDECREF(back);
     Py_DECREF(me);
     return rc;
