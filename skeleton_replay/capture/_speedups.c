@@ -24,6 +24,7 @@
 #include <frameobject.h>
 #include <stddef.h>  /* offsetof */
 #include <structmember.h>  /* T_INT, READONLY */
+#include <time.h>  /* clock_gettime: time.perf_counter_ns without a call (now_ns) */
 
 #include "_layout.h"  /* the record layout: generated from layout.py */
 #define SK_ROWS_WRITER
@@ -195,6 +196,7 @@ typedef struct {
     PyObject *init_name[INIT_CACHE];
     int init_recv[INIT_CACHE];  /* its receiver's index in the fast locals (receiver_index), or -1 */
     int fast_back;              /* 1: the mirror also finds the calling frame right (fast_back_selftest) */
+    int clock_direct;           /* 1: `now` is time.perf_counter_ns, read here as CPython reads it (now_ns) */
     PyObject *created;  /* made.created of the recorder, or None (creation_hook); set at the first __init__ */
     PyObject *made_keys, *made_counts, *made_per_class;  /* Creations.keys, .counts, .per_class (creation_fast) */
     long long made_limit;  /* Creations.limit: objects of a class whose own creator is kept */
@@ -364,6 +366,15 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
     memset(h->init_code, 0, sizeof(h->init_code));
     h->fast_locals = getenv("SKELETON_NO_FAST_LOCALS") == NULL && fast_locals_selftest();
     h->fast_back = h->fast_locals && fast_back_selftest();
+    h->clock_direct = 0;
+#ifdef __linux__
+    PyObject *time_module = PyImport_ImportModule("time");
+    PyObject *perf_counter_ns = time_module ? PyObject_GetAttrString(time_module, "perf_counter_ns") : NULL;
+    h->clock_direct = perf_counter_ns != NULL && perf_counter_ns == h->now;
+    Py_XDECREF(perf_counter_ns);
+    Py_XDECREF(time_module);
+    PyErr_Clear();
+#endif
     if (fold_counts(h) < 0) {  /* (__init__ called again: the counts so far belong to the old state) */
         return -1;
     }
@@ -922,6 +933,20 @@ tracing(Hooks *h)
     return on;
 }
 
+/* now(): a record's time. When `now` is time.perf_counter_ns (clock_direct), the clock it reads on Linux
+   (CLOCK_MONOTONIC, in ns: CPython's py_get_monotonic_clock) is read here, without a Python call. */
+static inline PyObject *
+now_ns(Hooks *h)
+{
+#ifdef __linux__
+    struct timespec ts;
+    if (h->clock_direct && clock_gettime(CLOCK_MONOTONIC, &ts) == 0) {
+        return PyLong_FromLongLong((long long)ts.tv_sec * 1000000000LL + (long long)ts.tv_nsec);
+    }
+#endif
+    return PyObject_CallNoArgs(h->now);
+}
+
 /* Append a record; flush the buffer when a chunk is full (as the Python callbacks do). */
 static int
 append_record(Hooks *h, PyObject *rec, int flush)
@@ -1218,7 +1243,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObjec
             summary = Py_NewRef(Py_None);
         }
     }
-    t = PyObject_CallNoArgs(h->now);
+    t = now_ns(h);
     if (t == NULL) {
         goto error;
     }
@@ -1669,7 +1694,7 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
     if (detail == NULL) {
         detail = Py_NewRef(Py_None);
     }
-    t = PyObject_CallNoArgs(h->now);
+    t = now_ns(h);
     if (t == NULL) {
         Py_DECREF(detail);
         return raise_pending(&pending, -1);
@@ -1799,7 +1824,7 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int fl
             return raise_pending(&pending, 1);
         }
     }
-    PyObject *t = PyObject_CallNoArgs(h->now);
+    PyObject *t = now_ns(h);
     if (t == NULL) {
         return raise_pending(&pending, -1);
     }
