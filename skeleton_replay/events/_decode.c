@@ -876,6 +876,28 @@ get_container(PyObject *dec, PyObject *name, PyTypeObject *type)
 }
 
 #define IDX_OBJECTS 4096 /* code indexes below this keep their int object for the chunk */
+#define OBJ_SLOTS 256    /* receiver ids: the last int object of each value & (OBJ_SLOTS - 1), for the chunk */
+
+typedef struct {
+    long long value;
+    PyObject *obj; /* strong reference, or NULL */
+} IntSlot;
+
+/* An int object of `value` (new reference), the one made last for it while it stays in its slot. */
+static inline PyObject *
+cached_int(IntSlot *slots, long long value)
+{
+    IntSlot *s = &slots[(unsigned long long)value & (OBJ_SLOTS - 1)];
+    if (s->obj == NULL || s->value != value) {
+        PyObject *o = PyLong_FromLongLong(value);
+        if (o == NULL) {
+            return NULL;
+        }
+        Py_XSETREF(s->obj, o);
+        s->value = value;
+    }
+    return Py_NewRef(s->obj);
+}
 
 /* The records of a packed chunk (capture/_rows.h): an event row is decoded from its fields with no record
    tuple (its ints made once per chunk where they repeat), any other record as one_record does. */
@@ -887,10 +909,11 @@ packed_chunk(Loop *st, PyObject *chunk)
         return -1;
     }
     PyObject **idx_objects = PyMem_Calloc(IDX_OBJECTS, sizeof(PyObject *));
+    IntSlot *obj_slots = PyMem_Calloc(OBJ_SLOTS, sizeof(IntSlot));
     PyObject *tid = NULL;
     long long tid_value = -1;
     int rc = -1;
-    if (idx_objects == NULL) {
+    if (idx_objects == NULL || obj_slots == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -931,7 +954,7 @@ packed_chunk(Loop *st, PyObject *chunk)
         }
         PyObject *detail = row.flags & SK_ROW_DETAIL ? PyBytes_FromStringAndSize(row.detail, row.detail_len)
                                                      : Py_NewRef(Py_None);
-        PyObject *obj = PyLong_FromLongLong(row.obj);
+        PyObject *obj = cached_int(obj_slots, row.obj);
         PyObject *fid = NULL, *caller = NULL;
         Py_ssize_t n = SK_EV_SIZE;
         int ok = detail != NULL && obj != NULL;
@@ -965,6 +988,12 @@ done:
             Py_XDECREF(idx_objects[i]);
         }
         PyMem_Free(idx_objects);
+    }
+    if (obj_slots != NULL) {
+        for (int i = 0; i < OBJ_SLOTS; i++) {
+            Py_XDECREF(obj_slots[i].obj);
+        }
+        PyMem_Free(obj_slots);
     }
     Py_XDECREF(tid);
     sk_reader_close(&rd);
