@@ -58,14 +58,31 @@ running_frame(void)
 #endif
 }
 
-/* The frame that called `f`, as PyFrame_GetBack finds it: the C stack's entry frames (owner
-   FRAME_OWNED_BY_CSTACK, 3 in both versions) skipped. Used after the self-test (fast_back_selftest). */
+/* Is a frame incomplete, as CPython's _PyFrame_IsIncomplete (internal/pycore_frame.h) says: an entry frame of
+   the C stack, or one not yet at its first traceable instruction (3.13's __init__ clean-up shim, which
+   CALL_ALLOC_AND_ENTER_INIT puts under a class's __init__). Owners: 1 a generator, 3 the C stack (3.12, 3.13). */
+#define SK_OWNED_BY_GENERATOR 1
 #define SK_OWNED_BY_CSTACK 3
+static inline int
+incomplete(SkFrame *b)
+{
+    if (b->owner == SK_OWNED_BY_CSTACK) {
+        return 1;
+    }
+    if (b->owner == SK_OWNED_BY_GENERATOR || b->code == NULL || !PyCode_Check(b->code)) {
+        return 0;
+    }
+    PyCodeObject *co = (PyCodeObject *)b->code;
+    return (_Py_CODEUNIT *)b->instr < (_Py_CODEUNIT *)co->co_code_adaptive + co->_co_firsttraceable;
+}
+
+/* The frame that called `f`, as PyFrame_GetBack finds it (incomplete frames skipped). Used after the self-test
+   (fast_back_selftest). */
 static inline SkFrame *
 caller_frame(SkFrame *f)
 {
     SkFrame *b = (SkFrame *)f->previous;
-    while (b != NULL && b->owner == SK_OWNED_BY_CSTACK) {
+    while (b != NULL && incomplete(b)) {
         b = (SkFrame *)b->previous;
     }
     return b;
