@@ -190,7 +190,7 @@ def from_records(
         # what `skeleton report` rebuilds from the end record.
         counted = decoder.counted()
         builder.add_counted_all(counted)
-        end = end_record(get_end(), decoder, max_events, counted)
+        end = end_record(get_end(), decoder, max_events, counted, writer.endpoint_json if writer is not None else None)
         del counted
         warnings: list[str] = []
         if writer is not None:
