@@ -539,8 +539,16 @@ class SnapshotBuilder:
                     **st,
                 }
             )
-        to_new = remap.__getitem__  # map() over a bound method: no generator per list (55k lists on a real suite)
         edges, nodes = self.edges, self.nodes
+        if all(old == k for old, k in remap.items()):  # met in the order they ran (as a rule): ids unchanged
+            for ei, sl in enumerate(self._edge_sc):
+                if sl:
+                    edges[ei]["scenarios"] = sorted(sl)
+            for ni, sl in self._node_sc.items():
+                if sl:
+                    nodes[ni]["scenarios"] = sorted(sl)
+            return out
+        to_new = remap.__getitem__  # map() over a bound method: no generator per list (55k lists on a real suite)
         for ei, sl in enumerate(self._edge_sc):
             if sl:
                 edges[ei]["scenarios"] = sorted(map(to_new, sl))
