@@ -68,10 +68,12 @@ typedef struct {
 /* The builder's state and methods, fetched once per batch (borrowed after fetch: held in `refs`). */
 typedef struct {
     PyObject *nodes, *index, *edges, *edge_sc, *node_sc, *scen_stats, *top, *medges;
-    PyObject *new_callable, *edge, *first_seen, *scenario, *raised, *raised_past_cap;
+    PyObject *new_callable, *edge, *first_seen, *scenario, *raised, *raised_past_cap, *edge_index;
     Py_ssize_t scen_node;
 } B;
+#define NREFS 16  /* the builder attributes get_b fetches */
 
+static PyObject *s_id, *s_source, *s_target, *s_kind, *s_call, *s_raised_key;
 static PyObject *s_node_id, *s_first_seen, *s_examples, *s_example_events, *s_event, *s_args, *s_return_value,
     *s_yields, *s_type, *s_generator_exit, *s_call_count, *s_total_ns, *s_max_ns, *s_count, *s_last_seen,
     *s_calls, *s_first_event, *s_last_event, *s_last_seen_attr;
@@ -477,6 +479,98 @@ node_of(Agg *a, B *b, PyObject *ep)
     return i;
 }
 
+/* d[k] = v, v stolen (NULL: an error already set) */
+static int
+set_new(PyObject *d, PyObject *k, PyObject *v)
+{
+    if (v == NULL) {
+        return -1;
+    }
+    int r = PyDict_SetItem(d, k, v);
+    Py_DECREF(v);
+    return r;
+}
+
+/* SnapshotBuilder._edge(src, dst, order) in C: the edge's index, its dict (same keys, same order), its
+   scenario list and its module edge made when new. The builder's own _edge where a node id is not a str. */
+static Py_ssize_t
+make_edge(B *b, Py_ssize_t src, Py_ssize_t dst, PyObject *order)
+{
+    PyObject *sn = node_dict(b, src), *dn = sn == NULL ? NULL : node_dict(b, dst);
+    PyObject *s = dn == NULL ? NULL : item(sn, s_id), *d = s == NULL ? NULL : item(dn, s_id);
+    if (d == NULL) {
+        return -1;
+    }
+    if (!PyUnicode_CheckExact(s) || !PyUnicode_CheckExact(d) || !PyLong_CheckExact(order)) {
+        PyObject *r = PyObject_CallFunction(b->edge, "nnO", src, dst, order);
+        if (r == NULL) {
+            return -1;
+        }
+        Py_ssize_t ei = PyLong_AsSsize_t(r);
+        Py_DECREF(r);
+        return ei;
+    }
+    PyObject *key = Py_BuildValue("(nn)", src, dst);
+    if (key == NULL) {
+        return -1;
+    }
+    PyObject *found = PyDict_GetItemWithError(b->edge_index, key);
+    if (found != NULL || PyErr_Occurred()) {
+        Py_DECREF(key);
+        return found == NULL ? -1 : PyLong_AsSsize_t(found);
+    }
+    Py_ssize_t ei = PyList_GET_SIZE(b->edges);
+    PyObject *e = PyDict_New();
+    int err = e == NULL || set_new(b->edge_index, key, PyLong_FromSsize_t(ei)) < 0
+              || set_new(e, s_id, PyUnicode_FromFormat("%U->%U", s, d)) < 0 || PyDict_SetItem(e, s_source, s) < 0
+              || PyDict_SetItem(e, s_target, d) < 0 || PyDict_SetItem(e, s_kind, s_call) < 0
+              || set_new(e, s_count, PyLong_FromLong(0)) < 0 || PyDict_SetItem(e, s_first_seen, Py_None) < 0
+              || PyDict_SetItem(e, s_last_seen, Py_None) < 0 || set_new(e, s_total_ns, PyLong_FromLong(0)) < 0
+              || set_new(e, s_max_ns, PyLong_FromLong(0)) < 0 || set_new(e, s_raised_key, PyLong_FromLong(0)) < 0
+              || set_new(e, s_example_events, PyList_New(0)) < 0 || set_new(e, s_examples, PyList_New(0)) < 0
+              || PyList_Append(b->edges, e) < 0;
+    Py_DECREF(key);
+    Py_XDECREF(e);
+    PyObject *sl = err ? NULL : PyList_New(0);
+    if (sl == NULL || PyList_Append(b->edge_sc, sl) < 0) {
+        Py_XDECREF(sl);
+        return -1;
+    }
+    Py_DECREF(sl);
+    if (src >= PyList_GET_SIZE(b->top) || dst >= PyList_GET_SIZE(b->top)) {
+        PyErr_SetString(PyExc_IndexError, "node index out of range");
+        return -1;
+    }
+    PyObject *ms = PyList_GET_ITEM(b->top, src), *md = PyList_GET_ITEM(b->top, dst);
+    int ne = PyObject_RichCompareBool(ms, md, Py_NE);
+    if (ne <= 0) {
+        return ne < 0 ? -1 : ei;
+    }
+    PyObject *mk = PyTuple_Pack(2, ms, md);
+    if (mk == NULL) {
+        return -1;
+    }
+    PyObject *me = PyDict_GetItemWithError(b->medges, mk);
+    if (me == NULL && !PyErr_Occurred()) {
+        PyObject *zero = PyLong_FromLong(0);
+        int neg = zero == NULL ? -1 : PyObject_RichCompareBool(order, zero, Py_LT);
+        Py_XDECREF(zero);
+        if (neg < 0) {
+            Py_DECREF(mk);
+            return -1;
+        }
+        me = PyDict_New();
+        err = me == NULL || PyDict_SetItem(me, s_source, ms) < 0 || PyDict_SetItem(me, s_target, md) < 0
+              || set_new(me, s_count, PyLong_FromLong(0)) < 0
+              || PyDict_SetItem(me, s_first_seen, neg ? Py_None : order) < 0 || PyDict_SetItem(b->medges, mk, me) < 0;
+        Py_XDECREF(me);
+        Py_DECREF(mk);
+        return err ? -1 : ei;
+    }
+    Py_DECREF(mk);
+    return PyErr_Occurred() ? -1 : ei;
+}
+
 /* The edge src -> dst: from the map, else the builder's _edge (which makes it when new). */
 static Py_ssize_t
 edge_of(Agg *a, B *b, Py_ssize_t src, Py_ssize_t dst, PyObject *order)
@@ -486,12 +580,7 @@ edge_of(Agg *a, B *b, Py_ssize_t src, Py_ssize_t dst, PyObject *order)
     if (ei >= 0) {
         return ei;
     }
-    PyObject *r = PyObject_CallFunction(b->edge, "nnO", src, dst, order);
-    if (r == NULL) {
-        return -1;
-    }
-    ei = PyLong_AsSsize_t(r);
-    Py_DECREF(r);
+    ei = make_edge(b, src, dst, order);
     if (ei < 0) {
         if (!PyErr_Occurred()) {
             PyErr_SetString(PyExc_ValueError, "negative edge index");
@@ -747,8 +836,8 @@ get_b(PyObject *builder, B *b, PyObject **refs)
 {
     static const char *names[] = {"nodes", "index", "edges", "_edge_sc", "_node_sc", "_scen_stats",
                                   "_top_module", "module_edges", "_new_callable", "_edge", "_first_seen",
-                                  "_scenario", "_raised", "_raised_past_cap", "scenario"};
-    for (int i = 0; i < 15; i++) {
+                                  "_scenario", "_raised", "_raised_past_cap", "scenario", "edge_index"};
+    for (int i = 0; i < NREFS; i++) {
         refs[i] = PyObject_GetAttrString(builder, names[i]);
         if (refs[i] == NULL) {
             return NULL;
@@ -757,7 +846,8 @@ get_b(PyObject *builder, B *b, PyObject **refs)
     b->nodes = refs[0], b->index = refs[1], b->edges = refs[2], b->edge_sc = refs[3], b->node_sc = refs[4];
     b->scen_stats = refs[5], b->top = refs[6], b->medges = refs[7], b->new_callable = refs[8], b->edge = refs[9];
     b->first_seen = refs[10], b->scenario = refs[11], b->raised = refs[12], b->raised_past_cap = refs[13];
-    if (!PyList_CheckExact(b->nodes) || !PyDict_CheckExact(b->index) || !PyList_CheckExact(b->edges)
+    b->edge_index = refs[15];
+    if (!PyDict_CheckExact(b->edge_index) || !PyList_CheckExact(b->nodes) || !PyDict_CheckExact(b->index) || !PyList_CheckExact(b->edges)
         || !PyList_CheckExact(b->edge_sc) || !PyDict_CheckExact(b->node_sc) || !PyList_CheckExact(b->scen_stats)
         || !PyList_CheckExact(b->top) || !PyDict_CheckExact(b->medges)) {
         PyErr_SetString(PyExc_TypeError, "Aggregator: not a SnapshotBuilder");
@@ -797,7 +887,7 @@ Agg_add_batch(Agg *a, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(events);
         Py_RETURN_NONE;
     }
-    PyObject *refs[15] = {NULL};
+    PyObject *refs[NREFS] = {NULL};
     B b;
     PyObject *r = NULL;
     if (get_b(args[0], &b, refs) != NULL && ensure_nodes(a, PyList_GET_SIZE(b.nodes)) == 0
@@ -810,7 +900,7 @@ Agg_add_batch(Agg *a, PyObject *const *args, Py_ssize_t nargs)
             r = run_batch(a, &b, events, ev, max_depth);
         }
     }
-    for (int i = 0; i < 15; i++) {
+    for (int i = 0; i < NREFS; i++) {
         Py_XDECREF(refs[i]);
     }
     PyMem_Free(ev);
@@ -1078,7 +1168,7 @@ Agg_fold(Agg *a, PyObject *builder)
     if (!a->dirty) {
         Py_RETURN_NONE;
     }
-    PyObject *refs[15] = {NULL}, *last_seen = NULL;
+    PyObject *refs[NREFS] = {NULL}, *last_seen = NULL;
     B b;
     PyObject *r = NULL;
     if (get_b(builder, &b, refs) == NULL) {
@@ -1194,7 +1284,7 @@ Agg_fold(Agg *a, PyObject *builder)
     a->dirty = 0;
     r = Py_NewRef(Py_None);
 done:
-    for (int i = 0; i < 15; i++) {
+    for (int i = 0; i < NREFS; i++) {
         Py_XDECREF(refs[i]);
     }
     Py_XDECREF(last_seen);
@@ -1420,7 +1510,7 @@ Agg_add_counted(Agg *a, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(rows);
         Py_RETURN_NONE;
     }
-    PyObject *refs[15] = {NULL}, *minus_one = NULL, *last_name = NULL, *si_obj = NULL, *r = NULL;
+    PyObject *refs[NREFS] = {NULL}, *minus_one = NULL, *last_name = NULL, *si_obj = NULL, *r = NULL;
     KSet e_touched = {0}, e_pairs = {0}, n_touched = {0}, n_pairs = {0};
     B b;
     long long counted = 0, in_scenarios = 0, calls = 0, si = -1;
@@ -1521,7 +1611,7 @@ Agg_add_counted(Agg *a, PyObject *const *args, Py_ssize_t nargs)
     }
     r = Py_BuildValue("(LLL)", counted, in_scenarios, calls);
 done:
-    for (int i = 0; i < 15; i++) {
+    for (int i = 0; i < NREFS; i++) {
         Py_XDECREF(refs[i]);
     }
     PyMem_Free(e_touched.k);
@@ -1616,7 +1706,8 @@ PyInit__aggregate(void)
         {&s_generator_exit, "GeneratorExit"}, {&s_call_count, "call_count"}, {&s_total_ns, "total_ns"},
         {&s_max_ns, "max_ns"},           {&s_count, "count"},             {&s_last_seen, "last_seen"},
         {&s_calls, "calls"},             {&s_first_event, "first_event"}, {&s_last_event, "last_event"},
-        {&s_last_seen_attr, "_last_seen"}, {&s_raised, "raised"},
+        {&s_last_seen_attr, "_last_seen"}, {&s_raised, "raised"}, {&s_id, "id"}, {&s_source, "source"},
+        {&s_target, "target"}, {&s_kind, "kind"}, {&s_call, "call"}, {&s_raised_key, "raised"},
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         if (*strs[i].p == NULL && (*strs[i].p = PyUnicode_InternFromString(strs[i].s)) == NULL) {
