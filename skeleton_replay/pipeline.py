@@ -111,6 +111,26 @@ PARALLEL_MIN_SPILL = 64 << 20
 # marshal.loads again, 2.1 G), +32 % in all for ~0.4 s less wall on an idle second core (3.12, callgrind).
 
 
+def _joined(batches: Iterable[list[Event]], size: int = 8192) -> Iterator[list[Event]]:
+    """Consecutive batches joined into lists of at least `size` events (the last one shorter). The decoder gives
+    one batch per spill chunk, and a pytest run flushes its records at the end of every test: sqlparse's suite
+    gave 1,201 batches of ~145 events, and each batch paid the C loops' set-up (the trace writer's 64 KiB
+    endpoint cache, the model's state fetch) and a zlib call per step column. The model, the call tree and
+    the trace writer give the same result for any split into batches (`skeleton report` feeds them 8k-event
+    batches of the same events; tests/test_aggregate_native.py compares splits byte for byte)."""
+    joined: list[Event] = []
+    for batch in batches:
+        if not joined and len(batch) >= size:
+            yield batch
+            continue
+        joined += batch
+        if len(joined) >= size:
+            yield joined
+            joined = []
+    if joined:
+        yield joined
+
+
 def use_trace_writer(spill_bytes: int) -> bool:
     """Whether trace.jsonl is written by a helper process (on the other core) for a spill this big."""
     return not os.environ.get("SKELETON_SERIAL") and spill_bytes >= PARALLEL_MIN_SPILL and bool(sys.executable)
@@ -185,13 +205,13 @@ def from_records(
         writer.record(header)
     builder = SnapshotBuilder(header, duration_s)
     tree = CallTree()
-    _fan_out(decoder.batches(chunks), builder, tree, writer, progress)
+    _fan_out(_joined(decoder.batches(chunks)), builder, tree, writer, progress)
     with no_cyclic_gc():
         # Calls past the cap, counted by the tracer or decoded from its records: counts only, exactly
         # what `skeleton report` rebuilds from the end record.
         counted = decoder.counted()
         builder.add_counted_all(counted)
-        end = end_record(get_end(), decoder, max_events, counted)
+        end = end_record(get_end(), decoder, max_events, counted, writer.endpoint_json if writer is not None else None)
         del counted
         warnings: list[str] = []
         if writer is not None:

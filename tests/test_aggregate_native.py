@@ -272,3 +272,44 @@ def test_values_the_columns_cannot_hold_fail_alike(monkeypatch: pytest.MonkeyPat
             b.add_batch(events)
         errors.append(type(err.value))
     assert errors[0] is errors[1]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_counted_rows_in_one_list_give_the_same_snapshot(monkeypatch: pytest.MonkeyPatch, native: None,
+                                                         seed: int) -> None:
+    """add_counted_all over one list (the pipeline's call: model/_aggregate.c add_counted) builds what the
+    Python loop builds: new and known nodes and edges, an edge met in several scenarios, in scenarios its
+    recorded events already put on its list, raised counts, zero counts, rows without a scenario; and a list
+    the C loop does not take (a float count) goes to the Python loop."""
+    rng = random.Random(seed)
+    events = _stream(200 + seed, 3000)
+    eps = _endpoints(90)
+    names = [None, "test_a", "test_b", "test_c", "test_d"]
+    rows: list[Counted] = []
+    for _ in range(400):
+        caller = None if rng.random() < 0.1 else rng.choice(eps)
+        rows.append((caller, rng.choice(eps), rng.choice((0, 1, 2, 7, 100)), rng.choice((0, 0, 0, 1, 3)),
+                     rng.choice(names)))
+    rows.sort(key=lambda r: str(r[4]))  # grouped by scenario, as decoder.counted() mostly gives them
+    end = {"status": "ok", "exit_code": 0, "duration_s": 2.0,
+           "scenarios": [{"name": "test_c", "kind": "test", "outcome": "passed"}]}
+
+    def build(pure: bool, counted: list[Any]) -> tuple[bytes, SnapshotBuilder]:
+        with monkeypatch.context() as m:
+            if pure:
+                m.setenv("SKELETON_PURE_PYTHON", "1")
+            builder = SnapshotBuilder(HEADER, 1e-3)
+        for i in range(0, len(events), 500):
+            builder.add_batch(events[i : i + 500])
+        builder.add_counted_all(list(counted))
+        builder.add_counted_all(list(counted[:50]))  # again: every node and edge known, lists already hold them
+        snap = builder.snapshot(end, [], [], 0)
+        return orjson.dumps(snap), builder
+
+    want, pure = build(True, rows)
+    got, native_builder = build(False, rows)
+    assert native_builder._c is not None and got == want
+    assert (native_builder.counted_calls, native_builder.calls) == (pure.counted_calls, pure.calls)
+    odd = [*rows[:10], (rows[10][0], rows[10][1], cast(Any, 2.0), 0, "test_a"), *rows[11:]]
+    got, _ = build(False, odd)
+    assert got == build(True, odd)[0]

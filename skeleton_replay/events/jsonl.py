@@ -46,6 +46,11 @@ class TraceWriter:
             js = self._json[ep.node_id] = b"".join((orjson.dumps(ep.as_json()), b""))
         return js
 
+    def endpoint_json(self, ep: Endpoint) -> bytes:
+        """An endpoint's JSON as the event lines have it (cached per node): for the end record's counted calls."""
+        js = self._json.get(ep.node_id)
+        return js if js is not None else self._endpoint_json(ep)
+
     def _fragment(self, ep: Endpoint) -> orjson.Fragment:
         frag = self._fragments.get(ep.node_id)
         if frag is None:

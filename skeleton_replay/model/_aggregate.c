@@ -68,10 +68,12 @@ typedef struct {
 /* The builder's state and methods, fetched once per batch (borrowed after fetch: held in `refs`). */
 typedef struct {
     PyObject *nodes, *index, *edges, *edge_sc, *node_sc, *scen_stats, *top, *medges;
-    PyObject *new_callable, *edge, *first_seen, *scenario, *raised, *raised_past_cap;
+    PyObject *new_callable, *edge, *first_seen, *scenario, *raised, *raised_past_cap, *edge_index;
     Py_ssize_t scen_node;
 } B;
+#define NREFS 16  /* the builder attributes get_b fetches */
 
+static PyObject *s_id, *s_source, *s_target, *s_kind, *s_call, *s_raised_key;
 static PyObject *s_node_id, *s_first_seen, *s_examples, *s_example_events, *s_event, *s_args, *s_return_value,
     *s_yields, *s_type, *s_generator_exit, *s_call_count, *s_total_ns, *s_max_ns, *s_count, *s_last_seen,
     *s_calls, *s_first_event, *s_last_event, *s_last_seen_attr;
@@ -477,6 +479,98 @@ node_of(Agg *a, B *b, PyObject *ep)
     return i;
 }
 
+/* d[k] = v, v stolen (NULL: an error already set) */
+static int
+set_new(PyObject *d, PyObject *k, PyObject *v)
+{
+    if (v == NULL) {
+        return -1;
+    }
+    int r = PyDict_SetItem(d, k, v);
+    Py_DECREF(v);
+    return r;
+}
+
+/* SnapshotBuilder._edge(src, dst, order) in C: the edge's index, its dict (same keys, same order), its
+   scenario list and its module edge made when new. The builder's own _edge where a node id is not a str. */
+static Py_ssize_t
+make_edge(B *b, Py_ssize_t src, Py_ssize_t dst, PyObject *order)
+{
+    PyObject *sn = node_dict(b, src), *dn = sn == NULL ? NULL : node_dict(b, dst);
+    PyObject *s = dn == NULL ? NULL : item(sn, s_id), *d = s == NULL ? NULL : item(dn, s_id);
+    if (d == NULL) {
+        return -1;
+    }
+    if (!PyUnicode_CheckExact(s) || !PyUnicode_CheckExact(d) || !PyLong_CheckExact(order)) {
+        PyObject *r = PyObject_CallFunction(b->edge, "nnO", src, dst, order);
+        if (r == NULL) {
+            return -1;
+        }
+        Py_ssize_t ei = PyLong_AsSsize_t(r);
+        Py_DECREF(r);
+        return ei;
+    }
+    PyObject *key = Py_BuildValue("(nn)", src, dst);
+    if (key == NULL) {
+        return -1;
+    }
+    PyObject *found = PyDict_GetItemWithError(b->edge_index, key);
+    if (found != NULL || PyErr_Occurred()) {
+        Py_DECREF(key);
+        return found == NULL ? -1 : PyLong_AsSsize_t(found);
+    }
+    Py_ssize_t ei = PyList_GET_SIZE(b->edges);
+    PyObject *e = PyDict_New();
+    int err = e == NULL || set_new(b->edge_index, key, PyLong_FromSsize_t(ei)) < 0
+              || set_new(e, s_id, PyUnicode_FromFormat("%U->%U", s, d)) < 0 || PyDict_SetItem(e, s_source, s) < 0
+              || PyDict_SetItem(e, s_target, d) < 0 || PyDict_SetItem(e, s_kind, s_call) < 0
+              || set_new(e, s_count, PyLong_FromLong(0)) < 0 || PyDict_SetItem(e, s_first_seen, Py_None) < 0
+              || PyDict_SetItem(e, s_last_seen, Py_None) < 0 || set_new(e, s_total_ns, PyLong_FromLong(0)) < 0
+              || set_new(e, s_max_ns, PyLong_FromLong(0)) < 0 || set_new(e, s_raised_key, PyLong_FromLong(0)) < 0
+              || set_new(e, s_example_events, PyList_New(0)) < 0 || set_new(e, s_examples, PyList_New(0)) < 0
+              || PyList_Append(b->edges, e) < 0;
+    Py_DECREF(key);
+    Py_XDECREF(e);
+    PyObject *sl = err ? NULL : PyList_New(0);
+    if (sl == NULL || PyList_Append(b->edge_sc, sl) < 0) {
+        Py_XDECREF(sl);
+        return -1;
+    }
+    Py_DECREF(sl);
+    if (src >= PyList_GET_SIZE(b->top) || dst >= PyList_GET_SIZE(b->top)) {
+        PyErr_SetString(PyExc_IndexError, "node index out of range");
+        return -1;
+    }
+    PyObject *ms = PyList_GET_ITEM(b->top, src), *md = PyList_GET_ITEM(b->top, dst);
+    int ne = PyObject_RichCompareBool(ms, md, Py_NE);
+    if (ne <= 0) {
+        return ne < 0 ? -1 : ei;
+    }
+    PyObject *mk = PyTuple_Pack(2, ms, md);
+    if (mk == NULL) {
+        return -1;
+    }
+    PyObject *me = PyDict_GetItemWithError(b->medges, mk);
+    if (me == NULL && !PyErr_Occurred()) {
+        PyObject *zero = PyLong_FromLong(0);
+        int neg = zero == NULL ? -1 : PyObject_RichCompareBool(order, zero, Py_LT);
+        Py_XDECREF(zero);
+        if (neg < 0) {
+            Py_DECREF(mk);
+            return -1;
+        }
+        me = PyDict_New();
+        err = me == NULL || PyDict_SetItem(me, s_source, ms) < 0 || PyDict_SetItem(me, s_target, md) < 0
+              || set_new(me, s_count, PyLong_FromLong(0)) < 0
+              || PyDict_SetItem(me, s_first_seen, neg ? Py_None : order) < 0 || PyDict_SetItem(b->medges, mk, me) < 0;
+        Py_XDECREF(me);
+        Py_DECREF(mk);
+        return err ? -1 : ei;
+    }
+    Py_DECREF(mk);
+    return PyErr_Occurred() ? -1 : ei;
+}
+
 /* The edge src -> dst: from the map, else the builder's _edge (which makes it when new). */
 static Py_ssize_t
 edge_of(Agg *a, B *b, Py_ssize_t src, Py_ssize_t dst, PyObject *order)
@@ -486,12 +580,7 @@ edge_of(Agg *a, B *b, Py_ssize_t src, Py_ssize_t dst, PyObject *order)
     if (ei >= 0) {
         return ei;
     }
-    PyObject *r = PyObject_CallFunction(b->edge, "nnO", src, dst, order);
-    if (r == NULL) {
-        return -1;
-    }
-    ei = PyLong_AsSsize_t(r);
-    Py_DECREF(r);
+    ei = make_edge(b, src, dst, order);
     if (ei < 0) {
         if (!PyErr_Occurred()) {
             PyErr_SetString(PyExc_ValueError, "negative edge index");
@@ -747,8 +836,8 @@ get_b(PyObject *builder, B *b, PyObject **refs)
 {
     static const char *names[] = {"nodes", "index", "edges", "_edge_sc", "_node_sc", "_scen_stats",
                                   "_top_module", "module_edges", "_new_callable", "_edge", "_first_seen",
-                                  "_scenario", "_raised", "_raised_past_cap", "scenario"};
-    for (int i = 0; i < 15; i++) {
+                                  "_scenario", "_raised", "_raised_past_cap", "scenario", "edge_index"};
+    for (int i = 0; i < NREFS; i++) {
         refs[i] = PyObject_GetAttrString(builder, names[i]);
         if (refs[i] == NULL) {
             return NULL;
@@ -757,7 +846,8 @@ get_b(PyObject *builder, B *b, PyObject **refs)
     b->nodes = refs[0], b->index = refs[1], b->edges = refs[2], b->edge_sc = refs[3], b->node_sc = refs[4];
     b->scen_stats = refs[5], b->top = refs[6], b->medges = refs[7], b->new_callable = refs[8], b->edge = refs[9];
     b->first_seen = refs[10], b->scenario = refs[11], b->raised = refs[12], b->raised_past_cap = refs[13];
-    if (!PyList_CheckExact(b->nodes) || !PyDict_CheckExact(b->index) || !PyList_CheckExact(b->edges)
+    b->edge_index = refs[15];
+    if (!PyDict_CheckExact(b->edge_index) || !PyList_CheckExact(b->nodes) || !PyDict_CheckExact(b->index) || !PyList_CheckExact(b->edges)
         || !PyList_CheckExact(b->edge_sc) || !PyDict_CheckExact(b->node_sc) || !PyList_CheckExact(b->scen_stats)
         || !PyList_CheckExact(b->top) || !PyDict_CheckExact(b->medges)) {
         PyErr_SetString(PyExc_TypeError, "Aggregator: not a SnapshotBuilder");
@@ -797,7 +887,7 @@ Agg_add_batch(Agg *a, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(events);
         Py_RETURN_NONE;
     }
-    PyObject *refs[15] = {NULL};
+    PyObject *refs[NREFS] = {NULL};
     B b;
     PyObject *r = NULL;
     if (get_b(args[0], &b, refs) != NULL && ensure_nodes(a, PyList_GET_SIZE(b.nodes)) == 0
@@ -810,7 +900,7 @@ Agg_add_batch(Agg *a, PyObject *const *args, Py_ssize_t nargs)
             r = run_batch(a, &b, events, ev, max_depth);
         }
     }
-    for (int i = 0; i < 15; i++) {
+    for (int i = 0; i < NREFS; i++) {
         Py_XDECREF(refs[i]);
     }
     PyMem_Free(ev);
@@ -1078,7 +1168,7 @@ Agg_fold(Agg *a, PyObject *builder)
     if (!a->dirty) {
         Py_RETURN_NONE;
     }
-    PyObject *refs[15] = {NULL}, *last_seen = NULL;
+    PyObject *refs[NREFS] = {NULL}, *last_seen = NULL;
     B b;
     PyObject *r = NULL;
     if (get_b(builder, &b, refs) == NULL) {
@@ -1194,7 +1284,7 @@ Agg_fold(Agg *a, PyObject *builder)
     a->dirty = 0;
     r = Py_NewRef(Py_None);
 done:
-    for (int i = 0; i < 15; i++) {
+    for (int i = 0; i < NREFS; i++) {
         Py_XDECREF(refs[i]);
     }
     Py_XDECREF(last_seen);
@@ -1291,9 +1381,255 @@ Agg_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return (PyObject *)a;
 }
 
+/* ------------------------------------------------------------------ calls past the cap */
+
+/* A set of non-negative long long keys (open addressing, -1: empty), for one add_counted call. */
+typedef struct {
+    long long *k;
+    Py_ssize_t mask, used;
+} KSet;
+
+static int
+kset_init(KSet *s)
+{
+    s->mask = 1023;
+    s->used = 0;
+    s->k = PyMem_Malloc(1024 * sizeof(long long));
+    if (s->k == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(s->k, 0xff, 1024 * sizeof(long long));
+    return 0;
+}
+
+/* 1: added, 0: was there, -1: error */
+static int
+kset_add(KSet *s, long long key)
+{
+    if ((s->used + 1) * 2 > s->mask + 1) {
+        Py_ssize_t size = (s->mask + 1) * 2, old_size = s->mask + 1;
+        long long *old = s->k, *m = PyMem_Malloc((size_t)size * sizeof(long long));
+        if (m == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memset(m, 0xff, (size_t)size * sizeof(long long));
+        for (Py_ssize_t i = 0; i < old_size; i++) {
+            if (old[i] != -1) {
+                size_t j = mix(old[i]) & (size_t)(size - 1);
+                while (m[j] != -1) {
+                    j = (j + 1) & (size_t)(size - 1);
+                }
+                m[j] = old[i];
+            }
+        }
+        PyMem_Free(old);
+        s->k = m;
+        s->mask = size - 1;
+    }
+    size_t i = mix(key) & (size_t)s->mask;
+    while (s->k[i] != -1) {
+        if (s->k[i] == key) {
+            return 0;
+        }
+        i = (i + 1) & (size_t)s->mask;
+    }
+    s->k[i] = key;
+    s->used++;
+    return 1;
+}
+
+/* Scenario si into list sl unless there already (SnapshotBuilder.add_counted_all's sets): `touched` holds the
+   lists (by owner index) whose items are in `pairs` (owner << 32 | scenario) already. */
+static int
+note_member(KSet *touched, KSet *pairs, PyObject *sl, long long owner, long long si, PyObject *si_obj)
+{
+    int fresh = kset_add(touched, owner);
+    if (fresh < 0) {
+        return -1;
+    }
+    if (fresh) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(sl); i++) {
+            long long v;
+            PyObject *o = PyList_GET_ITEM(sl, i);
+            if (!PyLong_CheckExact(o) || as_ll(o, &v) < 0 || v < 0 || v > 0xFFFFFFFFLL) {
+                PyErr_SetString(PyExc_TypeError, "Aggregator: a scenario list holds a non-index");
+                return -1;
+            }
+            if (kset_add(pairs, owner << 32 | v) < 0) {
+                return -1;
+            }
+        }
+    }
+    int added = kset_add(pairs, owner << 32 | si);
+    if (added <= 0) {
+        return added;
+    }
+    return PyList_Append(sl, si_obj);
+}
+
+/* The rows' checks (5-tuples; calls and raised ints that fit; scenario str or None): 0 when one fails. */
+static int
+rows_ok(PyObject *rows)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(rows); i++) {
+        PyObject *r = PyTuple_GET_ITEM(rows, i);
+        long long v;
+        if (!PyTuple_CheckExact(r) || PyTuple_GET_SIZE(r) != 5) {
+            return 0;
+        }
+        PyObject *n = PyTuple_GET_ITEM(r, 2), *x = PyTuple_GET_ITEM(r, 3), *s = PyTuple_GET_ITEM(r, 4);
+        if (!PyLong_CheckExact(n) || as_ll(n, &v) < 0 || v < -(1LL << 40) || v > (1LL << 40)
+            || !PyLong_CheckExact(x) || as_ll(x, &v) < 0 || v < -(1LL << 40) || v > (1LL << 40)
+            || (s != Py_None && !PyUnicode_CheckExact(s))) {
+            PyErr_Clear();
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static PyObject *s_raised;
+
+/* add_counted(builder, rows) -> (counted, in_scenarios, calls), or None: not taken (build.py runs its own loop).
+   SnapshotBuilder.add_counted_all's loop with the counters in C (fold() writes them out): the same nodes,
+   edges (made by the builder, callee first), scenario lists and totals. */
+static PyObject *
+Agg_add_counted(Agg *a, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "add_counted(builder, rows: list)");
+        return NULL;
+    }
+    PyObject *rows = PyList_AsTuple(args[1]);  /* cannot change under the loop while it calls Python */
+    if (rows == NULL) {
+        return NULL;
+    }
+    if (!rows_ok(rows)) {
+        Py_DECREF(rows);
+        Py_RETURN_NONE;
+    }
+    PyObject *refs[NREFS] = {NULL}, *minus_one = NULL, *last_name = NULL, *si_obj = NULL, *r = NULL;
+    KSet e_touched = {0}, e_pairs = {0}, n_touched = {0}, n_pairs = {0};
+    B b;
+    long long counted = 0, in_scenarios = 0, calls = 0, si = -1;
+    if (get_b(args[0], &b, refs) == NULL || ensure_nodes(a, PyList_GET_SIZE(b.nodes)) < 0
+        || ensure_edges(a, PyList_GET_SIZE(b.edges)) < 0 || ensure_scen(a, PyList_GET_SIZE(b.scen_stats)) < 0
+        || kset_init(&e_touched) < 0 || kset_init(&e_pairs) < 0 || kset_init(&n_touched) < 0
+        || kset_init(&n_pairs) < 0 || (minus_one = PyLong_FromLong(-1)) == NULL) {
+        goto done;
+    }
+    a->dirty = 1;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(rows); i++) {
+        PyObject *row = PyTuple_GET_ITEM(rows, i);
+        PyObject *caller = PyTuple_GET_ITEM(row, 0), *callee = PyTuple_GET_ITEM(row, 1);
+        PyObject *scen = PyTuple_GET_ITEM(row, 4);
+        long long count, raised;
+        as_ll(PyTuple_GET_ITEM(row, 2), &count);
+        as_ll(PyTuple_GET_ITEM(row, 3), &raised);
+        Py_ssize_t dst = node_of(a, &b, callee);  /* callee first: the order add_batch makes nodes in */
+        if (dst < 0) {
+            goto done;
+        }
+        Py_ssize_t src = caller == Py_None ? b.scen_node : node_of(a, &b, caller);
+        if (src < 0) {
+            goto done;
+        }
+        Py_ssize_t ei = edge_of(a, &b, src, dst, minus_one);
+        if (ei < 0 || ensure_nodes(a, PyList_GET_SIZE(b.nodes)) < 0) {
+            goto done;
+        }
+        counted += count;
+        if (scen != Py_None && count) {
+            in_scenarios += count;
+            if (scen != last_name) {
+                int same = last_name != NULL ? PyObject_RichCompareBool(scen, last_name, Py_EQ) : 0;
+                if (same < 0) {
+                    goto done;
+                }
+                if (!same) {
+                    PyObject *k = PyObject_CallOneArg(b.scenario, scen);
+                    if (k == NULL) {
+                        goto done;
+                    }
+                    si = PyLong_AsLongLong(k);
+                    Py_XSETREF(si_obj, k);
+                    if ((si == -1 && PyErr_Occurred()) || si < 0 || si > 0xFFFFFFFFLL
+                        || ensure_scen(a, PyList_GET_SIZE(b.scen_stats)) < 0 || si >= a->s_cap) {
+                        if (!PyErr_Occurred()) {
+                            PyErr_SetString(PyExc_ValueError, "Aggregator: bad scenario index");
+                        }
+                        goto done;
+                    }
+                }
+                Py_XSETREF(last_name, Py_NewRef(scen));
+            }
+            a->s_calls[si] += count;
+            if (ei >= PyList_GET_SIZE(b.edge_sc)) {
+                PyErr_SetString(PyExc_IndexError, "Aggregator: edge without a scenario list");
+                goto done;
+            }
+            PyObject *esl = PyList_GET_ITEM(b.edge_sc, ei);
+            if (!PyList_Check(esl) || note_member(&e_touched, &e_pairs, esl, ei, si, si_obj) < 0) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetString(PyExc_TypeError, "Aggregator: a scenario list is not a list");
+                }
+                goto done;
+            }
+            PyObject *key = PyLong_FromSsize_t(dst);
+            if (key == NULL) {
+                goto done;
+            }
+            PyObject *nsl = PyDict_GetItemWithError(b.node_sc, key);  /* borrowed */
+            if (nsl == NULL) {
+                nsl = PyErr_Occurred() ? NULL : PyList_New(0);
+                if (nsl == NULL || PyDict_SetItem(b.node_sc, key, nsl) < 0) {
+                    Py_XDECREF(nsl);
+                    Py_DECREF(key);
+                    goto done;
+                }
+                Py_DECREF(nsl);  /* the dict holds it */
+            }
+            Py_DECREF(key);
+            if (!PyList_Check(nsl) || note_member(&n_touched, &n_pairs, nsl, dst, si, si_obj) < 0) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetString(PyExc_TypeError, "Aggregator: a scenario list is not a list");
+                }
+                goto done;
+            }
+        }
+        a->e_count[ei] += count;
+        a->n_calls[dst] += count;
+        if (raised) {
+            PyObject *edge = edge_dict(&b, ei), *node = edge == NULL ? NULL : node_dict(&b, dst);
+            if (node == NULL || dict_add(edge, s_raised, raised) < 0 || dict_add(node, s_raised, raised) < 0) {
+                goto done;
+            }
+        }
+        calls += count;
+    }
+    r = Py_BuildValue("(LLL)", counted, in_scenarios, calls);
+done:
+    for (int i = 0; i < NREFS; i++) {
+        Py_XDECREF(refs[i]);
+    }
+    PyMem_Free(e_touched.k);
+    PyMem_Free(e_pairs.k);
+    PyMem_Free(n_touched.k);
+    PyMem_Free(n_pairs.k);
+    Py_XDECREF(minus_one);
+    Py_XDECREF(last_name);
+    Py_XDECREF(si_obj);
+    Py_DECREF(rows);
+    return r;
+}
+
 static PyMethodDef Agg_methods[] = {
     {"add_batch", (PyCFunction)(void (*)(void))Agg_add_batch, METH_FASTCALL,
      "add_batch(builder, batch) -> (calls, max_depth, recorded, last_t, columns) or None: not taken"},
+    {"add_counted", (PyCFunction)(void (*)(void))Agg_add_counted, METH_FASTCALL,
+     "add_counted(builder, rows) -> (counted, in_scenarios, calls) or None: not taken"},
     {"fold", (PyCFunction)Agg_fold, METH_O, "fold(builder): the C counters into the builder's dicts"},
     {"open_calls", (PyCFunction)Agg_open_calls, METH_NOARGS, "{order: (edge, example or None)} of open calls"},
     {NULL, NULL, 0, NULL},
@@ -1370,7 +1706,8 @@ PyInit__aggregate(void)
         {&s_generator_exit, "GeneratorExit"}, {&s_call_count, "call_count"}, {&s_total_ns, "total_ns"},
         {&s_max_ns, "max_ns"},           {&s_count, "count"},             {&s_last_seen, "last_seen"},
         {&s_calls, "calls"},             {&s_first_event, "first_event"}, {&s_last_event, "last_event"},
-        {&s_last_seen_attr, "_last_seen"},
+        {&s_last_seen_attr, "_last_seen"}, {&s_raised, "raised"}, {&s_id, "id"}, {&s_source, "source"},
+        {&s_target, "target"}, {&s_kind, "kind"}, {&s_call, "call"}, {&s_raised_key, "raised"},
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         if (*strs[i].p == NULL && (*strs[i].p = PyUnicode_InternFromString(strs[i].s)) == NULL) {

@@ -17,6 +17,9 @@ from typing import Any
 
 from ..events.types import Endpoint
 
+# The keys Endpoint.from_json requires: with these (and no clsm: id to parse) it cannot fail
+_ENDPOINT_KEYS = frozenset(("node_id", "module", "function", "qualified_name", "file", "line", "callable_kind"))
+
 
 def collect(
     raw: object,
@@ -34,8 +37,11 @@ def collect(
             continue
         try:
             a = made["creator"]
+            nid = a.get("node_id")
             if a.get("callable_kind") == "module":  # a project module body (mod:NAME)
                 creator = nodes[module_of(str(a["module"]))]["id"]
+            elif type(nid) is str and nid in index and not nid.startswith("clsm:") and a.keys() >= _ENDPOINT_KEYS:
+                creator = nid  # a known node: what node_of(Endpoint.from_json(a)) finds, without making the Endpoint
             else:
                 creator = nodes[node_of(Endpoint.from_json(a))]["id"]
         except (KeyError, TypeError, ValueError):

@@ -62,7 +62,10 @@ EMBED_CHUNK = 1 << 20  # bytes of JSON escaped at a time for report.html: a big 
 
 def _escape(raw: bytes) -> bytes:
     for char, escaped in _ESCAPES:
-        if char in raw:
+        # the last byte first: a one-byte search is memchr, a three-byte one (U+2028, U+2029) a slower scan that
+        # was 2/3 of this function on a 30 MB snapshot; their last byte is rare in most JSON (sqlparse's suite:
+        # in 89 places, in two of 30 parts)
+        if char[-1:] in raw and char in raw:
             raw = raw.replace(char, escaped)
     return raw
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import TYPE_CHECKING
 
 from ...model.layers import layers
@@ -45,10 +46,13 @@ def dependencies_section(w: Write, snapshot: Record) -> None:
 def hot_edges_section(w: Write, snapshot: Record) -> None:
     w("## Hot edges")
     w("")
-    edges = sorted(
-        snapshot["edges"], key=lambda e: (-e["count"], e["first_seen"] if e["first_seen"] is not None else 1 << 62)
+    edges = snapshot["edges"]
+    # the first HOT_EDGES of the sorted list, without sorting every edge (sqlparse's suite: 40k): nsmallest is
+    # sorted(...)[:n], ties kept in their order
+    hot = heapq.nsmallest(
+        HOT_EDGES, edges, key=lambda e: (-e["count"], e["first_seen"] if e["first_seen"] is not None else 1 << 62)
     )
-    for e in edges[:HOT_EDGES]:
+    for e in hot:
         raised_md = f", raised {e['raised']:,}" if e["raised"] else ""
         first_md = f" first E{e['first_seen']:d}" if e["first_seen"] is not None else ""
         w(f"- {md.code(e['source'])} → {md.code(e['target'])}: {n_calls(e['count'])}{raised_md};{first_md}")
