@@ -200,9 +200,22 @@ def test_a_spill_of_the_format_before_is_still_read(tmp_path: Path) -> None:
     for chunk in records:
         w.write(chunk)
     w.close()
-    assert new.read_bytes()[: len(R.SPILL_MAGIC)] == R.SPILL_MAGIC
-    assert all(type(c) is bytes for c in R.read_chunks(new))
+    packed = R._packer() is not None  # the C packer; the pure-Python callbacks write marshalled lists
+    assert new.read_bytes()[: len(R.SPILL_MAGIC)] == (R.SPILL_MAGIC if packed else R.SPILL_MAGIC_MARSHAL)
+    assert all(type(c) is (bytes if packed else list) for c in R.read_chunks(new))
     assert list(R.read_spill(new)) == records
+
+
+def test_the_spill_is_packed_where_the_c_packer_runs(tmp_path: Path, speedups: ModuleType,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SKELETON_PURE_PYTHON", raising=False)
+    for pure, magic in (("0", R.SPILL_MAGIC), ("1", R.SPILL_MAGIC_MARSHAL)):
+        monkeypatch.setenv("SKELETON_PURE_PYTHON", pure)
+        w = R.SpillWriter(tmp_path / f"spill-{pure}")
+        w.write([(R.CALL, 0, 1, 5, None, 0)])
+        w.close()
+        assert (tmp_path / f"spill-{pure}").read_bytes()[: len(magic)] == magic
+        assert list(R.read_spill(tmp_path / f"spill-{pure}")) == [[(R.CALL, 0, 1, 5, None, 0)]]
 
 
 def test_a_record_marshal_cannot_store_is_left_out_alone(tmp_path: Path) -> None:

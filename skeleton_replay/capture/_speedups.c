@@ -73,7 +73,8 @@ incomplete(SkFrame *b)
         return 0;
     }
     PyCodeObject *co = (PyCodeObject *)b->code;
-    return (_Py_CODEUNIT *)b->instr < (_Py_CODEUNIT *)co->co_code_adaptive + co->_co_firsttraceable;
+    /* code units of 2 bytes (_Py_CODEUNIT, not public in 3.13) */
+    return (const uint16_t *)b->instr < (const uint16_t *)co->co_code_adaptive + co->_co_firsttraceable;
 }
 
 /* The frame that called `f`, as PyFrame_GetBack finds it (incomplete frames skipped). Used after the self-test

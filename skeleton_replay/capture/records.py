@@ -121,7 +121,11 @@ class SpillWriter:
         # Unbuffered: each chunk goes to the file whole, and a failed write leaves nothing
         # behind in a buffer that could be written later (after a fork, at close).
         self._f: BinaryIO = safefiles.open_new(path, buffering=0)  # private; a planted link is replaced
-        self._write_all(SPILL_MAGIC)
+        # Packed chunks where the C packer runs; the pure-Python callbacks keep marshalled lists (SKSPILL1): a
+        # Python packing loop inside a callback would be a long window for a signal handler's exception there,
+        # where marshal.dumps is one C call. The decoder reads both.
+        self._pack = _packer()
+        self._write_all(SPILL_MAGIC if self._pack is not None else SPILL_MAGIC_MARSHAL)
         self.bytes_written = len(SPILL_MAGIC)
         self.error: OSError | None = None  # the first failed write (disk full, folder gone...)
         self.records_lost = 0
@@ -138,7 +142,7 @@ class SpillWriter:
         # its reference flags, under the post-processing worker that may have read the torn part already).
         torn = self._torn
         self._torn = None
-        chunk = torn[1] if torn is not None and torn[0] is records else _chunk(records)
+        chunk = torn[1] if torn is not None and torn[0] is records else self._chunk(records)
         start = self._f.tell()
         try:
             self._write_all(chunk)  # a chunk at a time: survives kill -9 and os._exit
@@ -156,6 +160,10 @@ class SpillWriter:
             self._cut(start)
             return
         self.bytes_written = start + len(chunk)
+
+    def _chunk(self, records: list[Any]) -> bytes:
+        data = self._pack(records) if self._pack is not None else marshal.dumps(records)
+        return _LEN.pack(len(data)) + data
 
     def _cut(self, size: int) -> None:
         """Give back what a torn chunk wrote: the file ends at the last whole chunk."""
@@ -195,18 +203,13 @@ class SpillWriter:
                 self.error = self.error or exc
 
 
-def _chunk(records: list[Any]) -> bytes:
-    data = _packer()(records)
-    return _LEN.pack(len(data)) + data
-
-
-def _packer() -> Callable[[list[Any]], bytes]:
-    """The C packer (_speedups.pack_records) where compiled and wanted, else pack_records."""
+def _packer() -> Callable[[list[Any]], bytes] | None:
+    """The C packer (_speedups.pack_records) where compiled and wanted, else None."""
     from .. import native  # here, not at import: SKELETON_PURE_PYTHON may change between two runs of one process
 
     mod = native.load("capture._speedups")
     fast: Callable[[list[Any]], bytes] | None = getattr(mod, "pack_records", None) if mod is not None else None
-    return fast or pack_records
+    return fast
 
 
 # -- the packed chunk (layout.py: CHUNK_HEAD, ROW_*) ----------------------------------------------------------
@@ -258,7 +261,8 @@ _EVENT_KINDS = frozenset({CALL, RETURN, UNWIND, YIELD, RESUME})
 
 
 def pack_records(records: list[Any]) -> bytes:
-    """A chunk of records, packed (the pure-Python twin of _speedups.pack_records: the same bytes)."""
+    """A chunk of records, packed (the pure-Python twin of _speedups.pack_records: the same rows). The spill of
+    the pure-Python callbacks holds marshalled lists instead (SpillWriter); this serves tests and tools."""
     rows = bytearray()
     others = []
     for r in records:
