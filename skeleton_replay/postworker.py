@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 
 from . import safefiles
-from .capture.records import _LEN, SPILL_MAGIC, SPILL_MAGIC_MARSHAL
+from .capture.records import _LEN, SPILL_MAGIC, packed_spill, stored_chunk
 from .pipeline import REPORT, SNAPSHOT, TRACE, WORKFLOW, Artifacts, from_records, write_json
 
 ARGS, END, RESULT, LOG = ".post-worker.json", ".post-worker-end.json", ".post-worker-result.json", ".post-worker.log"
@@ -168,8 +168,6 @@ def start(out_dir: Path, spill: Path, header: dict[str, Any], max_events: int, h
 def follow(spill: Path, end_file: Path, parent: int, orphaned: Callable[[], None]) -> Iterator[Any]:
     """The record chunks of a spill that is still being written, until the run's END appears: packed bytes,
     or lists of records for a spill of marshalled chunks (capture.records.read_chunks)."""
-    import marshal
-
     with open(spill, "rb") as f:
         buf = b""
         magic_seen = packed = False
@@ -180,9 +178,7 @@ def follow(spill: Path, end_file: Path, parent: int, orphaned: Callable[[], None
                 if not magic_seen:
                     if len(buf) < len(SPILL_MAGIC):
                         continue
-                    if buf[: len(SPILL_MAGIC)] not in (SPILL_MAGIC, SPILL_MAGIC_MARSHAL):
-                        raise ValueError(f"{spill}: not a Skeleton spill file")
-                    packed = buf[: len(SPILL_MAGIC)] == SPILL_MAGIC
+                    packed = packed_spill(buf[: len(SPILL_MAGIC)], spill)
                     buf = buf[len(SPILL_MAGIC) :]
                     magic_seen = True
                 pos = 0
@@ -190,8 +186,7 @@ def follow(spill: Path, end_file: Path, parent: int, orphaned: Callable[[], None
                     (n,) = _LEN.unpack_from(buf, pos)
                     if len(buf) - pos - 4 < n:
                         break
-                    chunk = buf[pos + 4 : pos + 4 + n]
-                    yield chunk if packed else marshal.loads(chunk)
+                    yield stored_chunk(buf[pos + 4 : pos + 4 + n], packed)
                     pos += 4 + n
                 buf = buf[pos:]
                 continue

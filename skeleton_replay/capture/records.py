@@ -231,7 +231,7 @@ def _row(r: Any) -> bytes | None:
     if type(r) is not tuple or not 6 <= len(r) <= 8:
         return None
     kind, code, thread, t, detail, obj = r[:6]
-    if type(kind) is not int or not 0 <= kind < ROW_OTHER or kind not in _EVENT_KINDS:
+    if type(kind) is not int or kind not in _EVENT_KINDS:
         return None
     if type(code) is not int or not 0 <= code <= _U32_MAX or type(thread) is not int or not 0 <= thread <= _U32_MAX:
         return None
@@ -320,6 +320,19 @@ def unpack_records(data: bytes) -> list[Any]:
     return out
 
 
+def packed_spill(magic: bytes, path: str | os.PathLike[str]) -> bool:
+    """Does a spill with these magic bytes hold packed chunks (True) or marshalled lists (False)? ValueError: the
+    file is no spill."""
+    if magic not in (SPILL_MAGIC, SPILL_MAGIC_MARSHAL):
+        raise ValueError(f"{path}: not a Skeleton spill file")
+    return magic == SPILL_MAGIC
+
+
+def stored_chunk(data: bytes, packed: bool) -> Any:
+    """A chunk's bytes as read_chunks yields them: packed bytes as they are, a marshalled list loaded."""
+    return data if packed else marshal.loads(data)
+
+
 def read_chunks(path: str | os.PathLike[str]) -> Iterator[Any]:
     """The chunks of a spill file as they are stored, for the decoder (events/decode.py, which takes both kinds):
     packed bytes (SKSPILL2), or lists of records (a spill of the format before, SKSPILL1). Stops quietly at a
@@ -328,9 +341,7 @@ def read_chunks(path: str | os.PathLike[str]) -> Iterator[Any]:
         magic = f.read(len(SPILL_MAGIC))
         if not magic:
             return  # killed before anything was written
-        if magic not in (SPILL_MAGIC, SPILL_MAGIC_MARSHAL):
-            raise ValueError(f"{path}: not a Skeleton spill file")
-        packed = magic == SPILL_MAGIC
+        packed = packed_spill(magic, path)
         while True:
             head = f.read(4)
             if len(head) < 4:
@@ -339,7 +350,7 @@ def read_chunks(path: str | os.PathLike[str]) -> Iterator[Any]:
             data = f.read(n)
             if len(data) < n:
                 return
-            yield data if packed else marshal.loads(data)
+            yield stored_chunk(data, packed)
 
 
 def load_chunk(data: Any) -> list[Any]:
