@@ -62,21 +62,24 @@ def _fan_out(
     progress: Callable[[int], None] | None,
 ) -> None:
     n = 0
-    with no_cyclic_gc():
-        for batch in batches:
-            builder.add_batch(batch)
-            tree.add_batch(batch)
-            if writer is not None:
-                writer.write_batch(batch)
-            n += len(batch)
-            if progress is not None:
-                progress(n)
+    for batch in batches:
+        builder.add_batch(batch)
+        tree.add_batch(batch)
+        if writer is not None:
+            writer.write_batch(batch)
+        n += len(batch)
+        if progress is not None:
+            progress(n)
 
 
 @contextlib.contextmanager
 def no_cyclic_gc() -> Iterator[None]:
     """Millions of short-lived tuples and no cycles: the cyclic GC would only rescan the growing model
-    (and whatever the host holds: a pytest session) again and again. Restored as it was, also on error."""
+    (and whatever the host holds: the traced program's objects, a pytest session) again and again.
+    Restored as it was, also on error. Held over the whole of a post-processing (from_records, from_trace):
+    a collection is scheduled while the GC is on and runs at the next check even after gc.disable(), so
+    each gap between two shorter spans (and each entry into one) could start a full pass over the model
+    (~4 % of call_heavy's post-processing, 3.12)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -180,6 +183,7 @@ def from_spill(
     )
 
 
+@no_cyclic_gc()
 def from_records(
     chunks: Iterable[Any],
     out_dir: Path,
@@ -206,27 +210,26 @@ def from_records(
     builder = SnapshotBuilder(header, duration_s)
     tree = CallTree()
     _fan_out(_joined(decoder.batches(chunks)), builder, tree, writer, progress)
-    with no_cyclic_gc():
-        # Calls past the cap, counted by the tracer or decoded from its records: counts only, exactly
-        # what `skeleton report` rebuilds from the end record.
-        counted = decoder.counted()
-        builder.add_counted_all(counted)
-        end = end_record(get_end(), decoder, max_events, counted, writer.endpoint_json if writer is not None else None)
-        del counted
-        warnings: list[str] = []
-        if writer is not None:
-            writer.record({"record": "end", "schema_version": header["schema_version"], **end})
-            writer.close()
-        arts = _finish(out_dir, builder, tree, end, html, trace, warnings)
-        # Waiting for the helper inside the block: with the model still alive, a collection would walk all of it.
-        if helper is not None and spill is not None:  # (a helper is only started for a spill)
-            _, err = helper.communicate()
-            with contextlib.suppress(OSError):
-                spill.with_name(WRITER_ARGS).unlink()
-            if helper.returncode != 0:  # never lose the trace: write it here instead
-                detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
-                warnings.append(f"the trace writer process failed ({detail[0]}); wrote trace.jsonl in this process")
-                write_trace(spill, trace, header, end, max_events)
+    # Calls past the cap, counted by the tracer or decoded from its records: counts only, exactly
+    # what `skeleton report` rebuilds from the end record.
+    counted = decoder.counted()
+    builder.add_counted_all(counted)
+    end = end_record(get_end(), decoder, max_events, counted, writer.endpoint_json if writer is not None else None)
+    del counted
+    warnings: list[str] = []
+    if writer is not None:
+        writer.record({"record": "end", "schema_version": header["schema_version"], **end})
+        writer.close()
+    arts = _finish(out_dir, builder, tree, end, html, trace, warnings)
+    # (Waiting for the helper with the GC still off: with the model alive, a collection would walk all of it.)
+    if helper is not None and spill is not None:  # (a helper is only started for a spill)
+        _, err = helper.communicate()
+        with contextlib.suppress(OSError):
+            spill.with_name(WRITER_ARGS).unlink()
+        if helper.returncode != 0:  # never lose the trace: write it here instead
+            detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+            warnings.append(f"the trace writer process failed ({detail[0]}); wrote trace.jsonl in this process")
+            write_trace(spill, trace, header, end, max_events)
     return arts
 
 
@@ -310,6 +313,7 @@ def _trace_duration(trace: Path) -> float | None:
     return None
 
 
+@no_cyclic_gc()
 def from_trace(trace: Path, out_dir: Path, html: bool, progress: Callable[[int], None] | None = None) -> Artifacts:
     remove_partial_files(out_dir)  # a writer that crashed earlier left them
     contents, events = read_trace(trace)
