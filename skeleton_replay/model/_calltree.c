@@ -53,6 +53,7 @@ typedef struct {
     PyObject *key;
     PyObject *ids; /* set or NULL (None) */
     long long order, last_order, count, sig, yields, cut, size, start, kept_below, paused;
+    int parked; /* in the tree's open_calls (an open call on no stack of its own: see _find_open) */
 } Node;
 
 static PyTypeObject NodeType;
@@ -78,6 +79,7 @@ node_make(PyObject *node_id, long long order, PyObject *args)
     n->order = n->last_order = order;
     n->count = 1;
     n->sig = n->yields = n->cut = n->size = n->start = n->kept_below = n->paused = 0;
+    n->parked = 0;
     PyObject_GC_Track((PyObject *)n);
     return n;
 }
@@ -734,24 +736,139 @@ on_call(Loop *L, PyObject *e, PyObject *order_o, long long order, long long budg
         node->holder = Py_XNewRef(holder);
         node->sig = -1; /* not kept */
     }
+    (void)order_o; /* an open call on a stack is found there (find_open): no open_calls entry */
     int r = PyList_Append(stack, (PyObject *)node);
-    if (r == 0) {
-        r = PyDict_SetItem(L->open_calls, order_o, (PyObject *)node);
-    }
     Py_DECREF(node);
     return r;
+}
+
+/* open_calls[node.order] = node: an open call leaves the stacks unended (a yield, an outer call's end) */
+static int
+park(Loop *L, Node *node)
+{
+    if (node->parked || !is_open(node->outcome)) {
+        return 0;
+    }
+    PyObject *key = PyLong_FromLongLong(node->order);
+    int r = key != NULL ? PyDict_SetItem(L->open_calls, key, (PyObject *)node) : -1;
+    Py_XDECREF(key);
+    if (r == 0) {
+        node->parked = 1;
+    }
+    return r;
+}
+
+/* its open_calls entry goes (it ended) */
+static int
+unpark(Loop *L, Node *node)
+{
+    if (!node->parked) {
+        return 0;
+    }
+    node->parked = 0;
+    PyObject *key = PyLong_FromLongLong(node->order);
+    if (key == NULL) {
+        return -1;
+    }
+    PyObject *o = PyDict_GetItemWithError(L->open_calls, key);
+    int r = o == (PyObject *)node ? PyDict_DelItem(L->open_calls, key) : (PyErr_Occurred() ? -1 : 0);
+    Py_DECREF(key);
+    return r;
+}
+
+/* 1: the open call `call_id` is this stack entry (its order equals it), 0: not, -1: error */
+static int
+is_call(PyObject *o, PyObject *call_id, int exact, long long cid)
+{
+    if (!Node_Check(o)) {
+        PyErr_SetString(PyExc_TypeError, "call tree: a stack entry is not a Node");
+        return -1;
+    }
+    Node *n = (Node *)o;
+    if (exact) {
+        if (n->order != cid) {
+            return 0;
+        }
+    }
+    else {
+        PyObject *order = PyLong_FromLongLong(n->order);
+        int eq = order != NULL ? PyObject_RichCompareBool(order, call_id, Py_EQ) : -1;
+        Py_XDECREF(order);
+        if (eq <= 0) {
+            return eq;
+        }
+    }
+    return is_open(n->outcome);
+}
+
+static Node *
+scan_stack(PyObject *stack, PyObject *call_id, int exact, long long cid)
+{
+    for (Py_ssize_t i = PyList_GET_SIZE(stack) - 1; i > 0; i--) { /* [0] is the thread's pseudo root */
+        PyObject *o = PyList_GET_ITEM(stack, i);
+        int r = is_call(o, call_id, exact, cid);
+        if (r != 0) {
+            return r < 0 ? NULL : (Node *)o;
+        }
+    }
+    return NULL;
+}
+
+/* The open call `call_id` (borrowed), as CallTree._find_open finds it: on this thread's stack from the top, parked
+   in open_calls, or on another thread's stack. NULL: none (or an error, set). */
+static Node *
+find_open(Loop *L, PyObject *call_id)
+{
+    if (call_id == Py_None) {
+        return NULL;
+    }
+    long long cid = 0;
+    int exact = 0;
+    if (PyLong_CheckExact(call_id)) {
+        int overflow;
+        cid = PyLong_AsLongLongAndOverflow(call_id, &overflow);
+        if (cid == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+        exact = overflow == 0;
+    }
+    Node *n = scan_stack(L->stack, call_id, exact, cid);
+    if (n != NULL || PyErr_Occurred()) {
+        return n;
+    }
+    PyObject *o = PyDict_GetItemWithError(L->open_calls, call_id);
+    if (o != NULL) {
+        if (!Node_Check(o)) {
+            PyErr_SetString(PyExc_TypeError, "call tree: an open call is not a Node");
+            return NULL;
+        }
+        return (Node *)o;
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *tid, *other;
+    while (PyDict_Next(L->stacks, &pos, &tid, &other)) {
+        if (other == L->stack || !PyList_CheckExact(other)) {
+            continue;
+        }
+        Py_INCREF(other);
+        n = scan_stack(other, call_id, exact, cid);
+        Py_DECREF(other);
+        if (n != NULL || PyErr_Occurred()) {
+            return n;
+        }
+    }
+    return NULL;
 }
 
 static int
 on_resume(Loop *L, PyObject *call_id)
 {
-    PyObject *o = PyDict_GetItemWithError(L->open_calls, call_id);
+    PyObject *o = (PyObject *)find_open(L, call_id);
     if (o == NULL) {
         return PyErr_Occurred() ? -1 : 0;
-    }
-    if (!Node_Check(o)) {
-        PyErr_SetString(PyExc_TypeError, "call tree: an open call is not a Node");
-        return -1;
     }
     if (PyList_Append(L->stack, o) < 0) {
         return -1;
@@ -765,17 +882,20 @@ on_resume(Loop *L, PyObject *call_id)
 static int
 on_end(Loop *L, PyObject *e, PyObject *call_id, long kind, long long order, long long *kept)
 {
-    PyObject *stack = L->stack;
-    PyObject *o = PyDict_GetItemWithError(L->open_calls, call_id), *detail;
-    if (o == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
-    }
-    if (!Node_Check(o)) {
-        PyErr_SetString(PyExc_TypeError, "call tree: an open call is not a Node");
-        return -1;
+    PyObject *stack = L->stack, *detail;
+    Py_ssize_t depth = PyList_GET_SIZE(stack);
+    PyObject *o = depth > 1 ? PyList_GET_ITEM(stack, depth - 1) : NULL;
+    if (o == NULL || !Node_Check(o) || !PyLong_CheckExact(call_id) || ((Node *)o)->order != PyLong_AsLongLong(call_id)
+        || ((Node *)o)->outcome != s_open) { /* not the common case (the call on top of its own stack) */
+        if (PyErr_Occurred()) {
+            PyErr_Clear(); /* (an int past long long: find_open compares it as Python does) */
+        }
+        o = (PyObject *)find_open(L, call_id);
+        if (o == NULL) {
+            return PyErr_Occurred() ? -1 : 0;
+        }
     }
     Node *node = (Node *)Py_NewRef(o);
-    Py_ssize_t depth = PyList_GET_SIZE(stack);
     int r = 0;
     if (depth > 0 && PyList_GET_ITEM(stack, depth - 1) == o) {
         Py_SET_SIZE(stack, depth - 1);
@@ -783,6 +903,16 @@ on_end(Loop *L, PyObject *e, PyObject *call_id, long kind, long long order, long
     } else {
         for (Py_ssize_t i = 0; i < depth; i++) {
             if (PyList_GET_ITEM(stack, i) == o) {
+                for (Py_ssize_t j = i + 1; j < depth; j++) { /* open calls that leave the stack unended */
+                    PyObject *cut_off = PyList_GET_ITEM(stack, j);
+                    if (!Node_Check(cut_off)) {
+                        PyErr_SetString(PyExc_TypeError, "call tree: a stack entry is not a Node");
+                        goto error;
+                    }
+                    if (park(L, (Node *)cut_off) < 0) {
+                        goto error;
+                    }
+                }
                 if (PyList_SetSlice(stack, i, depth, NULL) < 0) {
                     goto error;
                 }
@@ -793,9 +923,12 @@ on_end(Loop *L, PyObject *e, PyObject *call_id, long kind, long long order, long
     if (kind == K_YIELD) {
         node->yields += 1;
         node->paused = L->n_calls;
+        if (park(L, node) < 0) {
+            goto error;
+        }
         goto done;
     }
-    if (PyDict_DelItem(L->open_calls, call_id) < 0 || (detail = field(e, F_DETAIL)) == NULL) {
+    if (unpark(L, node) < 0 || (detail = field(e, F_DETAIL)) == NULL) {
         goto error;
     }
     Py_SETREF(node->outcome, Py_NewRef(kind == K_EXCEPTION ? s_raised : s_returned));

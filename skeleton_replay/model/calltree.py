@@ -105,7 +105,10 @@ class CallTree:
         self.cut = 0
         self.roots: dict[int, CallNode] = {}  # thread -> pseudo root
         self.stacks: dict[int, list[CallNode]] = {}
-        self.open_calls: dict[int | None, CallNode] = {}  # call_id -> node (recorded calls; a null call_id finds none)
+        # Parked open calls: call_id -> node, for the open calls that are on no stack of theirs (a generator that
+        # yielded, calls cut off a stack by an outer call's end). An open call on a stack is found there
+        # (_find_open): a dict entry per call cost a third of this loop in C.
+        self.open_calls: dict[int, CallNode] = {}
         self.calls: dict[int, int] = {}  # thread -> calls so far
         self.last: dict[int, int] = {}  # thread -> its last event
         self._keys: dict[str, str] = {}  # node id -> fold_key (cached)
@@ -168,26 +171,31 @@ class CallTree:
                         node.holder = holder
                         node.sig = -1  # not kept
                     stack.append(node)
-                    open_calls[order] = node
                 elif kind == RESUME:
-                    resumed = open_calls.get(call_id)
+                    resumed = self._find_open(call_id, stack)
                     if resumed is not None:
                         stack.append(resumed)
                         resumed.start += calls[tid] - resumed.paused  # calls made while suspended are not its own
                 else:
-                    ended = open_calls.get(call_id)
+                    ended = self._find_open(call_id, stack)
                     if ended is None:
                         continue
                     node = ended
                     if stack[-1] is node:
                         stack.pop()
                     elif node in stack:
-                        del stack[stack.index(node) :]
+                        at = stack.index(node)
+                        for cut_off in stack[at + 1 :]:  # open calls that leave the stack unended
+                            if cut_off.outcome == "open":
+                                open_calls[cut_off.order] = cut_off
+                        del stack[at:]
                     if kind == YIELD:
                         node.yields += 1
                         node.paused = calls[tid]
+                        open_calls[node.order] = node
                         continue
-                    del open_calls[call_id]
+                    if open_calls.get(node.order) is node:
+                        del open_calls[node.order]
                     node.outcome = "raised" if kind == EXCEPTION else "returned"
                     node.last_order = order
                     node.detail = e[8]
@@ -203,6 +211,27 @@ class CallTree:
 
     def add(self, e: Event) -> None:
         self.add_batch([e])
+
+    def _find_open(self, call_id: Any, stack: list[CallNode]) -> CallNode | None:
+        """The open call `call_id`: on this thread's stack (from the top), parked, or on another thread's stack
+        (ended from a thread that does not run it). A null call_id finds none. (Recorded calls have distinct
+        orders: the event counter.)"""
+        if call_id is None:
+            return None
+        for i in range(len(stack) - 1, 0, -1):  # [0] is the thread's pseudo root
+            n = stack[i]
+            if n.order == call_id and n.outcome == "open":
+                return n
+        parked = self.open_calls.get(call_id)
+        if parked is not None:
+            return parked
+        for other in self.stacks.values():
+            if other is not stack:
+                for i in range(len(other) - 1, 0, -1):
+                    n = other[i]
+                    if n.order == call_id and n.outcome == "open":
+                        return n
+        return None
 
     def _fold(self, parent: CallNode | None, node: CallNode, top: CallNode | None) -> None:
         node.sig = hash(
@@ -234,8 +263,10 @@ class CallTree:
 
     def threads(self) -> list[tuple[int, CallNode]]:
         """(thread id, pseudo root) in thread order; calls still open get their size so far."""
-        for node in self.open_calls.values():
-            if node.outcome == "open":
+        seen: set[int] = set()
+        for node in [*self.open_calls.values(), *(n for s in self.stacks.values() for n in s[1:])]:
+            if node.outcome == "open" and id(node) not in seen:
+                seen.add(id(node))
                 tid = next((t for t, s in self.stacks.items() if node in s), None)
                 node.size = max(1, self.calls.get(tid, node.start + 1) - node.start) if tid is not None else 1
         for tid, root in self.roots.items():
