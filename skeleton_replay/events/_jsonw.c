@@ -1,6 +1,7 @@
 /* trace.jsonl lines in C (skeleton_replay.events.jsonl.TraceWriter, issue 16).
  *
- * write_batch(events, write, endpoints, endpoint_json, line, version) -> lines written
+ * write_batch(events, write, endpoints, endpoint_json, line, version[, cache]) -> lines written
+ * cache() -> the endpoint cache of one writer (its endpoints' JSON by Endpoint identity, kept across batches)
  *
  * Formats the recorded events (order >= 0) of a batch of Event tuples as JSON lines into one
  * buffer and hands it to `write` (the file's write method) in chunks of about 1 MiB. The bytes
@@ -71,16 +72,20 @@ put_timestamp(Buf *b, PyObject *t_ns)
 /* ---------------------------------------------------------------- events */
 
 /* Endpoints met lately, by identity (an Endpoint is frozen: its JSON never changes); a strong
- * reference to each, so an address cannot be reused while it is here. */
-#define SLOTS 4096
+ * reference to each, so an address cannot be reused while it is here. The cache lives as long as its
+ * TraceWriter (cache(): a capsule passed to every write_batch of one file), so each batch does not look
+ * every endpoint up again; it is only valid with that writer's endpoints dict and endpoint_json. */
+#define SLOTS 16384
 typedef struct {
     PyObject *ep, *js;
 } Slot;
 
 typedef struct {
-    PyObject *endpoints, *endpoint_json;
+    PyObject *endpoints, *endpoint_json; /* borrowed, for one write_batch call */
     Slot slots[SLOTS];
 } Endpoints;
+
+#define CACHE_NAME "skeleton_replay.events._jsonw.cache"
 
 static void
 clear_slots(Endpoints *c)
@@ -91,20 +96,47 @@ clear_slots(Endpoints *c)
     }
 }
 
-/* The endpoint's JSON: endpoints[ep.node_id], or endpoint_json(ep) on a miss. BAIL when ep has no node_id. */
-static int
-put_endpoint(Buf *b, PyObject *ep, Endpoints *c)
+static void
+cache_free(PyObject *capsule)
+{
+    Endpoints *c = PyCapsule_GetPointer(capsule, CACHE_NAME);
+    if (c != NULL) {
+        clear_slots(c);
+        PyMem_Free(c);
+    }
+}
+
+/* cache() -> an endpoint cache for the write_batch calls of one writer */
+static PyObject *
+new_cache(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    Endpoints *c = PyMem_Calloc(1, sizeof(Endpoints));
+    if (c == NULL) {
+        return PyErr_NoMemory();
+    }
+    PyObject *capsule = PyCapsule_New(c, CACHE_NAME, cache_free);
+    if (capsule == NULL) {
+        PyMem_Free(c);
+    }
+    return capsule;
+}
+
+/* The endpoint's JSON (borrowed: the cache holds it): endpoints[ep.node_id], or endpoint_json(ep) on a miss.
+ * NULL with no exception (BAIL) when ep has no node_id; NULL with one on error. */
+static PyObject *
+endpoint_bytes(PyObject *ep, Endpoints *c)
 {
     uintptr_t h = (uintptr_t)ep;
-    Slot *slot = &c->slots[((h >> 4) ^ (h >> 13)) & (SLOTS - 1)];
+    Slot *slot = &c->slots[((h >> 4) ^ (h >> 18)) & (SLOTS - 1)];
     if (slot->ep != ep) {
         PyObject *node_id = PyObject_GetAttr(ep, str_node_id);
         if (node_id == NULL) {
-            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
-                return -1;
+            if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                PyErr_Clear();
             }
-            PyErr_Clear();
-            return BAIL;
+            return NULL;
         }
         PyObject *js = PyUnicode_CheckExact(node_id) ? PyDict_GetItemWithError(c->endpoints, node_id) : NULL;
         Py_DECREF(node_id);
@@ -113,24 +145,26 @@ put_endpoint(Buf *b, PyObject *ep, Endpoints *c)
         }
         else {
             if (PyErr_Occurred()) {
-                return -1;
+                return NULL;
             }
             js = PyObject_CallOneArg(c->endpoint_json, ep);
             if (js == NULL) {
-                return -1;
+                return NULL;
             }
         }
         if (!PyBytes_CheckExact(js)) {
             Py_DECREF(js);
             PyErr_SetString(PyExc_TypeError, "endpoint_json must return bytes");
-            return -1;
+            return NULL;
         }
         Py_INCREF(ep);
         Py_XSETREF(slot->ep, ep);
         Py_XSETREF(slot->js, js);
     }
-    return append(b, PyBytes_AS_STRING(slot->js), PyBytes_GET_SIZE(slot->js));
+    return slot->js;
 }
+
+#define MAX_INT_TEXT 21 /* "-9223372036854775808" and "18446744073709551615" are 20 */
 
 static const char *const DETAIL_KEY[] = {
     ",\"args\":", ",\"return_value\":", ",\"exception\":", ",\"value\":", ",\"exception\":",
@@ -176,59 +210,11 @@ write_i64(char *o, long long v)
     return write_u64(o, (unsigned long long)v);
 }
 
-/* One event's line (without the newline); BAIL for anything the Python twin must write. */
+/* The rest of a line after "callee": thread_name, scenario, the detail or summary_skipped, duration_ns. */
 static int
-put_event(Buf *b, PyObject *e, const Head *heads, Endpoints *c, int *skip)
+put_event_tail(Buf *b, PyObject **f, long long kind, int ended, long long ns, int ns_fits)
 {
-    *skip = 0;
-    if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 13) {
-        return BAIL;
-    }
-    PyObject **f = ((PyTupleObject *)e)->ob_item;
-    long long order, kind;
     int r;
-    if ((r = exact_int(f[0], &order)) != 1) {
-        return r < 0 ? -1 : BAIL;
-    }
-    if (order < 0) {
-        *skip = 1;
-        return 0;
-    }
-    if ((r = exact_int(f[1], &kind)) != 1) {
-        return r < 0 ? -1 : BAIL;
-    }
-    int ended = kind == 1 || kind == 2;
-    if (kind < 0 || kind > 4 || (f[2] != Py_None && !PyLong_CheckExact(f[2])) || !PyLong_CheckExact(f[3])
-        || !PyLong_CheckExact(f[4]) || !PyLong_CheckExact(f[5]) || (f[9] != Py_True && f[9] != Py_False)
-        || (ended && !PyLong_CheckExact(f[11]))) {
-        return BAIL;
-    }
-    const Head *h = &heads[kind];
-    if (reserve(b, h->len + 32) < 0) {
-        return -1;
-    }
-    char *o = write_lit(b->p + b->len, h->text, (size_t)h->len);
-    o = write_i64(o, order);
-    o = WRITE_LIT(o, ",\"call_id\":");
-    if (f[2] == Py_None) {
-        o = WRITE_LIT(o, "null");
-    }
-    b->len = o - b->p;
-    if (f[2] != Py_None && (r = put_int(b, f[2])) != 0) {
-        return r;
-    }
-    if ((r = APPEND_LIT(b, ",\"timestamp\":")) != 0 || (r = put_timestamp(b, f[3])) != 0
-        || (r = APPEND_LIT(b, ",\"depth\":")) != 0 || (r = put_int(b, f[4])) != 0
-        || (r = APPEND_LIT(b, ",\"thread\":")) != 0 || (r = put_int(b, f[5])) != 0
-        || (r = APPEND_LIT(b, ",\"caller\":")) != 0) {
-        return r;
-    }
-    if (f[6] == Py_None ? (r = APPEND_LIT(b, "null")) != 0 : (r = put_endpoint(b, f[6], c)) != 0) {
-        return r;
-    }
-    if ((r = APPEND_LIT(b, ",\"callee\":")) != 0 || (r = put_endpoint(b, f[7], c)) != 0) {
-        return r;
-    }
     if (f[10] != Py_None) {
         if ((r = APPEND_LIT(b, ",\"thread_name\":")) != 0 || (r = put_value(b, f[10], MAX_DEPTH)) != 0) {
             return r;
@@ -256,10 +242,165 @@ put_event(Buf *b, PyObject *e, const Head *heads, Endpoints *c, int *skip)
     else if (f[9] == Py_True && APPEND_LIT(b, ",\"summary_skipped\":true") < 0) {
         return -1;
     }
-    if (ended && ((r = APPEND_LIT(b, ",\"duration_ns\":")) != 0 || (r = put_int(b, f[11])) != 0)) {
-        return r;
+    if (ended && !ns_fits) {
+        if ((r = APPEND_LIT(b, ",\"duration_ns\":")) != 0 || (r = put_int(b, f[11])) != 0) {
+            return r;
+        }
+    }
+    else if (ended) {
+        if (reserve(b, 16 + MAX_INT_TEXT + 1) < 0) {
+            return -1;
+        }
+        char *o = WRITE_LIT(b->p + b->len, ",\"duration_ns\":");
+        o = write_i64(o, ns);
+        *o++ = '}';
+        b->len = o - b->p;
+        return 0;
     }
     return APPEND_LIT(b, "}");
+}
+
+/* put_event for a line with an int past long long: each int as orjson writes it (or BAIL). */
+static int
+put_event_slow(Buf *b, PyObject *e, PyObject **f, const Head *heads, long long kind, long long order,
+               PyObject *caller, PyObject *callee)
+{
+    (void)e;
+    int r, ended = kind == 1 || kind == 2;
+    const Head *h = &heads[kind];
+    if (reserve(b, h->len + 32) < 0) {
+        return -1;
+    }
+    char *o = write_lit(b->p + b->len, h->text, (size_t)h->len);
+    o = write_i64(o, order);
+    o = WRITE_LIT(o, ",\"call_id\":");
+    if (f[2] == Py_None) {
+        o = WRITE_LIT(o, "null");
+    }
+    b->len = o - b->p;
+    if (f[2] != Py_None && (r = put_int(b, f[2])) != 0) {
+        return r;
+    }
+    if ((r = APPEND_LIT(b, ",\"timestamp\":")) != 0 || (r = put_timestamp(b, f[3])) != 0
+        || (r = APPEND_LIT(b, ",\"depth\":")) != 0 || (r = put_int(b, f[4])) != 0
+        || (r = APPEND_LIT(b, ",\"thread\":")) != 0 || (r = put_int(b, f[5])) != 0
+        || (r = APPEND_LIT(b, ",\"caller\":")) != 0) {
+        return r;
+    }
+    if ((r = caller == NULL ? APPEND_LIT(b, "null") : append(b, PyBytes_AS_STRING(caller), PyBytes_GET_SIZE(caller)))
+            != 0
+        || (r = APPEND_LIT(b, ",\"callee\":")) != 0
+        || (r = append(b, PyBytes_AS_STRING(callee), PyBytes_GET_SIZE(callee))) != 0) {
+        return r;
+    }
+    return put_event_tail(b, f, kind, ended, 0, 0);
+}
+
+/* An exact int (checked by the caller) as a long long: 1, or 0 when it does not fit. Ints of one digit (below
+ * 2**30: call ids, depths, threads, most durations) are read without a call. */
+static inline int
+exact_value(PyObject *o, long long *out)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)o)) {
+        *out = (long long)PyUnstable_Long_CompactValue((PyLongObject *)o);
+        return 1;
+    }
+#else
+    Py_ssize_t size = Py_SIZE(o);
+    if (size >= -1 && size <= 1) {
+        *out = (long long)size * (long long)((PyLongObject *)o)->ob_digit[0];
+        return 1;
+    }
+#endif
+    int overflow;
+    *out = PyLong_AsLongLongAndOverflow(o, &overflow);
+    return overflow == 0;  /* (no error is possible for an exact int) */
+}
+
+static int put_event_fast(Buf *b, PyObject **f, const Head *h, long long kind, int ended, long long order,
+                          long long call_id, long long depth, long long thread, long long ns, PyObject *caller,
+                          PyObject *callee);
+
+/* One event's line (without the newline); BAIL for anything the Python twin must write. The fixed parts, the
+ * ints in long long's range and the endpoints' JSON go in after one reservation. */
+static int
+put_event(Buf *b, PyObject *e, const Head *heads, Endpoints *c, int *skip)
+{
+    *skip = 0;
+    if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 13) {
+        return BAIL;
+    }
+    PyObject **f = ((PyTupleObject *)e)->ob_item;
+    long long order, kind;
+    int r;
+    if ((r = exact_int(f[0], &order)) != 1) {
+        return r < 0 ? -1 : BAIL;
+    }
+    if (order < 0) {
+        *skip = 1;
+        return 0;
+    }
+    if ((r = exact_int(f[1], &kind)) != 1) {
+        return r < 0 ? -1 : BAIL;
+    }
+    int ended = kind == 1 || kind == 2;
+    if (kind < 0 || kind > 4 || (f[2] != Py_None && !PyLong_CheckExact(f[2])) || !PyLong_CheckExact(f[3])
+        || !PyLong_CheckExact(f[4]) || !PyLong_CheckExact(f[5]) || (f[9] != Py_True && f[9] != Py_False)
+        || (ended && !PyLong_CheckExact(f[11]))) {
+        return BAIL;
+    }
+    long long call_id = 0, depth, thread, ns = 0;
+    int fits = (f[2] == Py_None || exact_value(f[2], &call_id)) && exact_value(f[4], &depth)
+               && exact_value(f[5], &thread) && (!ended || exact_value(f[11], &ns));
+    PyObject *caller = f[6] == Py_None ? NULL : Py_XNewRef(endpoint_bytes(f[6], c)); /* (callee's may evict it) */
+    if (f[6] != Py_None && caller == NULL) {
+        return PyErr_Occurred() ? -1 : BAIL;
+    }
+    PyObject *callee = endpoint_bytes(f[7], c);
+    if (callee == NULL) {
+        Py_XDECREF(caller);
+        return PyErr_Occurred() ? -1 : BAIL;
+    }
+    r = fits ? put_event_fast(b, f, &heads[kind], kind, ended, order, call_id, depth, thread, ns, caller, callee)
+             : put_event_slow(b, e, f, heads, kind, order, caller, callee); /* an int past long long (a hand-made
+                                                                               trace): as orjson writes it */
+    Py_XDECREF(caller);
+    return r;
+}
+
+static int
+put_event_fast(Buf *b, PyObject **f, const Head *h, long long kind, int ended, long long order, long long call_id,
+               long long depth, long long thread, long long ns, PyObject *caller, PyObject *callee)
+{
+    int r;
+    Py_ssize_t fixed = h->len + 4 * MAX_INT_TEXT + 160 + (caller ? PyBytes_GET_SIZE(caller) : 4)
+                       + PyBytes_GET_SIZE(callee);
+    if (reserve(b, fixed) < 0) {
+        return -1;
+    }
+    char *o = write_lit(b->p + b->len, h->text, (size_t)h->len);
+    o = write_i64(o, order);
+    o = WRITE_LIT(o, ",\"call_id\":");
+    o = f[2] == Py_None ? WRITE_LIT(o, "null") : write_i64(o, call_id);
+    o = WRITE_LIT(o, ",\"timestamp\":");
+    b->len = o - b->p;
+    if ((r = put_timestamp(b, f[3])) != 0) {
+        return r;
+    }
+    if (reserve(b, fixed) < 0) { /* (put_timestamp's digits came out of the reservation) */
+        return -1;
+    }
+    o = WRITE_LIT(b->p + b->len, ",\"depth\":");
+    o = write_i64(o, depth);
+    o = WRITE_LIT(o, ",\"thread\":");
+    o = write_i64(o, thread);
+    o = WRITE_LIT(o, ",\"caller\":");
+    o = caller ? write_lit(o, PyBytes_AS_STRING(caller), (size_t)PyBytes_GET_SIZE(caller)) : WRITE_LIT(o, "null");
+    o = WRITE_LIT(o, ",\"callee\":");
+    o = write_lit(o, PyBytes_AS_STRING(callee), (size_t)PyBytes_GET_SIZE(callee));
+    b->len = o - b->p;
+    return put_event_tail(b, f, kind, ended, ns, 1);
 }
 
 /* write(memoryview of the buffer), the view released afterwards. Should write keep the view (ours does
@@ -299,8 +440,9 @@ flush(Buf *b, PyObject *write)
 static PyObject *
 write_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "write_batch(events, write, endpoints, endpoint_json, line, version)");
+    if (nargs != 6 && nargs != 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "write_batch(events, write, endpoints, endpoint_json, line, version[, cache])");
         return NULL;
     }
     PyObject *events = args[0], *write = args[1], *endpoints = args[2], *endpoint_json = args[3], *line = args[4];
@@ -317,9 +459,16 @@ write_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         heads[k].len = snprintf(heads[k].text, sizeof(heads[k].text),
                                 "{\"schema_version\":%ld,\"event_type\":\"%s\",\"order\":", version, EVENT_TYPE[k]);
     }
-    Endpoints *c = PyMem_Calloc(1, sizeof(Endpoints));
-    if (c == NULL) {
-        return PyErr_NoMemory();
+    Endpoints *c = NULL;
+    int own = nargs == 6; /* no cache of the writer's: one for this call */
+    if (own) {
+        c = PyMem_Calloc(1, sizeof(Endpoints));
+        if (c == NULL) {
+            return PyErr_NoMemory();
+        }
+    }
+    else if ((c = PyCapsule_GetPointer(args[6], CACHE_NAME)) == NULL) {
+        return NULL;
     }
     c->endpoints = endpoints;
     c->endpoint_json = endpoint_json;
@@ -368,13 +517,17 @@ write_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (flush(&b, write) < 0) {
         goto error;
     }
-    clear_slots(c);
-    PyMem_Free(c);
+    if (own) {
+        clear_slots(c);
+        PyMem_Free(c);
+    }
     PyMem_Free(b.p);
     return PyLong_FromSsize_t(lines);
 error:
-    clear_slots(c);
-    PyMem_Free(c);
+    if (own) {
+        clear_slots(c);
+        PyMem_Free(c);
+    }
     PyMem_Free(b.p);
     return NULL;
 }
@@ -409,7 +562,9 @@ timestamp(PyObject *module, PyObject *t_ns)
 
 static PyMethodDef methods[] = {
     {"write_batch", (PyCFunction)(void (*)(void))write_batch, METH_FASTCALL,
-     "write_batch(events, write, endpoints, endpoint_json, line, version) -> lines written"},
+     "write_batch(events, write, endpoints, endpoint_json, line, version[, cache]) -> lines written"},
+    {"cache", new_cache, METH_NOARGS,
+     "cache() -> an endpoint cache for every write_batch of one writer (same endpoints and endpoint_json)"},
     {"encode", encode, METH_O, "encode(value) -> bytes (or None: the Python twin's case)"},
     {"timestamp", timestamp, METH_O, "timestamp(t_ns) -> bytes"},
     {NULL, NULL, 0, NULL},

@@ -37,6 +37,7 @@ class TraceWriter:
         self._json: dict[str, bytes] = {}  # node_id -> the endpoint's JSON, written as is on every event
         self._fragments: dict[str, orjson.Fragment] = {}  # the same, wrapped for orjson.dumps
         self._native = native.load("events._jsonw")
+        self._cache = self._native.cache() if self._native is not None else None  # the C writer's, across batches
         self.lines = 0
 
     def _endpoint_json(self, ep: Endpoint) -> bytes:
@@ -66,7 +67,7 @@ class TraceWriter:
         """Recorded events (order >= 0) as JSON lines."""
         if self._native is not None:
             self.lines += self._native.write_batch(
-                events, self._f.write, self._json, self._endpoint_json, self._line, FORMAT_VERSION
+                events, self._f.write, self._json, self._endpoint_json, self._line, FORMAT_VERSION, self._cache
             )
             return
         lines: list[bytes] = []
@@ -127,6 +128,7 @@ class TraceWriter:
         self._f.flush()
 
     def close(self) -> Path:
+        self._cache = None  # its references to the endpoints
         self._f.close()
         os.replace(self.partial, self.path)
         return self.path
