@@ -41,17 +41,12 @@ put_timestamp(Buf *b, PyObject *t_ns)
             return APPEND_LIT(b, "0.0");
         }
         char tmp[24];
-        int i = 24;
-        while (t) {
-            tmp[--i] = (char)('0' + t % 10);
-            t /= 10;
-        }
-        int n = 24 - i;
+        int n = (int)(write_u64(tmp, (unsigned long long)t) - tmp); /* two digits a step */
         int point = n - 9;
-        while (tmp[i + n - 1] == '0') {
+        while (tmp[n - 1] == '0') {
             n--;
         }
-        return put_digits(b, 0, tmp + i, n, point);
+        return put_digits(b, 0, tmp, n, point);
     }
     static PyObject *billion = NULL;  /* the general case: Python's own int / float */
     if (billion == NULL && (billion = PyFloat_FromDouble(1e9)) == NULL) {
