@@ -70,7 +70,8 @@ put_timestamp(Buf *b, PyObject *t_ns)
  * reference to each, so an address cannot be reused while it is here. The cache lives as long as its
  * TraceWriter (cache(): a capsule passed to every write_batch of one file), so each batch does not look
  * every endpoint up again; it is only valid with that writer's endpoints dict and endpoint_json. */
-#define SLOTS 16384
+#define SLOT_BITS 14
+#define SLOTS (1 << SLOT_BITS)
 typedef struct {
     PyObject *ep, *js;
 } Slot;
@@ -124,7 +125,7 @@ static PyObject *
 endpoint_bytes(PyObject *ep, Endpoints *c)
 {
     uintptr_t h = (uintptr_t)ep;
-    Slot *slot = &c->slots[((h >> 4) ^ (h >> 18)) & (SLOTS - 1)];
+    Slot *slot = &c->slots[((unsigned long long)h * 0x9E3779B97F4A7C15ULL) >> (64 - SLOT_BITS)]; /* Fibonacci */
     if (slot->ep != ep) {
         PyObject *node_id = PyObject_GetAttr(ep, str_node_id);
         if (node_id == NULL) {

@@ -494,7 +494,8 @@ fold(Node *parent, Node *node, Node *top, long long *kept)
 
 /* ------------------------------------------------------------ add_batch */
 
-#define ID_CACHE 256 /* a power of 2 */
+#define ID_BITS 10
+#define ID_CACHE (1 << ID_BITS)
 
 typedef struct {
     PyObject *stacks, *roots, *open_calls, *calls, *last, *keys, *fold_key;
@@ -512,7 +513,8 @@ typedef struct {
 static int
 callee_ids(Loop *L, PyObject *callee, PyObject **nid, PyObject **key)
 {
-    size_t slot = ((size_t)(uintptr_t)callee >> 4) & (ID_CACHE - 1);
+    /* Fibonacci hashing: endpoints are objects of one size, whose addresses differ only in a few middle bits */
+    size_t slot = (size_t)(((unsigned long long)(uintptr_t)callee * 0x9E3779B97F4A7C15ULL) >> (64 - ID_BITS));
     if (L->ids[slot].callee == callee) {
         *nid = L->ids[slot].nid;
         *key = L->ids[slot].key;
