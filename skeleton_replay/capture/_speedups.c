@@ -136,8 +136,6 @@ forget_gen_edge(PyObject *p, PyObject *fid)
 
 #define CODE_BITS 10
 #define CODE_CACHE (1 << CODE_BITS)
-#define INIT_BITS 8
-#define INIT_CACHE (1 << INIT_BITS)
 #define OBJ_CACHE 4096   /* receivers: (address, class) -> run-local id */
 #define KEY_CACHE 8192   /* node keys and edges as ints */
 #define PAST_CACHE 256   /* classes past Creations.limit */
@@ -155,6 +153,14 @@ typedef struct {
     long long ix, oid;
     Py_ssize_t n;  /* -1: empty */
 } MadeSlot;
+
+/* A cache keyed by a code object's address (code_hit, code_put): the code, a value (borrowed: whoever fills
+   the cache keeps it alive) and the receiver's index in the code's fast locals (a plain local), or -1. */
+typedef struct {
+    void *code[CODE_CACHE];
+    PyObject *value[CODE_CACHE];
+    int recv[CODE_CACHE];
+} CodeCache;
 
 /* A pointer or integer spread over a table of 2**bits slots (Fibonacci hashing: addresses of objects of
    one size differ only in a few middle bits). */
@@ -205,16 +211,9 @@ typedef struct {
     PyObject *reserve;          /* [events left for the first calls of edges met while counting] (budget.py) */
     PyObject *importing;        /* [module bodies running now]: no first calls of edges recorded then */
     long long first_calls, per_code, sample_every, span_c, first_per_edge;
-    /* Cache id(code) -> table entry, in sets of two (code_hit, code_put). Entries are borrowed: the table only
-       grows during a capture and keeps every entry alive. */
-    void *cache_code[CODE_CACHE];
-    PyObject *cache_entry[CODE_CACHE];
-    int cache_recv[CODE_CACHE];  /* the receiver's index in the fast locals (a plain local), or -1 */
+    CodeCache codes;             /* id(code) -> table entry (the table only grows during a capture) */
     int fast_locals;             /* 1: the SkFrame mirror passed the self-test (hooks_init) */
-    /* Cache id(code) -> receiver name of watched __init__ methods, in sets of two (borrowed: inits keeps them) */
-    void *init_code[INIT_CACHE];
-    PyObject *init_name[INIT_CACHE];
-    int init_recv[INIT_CACHE];  /* its receiver's index in the fast locals (receiver_index), or -1 */
+    CodeCache watched;           /* id(code) -> receiver name of watched __init__ methods (inits keeps them) */
     int fast_back;              /* 1: the mirror also finds the calling frame right (fast_back_selftest) */
     int clock_direct;           /* 1: `now` is time.perf_counter_ns, read here as CPython reads it (now_ns) */
     PyObject *created;  /* made.created of the recorder, or None (creation_hook); set at the first __init__ */
@@ -382,8 +381,8 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
         }
         return -1;
     }
-    memset(h->cache_code, 0, sizeof(h->cache_code));
-    memset(h->init_code, 0, sizeof(h->init_code));
+    memset(h->codes.code, 0, sizeof(h->codes.code));
+    memset(h->watched.code, 0, sizeof(h->watched.code));
     h->fast_locals = getenv("SKELETON_NO_FAST_LOCALS") == NULL && fast_locals_selftest();
     h->fast_back = h->fast_locals && fast_back_selftest();
     h->clock_direct = 0;
@@ -665,46 +664,29 @@ receiver_index(Hooks *h, PyObject *code, PyObject *name)
     return ix;
 }
 
-/* The code and __init__ caches are sets of two slots (the newer entry first), chosen by a Fibonacci hash of
-   the code object's address. They were direct-mapped on the address's low bits: two hot code objects that
+/* The code and watched-__init__ caches (CodeCache) are sets of two slots (the newer entry first), chosen by a
+   Fibonacci hash of the code object's address. They were direct-mapped on the address's low bits: two hot code objects that
    met in one slot (a matter of where the allocator put them) evicted each other on every call, and each
    miss paid a dict lookup and the receiver's index again (PyCode_GetVarnames): ~4 % of call_heavy's
    instructions in one memory layout and none in another. The slot of `code`, or -1. */
 static inline Py_ssize_t
-code_hit(Hooks *h, void *code)
+code_hit(CodeCache *c, void *code)
 {
     size_t s = mix((unsigned long long)(uintptr_t)code, CODE_BITS) & ~(size_t)1;
-    return h->cache_code[s] == code ? (Py_ssize_t)s : h->cache_code[s + 1] == code ? (Py_ssize_t)s + 1 : -1;
+    return c->code[s] == code ? (Py_ssize_t)s : c->code[s + 1] == code ? (Py_ssize_t)s + 1 : -1;
 }
 
-/* The slot for a new entry of `code`: the set's newer entry becomes its older one (the older one goes). */
-static inline size_t
-code_put(Hooks *h, void *code)
+/* A new entry of `code`: the set's newer entry becomes its older one (the older one goes). */
+static inline void
+code_put(CodeCache *c, void *code, PyObject *value, int recv)
 {
     size_t s = mix((unsigned long long)(uintptr_t)code, CODE_BITS) & ~(size_t)1;
-    h->cache_code[s + 1] = h->cache_code[s];
-    h->cache_entry[s + 1] = h->cache_entry[s];
-    h->cache_recv[s + 1] = h->cache_recv[s];
-    h->cache_code[s] = code;
-    return s;
-}
-
-static inline Py_ssize_t
-init_hit(Hooks *h, void *code)
-{
-    size_t s = mix((unsigned long long)(uintptr_t)code, INIT_BITS) & ~(size_t)1;
-    return h->init_code[s] == code ? (Py_ssize_t)s : h->init_code[s + 1] == code ? (Py_ssize_t)s + 1 : -1;
-}
-
-static inline size_t
-init_put(Hooks *h, void *code)
-{
-    size_t s = mix((unsigned long long)(uintptr_t)code, INIT_BITS) & ~(size_t)1;
-    h->init_code[s + 1] = h->init_code[s];
-    h->init_name[s + 1] = h->init_name[s];
-    h->init_recv[s + 1] = h->init_recv[s];
-    h->init_code[s] = code;
-    return s;
+    c->code[s + 1] = c->code[s];
+    c->value[s + 1] = c->value[s];
+    c->recv[s + 1] = c->recv[s];
+    c->code[s] = code;
+    c->value[s] = value;
+    c->recv[s] = recv;
 }
 
 /* The receiver of a call that starts now (PY_START: the running frame is the callee's), borrowed, without a
@@ -713,8 +695,8 @@ static inline PyObject *
 fast_receiver(Hooks *h, PyObject *code)
 {
 #if SK_FAST_LOCALS
-    Py_ssize_t slot = code_hit(h, code);
-    int ix = slot >= 0 ? h->cache_recv[slot] : -1;
+    Py_ssize_t slot = code_hit(&h->codes, code);
+    int ix = slot >= 0 ? h->codes.recv[slot] : -1;
     if (ix < 0) {
         return NULL;
     }
@@ -729,9 +711,9 @@ fast_receiver(Hooks *h, PyObject *code)
 static PyObject *
 code_entry(Hooks *h, PyObject *code)
 {
-    Py_ssize_t hit = code_hit(h, code);
+    Py_ssize_t hit = code_hit(&h->codes, code);
     if (hit >= 0) {
-        return h->cache_entry[hit];
+        return h->codes.value[hit];
     }
     PyObject *k = PyLong_FromVoidPtr(code);
     if (k == NULL) {
@@ -741,9 +723,7 @@ code_entry(Hooks *h, PyObject *code)
     Py_DECREF(k);
     if (entry != NULL && PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == SK_ENTRY_SIZE) {
         int recv = receiver_index(h, code, PyTuple_GET_ITEM(entry, SK_ENTRY_RECEIVER));
-        size_t slot = code_put(h, code);  /* the table keeps the code object alive */
-        h->cache_entry[slot] = entry;
-        h->cache_recv[slot] = recv;
+        code_put(&h->codes, code, entry, recv);  /* the table keeps the code object alive */
         return entry;
     }
     return NULL;
@@ -1417,8 +1397,8 @@ creation_fast(Hooks *h, PyObject *bcode, void *bm, PyFrameObject *back, PyObject
         PyObject *them = NULL;
 #if SK_FAST_LOCALS
         if (bm != NULL) {  /* code_entry just cached bcode, with its receiver's index (-1: a cell, not read so) */
-            Py_ssize_t slot = code_hit(h, bcode);
-            int ix = slot >= 0 ? h->cache_recv[slot] : -1;
+            Py_ssize_t slot = code_hit(&h->codes, bcode);
+            int ix = slot >= 0 ? h->codes.recv[slot] : -1;
             them = ix >= 0 ? Py_XNewRef(((SkFrame *)bm)->localsplus[ix]) : NULL;
         }
         else
@@ -1475,9 +1455,9 @@ creation_fast(Hooks *h, PyObject *bcode, void *bm, PyFrameObject *back, PyObject
 static PyObject *
 watched_name(Hooks *h, PyObject *bc)
 {
-    Py_ssize_t bslot = init_hit(h, bc);
+    Py_ssize_t bslot = code_hit(&h->watched, bc);
     if (bslot >= 0) {
-        return h->init_name[bslot];
+        return h->watched.value[bslot];
     }
     if (code_entry(h, bc) != NULL) {
         return NULL;  /* traced code (the common creator) is never a watched __init__ */
@@ -1586,10 +1566,12 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
     if (h->inits == NULL || PyDict_GET_SIZE(h->inits) == 0) {
         return 0;
     }
-    Py_ssize_t slot = init_hit(h, code);
+    Py_ssize_t slot = code_hit(&h->watched, code);
     PyObject *name;
+    int recv;
     if (slot >= 0) {
-        name = h->init_name[slot];
+        name = h->watched.value[slot];
+        recv = h->watched.recv[slot];
     }
     else {
         PyObject *k = PyLong_FromVoidPtr(code);
@@ -1601,18 +1583,18 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
         if (name == NULL) {
             return PyErr_Occurred() ? -1 : 0;
         }
-        int recv = receiver_index(h, code, name);
-        slot = (Py_ssize_t)init_put(h, code);  /* the recorder keeps watched code alive (keep_alive) */
-        h->init_name[slot] = name;
-        h->init_recv[slot] = recv;
+        recv = receiver_index(h, code, name);
+        code_put(&h->watched, code, name, recv);  /* the recorder keeps watched code alive (keep_alive) */
     }
 #if SK_FAST_LOCALS
     if (frame == NULL && h->fast_back) {
-        int r = reborn_mirror(h, code, h->init_recv[slot]);
+        int r = reborn_mirror(h, code, recv);
         if (r != -2) {
             return r;
         }
     }
+#else
+    (void)recv;
 #endif
     if (frame == NULL) {
         frame = PyEval_GetFrame();
@@ -1665,7 +1647,7 @@ start_hook(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "PY_START takes (code, offset)");
         return NULL;
     }
-    if (init_hit(h, args[0]) >= 0) {  /* a watched __init__ */
+    if (code_hit(&h->watched, args[0]) >= 0) {  /* a watched __init__ */
         if (reborn(h, args[0], NULL) < 0) {
             return contain(h, "PY_START");
         }
