@@ -221,8 +221,9 @@ emit(PyObject *out, PyObject **items)
 
 /* The stack entries ([order, code, callee, start, key, caller] lists) of calls that ended, for the next calls:
  * a list made and freed per recorded call was ~150 instructions of allocator and GC bookkeeping. Only a list
- * nobody else holds (refcount 1) comes here, its items cleared (NULL, as PyList_New gives them); it is never
- * seen by Python again until frame_list() hands it out with every item set. */
+ * nobody else holds (refcount 1) comes here, its items cleared (NULL, as PyList_New gives them) and untracked
+ * by the GC, so that nothing (gc.get_objects() in a later atexit handler) ever sees a list with NULL items;
+ * frame_list() tracks it again when it hands it out, and the caller sets every item. */
 #define FRAME_POOL 256
 static PyObject *frame_pool[FRAME_POOL];
 static int frame_pool_n = 0;
@@ -231,7 +232,9 @@ static PyObject *
 frame_list(void)
 {
     if (frame_pool_n > 0) {
-        return frame_pool[--frame_pool_n];
+        PyObject *frame = frame_pool[--frame_pool_n];
+        PyObject_GC_Track(frame);
+        return frame;
     }
     return PyList_New(F_SIZE);
 }
@@ -241,7 +244,8 @@ static void
 frame_done(PyObject *frame)
 {
     if (frame != NULL && Py_REFCNT(frame) == 1 && PyList_CheckExact(frame) && PyList_GET_SIZE(frame) == F_SIZE
-        && frame_pool_n < FRAME_POOL) {
+        && frame_pool_n < FRAME_POOL && PyObject_GC_IsTracked(frame)) {
+        PyObject_GC_UnTrack(frame);
         for (Py_ssize_t i = 0; i < F_SIZE; i++) {
             Py_CLEAR(((PyListObject *)frame)->ob_item[i]);
         }
