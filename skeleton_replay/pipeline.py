@@ -79,7 +79,7 @@ def no_cyclic_gc() -> Iterator[None]:
     Restored as it was, also on error. Held over the whole of a post-processing (from_records, from_trace):
     a collection is scheduled while the GC is on and runs at the next check even after gc.disable(), so
     each gap between two shorter spans (and each entry into one) could start a full pass over the model
-    (~4 % of call_heavy's post-processing, 3.12)."""
+    (~2 % of call_heavy's post-processing, 3.12)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
