@@ -1451,23 +1451,43 @@ creation_fast(Hooks *h, PyObject *bcode, void *bm, PyFrameObject *back, PyObject
     return r == 0 && PyErr_Occurred() ? -1 : r;
 }
 
-/* The receiver name of a watched __init__ whose code is `bc` (borrowed), or NULL (not one; no exception). */
+/* The receiver name of the watched __init__ `code` (borrowed: inits keeps it), with its receiver's index in the
+   fast locals in *recv; NULL when `code` is not one (or an error, set). Found in the cache, else in inits (then
+   cached). */
 static PyObject *
-watched_name(Hooks *h, PyObject *bc)
+watched_lookup(Hooks *h, PyObject *code, int *recv)
 {
-    Py_ssize_t bslot = code_hit(&h->watched, bc);
-    if (bslot >= 0) {
-        return h->watched.value[bslot];
+    Py_ssize_t slot = code_hit(&h->watched, code);
+    if (slot >= 0) {
+        *recv = h->watched.recv[slot];
+        return h->watched.value[slot];
     }
-    if (code_entry(h, bc) != NULL) {
-        return NULL;  /* traced code (the common creator) is never a watched __init__ */
+    PyObject *k = PyLong_FromVoidPtr(code);
+    if (k == NULL) {
+        return NULL;
+    }
+    PyObject *name = PyDict_GetItemWithError(h->inits, k);
+    Py_DECREF(k);
+    if (name == NULL) {
+        return NULL;
+    }
+    *recv = receiver_index(h, code, name);
+    code_put(&h->watched, code, name, *recv);  /* the recorder keeps watched code alive (keep_alive) */
+    return name;
+}
+
+/* watched_lookup for the frame below an __init__ (`bc`, borrowed): NULL (no exception) when it is not a watched
+   __init__, as it is not when it is traced code (the common creator). */
+static PyObject *
+watched_name(Hooks *h, PyObject *bc, int *recv)
+{
+    if (code_hit(&h->watched, bc) < 0 && code_entry(h, bc) != NULL) {
+        return NULL;
     }
     PyErr_Clear();
-    PyObject *bk = PyLong_FromVoidPtr(bc);
-    PyObject *bname = bk ? PyDict_GetItemWithError(h->inits, bk) : NULL;
-    Py_XDECREF(bk);
+    PyObject *name = watched_lookup(h, bc, recv);
     PyErr_Clear();
-    return bname;
+    return name;
 }
 
 /* `me` is a new object (reborn): its cached id and its entry go, its creation is counted. The calling frame is
@@ -1541,9 +1561,8 @@ reborn_mirror(Hooks *h, PyObject *code, int ix)
     SkFrame *b = caller_frame(f);
     PyObject *bc = b != NULL && b->code != NULL && PyCode_Check(b->code) ? b->code : NULL;
     if (bc != NULL) {
-        PyObject *bname = watched_name(h, bc);
-        if (bname != NULL) {  /* an __init__ calling an __init__: of the same object? (super().__init__()) */
-            int bix = receiver_index(h, bc, bname);
+        int bix = -1;
+        if (watched_name(h, bc, &bix) != NULL) {  /* an __init__ calling an __init__: of the same object? */
             if (bix < 0) {
                 Py_DECREF(me);
                 return -2;
@@ -1566,25 +1585,10 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
     if (h->inits == NULL || PyDict_GET_SIZE(h->inits) == 0) {
         return 0;
     }
-    Py_ssize_t slot = code_hit(&h->watched, code);
-    PyObject *name;
-    int recv;
-    if (slot >= 0) {
-        name = h->watched.value[slot];
-        recv = h->watched.recv[slot];
-    }
-    else {
-        PyObject *k = PyLong_FromVoidPtr(code);
-        if (k == NULL) {
-            return -1;
-        }
-        name = PyDict_GetItemWithError(h->inits, k);
-        Py_DECREF(k);
-        if (name == NULL) {
-            return PyErr_Occurred() ? -1 : 0;
-        }
-        recv = receiver_index(h, code, name);
-        code_put(&h->watched, code, name, recv);  /* the recorder keeps watched code alive (keep_alive) */
+    int recv = -1;
+    PyObject *name = watched_lookup(h, code, &recv);
+    if (name == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
     }
 #if SK_FAST_LOCALS
     if (frame == NULL && h->fast_back) {
@@ -1608,7 +1612,8 @@ reborn(Hooks *h, PyObject *code, PyFrameObject *frame)
     PyFrameObject *back = PyFrame_GetBack(frame);
     PyCodeObject *bc = back != NULL ? PyFrame_GetCode(back) : NULL;
     if (bc != NULL) {
-        PyObject *bname = watched_name(h, (PyObject *)bc);
+        int unused;
+        PyObject *bname = watched_name(h, (PyObject *)bc, &unused);
         if (bname != NULL) {
             PyObject *them = frame_var(back, bname);
             same = them == me;
