@@ -172,19 +172,33 @@ typedef struct {
     Py_ssize_t len;
 } Head;
 
-/* 1: an exact int in long long's range, 0: not, -1: error */
+/* An exact int (checked by the caller) as a long long: 1, or 0 when it does not fit. Ints of one digit (below
+ * 2**30: call ids, depths, threads, most durations) are read without a call. */
+static inline int
+exact_value(PyObject *o, long long *out)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)o)) {
+        *out = (long long)PyUnstable_Long_CompactValue((PyLongObject *)o);
+        return 1;
+    }
+#else
+    Py_ssize_t size = Py_SIZE(o);
+    if (size >= -1 && size <= 1) {
+        *out = (long long)size * (long long)((PyLongObject *)o)->ob_digit[0];
+        return 1;
+    }
+#endif
+    int overflow;
+    *out = PyLong_AsLongLongAndOverflow(o, &overflow);
+    return overflow == 0;  /* (no error is possible for an exact int) */
+}
+
+/* 1: an exact int in long long's range, 0: not */
 static inline int
 exact_int(PyObject *o, long long *out)
 {
-    if (!PyLong_CheckExact(o)) {
-        return 0;
-    }
-    int overflow;
-    *out = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (*out == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    return overflow == 0;
+    return PyLong_CheckExact(o) && exact_value(o, out);
 }
 
 static inline char *
@@ -292,28 +306,6 @@ put_event_slow(Buf *b, PyObject *e, PyObject **f, const Head *heads, long long k
     return put_event_tail(b, f, kind, ended, 0, 0);
 }
 
-/* An exact int (checked by the caller) as a long long: 1, or 0 when it does not fit. Ints of one digit (below
- * 2**30: call ids, depths, threads, most durations) are read without a call. */
-static inline int
-exact_value(PyObject *o, long long *out)
-{
-#if PY_VERSION_HEX >= 0x030C0000
-    if (PyUnstable_Long_IsCompact((PyLongObject *)o)) {
-        *out = (long long)PyUnstable_Long_CompactValue((PyLongObject *)o);
-        return 1;
-    }
-#else
-    Py_ssize_t size = Py_SIZE(o);
-    if (size >= -1 && size <= 1) {
-        *out = (long long)size * (long long)((PyLongObject *)o)->ob_digit[0];
-        return 1;
-    }
-#endif
-    int overflow;
-    *out = PyLong_AsLongLongAndOverflow(o, &overflow);
-    return overflow == 0;  /* (no error is possible for an exact int) */
-}
-
 static int put_event_fast(Buf *b, PyObject **f, const Head *h, long long kind, int ended, long long order,
                           long long call_id, long long depth, long long thread, long long ns, PyObject *caller,
                           PyObject *callee);
@@ -330,15 +322,15 @@ put_event(Buf *b, PyObject *e, const Head *heads, Endpoints *c, int *skip)
     PyObject **f = ((PyTupleObject *)e)->ob_item;
     long long order, kind;
     int r;
-    if ((r = exact_int(f[0], &order)) != 1) {
-        return r < 0 ? -1 : BAIL;
+    if (!exact_int(f[0], &order)) {
+        return BAIL;
     }
     if (order < 0) {
         *skip = 1;
         return 0;
     }
-    if ((r = exact_int(f[1], &kind)) != 1) {
-        return r < 0 ? -1 : BAIL;
+    if (!exact_int(f[1], &kind)) {
+        return BAIL;
     }
     int ended = kind == 1 || kind == 2;
     if (kind < 0 || kind > 4 || (f[2] != Py_None && !PyLong_CheckExact(f[2])) || !PyLong_CheckExact(f[3])
