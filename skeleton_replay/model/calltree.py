@@ -218,20 +218,15 @@ class CallTree:
         orders: the event counter.)"""
         if call_id is None:
             return None
-        for i in range(len(stack) - 1, 0, -1):  # [0] is the thread's pseudo root
-            n = stack[i]
-            if n.order == call_id and n.outcome == "open":
-                return n
-        parked = self.open_calls.get(call_id)
-        if parked is not None:
-            return parked
+        found = _scan(stack, call_id)
+        if found is None:
+            found = self.open_calls.get(call_id)
         for other in self.stacks.values():
+            if found is not None:
+                break
             if other is not stack:
-                for i in range(len(other) - 1, 0, -1):
-                    n = other[i]
-                    if n.order == call_id and n.outcome == "open":
-                        return n
-        return None
+                found = _scan(other, call_id)
+        return found
 
     def _fold(self, parent: CallNode | None, node: CallNode, top: CallNode | None) -> None:
         node.sig = hash(
@@ -275,6 +270,15 @@ class CallTree:
                 if node.outcome == "open":
                     node.last_order = max(node.last_order, self.last.get(tid, node.order))
         return sorted(self.roots.items())
+
+
+def _scan(stack: list[CallNode], call_id: Any) -> CallNode | None:
+    """The open call `call_id` on a thread's stack, from the top (model/_calltree.c scan_stack)."""
+    for i in range(len(stack) - 1, 0, -1):  # [0] is the thread's pseudo root
+        n = stack[i]
+        if n.order == call_id and n.outcome == "open":
+            return n
+    return None
 
 
 def _size(node: CallNode) -> int:
