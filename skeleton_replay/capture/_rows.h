@@ -39,6 +39,7 @@ typedef struct {
 typedef struct {
     char *p;
     Py_ssize_t len, cap;
+    int system; /* grown with the C library's realloc, which tracemalloc does not see (SkRowQueue) */
 } SkBuf;
 
 static int
@@ -53,7 +54,7 @@ sk_buf_put(SkBuf *b, const void *data, Py_ssize_t n)
             }
             cap *= 2;
         }
-        char *p = PyMem_Realloc(b->p, cap);
+        char *p = b->system ? realloc(b->p, (size_t)cap) : PyMem_Realloc(b->p, cap);
         if (p == NULL) {
             PyErr_NoMemory();
             return -1;
@@ -172,6 +173,177 @@ sk_put_row(SkBuf *b, const SkRow *row)
     return 0;
 }
 
+/* The length of the row at p (whole: written by sk_put_row). */
+static Py_ssize_t
+sk_row_len(const char *p)
+{
+    int flags = (unsigned char)p[1];
+    Py_ssize_t n = SK_ROW_HEAD;
+    if ((flags & SK_ROW_FRAME) && !(flags & SK_ROW_FRAME_NONE)) {
+        n += 8;
+    }
+    if (flags & SK_ROW_CALLER) {
+        n += 8;
+    }
+    if (flags & SK_ROW_DETAIL) {
+        uint32_t d;
+        memcpy(&d, p + n, 4);
+        n += 4 + (Py_ssize_t)d;
+    }
+    return n;
+}
+
+/* The rows the C hooks write (_speedups.c append_event): no tuple, no int object per event, nothing the GC or
+   tracemalloc sees. Each row's place in the record buffer (Recorder.buf) is held by the queue itself: the
+   hooks append the queue object, and the packer takes the queue's next row where it meets it. So the buffer
+   keeps the order of C rows and Python records, its length still counts both, and a prefix taken from it
+   (Buffer.flush) packs exactly the rows it holds the places of, oldest first. */
+typedef struct {
+    PyObject_HEAD
+    SkBuf buf;
+    Py_ssize_t read;  /* offset of the oldest row waiting */
+    Py_ssize_t count; /* rows waiting */
+} SkRowQueue;
+
+static int
+sk_queue_put(SkRowQueue *q, const SkRow *row)
+{
+    if (sk_put_row(&q->buf, row) < 0) {
+        return -1;
+    }
+    q->count++;
+    return 0;
+}
+
+/* Forget the newest row (its place could not be appended to the buffer). `len`: the buffer's length before it. */
+static void
+sk_queue_unput(SkRowQueue *q, Py_ssize_t len)
+{
+    q->buf.len = len;
+    q->count--;
+}
+
+/* The rows taken are gone: give their room back (all of it when none is left). */
+static void
+sk_queue_settle(SkRowQueue *q)
+{
+    if (q->count == 0) {
+        q->buf.len = q->read = 0;
+    }
+    else if (q->read > q->buf.len / 2) {
+        memmove(q->buf.p, q->buf.p + q->read, q->buf.len - q->read);
+        q->buf.len -= q->read;
+        q->read = 0;
+    }
+}
+
+static void
+sk_queue_dealloc(SkRowQueue *q)
+{
+    free(q->buf.p);
+    Py_TYPE(q)->tp_free((PyObject *)q);
+}
+
+static PyObject *
+sk_queue_clear(SkRowQueue *q, PyObject *unused)
+{
+    q->buf.len = q->read = q->count = 0;
+    Py_RETURN_NONE;
+}
+
+/* put(record) -> bool: queue a plain event record as its row (True), as the C hooks do; False: not one (a record
+   of `others`, nothing queued). Where a record's place goes is the caller's: this queue, in the list packed. */
+static PyObject *
+sk_queue_put_record(SkRowQueue *q, PyObject *record)
+{
+    SkRow row;
+    if (!sk_row_of(record, &row)) {
+        Py_RETURN_FALSE;
+    }
+    if (sk_queue_put(q, &row) < 0) {
+        return NULL;
+    }
+    Py_RETURN_TRUE;
+}
+
+static Py_ssize_t
+sk_queue_length(SkRowQueue *q)
+{
+    return q->count;
+}
+
+static PyMethodDef sk_queue_methods[] = {
+    {"clear", (PyCFunction)sk_queue_clear, METH_NOARGS, "Forget the rows waiting (a forked child's copy)."},
+    {"put", (PyCFunction)sk_queue_put_record, METH_O,
+     "put(record) -> bool: queue a plain event record as its row (False: not one, nothing queued)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods sk_queue_as_sequence = {
+    .sq_length = (lenfunc)sk_queue_length,
+};
+
+static PyTypeObject SkRowQueueType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "skeleton_replay.capture._speedups.RowQueue",
+    .tp_basicsize = sizeof(SkRowQueue),
+    .tp_dealloc = (destructor)sk_queue_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Rows written by the C hooks, waiting for the packer (len: how many).",
+    .tp_methods = sk_queue_methods,
+    .tp_as_sequence = &sk_queue_as_sequence,
+    .tp_new = PyType_GenericNew,
+};
+
+/* The chunk packed last from a list that held queued rows, with that list (strong references): packing the same
+   list again (Buffer.flush writing records that a signal handler's exception interrupted) gives the same bytes,
+   although its rows left their queue the first time. */
+static PyObject *sk_last_records, *sk_last_chunk;
+
+#define SK_QUEUES_TOUCHED 4
+
+/* packed_last(records) -> bool: is this the list packed last (its rows are in that chunk, gone from their queue)? */
+static PyObject *
+sk_packed_last(PyObject *module, PyObject *records)
+{
+    return PyBool_FromLong(records == sk_last_records && sk_last_chunk != NULL);
+}
+
+/* drop_rows(records): the rows whose places these records hold leave their queues unwritten (the records are
+   lost: the spill file failed). Nothing when they were packed already (packed_last). */
+static PyObject *
+sk_drop_rows(PyObject *module, PyObject *records)
+{
+    if (!PyList_Check(records)) {
+        PyErr_SetString(PyExc_TypeError, "drop_rows takes a list of records");
+        return NULL;
+    }
+    if (records == sk_last_records) {
+        Py_RETURN_NONE;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(records); i++) {
+        PyObject *r = PyList_GET_ITEM(records, i);
+        if (Py_IS_TYPE(r, &SkRowQueueType)) {
+            SkRowQueue *q = (SkRowQueue *)r;
+            if (q->count > 0) {
+                q->read += sk_row_len(q->buf.p + q->read);
+                q->count--;
+                sk_queue_settle(q);
+            }
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+/* forget_chunk(): let go of the last chunk and its list (SpillWriter.close). */
+static PyObject *
+sk_forget_chunk(PyObject *module, PyObject *unused)
+{
+    Py_CLEAR(sk_last_records);
+    Py_CLEAR(sk_last_chunk);
+    Py_RETURN_NONE;
+}
+
 /* pack_records(records: list) -> bytes: records.py's pack_records, in C. */
 static PyObject *
 sk_pack_records(PyObject *module, PyObject *records)
@@ -180,12 +352,19 @@ sk_pack_records(PyObject *module, PyObject *records)
         PyErr_SetString(PyExc_TypeError, "pack_records takes a list of records");
         return NULL;
     }
+    Py_ssize_t n = PyList_GET_SIZE(records);
+    if (records == sk_last_records && sk_last_chunk != NULL) {
+        return Py_NewRef(sk_last_chunk);
+    }
     PyObject *others = PyList_New(0), *packed = NULL, *result = NULL;
-    SkBuf rows = {NULL, 0, 0};
+    SkBuf rows = {NULL, 0, 0, 0};
+    /* the queues whose rows this chunk takes, with where they stood (put back if packing fails) */
+    SkRowQueue *touched[SK_QUEUES_TOUCHED];
+    Py_ssize_t touched_read[SK_QUEUES_TOUCHED], touched_count[SK_QUEUES_TOUCHED];
+    int n_touched = 0;
     if (others == NULL) {
         return NULL;
     }
-    Py_ssize_t n = PyList_GET_SIZE(records);
     if (n > (Py_ssize_t)UINT32_MAX) {
         PyErr_SetString(PyExc_OverflowError, "pack_records: too many records for one chunk");
         goto done;
@@ -193,7 +372,34 @@ sk_pack_records(PyObject *module, PyObject *records)
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *r = PyList_GET_ITEM(records, i);
         SkRow row;
-        if (sk_row_of(r, &row)) {
+        if (Py_IS_TYPE(r, &SkRowQueueType)) {
+            SkRowQueue *q = (SkRowQueue *)r;
+            int k = 0;
+            while (k < n_touched && touched[k] != q) {
+                k++;
+            }
+            if (k == n_touched) {
+                if (n_touched == SK_QUEUES_TOUCHED) {
+                    PyErr_SetString(PyExc_RuntimeError, "pack_records: rows of too many queues in one chunk");
+                    goto done;
+                }
+                touched[k] = q;
+                touched_read[k] = q->read;
+                touched_count[k] = q->count;
+                n_touched++;
+            }
+            if (q->count == 0) {
+                PyErr_SetString(PyExc_RuntimeError, "pack_records: the places of rows outnumber the rows queued");
+                goto done;
+            }
+            Py_ssize_t len = sk_row_len(q->buf.p + q->read);
+            if (sk_buf_put(&rows, q->buf.p + q->read, len) < 0) {
+                goto done;
+            }
+            q->read += len;
+            q->count--;
+        }
+        else if (sk_row_of(r, &row)) {
             if (sk_put_row(&rows, &row) < 0) {
                 goto done;
             }
@@ -225,7 +431,20 @@ sk_pack_records(PyObject *module, PyObject *records)
     if (rows.len) {
         memcpy(out + SK_CHUNK_HEAD + size, rows.p, rows.len);
     }
+    if (n_touched) {
+        Py_XSETREF(sk_last_records, Py_NewRef(records));
+        Py_XSETREF(sk_last_chunk, Py_NewRef(result));
+    }
 done:
+    for (int k = 0; k < n_touched; k++) {
+        if (result == NULL) {  /* nothing taken */
+            touched[k]->read = touched_read[k];
+            touched[k]->count = touched_count[k];
+        }
+        else {
+            sk_queue_settle(touched[k]);
+        }
+    }
     PyMem_Free(rows.p);
     Py_XDECREF(packed);
     Py_DECREF(others);

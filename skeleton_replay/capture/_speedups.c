@@ -24,7 +24,7 @@
 #include <frameobject.h>
 #include <stddef.h>  /* offsetof */
 #include <structmember.h>  /* T_INT, READONLY */
-#include <time.h>  /* clock_gettime: time.perf_counter_ns without a call (now_ns) */
+#include <time.h>  /* clock_gettime: time.perf_counter_ns without a call (now_value) */
 
 #include "_layout.h"  /* the record layout: generated from layout.py */
 #define SK_ROWS_WRITER
@@ -215,7 +215,7 @@ typedef struct {
     int fast_locals;             /* 1: the SkFrame mirror passed the self-test (hooks_init) */
     CodeCache watched;           /* id(code) -> receiver name of watched __init__ methods (inits keeps them) */
     int fast_back;              /* 1: the mirror also finds the calling frame right (fast_back_selftest) */
-    int clock_direct;           /* 1: `now` is time.perf_counter_ns, read here as CPython reads it (now_ns) */
+    int clock_direct;           /* 1: `now` is time.perf_counter_ns, read here as CPython reads it (now_value) */
     PyObject *created;  /* made.created of the recorder, or None (creation_hook); set at the first __init__ */
     PyObject *made_keys, *made_counts, *made_per_class;  /* Creations.keys, .counts, .per_class (creation_fast) */
     long long made_limit;  /* Creations.limit: objects of a class whose own creator is kept */
@@ -242,6 +242,7 @@ typedef struct {
     int edge_used[EDGE_FILL];       /* the slots in use, in the order they were taken */
     int n_edges;
     PyObject *edge_p;               /* (held) the state list whose counts the table holds, or NULL */
+    SkRowQueue *rows;               /* (held) where event records go as rows (append_event), or NULL: as tuples */
     PyObject *weakrefs;
 } Hooks;
 
@@ -298,6 +299,7 @@ hooks_dealloc(Hooks *h)
     Py_XDECREF(h->inits); Py_XDECREF(h->foreign); Py_XDECREF(h->is_tracing);
     Py_XDECREF(h->reserve); Py_XDECREF(h->importing); Py_XDECREF(h->created);
     Py_XDECREF(h->made_keys); Py_XDECREF(h->made_counts); Py_XDECREF(h->made_per_class);
+    Py_XDECREF(h->rows);
     Py_TYPE(h)->tp_free((PyObject *)h);
 }
 
@@ -309,12 +311,12 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
                              "py_start", "py_return", "kind_call", "kind_return", "span", "limit",
                              "first_calls", "per_code", "sample_every",
                              "py_yield", "py_resume", "kind_yield", "kind_resume", "inits", "foreign", "is_tracing",
-                             "reserve", "importing", "first_per_edge", NULL};
+                             "reserve", "importing", "first_per_edge", "rows", NULL};
     PyObject *o[20];
     PyObject *opt[4] = {NULL, NULL, NULL, NULL};
-    PyObject *inits = NULL, *foreign = NULL, *is_tracing = NULL, *reserve = NULL, *importing = NULL;
+    PyObject *inits = NULL, *foreign = NULL, *is_tracing = NULL, *reserve = NULL, *importing = NULL, *rows = NULL;
     h->first_per_edge = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOO!LLL|OOOOO!OOO!O!L", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOO!LLL|OOOOO!OOO!O!LO", kwlist,
                                      &PyDict_Type, &o[0], &PyList_Type, &o[1], &PyList_Type, &o[2],
                                      &PyList_Type, &o[3], &PyList_Type, &o[4], &PyDict_Type, &o[5],
                                      &PyDict_Type, &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12],
@@ -322,9 +324,17 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
                                      &h->first_calls, &h->per_code, &h->sample_every,
                                      &opt[0], &opt[1], &opt[2], &opt[3], &PyDict_Type, &inits, &foreign,
                                      &is_tracing, &PyList_Type, &reserve, &PyList_Type, &importing,
-                                     &h->first_per_edge)) {
+                                     &h->first_per_edge, &rows)) {
         return -1;
     }
+    if (rows == Py_None) {
+        rows = NULL;
+    }
+    if (rows != NULL && !Py_IS_TYPE(rows, &SkRowQueueType)) {
+        PyErr_SetString(PyExc_TypeError, "rows must be a RowQueue or None");
+        return -1;
+    }
+    Py_XSETREF(h->rows, (SkRowQueue *)Py_XNewRef(rows));
     if ((reserve && PyList_GET_SIZE(reserve) != 1) || (importing && PyList_GET_SIZE(importing) != 1)) {
         PyErr_SetString(PyExc_ValueError, "reserve and importing must be one-item lists");
         return -1;
@@ -976,19 +986,29 @@ tracing(Hooks *h)
     return on;
 }
 
-/* now(): a record's time. When `now` is time.perf_counter_ns (clock_direct), the clock it reads on Linux
-   (CLOCK_MONOTONIC, in ns: CPython's py_get_monotonic_clock) is read here, without a Python call. */
-static inline PyObject *
-now_ns(Hooks *h)
+/* now(): a record's time in ns, 0 (or -1 with an error set). When `now` is time.perf_counter_ns (clock_direct),
+   the clock it reads on Linux (CLOCK_MONOTONIC, in ns: CPython's py_get_monotonic_clock) is read here, without a
+   Python call and without an int object. */
+static inline int
+now_value(Hooks *h, long long *t)
 {
 #ifdef __linux__
     struct timespec ts;
     if (h->clock_direct && clock_gettime(CLOCK_MONOTONIC, &ts) == 0) {
-        return PyLong_FromLongLong((long long)ts.tv_sec * 1000000000LL + (long long)ts.tv_nsec);
+        *t = (long long)ts.tv_sec * 1000000000LL + (long long)ts.tv_nsec;
+        return 0;
     }
 #endif
-    return PyObject_CallNoArgs(h->now);
+    PyObject *v = PyObject_CallNoArgs(h->now);
+    if (v == NULL) {
+        return -1;
+    }
+    *t = PyLong_AsLongLong(v);
+    Py_DECREF(v);
+    return *t == -1 && PyErr_Occurred() ? -1 : 0;
 }
+
+static int flush_if_full(Hooks *h, int flush);
 
 /* Append a record; flush the buffer when a chunk is full (as the Python callbacks do). */
 static int
@@ -1002,6 +1022,103 @@ append_record(Hooks *h, PyObject *rec, int flush)
     if (err < 0) {
         return -1;
     }
+    return flush_if_full(h, flush);
+}
+
+/* An int field of a row: 1 with *v set, 0 when `o` is no exact int within [lo, hi] (no exception). */
+static inline int
+row_int(PyObject *o, long long lo, long long hi, long long *v)
+{
+    if (!PyLong_CheckExact(o)) {
+        return 0;
+    }
+    int over = 0;
+    long long x = PyLong_AsLongLongAndOverflow(o, &over);
+    if (over || x < lo || x > hi) {
+        return 0;
+    }
+    *v = x;
+    return 1;
+}
+
+/* An event record (kind, idx, tid, t, detail, obj[, frame[, caller]]), as the tuple of append_record would be:
+   `frame` NULL when the record has no frame field (then no caller either), `caller` NULL when it has none.
+   Where the spill packs rows (h->rows), it is written as the row that tuple would be packed to, and the queue
+   holds its place in the buffer (_rows.h SkRowQueue): no tuple, no int object. Else, or for a value a row
+   cannot hold, the tuple. 0, or -1 with an error set. */
+static int
+append_event(Hooks *h, PyObject *kind, PyObject *idx, PyObject *tid, long long t, PyObject *detail,
+             PyObject *obj, PyObject *frame, PyObject *caller, int flush)
+{
+    SkRowQueue *q = h->rows;
+    if (q != NULL) {
+        SkRow row;
+        long long k, code, thread, o, f = 0, c = 0;
+        row.flags = 0;
+        int ok = row_int(kind, 0, SK_ROW_OTHER - 1, &k) && row_int(idx, 0, UINT32_MAX, &code)
+                 && row_int(tid, 0, UINT32_MAX, &thread) && row_int(obj, LLONG_MIN, LLONG_MAX, &o);
+        if (ok && detail != Py_None) {
+            ok = PyBytes_CheckExact(detail) && PyBytes_GET_SIZE(detail) <= (Py_ssize_t)UINT32_MAX;
+            if (ok) {
+                row.flags |= SK_ROW_DETAIL;
+                row.detail = PyBytes_AS_STRING(detail);
+                row.detail_len = (uint32_t)PyBytes_GET_SIZE(detail);
+            }
+        }
+        if (ok && frame != NULL) {
+            row.flags |= SK_ROW_FRAME;
+            if (frame == Py_None) {
+                row.flags |= SK_ROW_FRAME_NONE;
+            }
+            else {
+                ok = row_int(frame, LLONG_MIN, LLONG_MAX, &f);
+            }
+            if (ok && caller != NULL) {
+                row.flags |= SK_ROW_CALLER;
+                ok = row_int(caller, LLONG_MIN, LLONG_MAX, &c);
+            }
+        }
+        if (ok) {
+            row.kind = (int)k;
+            row.code = (uint32_t)code;
+            row.thread = (uint32_t)thread;
+            row.t = t;
+            row.obj = o;
+            row.frame = f;
+            row.caller = c;
+            Py_ssize_t len = q->buf.len;
+            if (sk_queue_put(q, &row) < 0) {
+                return -1;
+            }
+            if (PyList_Append(h->buf, (PyObject *)q) < 0) {
+                sk_queue_unput(q, len);
+                return -1;
+            }
+            return flush_if_full(h, flush);
+        }
+    }
+    PyObject *tv = PyLong_FromLongLong(t);
+    if (tv == NULL) {
+        return -1;
+    }
+    PyObject *rec;
+    if (frame == NULL) {
+        rec = PyTuple_Pack(SK_EV_SIZE, kind, idx, tid, tv, detail, obj);
+    }
+    else if (caller == NULL) {
+        rec = PyTuple_Pack(SK_EV_SIZE_FRAME, kind, idx, tid, tv, detail, obj, frame);
+    }
+    else {
+        rec = PyTuple_Pack(SK_EV_SIZE_CALLER, kind, idx, tid, tv, detail, obj, frame, caller);
+    }
+    Py_DECREF(tv);
+    return append_record(h, rec, flush);
+}
+
+/* After an append: flush the buffer when a chunk is full (as the Python callbacks do). */
+static int
+flush_if_full(Hooks *h, int flush)
+{
     Py_ssize_t size = PyList_GET_SIZE(h->buf);
     if (flush && (size >= PyLong_AsSsize_t(PyList_GET_ITEM(h->limit, 0)) || ((size & 255) == 0 && tracing(h)))) {
         PyObject *r = PyObject_CallNoArgs(h->flush);
@@ -1112,7 +1229,9 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObjec
         obj = Py_NewRef(h->zero);
     }
     PyObject *tid = PyList_GET_ITEM(p, SK_P_TID);
-    PyObject *t = NULL, *summary = NULL, *rec = NULL, *fid = NULL, *key = NULL, *caller = NULL;
+    PyObject *summary = NULL, *fid = NULL, *key = NULL, *caller = NULL;
+    long long t;
+    int err;
     if (PyList_GET_ITEM(h->mode, 0) == Py_True) {  /* past the cap: count */
         PyObject *stack = PyList_GET_ITEM(p, SK_P_STACK);
         long long o = PyLong_AsLongLong(obj), ix = PyLong_AsLongLong(idx);
@@ -1286,8 +1405,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObjec
             summary = Py_NewRef(Py_None);
         }
     }
-    t = now_ns(h);
-    if (t == NULL) {
+    if (now_value(h, &t) < 0) {
         goto error;
     }
     if (generator) {
@@ -1295,33 +1413,22 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObjec
             frame = PyEval_GetFrame();
         }
         fid = PyLong_FromVoidPtr(frame);
-        if (fid == NULL || forget_gen_edge(p, fid) < 0) {
-            rec = NULL;
-        }
-        else if (caller != NULL) {
-            rec = PyTuple_Pack(SK_EV_SIZE_CALLER, h->kind_call, idx, tid, t, summary, obj, fid, caller);
-        }
-        else {
-            rec = PyTuple_Pack(SK_EV_SIZE_FRAME, h->kind_call, idx, tid, t, summary, obj, fid);
-        }
-    }
-    else if (caller != NULL) {
-        rec = PyTuple_Pack(SK_EV_SIZE_CALLER, h->kind_call, idx, tid, t, summary, obj, Py_None, caller);
+        err = fid == NULL || forget_gen_edge(p, fid) < 0 ? -1
+              : append_event(h, h->kind_call, idx, tid, t, summary, obj, fid, caller, 1);
     }
     else {
-        rec = PyTuple_Pack(SK_EV_SIZE, h->kind_call, idx, tid, t, summary, obj);
+        err = append_event(h, h->kind_call, idx, tid, t, summary, obj, caller != NULL ? Py_None : NULL, caller, 1);
     }
-    Py_CLEAR(t);
     Py_CLEAR(fid);
     Py_CLEAR(summary);
     Py_CLEAR(obj);
     Py_CLEAR(caller);
-    if (append_record(h, rec, 1) < 0) {
+    if (err < 0) {
         goto error;
     }
     return raise_pending(&pending, 1);
 error:
-    Py_XDECREF(t); Py_XDECREF(fid); Py_XDECREF(summary); Py_XDECREF(obj); Py_XDECREF(key); Py_XDECREF(caller);
+    Py_XDECREF(fid); Py_XDECREF(summary); Py_XDECREF(obj); Py_XDECREF(key); Py_XDECREF(caller);
     return raise_pending(&pending, -1);
 }
 
@@ -1724,7 +1831,9 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
         }
     }
     PyObject *idx = PyTuple_GET_ITEM(entry, SK_ENTRY_INDEX);
-    PyObject *detail = NULL, *t = NULL, *fid = NULL, *rec;
+    PyObject *detail = NULL, *fid = NULL;
+    long long t;
+    int err;
     if (!counting) {
         Py_ssize_t i = PyLong_AsSsize_t(idx);
         if (i < 0 || i >= PyList_GET_SIZE(h->counts)) {
@@ -1745,23 +1854,21 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
     if (detail == NULL) {
         detail = Py_NewRef(Py_None);
     }
-    t = now_ns(h);
-    if (t == NULL) {
+    if (now_value(h, &t) < 0) {
         Py_DECREF(detail);
         return raise_pending(&pending, -1);
     }
     PyObject *tid = PyList_GET_ITEM(p, SK_P_TID);
     if (kind != h->kind_return || PyObject_IsTrue(PyTuple_GET_ITEM(entry, SK_ENTRY_GENERATOR))) {
         fid = PyLong_FromVoidPtr(frame ? frame : PyEval_GetFrame());
-        rec = fid ? PyTuple_Pack(SK_EV_SIZE_FRAME, kind, idx, tid, t, detail, h->zero, fid) : NULL;
+        err = fid ? append_event(h, kind, idx, tid, t, detail, h->zero, fid, NULL, 0) : -1;
         Py_XDECREF(fid);
     }
     else {
-        rec = PyTuple_Pack(SK_EV_SIZE, kind, idx, tid, t, detail, h->zero);
+        err = append_event(h, kind, idx, tid, t, detail, h->zero, NULL, NULL, 0);
     }
-    Py_DECREF(t);
     Py_DECREF(detail);
-    return raise_pending(&pending, append_record(h, rec, 0));
+    return raise_pending(&pending, err);
 }
 
 /* PY_RETURN and PY_YIELD: a frame leaves normally (kind_return) or suspends (kind_yield). */
@@ -1875,16 +1982,15 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int fl
             return raise_pending(&pending, 1);
         }
     }
-    PyObject *t = now_ns(h);
-    if (t == NULL) {
+    long long t;
+    if (now_value(h, &t) < 0) {
         return raise_pending(&pending, -1);
     }
     PyObject *fid = PyLong_FromVoidPtr(frame);
-    PyObject *rec = fid ? PyTuple_Pack(SK_EV_SIZE_FRAME, h->kind_resume, idx, PyList_GET_ITEM(p, SK_P_TID), t, Py_None,
-                                       h->zero, fid) : NULL;
-    Py_DECREF(t);
+    int err = fid ? append_event(h, h->kind_resume, idx, PyList_GET_ITEM(p, SK_P_TID), t, Py_None, h->zero, fid, NULL,
+                                 flush) : -1;
     Py_XDECREF(fid);
-    return raise_pending(&pending, append_record(h, rec, flush) < 0 ? -1 : 1);
+    return raise_pending(&pending, err < 0 ? -1 : 1);
 }
 
 static PyObject *
@@ -1973,6 +2079,8 @@ static PyMethodDef hooks_methods[] = {
 static PyMemberDef hooks_members[] = {
     {"fast_locals", T_INT, offsetof(Hooks, fast_locals), READONLY,
      "1: receivers are read from the running frame's fast locals, without a frame object (3.12, 3.13)"},
+    {"rows", T_OBJECT, offsetof(Hooks, rows), READONLY,
+     "The RowQueue that event records go to as rows, or None (tuples in the record buffer)"},
     {NULL}
 };
 
@@ -2477,6 +2585,10 @@ static PyTypeObject GuardType = {
 static PyMethodDef speedups_functions[] = {
     {"pack_records", sk_pack_records, METH_O,
      "pack_records(records) -> bytes: a chunk of records packed for the spill (records.pack_records in C)."},
+    {"packed_last", sk_packed_last, METH_O, "packed_last(records) -> bool: was this list packed last?"},
+    {"drop_rows", sk_drop_rows, METH_O, "drop_rows(records): the queued rows of these lost records go."},
+    {"forget_chunk", sk_forget_chunk, METH_NOARGS,
+     "Let go of the chunk packed last and of its list of records (kept to pack that list again the same)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -2491,7 +2603,7 @@ PyInit__speedups(void)
     if (PyType_Ready(&ProfileHookType) < 0) {
         return NULL;
     }
-    if (PyType_Ready(&HooksType) < 0 || PyType_Ready(&GuardType) < 0) {
+    if (PyType_Ready(&HooksType) < 0 || PyType_Ready(&GuardType) < 0 || PyType_Ready(&SkRowQueueType) < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&speedups_module);
@@ -2503,7 +2615,8 @@ PyInit__speedups(void)
         return NULL;
     }
     if (PyModule_AddObject(m, "Hooks", Py_NewRef((PyObject *)&HooksType)) < 0 ||
-            PyModule_AddObject(m, "Guard", Py_NewRef((PyObject *)&GuardType)) < 0) {
+            PyModule_AddObject(m, "Guard", Py_NewRef((PyObject *)&GuardType)) < 0 ||
+            PyModule_AddObject(m, "RowQueue", Py_NewRef((PyObject *)&SkRowQueueType)) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -88,20 +88,32 @@ class Buffer:
             return None
 
     def _write(self, records: list[Any]) -> None:
-        """Write a chunk; a record that cannot be marshalled never takes the good ones with it."""
+        """Write a chunk; a record that cannot be marshalled never takes the good ones with it.
+
+        Items of `records` that are the places of rows the C hooks queued (SpillWriter.is_place) stay in place:
+        the packer takes their rows; where the records are lost, their rows are dropped with them.
+        """
+        spill = self.spill
         try:
-            self.spill.write(records)
+            spill.write(records)
             return
         except ValueError as exc:  # marshal: an unmarshallable value slipped into a record
             if foreign(exc):
                 raise
+            if spill.packed(records):  # not marshal's: they were packed (the file failed after)
+                self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}")
+                return
         except Exception as exc:
             if foreign(exc):
                 raise
             self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}")
+            spill.drop_rows(records)
             return
         good, bad = [], 0
         for r in records:
+            if spill.is_place(r):
+                good.append(r)
+                continue
             try:
                 marshal.dumps(r)
                 good.append(r)
@@ -114,11 +126,12 @@ class Buffer:
         if bad:
             self.gap("tracer_error", "a record held a value that cannot be stored: it was left out", bad)
         try:
-            self.spill.write(good)
+            spill.write(good)
         except Exception as exc:
             if foreign(exc):
                 raise
             self.gap("tracer_error", f"writing the spill file: {_type(exc).__name__}")
+            spill.drop_rows(good)
 
     @staticmethod
     def holds(buf: list[Any], record: Any) -> bool:

@@ -296,6 +296,11 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         self._decide_lock = threading.Lock()
         self.buf.clear()
         self.spill.detach()
+        for ref in self.count_tables:  # the rows the C hooks queued are the parent's too
+            hooks = ref()
+            rows = getattr(hooks, "rows", None)
+            if rows is not None:
+                rows.clear()
 
     # -- scenarios (pytest tests, traced blocks) -----------------------------
     def begin_scenario(

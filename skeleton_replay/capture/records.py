@@ -125,15 +125,36 @@ class SpillWriter:
         # Python packing loop inside a callback would be a long window for a signal handler's exception there,
         # where marshal.dumps is one C call. The decoder reads both.
         self._pack = _packer()
+        # The rows the C hooks queue (no tuple per event: _rows.h SkRowQueue) need the C packer: `rows` is what
+        # the hooks are given, None where records are packed or marshalled in Python.
+        self._rows = _rows_module() if self._pack is not None else None
         self._write_all(SPILL_MAGIC if self._pack is not None else SPILL_MAGIC_MARSHAL)
         self.bytes_written = len(SPILL_MAGIC)
         self.error: OSError | None = None  # the first failed write (disk full, folder gone...)
         self.records_lost = 0
         self._torn: tuple[list[Any], bytes] | None = None  # (records, chunk) of a write the program interrupted
 
+    def row_queue(self) -> Any | None:
+        """A new queue for the C hooks' rows (packed by this writer), or None: the hooks append tuples."""
+        return self._rows.RowQueue() if self._rows is not None else None
+
+    def is_place(self, item: Any) -> bool:
+        """Is this buffer item the place of a queued row (the queue itself), not a record?"""
+        return self._rows is not None and type(item) is self._rows.RowQueue
+
+    def packed(self, records: list[Any]) -> bool:
+        """Were these records packed already (by the write a signal handler's exception interrupted)?"""
+        return self._rows is not None and bool(self._rows.packed_last(records))
+
+    def drop_rows(self, records: list[Any]) -> None:
+        """These records are lost: the queued rows whose places they hold go with them."""
+        if self._rows is not None:
+            self._rows.drop_rows(records)
+
     def write(self, records: list[Any]) -> None:
         if self.error is not None:
             self.records_lost += len(records)
+            self.drop_rows(records)
             return
         # A signal handler's exception can come between any two calls here (Buffer.flush then writes the records
         # again if the file did not move on). So a chunk goes where the file ends now, not where the count says
@@ -196,11 +217,21 @@ class SpillWriter:
             pass
 
     def close(self) -> None:
+        if self._rows is not None:
+            self._rows.forget_chunk()  # the last chunk and its records, kept for a write again
         if not self._f.closed:
             try:
                 self._f.close()
             except OSError as exc:
                 self.error = self.error or exc
+
+
+def _rows_module() -> Any | None:
+    """The C module whose RowQueue the packer reads (_speedups), or None (an older build without it)."""
+    from .. import native
+
+    mod = native.load("capture._speedups")
+    return mod if mod is not None and hasattr(mod, "RowQueue") else None
 
 
 def _packer() -> Callable[[list[Any]], bytes] | None:

@@ -108,6 +108,7 @@ def hooks(
         reserve=rec.reserve,
         importing=rec.importing,
         first_per_edge=b.first_per_edge,
+        rows=rec.spill.row_queue(),  # event records as rows, not tuples (None: tuples, packed in Python)
     )
     rec.count_tables.append(weakref.ref(h))  # its counts of edges go to the dicts at each checkpoint (counting.py)
     return h
