@@ -132,6 +132,205 @@ forget_gen_edge(PyObject *p, PyObject *fid)
     return found > 0 ? PyDict_DelItem(d, fid) : found;
 }
 
+/* ------------------------------------------------------------ AddrSet */
+
+/* The addresses that may be keys of Recorder.objects (ObjectIds.object_id adds each before it makes the entry):
+   a superset of them, so that an __init__ at an address not in it skips the dict (reborn_new: an int object
+   and a dict look-up per object created). An address whose entry went stays until reborn_new finds the dict
+   without it. Open addressing, linear probing, removal by backward shift; too many addresses for the memory it
+   may take (MAX_BITS), or no memory: `full`, and every address is looked up in the dict again. */
+#define ADDR_MIN_BITS 12
+#define ADDR_MAX_BITS 22
+
+typedef struct {
+    PyObject_HEAD
+    uintptr_t *slots;  /* 0: empty */
+    int bits;
+    Py_ssize_t used;
+    int full;
+} AddrSet;
+
+static PyTypeObject AddrSetType;
+
+static inline size_t mix(unsigned long long v, int bits);
+
+static int
+addr_grow(AddrSet *a)
+{
+    int bits = a->slots == NULL ? ADDR_MIN_BITS : a->bits + 1;
+    if (bits > ADDR_MAX_BITS) {
+        return -1;
+    }
+    uintptr_t *slots = calloc((size_t)1 << bits, sizeof(uintptr_t));
+    if (slots == NULL) {
+        return -1;
+    }
+    size_t mask = ((size_t)1 << bits) - 1;
+    if (a->slots != NULL) {
+        for (size_t k = 0; k < ((size_t)1 << a->bits); k++) {
+            uintptr_t v = a->slots[k];
+            if (v != 0) {
+                size_t i = mix(v, bits);
+                while (slots[i] != 0) {
+                    i = (i + 1) & mask;
+                }
+                slots[i] = v;
+            }
+        }
+        free(a->slots);
+    }
+    a->slots = slots;
+    a->bits = bits;
+    return 0;
+}
+
+static void
+addr_add(AddrSet *a, uintptr_t v)
+{
+    if (a->full || v == 0) {
+        return;
+    }
+    if ((a->slots == NULL || (a->used + 1) * 4 > ((Py_ssize_t)1 << a->bits) * 3) && addr_grow(a) < 0) {
+        a->full = 1;  /* every address is looked up in the dict from now on */
+        return;
+    }
+    size_t mask = ((size_t)1 << a->bits) - 1, i = mix(v, a->bits);
+    while (a->slots[i] != 0) {
+        if (a->slots[i] == v) {
+            return;
+        }
+        i = (i + 1) & mask;
+    }
+    a->slots[i] = v;
+    a->used++;
+}
+
+/* May `v` be a key of the dict? 1: maybe (look), 0: surely not. */
+static inline int
+addr_maybe(AddrSet *a, uintptr_t v)
+{
+    if (a->full) {
+        return 1;
+    }
+    if (a->slots == NULL) {
+        return 0;
+    }
+    size_t mask = ((size_t)1 << a->bits) - 1, i = mix(v, a->bits);
+    while (a->slots[i] != 0) {
+        if (a->slots[i] == v) {
+            return 1;
+        }
+        i = (i + 1) & mask;
+    }
+    return 0;
+}
+
+/* The dict holds no entry at `v` now. */
+static void
+addr_remove(AddrSet *a, uintptr_t v)
+{
+    if (a->full || a->slots == NULL) {
+        return;
+    }
+    size_t mask = ((size_t)1 << a->bits) - 1, i = mix(v, a->bits);
+    while (a->slots[i] != v) {
+        if (a->slots[i] == 0) {
+            return;
+        }
+        i = (i + 1) & mask;
+    }
+    /* backward shift: each later entry of the run moves up where its probe from its home slot passes i */
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        uintptr_t w = a->slots[j];
+        if (w == 0) {
+            break;
+        }
+        size_t home = mix(w, a->bits);
+        if (((j - home) & mask) >= ((j - i) & mask)) {  /* i lies on w's probe path */
+            a->slots[i] = w;
+            i = j;
+        }
+    }
+    a->slots[i] = 0;
+    a->used--;
+}
+
+static PyObject *
+addrset_add(AddrSet *a, PyObject *key)
+{
+    void *v = PyLong_AsVoidPtr(key);
+    if (v == NULL && PyErr_Occurred()) {
+        return NULL;
+    }
+    addr_add(a, (uintptr_t)v);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+addrset_contains_py(AddrSet *a, PyObject *key)
+{
+    void *v = PyLong_AsVoidPtr(key);
+    if (v == NULL && PyErr_Occurred()) {
+        return NULL;
+    }
+    return PyBool_FromLong(addr_maybe(a, (uintptr_t)v));
+}
+
+static PyObject *
+addrset_discard(AddrSet *a, PyObject *key)
+{
+    void *v = PyLong_AsVoidPtr(key);
+    if (v == NULL && PyErr_Occurred()) {
+        return NULL;
+    }
+    addr_remove(a, (uintptr_t)v);
+    Py_RETURN_NONE;
+}
+
+static Py_ssize_t
+addrset_length(AddrSet *a)
+{
+    return a->used;
+}
+
+static void
+addrset_dealloc(AddrSet *a)
+{
+    free(a->slots);
+    Py_TYPE(a)->tp_free((PyObject *)a);
+}
+
+static PyMethodDef addrset_methods[] = {
+    {"add", (PyCFunction)addrset_add, METH_O, "add(address): it may be a key of the dict from now on."},
+    {"maybe", (PyCFunction)addrset_contains_py, METH_O, "maybe(address) -> bool: False when it surely is no key."},
+    {"discard", (PyCFunction)addrset_discard, METH_O, "discard(address): the dict has no entry there now."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods addrset_as_sequence = {
+    .sq_length = (lenfunc)addrset_length,
+};
+
+static PyMemberDef addrset_members[] = {
+    {"full", T_INT, offsetof(AddrSet, full), READONLY, "1: too many addresses kept, every one is looked up"},
+    {NULL}
+};
+
+static PyTypeObject AddrSetType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "skeleton_replay.capture._speedups.AddrSet",
+    .tp_basicsize = sizeof(AddrSet),
+    .tp_dealloc = (destructor)addrset_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The addresses that may be keys of Recorder.objects (a superset; len: how many kept).",
+    .tp_methods = addrset_methods,
+    .tp_members = addrset_members,
+    .tp_as_sequence = &addrset_as_sequence,
+    .tp_new = PyType_GenericNew,
+};
+
 /* ------------------------------------------------------------ Hooks */
 
 #define CODE_BITS 10
@@ -151,7 +350,8 @@ typedef struct {
 typedef struct {
     void *type;
     long long ix, oid;
-    Py_ssize_t n;  /* -1: empty */
+    Py_ssize_t n;       /* -1: empty */
+    long long pending;  /* creations of key n counted here, not yet added to Creations.counts[n] (fold_made) */
 } MadeSlot;
 
 /* A cache keyed by a code object's address (code_hit, code_put): the code, a value (borrowed: whoever fills
@@ -243,10 +443,12 @@ typedef struct {
     int n_edges;
     PyObject *edge_p;               /* (held) the state list whose counts the table holds, or NULL */
     SkRowQueue *rows;               /* (held) where event records go as rows (append_event), or NULL: as tuples */
+    AddrSet *addrs;                 /* (held) addresses that may be keys of `objects` (reborn_new), or NULL */
     PyObject *weakrefs;
 } Hooks;
 
 static int fold_counts(Hooks *h);
+static int fold_made(Hooks *h);
 static int fast_locals_selftest(void);
 static int fast_back_selftest(void);
 
@@ -268,6 +470,12 @@ clear_caches(Hooks *h)
         h->ovf_class[i] = NULL;
         Py_CLEAR(h->ovf_oid[i]);
     }
+    PyObject *type, *value, *tb;  /* (dealloc may run while an exception is raised) */
+    PyErr_Fetch(&type, &value, &tb);
+    if (fold_made(h) < 0) {  /* counts are never lost with their cache slots */
+        PyErr_Clear();
+    }
+    PyErr_Restore(type, value, tb);
     memset(h->made_cache, 0, sizeof(h->made_cache));
     Py_CLEAR(h->tp_p);
 }
@@ -300,6 +508,7 @@ hooks_dealloc(Hooks *h)
     Py_XDECREF(h->reserve); Py_XDECREF(h->importing); Py_XDECREF(h->created);
     Py_XDECREF(h->made_keys); Py_XDECREF(h->made_counts); Py_XDECREF(h->made_per_class);
     Py_XDECREF(h->rows);
+    Py_XDECREF(h->addrs);
     Py_TYPE(h)->tp_free((PyObject *)h);
 }
 
@@ -311,12 +520,12 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
                              "py_start", "py_return", "kind_call", "kind_return", "span", "limit",
                              "first_calls", "per_code", "sample_every",
                              "py_yield", "py_resume", "kind_yield", "kind_resume", "inits", "foreign", "is_tracing",
-                             "reserve", "importing", "first_per_edge", "rows", NULL};
+                             "reserve", "importing", "first_per_edge", "rows", "addrs", NULL};
     PyObject *o[20];
     PyObject *opt[4] = {NULL, NULL, NULL, NULL};
-    PyObject *inits = NULL, *foreign = NULL, *is_tracing = NULL, *reserve = NULL, *importing = NULL, *rows = NULL;
+    PyObject *inits = NULL, *foreign = NULL, *is_tracing = NULL, *reserve = NULL, *importing = NULL, *rows = NULL, *addrs = NULL;
     h->first_per_edge = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOO!LLL|OOOOO!OOO!O!LO", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOO!LLL|OOOOO!OOO!O!LOO", kwlist,
                                      &PyDict_Type, &o[0], &PyList_Type, &o[1], &PyList_Type, &o[2],
                                      &PyList_Type, &o[3], &PyList_Type, &o[4], &PyDict_Type, &o[5],
                                      &PyDict_Type, &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12],
@@ -324,7 +533,7 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
                                      &h->first_calls, &h->per_code, &h->sample_every,
                                      &opt[0], &opt[1], &opt[2], &opt[3], &PyDict_Type, &inits, &foreign,
                                      &is_tracing, &PyList_Type, &reserve, &PyList_Type, &importing,
-                                     &h->first_per_edge, &rows)) {
+                                     &h->first_per_edge, &rows, &addrs)) {
         return -1;
     }
     if (rows == Py_None) {
@@ -335,6 +544,26 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
         return -1;
     }
     Py_XSETREF(h->rows, (SkRowQueue *)Py_XNewRef(rows));
+    if (addrs == Py_None) {
+        addrs = NULL;
+    }
+    if (addrs != NULL && !Py_IS_TYPE(addrs, &AddrSetType)) {
+        PyErr_SetString(PyExc_TypeError, "addrs must be an AddrSet or None");
+        return -1;
+    }
+    if (addrs != NULL) {  /* the entries made before: kept too (ObjectIds.object_id adds the later ones) */
+        PyObject *k, *v;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(o[5], &pos, &k, &v)) {
+            void *a = PyLong_Check(k) ? PyLong_AsVoidPtr(k) : NULL;
+            if (a == NULL) {
+                PyErr_Clear();
+                ((AddrSet *)addrs)->full = 1;  /* a key it cannot hold: the dict is asked every time */
+            }
+            addr_add((AddrSet *)addrs, (uintptr_t)a);
+        }
+    }
+    Py_XSETREF(h->addrs, (AddrSet *)Py_XNewRef(addrs));
     if ((reserve && PyList_GET_SIZE(reserve) != 1) || (importing && PyList_GET_SIZE(importing) != 1)) {
         PyErr_SetString(PyExc_ValueError, "reserve and importing must be one-item lists");
         return -1;
@@ -1462,6 +1691,43 @@ creation_hook(Hooks *h)
     return h->created == Py_None ? NULL : h->created;
 }
 
+/* Creations.counts[m->n] += m->pending (the creations the slot counted): 0, or -1 with an error set. */
+static int
+made_add(Hooks *h, MadeSlot *m)
+{
+    long long add = m->pending;
+    m->pending = 0;
+    if (h->made_counts == NULL || m->n < 0 || m->n >= PyList_GET_SIZE(h->made_counts)) {
+        return 0;
+    }
+    long long v = PyLong_AsLongLong(PyList_GET_ITEM(h->made_counts, m->n));
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    PyObject *nv = PyLong_FromLongLong(v + add);
+    if (nv == NULL) {
+        return -1;
+    }
+    PyObject *old = PyList_GET_ITEM(h->made_counts, m->n);
+    PyList_SET_ITEM(h->made_counts, m->n, nv);  /* steals nv */
+    Py_DECREF(old);
+    return 0;
+}
+
+/* Every creation counted in the cache slots goes into Creations.counts (before Creations.stop reads them, through
+   fold(); at close): 0, or -1 with an error set (the rest are still added). */
+static int
+fold_made(Hooks *h)
+{
+    int err = 0;
+    for (int k = 0; k < MADE_CACHE; k++) {
+        if (h->made_cache[k].pending && made_add(h, &h->made_cache[k]) < 0) {
+            err = -1;
+        }
+    }
+    return err;
+}
+
 /* The common creation without Python (capture/creations.py Creations.created does the same): the creator
    is the calling frame, traced, with its receiver's id known; its (creator, class) key seen before; the
    class past the objects whose own creator is kept. 1 counted, 0 left to made.created, -1 error.
@@ -1532,30 +1798,30 @@ creation_fast(Hooks *h, PyObject *bcode, void *bm, PyFrameObject *back, PyObject
     /* Creations.keys never loses a key nor renumbers one: (code index, object id, class) -> its number */
     MadeSlot *m = &h->made_cache[mix((unsigned long long)ix ^ ((unsigned long long)o << 24)
                                      ^ (unsigned long long)(uintptr_t)cls, MADE_BITS)];
-    Py_ssize_t i = -1;
     if (m->type == (void *)cls && m->ix == ix && m->oid == o) {
-        i = m->n;
+        Py_DECREF(oid);
+        m->pending++;  /* counted here: added to Creations.counts by fold_made */
+        return 1;
     }
-    else {
-        PyObject *kcls = PyLong_FromVoidPtr(cls);
-        PyObject *key = kcls ? PyTuple_Pack(3, PyTuple_GET_ITEM(entry, SK_ENTRY_INDEX), oid, kcls) : NULL;
-        Py_XDECREF(kcls);
-        PyObject *n = key ? PyDict_GetItemWithError(h->made_keys, key) : NULL;
-        Py_XDECREF(key);
-        i = n != NULL && PyLong_CheckExact(n) ? PyLong_AsSsize_t(n) : -1;
-        if (i >= 0) {
-            m->type = (void *)cls;
-            m->ix = ix;
-            m->oid = o;
-            m->n = i;
-        }
-    }
+    PyObject *kcls = PyLong_FromVoidPtr(cls);
+    PyObject *key = kcls ? PyTuple_Pack(3, PyTuple_GET_ITEM(entry, SK_ENTRY_INDEX), oid, kcls) : NULL;
+    Py_XDECREF(kcls);
     Py_DECREF(oid);
-    int r = 0;
-    if (i >= 0 && i < PyList_GET_SIZE(h->made_counts)) {
-        r = bump(h->made_counts, i) < 0 ? -1 : 1;
+    PyObject *n = key ? PyDict_GetItemWithError(h->made_keys, key) : NULL;
+    Py_XDECREF(key);
+    Py_ssize_t i = n != NULL && PyLong_CheckExact(n) ? PyLong_AsSsize_t(n) : -1;
+    if (i < 0 || i >= PyList_GET_SIZE(h->made_counts)) {
+        return PyErr_Occurred() ? -1 : 0;
     }
-    return r == 0 && PyErr_Occurred() ? -1 : r;
+    if (m->pending && made_add(h, m) < 0) {  /* the slot's key before: its counts go in first */
+        return -1;
+    }
+    m->type = (void *)cls;
+    m->ix = ix;
+    m->oid = o;
+    m->n = i;
+    m->pending = 1;
+    return 1;
 }
 
 /* The receiver name of the watched __init__ `code` (borrowed: inits keeps it), with its receiver's index in the
@@ -1606,7 +1872,7 @@ reborn_new(Hooks *h, PyObject *me, PyObject *bcode, void *bm, PyFrameObject *bac
     ObjSlot *slot = obj_slot(h, me);  /* its cached id goes with its entry (a new id) */
     slot->addr = NULL;
     Py_CLEAR(slot->oid);
-    if (PyDict_GET_SIZE(h->objects) > 0) {
+    if (PyDict_GET_SIZE(h->objects) > 0 && (h->addrs == NULL || addr_maybe(h->addrs, (uintptr_t)me))) {
         PyObject *key = PyLong_FromVoidPtr(me);
         int known = key ? PyDict_Contains(h->objects, key) : -1;
         if (known == 1 && PyDict_DelItem(h->objects, key) < 0) {
@@ -1614,6 +1880,9 @@ reborn_new(Hooks *h, PyObject *me, PyObject *bcode, void *bm, PyFrameObject *bac
         }
         Py_XDECREF(key);
         rc = known < 0 ? -1 : 1;
+        if (rc == 1 && h->addrs != NULL) {
+            addr_remove(h->addrs, (uintptr_t)me);  /* no entry there now */
+        }
     }
     if (rc == 1) {  /* no entry at its address now: the dicts answer its class's shared id, if any */
         PyObject *shared = overflow_oid(h, Py_TYPE(me));
@@ -2050,7 +2319,7 @@ hooks_close(Hooks *h, PyObject *unused)
         PyErr_Clear();
     }
     Py_CLEAR(h->tp_p);
-    if (fold_counts(h) < 0) {  /* the counts go to their dicts (Counting.checkpoint reads them next) */
+    if (fold_counts(h) < 0 || fold_made(h) < 0) {  /* the counts go to their dicts (Counting.checkpoint reads them next) */
         return contain(h, "close");
     }
     Py_RETURN_NONE;
@@ -2059,7 +2328,7 @@ hooks_close(Hooks *h, PyObject *unused)
 static PyObject *
 hooks_fold(Hooks *h, PyObject *unused)
 {
-    if (fold_counts(h) < 0) {
+    if (fold_counts(h) < 0 || fold_made(h) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -2603,7 +2872,8 @@ PyInit__speedups(void)
     if (PyType_Ready(&ProfileHookType) < 0) {
         return NULL;
     }
-    if (PyType_Ready(&HooksType) < 0 || PyType_Ready(&GuardType) < 0 || PyType_Ready(&SkRowQueueType) < 0) {
+    if (PyType_Ready(&HooksType) < 0 || PyType_Ready(&GuardType) < 0 || PyType_Ready(&SkRowQueueType) < 0
+            || PyType_Ready(&AddrSetType) < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&speedups_module);
@@ -2616,7 +2886,8 @@ PyInit__speedups(void)
     }
     if (PyModule_AddObject(m, "Hooks", Py_NewRef((PyObject *)&HooksType)) < 0 ||
             PyModule_AddObject(m, "Guard", Py_NewRef((PyObject *)&GuardType)) < 0 ||
-            PyModule_AddObject(m, "RowQueue", Py_NewRef((PyObject *)&SkRowQueueType)) < 0) {
+            PyModule_AddObject(m, "RowQueue", Py_NewRef((PyObject *)&SkRowQueueType)) < 0 ||
+            PyModule_AddObject(m, "AddrSet", Py_NewRef((PyObject *)&AddrSetType)) < 0) {
         Py_DECREF(m);
         return NULL;
     }

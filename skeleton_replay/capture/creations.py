@@ -43,7 +43,8 @@ _type = type
 class Creations:
     """One capture's creations (the Recorder holds one as `made`).
 
-    The C fast path (_speedups.c creation_fast) reads keys, counts, per_class and limit: never rebound.
+    The C fast path (_speedups.c creation_fast) reads keys, counts, per_class and limit: never rebound. It adds to
+    `counts` in batches (a count per cache slot, folded in by Recorder.fold_counts): only stop() reads them.
     """
 
     def __init__(self, recorder: Any) -> None:
@@ -104,6 +105,9 @@ class Creations:
 
     def stop(self) -> None:
         """Hand the counts past the first creation to the spill (Recorder.finish)."""
+        fold = getattr(self.rec, "fold_counts", None)
+        if fold is not None:
+            fold()  # the creations the C hooks counted in their cache (_speedups.c fold_made) go into counts
         extra = {n: c - 1 for n, c in enumerate(self.counts) if c > 1}
         if extra:
             self.rec.buf.append((R.CREATION, COUNTS, extra))

@@ -43,6 +43,9 @@ class ObjectIds:
     # [n]: a new int each time an entry of `objects` is removed or replaced. The C hooks keep a cache in
     # front of `objects` (_speedups.c receiver_oid) and flush it when this item changes.
     objects_gen: list[int]
+    # The C hooks' superset of the keys of `objects` (_speedups.AddrSet: an __init__ at an address not in it
+    # skips the dict), or None. Every key goes in before its entry is made.
+    object_addrs: Any
     buf: list[Any]
     definitions: int
     filter: Any  # CodeFilter (main_module)
@@ -56,6 +59,7 @@ class ObjectIds:
         self.per_class = {}
         self.overflow = {}
         self.objects_gen = [0]
+        self.object_addrs = None
         self.made = Creations(self)
 
     def object_id(self, obj: Any) -> int:
@@ -92,6 +96,9 @@ class ObjectIds:
         self.definitions += 1
         if ent is not None:  # an entry of another class at this address is replaced
             self.objects_gen[0] += 1
+        addrs = self.object_addrs
+        if addrs is not None:
+            addrs.add(key)  # before the entry: interrupted in between, it is still a superset of the keys
         self.objects[key] = (oid, cls)  # last: an interrupted definition is made again, never missing
         if self.made.waiting:
             self.made.identified(key, cls, oid)  # its creator, recorded when its __init__ started

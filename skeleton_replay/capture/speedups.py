@@ -74,6 +74,8 @@ def hooks(
         return p
 
     b = rec.budget
+    if rec.object_addrs is None:
+        rec.object_addrs = fast.AddrSet()  # filled with the keys of rec.objects by Hooks, then by object_id
     h = fast.Hooks(
         table=rec.table,
         buf=rec.buf,
@@ -109,6 +111,7 @@ def hooks(
         importing=rec.importing,
         first_per_edge=b.first_per_edge,
         rows=rec.spill.row_queue(),  # event records as rows, not tuples (None: tuples, packed in Python)
+        addrs=rec.object_addrs,
     )
     rec.count_tables.append(weakref.ref(h))  # its counts of edges go to the dicts at each checkpoint (counting.py)
     return h
