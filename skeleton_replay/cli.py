@@ -68,6 +68,9 @@ def do_run(json_out: bool, module: str | None, script: Path | None, args: tuple[
         before_run(opts.rules_file)
     session = TraceSession(options=opts, progress=_progress)
     session.owns_process = True
+    from .pipeline import own_process
+
+    own_process()  # (pipeline.no_cyclic_gc)
     if module is not None:
         result = session.run_module(module, ([str(script)] if script is not None else []) + list(args))
     else:

@@ -79,7 +79,8 @@ class Capture:
 
     @property
     def duration_s(self) -> float:
-        return self.t_stop - self.t_start
+        """Seconds traced (0 for a capture whose start failed before tracing began)."""
+        return max(0.0, self.t_stop - self.t_start) if self.t_start else 0.0
 
     def start(self) -> None:
         try:

@@ -276,3 +276,27 @@ def test_prepared_options_are_used_as_they_are(project: Path, tmp_path: Path, mo
     assert reads == []
     with pytest.raises(ValueError, match="carry their project root"):
         RunLifecycle(prepared, Entry(kind="api", name="x", path="x"), root=project)
+
+
+def test_a_run_whose_start_failed_reports_no_time_traced(project: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tracer failed to start (a broken build, say): the run still ends with its artifacts, and its
+    duration is 0, not the time since the machine booted (time.perf_counter's origin)."""
+    from skeleton_replay.lifecycle import Entry, RunLifecycle
+    from skeleton_replay.options import Options
+
+    run = RunLifecycle(Options(project_root=project, out_dir=tmp_path / "o", html=False),
+                       Entry(kind="api", name="broken", path="broken"))
+
+    def broken() -> None:
+        raise RuntimeError("the backend could not start")
+
+    monkeypatch.setattr(run.capture.backend, "start", broken)
+    with pytest.raises(RuntimeError):
+        run.start()
+    run.stop()
+    result = run.finish("exception", None, {"type": "RuntimeError", "message": "the backend could not start"})
+    end = tracecheck.check_trace(result.out_dir / "trace.jsonl")[-1]
+    assert end["record"] == "end" and end["status"] == "exception"
+    assert end["duration_s"] == 0
+    assert "duration 0.000 s" in (result.out_dir / "workflow.md").read_text()

@@ -8,6 +8,7 @@ import weakref
 
 import pytest
 
+from skeleton_replay import pipeline
 from skeleton_replay.pipeline import no_cyclic_gc
 
 
@@ -17,9 +18,10 @@ class Node:
 
 
 @pytest.fixture(autouse=True)
-def gc_on():
+def gc_on(monkeypatch: pytest.MonkeyPatch):
     was = gc.isenabled()
     gc.enable()
+    monkeypatch.setattr(pipeline, "_OWN_PROCESS", [True])  # as under `skeleton run` (3.12 starts with objects frozen)
     yield
     if not was:
         gc.disable()
@@ -58,6 +60,22 @@ def test_a_cycle_of_the_host_is_still_collected_after() -> None:
     gc.collect()
     assert gone() is None  # not frozen for good: a full collection finds it
     assert kept
+
+
+def test_a_host_that_froze_objects_keeps_them_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pre-forking server freezes its objects for copy-on-write: unfreezing them would undo that."""
+    from skeleton_replay import pipeline
+
+    monkeypatch.setattr(pipeline, "_OWN_PROCESS", [False])
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with no_cyclic_gc():
+            [[i] for i in range(1_000)]
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_it_leaves_a_disabled_gc_disabled() -> None:

@@ -20,6 +20,7 @@ import pytest
 from ..capture.filters import HARNESS_FILES
 from ..lifecycle import Entry, RunLifecycle
 from ..options import Options, UsageError
+from ..pipeline import no_cyclic_gc, own_process
 from ..render.text import run_summary
 from ..result import RunResult
 from ..run_capture import relative_to
@@ -132,15 +133,11 @@ class SkeletonPytest:
             error = {"type": "pytest", "message": f"exit code {exitstatus}: {meaning}"}
         # No cyclic GC while the artifacts are built: the model makes hundreds of thousands of containers
         # and no cycles, and each full collection would walk them and everything the pytest session
-        # holds (sqlparse's suite, 540 tests: 1.6 s of 4.3 s of post-processing CPU). Restored after.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        # holds (sqlparse's suite, 540 tests: 1.6 s of 4.3 s of post-processing CPU). Restored after,
+        # with no collection due over what it allocated (pipeline.no_cyclic_gc).
+        with no_cyclic_gc():
             live.stop()
             self.result = live.finish(status, exitstatus, error)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
 
     def pytest_terminal_summary(
         self, terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
@@ -254,6 +251,7 @@ def run_pytest(
     from ..runner import _freeze_startup_objects
 
     plugin = SkeletonPytest(options, command, invocation)
+    own_process()  # `skeleton pytest`: this process is Skeleton's (pipeline.no_cyclic_gc)
     saved = list(sys.path)
     froze = _freeze_startup_objects(owns_process=True)
     try:
