@@ -44,6 +44,8 @@ from pathlib import Path
 import skeleton_replay
 from skeleton_replay import native
 from skeleton_replay.pipeline import from_killed_run
+from skeleton_replay.process import own_process
+own_process()  # as `skeleton report` (a skeleton command) rebuilds a run
 here = os.path.dirname(os.path.dirname(os.path.abspath(skeleton_replay.__file__)))
 if os.path.realpath(here) != os.path.realpath(root):
     sys.exit("skeleton_replay imported from %s, not from %s" % (here, root))

@@ -20,6 +20,7 @@ import orjson
 
 from .keep import Streams
 from .options import DEFAULTS, KINDS, SPECS, SWITCHES, UsageError, options_from_flags
+from .process import own_process
 from .render.text import run_summary
 
 if TYPE_CHECKING:
@@ -68,9 +69,6 @@ def do_run(json_out: bool, module: str | None, script: Path | None, args: tuple[
         before_run(opts.rules_file)
     session = TraceSession(options=opts, progress=_progress)
     session.owns_process = True
-    from .pipeline import own_process
-
-    own_process()  # (pipeline.no_cyclic_gc)
     if module is not None:
         result = session.run_module(module, ([str(script)] if script is not None else []) + list(args))
     else:
@@ -271,6 +269,7 @@ def __getattr__(name: str) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     _out()  # before any program runs
+    own_process()  # a `skeleton` command: no host's state to keep (process.py)
     argv = _split_module_args(list(sys.argv[1:] if argv is None else argv))
     try:
         fast = fast_run(argv)

@@ -29,6 +29,7 @@ from .events.types import Endpoint, Event, TraceEnd
 from .events.write_trace import end_record, write_trace
 from .model.build import SnapshotBuilder
 from .model.calltree import CallTree
+from .process import owns_process
 from .render.workflow import render_workflow
 
 TRACE, SNAPSHOT, WORKFLOW = "trace.jsonl", "snapshot.json", "workflow.md"
@@ -72,16 +73,6 @@ def _fan_out(
             progress(n)
 
 
-# Set by Skeleton's own commands (`skeleton run`, `skeleton pytest`: own_process()): no host whose frozen objects
-# (gc.freeze(), e.g. a pre-forking server's) must stay frozen.
-_OWN_PROCESS = [False]
-
-
-def own_process() -> None:
-    """This process exists to run Skeleton's command: no_cyclic_gc may unfreeze what is frozen."""
-    _OWN_PROCESS[0] = True
-
-
 @contextlib.contextmanager
 def no_cyclic_gc() -> Iterator[None]:
     """Millions of short-lived tuples and no cycles: the cyclic GC would only rescan the growing model
@@ -96,14 +87,15 @@ def no_cyclic_gc() -> Iterator[None]:
     generation and sets the young count back to 0 instead (both constant-time list splices): the model dies by
     reference counting when its caller lets go of it, a cycle among the host's objects is still found by the
     next full collection. unfreeze() also moves what was frozen before: done only where nothing was (or the
-    process is Skeleton's own, own_process()); in a host that froze objects, the scan is paid instead."""
+    process is a `skeleton` command's: process.owns_process()); in a host that froze objects (a pre-forking
+    server, for copy-on-write), the scan is paid instead."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
-            if _OWN_PROCESS[0] or gc.get_freeze_count() == 0:
+            if owns_process() or gc.get_freeze_count() == 0:
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()

@@ -8,7 +8,7 @@ import weakref
 
 import pytest
 
-from skeleton_replay import pipeline
+from skeleton_replay import process
 from skeleton_replay.pipeline import no_cyclic_gc
 
 
@@ -21,7 +21,7 @@ class Node:
 def gc_on(monkeypatch: pytest.MonkeyPatch):
     was = gc.isenabled()
     gc.enable()
-    monkeypatch.setattr(pipeline, "_OWN_PROCESS", [True])  # as under `skeleton run` (3.12 starts with objects frozen)
+    monkeypatch.setattr(process, "_OWN", [True])  # as under a `skeleton` command (3.12 starts with objects frozen)
     yield
     if not was:
         gc.disable()
@@ -64,9 +64,7 @@ def test_a_cycle_of_the_host_is_still_collected_after() -> None:
 
 def test_a_host_that_froze_objects_keeps_them_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     """A pre-forking server freezes its objects for copy-on-write: unfreezing them would undo that."""
-    from skeleton_replay import pipeline
-
-    monkeypatch.setattr(pipeline, "_OWN_PROCESS", [False])
+    monkeypatch.setattr(process, "_OWN", [False])
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()

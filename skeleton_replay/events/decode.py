@@ -383,12 +383,16 @@ class Decoder:
         elif k == R.AGGREGATE:
             counts, raised = rec[1], rec[2]
             scen = rec[3] if len(rec) > 3 else None
-            for key in counts.keys() | raised.keys():
+            known, endpoint, append = self._endpoints.get, self.endpoint, self.aggregates.append
+            calls = 0
+            for key in counts.keys() | raised.keys():  # (a real suite: tens of thousands, a callee in each test)
                 n = counts.get(key, 0)
-                caller = self.endpoint(*key[0]) if key[0] else None  # (): a module body (an import)
-                self.aggregates.append((caller, self.endpoint(*key[1]), n, raised.get(key, 0), scen))
-                self.calls += n
-                self.dropped += 2 * n
+                a, b = key  # (idx, obj) each, as _endpoints is keyed; (): a module body (an import)
+                caller = (known(a) or endpoint(*a)) if a else None
+                append((caller, known(b) or endpoint(*b), n, raised.get(key, 0), scen))
+                calls += n
+            self.calls += calls
+            self.dropped += 2 * calls
             if len(rec) > 4:  # the other events of counted generators: resumes and the exits after them
                 self.dropped += rec[4]
 

@@ -20,7 +20,7 @@ import pytest
 from ..capture.filters import HARNESS_FILES
 from ..lifecycle import Entry, RunLifecycle
 from ..options import Options, UsageError
-from ..pipeline import no_cyclic_gc, own_process
+from ..pipeline import no_cyclic_gc
 from ..render.text import run_summary
 from ..result import RunResult
 from ..run_capture import relative_to
@@ -251,7 +251,6 @@ def run_pytest(
     from ..runner import _freeze_startup_objects
 
     plugin = SkeletonPytest(options, command, invocation)
-    own_process()  # `skeleton pytest`: this process is Skeleton's (pipeline.no_cyclic_gc)
     saved = list(sys.path)
     froze = _freeze_startup_objects(owns_process=True)
     try:
