@@ -24,6 +24,17 @@ def require_compiled(module: ModuleType | None, source: str) -> None:
         pytest.skip("the C extensions were not compiled here (no compiler)")
 
 
+def compiled_speedups() -> ModuleType:
+    """capture/_speedups.c (skipped where nothing compiles, see require_compiled)."""
+    try:
+        module: ModuleType | None = importlib.import_module("skeleton_replay.capture._speedups")
+    except ImportError:  # not compiled
+        module = None
+    require_compiled(module, "capture/_speedups.c")
+    assert module is not None
+    return module
+
+
 def compiled_summariser(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """capture/_summarise.c with SKELETON_PURE_PYTHON unset (skipped where nothing compiles, see require_compiled)."""
     try:

@@ -5,24 +5,15 @@ all, and a set that may no longer grow says "maybe" for every address. Address r
 the pure-Python callbacks: tests/test_counting_cost.py."""
 from __future__ import annotations
 
-import importlib
 import random
 from types import ModuleType
 
 import pytest
-from native_runs import require_compiled
-
-try:
-    _speedups: ModuleType | None = importlib.import_module("skeleton_replay.capture._speedups")
-except ImportError:  # not compiled
-    _speedups = None
-
+from native_runs import compiled_speedups
 
 @pytest.fixture
 def speedups() -> ModuleType:
-    require_compiled(_speedups, "capture/_speedups.c")
-    assert _speedups is not None
-    return _speedups
+    return compiled_speedups()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -15,15 +15,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from native_runs import require_compiled
+from native_runs import compiled_speedups, require_compiled
 
 from skeleton_replay.capture import layout as L
 from skeleton_replay.capture import records as R
 
-try:
-    _speedups: ModuleType | None = importlib.import_module("skeleton_replay.capture._speedups")
-except ImportError:  # not compiled
-    _speedups = None
 try:
     _decode: ModuleType | None = importlib.import_module("skeleton_replay.events._decode")
 except ImportError:  # not compiled
@@ -103,9 +99,7 @@ def native_decode(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 @pytest.fixture
 def speedups() -> ModuleType:
-    require_compiled(_speedups, "capture/_speedups.c")
-    assert _speedups is not None
-    return _speedups
+    return compiled_speedups()
 
 
 @pytest.mark.parametrize("seed", [None, 1, 2, 3])

@@ -5,7 +5,6 @@ on the same list gives the same chunk, lost records drop their rows and nothing 
 garbage collector no longer sees an object per recorded event."""
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
@@ -16,21 +15,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from native_runs import require_compiled
+from native_runs import compiled_speedups
 
 from skeleton_replay.capture import records as R
 
-try:
-    _speedups: ModuleType | None = importlib.import_module("skeleton_replay.capture._speedups")
-except ImportError:  # not compiled
-    _speedups = None
-
-
 @pytest.fixture
 def speedups() -> ModuleType:
-    require_compiled(_speedups, "capture/_speedups.c")
-    assert _speedups is not None
-    return _speedups
+    return compiled_speedups()
 
 
 CALLS: list[Any] = [

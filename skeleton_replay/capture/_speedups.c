@@ -257,35 +257,44 @@ addr_remove(AddrSet *a, uintptr_t v)
     a->used--;
 }
 
+/* The address an int stands for (0, or -1 with an error set). */
+static int
+addr_arg(PyObject *key, uintptr_t *v)
+{
+    void *p = PyLong_AsVoidPtr(key);
+    if (p == NULL && PyErr_Occurred()) {
+        return -1;
+    }
+    *v = (uintptr_t)p;
+    return 0;
+}
+
 static PyObject *
 addrset_add(AddrSet *a, PyObject *key)
 {
-    void *v = PyLong_AsVoidPtr(key);
-    if (v == NULL && PyErr_Occurred()) {
+    uintptr_t v;
+    if (addr_arg(key, &v) < 0) {
         return NULL;
     }
-    addr_add(a, (uintptr_t)v);
+    addr_add(a, v);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 addrset_contains_py(AddrSet *a, PyObject *key)
 {
-    void *v = PyLong_AsVoidPtr(key);
-    if (v == NULL && PyErr_Occurred()) {
-        return NULL;
-    }
-    return PyBool_FromLong(addr_maybe(a, (uintptr_t)v));
+    uintptr_t v;
+    return addr_arg(key, &v) < 0 ? NULL : PyBool_FromLong(addr_maybe(a, v));
 }
 
 static PyObject *
 addrset_discard(AddrSet *a, PyObject *key)
 {
-    void *v = PyLong_AsVoidPtr(key);
-    if (v == NULL && PyErr_Occurred()) {
+    uintptr_t v;
+    if (addr_arg(key, &v) < 0) {
         return NULL;
     }
-    addr_remove(a, (uintptr_t)v);
+    addr_remove(a, v);
     Py_RETURN_NONE;
 }
 
