@@ -66,4 +66,5 @@ def test_the_hooks_start_from_the_entries_made_before(speedups: ModuleType, tmp_
     other = object()
     rec.object_id(other)  # a new entry: its address goes in first
     assert rec.object_addrs.maybe(id(other))
+    h.close()
     rec.spill.close()
