@@ -48,8 +48,10 @@ def test_an_empty_set_knows_no_address(speedups: ModuleType) -> None:
     assert len(a) == 1 and a.maybe(0x1000)
 
 
-def test_the_hooks_start_from_the_entries_made_before(speedups: ModuleType, tmp_path) -> None:
+def test_the_hooks_start_from_the_entries_made_before(speedups: ModuleType, tmp_path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Hooks made over a Recorder whose `objects` already has entries keep their addresses."""
+    monkeypatch.delenv("SKELETON_PURE_PYTHON", raising=False)  # (the pure-Python lane sets it: no hooks then)
     from skeleton_replay.capture import records as R
     from skeleton_replay.capture import speedups as S
     from skeleton_replay.capture.filters import CodeFilter
