@@ -87,6 +87,56 @@ sk_int_in(PyObject *o, long long lo, long long hi, long long *v)
     return 1;
 }
 
+/* A row from an event record's fields (borrowed), all but its time (the caller sets row->t): 1, or 0 when they
+   make no plain event record (no exception). `frame` NULL: the record has no frame field (then no caller);
+   `caller` NULL: none. The tuples' packer (sk_row_of) and the C hooks (_speedups.c append_event) share it. */
+static int
+sk_row_fill(SkRow *row, PyObject *kind, PyObject *code, PyObject *thread, PyObject *detail, PyObject *obj,
+            PyObject *frame, PyObject *caller)
+{
+    long long k, c, th, o, f = 0, cl = 0;
+    if (!sk_int_in(kind, 0, SK_ROW_OTHER - 1, &k)
+        || (k != SK_CALL && k != SK_RETURN && k != SK_UNWIND && k != SK_YIELD && k != SK_RESUME)) {
+        return 0;
+    }
+    if (!sk_int_in(code, 0, UINT32_MAX, &c) || !sk_int_in(thread, 0, UINT32_MAX, &th)
+        || !sk_int_in(obj, LLONG_MIN, LLONG_MAX, &o)) {
+        return 0;
+    }
+    int flags = 0;
+    if (detail != Py_None) {
+        if (!PyBytes_CheckExact(detail) || PyBytes_GET_SIZE(detail) > (Py_ssize_t)UINT32_MAX) {
+            return 0;
+        }
+        flags |= SK_ROW_DETAIL;
+        row->detail = PyBytes_AS_STRING(detail);
+        row->detail_len = (uint32_t)PyBytes_GET_SIZE(detail);
+    }
+    if (frame != NULL) {
+        flags |= SK_ROW_FRAME;
+        if (frame == Py_None) {
+            flags |= SK_ROW_FRAME_NONE;
+        }
+        else if (!sk_int_in(frame, LLONG_MIN, LLONG_MAX, &f)) {
+            return 0;
+        }
+        if (caller != NULL) {
+            if (!sk_int_in(caller, LLONG_MIN, LLONG_MAX, &cl)) {
+                return 0;
+            }
+            flags |= SK_ROW_CALLER;
+        }
+    }
+    row->kind = (int)k;
+    row->flags = flags;
+    row->code = (uint32_t)c;
+    row->thread = (uint32_t)th;
+    row->obj = o;
+    row->frame = f;
+    row->caller = cl;
+    return 1;
+}
+
 /* A record as a row (1), or 0: not a plain event record (it goes to `others`, as records.py's _row decides). */
 static int
 sk_row_of(PyObject *r, SkRow *row)
@@ -98,52 +148,15 @@ sk_row_of(PyObject *r, SkRow *row)
     if (n < SK_EV_SIZE || n > SK_EV_SIZE_CALLER) {
         return 0;
     }
-    long long kind, code, thread, t, obj, frame = 0, caller = 0;
-    if (!sk_int_in(PyTuple_GET_ITEM(r, SK_EV_KIND), 0, SK_ROW_OTHER - 1, &kind)
-        || (kind != SK_CALL && kind != SK_RETURN && kind != SK_UNWIND && kind != SK_YIELD && kind != SK_RESUME)) {
+    long long t;
+    if (!sk_int_in(PyTuple_GET_ITEM(r, SK_EV_TIME), LLONG_MIN, LLONG_MAX, &t)) {
         return 0;
     }
-    if (!sk_int_in(PyTuple_GET_ITEM(r, SK_EV_CODE), 0, UINT32_MAX, &code)
-        || !sk_int_in(PyTuple_GET_ITEM(r, SK_EV_THREAD), 0, UINT32_MAX, &thread)
-        || !sk_int_in(PyTuple_GET_ITEM(r, SK_EV_TIME), LLONG_MIN, LLONG_MAX, &t)
-        || !sk_int_in(PyTuple_GET_ITEM(r, SK_EV_OBJECT), LLONG_MIN, LLONG_MAX, &obj)) {
-        return 0;
-    }
-    PyObject *detail = PyTuple_GET_ITEM(r, SK_EV_DETAIL);
-    int flags = 0;
-    if (detail != Py_None) {
-        if (!PyBytes_CheckExact(detail) || PyBytes_GET_SIZE(detail) > (Py_ssize_t)UINT32_MAX) {
-            return 0;
-        }
-        flags |= SK_ROW_DETAIL;
-        row->detail = PyBytes_AS_STRING(detail);
-        row->detail_len = (uint32_t)PyBytes_GET_SIZE(detail);
-    }
-    if (n > SK_EV_FRAME) {
-        flags |= SK_ROW_FRAME;
-        PyObject *f = PyTuple_GET_ITEM(r, SK_EV_FRAME);
-        if (f == Py_None) {
-            flags |= SK_ROW_FRAME_NONE;
-        }
-        else if (!sk_int_in(f, LLONG_MIN, LLONG_MAX, &frame)) {
-            return 0;
-        }
-        if (n > SK_EV_CALLER) {
-            if (!sk_int_in(PyTuple_GET_ITEM(r, SK_EV_CALLER), LLONG_MIN, LLONG_MAX, &caller)) {
-                return 0;
-            }
-            flags |= SK_ROW_CALLER;
-        }
-    }
-    row->kind = (int)kind;
-    row->flags = flags;
-    row->code = (uint32_t)code;
-    row->thread = (uint32_t)thread;
     row->t = t;
-    row->obj = obj;
-    row->frame = frame;
-    row->caller = caller;
-    return 1;
+    return sk_row_fill(row, PyTuple_GET_ITEM(r, SK_EV_KIND), PyTuple_GET_ITEM(r, SK_EV_CODE),
+                       PyTuple_GET_ITEM(r, SK_EV_THREAD), PyTuple_GET_ITEM(r, SK_EV_DETAIL),
+                       PyTuple_GET_ITEM(r, SK_EV_OBJECT), n > SK_EV_FRAME ? PyTuple_GET_ITEM(r, SK_EV_FRAME) : NULL,
+                       n > SK_EV_CALLER ? PyTuple_GET_ITEM(r, SK_EV_CALLER) : NULL);
 }
 
 static int
@@ -213,6 +226,21 @@ sk_queue_put(SkRowQueue *q, const SkRow *row)
     }
     q->count++;
     return 0;
+}
+
+/* The oldest row waiting, which leaves the queue (its length in *len; it stays readable until the queue is
+   settled or written to); NULL when none is left. */
+static const char *
+sk_queue_take(SkRowQueue *q, Py_ssize_t *len)
+{
+    if (q->count == 0) {
+        return NULL;
+    }
+    const char *p = q->buf.p + q->read;
+    *len = sk_row_len(p);
+    q->read += *len;
+    q->count--;
+    return p;
 }
 
 /* Forget the newest row (its place could not be appended to the buffer). `len`: the buffer's length before it. */
@@ -323,13 +351,9 @@ sk_drop_rows(PyObject *module, PyObject *records)
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(records); i++) {
         PyObject *r = PyList_GET_ITEM(records, i);
-        if (Py_IS_TYPE(r, &SkRowQueueType)) {
-            SkRowQueue *q = (SkRowQueue *)r;
-            if (q->count > 0) {
-                q->read += sk_row_len(q->buf.p + q->read);
-                q->count--;
-                sk_queue_settle(q);
-            }
+        Py_ssize_t len;
+        if (Py_IS_TYPE(r, &SkRowQueueType) && sk_queue_take((SkRowQueue *)r, &len) != NULL) {
+            sk_queue_settle((SkRowQueue *)r);
         }
     }
     Py_RETURN_NONE;
@@ -388,16 +412,15 @@ sk_pack_records(PyObject *module, PyObject *records)
                 touched_count[k] = q->count;
                 n_touched++;
             }
-            if (q->count == 0) {
+            Py_ssize_t len;
+            const char *taken = sk_queue_take(q, &len);
+            if (taken == NULL) {
                 PyErr_SetString(PyExc_RuntimeError, "pack_records: the places of rows outnumber the rows queued");
                 goto done;
             }
-            Py_ssize_t len = sk_row_len(q->buf.p + q->read);
-            if (sk_buf_put(&rows, q->buf.p + q->read, len) < 0) {
+            if (sk_buf_put(&rows, taken, len) < 0) {
                 goto done;
             }
-            q->read += len;
-            q->count--;
         }
         else if (sk_row_of(r, &row)) {
             if (sk_put_row(&rows, &row) < 0) {

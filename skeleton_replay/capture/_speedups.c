@@ -94,22 +94,29 @@ caller_frame(SkFrame *f)
 
 /* ---------------------------------------------------------------- helpers */
 
-/* list[i] += 1 for a list of ints; returns the new value or -1 on error. */
+/* list[i] += n for a list of ints (n >= 0); returns the new value or -1 on error. */
 static long long
-bump(PyObject *list, Py_ssize_t i)
+add_to(PyObject *list, Py_ssize_t i, long long n)
 {
     long long v = PyLong_AsLongLong(PyList_GET_ITEM(list, i));
     if (v == -1 && PyErr_Occurred()) {
         return -1;
     }
-    PyObject *n = PyLong_FromLongLong(v + 1);
-    if (n == NULL) {
+    PyObject *nv = PyLong_FromLongLong(v + n);
+    if (nv == NULL) {
         return -1;
     }
     PyObject *old = PyList_GET_ITEM(list, i);
-    PyList_SET_ITEM(list, i, n);  /* steals n */
+    PyList_SET_ITEM(list, i, nv);  /* steals nv */
     Py_DECREF(old);  /* an int */
-    return v + 1;
+    return v + n;
+}
+
+/* list[i] += 1 */
+static inline long long
+bump(PyObject *list, Py_ssize_t i)
+{
+    return add_to(list, i, 1);
 }
 
 /* The Recorder's dict of counted generators' call edges by frame id (counting.py: p[8]), or NULL. */
@@ -184,6 +191,17 @@ addr_grow(AddrSet *a)
     return 0;
 }
 
+/* The slot of `v`, or the empty slot where its probe ends (the set has slots). */
+static inline size_t
+addr_find(AddrSet *a, uintptr_t v)
+{
+    size_t mask = ((size_t)1 << a->bits) - 1, i = mix(v, a->bits);
+    while (a->slots[i] != 0 && a->slots[i] != v) {
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
 static void
 addr_add(AddrSet *a, uintptr_t v)
 {
@@ -194,15 +212,11 @@ addr_add(AddrSet *a, uintptr_t v)
         a->full = 1;  /* every address is looked up in the dict from now on */
         return;
     }
-    size_t mask = ((size_t)1 << a->bits) - 1, i = mix(v, a->bits);
-    while (a->slots[i] != 0) {
-        if (a->slots[i] == v) {
-            return;
-        }
-        i = (i + 1) & mask;
+    size_t i = addr_find(a, v);
+    if (a->slots[i] == 0) {
+        a->slots[i] = v;
+        a->used++;
     }
-    a->slots[i] = v;
-    a->used++;
 }
 
 /* May `v` be a key of the dict? 1: maybe (look), 0: surely not. */
@@ -212,17 +226,7 @@ addr_maybe(AddrSet *a, uintptr_t v)
     if (a->full) {
         return 1;
     }
-    if (a->slots == NULL) {
-        return 0;
-    }
-    size_t mask = ((size_t)1 << a->bits) - 1, i = mix(v, a->bits);
-    while (a->slots[i] != 0) {
-        if (a->slots[i] == v) {
-            return 1;
-        }
-        i = (i + 1) & mask;
-    }
-    return 0;
+    return a->slots != NULL && v != 0 && a->slots[addr_find(a, v)] == v;
 }
 
 /* The dict holds no entry at `v` now. */
@@ -232,12 +236,9 @@ addr_remove(AddrSet *a, uintptr_t v)
     if (a->full || a->slots == NULL) {
         return;
     }
-    size_t mask = ((size_t)1 << a->bits) - 1, i = mix(v, a->bits);
-    while (a->slots[i] != v) {
-        if (a->slots[i] == 0) {
-            return;
-        }
-        i = (i + 1) & mask;
+    size_t mask = ((size_t)1 << a->bits) - 1, i = addr_find(a, v);
+    if (v == 0 || a->slots[i] != v) {
+        return;
     }
     /* backward shift: each later entry of the run moves up where its probe from its home slot passes i */
     size_t j = i;
@@ -521,6 +522,20 @@ hooks_dealloc(Hooks *h)
     Py_TYPE(h)->tp_free((PyObject *)h);
 }
 
+/* An optional argument of type `t`: None becomes NULL; 0, or -1 with a TypeError. */
+static int
+optional_of(PyObject **o, PyTypeObject *t, const char *name)
+{
+    if (*o == Py_None) {
+        *o = NULL;
+    }
+    if (*o != NULL && !Py_IS_TYPE(*o, t)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a %s or None", name, t->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
 {
@@ -545,21 +560,10 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
                                      &h->first_per_edge, &rows, &addrs)) {
         return -1;
     }
-    if (rows == Py_None) {
-        rows = NULL;
-    }
-    if (rows != NULL && !Py_IS_TYPE(rows, &SkRowQueueType)) {
-        PyErr_SetString(PyExc_TypeError, "rows must be a RowQueue or None");
+    if (optional_of(&rows, &SkRowQueueType, "rows") < 0 || optional_of(&addrs, &AddrSetType, "addrs") < 0) {
         return -1;
     }
     Py_XSETREF(h->rows, (SkRowQueue *)Py_XNewRef(rows));
-    if (addrs == Py_None) {
-        addrs = NULL;
-    }
-    if (addrs != NULL && !Py_IS_TYPE(addrs, &AddrSetType)) {
-        PyErr_SetString(PyExc_TypeError, "addrs must be an AddrSet or None");
-        return -1;
-    }
     if (addrs != NULL) {  /* the entries made before: kept too (ObjectIds.object_id adds the later ones) */
         PyObject *k, *v;
         Py_ssize_t pos = 0;
@@ -924,6 +928,14 @@ code_hit(CodeCache *c, void *code)
     return c->code[s] == code ? (Py_ssize_t)s : c->code[s + 1] == code ? (Py_ssize_t)s + 1 : -1;
 }
 
+/* The receiver's index cached with `code` (-1: not cached, or a cell, not read from the fast locals). */
+static inline int
+code_recv(CodeCache *c, void *code)
+{
+    Py_ssize_t slot = code_hit(c, code);
+    return slot >= 0 ? c->recv[slot] : -1;
+}
+
 /* A new entry of `code`: the set's newer entry becomes its older one (the older one goes). */
 static inline void
 code_put(CodeCache *c, void *code, PyObject *value, int recv)
@@ -943,8 +955,7 @@ static inline PyObject *
 fast_receiver(Hooks *h, PyObject *code)
 {
 #if SK_FAST_LOCALS
-    Py_ssize_t slot = code_hit(&h->codes, code);
-    int ix = slot >= 0 ? h->codes.recv[slot] : -1;
+    int ix = code_recv(&h->codes, code);
     if (ix < 0) {
         return NULL;
     }
@@ -1263,22 +1274,6 @@ append_record(Hooks *h, PyObject *rec, int flush)
     return flush_if_full(h, flush);
 }
 
-/* An int field of a row: 1 with *v set, 0 when `o` is no exact int within [lo, hi] (no exception). */
-static inline int
-row_int(PyObject *o, long long lo, long long hi, long long *v)
-{
-    if (!PyLong_CheckExact(o)) {
-        return 0;
-    }
-    int over = 0;
-    long long x = PyLong_AsLongLongAndOverflow(o, &over);
-    if (over || x < lo || x > hi) {
-        return 0;
-    }
-    *v = x;
-    return 1;
-}
-
 /* An event record (kind, idx, tid, t, detail, obj[, frame[, caller]]), as the tuple of append_record would be:
    `frame` NULL when the record has no frame field (then no caller either), `caller` NULL when it has none.
    Where the spill packs rows (h->rows), it is written as the row that tuple would be packed to, and the queue
@@ -1289,51 +1284,18 @@ append_event(Hooks *h, PyObject *kind, PyObject *idx, PyObject *tid, long long t
              PyObject *obj, PyObject *frame, PyObject *caller, int flush)
 {
     SkRowQueue *q = h->rows;
-    if (q != NULL) {
-        SkRow row;
-        long long k, code, thread, o, f = 0, c = 0;
-        row.flags = 0;
-        int ok = row_int(kind, 0, SK_ROW_OTHER - 1, &k) && row_int(idx, 0, UINT32_MAX, &code)
-                 && row_int(tid, 0, UINT32_MAX, &thread) && row_int(obj, LLONG_MIN, LLONG_MAX, &o);
-        if (ok && detail != Py_None) {
-            ok = PyBytes_CheckExact(detail) && PyBytes_GET_SIZE(detail) <= (Py_ssize_t)UINT32_MAX;
-            if (ok) {
-                row.flags |= SK_ROW_DETAIL;
-                row.detail = PyBytes_AS_STRING(detail);
-                row.detail_len = (uint32_t)PyBytes_GET_SIZE(detail);
-            }
+    SkRow row;
+    if (q != NULL && sk_row_fill(&row, kind, idx, tid, detail, obj, frame, caller)) {
+        row.t = t;
+        Py_ssize_t len = q->buf.len;
+        if (sk_queue_put(q, &row) < 0) {
+            return -1;
         }
-        if (ok && frame != NULL) {
-            row.flags |= SK_ROW_FRAME;
-            if (frame == Py_None) {
-                row.flags |= SK_ROW_FRAME_NONE;
-            }
-            else {
-                ok = row_int(frame, LLONG_MIN, LLONG_MAX, &f);
-            }
-            if (ok && caller != NULL) {
-                row.flags |= SK_ROW_CALLER;
-                ok = row_int(caller, LLONG_MIN, LLONG_MAX, &c);
-            }
+        if (PyList_Append(h->buf, (PyObject *)q) < 0) {
+            sk_queue_unput(q, len);
+            return -1;
         }
-        if (ok) {
-            row.kind = (int)k;
-            row.code = (uint32_t)code;
-            row.thread = (uint32_t)thread;
-            row.t = t;
-            row.obj = o;
-            row.frame = f;
-            row.caller = c;
-            Py_ssize_t len = q->buf.len;
-            if (sk_queue_put(q, &row) < 0) {
-                return -1;
-            }
-            if (PyList_Append(h->buf, (PyObject *)q) < 0) {
-                sk_queue_unput(q, len);
-                return -1;
-            }
-            return flush_if_full(h, flush);
-        }
+        return flush_if_full(h, flush);
     }
     PyObject *tv = PyLong_FromLongLong(t);
     if (tv == NULL) {
@@ -1709,18 +1671,7 @@ made_add(Hooks *h, MadeSlot *m)
     if (h->made_counts == NULL || m->n < 0 || m->n >= PyList_GET_SIZE(h->made_counts)) {
         return 0;
     }
-    long long v = PyLong_AsLongLong(PyList_GET_ITEM(h->made_counts, m->n));
-    if (v == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    PyObject *nv = PyLong_FromLongLong(v + add);
-    if (nv == NULL) {
-        return -1;
-    }
-    PyObject *old = PyList_GET_ITEM(h->made_counts, m->n);
-    PyList_SET_ITEM(h->made_counts, m->n, nv);  /* steals nv */
-    Py_DECREF(old);
-    return 0;
+    return add_to(h->made_counts, m->n, add) < 0 ? -1 : 0;
 }
 
 /* Every creation counted in the cache slots goes into Creations.counts (before Creations.stop reads them, through
@@ -1779,8 +1730,7 @@ creation_fast(Hooks *h, PyObject *bcode, void *bm, PyFrameObject *back, PyObject
         PyObject *them = NULL;
 #if SK_FAST_LOCALS
         if (bm != NULL) {  /* code_entry just cached bcode, with its receiver's index (-1: a cell, not read so) */
-            Py_ssize_t slot = code_hit(&h->codes, bcode);
-            int ix = slot >= 0 ? h->codes.recv[slot] : -1;
+            int ix = code_recv(&h->codes, bcode);
             them = ix >= 0 ? Py_XNewRef(((SkFrame *)bm)->localsplus[ix]) : NULL;
         }
         else

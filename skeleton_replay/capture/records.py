@@ -124,10 +124,10 @@ class SpillWriter:
         # Packed chunks where the C packer runs; the pure-Python callbacks keep marshalled lists (SKSPILL1): a
         # Python packing loop inside a callback would be a long window for a signal handler's exception there,
         # where marshal.dumps is one C call. The decoder reads both.
-        self._pack = _packer()
-        # The rows the C hooks queue (no tuple per event: _rows.h SkRowQueue) need the C packer: `rows` is what
-        # the hooks are given, None where records are packed or marshalled in Python.
-        self._rows = _rows_module() if self._pack is not None else None
+        # The rows the C hooks queue (no tuple per event: _rows.h SkRowQueue) are the C packer's: `_rows` is its
+        # module (RowQueue, drop_rows...), None where records are marshalled in Python.
+        self._rows = _c_spill()
+        self._pack = self._rows.pack_records if self._rows is not None else None
         self._write_all(SPILL_MAGIC if self._pack is not None else SPILL_MAGIC_MARSHAL)
         self.bytes_written = len(SPILL_MAGIC)
         self.error: OSError | None = None  # the first failed write (disk full, folder gone...)
@@ -226,20 +226,17 @@ class SpillWriter:
                 self.error = self.error or exc
 
 
-def _rows_module() -> Any | None:
-    """The C module whose RowQueue the packer reads (_speedups), or None (an older build without it)."""
-    from .. import native
+def _c_spill() -> Any | None:
+    """The C module that packs chunks and queues the hooks' rows (_speedups) where compiled and wanted, else None."""
+    from .. import native  # here, not at import: SKELETON_PURE_PYTHON may change between two runs of one process
 
-    mod = native.load("capture._speedups")
-    return mod if mod is not None and hasattr(mod, "RowQueue") else None
+    return native.load("capture._speedups")
 
 
 def _packer() -> Callable[[list[Any]], bytes] | None:
     """The C packer (_speedups.pack_records) where compiled and wanted, else None."""
-    from .. import native  # here, not at import: SKELETON_PURE_PYTHON may change between two runs of one process
-
-    mod = native.load("capture._speedups")
-    fast: Callable[[list[Any]], bytes] | None = getattr(mod, "pack_records", None) if mod is not None else None
+    mod = _c_spill()
+    fast: Callable[[list[Any]], bytes] | None = mod.pack_records if mod is not None else None
     return fast
 
 
