@@ -29,6 +29,7 @@
 #include "_layout.h"  /* the record layout: generated from layout.py */
 #define SK_ROWS_WRITER
 #include "_rows.h"  /* pack_records: the spill's packed chunks */
+#include "../_spread.h"  /* sk_spread: the caches' slots */
 
 /* 3.12 and 3.13: a PY_START callback reads the receiver (`self`) from the running frame's fast locals,
    without building a frame object (PyEval_GetFrame makes one, and the frame pays again to free it: ~700
@@ -159,8 +160,6 @@ typedef struct {
 
 static PyTypeObject AddrSetType;
 
-static inline size_t mix(unsigned long long v, int bits);
-
 static int
 addr_grow(AddrSet *a)
 {
@@ -177,7 +176,7 @@ addr_grow(AddrSet *a)
         for (size_t k = 0; k < ((size_t)1 << a->bits); k++) {
             uintptr_t v = a->slots[k];
             if (v != 0) {
-                size_t i = mix(v, bits);
+                size_t i = sk_spread(v, bits);
                 while (slots[i] != 0) {
                     i = (i + 1) & mask;
                 }
@@ -195,7 +194,7 @@ addr_grow(AddrSet *a)
 static inline size_t
 addr_find(AddrSet *a, uintptr_t v)
 {
-    size_t mask = ((size_t)1 << a->bits) - 1, i = mix(v, a->bits);
+    size_t mask = ((size_t)1 << a->bits) - 1, i = sk_spread(v, a->bits);
     while (a->slots[i] != 0 && a->slots[i] != v) {
         i = (i + 1) & mask;
     }
@@ -248,7 +247,7 @@ addr_remove(AddrSet *a, uintptr_t v)
         if (w == 0) {
             break;
         }
-        size_t home = mix(w, a->bits);
+        size_t home = sk_spread(w, a->bits);
         if (((j - home) & mask) >= ((j - i) & mask)) {  /* i lies on w's probe path */
             a->slots[i] = w;
             i = j;
@@ -372,13 +371,6 @@ typedef struct {
     int recv[CODE_CACHE];
 } CodeCache;
 
-/* A pointer or integer spread over a table of 2**bits slots (Fibonacci hashing: addresses of objects of
-   one size differ only in a few middle bits). */
-static inline size_t
-mix(unsigned long long v, int bits)
-{
-    return (size_t)((v * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
-}
 #define OBJ_BITS 12
 #define KEY_BITS 13
 #define PAST_BITS 8
@@ -924,7 +916,7 @@ receiver_index(Hooks *h, PyObject *code, PyObject *name)
 static inline Py_ssize_t
 code_hit(CodeCache *c, void *code)
 {
-    size_t s = mix((unsigned long long)(uintptr_t)code, CODE_BITS) & ~(size_t)1;
+    size_t s = sk_spread((unsigned long long)(uintptr_t)code, CODE_BITS) & ~(size_t)1;
     return c->code[s] == code ? (Py_ssize_t)s : c->code[s + 1] == code ? (Py_ssize_t)s + 1 : -1;
 }
 
@@ -940,7 +932,7 @@ code_recv(CodeCache *c, void *code)
 static inline void
 code_put(CodeCache *c, void *code, PyObject *value, int recv)
 {
-    size_t s = mix((unsigned long long)(uintptr_t)code, CODE_BITS) & ~(size_t)1;
+    size_t s = sk_spread((unsigned long long)(uintptr_t)code, CODE_BITS) & ~(size_t)1;
     c->code[s + 1] = c->code[s];
     c->value[s + 1] = c->value[s];
     c->recv[s + 1] = c->recv[s];
@@ -1005,7 +997,7 @@ objects_sync(Hooks *h)
 static inline ObjSlot *
 obj_slot(Hooks *h, PyObject *me)
 {
-    return &h->obj_cache[mix((unsigned long long)(uintptr_t)me, OBJ_BITS)];
+    return &h->obj_cache[sk_spread((unsigned long long)(uintptr_t)me, OBJ_BITS)];
 }
 
 /* Remember what the dicts say for this object (oid borrowed). */
@@ -1032,7 +1024,7 @@ obj_remember(Hooks *h, PyObject *me, PyObject *oid)
 static PyObject *
 overflow_oid(Hooks *h, PyTypeObject *cls)
 {
-    size_t i = mix((unsigned long long)(uintptr_t)cls, PAST_BITS);
+    size_t i = sk_spread((unsigned long long)(uintptr_t)cls, PAST_BITS);
     if (h->ovf_class[i] == (void *)cls && h->ovf_oid[i] != NULL) {
         return h->ovf_oid[i];
     }
@@ -1098,7 +1090,7 @@ receiver_oid(Hooks *h, PyObject *me)
 static PyObject *
 node_long(Hooks *h, long long v)
 {
-    size_t i = mix((unsigned long long)v, KEY_BITS);
+    size_t i = sk_spread((unsigned long long)v, KEY_BITS);
     PyObject *o = h->node_obj[i];
     if (o != NULL && h->node_val[i] == v) {
         return Py_NewRef(o);
@@ -1115,7 +1107,7 @@ node_long(Hooks *h, long long v)
 static PyObject *
 edge_long(Hooks *h, unsigned long long v)
 {
-    size_t i = mix(v, KEY_BITS);
+    size_t i = sk_spread(v, KEY_BITS);
     PyObject *o = h->edge_obj[i];
     if (o != NULL && h->edge_val[i] == v) {
         return Py_NewRef(o);
@@ -1169,7 +1161,7 @@ count_edge(Hooks *h, PyObject *p, unsigned long long ev, long long *before)
         }
         h->edge_p = Py_NewRef(p);
     }
-    size_t i = mix(ev, EDGE_BITS);
+    size_t i = sk_spread(ev, EDGE_BITS);
     while (h->edge_tab[i].total != 0) {
         if (h->edge_tab[i].edge == ev) {
             *before = h->edge_tab[i].total++;
@@ -1182,7 +1174,7 @@ count_edge(Hooks *h, PyObject *p, unsigned long long ev, long long *before)
             return -1;
         }
         h->edge_p = Py_NewRef(p);
-        i = mix(ev, EDGE_BITS);
+        i = sk_spread(ev, EDGE_BITS);
     }
     /* an edge new to the table: its count so far is the dict's */
     PyObject *c = PyList_GET_ITEM(p, SK_P_COUNTS);
@@ -1700,7 +1692,7 @@ creation_fast(Hooks *h, PyObject *bcode, void *bm, PyFrameObject *back, PyObject
         return 0;
     }
     PyTypeObject *cls = Py_TYPE(me);
-    void **past = &h->past_class[mix((unsigned long long)(uintptr_t)cls, PAST_BITS)];
+    void **past = &h->past_class[sk_spread((unsigned long long)(uintptr_t)cls, PAST_BITS)];
     if (*past != (void *)cls) {  /* not known past the limit yet: Creations.per_class (it only grows) */
         PyObject *kcls = PyLong_FromVoidPtr(cls);
         if (kcls == NULL) {
@@ -1755,7 +1747,7 @@ creation_fast(Hooks *h, PyObject *bcode, void *bm, PyFrameObject *back, PyObject
         return -1;
     }
     /* Creations.keys never loses a key nor renumbers one: (code index, object id, class) -> its number */
-    MadeSlot *m = &h->made_cache[mix((unsigned long long)ix ^ ((unsigned long long)o << 24)
+    MadeSlot *m = &h->made_cache[sk_spread((unsigned long long)ix ^ ((unsigned long long)o << 24)
                                      ^ (unsigned long long)(uintptr_t)cls, MADE_BITS)];
     if (m->type == (void *)cls && m->ix == ix && m->oid == o) {
         Py_DECREF(oid);
@@ -2624,7 +2616,7 @@ profile_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         return 0;  /* c_call, c_return, c_exception: never traced */
     }
     PyCodeObject *code = PyFrame_GetCode(frame);
-    size_t slot = mix((unsigned long long)(uintptr_t)code, UNTRACED_BITS);  /* (as code_hit's sets) */
+    size_t slot = sk_spread((unsigned long long)(uintptr_t)code, UNTRACED_BITS);  /* (as code_hit's sets) */
     if (self->untraced_cache[slot] == (void *)code) {
         Py_DECREF(code);
         return 0;  /* library code: the common case on 3.11, one compare */

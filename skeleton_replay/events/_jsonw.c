@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../_jsonfmt.h"
+#include "../_spread.h"
 
 #define CHUNK (1 << 20)  /* write when the buffer holds this much */
 
@@ -125,7 +126,7 @@ static PyObject *
 endpoint_bytes(PyObject *ep, Endpoints *c)
 {
     uintptr_t h = (uintptr_t)ep;
-    Slot *slot = &c->slots[((unsigned long long)h * 0x9E3779B97F4A7C15ULL) >> (64 - SLOT_BITS)]; /* Fibonacci */
+    Slot *slot = &c->slots[sk_spread(h, SLOT_BITS)];
     if (slot->ep != ep) {
         PyObject *node_id = PyObject_GetAttr(ep, str_node_id);
         if (node_id == NULL) {

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../_spread.h"
+
 enum { CALL = 0, RETURN = 1, EXCEPTION = 2, YIELD = 3 };
 enum { F_SEEN = 1, F_EXFULL = 2 };  /* node/edge flags: first_seen set; examples list full */
 #define EP_BITS 13                  /* endpoint -> node index cache (direct-mapped, holds its keys) */
@@ -440,7 +442,7 @@ call_index(PyObject *fn, PyObject *arg)
 static Py_ssize_t
 node_of(Agg *a, B *b, PyObject *ep)
 {
-    EpSlot *s = &a->eps[((uint64_t)(uintptr_t)ep * 0x9E3779B97F4A7C15ULL) >> (64 - EP_BITS)];
+    EpSlot *s = &a->eps[sk_spread((uintptr_t)ep, EP_BITS)];
     if (s->ep == ep) {
         return s->idx;
     }

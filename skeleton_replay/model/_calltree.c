@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../_spread.h"
+
 /* kinds: keep in step with events/types.py */
 #define K_CALL 0
 #define K_EXCEPTION 2
@@ -513,8 +515,7 @@ typedef struct {
 static int
 callee_ids(Loop *L, PyObject *callee, PyObject **nid, PyObject **key)
 {
-    /* Fibonacci hashing: endpoints are objects of one size, whose addresses differ only in a few middle bits */
-    size_t slot = (size_t)(((unsigned long long)(uintptr_t)callee * 0x9E3779B97F4A7C15ULL) >> (64 - ID_BITS));
+    size_t slot = sk_spread((uintptr_t)callee, ID_BITS);  /* endpoints: objects of one size (_spread.h) */
     if (L->ids[slot].callee == callee) {
         *nid = L->ids[slot].nid;
         *key = L->ids[slot].key;
