@@ -139,6 +139,43 @@ def test_start_up_is_summarised_apart_from_the_work(tmp_path):
     assert_cited_ids_exist(text, out)
 
 
+def test_definitions_imported_lazily_after_the_work_do_not_file_the_work_under_start_up(tmp_path):
+    # The work (main: 301 calls, most of the run) imports a module only when it ends, and that module's
+    # body registers 60 handlers: 60 definition-like top-level calls after it. Scored alone, they
+    # outweighed the work's log-weighted cost and the split moved past it: the work was filed under
+    # start-up and left out of the call tree (seen on rich + pygments + markdown-it).
+    files = dict(IMPORT_THEN_WORK)
+    files["late.py"] = files["plugins.py"].replace("range(40)", "range(60)")
+    files["app.py"] = """
+        import plugins
+        import work
+
+        def main():
+            items = work.load(100)
+            return work.total(items)
+
+        main()
+        import late  # imported by the program after its work, as a lazy import is
+        print(len(late.REGISTRY))
+        """
+    _write(tmp_path, files)
+    text, out = _run(tmp_path)
+    events = _events(out)
+    main_call = next(o for o, e in events.items() if e["event_type"] == "call"
+                     and e["callee"]["node_id"] == "fn:app:main")
+    late_calls = [o for o, e in events.items() if e["event_type"] == "call" and e["depth"] == 0
+                  and e["callee"]["module"] == "late"]
+    assert len(late_calls) == 124 and min(late_calls) > main_call  # the definitions come after the work
+    phases = _section(text, "## Phases")
+    m = re.search(r"- start-up \(imports, definitions; inferred.*?\): E0–E(\d+),", phases)
+    assert m, phases
+    assert int(m.group(1)) < main_call  # the work is not start-up
+    assert f"E{main_call} `fn:app:main`" in phases  # among the work's biggest calls
+    tree = _section(text, "## Workflow (call tree)")
+    assert f"E{main_call} `fn:app:main`" in tree and "`fn:work:load`" in tree  # and expanded in the call tree
+    assert_cited_ids_exist(text, out)
+
+
 def test_a_long_start_up_does_not_use_up_the_call_tree(tmp_path):
     """Thousands of import-time calls first (the SQLAlchemy case): the work is still in the tree."""
     files = dict(IMPORT_THEN_WORK)

@@ -12,6 +12,10 @@ imported is a top-level call like any other: which top-level calls are start-up 
   instances to call), and the split is after the last entry where the running score is highest (no
   split when it never gets above 0). Big calls after start-up therefore end it; a few small plain
   calls among decorators do not.
+  A call that holds a tenth of the thread's calls (at least BIG_MIN), and is not definition-like, is
+  work whatever follows: the split is before it at the latest. Without this, a burst of definitions
+  after the main work (a module imported lazily, by the work itself) outscored the log-weighted cost
+  of that work, and the work was filed under start-up and left out of the call tree.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from .calltree import CallNode
 
 # value summaries (capture/summarise.py) of things that define rather than compute
 SMALL = 3  # calls inside one top-level call (itself included) that still look like module-body work
+BIG_MIN = 200  # calls inside one top-level call that make it the work (with a tenth of the thread's calls)
 DEFINITION_TYPES = frozenset(
     {
         "function",
@@ -74,9 +79,12 @@ def split(entries: list[CallNode], scenarios: bool) -> tuple[Phase, Phase]:
         k = next((i for i, e in enumerate(entries) if e.scenario is not None), len(entries))
         return Phase("start-up", entries[:k]), Phase("work", entries[k:])
     best, best_i, score = 0.0, -1, 0.0
+    big = max(BIG_MIN, sum(e.size for e in entries) // 10)
     for i, e in enumerate(entries):
         if definition_like(e):
             score += e.count
+        elif e.size >= big and e.size > SMALL * e.count:
+            break  # the work: start-up ends before it at the latest, whatever definitions come later
         elif e.size > SMALL * e.count or e.node_id.startswith("meth:"):
             score -= math.log2(1 + e.size)
         # else: a small call of a function or class method, as module bodies make too: neutral
