@@ -109,6 +109,14 @@ def _c_hook() -> Any:
     return _audit
 
 
+def _stops_walk(name: str, event: str) -> bool:
+    """A frame of this file means the I/O is not the program's (Skeleton's own, reading source or
+    bytecode, or made on behalf of a higher-level event: _COVERED)."""
+    if name.startswith((_OWN, _READERS[0])) or any(tail in name for tail in _READERS[1:]):
+        return True
+    return any(name.endswith(tail) for tail in _COVERED.get(event, ()))
+
+
 class Boundaries:
     """One capture's I/O boundaries: start() before the program runs, stop() after (before Recorder.finish)."""
 
@@ -127,6 +135,7 @@ class Boundaries:
         self.tool: int | None = None  # the sys.monitoring tool id of the probes (3.12+)
         self.safe_names: dict[str, str] = {}  # probes: a variable's name -> its safe form (scrubbed once)
         self.statements: dict[str, tuple[str, str]] = {}  # probes: SQL text -> (op, safe shape)
+        self.stop_files: dict[str, dict[str, bool]] = {}  # event -> {file: its frames end _actor's walk}
 
     def start(self) -> None:
         if os.environ.get("SKELETON_BOUNDARIES") == "0":  # opt out: no audit hook is ever installed
@@ -218,21 +227,22 @@ class Boundaries:
         project module body; None: not the project's I/O."""
         table = self.rec.table
         relative = self.rec.filter.relative_file
-        covered = _COVERED.get(event, ())
+        stops = self.stop_files.get(event)
+        if stops is None:
+            stops = self.stop_files[event] = {}
         while frame is not None:
             code = frame.f_code
             entry = table.get(id(code))
             if entry is not None:
                 return traced_actor(self.rec, frame, entry)
             name = code.co_filename
-            if name.startswith((_OWN, _READERS[0])):
+            stop = stops.get(name)
+            if stop is None:  # once per file and event: pytest's os.environ writes walk ~40 frames each
+                stop = _stops_walk(name, event)
+                if len(stops) < MAX_KEYS:
+                    stops[name] = stop
+            if stop:
                 return None
-            for tail in _READERS[1:]:
-                if tail in name:
-                    return None
-            for tail in covered:
-                if name.endswith(tail):
-                    return None
             if code.co_name == "<module>":
                 rel = relative(name)
                 if rel is not None:  # a project module body (no traced callable above it): the module did it
