@@ -417,6 +417,30 @@ def test_result_json_is_orjson_of_the_python_summary(native: ModuleType) -> None
     assert Hostile.calls == 0
 
 
+def test_secret_results_are_the_python_secret_result(native: ModuleType) -> None:
+    """A secret-named callable's result (secret code 1): data redacted, None, bools, classes and objects
+    summarised as usual, the same from C (result_json, result) as from Summariser.secret_result."""
+    objects, object_id = _object_ids()
+    py, backing = Summariser(), Summariser()
+    py._object_id = backing._object_id = object_id
+    c = _summarise.Summariser(backing, objects, {1}, {})  # type: ignore[union-attr]
+
+    class Str(str):
+        pass
+
+    values = [*adversarial(), Renamed(), Str("hunter2-correct"), collections.deque(["hunter3-battery"]),
+              collections.OrderedDict(k="v"), Summariser, collections.OrderedDict]
+    Hostile.calls = 0
+    for round_ in range(2):
+        for i, v in enumerate(values):
+            want = py.secret_result(v)
+            assert c.result_json(1, v) == _json_or_none(want), f"round {round_} value #{i}: {v!r}"
+            same(want, c.result(1, v), f"round {round_} value #{i}")
+    assert Hostile.calls == 0
+    deque_summary = orjson.loads(c.result_json(1, collections.deque(["x"])))
+    assert deque_summary == {"type": "collections.deque", "redacted": True}  # data, a heap type from 3.12
+
+
 def test_args_json_is_orjson_of_the_python_summaries(native: ModuleType) -> None:
     py, c = _pair(secret_names=("zz",))
     frames: list[Any] = []

@@ -1077,6 +1077,20 @@ buf_start(Buf *b)
 }
 
 /* Recorder.summarise_return's bytes: orjson.dumps(result(index, value)) */
+/* A value Summariser.secret_result summarises as usual (value()) rather than redacting: None, a bool, a
+   class whose metaclass is type, an instance of a heap type other than deque (a class defined in Python;
+   the data types are static types but deque, a heap type from 3.12; their subclasses are summarised as
+   usual too). The other static types (the data types, functions, modules...) go to secret_result
+   itself. Decided here, secret-named callables that return objects (sqlparse's token_next and the like)
+   no longer take the Python summariser. */
+static inline int
+holds_no_data(PyObject *v)
+{
+    PyTypeObject *t = Py_TYPE(v);
+    return v == Py_None || t == &PyBool_Type || t == &PyType_Type
+           || (PyType_HasFeature(t, Py_TPFLAGS_HEAPTYPE) && t != deque_type);
+}
+
 static PyObject *
 Sum_result_json(Sum *s, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1090,7 +1104,7 @@ Sum_result_json(Sum *s, PyObject *const *args, Py_ssize_t nargs)
     }
     if (s->secret_codes != Py_None) {
         int secret = PySet_Contains(s->secret_codes, args[0]);
-        if (secret) {
+        if (secret < 0 || (secret && !holds_no_data(args[1]))) {
             return json_bytes(&b, secret < 0 ? -1 : put_summary(&b, PyObject_CallOneArg(s->m_secret_result, args[1])));
         }
     }
@@ -1260,7 +1274,7 @@ Sum_result(Sum *s, PyObject *const *args, Py_ssize_t nargs)
         if (secret < 0) {
             return NULL;
         }
-        if (secret) {
+        if (secret && !holds_no_data(args[1])) {
             return PyObject_CallOneArg(s->m_secret_result, args[1]);
         }
     }
