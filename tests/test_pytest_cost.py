@@ -153,3 +153,66 @@ def test_the_end_records_counted_calls_share_one_dict_per_endpoint(tmp_path: Pat
     # the same content as each endpoint's own as_json()
     expected = [(ca.as_json() if ca is not None else None, ce.as_json()) for ca, ce, *_ in decoder.counted()]
     assert [(c["caller"], c["callee"]) for c in counted] == expected
+
+
+def test_a_chunked_list_is_written_as_orjson_writes_the_whole_list(tmp_path: Path) -> None:
+    """TraceWriter.record writes a ChunkedList value a chunk at a time: the bytes of orjson.dumps(the record),
+    whatever the chunking (none, empty chunks, one item, many), with strings around it that look like JSON."""
+    import orjson
+
+    from skeleton_replay.events.jsonl import TraceWriter
+    from skeleton_replay.events.types import ChunkedList
+
+    items = [{"caller": None, "callee": {"node_id": f"fn:m:f{i}"}, "calls": i, "raised": 0} for i in range(7)]
+    cases = [[], [[]], [items[:1]], [items[:3], [], items[3:]], [[x] for x in items]]
+    tricky = {"record": "end", "note": '"counted":[]', "nul": "\x00", "counted": None, "gaps": [{"m": "]"}]}
+    for n, chunks in enumerate(cases):
+        whole = [x for c in chunks for x in c]
+        record = {**tricky, "counted": ChunkedList(lambda chunks=chunks: iter(chunks), len(whole))}
+        writer = TraceWriter(tmp_path / f"t{n}.jsonl")
+        writer.record(record)
+        writer.record({"plain": 1})
+        path = writer.close()
+        assert path.read_bytes() == orjson.dumps({**tricky, "counted": whole}) + b"\n" + b'{"plain":1}\n', n
+        assert writer.lines == 2
+
+
+def test_the_written_end_record_makes_its_counted_entries_a_chunk_at_a_time(tmp_path: Path) -> None:
+    """end_record for writing (endpoint_json given): `counted` is a ChunkedList of COUNTED_CHUNK entries per
+    chunk, written as the entries as_json() gives (a pytest run's end record: 44k entries, 35 MB on sqlparse)."""
+    import orjson
+    from conftest import skeleton
+
+    from skeleton_replay.capture.records import read_spill
+    from skeleton_replay.events import write_trace
+    from skeleton_replay.events.decode import Decoder
+    from skeleton_replay.events.jsonl import TraceWriter
+    from skeleton_replay.events.types import ChunkedList
+
+    project = tmp_path / "proj"
+    (project / "tests").mkdir(parents=True)
+    (project / "lib.py").write_text("def work(n):\n    return helper(n) + 1\n\n\ndef helper(n):\n    return n * 2\n")
+    (project / "tests" / "test_work.py").write_text(SUITE)
+    (project / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
+    out = tmp_path / "out"
+    p = skeleton("pytest", "--no-open", "--out-dir", str(out), "--max-events", "300", "--", "-q", "-p", "no:randomly",
+                 "-p", "no:cacheprovider", cwd=project, env={"SKELETON_KEEP_SPILL": "1"})
+    assert p.returncode == 0, p.stderr
+    decoder = Decoder(300)
+    for _ in decoder.batches(read_spill(out / ".trace.spill")):
+        pass
+    run_end = {"duration_s": 1.0, "exit_code": 0, "status": "ok"}
+    as_data = write_trace.end_record(run_end, decoder, 300)
+    assert len(as_data["counted"]) > 3
+    writer = TraceWriter(tmp_path / "t.jsonl")
+    old = write_trace.COUNTED_CHUNK
+    write_trace.COUNTED_CHUNK = 2  # several chunks, the last one short
+    try:
+        for_writing = write_trace.end_record(run_end, decoder, 300, endpoint_json=writer.endpoint_json)
+        counted = for_writing["counted"]
+        assert type(counted) is ChunkedList and len(counted) == len(as_data["counted"])
+        assert [len(c) for c in counted.chunks()][:-1] == [2] * ((len(counted) - 1) // 2)
+        writer.record(for_writing)
+    finally:
+        write_trace.COUNTED_CHUNK = old
+    assert writer.close().read_bytes() == orjson.dumps(as_data) + b"\n"

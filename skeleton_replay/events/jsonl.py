@@ -15,7 +15,7 @@ from typing import IO, Any
 import orjson
 
 from .. import native, safefiles
-from .types import CALL, EVENT_TYPE, EXCEPTION, FORMAT_VERSION, RESUME, RETURN, YIELD, Endpoint, Event
+from .types import CALL, EVENT_TYPE, EXCEPTION, FORMAT_VERSION, RESUME, RETURN, YIELD, ChunkedList, Endpoint, Event
 
 Fragment = orjson.Fragment
 _DETAIL_KEY = {CALL: "args", RETURN: "return_value", EXCEPTION: "exception", YIELD: "value", RESUME: "exception"}
@@ -59,6 +59,30 @@ class TraceWriter:
         return frag
 
     def record(self, data: dict[str, Any]) -> None:
+        """One record line (the header, the end). A top-level ChunkedList value is written a chunk at a time,
+        spliced where a one-off marker stands for it: the bytes orjson.dumps(data) would give."""
+        chunked = [k for k, v in data.items() if type(v) is ChunkedList]
+        if len(chunked) == 1:
+            (key,) = chunked
+            value: ChunkedList = data[key]
+            marker = b'"\\u0000' + os.urandom(16).hex().encode() + b'"'  # no string orjson writes is this
+            before, found, after = orjson.dumps({**data, key: Fragment(marker)}).partition(marker)
+            if found and marker not in after:
+                write = self._f.write
+                write(before)
+                sep = b"["
+                for chunk in value.chunks():
+                    if chunk:
+                        write(sep)
+                        write(orjson.dumps(chunk)[1:-1])
+                        sep = b","
+                write(b"[]" if sep == b"[" else b"]")
+                write(after)
+                write(b"\n")
+                self.lines += 1
+                return
+        if chunked:
+            data = {k: v.as_list() if type(v) is ChunkedList else v for k, v in data.items()}
         self._f.write(orjson.dumps(data))  # not joined to its newline: a pytest run's end record is 35 MB
         self._f.write(b"\n")
         self.lines += 1

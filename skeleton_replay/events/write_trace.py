@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,9 @@ from ..capture.records import read_chunks
 from .creations import end_creations
 from .decode import Decoder
 from .jsonl import TraceWriter
-from .types import Endpoint, TraceEnd
+from .types import ChunkedList, Endpoint, TraceEnd
+
+COUNTED_CHUNK = 2048  # end-record counted entries made and written at a time (TraceWriter.record)
 
 
 def end_record(
@@ -34,7 +36,8 @@ def end_record(
     endpoint_json: an endpoint's JSON bytes (TraceWriter.endpoint_json, which the event lines already hold):
     then the counted entries' caller and callee are those bytes as orjson.Fragment, the same JSON written
     without serialising a dict per endpoint again (sqlparse's suite: 88k entries, 35 MB of the end record).
-    Only for writing: such an end record is not read back as data (its endpoints are not dicts)."""
+    Only for writing: such an end record is not read back as data (its endpoints are not dicts, and its
+    `counted` is a types.ChunkedList: TraceWriter.record makes and writes its entries a chunk at a time)."""
     gaps = list(end.get("gaps", []))
     if decoder.dropped:
         # the hard total, or only the recording budgets within it (imports, scenario shares: the sampling gap)
@@ -61,7 +64,6 @@ def end_record(
         )
     # Calls the tracer counted past the cap: in the end record, so `skeleton report` can rebuild
     # the same snapshot from trace.jsonl alone.
-    counted: list[dict[str, Any]] = []
     # One dict per endpoint, shared by its entries (a callee counted in each of 540 tests): the end record
     # is alive while the snapshot is built, and this halves it (sqlparse's suite: 44k entries, -40 MiB peak).
     # Endpoints are the decoder's own (one object per node), alive in the list: id() keys are safe.
@@ -73,14 +75,26 @@ def end_record(
             d = as_json[id(ep)] = ep.as_json() if endpoint_json is None else orjson.Fragment(endpoint_json(ep))
         return d
 
-    known = as_json.get
-    add = counted.append
-    for caller, callee, n, r, scen in decoder.counted() if totals is None else totals:
-        a = None if caller is None else known(id(caller)) or js(caller)  # the cache inline: 88k lookups
-        c: dict[str, Any] = {"caller": a, "callee": known(id(callee)) or js(callee), "calls": n, "raised": r}
-        if scen is not None:
-            c["scenario"] = scen
-        add(c)
+    rows = decoder.counted() if totals is None else totals
+
+    def entries(start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        known = as_json.get
+        out: list[dict[str, Any]] = []
+        add = out.append
+        for caller, callee, n, r, scen in rows[start:stop]:
+            a = None if caller is None else known(id(caller)) or js(caller)  # the cache inline: 88k lookups
+            c: dict[str, Any] = {"caller": a, "callee": known(id(callee)) or js(callee), "calls": n, "raised": r}
+            if scen is not None:
+                c["scenario"] = scen
+            add(c)
+        return out
+
+    def chunks() -> Iterator[list[dict[str, Any]]]:
+        for start in range(0, len(rows), COUNTED_CHUNK):
+            yield entries(start, start + COUNTED_CHUNK)
+
+    # Written (endpoint_json given), the entries are made a chunk at a time as TraceWriter.record writes them.
+    counted: list[dict[str, Any]] | ChunkedList = entries() if endpoint_json is None else ChunkedList(chunks, len(rows))
     record = dataclasses.replace(
         TraceEnd.from_json(end),
         gaps=gaps,
