@@ -119,14 +119,13 @@ def test_three():
 """
 
 
-def test_the_end_records_counted_calls_share_one_dict_per_endpoint(tmp_path: Path) -> None:
-    """A callee counted in every test is one dict in the end record, not one per test (the end record is
-    alive while the snapshot is built: peak memory); the record's content is unchanged."""
+def _capped_suite_decoded(tmp_path: Path) -> Any:
+    """A Decoder that has read the kept spill of `skeleton pytest --max-events 300` on SUITE (lib.helper() counted
+    in several tests)."""
     from conftest import skeleton
 
     from skeleton_replay.capture.records import read_spill
     from skeleton_replay.events.decode import Decoder
-    from skeleton_replay.events.write_trace import end_record
 
     project = tmp_path / "proj"
     (project / "tests").mkdir(parents=True)
@@ -140,6 +139,15 @@ def test_the_end_records_counted_calls_share_one_dict_per_endpoint(tmp_path: Pat
     decoder = Decoder(300)
     for _ in decoder.batches(read_spill(out / ".trace.spill")):
         pass
+    return decoder
+
+
+def test_the_end_records_counted_calls_share_one_dict_per_endpoint(tmp_path: Path) -> None:
+    """A callee counted in every test is one dict in the end record, not one per test (the end record is
+    alive while the snapshot is built: peak memory); the record's content is unchanged."""
+    from skeleton_replay.events.write_trace import end_record
+
+    decoder = _capped_suite_decoded(tmp_path)
     counted = end_record({"duration_s": 1.0, "exit_code": 0, "status": "ok"}, decoder, 300)["counted"]
     by_node: dict[str, list[dict[str, Any]]] = {}
     for c in counted:
@@ -181,26 +189,12 @@ def test_the_written_end_record_makes_its_counted_entries_a_chunk_at_a_time(tmp_
     """end_record for writing (endpoint_json given): `counted` is a ChunkedList of COUNTED_CHUNK entries per
     chunk, written as the entries as_json() gives (a pytest run's end record: 44k entries, 35 MB on sqlparse)."""
     import orjson
-    from conftest import skeleton
 
-    from skeleton_replay.capture.records import read_spill
     from skeleton_replay.events import write_trace
-    from skeleton_replay.events.decode import Decoder
     from skeleton_replay.events.jsonl import TraceWriter
     from skeleton_replay.events.types import ChunkedList
 
-    project = tmp_path / "proj"
-    (project / "tests").mkdir(parents=True)
-    (project / "lib.py").write_text("def work(n):\n    return helper(n) + 1\n\n\ndef helper(n):\n    return n * 2\n")
-    (project / "tests" / "test_work.py").write_text(SUITE)
-    (project / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
-    out = tmp_path / "out"
-    p = skeleton("pytest", "--no-open", "--out-dir", str(out), "--max-events", "300", "--", "-q", "-p", "no:randomly",
-                 "-p", "no:cacheprovider", cwd=project, env={"SKELETON_KEEP_SPILL": "1"})
-    assert p.returncode == 0, p.stderr
-    decoder = Decoder(300)
-    for _ in decoder.batches(read_spill(out / ".trace.spill")):
-        pass
+    decoder = _capped_suite_decoded(tmp_path)
     run_end = {"duration_s": 1.0, "exit_code": 0, "status": "ok"}
     as_data = write_trace.end_record(run_end, decoder, 300)
     assert len(as_data["counted"]) > 3
