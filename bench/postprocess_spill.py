@@ -70,6 +70,7 @@ def child_env(pure: bool) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("SKELETON_SERIAL", None)
+    env.setdefault("PYTHONHASHSEED", "0")  # repeatable instruction counts (bench/run.py child_env)
     if pure:
         env["SKELETON_PURE_PYTHON"] = "1"
     return env
