@@ -1076,7 +1076,6 @@ buf_start(Buf *b)
     return 0;
 }
 
-/* Recorder.summarise_return's bytes: orjson.dumps(result(index, value)) */
 /* A value Summariser.secret_result summarises as usual (value()) rather than redacting: None, a bool, a
    class whose metaclass is type, an instance of a heap type other than deque (a class defined in Python;
    the data types are static types but deque, a heap type from 3.12; their subclasses are summarised as
@@ -1091,6 +1090,7 @@ holds_no_data(PyObject *v)
            || (PyType_HasFeature(t, Py_TPFLAGS_HEAPTYPE) && t != deque_type);
 }
 
+/* Recorder.summarise_return's bytes: orjson.dumps(result(index, value)) */
 static PyObject *
 Sum_result_json(Sum *s, PyObject *const *args, Py_ssize_t nargs)
 {

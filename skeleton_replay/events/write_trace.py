@@ -64,8 +64,9 @@ def end_record(
         )
     # Calls the tracer counted past the cap: in the end record, so `skeleton report` can rebuild
     # the same snapshot from trace.jsonl alone.
-    # One dict per endpoint, shared by its entries (a callee counted in each of 540 tests): the end record
-    # is alive while the snapshot is built, and this halves it (sqlparse's suite: 44k entries, -40 MiB peak).
+    # One dict (or Fragment) per endpoint, shared by its entries (a callee counted in each of 540 tests): a
+    # list-built end record is alive while the snapshot is built, and this halved it (sqlparse's suite: 44k
+    # entries, -40 MiB peak).
     # Endpoints are the decoder's own (one object per node), alive in the list: id() keys are safe.
     as_json: dict[int, Any] = {}
 
