@@ -433,3 +433,40 @@ def test_renders_running_at_the_same_time_keep_their_own_instance_numbers(tmp_pa
     monkeypatch.setattr(md, "code", code_with_a_render_inside)
     assert workflow.render_workflow(snapshot, tree) == alone
     assert nested
+
+
+def test_actor_lines_past_the_limit_are_counted_as_a_full_listing_would_write_them(monkeypatch):
+    """Past ACTOR_LINES the section only counts lines (formatting them was most of its cost on a 20k-node map):
+    the count must be what the whole listing would have had, for every kind of line."""
+    from skeleton_replay.render.workflow import actors
+
+    nodes: list[dict[str, object]] = []
+
+    def node(kind: str, nid: str, parent: str | None, calls: int, **extra: object) -> None:
+        nodes.append({"id": nid, "kind": kind, "label": nid.rsplit(".", 1)[-1], "parent": parent,
+                      "call_count": calls, "first_seen": len(nodes), "raised": 0, **extra})
+
+    for m in range(30):  # modules of every shape: many functions, classes, instance groups, a few instances
+        mod = f"mod:pkg.m{m}"
+        node("module", mod, None, 1000 - m)
+        for f in range(m % 11):
+            node("function", f"fn:pkg.m{m}:f{f}", mod, 50 - f, file=f"pkg/m{m}.py", line=f + 1)
+        for c in range(m % 3):
+            node("class", f"cls:pkg.m{m}.C{c}", mod, 5)
+            node("method", f"clsm:pkg.m{m}.C{c}.make", f"cls:pkg.m{m}.C{c}", 5)
+        for k in range(m % 6):  # 0-5 instances of one class: single lines below INSTANCE_GROUP, one group from it
+            inst = f"inst:pkg.m{m}.Thing#{k + 1}"
+            node("instance", inst, mod, 3, class_name="Thing")
+            node("method", f"meth:pkg.m{m}.Thing#{k + 1}.run", inst, 3)
+    lines: list[str] = []
+    actors.actors_section(lines.append, nodes)
+    monkeypatch.setattr(actors, "ACTOR_LINES", 10**6)
+    full: list[str] = []
+    actors.actors_section(full.append, nodes)
+    listed = [x for x in full if x.startswith(("- module", "  - "))]
+    assert len(listed) > 100  # the case at hand: far past the limit
+    shown = [x for x in lines if x.startswith(("- module", "  - "))]
+    assert shown == listed[:100]
+    (more,) = [x for x in lines if "more actor lines not listed" in x]
+    assert more.startswith(f"- … {len(listed) - 100:,} more actor lines")
+    assert not any("more actor lines" in x for x in full)
