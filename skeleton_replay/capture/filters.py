@@ -128,6 +128,9 @@ class CodeFilter:
         harness_files: Sequence[str] = (),
     ) -> None:
         self.root = Path(os.path.realpath(project_root))
+        root = str(self.root)
+        self._root_prefix = root if root.endswith(os.sep) else root + os.sep  # files under the root start so
+        self._dirs: dict[str, str] = {}  # a folder -> its realpath (_realpath)
         self.include = tuple(include)
         self.exclude = tuple(exclude)
         self.include_private = include_private
@@ -150,17 +153,34 @@ class CodeFilter:
     def _relative(self, filename: str) -> str | None:
         if not filename or filename.startswith("<"):
             return None
-        real = os.path.realpath(filename)
+        real = self._realpath(filename)
         if real.startswith(OWN_PACKAGE):
             return None
-        try:
-            rel = Path(real).relative_to(self.root)
-        except ValueError:
-            return None
-        parts = rel.parts
+        if os.sep == "/":  # a realpath is normalised: a string prefix is relative_to's test (~45 us less a file)
+            if not real.startswith(self._root_prefix):
+                return None
+            parts: Sequence[str] = real[len(self._root_prefix) :].split("/")
+        else:
+            try:
+                parts = Path(real).relative_to(self.root).parts
+            except ValueError:
+                return None
         if any(p in EXCLUDED_DIRS for p in parts[:-1]) or parts[-1].startswith(INSTALLER_HOOKS):
             return None
         return PurePosixPath(*parts).as_posix()
+
+    def _realpath(self, filename: str) -> str:
+        """os.path.realpath(filename) with its folder's realpath cached: a file in a folder met before costs one
+        lstat (is it a link?) instead of one per path component (a run meets hundreds of files in a few dozen
+        folders, each once: relative_file caches per file)."""
+        head, tail = os.path.split(filename)
+        if not os.path.isabs(filename) or tail in ("", ".", ".."):
+            return os.path.realpath(filename)
+        d = self._dirs.get(head)
+        if d is None:
+            d = self._dirs[head] = os.path.realpath(head)
+        full = os.path.join(d, tail)
+        return os.path.realpath(full) if os.path.islink(full) else full
 
     def module_name(self, module_from_globals: str | None, filename: str, rel: str) -> str:
         if module_from_globals == "__main__" or not module_from_globals:
