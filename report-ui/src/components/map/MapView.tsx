@@ -33,6 +33,7 @@ const MINIMAP_COLORS: Record<string, string> = {
 };
 
 const MINIMAP_DIMMED = 'rgba(148,163,184,.12)';
+const MINIMAP_SIZE = { width: 200, height: 100 };
 
 /** Small runs: the whole hierarchy, laid out once. */
 function SmallMap() {
@@ -133,7 +134,8 @@ function MapCanvas({ lay, mode, children }: { lay: MapLayout; mode?: 'overview' 
             proOptions={{ hideAttribution: true }} zoomOnDoubleClick={false} deleteKeyCode={null} selectionKeyCode={null}
             multiSelectionKeyCode={null}>
             <Background gap={24} size={1} />
-            <MiniMap pannable zoomable ariaLabel="minimap" nodeColor={(n) => {
+            {/* wide and low: the layouts are wide (callers left, callees right), and the fit keeps boxes clear of it */}
+            <MiniMap pannable zoomable ariaLabel="minimap" style={MINIMAP_SIZE} nodeColor={(n) => {
               const i = (n as MapNode).data.idx;
               if (i < 0) return 'transparent';
               if (sel && !sel.nodes[i] && g.nodes[i]?.kind !== 'scenario') return MINIMAP_DIMMED; // not used by the selected tests
