@@ -362,3 +362,56 @@ def test_pure_python_switch(monkeypatch: pytest.MonkeyPatch, native: ModuleType)
     assert Decoder()._native is native
     monkeypatch.setenv("SKELETON_PURE_PYTHON", "1")
     assert Decoder()._native is None
+
+
+# -- the C loop's caches, kept between calls -----------------------------------------------------------------
+
+
+def test_a_decode_started_from_inside_another_decodes_the_same(native: ModuleType) -> None:
+    """decode_chunk keeps its caches between calls; a call made while one runs (here from the Python callback of
+    the first, at records that are no event) gets caches of its own: both decode as they do alone."""
+    outer_chunks, inner_chunks = _stream(11, length=400), _stream(12, length=300)
+    want_outer, want_outer_events = _decode_with(outer_chunks, 0, lambda i: None)
+    want_inner, want_inner_events = _decode_with(inner_chunks, 0, lambda i: None)
+    inner = Decoder(0)
+    inner._native = native
+    inner_events: list[Event] = []
+    pending = [rec for chunk in inner_chunks for rec in chunk]
+    nested = [0]
+
+    def inner_part(n: int) -> None:
+        part = [pending.pop(0) for _ in range(min(n, len(pending)))]
+        for batch in inner.batches([part]):
+            inner_events.extend(batch)
+
+    class Nesting(Decoder):
+        def _meta(self, rec: tuple[Any, ...], order: int, scen: str | None) -> str | None:
+            if pending:  # a piece of the inner stream, in the middle of the outer chunk
+                inner_part(40)
+                nested[0] += 1
+            return super()._meta(rec, order, scen)
+
+    outer = Nesting(0)
+    outer._native = native
+    outer_events = [e for batch in outer.batches(outer_chunks) for e in batch]
+    assert nested[0] >= 3
+    inner_part(len(pending))  # the rest of it, if any
+    assert _events_text(outer_events) == _events_text(want_outer_events)
+    assert _state(outer, 0) == _state(want_outer, 0)
+    assert _events_text(inner_events) == _events_text(want_inner_events)
+    assert _state(inner, 0) == _state(want_inner, 0)
+
+
+def test_the_kept_caches_hold_no_endpoint_after_a_call(native: ModuleType) -> None:
+    """The caches kept for the next call let go of the endpoints they held (they keep int objects only): after
+    the pass every endpoint has the references it has after the Python loop's."""
+    import sys
+
+    chunks = _stream(21, length=500)
+    d_py, ev_py = _decode_with(chunks, 0, lambda i: None)
+    d_c, ev_c = _decode_with([R.pack_records(c) for c in chunks], 0, lambda i: native)
+    del ev_py, ev_c
+    assert len(d_c._endpoints) > 10
+    assert [sys.getrefcount(ep) for ep in d_c._endpoints.values()] == [
+        sys.getrefcount(ep) for ep in d_py._endpoints.values()
+    ]

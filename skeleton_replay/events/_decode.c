@@ -271,6 +271,32 @@ typedef struct {
     int has_args;
 } CodeSlot;
 
+#define IDX_OBJECTS 4096 /* code indexes below this keep their int object (packed_chunk) */
+#define OBJ_SLOTS 256    /* receiver ids: the last int object of each value & (OBJ_SLOTS - 1) */
+
+typedef struct {
+    long long value;
+    PyObject *obj; /* strong reference, or NULL */
+} IntSlot;
+
+/* A call's caches, made once and kept between calls: a pytest run's spill has a chunk per test (sqlparse's suite:
+   1,202), and zeroing ~90 KB of fresh caches for each (~100k instructions) cost more than decoding most of them.
+   The endpoint and code caches start empty for each call all the same: a call takes a new generation (entries of
+   an older one are empty) and lets go of its endpoints at its end (`used`). The int objects stay: any int of the
+   value is the same value. */
+typedef struct {
+    int busy;                    /* a call holds it; one made meanwhile (from Python it called) gets its own */
+    unsigned gen;                /* the generation the last call ended with */
+    EndpointSlot endpoint_cache[CACHE_SLOTS];
+    CodeSlot code_cache[CACHE_SLOTS];
+    unsigned short used[CACHE_SLOTS]; /* the endpoint slots holding a reference, made in this call */
+    int n_used;
+    PyObject *idx_objects[IDX_OBJECTS];
+    IntSlot obj_slots[OBJ_SLOTS];
+} Scratch;
+
+static Scratch *kept_scratch; /* made on first use, kept for the process */
+
 /* the Python loop's locals (decode.py, Decoder._chunk) */
 typedef struct {
     PyObject *dec;
@@ -297,6 +323,7 @@ typedef struct {
     unsigned gen;
     EndpointSlot *endpoint_cache; /* _endpoints[(idx, obj)] */
     CodeSlot *code_cache;      /* bool(codes[idx].arg_names) */
+    Scratch *scratch;          /* they live in it */
 } Loop;
 
 /* the value of an exact int that fits in a long long (1), else 0 */
@@ -334,6 +361,7 @@ next_generation(Loop *st)
         st->endpoint_cache[i].gen = 0;
         st->code_cache[i].gen = 0;
     }
+    st->scratch->n_used = 0;
     st->gen = 1;
 }
 
@@ -362,6 +390,9 @@ callee_of(Loop *st, PyObject *idx, PyObject *obj)
         return NULL;
     }
     if (slot != NULL) {
+        if (slot->endpoint == NULL) {
+            st->scratch->used[st->scratch->n_used++] = (unsigned short)(slot - st->endpoint_cache);
+        }
         Py_XSETREF(slot->endpoint, Py_NewRef(ep));
         slot->gen = st->gen;
         slot->idx = i;
@@ -913,14 +944,6 @@ get_container(PyObject *dec, PyObject *name, PyTypeObject *type)
     return v;
 }
 
-#define IDX_OBJECTS 4096 /* code indexes below this keep their int object for the chunk */
-#define OBJ_SLOTS 256    /* receiver ids: the last int object of each value & (OBJ_SLOTS - 1), for the chunk */
-
-typedef struct {
-    long long value;
-    PyObject *obj; /* strong reference, or NULL */
-} IntSlot;
-
 /* An int object of `value` (new reference), the one made last for it while it stays in its slot. */
 static inline PyObject *
 cached_int(IntSlot *slots, long long value)
@@ -946,15 +969,11 @@ packed_chunk(Loop *st, PyObject *chunk)
     if (sk_reader_open(&rd, chunk) < 0) {
         return -1;
     }
-    PyObject **idx_objects = PyMem_Calloc(IDX_OBJECTS, sizeof(PyObject *));
-    IntSlot *obj_slots = PyMem_Calloc(OBJ_SLOTS, sizeof(IntSlot));
+    PyObject **idx_objects = st->scratch->idx_objects;
+    IntSlot *obj_slots = st->scratch->obj_slots;
     PyObject *tid = NULL;
     long long tid_value = -1;
     int rc = -1;
-    if (idx_objects == NULL || obj_slots == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
     for (;;) {
         SkRow row;
         PyObject *other;
@@ -1020,22 +1039,47 @@ packed_chunk(Loop *st, PyObject *chunk)
             break;
         }
     }
-done:
-    if (idx_objects != NULL) {
-        for (int i = 0; i < IDX_OBJECTS; i++) {
-            Py_XDECREF(idx_objects[i]);
-        }
-        PyMem_Free(idx_objects);
-    }
-    if (obj_slots != NULL) {
-        for (int i = 0; i < OBJ_SLOTS; i++) {
-            Py_XDECREF(obj_slots[i].obj);
-        }
-        PyMem_Free(obj_slots);
-    }
     Py_XDECREF(tid);
     sk_reader_close(&rd);
     return rc;
+}
+
+/* The kept scratch, or one of its own for a call made while another holds it; NULL with MemoryError. */
+static Scratch *
+scratch_take(void)
+{
+    if (kept_scratch == NULL && (kept_scratch = PyMem_Calloc(1, sizeof(Scratch))) == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Scratch *s = kept_scratch;
+    if (s->busy && (s = PyMem_Calloc(1, sizeof(Scratch))) == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    s->busy = 1;
+    return s;
+}
+
+/* The call's endpoints let go; a scratch of its own freed with its ints. */
+static void
+scratch_give(Scratch *s)
+{
+    for (int k = 0; k < s->n_used; k++) {
+        Py_CLEAR(s->endpoint_cache[s->used[k]].endpoint);
+    }
+    s->n_used = 0;
+    s->busy = 0;
+    if (s == kept_scratch) {
+        return;
+    }
+    for (int i = 0; i < IDX_OBJECTS; i++) {
+        Py_XDECREF(s->idx_objects[i]);
+    }
+    for (int i = 0; i < OBJ_SLOTS; i++) {
+        Py_XDECREF(s->obj_slots[i].obj);
+    }
+    PyMem_Free(s);
 }
 
 static PyObject *
@@ -1053,14 +1097,14 @@ decode_chunk(PyObject *module, PyObject *args)
     memset(&st, 0, sizeof(st));
     st.dec = dec;
     st.out = out;
-    st.gen = 1;
     PyObject *seq = NULL, *cap = NULL, *result = NULL;
-    st.endpoint_cache = PyMem_Calloc(CACHE_SLOTS, sizeof(EndpointSlot));
-    st.code_cache = PyMem_Calloc(CACHE_SLOTS, sizeof(CodeSlot));
-    if (st.endpoint_cache == NULL || st.code_cache == NULL) {
-        PyErr_NoMemory();
-        goto cleanup;
+    if ((st.scratch = scratch_take()) == NULL) {
+        return NULL;
     }
+    st.endpoint_cache = st.scratch->endpoint_cache;
+    st.code_cache = st.scratch->code_cache;
+    st.gen = st.scratch->gen;
+    next_generation(&st); /* this call's entries: none yet */
     if ((st.stacks = get_container(dec, s_stacks, &PyDict_Type)) == NULL
         || (st.parked = get_container(dec, s_parked, &PyDict_Type)) == NULL
         || (st.codes = get_container(dec, s_codes, &PyDict_Type)) == NULL
@@ -1157,13 +1201,8 @@ cleanup:
     Py_XDECREF(st.tid);
     Py_XDECREF(st.stack_tid);
     Py_XDECREF(st.stack);
-    if (st.endpoint_cache != NULL) {
-        for (int i = 0; i < CACHE_SLOTS; i++) {
-            Py_XDECREF(st.endpoint_cache[i].endpoint);
-        }
-    }
-    PyMem_Free(st.endpoint_cache);
-    PyMem_Free(st.code_cache);
+    st.scratch->gen = st.gen;
+    scratch_give(st.scratch);
     return result;
 }
 
