@@ -262,3 +262,73 @@ def test_edges_too_large_to_pack_keep_their_place_among_the_packed_ones(tmp_path
     ids = sorted(c["callee"]["instance_id"] for c in lines[-1]["counted"]
                  if c["caller"] and c["caller"]["function"] == "final")
     assert len(ids) == 2 and ids[0] < 4096 <= ids[1], ids  # (tests/test_speedups.py: the same, with many)
+
+
+def _checkpointed(states: list[list[Any]], rows: Any) -> list[Any]:
+    """The AGGREGATE record Counting.checkpoint writes for these thread states, with its loops in C (rows) or
+    in Python (None)."""
+    import copy
+    from collections import defaultdict
+
+    from skeleton_replay.capture import layout as L
+    from skeleton_replay.capture.counting import Counting
+
+    c = Counting.__new__(Counting)
+    c.thread_states = copy.deepcopy(states)
+    c.buf, c.definitions = [], 0
+    c.__dict__["checkpoint_rows"] = rows  # (a cached_property: the instance's value wins)
+    c.checkpoint("test_x")
+    for p in c.thread_states:  # emptied for the next scenario
+        assert p[L.P_COUNTS] == p[L.P_RAISED] == p[L.P_FIRSTS] == {} and type(p[L.P_COUNTS]) is defaultdict
+    return c.buf
+
+
+@needs_c
+@pytest.mark.parametrize("seed", range(12))
+def test_checkpoint_rows_in_c_are_the_python_loops(seed: int) -> None:
+    """The same AGGREGATE record (its dicts' order too: it is the end record's) from random count dicts: packed
+    int edges and (caller, callee) key tuples, module bodies (MODULE_KEY, written or not), written keys
+    (-1 - key), objects, keys past 64 bits, calls that were all recorded (firsts), raises without counts."""
+    import random
+    from collections import defaultdict
+
+    from skeleton_replay.capture import layout as L
+    from skeleton_replay.capture import records as R
+
+    rng = random.Random(seed)
+    span = R.NODE_KEY_SPAN
+
+    def key() -> int:
+        roll = rng.random()
+        if roll < 0.1:
+            return R.MODULE_KEY if rng.random() < 0.5 else -1 - R.MODULE_KEY
+        k = rng.randrange(50) * span + rng.randrange(400) if roll < 0.9 else rng.randrange(2**70)
+        return -1 - k if rng.random() < 0.3 else k
+
+    def edge() -> Any:
+        a, b = key(), key()
+        if 0 <= a < 2**32 and 0 <= b < 2**32 and rng.random() < 0.6:
+            return a << R.EDGE_SHIFT | b  # the C hooks' packed edge
+        return (a, b)
+
+    states = []
+    for _ in range(rng.randrange(1, 4)):
+        p: list[Any] = [None] * L.P_SIZE
+        p[L.P_RESUMED] = rng.randrange(3)
+        c, r, f = defaultdict(int), defaultdict(int), defaultdict(int)
+        for _ in range(rng.randrange(0, 300)):
+            e = edge()
+            c[e] += rng.randrange(1, 9)
+            if rng.random() < 0.3:
+                f[e] += rng.randrange(0, 12)  # sometimes all of its calls, or more, were recorded
+            if rng.random() < 0.2:
+                r[e] += rng.randrange(1, 4)
+        for _ in range(rng.randrange(0, 5)):
+            r[edge()] += 1  # raised on an edge with no count left
+        p[L.P_COUNTS], p[L.P_RAISED], p[L.P_FIRSTS] = c, r, f
+        states.append(p)
+    want = _checkpointed(states, None)
+    got = _checkpointed(states, speedups.load().checkpoint_rows)
+    assert repr(got) == repr(want)
+    if want:
+        assert len(want[0][1]) > 10 or seed % 4 == 0

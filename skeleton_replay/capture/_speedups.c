@@ -2800,6 +2800,130 @@ static PyTypeObject GuardType = {
     .tp_members = guard_members,
 };
 
+/* ------------------------------------------------------ checkpoint rows */
+
+/* Counting.checkpoint's node(key) (capture/counting.py) for a key that fits a long long: () for a module body
+   (MODULE_KEY, written or not), else (code index, object id) of the key (a written key -1 - key counts as its
+   node). New reference. */
+static PyObject *
+checkpoint_node(long long k, PyObject *empty)
+{
+    if (k == SK_MODULE_KEY || k == -1 - SK_MODULE_KEY) {
+        return Py_NewRef(empty);
+    }
+    if (k < 0) {
+        k = -1 - k;
+    }
+    PyObject *idx = PyLong_FromLongLong(k % SK_NODE_KEY_SPAN), *obj = PyLong_FromLongLong(k / SK_NODE_KEY_SPAN);
+    PyObject *t = idx != NULL && obj != NULL ? PyTuple_Pack(2, idx, obj) : NULL;
+    Py_XDECREF(idx);
+    Py_XDECREF(obj);
+    return t;
+}
+
+/* A key of a count dict, as Counting.checkpoint's unpack(edge) gives it: ((idx, obj) or (), same), from a packed
+   int edge or a (caller key, callee key) tuple; anything else (a key past a long long) through `unpack`. */
+static PyObject *
+checkpoint_key(PyObject *edge, PyObject *unpack, PyObject *empty)
+{
+    long long a, b;
+    if (PyLong_CheckExact(edge)) {
+        unsigned long long v = PyLong_AsUnsignedLongLong(edge);
+        if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return PyObject_CallOneArg(unpack, edge);
+        }
+        a = (long long)(v >> SK_EDGE_SHIFT);
+        b = (long long)(v & (unsigned long long)SK_EDGE_MASK);
+    }
+    else if (PyTuple_CheckExact(edge) && PyTuple_GET_SIZE(edge) == 2 && PyLong_CheckExact(PyTuple_GET_ITEM(edge, 0))
+             && PyLong_CheckExact(PyTuple_GET_ITEM(edge, 1))) {
+        int oa, ob;
+        a = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(edge, 0), &oa);
+        b = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(edge, 1), &ob);
+        if (oa || ob) {
+            return PyObject_CallOneArg(unpack, edge);
+        }
+    }
+    else {
+        return PyObject_CallOneArg(unpack, edge);
+    }
+    PyObject *na = checkpoint_node(a, empty), *nb = na != NULL ? checkpoint_node(b, empty) : NULL;
+    PyObject *k = nb != NULL ? PyTuple_Pack(2, na, nb) : NULL;
+    Py_XDECREF(na);
+    Py_XDECREF(nb);
+    return k;
+}
+
+/* out[key] = out.get(key, 0) + v: 0, or -1 with an error set */
+static int
+checkpoint_add(PyObject *out, PyObject *key, PyObject *v)
+{
+    PyObject *old = PyDict_GetItemWithError(out, key);
+    if (old == NULL && PyErr_Occurred()) {
+        return -1;
+    }
+    PyObject *sum = old != NULL ? PyNumber_Add(old, v) : Py_NewRef(v);
+    int err = sum != NULL ? PyDict_SetItem(out, key, sum) : -1;
+    Py_XDECREF(sum);
+    return err;
+}
+
+/* checkpoint_rows(c, r, f, counts, raised, unpack): the loops of Counting.checkpoint over one thread's dicts.
+   For each edge of c: v = c[edge] - f.get(edge, 0), added to counts[unpack(edge)] when positive; for each edge
+   of r: r[edge] added to raised[unpack(edge)]. In the dicts' order, as the Python loops (the AGGREGATE record's
+   order is the end record's). */
+static PyObject *
+sk_checkpoint_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6 || !PyDict_Check(args[0]) || !PyDict_Check(args[1]) || !PyDict_Check(args[2])
+            || !PyDict_Check(args[3]) || !PyDict_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "checkpoint_rows(c, r, f, counts, raised, unpack): five dicts and a callable");
+        return NULL;
+    }
+    PyObject *c = args[0], *r = args[1], *f = args[2], *counts = args[3], *raised = args[4], *unpack = args[5];
+    PyObject *empty = PyTuple_New(0), *zero = PyLong_FromLong(0);
+    if (empty == NULL || zero == NULL) {
+        Py_XDECREF(empty);
+        Py_XDECREF(zero);
+        return NULL;
+    }
+    PyObject *edge, *v;
+    Py_ssize_t pos = 0;
+    int err = 0;
+    while (!err && PyDict_Next(c, &pos, &edge, &v)) {  /* (dicts only this thread's counting writes) */
+        Py_INCREF(edge);
+        Py_INCREF(v);
+        PyObject *first = PyDict_GetItemWithError(f, edge);  /* f.get(edge, 0): a defaultdict's __missing__ not run */
+        PyObject *left = first != NULL ? PyNumber_Subtract(v, first) : PyErr_Occurred() ? NULL : Py_NewRef(v);
+        int positive = left != NULL ? PyObject_RichCompareBool(left, zero, Py_GT) : -1;
+        if (positive < 0) {
+            err = -1;
+        }
+        else if (positive) {
+            PyObject *k = checkpoint_key(edge, unpack, empty);
+            err = k != NULL ? checkpoint_add(counts, k, left) : -1;
+            Py_XDECREF(k);
+        }
+        Py_XDECREF(left);
+        Py_DECREF(edge);
+        Py_DECREF(v);
+    }
+    pos = 0;
+    while (!err && PyDict_Next(r, &pos, &edge, &v)) {
+        Py_INCREF(edge);
+        Py_INCREF(v);
+        PyObject *k = checkpoint_key(edge, unpack, empty);
+        err = k != NULL ? checkpoint_add(raised, k, v) : -1;
+        Py_XDECREF(k);
+        Py_DECREF(edge);
+        Py_DECREF(v);
+    }
+    Py_DECREF(empty);
+    Py_DECREF(zero);
+    return err ? NULL : Py_NewRef(Py_None);
+}
+
 /* ----------------------------------------------------------------- module */
 
 static PyMethodDef speedups_functions[] = {
@@ -2807,6 +2931,8 @@ static PyMethodDef speedups_functions[] = {
      "pack_records(records) -> bytes: a chunk of records packed for the spill (records.pack_records in C)."},
     {"packed_last", sk_packed_last, METH_O, "packed_last(records) -> bool: was this list packed last?"},
     {"drop_rows", sk_drop_rows, METH_O, "drop_rows(records): the queued rows of these lost records go."},
+    {"checkpoint_rows", (PyCFunction)(void (*)(void))sk_checkpoint_rows, METH_FASTCALL,
+     "checkpoint_rows(c, r, f, counts, raised, unpack): Counting.checkpoint's loops over one thread's count dicts."},
     {"forget_chunk", sk_forget_chunk, METH_NOARGS,
      "Let go of the chunk packed last and of its list of records (kept to pack that list again the same)."},
     {NULL, NULL, 0, NULL},

@@ -39,6 +39,7 @@ from typing import Any
 
 from . import layout as L
 from . import records as R
+from . import speedups
 from .budget import ROOT
 from .origin import foreign
 
@@ -95,6 +96,12 @@ class Counting:
             hooks = ref()
             if hooks is not None:
                 hooks.fold()
+
+    @functools.cached_property
+    def checkpoint_rows(self) -> Callable[..., None] | None:
+        """checkpoint()'s loops over a thread's count dicts in C (_speedups.c checkpoint_rows), or None."""
+        fast = speedups.load()
+        return getattr(fast, "checkpoint_rows", None) if fast is not None else None
 
     @functools.cached_property
     def gen_edges(self) -> dict[int, Any]:
@@ -192,6 +199,7 @@ class Counting:
                 return node(edge >> R.EDGE_SHIFT), node(edge & R.EDGE_MASK)
             return node(edge[0]), node(edge[1])
 
+        rows = self.checkpoint_rows
         for p in self.thread_states:
             if p[L.P_RESUMED]:
                 resumed += p[L.P_RESUMED]
@@ -201,6 +209,9 @@ class Counting:
             if not c and not r:
                 continue
             p[L.P_COUNTS], p[L.P_RAISED], p[L.P_FIRSTS] = defaultdict(int), defaultdict(int), defaultdict(int)
+            if rows is not None:  # the loops below, in C (a pytest run checkpoints at every test)
+                rows(c, r, f, counts, raised, unpack)
+                continue
             for edge, v in c.items():
                 v -= f.get(edge, 0)  # those were recorded as events
                 if v > 0:
