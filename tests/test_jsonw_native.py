@@ -319,3 +319,39 @@ def test_real_runs_write_the_same_trace(tmp_path: Path, tmp_path_factory: pytest
     assert got == want and lines == want_lines and handed == 0
     ran = (out / "trace.jsonl").read_bytes().split(b"\n")
     assert b"\n".join(ran[1:-2]) + b"\n" == want  # between the header and the end record: the same lines
+
+
+def test_counted_entries_are_orjson_s_bytes_or_left_to_it(jsonw: ModuleType) -> None:
+    """_jsonw.counted_json writes the end record's counted entries (events/write_trace.py) as orjson writes the
+    list of their dicts without its brackets, or gives None where orjson's way differs (the Python path then)."""
+    eps = [Endpoint(f"fn:m{i}:f", f"m{i}", None, "f", "f", "m.py", i, "module_function", None) for i in range(4)]
+    made: list[Endpoint] = []
+
+    def endpoint_json(ep: Endpoint) -> bytes:
+        made.append(ep)
+        return orjson.dumps(ep.as_json())
+
+    def entry(row: tuple[Any, ...]) -> dict[str, Any]:
+        caller, callee, n, r, scen = row
+        d = {"caller": None if caller is None else ep_dict[id(caller)], "callee": ep_dict[id(callee)],
+             "calls": n, "raised": r}
+        if scen is not None:
+            d["scenario"] = scen
+        return d
+
+    ep_dict = {id(ep): ep.as_json() for ep in eps}
+    odd_names = ['tests/t.py::test_a[x"y\\z]', "tests/t.py::test_\x00\x1f\x7f", "tests/t.py::test_é€😀", ""]
+    rows = [(eps[i % 4] if i % 3 else None, eps[(i + 1) % 4], i * 7, i % 2, None if i % 5 == 0 else odd_names[i % 4])
+            for i in range(40)]
+    rows.append((eps[0], eps[1], 2**64 - 1, 0, "tests/t.py::big"))  # the largest int orjson writes
+    cache: dict[int, bytes] = {}
+    for start, stop in ((0, 41), (0, 0), (3, 9), (39, 100), (-5, 2)):
+        got = jsonw.counted_json(rows, start, stop, cache, endpoint_json)
+        want = orjson.dumps([entry(r) for r in rows[max(start, 0):stop]])[1:-1]
+        assert got == want, (start, stop)
+    assert len(made) == len(eps)  # each endpoint's JSON made once, then taken from the cache
+    # what orjson writes otherwise, or refuses: left to the Python path
+    for bad in ((eps[0], eps[1], 2**64, 0, None), (eps[0], eps[1], -(2**63) - 1, 0, None), (eps[0], eps[1], True, 0, None),
+                (eps[0], eps[1], 1, 0, "lone \ud800"), (eps[0], eps[1], 1, 0, b"bytes"), [eps[0], eps[1], 1, 0, None],
+                (eps[0], eps[1], 1, 0), (eps[0], "not an endpoint", 1, 0, None)):
+        assert jsonw.counted_json([*rows[:3], bad], 0, 4, {}, lambda ep: b"{}" if isinstance(ep, Endpoint) else None) is None

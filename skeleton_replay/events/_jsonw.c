@@ -521,6 +521,98 @@ error:
     return NULL;
 }
 
+/* cache[id(ep)], else endpoint_json(ep) stored there: the endpoint's JSON bytes (borrowed from the cache); NULL
+   with an error set, or with none for a result that is not bytes (the Python path writes it). */
+static PyObject *
+counted_endpoint(PyObject *cache, PyObject *endpoint_json, PyObject *ep)
+{
+    PyObject *key = PyLong_FromVoidPtr(ep);
+    if (key == NULL) {
+        return NULL;
+    }
+    PyObject *js = PyDict_GetItemWithError(cache, key);
+    if (js == NULL && !PyErr_Occurred()) {
+        PyObject *made = PyObject_CallOneArg(endpoint_json, ep);
+        if (made != NULL && PyBytes_CheckExact(made) && PyDict_SetItem(cache, key, made) == 0) {
+            js = made;  /* the cache holds it now */
+        }
+        Py_XDECREF(made);
+    }
+    Py_DECREF(key);
+    return js != NULL && PyBytes_CheckExact(js) ? js : NULL;
+}
+
+/* counted_json(rows, start, stop, cache, endpoint_json) -> bytes, or None
+   The end record's counted entries of rows[start:stop] (events/write_trace.py end_record: (caller or None,
+   callee, calls, raised, scenario or None) each) as orjson writes the list of their dicts, without its brackets:
+   {"caller":<endpoint>|null,"callee":<endpoint>,"calls":N,"raised":R[,"scenario":"..."]},{...}. An endpoint's
+   JSON is endpoint_json(ep), kept in `cache` (a dict: id(ep) -> bytes; the rows keep the endpoints alive).
+   None when a row is not of that shape or holds what orjson writes otherwise (an int past 64 bits, a lone
+   surrogate): the Python path makes the dicts. */
+static PyObject *
+counted_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "counted_json(rows, start, stop, cache, endpoint_json): a list and a dict");
+        return NULL;
+    }
+    PyObject *rows = args[0], *cache = args[3], *endpoint_json = args[4];
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]), stop = PyLong_AsSsize_t(args[2]);
+    if ((start == -1 || stop == -1) && PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(rows);
+    start = start < 0 ? 0 : start > n ? n : start;
+    stop = stop < start ? start : stop > n ? n : stop;
+    Buf b = {NULL, 0, 0};
+    int r = 0;
+    for (Py_ssize_t i = start; i < stop && r == 0; i++) {
+        PyObject *row = PyList_GET_ITEM(rows, i);
+        if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) != 5 || !PyLong_CheckExact(PyTuple_GET_ITEM(row, 2))
+                || !PyLong_CheckExact(PyTuple_GET_ITEM(row, 3))) {
+            r = BAIL;
+            break;
+        }
+        Py_INCREF(row);  /* (endpoint_json is Python: the list could change under us) */
+        PyObject *caller = PyTuple_GET_ITEM(row, 0), *callee = PyTuple_GET_ITEM(row, 1);
+        PyObject *scen = PyTuple_GET_ITEM(row, 4);
+        PyObject *a = caller == Py_None ? NULL : counted_endpoint(cache, endpoint_json, caller);
+        PyObject *c = a == NULL && caller != Py_None ? NULL : counted_endpoint(cache, endpoint_json, callee);
+        if (c == NULL || (scen != Py_None && !PyUnicode_CheckExact(scen))) {
+            r = PyErr_Occurred() ? -1 : BAIL;
+        }
+        else {
+            Py_INCREF(c);
+            Py_XINCREF(a);
+            r = (i > start ? append(&b, ",", 1) : 0) < 0 || append(&b, "{\"caller\":", 10) < 0
+                || (a != NULL ? append(&b, PyBytes_AS_STRING(a), PyBytes_GET_SIZE(a)) : append(&b, "null", 4)) < 0
+                || append(&b, ",\"callee\":", 10) < 0 || append(&b, PyBytes_AS_STRING(c), PyBytes_GET_SIZE(c)) < 0
+                || append(&b, ",\"calls\":", 9) < 0 ? -1 : 0;
+            if (r == 0) {
+                r = put_int(&b, PyTuple_GET_ITEM(row, 2));
+            }
+            if (r == 0) {
+                r = append(&b, ",\"raised\":", 10) < 0 ? -1 : put_int(&b, PyTuple_GET_ITEM(row, 3));
+            }
+            if (r == 0 && scen != Py_None) {
+                r = append(&b, ",\"scenario\":", 12) < 0 ? -1 : put_str(&b, scen);
+            }
+            if (r == 0) {
+                r = append(&b, "}", 1) < 0 ? -1 : 0;
+            }
+            Py_DECREF(c);
+            Py_XDECREF(a);
+        }
+        Py_DECREF(row);
+    }
+    PyObject *out = r == 0 ? PyBytes_FromStringAndSize(b.p ? b.p : "", b.len) : NULL;
+    PyMem_Free(b.p);
+    if (r == BAIL) {
+        Py_RETURN_NONE;
+    }
+    return out;
+}
+
 /* encode(value) -> bytes: a detail as write_batch encodes it; None where the Python twin would (tests). */
 static PyObject *
 encode(PyObject *module, PyObject *value)
@@ -555,6 +647,8 @@ static PyMethodDef methods[] = {
     {"cache", new_cache, METH_NOARGS,
      "cache() -> an endpoint cache for every write_batch of one writer (same endpoints and endpoint_json)"},
     {"encode", encode, METH_O, "encode(value) -> bytes (or None: the Python twin's case)"},
+    {"counted_json", (PyCFunction)(void (*)(void))counted_json, METH_FASTCALL,
+     "counted_json(rows, start, stop, cache, endpoint_json) -> bytes (or None): end-record counted entries"},
     {"timestamp", timestamp, METH_O, "timestamp(t_ns) -> bytes"},
     {NULL, NULL, 0, NULL},
 };

@@ -71,10 +71,13 @@ class TraceWriter:
                 write = self._f.write
                 write(before)
                 sep = b"["
-                for chunk in value.chunks():
+                for chunk in value.json_chunks():
                     if chunk:
                         write(sep)
-                        write(memoryview(orjson.dumps(chunk))[1:-1])  # (a view: no copy of the chunk's JSON)
+                        if type(chunk) is bytes:  # its items' JSON, joined (write_trace.py: _jsonw.counted_json)
+                            write(chunk)
+                        else:
+                            write(memoryview(orjson.dumps(chunk))[1:-1])  # (a view: no copy of the chunk's JSON)
                         sep = b","
                 write(b"[]" if sep == b"[" else b"]")
                 write(after)

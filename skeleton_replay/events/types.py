@@ -32,17 +32,28 @@ class ChunkedList:
     counted entries, 44k on sqlparse's suite (35 MB of JSON), are never all alive as dicts nor as one bytes
     object. chunks(): lists of JSON-ready items, in order; the JSON written is orjson's of the whole list."""
 
-    __slots__ = ("_chunks", "_len")
+    __slots__ = ("_chunks", "_json", "_len")
 
-    def __init__(self, chunks: Callable[[], Iterator[list[Any]]], length: int) -> None:
+    def __init__(
+        self,
+        chunks: Callable[[], Iterator[list[Any]]],
+        length: int,
+        json_chunks: Callable[[], Iterator[bytes | list[Any]]] | None = None,
+    ) -> None:
         self._chunks = chunks
         self._len = length
+        self._json = json_chunks
 
     def __len__(self) -> int:
         return self._len
 
     def chunks(self) -> Iterator[list[Any]]:
         return self._chunks()
+
+    def json_chunks(self) -> Iterator[bytes | list[Any]]:
+        """The chunks as they are written: each the JSON of its items joined by commas (bytes), or a list of
+        JSON-ready items where there is no faster way (json_chunks not given, or a chunk it left to orjson)."""
+        return self._json() if self._json is not None else self._chunks()
 
     def as_list(self) -> list[Any]:
         return [item for chunk in self._chunks() for item in chunk]

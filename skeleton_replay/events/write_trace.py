@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from .. import native
 from ..capture.records import read_chunks
 from .creations import end_creations
 from .decode import Decoder
@@ -94,8 +95,23 @@ def end_record(
         for start in range(0, len(rows), COUNTED_CHUNK):
             yield entries(start, start + COUNTED_CHUNK)
 
+    fast = _counted_json()
+    written: dict[int, bytes] = {}  # id(endpoint) -> its JSON, for the C writer (endpoints alive in rows)
+
+    def json_chunks() -> Iterator[bytes | list[dict[str, Any]]]:
+        """The same entries as their JSON, written in C (~0.15 us an entry instead of a dict and orjson's pass over
+        it); a chunk the C writer leaves (an odd value) is made as dicts."""
+        assert fast is not None and endpoint_json is not None
+        for start in range(0, len(rows), COUNTED_CHUNK):
+            got = fast(rows, start, start + COUNTED_CHUNK, written, endpoint_json) if type(rows) is list else None
+            yield got if got is not None else entries(start, start + COUNTED_CHUNK)
+
     # Written (endpoint_json given), the entries are made a chunk at a time as TraceWriter.record writes them.
-    counted: list[dict[str, Any]] | ChunkedList = entries() if endpoint_json is None else ChunkedList(chunks, len(rows))
+    counted: list[dict[str, Any]] | ChunkedList = (
+        entries()
+        if endpoint_json is None
+        else ChunkedList(chunks, len(rows), json_chunks if fast is not None else None)
+    )
     record = dataclasses.replace(
         TraceEnd.from_json(end),
         gaps=gaps,
@@ -109,6 +125,12 @@ def end_record(
         creations=end_creations(decoder),  # who created whom (events/creations.py)
     )  # I/O boundary uses (events/boundaries.py), for `skeleton report`
     return record.as_json()
+
+
+def _counted_json() -> Callable[..., bytes | None] | None:
+    """_jsonw.counted_json where compiled and wanted (native.py), else None."""
+    mod = native.load("events._jsonw")
+    return getattr(mod, "counted_json", None) if mod is not None else None
 
 
 def write_trace(spill: Path, trace_path: Path, header: dict[str, Any], end: dict[str, Any], max_events: int) -> Path:
