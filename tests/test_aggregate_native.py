@@ -313,3 +313,30 @@ def test_counted_rows_in_one_list_give_the_same_snapshot(monkeypatch: pytest.Mon
     odd = [*rows[:10], (rows[10][0], rows[10][1], cast(Any, 2.0), 0, "test_a"), *rows[11:]]
     got, _ = build(False, odd)
     assert got == build(True, odd)[0]
+
+
+def test_edge_ids_of_nodes_named_beyond_ascii_are_the_python_ones(monkeypatch: pytest.MonkeyPatch, native: None) -> None:
+    """make_edge writes an edge's id itself (source->target, not through PyUnicode_FromFormat): ids with
+    Latin-1, BMP and astral characters give the Python builder's snapshot, each id a plain str equal to it."""
+    names = ["plain", "caf\u00e9", "\u20ac_euro", "emoji_\U0001F600", "mixed_\u00e9\U0001F600"]
+    eps = [Endpoint(f"fn:m.{n}:f{k}", f"m.{n}", None, f"f{k}", f"f{k}", "/p/z.py", k, "function", None)
+           for k, n in enumerate(names)]
+    rows: list[Counted] = [(a, b, 1, 0, "test_\u00e9") for a in [None, *eps] for b in eps]
+
+    def build(pure: bool) -> tuple[bytes, SnapshotBuilder]:
+        with monkeypatch.context() as m:
+            if pure:
+                m.setenv("SKELETON_PURE_PYTHON", "1")
+            builder = SnapshotBuilder(HEADER, 1e-3)
+        builder.add_counted_all(list(rows))
+        return orjson.dumps(builder.snapshot({"status": "ok", "exit_code": 0}, [], [], 0)), builder
+
+    want, _ = build(True)
+    got, builder = build(False)
+    assert builder._c is not None and got == want
+    edges = orjson.loads(got)["edges"]
+    assert len(edges) == len(rows)
+    for e in edges:
+        assert e["id"] == f"{e['source']}->{e['target']}"
+    ids = [e["id"] for e in builder.edges]
+    assert all(type(i) is str and i == i.encode("utf-8").decode("utf-8") for i in ids)

@@ -493,6 +493,32 @@ set_new(PyObject *d, PyObject *k, PyObject *v)
     return r;
 }
 
+#define EDGE_KEYS 12 /* an edge dict's keys (make_edge) */
+
+/* f"{s}->{d}" for two str (new reference): PyUnicode_FromFormat parses its format for each of tens of thousands
+   of edges. */
+static PyObject *
+edge_id(PyObject *s, PyObject *d)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(s) < 0 || PyUnicode_READY(d) < 0) {  /* a legacy string (3.11) */
+        return NULL;
+    }
+#endif
+    Py_ssize_t ns = PyUnicode_GET_LENGTH(s), nd = PyUnicode_GET_LENGTH(d);
+    Py_UCS4 ms = PyUnicode_MAX_CHAR_VALUE(s), md = PyUnicode_MAX_CHAR_VALUE(d);
+    PyObject *out = PyUnicode_New(ns + 2 + nd, ms > md ? ms : md);
+    if (out == NULL) {
+        return NULL;
+    }
+    if (PyUnicode_CopyCharacters(out, 0, s, 0, ns) < 0 || PyUnicode_WriteChar(out, ns, '-') < 0
+            || PyUnicode_WriteChar(out, ns + 1, '>') < 0 || PyUnicode_CopyCharacters(out, ns + 2, d, 0, nd) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
 /* SnapshotBuilder._edge(src, dst, order) in C: the edge's index, its dict (same keys, same order), its
    scenario list and its module edge made when new. The builder's own _edge where a node id is not a str. */
 static Py_ssize_t
@@ -512,7 +538,10 @@ make_edge(B *b, Py_ssize_t src, Py_ssize_t dst, PyObject *order)
         Py_DECREF(r);
         return ei;
     }
-    PyObject *key = Py_BuildValue("(nn)", src, dst);
+    PyObject *ks = PyLong_FromSsize_t(src), *kd = ks != NULL ? PyLong_FromSsize_t(dst) : NULL;
+    PyObject *key = kd != NULL ? PyTuple_Pack(2, ks, kd) : NULL;
+    Py_XDECREF(ks);
+    Py_XDECREF(kd);
     if (key == NULL) {
         return -1;
     }
@@ -522,9 +551,9 @@ make_edge(B *b, Py_ssize_t src, Py_ssize_t dst, PyObject *order)
         return found == NULL ? -1 : PyLong_AsSsize_t(found);
     }
     Py_ssize_t ei = PyList_GET_SIZE(b->edges);
-    PyObject *e = PyDict_New();
+    PyObject *e = _PyDict_NewPresized(EDGE_KEYS);  /* its size from the start: no resize on the way */
     int err = e == NULL || set_new(b->edge_index, key, PyLong_FromSsize_t(ei)) < 0
-              || set_new(e, s_id, PyUnicode_FromFormat("%U->%U", s, d)) < 0 || PyDict_SetItem(e, s_source, s) < 0
+              || set_new(e, s_id, edge_id(s, d)) < 0 || PyDict_SetItem(e, s_source, s) < 0
               || PyDict_SetItem(e, s_target, d) < 0 || PyDict_SetItem(e, s_kind, s_call) < 0
               || set_new(e, s_count, PyLong_FromLong(0)) < 0 || PyDict_SetItem(e, s_first_seen, Py_None) < 0
               || PyDict_SetItem(e, s_last_seen, Py_None) < 0 || set_new(e, s_total_ns, PyLong_FromLong(0)) < 0
