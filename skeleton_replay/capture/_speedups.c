@@ -2855,17 +2855,36 @@ checkpoint_key(PyObject *edge, PyObject *unpack, PyObject *empty)
     return k;
 }
 
-/* out[key] = out.get(key, 0) + v: 0, or -1 with an error set */
+/* For each edge of src, in its order: v = src[edge], less firsts.get(edge, 0) when `firsts` is given (a
+   defaultdict's __missing__ not run), added to out[unpack(edge)] when positive (any v without firsts). 0, or -1
+   with an error set. */
 static int
-checkpoint_add(PyObject *out, PyObject *key, PyObject *v)
+checkpoint_fold(PyObject *src, PyObject *firsts, PyObject *out, PyObject *unpack, PyObject *empty, PyObject *zero)
 {
-    PyObject *old = PyDict_GetItemWithError(out, key);
-    if (old == NULL && PyErr_Occurred()) {
-        return -1;
+    PyObject *edge, *v;
+    Py_ssize_t pos = 0;
+    int err = 0;
+    while (!err && PyDict_Next(src, &pos, &edge, &v)) {  /* (dicts only this thread's counting writes) */
+        Py_INCREF(edge);
+        Py_INCREF(v);
+        PyObject *first = firsts != NULL ? PyDict_GetItemWithError(firsts, edge) : NULL;
+        PyObject *left = first != NULL ? PyNumber_Subtract(v, first) : PyErr_Occurred() ? NULL : Py_NewRef(v);
+        int add = left == NULL ? -1 : firsts == NULL ? 1 : PyObject_RichCompareBool(left, zero, Py_GT);
+        if (add < 0) {
+            err = -1;
+        }
+        else if (add) {
+            PyObject *k = checkpoint_key(edge, unpack, empty);
+            PyObject *old = k != NULL ? PyDict_GetItemWithError(out, k) : NULL;  /* out.get(k, 0) + left */
+            PyObject *sum = k == NULL || PyErr_Occurred() ? NULL : old != NULL ? PyNumber_Add(old, left) : Py_NewRef(left);
+            err = sum != NULL ? PyDict_SetItem(out, k, sum) : -1;
+            Py_XDECREF(sum);
+            Py_XDECREF(k);
+        }
+        Py_XDECREF(left);
+        Py_DECREF(edge);
+        Py_DECREF(v);
     }
-    PyObject *sum = old != NULL ? PyNumber_Add(old, v) : Py_NewRef(v);
-    int err = sum != NULL ? PyDict_SetItem(out, key, sum) : -1;
-    Py_XDECREF(sum);
     return err;
 }
 
@@ -2881,46 +2900,12 @@ sk_checkpoint_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "checkpoint_rows(c, r, f, counts, raised, unpack): five dicts and a callable");
         return NULL;
     }
-    PyObject *c = args[0], *r = args[1], *f = args[2], *counts = args[3], *raised = args[4], *unpack = args[5];
     PyObject *empty = PyTuple_New(0), *zero = PyLong_FromLong(0);
-    if (empty == NULL || zero == NULL) {
-        Py_XDECREF(empty);
-        Py_XDECREF(zero);
-        return NULL;
-    }
-    PyObject *edge, *v;
-    Py_ssize_t pos = 0;
-    int err = 0;
-    while (!err && PyDict_Next(c, &pos, &edge, &v)) {  /* (dicts only this thread's counting writes) */
-        Py_INCREF(edge);
-        Py_INCREF(v);
-        PyObject *first = PyDict_GetItemWithError(f, edge);  /* f.get(edge, 0): a defaultdict's __missing__ not run */
-        PyObject *left = first != NULL ? PyNumber_Subtract(v, first) : PyErr_Occurred() ? NULL : Py_NewRef(v);
-        int positive = left != NULL ? PyObject_RichCompareBool(left, zero, Py_GT) : -1;
-        if (positive < 0) {
-            err = -1;
-        }
-        else if (positive) {
-            PyObject *k = checkpoint_key(edge, unpack, empty);
-            err = k != NULL ? checkpoint_add(counts, k, left) : -1;
-            Py_XDECREF(k);
-        }
-        Py_XDECREF(left);
-        Py_DECREF(edge);
-        Py_DECREF(v);
-    }
-    pos = 0;
-    while (!err && PyDict_Next(r, &pos, &edge, &v)) {
-        Py_INCREF(edge);
-        Py_INCREF(v);
-        PyObject *k = checkpoint_key(edge, unpack, empty);
-        err = k != NULL ? checkpoint_add(raised, k, v) : -1;
-        Py_XDECREF(k);
-        Py_DECREF(edge);
-        Py_DECREF(v);
-    }
-    Py_DECREF(empty);
-    Py_DECREF(zero);
+    int err = empty == NULL || zero == NULL
+              || checkpoint_fold(args[0], args[2], args[3], args[5], empty, zero) < 0
+              || checkpoint_fold(args[1], NULL, args[4], args[5], empty, zero) < 0;
+    Py_XDECREF(empty);
+    Py_XDECREF(zero);
     return err ? NULL : Py_NewRef(Py_None);
 }
 

@@ -584,21 +584,21 @@ counted_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         else {
             Py_INCREF(c);
             Py_XINCREF(a);
-            r = (i > start ? append(&b, ",", 1) : 0) < 0 || append(&b, "{\"caller\":", 10) < 0
-                || (a != NULL ? append(&b, PyBytes_AS_STRING(a), PyBytes_GET_SIZE(a)) : append(&b, "null", 4)) < 0
-                || append(&b, ",\"callee\":", 10) < 0 || append(&b, PyBytes_AS_STRING(c), PyBytes_GET_SIZE(c)) < 0
-                || append(&b, ",\"calls\":", 9) < 0 ? -1 : 0;
+            r = (i > start ? APPEND_LIT(&b, ",") : 0) < 0 || APPEND_LIT(&b, "{\"caller\":") < 0
+                || (a != NULL ? append(&b, PyBytes_AS_STRING(a), PyBytes_GET_SIZE(a)) : APPEND_LIT(&b, "null")) < 0
+                || APPEND_LIT(&b, ",\"callee\":") < 0 || append(&b, PyBytes_AS_STRING(c), PyBytes_GET_SIZE(c)) < 0
+                || APPEND_LIT(&b, ",\"calls\":") < 0 ? -1 : 0;
             if (r == 0) {
                 r = put_int(&b, PyTuple_GET_ITEM(row, 2));
             }
             if (r == 0) {
-                r = append(&b, ",\"raised\":", 10) < 0 ? -1 : put_int(&b, PyTuple_GET_ITEM(row, 3));
+                r = APPEND_LIT(&b, ",\"raised\":") < 0 ? -1 : put_int(&b, PyTuple_GET_ITEM(row, 3));
             }
             if (r == 0 && scen != Py_None) {
-                r = append(&b, ",\"scenario\":", 12) < 0 ? -1 : put_str(&b, scen);
+                r = APPEND_LIT(&b, ",\"scenario\":") < 0 ? -1 : put_str(&b, scen);
             }
             if (r == 0) {
-                r = append(&b, "}", 1) < 0 ? -1 : 0;
+                r = APPEND_LIT(&b, "}") < 0 ? -1 : 0;
             }
             Py_DECREF(c);
             Py_XDECREF(a);

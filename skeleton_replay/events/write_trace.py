@@ -95,15 +95,15 @@ def end_record(
         for start in range(0, len(rows), COUNTED_CHUNK):
             yield entries(start, start + COUNTED_CHUNK)
 
-    fast = _counted_json()
+    fast = _counted_json() if endpoint_json is not None and type(rows) is list else None
     written: dict[int, bytes] = {}  # id(endpoint) -> its JSON, for the C writer (endpoints alive in rows)
 
     def json_chunks() -> Iterator[bytes | list[dict[str, Any]]]:
         """The same entries as their JSON, written in C (~0.15 us an entry instead of a dict and orjson's pass over
         it); a chunk the C writer leaves (an odd value) is made as dicts."""
-        assert fast is not None and endpoint_json is not None
+        assert fast is not None
         for start in range(0, len(rows), COUNTED_CHUNK):
-            got = fast(rows, start, start + COUNTED_CHUNK, written, endpoint_json) if type(rows) is list else None
+            got = fast(rows, start, start + COUNTED_CHUNK, written, endpoint_json)
             yield got if got is not None else entries(start, start + COUNTED_CHUNK)
 
     # Written (endpoint_json given), the entries are made a chunk at a time as TraceWriter.record writes them.
