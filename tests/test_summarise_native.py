@@ -428,8 +428,11 @@ def test_secret_results_are_the_python_secret_result(native: ModuleType) -> None
     class Str(str):
         pass
 
+    # around the shortest value learnt (KNOWN_MIN): shorter str/bytes are written by C, longer ones learnt too
+    edges = [kind(("Zq9#" * 3)[:n]) for n in range(0, 12) for kind in (str, str.encode, lambda t: bytearray(t, "ascii"))]
     values = [*adversarial(), Renamed(), Str("hunter2-correct"), collections.deque(["hunter3-battery"]),
-              collections.OrderedDict(k="v"), Summariser, collections.OrderedDict]
+              collections.OrderedDict(k="v"), Summariser, collections.OrderedDict, *edges, "PRIVATE", 1 + 2j,
+              frozenset({1}), {"k": "v"}, (1, "t"), [0.5], {2}, 2**80, 1.5]
     Hostile.calls = 0
     for round_ in range(2):
         for i, v in enumerate(values):
@@ -437,6 +440,15 @@ def test_secret_results_are_the_python_secret_result(native: ModuleType) -> None
             assert c.result_json(1, v) == _json_or_none(want), f"round {round_} value #{i}: {v!r}"
             same(want, c.result(1, v), f"round {round_} value #{i}")
     assert Hostile.calls == 0
+    # result_json alone learns the secrets secret_result learns, in the same order (it writes the short ones,
+    # which are never learnt, without Python)
+    py, backing = Summariser(), Summariser()
+    c = _summarise.Summariser(backing, {}, {1}, {})  # type: ignore[union-attr]
+    for v in [*values, "Zq9#Zq9#" * 3]:
+        py.secret_result(v)
+        c.result_json(1, v)
+    assert list(backing.redactor.known._all) == list(py.redactor.known._all)
+    assert "Zq9#Zq9#" in py.redactor.known._all and "Zq9#Zq9" not in py.redactor.known._all
     deque_summary = orjson.loads(c.result_json(1, collections.deque(["x"])))
     assert deque_summary == {"type": "collections.deque", "redacted": True}  # data, a heap type from 3.12
 

@@ -62,6 +62,7 @@ typedef struct {
     unsigned char trig_len[MAX_TRIGGERS];
     char trig[MAX_TRIGGERS][MAX_TRIGGER_LEN];
     Py_ssize_t str_limit, str_window, clean_min, shortest, items_limit, depth_limit;
+    Py_ssize_t learn_min;    /* shorter str/bytes are never remembered: min(KNOWN_MIN, len(PRIVATE_KEY_MARK)) */
 } Sum;
 
 /* interned strings */
@@ -1090,6 +1091,45 @@ holds_no_data(PyObject *v)
            || (PyType_HasFeature(t, Py_TPFLAGS_HEAPTYPE) && t != deque_type);
 }
 
+/* Summariser.secret_result of a builtin data value (an exact str, bytes, number or container), as JSON bytes:
+   redacted() makes {"type": name, "redacted": true} with "len" for str/bytes/bytearray, and remembers a str/bytes
+   as a known secret (learn), which it never is below s->learn_min characters. 1 written; 0 not done here (not
+   such a value, or long enough to be learnt: the Python method does it all); -1 error. A tokenizer's results
+   (sqlparse's lexer, a `tokens` generator) went through Python for each: ~14,000 instructions. */
+static int
+put_secret_data(Sum *s, Buf *b, PyObject *v)
+{
+    PyTypeObject *t = Py_TYPE(v);
+    Py_ssize_t len = -1;
+    int r;
+    if (t == &PyUnicode_Type || t == &PyBytes_Type || t == &PyByteArray_Type) {
+        len = t == &PyUnicode_Type ? PyUnicode_GET_LENGTH(v) : t == &PyBytes_Type ? PyBytes_GET_SIZE(v)
+                                                                                    : PyByteArray_GET_SIZE(v);
+        if (len >= s->learn_min) {
+            return 0;
+        }
+        r = t == &PyUnicode_Type ? APPEND_LIT(b, "{\"type\":\"str\",\"redacted\":true,\"len\":")
+            : t == &PyBytes_Type ? APPEND_LIT(b, "{\"type\":\"bytes\",\"redacted\":true,\"len\":")
+                                 : APPEND_LIT(b, "{\"type\":\"bytearray\",\"redacted\":true,\"len\":");
+        return r < 0 || put_i64(b, (long long)len) < 0 || APPEND_LIT(b, "}") < 0 ? -1 : 1;
+    }
+#define SECRET_DATA(type, name) \
+    if (t == (type)) { \
+        return APPEND_LIT(b, "{\"type\":\"" name "\",\"redacted\":true}") < 0 ? -1 : 1; \
+    }
+    SECRET_DATA(&PyLong_Type, "int")
+    SECRET_DATA(&PyFloat_Type, "float")
+    SECRET_DATA(&PyComplex_Type, "complex")
+    SECRET_DATA(&PyList_Type, "list")
+    SECRET_DATA(&PyTuple_Type, "tuple")
+    SECRET_DATA(&PySet_Type, "set")
+    SECRET_DATA(&PyFrozenSet_Type, "frozenset")
+    SECRET_DATA(&PyDict_Type, "dict")
+    SECRET_DATA(deque_type, "collections.deque")
+#undef SECRET_DATA
+    return 0;
+}
+
 /* Recorder.summarise_return's bytes: orjson.dumps(result(index, value)) */
 static PyObject *
 Sum_result_json(Sum *s, PyObject *const *args, Py_ssize_t nargs)
@@ -1105,7 +1145,9 @@ Sum_result_json(Sum *s, PyObject *const *args, Py_ssize_t nargs)
     if (s->secret_codes != Py_None) {
         int secret = PySet_Contains(s->secret_codes, args[0]);
         if (secret < 0 || (secret && !holds_no_data(args[1]))) {
-            return json_bytes(&b, secret < 0 ? -1 : put_summary(&b, PyObject_CallOneArg(s->m_secret_result, args[1])));
+            int done = secret < 0 ? -1 : put_secret_data(s, &b, args[1]);
+            return json_bytes(&b, done < 0 ? -1 : done ? 0
+                                  : put_summary(&b, PyObject_CallOneArg(s->m_secret_result, args[1])));
         }
     }
     return json_bytes(&b, put_summary_of(s, &b, args[1], NULL));
@@ -1440,6 +1482,24 @@ load_triggers(Sum *s)
     return 0;
 }
 
+/* redact.py: a str/bytes shorter than KNOWN_MIN is not remembered, nor searched for PRIVATE_KEY_MARK's lines */
+static int
+learn_min(Py_ssize_t *out)
+{
+    PyObject *redact = PyImport_ImportModule("skeleton_replay.capture.redact");
+    PyObject *mark = redact ? PyObject_GetAttrString(redact, "PRIVATE_KEY_MARK") : NULL;
+    int err = mark == NULL || !PyUnicode_Check(mark) || get_size(redact, "KNOWN_MIN", out);
+    if (!err && PyUnicode_GET_LENGTH(mark) < *out) {
+        *out = PyUnicode_GET_LENGTH(mark);
+    }
+    if (mark != NULL && !PyUnicode_Check(mark)) {
+        PyErr_SetString(PyExc_TypeError, "PRIVATE_KEY_MARK is not a str");
+    }
+    Py_XDECREF(mark);
+    Py_XDECREF(redact);
+    return err;
+}
+
 static int
 Sum_init(Sum *s, PyObject *args, PyObject *kwds)
 {
@@ -1477,7 +1537,8 @@ Sum_init(Sum *s, PyObject *args, PyObject *kwds)
         get(&s->f_foreign, origin, "foreign") || get(&no_extra, py, "_no_extra") ||
         get_size(mod, "STR_LIMIT", &s->str_limit) || get_size(mod, "STR_WINDOW", &s->str_window) ||
         get_size(mod, "CLEAN_MIN", &s->clean_min) || get_size(mod, "SHORTEST_SECRET", &s->shortest) ||
-        get_size(mod, "ITEMS_LIMIT", &s->items_limit) || get_size(mod, "DEPTH_LIMIT", &s->depth_limit);
+        get_size(mod, "ITEMS_LIMIT", &s->items_limit) || get_size(mod, "DEPTH_LIMIT", &s->depth_limit) ||
+        learn_min(&s->learn_min);
     if (!err) {
         PyObject *names = PyObject_GetAttrString(py, "names");
         err = names == NULL || get(&s->m_level, names, "level");
