@@ -319,6 +319,31 @@ def test_the_loops_take_turns_record_by_record(native: ModuleType) -> None:
             assert _events_text(got) == _events_text(want) and _state(d, cap) == _state(want_d, cap)
 
 
+def test_many_counted_edges_keep_their_order(native: ModuleType) -> None:
+    """Calls and raises past the cap on ~2,000 distinct (caller, callee) pairs in one chunk, more than the C loop
+    counts before adding them to the decoder's dicts, some on receivers redefined meanwhile: the same counts, in
+    the same order, as the Python loop's call-by-call dict."""
+    codes = list(range(40))
+    recs: list[Any] = [_code(i) for i in codes] + [(R.DEF_THREAD, 1, "MainThread")]
+    t = 10**18
+    for outer in codes:
+        for obj in range(2):
+            for inner in codes:
+                for rep in range(1 + (inner + obj) % 3):
+                    t += 1
+                    recs.append((R.CALL, outer, 1, t, None, obj))
+                    recs.append((R.CALL, inner, 1, t, None, 5 + obj * 13 + inner))
+                    kind = R.UNWIND if (inner + rep) % 4 == 0 else R.RETURN
+                    detail = {"type": "ValueError", "message": "m"} if kind == R.UNWIND else None
+                    recs.append((kind, inner, 1, t, detail, 0))
+                    recs.append((R.RETURN, outer, 1, t, None, 0))
+            if outer % 5 == 0:
+                recs.append(_code(outer, again=True))
+    d, _ = _decode_with([recs], 3, lambda i: None)
+    assert len(d.dropped_calls) > 1024 and len(d.dropped_raised) > 300
+    _same_both_ways([recs], 3, native)
+
+
 # -- errors --------------------------------------------------------------------------------------------------
 
 BAD = {

@@ -135,18 +135,6 @@ count_add(PyObject *d, PyObject *key, long long n)
     return r;
 }
 
-/* d[(a, b, c)] = d.get((a, b, c), 0) + 1: a call (or raise) past the cap, per (caller, callee, scenario) */
-static int
-count_key(PyObject *d, PyObject *a, PyObject *b, PyObject *c)
-{
-    PyObject *key = PyTuple_Pack(3, a, b, c);
-    if (key == NULL) {
-        return -1;
-    }
-    int r = count_add(d, key, 1);
-    Py_DECREF(key);
-    return r;
-}
 
 static int
 index_error(void)
@@ -284,6 +272,20 @@ typedef struct {
    The endpoint and code caches start empty for each call all the same: a call takes a new generation (entries of
    an older one are empty) and lets go of its endpoints at its end (`used`). The int objects stay: any int of the
    value is the same value. */
+/* Calls (and raises) past the cap, counted in C per (dict, caller, callee, scenario) while a chunk is decoded and
+   added to the decoder's dicts at its end (count_flush): a dict with tuple keys hashed both endpoints through
+   Endpoint.__hash__ (a Python method) twice per counted call, ~5,500 instructions. Keyed by the objects
+   themselves (held: an address is not reused meanwhile), in the order first met: each dict gets its new keys in
+   the order the call-by-call path gave them, and equal endpoints of different identities meet in the dict as they
+   did (the first one's key kept). */
+#define PENDING_MAX 512   /* entries before a flush */
+#define PENDING_SLOTS 1024 /* its index: a power of two, twice PENDING_MAX */
+
+typedef struct {
+    PyObject *d, *a, *b, *c; /* strong references (a: None for no caller) */
+    long long n;
+} Pending;
+
 typedef struct {
     int busy;                    /* a call holds it; one made meanwhile (from Python it called) gets its own */
     unsigned gen;                /* the generation the last call ended with */
@@ -293,9 +295,73 @@ typedef struct {
     int n_used;
     PyObject *idx_objects[IDX_OBJECTS];
     IntSlot obj_slots[OBJ_SLOTS];
+    Pending pending[PENDING_MAX];
+    int n_pending;
+    short pending_at[PENDING_SLOTS]; /* index into pending + 1; 0: empty */
 } Scratch;
 
 static Scratch *kept_scratch; /* made on first use, kept for the process */
+
+/* The pending counts added to their dicts, d[(a, b, c)] = d.get((a, b, c), 0) + n, in the order first met; each
+   entry let go. 0, or -1 (the first error; the rest are let go uncounted). */
+static int
+count_flush(Scratch *s)
+{
+    int r = 0;
+    for (int i = 0; i < s->n_pending; i++) {
+        Pending *p = &s->pending[i];
+        if (r == 0) {
+            PyObject *key = PyTuple_Pack(3, p->a, p->b, p->c);
+            r = key == NULL || count_add(p->d, key, p->n) < 0 ? -1 : 0;
+            Py_XDECREF(key);
+        }
+        Py_DECREF(p->d);
+        Py_DECREF(p->a);
+        Py_DECREF(p->b);
+        Py_DECREF(p->c);
+    }
+    if (s->n_pending) {
+        memset(s->pending_at, 0, sizeof(s->pending_at));
+    }
+    s->n_pending = 0;
+    return r;
+}
+
+/* d[(a, b, c)] += 1 (from 0): a call (or raise) past the cap, per (caller, callee, scenario); added to d by
+   count_flush, at the latest when the chunk ends */
+static int
+count_key(Scratch *s, PyObject *d, PyObject *a, PyObject *b, PyObject *c)
+{
+    uintptr_t h = ((uintptr_t)a >> 4) * 0x9E3779B97F4A7C15u ^ ((uintptr_t)b >> 4) * 0xC2B2AE3D27D4EB4Fu
+                  ^ ((uintptr_t)c >> 4) * 0x165667B19E3779F9u ^ (uintptr_t)d;
+    size_t slot = (size_t)(h ^ (h >> 29)) & (PENDING_SLOTS - 1);
+    for (;;) {
+        int at = s->pending_at[slot];
+        if (at == 0) {
+            break;
+        }
+        Pending *p = &s->pending[at - 1];
+        if (p->a == a && p->b == b && p->c == c && p->d == d) {
+            p->n++;
+            return 0;
+        }
+        slot = (slot + 1) & (PENDING_SLOTS - 1);
+    }
+    if (s->n_pending == PENDING_MAX) {
+        if (count_flush(s) < 0) {
+            return -1;
+        }
+        return count_key(s, d, a, b, c);
+    }
+    Pending *p = &s->pending[s->n_pending++];
+    p->d = Py_NewRef(d);
+    p->a = Py_NewRef(a);
+    p->b = Py_NewRef(b);
+    p->c = Py_NewRef(c);
+    p->n = 1;
+    s->pending_at[slot] = (short)s->n_pending;
+    return 0;
+}
 
 /* the Python loop's locals (decode.py, Decoder._chunk) */
 typedef struct {
@@ -719,7 +785,7 @@ one_event(Loop *st, Rec *r)
             st->max_depth = depth + 1;
         }
         if (eo < 0) { /* past the cap: only counted */
-            rc = count_key(st->dropped_calls, caller, callee, st->scen);
+            rc = count_key(st->scratch, st->dropped_calls, caller, callee, st->scen);
             goto done;
         }
         PyObject *skipped = Py_False;
@@ -821,7 +887,8 @@ one_event(Loop *st, Rec *r)
                 goto done;
             }
             PyObject *edge_caller = close ? NULL : frame_item(frame, F_CALLER);
-            if (!close && (edge_caller == NULL || count_key(st->dropped_raised, edge_caller, left, st->scen) < 0)) {
+            if (!close && (edge_caller == NULL
+                           || count_key(st->scratch, st->dropped_raised, edge_caller, left, st->scen) < 0)) {
                 goto done;
             }
         }
@@ -912,7 +979,8 @@ write_back(Loop *st)
     PyObject *exc = type;
 #endif
     int r = 0;
-    if (flush_thread(st) < 0 || set_long(st->dec, s_order, st->order) < 0 || add_to(st->dec, s_dropped, st->dropped) < 0
+    if (count_flush(st->scratch) < 0 || flush_thread(st) < 0 || set_long(st->dec, s_order, st->order) < 0
+        || add_to(st->dec, s_dropped, st->dropped) < 0
         || add_to(st->dec, s_calls, st->calls) < 0 || add_to(st->dec, s_unmatched, st->unmatched) < 0
         || set_long(st->dec, s_max_depth, st->max_depth) < 0 || PyObject_SetAttr(st->dec, s_last_t, st->last) < 0
         || PyObject_SetAttr(st->dec, s_scenario, st->scen) < 0) {
