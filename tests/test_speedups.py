@@ -207,3 +207,83 @@ def test_frames_open_at_the_cap_count_their_calls_instead_of_writing_them(tmp_pa
     assert edges[("main", "numbers")]["count"] == 1
     end = orjson.loads((out / "trace.jsonl").read_bytes().splitlines()[-1])
     assert end["events"] == 50 and end["calls"] == 20003  # main, numbers, 20,001 step (__init__ is a dunder)
+
+
+# -- the hooks call the C summariser themselves: its refusals and errors end as the Recorder's methods end them --
+
+SUMMARY_APP = textwrap.dedent("""
+    def f(a, b):
+        return a
+
+    for i in range(3):
+        f(i, "x")
+""")
+
+FAULTY = textwrap.dedent("""
+    import sys
+    from skeleton_replay.capture import recorder as recmod
+
+    MODE = sys.argv.pop(1)
+    original = recmod.Recorder.__init__
+
+    class Faulty:  # stands for capture/_summarise.c's Summariser: args_json fails as MODE says
+        def __init__(self, real):
+            self.real = real
+            self.Unstorable = real.Unstorable
+            self.result_json = real.result_json
+            self.args = real.args
+            self.result = real.result
+            if MODE == "ours":  # a C function's error: no frame of the program in its traceback
+                self.args_json = int
+            elif MODE == "unstorable":
+                self.args_json = self.refuse
+            else:
+                self.args_json = self.programs
+
+        def refuse(self, frame, names):
+            raise self.Unstorable
+
+        def programs(self, frame, names):  # a frame of neither Skeleton nor the standard library: the program's
+            raise LookupError("the program's own")
+
+    def init(self, *a, **k):
+        original(self, *a, **k)
+        assert self.fast_summaries is not None, "the C summariser is not in use"
+        self.fast_summaries = Faulty(self.fast_summaries)
+
+    recmod.Recorder.__init__ = init
+    from skeleton_replay.cli import main
+    sys.argv[0] = "skeleton"
+    raise SystemExit(main(sys.argv[1:]))
+""")
+
+
+@needs_c
+@pytest.mark.skipif(os.environ.get("SKELETON_PURE_PYTHON") == "1", reason="the C hooks are off")
+@pytest.mark.parametrize("mode", ["ours", "unstorable", "program"])
+def test_the_hooks_handle_the_c_summarisers_failures_as_the_recorder_does(tmp_path, mode):
+    import subprocess
+    import sys
+
+    (tmp_path / "app.py").write_text(SUMMARY_APP)
+    (tmp_path / "faulty.py").write_text(FAULTY)
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, str(tmp_path / "faulty.py"), mode, "run", "--no-open", "--no-html",
+                        "--backend", "sysmon" if sys.version_info >= (3, 12) else "setprofile",
+                        "--project-root", str(tmp_path), "--out-dir", str(out), str(tmp_path / "app.py")],
+                       cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "CI": "1"}, timeout=120)
+    lines = [orjson.loads(x) for x in (out / "trace.jsonl").read_text().splitlines()]
+    calls = [e for e in lines if e.get("event_type") == "call" and e["callee"]["function"] == "f"]
+    end = lines[-1]
+    gaps = [g["message"] for g in end["gaps"]]
+    if mode == "ours":  # summarise_args' except clause: no arguments, a gap, the program untouched
+        assert p.returncode == 0, p.stderr[-2000:]
+        assert len(calls) == 3 and all("args" not in e for e in calls), calls
+        assert any("summarising arguments: TypeError" in m for m in gaps), gaps
+    elif mode == "unstorable":  # the dicts' path: the arguments all the same
+        assert p.returncode == 0, p.stderr[-2000:]
+        assert [e["args"] for e in calls] == [{"a": {"type": "int", "value": i}, "b": {"type": "str", "value": "x"}}
+                                              for i in range(3)]
+    else:  # the program's exception raised in the program, at its first call of f, which is on record
+        assert p.returncode == 1 and "LookupError: the program's own" in p.stderr, p.stderr[-2000:]
+        assert len(calls) == 1 and end["status"] != "ok"

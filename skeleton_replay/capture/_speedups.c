@@ -401,6 +401,9 @@ typedef struct {
     PyObject *receiver_id;      /* (obj) -> run-local id (slow path) */
     PyObject *summarise_args;   /* (frame, names) -> summary */
     PyObject *summarise_value;  /* (code index, value) -> summary: Recorder.summarise_return */
+    /* The Recorder's C summariser's args_json and result_json, called from here (NULL: none, or a summarise_*
+       call each time), its Unstorable, and Recorder.args_failed (summarise_args' except clause) */
+    PyObject *args_json, *result_json, *unstorable, *args_failed;
     PyObject *now;              /* time.perf_counter_ns */
     PyObject *flush;            /* () -> None */
     PyObject *gap;              /* (kind, message) -> None */
@@ -502,6 +505,7 @@ hooks_dealloc(Hooks *h)
     Py_XDECREF(h->table); Py_XDECREF(h->buf); Py_XDECREF(h->counts); Py_XDECREF(h->state);
     Py_XDECREF(h->mode); Py_XDECREF(h->objects); Py_XDECREF(h->overflow); Py_XDECREF(h->tls_key); Py_XDECREF(h->thread_state);
     Py_XDECREF(h->receiver_id); Py_XDECREF(h->summarise_args); Py_XDECREF(h->summarise_value);
+    Py_XDECREF(h->args_json); Py_XDECREF(h->result_json); Py_XDECREF(h->unstorable); Py_XDECREF(h->args_failed);
     Py_XDECREF(h->now); Py_XDECREF(h->flush); Py_XDECREF(h->gap); Py_XDECREF(h->py_start);
     Py_XDECREF(h->py_return); Py_XDECREF(h->kind_call); Py_XDECREF(h->kind_return);
     Py_XDECREF(h->zero); Py_XDECREF(h->span); Py_XDECREF(h->limit);
@@ -536,12 +540,14 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
                              "py_start", "py_return", "kind_call", "kind_return", "span", "limit",
                              "first_calls", "per_code", "sample_every",
                              "py_yield", "py_resume", "kind_yield", "kind_resume", "inits", "foreign", "is_tracing",
-                             "reserve", "importing", "first_per_edge", "rows", "addrs", NULL};
+                             "reserve", "importing", "first_per_edge", "rows", "addrs", "summaries", "args_failed",
+                             NULL};
     PyObject *o[20];
     PyObject *opt[4] = {NULL, NULL, NULL, NULL};
     PyObject *inits = NULL, *foreign = NULL, *is_tracing = NULL, *reserve = NULL, *importing = NULL, *rows = NULL, *addrs = NULL;
+    PyObject *summaries = NULL, *args_failed = NULL;
     h->first_per_edge = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOO!LLL|OOOOO!OOO!O!LOO", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!OOOOOOOOOOOOO!LLL|OOOOO!OOO!O!LOOOO", kwlist,
                                      &PyDict_Type, &o[0], &PyList_Type, &o[1], &PyList_Type, &o[2],
                                      &PyList_Type, &o[3], &PyList_Type, &o[4], &PyDict_Type, &o[5],
                                      &PyDict_Type, &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12],
@@ -549,8 +555,24 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
                                      &h->first_calls, &h->per_code, &h->sample_every,
                                      &opt[0], &opt[1], &opt[2], &opt[3], &PyDict_Type, &inits, &foreign,
                                      &is_tracing, &PyList_Type, &reserve, &PyList_Type, &importing,
-                                     &h->first_per_edge, &rows, &addrs)) {
+                                     &h->first_per_edge, &rows, &addrs, &summaries, &args_failed)) {
         return -1;
+    }
+    Py_CLEAR(h->args_json);
+    Py_CLEAR(h->result_json);
+    Py_CLEAR(h->unstorable);
+    Py_CLEAR(h->args_failed);
+    if (summaries != NULL && summaries != Py_None) {
+        if (args_failed == NULL || args_failed == Py_None) {
+            PyErr_SetString(PyExc_TypeError, "summaries needs args_failed");
+            return -1;
+        }
+        if ((h->args_json = PyObject_GetAttrString(summaries, "args_json")) == NULL
+            || (h->result_json = PyObject_GetAttrString(summaries, "result_json")) == NULL
+            || (h->unstorable = PyObject_GetAttrString(summaries, "Unstorable")) == NULL) {
+            return -1;
+        }
+        h->args_failed = Py_NewRef(args_failed);
     }
     if (optional_of(&rows, &SkRowQueueType, "rows") < 0 || optional_of(&addrs, &AddrSetType, "addrs") < 0) {
         return -1;
@@ -1387,6 +1409,55 @@ raise_pending(Pending *e, int r)
     return -1;
 }
 
+/* Recorder.summarise_args(frame, names): the C summariser's args_json called from here when there is one (the
+   method's own Python frame was ~2,000 instructions a summary). A summary it refuses (Unstorable) goes through
+   the method, which handles it; any other error through Recorder.args_failed, the method's except clause (None
+   and a gap, or the program's exception raised again). */
+static PyObject *
+args_summary(Hooks *h, PyFrameObject *frame, PyObject *names)
+{
+    if (h->args_json == NULL) {
+        return PyObject_CallFunctionObjArgs(h->summarise_args, (PyObject *)frame, names, NULL);
+    }
+    PyObject *argv[2] = {(PyObject *)frame, names};
+    PyObject *r = PyObject_Vectorcall(h->args_json, argv, 2, NULL);
+    if (r != NULL) {
+        return r;
+    }
+    if (PyErr_ExceptionMatches(h->unstorable)) {
+        PyErr_Clear();
+        return PyObject_CallFunctionObjArgs(h->summarise_args, (PyObject *)frame, names, NULL);
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL) {
+        PyException_SetTraceback(value, tb);
+    }
+    r = value != NULL ? PyObject_CallOneArg(h->args_failed, value) : NULL;
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    return r;
+}
+
+/* Recorder.summarise_return(idx, value): result_json from here, as args_summary; what it refuses (Unstorable)
+   through the method, its other errors raised (the method does not catch them). */
+static PyObject *
+result_summary(Hooks *h, PyObject *idx, PyObject *value)
+{
+    if (h->result_json == NULL) {
+        return PyObject_CallFunctionObjArgs(h->summarise_value, idx, value, NULL);
+    }
+    PyObject *argv[2] = {idx, value};
+    PyObject *r = PyObject_Vectorcall(h->result_json, argv, 2, NULL);
+    if (r == NULL && PyErr_ExceptionMatches(h->unstorable)) {
+        PyErr_Clear();
+        r = PyObject_CallFunctionObjArgs(h->summarise_value, idx, value, NULL);
+    }
+    return r;
+}
+
 static int
 start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObject *code)
 {
@@ -1556,8 +1627,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObjec
             if (frame == NULL) {
                 frame = PyEval_GetFrame();
             }
-            summary = frame ? PyObject_CallFunctionObjArgs(h->summarise_args, (PyObject *)frame, arg_names, NULL)
-                            : Py_NewRef(Py_None);
+            summary = frame ? args_summary(h, frame, arg_names) : Py_NewRef(Py_None);
             if (summary == NULL) {
                 if (!set_aside(h, &pending)) {
                     goto error;
@@ -1584,8 +1654,7 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObjec
             if (frame == NULL) {
                 frame = PyEval_GetFrame();
             }
-            summary = frame ? PyObject_CallFunctionObjArgs(h->summarise_args, (PyObject *)frame, arg_names, NULL)
-                            : Py_NewRef(Py_None);
+            summary = frame ? args_summary(h, frame, arg_names) : Py_NewRef(Py_None);
             if (summary == NULL) {
                 if (!set_aside(h, &pending)) {
                     goto error;
@@ -2065,7 +2134,7 @@ return_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObje
             return -1;
         }
         if (SK_SAMPLED(calls, n, h->first_calls, h->per_code, h->sample_every)) {
-            detail = PyObject_CallFunctionObjArgs(h->summarise_value, idx, retval, NULL);
+            detail = result_summary(h, idx, retval);
             if (detail == NULL && (!keep || !set_aside(h, &pending))) {
                 return -1;
             }

@@ -209,10 +209,16 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
             except TypeError:
                 return self._args_unstorable(args)
         except Exception as exc:
-            if foreign(exc):
-                raise
-            self.gap("tracer_error", f"summarising arguments: {_type(exc).__name__}")
-            return None
+            return self.args_failed(exc)
+
+    def args_failed(self, exc: BaseException) -> None:
+        """summarise_args' answer to an error while summarising: None and a gap; the program's exception (and
+        what is no Exception: KeyboardInterrupt, SystemExit) raised again. The C hooks, which call the C
+        summariser's args_json themselves, hand its errors here."""
+        if not issubclass(_type(exc), Exception) or foreign(exc):
+            raise exc
+        self.gap("tracer_error", f"summarising arguments: {_type(exc).__name__}")
+        return None
 
     def _args_unstorable(self, args: dict[str, Any]) -> bytes:
         """Arguments whose summaries orjson could not all write (never the summariser's plain data): the placeholder

@@ -88,6 +88,8 @@ def hooks(
         receiver_id=rec.receiver_id,
         summarise_args=rec.summarise_args,
         summarise_value=rec.summarise_return,
+        summaries=rec.fast_summaries,  # its args_json/result_json called by the hooks themselves
+        args_failed=rec.args_failed,
         now=time.perf_counter_ns,
         flush=rec.flush,
         gap=rec.gap,
