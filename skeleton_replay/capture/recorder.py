@@ -209,7 +209,8 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
             except TypeError:
                 return self._args_unstorable(args)
         except Exception as exc:
-            return self.args_failed(exc)
+            self.args_failed(exc)
+            return None
 
     def args_failed(self, exc: BaseException) -> None:
         """summarise_args' answer to an error while summarising: None and a gap; the program's exception (and
@@ -218,7 +219,6 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         if not issubclass(_type(exc), Exception) or foreign(exc):
             raise exc
         self.gap("tracer_error", f"summarising arguments: {_type(exc).__name__}")
-        return None
 
     def _args_unstorable(self, args: dict[str, Any]) -> bytes:
         """Arguments whose summaries orjson could not all write (never the summariser's plain data): the placeholder
