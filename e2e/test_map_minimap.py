@@ -67,7 +67,7 @@ def rich_report(tmp_path_factory):
 
 def test_focus_wider_than_the_map_keeps_boxes_clear_of_the_minimap(rich_report, open_report):
     """The focus view of rich.table (callers left, callees right) is wider than the map: it opens at the
-    floor zoom, scrolled to the module, with its boxes above the minimap, none under it."""
+    floor zoom, on whole columns from the callers, with its boxes above the minimap, none under it."""
     snap, path = rich_report
     assert any(n["id"] == "mod:rich.table" for n in snap["nodes"])
     page = open_report(path, hash="#node=mod:rich.table").page

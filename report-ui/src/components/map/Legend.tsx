@@ -1,13 +1,49 @@
-// Map legend and the fit button.
+// Map legend and the fit button. Over the map's bottom-left corner when the map is wide enough; on a
+// narrow map (a pytest run's Tests sidebar at 1024 px) a one-line strip below the map instead, never over
+// its boxes: the entries that fit on the line, a toggle showing them all, and the fit button.
+import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import { useData } from '../../state/context';
 import { DiffLegendItems } from '../../diff/DiffMarks';
 
-export function Legend({ big }: { big: boolean }) {
+/** Narrowest map (px) that keeps the legend over it: room for the entries and the hint in two or three
+ * lines between the zoom controls (58 px) and the minimap (230 px). */
+export const LEGEND_OVERLAY_MIN = 880;
+
+/** True while the element is narrower than `min` px. */
+export function useNarrow(ref: RefObject<HTMLElement | null>, min: number): boolean {
+  const [narrow, setNarrow] = useState(false);
+  useLayoutEffect(() => { // before the first fit measures the map
+    const el = ref.current;
+    if (!el) return;
+    const check = () => setNarrow(el.clientWidth > 0 && el.clientWidth < min);
+    check();
+    const ro = new ResizeObserver(check);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [ref, min]);
+  return narrow;
+}
+
+export function Legend({ big, compact = false }: { big: boolean; compact?: boolean }) {
   const { g, store, si, sel } = useData();
   const io = g.nodes.length > g.realCount && g.nodes[g.nodes.length - 1].kind === 'boundary';
+  const [open, setOpen] = useState(false);
+  // in the strip: whether some entries are left off the line (the toggle shows them)
+  const items = useRef<HTMLDivElement>(null);
+  const [more, setMore] = useState(false);
+  useEffect(() => {
+    const el = items.current;
+    if (!el || !compact) { setMore(false); return; }
+    const check = () => setMore(el.scrollHeight > el.clientHeight + 2);
+    check();
+    const ro = new ResizeObserver(check);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [compact]);
+  const cls = `legend${compact ? ' compact' : ''}${compact && open ? ' open' : ''}`;
   return (
-    <aside className="legend" aria-label="legend" data-testid="map-legend">
-      <div className="legend-items">
+    <aside className={cls} aria-label="legend" data-testid="map-legend" data-compact={String(compact)}>
+      <div className="legend-items" ref={items} id="map-legend-items">
         <span className="lg lg-scenario">run</span>
         <span className="lg lg-module">module</span>
         <span className="lg lg-class">class</span>
@@ -22,7 +58,13 @@ export function Legend({ big }: { big: boolean }) {
         {sel && <span className="lg lg-dimmed">not used by them</span>}
         <DiffLegendItems />
       </div>
-      {big && <div className="legend-hint">Large run: click a box to focus on it (callers left, callees right); the breadcrumbs lead back.</div>}
+      {big && (!compact || open) && <div className="legend-hint">Large run: click a box to focus on it (callers left, callees right); the breadcrumbs lead back.</div>}
+      {compact && (open || more || big) && (
+        <button type="button" className="legend-toggle" data-testid="legend-toggle" aria-expanded={open} aria-controls="map-legend-items"
+          onClick={() => setOpen((o) => !o)} title={open ? 'Show the legend on one line' : 'Show the whole legend'}>
+          {open ? 'less' : 'more…'}
+        </button>
+      )}
       <button type="button" className="fit-button" data-testid="map-fit" onClick={() => store.set((s) => ({ fitRequest: s.fitRequest + 1 }))}
         title="Fit the whole map (f)">fit view</button>
     </aside>

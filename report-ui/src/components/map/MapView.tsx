@@ -9,7 +9,7 @@ import { useBigLayout } from './useBigLayout';
 import { MapContext, type MapCtx } from './MapContext';
 import { nodeTypes } from './nodes';
 import { ArrowDefs, edgeTypes, type CallEdgeT } from './edges';
-import { Legend } from './Legend';
+import { Legend, LEGEND_OVERLAY_MIN, useNarrow } from './Legend';
 import { Breadcrumbs } from './Breadcrumbs';
 import { fitWithFloor } from './fit';
 import { MermaidButton } from './MermaidButton';
@@ -122,8 +122,13 @@ function MapCanvas({ lay, mode, children }: { lay: MapLayout; mode?: 'overview' 
     if (e) selectionActions(d).selectEdges(e.members);
   }, [d, vis]);
 
+  // a narrow map (a pytest run's Tests sidebar on a small screen) gets its legend in a strip below it
+  const mapRef = useRef<HTMLDivElement>(null);
+  const compactLegend = useNarrow(mapRef, LEGEND_OVERLAY_MIN);
+
   return (
-    <div className="map" data-testid="view-map" data-layout={busy ? 'busy' : 'ready'} data-big={String(big)} data-mode={mode ?? 'all'}>
+    <div ref={mapRef} className={`map${compactLegend ? ' legend-strip' : ''}`} data-testid="view-map" data-layout={busy ? 'busy' : 'ready'}
+      data-big={String(big)} data-mode={mode ?? 'all'}>
       <ArrowDefs />
       {ctx && (
         <MapContext.Provider value={ctx}>
@@ -148,7 +153,7 @@ function MapCanvas({ lay, mode, children }: { lay: MapLayout; mode?: 'overview' 
         </MapContext.Provider>
       )}
       {children}
-      <Legend big={big} />
+      <Legend big={big} compact={compactLegend} />
       {(busy || error) && (
         <div className={`layout-status${nodes.length ? ' corner' : ''}`} role="status" data-testid="layout-status">
           {error ? `layout failed: ${error}` : 'laying out…'}
