@@ -155,3 +155,79 @@ def test_generators_started_while_recording_and_resumed_past_the_budget(
     assert fe[("fn:gens_mod:start->fn:gens_mod:gen", "raised")] == 120, fe
     assert {k: (fe.get(k, 0), ce.get(k, 0)) for k in fe | ce if fe.get(k, 0) != ce.get(k, 0)} == {}
     assert capped["stats"]["events"] == full["stats"]["events"]
+
+
+# Exceptions raised two and three frames below their handler, through methods and a recursion, some of them
+# re-raised; a GeneratorExit closing a generator; an exception raised and caught in untraced code (json), all
+# in a loop that runs long after the cap. (Past the cap, sys.monitoring's PY_UNWIND of a counted call is
+# handled by the C hooks: _speedups.c unwind_core.)
+RAISES = textwrap.dedent('''
+    import json
+
+    class Bad(Exception):
+        pass
+
+    class Parser:
+        def parse(self, text):
+            if not text.isdigit():
+                raise Bad(text)
+            return int(text)
+
+        def pair(self, a, b):
+            return self.parse(a) + self.parse(b)
+
+    def deep(n):
+        if n == 0:
+            raise KeyError(n)
+        return deep(n - 1)
+
+    def relay(p, a, b):
+        try:
+            return p.pair(a, b)
+        except Bad:
+            raise ValueError(a)
+
+    def numbers():
+        yield 1
+        yield 2
+
+    def main():
+        p = Parser()
+        total = 0
+        for i in range(300):
+            try:
+                total += relay(p, str(i), "x" if i % 3 == 0 else "7")
+            except ValueError:
+                total -= 1
+            try:
+                deep(i % 4)
+            except KeyError:
+                total += 1
+            it = numbers()
+            next(it)
+            it.close()
+            try:
+                json.loads("{")
+            except ValueError:
+                total += 2
+        print(total)
+
+    main()
+''')
+
+
+@pytest.mark.parametrize("pure", PURE)
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("cap", [60, 900])
+def test_raises_past_the_cap_are_counted_on_their_edges(tmp_path: Path, backend: str, pure: bool, cap: int) -> None:
+    script = tmp_path / "raises.py"
+    script.write_text(RAISES)
+    full = _run(tmp_path, script, backend, pure, 0, "full")
+    capped = _run(tmp_path, script, backend, pure, cap, "capped")
+    assert capped["stats"]["dropped_events"] > 2000 and full["stats"]["dropped_events"] == 0
+    fe, ce = _edges(full), _edges(capped)
+    assert fe[("fn:raises:relay->meth:raises.Parser#.pair", "raised")] == 300 // 3
+    assert fe[("fn:raises:deep->fn:raises:deep", "raised")] > 300
+    assert {k: (fe.get(k, 0), ce.get(k, 0)) for k in fe | ce if fe.get(k, 0) != ce.get(k, 0)} == {}
+    assert capped["stats"]["calls"] == full["stats"]["calls"]
+    assert capped["stats"]["events"] == full["stats"]["events"]

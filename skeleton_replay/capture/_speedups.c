@@ -411,6 +411,7 @@ typedef struct {
     PyObject *py_return;        /* the Python PY_RETURN callback */
     PyObject *py_yield;         /* the Python PY_YIELD callback (optional: sys.monitoring only) */
     PyObject *py_resume;        /* the Python PY_RESUME callback (optional) */
+    PyObject *py_unwind;        /* the Python PY_UNWIND callback, behind its Guard (set_unwind; optional) */
     PyObject *kind_call, *kind_return, *kind_yield, *kind_resume, *zero, *span;
     PyObject *limit;            /* [flush when the buffer holds this many records] (Recorder.limit) */
     PyObject *reserve;          /* [events left for the first calls of edges met while counting] (budget.py) */
@@ -509,7 +510,7 @@ hooks_dealloc(Hooks *h)
     Py_XDECREF(h->now); Py_XDECREF(h->flush); Py_XDECREF(h->gap); Py_XDECREF(h->py_start);
     Py_XDECREF(h->py_return); Py_XDECREF(h->kind_call); Py_XDECREF(h->kind_return);
     Py_XDECREF(h->zero); Py_XDECREF(h->span); Py_XDECREF(h->limit);
-    Py_XDECREF(h->py_yield); Py_XDECREF(h->py_resume); Py_XDECREF(h->kind_yield); Py_XDECREF(h->kind_resume);
+    Py_XDECREF(h->py_yield); Py_XDECREF(h->py_resume); Py_XDECREF(h->py_unwind); Py_XDECREF(h->kind_yield); Py_XDECREF(h->kind_resume);
     Py_XDECREF(h->inits); Py_XDECREF(h->foreign); Py_XDECREF(h->is_tracing);
     Py_XDECREF(h->reserve); Py_XDECREF(h->importing); Py_XDECREF(h->created);
     Py_XDECREF(h->made_keys); Py_XDECREF(h->made_counts); Py_XDECREF(h->made_per_class);
@@ -2354,6 +2355,107 @@ hooks_fold(Hooks *h, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* What on_unwind (sysmon.py) does for the commonest exits by an exception, without Python: 1 done, 0 left to the
+   Python callback (nothing changed), -1 error. A frame of untraced code while no module body is being imported
+   (PY_UNWIND is a global event: every frame an exception leaves): nothing. Past the cap, a counted call of a
+   traced function (not a generator's, not a close) that a counted frame made: its call comes off the counting
+   stack and its raise is counted on that edge, p[P_RAISED][(caller key, key)] += 1. Anything else (a recorded
+   frame, a generator, GeneratorExit, a thread not seeded yet, an error here) is the Python callback's. */
+static int
+unwind_core(Hooks *h, PyObject *code, PyObject *exc)
+{
+    PyObject *entry = code_entry(h, code);  /* borrowed */
+    if (entry == NULL) {
+        if (PyErr_Occurred() || h->importing == NULL) {
+            PyErr_Clear();
+            return 0;
+        }
+        int importing = PyObject_IsTrue(PyList_GET_ITEM(h->importing, 0));
+        if (importing < 0) {
+            PyErr_Clear();
+        }
+        return importing == 0;  /* an import failing: import_ended, in Python */
+    }
+    if (PyList_GET_ITEM(h->mode, 0) != Py_True || PyErr_GivenExceptionMatches(exc, PyExc_GeneratorExit)) {
+        return 0;
+    }
+    int generator = PyObject_IsTrue(PyTuple_GET_ITEM(entry, SK_ENTRY_GENERATOR));
+    if (generator != 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *p = thread_p(h);  /* borrowed */
+    if (p == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *stack = PyList_GET_ITEM(p, SK_P_STACK);
+    if (PyList_GET_ITEM(p, SK_P_SEEDED) != Py_True || !PyList_CheckExact(stack) || PyList_GET_SIZE(stack) == 0) {
+        return 0;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(stack);
+    PyObject *top = PyList_GET_ITEM(stack, n - 1);
+    int over = 0;
+    long long key = PyLong_CheckExact(top) ? PyLong_AsLongLongAndOverflow(top, &over) : -1;
+    if (!(over > 0 || (over == 0 && key >= 0))) {
+        return 0;  /* a recorded frame's marker (negative): its exit is recorded, in Python */
+    }
+    if (n > 1) {
+        PyObject *raised = PyList_GET_ITEM(p, SK_P_RAISED);  /* a defaultdict(int) */
+        PyObject *edge = PyDict_Check(raised) ? PyTuple_Pack(2, PyList_GET_ITEM(stack, n - 2), top) : NULL;
+        PyObject *old = edge ? PyDict_GetItemWithError(raised, edge) : NULL;
+        PyObject *sum = NULL;
+        if (edge != NULL && !PyErr_Occurred()) {
+            int big = 0;
+            long long v = old == NULL ? 0 : PyLong_CheckExact(old) ? PyLong_AsLongLongAndOverflow(old, &big) : -1;
+            if (!big && v >= 0 && v < LLONG_MAX) {
+                sum = PyLong_FromLongLong(v + 1);
+            }  /* else (never: a count): left to Python */
+        }
+        int err = sum == NULL || PyDict_SetItem(raised, edge, sum) < 0;
+        Py_XDECREF(sum);
+        Py_XDECREF(edge);
+        if (err) {
+            PyErr_Clear();
+            return 0;
+        }
+    }
+    Py_SET_SIZE(stack, n - 1);  /* stack.pop() */
+    Py_DECREF(top);
+    return 1;
+}
+
+/* PY_UNWIND: unwind_core, else the Python callback (through its Guard). */
+static PyObject *
+hooks_unwind(Hooks *h, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (h->py_unwind == NULL || nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "PY_UNWIND takes (code, offset, exception) and needs set_unwind()");
+        return NULL;
+    }
+    int old = headroom_open();
+    int done = unwind_core(h, args[0], args[2]);
+    headroom_close(old);
+    if (done < 0) {
+        return NULL;
+    }
+    if (done) {
+        Py_RETURN_NONE;
+    }
+    return PyObject_Vectorcall(h->py_unwind, args, (size_t)nargs, NULL);
+}
+
+static PyObject *
+hooks_set_unwind(Hooks *h, PyObject *fn)
+{
+    if (!PyCallable_Check(fn)) {
+        PyErr_SetString(PyExc_TypeError, "set_unwind takes the Python PY_UNWIND callback");
+        return NULL;
+    }
+    Py_XSETREF(h->py_unwind, Py_NewRef(fn));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef hooks_methods[] = {
     {"close", (PyCFunction)hooks_close, METH_NOARGS, "Forget this capture's state in the calling thread."},
     {"fold", (PyCFunction)hooks_fold, METH_NOARGS,
@@ -2362,6 +2464,9 @@ static PyMethodDef hooks_methods[] = {
     {"ret", (PyCFunction)(void (*)(void))hooks_return, METH_FASTCALL, "PY_RETURN callback."},
     {"yield_", (PyCFunction)(void (*)(void))hooks_yield, METH_FASTCALL, "PY_YIELD callback."},
     {"resume", (PyCFunction)(void (*)(void))hooks_resume, METH_FASTCALL, "PY_RESUME callback."},
+    {"unwind", (PyCFunction)(void (*)(void))hooks_unwind, METH_FASTCALL,
+     "PY_UNWIND callback: untraced frames and counted calls here, the rest to set_unwind()'s callback."},
+    {"set_unwind", (PyCFunction)hooks_set_unwind, METH_O, "The Python PY_UNWIND callback (behind its Guard)."},
     {NULL}
 };
 

@@ -103,6 +103,10 @@ class SysMonitoringBackend:
                 if guard is not None:
                     callbacks["PY_UNWIND"] = guard(callbacks["PY_UNWIND"])
                     callbacks["PY_THROW"] = guard(callbacks["PY_THROW"])
+                    # PY_UNWIND in C first: untraced frames (it is a global event) and counted calls past the
+                    # cap; the rest goes to the Python callback above
+                    self._hooks.set_unwind(callbacks["PY_UNWIND"])
+                    callbacks["PY_UNWIND"] = self._hooks.unwind
         else:  # the wrappers add one Python frame between the event and the callback
             callbacks = gate_sysmon_callbacks(_make_callbacks(self.rec, tool, gated_getframe(1)), self.gate, self.rec)
         for event, fn in callbacks.items():
