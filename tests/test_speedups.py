@@ -287,3 +287,73 @@ def test_the_hooks_handle_the_c_summarisers_failures_as_the_recorder_does(tmp_pa
     else:  # the program's exception raised in the program, at its first call of f, which is on record
         assert p.returncode == 1 and "LookupError: the program's own" in p.stderr, p.stderr[-2000:]
         assert len(calls) == 1 and end["status"] != "ok"
+
+
+# -- a thread appending while another flushes does not call flush for every event ----------------------------------
+
+BUSY_APP = textwrap.dedent("""
+    import threading
+
+    def leaf(i):
+        return i + 1
+
+    def work(n):
+        total = 0
+        for i in range(n):
+            total += leaf(i)
+        return total
+
+    threads = [threading.Thread(target=work, args=(60000,)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+""")
+
+SLOW_FLUSH = textwrap.dedent("""
+    import json, sys, threading, time
+    from skeleton_replay.capture import buffer
+
+    stats = {"calls": 0, "busy": 0}
+    write, flush = buffer.Buffer._write, buffer.Buffer.flush
+
+    def slow_write(self, records):  # the spill's write, slow: the GIL is released meanwhile
+        time.sleep(0.02)
+        return write(self, records)
+
+    def counted_flush(self):
+        stats["calls"] += 1
+        if self._flushing:
+            stats["busy"] += 1  # it returns at once: a call for nothing
+        return flush(self)
+
+    buffer.Buffer._write = slow_write
+    buffer.Buffer.flush = counted_flush
+    import atexit
+    STATS = sys.argv[1]
+    atexit.register(lambda: open(STATS, "w").write(json.dumps(stats)))
+    from skeleton_replay.cli import main
+    sys.argv[0] = "skeleton"
+    raise SystemExit(main(sys.argv[2:]))
+""")
+
+
+@needs_c
+@pytest.mark.skipif(os.environ.get("SKELETON_PURE_PYTHON") == "1", reason="the C hooks are off")
+def test_no_flush_call_for_each_event_while_another_thread_flushes(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "app.py").write_text(BUSY_APP)
+    (tmp_path / "slow.py").write_text(SLOW_FLUSH)
+    stats_file = tmp_path / "stats.json"
+    p = subprocess.run([sys.executable, str(tmp_path / "slow.py"), str(stats_file), "run", "--no-open",
+                        "--no-html", "--max-events", "0", "--project-root", str(tmp_path), "--out-dir",
+                        str(tmp_path / "out"), str(tmp_path / "app.py")],
+                       cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "CI": "1"}, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    stats = json.loads(stats_file.read_text())
+    # 240k events in a few chunks; a thread that called flush for every event it appended while the other was
+    # in a (slow) write of the spill made ~30,000 calls that returned at once
+    assert stats["calls"] >= 2 and stats["busy"] < 50, stats

@@ -406,6 +406,8 @@ typedef struct {
     PyObject *args_json, *result_json, *unstorable, *args_failed;
     PyObject *now;              /* time.perf_counter_ns */
     PyObject *flush;            /* () -> None */
+    PyObject *flusher;          /* flush's __self__ (the Recorder), or NULL: is it flushing now (_flushing)? */
+    PyObject *s_flushing;       /* "_flushing" */
     PyObject *gap;              /* (kind, message) -> None */
     PyObject *py_start;         /* the Python PY_START callback: every case not handled here */
     PyObject *py_return;        /* the Python PY_RETURN callback */
@@ -507,7 +509,7 @@ hooks_dealloc(Hooks *h)
     Py_XDECREF(h->mode); Py_XDECREF(h->objects); Py_XDECREF(h->overflow); Py_XDECREF(h->tls_key); Py_XDECREF(h->thread_state);
     Py_XDECREF(h->receiver_id); Py_XDECREF(h->summarise_args); Py_XDECREF(h->summarise_value);
     Py_XDECREF(h->args_json); Py_XDECREF(h->result_json); Py_XDECREF(h->unstorable); Py_XDECREF(h->args_failed);
-    Py_XDECREF(h->now); Py_XDECREF(h->flush); Py_XDECREF(h->gap); Py_XDECREF(h->py_start);
+    Py_XDECREF(h->now); Py_XDECREF(h->flush); Py_XDECREF(h->flusher); Py_XDECREF(h->s_flushing); Py_XDECREF(h->gap); Py_XDECREF(h->py_start);
     Py_XDECREF(h->py_return); Py_XDECREF(h->kind_call); Py_XDECREF(h->kind_return);
     Py_XDECREF(h->zero); Py_XDECREF(h->span); Py_XDECREF(h->limit);
     Py_XDECREF(h->py_yield); Py_XDECREF(h->py_resume); Py_XDECREF(h->py_unwind); Py_XDECREF(h->kind_yield); Py_XDECREF(h->kind_resume);
@@ -637,6 +639,13 @@ hooks_init(Hooks *h, PyObject *args, PyObject *kwds)
     for (int i = 0; i < 20; i++) {
         Py_INCREF(o[i]);
         Py_XSETREF(*slots[i], o[i]);
+    }
+    /* Recorder.flush returns at once while a flush runs (another thread's, which released the GIL to write the
+       spill): the hooks do not call it then (a thread appending meanwhile called it for every event) */
+    Py_XSETREF(h->flusher, PyMethod_Check(h->flush) ? Py_NewRef(PyMethod_GET_SELF(h->flush)) : NULL);
+    Py_XSETREF(h->s_flushing, PyUnicode_InternFromString("_flushing"));
+    if (h->s_flushing == NULL) {
+        return -1;
     }
     static unsigned long long captures = 0;  /* a fresh key per capture: never another capture's state */
     Py_XSETREF(h->tls_key, PyUnicode_FromFormat("skeleton_replay.thread.%llu", ++captures));
@@ -1336,6 +1345,14 @@ flush_if_full(Hooks *h, int flush)
 {
     Py_ssize_t size = PyList_GET_SIZE(h->buf);
     if (flush && (size >= PyLong_AsSsize_t(PyList_GET_ITEM(h->limit, 0)) || ((size & 255) == 0 && tracing(h)))) {
+        if (h->flusher != NULL) {
+            PyObject *busy = PyObject_GetAttr(h->flusher, h->s_flushing);
+            Py_XDECREF(busy);
+            if (busy == Py_True) {
+                return 0;  /* it would return at once */
+            }
+            PyErr_Clear();
+        }
         PyObject *r = PyObject_CallNoArgs(h->flush);
         if (r == NULL) {
             return -1;
