@@ -134,3 +134,16 @@ def open_report(browser):
     for o in opened:
         assert o.errors == [], f"console errors: {o.errors}"
         assert o.external == [], f"network requests: {o.external}"
+
+
+@pytest.fixture(scope="session")
+def rich_report(tmp_path_factory):
+    """rich's own code traced while it renders a table, markdown and a tree (thousands of nodes): the snapshot and
+    report.html (one run for every test that looks at it)."""
+    rich = pytest.importorskip("rich")
+    out = tmp_path_factory.mktemp("real-rich")
+    proc = subprocess.run([*SKELETON_CMD, "run", "--no-open", "--out-dir", str(out), "--project-root",
+                           str(Path(rich.__file__).parent), str(ROOT / "e2e" / "real_programs" / "rich_render.py")],
+                          capture_output=True, text=True, env={**os.environ, "CI": "1"}, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads((out / "snapshot.json").read_text("utf-8")), out / "report.html"

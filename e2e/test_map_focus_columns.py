@@ -5,15 +5,11 @@ away. No column is cut at the left edge, and a callees' column is not cut in the
 focus do not fit together, the view starts at the node in focus, whole."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, ROOT
-from helpers import SKELETON_CMD
+from conftest import ARTIFACTS
 
 FLOOR = 0.86  # the focus view's floor zoom (MapView.tsx FLOOR.focus)
 
@@ -36,18 +32,6 @@ BOXES_JS = """(center) => {
   }
   return {pane: rect(pane), zoom, center: rect(cr), boxes};
 }"""
-
-
-@pytest.fixture(scope="module")
-def rich_report(tmp_path_factory):
-    """rich's own code traced while it renders a table, markdown and a tree (thousands of nodes)."""
-    rich = pytest.importorskip("rich")
-    out = tmp_path_factory.mktemp("real-rich-columns")
-    proc = subprocess.run([*SKELETON_CMD, "run", "--no-open", "--out-dir", str(out), "--project-root", str(Path(rich.__file__).parent),
-                           str(ROOT / "e2e" / "real_programs" / "rich_render.py")],
-                          capture_output=True, text=True, env={**os.environ, "CI": "1"}, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads((out / "snapshot.json").read_text("utf-8")), out / "report.html"
 
 
 def open_focus(open_report, path: Path, node: str) -> tuple[object, dict]:

@@ -3,15 +3,7 @@ of it: when the fitted layout fits in height above the minimap (or in width left
 the minimap. Layouts bigger than the screen both ways still pan (something always lies under the corner)."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-from pathlib import Path
-
-import pytest
-
-from conftest import ARTIFACTS, ROOT
-from helpers import SKELETON_CMD
+from conftest import ARTIFACTS
 
 TOP, SIDE, GAP = 56, 16, 8  # the fit's margins (breadcrumbs on top, sides) and the gap it keeps around the minimap
 
@@ -51,18 +43,6 @@ def test_first_fit_keeps_boxes_clear_of_the_minimap(report_case, open_report):
     page.locator("[data-testid=map-fit]").click()
     page.wait_for_timeout(300)
     check_clear(page, f"{path.name} at 1024x768")
-
-
-@pytest.fixture(scope="module")
-def rich_report(tmp_path_factory):
-    """rich's own code traced while it renders a table, markdown and a tree (thousands of nodes)."""
-    rich = pytest.importorskip("rich")
-    out = tmp_path_factory.mktemp("real-rich")
-    proc = subprocess.run([*SKELETON_CMD, "run", "--no-open", "--out-dir", str(out), "--project-root", str(Path(rich.__file__).parent),
-                           str(ROOT / "e2e" / "real_programs" / "rich_render.py")],
-                          capture_output=True, text=True, env={**os.environ, "CI": "1"}, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads((out / "snapshot.json").read_text("utf-8")), out / "report.html"
 
 
 def test_focus_wider_than_the_map_keeps_boxes_clear_of_the_minimap(rich_report, open_report):

@@ -81,18 +81,24 @@ def _edges(snap: dict[str, Any]) -> Counter[tuple[str, str]]:
     return +out
 
 
+def _full_and_capped(tmp_path: Path, name: str, text: str, backend: str, pure: bool, cap: int) -> tuple[
+        dict[str, Any], dict[str, Any], Counter[tuple[str, str]], Counter[tuple[str, str]]]:
+    """The program run uncapped and with --max-events cap: both snapshots and their edges' counts."""
+    script = tmp_path / name
+    script.write_text(text)
+    full = _run(tmp_path, script, backend, pure, 0, "full")
+    capped = _run(tmp_path, script, backend, pure, cap, "capped")
+    return full, capped, _edges(full), _edges(capped)
+
+
 @pytest.mark.parametrize("pure", PURE)
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("cap", [40, 400])
 def test_generator_raise_resumed_elsewhere_is_counted_on_its_call_edge(
     tmp_path: Path, backend: str, pure: bool, cap: int
 ) -> None:
-    script = tmp_path / "gens.py"
-    script.write_text(GENERATORS)
-    full = _run(tmp_path, script, backend, pure, 0, "full")
-    capped = _run(tmp_path, script, backend, pure, cap, "capped")
+    full, capped, fe, ce = _full_and_capped(tmp_path, "gens.py", GENERATORS, backend, pure, cap)
     assert capped["stats"]["dropped_events"] > 0 and full["stats"]["dropped_events"] == 0
-    fe, ce = _edges(full), _edges(capped)
     raised_f = [v for (k, what), v in fe.items() if what == "raised" and k == "fn:gens:f->fn:gens:gen"]
     assert raised_f == [60], fe  # the uncapped run credits every raise to f -> gen
     assert {k: (fe.get(k, 0), ce.get(k, 0)) for k in fe | ce if fe.get(k, 0) != ce.get(k, 0)} == {}
@@ -220,12 +226,8 @@ RAISES = textwrap.dedent('''
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("cap", [60, 900])
 def test_raises_past_the_cap_are_counted_on_their_edges(tmp_path: Path, backend: str, pure: bool, cap: int) -> None:
-    script = tmp_path / "raises.py"
-    script.write_text(RAISES)
-    full = _run(tmp_path, script, backend, pure, 0, "full")
-    capped = _run(tmp_path, script, backend, pure, cap, "capped")
+    full, capped, fe, ce = _full_and_capped(tmp_path, "raises.py", RAISES, backend, pure, cap)
     assert capped["stats"]["dropped_events"] > 2000 and full["stats"]["dropped_events"] == 0
-    fe, ce = _edges(full), _edges(capped)
     assert fe[("fn:raises:relay->meth:raises.Parser#.pair", "raised")] == 300 // 3
     assert fe[("fn:raises:deep->fn:raises:deep", "raised")] > 300
     assert {k: (fe.get(k, 0), ce.get(k, 0)) for k in fe | ce if fe.get(k, 0) != ce.get(k, 0)} == {}
