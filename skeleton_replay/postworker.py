@@ -19,6 +19,7 @@ default time unit allows, and unlimited recording (`--max-events 0`, which has i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -34,39 +35,57 @@ from . import safefiles
 from .capture.records import _LEN, SPILL_MAGIC, packed_spill, stored_chunk
 from .pipeline import REPORT, SNAPSHOT, TRACE, WORKFLOW, Artifacts, from_records, write_json
 
-ARGS, END, RESULT, LOG = ".post-worker.json", ".post-worker-end.json", ".post-worker-result.json", ".post-worker.log"
+PREFIX = ".post-worker"  # every file the worker and the main process exchange starts with it
 POLL_S = 0.02
 MAX_EVENTS_STREAMED = 2_000_000  # above this (or unlimited), the main process and its trace-writer helper do it
 MAX_DURATION_S = 4000  # the step list's microsecond unit holds 71 minutes; longer runs are redone by the main process
 FALLBACK_EXIT = 4  # "not for me": the main process post-processes the spill itself
 
 
+def names(token: str) -> tuple[str, str, str, str]:
+    """The exchange files of one run: ARGS, END, RESULT, LOG. The token (random, per run) keeps a stale
+    file of an earlier run, or one planted by someone else who can write to the folder, from passing
+    for this run's END or RESULT (the worker would stop early; the main process would give up on it)."""
+    return (
+        f"{PREFIX}-{token}.json",
+        f"{PREFIX}-{token}-end.json",
+        f"{PREFIX}-{token}-result.json",
+        f"{PREFIX}-{token}.log",
+    )
+
+
 class Worker:
     """The main process's handle on a running worker (not its child: see start())."""
 
-    def __init__(self, pid: int, out_dir: Path) -> None:
+    def __init__(self, pid: int, out_dir: Path, token: str) -> None:
         self.pid = pid
         self.out_dir = out_dir
+        self.args, self.end, self.result, self.log = names(token)
         self.metrics: dict[str, Any] = {}  # its own CPU seconds and peak RSS, once it has finished
 
     def finish(self, end: dict[str, Any], progress: Callable[[str], None] | None = None) -> Artifacts | None:
-        """Hand over the run's end; the artifacts when the worker wrote them all, else None."""
+        """Hand over the run's end; the artifacts when the worker wrote them all, else None, and then the
+        worker is gone: the main process, which does the work itself, never races it for a file."""
         out = self.out_dir
+        done = False
         try:
-            write_json(out / END, end)
+            write_json(out / self.end, end)
             if progress is not None:
                 progress("writing the artifacts")
-            while not (out / RESULT).exists():
+            while not (out / self.result).exists():
                 if not _alive(self.pid):
-                    if (out / RESULT).exists():
+                    if (out / self.result).exists():
                         break
                     return None
                 time.sleep(POLL_S / 2)
-            result = orjson.loads((out / RESULT).read_bytes())
+            result = orjson.loads((out / self.result).read_bytes())
             snapshot = orjson.loads((out / SNAPSHOT).read_bytes())
+            done = True
         except (OSError, ValueError):
             return None
         finally:
+            if not done:
+                self._kill()
             self.cleanup()
         self.metrics = {"worker_cpu_s": result.get("cpu_s"), "worker_max_rss_kib": result.get("max_rss_kib")}
         report = out / REPORT if result.get("report") else None
@@ -75,14 +94,22 @@ class Worker:
 
     def abandon(self) -> None:
         """The main process goes its own way (a forked child of the program, an error)."""
+        self._kill()
+        self.cleanup()
+
+    def _kill(self, timeout_s: float = 5.0) -> None:
+        """SIGKILL, then wait until it is gone: a write or rename of its own cannot land after this returns
+        (it is not our child: it is gone when /proc says so; init reaps it)."""
         try:
             os.kill(self.pid, signal.SIGKILL)
         except OSError:
-            pass
-        self.cleanup()
+            return
+        deadline = time.monotonic() + timeout_s
+        while _alive(self.pid) and time.monotonic() < deadline:
+            time.sleep(POLL_S / 4)
 
     def cleanup(self) -> None:
-        for name in (ARGS, END, RESULT, LOG):
+        for name in (self.args, self.end, self.result, self.log):
             try:
                 (self.out_dir / name).unlink()
             except OSError:
@@ -126,10 +153,13 @@ def start(out_dir: Path, spill: Path, header: dict[str, Any], max_events: int, h
     """Start the worker for a run, or None where the main process should do it all."""
     if not wanted() or not sys.executable or max_events <= 0 or max_events > MAX_EVENTS_STREAMED:
         return None
+    token = os.urandom(8).hex()
+    args_name, _, _, log_name = names(token)
     try:
         write_json(
-            out_dir / ARGS,
+            out_dir / args_name,
             {
+                "token": token,
                 "spill": str(spill),
                 "out_dir": str(out_dir),
                 "header": header,
@@ -141,7 +171,7 @@ def start(out_dir: Path, spill: Path, header: dict[str, Any], max_events: int, h
         package_parent = str(Path(__file__).resolve().parent.parent)  # this very copy of skeleton_replay
         python_path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
         env = {**os.environ, "PYTHONPATH": python_path}
-        with safefiles.open_new(out_dir / LOG) as log:  # private; a planted link is replaced
+        with safefiles.open_new(out_dir / log_name) as log:  # private; a planted link is replaced
             launched = subprocess.run(
                 [
                     sys.executable,
@@ -151,7 +181,7 @@ def start(out_dir: Path, spill: Path, header: dict[str, Any], max_events: int, h
                     sys.executable,
                     "-c",
                     "from skeleton_replay.postworker import main; main()",
-                    str(out_dir / ARGS),
+                    str(out_dir / args_name),
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -161,8 +191,11 @@ def start(out_dir: Path, spill: Path, header: dict[str, Any], max_events: int, h
             )
         pid = int(launched.stdout.strip())
     except (OSError, ValueError, subprocess.SubprocessError):
+        for name in (args_name, log_name):
+            with contextlib.suppress(OSError):
+                (out_dir / name).unlink()
         return None
-    return Worker(pid, out_dir)
+    return Worker(pid, out_dir, token)
 
 
 def follow(spill: Path, end_file: Path, parent: int, orphaned: Callable[[], None]) -> Iterator[Any]:
@@ -210,7 +243,8 @@ def main(argv: list[str] | None = None) -> None:
         pass
     args = orjson.loads(Path((argv or sys.argv[1:])[0]).read_bytes())
     out_dir = Path(args["out_dir"])
-    end_file = out_dir / END
+    args_name, end_name, result_name, log_name = names(args["token"])
+    end_file = out_dir / end_name
 
     def get_end() -> dict[str, Any]:
         end: dict[str, Any] = orjson.loads(end_file.read_bytes())  # the main process wrote it (finish())
@@ -219,7 +253,7 @@ def main(argv: list[str] | None = None) -> None:
         return end
 
     def orphaned() -> None:
-        for leftover in (TRACE + ".partial", ARGS, LOG):
+        for leftover in (TRACE + ".partial", args_name, log_name):
             try:
                 (out_dir / leftover).unlink()
             except OSError:
@@ -237,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
 
     usage = resource.getrusage(resource.RUSAGE_SELF)  # not the program's child: report its own cost
     write_json(
-        out_dir / RESULT,
+        out_dir / result_name,
         {
             "warnings": arts.warnings,
             "report": arts.report_path is not None,

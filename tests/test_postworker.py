@@ -119,3 +119,17 @@ def test_a_dead_worker_leaves_the_work_to_the_main_process(tmp_path):
     _assert_budgets_used(len(lines) - 2, end)  # header + events + end record
     assert end["sampling"] == ref_end["sampling"]
     assert not list(out.glob(".post-worker*"))
+
+
+def test_a_worker_the_main_process_gives_up_on_is_gone_before_it_does_the_work(tmp_path):
+    """Two writers of trace.jsonl.partial would rename each other's half-written file into place."""
+    from skeleton_replay.postworker import Worker
+
+    stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        worker = Worker(stand_in.pid, tmp_path / "gone", "0123456789abcdef")  # END cannot be written there
+        assert worker.finish({"exit_code": 0}) is None
+        assert stand_in.poll() == -9  # killed, and already dead when finish() returned
+    finally:
+        stand_in.kill()
+        stand_in.wait()

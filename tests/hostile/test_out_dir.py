@@ -180,8 +180,9 @@ def _fixed_names() -> list[str]:
     from skeleton_replay import pipeline, postworker
 
     finals = [pipeline.TRACE, pipeline.SNAPSHOT, pipeline.WORKFLOW, pipeline.REPORT, pipeline.SESSION,
-              pipeline.SPILL, pipeline.HEADER_SIDECAR, pipeline.WRITER_ARGS,
-              postworker.ARGS, postworker.END, postworker.RESULT, postworker.LOG]
+              pipeline.SPILL, pipeline.HEADER_SIDECAR, pipeline.WRITER_ARGS]
+    # The post-processing worker's exchange files have a random part per run; their names before it had one:
+    finals += [f"{postworker.PREFIX}{tail}" for tail in (".json", "-end.json", "-result.json", ".log")]
     finals += [getattr(pipeline, "END_SIDECAR", ".trace-end.json")]
     return finals + [n + ".tmp" for n in finals] + [pipeline.TRACE + ".partial", ".skeleton-write-test"]
 
@@ -218,6 +219,15 @@ def test_links_planted_at_every_fixed_name_are_never_written_through(tmp_path, m
         st = (out / name).lstat()
         assert not (out / name).is_symlink() and oct(st.st_mode & 0o777) == oct(0o600), name
     assert json.loads((out / "trace.jsonl").read_text().splitlines()[-1])["exit_code"] == 4
+    if mode == "postworker":  # planted files did not pass for the worker's: its artifacts are the ones kept
+        assert json.loads((out / "session.json").read_text())["metrics"]["worker_cpu_s"] > 0
+        assert not [f for f in out.glob(f"{postworker_prefix()}-*") if not f.is_symlink()]  # (the planted stay)
+
+
+def postworker_prefix() -> str:
+    from skeleton_replay import postworker
+
+    return postworker.PREFIX
 
 
 def test_new_output_folders_are_private(tmp_path):
