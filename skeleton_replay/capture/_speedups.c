@@ -30,6 +30,7 @@
 #define SK_ROWS_WRITER
 #include "_rows.h"  /* pack_records: the spill's packed chunks */
 #include "../_spread.h"  /* sk_spread: the caches' slots */
+#include "../_counts.h"  /* sk_count_add: dicts of counts */
 
 /* 3.12 and 3.13: a PY_START callback reads the receiver (`self`) from the running frame's fast locals,
    without building a frame object (PyEval_GetFrame makes one, and the frame pays again to free it: ~700
@@ -1347,8 +1348,9 @@ flush_if_full(Hooks *h, int flush)
     if (flush && (size >= PyLong_AsSsize_t(PyList_GET_ITEM(h->limit, 0)) || ((size & 255) == 0 && tracing(h)))) {
         if (h->flusher != NULL) {
             PyObject *busy = PyObject_GetAttr(h->flusher, h->s_flushing);
+            int is_busy = busy == Py_True;
             Py_XDECREF(busy);
-            if (busy == Py_True) {
+            if (is_busy) {
                 return 0;  /* it would return at once */
             }
             PyErr_Clear();
@@ -2420,17 +2422,9 @@ unwind_core(Hooks *h, PyObject *code, PyObject *exc)
     if (n > 1) {
         PyObject *raised = PyList_GET_ITEM(p, SK_P_RAISED);  /* a defaultdict(int) */
         PyObject *edge = PyDict_Check(raised) ? PyTuple_Pack(2, PyList_GET_ITEM(stack, n - 2), top) : NULL;
-        PyObject *old = edge ? PyDict_GetItemWithError(raised, edge) : NULL;
-        PyObject *sum = NULL;
-        if (edge != NULL && !PyErr_Occurred()) {
-            int big = 0;
-            long long v = old == NULL ? 0 : PyLong_CheckExact(old) ? PyLong_AsLongLongAndOverflow(old, &big) : -1;
-            if (!big && v >= 0 && v < LLONG_MAX) {
-                sum = PyLong_FromLongLong(v + 1);
-            }  /* else (never: a count): left to Python */
-        }
-        int err = sum == NULL || PyDict_SetItem(raised, edge, sum) < 0;
-        Py_XDECREF(sum);
+        PyObject *one = edge != NULL ? PyLong_FromLong(1) : NULL;
+        int err = one == NULL || sk_count_add(raised, edge, one) < 0;
+        Py_XDECREF(one);
         Py_XDECREF(edge);
         if (err) {
             PyErr_Clear();
@@ -3066,10 +3060,7 @@ checkpoint_fold(PyObject *src, PyObject *firsts, PyObject *out, PyObject *unpack
         }
         else if (add) {
             PyObject *k = checkpoint_key(edge, unpack, empty);
-            PyObject *old = k != NULL ? PyDict_GetItemWithError(out, k) : NULL;  /* out.get(k, 0) + left */
-            PyObject *sum = k == NULL || PyErr_Occurred() ? NULL : old != NULL ? PyNumber_Add(old, left) : Py_NewRef(left);
-            err = sum != NULL ? PyDict_SetItem(out, k, sum) : -1;
-            Py_XDECREF(sum);
+            err = k != NULL ? sk_count_add(out, k, left) : -1;  /* out[k] = out.get(k, 0) + left */
             Py_XDECREF(k);
         }
         Py_XDECREF(left);

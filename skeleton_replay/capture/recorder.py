@@ -216,7 +216,7 @@ class Recorder(ObjectIds, Counting, Budgets, Buffer):
         """summarise_args' answer to an error while summarising: None and a gap; the program's exception (and
         what is no Exception: KeyboardInterrupt, SystemExit) raised again. The C hooks, which call the C
         summariser's args_json themselves, hand its errors here."""
-        if not issubclass(_type(exc), Exception) or foreign(exc):
+        if foreign(exc):  # (every BaseException that is not an Exception is)
             raise exc
         self.gap("tracer_error", f"summarising arguments: {_type(exc).__name__}")
 

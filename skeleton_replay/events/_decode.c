@@ -17,6 +17,8 @@
 #include <Python.h>
 #include <string.h>
 
+#include "../_counts.h"  /* sk_count_add */
+
 #include "../capture/_layout.h"
 #define SK_ROWS_READER
 #include "../capture/_rows.h" /* the spill's packed chunks: read in place, no record tuple */
@@ -117,21 +119,12 @@ frame_item(PyObject *frame, Py_ssize_t i)
 static int
 count_add(PyObject *d, PyObject *key, long long n)
 {
-    PyObject *old = PyDict_GetItemWithError(d, key);
-    if (old == NULL && PyErr_Occurred()) {
-        return -1;
-    }
     PyObject *add = PyLong_FromLongLong(n);
     if (add == NULL) {
         return -1;
     }
-    PyObject *sum = old == NULL ? Py_NewRef(add) : PyNumber_Add(old, add);
+    int r = sk_count_add(d, key, add);
     Py_DECREF(add);
-    if (sum == NULL) {
-        return -1;
-    }
-    int r = PyDict_SetItem(d, key, sum);
-    Py_DECREF(sum);
     return r;
 }
 
