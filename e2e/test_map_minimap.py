@@ -1,16 +1,25 @@
 """The minimap in the map's bottom-right corner never hides a box of the first fit that could be kept clear
 of it: when the fitted layout fits in height above the minimap (or in width left of it), no box lies under
-the minimap. Layouts bigger than the screen both ways still pan (something always lies under the corner)."""
+the minimap. Layouts bigger than the screen both ways still pan (something always lies under the corner).
+On a map under 700 px (its legend a strip below it) the minimap starts closed, its toggle in that strip:
+nothing lies over the map's corner (test_map_minimap_narrow.py)."""
 from __future__ import annotations
 
 from conftest import ARTIFACTS
 
+MINIMAP_OPEN_MIN = 700  # report-ui/src/components/map/Legend.tsx: a narrower map opens with its minimap closed
 TOP, SIDE, GAP = 56, 16, 8  # the fit's margins (breadcrumbs on top, sides) and the gap it keeps around the minimap
 
 # the boxes drawn under the minimap, and the fitted layout's size on screen against the room beside the minimap
 UNDER_JS = """() => {
   const pane = document.querySelector('[data-testid=view-map] .react-flow').getBoundingClientRect();
-  const mm = document.querySelector('[data-testid=view-map] .react-flow__minimap').getBoundingClientRect();
+  const mmEl = document.querySelector('[data-testid=view-map] .react-flow__minimap');
+  if (!mmEl) {  // closed on a narrow map: where its toggle is
+    const t = document.querySelector('[data-testid=minimap-toggle]')?.getBoundingClientRect();
+    return {closed: true, compact: document.querySelector('[data-testid=map-legend]').dataset.compact,
+            toggleTop: t ? t.top : null, paneBottom: pane.bottom, mapWidth: document.querySelector('[data-testid=view-map]').clientWidth};
+  }
+  const mm = mmEl.getBoundingClientRect();
   const under = [];
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (const el of document.querySelectorAll('.react-flow__node')) {
@@ -25,6 +34,11 @@ UNDER_JS = """() => {
 
 def check_clear(page, what: str) -> dict:
     m = page.evaluate(UNDER_JS)
+    if m.get("closed"):  # a narrow map: the minimap is a toggle in the legend's strip, below the map
+        assert m["compact"] == "true" and m["mapWidth"] < MINIMAP_OPEN_MIN, f"{what}: closed on a wide map ({m})"
+        assert m["toggleTop"] is not None, f"{what}: the minimap is closed and has no toggle ({m})"
+        assert m["toggleTop"] >= m["paneBottom"] - 1, f"{what}: the minimap's toggle lies over the map ({m})"
+        return m
     fits_above = m["height"] <= m["above"] - TOP - GAP - 2  # (2 px for rounding)
     fits_left = m["width"] <= m["left"] - SIDE - GAP - 2
     if fits_above or fits_left:

@@ -1,13 +1,20 @@
 // Map legend and the fit button. Over the map's bottom-left corner when the map is wide enough; on a
 // narrow map (a pytest run's Tests sidebar at 1024 px) a one-line strip below the map instead, never over
-// its boxes: the entries that fit on the line, a toggle showing them all, and the fit button.
+// its boxes: the entries that fit on the line, a toggle showing them all, the fit button, and the toggle of
+// the minimap (closed on a map too narrow for it, where it would hide boxes; it opens over the bottom-right corner).
 import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import { useData } from '../../state/context';
 import { DiffLegendItems } from '../../diff/DiffMarks';
 
 /** Narrowest map (px) that keeps the legend over it: room for the entries and the hint in two or three
- * lines between the zoom controls (58 px) and the minimap (230 px). */
+ * lines between the zoom controls (58 px) and the minimap (230 px). A narrower map has a toggle of the minimap
+ * at the strip's right end, under the minimap's corner. */
 export const LEGEND_OVERLAY_MIN = 880;
+
+/** Narrowest map (px) that opens with its minimap shown: a narrower one (a pytest run's Tests sidebar at
+ * 1280 px or less) would have boxes of its first view under it; the strip's toggle opens it. Between this and
+ * LEGEND_OVERLAY_MIN the minimap is shown, and the toggle can hide it. */
+export const MINIMAP_OPEN_MIN = 700;
 
 /** True while the element is narrower than `min` px. */
 export function useNarrow(ref: RefObject<HTMLElement | null>, min: number): boolean {
@@ -24,7 +31,10 @@ export function useNarrow(ref: RefObject<HTMLElement | null>, min: number): bool
   return narrow;
 }
 
-export function Legend({ big, compact = false }: { big: boolean; compact?: boolean }) {
+/** The minimap's toggle in the strip of a narrow map: whether the user opened it, and the switch. */
+export interface MinimapToggle { open: boolean; toggle: () => void }
+
+export function Legend({ big, compact = false, minimap }: { big: boolean; compact?: boolean; minimap?: MinimapToggle }) {
   const { g, store, si, sel } = useData();
   const io = g.nodes.length > g.realCount && g.nodes[g.nodes.length - 1].kind === 'boundary';
   const [open, setOpen] = useState(false);
@@ -67,6 +77,14 @@ export function Legend({ big, compact = false }: { big: boolean; compact?: boole
       )}
       <button type="button" className="fit-button" data-testid="map-fit" onClick={() => store.set((s) => ({ fitRequest: s.fitRequest + 1 }))}
         title="Fit the whole map (f)">fit view</button>
+      {compact && minimap && (
+        <button type="button" className={`minimap-toggle${minimap.open ? ' on' : ''}`} data-testid="minimap-toggle" onClick={minimap.toggle}
+          aria-label="map overview (minimap)" aria-expanded={minimap.open}
+          title={minimap.open ? 'Hide the minimap' : 'Show the minimap: the whole map, to pan and zoom by (over the bottom-right corner)'}>
+          <svg viewBox="0 0 16 12" width="14" height="11" aria-hidden="true"><rect x=".75" y=".75" width="14.5" height="10.5" rx="2" /><rect className="mm-view" x="3" y="3" width="6" height="4.5" rx="1" /></svg>
+          <span className="mm-label">minimap</span>
+        </button>
+      )}
     </aside>
   );
 }

@@ -1,6 +1,6 @@
 // The architecture map: React Flow over the layout, revealed step by step. Small runs show the whole
 // hierarchy; big runs show the overview or the focus view of the selected node (see useBigLayout).
-import { useCallback, useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Node as RFNode } from '@xyflow/react';
 import { selectionActions, useData, useUI } from '../../state/context';
 import { NEVER } from '../../model/graph';
@@ -9,7 +9,7 @@ import { useBigLayout } from './useBigLayout';
 import { MapContext, type MapCtx } from './MapContext';
 import { nodeTypes } from './nodes';
 import { ArrowDefs, edgeTypes, type CallEdgeT } from './edges';
-import { Legend, LEGEND_OVERLAY_MIN, useNarrow } from './Legend';
+import { Legend, LEGEND_OVERLAY_MIN, MINIMAP_OPEN_MIN, useNarrow } from './Legend';
 import { Breadcrumbs } from './Breadcrumbs';
 import { fitWithFloor } from './fit';
 import { MermaidButton } from './MermaidButton';
@@ -122,13 +122,20 @@ function MapCanvas({ lay, mode, children }: { lay: MapLayout; mode?: 'overview' 
     if (e) selectionActions(d).selectEdges(e.members);
   }, [d, vis]);
 
-  // a narrow map (a pytest run's Tests sidebar on a small screen) gets its legend in a strip below it
+  // a narrow map (a pytest run's Tests sidebar on a small screen) gets its legend in a strip below it, with a
+  // toggle of the minimap; a map too narrow for the minimap (it would hide boxes) opens with it closed
   const mapRef = useRef<HTMLDivElement>(null);
-  const compactLegend = useNarrow(mapRef, LEGEND_OVERLAY_MIN);
+  const narrow = useNarrow(mapRef, LEGEND_OVERLAY_MIN);
+  const tight = useNarrow(mapRef, MINIMAP_OPEN_MIN);
+  // the user's choice (null: none yet), forgotten when the map crosses MINIMAP_OPEN_MIN
+  const [minimapChoice, setMinimapChoice] = useState<boolean | null>(null);
+  useEffect(() => setMinimapChoice(null), [tight]);
+  const showMinimap = !narrow || (minimapChoice ?? !tight);
+  const minimapToggle = useMemo(() => ({ open: showMinimap, toggle: () => setMinimapChoice(!showMinimap) }), [showMinimap]);
 
   return (
-    <div ref={mapRef} className={`map${compactLegend ? ' legend-strip' : ''}`} data-testid="view-map" data-layout={busy ? 'busy' : 'ready'}
-      data-big={String(big)} data-mode={mode ?? 'all'}>
+    <div ref={mapRef} className={`map${narrow ? ' legend-strip' : ''}`} data-testid="view-map" data-layout={busy ? 'busy' : 'ready'}
+      data-big={String(big)} data-mode={mode ?? 'all'} data-minimap={showMinimap ? 'shown' : 'closed'}>
       <ArrowDefs />
       {ctx && (
         <MapContext.Provider value={ctx}>
@@ -140,20 +147,20 @@ function MapCanvas({ lay, mode, children }: { lay: MapLayout; mode?: 'overview' 
             multiSelectionKeyCode={null}>
             <Background gap={24} size={1} />
             {/* wide and low: the layouts are wide (callers left, callees right), and the fit keeps boxes clear of it */}
-            <MiniMap pannable zoomable ariaLabel="minimap" style={MINIMAP_SIZE} nodeColor={(n) => {
+            {showMinimap && <MiniMap pannable zoomable ariaLabel="minimap" style={MINIMAP_SIZE} nodeColor={(n) => {
               const i = (n as MapNode).data.idx;
               if (i < 0) return 'transparent';
               if (sel && !sel.nodes[i] && g.nodes[i]?.kind !== 'scenario') return MINIMAP_DIMMED; // not used by the selected tests
               return MINIMAP_COLORS[g.nodes[i]?.kind] ?? '#94a3b8';
             }}
-              nodeStrokeWidth={0} maskColor="var(--minimap-mask)" />
+              nodeStrokeWidth={0} maskColor="var(--minimap-mask)" />}
             <Controls showInteractive={false} position="bottom-left" aria-label="zoom controls" />
           </ReactFlow>
           <MermaidButton />
         </MapContext.Provider>
       )}
       {children}
-      <Legend big={big} compact={compactLegend} />
+      <Legend big={big} compact={narrow} minimap={narrow ? minimapToggle : undefined} />
       {(busy || error) && (
         <div className={`layout-status${nodes.length ? ' corner' : ''}`} role="status" data-testid="layout-status">
           {error ? `layout failed: ${error}` : 'laying out…'}
