@@ -6,7 +6,7 @@ import { autoCut, cutView, emptyCut } from './lod';
 import { focusView } from './focus';
 import { focusLayout, sideLabel } from './focusLayout';
 import { layering } from './layers';
-import { hubThreshold, overview, overviewLayout } from './overview';
+import { hubLabel, hubThreshold, overview, overviewLayout } from './overview';
 import { buildMatrix } from './matrix';
 import { nextReveal } from './replay';
 import { buildScenarioIndex } from './scenarios';
@@ -166,6 +166,11 @@ describe('overview', () => {
       expect(b.x > a.x || (b.x === a.x && b.y > a.y)).toBe(true);
     }
     expect(boxes['mod:util'].y).toBeLessThan(Math.min(...mods.map((m) => boxes[`mod:${m}`].y)));
+    // drawn apart from its package, a hub module is titled by its full name, its box wide enough for its line
+    const util = g.nodes.findIndex((n) => n.id === 'mod:util');
+    expect(hubLabel(g, util)).toBe(g.nodes[util].qualified_name);
+    expect(boxes['mod:util'].width).toBeGreaterThanOrEqual(330);
+    expect(boxes['mod:a'].width).toBe(210);
   });
 
   it('opens a lone package even when its modules are a few more than the budget', () => {

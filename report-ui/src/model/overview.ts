@@ -111,10 +111,19 @@ export function openingFocus(g: GraphIndex, ov: Overview = overview(g)): number 
 
 export const OVERVIEW_LEAF_H = 74;
 
-/** Size of a closed box on the overview (big labels: the overview is read from afar). */
-export function overviewLeafSize(g: GraphIndex, i: number): { width: number; height: number } {
+/** The title of a hub's box: drawn apart, outside its package's box, a module or package is named in full
+ * (`markdown.util`, not `util` beside `pyparsing.util`). Other boxes: their label. */
+export function hubLabel(g: GraphIndex, i: number): string {
+  const n = g.nodes[i];
+  return (n.kind === 'module' || n.kind === 'package') && n.qualified_name ? n.qualified_name : n.label;
+}
+
+/** Size of a closed box on the overview (big labels: the overview is read from afar). A hub's box is wide
+ * enough for its full name and its line "N callables · N calls · called from N". */
+export function overviewLeafSize(g: GraphIndex, i: number, hub = false): { width: number; height: number } {
   const n = g.nodes[i];
   if (n.kind === 'scenario') return { width: Math.round(Math.min(320, Math.max(150, g.appName.length * 11 + 70))), height: 56 };
+  if (hub) return { width: Math.round(Math.min(440, Math.max(330, [...hubLabel(g, i)].length * 11.5 + 60))), height: OVERVIEW_LEAF_H };
   return { width: Math.round(Math.min(380, Math.max(210, [...n.label].length * 11.5 + 60))), height: OVERVIEW_LEAF_H };
 }
 
@@ -233,7 +242,7 @@ function layoutOnce(g: GraphIndex, ov: Overview, density: number): { boxes: Boxe
   const rows: number[][] = [];
   let x = 0;
   for (const [hub] of hubs) {
-    const w = overviewLeafSize(g, hub).width;
+    const w = overviewLeafSize(g, hub, true).width;
     if (!rows.length || (x > 0 && x + w > rowW)) { rows.push([]); x = 0; }
     rows[rows.length - 1].push(hub);
     x += w + 36;
@@ -242,7 +251,7 @@ function layoutOnce(g: GraphIndex, ov: Overview, density: number): { boxes: Boxe
   for (const row of rows) {
     x = 0;
     for (const hub of row) {
-      const s = overviewLeafSize(g, hub);
+      const s = overviewLeafSize(g, hub, true);
       boxes[g.nodes[hub].id] = { x, y, ...s };
       x += s.width + 36;
     }

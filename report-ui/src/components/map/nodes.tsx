@@ -6,6 +6,7 @@ import { useData } from '../../state/context';
 import { formatCount } from '../../model/summary';
 import type { GraphIndex } from '../../model/graph';
 import { treeOrder } from '../../model/lod';
+import { hubLabel } from '../../model/overview';
 import type { Violation } from '../../types/snapshot';
 import { kindClass, kindLabel } from '../KindBadge';
 import { useNodeState } from './useNodeState';
@@ -119,7 +120,7 @@ export const ClosedNode = memo(function ClosedNode({ data }: NodeProps<MapNode>)
       <div className="mn-kind">{kindLabel(n)}{harness && <> · <HarnessBadge /></>}</div>
       {!st.diff && st.inside > 0 && <span className="mn-diff-inside" data-testid="diff-inside"
         title={`${st.inside} added, removed or changed actor${st.inside > 1 ? 's' : ''} inside`}>●{st.inside}</span>}
-      <div className="mn-title" data-label="">{n.label}</div>
+      <div className="mn-title" data-label="">{data.hub ? hubLabel(g, data.idx) : n.label}</div>
       <div className="mn-sub">
         {inner} callables · {formatCount(n.call_count)} calls
         {data.hub ? <span className="mn-hub" title="called from most boxes of the overview: drawn apart, its incoming edges left out"> · called from {data.hub}</span> : null}
