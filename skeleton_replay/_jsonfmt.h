@@ -11,6 +11,7 @@
 #define SKELETON_JSONFMT_H
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #define MAX_DEPTH 128    /* deeper values are BAIL (orjson's own limit is 255) */
@@ -292,6 +293,21 @@ put_escaped(char *o, Py_UCS4 c)  /* c < 0x80 */
     return o;
 }
 
+/* Whether any of the 8 bytes at p is a control (< 0x20), '"', '\\' or non-ASCII (>= 0x80): the bytes a JSON
+ * string does not take as they are. Each test is the exact "some byte is zero / below n" word trick (no false
+ * positive for the word as a whole). */
+static inline int
+word_needs_work(const Py_UCS1 *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    uint64_t below = (w - ones * 0x20) & ~w;
+    uint64_t zq = (quote - ones) & ~quote, zb = (backslash - ones) & ~backslash;
+    return ((below | zq | zb | w) & highs) != 0;
+}
+
 /* An exact str as a JSON string; BAIL for a lone surrogate (orjson refuses it). */
 static int
 put_str(Buf *b, PyObject *s)
@@ -314,17 +330,28 @@ put_str(Buf *b, PyObject *s)
     const void *data = PyUnicode_DATA(s);
     if (kind == PyUnicode_1BYTE_KIND) {
         const Py_UCS1 *p = data;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_UCS1 c = p[i];
-            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-                *o++ = (char)c;
+        Py_ssize_t i = 0;
+        while (i < n) {
+            /* 8 bytes at a time while none needs more than a copy (most of a program's text) */
+            while (i + 8 <= n && !word_needs_work(p + i)) {
+                memcpy(o, p + i, 8);
+                o += 8;
+                i += 8;
             }
-            else if (c < 0x80) {
-                o = put_escaped(o, c);
-            }
-            else {
-                *o++ = (char)(0xc0 | (c >> 6));
-                *o++ = (char)(0x80 | (c & 0x3f));
+            /* then byte by byte to the end of that word (or of the string) */
+            Py_ssize_t stop = i + 8 < n ? i + 8 : n;
+            for (; i < stop; i++) {
+                Py_UCS1 c = p[i];
+                if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                    *o++ = (char)c;
+                }
+                else if (c < 0x80) {
+                    o = put_escaped(o, c);
+                }
+                else {
+                    *o++ = (char)(0xc0 | (c >> 6));
+                    *o++ = (char)(0x80 | (c & 0x3f));
+                }
             }
         }
     }

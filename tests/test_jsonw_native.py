@@ -89,6 +89,24 @@ def test_strings_as_orjson_writes_them(jsonw: ModuleType) -> None:
             orjson.dumps(lone)
 
 
+def test_one_special_character_at_every_place_of_a_clean_run(jsonw: ModuleType) -> None:
+    """Latin-1 strings are copied 8 bytes at a time while no byte needs escaping or encoding (_jsonfmt.h
+    word_needs_work): a special byte at any offset, in any of the 8 lanes, next to bytes 0x1f-0x21 / 0x5b-0x5d
+    (a word trick's borrows), must still come out as orjson writes it."""
+    specials = ['"', "\\", "\x00", "\x1f", "\x7f", "\x80", "\xe9", "\xff", "\n", " ", "!", "#", "[", "]"]
+    for n in range(0, 26):
+        for k in range(n):
+            for c in specials:
+                for fill in ("a", "\x20", "\x5d", "\x01"):
+                    s = fill * k + c + fill * (n - k - 1)
+                    assert jsonw.encode(s) == orjson.dumps(s), (n, k, c, fill)
+    rng = random.Random(8)
+    pool = "abcdefgh !#[]{}~" * 8 + '"\\\x00\n\x1f\x7f\x80\xe9\xff'
+    for _ in range(5_000):
+        s = "".join(rng.choice(pool) for _ in range(rng.randrange(200)))
+        assert jsonw.encode(s) == orjson.dumps(s), s
+
+
 def test_ints_at_orjson_edges(jsonw: ModuleType) -> None:
     for v in (0, 1, -1, 9, 10, 99, 100, 10**15, 2**31, 2**63 - 1, -(2**63), 2**63, 2**64 - 1, True, False, None):
         assert jsonw.encode(v) == orjson.dumps(v), v
