@@ -35,6 +35,14 @@ COVER_JS = """() => {
 }"""
 
 
+def close_with_toggle(page, toggle) -> None:
+    """A click on the strip's toggle hides the open minimap, and the toggle says so."""
+    toggle.click()
+    page.wait_for_timeout(200)
+    assert page.locator("[data-testid=view-map] .react-flow__minimap").count() == 0
+    assert toggle.get_attribute("aria-expanded") == "false"
+
+
 @pytest.mark.parametrize("size", [(1024, 768), (1280, 800)], ids=["1024x768", "1280x800"])
 def test_minimap_never_hides_the_boxes_of_a_narrow_map(browser, pytest_report, size):  # noqa: F811
     _snap, path = pytest_report
@@ -85,11 +93,7 @@ def test_minimap_never_hides_the_boxes_of_a_narrow_map(browser, pytest_report, s
         if size == (1024, 768):
             page.screenshot(path=str(ARTIFACTS / "minimap-pytest-1024x768-open.png"))
 
-        # and closes it again
-        toggle.click()
-        page.wait_for_timeout(200)
-        assert page.locator("[data-testid=view-map] .react-flow__minimap").count() == 0
-        assert toggle.get_attribute("aria-expanded") == "false"
+        close_with_toggle(page, toggle)  # and closes it again
         assert errors == []
     finally:
         ctx.close()
@@ -130,10 +134,7 @@ def test_a_strip_map_wide_enough_opens_with_its_minimap(browser, pytest_report):
         check_clear(page, "pytest report at 1440x900")
         toggle = page.locator("[data-testid=minimap-toggle]")
         assert toggle.get_attribute("aria-expanded") == "true"
-        toggle.click()
-        page.wait_for_timeout(200)
-        assert page.locator("[data-testid=view-map] .react-flow__minimap").count() == 0
-        assert toggle.get_attribute("aria-expanded") == "false"
+        close_with_toggle(page, toggle)
         assert errors == []
     finally:
         ctx.close()
