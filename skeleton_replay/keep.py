@@ -83,7 +83,10 @@ def _dup_text(fd: int, like: object) -> io.TextIOBase:
         return _Null()
     encoding = getattr(like, "encoding", None) or "utf-8"
     try:
-        raw = io.FileIO(dup, "w", closefd=True)
+        # closefd=False: the copy lives as long as the process and the kernel closes it at exit; a file object
+        # that owns its fd and is still open at shutdown is a ResourceWarning the program never caused
+        # (shown under -X dev or -W error, and by pytest's unraisable-exception hook)
+        raw = io.FileIO(dup, "w", closefd=False)
         return io.TextIOWrapper(
             raw, encoding=encoding, errors="backslashreplace", line_buffering=True, write_through=True
         )

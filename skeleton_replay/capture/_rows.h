@@ -265,10 +265,22 @@ sk_queue_settle(SkRowQueue *q)
     }
 }
 
+/* The queue's buffer is the C library's (malloc/realloc/free): tracemalloc, which sees PyMem_*, does not see
+   it grow (the program's own memory checks). */
+static PyObject *
+sk_queue_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    SkRowQueue *q = (SkRowQueue *)PyType_GenericNew(type, args, kwds);
+    if (q != NULL) {
+        q->buf.system = 1;
+    }
+    return (PyObject *)q;
+}
+
 static void
 sk_queue_dealloc(SkRowQueue *q)
 {
-    free(q->buf.p);
+    free(q->buf.p);  /* (buf.system: grown with realloc) */
     Py_TYPE(q)->tp_free((PyObject *)q);
 }
 
@@ -320,7 +332,7 @@ static PyTypeObject SkRowQueueType = {
     .tp_doc = "Rows written by the C hooks, waiting for the packer (len: how many).",
     .tp_methods = sk_queue_methods,
     .tp_as_sequence = &sk_queue_as_sequence,
-    .tp_new = PyType_GenericNew,
+    .tp_new = sk_queue_new,
 };
 
 /* The chunk packed last from a list that held queued rows, with that list (strong references): packing the same

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -211,3 +212,18 @@ def test_report_prefers_newer_raw_records_over_an_old_trace(tmp_path):
     assert r.returncode == 0 and "os._exit()" in r.stderr, r.stderr
     lines = [json.loads(line) for line in (tmp_path / "out" / "trace.jsonl").read_text().splitlines()]
     assert {e["callee"]["function"] for e in lines if e.get("event_type") == "call"} == {"second"}
+
+
+@pytest.mark.parametrize("flags", [["-X", "dev"], ["-W", "error::ResourceWarning"]], ids=["dev", "W-error"])
+def test_no_resource_warning_of_skeleton_s_own(tmp_path, flags):
+    """Skeleton's copies of fds 1 and 2 (keep.Streams) are no unclosed file of the program's: under -X dev or
+    -W error::ResourceWarning a clean program prints what it prints under python, nothing more."""
+    script = tmp_path / "clean.py"
+    script.write_text("def main():\n    print('hello')\nmain()\n")
+    plain = subprocess.run([sys.executable, *flags, str(script)], cwd=tmp_path, capture_output=True, text=True)
+    traced = subprocess.run([sys.executable, *flags, "-m", "skeleton_replay", "run", "--no-open", "--no-html",
+                             "--out-dir", "out", str(script)], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "CI": "1"}, timeout=120)
+    assert plain.returncode == traced.returncode == 0, traced.stderr
+    assert traced.stdout == plain.stdout == "hello\n"
+    assert "ResourceWarning" not in traced.stderr and "Exception ignored" not in traced.stderr, traced.stderr
