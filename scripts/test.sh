@@ -161,6 +161,13 @@ pure_suite() {
   SKELETON_PURE_PYTHON=1 SKELETON_REQUIRE_SPEEDUPS= \
     pytest_in "$1" "$repo/tests" -q -p no:randomly --durations=30 "${@:2}"
 }
+# The Python before the newest runs under CPython's debug memory allocator (PYTHONMALLOC=debug, what -X dev
+# turns on), in pytest and in every program it starts: a C extension that frees a block with the wrong allocator
+# or writes past one fails there, instead of passing by luck with the default allocator.
+debug_suite() {
+  echo "Python $1: under PYTHONMALLOC=debug"
+  PYTHONMALLOC=debug suite "$@"
+}
 browser_suite() {
   echo "browser tests (Python $1)"
   local rc=0
@@ -172,7 +179,10 @@ browser_suite() {
 # about as long): the pure-Python pass and 3.12 first, then 3.11, 3.13, and the browser tests last.
 pure="${versions[-1]}"
 job "pure-Python-$pure" pure_suite "$pure" "$@"
-for (( i=${#versions[@]}-2; i>=0; i-- )); do job "Python-${versions[i]}" suite "${versions[i]}" "$@"; done
+for (( i=${#versions[@]}-2; i>=0; i-- )); do
+  run=suite; [ "$i" -eq $(( ${#versions[@]} - 2 )) ] && run=debug_suite
+  job "Python-${versions[i]}" "$run" "${versions[i]}" "$@"
+done
 job "Python-$pure" suite "$pure" "$@"
 wait "$chromium_pid" || true
 chromium="$(cat "$work/chromium-path")"
