@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .capture import Recorder
-from .capture.filters import module_from_path
+from .capture.filters import in_stdlib_or_installed, module_from_path
 from .lifecycle import Entry, RunLifecycle
 from .options import Options, option_argv, options_from
 from .plain import PlainRecord
@@ -93,7 +93,10 @@ class TraceSession:
         """Run a module as `python -m name args` would (a package runs its __main__)."""
         self.options.validate()
         target = module_target(name)
-        root = project_root_for(self.options, Path(target.main_file))
+        # the project is the module's own, unless the module is the standard library's or an installed package's
+        # (python -m unittest, -m http.server): then the code it runs is the current folder's
+        main = Path(target.main_file)
+        root = project_root_for(self.options, Path.cwd() / "x.py" if in_stdlib_or_installed(str(main)) else main)
         entry = Entry(kind="module", name=name, path=name, args=list(args), main_module=target.module_name or name)
         return self._run(target, entry, root, ["-m", name], ["-m", name])
 

@@ -189,6 +189,32 @@ def test_run_module_like_python_dash_m(tmp_path):
     assert calls == ["root > fn:tool.__main__:main", "fn:tool.__main__:main > fn:tool.core:greet"]
 
 
+def test_run_a_standard_library_module_traces_the_current_project(tmp_path):
+    """`skeleton run -m unittest discover tests` from a project: the project is the current folder's (where
+    the tests are), not the one above unittest's file (the interpreter's folder, or a pyenv checkout holding
+    it), and no standard-library code is traced."""
+    proj = tmp_path / "proj"
+    (proj / "tests").mkdir(parents=True)
+    (proj / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
+    (proj / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    (proj / "tests" / "__init__.py").write_text("")
+    (proj / "tests" / "test_calc.py").write_text(textwrap.dedent("""
+        import unittest
+        import calc
+
+        class TestCalc(unittest.TestCase):
+            def test_add(self):
+                self.assertEqual(calc.add(2, 3), 5)
+    """))
+    p = skeleton("run", "--no-open", "--no-html", "--out-dir", str(tmp_path / "o"), "-m", "unittest", "discover",
+                 "-t", ".", "-s", "tests", cwd=proj)
+    assert p.returncode == 0, p.stderr
+    lines = [json.loads(l) for l in (tmp_path / "o" / "trace.jsonl").read_text().splitlines()]
+    assert lines[0]["project_root"] == str(proj.resolve())
+    callees = {e["callee"]["node_id"] for e in lines[1:-1] if e["event_type"] == "call"}
+    assert callees == {"meth:tests.test_calc.TestCalc#1.test_add", "fn:calc:add"}, callees
+
+
 @pytest.mark.parametrize("module,needle", [("no_such_module_xyz", "no module named"), ("tool.core.nope", "cannot find module")])
 def test_run_module_bad_name(tmp_path, module, needle):
     p = skeleton("run", "--no-open", "--out-dir", str(tmp_path / "o"), "-m", module, cwd=APPS / "modpkg")

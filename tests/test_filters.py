@@ -5,12 +5,14 @@ what os.path.realpath and Path.relative_to give, links and all."""
 
 from __future__ import annotations
 
+import json
 import os
+import textwrap
 from pathlib import Path, PurePosixPath
 
 import pytest
 
-from skeleton_replay.capture.filters import EXCLUDED_DIRS, INSTALLER_HOOKS, OWN_PACKAGE, CodeFilter
+from skeleton_replay.capture.filters import EXCLUDED_DIRS, INSTALLER_HOOKS, OWN_PACKAGE, STDLIB, CodeFilter
 
 
 def reference(filename: str, root: Path) -> str | None:
@@ -92,3 +94,17 @@ def test_a_file_replaced_by_a_link_in_a_folder_met_before_is_resolved(tree):
     other = proj / "app" / "late.py"
     other.symlink_to(proj.parent / "outside" / "far.py")
     assert f.relative_file(str(other)) is None
+
+
+def test_the_standard_library_is_never_project_code_unless_the_root_lies_inside_it():
+    """A project root that holds the interpreter (a pyenv folder or a home folder that is a git checkout)
+    does not make the standard library project code; a root inside it (tracing it on purpose) does."""
+    json_init = os.path.realpath(json.__file__)
+    assert json_init.startswith(STDLIB)
+    above = CodeFilter(Path(STDLIB).parent)
+    assert above.relative_file(json_init) is None
+    assert above.relative_file(os.path.realpath(textwrap.__file__)) is None
+    inside = CodeFilter(Path(json_init).parent)
+    assert inside.relative_file(json_init) == "__init__.py"
+    whole = CodeFilter(Path(STDLIB))
+    assert whole.relative_file(json_init) == "json/__init__.py"

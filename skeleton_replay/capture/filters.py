@@ -34,6 +34,19 @@ EXCLUDED_DIRS = frozenset(
         ".nox",
     }
 )
+# The running interpreter's standard library (where os.py is): never the project's, even under a project root
+# that holds it (a pyenv or home folder that is a git checkout), unless the root lies inside it (traced on purpose).
+STDLIB = os.path.dirname(os.path.realpath(os.__file__)) + os.sep
+
+
+def in_stdlib_or_installed(path: str) -> bool:
+    """Whether a file is the interpreter's standard library or an installed package (site-packages,
+    dist-packages): code the project uses, not the project's."""
+    real = os.path.realpath(path)
+    parts = Path(real).parts
+    return real.startswith(STDLIB) or "site-packages" in parts or "dist-packages" in parts
+
+
 # Import hooks an installer writes into site-packages (setuptools' editable installs, virtualenv's): import
 # machinery, not project code, even when the project root is site-packages itself.
 INSTALLER_HOOKS = ("__editable__", "_virtualenv.py")
@@ -130,6 +143,7 @@ class CodeFilter:
         self.root = Path(os.path.realpath(project_root))
         root = str(self.root)
         self._root_prefix = root if root.endswith(os.sep) else root + os.sep  # files under the root start so
+        self._stdlib = "" if self._root_prefix.startswith(STDLIB) else STDLIB  # "": a root inside it traces it
         self._dirs: dict[str, str] = {}  # a folder -> its realpath (_realpath)
         self.include = tuple(include)
         self.exclude = tuple(exclude)
@@ -165,6 +179,8 @@ class CodeFilter:
                 parts = Path(real).relative_to(self.root).parts
             except ValueError:
                 return None
+        if self._stdlib and real.startswith(self._stdlib):
+            return None
         if any(p in EXCLUDED_DIRS for p in parts[:-1]) or parts[-1].startswith(INSTALLER_HOOKS):
             return None
         return PurePosixPath(*parts).as_posix()
