@@ -354,6 +354,38 @@ def test_calls_beyond_the_tree_budget_are_counted_on_the_entry_above(tmp_path):
     assert any("`fn:app:branch`(`i=3`)" in l and l.endswith("[4 calls, 3 not kept (tree budget)]") for l in lines)
 
 
+def test_top_level_calls_past_the_tree_budget_are_told_with_their_range(tmp_path):
+    """Once the call tree's entries run out, later top-level calls are not kept: Phases and the call tree
+    still say where the work goes on (up to the thread's last event) and how many calls that is."""
+    from skeleton_replay.events.jsonl import read_trace
+    from skeleton_replay.model.calltree import CallTree
+
+    _write(tmp_path, {"app.py": """
+        def leaf(i):
+            return i
+
+        def branch(i):
+            return [leaf(j) for j in range(i)]
+
+        for i in range(1, 8):
+            branch(i)
+        """})
+    _, out = _run(tmp_path)
+    _, events = read_trace(out / "trace.jsonl")
+    events = list(events)
+    tree = CallTree(budget=6, per_root=6)
+    tree.add_batch(events)
+    text = workflow.render_workflow(orjson.loads((out / "snapshot.json").read_bytes()), tree)
+    (_tid, root), = tree.threads()
+    untold = sum(range(4, 8)) + 4  # branches 4-7 with their leaves (budget: branches 1-3 and 3 leaf entries)
+    assert root.cut == untold
+    last_kept = max(n.last_order for n in root.children)
+    told = (f"E{last_kept + 1}–E{events[-1][0]}: top-level calls the call tree did not keep (its entries ran out: "
+            f"see Limits), {untold} calls in all, counted in the sizes, actors and edges")
+    assert f"  - then {told}" in _section(text, "## Phases")
+    assert _section(text, "## Workflow (call tree)").rstrip().endswith(f"  - … {told}")
+
+
 def test_calls_of_one_method_on_many_instances_fold_into_one_line(tmp_path):
     _write(tmp_path, {"app.py": """
         class Style:

@@ -48,6 +48,10 @@ DEFINITION_TYPES = frozenset(
 class Phase:
     name: str  # "start-up" or "work"
     entries: list[CallNode] = field(default_factory=list)
+    # the work's top-level calls after the call tree's budget ran out: not kept in it, counted on the thread's
+    # root (CallNode.cut); their calls, and the thread's last event
+    untold: int = 0
+    untold_last: int | None = None
 
     @property
     def calls(self) -> int:

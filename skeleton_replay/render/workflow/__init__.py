@@ -48,7 +48,7 @@ def render_workflow(snapshot: Record, tree: CallTree) -> str:
     header(w, snapshot)
     scenarios = snapshot.get("scenarios") or []
     threads = tree.threads()
-    split = split_phases(threads, bool(scenarios))
+    split = split_phases(threads, bool(scenarios), tree.last)
     limits(w, snapshot["stats"], tree)
     if scenarios:
         scenarios_section(w, scenarios, threads)

@@ -13,16 +13,32 @@ STARTUP_BUSIEST = 5
 Split = list[tuple[int, ph.Phase, ph.Phase]]  # per thread: (thread id, start-up, work)
 
 
-def split_phases(threads: list[tuple[int, CallNode]], scenarios: bool) -> Split:
-    """Per thread (start-up, work); start-up is looked for in the first thread only."""
+def split_phases(threads: list[tuple[int, CallNode]], scenarios: bool, last: dict[int, int] | None = None) -> Split:
+    """Per thread (start-up, work); start-up is looked for in the first thread only. `last`: each thread's
+    last event (CallTree.last), for the top-level calls the call tree did not keep (its budget ran out)."""
     out = []
     for i, (tid, root) in enumerate(threads):
         if i == 0:
             start, work = ph.split(root.children, scenarios)
         else:
             start, work = ph.Phase("start-up"), ph.Phase("work", list(root.children))
+        if root.cut:  # top-level calls past the tree's budget (and the calls inside them)
+            work.untold = root.cut
+            work.untold_last = (last or {}).get(tid)
         out.append((tid, start, work))
     return out
+
+
+def untold_md(work: ph.Phase) -> str:
+    """What the call tree left out at the top level, after its last kept entry: '' when nothing."""
+    if not work.untold:
+        return ""
+    after = work.last if work.last is not None else -1
+    until = f"–E{work.untold_last:d}" if work.untold_last is not None and work.untold_last > after else ""
+    return (
+        f"E{after + 1:d}{until}: top-level calls the call tree did not keep (its entries ran out: see Limits), "
+        f"{n_calls(work.untold)} in all, counted in the sizes, actors and edges"
+    )
 
 
 def phases_section(w: Write, split: Split, module_of: dict[str, str], scenarios: bool) -> None:
@@ -56,16 +72,22 @@ def phases_section(w: Write, split: Split, module_of: dict[str, str], scenarios:
             f"- work: E{work.first:d}–E{work.last:d}, {work_n_md}, {n_calls(work.calls)} in {n_scen:,} scenarios "
             "(their main calls are under Scenarios)"
         )
+        if work.untold:
+            w(f"  - then {untold_md(work)}")
     elif work.entries:
         work_n_md = n_entries(len(work.entries))
         w(f"- work: E{work.first:d}–E{work.last:d}, {work_n_md}, {n_calls(work.calls)}")
         main = sorted(work.entries, key=ph.importance)[:8]
         main.sort(key=lambda n: n.order)
         w("  - its biggest calls, in order: " + "; ".join(brief_md(n) for n in main))
+        if work.untold:
+            w(f"  - then {untold_md(work)}")
     else:
         w("- work: no top-level calls after start-up")
     for tid, _s, other in split[1:]:
         if other.entries:
             other_n_md = n_entries(len(other.entries))
             w(f"- thread {tid:d}: E{other.first:d}–E{other.last:d}, {other_n_md}, {n_calls(other.calls)}")
+            if other.untold:
+                w(f"  - then {untold_md(other)}")
     w("")
