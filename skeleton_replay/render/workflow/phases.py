@@ -34,9 +34,9 @@ def untold_md(work: ph.Phase) -> str:
     if not work.untold:
         return ""
     after = work.last if work.last is not None else -1
-    until = f"–E{work.untold_last:d}" if work.untold_last is not None and work.untold_last > after else ""
+    until_md = f"–E{work.untold_last:d}" if work.untold_last is not None and work.untold_last > after else ""
     return (
-        f"E{after + 1:d}{until}: top-level calls the call tree did not keep (its entries ran out: see Limits), "
+        f"E{after + 1:d}{until_md}: top-level calls the call tree did not keep (its entries ran out: see Limits), "
         f"{n_calls(work.untold)} in all, counted in the sizes, actors and edges"
     )
 
@@ -73,7 +73,8 @@ def phases_section(w: Write, split: Split, module_of: dict[str, str], scenarios:
             "(their main calls are under Scenarios)"
         )
         if work.untold:
-            w(f"  - then {untold_md(work)}")
+            told_md = untold_md(work)
+            w(f"  - then {told_md}")
     elif work.entries:
         work_n_md = n_entries(len(work.entries))
         w(f"- work: E{work.first:d}–E{work.last:d}, {work_n_md}, {n_calls(work.calls)}")
@@ -81,7 +82,8 @@ def phases_section(w: Write, split: Split, module_of: dict[str, str], scenarios:
         main.sort(key=lambda n: n.order)
         w("  - its biggest calls, in order: " + "; ".join(brief_md(n) for n in main))
         if work.untold:
-            w(f"  - then {untold_md(work)}")
+            told_md = untold_md(work)
+            w(f"  - then {told_md}")
     else:
         w("- work: no top-level calls after start-up")
     for tid, _s, other in split[1:]:
@@ -89,5 +91,6 @@ def phases_section(w: Write, split: Split, module_of: dict[str, str], scenarios:
             other_n_md = n_entries(len(other.entries))
             w(f"- thread {tid:d}: E{other.first:d}–E{other.last:d}, {other_n_md}, {n_calls(other.calls)}")
             if other.untold:
-                w(f"  - then {untold_md(other)}")
+                told_md = untold_md(other)
+                w(f"  - then {told_md}")
     w("")

@@ -84,7 +84,8 @@ def _tree_lines(w: Write, split: Split, scenarios: dict[str, Record], numbers: N
             _expand(w, n, depth, expand.get(id(n), 0), numbers)
         _skipped(w, skipped, 2 if current is not None else 1)
         if work.untold:
-            w(f"  - … {untold_md(work)}")
+            told_md = untold_md(work)
+            w(f"  - … {told_md}")
 
 
 def _skipped(w: Write, skipped: list[CallNode], depth: int) -> None:
