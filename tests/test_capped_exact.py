@@ -233,3 +233,58 @@ def test_raises_past_the_cap_are_counted_on_their_edges(tmp_path: Path, backend:
     assert {k: (fe.get(k, 0), ce.get(k, 0)) for k in fe | ce if fe.get(k, 0) != ce.get(k, 0)} == {}
     assert capped["stats"]["calls"] == full["stats"]["calls"]
     assert capped["stats"]["events"] == full["stats"]["events"]
+
+
+# Three threads resume counted generators (functions' and methods') long past the cap, switching often: the C
+# hooks keep a thread's resume events aside until they fold them into its state (_speedups.c fold_resumed), and
+# must hand them to the right thread whenever another one resumes.
+THREADED_GENERATORS = textwrap.dedent('''
+    import sys
+    import threading
+
+    def counter(n):
+        for i in range(n):
+            yield i
+
+    class Box:
+        def __init__(self, n):
+            self.n = n
+
+        def items(self):
+            for i in range(self.n):
+                yield i
+
+    def drain(it):
+        return sum(it)
+
+    def work():
+        t = 0
+        for i in range(300):
+            t += drain(counter(i % 7 + 1)) + drain(Box(i % 5 + 1).items())
+        return t
+
+    def main():
+        sys.setswitchinterval(1e-5)
+        out = []
+        threads = [threading.Thread(target=lambda: out.append(work())) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(sum(out))
+
+    main()
+''')
+
+
+@pytest.mark.parametrize("pure", PURE)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_generator_events_of_several_threads_past_the_cap_are_all_counted(
+    tmp_path: Path, backend: str, pure: bool
+) -> None:
+    full, capped, fe, ce = _full_and_capped(tmp_path, "threads_gens.py", THREADED_GENERATORS, backend, pure, 400)
+    assert capped["stats"]["dropped_events"] > 10_000 and full["stats"]["dropped_events"] == 0
+    assert {k: (fe.get(k, 0), ce.get(k, 0)) for k in fe | ce if fe.get(k, 0) != ce.get(k, 0)} == {}
+    assert capped["stats"]["calls"] == full["stats"]["calls"]
+    assert capped["stats"]["events"] == full["stats"]["events"]
+    assert capped["stats"]["events"] == capped["stats"]["recorded_events"] + capped["stats"]["dropped_events"]

@@ -451,6 +451,11 @@ typedef struct {
     int edge_used[EDGE_FILL];       /* the slots in use, in the order they were taken */
     int n_edges;
     PyObject *edge_p;               /* (held) the state list whose counts the table holds, or NULL */
+    /* Events of counted generators (2 per counted resume) of ONE thread's state list (resumed_p), not yet added
+       to its p[P_RESUMED] int: written there by fold_counts(), with the edge counts (a fresh int per resume
+       otherwise). Python only adds to that int between folds, and reads or resets it after one. */
+    PyObject *resumed_p;            /* (held) or NULL */
+    long long resumed_add;
     SkRowQueue *rows;               /* (held) where event records go as rows (append_event), or NULL: as tuples */
     AddrSet *addrs;                 /* (held) addresses that may be keys of `objects` (reborn_new), or NULL */
     PyObject *weakrefs;
@@ -495,7 +500,7 @@ hooks_dealloc(Hooks *h)
     if (h->weakrefs != NULL) {
         PyObject_ClearWeakRefs((PyObject *)h);
     }
-    if (h->n_edges) {  /* counts not written yet (close was not called): written now, never lost */
+    if (h->n_edges || h->resumed_add) {  /* counts not written yet (close was not called): written now, never lost */
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
         if (fold_counts(h) < 0) {
@@ -504,6 +509,7 @@ hooks_dealloc(Hooks *h)
         PyErr_Restore(type, value, tb);
     }
     Py_CLEAR(h->edge_p);
+    Py_CLEAR(h->resumed_p);
     clear_caches(h);
     Py_XDECREF(h->objects_gen); Py_XDECREF(h->objects_gen_seen);
     Py_XDECREF(h->table); Py_XDECREF(h->buf); Py_XDECREF(h->counts); Py_XDECREF(h->state);
@@ -1155,12 +1161,29 @@ edge_long(Hooks *h, unsigned long long v)
 
 /* Write the edge table's counts into the p[P_COUNTS] dict of the state list they belong to (edge_p) and
    empty it: 0, or -1 with an error set (the counts not written yet are lost; the caller contains it). */
+/* resumed_add into p[P_RESUMED] of resumed_p: 0, or -1 with an error set (the events not added are lost). */
+static int
+fold_resumed(Hooks *h)
+{
+    int err = 0;
+    if (h->resumed_add && h->resumed_p != NULL) {
+        PyObject *old = PyList_GET_ITEM(h->resumed_p, SK_P_RESUMED);
+        PyObject *add = PyLong_FromLongLong(h->resumed_add);
+        PyObject *sum = add != NULL ? PyNumber_Add(old, add) : NULL;  /* (Python may have added to it meanwhile) */
+        Py_XDECREF(add);
+        err = sum != NULL ? PyList_SetItem(h->resumed_p, SK_P_RESUMED, sum) : -1;  /* steals sum */
+    }
+    h->resumed_add = 0;
+    Py_CLEAR(h->resumed_p);
+    return err;
+}
+
 static int
 fold_counts(Hooks *h)
 {
-    int err = 0;
+    int err = fold_resumed(h);
     PyObject *c = NULL;
-    if (h->n_edges) {
+    if (h->n_edges && err == 0) {
         c = PyList_GET_SIZE(h->edge_p) > SK_P_COUNTS ? PyList_GET_ITEM(h->edge_p, SK_P_COUNTS) : NULL;
         if (c == NULL || !PyDict_Check(c)) {
             PyErr_SetString(PyExc_RuntimeError, "unexpected thread state: no dict of counts");
@@ -1506,6 +1529,12 @@ start_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, PyObjec
                 return -1;
             }
             obj = Py_NewRef(h->zero);  /* interrupted: the function's own node */
+        }
+        else if (needs_seed(h, p)) {
+            /* receiver_oid ran Python code (a new object's id), and another thread switched the run to counting
+               meanwhile: this thread's stack is not seeded yet. The Python callback seeds it, then counts. */
+            Py_DECREF(obj);
+            return 0;
         }
     }
     else {
@@ -2260,6 +2289,12 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int fl
                 }
                 obj = Py_NewRef(h->zero);  /* interrupted: the function's own node, still pushed */
             }
+            else if (PyList_GET_ITEM(h->mode, 0) != Py_True || needs_seed(h, p)) {
+                /* receiver_oid ran Python code, and another thread switched the run back to recording (the
+                   stacks were emptied) or its seeding is due: the Python callback decides, on the new state */
+                Py_DECREF(obj);
+                return 0;
+            }
             o = PyLong_AsLongLong(obj);
             Py_DECREF(obj);
         }
@@ -2274,14 +2309,16 @@ resume_core(Hooks *h, PyObject *entry, PyObject *p, PyFrameObject *frame, int fl
         long long kv = o * h->span_c + ix;
         int written = PyList_GET_SIZE(stack) == 0;  /* nothing traced below it: written as a record */
         if (!written && PyList_GET_SIZE(p) > SK_P_RESUMED) {  /* this resume and the exit after it: 2 events */
-            long long v = PyLong_AsLongLong(PyList_GET_ITEM(p, SK_P_RESUMED));
-            PyObject *nv = (v == -1 && PyErr_Occurred()) ? NULL : PyLong_FromLongLong(v + 2);
-            if (nv == NULL) {
-                return raise_pending(&pending, -1);
+            if (h->resumed_p != p) {  /* another thread's: its events go to its p first */
+                if (fold_resumed(h) < 0) {
+                    return raise_pending(&pending, -1);
+                }
+                h->resumed_p = Py_NewRef(p);
             }
-            PyList_SetItem(p, SK_P_RESUMED, nv);  /* steals nv */
+            h->resumed_add += 2;  /* (fold_counts adds them to p[P_RESUMED]) */
         }
-        PyObject *key = PyLong_FromLongLong(written ? -1 - kv : kv);
+        /* (a counted resume's key from node_long's cache, as start_core pushes it: no fresh int per resume) */
+        PyObject *key = written ? PyLong_FromLongLong(-1 - kv) : node_long(h, kv);
         int err = key ? PyList_Append(stack, key) : -1;
         Py_XDECREF(key);
         if (err < 0) {
