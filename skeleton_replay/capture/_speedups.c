@@ -1159,8 +1159,6 @@ edge_long(Hooks *h, unsigned long long v)
     return o;
 }
 
-/* Write the edge table's counts into the p[P_COUNTS] dict of the state list they belong to (edge_p) and
-   empty it: 0, or -1 with an error set (the counts not written yet are lost; the caller contains it). */
 /* resumed_add into p[P_RESUMED] of resumed_p: 0, or -1 with an error set (the events not added are lost). */
 static int
 fold_resumed(Hooks *h)
@@ -1178,6 +1176,9 @@ fold_resumed(Hooks *h)
     return err;
 }
 
+/* Write the edge table's counts into the p[P_COUNTS] dict of the state list they belong to (edge_p) and
+   empty it, after the counted resumes' events (fold_resumed): 0, or -1 with an error set (the counts not
+   written yet are lost; the caller contains it). */
 static int
 fold_counts(Hooks *h)
 {

@@ -20,12 +20,11 @@ HARNESS_FILES = ("test_*.py", "*_test.py", "conftest.py")
 
 # Skeleton's own code is never traced, even when it sits under the project root.
 OWN_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
-EXCLUDED_DIRS = frozenset(
+INSTALLED_DIRS = frozenset({"site-packages", "dist-packages"})  # where installers put packages
+EXCLUDED_DIRS = INSTALLED_DIRS | frozenset(
     {
         ".venv",
         "venv",
-        "site-packages",
-        "dist-packages",
         ".git",
         ".skeleton",
         "node_modules",
@@ -43,8 +42,7 @@ def in_stdlib_or_installed(path: str) -> bool:
     """Whether a file is the interpreter's standard library or an installed package (site-packages,
     dist-packages): code the project uses, not the project's."""
     real = os.path.realpath(path)
-    parts = Path(real).parts
-    return real.startswith(STDLIB) or "site-packages" in parts or "dist-packages" in parts
+    return real.startswith(STDLIB) or not INSTALLED_DIRS.isdisjoint(Path(real).parts)
 
 
 # Import hooks an installer writes into site-packages (setuptools' editable installs, virtualenv's): import

@@ -13,7 +13,7 @@ STARTUP_BUSIEST = 5
 Split = list[tuple[int, ph.Phase, ph.Phase]]  # per thread: (thread id, start-up, work)
 
 
-def split_phases(threads: list[tuple[int, CallNode]], scenarios: bool, last: dict[int, int] | None = None) -> Split:
+def split_phases(threads: list[tuple[int, CallNode]], scenarios: bool, last: dict[int, int]) -> Split:
     """Per thread (start-up, work); start-up is looked for in the first thread only. `last`: each thread's
     last event (CallTree.last), for the top-level calls the call tree did not keep (its budget ran out)."""
     out = []
@@ -24,20 +24,21 @@ def split_phases(threads: list[tuple[int, CallNode]], scenarios: bool, last: dic
             start, work = ph.Phase("start-up"), ph.Phase("work", list(root.children))
         if root.cut:  # top-level calls past the tree's budget (and the calls inside them)
             work.untold = root.cut
-            work.untold_last = (last or {}).get(tid)
+            work.untold_last = last.get(tid)
         out.append((tid, start, work))
     return out
 
 
-def untold_md(work: ph.Phase) -> str:
-    """What the call tree left out at the top level, after its last kept entry: '' when nothing."""
+def write_untold(w: Write, work: ph.Phase, lead_md: str) -> None:
+    """The line (after `lead_md`, finished Markdown) for what the call tree left out at the top level after its
+    last kept entry, when it left something out: under the work in Phases, and as a thread's last tree line."""
     if not work.untold:
-        return ""
+        return
     after = work.last if work.last is not None else -1
     until_md = f"–E{work.untold_last:d}" if work.untold_last is not None and work.untold_last > after else ""
-    return (
-        f"E{after + 1:d}{until_md}: top-level calls the call tree did not keep (its entries ran out: see Limits), "
-        f"{n_calls(work.untold)} in all, counted in the sizes, actors and edges"
+    w(
+        f"{lead_md}E{after + 1:d}{until_md}: top-level calls the call tree did not keep (its entries ran out: see "
+        f"Limits), {n_calls(work.untold)} in all, counted in the sizes, actors and edges"
     )
 
 
@@ -72,25 +73,19 @@ def phases_section(w: Write, split: Split, module_of: dict[str, str], scenarios:
             f"- work: E{work.first:d}–E{work.last:d}, {work_n_md}, {n_calls(work.calls)} in {n_scen:,} scenarios "
             "(their main calls are under Scenarios)"
         )
-        if work.untold:
-            told_md = untold_md(work)
-            w(f"  - then {told_md}")
+        write_untold(w, work, "  - then ")
     elif work.entries:
         work_n_md = n_entries(len(work.entries))
         w(f"- work: E{work.first:d}–E{work.last:d}, {work_n_md}, {n_calls(work.calls)}")
         main = sorted(work.entries, key=ph.importance)[:8]
         main.sort(key=lambda n: n.order)
         w("  - its biggest calls, in order: " + "; ".join(brief_md(n) for n in main))
-        if work.untold:
-            told_md = untold_md(work)
-            w(f"  - then {told_md}")
+        write_untold(w, work, "  - then ")
     else:
         w("- work: no top-level calls after start-up")
     for tid, _s, other in split[1:]:
         if other.entries:
             other_n_md = n_entries(len(other.entries))
             w(f"- thread {tid:d}: E{other.first:d}–E{other.last:d}, {other_n_md}, {n_calls(other.calls)}")
-            if other.untold:
-                told_md = untold_md(other)
-                w(f"  - then {told_md}")
+            write_untold(w, other, "  - then ")
     w("")

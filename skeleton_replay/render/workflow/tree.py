@@ -12,7 +12,7 @@ from ...model.calltree import CallNode
 from .. import md
 from ..text import args_text, short
 from .common import Numbers, Write, by_method, callee_md, n_calls, n_entries, numbered
-from .phases import Split, untold_md
+from .phases import Split, write_untold
 
 if TYPE_CHECKING:
     from ...model.build import Record
@@ -83,9 +83,7 @@ def _tree_lines(w: Write, split: Split, scenarios: dict[str, Record], numbers: N
             skipped = []
             _expand(w, n, depth, expand.get(id(n), 0), numbers)
         _skipped(w, skipped, 2 if current is not None else 1)
-        if work.untold:
-            told_md = untold_md(work)
-            w(f"  - … {told_md}")
+        write_untold(w, work, "  - … ")
 
 
 def _skipped(w: Write, skipped: list[CallNode], depth: int) -> None:
