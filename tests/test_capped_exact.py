@@ -91,6 +91,16 @@ def _full_and_capped(tmp_path: Path, name: str, text: str, backend: str, pure: b
     return full, capped, _edges(full), _edges(capped)
 
 
+def _assert_counted_as_recorded(full: dict[str, Any], capped: dict[str, Any], fe: Counter[tuple[str, str]],
+                                ce: Counter[tuple[str, str]]) -> None:
+    """The capped run counts what the uncapped run records: every edge's calls and raises, every call, and
+    every event (calls, returns, raises, yields and resumes), recorded or counted."""
+    assert {k: (fe.get(k, 0), ce.get(k, 0)) for k in fe | ce if fe.get(k, 0) != ce.get(k, 0)} == {}
+    assert capped["stats"]["calls"] == full["stats"]["calls"]
+    assert capped["stats"]["events"] == full["stats"]["events"]
+    assert capped["stats"]["events"] == capped["stats"]["recorded_events"] + capped["stats"]["dropped_events"]
+
+
 @pytest.mark.parametrize("pure", PURE)
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("cap", [40, 400])
@@ -101,13 +111,9 @@ def test_generator_raise_resumed_elsewhere_is_counted_on_its_call_edge(
     assert capped["stats"]["dropped_events"] > 0 and full["stats"]["dropped_events"] == 0
     raised_f = [v for (k, what), v in fe.items() if what == "raised" and k == "fn:gens:f->fn:gens:gen"]
     assert raised_f == [60], fe  # the uncapped run credits every raise to f -> gen
-    assert {k: (fe.get(k, 0), ce.get(k, 0)) for k in fe | ce if fe.get(k, 0) != ce.get(k, 0)} == {}
     for e in capped["edges"]:
         assert e["count"] or not e["raised"], f"{e['id']}: raised {e['raised']} on an edge with no call"
-    assert capped["stats"]["calls"] == full["stats"]["calls"]
-    # every event of the uncapped run: calls, returns, raises, yields and resumes, recorded or counted
-    assert capped["stats"]["events"] == full["stats"]["events"]
-    assert capped["stats"]["events"] == capped["stats"]["recorded_events"] + capped["stats"]["dropped_events"]
+    _assert_counted_as_recorded(full, capped, fe, ce)
 
 
 # Generators started while the run records and resumed once its budget is spent (their resumes and exits are
@@ -159,8 +165,7 @@ def test_generators_started_while_recording_and_resumed_past_the_budget(
     assert capped["stats"]["dropped_events"] > 0
     fe, ce = _edges(full), _edges(capped)
     assert fe[("fn:gens_mod:start->fn:gens_mod:gen", "raised")] == 120, fe
-    assert {k: (fe.get(k, 0), ce.get(k, 0)) for k in fe | ce if fe.get(k, 0) != ce.get(k, 0)} == {}
-    assert capped["stats"]["events"] == full["stats"]["events"]
+    _assert_counted_as_recorded(full, capped, fe, ce)
 
 
 # Exceptions raised two and three frames below their handler, through methods and a recursion, some of them
@@ -230,9 +235,7 @@ def test_raises_past_the_cap_are_counted_on_their_edges(tmp_path: Path, backend:
     assert capped["stats"]["dropped_events"] > 2000 and full["stats"]["dropped_events"] == 0
     assert fe[("fn:raises:relay->meth:raises.Parser#.pair", "raised")] == 300 // 3
     assert fe[("fn:raises:deep->fn:raises:deep", "raised")] > 300
-    assert {k: (fe.get(k, 0), ce.get(k, 0)) for k in fe | ce if fe.get(k, 0) != ce.get(k, 0)} == {}
-    assert capped["stats"]["calls"] == full["stats"]["calls"]
-    assert capped["stats"]["events"] == full["stats"]["events"]
+    _assert_counted_as_recorded(full, capped, fe, ce)
 
 
 # Three threads resume counted generators (functions' and methods') long past the cap, switching often: the C
@@ -284,7 +287,4 @@ def test_generator_events_of_several_threads_past_the_cap_are_all_counted(
 ) -> None:
     full, capped, fe, ce = _full_and_capped(tmp_path, "threads_gens.py", THREADED_GENERATORS, backend, pure, 400)
     assert capped["stats"]["dropped_events"] > 10_000 and full["stats"]["dropped_events"] == 0
-    assert {k: (fe.get(k, 0), ce.get(k, 0)) for k in fe | ce if fe.get(k, 0) != ce.get(k, 0)} == {}
-    assert capped["stats"]["calls"] == full["stats"]["calls"]
-    assert capped["stats"]["events"] == full["stats"]["events"]
-    assert capped["stats"]["events"] == capped["stats"]["recorded_events"] + capped["stats"]["dropped_events"]
+    _assert_counted_as_recorded(full, capped, fe, ce)
